@@ -1,0 +1,79 @@
+# atomicdoc - build, run, test.  `make run` and `make test` are the two entry
+# points (README.md); everything else is a step of theirs or a developer tool.
+
+CC       ?= cc
+PORT     ?= 6379
+BUILD    ?= build
+OPT      ?= -O2
+SAN      ?=
+WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wwrite-strings
+CFLAGS   ?= $(OPT) -g
+ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -fPIC -fvisibility=hidden \
+            -isystem build/include -Imodule -Imodule/doc
+LDLIBS    = -lyajl -lm
+
+CORE_SRC  = $(sort $(wildcard module/doc/*.c))
+GLUE_SRC  = $(sort $(wildcard module/*.c))
+UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
+INTEG_SRC = $(sort $(wildcard tests/integration/*.c))
+
+CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+GLUE_OBJ  = $(GLUE_SRC:%.c=$(BUILD)/obj/%.o)
+HEADER    = build/include/redismodule.h
+MODULE    = $(BUILD)/atomicdoc.so
+
+.PHONY: all deps run test unit integration conformance sanitize fuzz bench lint clean
+
+all: $(MODULE)
+
+deps: $(HEADER)
+$(HEADER):
+	@bash scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c $(wildcard module/doc/*.h module/*.h tests/integration/*.h) | $(HEADER)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLFLAGS) -c $< -o $@
+
+$(BUILD)/libdoc.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MODULE): $(GLUE_OBJ) $(BUILD)/libdoc.a
+	$(CC) $(SAN) -shared -o $@ $(GLUE_OBJ) $(BUILD)/libdoc.a $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libdoc.a
+	$(CC) $(SAN) -o $@ $^ -lcriterion $(LDLIBS)
+
+$(BUILD)/integration_tests: $(INTEG_SRC:%.c=$(BUILD)/obj/%.o)
+	$(CC) $(SAN) -o $@ $^ -lcriterion -lhiredis -lpthread $(LDLIBS)
+
+run: deps $(MODULE)
+	@sh scripts/deps.sh >/dev/null
+	redis-server redis.conf.example --port $(PORT) --loadmodule $(abspath $(MODULE))
+
+# The test runner prints one summary line at the end; see scripts/test.sh.
+test: deps
+	@bash scripts/test.sh
+
+unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests --jobs 2
+
+integration: $(MODULE) $(BUILD)/integration_tests
+	ATOMICDOC_MODULE=$(abspath $(MODULE)) $(BUILD)/integration_tests --jobs 2
+
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 \
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	  SANITIZED=1 unit integration
+
+fuzz: deps
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench: deps $(MODULE)
+	@bash scripts/bench/run.sh
+
+lint: deps
+	@bash scripts/lint.sh
+
+clean:
+	rm -rf build/obj build/san build/fuzz build/*.so build/*.a build/*_tests

@@ -1,0 +1,158 @@
+/*
+ * atomicdoc.h - what the Redis glue files share: the stored document, the
+ * configuration, statistics, and the command skeleton every command runs
+ * through (see command.c).
+ *
+ * A command is a list of *ops* over a list of *key slots*. A single-key
+ * command is one op on one slot; DOC.MSET is several SET ops; DOC.TXN is any
+ * ops over its declared keys. Ops change documents only through the core's
+ * undoable edits, so a failing op rolls every change of the command back.
+ */
+#ifndef ATOMICDOC_GLUE_H
+#define ATOMICDOC_GLUE_H
+
+#include "doc.h"
+#include "redismodule.h"
+
+/* The value stored under a Redis key. */
+typedef struct adoc {
+    doc_node *root;      /* root box: the document's value */
+    uint64_t version;    /* 1 at creation, +1 per changing command */
+} adoc;
+
+extern RedisModuleType *adoc_type;
+
+adoc *adoc_new_take(doc_node *root);
+void adoc_free(void *value);
+
+/* Configuration (module configs, see module.c). */
+typedef struct adoc_config {
+    long long max_depth;          /* nesting limit of documents and paths */
+    long long max_document_size;  /* largest JSON argument accepted, bytes */
+    long long max_txn_ops;        /* most ops in one DOC.TXN */
+} adoc_config;
+extern adoc_config adoc_cfg;
+
+/* Statistics for INFO atomicdoc (main thread only, except the counters
+ * touched by the allocator and the lazy-free thread, which are atomic). */
+typedef struct adoc_stats {
+    long long errors[DOC_STATUS_COUNT + 1];   /* error replies by code; last: WRONGTYPE */
+    long long txn_commits;                    /* DOC.TXN that committed */
+    long long txn_aborts;                     /* DOC.TXN that aborted */
+} adoc_stats;
+extern adoc_stats adoc_st;
+extern long long adoc_documents;   /* documents alive (atomic) */
+extern long long adoc_memory;      /* bytes allocated by the core (atomic) */
+
+/* ------------------------------------------------------------------ */
+/* Results: what a command replies, built before any reply is sent.   */
+/* ------------------------------------------------------------------ */
+
+typedef enum { RES_NONE, RES_OK, RES_NIL, RES_INT, RES_BULK, RES_SIMPLE, RES_ARRAY } res_kind;
+
+typedef struct result {
+    res_kind kind;           /* what this is */
+    long long i;             /* RES_INT */
+    doc_buf text;            /* RES_BULK / RES_SIMPLE */
+    size_t n;                /* RES_ARRAY: items */
+    struct result *items;    /* RES_ARRAY: n items */
+} result;
+
+void res_int(result *r, long long v);
+void res_nil(result *r);
+void res_ok(result *r);
+void res_simple(result *r, const char *s);
+/* Prints the JSON text of an encoded value as a bulk string. */
+void res_json(result *r, const uint8_t *val);
+/* Makes r an array of n empty results; returns its items (NULL on OOM). */
+result *res_array(result *r, size_t n);
+void res_free(result *r);
+
+/* ------------------------------------------------------------------ */
+/* Key slots, ops, execution                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct keyslot {
+    RedisModuleString *name;   /* key name */
+    RedisModuleKey *key;       /* open key */
+    int wrongtype;             /* holds a non-atomicdoc value */
+    adoc *orig;                /* the document when the command began, or NULL */
+    adoc *doc;                 /* the document now (NULL: none, or deleted) */
+    int changed;               /* written by this command */
+    const char *event;         /* notification of the first change */
+    long long set_version;     /* > 0: commit sets this version (AOF rebuild) */
+} keyslot;
+
+typedef struct exec_ctx {
+    RedisModuleCtx *ctx;       /* the command's context */
+    keyslot *keys;             /* the slots */
+    int nkeys;                 /* how many */
+    doc_undo *undo;            /* every edit of this command */
+    doc_error err;             /* the first failure */
+} exec_ctx;
+
+/* A parsed op. The fields a kind needs are filled by its parser; the rest
+ * stay zero. Everything here is owned by the op (op_clear frees it). */
+typedef struct op {
+    const struct op_def *def;  /* what it is */
+    int key;                   /* slot index */
+    doc_path **paths;          /* paths */
+    int npaths;
+    doc_node **values;         /* parsed JSON values (boxes) */
+    int nvalues;
+    int flags;                 /* OPF_* */
+    long long n1, n2;          /* numeric arguments */
+    RedisModuleString *raw;    /* an argument kept as is */
+} op;
+
+#define OPF_NX 1
+#define OPF_XX 2
+#define OPF_WITHVERSION 4
+
+typedef struct op_def {
+    const char *name;          /* op / command name without "DOC." */
+    const char *event;         /* keyspace event on change */
+    int write;                 /* 1: writes */
+    int min_args;              /* arguments after the key, at least */
+    int max_args;              /* at most; -1: no limit */
+    /* Parses argv (the arguments after the key). */
+    doc_status (*parse)(op *o, RedisModuleString **argv, int argc, doc_error *err);
+    /* Runs on slot k; fills out. On error the command is rolled back. */
+    doc_status (*run)(op *o, exec_ctx *x, keyslot *k, result *out);
+} op_def;
+
+/* Helpers for parsers and runners (command.c). */
+doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err);
+doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
+doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err);
+int arg_is(RedisModuleString *s, const char *word);
+void op_clear(op *o);
+/* Adds a path / value to the op (takes ownership). */
+doc_status op_add_path(op *o, doc_path *p, doc_error *err);
+doc_status op_add_value(op *o, doc_node *v, doc_error *err);
+
+/* The slot's document, created as {} (version 0 until commit) if missing. */
+adoc *slot_ensure(exec_ctx *x, keyslot *k);
+/* Marks the slot changed. */
+void slot_touch(keyslot *k, const op *o);
+/* Deletes the slot's document (kept until commit). */
+void slot_delete(keyslot *k, const op *o);
+
+/* Runs one command made of ops: opens the keys, runs, commits or rolls back,
+ * notifies, replicates verbatim when something changed, replies. */
+int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *ops, int nops,
+             int write, int reply_array);
+/* The generic handler of a single-key command: DOC.<def> key args... */
+int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
+
+/* Replies (reply.c): the only place errors and results become replies. */
+int reply_error(RedisModuleCtx *ctx, const doc_error *err);
+int reply_wrongtype(RedisModuleCtx *ctx);
+int reply_result(RedisModuleCtx *ctx, const result *r);
+
+/* Command tables (cmd_*.c) and registration. */
+extern const op_def op_set, op_get, op_del, op_type, op_len, op_keys, op_version;
+int commands_register(RedisModuleCtx *ctx);
+int type_register(RedisModuleCtx *ctx);
+
+#endif

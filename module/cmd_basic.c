@@ -1,0 +1,431 @@
+/*
+ * cmd_basic.c - the document commands of the foundation: SET, GET, DEL,
+ * TYPE, LEN, KEYS, VERSION as ops (so DOC.TXN reuses them), and the
+ * multi-key DOC.MSET / DOC.MGET plus the internal DOC.AOFLOAD.
+ *
+ * Each op is a parser (arguments after the key) and a runner (one key slot,
+ * fills a result or fails with nothing changed: command.c rolls back).
+ */
+#include "atomicdoc.h"
+
+#include <string.h>
+
+/* Resolves the op's path (or the root) for reading in slot k's document. */
+static doc_status read_at(const op *o, int i, keyslot *k, doc_cursor *c, doc_error *err) {
+    static const doc_path root = {0, NULL, NULL};
+    doc_cursor_init(c, &k->doc->root);
+    return doc_resolve(c, i < o->npaths ? o->paths[i] : &root, err);
+}
+
+static int is_root(const doc_path *p) { return !p || p->nseg == 0; }
+
+/* ---- DOC.SET key path json [NX|XX] ---- */
+
+static doc_status parse_set(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    doc_path *p;
+    doc_node *v;
+    if (argc == 3) {
+        if (arg_is(argv[2], "NX"))
+            o->flags |= OPF_NX;
+        else if (arg_is(argv[2], "XX"))
+            o->flags |= OPF_XX;
+        else
+            return doc_error_set(err, DOC_ERR, "syntax error: expected NX or XX");
+    }
+    if (arg_path(argv[0], &p, err) || op_add_path(o, p, err)) return err->code;
+    if (arg_json(argv[1], &v, err) || op_add_value(o, v, err)) return err->code;
+    return DOC_OK;
+}
+
+static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
+    const doc_path *p = o->paths[0];
+    doc_cursor c;
+    doc_status st;
+    /* NX / XX look first, so a condition not met creates nothing. */
+    if (o->flags & (OPF_NX | OPF_XX)) {
+        int exists = 0;
+        if (k->doc) {
+            doc_error probe;
+            doc_error_clear(&probe);
+            exists = read_at(o, 0, k, &c, &probe) == DOC_OK;
+            doc_cursor_free(&c);
+        }
+        if ((o->flags & OPF_NX) ? exists : !exists) {
+            res_nil(out);
+            return DOC_OK;
+        }
+    }
+    /* The op runs once: its parsed value moves into the document. */
+    doc_node *value = o->values[0];
+    o->values[0] = NULL;
+    if (!k->doc && is_root(p)) {
+        k->doc = adoc_new_take(value);
+        slot_touch(k, o);
+        res_ok(out);
+        return DOC_OK;
+    }
+    if (!slot_ensure(x, k)) {
+        doc_node_free(value);
+        return x->err.code;
+    }
+    doc_cursor_init(&c, &k->doc->root);
+    st = doc_resolve_write(&c, p, x->undo, &x->err);
+    if (!st)
+        st = doc_edit_set_take(&c, value, x->undo, &x->err);
+    else
+        doc_node_free(value);
+    doc_cursor_free(&c);
+    if (st) return st;
+    slot_touch(k, o);
+    res_ok(out);
+    return DOC_OK;
+}
+
+const op_def op_set = {"SET", "doc.set", 1, 2, 3, parse_set, run_set};
+
+/* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
+
+static doc_status parse_get(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    int i = 0;
+    if (argc > 0 && arg_is(argv[0], "WITHVERSION")) {
+        o->flags |= OPF_WITHVERSION;
+        i = 1;
+    }
+    for (; i < argc; i++) {
+        doc_path *p;
+        if (arg_path(argv[i], &p, err) || op_add_path(o, p, err)) return err->code;
+    }
+    return DOC_OK;
+}
+
+/* One path's value as JSON text, or nil. */
+static void get_one(const op *o, int i, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_error miss;
+    doc_error_clear(&miss);
+    if (read_at(o, i, k, &c, &miss) == DOC_OK)
+        res_json(out, doc_cursor_value(&c));
+    else
+        res_nil(out);
+    doc_cursor_free(&c);
+}
+
+static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
+    result *body = out;
+    if (o->flags & OPF_WITHVERSION) {
+        result *two = res_array(out, 2);
+        if (!two) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        res_int(&two[0], k->doc ? (long long)k->doc->version : 0);
+        body = &two[1];
+    }
+    if (!k->doc) {
+        res_nil(body);
+    } else if (o->npaths <= 1) {
+        get_one(o, 0, k, body);
+    } else {
+        result *items = res_array(body, (size_t)o->npaths);
+        if (!items) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        for (int i = 0; i < o->npaths; i++) get_one(o, i, k, &items[i]);
+    }
+    return DOC_OK;
+}
+
+const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get};
+
+/* ---- single optional path: DEL, TYPE, LEN, KEYS ---- */
+
+static doc_status parse_opt_path(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    doc_path *p;
+    if (argc == 1 && (arg_path(argv[0], &p, err) || op_add_path(o, p, err))) return err->code;
+    return DOC_OK;
+}
+
+static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
+    if (!k->doc) {
+        res_int(out, 0);
+        return DOC_OK;
+    }
+    if (o->npaths == 0 || is_root(o->paths[0])) {
+        slot_delete(k, o);
+        res_int(out, 1);
+        return DOC_OK;
+    }
+    doc_cursor c;
+    doc_error miss;
+    doc_error_clear(&miss);
+    doc_status st = DOC_OK;
+    if (read_at(o, 0, k, &c, &miss) != DOC_OK) {
+        res_int(out, 0);
+    } else {
+        st = doc_edit_remove(&c, x->undo, &x->err);
+        if (!st) {
+            slot_touch(k, o);
+            res_int(out, 1);
+        }
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del};
+
+/* Resolves for an inspecting op; *v is NULL when there is nothing there. */
+static void inspect(const op *o, keyslot *k, doc_cursor *c, const uint8_t **v) {
+    doc_error miss;
+    doc_error_clear(&miss);
+    *v = NULL;
+    if (k->doc && read_at(o, 0, k, c, &miss) == DOC_OK) *v = doc_cursor_value(c);
+}
+
+static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    const uint8_t *v;
+    (void)x;
+    doc_cursor_init(&c, NULL);
+    inspect(o, k, &c, &v);
+    if (v) {
+        doc_view view;
+        doc_value_decode(v, &view);
+        res_simple(out, doc_type_name(view.type));
+    } else {
+        res_nil(out);
+    }
+    doc_cursor_free(&c);
+    return DOC_OK;
+}
+
+const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_path, run_type};
+
+static doc_status run_len(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    const uint8_t *v;
+    doc_status st = DOC_OK;
+    doc_cursor_init(&c, NULL);
+    inspect(o, k, &c, &v);
+    if (!v) {
+        res_nil(out);
+    } else {
+        doc_view view;
+        doc_value_decode(v, &view);
+        if (view.type == DOC_OBJECT || view.type == DOC_ARRAY)
+            res_int(out, doc_node_count(view.node));
+        else if (view.type == DOC_STRING)
+            res_int(out, (long long)view.slen);
+        else
+            st = doc_error_set(&x->err, DOC_BADTYPE, "LEN of a %s", doc_type_name(view.type));
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_path, run_len};
+
+static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    const uint8_t *v;
+    doc_status st = DOC_OK;
+    doc_cursor_init(&c, NULL);
+    inspect(o, k, &c, &v);
+    if (!v) {
+        res_nil(out);
+    } else {
+        doc_view view;
+        doc_value_decode(v, &view);
+        if (view.type != DOC_OBJECT) {
+            st = doc_error_set(&x->err, DOC_BADTYPE, "KEYS of a %s", doc_type_name(view.type));
+        } else {
+            result *items = res_array(out, doc_node_count(view.node));
+            doc_iter it;
+            const char *key;
+            size_t klen;
+            doc_iter_init(&it, view.node);
+            for (size_t i = 0; items && doc_iter_next(&it, &key, &klen, NULL, NULL); i++) {
+                items[i].kind = RES_BULK;
+                doc_buf_append(&items[i].text, key, klen);
+            }
+            if (!items) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        }
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_path, run_keys};
+
+static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
+    (void)o;
+    (void)x;
+    res_int(out, k->doc ? (long long)k->doc->version : 0);
+    return DOC_OK;
+}
+
+const op_def op_version = {"VERSION", NULL, 0, 0, 0, NULL, run_version};
+
+/* ---- DOC.MSET key path json [key path json ...] ---- */
+
+/* Maps argv key names to distinct slots: returns the number of distinct
+ * names; slot_of[i] is the slot of the i-th name. */
+static int distinct_keys(RedisModuleString **names, int n, int stride, RedisModuleString **uniq,
+                         int *slot_of) {
+    int u = 0;
+    for (int i = 0; i < n; i++) {
+        RedisModuleString *s = names[i * stride];
+        int j = 0;
+        while (j < u && RedisModule_StringCompare(uniq[j], s) != 0) j++;
+        if (j == u) uniq[u++] = s;
+        slot_of[i] = j;
+    }
+    return u;
+}
+
+int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 4 || (argc - 1) % 3 != 0) return RedisModule_WrongArity(ctx);
+    int n = (argc - 1) / 3;
+    op *ops = RedisModule_Calloc((size_t)n, sizeof *ops);
+    RedisModuleString **uniq = RedisModule_Alloc((size_t)n * sizeof *uniq);
+    int *slot_of = RedisModule_Alloc((size_t)n * sizeof *slot_of);
+    int nkeys = distinct_keys(argv + 1, n, 3, uniq, slot_of);
+    doc_error err;
+    doc_error_clear(&err);
+    int ret = -1;
+    for (int i = 0; i < n && ret < 0; i++) {
+        ops[i].def = &op_set;
+        ops[i].key = slot_of[i];
+        if (parse_set(&ops[i], argv + 2 + 3 * i, 2, &err)) ret = reply_error(ctx, &err);
+    }
+    if (ret < 0) {
+        /* Same machinery as one command: all or nothing; one reply. */
+        ret = exec_ops(ctx, uniq, nkeys, ops, n, 1, 0);
+    }
+    for (int i = 0; i < n; i++) op_clear(&ops[i]);
+    RedisModule_Free(ops);
+    RedisModule_Free(uniq);
+    RedisModule_Free(slot_of);
+    return ret;
+}
+
+/* ---- DOC.MGET key [key ...] path ---- */
+
+int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    if (argc < 3) return RedisModule_WrongArity(ctx);
+    doc_error err;
+    doc_error_clear(&err);
+    doc_path *p;
+    if (arg_path(argv[argc - 1], &p, &err)) return reply_error(ctx, &err);
+    RedisModule_ReplyWithArray(ctx, argc - 2);
+    for (int i = 1; i < argc - 1; i++) {
+        RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[i], REDISMODULE_READ);
+        adoc *d = NULL;
+        if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
+            RedisModule_ModuleTypeGetType(key) == adoc_type)
+            d = RedisModule_ModuleTypeGetValue(key);
+        result r;
+        memset(&r, 0, sizeof r);
+        res_nil(&r);
+        if (d) {
+            doc_cursor c;
+            doc_error miss;
+            doc_error_clear(&miss);
+            doc_cursor_init(&c, &d->root);
+            if (doc_resolve(&c, p, &miss) == DOC_OK) res_json(&r, doc_cursor_value(&c));
+            doc_cursor_free(&c);
+        }
+        reply_result(ctx, &r);
+        res_free(&r);
+        RedisModule_CloseKey(key);
+    }
+    doc_path_free(p);
+    return REDISMODULE_OK;
+}
+
+/* ---- DOC.AOFLOAD key version path json (internal: AOF rewrite) ----
+ * Path $ sets the whole document; another path names an existing container
+ * of the same kind as json, which receives json's elements (array) or
+ * members (object) at its end. Either way the version becomes `version`.
+ * This is how a document of any size is rebuilt from commands that each
+ * stay small (type.c emits them). */
+
+static doc_status parse_aofload(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    (void)argc;
+    if (arg_ll(argv[0], &o->n1, "version", err)) return err->code;
+    if (o->n1 < 1) return doc_error_set(err, DOC_ERR, "version must be positive");
+    doc_path *p;
+    doc_node *v;
+    if (arg_path(argv[1], &p, err) || op_add_path(o, p, err)) return err->code;
+    /* The document was valid when saved: accept up to the hard depth limit
+     * so lowering max-depth never makes an AOF unloadable. */
+    size_t len;
+    const char *text = RedisModule_StringPtrLen(argv[2], &len);
+    v = doc_parse(text, len, DOC_DEPTH_LIMIT, err);
+    if (!v || op_add_value(o, v, err)) return err->code;
+    return DOC_OK;
+}
+
+static doc_status run_aofload(op *o, exec_ctx *x, keyslot *k, result *out) {
+    const doc_path *p = o->paths[0];
+    const uint8_t *val = doc_box_value(o->values[0]);
+    doc_cursor c;
+    doc_status st = DOC_OK;
+    if (is_root(p)) {
+        doc_node *copy = doc_value_copy(val);
+        if (!copy) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        if (!k->doc) {
+            k->doc = adoc_new_take(copy);
+        } else {
+            doc_cursor_init(&c, &k->doc->root);
+            st = doc_resolve(&c, p, &x->err);
+            if (!st) st = doc_edit_set_take(&c, copy, x->undo, &x->err);
+            else doc_node_free(copy);
+            doc_cursor_free(&c);
+        }
+    } else {
+        if (!k->doc) return doc_error_set(&x->err, DOC_NOPATH, "no document to extend");
+        doc_cursor_init(&c, &k->doc->root);
+        st = doc_resolve(&c, p, &x->err);
+        doc_view target, src;
+        if (!st) {
+            doc_value_decode(doc_cursor_value(&c), &target);
+            doc_value_decode(val, &src);
+            if (target.type != src.type || (src.type != DOC_ARRAY && src.type != DOC_OBJECT))
+                st = doc_error_set(&x->err, DOC_BADTYPE, "AOFLOAD extends a container of the same type");
+        }
+        size_t depth = c.depth;
+        doc_iter it;
+        const char *key;
+        size_t klen;
+        const uint8_t *child;
+        if (!st) doc_iter_init(&it, src.node);
+        while (!st && doc_iter_next(&it, &key, &klen, &child, NULL)) {
+            doc_node *copy = doc_value_copy(child);
+            if (!copy) {
+                st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+                break;
+            }
+            doc_view now;
+            c.depth = depth;
+            doc_value_decode(doc_cursor_value(&c), &now);
+            if (src.type == DOC_ARRAY) {
+                st = doc_edit_insert_take(&c, doc_node_count(now.node), copy, x->undo, &x->err);
+            } else if (doc_object_get(now.node, key, klen, NULL, NULL)) {
+                doc_node_free(copy);
+                st = doc_error_set(&x->err, DOC_BADJSON, "duplicate key \"%.*s\"",
+                                   (int)(klen > 40 ? 40 : klen), key);
+            } else {
+                c.missing = 1;
+                c.missing_key = key;
+                c.missing_klen = klen;
+                st = doc_edit_set_take(&c, copy, x->undo, &x->err);
+            }
+        }
+        doc_cursor_free(&c);
+    }
+    if (st) return st;
+    k->set_version = o->n1;
+    slot_touch(k, o);
+    res_ok(out);
+    return DOC_OK;
+}
+
+const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload};

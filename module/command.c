@@ -1,0 +1,307 @@
+/*
+ * command.c - the one skeleton every atomicdoc command runs through:
+ *
+ *     parse arguments -> open keys -> run ops -> commit or roll back
+ *       -> bump versions -> notify -> replicate -> reply
+ *
+ * Ops write documents only through the core's undoable edits (one undo log
+ * per command), so when any op fails, doc_undo_rollback() puts every tree back
+ * byte for byte, documents the command created are freed, and documents it
+ * deleted are still there: an error reply means nothing changed and nothing
+ * is replicated. Replication is verbatim: every command is deterministic
+ * given the same data (integer and IEEE double arithmetic, shortest double
+ * printing), so replaying it on a replica or from the AOF reproduces the
+ * exact bytes and versions; commands that change nothing send nothing.
+ */
+#include "atomicdoc.h"
+
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Results                                                            */
+/* ------------------------------------------------------------------ */
+
+void res_int(result *r, long long v) {
+    r->kind = RES_INT;
+    r->i = v;
+}
+void res_nil(result *r) { r->kind = RES_NIL; }
+void res_ok(result *r) { r->kind = RES_OK; }
+void res_simple(result *r, const char *s) {
+    r->kind = RES_SIMPLE;
+    doc_buf_append(&r->text, s, strlen(s));
+    doc_buf_cstr(&r->text);
+}
+void res_json(result *r, const uint8_t *val) {
+    r->kind = RES_BULK;
+    doc_print(val, &r->text);
+}
+result *res_array(result *r, size_t n) {
+    r->kind = RES_ARRAY;
+    r->n = n;
+    r->items = n ? doc_malloc(n * sizeof *r->items) : NULL;
+    if (n && !r->items) {
+        r->n = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        memset(&r->items[i], 0, sizeof r->items[i]);
+        doc_buf_init(&r->items[i].text);
+    }
+    return r->items;
+}
+void res_free(result *r) {
+    doc_buf_free(&r->text);
+    for (size_t i = 0; i < r->n; i++) res_free(&r->items[i]);
+    doc_free(r->items);
+    memset(r, 0, sizeof *r);
+}
+
+/* ------------------------------------------------------------------ */
+/* Arguments                                                          */
+/* ------------------------------------------------------------------ */
+
+doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    return doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+}
+
+doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err) {
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    if ((long long)len > adoc_cfg.max_document_size)
+        return doc_error_set(err, DOC_TOOBIG,
+                             "JSON text of %zu bytes is larger than max-document-size (%lld)", len,
+                             adoc_cfg.max_document_size);
+    *out = doc_parse(p, len, (uint32_t)adoc_cfg.max_depth, err);
+    return *out ? DOC_OK : err->code;
+}
+
+doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err) {
+    if (RedisModule_StringToLongLong(s, out) != REDISMODULE_OK)
+        return doc_error_set(err, DOC_ERR, "%s is not an integer or out of range", what);
+    return DOC_OK;
+}
+
+int arg_is(RedisModuleString *s, const char *word) {
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    return len == strlen(word) && strncasecmp(p, word, len) == 0;
+}
+
+doc_status op_add_path(op *o, doc_path *p, doc_error *err) {
+    doc_path **m = doc_realloc(o->paths, (size_t)(o->npaths + 1) * sizeof *m);
+    if (!m) {
+        doc_path_free(p);
+        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    }
+    o->paths = m;
+    o->paths[o->npaths++] = p;
+    return DOC_OK;
+}
+
+doc_status op_add_value(op *o, doc_node *v, doc_error *err) {
+    doc_node **m = doc_realloc(o->values, (size_t)(o->nvalues + 1) * sizeof *m);
+    if (!m) {
+        doc_node_free(v);
+        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    }
+    o->values = m;
+    o->values[o->nvalues++] = v;
+    return DOC_OK;
+}
+
+void op_clear(op *o) {
+    for (int i = 0; i < o->npaths; i++) doc_path_free(o->paths[i]);
+    for (int i = 0; i < o->nvalues; i++) doc_node_free(o->values[i]);
+    doc_free(o->paths);
+    doc_free(o->values);
+    memset(o, 0, sizeof *o);
+}
+
+/* ------------------------------------------------------------------ */
+/* Slots                                                              */
+/* ------------------------------------------------------------------ */
+
+adoc *adoc_new_take(doc_node *root) {
+    adoc *d = RedisModule_Alloc(sizeof *d);
+    d->root = root;
+    d->version = 0;
+    __atomic_add_fetch(&adoc_documents, 1, __ATOMIC_RELAXED);
+    return d;
+}
+
+void adoc_free(void *value) {
+    adoc *d = value;
+    if (!d) return;
+    doc_node_free(d->root);
+    RedisModule_Free(d);
+    __atomic_sub_fetch(&adoc_documents, 1, __ATOMIC_RELAXED);
+}
+
+adoc *slot_ensure(exec_ctx *x, keyslot *k) {
+    (void)x;
+    if (!k->doc) {
+        doc_node *box = doc_parse("{}", 2, 1, &x->err);
+        if (!box) return NULL;
+        k->doc = adoc_new_take(box);
+    }
+    return k->doc;
+}
+
+void slot_touch(keyslot *k, const op *o) {
+    if (!k->changed) k->event = o->def->event;
+    k->changed = 1;
+}
+
+void slot_delete(keyslot *k, const op *o) {
+    if (k->doc && k->doc != k->orig) adoc_free(k->doc);
+    k->doc = NULL;
+    slot_touch(k, o);
+}
+
+/* Opens every key once (a name given twice shares one slot: slot_of). */
+static int open_slots(exec_ctx *x, RedisModuleString **names, int n, int write) {
+    for (int i = 0; i < n; i++) {
+        keyslot *k = &x->keys[i];
+        memset(k, 0, sizeof *k);
+        k->name = names[i];
+        k->key = RedisModule_OpenKey(x->ctx, names[i], REDISMODULE_READ | (write ? REDISMODULE_WRITE : 0));
+        int t = RedisModule_KeyType(k->key);
+        if (t == REDISMODULE_KEYTYPE_EMPTY) continue;
+        if (t == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k->key) == adoc_type)
+            k->orig = k->doc = RedisModule_ModuleTypeGetValue(k->key);
+        else
+            k->wrongtype = 1;
+    }
+    return 0;
+}
+
+static void close_slots(exec_ctx *x) {
+    for (int i = 0; i < x->nkeys; i++)
+        if (x->keys[i].key) RedisModule_CloseKey(x->keys[i].key);
+}
+
+/* Puts the slots back as they were: trees by the undo log, then documents
+ * created by the command freed (after the log: it may point into them). */
+static void rollback(exec_ctx *x) {
+    doc_undo_rollback(x->undo);
+    for (int i = 0; i < x->nkeys; i++) {
+        keyslot *k = &x->keys[i];
+        if (k->doc && k->doc != k->orig) adoc_free(k->doc);
+        k->doc = k->orig;
+        k->changed = 0;
+    }
+}
+
+/* Makes the changes visible to Redis; returns how many keys changed. */
+static int commit(exec_ctx *x) {
+    int changed = 0;
+    doc_undo_commit(x->undo);
+    for (int i = 0; i < x->nkeys; i++) {
+        keyslot *k = &x->keys[i];
+        if (!k->changed) continue;
+        changed++;
+        if (!k->doc) {
+            if (k->orig) RedisModule_DeleteKey(k->key);
+        } else {
+            if (k->doc != k->orig) {
+                k->doc->version = 0;
+                RedisModule_ModuleTypeSetValue(k->key, adoc_type, k->doc);
+            }
+            k->doc->version = k->set_version > 0 ? (uint64_t)k->set_version : k->doc->version + 1;
+        }
+        RedisModule_SignalModifiedKey(x->ctx, k->name);
+        RedisModule_NotifyKeyspaceEvent(x->ctx, REDISMODULE_NOTIFY_MODULE, k->event, k->name);
+    }
+    return changed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running                                                            */
+/* ------------------------------------------------------------------ */
+
+int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *ops, int nops,
+             int write, int reply_array) {
+    keyslot stack_slots[8];
+    exec_ctx x;
+    memset(&x, 0, sizeof x);
+    x.ctx = ctx;
+    x.nkeys = nkeys;
+    x.keys = nkeys <= 8 ? stack_slots : RedisModule_Alloc((size_t)nkeys * sizeof *x.keys);
+    x.undo = doc_undo_new();
+    open_slots(&x, keynames, nkeys, write);
+
+    result res;
+    memset(&res, 0, sizeof res);
+    result *outs = reply_array ? res_array(&res, (size_t)nops) : &res;
+    doc_status st = DOC_OK;
+    int failed_op = -1;
+    for (int i = 0; i < nops && !st; i++) {
+        keyslot *k = &x.keys[ops[i].key];
+        result *out = reply_array ? &outs[i] : &res;
+        if (k->wrongtype) {
+            st = doc_error_set(&x.err, DOC_WRONGTYPE,
+                               "Operation against a key holding the wrong kind of value");
+        } else {
+            if (!reply_array) {
+                res_free(&res);
+                doc_buf_init(&res.text);
+            }
+            st = ops[i].def->run(&ops[i], &x, k, out);
+        }
+        if (st) failed_op = i;
+    }
+
+    int ret;
+    if (st) {
+        rollback(&x);
+        if (reply_array) {
+            /* DOC.TXN: name the op that failed, keep its own code word. */
+            doc_error wrapped;
+            doc_error_clear(&wrapped);
+            doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", failed_op + 1,
+                          doc_status_word(x.err.code), x.err.msg);
+            wrapped.has_offset = 0;
+            if (x.err.has_offset) {
+                size_t l = strlen(wrapped.msg);
+                snprintf(wrapped.msg + l, sizeof wrapped.msg - l, " at %s %zu",
+                         x.err.code == DOC_BADPATH ? "character" : "byte", x.err.offset);
+            }
+            adoc_st.txn_aborts++;
+            adoc_st.errors[x.err.code]++;
+            ret = reply_error(ctx, &wrapped);
+        } else {
+            ret = reply_error(ctx, &x.err);
+        }
+    } else {
+        if (commit(&x) > 0) RedisModule_ReplicateVerbatim(ctx);
+        if (reply_array) adoc_st.txn_commits++;
+        ret = reply_result(ctx, &res);
+    }
+    res_free(&res);
+    close_slots(&x);
+    doc_undo_free(x.undo);
+    if (x.keys != stack_slots) RedisModule_Free(x.keys);
+    return ret;
+}
+
+int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def) {
+    int nargs = argc - 2;
+    if (nargs < def->min_args || (def->max_args >= 0 && nargs > def->max_args))
+        return RedisModule_WrongArity(ctx);
+    op o;
+    memset(&o, 0, sizeof o);
+    o.def = def;
+    o.key = 0;
+    doc_error err;
+    doc_error_clear(&err);
+    if (def->parse && def->parse(&o, argv + 2, nargs, &err)) {
+        op_clear(&o);
+        return reply_error(ctx, &err);
+    }
+    int ret = exec_ops(ctx, &argv[1], 1, &o, 1, def->write, 0);
+    op_clear(&o);
+    return ret;
+}

@@ -1,0 +1,425 @@
+/*
+ * doc.h - the atomicdoc document core: a compact JSON tree, its parser,
+ * printer, paths, comparison and an undoable edit layer.
+ *
+ * This library knows nothing about Redis: libc and YAJL only. The Redis glue
+ * in module/ installs RedisModule_Alloc & co through doc_alloc_set(); unit
+ * tests keep the default (malloc).
+ *
+ * Representation
+ * --------------
+ * A document is a tree of *nodes*. A node is one allocation holding a small
+ * header and the packed encoding of its direct children, one after another:
+ *
+ *     array  node: value value value ...
+ *     object node: key value key value ...      (key = varint length + bytes)
+ *     box    node: value                        (exactly one: a document root,
+ *                                                or a detached parsed value)
+ *
+ * A *value* is a tag byte followed by a payload whose size the tag fixes:
+ *
+ *     DOC_TAG_NULL / FALSE / TRUE       no payload
+ *     DOC_TAG_I8 / I16 / I32 / I64      little-endian signed integer, 1/2/4/8 bytes
+ *     DOC_TAG_SMALLINT + n (0..127)     the integer n, no payload
+ *     DOC_TAG_DOUBLE                    8 bytes, IEEE 754 binary64, never NaN/Inf
+ *     DOC_TAG_STRING                    varint length + UTF-8 bytes (NUL allowed)
+ *     DOC_TAG_OBJECT / DOC_TAG_ARRAY    8-byte pointer to the child node
+ *
+ * Children containers are separate nodes, so an edit inside one container
+ * rewrites only that container's bytes: an update costs O(depth + size of the
+ * touched container), never O(document). Containers with more than
+ * DOC_INDEX_MIN children also carry an index (array: offset of element i,
+ * O(1); object: offsets sorted by key, O(log n) lookup).
+ *
+ * Ownership
+ * ---------
+ * A node owns its child nodes. A box returned by the parser or a builder owns
+ * everything in it; doc_node_free() frees a node and all it owns. Pointers into
+ * a node's bytes (doc_view.s, keys from iteration) stay valid until that node
+ * is edited or freed. Functions named ..._take take ownership of an argument.
+ *
+ * Errors
+ * ------
+ * Every fallible function returns a doc_status and fills a doc_error (first
+ * failure wins). A function that fails leaves its inputs as they were.
+ */
+#ifndef ATOMICDOC_DOC_H
+#define ATOMICDOC_DOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+/* ------------------------------------------------------------------ */
+
+/* One value per SPEC code word. DOC_OK is 0 so `if (st)` tests failure. */
+typedef enum doc_status {
+    DOC_OK = 0,
+    DOC_ERR,          /* "ERR": generic syntax / argument error */
+    DOC_BADJSON,      /* malformed JSON text (offset = byte offset) */
+    DOC_BADPATH,      /* malformed path (offset = character offset) */
+    DOC_NOPATH,       /* the path does not exist where it must */
+    DOC_BADTYPE,      /* the value at the path has the wrong JSON type */
+    DOC_OVERFLOW,     /* integer overflow or non-finite result */
+    DOC_TOODEEP,      /* nesting deeper than max-depth */
+    DOC_BADFILTER,    /* malformed filter */
+    DOC_ABORTED,      /* DOC.TXN: an op failed */
+    DOC_TOOBIG,       /* a size limit was exceeded (reported as ERR ...) */
+    DOC_NOMEM,        /* allocation failed (reported as OOM ...) */
+    DOC_WRONGTYPE,    /* the key holds another Redis type (glue only) */
+    DOC_STATUS_COUNT
+} doc_status;
+
+/* The first failure of an operation. `offset` is meaningful when has_offset. */
+typedef struct doc_error {
+    doc_status code;      /* what went wrong; DOC_OK when nothing did */
+    int has_offset;       /* 1 when `offset` says where */
+    size_t offset;        /* byte offset (JSON) or character offset (path) */
+    char msg[200];        /* one line, no code word, no trailing newline */
+} doc_error;
+
+/* The SPEC code word of a status ("BADJSON", "ERR", ...). */
+const char *doc_status_word(doc_status st);
+/* Sets err (only if err->code is DOC_OK: first failure wins); returns code. */
+doc_status doc_error_set(doc_error *err, doc_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Same, with an offset. */
+doc_status doc_error_at(doc_error *err, doc_status code, size_t offset,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Resets err to "no error". */
+void doc_error_clear(doc_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Allocation                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Every byte the core allocates goes through these. Defaults: malloc & co.
+ * The hooks may return NULL (unit tests make them fail on purpose); the core
+ * then fails with DOC_NOMEM and leaves its inputs unchanged. */
+typedef struct doc_allocator {
+    void *(*alloc)(size_t size);
+    void *(*realloc)(void *ptr, size_t size);
+    void (*free)(void *ptr);
+    size_t (*usable)(void *ptr);   /* allocated size of ptr; may be NULL */
+} doc_allocator;
+
+void doc_alloc_set(const doc_allocator *a);
+void *doc_malloc(size_t size);
+void *doc_realloc(void *ptr, size_t size);
+void doc_free(void *ptr);
+/* Allocated size of ptr (its usable size when the hook knows it). */
+size_t doc_alloc_size(void *ptr, size_t requested);
+
+/* ------------------------------------------------------------------ */
+/* Growable byte buffer (for printing and building)                   */
+/* ------------------------------------------------------------------ */
+
+/* A byte string that grows. `oom` is sticky: once an append fails every
+ * later append is a no-op, and the caller checks oom once at the end. */
+typedef struct doc_buf {
+    char *data;       /* bytes; not NUL-terminated unless doc_buf_cstr() */
+    size_t len;       /* bytes used */
+    size_t cap;       /* bytes allocated */
+    int oom;          /* 1 after a failed allocation */
+} doc_buf;
+
+void doc_buf_init(doc_buf *b);
+void doc_buf_free(doc_buf *b);
+int doc_buf_reserve(doc_buf *b, size_t extra);          /* 0 ok, -1 oom */
+void doc_buf_append(doc_buf *b, const void *p, size_t n);
+void doc_buf_putc(doc_buf *b, char c);
+const char *doc_buf_cstr(doc_buf *b);                    /* NUL-terminates */
+
+/* ------------------------------------------------------------------ */
+/* Limits                                                             */
+/* ------------------------------------------------------------------ */
+
+/* Hard ceiling for max-depth: the config cannot go above it. */
+#define DOC_DEPTH_LIMIT 10000
+/* Default max-depth (SPEC). */
+#define DOC_DEPTH_DEFAULT 128
+/* A node's packed bytes are addressed with 32-bit offsets. */
+#define DOC_NODE_MAX_BYTES 0xFFFFFFF0u
+/* Containers with at least this many children carry a lookup index; below
+ * it a linear scan over a few dozen packed entries is faster than any index. */
+#define DOC_INDEX_MIN 32
+
+/* ------------------------------------------------------------------ */
+/* Values and nodes                                                   */
+/* ------------------------------------------------------------------ */
+
+typedef enum doc_type {
+    DOC_NULL,
+    DOC_BOOL,
+    DOC_INT,      /* int64 */
+    DOC_DOUBLE,   /* finite IEEE double */
+    DOC_STRING,
+    DOC_OBJECT,
+    DOC_ARRAY
+} doc_type;
+
+/* Tag bytes of the packed encoding (see the top of this file). */
+enum {
+    DOC_TAG_NULL = 0x00,
+    DOC_TAG_FALSE = 0x01,
+    DOC_TAG_TRUE = 0x02,
+    DOC_TAG_I8 = 0x03,
+    DOC_TAG_I16 = 0x04,
+    DOC_TAG_I32 = 0x05,
+    DOC_TAG_I64 = 0x06,
+    DOC_TAG_DOUBLE = 0x07,
+    DOC_TAG_STRING = 0x08,
+    DOC_TAG_OBJECT = 0x09,
+    DOC_TAG_ARRAY = 0x0A,
+    DOC_TAG_SMALLINT = 0x80   /* 0x80 + n encodes the integer n, 0 <= n <= 127 */
+};
+
+/* Node kinds. */
+enum { DOC_KIND_BOX = 0, DOC_KIND_OBJECT = 1, DOC_KIND_ARRAY = 2 };
+
+typedef struct doc_node doc_node;
+
+/* The name of a JSON type as DOC.TYPE replies it. */
+const char *doc_type_name(doc_type t);
+
+/* A decoded look at one encoded value. Borrowed: valid while its node is
+ * neither edited nor freed. */
+typedef struct doc_view {
+    doc_type type;     /* which of the fields below is meaningful */
+    int b;             /* DOC_BOOL */
+    int64_t i;         /* DOC_INT */
+    double d;          /* DOC_DOUBLE */
+    const char *s;     /* DOC_STRING: bytes (not NUL-terminated) */
+    size_t slen;       /* DOC_STRING: length */
+    doc_node *node;    /* DOC_OBJECT / DOC_ARRAY: the child node */
+} doc_view;
+
+/* Decodes the value starting at p; returns the pointer just past it. The
+ * encoding is trusted (it was built by this library). */
+const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out);
+/* Encoded size of the value starting at p. */
+size_t doc_value_size(const uint8_t *p);
+
+/* Node accessors. */
+int doc_node_kind(const doc_node *n);             /* DOC_KIND_* */
+uint32_t doc_node_count(const doc_node *n);       /* children */
+uint32_t doc_node_len(const doc_node *n);         /* packed bytes used */
+const uint8_t *doc_node_bytes(const doc_node *n); /* packed bytes */
+/* Frees a node and everything it owns (iterative: no recursion on depth). */
+void doc_node_free(doc_node *n);
+/* Bytes allocated for n and everything it owns. */
+size_t doc_node_memory(const doc_node *n);
+/* Number of nodes in n's tree, counting stops at `limit` (cheap effort hint). */
+size_t doc_node_count_nodes(const doc_node *n, size_t limit);
+
+/* The single value of a box. */
+const uint8_t *doc_box_value(const doc_node *box);
+
+/* Iteration over the children of an object or array node, in order. */
+typedef struct doc_iter {
+    const doc_node *node;   /* the container */
+    uint32_t off;           /* offset of the next entry in the packed bytes */
+    uint32_t index;         /* position of the next entry */
+} doc_iter;
+
+void doc_iter_init(doc_iter *it, const doc_node *n);
+/* Next child: fills key/klen (objects; NULL/0 for arrays), the value's bytes
+ * and, if asked, its offset in the node. Returns 0 at the end. */
+int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **val,
+                  uint32_t *val_off);
+
+/* Object member lookup: the value's bytes or NULL. O(log n) on indexed nodes. */
+const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
+                              uint32_t *entry_off, uint32_t *val_off);
+/* Array element i (0-based, no negatives here): bytes or NULL. O(1) when indexed. */
+const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off);
+
+/* ------------------------------------------------------------------ */
+/* Building values (used by the parser, copying, and commands)        */
+/* ------------------------------------------------------------------ */
+
+/* Builds one value bottom-up, in document order, without recursion. Errors
+ * are sticky: after the first one, calls are no-ops returning that status.
+ * Duplicate keys in one object are BADJSON (offset: the caller's position,
+ * set with doc_builder_set_offset). Nesting deeper than max_depth is TOODEEP. */
+typedef struct doc_builder doc_builder;
+
+doc_builder *doc_builder_new(uint32_t max_depth);
+void doc_builder_free(doc_builder *b);
+/* Where the caller is in its input, used for error offsets. */
+void doc_builder_set_offset(doc_builder *b, size_t offset);
+doc_status doc_builder_null(doc_builder *b);
+doc_status doc_builder_bool(doc_builder *b, int v);
+doc_status doc_builder_int(doc_builder *b, int64_t v);
+doc_status doc_builder_double(doc_builder *b, double v);  /* OVERFLOW if !finite */
+doc_status doc_builder_string(doc_builder *b, const char *s, size_t len);
+doc_status doc_builder_key(doc_builder *b, const char *s, size_t len);
+doc_status doc_builder_begin_object(doc_builder *b);
+doc_status doc_builder_begin_array(doc_builder *b);
+doc_status doc_builder_end(doc_builder *b);   /* closes the innermost container */
+/* Appends an existing encoded value (deep-copied: the builder owns the copy). */
+doc_status doc_builder_copy(doc_builder *b, const uint8_t *val);
+/* Returns the finished value as a box (caller owns), or NULL and fills err
+ * when it failed or is incomplete. The builder may then only be freed. */
+doc_node *doc_builder_finish(doc_builder *b, doc_error *err);
+/* The builder's error so far. */
+const doc_error *doc_builder_error(const doc_builder *b);
+
+/* Boxes of a scalar, for commands that make values (INCR results, ...). */
+doc_node *doc_box_int(int64_t v);
+doc_node *doc_box_double(double v);
+doc_node *doc_box_string(const char *s, size_t len);
+doc_node *doc_box_bool(int v);
+doc_node *doc_box_null(void);
+/* Deep copy of an encoded value into a new box (iterative). */
+doc_node *doc_value_copy(const uint8_t *val);
+
+/* ------------------------------------------------------------------ */
+/* Parsing and printing (parse.c, print.c)                            */
+/* ------------------------------------------------------------------ */
+
+/* Parses exactly one JSON text (RFC 8259, I-JSON rules) into a new box.
+ * BADJSON with byte offset on: syntax errors, invalid UTF-8, lone surrogate
+ * escapes, duplicate object keys, numbers out of double range, trailing
+ * garbage. TOODEEP when nesting exceeds max_depth. Never recurses. */
+doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error *err);
+
+/* Appends the compact JSON text of the value at `val` to out. Iterative.
+ * Doubles print in the shortest form that reads back to the same double and
+ * always look like doubles (contain '.', or 'e'). Control characters, '"' and
+ * '\\' are escaped; other UTF-8 is copied as is. */
+void doc_print(const uint8_t *val, doc_buf *out);
+
+/* Number formatting / parsing shared by the printer and commands. */
+/* Writes the shortest round-trip text of finite d into out (>= 32 bytes);
+ * returns its length. */
+size_t doc_format_double(double d, char *out);
+/* Writes the decimal text of v into out (>= 21 bytes); returns its length. */
+size_t doc_format_int(int64_t v, char *out);
+/* Parses a JSON number token exactly: int64 when it is an integer that fits,
+ * else a double (correctly rounded). Returns DOC_OK, DOC_BADJSON (syntax or
+ * out of double range). is_int tells which of *i / *d was set. */
+doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, double *d);
+
+/* ------------------------------------------------------------------ */
+/* Comparison                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Deep equality of two encoded values: same JSON type (int and double compare
+ * numerically: 1 == 1.0), strings byte-equal, objects with the same members in
+ * any order, arrays element-wise. Iterative. */
+int doc_value_equal(const uint8_t *a, const uint8_t *b);
+/* Numeric comparison of two number views: -1, 0, 1 (exact across int/double). */
+int doc_number_cmp(const doc_view *a, const doc_view *b);
+
+/* ------------------------------------------------------------------ */
+/* Paths (path.c)                                                     */
+/* ------------------------------------------------------------------ */
+
+typedef enum doc_seg_kind {
+    DOC_SEG_NAME,    /* object member: $.a, $["a"], $['a'], a (dot style) */
+    DOC_SEG_INDEX,   /* array index: $[3], $[-1] (negative: from the end) */
+    DOC_SEG_DOTNUM   /* dot-style digits "3": array index, or member "3" of an object */
+} doc_seg_kind;
+
+typedef struct doc_seg {
+    doc_seg_kind kind;   /* which fields are meaningful */
+    const char *name;    /* NAME / DOTNUM: decoded member name (points into path storage) */
+    size_t len;          /* NAME / DOTNUM: its length */
+    int64_t index;       /* INDEX / DOTNUM: the index */
+} doc_seg;
+
+/* A compiled single path: a list of segments; zero segments is the root. */
+typedef struct doc_path {
+    size_t nseg;         /* segments */
+    doc_seg *segs;       /* nseg segments */
+    char *text;          /* decoded names live here (owned) */
+} doc_path;
+
+/* Compiles a single path in either style:
+ *   JSONPath (starts with '$'): $  $.a  $["a b"]  $['a']  $.a[0]  $.a[-1]
+ *   dot style: a.b.0   .a.b   .  (leading '.' optional; '.' alone is the root)
+ * BADPATH with the character offset of the problem; TOODEEP when it has more
+ * than max_segments segments. An empty path is BADPATH. */
+doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
+                            doc_path **out, doc_error *err);
+void doc_path_free(doc_path *p);
+/* Appends a canonical JSONPath text ($["a"][0]) of the first n segments. */
+void doc_path_print(const doc_path *p, size_t n, doc_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* Documents, cursors and undoable edits (edit.c)                     */
+/* ------------------------------------------------------------------ */
+
+/* Where a path led: frames[0] is the root box; frames[k].node contains, at
+ * frames[k].val_off, the value that frames[k+1] is about. The target value is
+ * in frames[depth-1].node at frames[depth-1].val_off. */
+typedef struct doc_frame {
+    doc_node *node;      /* container (box, object or array) */
+    uint32_t entry_off;  /* offset of the entry (the key for objects) */
+    uint32_t val_off;    /* offset of the value within node */
+    uint32_t index;      /* position of the entry within node */
+} doc_frame;
+
+typedef struct doc_cursor {
+    doc_node **rootp;    /* where the root box pointer lives (updated on realloc) */
+    size_t depth;        /* frames used */
+    size_t cap;          /* frames allocated */
+    doc_frame *frames;   /* the frames */
+    int missing;         /* 1: the last segment names a member that does not exist;
+                            frames[depth-1] then is the object it would go in */
+    const char *missing_key; /* that member's name (points into the path) */
+    size_t missing_klen;     /* its length */
+} doc_cursor;
+
+void doc_cursor_init(doc_cursor *c, doc_node **rootp);
+void doc_cursor_free(doc_cursor *c);
+/* The target value's bytes (NULL when c->missing). */
+const uint8_t *doc_cursor_value(const doc_cursor *c);
+
+/* An undo log: every edit made through it records its inverse, and costs what
+ * the edit costs. Nodes an edit detaches are kept until commit. */
+typedef struct doc_undo doc_undo;
+
+doc_undo *doc_undo_new(void);
+/* Makes the edits permanent: frees detached nodes, empties the log. */
+void doc_undo_commit(doc_undo *u);
+/* Reverts every edit since the last commit, newest first; the trees are then
+ * byte-identical to what they were. */
+void doc_undo_rollback(doc_undo *u);
+void doc_undo_free(doc_undo *u);   /* commits first */
+/* A savepoint: the number of edits logged so far. */
+size_t doc_undo_mark(const doc_undo *u);
+/* Reverts the edits made after `mark`, newest first. */
+void doc_undo_rollback_to(doc_undo *u, size_t mark);
+/* Number of edits logged since the last commit. */
+size_t doc_undo_size(const doc_undo *u);
+/* Bytes the log holds (for measuring undo cost). */
+size_t doc_undo_bytes(const doc_undo *u);
+
+/* Resolves a path for reading. Returns DOC_OK with the cursor at the value,
+ * or DOC_NOPATH (missing member / index out of range / type mismatch: reads
+ * treat them all as "nothing there"). */
+doc_status doc_resolve(doc_cursor *c, const doc_path *p, doc_error *err);
+
+/* Resolves a path for writing: missing object members on the way are created
+ * as empty objects (logged in u); a missing last member sets c->missing.
+ * NOPATH: index out of range; BADTYPE: a scalar on the way, an index into an
+ * object or a name into an array. On failure nothing was created. */
+doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_error *err);
+
+/* Replaces the target value with the value of `box` (consumed: its children
+ * move into the document, its shell is freed). c->missing: appends the member
+ * instead. The cursor stays valid and points at the new value. */
+doc_status doc_edit_set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_error *err);
+/* Removes the target member/element (not the root). The cursor then points at
+ * the container (depth - 1). */
+doc_status doc_edit_remove(doc_cursor *c, doc_undo *u, doc_error *err);
+/* Inserts the value of `box` (consumed) into the array at the cursor, before
+ * element `index` (index == count appends). */
+doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
+                                doc_error *err);
+
+
+#endif

@@ -1,0 +1,434 @@
+/*
+ * edit.c - paths resolved to cursors, and every write to a document tree.
+ *
+ * All writes go through apply(): it splices one node's packed bytes and, in
+ * the undo log, records the inverse: where the node is (the value offsets
+ * leading to it from the root box), the byte range and the bytes it replaced.
+ * Rollback replays the log newest first; because it runs in exactly reverse
+ * order, each record finds the tree as it was right after that edit, so the
+ * recorded offsets lead to the same node even if nodes moved in memory.
+ *
+ * Nodes an edit detaches (a replaced object, a removed element) stay alive
+ * until commit, referenced by the old bytes kept in the log; rollback frees
+ * instead the nodes the edits attached. Restoring never needs memory: node
+ * bytes and index slots only ever grow, so the old size still fits.
+ *
+ * Cost: an edit logs its old bytes and depth offsets, nothing else; undoing
+ * one INCR in a 1 MB document copies a few bytes, never the document.
+ */
+#include "node.h"
+
+uint32_t doc_node_entry_offset(const doc_node *n, uint32_t i);
+
+/* One log record, followed in the log by uint32_t voff[depth] and then the
+ * old bytes (padded to 8). */
+typedef struct undo_rec {
+    doc_node **rootp;     /* the root box slot of the document edited */
+    uint32_t depth;       /* value offsets from the root box to the node */
+    uint32_t off;         /* edited range start within the node's bytes */
+    uint32_t oldlen;      /* bytes the edit removed (kept after voff[]) */
+    uint32_t newlen;      /* bytes the edit inserted */
+    int32_t count_delta;  /* entries added by the edit */
+    uint32_t entry_index; /* position of the entry edited */
+    int32_t range_kind;   /* DOC_KIND_OBJECT if the range starts at a key */
+    uint32_t size;        /* bytes of this record, padding included */
+} undo_rec;
+
+struct doc_undo {
+    doc_buf log;          /* records back to back */
+    doc_buf starts;       /* size_t offset of each record in log */
+    size_t count;         /* records */
+};
+
+doc_undo *doc_undo_new(void) {
+    doc_undo *u = doc_malloc(sizeof *u);
+    if (!u) return NULL;
+    doc_buf_init(&u->log);
+    doc_buf_init(&u->starts);
+    u->count = 0;
+    return u;
+}
+
+size_t doc_undo_size(const doc_undo *u) { return u->count; }
+size_t doc_undo_bytes(const doc_undo *u) { return u->log.cap + u->starts.cap; }
+
+static undo_rec *rec_at(doc_undo *u, size_t i) {
+    size_t at;
+    memcpy(&at, u->starts.data + i * sizeof at, sizeof at);
+    return (undo_rec *)(void *)(u->log.data + at);
+}
+
+void doc_undo_commit(doc_undo *u) {
+    for (size_t i = 0; i < u->count; i++) {
+        undo_rec *r = rec_at(u, i);
+        const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
+        doc_bytes_free_children(old, r->oldlen, r->range_kind);
+    }
+    u->log.len = 0;
+    u->starts.len = 0;
+    u->count = 0;
+}
+
+/* The node `depth` value offsets below the root box; *parent and *pslot say
+ * where its pointer lives (parent NULL: it is the root, in *rootp). */
+static doc_node *walk(doc_node **rootp, const uint32_t *voff, uint32_t depth, doc_node **parent,
+                      uint32_t *pslot) {
+    doc_node *n = *rootp;
+    *parent = NULL;
+    *pslot = 0;
+    for (uint32_t k = 0; k < depth; k++) {
+        *parent = n;
+        *pslot = voff[k];
+        n = value_child(node_bytes(n) + voff[k]);
+    }
+    return n;
+}
+
+/* Reverts the records after the first `keep`, newest first. */
+static void rollback_to(doc_undo *u, size_t keep) {
+    while (u->count > keep) {
+        undo_rec *r = rec_at(u, --u->count);
+        const uint32_t *voff = (const uint32_t *)(r + 1);
+        const uint8_t *old = (const uint8_t *)(voff + r->depth);
+        doc_node *parent;
+        uint32_t pslot;
+        doc_node *n = walk(r->rootp, voff, r->depth, &parent, &pslot);
+        doc_bytes_free_children(node_bytes(n) + r->off, r->newlen, r->range_kind);
+        doc_node *m = n;
+        /* Cannot fail: see the file comment (sizes only shrink back). */
+        doc_node_splice(&m, r->off, r->newlen, old, r->oldlen, -r->count_delta, r->entry_index);
+        if (m != n) {
+            if (parent)
+                value_set_child(node_bytes(parent) + pslot, m);
+            else
+                *r->rootp = m;
+        }
+        u->log.len = (size_t)((char *)r - u->log.data);
+    }
+    u->starts.len = keep * sizeof(size_t);
+}
+
+void doc_undo_rollback(doc_undo *u) { rollback_to(u, 0); }
+size_t doc_undo_mark(const doc_undo *u) { return u->count; }
+void doc_undo_rollback_to(doc_undo *u, size_t mark) {
+    if (mark < u->count) rollback_to(u, mark);
+}
+
+void doc_undo_free(doc_undo *u) {
+    if (!u) return;
+    doc_undo_commit(u);
+    doc_buf_free(&u->log);
+    doc_buf_free(&u->starts);
+    doc_free(u);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cursors                                                            */
+/* ------------------------------------------------------------------ */
+
+void doc_cursor_init(doc_cursor *c, doc_node **rootp) {
+    c->rootp = rootp;
+    c->depth = 0;
+    c->cap = 0;
+    c->frames = NULL;
+    c->missing = 0;
+    c->missing_key = NULL;
+    c->missing_klen = 0;
+}
+
+void doc_cursor_free(doc_cursor *c) {
+    doc_free(c->frames);
+    c->frames = NULL;
+    c->cap = c->depth = 0;
+}
+
+static doc_status push_frame(doc_cursor *c, doc_node *n, uint32_t entry_off, uint32_t val_off,
+                             uint32_t index, doc_error *err) {
+    if (c->depth == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        doc_frame *m = doc_realloc(c->frames, cap * sizeof *m);
+        if (!m) return doc_error_set(err, DOC_NOMEM, "out of memory");
+        c->frames = m;
+        c->cap = cap;
+    }
+    doc_frame *f = &c->frames[c->depth++];
+    f->node = n;
+    f->entry_off = entry_off;
+    f->val_off = val_off;
+    f->index = index;
+    return DOC_OK;
+}
+
+static doc_status cursor_reset(doc_cursor *c, doc_error *err) {
+    c->depth = 0;
+    c->missing = 0;
+    c->missing_key = NULL;
+    c->missing_klen = 0;
+    return push_frame(c, *c->rootp, 0, 0, 0, err);
+}
+
+static const uint8_t *frame_value(const doc_frame *f) { return node_cbytes(f->node) + f->val_off; }
+
+const uint8_t *doc_cursor_value(const doc_cursor *c) {
+    return c->missing || !c->depth ? NULL : frame_value(&c->frames[c->depth - 1]);
+}
+
+/* Looks one segment up in the container value v. Returns 1 and fills the
+ * frame fields when found, 0 when missing, -1 when the segment does not fit
+ * the container's type (or v is not a container). Negative indexes count
+ * from the end. */
+static int step(const uint8_t *v, const doc_seg *s, doc_node **child, uint32_t *entry_off,
+                uint32_t *val_off, uint32_t *index) {
+    if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) return -1;
+    doc_node *n = value_child(v);
+    *child = n;
+    if (*v == DOC_TAG_OBJECT) {
+        if (s->kind == DOC_SEG_INDEX) return -1;
+        *index = 0;   /* unused for objects: their index is keyed */
+        return doc_object_get(n, s->name, s->len, entry_off, val_off) != NULL;
+    }
+    if (s->kind == DOC_SEG_NAME) return -1;
+    int64_t i = s->index;
+    if (i < 0) i += n->count;
+    if (i < 0 || i >= (int64_t)n->count) return 0;
+    doc_array_get(n, (uint32_t)i, val_off);
+    *entry_off = *val_off;
+    *index = (uint32_t)i;
+    return 1;
+}
+
+doc_status doc_resolve(doc_cursor *c, const doc_path *p, doc_error *err) {
+    if (cursor_reset(c, err)) return err->code;
+    for (size_t k = 0; k < p->nseg; k++) {
+        doc_node *child;
+        uint32_t eo, vo, ix;
+        int r = step(frame_value(&c->frames[c->depth - 1]), &p->segs[k], &child, &eo, &vo, &ix);
+        if (r <= 0) return doc_error_set(err, DOC_NOPATH, "path does not exist");
+        if (push_frame(c, child, eo, vo, ix, err)) return err->code;
+    }
+    return DOC_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* The one write primitive                                            */
+/* ------------------------------------------------------------------ */
+
+/* The node reached by the first nvoff frames' value offsets. */
+static doc_node *node_at(doc_cursor *c, size_t nvoff) {
+    if (nvoff == 0) return *c->rootp;
+    const doc_frame *f = &c->frames[nvoff - 1];
+    return value_child(node_cbytes(f->node) + f->val_off);
+}
+
+/* Splices the node at nvoff (see node_at) and logs the inverse in u. On
+ * failure nothing changed. Keeps the cursor's node pointers current. */
+static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen,
+                        const uint8_t *nb, uint32_t newlen, int count_delta, uint32_t entry_index,
+                        doc_undo *u, doc_error *err) {
+    doc_node *n = node_at(c, nvoff);
+    int range_kind = n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT : DOC_KIND_ARRAY;
+
+    /* Log first, so a failed log leaves the tree alone. */
+    size_t rec_size = sizeof(undo_rec) + nvoff * sizeof(uint32_t) + oldlen;
+    rec_size = (rec_size + 7) & ~(size_t)7;
+    size_t at = u->log.len;
+    if (doc_buf_reserve(&u->log, rec_size) < 0 || doc_buf_reserve(&u->starts, sizeof at) < 0)
+        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    undo_rec r = {c->rootp, (uint32_t)nvoff, off, oldlen, newlen, count_delta,
+                  entry_index, range_kind, (uint32_t)rec_size};
+    uint8_t *dst = (uint8_t *)u->log.data + at;
+    memcpy(dst, &r, sizeof r);
+    for (size_t k = 0; k < nvoff; k++) {
+        uint32_t vo = c->frames[k].val_off;
+        memcpy(dst + sizeof r + k * sizeof vo, &vo, sizeof vo);
+    }
+    memcpy(dst + sizeof r + nvoff * sizeof(uint32_t), node_bytes(n) + off, oldlen);
+
+    doc_node *m = n;
+    doc_status st = doc_node_splice(&m, off, oldlen, nb, newlen, count_delta, entry_index);
+    if (st) {
+        return st == DOC_TOOBIG ? doc_error_set(err, st, "container larger than 4 GB")
+                                : doc_error_set(err, st, "out of memory");
+    }
+    u->log.len = at + rec_size;
+    doc_buf_append(&u->starts, &at, sizeof at);
+    u->count++;
+    if (m != n) {
+        if (nvoff == 0)
+            *c->rootp = m;
+        else
+            value_set_child(node_bytes(c->frames[nvoff - 1].node) + c->frames[nvoff - 1].val_off, m);
+        if (nvoff < c->depth) c->frames[nvoff].node = m;
+    }
+    return DOC_OK;
+}
+
+/* Runs an edit with a private log committed at once when the caller gave
+ * none (the edit is then final). */
+#define WITH_LOG(u, call)                                                   \
+    do {                                                                    \
+        if (u) return (call);                                               \
+        doc_undo *tmp_ = doc_undo_new();                                    \
+        if (!tmp_) return doc_error_set(err, DOC_NOMEM, "out of memory");   \
+        (u) = tmp_;                                                         \
+        doc_status st_ = (call);                                            \
+        doc_undo_free(tmp_);                                                \
+        return st_;                                                         \
+    } while (0)
+
+/* Appends member key = value-bytes to the object that is the child of the
+ * target value; the cursor then points at the new member. */
+static doc_status object_append(doc_cursor *c, const char *key, size_t klen, const uint8_t *val,
+                                uint32_t vlen, doc_undo *u, doc_error *err) {
+    doc_node *obj = node_at(c, c->depth);
+    uint8_t h[DOC_VARINT_MAX];
+    size_t hl = doc_varint_put(h, klen);
+    if (klen > DOC_NODE_MAX_BYTES || (uint64_t)hl + klen + vlen > DOC_NODE_MAX_BYTES)
+        return doc_error_set(err, DOC_TOOBIG, "member larger than 4 GB");
+    doc_buf e;
+    doc_buf_init(&e);
+    doc_buf_append(&e, h, hl);
+    doc_buf_append(&e, key, klen);
+    doc_buf_append(&e, val, vlen);
+    if (e.oom) {
+        doc_buf_free(&e);
+        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    }
+    uint32_t at = obj->len, index = obj->count;
+    doc_status st = apply(c, c->depth, at, 0, (const uint8_t *)e.data, (uint32_t)e.len, 1, index, u, err);
+    doc_buf_free(&e);
+    if (st) return st;
+    obj = node_at(c, c->depth);
+    return push_frame(c, obj, at, at + (uint32_t)(hl + klen), index, err);
+}
+
+static doc_status resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_error *err) {
+    if (cursor_reset(c, err)) return err->code;
+    size_t logged = doc_undo_size(u);
+    for (size_t k = 0; k < p->nseg; k++) {
+        const doc_seg *s = &p->segs[k];
+        const uint8_t *v = frame_value(&c->frames[c->depth - 1]);
+        doc_node *child;
+        uint32_t eo, vo, ix;
+        int r = step(v, s, &child, &eo, &vo, &ix);
+        if (r > 0) {
+            if (push_frame(c, child, eo, vo, ix, err)) return err->code;
+            continue;
+        }
+        if (r < 0) {
+            doc_view view;
+            doc_value_decode(v, &view);
+            doc_buf where;
+            doc_buf_init(&where);
+            doc_path_print(p, k, &where);
+            doc_error_set(err, DOC_BADTYPE, "%s at %.*s is %s",
+                          s->kind == DOC_SEG_INDEX ? "cannot index: the value" :
+                          s->kind == DOC_SEG_NAME && view.type == DOC_ARRAY ? "cannot take a member name: the value"
+                                                                            : "cannot descend: the value",
+                          where.oom ? 1 : (int)(where.len > 100 ? 100 : where.len),
+                          where.oom ? "$" : where.data, doc_type_name(view.type));
+            doc_buf_free(&where);
+            goto fail;
+        }
+        if (*v == DOC_TAG_ARRAY) {
+            doc_error_set(err, DOC_NOPATH, "array index %lld out of range", (long long)s->index);
+            goto fail;
+        }
+        /* A missing member of an object. */
+        if (k + 1 == p->nseg) {
+            c->missing = 1;
+            c->missing_key = s->name;
+            c->missing_klen = s->len;
+            return DOC_OK;
+        }
+        uint8_t e[1 + sizeof(doc_node *)];
+        doc_node *fresh = doc_node_make(DOC_KIND_OBJECT, NULL, 0, 0, NULL);
+        if (!fresh) {
+            doc_error_set(err, DOC_NOMEM, "out of memory");
+            goto fail;
+        }
+        e[0] = DOC_TAG_OBJECT;
+        value_set_child(e, fresh);
+        if (object_append(c, s->name, s->len, e, sizeof e, u, err)) {
+            doc_node_free(fresh);
+            goto fail;
+        }
+    }
+    return DOC_OK;
+fail:
+    /* Undo the members this call created, and only those. */
+    rollback_to(u, logged);
+    c->depth = 0;
+    return err->code;
+}
+
+doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_error *err) {
+    WITH_LOG(u, resolve_write(c, p, u, err));
+}
+
+/* ------------------------------------------------------------------ */
+/* Edits                                                              */
+/* ------------------------------------------------------------------ */
+
+static doc_status set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_error *err) {
+    doc_status st;
+    if (c->missing) {
+        st = object_append(c, c->missing_key, c->missing_klen, node_cbytes(box), box->len, u, err);
+        if (!st) c->missing = 0;
+    } else {
+        doc_frame *f = &c->frames[c->depth - 1];
+        uint32_t oldlen = (uint32_t)doc_value_size(frame_value(f));
+        st = apply(c, c->depth - 1, f->val_off, oldlen, node_cbytes(box), box->len, 0, f->index, u,
+                   err);
+    }
+    if (st)
+        doc_node_free(box);
+    else
+        doc_box_free_shell(box);
+    return st;
+}
+
+doc_status doc_edit_set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_error *err) {
+    WITH_LOG(u, set_take(c, box, u, err));
+}
+
+static doc_status remove_target(doc_cursor *c, doc_undo *u, doc_error *err) {
+    if (c->missing || c->depth < 2) return doc_error_set(err, DOC_NOPATH, "nothing to remove");
+    doc_frame *f = &c->frames[c->depth - 1];
+    uint32_t end = f->val_off + (uint32_t)doc_value_size(frame_value(f));
+    doc_status st = apply(c, c->depth - 1, f->entry_off, end - f->entry_off, NULL, 0, -1, f->index, u, err);
+    if (!st) c->depth--;
+    return st;
+}
+
+doc_status doc_edit_remove(doc_cursor *c, doc_undo *u, doc_error *err) {
+    WITH_LOG(u, remove_target(c, u, err));
+}
+
+static doc_status insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
+                              doc_error *err) {
+    const uint8_t *v = doc_cursor_value(c);
+    doc_status st;
+    if (!v || *v != DOC_TAG_ARRAY) {
+        st = doc_error_set(err, DOC_BADTYPE, "not an array");
+    } else {
+        doc_node *arr = value_child(v);
+        if (index > arr->count) {
+            st = doc_error_set(err, DOC_NOPATH, "index %u out of range", index);
+        } else {
+            uint32_t off = index == arr->count ? arr->len : doc_node_entry_offset(arr, index);
+            st = apply(c, c->depth, off, 0, node_cbytes(box), box->len, 1, index, u, err);
+        }
+    }
+    if (st)
+        doc_node_free(box);
+    else
+        doc_box_free_shell(box);
+    return st;
+}
+
+doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
+                                doc_error *err) {
+    WITH_LOG(u, insert_take(c, index, box, u, err));
+}
+

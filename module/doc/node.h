@@ -1,0 +1,93 @@
+/*
+ * node.h - internals of the packed node shared by node.c, edit.c and equal.c.
+ * Nothing outside module/doc/ includes this; the rest of the world sees the
+ * opaque doc_node of doc.h.
+ *
+ * Memory layout of a node (one allocation):
+ *
+ *     struct doc_node | [uint32_t *index, when indexed] | packed bytes (cap)
+ *
+ * The index of an indexed array holds the offset of element i at index[i];
+ * the index of an indexed object holds entry offsets sorted by key bytes
+ * (shorter key first on a common prefix). Offsets are relative to the packed
+ * bytes. Invariants: count is the number of entries in bytes[0..len); an
+ * index, when present, has exactly count live slots; a box holds one value.
+ */
+#ifndef ATOMICDOC_NODE_H
+#define ATOMICDOC_NODE_H
+
+#include "doc.h"
+#include <string.h>
+
+struct doc_node {
+    uint32_t len;      /* packed bytes in use */
+    uint32_t cap;      /* packed bytes allocated after the header */
+    uint32_t count;    /* entries (members, elements; 1 for a box) */
+    uint8_t kind;      /* DOC_KIND_BOX / OBJECT / ARRAY */
+    uint8_t indexed;   /* 1: a uint32_t* index sits between header and bytes */
+    uint16_t unused;   /* padding, kept zero */
+};
+
+/* The index block: icap slots allocated, node->count of them live. */
+typedef struct doc_index {
+    uint32_t icap;     /* slots allocated */
+    uint32_t off[];    /* entry offsets */
+} doc_index;
+
+static inline uint8_t *node_bytes(doc_node *n) {
+    return (uint8_t *)(n + 1) + (n->indexed ? sizeof(doc_index *) : 0);
+}
+static inline const uint8_t *node_cbytes(const doc_node *n) {
+    return (const uint8_t *)(n + 1) + (n->indexed ? sizeof(doc_index *) : 0);
+}
+static inline doc_index *node_index(const doc_node *n) {
+    doc_index *ix;
+    if (!n->indexed) return NULL;
+    memcpy(&ix, n + 1, sizeof ix);
+    return ix;
+}
+static inline doc_node *value_child(const uint8_t *v) {
+    doc_node *c;
+    memcpy(&c, v + 1, sizeof c);
+    return c;
+}
+static inline void value_set_child(uint8_t *v, doc_node *c) { memcpy(v + 1, &c, sizeof c); }
+
+/* Varint (LEB128, unsigned). A 32-bit length takes at most 5 bytes. */
+#define DOC_VARINT_MAX 10
+size_t doc_varint_put(uint8_t *out, uint64_t v);
+/* Reads a varint; returns bytes consumed. Trusted input. */
+size_t doc_varint_get(const uint8_t *p, uint64_t *v);
+
+/* Encoders: write the value into out (large enough: 1 + 8 for numbers,
+ * 1 + DOC_VARINT_MAX for a string header); return bytes written. */
+size_t doc_encode_int(uint8_t *out, int64_t v);
+size_t doc_encode_double(uint8_t *out, double v);
+size_t doc_encode_string_header(uint8_t *out, size_t len);
+
+/* Reads an object entry's key at p; returns the offset of the value from p. */
+size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen);
+
+/* Allocates a node of `kind` holding a copy of bytes[0..len) with `count`
+ * entries (adopting the child nodes those bytes point to), indexed when
+ * large. Objects: *dup is set to the offset of a duplicate key (or UINT32_MAX)
+ * when dup != NULL. NULL on OOM. */
+doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
+                        uint32_t *dup);
+
+/* Replaces bytes [off, off+oldlen) of *np with nb[0..newlen) and adjusts
+ * count by count_delta (-1, 0, +1; entry_index is the position of the entry
+ * added, removed or changed). Keeps the index right. May move the node
+ * (*np updated). Does not free child nodes the old bytes pointed to. Returns
+ * DOC_OK, or DOC_NOMEM / DOC_TOOBIG with *np untouched. */
+doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb,
+                           uint32_t newlen, int count_delta, uint32_t entry_index);
+
+/* Frees every child node referenced by the values in a packed byte range of
+ * a node of `kind` (object ranges start at a key). */
+void doc_bytes_free_children(const uint8_t *p, uint32_t len, int kind);
+
+/* Frees a box's shell only (its value's children have moved elsewhere). */
+void doc_box_free_shell(doc_node *box);
+
+#endif

@@ -1,0 +1,658 @@
+/*
+ * path.c - compiling single paths into segment lists, and printing them back.
+ *
+ * Two syntaxes, told apart by the first byte:
+ *
+ *   JSONPath (text starts with '$'): the RFC 9535 grammar, restricted to
+ *   single paths: `$`, `.name` (member-name-shorthand), `["k"]` / `['k']`
+ *   (name selectors with the RFC's string escapes) and `[3]` / `[-1]` (index
+ *   selectors). Blank space (space, tab, LF, CR) is allowed where the RFC
+ *   allows it: before a segment and around a bracket's contents, not after
+ *   the last segment. Query constructs (`*`, `..`, slices, unions, filters)
+ *   are BADPATH "query paths are not supported here" at the construct.
+ *   Strictness follows the RFC: `$.a.0` is BADPATH (use `$.a[0]`), `\'` is
+ *   only an escape inside '...' and `\"` only inside "...", indexes have no
+ *   leading zeros and no "-0".
+ *
+ *   Dot style (anything else): segments separated by '.', with an optional
+ *   leading '.'; "." alone is the root. A segment is any non-empty run of
+ *   bytes other than '.': there are no brackets, quotes, escapes or blank
+ *   space rules, so `a[0]` is the single member name "a[0]" and " a" keeps its
+ *   space. A segment that is a canonical non-negative decimal ("0", or digits
+ *   not starting with '0') no larger than PATH_INDEX_MAX is DOC_SEG_DOTNUM
+ *   (an array index, or a member of that name in an object); every other
+ *   segment, "01" and "99999999999999999999" included, is DOC_SEG_NAME.
+ *
+ * Both syntaxes require valid UTF-8 (member names in documents are UTF-8, so a
+ * path that is not could never match): invalid bytes are BADPATH. Offsets in
+ * errors count characters (code points) from the start of the text, and point
+ * at the offending character, or at the end of the text when it ended early.
+ *
+ * Compiling makes two passes over the text with the same scanner: the first
+ * validates and counts segments and decoded name bytes, failing with TOODEEP
+ * as soon as the count passes max_segments, before anything is allocated; the
+ * second, which cannot fail, fills exactly sized storage. A doc_path is three
+ * doc_malloc blocks (the struct, segs and text; the latter two NULL for the
+ * root), each freed by doc_path_free(), so other code may build one by hand.
+ *
+ * Printing always writes JSONPath in canonical form, `$["a"][0]`, which
+ * compiles back to the same NAME and INDEX segments. A DOTNUM segment prints
+ * as the index `[3]`: it cannot print as both readings, and the index is the
+ * reading a numeric dot segment usually means (`items.0`); a caller that knows
+ * the segment resolved to an object member must print that member itself.
+ */
+#include "doc.h"
+
+#include <assert.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Largest index magnitude. RFC 9535 (2.1) makes integers outside the I-JSON
+ * range [-(2^53)+1, 2^53-1] an error; no array can get near it anyway (nodes
+ * count children in 32 bits), so nothing is lost by refusing the rest. */
+#define PATH_INDEX_MAX INT64_C(9007199254740991)
+
+/* One pass over the path text. In the counting pass `segs` is NULL and only
+ * nseg / nbytes move; in the filling pass they double as write positions. */
+typedef struct scanner {
+    const char *s;        /* the path text */
+    size_t len;           /* its length in bytes */
+    size_t pos;           /* byte offset of the next unread byte */
+    size_t max_segments;  /* more segments than this is TOODEEP */
+    size_t nseg;          /* segments found so far */
+    size_t nbytes;        /* decoded name bytes found so far */
+    doc_seg *segs;        /* filling pass: nseg entries to fill; NULL when counting */
+    char *text;           /* filling pass: nbytes bytes for the decoded names */
+    doc_error *err;       /* where the first failure goes */
+} scanner;
+
+/* ------------------------------------------------------------------ */
+/* Characters                                                         */
+/* ------------------------------------------------------------------ */
+
+/* Length of the well-formed UTF-8 sequence at p (n >= 1 bytes available),
+ * storing its code point in *cp; 0 when the bytes are not well-formed
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp) {
+    uint32_t c = p[0];
+    size_t need, i;
+    uint32_t min;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 2, min = 0x80, c &= 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3, min = 0x800, c &= 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4, min = 0x10000, c &= 0x07;
+    } else {
+        return 0;
+    }
+    if (n < need)
+        return 0;
+    for (i = 1; i < need; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return need;
+}
+
+/* Writes code point cp (a Unicode scalar value) as UTF-8; returns its length. */
+static size_t utf8_encode(uint32_t cp, char out[4]) {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Character offset of byte offset `at` (the text before it is valid UTF-8, or
+ * at least is counted as if it were: every non-continuation byte starts one). */
+static size_t char_offset(const char *s, size_t at) {
+    size_t i, n = 0;
+
+    for (i = 0; i < at; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* RFC 9535 blank space: B = %x20 / %x09 / %x0A / %x0D. */
+static int is_blank(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+/* RFC 9535 name-first: ALPHA / "_" / any non-ASCII scalar value. */
+static int is_name_first(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (unsigned char)c >= 0x80;
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scanner helpers                                                    */
+/* ------------------------------------------------------------------ */
+
+/* BADPATH at byte offset `at`, reported as a character offset. */
+static doc_status fail(scanner *sc, size_t at, const char *msg) {
+    doc_error_at(sc->err, DOC_BADPATH, char_offset(sc->s, at), "%s", msg);
+    return DOC_BADPATH;
+}
+
+static doc_status fail_query(scanner *sc, size_t at) {
+    return fail(sc, at, "query paths are not supported here");
+}
+
+/* The whole text must be UTF-8 before any other check runs, so that later
+ * code may step over multi-byte characters without checking them again. */
+static doc_status check_utf8(scanner *sc) {
+    const unsigned char *p = (const unsigned char *)sc->s;
+    size_t i = 0, n;
+    uint32_t cp;
+
+    while (i < sc->len) {
+        n = utf8_decode(p + i, sc->len - i, &cp);
+        if (n == 0)
+            return fail(sc, i, "invalid UTF-8");
+        i += n;
+    }
+    return DOC_OK;
+}
+
+static void skip_blanks(scanner *sc) {
+    while (sc->pos < sc->len && is_blank(sc->s[sc->pos]))
+        sc->pos++;
+}
+
+/* Called before each segment is scanned: refuses the one past the limit. */
+static doc_status seg_room(scanner *sc) {
+    if (sc->nseg < sc->max_segments)
+        return DOC_OK;
+    doc_error_set(sc->err, DOC_TOODEEP, "path has more than %zu segments", sc->max_segments);
+    return DOC_TOODEEP;
+}
+
+/* Appends decoded name bytes (filling pass only writes). */
+static void put(scanner *sc, const char *p, size_t n) {
+    if (sc->segs)
+        memcpy(sc->text + sc->nbytes, p, n);
+    sc->nbytes += n;
+}
+
+/* Records a segment. Names were put() just before: they are the bytes from
+ * name_start to the current end of the decoded text. */
+static void add_seg(scanner *sc, doc_seg_kind kind, size_t name_start, int64_t index) {
+    if (sc->segs) {
+        doc_seg *g = &sc->segs[sc->nseg];
+
+        g->kind = kind;
+        g->index = index;
+        if (kind == DOC_SEG_INDEX) {
+            g->name = NULL;
+            g->len = 0;
+        } else {
+            g->name = sc->text + name_start;
+            g->len = sc->nbytes - name_start;
+        }
+    }
+    sc->nseg++;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSONPath                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Four hex digits at byte offset at, or -1. */
+static long hex4(const scanner *sc, size_t at) {
+    long v = 0;
+    int i, h;
+
+    if (sc->len - at < 4)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        h = hex_value(sc->s[at + (size_t)i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* One \uXXXX escape, or a surrogate pair of them; sc->pos is at the 'u'.
+ * esc is the byte offset of the backslash, for errors. */
+static doc_status scan_unicode(scanner *sc, size_t esc) {
+    long hi = hex4(sc, sc->pos + 1), lo;
+    uint32_t cp;
+    char buf[4];
+
+    if (hi < 0)
+        return fail(sc, esc, "invalid \\u escape");
+    sc->pos += 5;
+    if (hi >= 0xDC00 && hi <= 0xDFFF)
+        return fail(sc, esc, "lone surrogate in \\u escape");
+    if (hi >= 0xD800 && hi <= 0xDBFF) {
+        if (sc->len - sc->pos < 2 || sc->s[sc->pos] != '\\' || sc->s[sc->pos + 1] != 'u')
+            return fail(sc, esc, "lone surrogate in \\u escape");
+        lo = hex4(sc, sc->pos + 2);
+        if (lo < 0xDC00 || lo > 0xDFFF)
+            return fail(sc, esc, "lone surrogate in \\u escape");
+        sc->pos += 6;
+        cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+    } else {
+        cp = (uint32_t)hi;
+    }
+    put(sc, buf, utf8_encode(cp, buf));
+    return DOC_OK;
+}
+
+/* A string literal at sc->pos (on its quote); its decoded bytes are put(). */
+static doc_status scan_string(scanner *sc) {
+    size_t open = sc->pos, esc;
+    char quote = sc->s[sc->pos], c, out;
+    uint32_t cp;
+    size_t n;
+
+    sc->pos++;
+    for (;;) {
+        if (sc->pos == sc->len)
+            return fail(sc, open, "unterminated string");
+        c = sc->s[sc->pos];
+        if (c == quote) {
+            sc->pos++;
+            return DOC_OK;
+        }
+        if ((unsigned char)c < 0x20)
+            return fail(sc, sc->pos, "control character in string (escape it)");
+        if (c != '\\') {
+            /* Run of plain bytes up to the next special one, copied whole. */
+            size_t start = sc->pos;
+
+            while (sc->pos < sc->len) {
+                c = sc->s[sc->pos];
+                if (c == quote || c == '\\' || (unsigned char)c < 0x20)
+                    break;
+                if ((unsigned char)c < 0x80) {
+                    sc->pos++;
+                } else {
+                    n = utf8_decode((const unsigned char *)sc->s + sc->pos,
+                                    sc->len - sc->pos, &cp);
+                    assert(n > 0);   /* check_utf8() ran first */
+                    sc->pos += n;
+                }
+            }
+            put(sc, sc->s + start, sc->pos - start);
+            continue;
+        }
+        esc = sc->pos++;
+        if (sc->pos == sc->len)
+            return fail(sc, open, "unterminated string");
+        switch (sc->s[sc->pos]) {
+        case 'b': out = '\b'; break;
+        case 'f': out = '\f'; break;
+        case 'n': out = '\n'; break;
+        case 'r': out = '\r'; break;
+        case 't': out = '\t'; break;
+        case '/': out = '/'; break;
+        case '\\': out = '\\'; break;
+        case '"':
+        case '\'':
+            /* RFC 9535 escapes a quote only inside its own kind of string. */
+            if (sc->s[sc->pos] != quote)
+                return fail(sc, esc, "invalid escape");
+            out = quote;
+            break;
+        case 'u': {
+            doc_status st = scan_unicode(sc, esc);
+
+            if (st)
+                return st;
+            continue;
+        }
+        default:
+            return fail(sc, esc, "invalid escape");
+        }
+        sc->pos++;
+        put(sc, &out, 1);
+    }
+}
+
+/* An RFC 9535 int at sc->pos: "0" / ["-"] DIGIT1 *DIGIT, within the I-JSON range. */
+static doc_status scan_int(scanner *sc, int64_t *out) {
+    size_t start = sc->pos;
+    int neg = 0;
+    int64_t v = 0, d;
+
+    if (sc->s[sc->pos] == '-') {
+        neg = 1;
+        sc->pos++;
+    }
+    if (sc->pos == sc->len || !is_digit(sc->s[sc->pos]))
+        return fail(sc, sc->pos, "expected a digit");
+    if (sc->s[sc->pos] == '0' &&
+        (neg || (sc->pos + 1 < sc->len && is_digit(sc->s[sc->pos + 1]))))
+        return fail(sc, start, "an index cannot be -0 or have leading zeros");
+    while (sc->pos < sc->len && is_digit(sc->s[sc->pos])) {
+        d = sc->s[sc->pos] - '0';
+        if (v > (PATH_INDEX_MAX - d) / 10)
+            return fail(sc, start, "index out of range");
+        v = v * 10 + d;
+        sc->pos++;
+    }
+    *out = neg ? -v : v;
+    return DOC_OK;
+}
+
+/* A bracketed selection at sc->pos (on the '['): one name or one index. */
+static doc_status scan_bracket(scanner *sc) {
+    size_t name_start = sc->nbytes;
+    doc_seg_kind kind;
+    doc_status st;
+    int64_t index = 0;
+    char c;
+
+    sc->pos++;
+    skip_blanks(sc);
+    if (sc->pos == sc->len)
+        return fail(sc, sc->pos, "expected a name or an index");
+    c = sc->s[sc->pos];
+    if (c == '"' || c == '\'') {
+        if ((st = seg_room(sc)) || (st = scan_string(sc)))
+            return st;
+        kind = DOC_SEG_NAME;
+    } else if (c == '-' || is_digit(c)) {
+        if ((st = seg_room(sc)) || (st = scan_int(sc, &index)))
+            return st;
+        kind = DOC_SEG_INDEX;
+    } else if (c == '*' || c == '?' || c == ':') {
+        return fail_query(sc, sc->pos);
+    } else {
+        return fail(sc, sc->pos, "expected a name or an index");
+    }
+    skip_blanks(sc);
+    if (sc->pos < sc->len) {
+        c = sc->s[sc->pos];
+        if (c == ']') {
+            sc->pos++;
+            add_seg(sc, kind, name_start, index);
+            return DOC_OK;
+        }
+        if (c == ',' || (c == ':' && kind == DOC_SEG_INDEX))
+            return fail_query(sc, sc->pos);
+    }
+    return fail(sc, sc->pos, "expected ']'");
+}
+
+/* A member-name-shorthand after '.', at sc->pos. */
+static doc_status scan_shorthand(scanner *sc) {
+    size_t start = sc->pos, name_start = sc->nbytes;
+    doc_status st;
+    char c;
+
+    if (sc->pos == sc->len)
+        return fail(sc, sc->pos, "expected a member name after '.'");
+    c = sc->s[sc->pos];
+    if (c == '*' || c == '.')
+        return fail_query(sc, sc->pos);   /* `..` descendants: at the 2nd dot */
+    if (is_digit(c))
+        return fail(sc, sc->pos, "a member name after '.' cannot start with a digit");
+    if (!is_name_first(c))
+        return fail(sc, sc->pos, "expected a member name after '.'");
+    if ((st = seg_room(sc)))
+        return st;
+    /* Multi-byte characters are all name characters, so walking bytes is enough:
+     * check_utf8() guarantees the run ends on a character boundary. */
+    while (sc->pos < sc->len && (is_name_first(sc->s[sc->pos]) || is_digit(sc->s[sc->pos])))
+        sc->pos++;
+    put(sc, sc->s + start, sc->pos - start);
+    add_seg(sc, DOC_SEG_NAME, name_start, 0);
+    return DOC_OK;
+}
+
+static doc_status scan_jsonpath(scanner *sc) {
+    size_t blanks;
+    doc_status st;
+    char c;
+
+    sc->pos = 1;   /* past the '$' */
+    for (;;) {
+        blanks = sc->pos;
+        skip_blanks(sc);
+        if (sc->pos == sc->len) {
+            if (sc->pos != blanks)
+                return fail(sc, blanks, "blank space after the end of the path");
+            return DOC_OK;
+        }
+        c = sc->s[sc->pos];
+        if (c == '.') {
+            sc->pos++;
+            st = scan_shorthand(sc);
+        } else if (c == '[') {
+            st = scan_bracket(sc);
+        } else {
+            st = fail(sc, sc->pos, "expected '.' or '['");
+        }
+        if (st)
+            return st;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Dot style                                                          */
+/* ------------------------------------------------------------------ */
+
+/* The index a dot segment denotes, or -1 when it is a plain name: canonical
+ * decimal digits ("0", or no leading zero), at most PATH_INDEX_MAX. */
+static int64_t dot_index(const char *p, size_t n) {
+    int64_t v = 0, d;
+    size_t i;
+
+    if (n > 1 && p[0] == '0')
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (!is_digit(p[i]))
+            return -1;
+        d = p[i] - '0';
+        if (v > (PATH_INDEX_MAX - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+static doc_status scan_dot(scanner *sc) {
+    const char *dot;
+    size_t start, end, name_start;
+    int64_t index;
+    doc_status st;
+
+    sc->pos = 0;
+    if (sc->s[0] == '.') {
+        sc->pos = 1;
+        if (sc->len == 1)
+            return DOC_OK;   /* "." is the root */
+    }
+    for (;;) {
+        start = sc->pos;
+        dot = memchr(sc->s + start, '.', sc->len - start);
+        end = dot ? (size_t)(dot - sc->s) : sc->len;
+        if (end == start)
+            return fail(sc, start, "empty path segment");
+        if ((st = seg_room(sc)))
+            return st;
+        name_start = sc->nbytes;
+        put(sc, sc->s + start, end - start);
+        index = dot_index(sc->s + start, end - start);
+        if (index < 0)
+            add_seg(sc, DOC_SEG_NAME, name_start, 0);
+        else
+            add_seg(sc, DOC_SEG_DOTNUM, name_start, index);
+        if (end == sc->len)
+            return DOC_OK;
+        sc->pos = end + 1;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Public API                                                         */
+/* ------------------------------------------------------------------ */
+
+static doc_status scan(scanner *sc) {
+    sc->nseg = 0;
+    sc->nbytes = 0;
+    return sc->s[0] == '$' ? scan_jsonpath(sc) : scan_dot(sc);
+}
+
+static doc_status nomem(doc_error *err) {
+    doc_error_set(err, DOC_NOMEM, "out of memory compiling a path");
+    return DOC_NOMEM;
+}
+
+/* On failure *out is NULL and err says why; nothing is left allocated. */
+doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
+                            doc_path **out, doc_error *err) {
+    scanner sc;
+    doc_path *p;
+    doc_status st;
+    size_t nseg, nbytes;
+
+    *out = NULL;
+    if (len == 0) {
+        doc_error_at(err, DOC_BADPATH, 0, "empty path");
+        return DOC_BADPATH;
+    }
+    memset(&sc, 0, sizeof sc);
+    sc.s = text;
+    sc.len = len;
+    sc.max_segments = max_segments;
+    sc.err = err;
+    if ((st = check_utf8(&sc)) || (st = scan(&sc)))
+        return st;
+    nseg = sc.nseg;
+    nbytes = sc.nbytes;
+
+    p = doc_malloc(sizeof *p);
+    if (!p)
+        return nomem(err);
+    p->nseg = nseg;
+    p->segs = NULL;
+    p->text = NULL;
+    if (nseg > 0) {
+        /* nseg and nbytes are at most len, so these cannot wrap in practice;
+         * checked all the same. The +1 keeps empty names pointing somewhere. */
+        if (nseg <= SIZE_MAX / sizeof(doc_seg) && nbytes < SIZE_MAX) {
+            p->segs = doc_malloc(nseg * sizeof(doc_seg));
+            p->text = doc_malloc(nbytes + 1);
+        }
+        if (!p->segs || !p->text) {
+            doc_path_free(p);
+            return nomem(err);
+        }
+        sc.segs = p->segs;
+        sc.text = p->text;
+        st = scan(&sc);
+        assert(st == DOC_OK && sc.nseg == nseg && sc.nbytes == nbytes);
+        (void)st;
+        p->text[nbytes] = '\0';
+    }
+    *out = p;
+    return DOC_OK;
+}
+
+void doc_path_free(doc_path *p) {
+    if (!p)
+        return;
+    doc_free(p->segs);
+    doc_free(p->text);
+    doc_free(p);
+}
+
+/* Appends name as the body of a double-quoted RFC 9535 string literal. */
+static void print_name(const char *name, size_t len, doc_buf *out) {
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    unsigned char c;
+    char esc[6];
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char)name[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        doc_buf_append(out, name + run, i - run);
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            doc_buf_append(out, esc, 6);
+            continue;
+        }
+        doc_buf_append(out, esc, 2);
+    }
+    doc_buf_append(out, name + run, len - run);
+}
+
+void doc_path_print(const doc_path *p, size_t n, doc_buf *out) {
+    char num[32];
+    size_t i;
+
+    if (n > p->nseg)
+        n = p->nseg;
+    doc_buf_putc(out, '$');
+    for (i = 0; i < n; i++) {
+        const doc_seg *g = &p->segs[i];
+
+        doc_buf_putc(out, '[');
+        if (g->kind == DOC_SEG_NAME) {
+            doc_buf_putc(out, '"');
+            print_name(g->name, g->len, out);
+            doc_buf_putc(out, '"');
+        } else {
+            doc_buf_append(out, num, doc_format_int(g->index, num));
+        }
+        doc_buf_putc(out, ']');
+    }
+}

@@ -1,0 +1,198 @@
+/*
+ * module.c - RedisModule_OnLoad: the allocator hook, module options, configs,
+ * the type, INFO atomicdoc, and the command table with its key specs.
+ *
+ * Reads are `readonly fast` with RO|ACCESS key specs (an ACL user with
+ * %R~pattern can run them); writes are `write deny-oom` with RW key specs.
+ * Key positions come from key specs, so Redis Cluster routes every command
+ * and rejects multi-key commands across slots with CROSSSLOT.
+ */
+#include "atomicdoc.h"
+
+#include <string.h>
+
+adoc_config adoc_cfg = {DOC_DEPTH_DEFAULT, 512LL << 20, 1000};
+adoc_stats adoc_st;
+long long adoc_documents;
+long long adoc_memory;
+
+/* ---- allocator hook: Redis's allocator, with the core's bytes counted ---- */
+
+static void *hook_alloc(size_t n) {
+    void *p = RedisModule_Alloc(n);
+    __atomic_add_fetch(&adoc_memory, (long long)RedisModule_MallocSize(p), __ATOMIC_RELAXED);
+    return p;
+}
+static void *hook_realloc(void *p, size_t n) {
+    long long before = p ? (long long)RedisModule_MallocSize(p) : 0;
+    void *q = RedisModule_Realloc(p, n);
+    __atomic_add_fetch(&adoc_memory, (long long)RedisModule_MallocSize(q) - before, __ATOMIC_RELAXED);
+    return q;
+}
+static void hook_free(void *p) {
+    __atomic_sub_fetch(&adoc_memory, (long long)RedisModule_MallocSize(p), __ATOMIC_RELAXED);
+    RedisModule_Free(p);
+}
+static size_t hook_usable(void *p) { return RedisModule_MallocSize(p); }
+
+/* ---- commands ---- */
+
+extern const op_def op_aofload;
+int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+#define SINGLE(fn, def)                                                              \
+    static int fn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {        \
+        return exec_single(ctx, argv, argc, &def);                                  \
+    }
+SINGLE(cmd_set, op_set)
+SINGLE(cmd_get, op_get)
+SINGLE(cmd_del, op_del)
+SINGLE(cmd_type, op_type)
+SINGLE(cmd_len, op_len)
+SINGLE(cmd_keys, op_keys)
+SINGLE(cmd_version, op_version)
+SINGLE(cmd_aofload, op_aofload)
+
+/* Key-spec shapes. */
+enum { KS_ONE, KS_MSET, KS_MGET };
+
+/* One row of the command table. */
+typedef struct cmd_row {
+    const char *name;                 /* as registered */
+    RedisModuleCmdFunc fn;            /* handler */
+    const char *flags;                /* Redis command flags */
+    int first, last, step;            /* legacy key positions */
+    int arity;                        /* Redis arity (negative: at least) */
+    int keyshape;                     /* KS_* */
+    uint64_t keyflags;                /* REDISMODULE_CMD_KEY_* */
+    const char *summary;              /* COMMAND DOCS */
+    const char *complexity;           /* COMMAND DOCS */
+} cmd_row;
+
+#define RO_KEY (REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
+#define RW_KEY (REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
+
+static const cmd_row commands[] = {
+    {"doc.set", cmd_set, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+     "Sets the JSON value at a path, creating the document and missing parents",
+     "O(depth + size of the value + size of the container changed)"},
+    {"doc.mset", cmd_mset, "write deny-oom", 1, -1, 3, -4, KS_MSET, RW_KEY,
+     "Sets several values in several documents, all or nothing", "O(sum of the DOC.SET costs)"},
+    {"doc.get", cmd_get, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+     "Returns the JSON text at one or more paths", "O(depth + size of the reply)"},
+    {"doc.mget", cmd_mget, "readonly", 1, -2, 1, -3, KS_MGET, RO_KEY,
+     "Returns the JSON text at one path of several documents", "O(keys x (depth + reply))"},
+    {"doc.del", cmd_del, "write", 1, 1, 1, -2, KS_ONE,
+     REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_DELETE,
+     "Deletes a document, or the member or element at a path", "O(depth + size of the container)"},
+    {"doc.type", cmd_type, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+     "Returns the JSON type at a path", "O(depth)"},
+    {"doc.len", cmd_len, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+     "Returns the size of the object, array or string at a path", "O(depth)"},
+    {"doc.keys", cmd_keys, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+     "Returns the member names of the object at a path", "O(depth + members)"},
+    {"doc.version", cmd_version, "readonly fast", 1, 1, 1, 2, KS_ONE, RO_KEY,
+     "Returns the version of a document (0 when missing)", "O(1)"},
+    {"doc.aofload", cmd_aofload, "write deny-oom", 1, 1, 1, 5, KS_ONE,
+     RW_KEY,
+     "Internal: rebuilds a document and its version from an AOF rewrite", "O(size of the value)"},
+};
+
+static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
+    if (RedisModule_CreateCommand(ctx, r->name, r->fn, r->flags, r->first, r->last, r->step) ==
+        REDISMODULE_ERR)
+        return REDISMODULE_ERR;
+    RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, r->name);
+    RedisModuleCommandKeySpec specs[2];
+    memset(specs, 0, sizeof specs);
+    specs[0].flags = r->keyflags;
+    specs[0].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
+    specs[0].bs.index.pos = 1;
+    specs[0].find_keys_type = REDISMODULE_KSPEC_FK_RANGE;
+    specs[0].fk.range.lastkey = r->keyshape == KS_ONE ? 0 : r->keyshape == KS_MSET ? -1 : -2;
+    specs[0].fk.range.keystep = r->keyshape == KS_MSET ? 3 : 1;
+    specs[0].fk.range.limit = 0;
+    RedisModuleCommandInfo info = {
+        .version = REDISMODULE_COMMAND_INFO_VERSION,
+        .summary = r->summary,
+        .complexity = r->complexity,
+        .since = "1.0.0",
+        .arity = r->arity,
+        .key_specs = specs,
+    };
+    return RedisModule_SetCommandInfo(cmd, &info);
+}
+
+/* ---- configs ---- */
+
+static long long *config_slot(const char *name) {
+    if (!strcasecmp(name, "max-depth")) return &adoc_cfg.max_depth;
+    if (!strcasecmp(name, "max-document-size")) return &adoc_cfg.max_document_size;
+    return &adoc_cfg.max_txn_ops;
+}
+static long long config_get(const char *name, void *privdata) {
+    (void)privdata;
+    return *config_slot(name);
+}
+static int config_set(const char *name, long long val, void *privdata, RedisModuleString **err) {
+    (void)privdata;
+    (void)err;
+    *config_slot(name) = val;
+    return REDISMODULE_OK;
+}
+
+/* ---- INFO atomicdoc ---- */
+
+static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
+    (void)for_crash_report;
+    RedisModule_InfoAddSection(ctx, "");
+    RedisModule_InfoAddFieldLongLong(ctx, "documents", __atomic_load_n(&adoc_documents, __ATOMIC_RELAXED));
+    RedisModule_InfoAddFieldLongLong(ctx, "memory_bytes", __atomic_load_n(&adoc_memory, __ATOMIC_RELAXED));
+    RedisModule_InfoAddFieldLongLong(ctx, "txn_commits", adoc_st.txn_commits);
+    RedisModule_InfoAddFieldLongLong(ctx, "txn_aborts", adoc_st.txn_aborts);
+    for (int c = DOC_ERR; c < DOC_STATUS_COUNT; c++) {
+        if (c == DOC_TOOBIG) continue;   /* reported under ERR's word */
+        char field[48];
+        const char *w = doc_status_word((doc_status)c);
+        size_t i = 0;
+        for (; w[i] && i < 30; i++) field[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+        field[i] = '\0';
+        char name[64];
+        snprintf(name, sizeof name, "errors_%s", field);
+        long long n = adoc_st.errors[c] + (c == DOC_ERR ? adoc_st.errors[DOC_TOOBIG] : 0);
+        RedisModule_InfoAddFieldLongLong(ctx, name, n);
+    }
+}
+
+int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
+                                                              RedisModuleString **argv, int argc) {
+    (void)argv;
+    (void)argc;
+    if (RedisModule_Init(ctx, "atomicdoc", 1, REDISMODULE_APIVER_1) == REDISMODULE_ERR)
+        return REDISMODULE_ERR;
+    RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS |
+                                          REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED);
+    doc_allocator a = {hook_alloc, hook_realloc, hook_free, hook_usable};
+    doc_alloc_set(&a);
+
+    if (RedisModule_RegisterNumericConfig(ctx, "max-depth", DOC_DEPTH_DEFAULT, REDISMODULE_CONFIG_DEFAULT,
+                                          1, DOC_DEPTH_LIMIT, config_get, config_set, NULL, NULL) ||
+        RedisModule_RegisterNumericConfig(ctx, "max-document-size", 512LL << 20,
+                                          REDISMODULE_CONFIG_MEMORY, 1024, 4LL << 30, config_get,
+                                          config_set, NULL, NULL) ||
+        RedisModule_RegisterNumericConfig(ctx, "max-txn-ops", 1000, REDISMODULE_CONFIG_DEFAULT, 1,
+                                          100000, config_get, config_set, NULL, NULL) ||
+        RedisModule_LoadConfigs(ctx))
+        return REDISMODULE_ERR;
+
+    if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (register_command(ctx, &commands[i]) == REDISMODULE_ERR) {
+            RedisModule_Log(ctx, "warning", "atomicdoc: cannot register %s", commands[i].name);
+            return REDISMODULE_ERR;
+        }
+    RedisModule_RegisterInfoFunc(ctx, info);
+    return REDISMODULE_OK;
+}

@@ -1,0 +1,235 @@
+/*
+ * test_tree.c - the packed tree: building, lookup in small and indexed
+ * containers, edits through cursors, and the undo log restoring a tree to
+ * exactly what it was (printed bytes equal) after random edit sequences.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+
+static doc_node *parse_ok(const char *json) {
+    doc_error err;
+    doc_error_clear(&err);
+    doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
+    cr_assert(box, "parse failed: %s (%s)", err.msg, json);
+    return box;
+}
+
+static char *print_value(const uint8_t *v) {
+    doc_buf b;
+    doc_buf_init(&b);
+    doc_print(v, &b);
+    char *s = strdup(doc_buf_cstr(&b));
+    doc_buf_free(&b);
+    return s;
+}
+
+static doc_path *path_ok(const char *text) {
+    doc_error err;
+    doc_error_clear(&err);
+    doc_path *p = NULL;
+    cr_assert_eq(doc_path_compile(text, strlen(text), 128, &p, &err), DOC_OK, "path %s: %s", text,
+                 err.msg);
+    return p;
+}
+
+Test(tree, builder_and_lookup_small_and_large) {
+    for (int n = 1; n <= 200; n += 37) {
+        doc_builder *b = doc_builder_new(128);
+        doc_builder_begin_object(b);
+        char key[32];
+        for (int i = 0; i < n; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            doc_builder_key(b, key, strlen(key));
+            doc_builder_int(b, i * 1000);
+        }
+        doc_builder_end(b);
+        doc_error err;
+        doc_error_clear(&err);
+        doc_node *box = doc_builder_finish(b, &err);
+        doc_builder_free(b);
+        cr_assert(box);
+        doc_view v;
+        doc_value_decode(doc_box_value(box), &v);
+        cr_assert_eq(v.type, DOC_OBJECT);
+        cr_assert_eq(doc_node_count(v.node), (uint32_t)n);
+        for (int i = 0; i < n; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            const uint8_t *x = doc_object_get(v.node, key, strlen(key), NULL, NULL);
+            cr_assert(x, "missing %s in %d", key, n);
+            doc_view xv;
+            doc_value_decode(x, &xv);
+            cr_assert_eq(xv.i, i * 1000);
+        }
+        cr_assert_null(doc_object_get(v.node, "nope", 4, NULL, NULL));
+        doc_node_free(box);
+    }
+}
+
+Test(tree, duplicate_key_in_large_object_is_badjson) {
+    doc_buf t;
+    doc_buf_init(&t);
+    doc_buf_append(&t, "{", 1);
+    for (int i = 0; i < 1000; i++) {
+        char m[32];
+        snprintf(m, sizeof m, "%s\"k%d\":%d", i ? "," : "", i == 999 ? 3 : i, i);
+        doc_buf_append(&t, m, strlen(m));
+    }
+    doc_buf_append(&t, "}", 1);
+    doc_error err;
+    doc_error_clear(&err);
+    doc_node *box = doc_parse(t.data, t.len, 128, &err);
+    cr_assert_null(box);
+    cr_assert_eq(err.code, DOC_BADJSON);
+    cr_assert(strstr(err.msg, "duplicate"), "%s", err.msg);
+    doc_buf_free(&t);
+}
+
+Test(tree, set_creates_missing_parents_and_remove) {
+    doc_node *root = parse_ok("{\"a\":1}");
+    doc_cursor c;
+    doc_error err;
+    doc_error_clear(&err);
+    doc_cursor_init(&c, &root);
+    doc_path *p = path_ok("$.x.y.z");
+    cr_assert_eq(doc_resolve_write(&c, p, NULL, &err), DOC_OK);
+    cr_assert(c.missing);
+    cr_assert_eq(doc_edit_set_take(&c, parse_ok("[1,2]"), NULL, &err), DOC_OK);
+    char *s = print_value(doc_box_value(root));
+    cr_assert_str_eq(s, "{\"a\":1,\"x\":{\"y\":{\"z\":[1,2]}}}");
+    free(s);
+    doc_path_free(p);
+
+    p = path_ok("$.a");
+    cr_assert_eq(doc_resolve(&c, p, &err), DOC_OK);
+    cr_assert_eq(doc_edit_remove(&c, NULL, &err), DOC_OK);
+    s = print_value(doc_box_value(root));
+    cr_assert_str_eq(s, "{\"x\":{\"y\":{\"z\":[1,2]}}}");
+    free(s);
+    doc_path_free(p);
+
+    /* A scalar on the way is BADTYPE and nothing is created. */
+    p = path_ok("$.x.y.z.w");
+    cr_assert_eq(doc_resolve_write(&c, p, NULL, &err), DOC_BADTYPE);
+    doc_path_free(p);
+    doc_error_clear(&err);
+    p = path_ok("$.n.m[3]");
+    doc_undo *u = doc_undo_new();
+    cr_assert_eq(doc_resolve_write(&c, p, u, &err), DOC_BADTYPE, "%s", err.msg);
+    cr_assert_eq(doc_undo_size(u), 0);
+    s = print_value(doc_box_value(root));
+    cr_assert_str_eq(s, "{\"x\":{\"y\":{\"z\":[1,2]}}}");
+    free(s);
+    doc_undo_free(u);
+    doc_path_free(p);
+    doc_cursor_free(&c);
+    doc_node_free(root);
+}
+
+/* Random edits on a random tree, then rollback: the printed text must be
+ * byte-identical to the text before the edits. Containers pass the index
+ * threshold both ways on purpose. */
+Test(tree, undo_restores_exactly_after_random_edits) {
+    srand(12345);
+    for (int round = 0; round < 60; round++) {
+        doc_buf t;
+        doc_buf_init(&t);
+        doc_buf_append(&t, "{\"arr\":[", 8);
+        int n = rand() % 80;
+        for (int i = 0; i < n; i++) {
+            char m[64];
+            snprintf(m, sizeof m, "%s{\"id\":%d,\"s\":\"v%d\"}", i ? "," : "", i, rand());
+            doc_buf_append(&t, m, strlen(m));
+        }
+        doc_buf_append(&t, "],\"obj\":{", 9);
+        int m2 = rand() % 80;
+        for (int i = 0; i < m2; i++) {
+            char m[64];
+            snprintf(m, sizeof m, "%s\"k%d\":[%d]", i ? "," : "", i, i);
+            doc_buf_append(&t, m, strlen(m));
+        }
+        doc_buf_append(&t, "}}", 2);
+        doc_node *root = parse_ok(doc_buf_cstr(&t));
+        char *before = print_value(doc_box_value(root));
+        doc_undo *u = doc_undo_new();
+        doc_cursor c;
+        doc_cursor_init(&c, &root);
+        doc_error err;
+        for (int e = 0; e < 50; e++) {
+            doc_error_clear(&err);
+            char path[64];
+            int op = rand() % 5;
+            if (op == 0) {
+                snprintf(path, sizeof path, "$.obj.k%d", rand() % 120);
+                doc_path *p = path_ok(path);
+                if (doc_resolve_write(&c, p, u, &err) == DOC_OK)
+                    doc_edit_set_take(&c, parse_ok("{\"new\":[1,2,3],\"s\":\"a longer string value\"}"), u, &err);
+                doc_path_free(p);
+            } else if (op == 1) {
+                snprintf(path, sizeof path, "$.obj.k%d", rand() % 120);
+                doc_path *p = path_ok(path);
+                if (doc_resolve(&c, p, &err) == DOC_OK) doc_edit_remove(&c, u, &err);
+                doc_path_free(p);
+            } else if (op == 2) {
+                doc_path *p = path_ok("$.arr");
+                cr_assert_eq(doc_resolve(&c, p, &err), DOC_OK);
+                doc_view v;
+                doc_value_decode(doc_cursor_value(&c), &v);
+                uint32_t at = (uint32_t)rand() % (doc_node_count(v.node) + 1);
+                cr_assert_eq(doc_edit_insert_take(&c, at, parse_ok("[\"x\",{\"deep\":true}]"), u, &err), DOC_OK);
+                doc_path_free(p);
+            } else if (op == 3) {
+                snprintf(path, sizeof path, "$.arr[%d]", rand() % 100);
+                doc_path *p = path_ok(path);
+                if (doc_resolve(&c, p, &err) == DOC_OK) doc_edit_remove(&c, u, &err);
+                doc_path_free(p);
+            } else {
+                snprintf(path, sizeof path, "$.arr[%d].id", rand() % 100);
+                doc_path *p = path_ok(path);
+                if (doc_resolve_write(&c, p, u, &err) == DOC_OK)
+                    doc_edit_set_take(&c, doc_box_int(rand() % 2 ? 5 : 1234567890123LL), u, &err);
+                doc_path_free(p);
+            }
+            /* The object's index must still find every key. */
+            doc_path *p = path_ok("$.obj");
+            cr_assert_eq(doc_resolve(&c, p, &err), DOC_OK);
+            doc_view ov;
+            doc_value_decode(doc_cursor_value(&c), &ov);
+            doc_iter it;
+            const char *k;
+            size_t kl;
+            const uint8_t *val;
+            doc_iter_init(&it, ov.node);
+            while (doc_iter_next(&it, &k, &kl, &val, NULL))
+                cr_assert_eq(doc_object_get(ov.node, k, kl, NULL, NULL), val);
+            doc_path_free(p);
+        }
+        doc_undo_rollback(u);
+        char *after = print_value(doc_box_value(root));
+        cr_assert_str_eq(after, before, "round %d", round);
+        free(before);
+        free(after);
+        doc_undo_free(u);
+        doc_cursor_free(&c);
+        doc_node_free(root);
+        doc_buf_free(&t);
+    }
+}
+
+Test(tree, copy_and_equal) {
+    doc_node *a = parse_ok("{\"a\":[1,2.5,{\"b\":null}],\"c\":\"x\"}");
+    doc_node *b = parse_ok("{\"c\":\"x\",\"a\":[1.0,2.5,{\"b\":null}]}");
+    doc_node *c = parse_ok("{\"c\":\"x\",\"a\":[1,2.5,{\"b\":false}]}");
+    cr_assert(doc_value_equal(doc_box_value(a), doc_box_value(b)));
+    cr_assert_not(doc_value_equal(doc_box_value(a), doc_box_value(c)));
+    doc_node *k = doc_value_copy(doc_box_value(a));
+    cr_assert(doc_value_equal(doc_box_value(a), doc_box_value(k)));
+    doc_node_free(a);
+    cr_assert(doc_value_equal(doc_box_value(k), doc_box_value(b)));
+    doc_node_free(b);
+    doc_node_free(c);
+    doc_node_free(k);
+}
