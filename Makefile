@@ -39,7 +39,7 @@ $(BUILD)/libdoc.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(MODULE): $(GLUE_OBJ) $(BUILD)/libdoc.a
-	$(CC) $(SAN) -shared -o $@ $(GLUE_OBJ) $(BUILD)/libdoc.a $(LDLIBS)
+	$(CC) $(SAN) -shared -Wl,-z,defs -o $@ $(GLUE_OBJ) $(BUILD)/libdoc.a $(LDLIBS)
 
 $(BUILD)/unit_tests: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libdoc.a
 	$(CC) $(SAN) -o $@ $^ -lcriterion $(LDLIBS)

@@ -89,10 +89,13 @@ typedef struct exec_ctx {
     int nkeys;                 /* how many */
     doc_undo *undo;            /* every edit of this command */
     doc_error err;             /* the first failure */
+    doc_buf graveyard;         /* adoc* created then deleted by this command:
+                                  freed after commit/rollback, since the undo
+                                  log may point into them until then */
 } exec_ctx;
 
 /* A parsed op. The fields a kind needs are filled by its parser; the rest
- * stay zero. Everything here is owned by the op (op_clear frees it). */
+ * stay zero. Everything here is owned by the op (op_reset frees it). */
 typedef struct op {
     const struct op_def *def;  /* what it is */
     int key;                   /* slot index */
@@ -103,6 +106,8 @@ typedef struct op {
     int flags;                 /* OPF_* */
     long long n1, n2;          /* numeric arguments */
     RedisModuleString *raw;    /* an argument kept as is */
+    doc_filter *filter;        /* a compiled filter (PULL WHERE, UPDATE IF, CHECK MATCH) */
+    doc_update *update;        /* a compiled update document (UPDATE) */
 } op;
 
 #define OPF_NX 1
@@ -126,7 +131,7 @@ doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err);
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
-void op_clear(op *o);
+void op_reset(op *o);
 /* Adds a path / value to the op (takes ownership). */
 doc_status op_add_path(op *o, doc_path *p, doc_error *err);
 doc_status op_add_value(op *o, doc_node *v, doc_error *err);
@@ -135,8 +140,8 @@ doc_status op_add_value(op *o, doc_node *v, doc_error *err);
 adoc *slot_ensure(exec_ctx *x, keyslot *k);
 /* Marks the slot changed. */
 void slot_touch(keyslot *k, const op *o);
-/* Deletes the slot's document (kept until commit). */
-void slot_delete(keyslot *k, const op *o);
+/* Deletes the slot's document (kept alive until the command ends). */
+void slot_delete(exec_ctx *x, keyslot *k, const op *o);
 
 /* Runs one command made of ops: opens the keys, runs, commits or rolls back,
  * notifies, replicates verbatim when something changed, replies. */
@@ -152,6 +157,8 @@ int reply_result(RedisModuleCtx *ctx, const result *r);
 
 /* Command tables (cmd_*.c) and registration. */
 extern const op_def op_set, op_get, op_del, op_type, op_len, op_keys, op_version;
+extern const op_def op_incr, op_mul, op_min, op_max, op_strappend, op_push, op_pop, op_pull,
+    op_addtoset, op_indexof, op_toggle, op_clear, op_merge, op_cas, op_update, op_check;
 int commands_register(RedisModuleCtx *ctx);
 int type_register(RedisModuleCtx *ctx);
 

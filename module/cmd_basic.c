@@ -70,13 +70,14 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     }
     doc_cursor_init(&c, &k->doc->root);
     st = doc_resolve_write(&c, p, x->undo, &x->err);
-    if (!st)
-        st = doc_edit_set_take(&c, value, x->undo, &x->err);
-    else
+    if (st)
         doc_node_free(value);
+    else if (!c.missing && doc_value_identical(doc_cursor_value(&c), doc_box_value(value)))
+        doc_node_free(value);   /* the same text: nothing changes, no version bump */
+    else
+        st = doc_edit_set_take(&c, value, x->undo, &x->err);
     doc_cursor_free(&c);
     if (st) return st;
-    slot_touch(k, o);
     res_ok(out);
     return DOC_OK;
 }
@@ -146,7 +147,7 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
         return DOC_OK;
     }
     if (o->npaths == 0 || is_root(o->paths[0])) {
-        slot_delete(k, o);
+        slot_delete(x, k, o);
         res_int(out, 1);
         return DOC_OK;
     }
@@ -159,7 +160,6 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     } else {
         st = doc_edit_remove(&c, x->undo, &x->err);
         if (!st) {
-            slot_touch(k, o);
             res_int(out, 1);
         }
     }
@@ -298,7 +298,7 @@ int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         /* Same machinery as one command: all or nothing; one reply. */
         ret = exec_ops(ctx, uniq, nkeys, ops, n, 1, 0);
     }
-    for (int i = 0; i < n; i++) op_clear(&ops[i]);
+    for (int i = 0; i < n; i++) op_reset(&ops[i]);
     RedisModule_Free(ops);
     RedisModule_Free(uniq);
     RedisModule_Free(slot_of);

@@ -112,11 +112,13 @@ doc_status op_add_value(op *o, doc_node *v, doc_error *err) {
     return DOC_OK;
 }
 
-void op_clear(op *o) {
+void op_reset(op *o) {
     for (int i = 0; i < o->npaths; i++) doc_path_free(o->paths[i]);
     for (int i = 0; i < o->nvalues; i++) doc_node_free(o->values[i]);
     doc_free(o->paths);
     doc_free(o->values);
+    if (o->filter) doc_filter_free(o->filter);
+    if (o->update) doc_update_free(o->update);
     memset(o, 0, sizeof *o);
 }
 
@@ -155,10 +157,19 @@ void slot_touch(keyslot *k, const op *o) {
     k->changed = 1;
 }
 
-void slot_delete(keyslot *k, const op *o) {
-    if (k->doc && k->doc != k->orig) adoc_free(k->doc);
+void slot_delete(exec_ctx *x, keyslot *k, const op *o) {
+    if (k->doc && k->doc != k->orig) doc_buf_append(&x->graveyard, &k->doc, sizeof k->doc);
     k->doc = NULL;
     slot_touch(k, o);
+}
+
+static void bury(exec_ctx *x) {
+    for (size_t at = 0; at < x->graveyard.len; at += sizeof(adoc *)) {
+        adoc *d;
+        memcpy(&d, x->graveyard.data + at, sizeof d);
+        adoc_free(d);
+    }
+    doc_buf_free(&x->graveyard);
 }
 
 /* Opens every key once (a name given twice shares one slot: slot_of). */
@@ -222,15 +233,34 @@ static int commit(exec_ctx *x) {
 /* Running                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Commands run one at a time on the main thread, so one undo log serves
+ * them all and its buffers are reused (no allocation per command). */
+static doc_undo *the_undo;
+
+static doc_undo *shared_undo(void) {
+    if (!the_undo) the_undo = doc_undo_new();
+    return the_undo;
+}
+
+/* Empty after commit or rollback; a log that grew past 1 MB (a huge TXN)
+ * is dropped so its memory goes back to Redis. */
+static void release_undo(doc_undo *u) {
+    if (doc_undo_bytes(u) > (1u << 20)) {
+        doc_undo_free(u);
+        the_undo = NULL;
+    }
+}
+
 int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *ops, int nops,
              int write, int reply_array) {
     keyslot stack_slots[8];
     exec_ctx x;
     memset(&x, 0, sizeof x);
+    doc_buf_init(&x.graveyard);
     x.ctx = ctx;
     x.nkeys = nkeys;
     x.keys = nkeys <= 8 ? stack_slots : RedisModule_Alloc((size_t)nkeys * sizeof *x.keys);
-    x.undo = doc_undo_new();
+    x.undo = shared_undo();
     open_slots(&x, keynames, nkeys, write);
 
     result res;
@@ -249,7 +279,12 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
                 res_free(&res);
                 doc_buf_init(&res.text);
             }
+            size_t mark = doc_undo_mark(x.undo);
+            adoc *before = k->doc;
             st = ops[i].def->run(&ops[i], &x, k, out);
+            /* Changed = an edit was logged, or the document was created or
+             * deleted; ops need not say so themselves. */
+            if (!st && (doc_undo_mark(x.undo) > mark || k->doc != before)) slot_touch(k, &ops[i]);
         }
         if (st) failed_op = i;
     }
@@ -261,8 +296,11 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
             /* DOC.TXN: name the op that failed, keep its own code word. */
             doc_error wrapped;
             doc_error_clear(&wrapped);
-            doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", failed_op + 1,
-                          doc_status_word(x.err.code), x.err.msg);
+            if (x.err.code == DOC_ABORTED)   /* a CHECK: its message says it all */
+                doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s", failed_op + 1, x.err.msg);
+            else
+                doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", failed_op + 1,
+                              doc_status_word(x.err.code), x.err.msg);
             wrapped.has_offset = 0;
             if (x.err.has_offset) {
                 size_t l = strlen(wrapped.msg);
@@ -281,8 +319,9 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
         ret = reply_result(ctx, &res);
     }
     res_free(&res);
+    bury(&x);
     close_slots(&x);
-    doc_undo_free(x.undo);
+    release_undo(x.undo);
     if (x.keys != stack_slots) RedisModule_Free(x.keys);
     return ret;
 }
@@ -298,10 +337,10 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
     doc_error err;
     doc_error_clear(&err);
     if (def->parse && def->parse(&o, argv + 2, nargs, &err)) {
-        op_clear(&o);
+        op_reset(&o);
         return reply_error(ctx, &err);
     }
     int ret = exec_ops(ctx, &argv[1], 1, &o, 1, def->write, 0);
-    op_clear(&o);
+    op_reset(&o);
     return ret;
 }

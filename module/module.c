@@ -53,9 +53,25 @@ SINGLE(cmd_len, op_len)
 SINGLE(cmd_keys, op_keys)
 SINGLE(cmd_version, op_version)
 SINGLE(cmd_aofload, op_aofload)
+SINGLE(cmd_incr, op_incr)
+SINGLE(cmd_mul, op_mul)
+SINGLE(cmd_min, op_min)
+SINGLE(cmd_max, op_max)
+SINGLE(cmd_strappend, op_strappend)
+SINGLE(cmd_push, op_push)
+SINGLE(cmd_pop, op_pop)
+SINGLE(cmd_pull, op_pull)
+SINGLE(cmd_addtoset, op_addtoset)
+SINGLE(cmd_indexof, op_indexof)
+SINGLE(cmd_toggle, op_toggle)
+SINGLE(cmd_clear, op_clear)
+SINGLE(cmd_merge, op_merge)
+SINGLE(cmd_cas, op_cas)
+SINGLE(cmd_update, op_update)
+int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
 /* Key-spec shapes. */
-enum { KS_ONE, KS_MSET, KS_MGET };
+enum { KS_ONE, KS_MSET, KS_MGET, KS_TXN };
 
 /* One row of the command table. */
 typedef struct cmd_row {
@@ -94,6 +110,43 @@ static const cmd_row commands[] = {
      "Returns the member names of the object at a path", "O(depth + members)"},
     {"doc.version", cmd_version, "readonly fast", 1, 1, 1, 2, KS_ONE, RO_KEY,
      "Returns the version of a document (0 when missing)", "O(1)"},
+    {"doc.incr", cmd_incr, "write deny-oom fast", 1, 1, 1, -4, KS_ONE, RW_KEY,
+     "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds",
+     "O(depth + size of the container changed)"},
+    {"doc.mul", cmd_mul, "write deny-oom fast", 1, 1, 1, 4, KS_ONE, RW_KEY,
+     "Multiplies a number (int64 exact, else double)", "O(depth + size of the container changed)"},
+    {"doc.min", cmd_min, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+     "Keeps the smaller of the value at a path and the given one", "O(depth + size of the container changed)"},
+    {"doc.max", cmd_max, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+     "Keeps the larger of the value at a path and the given one", "O(depth + size of the container changed)"},
+    {"doc.strappend", cmd_strappend, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+     "Appends to a string", "O(depth + length of the string)"},
+    {"doc.push", cmd_push, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+     "Appends or inserts values into an array, optionally keeping only n elements",
+     "O(depth + size of the array)"},
+    {"doc.pop", cmd_pop, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
+     "Removes and returns one element of an array", "O(depth + size of the array)"},
+    {"doc.pull", cmd_pull, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+     "Removes every array element equal to a value or matching a filter", "O(depth + size of the array)"},
+    {"doc.addtoset", cmd_addtoset, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+     "Appends the values an array does not hold yet", "O(depth + size of the array x values)"},
+    {"doc.indexof", cmd_indexof, "readonly fast", 1, 1, 1, 4, KS_ONE, RO_KEY,
+     "Returns the first index of a value in an array, or -1", "O(depth + size of the array)"},
+    {"doc.toggle", cmd_toggle, "write deny-oom fast", 1, 1, 1, 3, KS_ONE, RW_KEY,
+     "Flips a boolean", "O(depth)"},
+    {"doc.clear", cmd_clear, "write deny-oom", 1, 1, 1, 3, KS_ONE, RW_KEY,
+     "Empties a container or zeroes a number", "O(depth + size of what is cleared)"},
+    {"doc.merge", cmd_merge, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+     "Applies a JSON Merge Patch (RFC 7396)", "O(depth + size of the patch x containers touched)"},
+    {"doc.cas", cmd_cas, "write deny-oom", 1, 1, 1, 5, KS_ONE, RW_KEY,
+     "Sets a value only if the current one deep-equals the expected one (or is ABSENT)",
+     "O(depth + size of the values)"},
+    {"doc.update", cmd_update, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
+     "Applies a MongoDB-style update document, optionally only if the document matches a filter",
+     "O(size of the document touched by the operators)"},
+    {"doc.txn", cmd_txn, "write deny-oom", 0, 0, 0, -4, KS_TXN, RW_KEY,
+     "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
+     "O(sum of the ops' costs)"},
     {"doc.aofload", cmd_aofload, "write deny-oom", 1, 1, 1, 5, KS_ONE,
      RW_KEY,
      "Internal: rebuilds a document and its version from an AOF rewrite", "O(size of the value)"},
@@ -109,10 +162,18 @@ static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
     specs[0].flags = r->keyflags;
     specs[0].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
     specs[0].bs.index.pos = 1;
-    specs[0].find_keys_type = REDISMODULE_KSPEC_FK_RANGE;
-    specs[0].fk.range.lastkey = r->keyshape == KS_ONE ? 0 : r->keyshape == KS_MSET ? -1 : -2;
-    specs[0].fk.range.keystep = r->keyshape == KS_MSET ? 3 : 1;
-    specs[0].fk.range.limit = 0;
+    if (r->keyshape == KS_TXN) {
+        /* DOC.TXN numkeys key ...: like EVAL. */
+        specs[0].find_keys_type = REDISMODULE_KSPEC_FK_KEYNUM;
+        specs[0].fk.keynum.keynumidx = 0;
+        specs[0].fk.keynum.firstkey = 1;
+        specs[0].fk.keynum.keystep = 1;
+    } else {
+        specs[0].find_keys_type = REDISMODULE_KSPEC_FK_RANGE;
+        specs[0].fk.range.lastkey = r->keyshape == KS_ONE ? 0 : r->keyshape == KS_MSET ? -1 : -2;
+        specs[0].fk.range.keystep = r->keyshape == KS_MSET ? 3 : 1;
+        specs[0].fk.range.limit = 0;
+    }
     RedisModuleCommandInfo info = {
         .version = REDISMODULE_COMMAND_INFO_VERSION,
         .summary = r->summary,

@@ -81,7 +81,8 @@ typedef struct doc_error {
 
 /* The SPEC code word of a status ("BADJSON", "ERR", ...). */
 const char *doc_status_word(doc_status st);
-/* Sets err (only if err->code is DOC_OK: first failure wins); returns code. */
+/* Sets err (only if err->code is DOC_OK: first failure wins); returns the
+ * error's code, which is the first failure's when one was already set. */
 doc_status doc_error_set(doc_error *err, doc_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, with an offset. */
@@ -310,6 +311,10 @@ doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, 
  * numerically: 1 == 1.0), strings byte-equal, objects with the same members in
  * any order, arrays element-wise. Iterative. */
 int doc_value_equal(const uint8_t *a, const uint8_t *b);
+/* Same JSON text: same types (1 is not 1.0), same member order. */
+int doc_value_identical(const uint8_t *a, const uint8_t *b);
+/* 1 when s[0..len) is valid UTF-8 (RFC 3629). */
+int doc_utf8_valid(const char *s, size_t len);
 /* Numeric comparison of two number views: -1, 0, 1 (exact across int/double). */
 int doc_number_cmp(const doc_view *a, const doc_view *b);
 
@@ -389,6 +394,29 @@ void doc_undo_commit(doc_undo *u);
  * byte-identical to what they were. */
 void doc_undo_rollback(doc_undo *u);
 void doc_undo_free(doc_undo *u);   /* commits first */
+/* Moves the cursor one segment down from its target value: DOC_OK when the
+ * child exists; NOPATH when it does not (for a member of an object, the
+ * cursor is then `missing` that member, ready for doc_edit_set_take);
+ * BADTYPE when the segment does not fit the value's type. */
+doc_status doc_cursor_down(doc_cursor *c, const doc_seg *s, doc_error *err);
+/* Back up to `depth` frames (and not missing any more). */
+void doc_cursor_up(doc_cursor *c, size_t depth);
+
+/* Replaces the target value (or adds the missing member) with one encoded
+ * scalar (no containers inside). */
+doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u,
+                                doc_error *err);
+/* Inserts the values of n boxes (all consumed) as a run before element
+ * `index` of the array at the cursor: one edit. */
+doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n,
+                                     doc_undo *u, doc_error *err);
+/* Removes elements [from, from + count) of the array at the cursor: one edit. */
+doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
+                                 doc_error *err);
+/* The encoding of a scalar into out (>= 16 bytes for numbers/bools/null;
+ * strings need 1 + 10 + len): returns bytes written. */
+size_t doc_encode_number(uint8_t *out, const doc_view *v);
+
 /* A savepoint: the number of edits logged so far. */
 size_t doc_undo_mark(const doc_undo *u);
 /* Reverts the edits made after `mark`, newest first. */
@@ -421,5 +449,91 @@ doc_status doc_edit_remove(doc_cursor *c, doc_undo *u, doc_error *err);
 doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
                                 doc_error *err);
 
+
+
+/* ------------------------------------------------------------------ */
+/* Filters (filter.c): MongoDB query semantics on a JSON value        */
+/* ------------------------------------------------------------------ */
+
+/* A compiled filter: `{"qty": {"$gt": 2}, "tags": "red", "$or": [...]}`.
+ * Compiled once per command, then matched against many values. */
+typedef struct doc_filter doc_filter;
+
+/* Compiles the filter held in the encoded value `f` (must be an object).
+ * BADFILTER with a message naming where in the filter the problem is
+ * (e.g. "at qty.$in: $in needs an array"). TOODEEP past max_depth. The
+ * compiled filter does not point into `f` (f may be freed after). */
+doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter **out,
+                              doc_error *err);
+/* 1 when the value matches. Never fails; bounded by the filter's depth. */
+int doc_filter_match(const doc_filter *f, const uint8_t *value);
+void doc_filter_free(doc_filter *f);
+/* The equality fields of a filter (top-level `field: value` and `$eq`, and
+ * those inside a top-level `$and`), for DOC.UPDATE UPSERT: calls fn for each
+ * (dotted path, value) pair; stops early when fn returns non-zero. */
+void doc_filter_equalities(const doc_filter *f,
+                           int (*fn)(void *ctx, const char *path, size_t plen, const uint8_t *val),
+                           void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Query paths (query.c): RFC 9535 JSONPath                           */
+/* ------------------------------------------------------------------ */
+
+/* A compiled RFC 9535 query: any JSONPath, with wildcards, descendants,
+ * slices, unions and filter expressions. A single path (doc_path) is the
+ * special case of names and indexes only. */
+typedef struct doc_query doc_query;
+
+/* Compiles an RFC 9535 query (must start with '$'). BADPATH with character
+ * offset; TOODEEP when nesting of the query itself passes max_depth. */
+doc_status doc_query_compile(const char *text, size_t len, uint32_t max_depth, doc_query **out,
+                             doc_error *err);
+void doc_query_free(doc_query *q);
+/* 1 when the query is a single path (only names and indexes). */
+int doc_query_is_single(const doc_query *q);
+
+/* Evaluates q on the value `root`; calls fn for each match in document
+ * order (RFC 9535 "nodelist" order), stopping when fn returns non-zero.
+ * Returns DOC_OK, or DOC_NOMEM. Never recurses on document depth beyond
+ * what max-depth bounds. `norm` receives the normalized path of each match
+ * ($['a'][0] form, RFC 9535 section 2.7) when non-NULL: fn then gets it as
+ * a NUL-terminated string. */
+doc_status doc_query_eval(const doc_query *q, const uint8_t *root,
+                          int (*fn)(void *ctx, const uint8_t *value, const char *norm),
+                          void *ctx, int want_norm, doc_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Update documents (update.c): MongoDB's update operators            */
+/* ------------------------------------------------------------------ */
+
+/* A compiled update document, e.g.
+ *   {"$set": {"a.b": 1}, "$inc": {"n": 2}, "$push": {"log": {"$each": [1], "$slice": -5}}}
+ * with MongoDB's dotted paths, the all-positional $[] and filtered $[id]
+ * (identifiers bound by array filters). Compiled once, applied once. */
+typedef struct doc_update doc_update;
+
+/* Compiles `update` (an object of operators) and `array_filters` (NULL, or
+ * an array of filter objects whose top-level keys start with an identifier:
+ * [{"x.qty": {"$gt": 2}}] binds $[x]). An unknown operator, a malformed
+ * operand, conflicting paths ($set a with $inc a.b), an identifier without
+ * an array filter, or an empty update is DOC_ERR with a message naming the
+ * operator and path; a malformed array filter is DOC_BADFILTER. */
+doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filters,
+                              uint32_t max_depth, doc_update **out, doc_error *err);
+void doc_update_free(doc_update *u);
+
+/* Applies the update to the document whose root box is *rootp, through
+ * cursors and the undo log `undo` (so the caller can roll everything back).
+ * is_insert: the document was just created by an upsert ($setOnInsert
+ * applies only then). *changed: 1 when any edit was made. On error the
+ * caller rolls back (the function may have made some edits). Errors carry
+ * SPEC words: BADTYPE ($inc on a string, $push on an object...), OVERFLOW,
+ * NOPATH (e.g. $pop on a missing array is NOT an error: MongoDB no-ops). */
+doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert, doc_undo *undo,
+                            int *changed, doc_error *err);
+
+/* For UPSERT: writes the equality fields of filter f (doc_filter_equalities)
+ * into the document at *rootp (dotted paths, creating objects). */
+doc_status doc_update_seed(doc_node **rootp, const doc_filter *f, doc_undo *undo, doc_error *err);
 
 #endif

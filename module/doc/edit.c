@@ -226,6 +226,9 @@ static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldl
                         const uint8_t *nb, uint32_t newlen, int count_delta, uint32_t entry_index,
                         doc_undo *u, doc_error *err) {
     doc_node *n = node_at(c, nvoff);
+    /* Writing the same bytes changes nothing: no log, no version bump. */
+    if (count_delta == 0 && oldlen == newlen && memcmp(node_bytes(n) + off, nb, newlen) == 0)
+        return DOC_OK;
     int range_kind = n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT : DOC_KIND_ARRAY;
 
     /* Log first, so a failed log leaves the tree alone. */
@@ -432,3 +435,107 @@ doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, do
     WITH_LOG(u, insert_take(c, index, box, u, err));
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Stepping, scalar writes, runs of elements                          */
+/* ------------------------------------------------------------------ */
+
+doc_status doc_cursor_down(doc_cursor *c, const doc_seg *s, doc_error *err) {
+    if (c->missing) return doc_error_set(err, DOC_NOPATH, "path does not exist");
+    doc_node *child;
+    uint32_t eo, vo, ix;
+    int r = step(doc_cursor_value(c), s, &child, &eo, &vo, &ix);
+    if (r > 0) return push_frame(c, child, eo, vo, ix, err);
+    if (r < 0) return doc_error_set(err, DOC_BADTYPE, "cannot descend into a %s",
+                                    *doc_cursor_value(c) == DOC_TAG_ARRAY ? "array by name" :
+                                    *doc_cursor_value(c) == DOC_TAG_OBJECT ? "object by index" : "scalar");
+    if (*doc_cursor_value(c) == DOC_TAG_OBJECT) {
+        c->missing = 1;
+        c->missing_key = s->name;
+        c->missing_klen = s->len;
+    }
+    return doc_error_set(err, DOC_NOPATH, "path does not exist");
+}
+
+void doc_cursor_up(doc_cursor *c, size_t depth) {
+    c->missing = 0;
+    if (depth < c->depth) c->depth = depth;
+}
+
+doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u,
+                                doc_error *err) {
+    if (c->missing) {
+        /* A new member goes through a box like any appended value. */
+        doc_node *box = doc_node_make(DOC_KIND_BOX, enc, (uint32_t)len, 1, NULL);
+        if (!box) return doc_error_set(err, DOC_NOMEM, "out of memory");
+        return doc_edit_set_take(c, box, u, err);
+    }
+    doc_frame *f = &c->frames[c->depth - 1];
+    uint32_t oldlen = (uint32_t)doc_value_size(frame_value(f));
+    WITH_LOG(u, apply(c, c->depth - 1, f->val_off, oldlen, enc, (uint32_t)len, 0, f->index, u, err));
+}
+
+static doc_status insert_many(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n,
+                              doc_undo *u, doc_error *err) {
+    const uint8_t *v = doc_cursor_value(c);
+    if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
+    doc_node *arr = value_child(v);
+    if (index > arr->count) return doc_error_set(err, DOC_NOPATH, "index %u out of range", index);
+    if (n > DOC_NODE_MAX_BYTES - arr->count) return doc_error_set(err, DOC_TOOBIG, "too many elements");
+    doc_buf all;
+    doc_buf_init(&all);
+    for (size_t i = 0; i < n; i++) doc_buf_append(&all, node_cbytes(boxes[i]), boxes[i]->len);
+    doc_status st;
+    if (all.oom || all.len > DOC_NODE_MAX_BYTES) {
+        st = doc_error_set(err, DOC_NOMEM, "out of memory");
+    } else {
+        uint32_t off = index == arr->count ? arr->len : doc_node_entry_offset(arr, index);
+        st = apply(c, c->depth, off, 0, (const uint8_t *)all.data, (uint32_t)all.len, (int)n, index,
+                   u, err);
+    }
+    doc_buf_free(&all);
+    return st;
+}
+
+doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n,
+                                     doc_undo *u, doc_error *err) {
+    doc_status st;
+    if (!n) return DOC_OK;
+    if (u) {
+        st = insert_many(c, index, boxes, n, u, err);
+    } else {
+        doc_undo *tmp = doc_undo_new();
+        if (!tmp) {
+            st = doc_error_set(err, DOC_NOMEM, "out of memory");
+        } else {
+            st = insert_many(c, index, boxes, n, tmp, err);
+            doc_undo_free(tmp);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (st)
+            doc_node_free(boxes[i]);
+        else
+            doc_box_free_shell(boxes[i]);
+        boxes[i] = NULL;
+    }
+    return st;
+}
+
+static doc_status remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
+                               doc_error *err) {
+    const uint8_t *v = doc_cursor_value(c);
+    if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
+    doc_node *arr = value_child(v);
+    if (from > arr->count || count > arr->count - from)
+        return doc_error_set(err, DOC_NOPATH, "range out of bounds");
+    if (!count) return DOC_OK;
+    uint32_t a = doc_node_entry_offset(arr, from);
+    uint32_t b = from + count == arr->count ? arr->len : doc_node_entry_offset(arr, from + count);
+    return apply(c, c->depth, a, b - a, NULL, 0, -(int)count, from, u, err);
+}
+
+doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
+                                 doc_error *err) {
+    WITH_LOG(u, remove_range(c, from, count, u, err));
+}

@@ -40,13 +40,16 @@ typedef struct pair {
 } pair;
 
 /* Compares two scalars or two container headers; pushes child pairs for
- * containers. Returns 0 when unequal. */
-static int step(const uint8_t *a, const uint8_t *b, doc_buf *work) {
+ * containers. Returns 0 when unequal. strict: same encoding (int 1 is not
+ * double 1.0) and same member order, i.e. the same JSON text. */
+static int step(const uint8_t *a, const uint8_t *b, doc_buf *work, int strict) {
     doc_view va, vb;
     doc_value_decode(a, &va);
     doc_value_decode(b, &vb);
     int anum = va.type == DOC_INT || va.type == DOC_DOUBLE;
     int bnum = vb.type == DOC_INT || vb.type == DOC_DOUBLE;
+    if (strict && va.type != vb.type) return 0;
+    if (strict && va.type == DOC_DOUBLE) return memcmp(&va.d, &vb.d, sizeof va.d) == 0;
     if (anum && bnum) return doc_number_cmp(&va, &vb) == 0;
     if (va.type != vb.type) return 0;
     switch (va.type) {
@@ -63,9 +66,16 @@ static int step(const uint8_t *a, const uint8_t *b, doc_buf *work) {
         const uint8_t *v;
         doc_iter_init(&it, va.node);
         uint32_t bi = 0;
+        doc_iter itb;
+        doc_iter_init(&itb, vb.node);
         while (doc_iter_next(&it, &k, &kl, &v, NULL)) {
             pair p = {v, NULL};
-            if (va.type == DOC_OBJECT)
+            if (strict) {
+                const char *kb;
+                size_t klb;
+                doc_iter_next(&itb, &kb, &klb, &p.b, NULL);
+                if (kl != klb || (kl && memcmp(k, kb, kl) != 0)) return 0;
+            } else if (va.type == DOC_OBJECT)
                 p.b = doc_object_get(vb.node, k, kl, NULL, NULL);
             else
                 p.b = doc_array_get(vb.node, bi++, NULL);
@@ -78,15 +88,15 @@ static int step(const uint8_t *a, const uint8_t *b, doc_buf *work) {
     }
 }
 
-int doc_value_equal(const uint8_t *a, const uint8_t *b) {
+static int compare(const uint8_t *a, const uint8_t *b, int strict) {
     doc_buf work;
     doc_buf_init(&work);
-    int eq = step(a, b, &work);
+    int eq = step(a, b, &work, strict);
     while (eq && work.len && !work.oom) {
         pair p;
         work.len -= sizeof p;
         memcpy(&p, work.data + work.len, sizeof p);
-        eq = step(p.a, p.b, &work);
+        eq = step(p.a, p.b, &work, strict);
     }
     /* Out of memory mid-walk cannot prove equality; callers treat it as
      * "not equal", which is the safe answer for CAS and set semantics. */
@@ -94,3 +104,6 @@ int doc_value_equal(const uint8_t *a, const uint8_t *b) {
     doc_buf_free(&work);
     return eq;
 }
+
+int doc_value_equal(const uint8_t *a, const uint8_t *b) { return compare(a, b, 0); }
+int doc_value_identical(const uint8_t *a, const uint8_t *b) { return compare(a, b, 1); }

@@ -77,6 +77,10 @@ size_t doc_encode_string_header(uint8_t *out, size_t len) {
     return 1 + doc_varint_put(out + 1, len);
 }
 
+size_t doc_encode_number(uint8_t *out, const doc_view *v) {
+    return v->type == DOC_INT ? doc_encode_int(out, v->i) : doc_encode_double(out, v->d);
+}
+
 size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen) {
     uint64_t n;
     size_t h = doc_varint_get(p, &n);
@@ -331,6 +335,22 @@ static doc_index *index_alloc(uint32_t slots) {
 /* Making nodes                                                       */
 /* ------------------------------------------------------------------ */
 
+/* 1 when a packed range holds a container value (with_keys: the range is
+ * object entries). */
+static int bytes_have_children(const uint8_t *p, uint32_t len, int with_keys) {
+    uint32_t off = 0;
+    while (off < len) {
+        if (with_keys) {
+            const char *k;
+            size_t kl;
+            off += (uint32_t)doc_key_decode(p + off, &k, &kl);
+        }
+        if (p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY) return 1;
+        off += (uint32_t)doc_value_size(p + off);
+    }
+    return 0;
+}
+
 static size_t node_header_size(int indexed) {
     return sizeof(doc_node) + (indexed ? sizeof(doc_index *) : 0);
 }
@@ -345,7 +365,7 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
     n->count = count;
     n->kind = (uint8_t)kind;
     n->indexed = 0;
-    n->unused = 0;
+    n->flags = bytes_have_children(bytes, len, kind == DOC_KIND_OBJECT) ? NODE_PARENT : 0;
     if (dup) *dup = UINT32_MAX;
     if (indexed) {
         doc_index *ix = index_alloc(count);
@@ -416,7 +436,7 @@ doc_node *doc_box_string(const char *s, size_t len) {
     n->count = 1;
     n->kind = DOC_KIND_BOX;
     n->indexed = 0;
-    n->unused = 0;
+    n->flags = 0;
     memcpy(node_bytes(n), h, hl);
     if (len) memcpy(node_bytes(n) + hl, s, len);
     return n;
@@ -442,21 +462,28 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
     const uint8_t *b = node_bytes(n);
 
     if (n->kind == DOC_KIND_ARRAY) {
+        /* count_delta entries were inserted (> 0) or removed (< 0) as one
+         * run starting at position entry_index. */
+        uint32_t first_after;   /* first slot whose entry lies after the edit */
         if (count_delta == 0) {
-            for (uint32_t i = entry_index + 1; i < old_count; i++)
-                ix->off[i] = (uint32_t)(ix->off[i] + delta);
+            first_after = entry_index + 1;
         } else if (count_delta > 0) {
-            memmove(&ix->off[entry_index + 1], &ix->off[entry_index],
+            uint32_t k = (uint32_t)count_delta;
+            memmove(&ix->off[entry_index + k], &ix->off[entry_index],
                     (size_t)(old_count - entry_index) * sizeof(uint32_t));
-            ix->off[entry_index] = off;
-            for (uint32_t i = entry_index + 1; i <= old_count; i++)
-                ix->off[i] = (uint32_t)(ix->off[i] + delta);
+            uint32_t o = off;
+            for (uint32_t i = 0; i < k; i++) {
+                ix->off[entry_index + i] = o;
+                o += (uint32_t)doc_value_size(b + o);
+            }
+            first_after = entry_index + k;
         } else {
-            memmove(&ix->off[entry_index], &ix->off[entry_index + 1],
-                    (size_t)(old_count - entry_index - 1) * sizeof(uint32_t));
-            for (uint32_t i = entry_index; i + 1 < old_count; i++)
-                ix->off[i] = (uint32_t)(ix->off[i] + delta);
+            uint32_t k = (uint32_t)-count_delta;
+            memmove(&ix->off[entry_index], &ix->off[entry_index + k],
+                    (size_t)(old_count - entry_index - k) * sizeof(uint32_t));
+            first_after = entry_index;
         }
+        for (uint32_t i = first_after; i < n->count; i++) ix->off[i] = (uint32_t)(ix->off[i] + delta);
         return;
     }
     /* Object: slots are in key order, so every slot is looked at. */
@@ -499,6 +526,7 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     /* Grow the index first (can fail without touching anything). */
     if (had_index && count_delta > 0 && new_count > ix->icap) {
         uint32_t slots = ix->icap + ix->icap / 2 + 8;
+        if (slots < new_count) slots = new_count;
         doc_index *nix = doc_realloc(ix, sizeof(doc_index) + (size_t)slots * sizeof(uint32_t));
         if (!nix) return DOC_NOMEM;
         nix->icap = slots;
@@ -515,6 +543,8 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
         n->cap = (uint32_t)cap;
         *np = n;
     }
+    if (newlen && bytes_have_children(nb, newlen, n->kind == DOC_KIND_OBJECT && count_delta != 0))
+        n->flags |= NODE_PARENT;
     uint8_t *b = node_bytes(n);
     memmove(b + off + newlen, b + off + oldlen, n->len - off - oldlen);
     if (newlen) memcpy(b + off, nb, newlen);
@@ -619,7 +649,7 @@ void doc_bytes_free_children(const uint8_t *p, uint32_t len, int kind) {
     push_children(&s, p, len, kind);
     while (s.n) {
         doc_node *n = s.items[--s.n];
-        push_children(&s, node_bytes(n), n->len, n->kind);
+        if (n->flags & NODE_PARENT) push_children(&s, node_bytes(n), n->len, n->kind);
         node_free_one(n);
     }
     stack_free(&s);
@@ -643,6 +673,7 @@ size_t doc_node_memory(const doc_node *root) {
             doc_index *ix = node_index(n);
             total += doc_alloc_size(ix, sizeof(doc_index) + (size_t)ix->icap * sizeof(uint32_t));
         }
+        if (!(n->flags & NODE_PARENT)) continue;
         doc_iter it;
         const uint8_t *v;
         doc_iter_init(&it, n);
@@ -688,6 +719,9 @@ typedef struct build_frame {
     int kind;          /* DOC_KIND_* */
     int want_value;    /* objects: a key was given, its value is next */
     size_t start;      /* input offset where it opened (error messages) */
+    uint64_t keybits;  /* objects: a 64-bit filter of the keys so far (length,
+                          first and last byte), so most keys skip the
+                          duplicate scan */
 } build_frame;
 
 struct doc_builder {
@@ -778,7 +812,10 @@ static doc_status value_done(doc_builder *b, build_frame *f) {
 static doc_status put_encoded(doc_builder *b, const uint8_t *enc, size_t n) {
     build_frame *f = value_frame(b);
     if (!f) return b->err.code;
-    doc_buf_append(&f->bytes, enc, n);
+    if (doc_buf_reserve(&f->bytes, n) == 0) {
+        memcpy(f->bytes.data + f->bytes.len, enc, n);
+        f->bytes.len += n;
+    }
     return value_done(b, f);
 }
 
@@ -807,22 +844,34 @@ doc_status doc_builder_string(doc_builder *b, const char *s, size_t len) {
     if (!f) return b->err.code;
     if (len > DOC_NODE_MAX_BYTES)
         return doc_error_at(&b->err, DOC_TOOBIG, b->offset, "string larger than 4 GB");
-    doc_buf_append(&f->bytes, h, doc_encode_string_header(h, len));
-    doc_buf_append(&f->bytes, s, len);
+    if (doc_buf_reserve(&f->bytes, sizeof h + len) == 0) {
+        uint8_t *dst = (uint8_t *)f->bytes.data + f->bytes.len;
+        size_t hl = doc_encode_string_header(dst, len);
+        memcpy(dst + hl, s, len);
+        f->bytes.len += hl + len;
+    }
     return value_done(b, f);
 }
 
+/* Bit of the key filter for a key. */
+static uint64_t key_bit(const char *s, size_t len) {
+    unsigned h = (unsigned)len * 31u;
+    if (len) h += (unsigned char)s[0] * 7u + (unsigned char)s[len - 1];
+    return 1ull << (h & 63);
+}
+
 doc_status doc_builder_key(doc_builder *b, const char *s, size_t len) {
-    uint8_t h[DOC_VARINT_MAX];
     if (b->err.code) return b->err.code;
     build_frame *f = &b->frames[b->depth - 1];
     if (f->kind != DOC_KIND_OBJECT || f->want_value)
         return doc_error_at(&b->err, DOC_BADJSON, b->offset, "unexpected key");
     if (len > DOC_NODE_MAX_BYTES)
         return doc_error_at(&b->err, DOC_TOOBIG, b->offset, "key larger than 4 GB");
-    /* Small objects are checked for a duplicate here, with a short scan;
-     * large ones once, through the sorted index made when they close. */
-    if (f->count < DOC_INDEX_MIN && !f->bytes.oom) {
+    /* Small objects are checked for a duplicate here, with a short scan
+     * when the filter says a match is possible; large ones once, through the
+     * sorted index made when they close. */
+    uint64_t bit = key_bit(s, len);
+    if (f->count < DOC_INDEX_MIN && (f->keybits & bit) && !f->bytes.oom) {
         const uint8_t *p = (const uint8_t *)f->bytes.data;
         uint32_t off = 0;
         for (uint32_t i = 0; i < f->count; i++) {
@@ -835,9 +884,13 @@ doc_status doc_builder_key(doc_builder *b, const char *s, size_t len) {
             off += (uint32_t)(kh + doc_value_size(p + off + kh));
         }
     }
-    doc_buf_append(&f->bytes, h, doc_varint_put(h, len));
-    doc_buf_append(&f->bytes, s, len);
-    if (f->bytes.oom) return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
+    f->keybits |= bit;
+    if (doc_buf_reserve(&f->bytes, DOC_VARINT_MAX + len) < 0)
+        return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
+    uint8_t *dst = (uint8_t *)f->bytes.data + f->bytes.len;
+    size_t h = doc_varint_put(dst, len);
+    memcpy(dst + h, s, len);
+    f->bytes.len += h + len;
     f->want_value = 1;
     return DOC_OK;
 }
@@ -862,6 +915,7 @@ static doc_status begin(doc_builder *b, int kind) {
     f->kind = kind;
     f->want_value = 0;
     f->start = b->offset;
+    f->keybits = 0;
     return DOC_OK;
 }
 
@@ -874,8 +928,10 @@ doc_status doc_builder_end(doc_builder *b) {
     if (f->kind == DOC_KIND_BOX || f->want_value)
         return doc_error_at(&b->err, DOC_BADJSON, b->offset, "unexpected end of container");
     uint32_t dup = UINT32_MAX;
+    /* Objects below DOC_INDEX_MIN were checked key by key already. */
     doc_node *n = doc_node_make(f->kind, (const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len,
-                                f->count, f->kind == DOC_KIND_OBJECT ? &dup : NULL);
+                                f->count,
+                                f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN ? &dup : NULL);
     if (!n) return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
     if (dup != UINT32_MAX) {
         const char *k;
@@ -958,6 +1014,7 @@ doc_node *doc_value_copy(const uint8_t *val) {
     int failed = 0;
     while (s.n) {
         doc_node *n = s.items[--s.n];
+        if (!(n->flags & NODE_PARENT)) continue;
         uint8_t *b = node_bytes(n);
         uint32_t off = 0;
         while (off < n->len) {

@@ -25,8 +25,12 @@ struct doc_node {
     uint32_t count;    /* entries (members, elements; 1 for a box) */
     uint8_t kind;      /* DOC_KIND_BOX / OBJECT / ARRAY */
     uint8_t indexed;   /* 1: a uint32_t* index sits between header and bytes */
-    uint16_t unused;   /* padding, kept zero */
+    uint16_t flags;    /* NODE_PARENT: may hold pointers to child nodes */
 };
+
+/* Set on a node whose bytes may point to child nodes (never cleared: it
+ * is a hint that lets free/copy/measure skip scanning leaf containers). */
+#define NODE_PARENT 1
 
 /* The index block: icap slots allocated, node->count of them live. */
 typedef struct doc_index {
@@ -76,8 +80,8 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
                         uint32_t *dup);
 
 /* Replaces bytes [off, off+oldlen) of *np with nb[0..newlen) and adjusts
- * count by count_delta (-1, 0, +1; entry_index is the position of the entry
- * added, removed or changed). Keeps the index right. May move the node
+ * count by count_delta (entry_index is the position of the first entry
+ * added or removed, or of the entry changed). Keeps the index right. May move the node
  * (*np updated). Does not free child nodes the old bytes pointed to. Returns
  * DOC_OK, or DOC_NOMEM / DOC_TOOBIG with *np untouched. */
 doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb,

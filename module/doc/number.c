@@ -4,19 +4,21 @@
  * Parsing (doc_number_parse) takes one JSON number token and decides its type
  * the way SPEC says: an integer token that fits int64 is an int, everything
  * else (a fraction, an exponent, or an integer too large for int64) is a
- * double, correctly rounded. Most tokens take the exact fast path (at most 19
- * significant digits, mantissa <= 2^53, power of ten <= 10^22: one IEEE
- * multiply or divide of two exact doubles is correctly rounded). The rest go
- * through strtod, which glibc rounds correctly, fed a canonical copy of the
- * token: digits and an exponent only, so the C locale's decimal point never
- * matters and the copy has a fixed bound however long the token is. A result
- * beyond the double range is BADJSON; underflow to a denormal or zero is fine.
+ * double, correctly rounded. Short integers and plain decimals (prices) are
+ * decided in one pass; other tokens are validated first. Most doubles take
+ * the exact path (at most 19 significant digits, mantissa <= 2^53, power of
+ * ten <= 10^22: one IEEE multiply or divide of two exact doubles is
+ * correctly rounded). The rest go through strtod, which glibc rounds
+ * correctly, fed a canonical copy of the token: digits and an exponent only,
+ * so the locale's decimal point never matters and the copy has a fixed bound
+ * however long the token is. A result beyond the double range is BADJSON;
+ * underflow to a denormal or zero is fine.
  *
  * Formatting (doc_format_double) writes the shortest decimal that reads back
  * to the identical double, then lays it out like JavaScript's
  * Number.prototype.toString, adapted so the text always reads back as a
  * JSON double:
- *     1e-7 <= |d| < 1e21   fixed notation, with ".0" when integral:
+ *     1e-6 <= |d| < 1e21   fixed notation, with ".0" when integral:
  *                          100.0  19.99  0.000001  123456789012345680000.0
  *     otherwise            one digit, optional fraction, 'e', signed exponent
  *                          without '+' or leading zeros: 1e21  1.5e-7  5e-324
@@ -140,12 +142,59 @@ static double number_strtod(const number_digits *nd, size_t first, size_t nsig, 
     return d;
 }
 
+/* One pass over the common tokens: an integer of at most 18 digits, or
+ * digits '.' digits with at most 19 digits in all and a mantissa <= 2^53
+ * (prices). Returns 1 when it decided, 0 to leave the token (including any
+ * malformed one) to the general path. */
+static int number_parse_fast(const unsigned char *p, const unsigned char *end, int *is_int,
+                             int64_t *i, double *d)
+{
+    int neg = 0;
+    if (*p == '-') {
+        neg = 1;
+        if (++p == end)
+            return 0;
+    }
+    uint64_t m = 0;
+    size_t nd = 0;
+    if (*p == '0') {
+        p++;
+    } else {
+        while (p < end && number_is_digit(*p)) {
+            m = m * 10 + (uint64_t)(*p++ - '0');
+            nd++;
+        }
+        if (nd == 0 || nd > 18)
+            return 0;
+    }
+    if (p == end) {
+        *is_int = 1;
+        *i = neg ? -(int64_t)m : (int64_t)m;
+        return 1;
+    }
+    if (*p++ != '.')
+        return 0;
+    const unsigned char *f = p;
+    /* m may wrap on a long fraction (unsigned: defined); refused below. */
+    while (p < end && number_is_digit(*p))
+        m = m * 10 + (uint64_t)(*p++ - '0');
+    size_t fl = (size_t)(p - f);
+    if (p != end || fl == 0 || nd + fl > 19 || fl > 22 || m > NUMBER_EXACT_MAX)
+        return 0;
+    double v = (double)m / number_pow10[fl];
+    *is_int = 0;
+    *d = neg ? -v : v;
+    return 1;
+}
+
 doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, double *d)
 {
     const unsigned char *p = (const unsigned char *)s;
     const unsigned char *end = p + len;
     if (len == 0 || len >= NUMBER_TOKEN_MAX)
         return DOC_BADJSON;
+    if (number_parse_fast(p, end, is_int, i, d))
+        return DOC_OK;
 
     /* Grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
     int neg = 0;

@@ -44,16 +44,18 @@ typedef struct parse_ctx {
     const char *text;         /* the whole input */
     size_t len;               /* its length */
     int finishing;            /* 1 inside yajl_complete_parse (see the top) */
+    size_t last_end;          /* offset just past the last token delivered */
     doc_error err;            /* our own first error (UTF-8, escapes, numbers) */
 } parse_ctx;
 
-/* Offset just past the token being delivered. */
-static size_t parse_token_end(const parse_ctx *c)
+/* Offset just past the token being delivered (remembered for errors). */
+static size_t parse_token_end(parse_ctx *c)
 {
-    if (c->finishing)
-        return c->len;
-    size_t end = yajl_get_bytes_consumed(c->yajl);
-    return end > c->len ? c->len : end;
+    size_t end = c->finishing ? c->len : yajl_get_bytes_consumed(c->yajl);
+    if (end > c->len)
+        end = c->len;
+    c->last_end = end;
+    return end;
 }
 
 /* Offset of the opening quote of the string token whose closing quote is at
@@ -76,24 +78,25 @@ static size_t parse_string_start(const char *text, size_t close)
     return 0;
 }
 
-static int parse_is_word(unsigned char ch)
+static int parse_is_space(char ch)
 {
-    return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-           ch == '.' || ch == '+' || ch == '-';
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
-/* Start of the token that ends at `end` (for error offsets). */
-static size_t parse_token_start(const char *text, size_t end)
+/* Where the token YAJL refused starts. Between the last token delivered to
+ * a callback and the refused one there is only whitespace and at most one
+ * ',' or ':' that YAJL accepted (brackets are delivered). `consumed` is how
+ * far YAJL read: a ',' or ':' it read past was accepted. */
+static size_t parse_refused_at(const parse_ctx *c, size_t consumed)
 {
-    if (end == 0)
-        return 0;
-    if (text[end - 1] == '"' && end >= 2)
-        return parse_string_start(text, end - 1);
-    size_t p = end - 1;
-    if (!parse_is_word((unsigned char)text[p]))
-        return p;
-    while (p > 0 && parse_is_word((unsigned char)text[p - 1]))
-        p--;
+    size_t p = c->last_end;
+    while (p < c->len && parse_is_space(c->text[p]))
+        p++;
+    if (p < c->len && (c->text[p] == ',' || c->text[p] == ':') && consumed > p + 1) {
+        p++;
+        while (p < c->len && parse_is_space(c->text[p]))
+            p++;
+    }
     return p;
 }
 
@@ -121,6 +124,28 @@ static size_t parse_utf8_seq(const unsigned char *s, size_t n)
     return 0;
 }
 
+/* 1 when s[0..n), n <= 16, is all ASCII (most keys and short values): two
+ * overlapping loads instead of a loop. */
+static int parse_ascii_short(const unsigned char *s, size_t n)
+{
+    if (n >= 8) {
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        return !((a | b) & 0x8080808080808080ull);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        return !((a | b) & 0x80808080u);
+    }
+    unsigned acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= s[i];
+    return acc < 0x80;
+}
+
 /* Index of the first byte of s[0..n) that starts an invalid UTF-8 sequence,
  * or n when all is valid. ASCII is skipped eight bytes at a time. */
 static size_t parse_utf8_check(const unsigned char *s, size_t n)
@@ -144,6 +169,11 @@ static size_t parse_utf8_check(const unsigned char *s, size_t n)
         i += k;
     }
     return n;
+}
+
+int doc_utf8_valid(const char *s, size_t len)
+{
+    return parse_utf8_check((const unsigned char *)s, len) == len;
 }
 
 static int parse_hex4(const unsigned char *p)
@@ -208,9 +238,12 @@ static int parse_check_string(parse_ctx *c, const unsigned char *s, size_t n, si
     const unsigned char *t = (const unsigned char *)c->text;
     uintptr_t ps = (uintptr_t)s, pt = (uintptr_t)t;
     if (ps >= pt && ps - pt <= c->len && n <= c->len - (ps - pt)) {
-        /* No escapes: YAJL points into the input. */
+        /* No escapes: YAJL points into the input, the token is s[-1..n]. */
         size_t base = (size_t)(ps - pt);
         *start = base ? base - 1 : 0;
+        c->last_end = base + n + 1;
+        if (n <= 16 && parse_ascii_short(s, n))
+            return 1;
         size_t bad = parse_utf8_check(s, n);
         if (bad < n) {
             doc_error_at(&c->err, DOC_BADJSON, base + bad, "invalid UTF-8");
@@ -218,8 +251,8 @@ static int parse_check_string(parse_ctx *c, const unsigned char *s, size_t n, si
         }
         return 1;
     }
-    /* Escapes: rescan the raw token, which ends just before the offset. */
     size_t end = parse_token_end(c);
+    /* Escapes: rescan the raw token, which ends just before the offset. */
     if (c->finishing || end < 2 || c->text[end - 1] != '"') {
         /* Cannot happen: a string token always ends inside yajl_parse().
          * Refuse rather than store unchecked bytes. */
@@ -346,33 +379,26 @@ static void parse_yajl_error(parse_ctx *c, doc_error *err)
             break;
         }
     }
-    int lexical = strncmp(text, "lexical", 7) == 0;
-    int invalid_char = strstr(text, "invalid char in json text") != NULL;
+    /* Lexical errors inside a string or a number stop at the bad byte;
+     * the others (a bad character or literal) and grammar errors are
+     * reported at the start of the token YAJL refused. */
+    int at_byte = strstr(text, "occurs before a character") || strstr(text, "after '\\u'") ||
+                  strstr(text, "invalid character inside string") ||
+                  strstr(text, "malformed number") || strstr(text, "UTF8");
     int eof = strstr(text, "premature EOF") != NULL;
     if (e)
         yajl_free_error(c->yajl, e);
 
+    size_t consumed = c->finishing ? c->len : yajl_get_bytes_consumed(c->yajl);
+    if (consumed > c->len)
+        consumed = c->len;
     size_t off;
-    if (eof) {
+    if (eof)
         off = c->len;
-    } else if (c->finishing) {
-        /* The bad token is the last one in the input. */
-        size_t end = c->len;
-        while (end > 0 && strchr(" \t\r\n", c->text[end - 1]))
-            end--;
-        off = parse_token_start(c->text, end);
-    } else {
-        off = yajl_get_bytes_consumed(c->yajl);
-        if (off > c->len)
-            off = c->len;
-        /* A lexical error stops at the bad byte, except an invalid character
-         * outside strings, which is consumed; a parse error is reported
-         * after the offending token. */
-        if (!lexical)
-            off = parse_token_start(c->text, off);
-        else if (invalid_char && off > 0)
-            off--;
-    }
+    else if (at_byte && !c->finishing)
+        off = consumed;
+    else
+        off = parse_refused_at(c, consumed);
     unsigned char at = off < c->len ? (unsigned char)c->text[off] : 0;
     if ((strcmp(msg, "unexpected token") == 0 || strcmp(msg, "unexpected character") == 0) &&
         off < c->len) {

@@ -49,6 +49,8 @@
 #define COMMAND_TIMEOUT_S  30    /* one command: a hung server fails the test */
 #define PORT_ATTEMPTS      8     /* a port picked free can be taken before Redis binds */
 #define LOG_TAIL_LINES     30    /* lines of redis.log / stderr.log shown on failure */
+#define LOG_LINE_MAX       300   /* longer log lines (hex dumps) are cut */
+#define LOG_READ_MAX       (1L << 20) /* only the end of a log is read */
 
 /* NOW: do not wait for lagging replicas (Redis 7 waits up to 10 s); nothing is
  * saved anyway. */
@@ -61,6 +63,7 @@ extern char **environ;
 
 struct srv_priv {
     char **argv;         /* exec arguments (argv[0] is the server binary), NULL-ended */
+    bool crashed;        /* the harness saw it exit uncleanly: keep its directory */
     bool aof;            /* the options, kept for srv_start_replica() */
     char **module_args;  /* NULL-terminated copy of srv_opts.module_args */
     char **config;       /* NULL-terminated copy of srv_opts.config (name, value pairs) */
@@ -180,37 +183,118 @@ static void words_add_split(words *v, const char *value)
     free(copy);
 }
 
-/* The last `nlines` lines of a file (at most 8 KB), appended to `out`. */
-static void append_tail(FILE *out, const char *path, int nlines)
+/* The lines of the last LOG_READ_MAX bytes of a file: a malloc'd buffer whose lines
+ * are NUL-terminated in place, indexed by *lines (malloc'd). NULL when unreadable. */
+static char *read_lines(const char *path, char ***lines, size_t *nlines)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(out, "  (%s: %s)\n", path, strerror(errno));
-        return;
-    }
-    char buf[8192];
+    if (!f)
+        return NULL;
     long start = 0;
     if (fseek(f, 0, SEEK_END) == 0) {
         long size = ftell(f);
-        start = size > (long)sizeof buf - 1 ? size - (long)sizeof buf + 1 : 0;
+        start = size > LOG_READ_MAX ? size - LOG_READ_MAX : 0;
     }
     fseek(f, start, SEEK_SET);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    char *buf = xmalloc(LOG_READ_MAX + 1);
+    size_t n = fread(buf, 1, LOG_READ_MAX, f);
     fclose(f);
     buf[n] = '\0';
-    if (n == 0) {
-        fprintf(out, "  (%s is empty)\n", path);
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        count += buf[i] == '\n';
+    char **v = xmalloc((count + 2) * sizeof *v);
+    size_t k = 0;
+    for (char *p = buf; *p;) {
+        v[k++] = p;
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        *nl = '\0';
+        p = nl + 1;
+    }
+    *lines = v;
+    *nlines = k;
+    return buf;
+}
+
+static size_t find_line(char **v, size_t n, size_t from, const char *needle)
+{
+    for (size_t i = from; i < n; i++)
+        if (strstr(v[i], needle))
+            return i;
+    return n;
+}
+
+/* Lines [from, to) of v, each cut at LOG_LINE_MAX characters. */
+static void put_lines(FILE *out, char **v, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        if (strlen(v[i]) > LOG_LINE_MAX)
+            fprintf(out, "%.*s...\n", LOG_LINE_MAX, v[i]);
+        else
+            fprintf(out, "%s\n", v[i]);
+    }
+}
+
+/* What to show of redis.log: a crash report's head (signal, stack trace) and the
+ * command being run, with the lines before it; otherwise the last lines. */
+static void put_redis_log(FILE *out, const char *path)
+{
+    char **v;
+    size_t n;
+    char *buf = read_lines(path, &v, &n);
+    if (!buf) {
+        fprintf(out, "  (%s: %s)\n", path, strerror(errno));
         return;
     }
-    size_t i = n;
-    if (i > 0 && buf[i - 1] == '\n')
-        i--;
-    for (int seen = 0; i > 0; i--) {
-        if (buf[i - 1] == '\n' && ++seen == nlines)
-            break;
+    size_t crash = find_line(v, n, 0, "REDIS BUG REPORT START");
+    if (crash < n) {
+        size_t regs = find_line(v, n, crash, "------ REGISTERS");
+        if (regs > crash + LOG_TAIL_LINES)
+            regs = crash + LOG_TAIL_LINES;
+        fprintf(out, "  --- %s: the crash report ---\n", path);
+        put_lines(out, v, crash > 8 ? crash - 8 : 0, regs);
+        size_t client = find_line(v, n, crash, "------ CURRENT CLIENT INFO");
+        if (client < n) {
+            size_t end = find_line(v, n, client + 1, "------");
+            put_lines(out, v, client, end < client + 12 ? end : client + 12);
+        }
+    } else {
+        fprintf(out, "  --- last lines of %s ---\n", path);
+        put_lines(out, v, n > LOG_TAIL_LINES ? n - LOG_TAIL_LINES : 0, n);
     }
-    fprintf(out, "  --- last lines of %s ---\n%s%s", path, buf + i,
-            buf[n - 1] == '\n' ? "" : "\n");
+    free(v);
+    free(buf);
+}
+
+/* What to show of stderr.log (nothing when empty): a sanitizer report from its
+ * start, otherwise the last lines. */
+static void put_stderr_log(FILE *out, const char *path)
+{
+    char **v;
+    size_t n;
+    char *buf = read_lines(path, &v, &n);
+    if (!buf || n == 0 || (n == 1 && !v[0][0])) {
+        free(buf);
+        if (buf)
+            free(v);
+        return;
+    }
+    size_t at = find_line(v, n, 0, "ERROR: AddressSanitizer");
+    if (at == n)
+        at = find_line(v, n, 0, "ERROR: LeakSanitizer");
+    if (at == n)
+        at = find_line(v, n, 0, "runtime error:");
+    if (at < n) {
+        fprintf(out, "  --- %s: the sanitizer report ---\n", path);
+        put_lines(out, v, at, n < at + 2 * LOG_TAIL_LINES ? n : at + 2 * LOG_TAIL_LINES);
+    } else {
+        fprintf(out, "  --- last lines of %s ---\n", path);
+        put_lines(out, v, n > LOG_TAIL_LINES ? n - LOG_TAIL_LINES : 0, n);
+    }
+    free(v);
+    free(buf);
 }
 
 /* Both logs of a server, for failure messages. Returns a malloc'd string. */
@@ -222,9 +306,9 @@ static char *server_logs(const srv *s)
     if (!m)
         return xstrdup("(out of memory)");
     snprintf(path, sizeof path, "%s/redis.log", s->dir);
-    append_tail(m, path, LOG_TAIL_LINES);
+    put_redis_log(m, path);
     snprintf(path, sizeof path, "%s/stderr.log", s->dir);
-    append_tail(m, path, LOG_TAIL_LINES);
+    put_stderr_log(m, path);
     fclose(m);
     return text;
 }
@@ -439,7 +523,8 @@ static void describe_status(int status, char *buf, size_t len)
         snprintf(buf, len, "ended with wait status %d", status);
 }
 
-/* Non-blocking: true when the server has exited (reaped; pid set to 0). */
+/* Non-blocking: true when the server has exited (reaped; pid set to 0). An exit
+ * other than status 0 marks it crashed. */
 static bool reap_if_exited(srv *s, int *status)
 {
     if (s->pid <= 0)
@@ -449,6 +534,8 @@ static bool reap_if_exited(srv *s, int *status)
         if (r < 0)
             *status = 0;
         s->pid = 0;
+        if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+            s->priv->crashed = true;
         return true;
     }
     return false;
@@ -520,8 +607,8 @@ static char *shutdown_and_wait(srv *s, const char *shutdown)
 {
     int status = 0;
     char how[128];
-    if (s->pid <= 0)
-        return NULL; /* srv_kill()ed: nothing left to stop */
+    if (s->pid <= 0) /* srv_kill()ed, or seen dying earlier */
+        return s->priv->crashed ? xasprintf("the server had crashed earlier") : NULL;
     if (reap_if_exited(s, &status)) {
         describe_status(status, how, sizeof how);
         return xasprintf("the server had already died: it %s", how);
@@ -544,6 +631,7 @@ static char *shutdown_and_wait(srv *s, const char *shutdown)
             kill(s->pid, SIGKILL);
             waitpid(s->pid, &status, 0);
             s->pid = 0;
+            s->priv->crashed = true;
             char *why = xasprintf("the server did not exit within %d ms of %s%s%s; "
                                   "SIGKILLed it", STOP_TIMEOUT_MS, shutdown,
                                   refused ? ": " : "", refused ? refused : "");
@@ -557,8 +645,10 @@ static char *shutdown_and_wait(srv *s, const char *shutdown)
         describe_status(status, how, sizeof how);
         return xasprintf("after %s the server %s", shutdown, how);
     }
-    if (sanitizer_reported(s))
+    if (sanitizer_reported(s)) {
+        s->priv->crashed = true;
         return xasprintf("the server reported a sanitizer error (see stderr.log)");
+    }
     return NULL;
 }
 
@@ -622,8 +712,13 @@ static void build_argv(srv *s, const char *module)
         server_binary(), "--port", num, "--bind", "127.0.0.1", "--dir", s->dir,
         "--save", "", "--daemonize", "no",
         "--enable-debug-command", "yes", "--enable-module-command", "yes",
-        /* full syncs start at once instead of waiting 5 s for more replicas */
-        "--repl-diskless-sync-delay", "0",
+        /* Full syncs through an RDB file: a diskless (socket) sync starts only after
+         * 5 s (repl-diskless-sync-delay), and the replica then gets no writes until
+         * its first REPLCONF ACK, up to 1 s later. A test can set these back. */
+        "--repl-diskless-sync", "no", "--repl-diskless-sync-delay", "0",
+        /* After a crash Redis scans all memory; under ASan that trips over the
+         * shadow memory and buries the real report under a bogus one. */
+        "--crash-memcheck-enabled", "no",
         "--appendonly", s->priv->aof ? "yes" : "no",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
@@ -704,6 +799,7 @@ srv *srv_start_at(const char *file, int line, const srv_opts *opts)
         if (r == 1 && attempt < PORT_ATTEMPTS &&
             file_contains(logpath, "Address already in use")) {
             remove(logpath); /* another process took the port first: pick again */
+            s->priv->crashed = false;
             continue;
         }
         char how[128];
@@ -790,9 +886,10 @@ void srv_restart_at(const char *file, int line, srv *s)
     else
         snprintf(how, sizeof how, "did not answer PING within %d ms", START_TIMEOUT_MS);
     char *logs = server_logs(s);
-    char *msg = xasprintf("srv_restart: redis-server on port %d %s\n%s", s->port, how,
-                          logs);
+    char *msg = xasprintf("srv_restart: redis-server on port %d %s (directory kept: %s)\n%s",
+                          s->port, how, s->dir, logs);
     free(logs);
+    s->priv->crashed = true;
     fail_take(file, line, msg);
 }
 
@@ -832,7 +929,14 @@ static void fail_no_reply(const char *file, int line, redisContext *c)
         fail_test(file, line, "no reply from port %d: %s", c->tcp.port, c->errstr);
     int status = 0;
     char how[160];
-    if (reap_if_exited(s, &status))
+    bool exited = reap_if_exited(s, &status);
+    /* A crashing server closes connections before it has written its report. */
+    for (long long t = now_ms() + STOP_TIMEOUT_MS; !exited && s->pid > 0 &&
+                                                   c->err == REDIS_ERR_EOF && now_ms() < t;) {
+        sleep_ms(POLL_MS);
+        exited = reap_if_exited(s, &status);
+    }
+    if (exited)
         describe_status(status, how, sizeof how);
     else if (s->pid > 0)
         snprintf(how, sizeof how, "is still running (pid %d)", (int)s->pid);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -226,10 +227,18 @@ Test(harness, wait_until_polls_until_the_condition_holds)
     srv_stop(s);
 }
 
+/* True once our child `pid` has exited; reaps it. */
+static bool child_exited(void *arg)
+{
+    return waitpid(*(pid_t *)arg, NULL, WNOHANG) == *(pid_t *)arg;
+}
+
 /* A test process that dies without cleaning up (a crash, a timeout kill) still takes
  * its servers with it: here a forked copy of this test starts one and _exits. */
 Test(harness, a_server_dies_with_the_process_that_started_it)
 {
+    /* The orphaned server becomes our child, so we can see it die and reap it. */
+    cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
     pid_t child = fork();
@@ -255,7 +264,7 @@ Test(harness, a_server_dies_with_the_process_that_started_it)
     cr_assert_eq(sscanf(line, "%d %199s", &pid, dir), 2);
 
     pid_t server = pid;
-    cr_assert(wait_until(process_gone, &server, 5000),
+    cr_assert(wait_until(child_exited, &server, 5000),
               "redis-server %d outlived the process that started it", pid);
     /* The runner sweeps such directories after the last test; this test tidies its
      * own so the sweep has nothing to report. */

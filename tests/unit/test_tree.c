@@ -161,7 +161,7 @@ Test(tree, undo_restores_exactly_after_random_edits) {
         for (int e = 0; e < 50; e++) {
             doc_error_clear(&err);
             char path[64];
-            int op = rand() % 5;
+            int op = rand() % 7;
             if (op == 0) {
                 snprintf(path, sizeof path, "$.obj.k%d", rand() % 120);
                 doc_path *p = path_ok(path);
@@ -186,12 +186,44 @@ Test(tree, undo_restores_exactly_after_random_edits) {
                 doc_path *p = path_ok(path);
                 if (doc_resolve(&c, p, &err) == DOC_OK) doc_edit_remove(&c, u, &err);
                 doc_path_free(p);
+            } else if (op == 5) {
+                doc_path *p = path_ok("$.arr");
+                cr_assert_eq(doc_resolve(&c, p, &err), DOC_OK);
+                doc_view v;
+                doc_value_decode(doc_cursor_value(&c), &v);
+                uint32_t at = (uint32_t)rand() % (doc_node_count(v.node) + 1);
+                doc_node *boxes[3] = {parse_ok("1"), parse_ok("{\"z\":[]}"), parse_ok("\"three\"")};
+                cr_assert_eq(doc_edit_insert_many_take(&c, at, boxes, 3, u, &err), DOC_OK);
+                doc_path_free(p);
+            } else if (op == 6) {
+                doc_path *p = path_ok("$.arr");
+                cr_assert_eq(doc_resolve(&c, p, &err), DOC_OK);
+                doc_view v;
+                doc_value_decode(doc_cursor_value(&c), &v);
+                uint32_t cnt = doc_node_count(v.node);
+                uint32_t from = cnt ? (uint32_t)rand() % cnt : 0;
+                uint32_t k = cnt ? (uint32_t)rand() % (cnt - from + 1) : 0;
+                cr_assert_eq(doc_edit_remove_range(&c, from, k, u, &err), DOC_OK);
+                doc_path_free(p);
             } else {
                 snprintf(path, sizeof path, "$.arr[%d].id", rand() % 100);
                 doc_path *p = path_ok(path);
                 if (doc_resolve_write(&c, p, u, &err) == DOC_OK)
                     doc_edit_set_take(&c, doc_box_int(rand() % 2 ? 5 : 1234567890123LL), u, &err);
                 doc_path_free(p);
+            }
+            /* The array's index must agree with a sequential walk. */
+            {
+                doc_path *ap = path_ok("$.arr");
+                cr_assert_eq(doc_resolve(&c, ap, &err), DOC_OK);
+                doc_view av;
+                doc_value_decode(doc_cursor_value(&c), &av);
+                doc_iter ait;
+                const uint8_t *el;
+                doc_iter_init(&ait, av.node);
+                for (uint32_t i = 0; doc_iter_next(&ait, NULL, NULL, &el, NULL); i++)
+                    cr_assert_eq(doc_array_get(av.node, i, NULL), el, "element %u", i);
+                doc_path_free(ap);
             }
             /* The object's index must still find every key. */
             doc_path *p = path_ok("$.obj");

@@ -1,0 +1,711 @@
+/*
+ * cmd_ops.c - the atomic single-key operations: INCR, MUL, MIN, MAX,
+ * STRAPPEND, PUSH, POP, PULL (values or WHERE filter), ADDTOSET, INDEXOF,
+ * TOGGLE, CLEAR, MERGE (RFC 7396) and CAS.
+ *
+ * Each is an op (parser + runner) so DOC.TXN runs the very same code. A
+ * runner validates what it can, then edits through the undo log; when it
+ * replies nil "without changing anything" after having created parents or
+ * the document itself (INCR out of bounds), it rewinds to its savepoint.
+ *
+ * Replies: integer results of INCR/MUL are integer replies and double ones
+ * bulk strings (as Redis INCRBY / INCRBYFLOAT); values (MIN, MAX, POP,
+ * TOGGLE) are JSON text.
+ */
+#include "atomicdoc.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- shared helpers ---- */
+
+/* A point to rewind an op to: the undo mark and whether the slot had a
+ * document (a document created since is dropped on rewind). */
+typedef struct savepoint {
+    size_t mark;     /* undo log position */
+    adoc *doc;       /* the slot's document at the savepoint */
+} savepoint;
+
+static savepoint save(exec_ctx *x, keyslot *k) {
+    savepoint sp = {doc_undo_mark(x->undo), k->doc};
+    return sp;
+}
+
+static void rewind_to(exec_ctx *x, keyslot *k, savepoint sp) {
+    doc_undo_rollback_to(x->undo, sp.mark);
+    if (k->doc != sp.doc) {
+        if (k->doc && k->doc != k->orig) adoc_free(k->doc);
+        k->doc = sp.doc;
+    }
+}
+
+/* Resolves the op's first path for writing (creating the document and
+ * missing object members). */
+static doc_status write_at(const op *o, exec_ctx *x, keyslot *k, doc_cursor *c) {
+    if (!slot_ensure(x, k)) return x->err.code;
+    doc_cursor_init(c, &k->doc->root);
+    return doc_resolve_write(c, o->paths[0], x->undo, &x->err);
+}
+
+/* Resolves the op's first path for reading; 0 when there is nothing there. */
+static int read_at(const op *o, keyslot *k, doc_cursor *c) {
+    doc_error miss;
+    doc_error_clear(&miss);
+    doc_cursor_init(c, k->doc ? &k->doc->root : NULL);
+    return k->doc && doc_resolve(c, o->paths[0], &miss) == DOC_OK;
+}
+
+static doc_status parse_path(op *o, RedisModuleString *s, doc_error *err) {
+    doc_path *p;
+    if (arg_path(s, &p, err) || op_add_path(o, p, err)) return err->code;
+    return DOC_OK;
+}
+
+static doc_status parse_value(op *o, RedisModuleString *s, doc_error *err) {
+    doc_node *v;
+    if (arg_json(s, &v, err) || op_add_value(o, v, err)) return err->code;
+    return DOC_OK;
+}
+
+/* A number argument (JSON number syntax) into a box value. */
+static doc_status parse_number(op *o, RedisModuleString *s, const char *what, doc_error *err) {
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    int is_int;
+    int64_t i;
+    double d;
+    if (doc_number_parse(p, len, &is_int, &i, &d) != DOC_OK)
+        return doc_error_set(err, DOC_ERR, "%s is not a JSON number", what);
+    doc_node *box = is_int ? doc_box_int(i) : doc_box_double(d);
+    if (!box) return doc_error_set(err, DOC_NOMEM, "out of memory");
+    return op_add_value(o, box, err);
+}
+
+static const char *type_of(const uint8_t *v) {
+    doc_view view;
+    doc_value_decode(v, &view);
+    return doc_type_name(view.type);
+}
+
+static int is_number(const doc_view *v) { return v->type == DOC_INT || v->type == DOC_DOUBLE; }
+
+/* Replies a number: integer reply for int64, bulk text for a double. */
+static void res_number(result *out, const doc_view *v) {
+    if (v->type == DOC_INT) {
+        res_int(out, v->i);
+    } else {
+        char buf[32];
+        out->kind = RES_BULK;
+        doc_buf_append(&out->text, buf, doc_format_double(v->d, buf));
+    }
+}
+
+/* ---- DOC.INCR key path delta [MIN n] [MAX n] / DOC.MUL key path factor ---- */
+
+#define OPF_MIN 8
+#define OPF_MAX 16
+
+static doc_status parse_incr(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    /* values[0]: delta; values[1]: MIN bound; values[2]: MAX bound */
+    if (parse_path(o, argv[0], err) || parse_number(o, argv[1], "delta", err)) return err->code;
+    doc_node *lo = NULL, *hi = NULL;
+    doc_status st = DOC_OK;
+    for (int i = 2; i < argc && !st; i += 2) {
+        int is_min = arg_is(argv[i], "MIN");
+        if ((!is_min && !arg_is(argv[i], "MAX")) || i + 1 >= argc) {
+            st = doc_error_set(err, DOC_ERR, "syntax error: expected MIN n or MAX n");
+            break;
+        }
+        op tmp;
+        memset(&tmp, 0, sizeof tmp);
+        if (parse_number(&tmp, argv[i + 1], is_min ? "MIN" : "MAX", err)) {
+            st = err->code;
+        } else {
+            doc_node **slot = is_min ? &lo : &hi;
+            doc_node_free(*slot);
+            *slot = tmp.values[0];
+            tmp.values[0] = NULL;
+            o->flags |= is_min ? OPF_MIN : OPF_MAX;
+        }
+        op_reset(&tmp);
+    }
+    if (!st) st = op_add_value(o, lo ? lo : doc_box_null(), err);
+    else doc_node_free(lo);
+    if (!st) st = op_add_value(o, hi ? hi : doc_box_null(), err);
+    else doc_node_free(hi);
+    return st;
+}
+
+/* a + b or a * b, exactly: int64 while it fits (else OVERFLOW), double
+ * otherwise (OVERFLOW when not finite). */
+static doc_status arith(int mul, const doc_view *a, const doc_view *b, doc_view *r, doc_error *err) {
+    if (a->type == DOC_INT && b->type == DOC_INT) {
+        int64_t v;
+        if (mul ? __builtin_mul_overflow(a->i, b->i, &v) : __builtin_add_overflow(a->i, b->i, &v))
+            return doc_error_set(err, DOC_OVERFLOW, "integer overflow");
+        r->type = DOC_INT;
+        r->i = v;
+        return DOC_OK;
+    }
+    double x = a->type == DOC_INT ? (double)a->i : a->d;
+    double y = b->type == DOC_INT ? (double)b->i : b->d;
+    r->type = DOC_DOUBLE;
+    r->d = mul ? x * y : x + y;
+    if (!isfinite(r->d)) return doc_error_set(err, DOC_OVERFLOW, "result is not finite");
+    return DOC_OK;
+}
+
+static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul) {
+    savepoint sp = save(x, k);
+    doc_cursor c;
+    doc_view cur, arg, r;
+    doc_value_decode(doc_box_value(o->values[0]), &arg);
+    doc_status st = write_at(o, x, k, &c);
+    if (st) goto done;
+    if (c.missing) {
+        /* MongoDB: $inc creates the field as delta, $mul as 0 of the
+         * multiplier's type. */
+        if (mul) {
+            r.type = arg.type;
+            r.i = 0;
+            r.d = 0.0;
+        } else {
+            r = arg;
+        }
+    } else {
+        doc_value_decode(doc_cursor_value(&c), &cur);
+        if (!is_number(&cur)) {
+            st = doc_error_set(&x->err, DOC_BADTYPE, "%s on a %s", mul ? "MUL" : "INCR", doc_type_name(cur.type));
+            goto done;
+        }
+        if ((st = arith(mul, &cur, &arg, &r, &x->err))) goto done;
+    }
+    if (o->nvalues == 3) {
+        doc_view lo, hi;
+        doc_value_decode(doc_box_value(o->values[1]), &lo);
+        doc_value_decode(doc_box_value(o->values[2]), &hi);
+        if (((o->flags & OPF_MIN) && doc_number_cmp(&r, &lo) < 0) ||
+            ((o->flags & OPF_MAX) && doc_number_cmp(&r, &hi) > 0)) {
+            rewind_to(x, k, sp);
+            res_nil(out);
+            goto done;
+        }
+    }
+    uint8_t enc[16];
+    st = doc_edit_set_encoded(&c, enc, doc_encode_number(enc, &r), x->undo, &x->err);
+    if (!st) res_number(out, &r);
+done:
+    doc_cursor_free(&c);
+    return st;
+}
+
+static doc_status run_incr(op *o, exec_ctx *x, keyslot *k, result *out) { return run_arith(o, x, k, out, 0); }
+static doc_status run_mul(op *o, exec_ctx *x, keyslot *k, result *out) { return run_arith(o, x, k, out, 1); }
+
+static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    (void)argc;
+    if (parse_path(o, argv[0], err) || parse_number(o, argv[1], "factor", err)) return err->code;
+    return DOC_OK;
+}
+
+const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr};
+const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul};
+
+/* ---- DOC.MIN / DOC.MAX key path json ---- */
+
+static doc_status parse_path_value(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    (void)argc;
+    if (parse_path(o, argv[0], err) || parse_value(o, argv[1], err)) return err->code;
+    return DOC_OK;
+}
+
+/* Orders two numbers or two strings; *ok = 0 when they are not comparable. */
+static int order(const doc_view *a, const doc_view *b, int *ok) {
+    *ok = 1;
+    if (is_number(a) && is_number(b)) return doc_number_cmp(a, b);
+    if (a->type == DOC_STRING && b->type == DOC_STRING) {
+        size_t n = a->slen < b->slen ? a->slen : b->slen;
+        int r = memcmp(a->s, b->s, n);
+        return r ? (r < 0 ? -1 : 1) : (a->slen > b->slen) - (a->slen < b->slen);
+    }
+    *ok = 0;
+    return 0;
+}
+
+static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int want_max) {
+    doc_cursor c;
+    const uint8_t *arg = doc_box_value(o->values[0]);
+    doc_view av;
+    doc_value_decode(arg, &av);
+    if (!is_number(&av) && av.type != DOC_STRING)
+        return doc_error_set(&x->err, DOC_BADTYPE, "%s takes a number or a string, not a %s",
+                             want_max ? "MAX" : "MIN", doc_type_name(av.type));
+    doc_status st = write_at(o, x, k, &c);
+    if (!st) {
+        int replace = c.missing;
+        if (!replace) {
+            doc_view cur;
+            int ok;
+            doc_value_decode(doc_cursor_value(&c), &cur);
+            int cmp = order(&av, &cur, &ok);
+            if (!ok)
+                st = doc_error_set(&x->err, DOC_BADTYPE, "cannot compare a %s with a %s",
+                                   doc_type_name(av.type), doc_type_name(cur.type));
+            replace = ok && (want_max ? cmp > 0 : cmp < 0);
+        }
+        if (!st && replace) {
+            doc_node *v = o->values[0];
+            o->values[0] = NULL;
+            st = doc_edit_set_take(&c, v, x->undo, &x->err);
+        }
+        if (!st) res_json(out, doc_cursor_value(&c));
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+static doc_status run_min(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 0); }
+static doc_status run_max(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 1); }
+
+const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min};
+const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max};
+
+/* ---- DOC.STRAPPEND key path string (raw bytes, valid UTF-8) ---- */
+
+static doc_status parse_strappend(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    (void)argc;
+    if (parse_path(o, argv[0], err)) return err->code;
+    size_t len;
+    const char *s = RedisModule_StringPtrLen(argv[1], &len);
+    if (!doc_utf8_valid(s, len)) return doc_error_set(err, DOC_BADJSON, "string is not valid UTF-8");
+    o->raw = argv[1];
+    return DOC_OK;
+}
+
+static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    size_t alen;
+    const char *add = RedisModule_StringPtrLen(o->raw, &alen);
+    doc_status st = write_at(o, x, k, &c);
+    if (!st) {
+        doc_view cur = {.type = DOC_STRING, .s = "", .slen = 0};
+        if (!c.missing) doc_value_decode(doc_cursor_value(&c), &cur);
+        if (cur.type != DOC_STRING) {
+            st = doc_error_set(&x->err, DOC_BADTYPE, "STRAPPEND on a %s", doc_type_name(cur.type));
+        } else if (cur.slen + alen > DOC_NODE_MAX_BYTES - 16) {
+            st = doc_error_set(&x->err, DOC_TOOBIG, "string larger than 4 GB");
+        } else {
+            /* Build the joined string first: cur points into the document. */
+            doc_buf joined;
+            doc_buf_init(&joined);
+            doc_buf_append(&joined, cur.s, cur.slen);
+            doc_buf_append(&joined, add, alen);
+            doc_node *box = joined.oom ? NULL : doc_box_string(joined.data ? joined.data : "", joined.len);
+            size_t n = joined.len;
+            doc_buf_free(&joined);
+            if (!box) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+            else st = doc_edit_set_take(&c, box, x->undo, &x->err);
+            if (!st) res_int(out, (long long)n);
+        }
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend};
+
+/* ---- arrays: PUSH, POP, PULL, ADDTOSET, INDEXOF ---- */
+
+#define OPF_AT 32
+#define OPF_KEEP 64
+
+/* Makes sure the cursor's target is an array, creating [] when missing. */
+static doc_status want_array(doc_cursor *c, exec_ctx *x, const char *what) {
+    if (c->missing) {
+        doc_node *empty = doc_parse("[]", 2, 2, &x->err);
+        if (!empty) return x->err.code;
+        return doc_edit_set_take(c, empty, x->undo, &x->err);
+    }
+    if (*doc_cursor_value(c) != DOC_TAG_ARRAY)
+        return doc_error_set(&x->err, DOC_BADTYPE, "%s on a %s", what, type_of(doc_cursor_value(c)));
+    return DOC_OK;
+}
+
+static uint32_t array_count(const doc_cursor *c) {
+    doc_view v;
+    doc_value_decode(doc_cursor_value(c), &v);
+    return doc_node_count(v.node);
+}
+
+static doc_status parse_push(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    if (parse_path(o, argv[0], err)) return err->code;
+    int i = 1;
+    for (; i + 1 < argc; i += 2) {
+        if (arg_is(argv[i], "AT")) {
+            if (arg_ll(argv[i + 1], &o->n1, "AT index", err)) return err->code;
+            o->flags |= OPF_AT;
+        } else if (arg_is(argv[i], "KEEP")) {
+            if (arg_ll(argv[i + 1], &o->n2, "KEEP count", err)) return err->code;
+            o->flags |= OPF_KEEP;
+        } else {
+            break;
+        }
+    }
+    if (i >= argc) return doc_error_set(err, DOC_ERR, "wrong number of arguments: PUSH needs a value");
+    for (; i < argc; i++)
+        if (parse_value(o, argv[i], err)) return err->code;
+    return DOC_OK;
+}
+
+static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = write_at(o, x, k, &c);
+    if (!st) st = want_array(&c, x, "PUSH");
+    if (!st) {
+        int64_t n = array_count(&c);
+        int64_t at = n;
+        if (o->flags & OPF_AT) {
+            at = o->n1 < 0 ? n + o->n1 : o->n1;
+            if (at < 0) at = 0;
+            if (at > n) at = n;
+        }
+        st = doc_edit_insert_many_take(&c, (uint32_t)at, o->values, (size_t)o->nvalues, x->undo, &x->err);
+        o->nvalues = 0;
+    }
+    if (!st && (o->flags & OPF_KEEP)) {
+        int64_t n = array_count(&c), keep = o->n2 < 0 ? -o->n2 : o->n2;
+        if (n > keep) {
+            /* KEEP n >= 0: the last n; KEEP -n: the first n (SPEC). */
+            uint32_t from = o->n2 >= 0 ? 0 : (uint32_t)keep;
+            st = doc_edit_remove_range(&c, from, (uint32_t)(n - keep), x->undo, &x->err);
+        }
+    }
+    if (!st) res_int(out, array_count(&c));
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push};
+
+static doc_status parse_pop(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    if (parse_path(o, argv[0], err)) return err->code;
+    o->n1 = -1;   /* LAST */
+    if (argc == 2) {
+        if (arg_is(argv[1], "FIRST"))
+            o->n1 = 0;
+        else if (!arg_is(argv[1], "LAST") && arg_ll(argv[1], &o->n1, "index", err))
+            return doc_error_set(err, DOC_ERR, "syntax error: expected FIRST, LAST or an index");
+    }
+    return DOC_OK;
+}
+
+static doc_status run_pop(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = DOC_OK;
+    res_nil(out);
+    if (read_at(o, k, &c)) {
+        if (*doc_cursor_value(&c) != DOC_TAG_ARRAY) {
+            st = doc_error_set(&x->err, DOC_BADTYPE, "POP on a %s", type_of(doc_cursor_value(&c)));
+        } else {
+            int64_t n = array_count(&c), i = o->n1 < 0 ? n + o->n1 : o->n1;
+            if (i >= 0 && i < n) {
+                doc_view arr;
+                doc_value_decode(doc_cursor_value(&c), &arr);
+                res_json(out, doc_array_get(arr.node, (uint32_t)i, NULL));
+                st = doc_edit_remove_range(&c, (uint32_t)i, 1, x->undo, &x->err);
+            }
+        }
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop};
+
+/* PULL: values, or WHERE filter (kept compiled in o->raw's place: n1 holds
+ * the filter pointer). */
+static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    if (parse_path(o, argv[0], err)) return err->code;
+    if (argc >= 2 && arg_is(argv[1], "WHERE")) {
+        if (argc != 3) return doc_error_set(err, DOC_ERR, "syntax error: WHERE takes one filter");
+        doc_node *f;
+        doc_filter *compiled;
+        if (arg_json(argv[2], &f, err)) return err->code;
+        doc_status st = doc_filter_compile(doc_box_value(f), (uint32_t)adoc_cfg.max_depth, &compiled, err);
+        doc_node_free(f);
+        if (st) return st;
+        o->filter = compiled;
+        return DOC_OK;
+    }
+    for (int i = 1; i < argc; i++)
+        if (parse_value(o, argv[i], err)) return err->code;
+    return DOC_OK;
+}
+
+static int pull_matches(const op *o, const uint8_t *el) {
+    if (o->filter) return doc_filter_match(o->filter, el);
+    for (int i = 0; i < o->nvalues; i++)
+        if (doc_value_equal(el, doc_box_value(o->values[i]))) return 1;
+    return 0;
+}
+
+static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = DOC_OK;
+    long long removed = 0;
+    if (read_at(o, k, &c)) {
+        if (*doc_cursor_value(&c) != DOC_TAG_ARRAY) {
+            st = doc_error_set(&x->err, DOC_BADTYPE, "PULL on a %s", type_of(doc_cursor_value(&c)));
+        } else {
+            /* Find runs of matching elements, then remove them last run
+             * first, so earlier positions stay valid. */
+            doc_view arr;
+            doc_value_decode(doc_cursor_value(&c), &arr);
+            doc_buf runs;   /* pairs (from, count) */
+            doc_buf_init(&runs);
+            doc_iter it;
+            const uint8_t *el;
+            uint32_t i = 0, from = 0, len = 0;
+            doc_iter_init(&it, arr.node);
+            while (doc_iter_next(&it, NULL, NULL, &el, NULL)) {
+                if (pull_matches(o, el)) {
+                    if (!len) from = i;
+                    len++;
+                } else if (len) {
+                    uint32_t r[2] = {from, len};
+                    doc_buf_append(&runs, r, sizeof r);
+                    len = 0;
+                }
+                i++;
+            }
+            if (len) {
+                uint32_t r[2] = {from, len};
+                doc_buf_append(&runs, r, sizeof r);
+            }
+            if (runs.oom) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+            for (size_t at = runs.len; !st && at > 0; at -= 2 * sizeof(uint32_t)) {
+                uint32_t r[2];
+                memcpy(r, runs.data + at - sizeof r, sizeof r);
+                st = doc_edit_remove_range(&c, r[0], r[1], x->undo, &x->err);
+                removed += r[1];
+            }
+            doc_buf_free(&runs);
+        }
+    }
+    if (!st) res_int(out, removed);
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull};
+
+static doc_status parse_path_values(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    if (parse_path(o, argv[0], err)) return err->code;
+    for (int i = 1; i < argc; i++)
+        if (parse_value(o, argv[i], err)) return err->code;
+    return DOC_OK;
+}
+
+static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = write_at(o, x, k, &c);
+    if (!st) st = want_array(&c, x, "ADDTOSET");
+    if (!st) {
+        doc_view arr;
+        doc_value_decode(doc_cursor_value(&c), &arr);
+        /* Keep the values not in the array and not repeated among themselves. */
+        int keep = 0;
+        for (int i = 0; i < o->nvalues; i++) {
+            const uint8_t *v = doc_box_value(o->values[i]);
+            int dup = 0;
+            for (int j = 0; j < keep && !dup; j++) dup = doc_value_equal(v, doc_box_value(o->values[j]));
+            doc_iter it;
+            const uint8_t *el;
+            doc_iter_init(&it, arr.node);
+            while (!dup && doc_iter_next(&it, NULL, NULL, &el, NULL)) dup = doc_value_equal(v, el);
+            if (dup) {
+                doc_node_free(o->values[i]);
+            } else {
+                o->values[keep++] = o->values[i];
+            }
+            if (keep - 1 != i || dup) o->values[i] = NULL;
+        }
+        o->nvalues = keep;
+        st = doc_edit_insert_many_take(&c, doc_node_count(arr.node), o->values, (size_t)keep, x->undo, &x->err);
+        o->nvalues = 0;
+        if (!st) res_int(out, keep);
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset};
+
+static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = DOC_OK;
+    long long found = -1;
+    if (read_at(o, k, &c)) {
+        if (*doc_cursor_value(&c) != DOC_TAG_ARRAY) {
+            st = doc_error_set(&x->err, DOC_BADTYPE, "INDEXOF on a %s", type_of(doc_cursor_value(&c)));
+        } else {
+            doc_view arr;
+            doc_value_decode(doc_cursor_value(&c), &arr);
+            doc_iter it;
+            const uint8_t *el;
+            doc_iter_init(&it, arr.node);
+            for (long long i = 0; found < 0 && doc_iter_next(&it, NULL, NULL, &el, NULL); i++)
+                if (doc_value_equal(el, doc_box_value(o->values[0]))) found = i;
+        }
+    }
+    if (!st) res_int(out, found);
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_path_value, run_indexof};
+
+/* ---- TOGGLE, CLEAR ---- */
+
+static doc_status parse_one_path(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    (void)argc;
+    return parse_path(o, argv[0], err);
+}
+
+static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st;
+    if (!read_at(o, k, &c)) {
+        st = doc_error_set(&x->err, DOC_NOPATH, "path does not exist");
+    } else {
+        const uint8_t *v = doc_cursor_value(&c);
+        if (*v != DOC_TAG_TRUE && *v != DOC_TAG_FALSE) {
+            st = doc_error_set(&x->err, DOC_BADTYPE, "TOGGLE on a %s", type_of(v));
+        } else {
+            uint8_t now = *v == DOC_TAG_TRUE ? DOC_TAG_FALSE : DOC_TAG_TRUE;
+            st = doc_edit_set_encoded(&c, &now, 1, x->undo, &x->err);
+            if (!st) res_json(out, &now);
+        }
+    }
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle};
+
+static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = DOC_OK;
+    long long cleared = 0;
+    if (read_at(o, k, &c)) {
+        doc_view v;
+        doc_value_decode(doc_cursor_value(&c), &v);
+        if ((v.type == DOC_OBJECT || v.type == DOC_ARRAY) && doc_node_count(v.node)) {
+            doc_node *empty = doc_parse(v.type == DOC_OBJECT ? "{}" : "[]", 2, 2, &x->err);
+            st = empty ? doc_edit_set_take(&c, empty, x->undo, &x->err) : x->err.code;
+            cleared = 1;
+        } else if ((v.type == DOC_INT && v.i != 0) || (v.type == DOC_DOUBLE && v.d != 0.0)) {
+            doc_view zero = v;
+            zero.i = 0;
+            zero.d = 0.0;
+            uint8_t enc[16];
+            st = doc_edit_set_encoded(&c, enc, doc_encode_number(enc, &zero), x->undo, &x->err);
+            cleared = 1;
+        }
+    }
+    if (!st) res_int(out, cleared);
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear};
+
+/* ---- DOC.MERGE key path patch (RFC 7396) ---- */
+
+/* Merges `patch` into the cursor's target (or missing member). Recursion
+ * follows the patch's depth, which the parser bounded by max-depth. */
+static doc_status merge(doc_cursor *c, const uint8_t *patch, exec_ctx *x) {
+    if (*patch != DOC_TAG_OBJECT) {
+        doc_node *copy = doc_value_copy(patch);
+        if (!copy) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        return doc_edit_set_take(c, copy, x->undo, &x->err);
+    }
+    if (c->missing || *doc_cursor_value(c) != DOC_TAG_OBJECT) {
+        doc_node *empty = doc_parse("{}", 2, 2, &x->err);
+        if (!empty) return x->err.code;
+        doc_status st = doc_edit_set_take(c, empty, x->undo, &x->err);
+        if (st) return st;
+    }
+    size_t depth = c->depth;
+    doc_view pv;
+    doc_value_decode(patch, &pv);
+    doc_iter it;
+    const char *key;
+    size_t klen;
+    const uint8_t *pval;
+    doc_iter_init(&it, pv.node);
+    while (doc_iter_next(&it, &key, &klen, &pval, NULL)) {
+        doc_seg s = {DOC_SEG_NAME, key, klen, 0};
+        doc_error probe;
+        doc_error_clear(&probe);
+        doc_status found = doc_cursor_down(c, &s, &probe);
+        doc_status st = DOC_OK;
+        if (*pval == DOC_TAG_NULL) {
+            if (found == DOC_OK) st = doc_edit_remove(c, x->undo, &x->err);
+        } else {
+            st = merge(c, pval, x);
+        }
+        doc_cursor_up(c, depth);
+        if (st) return st;
+    }
+    return DOC_OK;
+}
+
+static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = write_at(o, x, k, &c);
+    if (!st) st = merge(&c, doc_box_value(o->values[0]), x);
+    if (!st) res_ok(out);
+    doc_cursor_free(&c);
+    return st;
+}
+
+const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge};
+
+/* ---- DOC.CAS key path expected|ABSENT new ---- */
+
+#define OPF_ABSENT 128
+
+static doc_status parse_cas(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    (void)argc;
+    if (parse_path(o, argv[0], err)) return err->code;
+    if (arg_is(argv[1], "ABSENT")) {
+        o->flags |= OPF_ABSENT;
+        if (op_add_value(o, doc_box_null(), err)) return err->code;
+    } else if (parse_value(o, argv[1], err)) {
+        return err->code;
+    }
+    return parse_value(o, argv[2], err);
+}
+
+static doc_status run_cas(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_cursor c;
+    doc_status st = DOC_OK;
+    int exists = read_at(o, k, &c);
+    int swap = (o->flags & OPF_ABSENT) ? !exists
+                                       : exists && doc_value_equal(doc_cursor_value(&c), doc_box_value(o->values[0]));
+    doc_cursor_free(&c);
+    if (swap) {
+        st = write_at(o, x, k, &c);
+        if (!st) {
+            doc_node *v = o->values[1];
+            o->values[1] = NULL;
+            st = doc_edit_set_take(&c, v, x->undo, &x->err);
+        }
+        doc_cursor_free(&c);
+    }
+    if (!st) res_int(out, swap);
+    return st;
+}
+
+const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas};

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# scripts/test.sh - the `make test` runner.
+#
+# Runs every step in order, even after one fails, so all failures show in one run:
+#   build        make all build/unit_tests build/integration_tests
+#   unit         make unit
+#   integration  make integration
+#   sanitize     make sanitize          (ASan + UBSan build, unit + integration)
+#   fuzz         make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists)
+# Each step's output goes to build/logs/<step>.log; the terminal gets one line per
+# step (the last 40 lines of the log under a failed one) and one summary line.
+# Exit status: 0 when every step passed, 1 otherwise.
+#
+# Environment: STEP_TIMEOUT (seconds per step, default 1800) stops a hung step;
+# FUZZ_SECONDS (default 60).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+LOGS=build/logs
+STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+TAIL_LINES=40
+mkdir -p "$LOGS"
+
+if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
+
+steps=(build unit integration sanitize)
+[ -f scripts/fuzz.sh ] && steps+=(fuzz)
+
+step_command() {
+  case "$1" in
+    build)       echo "make --no-print-directory -j$(nproc) all build/unit_tests build/integration_tests" ;;
+    unit)        echo "make --no-print-directory unit" ;;
+    integration) echo "make --no-print-directory integration" ;;
+    sanitize)    echo "make --no-print-directory sanitize" ;;
+    fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;
+  esac
+}
+
+# Test servers live in /tmp/atomicdoc-*; one still running after a step is a leak
+# of the harness. Prints their pids.
+leaked_servers() {
+  local p cwd
+  for p in $(pgrep -x redis-server 2>/dev/null); do
+    cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
+    case "$cwd" in /tmp/atomicdoc-*) echo "$p" ;; esac
+  done
+}
+
+failed=()
+start_all=$SECONDS
+for step in "${steps[@]}"; do
+  log="$LOGS/$step.log"
+  cmd=$(step_command "$step")
+  t0=$SECONDS
+  (
+    echo "\$ $cmd"
+    # shellcheck disable=SC2086
+    timeout --kill-after=30 "$STEP_TIMEOUT" $cmd
+    rc=$?
+    [ "$rc" = 124 ] && echo "test.sh: step '$step' stopped after ${STEP_TIMEOUT}s"
+    echo "test.sh: exit status $rc"
+    exit "$rc"
+  ) </dev/null >"$log" 2>&1
+  rc=$?
+  leaks=$(leaked_servers)
+  if [ -n "$leaks" ]; then
+    echo "test.sh: redis-server processes left running after '$step':" $leaks >>"$log"
+    for p in $leaks; do kill -KILL "$p" 2>/dev/null; done
+    [ "$rc" = 0 ] && rc=1
+  fi
+  secs=$((SECONDS - t0))
+  dots=$(printf '%*s' $((14 - ${#step})) '' | tr ' ' '.')
+  if [ "$rc" = 0 ]; then
+    printf '%s %s %sok%s (%d s)\n' "$step" "$dots" "$green" "$off" "$secs"
+  else
+    printf '%s %s %sFAILED%s (%d s, exit %d; full log: %s)\n' "$step" "$dots" "$red" "$off" \
+      "$secs" "$rc" "$log"
+    tail -n "$TAIL_LINES" "$log" | sed 's/^/    /'
+    failed+=("$step")
+  fi
+done
+
+total=$((SECONDS - start_all))
+if [ "${#failed[@]}" = 0 ]; then
+  echo "atomicdoc: all ${#steps[@]} steps passed in $total s"
+  exit 0
+fi
+list=$(IFS=,; echo "${failed[*]}" | sed 's/,/, /g')
+echo "atomicdoc: ${#failed[@]} of ${#steps[@]} steps FAILED: $list (in $total s)"
+exit 1
