@@ -72,8 +72,6 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     st = doc_resolve_write(&c, p, x->undo, &x->err);
     if (st)
         doc_node_free(value);
-    else if (!c.missing && doc_value_identical(doc_cursor_value(&c), doc_box_value(value)))
-        doc_node_free(value);   /* the same text: nothing changes, no version bump */
     else
         st = doc_edit_set_take(&c, value, x->undo, &x->err);
     doc_cursor_free(&c);
@@ -429,3 +427,13 @@ static doc_status run_aofload(op *o, exec_ctx *x, keyslot *k, result *out) {
 }
 
 const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload};
+
+/* DOC.AOFLOAD sets versions, so only the AOF loader and a primary's
+ * replication stream may send it; clients get an error. */
+int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    int flags = RedisModule_GetContextFlags(ctx);
+    if (!(flags & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)))
+        return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD is internal: only an AOF or a primary may send it");
+    return exec_single(ctx, argv, argc, &op_aofload);
+}

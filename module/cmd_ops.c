@@ -361,6 +361,7 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
     doc_status st = write_at(o, x, k, &c);
     if (!st) st = want_array(&c, x, "PUSH");
+    int unchanged = 0;
     if (!st) {
         int64_t n = array_count(&c);
         int64_t at = n;
@@ -369,8 +370,23 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
             if (at < 0) at = 0;
             if (at > n) at = n;
         }
-        st = doc_edit_insert_many_take(&c, (uint32_t)at, o->values, (size_t)o->nvalues, x->undo, &x->err);
-        o->nvalues = 0;
+        /* The window KEEP leaves over the combined array: when it is
+         * exactly the old elements, the push changes nothing at all. */
+        int64_t nv = o->nvalues, total = n + nv, a = 0, b = total;
+        if (o->flags & OPF_KEEP) {
+            int64_t keep = o->n2 < 0 ? -o->n2 : o->n2;
+            if (o->n2 >= 0) a = total > keep ? total - keep : 0;
+            else b = total < keep ? total : keep;
+        }
+        unchanged = b - a == n && (at + nv <= a || at >= b);
+        if (!unchanged)
+            st = doc_edit_insert_many_take(&c, (uint32_t)at, o->values, (size_t)o->nvalues, x->undo, &x->err);
+        o->nvalues = unchanged ? o->nvalues : 0;
+    }
+    if (unchanged) {
+        res_int(out, array_count(&c));
+        doc_cursor_free(&c);
+        return DOC_OK;
     }
     if (!st && (o->flags & OPF_KEEP)) {
         int64_t n = array_count(&c), keep = o->n2 < 0 ? -o->n2 : o->n2;

@@ -280,11 +280,11 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     doc_error_clear(&err);
     int bad_op = 0;
     for (int i = first_op; i < argc && !err.code;) {
+        bad_op = n + 1;
         if (n == adoc_cfg.max_txn_ops) {
             doc_error_set(&err, DOC_ERR, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
             break;
         }
-        bad_op = n + 1;
         const txn_form *f = NULL;
         for (size_t t = 0; t < sizeof forms / sizeof forms[0]; t++)
             if (arg_is(argv[i], forms[t].def->name)) f = &forms[t];
@@ -299,7 +299,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             break;
         }
         int len = op_extent(f, argv, i + 2, argc);
-        if (len < 0) {
+        if (len < 0 || i + 2 + len > argc) {
             doc_error_set(&err, DOC_ERR, "%s: missing arguments", f->def->name);
             break;
         }

@@ -32,15 +32,22 @@ void res_simple(result *r, const char *s) {
     doc_buf_append(&r->text, s, strlen(s));
     doc_buf_cstr(&r->text);
 }
+/* Size of the last JSON reply, to reserve the next one in one allocation
+ * (replies of one workload tend to be alike); capped at 1 MB. */
+static size_t json_hint = 256;
+
 void res_json(result *r, const uint8_t *val) {
     r->kind = RES_BULK;
+    doc_buf_reserve(&r->text, json_hint);
     doc_print(val, &r->text);
+    json_hint = r->text.len < 256 ? 256 : r->text.len > (1u << 20) ? (1u << 20) : r->text.len + 16;
 }
 result *res_array(result *r, size_t n) {
     r->kind = RES_ARRAY;
     r->n = n;
-    r->items = n ? doc_malloc(n * sizeof *r->items) : NULL;
-    if (n && !r->items) {
+    /* At least one slot, so an empty array is not mistaken for OOM. */
+    r->items = doc_malloc((n ? n : 1) * sizeof *r->items);
+    if (!r->items) {
         r->n = 0;
         return NULL;
     }

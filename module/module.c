@@ -52,7 +52,7 @@ SINGLE(cmd_type, op_type)
 SINGLE(cmd_len, op_len)
 SINGLE(cmd_keys, op_keys)
 SINGLE(cmd_version, op_version)
-SINGLE(cmd_aofload, op_aofload)
+int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 SINGLE(cmd_incr, op_incr)
 SINGLE(cmd_mul, op_mul)
 SINGLE(cmd_min, op_min)
@@ -200,6 +200,7 @@ static int config_set(const char *name, long long val, void *privdata, RedisModu
     (void)privdata;
     (void)err;
     *config_slot(name) = val;
+    if (!strcasecmp(name, "max-depth")) doc_edit_set_max_depth((uint32_t)val);
     return REDISMODULE_OK;
 }
 
@@ -248,6 +249,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         RedisModule_LoadConfigs(ctx))
         return REDISMODULE_ERR;
 
+    doc_edit_set_max_depth((uint32_t)adoc_cfg.max_depth);
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (register_command(ctx, &commands[i]) == REDISMODULE_ERR) {

@@ -8,9 +8,11 @@
  * depth (by DOC_DEPTH_LIMIT, not the config: lowering max-depth must never
  * make an existing RDB unloadable). Every load call is followed by an IO
  * error check (REDISMODULE_OPTIONS_HANDLE_IO_ERRORS is set), so a truncated or
- * forged RESTORE payload is an error, never a crash. There is no count in the
- * payload to forge: the only length is the string's, which Redis checks
- * against the payload before it allocates.
+ * forged RESTORE payload is an error, never a crash. There is no element
+ * count in the payload to forge: the only length is the string's, which
+ * Redis reads into one buffer of that size; a forged length makes the read
+ * (or the allocation attempt) fail, and the load is refused as an IO error.
+ * A version of 0 or beyond int64 is refused too.
  *
  * AOF rewrite emits DOC.AOFLOAD commands (cmd_basic.c): one per document
  * when its JSON is at most AOF_CHUNK bytes, else the document's containers
@@ -54,9 +56,10 @@ static void *rdb_load(RedisModuleIO *io, int encver) {
         if (text) RedisModule_Free(text);
         return NULL;
     }
-    if (version == 0) {
+    if (version == 0 || version > (uint64_t)INT64_MAX) {
         RedisModule_Free(text);
-        RedisModule_LogIOError(io, "warning", "atomicdoc: version 0 in payload");
+        RedisModule_LogIOError(io, "warning", "atomicdoc: version %llu out of range in payload",
+                               (unsigned long long)version);
         return NULL;
     }
     doc_error err;
@@ -92,64 +95,78 @@ static void emit(RedisModuleIO *aof, RedisModuleString *key, const adoc *d, doc_
                         path->len, json->data, json->len);
 }
 
+/* Big children of the current batch: (value pointer, path suffix). */
+typedef struct pending_list {
+    doc_buf items;   /* records: const uint8_t *value, size_t len, suffix bytes */
+} pending_list;
+
+static void emit_children(RedisModuleIO *aof, RedisModuleString *key, const adoc *d,
+                          doc_buf *path, const uint8_t *val);
+
+/* Sends the batch (closing it) and then fills its placeholders. */
+static void flush_batch(RedisModuleIO *aof, RedisModuleString *key, const adoc *d, doc_buf *path,
+                        doc_buf *batch, pending_list *pend, int is_obj) {
+    doc_buf_putc(batch, is_obj ? '}' : ']');
+    emit(aof, key, d, path, batch);
+    batch->len = 0;
+    for (size_t off = 0; off < pend->items.len;) {
+        const uint8_t *cv;
+        size_t slen;
+        memcpy(&cv, pend->items.data + off, sizeof cv);
+        memcpy(&slen, pend->items.data + off + sizeof cv, sizeof slen);
+        doc_buf sub;
+        doc_buf_init(&sub);
+        doc_buf_append(&sub, path->data, path->len);
+        doc_buf_append(&sub, pend->items.data + off + sizeof cv + sizeof slen, slen);
+        emit_children(aof, key, d, &sub, cv);
+        doc_buf_free(&sub);
+        off += sizeof cv + sizeof slen + slen;
+    }
+    pend->items.len = 0;
+}
+
 /* Emits the container `val` at `path` (already present in the rebuilt
- * document, possibly empty) in batches; children larger than a chunk are
- * emitted as empty placeholders and then filled by a recursive call. The
- * recursion follows document depth, which max-depth bounds. */
+ * document, empty) in batches of at most AOF_CHUNK bytes of JSON; a child
+ * larger than a chunk goes as an empty placeholder, filled by a recursive
+ * call once its batch is sent. The recursion follows document depth, which
+ * max-depth bounds. A single scalar larger than a chunk goes alone. */
 static void emit_children(RedisModuleIO *aof, RedisModuleString *key, const adoc *d,
                           doc_buf *path, const uint8_t *val) {
     doc_view v;
     doc_value_decode(val, &v);
     int is_obj = v.type == DOC_OBJECT;
-    doc_buf batch, pending;  /* pending: (path length, child value ptr) of big children */
+    doc_buf batch, item, seg;
+    pending_list pend;
     doc_buf_init(&batch);
-    doc_buf_init(&pending);
+    doc_buf_init(&item);
+    doc_buf_init(&seg);
+    doc_buf_init(&pend.items);
     doc_iter it;
     const char *k;
     size_t klen;
     const uint8_t *child;
     doc_iter_init(&it, v.node);
-    uint32_t index = 0;
-    int any = 0;
-    for (;;) {
-        int more = doc_iter_next(&it, &k, &klen, &child, NULL);
-        if (!more || batch.len >= AOF_CHUNK) {
-            if (any) {
-                doc_buf_putc(&batch, is_obj ? '}' : ']');
-                emit(aof, key, d, path, &batch);
-            }
-            /* Fill the placeholders of this batch now that they exist. */
-            for (size_t off = 0; off < pending.len;) {
-                const uint8_t *cv;
-                size_t plen;
-                memcpy(&cv, pending.data + off, sizeof cv);
-                memcpy(&plen, pending.data + off + sizeof cv, sizeof plen);
-                doc_buf sub;
-                doc_buf_init(&sub);
-                doc_buf_append(&sub, path->data, path->len);
-                doc_buf_append(&sub, pending.data + off + sizeof cv + sizeof plen, plen);
-                emit_children(aof, key, d, &sub, cv);
-                doc_buf_free(&sub);
-                off += sizeof cv + sizeof plen + plen;
-            }
-            batch.len = 0;
-            pending.len = 0;
-            any = 0;
-            if (!more) break;
-        }
-        doc_buf_putc(&batch, any ? ',' : (is_obj ? '{' : '['));
-        any = 1;
+    for (uint32_t index = 0; doc_iter_next(&it, &k, &klen, &child, NULL); index++) {
+        /* Render the entry: key and value, or key and a placeholder. */
+        item.len = 0;
         if (is_obj) {
-            print_key(k, klen, &batch);
-            doc_buf_putc(&batch, ':');
+            print_key(k, klen, &item);
+            doc_buf_putc(&item, ':');
         }
-        size_t before = batch.len;
-        doc_print(child, &batch);
-        if (batch.len - before > AOF_CHUNK && (*child == DOC_TAG_OBJECT || *child == DOC_TAG_ARRAY)) {
-            batch.len = before;
-            doc_buf_append(&batch, *child == DOC_TAG_OBJECT ? "{}" : "[]", 2);
-            doc_buf seg;
-            doc_buf_init(&seg);
+        size_t vstart = item.len;
+        doc_print(child, &item);
+        int big = item.len - vstart > AOF_CHUNK && (*child == DOC_TAG_OBJECT || *child == DOC_TAG_ARRAY);
+        if (big) {
+            item.len = vstart;
+            doc_buf_append(&item, *child == DOC_TAG_OBJECT ? "{}" : "[]", 2);
+        }
+        /* Send the batch first if this entry would push it past a chunk. */
+        if (batch.len && batch.len + item.len + 1 > AOF_CHUNK)
+            flush_batch(aof, key, d, path, &batch, &pend, is_obj);
+        doc_buf_putc(&batch, batch.len ? ',' : (is_obj ? '{' : '['));
+        doc_buf_append(&batch, item.data, item.len);
+        if (big) {
+            seg.len = 0;
             if (is_obj) {
                 doc_buf_putc(&seg, '[');
                 print_key(k, klen, &seg);
@@ -159,16 +176,17 @@ static void emit_children(RedisModuleIO *aof, RedisModuleString *key, const adoc
                 int n = snprintf(num, sizeof num, "[%u]", index);
                 doc_buf_append(&seg, num, (size_t)n);
             }
-            size_t plen = seg.len;
-            doc_buf_append(&pending, &child, sizeof child);
-            doc_buf_append(&pending, &plen, sizeof plen);
-            doc_buf_append(&pending, seg.data, seg.len);
-            doc_buf_free(&seg);
+            size_t slen = seg.len;
+            doc_buf_append(&pend.items, &child, sizeof child);
+            doc_buf_append(&pend.items, &slen, sizeof slen);
+            doc_buf_append(&pend.items, seg.data, seg.len);
         }
-        index++;
     }
+    if (batch.len) flush_batch(aof, key, d, path, &batch, &pend, is_obj);
     doc_buf_free(&batch);
-    doc_buf_free(&pending);
+    doc_buf_free(&item);
+    doc_buf_free(&seg);
+    doc_buf_free(&pend.items);
 }
 
 static void aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {

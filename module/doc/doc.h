@@ -211,6 +211,8 @@ const uint8_t *doc_node_bytes(const doc_node *n); /* packed bytes */
 void doc_node_free(doc_node *n);
 /* Bytes allocated for n and everything it owns. */
 size_t doc_node_memory(const doc_node *n);
+/* Nesting depth of a value: 0 for a scalar, 1 for [] or {}, ... Iterative. */
+uint32_t doc_value_depth(const uint8_t *val);
 /* Number of nodes in n's tree, counting stops at `limit` (cheap effort hint). */
 size_t doc_node_count_nodes(const doc_node *n, size_t limit);
 
@@ -437,9 +439,14 @@ doc_status doc_resolve(doc_cursor *c, const doc_path *p, doc_error *err);
  * object or a name into an array. On failure nothing was created. */
 doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_error *err);
 
+/* The deepest nesting edits may create (max-depth); edits that would place a
+ * value deeper fail with TOODEEP. Set by the glue from its config. */
+void doc_edit_set_max_depth(uint32_t max_depth);
+
 /* Replaces the target value with the value of `box` (consumed: its children
  * move into the document, its shell is freed). c->missing: appends the member
- * instead. The cursor stays valid and points at the new value. */
+ * instead. The cursor stays valid and points at the new value. Setting the
+ * same JSON text as the one there makes no edit. */
 doc_status doc_edit_set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_error *err);
 /* Removes the target member/element (not the root). The cursor then points at
  * the container (depth - 1). */
@@ -525,15 +532,23 @@ void doc_update_free(doc_update *u);
 /* Applies the update to the document whose root box is *rootp, through
  * cursors and the undo log `undo` (so the caller can roll everything back).
  * is_insert: the document was just created by an upsert ($setOnInsert
- * applies only then). *changed: 1 when any edit was made. On error the
- * caller rolls back (the function may have made some edits). Errors carry
- * SPEC words: BADTYPE ($inc on a string, $push on an object...), OVERFLOW,
- * NOPATH (e.g. $pop on a missing array is NOT an error: MongoDB no-ops). */
+ * applies only then). *changed: 1 when any edit was made (writes of the
+ * same JSON text are skipped). On error the caller rolls back (the function
+ * may have made some edits); with undo NULL a private log is used and a
+ * failed call leaves the document as it was. The update may be applied any
+ * number of times. Errors carry SPEC words: BADTYPE ($inc on a string, $push
+ * on an object, a field created inside a scalar...), OVERFLOW, NOPATH (the
+ * array of a $[] / $[id] segment is missing; a missing field is otherwise
+ * no error: $pop/$pull/$unset/$rename no-op, the others create it), TOOBIG
+ * (padding an array with more than 1,500,000 nulls), ERR ($rename into or
+ * out of an array). */
 doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert, doc_undo *undo,
                             int *changed, doc_error *err);
 
 /* For UPSERT: writes the equality fields of filter f (doc_filter_equalities)
- * into the document at *rootp (dotted paths, creating objects). */
+ * into the document at *rootp (dotted paths, creating objects), as $set
+ * would. A field path that is no valid update path ("a..b", "a.$[]") is
+ * ERR; `{"a": 1, "a.b": 2}` is BADTYPE. undo as for doc_update_apply. */
 doc_status doc_update_seed(doc_node **rootp, const doc_filter *f, doc_undo *undo, doc_error *err);
 
 #endif

@@ -373,8 +373,33 @@ doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_
 /* Edits                                                              */
 /* ------------------------------------------------------------------ */
 
+/* Deepest nesting an edit may create. */
+static uint32_t edit_max_depth = DOC_DEPTH_DEFAULT;
+
+void doc_edit_set_max_depth(uint32_t max_depth) { edit_max_depth = max_depth; }
+
+/* TOODEEP when a value of depth vdepth placed at nesting level `level`
+ * (0: the root) would make the document deeper than max-depth. */
+static doc_status check_depth(uint32_t level, const uint8_t *val, doc_error *err) {
+    uint32_t vd = doc_value_depth(val);
+    if (vd && (uint64_t)level + vd > edit_max_depth)
+        return doc_error_set(err, DOC_TOODEEP, "the document would nest deeper than max-depth %u",
+                             edit_max_depth);
+    return DOC_OK;
+}
+
 static doc_status set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_error *err) {
-    doc_status st;
+    /* The same JSON text already there: nothing to change (no edit, so no
+     * version bump). Checked here once for every command that sets. */
+    if (!c->missing && c->depth && doc_value_identical(doc_cursor_value(c), node_cbytes(box))) {
+        doc_node_free(box);
+        return DOC_OK;
+    }
+    doc_status st = check_depth((uint32_t)c->depth - 1 + (c->missing ? 1 : 0), node_cbytes(box), err);
+    if (st) {
+        doc_node_free(box);
+        return st;
+    }
     if (c->missing) {
         st = object_append(c, c->missing_key, c->missing_klen, node_cbytes(box), box->len, u, err);
         if (!st) c->missing = 0;
@@ -414,6 +439,8 @@ static doc_status insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_
     doc_status st;
     if (!v || *v != DOC_TAG_ARRAY) {
         st = doc_error_set(err, DOC_BADTYPE, "not an array");
+    } else if ((st = check_depth((uint32_t)c->depth, node_cbytes(box), err))) {
+        /* too deep */
     } else {
         doc_node *arr = value_child(v);
         if (index > arr->count) {
@@ -482,6 +509,8 @@ static doc_status insert_many(doc_cursor *c, uint32_t index, doc_node **boxes, s
     doc_node *arr = value_child(v);
     if (index > arr->count) return doc_error_set(err, DOC_NOPATH, "index %u out of range", index);
     if (n > DOC_NODE_MAX_BYTES - arr->count) return doc_error_set(err, DOC_TOOBIG, "too many elements");
+    for (size_t i = 0; i < n; i++)
+        if (check_depth((uint32_t)c->depth, node_cbytes(boxes[i]), err)) return err->code;
     doc_buf all;
     doc_buf_init(&all);
     for (size_t i = 0; i < n; i++) doc_buf_append(&all, node_cbytes(boxes[i]), boxes[i]->len);

@@ -174,15 +174,15 @@ typedef struct fclause {
     fseg *segs;            /* CL_FIELD: nseg segments, pointing into key */
     uint32_t nseg;         /* 0: the value itself */
     fop *ops;              /* CL_FIELD: nops operators, ANDed (owned) */
-    uint32_t nops;
+    uint32_t nops;         /* entries of ops */
     fquery *subs;          /* CL_AND/OR/NOR: nsub sub-queries (owned) */
-    uint32_t nsub;
+    uint32_t nsub;         /* entries of subs */
 } fclause;
 
 /* A query: clauses ANDed. */
 struct fquery {
     fclause *cl;           /* ncl clauses (owned) */
-    uint32_t ncl;
+    uint32_t ncl;          /* entries of cl; 0 matches everything */
 };
 
 struct doc_filter {

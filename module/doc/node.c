@@ -685,6 +685,35 @@ size_t doc_node_memory(const doc_node *root) {
     return total;
 }
 
+uint32_t doc_value_depth(const uint8_t *val) {
+    if (*val != DOC_TAG_OBJECT && *val != DOC_TAG_ARRAY) return 0;
+    /* Walk with (node, level) pairs; levels fit the frames of any tree
+     * max-depth allows. */
+    doc_buf work;
+    doc_buf_init(&work);
+    struct item { const doc_node *n; uint32_t level; } it = {value_child(val), 1};
+    uint32_t deepest = 1;
+    doc_buf_append(&work, &it, sizeof it);
+    while (work.len && !work.oom) {
+        work.len -= sizeof it;
+        memcpy(&it, work.data + work.len, sizeof it);
+        if (it.level > deepest) deepest = it.level;
+        if (!(it.n->flags & NODE_PARENT)) continue;
+        doc_iter iter;
+        const uint8_t *v;
+        doc_iter_init(&iter, it.n);
+        while (doc_iter_next(&iter, NULL, NULL, &v, NULL)) {
+            if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) continue;
+            struct item child = {value_child(v), it.level + 1};
+            doc_buf_append(&work, &child, sizeof child);
+        }
+    }
+    /* Out of memory: report the deepest possible, so callers refuse. */
+    if (work.oom) deepest = UINT32_MAX;
+    doc_buf_free(&work);
+    return deepest;
+}
+
 size_t doc_node_count_nodes(const doc_node *root, size_t limit) {
     /* Counts nodes and the children looked at, stopping at `limit`: the
      * cost of this call is bounded by limit whatever the document's size. */

@@ -421,6 +421,17 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     }
     if (!text)
         text = "";
+    /* YAJL's lexer takes form feed and vertical tab as white space; JSON
+     * does not (RFC 8259: space, tab, LF, CR), and inside a string they
+     * would be unescaped control characters. Either way the text is bad. */
+    for (const char *bad = "\f\v"; *bad; bad++) {
+        const char *at = memchr(text, *bad, len);
+        if (at) {
+            doc_error_at(err, DOC_BADJSON, (size_t)(at - text),
+                         "control character 0x%02x outside escapes", (unsigned)*bad);
+            return NULL;
+        }
+    }
     parse_ctx c;
     memset(&c, 0, sizeof c);
     doc_error_clear(&c.err);

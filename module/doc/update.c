@@ -66,6 +66,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Most nulls one write may add to pad an array up to an index past its end:
@@ -158,10 +159,11 @@ typedef struct afilter {
 struct doc_update {
     doc_node *src;            /* deep copy of the update document */
     doc_node *fsrc;           /* deep copy of the array filters, or NULL */
-    uop *ops;                 /* nops operations, in update order */
-    size_t nops;
-    afilter *afs;             /* nafs array filters, in given order */
-    size_t nafs;
+    uop *ops;                 /* the operations, in update order */
+    size_t nops;              /* how many (their paths are owned, even
+                                 the one that failed to compile) */
+    afilter *afs;             /* the array filters, in given order */
+    size_t nafs;              /* how many compiled */
 };
 
 /* ------------------------------------------------------------------ */
@@ -176,6 +178,12 @@ static doc_type type_of(const uint8_t *v) {
     doc_view view;
     doc_value_decode(v, &view);
     return view.type;
+}
+
+/* "a" or "an", for the type name of v in messages. */
+static const char *type_article(const uint8_t *v) {
+    const char *name = doc_type_name(type_of(v));
+    return strchr("aeiou", name[0]) ? "an" : "a";
 }
 
 static uint32_t count_of(const uint8_t *container) {
@@ -200,6 +208,14 @@ static int integral(const uint8_t *v, int64_t *out) {
     return 0;
 }
 
+/* A length of s[0..n) cut to at most max bytes without splitting a UTF-8
+ * character, for quoting user text in messages ("%.*s"). */
+static int clip(const char *s, size_t n, size_t max) {
+    if (n <= max) return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
+    return (int)max;
+}
+
 /* Sets err to "<op> <path>: <message>", the path cut at UPDATE_MSG_PATH. */
 static doc_status fail_at(doc_error *err, doc_status code, const char *opname, const char *path,
                           size_t plen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -210,9 +226,8 @@ static doc_status fail_at(doc_error *err, doc_status code, const char *opname, c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    int cut = plen > UPDATE_MSG_PATH;
-    return doc_error_set(err, code, "%s %.*s%s: %s", opname, (int)(cut ? UPDATE_MSG_PATH : plen),
-                         path, cut ? "..." : "", msg);
+    return doc_error_set(err, code, "%s %.*s%s: %s", opname, clip(path, plen, UPDATE_MSG_PATH), path,
+                         plen > UPDATE_MSG_PATH ? "..." : "", msg);
 }
 
 #define FAIL_OP(err, code, op, p, ...) \
@@ -300,7 +315,7 @@ static doc_status path_parse(const char *text, size_t len, uint32_t max_depth, i
                              "the $ positional operator is not supported; use $[id]");
             } else if (n < 3 || s[1] != '[' || s[n - 1] != ']') {
                 st = fail_at(err, DOC_ERR, opname, text, len,
-                             "field names cannot start with '$' (%.*s)", n > 40 ? 40 : (int)n, s);
+                             "field names cannot start with '$' (%.*s)", clip(s, n, 40), s);
             } else if (!positional_ok) {
                 st = fail_at(err, DOC_ERR, opname, text, len, "positional operators are not allowed here");
             } else if (n == 3) {
@@ -312,14 +327,14 @@ static doc_status path_parse(const char *text, size_t len, uint32_t max_depth, i
                 if (!ident_valid(id, idlen)) {
                     st = fail_at(err, DOC_ERR, opname, text, len,
                                  "bad identifier in %.*s: it starts with a lowercase letter and is alphanumeric",
-                                 n > 40 ? 40 : (int)n, s);
+                                 clip(s, n, 40), s);
                 } else {
                     while (f < u->nafs && !(u->afs[f].idlen == idlen && !memcmp(u->afs[f].id, id, idlen)))
                         f++;
                     if (f == u->nafs) {
                         st = fail_at(err, DOC_ERR, opname, text, len,
                                      "no array filter for identifier '%.*s'",
-                                     idlen > 40 ? 40 : (int)idlen, id);
+                                     clip(id, idlen, 40), id);
                     } else {
                         u->afs[f].used = 1;
                         g->kind = USEG_FILTERED;
@@ -423,11 +438,11 @@ static doc_status afilter_ident(const uint8_t *f, size_t i, const char **id, siz
                 st = doc_error_set(err, DOC_BADFILTER,
                                    "arrayFilters[%zu]: key '%.*s' must start with an identifier "
                                    "(a lowercase letter, then letters and digits)",
-                                   i, kl > 40 ? 40 : (int)kl, k);
+                                   i, clip(k, kl, 40), k);
             } else if (*id && (il != *idlen || memcmp(k, *id, il))) {
                 st = doc_error_set(err, DOC_BADFILTER,
                                    "arrayFilters[%zu]: one filter binds one identifier, found '%.*s' and '%.*s'",
-                                   i, *idlen > 40 ? 40 : (int)*idlen, *id, il > 40 ? 40 : (int)il, k);
+                                   i, clip(*id, *idlen, 40), *id, clip(k, il, 40), k);
             } else {
                 *id = k;
                 *idlen = il;
@@ -470,7 +485,7 @@ static doc_status compile_filters(doc_update *u, const uint8_t *array_filters, u
             if (u->afs[j].idlen == a->idlen && !memcmp(u->afs[j].id, a->id, a->idlen))
                 return doc_error_set(err, DOC_BADFILTER,
                                      "arrayFilters[%zu]: identifier '%.*s' is bound twice", i,
-                                     a->idlen > 40 ? 40 : (int)a->idlen, a->id);
+                                     clip(a->id, a->idlen, 40), a->id);
         doc_error fe;
         doc_error_clear(&fe);
         a->filter = NULL;
@@ -552,7 +567,7 @@ static doc_status compile_push(uop *op, const uint8_t *val, doc_error *err) {
             }
         } else {
             return FAIL_OP(err, DOC_ERR, op, &op->path, "unknown %s modifier %.*s", what,
-                           kl > 40 ? 40 : (int)kl, k);
+                           clip(k, kl, 40), k);
         }
     }
     return DOC_OK;
@@ -626,8 +641,8 @@ static doc_status compile_op(doc_update *u, uop *op, uop_kind kind, const char *
 
 /* A path as it takes part in conflict detection. */
 typedef struct pathref {
-    const char *text;
-    size_t len;
+    const char *text;   /* the path as written */
+    size_t len;         /* its length */
 } pathref;
 
 /* Byte order with '.' below every other byte: a path is then directly
@@ -663,10 +678,10 @@ static doc_status check_conflicts(const doc_update *u, doc_error *err) {
         const pathref *a = &refs[i], *b = &refs[i + 1];
         if (b->len >= a->len && !memcmp(a->text, b->text, a->len) &&
             (b->len == a->len || b->text[a->len] == '.')) {
-            int ca = a->len > UPDATE_MSG_PATH / 2, cb = b->len > UPDATE_MSG_PATH / 2;
+            size_t half = UPDATE_MSG_PATH / 2;
             st = doc_error_set(err, DOC_ERR, "conflicting paths %.*s%s and %.*s%s",
-                               (int)(ca ? UPDATE_MSG_PATH / 2 : a->len), a->text, ca ? "..." : "",
-                               (int)(cb ? UPDATE_MSG_PATH / 2 : b->len), b->text, cb ? "..." : "");
+                               clip(a->text, a->len, half), a->text, a->len > half ? "..." : "",
+                               clip(b->text, b->len, half), b->text, b->len > half ? "..." : "");
         }
     }
     doc_free(refs);
@@ -707,13 +722,13 @@ doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filter
         if (!kl || k[0] != '$') {
             st = doc_error_set(err, DOC_ERR,
                                "update keys must be operators ($set, $inc, ...), found '%.*s' "
-                               "(DOC.SET replaces documents)", kl > 40 ? 40 : (int)kl, k);
+                               "(DOC.SET replaces documents)", clip(k, kl, 40), k);
             break;
         }
         size_t kind = 0;
         while (kind < UOP_COUNT && !key_is(k, kl, uop_names[kind])) kind++;
         if (kind == UOP_COUNT) {
-            st = doc_error_set(err, DOC_ERR, "unknown update operator %.*s", kl > 40 ? 40 : (int)kl, k);
+            st = doc_error_set(err, DOC_ERR, "unknown update operator %.*s", clip(k, kl, 40), k);
         } else if (*operand != DOC_TAG_OBJECT) {
             st = doc_error_set(err, DOC_ERR, "%s needs an object of {path: value}, not %s",
                                uop_names[kind], doc_type_name(type_of(operand)));
@@ -746,7 +761,7 @@ doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filter
     for (size_t i = 0; !st && i < u->nafs; i++)
         if (!u->afs[i].used)
             st = doc_error_set(err, DOC_ERR, "the array filter for identifier '%.*s' is not used in the update",
-                               u->afs[i].idlen > 40 ? 40 : (int)u->afs[i].idlen, u->afs[i].id);
+                               clip(u->afs[i].id, u->afs[i].idlen, 40), u->afs[i].id);
     if (!st && u->nops) st = check_conflicts(u, err);
     if (st) {
         doc_update_free(u);
@@ -938,6 +953,7 @@ typedef struct pos_frame {
     uint32_t next;   /* next element to consider */
 } pos_frame;
 
+/* State of one doc_update_apply or doc_update_seed call. */
 typedef struct apply_ctx {
     const doc_update *u;   /* the update (array filters) */
     doc_undo *undo;        /* where every edit is logged */
@@ -1019,7 +1035,9 @@ static doc_status put_copy(apply_ctx *x, const uop *op, const upath *p, target_s
     return put_box(x, op, p, state, slot, doc_value_copy(v));
 }
 
-/* Walks segments from *k until a positional segment or the end. */
+/* Walks segments from *k until a positional segment or the end; *k is then
+ * that segment, or p->nseg when a target was reached (T_FOUND, T_MEMBER,
+ * T_SLOT). */
 static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k,
                           target_state *state, uint32_t *slot) {
     doc_cursor *c = &x->c;
@@ -1040,12 +1058,13 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
             if (probe.code != DOC_NOPATH) return doc_error_set(x->err, probe.code, "%s", probe.msg);
             if (last) {
                 *state = T_MEMBER;
+                *k = p->nseg;
                 return DOC_OK;
             }
             if (ahead)
                 return FAIL_OP(x->err, DOC_NOPATH, op, p,
                                "'%.*s' is missing: the array of a positional operator must exist",
-                               s->len > 40 ? 40 : (int)s->len, s->name);
+                               clip(s->name, s->len, 40), s->name);
             if (!may_create) {
                 doc_cursor_up(c, c->depth);
                 *state = T_ABSENT;
@@ -1063,6 +1082,7 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
             if (last) {
                 *state = T_SLOT;
                 *slot = s->index;
+                *k = p->nseg;
                 return DOC_OK;
             }
             if (ahead)
@@ -1083,8 +1103,8 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
         /* A scalar, or a member name asked of an array. */
         if (ahead || may_create || (creates && last))
             return FAIL_OP(x->err, DOC_BADTYPE, op, p, "cannot %s field '%.*s' in %s %s",
-                           ahead ? "reach" : "create", s->len > 40 ? 40 : (int)s->len, s->name,
-                           *v == DOC_TAG_ARRAY || *v == DOC_TAG_OBJECT ? "an" : "a",
+                           ahead ? "reach" : "create", clip(s->name, s->len, 40), s->name,
+                           type_article(v),
                            doc_type_name(type_of(v)));
         *state = T_ABSENT;
         return DOC_OK;
@@ -1216,7 +1236,7 @@ static doc_status do_push(apply_ctx *x, const uop *op, target_state state, uint3
         const uint8_t *cur = doc_cursor_value(&x->c);
         if (*cur != DOC_TAG_ARRAY)
             return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot push to %s %s",
-                           *cur == DOC_TAG_OBJECT ? "an" : "a", doc_type_name(type_of(cur)));
+                           type_article(cur), doc_type_name(type_of(cur)));
         doc_view av;
         doc_value_decode(cur, &av);
         arr = av.node;
@@ -1288,7 +1308,7 @@ static doc_status do_add_to_set(apply_ctx *x, const uop *op, target_state state,
         const uint8_t *cur = doc_cursor_value(&x->c);
         if (*cur != DOC_TAG_ARRAY)
             return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot add to %s %s",
-                           *cur == DOC_TAG_OBJECT ? "an" : "a", doc_type_name(type_of(cur)));
+                           type_article(cur), doc_type_name(type_of(cur)));
         doc_view av;
         doc_value_decode(cur, &av);
         arr = av.node;
@@ -1337,7 +1357,7 @@ static doc_status do_pull(apply_ctx *x, const uop *op) {
     const uint8_t *cur = doc_cursor_value(&x->c);
     if (*cur != DOC_TAG_ARRAY)
         return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pull from %s %s",
-                       *cur == DOC_TAG_OBJECT ? "an" : "a", doc_type_name(type_of(cur)));
+                       type_article(cur), doc_type_name(type_of(cur)));
     /* Runs of matching elements, removed last run first so the earlier
      * positions stay valid. */
     doc_view av;
@@ -1403,7 +1423,7 @@ static doc_status at_target(apply_ctx *x, const uop *op, target_state state, uin
         const uint8_t *cur = doc_cursor_value(&x->c);
         if (*cur != DOC_TAG_ARRAY)
             return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pop from %s %s",
-                           *cur == DOC_TAG_OBJECT ? "an" : "a", doc_type_name(type_of(cur)));
+                           type_article(cur), doc_type_name(type_of(cur)));
         uint32_t n = count_of(cur);
         if (!n) return DOC_OK;
         return doc_edit_remove_range(&x->c, op->pop_first ? 0 : n - 1, 1, x->undo, x->err);
@@ -1442,7 +1462,7 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
                 const uint8_t *v = doc_cursor_value(&x->c);
                 if (*v != DOC_TAG_ARRAY) {
                     st = FAIL_OP(x->err, DOC_BADTYPE, op, p, "a positional operator needs an array, not %s %s",
-                                 *v == DOC_TAG_OBJECT ? "an" : "a", doc_type_name(type_of(v)));
+                                 type_article(v), doc_type_name(type_of(v)));
                     break;
                 }
                 stack[top].seg = k;
@@ -1519,10 +1539,11 @@ static doc_status run_rename(apply_ctx *x, const uop *op) {
         doc_status st = DOC_OK;
         if (*v == DOC_TAG_ARRAY) {
             st = FAIL_OP(x->err, DOC_ERR, op, &op->path, "cannot rename into an array (%.*s)",
-                         op->to.len > 40 ? 40 : (int)op->to.len, op->to.text);
+                         clip(op->to.text, op->to.len, 40), op->to.text);
         } else if (*v != DOC_TAG_OBJECT) {
-            st = FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot create field '%.*s' in a %s",
-                         s->len > 40 ? 40 : (int)s->len, s->name, doc_type_name(type_of(v)));
+            st = FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot create field '%.*s' in %s %s",
+                         clip(s->name, s->len, 40), s->name, type_article(v),
+                         doc_type_name(type_of(v)));
         } else {
             doc_error probe;
             doc_error_clear(&probe);
@@ -1540,8 +1561,8 @@ static doc_status run_rename(apply_ctx *x, const uop *op) {
     return doc_edit_set_take(c, copy, x->undo, x->err);
 }
 
-/* Runs fn over a private log when the caller gave none: committed on
- * success, rolled back on failure. */
+/* A private log when the caller gave none (*undo NULL): end_log() commits
+ * it on success and rolls it back on failure, so the call is all or nothing. */
 static doc_status with_log(doc_undo **undo, doc_undo **own, doc_error *err) {
     *own = NULL;
     if (*undo) return DOC_OK;

@@ -64,6 +64,7 @@ extern char **environ;
 struct srv_priv {
     char **argv;         /* exec arguments (argv[0] is the server binary), NULL-ended */
     bool crashed;        /* the harness saw it exit uncleanly: keep its directory */
+    pid_t creator;       /* the process that started it; only it may stop it */
     bool aof;            /* the options, kept for srv_start_replica() */
     char **module_args;  /* NULL-terminated copy of srv_opts.module_args */
     char **config;       /* NULL-terminated copy of srv_opts.config (name, value pairs) */
@@ -293,6 +294,9 @@ static void put_stderr_log(FILE *out, const char *path)
         fprintf(out, "  --- last lines of %s ---\n", path);
         put_lines(out, v, n > LOG_TAIL_LINES ? n - LOG_TAIL_LINES : 0, n);
     }
+    if (find_line(v, n, 0, "ASan runtime does not come first") < n)
+        fprintf(out, "  (an ASan-built module needs ATOMICDOC_PRELOAD=$(gcc "
+                     "-print-file-name=libasan.so), as `make sanitize` sets)\n");
     free(v);
     free(buf);
 }
@@ -335,11 +339,36 @@ static bool keep_dirs(void)
 
 /* ---- failing the running test ------------------------------------------------- */
 
+/* The run's id: the Criterion runner's pid, set in its PRE_ALL hook. */
+static long run_id(void)
+{
+    const char *r = getenv(RUN_ENV);
+    return r && *r ? strtol(r, NULL, 10) : (long)getpid();
+}
+
+/* True in the process running the test: a Criterion worker (a child of the runner)
+ * or the runner itself; false in a process the test forked. */
+static bool in_test_process(void)
+{
+    long run = run_id();
+    return (long)getppid() == run || (long)getpid() == run;
+}
+
 /* Reports `msg` (malloc'd, freed here) as a failed assertion at the test's
  * file:line and aborts the test. */
+static bool in_test_process(void);
+
 static void fail_take(const char *file, int line, char *msg) __attribute__((noreturn));
 static void fail_take(const char *file, int line, char *msg)
 {
+    if (!in_test_process()) {
+        /* A process the test forked cannot talk to the Criterion runner (it would
+         * hang in its protocol): say it here and end that process. */
+        fprintf(stderr, "harness: %s:%d (in process %d forked by the test): %s\n", file,
+                line, (int)getpid(), msg);
+        fflush(stderr);
+        _exit(1);
+    }
     struct criterion_assert_stats st = {
         .message = msg,
         .passed = false,
@@ -664,11 +693,16 @@ static void finish(srv *s, bool keep)
     srv_free(s);
 }
 
-/* atexit: stop whatever the test left running (it failed, or forgot srv_stop). */
+/* atexit: stop whatever the test left running (it failed, or forgot srv_stop). A
+ * process forked by the test leaves the servers of its parent alone. */
 static void stop_leftovers(void)
 {
     while (g_servers) {
         srv *s = g_servers;
+        if (s->priv->creator != getpid()) {
+            g_servers = s->priv->next;
+            continue;
+        }
         bool was_running = s->pid > 0;
         char *why = shutdown_and_wait(s, STOP_COMMAND);
         if (why)
@@ -720,6 +754,9 @@ static void build_argv(srv *s, const char *module)
          * shadow memory and buries the real report under a bogus one. */
         "--crash-memcheck-enabled", "no",
         "--appendonly", s->priv->aof ? "yes" : "no",
+        /* With everysec, a write acknowledged just before srv_kill() can be missing
+         * from the AOF (Redis postpones the write while a background fsync runs). */
+        "--appendfsync", "always",
     };
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         words_add(&v, fixed[i]);
@@ -741,12 +778,6 @@ static void build_argv(srv *s, const char *module)
     s->priv->argv = v.w;
 }
 
-/* The run's id: the Criterion runner's pid, set in its PRE_ALL hook. */
-static long run_id(void)
-{
-    const char *r = getenv(RUN_ENV);
-    return r && *r ? strtol(r, NULL, 10) : (long)getpid();
-}
 
 srv *srv_start_at(const char *file, int line, const srv_opts *opts)
 {
@@ -773,6 +804,7 @@ srv *srv_start_at(const char *file, int line, const srv_opts *opts)
         srv_free(s);
         fail_test(file, line, "mkdtemp under /tmp: %s", strerror(e));
     }
+    s->priv->creator = getpid();
     registry_add(s);
 
     for (int attempt = 1;; attempt++) {
@@ -1082,8 +1114,16 @@ static void fail_reply(const char *file, int line, redisReply *r, const char *wh
     fail_test(file, line, "expected %s, got %s", what, got);
 }
 
+/* Replies built by hiredis directly may be NULL; cmd() never returns one. */
+static void need_reply(const char *file, int line, const redisReply *r)
+{
+    if (!r)
+        fail_test(file, line, "no reply (NULL): use cmd(), which reports why");
+}
+
 void expect_status_at(const char *file, int line, redisReply *r, const char *text)
 {
+    need_reply(file, line, r);
     if (r->type == REDIS_REPLY_STATUS && !strcmp(r->str, text)) {
         freeReplyObject(r);
         return;
@@ -1095,6 +1135,7 @@ void expect_status_at(const char *file, int line, redisReply *r, const char *tex
 
 void expect_str_at(const char *file, int line, redisReply *r, const char *text)
 {
+    need_reply(file, line, r);
     size_t n = strlen(text);
     if (r->type == REDIS_REPLY_STRING && r->len == n && !memcmp(r->str, text, n)) {
         freeReplyObject(r);
@@ -1109,6 +1150,7 @@ void expect_str_at(const char *file, int line, redisReply *r, const char *text)
 
 void expect_int_at(const char *file, int line, redisReply *r, long long n)
 {
+    need_reply(file, line, r);
     if (r->type == REDIS_REPLY_INTEGER && r->integer == n) {
         freeReplyObject(r);
         return;
@@ -1120,6 +1162,7 @@ void expect_int_at(const char *file, int line, redisReply *r, long long n)
 
 void expect_nil_at(const char *file, int line, redisReply *r)
 {
+    need_reply(file, line, r);
     if (r->type == REDIS_REPLY_NIL) {
         freeReplyObject(r);
         return;
@@ -1129,6 +1172,7 @@ void expect_nil_at(const char *file, int line, redisReply *r)
 
 void expect_err_prefix_at(const char *file, int line, redisReply *r, const char *code)
 {
+    need_reply(file, line, r);
     size_t n = strlen(code);
     bool word = !strchr(code, ' ');
     if (r->type == REDIS_REPLY_ERROR && r->len >= n && !memcmp(r->str, code, n) &&
@@ -1143,6 +1187,7 @@ void expect_err_prefix_at(const char *file, int line, redisReply *r, const char 
 
 void expect_array_len_at(const char *file, int line, redisReply *r, size_t n)
 {
+    need_reply(file, line, r);
     if (r->type == REDIS_REPLY_ARRAY && r->elements == n) {
         freeReplyObject(r);
         return;

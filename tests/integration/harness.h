@@ -36,9 +36,16 @@
  * dead worker left. Set KEEP_DIRS=1 to keep every server directory; the directory of
  * a server that exited uncleanly is always kept and its path printed.
  *
+ * Servers get fixed settings a test can override through srv_opts.config:
+ * appendfsync always (with .aof), disk-based full sync with no delay (a replica
+ * syncs in milliseconds), no crash memory test (it confuses ASan), and the DEBUG and
+ * MODULE commands enabled.
+ *
  * Limits: start waits 10 s for PING, stop waits 10 s for exit, replica sync 10 s;
  * each command may take 30 s before the test fails with a timeout. Start servers
  * from the test's main thread (PR_SET_PDEATHSIG follows the thread that forked).
+ * In a process the test forked, a harness failure prints its message and _exit(1)s
+ * that process (only the test's own process can report to Criterion).
  */
 #ifndef ATOMICDOC_HARNESS_H
 #define ATOMICDOC_HARNESS_H
@@ -51,7 +58,9 @@
 
 /* How to start a server. A NULL srv_opts * means all defaults. */
 typedef struct srv_opts {
-    bool aof;                       /* --appendonly yes (default: no) */
+    bool aof;                       /* --appendonly yes (default: no), with
+                                       appendfsync always: every acknowledged
+                                       write survives srv_kill() */
     const char *const *module_args; /* words after the module path, NULL-terminated;
                                        e.g. (const char *[]){"max-depth", "64", NULL} */
     const char *const *config;      /* extra config as name, value pairs, NULL-terminated;
@@ -77,9 +86,10 @@ typedef struct srv {
  * returns once it has completed the initial sync (srv_wait_replica_synced). */
 #define srv_start_replica(primary) srv_start_replica_at(__FILE__, __LINE__, (primary))
 
-/* SHUTDOWN NOSAVE, waits for the exit, removes the directory (unless KEEP_DIRS) and
- * frees `s`. Fails the test, keeping the directory, when the server had died or does
- * not exit with status 0 (a crash or a sanitizer report: the log tails are shown). */
+/* SHUTDOWN NOSAVE NOW (no wait for lagging replicas), waits for the exit, removes
+ * the directory (unless KEEP_DIRS) and frees `s`. Fails the test, keeping the
+ * directory, when the server had died or does not exit with status 0 (a crash or a
+ * sanitizer report: the log tails are shown). */
 #define srv_stop(s) srv_stop_at(__FILE__, __LINE__, (s))
 
 /* Restarts `s` on the same port and directory with the same arguments, so it loads

@@ -897,7 +897,7 @@ Test(persistence, a_replica_has_the_same_documents_versions_and_digest)
     write_samples(pc);
     expect_err_prefix(cmd(pc, "DOC.SET doc:obj $.name.x %s", "1"), "BADTYPE");
     expect_nil(cmd(pc, "DOC.SET doc:obj $.name %s NX", "1"));
-    expect_ok(cmd(pc, "DOC.MSET early $.b %s doc:scalar $ %s", "true", "\"just a string\""));
+    expect_ok(cmd(pc, "DOC.MSET early $.b %s doc:scalar $ %s", "true", "\"another string\""));
     expect_int(cmd(pc, "DOC.DEL early $.a[-1]"), 1);
     srv_wait_replica_synced(p, r);
 
@@ -1015,10 +1015,12 @@ Test(persistence, digest_value_tells_documents_apart_and_matches_equal_ones)
     cr_expect_str_neq(da, dorder, "documents differing in member order");
     free(db);
     /* the same JSON at another version is another state */
+    expect_ok(cmd(c, "DOC.SET b $.y %s", "\"t\""));
     expect_ok(cmd(c, "DOC.SET b $.y %s", "\"s\""));
     expect_str(cmd(c, "DOC.GET b"), "{\"x\":[1,2],\"y\":\"s\"}");
+    expect_int(cmd(c, "DOC.VERSION b"), 3);
     db = digest_value(c, "b");
-    cr_expect_str_neq(da, db, "equal JSON at versions 1 and 2");
+    cr_expect_str_neq(da, db, "equal JSON at versions 1 and 3");
     free(da);
     free(db);
     free(dother);

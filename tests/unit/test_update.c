@@ -1,0 +1,892 @@
+/*
+ * test_update.c - doc_update_compile / doc_update_apply / doc_update_seed:
+ * MongoDB update operators, table-driven.
+ *
+ * A row is {document, update, array filters or NULL, expected document or
+ * an error code}. Every row runs the same way: compile, apply through an
+ * undo log, compare the printed result (the expected document is parsed
+ * and printed too, so rows can be written loosely), check that `changed`
+ * says whether the text changed, then roll the log back and check that the
+ * document prints exactly as before. On an error the document must also be
+ * byte-identical after the rollback. A randomized test applies random
+ * operator sequences and rolls them back.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+
+/* ------------------------------------------------------------------ */
+/* Helpers                                                            */
+/* ------------------------------------------------------------------ */
+
+static doc_node *parse_ok(const char *json) {
+    doc_error err;
+    doc_error_clear(&err);
+    doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
+    cr_assert(box, "parse failed: %s (%s)", err.msg, json);
+    return box;
+}
+
+static char *print_box(const doc_node *box) {
+    doc_buf b;
+    doc_buf_init(&b);
+    doc_print(doc_box_value(box), &b);
+    char *s = strdup(doc_buf_cstr(&b));
+    doc_buf_free(&b);
+    return s;
+}
+
+/* The compact form of a JSON text. */
+static char *normal(const char *json) {
+    doc_node *box = parse_ok(json);
+    char *s = print_box(box);
+    doc_node_free(box);
+    return s;
+}
+
+typedef struct row {
+    const char *doc;       /* the document before */
+    const char *update;    /* the update document */
+    const char *filters;   /* ARRAYFILTERS, or NULL */
+    const char *expect;    /* the document after (when code is DOC_OK) */
+    doc_status code;       /* expected status of compile or apply */
+    int is_insert;         /* passed to doc_update_apply */
+} row;
+
+#define OK(d, u, e) {d, u, NULL, e, DOC_OK, 0}
+#define OKF(d, u, f, e) {d, u, f, e, DOC_OK, 0}
+#define FAILS(d, u, c) {d, u, NULL, NULL, c, 0}
+#define FAILSF(d, u, f, c) {d, u, f, NULL, c, 0}
+
+/* Runs one row; returns nothing, asserts everything. */
+static void run_row(const row *r, size_t i) {
+    doc_error err;
+    doc_error_clear(&err);
+    doc_node *doc = parse_ok(r->doc);
+    doc_node *upd = parse_ok(r->update);
+    doc_node *flt = r->filters ? parse_ok(r->filters) : NULL;
+    char *before = print_box(doc);
+    doc_update *u = NULL;
+    doc_status st = doc_update_compile(doc_box_value(upd), flt ? doc_box_value(flt) : NULL,
+                                       DOC_DEPTH_DEFAULT, &u, &err);
+    if (st) {
+        cr_assert_null(u);
+        cr_assert_eq(st, err.code, "row %zu: status and error differ", i);
+        cr_assert_eq(st, r->code, "row %zu (%s): compile gave %s (%s), expected %s", i, r->update,
+                     doc_status_word(st), err.msg, doc_status_word(r->code));
+        cr_assert(err.msg[0] && !strchr(err.msg, '\n'), "row %zu: bad message", i);
+    } else {
+        doc_undo *undo = doc_undo_new();
+        int changed = -1;
+        st = doc_update_apply(u, &doc, r->is_insert, undo, &changed, &err);
+        cr_assert_eq(st, r->code, "row %zu (%s on %s): apply gave %s (%s), expected %s", i, r->update,
+                     r->doc, doc_status_word(st), err.msg, doc_status_word(r->code));
+        if (!st) {
+            char *got = print_box(doc);
+            char *want = normal(r->expect);
+            cr_assert_str_eq(got, want, "row %zu (%s on %s)", i, r->update, r->doc);
+            cr_assert_eq(changed, strcmp(got, before) != 0, "row %zu: changed is %d", i, changed);
+            free(got);
+            free(want);
+        } else {
+            cr_assert(err.msg[0] && !strchr(err.msg, '\n'), "row %zu: bad message", i);
+        }
+        doc_undo_rollback(undo);
+        char *after = print_box(doc);
+        cr_assert_str_eq(after, before, "row %zu: rollback did not restore the document", i);
+        free(after);
+        doc_undo_free(undo);
+        doc_update_free(u);
+    }
+    free(before);
+    doc_node_free(doc);
+    doc_node_free(upd);
+    doc_node_free(flt);
+}
+
+static void run_rows(const row *rows, size_t n) {
+    for (size_t i = 0; i < n; i++) run_row(&rows[i], i);
+}
+
+#define RUN(rows) run_rows(rows, sizeof rows / sizeof rows[0])
+
+/* ------------------------------------------------------------------ */
+/* Operators one by one                                               */
+/* ------------------------------------------------------------------ */
+
+Test(update, set) {
+    static const row rows[] = {
+        OK("{\"a\":1}", "{\"$set\":{\"a\":2}}", "{\"a\":2}"),
+        OK("{\"a\":1}", "{\"$set\":{\"b\":[1,{\"c\":2}]}}", "{\"a\":1,\"b\":[1,{\"c\":2}]}"),
+        OK("{}", "{\"$set\":{\"a.b.c\":1}}", "{\"a\":{\"b\":{\"c\":1}}}"),
+        OK("{\"a\":{\"x\":1}}", "{\"$set\":{\"a.y.z\":true}}", "{\"a\":{\"x\":1,\"y\":{\"z\":true}}}"),
+        OK("{\"a\":[1,2]}", "{\"$set\":{\"a.1\":5}}", "{\"a\":[1,5]}"),
+        OK("{\"a\":[{\"b\":1}]}", "{\"$set\":{\"a.0.b\":2}}", "{\"a\":[{\"b\":2}]}"),
+        /* a numeric segment names a member of an object */
+        OK("{\"a\":{\"0\":1}}", "{\"$set\":{\"a.0\":2}}", "{\"a\":{\"0\":2}}"),
+        OK("{\"a\":{}}", "{\"$set\":{\"a.5\":2}}", "{\"a\":{\"5\":2}}"),
+        OK("{\"a\":{}}", "{\"$set\":{\"a.01\":2}}", "{\"a\":{\"01\":2}}"),
+        /* padding with nulls past the end */
+        OK("{\"a\":[1]}", "{\"$set\":{\"a.3\":5}}", "{\"a\":[1,null,null,5]}"),
+        OK("{\"a\":[1]}", "{\"$set\":{\"a.1\":5}}", "{\"a\":[1,5]}"),
+        OK("{\"a\":[]}", "{\"$set\":{\"a.2.b\":1}}", "{\"a\":[null,null,{\"b\":1}]}"),
+        /* the same value again: nothing changes */
+        OK("{\"a\":{\"x\":[1,2]}}", "{\"$set\":{\"a\":{\"x\":[1,2]}}}", "{\"a\":{\"x\":[1,2]}}"),
+        OK("{\"a\":1}", "{\"$set\":{\"a\":1.0}}", "{\"a\":1.0}"),
+        OK("{\"a\":1}", "{\"$set\":{}}", "{\"a\":1}"),
+        /* root arrays index by number too */
+        OK("[1,2]", "{\"$set\":{\"1\":3}}", "[1,3]"),
+        FAILS("{\"a\":5}", "{\"$set\":{\"a.b\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":[1]}", "{\"$set\":{\"a.b\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":[1]}", "{\"$set\":{\"a.01\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":[1]}", "{\"$set\":{\"a.4294967296\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":[]}", "{\"$set\":{\"a.2000000\":1}}", DOC_TOOBIG),
+        FAILS("5", "{\"$set\":{\"a\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":{\"b\":\"s\"}}", "{\"$set\":{\"x\":1,\"a.b.c\":1}}", DOC_BADTYPE),
+    };
+    RUN(rows);
+}
+
+Test(update, unset) {
+    static const row rows[] = {
+        OK("{\"a\":1,\"b\":2}", "{\"$unset\":{\"a\":\"\"}}", "{\"b\":2}"),
+        OK("{\"a\":{\"b\":{\"c\":1,\"d\":2}}}", "{\"$unset\":{\"a.b.c\":1}}", "{\"a\":{\"b\":{\"d\":2}}}"),
+        /* MongoDB: an array element becomes null */
+        OK("{\"a\":[1,2,3]}", "{\"$unset\":{\"a.1\":1}}", "{\"a\":[1,null,3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$unset\":{\"a.$[]\":1}}", "{\"a\":[null,null,null]}"),
+        /* nothing there: no-op, nothing created */
+        OK("{\"a\":1}", "{\"$unset\":{\"x.y\":1}}", "{\"a\":1}"),
+        OK("{\"a\":5}", "{\"$unset\":{\"a.b\":1}}", "{\"a\":5}"),
+        OK("{\"a\":[1]}", "{\"$unset\":{\"a.5\":1}}", "{\"a\":[1]}"),
+        OK("{\"a\":[1]}", "{\"$unset\":{\"a.b\":1}}", "{\"a\":[1]}"),
+        OK("{\"a\":{\"0\":1}}", "{\"$unset\":{\"a.0\":1}}", "{\"a\":{}}"),
+    };
+    RUN(rows);
+}
+
+Test(update, inc_and_mul) {
+    static const row rows[] = {
+        OK("{\"n\":1}", "{\"$inc\":{\"n\":2}}", "{\"n\":3}"),
+        OK("{\"n\":1}", "{\"$inc\":{\"n\":-5}}", "{\"n\":-4}"),
+        OK("{\"n\":1.5}", "{\"$inc\":{\"n\":1}}", "{\"n\":2.5}"),
+        OK("{\"n\":1}", "{\"$inc\":{\"n\":0.5}}", "{\"n\":1.5}"),
+        OK("{\"n\":1}", "{\"$inc\":{\"n\":0}}", "{\"n\":1}"),
+        /* MongoDB: a missing field is created as the delta */
+        OK("{}", "{\"$inc\":{\"n\":2}}", "{\"n\":2}"),
+        OK("{}", "{\"$inc\":{\"a.b\":-1.5}}", "{\"a\":{\"b\":-1.5}}"),
+        OK("{\"a\":[1,2]}", "{\"$inc\":{\"a.1\":10}}", "{\"a\":[1,12]}"),
+        OK("{\"a\":[1]}", "{\"$inc\":{\"a.2\":10}}", "{\"a\":[1,null,10]}"),
+        OK("{\"n\":3}", "{\"$mul\":{\"n\":2}}", "{\"n\":6}"),
+        OK("{\"n\":2}", "{\"$mul\":{\"n\":1.5}}", "{\"n\":3.0}"),
+        OK("{\"n\":2}", "{\"$mul\":{\"n\":1}}", "{\"n\":2}"),
+        /* MongoDB: $mul creates a zero of the multiplier's type */
+        OK("{}", "{\"$mul\":{\"n\":2}}", "{\"n\":0}"),
+        OK("{}", "{\"$mul\":{\"n\":2.5}}", "{\"n\":0.0}"),
+        OK("{\"n\":-9223372036854775807}", "{\"$inc\":{\"n\":-1}}", "{\"n\":-9223372036854775808}"),
+        FAILS("{\"n\":\"x\"}", "{\"$inc\":{\"n\":1}}", DOC_BADTYPE),
+        FAILS("{\"n\":null}", "{\"$inc\":{\"n\":1}}", DOC_BADTYPE),
+        FAILS("{\"n\":[1]}", "{\"$inc\":{\"n\":1}}", DOC_BADTYPE),
+        FAILS("{\"n\":true}", "{\"$mul\":{\"n\":2}}", DOC_BADTYPE),
+        FAILS("{\"n\":9223372036854775807}", "{\"$inc\":{\"n\":1}}", DOC_OVERFLOW),
+        FAILS("{\"n\":-9223372036854775808}", "{\"$inc\":{\"n\":-1}}", DOC_OVERFLOW),
+        FAILS("{\"n\":4611686018427387904}", "{\"$mul\":{\"n\":2}}", DOC_OVERFLOW),
+        FAILS("{\"n\":1e308}", "{\"$inc\":{\"n\":1e308}}", DOC_OVERFLOW),
+        FAILS("{\"n\":1e300}", "{\"$mul\":{\"n\":1e300}}", DOC_OVERFLOW),
+        FAILS("{}", "{\"$inc\":{\"n\":\"1\"}}", DOC_ERR),
+        FAILS("{}", "{\"$mul\":{\"n\":null}}", DOC_ERR),
+    };
+    RUN(rows);
+}
+
+Test(update, min_and_max) {
+    static const row rows[] = {
+        OK("{\"n\":5}", "{\"$min\":{\"n\":3}}", "{\"n\":3}"),
+        OK("{\"n\":5}", "{\"$min\":{\"n\":7}}", "{\"n\":5}"),
+        OK("{\"n\":5}", "{\"$max\":{\"n\":7}}", "{\"n\":7}"),
+        OK("{\"n\":5}", "{\"$max\":{\"n\":5.0}}", "{\"n\":5}"),
+        OK("{\"n\":1}", "{\"$max\":{\"n\":1.5}}", "{\"n\":1.5}"),
+        OK("{}", "{\"$max\":{\"n\":7}}", "{\"n\":7}"),
+        OK("{}", "{\"$min\":{\"a.b\":{\"x\":1}}}", "{\"a\":{\"b\":{\"x\":1}}}"),
+        OK("{\"s\":\"b\"}", "{\"$min\":{\"s\":\"a\"}}", "{\"s\":\"a\"}"),
+        OK("{\"s\":\"b\"}", "{\"$max\":{\"s\":\"ab\"}}", "{\"s\":\"b\"}"),
+        OK("{\"s\":\"a\"}", "{\"$max\":{\"s\":\"ab\"}}", "{\"s\":\"ab\"}"),
+        OK("{\"n\":9007199254740993}", "{\"$max\":{\"n\":9007199254740992.0}}", "{\"n\":9007199254740993}"),
+        FAILS("{\"n\":5}", "{\"$min\":{\"n\":\"a\"}}", DOC_BADTYPE),
+        FAILS("{\"n\":true}", "{\"$max\":{\"n\":false}}", DOC_BADTYPE),
+        FAILS("{\"n\":null}", "{\"$max\":{\"n\":1}}", DOC_BADTYPE),
+    };
+    RUN(rows);
+}
+
+Test(update, rename) {
+    static const row rows[] = {
+        OK("{\"a\":1,\"b\":2}", "{\"$rename\":{\"a\":\"c\"}}", "{\"b\":2,\"c\":1}"),
+        /* across levels, creating the destination's parents */
+        OK("{\"a\":{\"b\":1}}", "{\"$rename\":{\"a.b\":\"c.d\"}}", "{\"a\":{},\"c\":{\"d\":1}}"),
+        OK("{\"a\":{\"b\":{\"c\":[1,{\"d\":2}]}},\"x\":{}}", "{\"$rename\":{\"a.b\":\"x.y\"}}",
+           "{\"a\":{},\"x\":{\"y\":{\"c\":[1,{\"d\":2}]}}}"),
+        OK("{\"x\":{\"y\":1}}", "{\"$rename\":{\"x.y\":\"z\"}}", "{\"x\":{},\"z\":1}"),
+        /* the destination is overwritten */
+        OK("{\"a\":1,\"b\":2}", "{\"$rename\":{\"a\":\"b\"}}", "{\"b\":1}"),
+        OK("{\"a\":[1,[2]]}", "{\"$rename\":{\"a\":\"b\"}}", "{\"b\":[1,[2]]}"),
+        OK("{\"a\":{\"0\":1}}", "{\"$rename\":{\"a.0\":\"b\"}}", "{\"a\":{},\"b\":1}"),
+        /* a missing source: no-op */
+        OK("{\"a\":1}", "{\"$rename\":{\"x\":\"y\"}}", "{\"a\":1}"),
+        OK("{\"a\":1}", "{\"$rename\":{\"a.b\":\"y\"}}", "{\"a\":1}"),
+        FAILS("{\"a\":[{\"b\":1}]}", "{\"$rename\":{\"a.0.b\":\"c\"}}", DOC_ERR),
+        FAILS("{\"a\":[1]}", "{\"$rename\":{\"a.0\":\"c\"}}", DOC_ERR),
+        FAILS("{\"a\":1,\"b\":[]}", "{\"$rename\":{\"a\":\"b.x\"}}", DOC_ERR),
+        FAILS("{\"a\":1,\"b\":[]}", "{\"$rename\":{\"a\":\"b.0\"}}", DOC_ERR),
+        FAILS("{\"a\":1,\"b\":5}", "{\"$rename\":{\"a\":\"b.x\"}}", DOC_BADTYPE),
+        FAILS("{\"a\":1}", "{\"$rename\":{\"a\":\"a\"}}", DOC_ERR),
+        FAILS("{\"a\":{\"b\":1}}", "{\"$rename\":{\"a\":\"a.b\"}}", DOC_ERR),
+        FAILS("{\"a\":{\"b\":1}}", "{\"$rename\":{\"a.b\":\"a\"}}", DOC_ERR),
+        FAILS("{\"a\":1}", "{\"$rename\":{\"a\":5}}", DOC_ERR),
+        FAILS("{\"a\":1}", "{\"$rename\":{\"a\":\"b.$[]\"}}", DOC_ERR),
+        FAILS("{\"a\":[1]}", "{\"$rename\":{\"a.$[]\":\"b\"}}", DOC_ERR),
+        FAILS("{\"a\":1}", "{\"$rename\":{\"a\":\"\"}}", DOC_ERR),
+        FAILS("{\"a\":1}", "{\"$rename\":{\"a\":\"b\"},\"$set\":{\"b.c\":1}}", DOC_ERR),
+    };
+    RUN(rows);
+}
+
+Test(update, set_on_insert) {
+    static const row rows[] = {
+        OK("{\"a\":1}", "{\"$setOnInsert\":{\"b\":2}}", "{\"a\":1}"),
+        {"{\"a\":1}", "{\"$setOnInsert\":{\"b\":2}}", NULL, "{\"a\":1,\"b\":2}", DOC_OK, 1},
+        {"{}", "{\"$set\":{\"a\":1},\"$setOnInsert\":{\"c.d\":[1]}}", NULL, "{\"a\":1,\"c\":{\"d\":[1]}}",
+         DOC_OK, 1},
+        OK("{}", "{\"$set\":{\"a\":1},\"$setOnInsert\":{\"c.d\":[1]}}", "{\"a\":1}"),
+        /* it takes part in conflicts even when it does not apply */
+        FAILS("{}", "{\"$set\":{\"a\":1},\"$setOnInsert\":{\"a.b\":2}}", DOC_ERR),
+    };
+    RUN(rows);
+}
+
+Test(update, push) {
+    static const row rows[] = {
+        OK("{\"a\":[1]}", "{\"$push\":{\"a\":2}}", "{\"a\":[1,2]}"),
+        OK("{}", "{\"$push\":{\"a\":2}}", "{\"a\":[2]}"),
+        OK("{}", "{\"$push\":{\"x.a\":2}}", "{\"x\":{\"a\":[2]}}"),
+        OK("{\"a\":[]}", "{\"$push\":{\"a.1\":2}}", "{\"a\":[null,[2]]}"),
+        OK("{\"a\":[1]}", "{\"$push\":{\"a\":[2,3]}}", "{\"a\":[1,[2,3]]}"),
+        OK("{\"a\":[]}", "{\"$push\":{\"a\":{\"x\":1}}}", "{\"a\":[{\"x\":1}]}"),
+        OK("{\"a\":[1]}", "{\"$push\":{\"a\":{\"$each\":[2,3]}}}", "{\"a\":[1,2,3]}"),
+        OK("{\"a\":[1]}", "{\"$push\":{\"a\":{\"$each\":[]}}}", "{\"a\":[1]}"),
+        OK("{}", "{\"$push\":{\"a\":{\"$each\":[]}}}", "{\"a\":[]}"),
+        /* $position */
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[9],\"$position\":0}}}", "{\"a\":[9,1,2,3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[9,8],\"$position\":1}}}", "{\"a\":[1,9,8,2,3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[9],\"$position\":-1}}}", "{\"a\":[1,2,9,3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[9],\"$position\":-10}}}", "{\"a\":[9,1,2,3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[9],\"$position\":10}}}", "{\"a\":[1,2,3,9]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[9],\"$position\":2.0}}}", "{\"a\":[1,2,9,3]}"),
+        /* $slice: first n, last n, none */
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[4],\"$slice\":2}}}", "{\"a\":[1,2]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[4],\"$slice\":-2}}}", "{\"a\":[3,4]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[4],\"$slice\":0}}}", "{\"a\":[]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[4],\"$slice\":10}}}", "{\"a\":[1,2,3,4]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[4],\"$slice\":-10}}}", "{\"a\":[1,2,3,4]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[],\"$slice\":-1}}}", "{\"a\":[3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[8,9],\"$position\":0,\"$slice\":3}}}",
+           "{\"a\":[8,9,1]}"),
+        /* $sort */
+        OK("{\"a\":[3,1]}", "{\"$push\":{\"a\":{\"$each\":[2],\"$sort\":1}}}", "{\"a\":[1,2,3]}"),
+        OK("{\"a\":[3,1]}", "{\"$push\":{\"a\":{\"$each\":[2],\"$sort\":-1}}}", "{\"a\":[3,2,1]}"),
+        OK("{\"a\":[3,1,2]}", "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":1}}}", "{\"a\":[1,2,3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":1}}}", "{\"a\":[1,2,3]}"),
+        OK("{\"a\":[\"b\",\"a\",\"ab\"]}", "{\"$push\":{\"a\":{\"$each\":[\"\"],\"$sort\":1}}}",
+           "{\"a\":[\"\",\"a\",\"ab\",\"b\"]}"),
+        OK("{\"a\":[2.5,1,-3]}", "{\"$push\":{\"a\":{\"$each\":[2],\"$sort\":1}}}", "{\"a\":[-3,1,2,2.5]}"),
+        /* mixed types: null < numbers < strings < objects < arrays < booleans */
+        OK("{\"a\":[true,\"b\",1,null,{\"a\":1},[1],false]}", "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":1}}}",
+           "{\"a\":[null,1,\"b\",{\"a\":1},[1],false,true]}"),
+        OK("{\"a\":[[1,2],[1],[0,5],{\"b\":1},{\"a\":2},{\"a\":1,\"b\":0}]}",
+           "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":1}}}",
+           "{\"a\":[{\"a\":1,\"b\":0},{\"a\":2},{\"b\":1},[0,5],[1],[1,2]]}"),
+        /* MongoDB's example: $each + $sort by a field + $slice together */
+        OK("{\"quizzes\":[{\"wk\":1,\"score\":10},{\"wk\":2,\"score\":8},{\"wk\":3,\"score\":5},{\"wk\":4,\"score\":6}]}",
+           "{\"$push\":{\"quizzes\":{\"$each\":[{\"wk\":5,\"score\":8},{\"wk\":6,\"score\":7},{\"wk\":7,\"score\":6}],"
+           "\"$sort\":{\"score\":-1},\"$slice\":3}}}",
+           "{\"quizzes\":[{\"wk\":1,\"score\":10},{\"wk\":2,\"score\":8},{\"wk\":5,\"score\":8}]}"),
+        /* sort by two fields, nested, missing fields as null */
+        OK("{\"a\":[{\"p\":{\"q\":2},\"r\":1},{\"p\":{\"q\":1},\"r\":5},{\"r\":0},{\"p\":{\"q\":1},\"r\":7}]}",
+           "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":{\"p.q\":1,\"r\":-1}}}}",
+           "{\"a\":[{\"r\":0},{\"p\":{\"q\":1},\"r\":7},{\"p\":{\"q\":1},\"r\":5},{\"p\":{\"q\":2},\"r\":1}]}"),
+        /* order of application: $position/$each, then $sort, then $slice */
+        OK("{\"a\":[5,1]}", "{\"$push\":{\"a\":{\"$slice\":2,\"$sort\":-1,\"$each\":[3,9],\"$position\":0}}}",
+           "{\"a\":[9,5]}"),
+        OK("{}", "{\"$push\":{\"a\":{\"$each\":[3,1,2],\"$sort\":1,\"$slice\":2}}}", "{\"a\":[1,2]}"),
+        FAILS("{\"a\":1}", "{\"$push\":{\"a\":2}}", DOC_BADTYPE),
+        FAILS("{\"a\":{}}", "{\"$push\":{\"a\":2}}", DOC_BADTYPE),
+        FAILS("{\"a\":\"s\"}", "{\"$push\":{\"a.b\":2}}", DOC_BADTYPE),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":1}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$slice\":1}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":[1],\"$foo\":1}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":[1],\"$sort\":2}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":[1],\"$sort\":{}}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":[1],\"$sort\":{\"x\":0}}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":[1],\"$sort\":{\"x..y\":1}}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":[1],\"$position\":1.5}}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":{\"$each\":[1],\"$slice\":\"1\"}}}", DOC_ERR),
+    };
+    RUN(rows);
+}
+
+Test(update, pop) {
+    static const row rows[] = {
+        OK("{\"a\":[1,2,3]}", "{\"$pop\":{\"a\":1}}", "{\"a\":[1,2]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$pop\":{\"a\":-1}}", "{\"a\":[2,3]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$pop\":{\"a\":1.0}}", "{\"a\":[1,2]}"),
+        OK("{\"a\":[]}", "{\"$pop\":{\"a\":1}}", "{\"a\":[]}"),
+        OK("{}", "{\"$pop\":{\"a\":1}}", "{}"),
+        OK("{}", "{\"$pop\":{\"a.b.c\":1}}", "{}"),
+        FAILS("{\"a\":5}", "{\"$pop\":{\"a\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":[1]}", "{\"$pop\":{\"a\":2}}", DOC_ERR),
+        FAILS("{\"a\":[1]}", "{\"$pop\":{\"a\":\"1\"}}", DOC_ERR),
+    };
+    RUN(rows);
+}
+
+Test(update, pull_and_pull_all) {
+    static const row rows[] = {
+        OK("{\"a\":[1,2,1,3,1]}", "{\"$pull\":{\"a\":1}}", "{\"a\":[2,3]}"),
+        OK("{\"a\":[1,2.0,2]}", "{\"$pull\":{\"a\":2}}", "{\"a\":[1]}"),
+        OK("{\"a\":[1,2]}", "{\"$pull\":{\"a\":7}}", "{\"a\":[1,2]}"),
+        /* an array value matches exactly, order included */
+        OK("{\"a\":[[1,2],[2,1],1]}", "{\"$pull\":{\"a\":[1,2]}}", "{\"a\":[[2,1],1]}"),
+        /* MongoDB: {"$gte": 6} on scalars */
+        OK("{\"votes\":[3,5,6,7,7,8]}", "{\"$pull\":{\"votes\":{\"$gte\":6}}}", "{\"votes\":[3,5]}"),
+        OK("{\"a\":[1,2,3,\"x\"]}", "{\"$pull\":{\"a\":{\"$in\":[1,\"x\"]}}}", "{\"a\":[2,3]}"),
+        /* MongoDB: a document condition is a query on each element */
+        OK("{\"results\":[{\"item\":\"A\",\"score\":5},{\"item\":\"B\",\"score\":8,\"comment\":\"x\"}]}",
+           "{\"$pull\":{\"results\":{\"score\":8,\"item\":\"B\"}}}", "{\"results\":[{\"item\":\"A\",\"score\":5}]}"),
+        OK("{\"results\":[{\"item\":\"A\",\"score\":5,\"answers\":[{\"q\":1,\"a\":4},{\"q\":2,\"a\":6}]},"
+           "{\"item\":\"B\",\"score\":8,\"answers\":[{\"q\":1,\"a\":8},{\"q\":2,\"a\":9}]}]}",
+           "{\"$pull\":{\"results\":{\"answers\":{\"$elemMatch\":{\"q\":2,\"a\":{\"$gte\":8}}}}}}",
+           "{\"results\":[{\"item\":\"A\",\"score\":5,\"answers\":[{\"q\":1,\"a\":4},{\"q\":2,\"a\":6}]}]}"),
+        /* a field condition never removes a non-object */
+        OK("{\"a\":[1,{\"b\":1},{\"c\":1}]}", "{\"$pull\":{\"a\":{\"b\":{\"$exists\":false}}}}", "{\"a\":[1,{\"b\":1}]}"),
+        OK("{\"a\":[1,{\"b\":1},{}]}", "{\"$pull\":{\"a\":{}}}", "{\"a\":[1]}"),
+        OK("{\"a\":[{\"x\":1},{\"x\":2}]}", "{\"$pull\":{\"a\":{\"$or\":[{\"x\":1},{\"x\":3}]}}}", "{\"a\":[{\"x\":2}]}"),
+        OK("{}", "{\"$pull\":{\"a\":1}}", "{}"),
+        OK("{\"a\":[0,2,5,5,1,0]}", "{\"$pullAll\":{\"a\":[0,5]}}", "{\"a\":[2,1]}"),
+        OK("{\"a\":[1.0,{\"x\":1,\"y\":2},3]}", "{\"$pullAll\":{\"a\":[1,{\"y\":2,\"x\":1}]}}", "{\"a\":[3]}"),
+        OK("{\"a\":[1]}", "{\"$pullAll\":{\"a\":[]}}", "{\"a\":[1]}"),
+        OK("{}", "{\"$pullAll\":{\"a\":[1]}}", "{}"),
+        FAILS("{\"a\":5}", "{\"$pull\":{\"a\":5}}", DOC_BADTYPE),
+        FAILS("{\"a\":{}}", "{\"$pullAll\":{\"a\":[1]}}", DOC_BADTYPE),
+        FAILS("{\"a\":[1]}", "{\"$pullAll\":{\"a\":1}}", DOC_ERR),
+        FAILS("{\"a\":[1]}", "{\"$pull\":{\"a\":{\"$foo\":1}}}", DOC_BADFILTER),
+        FAILS("{\"a\":[1]}", "{\"$pull\":{\"a\":{\"$in\":5}}}", DOC_BADFILTER),
+    };
+    RUN(rows);
+}
+
+Test(update, add_to_set) {
+    static const row rows[] = {
+        OK("{\"a\":[1,2]}", "{\"$addToSet\":{\"a\":2}}", "{\"a\":[1,2]}"),
+        OK("{\"a\":[1,2]}", "{\"$addToSet\":{\"a\":2.0}}", "{\"a\":[1,2]}"),
+        OK("{\"a\":[1,2]}", "{\"$addToSet\":{\"a\":3}}", "{\"a\":[1,2,3]}"),
+        OK("{\"a\":[{\"x\":1,\"y\":2}]}", "{\"$addToSet\":{\"a\":{\"y\":2,\"x\":1}}}", "{\"a\":[{\"x\":1,\"y\":2}]}"),
+        OK("{\"a\":[1]}", "{\"$addToSet\":{\"a\":{\"$each\":[1,2,2,3]}}}", "{\"a\":[1,2,3]}"),
+        OK("{}", "{\"$addToSet\":{\"a\":{\"$each\":[1,1]}}}", "{\"a\":[1]}"),
+        OK("{}", "{\"$addToSet\":{\"a\":{\"$each\":[]}}}", "{\"a\":[]}"),
+        OK("{}", "{\"$addToSet\":{\"a.b\":5}}", "{\"a\":{\"b\":[5]}}"),
+        OK("{\"a\":[\"x\"]}", "{\"$addToSet\":{\"a\":[\"y\",\"z\"]}}", "{\"a\":[\"x\",[\"y\",\"z\"]]}"),
+        FAILS("{\"a\":5}", "{\"$addToSet\":{\"a\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":[]}", "{\"$addToSet\":{\"a\":{\"$each\":[1],\"$slice\":1}}}", DOC_ERR),
+        FAILS("{\"a\":[]}", "{\"$addToSet\":{\"a\":{\"$each\":5}}}", DOC_ERR),
+    };
+    RUN(rows);
+}
+
+/* ------------------------------------------------------------------ */
+/* Several operators, conflicts, malformed updates                    */
+/* ------------------------------------------------------------------ */
+
+Test(update, combinations) {
+    static const row rows[] = {
+        OK("{\"a\":1,\"b\":[1]}", "{\"$set\":{\"a\":2},\"$push\":{\"b\":2},\"$inc\":{\"c\":1}}",
+           "{\"a\":2,\"b\":[1,2],\"c\":1}"),
+        OK("{\"a\":{\"x\":1,\"y\":2}}", "{\"$set\":{\"a.x\":5,\"a.z\":6},\"$unset\":{\"a.y\":1}}",
+           "{\"a\":{\"x\":5,\"z\":6}}"),
+        OK("{\"a\":1,\"ab\":2}", "{\"$set\":{\"a\":3,\"ab\":4}}", "{\"a\":3,\"ab\":4}"),
+        OK("{\"a\":[1,2,3],\"n\":1}",
+           "{\"$pop\":{\"a\":-1},\"$mul\":{\"x\":10},\"$rename\":{\"n\":\"m\"},\"$max\":{\"k\":1}}",
+           "{\"a\":[2,3],\"x\":0,\"m\":1,\"k\":1}"),
+        OK("{\"s\":{\"a\":1},\"t\":[3]}",
+           "{\"$rename\":{\"s.a\":\"u.v\"},\"$addToSet\":{\"t\":4},\"$pullAll\":{\"q\":[3]}}",
+           "{\"s\":{},\"t\":[3,4],\"u\":{\"v\":1}}"),
+        OK("{\"a\":[{\"n\":1,\"t\":[]},{\"n\":5,\"t\":[1]}],\"c\":0}",
+           "{\"$inc\":{\"a.$[].n\":1,\"c\":1},\"$push\":{\"a.$[].t\":{\"$each\":[2],\"$slice\":-1}},"
+           "\"$unset\":{\"a.0.x\":1}}",
+           "{\"a\":[{\"n\":2,\"t\":[2]},{\"n\":6,\"t\":[2]}],\"c\":1}"),
+        /* the first failing operator fails it all */
+        FAILS("{\"a\":1,\"s\":\"x\"}", "{\"$set\":{\"a\":2,\"b.c\":[1]},\"$inc\":{\"s\":1}}", DOC_BADTYPE),
+    };
+    RUN(rows);
+}
+
+Test(update, conflicts) {
+    static const row rows[] = {
+        FAILS("{}", "{\"$set\":{\"a\":1},\"$inc\":{\"a.b\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.b\":1},\"$unset\":{\"a.b\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.b.c\":1,\"a.b\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$push\":{\"a\":1},\"$pop\":{\"a\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.$[].b\":1},\"$inc\":{\"a.$[].b\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a\":1},\"$rename\":{\"b\":\"a.c\"}}", DOC_ERR),
+        /* no conflict: siblings, and names sharing a prefix that is not a path */
+        OK("{}", "{\"$set\":{\"a.b\":1,\"a.c\":2,\"a!\":3,\"ab\":4}}", "{\"a\":{\"b\":1,\"c\":2},\"a!\":3,\"ab\":4}"),
+    };
+    RUN(rows);
+    /* The message names both paths. */
+    doc_node *upd = parse_ok("{\"$set\":{\"x\":1,\"a\":1},\"$inc\":{\"a.b\":1}}");
+    doc_error err;
+    doc_error_clear(&err);
+    doc_update *u = NULL;
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, 128, &u, &err), DOC_ERR);
+    cr_assert_str_eq(err.msg, "conflicting paths a and a.b");
+    doc_node_free(upd);
+}
+
+Test(update, malformed) {
+    static const row rows[] = {
+        FAILS("{}", "{}", DOC_ERR),
+        FAILS("{}", "[1]", DOC_ERR),
+        FAILS("{}", "{\"a\":1}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a\":1},\"b\":2}", DOC_ERR),
+        FAILS("{}", "{\"$foo\":{\"a\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":1}", DOC_ERR),
+        FAILS("{}", "{\"$set\":[{\"a\":1}]}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.$\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a..b\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\".a\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.$foo\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"$a\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.$[x]\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.$[X]\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.$[1x]\":1}}", DOC_ERR),
+        FAILS("{}", "{\"$set\":{\"a.$[x-y]\":1}}", DOC_ERR),
+    };
+    RUN(rows);
+    /* The $ positional operator has its own message. */
+    doc_node *upd = parse_ok("{\"$set\":{\"a.$.b\":1}}");
+    doc_error err;
+    doc_error_clear(&err);
+    doc_update *u = NULL;
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, 128, &u, &err), DOC_ERR);
+    cr_assert(strstr(err.msg, "the $ positional operator is not supported; use $[id]"), "%s", err.msg);
+    doc_node_free(upd);
+    upd = parse_ok("{\"$bar\":{\"a\":1}}");
+    doc_error_clear(&err);
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, 128, &u, &err), DOC_ERR);
+    cr_assert_str_eq(err.msg, "unknown update operator $bar");
+    doc_node_free(upd);
+}
+
+Test(update, path_limit_is_toodeep) {
+    doc_node *upd = parse_ok("{\"$set\":{\"a.b.c.d\":1}}");
+    doc_error err;
+    doc_error_clear(&err);
+    doc_update *u = NULL;
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, 3, &u, &err), DOC_TOODEEP);
+    cr_assert_null(u);
+    doc_error_clear(&err);
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, 4, &u, &err), DOC_OK, "%s", err.msg);
+    doc_update_free(u);
+    doc_node_free(upd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Positional operators and array filters                             */
+/* ------------------------------------------------------------------ */
+
+#define ORDERS                                                                              \
+    "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":3}]}," \
+    "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5},{\"sku\":\"d\",\"qty\":2}]}]}"
+
+Test(update, positional_all) {
+    static const row rows[] = {
+        OK("{\"a\":[1,2,3]}", "{\"$set\":{\"a.$[]\":0}}", "{\"a\":[0,0,0]}"),
+        OK("{\"a\":[1,2,3]}", "{\"$inc\":{\"a.$[]\":10}}", "{\"a\":[11,12,13]}"),
+        OK("{\"a\":[]}", "{\"$set\":{\"a.$[]\":1}}", "{\"a\":[]}"),
+        OK("{\"a\":[{\"b\":1},{\"c\":2}]}", "{\"$set\":{\"a.$[].b\":5}}", "{\"a\":[{\"b\":5},{\"c\":2,\"b\":5}]}"),
+        OK("{\"a\":[{\"b\":1},5]}", "{\"$unset\":{\"a.$[].b\":1}}", "{\"a\":[{},5]}"),
+        OK("{\"a\":[[1,2],[2,3]]}", "{\"$pull\":{\"a.$[]\":2}}", "{\"a\":[[1],[3]]}"),
+        OK("{\"a\":[{\"t\":[]},{\"t\":[1]},{}]}", "{\"$push\":{\"a.$[].t\":9}}",
+           "{\"a\":[{\"t\":[9]},{\"t\":[1,9]},{\"t\":[9]}]}"),
+        OK("{\"a\":[{\"b\":[1,2]},{\"b\":[3]}]}", "{\"$inc\":{\"a.$[].b.$[]\":1}}",
+           "{\"a\":[{\"b\":[2,3]},{\"b\":[4]}]}"),
+        OK("{\"a\":[{\"b\":[1,2]},{\"b\":[3]}]}", "{\"$set\":{\"a.$[].b.2\":0}}",
+           "{\"a\":[{\"b\":[1,2,0]},{\"b\":[3,null,0]}]}"),
+        OK("{\"a\":[{\"x\":{}},{}]}", "{\"$set\":{\"a.$[].x.y.z\":1}}",
+           "{\"a\":[{\"x\":{\"y\":{\"z\":1}}},{\"x\":{\"y\":{\"z\":1}}}]}"),
+        OK("[1,2]", "{\"$set\":{\"$[]\":0}}", "[0,0]"),
+        OK("{\"a\":[1,2]}", "{\"$set\":{\"a.$[]\":{\"k\":[1]}}}", "{\"a\":[{\"k\":[1]},{\"k\":[1]}]}"),
+        OK("{\"a\":[[3,1],[2]]}", "{\"$push\":{\"a.$[]\":{\"$each\":[0],\"$sort\":1}}}", "{\"a\":[[0,1,3],[0,2]]}"),
+        /* the array must exist, and be an array */
+        FAILS("{}", "{\"$set\":{\"a.$[]\":1}}", DOC_NOPATH),
+        FAILS("{}", "{\"$unset\":{\"a.$[]\":1}}", DOC_NOPATH),
+        FAILS("{}", "{\"$set\":{\"x.a.$[]\":1}}", DOC_NOPATH),
+        FAILS("{\"a\":[]}", "{\"$set\":{\"a.0.$[]\":1}}", DOC_NOPATH),
+        FAILS("{\"a\":5}", "{\"$set\":{\"a.$[]\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":{\"b\":1}}", "{\"$set\":{\"a.$[]\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":5}", "{\"$set\":{\"a.b.$[]\":1}}", DOC_BADTYPE),
+        FAILS("{\"a\":[{\"b\":1},5]}", "{\"$set\":{\"a.$[].b\":5}}", DOC_BADTYPE),
+        FAILS("{\"a\":[{\"b\":[1]},{}]}", "{\"$set\":{\"a.$[].b.$[]\":0}}", DOC_NOPATH),
+        FAILS("{\"a\":[[1],2]}", "{\"$push\":{\"a.$[]\":0}}", DOC_BADTYPE),
+    };
+    RUN(rows);
+}
+
+Test(update, positional_filtered) {
+    static const row rows[] = {
+        /* update every order line whose qty > 2 */
+        OKF(ORDERS, "{\"$set\":{\"orders.$[].lines.$[l].big\":true}}", "[{\"l.qty\":{\"$gt\":2}}]",
+            "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":3,\"big\":true}]},"
+            "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5,\"big\":true},{\"sku\":\"d\",\"qty\":2}]}]}"),
+        /* nested filters: lines of order 2 only */
+        OKF(ORDERS, "{\"$inc\":{\"orders.$[o].lines.$[l].qty\":10}}",
+            "[{\"o.id\":2},{\"l.qty\":{\"$lt\":5}}]",
+            "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":3}]},"
+            "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5},{\"sku\":\"d\",\"qty\":12}]}]}"),
+        OKF(ORDERS, "{\"$pull\":{\"orders.$[o].lines\":{\"qty\":{\"$lte\":2}}}}", "[{\"o.id\":{\"$in\":[1,2]}}]",
+            "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"b\",\"qty\":3}]},"
+            "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5}]}]}"),
+        /* a filter on the element itself */
+        OKF("{\"a\":[1,5,3,8]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":{\"$gt\":4}}]", "{\"a\":[1,0,3,0]}"),
+        OKF("{\"a\":[1,5,3,8]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"$or\":[{\"x\":1},{\"x\":8}]}]",
+            "{\"a\":[0,5,3,0]}"),
+        OKF("{\"a\":[1,5,3,8]}", "{\"$unset\":{\"a.$[x]\":1}}", "[{\"x\":{\"$gte\":5,\"$lt\":8}}]",
+            "{\"a\":[1,null,3,8]}"),
+        OKF("{\"a\":[1,5]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":{\"$gt\":10}}]", "{\"a\":[1,5]}"),
+        OKF("{\"a\":[{\"g\":[1,2]},{\"g\":[3]}]}", "{\"$set\":{\"a.$[x].hit\":1}}", "[{\"x.g\":2}]",
+            "{\"a\":[{\"g\":[1,2],\"hit\":1},{\"g\":[3]}]}"),
+        /* two paths sharing one filter, and one filter per identifier */
+        OKF("{\"a\":[1,9],\"b\":[9,1]}", "{\"$set\":{\"a.$[big]\":0,\"b.$[big]\":0}}", "[{\"big\":{\"$gt\":5}}]",
+            "{\"a\":[1,0],\"b\":[0,1]}"),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":1},{\"y\":1}]", DOC_ERR),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":1,\"y.b\":1}]", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":1},{\"x\":2}]", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"$gt\":1}]", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{}]", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[1]", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "{\"x\":1}", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":{\"$regex\":\"a\"}}]", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"X\":1}]", DOC_BADFILTER),
+        FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[y]\":0}}", "[{\"x\":1}]", DOC_ERR),
+        FAILSF("{\"a\":5}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":1}]", DOC_BADTYPE),
+    };
+    RUN(rows);
+}
+
+/* ------------------------------------------------------------------ */
+/* Details: padding, changed, a missing undo log, seeding             */
+/* ------------------------------------------------------------------ */
+
+static doc_update *compile_ok(const char *update, const char *filters) {
+    doc_node *upd = parse_ok(update);
+    doc_node *flt = filters ? parse_ok(filters) : NULL;
+    doc_error err;
+    doc_error_clear(&err);
+    doc_update *u = NULL;
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), flt ? doc_box_value(flt) : NULL, 128, &u, &err),
+                 DOC_OK, "%s: %s", update, err.msg);
+    doc_node_free(upd);
+    doc_node_free(flt);
+    return u;
+}
+
+Test(update, padding_past_one_batch) {
+    doc_node *doc = parse_ok("{\"a\":[true]}");
+    doc_update *u = compile_ok("{\"$set\":{\"a.1300\":7}}", NULL);
+    doc_undo *undo = doc_undo_new();
+    doc_error err;
+    doc_error_clear(&err);
+    int changed = 0;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK, "%s", err.msg);
+    cr_assert_eq(changed, 1);
+    doc_view root, v;
+    doc_value_decode(doc_box_value(doc), &root);
+    doc_value_decode(doc_object_get(root.node, "a", 1, NULL, NULL), &v);
+    cr_assert_eq(doc_node_count(v.node), 1301);
+    doc_view e;
+    doc_value_decode(doc_array_get(v.node, 1299, NULL), &e);
+    cr_assert_eq(e.type, DOC_NULL);
+    doc_value_decode(doc_array_get(v.node, 1300, NULL), &e);
+    cr_assert_eq(e.type, DOC_INT);
+    cr_assert_eq(e.i, 7);
+    doc_undo_rollback(undo);
+    char *s = print_box(doc);
+    cr_assert_str_eq(s, "{\"a\":[true]}");
+    free(s);
+    doc_undo_free(undo);
+    doc_update_free(u);
+    doc_node_free(doc);
+}
+
+Test(update, without_an_undo_log_is_all_or_nothing) {
+    doc_node *doc = parse_ok("{\"s\":\"x\"}");
+    doc_update *u = compile_ok("{\"$set\":{\"a\":1},\"$inc\":{\"s\":1}}", NULL);
+    doc_error err;
+    doc_error_clear(&err);
+    int changed = 1;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, NULL, &changed, &err), DOC_BADTYPE);
+    cr_assert_eq(changed, 0);
+    char *s = print_box(doc);
+    cr_assert_str_eq(s, "{\"s\":\"x\"}");
+    free(s);
+    doc_update_free(u);
+    u = compile_ok("{\"$set\":{\"a\":1},\"$inc\":{\"n\":1}}", NULL);
+    doc_error_clear(&err);
+    cr_assert_eq(doc_update_apply(u, &doc, 0, NULL, &changed, &err), DOC_OK);
+    cr_assert_eq(changed, 1);
+    s = print_box(doc);
+    cr_assert_str_eq(s, "{\"s\":\"x\",\"a\":1,\"n\":1}");
+    free(s);
+    doc_update_free(u);
+    doc_node_free(doc);
+}
+
+Test(update, applying_twice_and_committing) {
+    doc_node *doc = parse_ok("{\"a\":[3,1],\"r\":{\"k\":[1]}}");
+    doc_update *u = compile_ok("{\"$push\":{\"a\":{\"$each\":[2],\"$sort\":1}},\"$set\":{\"q.k\":[2]},"
+                               "\"$rename\":{\"r\":\"p\"}}", NULL);
+    doc_undo *undo = doc_undo_new();
+    doc_error err;
+    doc_error_clear(&err);
+    int changed;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK, "%s", err.msg);
+    doc_undo_commit(undo);
+    cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK, "%s", err.msg);
+    doc_undo_commit(undo);
+    char *s = print_box(doc);
+    cr_assert_str_eq(s, "{\"a\":[1,2,2,3],\"q\":{\"k\":[2]},\"p\":{\"k\":[1]}}");
+    free(s);
+    doc_undo_free(undo);
+    doc_update_free(u);
+    doc_node_free(doc);
+}
+
+static void seed_case(const char *doc_text, const char *filter, doc_status code, const char *expect) {
+    doc_node *doc = parse_ok(doc_text);
+    doc_node *fbox = parse_ok(filter);
+    doc_filter *f = NULL;
+    doc_error err;
+    doc_error_clear(&err);
+    cr_assert_eq(doc_filter_compile(doc_box_value(fbox), 128, &f, &err), DOC_OK, "%s", err.msg);
+    doc_undo *undo = doc_undo_new();
+    char *before = print_box(doc);
+    doc_status st = doc_update_seed(&doc, f, undo, &err);
+    cr_assert_eq(st, code, "%s: %s (%s)", filter, doc_status_word(st), err.msg);
+    if (!st) {
+        char *got = print_box(doc);
+        char *want = normal(expect);
+        cr_assert_str_eq(got, want, "%s", filter);
+        free(got);
+        free(want);
+    }
+    doc_undo_rollback(undo);
+    char *after = print_box(doc);
+    cr_assert_str_eq(after, before);
+    free(after);
+    free(before);
+    doc_undo_free(undo);
+    doc_filter_free(f);
+    doc_node_free(fbox);
+    doc_node_free(doc);
+}
+
+Test(update, seed_writes_the_filter_equalities) {
+    seed_case("{}", "{\"a\":1,\"b.c\":\"x\",\"$and\":[{\"d\":{\"$eq\":[2]}}],\"e\":{\"$gt\":1}}", DOC_OK,
+              "{\"a\":1,\"b\":{\"c\":\"x\"},\"d\":[2]}");
+    seed_case("{}", "{\"n\":{\"$ne\":1},\"$or\":[{\"x\":1}]}", DOC_OK, "{}");
+    seed_case("{}", "{\"a\":{\"k\":{\"$x\":1}}}", DOC_OK, "{\"a\":{\"k\":{\"$x\":1}}}");
+    seed_case("{}", "{\"a\":1,\"a.b\":2}", DOC_BADTYPE, NULL);
+    seed_case("{}", "{\"a..b\":2}", DOC_ERR, NULL);
+}
+
+Test(update, seed_then_update_for_an_upsert) {
+    doc_node *doc = parse_ok("{}");
+    doc_node *fbox = parse_ok("{\"sku\":\"x\",\"qty\":1}");
+    doc_filter *f = NULL;
+    doc_error err;
+    doc_error_clear(&err);
+    cr_assert_eq(doc_filter_compile(doc_box_value(fbox), 128, &f, &err), DOC_OK);
+    doc_undo *undo = doc_undo_new();
+    cr_assert_eq(doc_update_seed(&doc, f, undo, &err), DOC_OK);
+    doc_update *u = compile_ok("{\"$inc\":{\"qty\":2},\"$setOnInsert\":{\"created\":true}}", NULL);
+    int changed;
+    cr_assert_eq(doc_update_apply(u, &doc, 1, undo, &changed, &err), DOC_OK);
+    char *s = print_box(doc);
+    cr_assert_str_eq(s, "{\"sku\":\"x\",\"qty\":3,\"created\":true}");
+    free(s);
+    doc_undo_rollback(undo);
+    s = print_box(doc);
+    cr_assert_str_eq(s, "{}");
+    free(s);
+    doc_undo_free(undo);
+    doc_update_free(u);
+    doc_filter_free(f);
+    doc_node_free(fbox);
+    doc_node_free(doc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Random updates always roll back to the same bytes                  */
+/* ------------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+
+static uint32_t rnd(uint32_t n) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state % n);
+}
+
+static void add(doc_buf *b, const char *s) { doc_buf_append(b, s, strlen(s)); }
+
+/* A random dotted path over a small alphabet of names and positions. */
+static void random_path(doc_buf *b, int allow_positional) {
+    static const char *const segs[] = {"a", "b", "c", "0", "1", "3", "$[]", "$[x]"};
+    int n = 1 + (int)rnd(3);
+    for (int i = 0; i < n; i++) {
+        if (i) add(b, ".");
+        add(b, segs[rnd(allow_positional && i ? 8 : 6)]);
+    }
+}
+
+static void random_value(doc_buf *b) {
+    static const char *const vals[] = {
+        "1", "-2", "2.5", "\"s\"", "null", "true", "[]", "{}", "[1,2,3]", "{\"a\":1,\"b\":[1]}",
+        "[{\"a\":2},{\"a\":1}]", "9223372036854775807", "\"a\"", "[3,1,2]"};
+    add(b, vals[rnd(sizeof vals / sizeof vals[0])]);
+}
+
+static void random_operand(doc_buf *b, int op) {
+    char tmp[128];
+    switch (op) {
+    case 2: case 3: /* $inc $mul */
+        add(b, rnd(2) ? "2" : "-1.5");
+        break;
+    case 6: /* $rename */
+        add(b, "\"");
+        random_path(b, 0);
+        add(b, "\"");
+        break;
+    case 8: /* $push */
+        if (rnd(2)) {
+            random_value(b);
+        } else {
+            snprintf(tmp, sizeof tmp, "{\"$each\":[1,\"z\",0.5],\"$position\":%d,\"$slice\":%d,\"$sort\":%s}",
+                     (int)rnd(7) - 3, (int)rnd(9) - 4, rnd(2) ? "1" : "{\"a\":-1}");
+            add(b, tmp);
+        }
+        break;
+    case 9: /* $pop */
+        add(b, rnd(2) ? "1" : "-1");
+        break;
+    case 10: /* $pull */
+        add(b, rnd(2) ? "{\"$gte\":1}" : "1");
+        break;
+    case 11: /* $pullAll */
+        add(b, "[1,\"s\",{}]");
+        break;
+    case 12: /* $addToSet */
+        add(b, "{\"$each\":[1,2,{\"a\":1}]}");
+        break;
+    default:
+        random_value(b);
+    }
+}
+
+Test(update, random_updates_roll_back_byte_identical) {
+    static const char *const ops[] = {"$set", "$unset", "$inc", "$mul", "$min", "$max", "$rename",
+                                      "$setOnInsert", "$push", "$pop", "$pull", "$pullAll", "$addToSet"};
+    static const char *const docs[] = {
+        "{\"a\":{\"b\":[1,2,{\"c\":3}],\"c\":\"x\"},\"b\":[[1,2],[3]],\"c\":5}",
+        "{\"a\":[{\"a\":1,\"b\":[1]},{\"a\":2}],\"b\":{\"0\":{\"1\":2}},\"c\":[3,1,2]}",
+        "{}",
+        "[1,[2,[3]],{\"a\":[]}]"};
+    int applied = 0, failed = 0;
+    for (int iter = 0; iter < 3000; iter++) {
+        doc_buf ub;
+        doc_buf_init(&ub);
+        add(&ub, "{");
+        int nops = 1 + (int)rnd(3);
+        for (int i = 0; i < nops; i++) {
+            int op = (int)rnd(13);
+            if (i) add(&ub, ",");
+            add(&ub, "\"");
+            add(&ub, ops[op]);
+            add(&ub, "\":{\"");
+            random_path(&ub, op != 6);
+            add(&ub, "\":");
+            random_operand(&ub, op);
+            add(&ub, "}");
+        }
+        add(&ub, "}");
+        doc_error err;
+        doc_error_clear(&err);
+        doc_node *upd = doc_parse(ub.data, ub.len, 128, &err);
+        doc_buf_free(&ub);
+        if (!upd) continue;   /* a duplicate operator key */
+        doc_node *flt = parse_ok("[{\"x\":{\"$gte\":2}}]");
+        doc_update *u = NULL;
+        doc_status st = doc_update_compile(doc_box_value(upd), doc_box_value(flt), 128, &u, &err);
+        if (st == DOC_ERR && strstr(err.msg, "not used")) {
+            doc_error_clear(&err);
+            st = doc_update_compile(doc_box_value(upd), NULL, 128, &u, &err);
+        }
+        if (!st) {
+            doc_node *doc = parse_ok(docs[rnd(4)]);
+            char *before = print_box(doc);
+            doc_undo *undo = doc_undo_new();
+            int changed;
+            doc_error_clear(&err);
+            st = doc_update_apply(u, &doc, (int)rnd(2), undo, &changed, &err);
+            if (st) {
+                failed++;
+                cr_assert(err.msg[0]);
+            } else {
+                applied++;
+                char *mid = print_box(doc);
+                doc_node *again = parse_ok(mid);   /* the result is valid JSON */
+                doc_node_free(again);
+                cr_assert_eq(changed, strcmp(mid, before) != 0, "iteration %d: changed %d", iter, changed);
+                free(mid);
+            }
+            doc_undo_rollback(undo);
+            char *after = print_box(doc);
+            cr_assert_str_eq(after, before, "iteration %d", iter);
+            free(after);
+            free(before);
+            doc_undo_free(undo);
+            doc_node_free(doc);
+            doc_update_free(u);
+        }
+        doc_node_free(flt);
+        doc_node_free(upd);
+    }
+    cr_assert(applied > 300, "only %d updates applied", applied);
+    cr_assert(failed > 50, "only %d updates failed", failed);
+}
+
+Test(update, edits_deeper_than_max_depth_are_toodeep) {
+    doc_edit_set_max_depth(4);
+    static const row rows[] = {
+        OK("{}", "{\"$set\":{\"a.b\":{\"c\":1}}}", "{\"a\":{\"b\":{\"c\":1}}}"),
+        FAILS("{}", "{\"$set\":{\"a.b.c\":{\"d\":{}}}}", DOC_TOODEEP),
+        FAILS("{\"a\":[[]]}", "{\"$push\":{\"a.0\":[[1]]}}", DOC_TOODEEP),
+        FAILS("{\"a\":{\"b\":1}}", "{\"$rename\":{\"a\":\"x.y.z.w\"}}", DOC_TOODEEP),
+    };
+    RUN(rows);
+    doc_edit_set_max_depth(DOC_DEPTH_DEFAULT);
+}
