@@ -99,7 +99,8 @@ typedef struct exec_ctx {
 typedef struct op {
     const struct op_def *def;  /* what it is */
     int key;                   /* slot index */
-    doc_path **paths;          /* paths */
+    doc_path **paths;          /* paths; NULL where queries[i] is set */
+    doc_query **queries;       /* RFC 9535 query paths of reads, or NULL (npaths slots) */
     int npaths;
     doc_node **values;         /* parsed JSON values (boxes) */
     int nvalues;
@@ -128,12 +129,17 @@ typedef struct op_def {
 
 /* Helpers for parsers and runners (command.c). */
 doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err);
+/* A read's path: a single path (*out), or an RFC 9535 query with wildcards,
+ * descendants, slices, unions or filters (*query). Exactly one is set. */
+doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err);
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
 void op_reset(op *o);
 /* Adds a path / value to the op (takes ownership). */
 doc_status op_add_path(op *o, doc_path *p, doc_error *err);
+/* Adds a read path: a single path or a query (one of them NULL). */
+doc_status op_add_read_path(op *o, doc_path *p, doc_query *q, doc_error *err);
 doc_status op_add_value(op *o, doc_node *v, doc_error *err);
 
 /* The slot's document, created as {} (version 0 until commit) if missing. */

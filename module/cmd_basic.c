@@ -92,13 +92,54 @@ static doc_status parse_get(op *o, RedisModuleString **argv, int argc, doc_error
     }
     for (; i < argc; i++) {
         doc_path *p;
-        if (arg_path(argv[i], &p, err) || op_add_path(o, p, err)) return err->code;
+        doc_query *q;
+        if (arg_read_path(argv[i], &p, &q, err) || op_add_read_path(o, p, q, err)) return err->code;
     }
     return DOC_OK;
 }
 
-/* One path's value as JSON text, or nil. */
-static void get_one(const op *o, int i, keyslot *k, result *out) {
+/* doc_query_eval callback: collects match pointers in a doc_buf. */
+static int collect(void *ctx, const uint8_t *value, const char *norm) {
+    (void)norm;
+    doc_buf_append(ctx, &value, sizeof value);
+    return 0;
+}
+
+/* The values a query matches in `root`, as an array of pointers in *out
+ * (a doc_buf the caller frees); returns the count, or -1 on OOM. */
+static long matches(const doc_query *q, const uint8_t *root, doc_buf *out, doc_error *err) {
+    doc_buf_init(out);
+    if (doc_query_eval(q, root, collect, out, 0, err) || out->oom) return -1;
+    return (long)(out->len / sizeof(const uint8_t *));
+}
+
+static const uint8_t *match_at(const doc_buf *m, long i) {
+    const uint8_t *v;
+    memcpy(&v, m->data + (size_t)i * sizeof v, sizeof v);
+    return v;
+}
+
+/* A query's matches as one JSON array text. */
+static void res_json_matches(result *out, const doc_buf *m, long n) {
+    out->kind = RES_BULK;
+    doc_buf_putc(&out->text, '[');
+    for (long i = 0; i < n; i++) {
+        if (i) doc_buf_putc(&out->text, ',');
+        doc_print(match_at(m, i), &out->text);
+    }
+    doc_buf_putc(&out->text, ']');
+}
+
+/* One path's value as JSON text, or nil; a query path: the JSON array of
+ * every match, in document order. */
+static doc_status get_one(const op *o, int i, keyslot *k, result *out, doc_error *err) {
+    if (o->queries && o->queries[i]) {
+        doc_buf m;
+        long n = matches(o->queries[i], doc_box_value(k->doc->root), &m, err);
+        if (n >= 0) res_json_matches(out, &m, n);
+        doc_buf_free(&m);
+        return n < 0 ? doc_error_set(err, DOC_NOMEM, "out of memory") : DOC_OK;
+    }
     doc_cursor c;
     doc_error miss;
     doc_error_clear(&miss);
@@ -107,6 +148,7 @@ static void get_one(const op *o, int i, keyslot *k, result *out) {
     else
         res_nil(out);
     doc_cursor_free(&c);
+    return DOC_OK;
 }
 
 static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
@@ -120,11 +162,12 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!k->doc) {
         res_nil(body);
     } else if (o->npaths <= 1) {
-        get_one(o, 0, k, body);
+        return get_one(o, 0, k, body, &x->err);
     } else {
         result *items = res_array(body, (size_t)o->npaths);
         if (!items) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
-        for (int i = 0; i < o->npaths; i++) get_one(o, i, k, &items[i]);
+        for (int i = 0; i < o->npaths; i++)
+            if (get_one(o, i, k, &items[i], &x->err)) return x->err.code;
     }
     return DOC_OK;
 }
@@ -136,6 +179,14 @@ const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get};
 static doc_status parse_opt_path(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     doc_path *p;
     if (argc == 1 && (arg_path(argv[0], &p, err) || op_add_path(o, p, err))) return err->code;
+    return DOC_OK;
+}
+
+static doc_status parse_opt_read_path(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    doc_path *p;
+    doc_query *q;
+    if (argc == 1 && (arg_read_path(argv[0], &p, &q, err) || op_add_read_path(o, p, q, err)))
+        return err->code;
     return DOC_OK;
 }
 
@@ -167,88 +218,92 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del};
 
-/* Resolves for an inspecting op; *v is NULL when there is nothing there. */
-static void inspect(const op *o, keyslot *k, doc_cursor *c, const uint8_t **v) {
-    doc_error miss;
-    doc_error_clear(&miss);
-    *v = NULL;
-    if (k->doc && read_at(o, 0, k, c, &miss) == DOC_OK) *v = doc_cursor_value(c);
-}
+/* What an inspecting op replies for one value. In a query's array, a value
+ * of the wrong type gives nil instead of an error (one bad match does not
+ * hide the others). */
+typedef doc_status (*inspect_fn)(const uint8_t *v, result *out, int in_query, doc_error *err);
 
-static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
-    doc_cursor c;
-    const uint8_t *v;
-    (void)x;
-    doc_cursor_init(&c, NULL);
-    inspect(o, k, &c, &v);
-    if (v) {
-        doc_view view;
-        doc_value_decode(v, &view);
-        res_simple(out, doc_type_name(view.type));
-    } else {
-        res_nil(out);
-    }
-    doc_cursor_free(&c);
+static doc_status inspect_type(const uint8_t *v, result *out, int in_query, doc_error *err) {
+    (void)in_query;
+    (void)err;
+    doc_view view;
+    doc_value_decode(v, &view);
+    res_simple(out, doc_type_name(view.type));
     return DOC_OK;
 }
 
-const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_path, run_type};
-
-static doc_status run_len(op *o, exec_ctx *x, keyslot *k, result *out) {
-    doc_cursor c;
-    const uint8_t *v;
-    doc_status st = DOC_OK;
-    doc_cursor_init(&c, NULL);
-    inspect(o, k, &c, &v);
-    if (!v) {
+static doc_status inspect_len(const uint8_t *v, result *out, int in_query, doc_error *err) {
+    doc_view view;
+    doc_value_decode(v, &view);
+    if (view.type == DOC_OBJECT || view.type == DOC_ARRAY)
+        res_int(out, doc_node_count(view.node));
+    else if (view.type == DOC_STRING)
+        res_int(out, (long long)view.slen);
+    else if (in_query)
         res_nil(out);
-    } else {
-        doc_view view;
-        doc_value_decode(v, &view);
-        if (view.type == DOC_OBJECT || view.type == DOC_ARRAY)
-            res_int(out, doc_node_count(view.node));
-        else if (view.type == DOC_STRING)
-            res_int(out, (long long)view.slen);
-        else
-            st = doc_error_set(&x->err, DOC_BADTYPE, "LEN of a %s", doc_type_name(view.type));
-    }
-    doc_cursor_free(&c);
-    return st;
+    else
+        return doc_error_set(err, DOC_BADTYPE, "LEN of a %s", doc_type_name(view.type));
+    return DOC_OK;
 }
 
-const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_path, run_len};
-
-static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) {
-    doc_cursor c;
-    const uint8_t *v;
-    doc_status st = DOC_OK;
-    doc_cursor_init(&c, NULL);
-    inspect(o, k, &c, &v);
-    if (!v) {
-        res_nil(out);
-    } else {
-        doc_view view;
-        doc_value_decode(v, &view);
-        if (view.type != DOC_OBJECT) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "KEYS of a %s", doc_type_name(view.type));
-        } else {
-            result *items = res_array(out, doc_node_count(view.node));
-            doc_iter it;
-            const char *key;
-            size_t klen;
-            doc_iter_init(&it, view.node);
-            for (size_t i = 0; items && doc_iter_next(&it, &key, &klen, NULL, NULL); i++) {
-                items[i].kind = RES_BULK;
-                doc_buf_append(&items[i].text, key, klen);
-            }
-            if (!items) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+static doc_status inspect_keys(const uint8_t *v, result *out, int in_query, doc_error *err) {
+    doc_view view;
+    doc_value_decode(v, &view);
+    if (view.type != DOC_OBJECT) {
+        if (in_query) {
+            res_nil(out);
+            return DOC_OK;
         }
+        return doc_error_set(err, DOC_BADTYPE, "KEYS of a %s", doc_type_name(view.type));
     }
+    result *items = res_array(out, doc_node_count(view.node));
+    if (!items) return doc_error_set(err, DOC_NOMEM, "out of memory");
+    doc_iter it;
+    const char *key;
+    size_t klen;
+    doc_iter_init(&it, view.node);
+    for (size_t i = 0; doc_iter_next(&it, &key, &klen, NULL, NULL); i++) {
+        items[i].kind = RES_BULK;
+        doc_buf_append(&items[i].text, key, klen);
+    }
+    return DOC_OK;
+}
+
+/* Runs an inspecting op: nil when nothing is there; for a query, an array
+ * with one reply per match. */
+static doc_status inspect(const op *o, exec_ctx *x, keyslot *k, result *out, inspect_fn fn) {
+    if (!k->doc) {
+        res_nil(out);
+        return DOC_OK;
+    }
+    if (o->queries && o->queries[0]) {
+        doc_buf m;
+        long n = matches(o->queries[0], doc_box_value(k->doc->root), &m, &x->err);
+        result *items = n >= 0 ? res_array(out, (size_t)n) : NULL;
+        doc_status st = items ? DOC_OK : doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        for (long i = 0; !st && i < n; i++) st = fn(match_at(&m, i), &items[i], 1, &x->err);
+        doc_buf_free(&m);
+        return st;
+    }
+    doc_cursor c;
+    doc_error miss;
+    doc_error_clear(&miss);
+    doc_status st = DOC_OK;
+    if (read_at(o, 0, k, &c, &miss) == DOC_OK)
+        st = fn(doc_cursor_value(&c), out, 0, &x->err);
+    else
+        res_nil(out);
     doc_cursor_free(&c);
     return st;
 }
 
-const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_path, run_keys};
+static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_type); }
+static doc_status run_len(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_len); }
+static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_keys); }
+
+const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type};
+const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len};
+const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys};
 
 static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     (void)o;
@@ -311,7 +366,8 @@ int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     doc_error err;
     doc_error_clear(&err);
     doc_path *p;
-    if (arg_path(argv[argc - 1], &p, &err)) return reply_error(ctx, &err);
+    doc_query *q;
+    if (arg_read_path(argv[argc - 1], &p, &q, &err)) return reply_error(ctx, &err);
     RedisModule_ReplyWithArray(ctx, argc - 2);
     for (int i = 1; i < argc - 1; i++) {
         RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[i], REDISMODULE_READ);
@@ -322,7 +378,12 @@ int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         result r;
         memset(&r, 0, sizeof r);
         res_nil(&r);
-        if (d) {
+        if (d && q) {
+            doc_buf m;
+            long n = matches(q, doc_box_value(d->root), &m, &err);
+            if (n >= 0) res_json_matches(&r, &m, n);
+            doc_buf_free(&m);
+        } else if (d) {
             doc_cursor c;
             doc_error miss;
             doc_error_clear(&miss);
@@ -335,6 +396,7 @@ int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         RedisModule_CloseKey(key);
     }
     doc_path_free(p);
+    if (q) doc_query_free(q);
     return REDISMODULE_OK;
 }
 

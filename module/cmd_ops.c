@@ -75,7 +75,7 @@ static doc_status parse_number(op *o, RedisModuleString *s, const char *what, do
     int64_t i;
     double d;
     if (doc_number_parse(p, len, &is_int, &i, &d) != DOC_OK)
-        return doc_error_set(err, DOC_ERR, "%s is not a JSON number", what);
+        return doc_error_set(err, DOC_ERR, "%s is not a JSON number (or out of range)", what);
     doc_node *box = is_int ? doc_box_int(i) : doc_box_double(d);
     if (!box) return doc_error_set(err, DOC_NOMEM, "out of memory");
     return op_add_value(o, box, err);

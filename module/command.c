@@ -97,16 +97,36 @@ int arg_is(RedisModuleString *s, const char *word) {
     return len == strlen(word) && strncasecmp(p, word, len) == 0;
 }
 
-doc_status op_add_path(op *o, doc_path *p, doc_error *err) {
+doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err) {
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    *out = NULL;
+    *query = NULL;
+    if (len && p[0] == '$') {
+        if (doc_query_compile(p, len, (uint32_t)adoc_cfg.max_depth, query, err)) return err->code;
+        if (!doc_query_is_single(*query)) return DOC_OK;
+        doc_query_free(*query);
+        *query = NULL;
+    }
+    return doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+}
+
+doc_status op_add_read_path(op *o, doc_path *p, doc_query *q, doc_error *err) {
     doc_path **m = doc_realloc(o->paths, (size_t)(o->npaths + 1) * sizeof *m);
-    if (!m) {
+    doc_query **mq = m ? doc_realloc(o->queries, (size_t)(o->npaths + 1) * sizeof *mq) : NULL;
+    if (m) o->paths = m;
+    if (!mq) {
         doc_path_free(p);
+        if (q) doc_query_free(q);
         return doc_error_set(err, DOC_NOMEM, "out of memory");
     }
-    o->paths = m;
-    o->paths[o->npaths++] = p;
+    o->queries = mq;
+    o->paths[o->npaths] = p;
+    o->queries[o->npaths++] = q;
     return DOC_OK;
 }
+
+doc_status op_add_path(op *o, doc_path *p, doc_error *err) { return op_add_read_path(o, p, NULL, err); }
 
 doc_status op_add_value(op *o, doc_node *v, doc_error *err) {
     doc_node **m = doc_realloc(o->values, (size_t)(o->nvalues + 1) * sizeof *m);
@@ -120,7 +140,11 @@ doc_status op_add_value(op *o, doc_node *v, doc_error *err) {
 }
 
 void op_reset(op *o) {
-    for (int i = 0; i < o->npaths; i++) doc_path_free(o->paths[i]);
+    for (int i = 0; i < o->npaths; i++) {
+        doc_path_free(o->paths[i]);
+        if (o->queries && o->queries[i]) doc_query_free(o->queries[i]);
+    }
+    doc_free(o->queries);
     for (int i = 0; i < o->nvalues; i++) doc_node_free(o->values[i]);
     doc_free(o->paths);
     doc_free(o->values);

@@ -12,7 +12,9 @@
 # Exit status: 0 when every step passed, 1 otherwise.
 #
 # Environment: STEP_TIMEOUT (seconds per step, default 1800) stops a hung step;
-# FUZZ_SECONDS (default 60).
+# FUZZ_SECONDS (default 60). Test servers of the run live in a fresh
+# /tmp/atomicdoc-run.* (ATOMICDOC_TMP), removed at the end unless a crashed server's
+# directory was kept there.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,13 +39,18 @@ step_command() {
   esac
 }
 
-# Test servers live in /tmp/atomicdoc-*; one still running after a step is a leak
-# of the harness. Prints their pids.
+# The test harness makes its server directories under $ATOMICDOC_TMP: one of its own
+# for this run, so servers of other runs on the machine are never mistaken for ours.
+ATOMICDOC_TMP=$(mktemp -d /tmp/atomicdoc-run.XXXXXX) || exit 1
+export ATOMICDOC_TMP
+
+# Servers of this run (a redis-server chdirs into its --dir) still running after a
+# step: a leak of the harness. Prints their pids.
 leaked_servers() {
   local p cwd
   for p in $(pgrep -x redis-server 2>/dev/null); do
     cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
-    case "$cwd" in /tmp/atomicdoc-*) echo "$p" ;; esac
+    case "$cwd" in "$ATOMICDOC_TMP"/*) echo "$p" ;; esac
   done
 }
 
@@ -64,6 +71,11 @@ for step in "${steps[@]}"; do
   ) </dev/null >"$log" 2>&1
   rc=$?
   leaks=$(leaked_servers)
+  for _ in $(seq 30); do   # a server SIGKILLed with its test may take a moment to go
+    [ -z "$leaks" ] && break
+    sleep 0.1
+    leaks=$(leaked_servers)
+  done
   if [ -n "$leaks" ]; then
     echo "test.sh: redis-server processes left running after '$step':" $leaks >>"$log"
     for p in $leaks; do kill -KILL "$p" 2>/dev/null; done
@@ -80,6 +92,9 @@ for step in "${steps[@]}"; do
     failed+=("$step")
   fi
 done
+
+# Directories of servers that crashed are kept for inspection; the rest is gone.
+rmdir "$ATOMICDOC_TMP" 2>/dev/null || echo "test.sh: kept server directories in $ATOMICDOC_TMP"
 
 total=$((SECONDS - start_all))
 if [ "${#failed[@]}" = 0 ]; then

@@ -14,7 +14,15 @@
  *   range      doc_edit_remove_range (from, count; may be out of bounds)
  *   many       doc_edit_insert_many_take of 0..35 values
  *   resolve    doc_resolve_write alone (it creates missing parents)
+ *   down       doc_resolve_write, doc_cursor_down one more segment, then
+ *              doc_edit_set_take there (a missing member is appended), as
+ *              the update engine walks
  *   mark       doc_undo_mark, remembering the document text at that point
+ *
+ * Any op may also run with allocation failure armed: the allocator hook
+ * fails after the next k allocations (k from the input) during the resolve
+ * or the edit, so the out-of-memory paths must keep the same promises.
+ * Edits may nest at most FUZZ_EDIT_DEPTH deep, so TOODEEP is reached too.
  *
  * Paths are built from names that the seed document uses at several levels
  * and from indexes around its arrays' sizes (negative ones too), so programs
@@ -23,16 +31,18 @@
  * document parsed afresh per input.
  *
  * Properties checked (any violation traps):
- *   - an edit that fails logs nothing and leaves the document as it was;
+ *   - a resolve or an edit that fails (any code, NOMEM included) logs
+ *     nothing and leaves the document as it was;
  *   - doc_undo_rollback_to(mark) gives back the text printed at the mark;
  *   - doc_undo_rollback then gives back the seed's text, with an empty log;
- *   - replaying the program on the restored document reaches the same text
- *     as the first run, and doc_undo_commit keeps it (ASan/LSan then check
- *     that commit and rollback free exactly what they must).
+ *   - replaying the program on a fresh copy of the seed reaches the same
+ *     text as the first run, and doc_undo_commit keeps it (ASan/LSan then
+ *     check that commit and rollback free exactly what they must).
  */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "doc.h"
@@ -46,6 +56,30 @@
 /* Past this many bytes of document text, the program stops: each op prints
  * the document once, so this bounds an input's cost. */
 #define MAX_TEXT 16384
+
+/* Deepest nesting edits may create: the seed nests 5 deep and the table's
+ * values up to 4, so a deep set crosses it. */
+#define FUZZ_EDIT_DEPTH 8
+
+/* Allocations left before the hook fails them all; -1: never fail. Armed
+ * only around one resolve or one edit at a time. */
+static long fail_after = -1;
+
+static void *fuzz_alloc(size_t n) {
+    if (fail_after == 0) return NULL;
+    if (fail_after > 0) fail_after--;
+    return malloc(n);
+}
+
+static void *fuzz_realloc(void *p, size_t n) {
+    if (fail_after == 0) return NULL;
+    if (fail_after > 0) fail_after--;
+    return realloc(p, n);
+}
+
+static void fuzz_free(void *p) { free(p); }
+
+static const doc_allocator fuzz_allocator = {fuzz_alloc, fuzz_realloc, fuzz_free, NULL};
 
 /* Member names: the seed's own (at several levels) and a few it lacks. */
 static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g", "x", "new", "k0", "k7", "k31",
@@ -70,9 +104,14 @@ static const char *values[NVALUES];
 
 static void seed_init(void) {
     if (seed_text[0]) return;
+    doc_alloc_set(&fuzz_allocator);
+    doc_edit_set_max_depth(FUZZ_EDIT_DEPTH);
     size_t n = 0;
     long_string[n++] = '"';
-    while (n < sizeof long_string - 2) long_string[n++] = (char)('a' + n % 26);
+    while (n < sizeof long_string - 2) {
+        long_string[n] = (char)('a' + n % 26);
+        n++;
+    }
     long_string[n++] = '"';
     long_string[n] = '\0';
 
@@ -181,7 +220,31 @@ static size_t take_scalar(input *in, uint8_t *enc) {
     return doc_encode_number(enc, &v);
 }
 
-enum { OP_SET, OP_SCALAR, OP_INSERT, OP_REMOVE, OP_RANGE, OP_MANY, OP_RESOLVE, OP_MARK, OP_COUNT };
+enum { OP_SET, OP_SCALAR, OP_INSERT, OP_REMOVE, OP_RANGE, OP_MANY, OP_RESOLVE, OP_DOWN, OP_MARK,
+       OP_COUNT };
+
+/* One more path segment from the input, for doc_cursor_down. */
+static doc_seg take_seg(input *in) {
+    doc_seg s;
+    unsigned b = take(in);
+    memset(&s, 0, sizeof s);
+    if (b & 1) {
+        s.kind = DOC_SEG_INDEX;
+        s.index = (int)(b >> 1) % 40 - 4;
+    } else {
+        s.kind = DOC_SEG_NAME;
+        s.name = names[(b >> 1) % NNAMES];
+        s.len = strlen(s.name);
+    }
+    return s;
+}
+
+/* From the input: whether to fail allocations in the next step, and after
+ * how many; -1 for no. */
+static long take_failure(input *in) {
+    unsigned b = take(in);
+    return b % 4 == 0 ? (long)(b >> 2) % 8 : -1;
+}
 
 /* Runs the program on *rootp through u. Records the text at the first mark in
  * at_mark (and the mark in *mark; SIZE_MAX when none). */
@@ -205,13 +268,16 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
         doc_cursor_init(&c, rootp);
         doc_error err;
         doc_error_clear(&err);
+        long fail_resolve = take_failure(&in), fail_edit = take_failure(&in);
         size_t logged = doc_undo_size(u);
         print_doc(*rootp, &before);
         if (before.len > MAX_TEXT) {
             doc_path_free(p);
             break;
         }
+        fail_after = fail_resolve;
         doc_status st = doc_resolve_write(&c, p, u, &err);
+        fail_after = -1;
         if (st) {
             /* a failed resolve undoes the parents it created */
             CHECK(doc_undo_size(u) == logged);
@@ -226,9 +292,26 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
             print_doc(*rootp, &before);
             uint32_t count = array_count(&c);
             doc_error_clear(&err);
+            doc_seg down = code == OP_DOWN ? take_seg(&in) : (doc_seg){0};
+            /* values are parsed before arming: only the edit may fail */
+            doc_node *value = code == OP_SET || code == OP_INSERT || code == OP_DOWN ? take_value(&in) : NULL;
+            fail_after = fail_edit;
             switch (code) {
             case OP_SET:
-                st = doc_edit_set_take(&c, take_value(&in), u, &err);
+                st = doc_edit_set_take(&c, value, u, &err);
+                break;
+            case OP_DOWN:
+                /* A step that fails (BADTYPE, NOPATH on an array, NOMEM)
+                 * changes nothing: then the "failed" checks below apply.
+                 * A missing member of an object is where the value goes. */
+                st = doc_cursor_down(&c, &down, &err);
+                CHECK(doc_undo_size(u) == logged);
+                if (st == DOC_OK || (st == DOC_NOPATH && c.missing)) {
+                    doc_error_clear(&err);
+                    st = doc_edit_set_take(&c, value, u, &err);
+                } else {
+                    doc_node_free(value);
+                }
                 break;
             case OP_SCALAR: {
                 uint8_t enc[16];
@@ -237,7 +320,7 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
                 break;
             }
             case OP_INSERT:
-                st = doc_edit_insert_take(&c, take(&in) % (count + 2), take_value(&in), u, &err);
+                st = doc_edit_insert_take(&c, take(&in) % (count + 2), value, u, &err);
                 break;
             case OP_REMOVE:
                 st = doc_edit_remove(&c, u, &err);
@@ -251,12 +334,15 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
                 doc_node *boxes[36];
                 size_t n = take(&in) % 36;
                 uint32_t at = take(&in) % (count + 2);
+                fail_after = -1;
                 for (size_t i = 0; i < n; i++) boxes[i] = take_value(&in);
+                fail_after = fail_edit;
                 st = doc_edit_insert_many_take(&c, at, boxes, n, u, &err);
                 for (size_t i = 0; i < n; i++) CHECK(boxes[i] == NULL);   /* all consumed */
                 break;
             }
             }
+            fail_after = -1;
             if (st) {
                 CHECK(err.code == st && err.msg[0] != '\0');
                 CHECK(doc_undo_size(u) == logged);
@@ -304,7 +390,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     print_doc(root, &now);
     CHECK(same_text(&now, &original));
 
-    /* The same program again from the restored document, then committed. */
+    doc_undo_free(u);
+    doc_node_free(root);
+
+    /* The same program again, on a fresh copy of the seed and a fresh log (so
+     * the armed allocation failures hit the same allocations), then committed. */
+    root = doc_parse(seed_text, strlen(seed_text), DOC_DEPTH_DEFAULT, &err);
+    CHECK(root != NULL);
+    u = doc_undo_new();
+    CHECK(u != NULL);
     run(data, size, &root, u, &at_mark, &mark);
     print_doc(root, &now);
     CHECK(same_text(&now, &final));
@@ -312,7 +406,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(doc_undo_size(u) == 0);
     print_doc(root, &now);
     CHECK(same_text(&now, &final));
-
     doc_undo_free(u);
     doc_node_free(root);
     doc_buf_free(&original);

@@ -339,6 +339,14 @@ static bool keep_dirs(void)
 
 /* ---- failing the running test ------------------------------------------------- */
 
+/* Where server directories are made: $ATOMICDOC_TMP (scripts/test.sh gives each
+ * run its own, to tell its servers from those of other runs) or /tmp. */
+static const char *tmp_base(void)
+{
+    const char *t = getenv("ATOMICDOC_TMP");
+    return t && *t ? t : "/tmp";
+}
+
 /* The run's id: the Criterion runner's pid, set in its PRE_ALL hook. */
 static long run_id(void)
 {
@@ -798,11 +806,15 @@ srv *srv_start_at(const char *file, int line, const srv_opts *opts)
     s->priv->aof = opts && opts->aof;
     s->priv->module_args = copy_words(opts ? opts->module_args : NULL);
     s->priv->config = copy_words(opts ? opts->config : NULL);
-    snprintf(s->dir, sizeof s->dir, "/tmp/atomicdoc-%ld-XXXXXX", run_id());
+    int w = snprintf(s->dir, sizeof s->dir, "%s/atomicdoc-%ld-XXXXXX", tmp_base(), run_id());
+    if (w < 0 || (size_t)w >= sizeof s->dir) {
+        srv_free(s);
+        fail_test(file, line, "ATOMICDOC_TMP=%s is too long a path", tmp_base());
+    }
     if (!mkdtemp(s->dir)) {
         int e = errno;
         srv_free(s);
-        fail_test(file, line, "mkdtemp under /tmp: %s", strerror(e));
+        fail_test(file, line, "mkdtemp under %s: %s", tmp_base(), strerror(e));
     }
     s->priv->creator = getpid();
     registry_add(s);
@@ -1355,7 +1367,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
     (void)stats;
     char prefix[64];
     snprintf(prefix, sizeof prefix, "atomicdoc-%ld-", (long)getpid());
-    DIR *d = opendir("/tmp");
+    DIR *d = opendir(tmp_base());
     if (!d)
         return;
     struct dirent *e;
@@ -1363,7 +1375,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
         if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
             continue;
         char dir[PATH_MAX], pidpath[PATH_MAX + 16];
-        snprintf(dir, sizeof dir, "/tmp/%s", e->d_name);
+        snprintf(dir, sizeof dir, "%s/%s", tmp_base(), e->d_name);
         snprintf(pidpath, sizeof pidpath, "%s/harness.pid", dir);
         FILE *f = fopen(pidpath, "r");
         if (!f)

@@ -14,7 +14,8 @@
  *     }
  *
  * Each server gets a free 127.0.0.1 port and a fresh directory /tmp/atomicdoc-*
- * (RDB, AOF, redis.log, and stderr.log where sanitizer reports land). When
+ * ($ATOMICDOC_TMP instead of /tmp when set) holding the RDB, the AOF, redis.log,
+ * and stderr.log where sanitizer reports land. When
  * $ATOMICDOC_PRELOAD names libasan.so (`make sanitize`), the server runs with it
  * preloaded so an ASan-built module can load.
  *
@@ -72,7 +73,7 @@ typedef struct srv_opts {
 typedef struct srv {
     pid_t pid;          /* redis-server process; 0 after srv_kill() */
     int port;           /* 127.0.0.1 TCP port; kept across srv_restart() */
-    char dir[64];       /* its --dir: dump.rdb, appendonlydir/, redis.log, stderr.log */
+    char dir[128];      /* its --dir: dump.rdb, appendonlydir/, redis.log, stderr.log */
     struct srv_priv *priv; /* private to harness.c: exec arguments, options, list link */
 } srv;
 

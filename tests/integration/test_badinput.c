@@ -126,7 +126,7 @@ static char *nested_around(const char *open, const char *mid, const char *close,
     for (size_t i = 0; i < n; i++)
         memcpy(buf + i * o, open, o);
     memcpy(buf + n * o, mid, m);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; close && i < n; i++)
         memcpy(buf + n * o + m + i * k, close, k);
     *len = n * (o + k) + m;
     buf[*len] = '\0';

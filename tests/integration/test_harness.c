@@ -254,7 +254,7 @@ Test(harness, a_server_dies_with_the_process_that_started_it)
         _exit(0); /* no atexit, no srv_stop: only PR_SET_PDEATHSIG can stop it */
     }
     close(fds[1]);
-    char line[256] = { 0 };
+    char line[512] = { 0 };
     struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
     ssize_t n = -1;
     if (poll(&pfd, 1, 20000) == 1) /* a broken child must not hang the test */
@@ -266,15 +266,15 @@ Test(harness, a_server_dies_with_the_process_that_started_it)
     cr_assert_eq(waitpid(child, &status, 0), child);
     cr_assert(n > 0, "the child did not report its server (see its message above)");
     int pid = 0;
-    char dir[200] = { 0 };
-    cr_assert_eq(sscanf(line, "%d %199s", &pid, dir), 2);
+    char dir[300] = { 0 };
+    cr_assert_eq(sscanf(line, "%d %299s", &pid, dir), 2);
 
     pid_t server = pid;
     cr_assert(wait_until(child_exited, &server, 5000),
               "redis-server %d outlived the process that started it", pid);
     /* The runner sweeps such directories after the last test; this test tidies its
      * own so the sweep has nothing to report. */
-    char rm[256];
+    char rm[400];
     snprintf(rm, sizeof rm, "rm -rf '%s'", dir);
     cr_assert_eq(system(rm), 0);
 }

@@ -387,6 +387,39 @@ Test(ops, pop_of_an_empty_array_a_missing_index_or_a_missing_path_is_nil)
     expect_no_key("fresh");
 }
 
+Test(ops, push_pop_and_pull_in_the_middle_of_a_large_array_keep_every_index_right)
+{
+    /* 40 elements: past the size where arrays carry an element index */
+    text t;
+    text_begin(&t);
+    fputs("{\"l\":[", t.f);
+    for (int i = 0; i < 40; i++)
+        fprintf(t.f, "%s%d", i ? "," : "", i);
+    fputs("]}", t.f);
+    char *json = text_end(&t);
+    expect_ok(cmd(c, "DOC.SET k $ %s", json));
+    free(json);
+
+    expect_int(cmd(c, "DOC.PUSH k $.l AT 20 %s %s", "\"x\"", "\"y\""), 42);
+    expect_str(cmd(c, "DOC.GET k $.l[19]"), "19");
+    expect_str(cmd(c, "DOC.GET k $.l[20]"), "\"x\"");
+    expect_str(cmd(c, "DOC.GET k $.l[21]"), "\"y\"");
+    expect_str(cmd(c, "DOC.GET k $.l[22]"), "20");
+    expect_str(cmd(c, "DOC.GET k $.l[41]"), "39");
+    expect_str(cmd(c, "DOC.POP k $.l 5"), "5");
+    expect_str(cmd(c, "DOC.GET k $.l[5]"), "6");
+    expect_str(cmd(c, "DOC.GET k $.l[-1]"), "39");
+    /* 0..9 without 5 (9 values) and every even number from 10 on (15 values) */
+    expect_int(cmd(c, "DOC.PULL k $.l WHERE %s", "{\"$lt\":10}"), 9);
+    expect_int(cmd(c, "DOC.PULL k $.l 10 12 14 16 18 20 22 24 26 28 30 32 34 36 38"), 15);
+    expect_doc("k",
+               "{\"l\":[11,13,15,17,19,\"x\",\"y\",21,23,25,27,29,31,33,35,37,39]}", 5);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l 39"), 16);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"y\""), 6);
+    expect_int(cmd(c, "DOC.PUSH k $.l KEEP 3 40"), 3);
+    expect_doc("k", "{\"l\":[37,39,40]}", 6);
+}
+
 /* ---- DOC.PULL by values ---------------------------------------------------------- */
 
 Test(ops, pull_removes_every_occurrence_of_a_value)

@@ -162,7 +162,7 @@ static char *read_file(const char *path, size_t *len)
  * background thread deletes it), malloc'd. */
 static char *read_aof_file(const srv *s, char type, size_t *len)
 {
-    char path[512], name[256] = "";
+    char path[640], name[256] = "";
     snprintf(path, sizeof path, "%s/appendonlydir/appendonly.aof.manifest", s->dir);
     size_t mlen;
     char *manifest = read_file(path, &mlen);
