@@ -79,7 +79,7 @@ fuzz: deps
 bench: deps $(MODULE)
 	@bash scripts/bench/run.sh
 
-lint: deps
+lint: deps $(MODULE)
 	@bash scripts/lint.sh
 
 clean:

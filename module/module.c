@@ -218,7 +218,7 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
         char field[48];
         const char *w = doc_status_word((doc_status)c);
         size_t i = 0;
-        for (; w[i] && i < 30; i++) field[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+        for (; i < 30 && w[i]; i++) field[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
         field[i] = '\0';
         char name[64];
         snprintf(name, sizeof name, "errors_%s", field);

@@ -227,7 +227,7 @@ static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldl
                         doc_undo *u, doc_error *err) {
     doc_node *n = node_at(c, nvoff);
     /* Writing the same bytes changes nothing: no log, no version bump. */
-    if (count_delta == 0 && oldlen == newlen && memcmp(node_bytes(n) + off, nb, newlen) == 0)
+    if (count_delta == 0 && oldlen == newlen && (newlen == 0 || memcmp(node_bytes(n) + off, nb, newlen) == 0))
         return DOC_OK;
     int range_kind = n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT : DOC_KIND_ARRAY;
 

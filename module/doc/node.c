@@ -1064,7 +1064,7 @@ doc_node *doc_value_copy(const uint8_t *val) {
                     if (c) node_free_one(c);
                     failed = 1;
                     b[off] = DOC_TAG_I64;
-                    memset(b + off + 1, 0, sizeof(doc_node *));
+                    memset(b + off + 1, 0, sizeof(uintptr_t));   /* the pointer slot */
                     off += (uint32_t)doc_value_size(b + off);
                     continue;
                 }

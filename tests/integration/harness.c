@@ -858,10 +858,9 @@ srv *srv_start_at(const char *file, int line, const srv_opts *opts)
             s->pid = 0;
         }
         char *logs = server_logs(s);
-        char *msg = xasprintf("redis-server on port %d %s (directory kept: %s)\n%s",
-                              s->port, how, s->dir, logs);
+        char *msg = xasprintf("redis-server on port %d %s\n%s", s->port, how, logs);
         free(logs);
-        finish(s, true);
+        finish(s, false); /* what its logs say is in the message */
         fail_take(file, line, msg);
     }
 }

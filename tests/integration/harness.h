@@ -35,7 +35,7 @@
  * that started it dies (PR_SET_PDEATHSIG), which covers crashed and timed-out
  * workers; and the Criterion runner removes, after the last test, any directory a
  * dead worker left. Set KEEP_DIRS=1 to keep every server directory; the directory of
- * a server that exited uncleanly is always kept and its path printed.
+ * a server that crashed after starting is always kept and its path printed.
  *
  * Servers get fixed settings a test can override through srv_opts.config:
  * appendfsync always (with .aof), disk-based full sync with no delay (a replica

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# scripts/lint.sh - `make lint`: the wall between the core and the glue, then
+# cppcheck over module/. Exits non-zero on any finding.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+
+# The core (module/doc/) is a pure library: no Redis API, no Redis header.
+if grep -nE 'RedisModule_[A-Za-z]+[[:space:]]*\(|#[[:space:]]*include[[:space:]]*[<"]redismodule\.h' module/doc/*.c module/doc/*.h; then
+  echo "lint: module/doc/ must not use the Redis module API (the lines above)"
+  status=1
+fi
+
+# Only module.c may export a symbol (RedisModule_OnLoad); -fvisibility=hidden
+# does the rest, checked on the built module when present.
+if [ -f build/atomicdoc.so ]; then
+  exported=$(nm -D --defined-only build/atomicdoc.so | awk '$2 ~ /^[TD]$/ {print $3}' | grep -v '^_' || true)
+  if [ "$exported" != "RedisModule_OnLoad" ]; then
+    echo "lint: build/atomicdoc.so exports more than RedisModule_OnLoad:"; echo "$exported"
+    status=1
+  fi
+fi
+
+if command -v cppcheck >/dev/null 2>&1; then
+  if ! cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+      --inline-suppr --suppress=missingIncludeSystem -I module -I module/doc \
+      -D__GNUC__ -DREDISMODULE_API= module/ 2>&1; then
+    echo "lint: cppcheck findings above"
+    status=1
+  fi
+else
+  echo "lint: cppcheck not installed, skipped"
+fi
+exit $status
