@@ -45,6 +45,16 @@ int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
     static int fn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {        \
         return exec_single(ctx, argv, argc, &def);                                  \
     }
+
+/* Calls per command for INFO atomicdoc, counted by a wrapper per row
+ * (commands[] below, same order). */
+#define NCOMMANDS 26
+static long long calls[NCOMMANDS];
+#define COUNTED(i, fn)                                                              \
+    static int counted_##i(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) { \
+        calls[i]++;                                                                 \
+        return fn(ctx, argv, argc);                                                 \
+    }
 SINGLE(cmd_set, op_set)
 SINGLE(cmd_get, op_get)
 SINGLE(cmd_del, op_del)
@@ -89,68 +99,97 @@ typedef struct cmd_row {
 #define RO_KEY (REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
 #define RW_KEY (REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
 
+COUNTED(0, cmd_set)
+COUNTED(1, cmd_mset)
+COUNTED(2, cmd_get)
+COUNTED(3, cmd_mget)
+COUNTED(4, cmd_del)
+COUNTED(5, cmd_type)
+COUNTED(6, cmd_len)
+COUNTED(7, cmd_keys)
+COUNTED(8, cmd_version)
+COUNTED(9, cmd_incr)
+COUNTED(10, cmd_mul)
+COUNTED(11, cmd_min)
+COUNTED(12, cmd_max)
+COUNTED(13, cmd_strappend)
+COUNTED(14, cmd_push)
+COUNTED(15, cmd_pop)
+COUNTED(16, cmd_pull)
+COUNTED(17, cmd_addtoset)
+COUNTED(18, cmd_indexof)
+COUNTED(19, cmd_toggle)
+COUNTED(20, cmd_clear)
+COUNTED(21, cmd_merge)
+COUNTED(22, cmd_cas)
+COUNTED(23, cmd_update)
+COUNTED(24, cmd_txn)
+COUNTED(25, cmd_aofload)
+
 static const cmd_row commands[] = {
-    {"doc.set", cmd_set, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.set", counted_0, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
      "Sets the JSON value at a path, creating the document and missing parents",
      "O(depth + size of the value + size of the container changed)"},
-    {"doc.mset", cmd_mset, "write deny-oom", 1, -1, 3, -4, KS_MSET, RW_KEY,
+    {"doc.mset", counted_1, "write deny-oom", 1, -1, 3, -4, KS_MSET, RW_KEY,
      "Sets several values in several documents, all or nothing", "O(sum of the DOC.SET costs)"},
-    {"doc.get", cmd_get, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.get", counted_2, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
      "Returns the JSON text at one or more paths", "O(depth + size of the reply)"},
-    {"doc.mget", cmd_mget, "readonly", 1, -2, 1, -3, KS_MGET, RO_KEY,
+    {"doc.mget", counted_3, "readonly", 1, -2, 1, -3, KS_MGET, RO_KEY,
      "Returns the JSON text at one path of several documents", "O(keys x (depth + reply))"},
-    {"doc.del", cmd_del, "write", 1, 1, 1, -2, KS_ONE,
+    {"doc.del", counted_4, "write", 1, 1, 1, -2, KS_ONE,
      REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_DELETE,
      "Deletes a document, or the member or element at a path", "O(depth + size of the container)"},
-    {"doc.type", cmd_type, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.type", counted_5, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
      "Returns the JSON type at a path", "O(depth)"},
-    {"doc.len", cmd_len, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.len", counted_6, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
      "Returns the size of the object, array or string at a path", "O(depth)"},
-    {"doc.keys", cmd_keys, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.keys", counted_7, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
      "Returns the member names of the object at a path", "O(depth + members)"},
-    {"doc.version", cmd_version, "readonly fast", 1, 1, 1, 2, KS_ONE, RO_KEY,
+    {"doc.version", counted_8, "readonly fast", 1, 1, 1, 2, KS_ONE, RO_KEY,
      "Returns the version of a document (0 when missing)", "O(1)"},
-    {"doc.incr", cmd_incr, "write deny-oom fast", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.incr", counted_9, "write deny-oom fast", 1, 1, 1, -4, KS_ONE, RW_KEY,
      "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds",
      "O(depth + size of the container changed)"},
-    {"doc.mul", cmd_mul, "write deny-oom fast", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.mul", counted_10, "write deny-oom fast", 1, 1, 1, 4, KS_ONE, RW_KEY,
      "Multiplies a number (int64 exact, else double)", "O(depth + size of the container changed)"},
-    {"doc.min", cmd_min, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.min", counted_11, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
      "Keeps the smaller of the value at a path and the given one", "O(depth + size of the container changed)"},
-    {"doc.max", cmd_max, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.max", counted_12, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
      "Keeps the larger of the value at a path and the given one", "O(depth + size of the container changed)"},
-    {"doc.strappend", cmd_strappend, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.strappend", counted_13, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
      "Appends to a string", "O(depth + length of the string)"},
-    {"doc.push", cmd_push, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.push", counted_14, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
      "Appends or inserts values into an array, optionally keeping only n elements",
      "O(depth + size of the array)"},
-    {"doc.pop", cmd_pop, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
+    {"doc.pop", counted_15, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
      "Removes and returns one element of an array", "O(depth + size of the array)"},
-    {"doc.pull", cmd_pull, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.pull", counted_16, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
      "Removes every array element equal to a value or matching a filter", "O(depth + size of the array)"},
-    {"doc.addtoset", cmd_addtoset, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.addtoset", counted_17, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
      "Appends the values an array does not hold yet", "O(depth + size of the array x values)"},
-    {"doc.indexof", cmd_indexof, "readonly fast", 1, 1, 1, 4, KS_ONE, RO_KEY,
+    {"doc.indexof", counted_18, "readonly fast", 1, 1, 1, 4, KS_ONE, RO_KEY,
      "Returns the first index of a value in an array, or -1", "O(depth + size of the array)"},
-    {"doc.toggle", cmd_toggle, "write deny-oom fast", 1, 1, 1, 3, KS_ONE, RW_KEY,
+    {"doc.toggle", counted_19, "write deny-oom fast", 1, 1, 1, 3, KS_ONE, RW_KEY,
      "Flips a boolean", "O(depth)"},
-    {"doc.clear", cmd_clear, "write deny-oom", 1, 1, 1, 3, KS_ONE, RW_KEY,
+    {"doc.clear", counted_20, "write deny-oom", 1, 1, 1, 3, KS_ONE, RW_KEY,
      "Empties a container or zeroes a number", "O(depth + size of what is cleared)"},
-    {"doc.merge", cmd_merge, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.merge", counted_21, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
      "Applies a JSON Merge Patch (RFC 7396)", "O(depth + size of the patch x containers touched)"},
-    {"doc.cas", cmd_cas, "write deny-oom", 1, 1, 1, 5, KS_ONE, RW_KEY,
+    {"doc.cas", counted_22, "write deny-oom", 1, 1, 1, 5, KS_ONE, RW_KEY,
      "Sets a value only if the current one deep-equals the expected one (or is ABSENT)",
      "O(depth + size of the values)"},
-    {"doc.update", cmd_update, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
+    {"doc.update", counted_23, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
      "Applies a MongoDB-style update document, optionally only if the document matches a filter",
      "O(size of the document touched by the operators)"},
-    {"doc.txn", cmd_txn, "write deny-oom", 0, 0, 0, -4, KS_TXN, RW_KEY,
+    {"doc.txn", counted_24, "write deny-oom", 0, 0, 0, -4, KS_TXN, RW_KEY,
      "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
      "O(sum of the ops' costs)"},
-    {"doc.aofload", cmd_aofload, "write deny-oom", 1, 1, 1, 5, KS_ONE,
+    {"doc.aofload", counted_25, "write deny-oom", 1, 1, 1, 5, KS_ONE,
      RW_KEY,
      "Internal: rebuilds a document and its version from an AOF rewrite", "O(size of the value)"},
 };
+
+RedisModuleCommandArg *cmdinfo_args(const char *name);
 
 static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
     if (RedisModule_CreateCommand(ctx, r->name, r->fn, r->flags, r->first, r->last, r->step) ==
@@ -181,6 +220,7 @@ static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
         .since = "1.0.0",
         .arity = r->arity,
         .key_specs = specs,
+        .args = cmdinfo_args(r->name),
     };
     return RedisModule_SetCommandInfo(cmd, &info);
 }
@@ -213,6 +253,11 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     RedisModule_InfoAddFieldLongLong(ctx, "memory_bytes", __atomic_load_n(&adoc_memory, __ATOMIC_RELAXED));
     RedisModule_InfoAddFieldLongLong(ctx, "txn_commits", adoc_st.txn_commits);
     RedisModule_InfoAddFieldLongLong(ctx, "txn_aborts", adoc_st.txn_aborts);
+    for (int i = 0; i < NCOMMANDS; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "calls_%s", commands[i].name + 4);   /* skip "doc." */
+        RedisModule_InfoAddFieldLongLong(ctx, name, calls[i]);
+    }
     for (int c = DOC_ERR; c < DOC_STATUS_COUNT; c++) {
         if (c == DOC_TOOBIG) continue;   /* reported under ERR's word */
         char field[48];
@@ -251,6 +296,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
 
     doc_edit_set_max_depth((uint32_t)adoc_cfg.max_depth);
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
+    _Static_assert(sizeof commands / sizeof commands[0] == NCOMMANDS, "one counter per command");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (register_command(ctx, &commands[i]) == REDISMODULE_ERR) {
             RedisModule_Log(ctx, "warning", "atomicdoc: cannot register %s", commands[i].name);

@@ -15,8 +15,8 @@
 # Needs a redis-server with atomicdoc loaded. REDIS_HOST (default 127.0.0.1) and
 # REDIS_PORT (default 6379) say where. Uses the keys example:{shop}:acct and
 # example:{shop}:outbox.
-set -euo pipefail
 # shellcheck disable=SC2016  # $-words in single quotes are JSON paths and operators
+set -euo pipefail
 
 cli() { redis-cli -h "${REDIS_HOST:-127.0.0.1}" -p "${REDIS_PORT:-6379}" "$@"; }
 acct='example:{shop}:acct'
