@@ -18,6 +18,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# The public conformance suites live in ../shared next to the project root
+# (the checkout's sibling); tests find them through ATOMICDOC_SHARED.
+if [ -z "${ATOMICDOC_SHARED:-}" ]; then
+  for d in ../shared /work/shared; do
+    if [ -d "$d/conformance" ]; then export ATOMICDOC_SHARED; ATOMICDOC_SHARED=$(cd "$d" && pwd); break; fi
+  done
+fi
+
 LOGS=build/logs
 STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
