@@ -15,100 +15,111 @@
 # FUZZ_SECONDS (default 60). Test servers of the run live in a fresh
 # /tmp/atomicdoc-run.* (ATOMICDOC_TMP), removed at the end unless a crashed server's
 # directory was kept there.
-set -uo pipefail
-cd "$(dirname "$0")/.."
+# All of it is in main(), read whole before it runs: editing this file during a run
+# cannot derail the run.
+main() {
+  set -uo pipefail
+  cd "$(dirname "$0")/.."
 
-# The public conformance suites live in ../shared next to the project root
-# (the checkout's sibling); tests find them through ATOMICDOC_SHARED.
-if [ -z "${ATOMICDOC_SHARED:-}" ]; then
-  for d in ../shared /work/shared; do
-    if [ -d "$d/conformance" ]; then export ATOMICDOC_SHARED; ATOMICDOC_SHARED=$(cd "$d" && pwd); break; fi
-  done
-fi
+  # The public conformance suites live in ../shared next to the project root
+  # (the checkout's sibling); tests find them through ATOMICDOC_SHARED.
+  if [ -z "${ATOMICDOC_SHARED:-}" ]; then
+    for d in ../shared /work/shared; do
+      if [ -d "$d/conformance" ]; then export ATOMICDOC_SHARED; ATOMICDOC_SHARED=$(cd "$d" && pwd); break; fi
+    done
+  fi
 
-LOGS=build/logs
-STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
-FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-TAIL_LINES=40
-mkdir -p "$LOGS"
+  LOGS=build/logs
+  STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+  TAIL_LINES=40
+  mkdir -p "$LOGS"
 
-if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
+  if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
 
-steps=(build unit integration sanitize)
-[ -f scripts/fuzz.sh ] && steps+=(fuzz)
+  steps=(build unit integration sanitize)
+  [ -f scripts/fuzz.sh ] && steps+=(fuzz)
 
-step_command() {
-  case "$1" in
-    build)       echo "make --no-print-directory -j$(nproc) all build/unit_tests build/integration_tests" ;;
-    unit)        echo "make --no-print-directory unit" ;;
-    integration) echo "make --no-print-directory integration" ;;
-    sanitize)    echo "make --no-print-directory sanitize" ;;
-    fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;
-  esac
-}
+  step_command() {
+    case "$1" in
+      build)       echo "make --no-print-directory -j$(nproc) all build/unit_tests build/integration_tests" ;;
+      unit)        echo "make --no-print-directory unit" ;;
+      integration) echo "make --no-print-directory integration" ;;
+      sanitize)    echo "make --no-print-directory sanitize" ;;
+      fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;
+    esac
+  }
 
-# The test harness makes its server directories under $ATOMICDOC_TMP: one of its own
-# for this run, so servers of other runs on the machine are never mistaken for ours.
-ATOMICDOC_TMP=$(mktemp -d /tmp/atomicdoc-run.XXXXXX) || exit 1
-export ATOMICDOC_TMP
+  # The test harness makes its server directories under $ATOMICDOC_TMP: one of its own
+  # for this run, so servers of other runs on the machine are never mistaken for ours.
+  ATOMICDOC_TMP=$(mktemp -d /tmp/atomicdoc-run.XXXXXX) || exit 1
+  export ATOMICDOC_TMP
 
-# Servers of this run (a redis-server chdirs into its --dir) still running after a
-# step: a leak of the harness. Prints their pids.
-leaked_servers() {
-  local p cwd
-  for p in $(pgrep -x redis-server 2>/dev/null); do
-    cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
-    case "$cwd" in "$ATOMICDOC_TMP"/*) echo "$p" ;; esac
-  done
-}
+  # Servers of this run (a redis-server chdirs into its --dir) still running after a
+  # step: a leak of the harness. Prints their pids.
+  leaked_servers() {
+    local p cwd
+    for p in $(pgrep -x redis-server 2>/dev/null); do
+      cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
+      case "$cwd" in "$ATOMICDOC_TMP"/*) echo "$p" ;; esac
+    done
+  }
 
-failed=()
-start_all=$SECONDS
-for step in "${steps[@]}"; do
-  log="$LOGS/$step.log"
-  cmd=$(step_command "$step")
-  t0=$SECONDS
-  (
-    echo "\$ $cmd"
-    # shellcheck disable=SC2086
-    timeout --kill-after=30 "$STEP_TIMEOUT" $cmd
+  failed=()
+  start_all=$SECONDS
+  for step in "${steps[@]}"; do
+    log="$LOGS/$step.log"
+    cmd=$(step_command "$step")
+    t0=$SECONDS
+    (
+      echo "\$ $cmd"
+      # shellcheck disable=SC2086
+      timeout --kill-after=30 "$STEP_TIMEOUT" $cmd
+      rc=$?
+      [ "$rc" = 124 ] && echo "test.sh: step '$step' stopped after ${STEP_TIMEOUT}s"
+      echo "test.sh: exit status $rc"
+      exit "$rc"
+    ) </dev/null >"$log" 2>&1
     rc=$?
-    [ "$rc" = 124 ] && echo "test.sh: step '$step' stopped after ${STEP_TIMEOUT}s"
-    echo "test.sh: exit status $rc"
-    exit "$rc"
-  ) </dev/null >"$log" 2>&1
-  rc=$?
-  leaks=$(leaked_servers)
-  for _ in $(seq 30); do   # a server SIGKILLed with its test may take a moment to go
-    [ -z "$leaks" ] && break
-    sleep 0.1
     leaks=$(leaked_servers)
+    for _ in $(seq 30); do   # a server SIGKILLed with its test may take a moment to go
+      [ -z "$leaks" ] && break
+      sleep 0.1
+      leaks=$(leaked_servers)
+    done
+    if [ -n "$leaks" ]; then
+      echo "test.sh: redis-server processes left running after '$step':" $leaks >>"$log"
+      for p in $leaks; do kill -KILL "$p" 2>/dev/null; done
+      [ "$rc" = 0 ] && rc=1
+    fi
+    secs=$((SECONDS - t0))
+    dots=$(printf '%*s' $((14 - ${#step})) '' | tr ' ' '.')
+    if [ "$rc" = 0 ]; then
+      printf '%s %s %sok%s (%d s)\n' "$step" "$dots" "$green" "$off" "$secs"
+    else
+      printf '%s %s %sFAILED%s (%d s, exit %d; full log: %s)\n' "$step" "$dots" "$red" "$off" \
+        "$secs" "$rc" "$log"
+      tail -n "$TAIL_LINES" "$log" | sed 's/^/    /'
+      failed+=("$step")
+    fi
   done
-  if [ -n "$leaks" ]; then
-    echo "test.sh: redis-server processes left running after '$step':" $leaks >>"$log"
-    for p in $leaks; do kill -KILL "$p" 2>/dev/null; done
-    [ "$rc" = 0 ] && rc=1
-  fi
-  secs=$((SECONDS - t0))
-  dots=$(printf '%*s' $((14 - ${#step})) '' | tr ' ' '.')
-  if [ "$rc" = 0 ]; then
-    printf '%s %s %sok%s (%d s)\n' "$step" "$dots" "$green" "$off" "$secs"
-  else
-    printf '%s %s %sFAILED%s (%d s, exit %d; full log: %s)\n' "$step" "$dots" "$red" "$off" \
-      "$secs" "$rc" "$log"
-    tail -n "$TAIL_LINES" "$log" | sed 's/^/    /'
-    failed+=("$step")
-  fi
-done
 
-# Directories of servers that crashed are kept for inspection; the rest is gone.
-rmdir "$ATOMICDOC_TMP" 2>/dev/null || echo "test.sh: kept server directories in $ATOMICDOC_TMP"
+  # A directory still holding harness.pid belonged to a test runner that died before
+  # sweeping it (its server died with it); one without is a crashed server's, kept for
+  # inspection.
+  for d in "$ATOMICDOC_TMP"/*/; do
+    [ -f "$d/harness.pid" ] && rm -rf "$d"
+  done
+  rmdir "$ATOMICDOC_TMP" 2>/dev/null || echo "test.sh: kept server directories in $ATOMICDOC_TMP"
 
-total=$((SECONDS - start_all))
-if [ "${#failed[@]}" = 0 ]; then
-  echo "atomicdoc: all ${#steps[@]} steps passed in $total s"
-  exit 0
-fi
-list=$(IFS=,; echo "${failed[*]}" | sed 's/,/, /g')
-echo "atomicdoc: ${#failed[@]} of ${#steps[@]} steps FAILED: $list (in $total s)"
-exit 1
+  total=$((SECONDS - start_all))
+  if [ "${#failed[@]}" = 0 ]; then
+    echo "atomicdoc: all ${#steps[@]} steps passed in $total s"
+    exit 0
+  fi
+  list=$(IFS=,; echo "${failed[*]}" | sed 's/,/, /g')
+  echo "atomicdoc: ${#failed[@]} of ${#steps[@]} steps FAILED: $list (in $total s)"
+  exit 1
+}
+
+main "$@"

@@ -783,6 +783,9 @@ Test(txn, a_failing_third_op_leaves_documents_versions_replica_and_aof_untouched
                            "DEL 1 $.deep.x[0] INCR 1 $.s 1",
                         "{\"big\":[1,2,3]}", "{\"z\":1}"),
                     "ABORTED op 5: BADTYPE", NULL);
+    /* two ops on two keys, then a third that fails when it runs */
+    expect_err_text(cmd(c, "DOC.TXN 2 a b INCR 1 $.n 5 PUSH 2 $.list 7 INCR 1 $.s 1"),
+                    "ABORTED op 3: BADTYPE", NULL);
     /* the same with a failing CHECK at the end, and with a malformed last op */
     expect_err_text(cmd(c, "DOC.TXN 2 a b INCR 1 $.n 5 PUSH 2 $.list 7 CHECK 1 $.n LT 0"),
                     "ABORTED op 3: CHECK LT failed", NULL);
@@ -796,7 +799,7 @@ Test(txn, a_failing_third_op_leaves_documents_versions_replica_and_aof_untouched
     cr_assert_eq(version_of(c, "b"), vb);
     char *digest1 = srv_digest(c);
     cr_assert_str_eq(digest1, digest0, "DEBUG DIGEST of the primary");
-    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_aborts"), 3);
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_aborts"), 4);
     cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_commits"), 0);
 
     /* A write after the failures: once it is in the AOF, whatever the failures
