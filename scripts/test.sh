@@ -3,6 +3,7 @@
 #
 # Runs every step in order, even after one fails, so all failures show in one run:
 #   build        make all build/unit_tests build/integration_tests
+#   lint         make lint              (core/glue wall, exported symbols, cppcheck)
 #   unit         make unit
 #   integration  make integration
 #   sanitize     make sanitize          (ASan + UBSan build, unit + integration)
@@ -37,13 +38,14 @@ main() {
 
   if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
 
-  steps=(build unit integration sanitize)
+  steps=(build lint unit integration sanitize)
   [ -f scripts/fuzz.sh ] && steps+=(fuzz)
 
   step_command() {
     case "$1" in
       build)       echo "make --no-print-directory -j$(nproc) all build/unit_tests build/integration_tests" ;;
-      unit)        echo "make --no-print-directory unit" ;;
+      lint)        echo "make --no-print-directory lint" ;;
+    unit)        echo "make --no-print-directory unit" ;;
       integration) echo "make --no-print-directory integration" ;;
       sanitize)    echo "make --no-print-directory sanitize" ;;
       fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;

@@ -6,7 +6,9 @@
 #        DOC.TXN 2 a b CHECK 1 $.balance GE 1 INCR 1 $.balance -1 INCR 2 $.balance 1
 #      vs the same transfer as a Lua script over two hashes (HGET + 2 HINCRBY, no
 #      rollback), EVALSHA sha 2 ha hb 1. Best of BENCH_ROUNDS (default 2)
-#      alternating runs of TXN_N requests (default 200000) each. Target: >= 0.8x.
+#      alternating runs of TXN_N requests (default 200000) each, without pipelining
+#      (target: >= 0.8x) and with -P 16 (TXN_PIPELINES="1 16"), where the server's
+#      own cost per command shows more than the network's.
 #   2. Contention: 8 client processes (TXN_PROCS) moving money over one hot pair of
 #      keys for TXN_SECONDS (default 5) each way: a WATCH/MULTI retry loop on two
 #      hashes vs DOC.TXN (scripts/bench/txn_contention.py, /usr/bin/python3 with
@@ -25,6 +27,7 @@ MODULE=$ROOT/build/atomicdoc.so
 OUT=build/bench
 N=${TXN_N:-200000}
 ROUNDS=${BENCH_ROUNDS:-2}
+PIPELINES=${TXN_PIPELINES:-1 16}     # redis-benchmark -P values; the target is for -P 1
 PROCS=${TXN_PROCS:-8}
 SECONDS_EACH=${TXN_SECONDS:-5}
 ROWS_ONLY=0
@@ -79,32 +82,41 @@ cli HSET ha balance "$START" >/dev/null
 cli HSET hb balance "$START" >/dev/null
 SHA=$(cli SCRIPT LOAD "$LUA")
 
-# rps COMMAND...: one redis-benchmark run, prints requests/s
+# rps P COMMAND...: one redis-benchmark run with pipeline P, prints requests/s
 rps() {
-    redis-benchmark -h 127.0.0.1 -p "$PORT" -c 50 -n "$N" --csv "$@" 2>/dev/null |
+    local p=$1
+    shift
+    redis-benchmark -h 127.0.0.1 -p "$PORT" -c 50 -P "$p" -n "$N" --csv "$@" 2>/dev/null |
         awk -F'"' 'NR == 2 { print $4 }'
 }
 TXN_CMD=(DOC.TXN 2 a b CHECK 1 '$.balance' GE 1 INCR 1 '$.balance' -1 INCR 2 '$.balance' 1)
 LUA_CMD=(EVALSHA "$SHA" 2 ha hb 1)
-best_txn=0 best_lua=0
-for i in $(seq "$ROUNDS"); do
-    log "redis-benchmark round $i/$ROUNDS: DOC.TXN, then EVALSHA (n=$N, c=50)"
-    r=$(rps "${TXN_CMD[@]}"); [ -n "$r" ] || die "redis-benchmark DOC.TXN failed"
-    best_txn=$(best "$best_txn" "$r")
-    r=$(rps "${LUA_CMD[@]}"); [ -n "$r" ] || die "redis-benchmark EVALSHA failed"
-    best_lua=$(best "$best_lua" "$r")
+runs=0
+for P in $PIPELINES; do
+    best_txn=0 best_lua=0
+    for i in $(seq "$ROUNDS"); do
+        log "redis-benchmark -P $P round $i/$ROUNDS: DOC.TXN, then EVALSHA (n=$N, c=50)"
+        r=$(rps "$P" "${TXN_CMD[@]}"); [ -n "$r" ] || die "redis-benchmark DOC.TXN failed"
+        best_txn=$(best "$best_txn" "$r")
+        r=$(rps "$P" "${LUA_CMD[@]}"); [ -n "$r" ] || die "redis-benchmark EVALSHA failed"
+        best_lua=$(best "$best_lua" "$r")
+        runs=$((runs + 1))
+    done
+    r=$(ratio "$best_txn" "$best_lua")
+    target=""
+    [ "$P" = 1 ] && target=">= 0.8x: $(awk -v v="$r" 'BEGIN { print (v >= 0.8) ? "met" : "MISSED" }')"
+    popt=""
+    [ "$P" = 1 ] || popt=" -P $P"
+    row "transfer (CHECK + 2 INCR), pipeline $P: requests/s, DOC.TXN vs Lua EVALSHA over 2 hashes (best of $ROUNDS)" \
+        "$(fmt_int "$best_txn")" "$(fmt_int "$best_lua")" "${r}x" "$target" \
+        "\`redis-benchmark -c 50$popt -n $N DOC.TXN 2 a b CHECK 1 \$.balance GE 1 INCR 1 \$.balance -1 INCR 2 \$.balance 1\` vs \`... EVALSHA <sha> 2 ha hb 1\`"
 done
-# every request was a committed transfer: the pairs still add up, and moved N per round
+# every request was a committed transfer: the pairs still add up, and moved N per run
 moved=$((START - $(cli DOC.GET a '$.balance')))
-[ "$moved" -eq $((N * ROUNDS)) ] || die "DOC.TXN moved $moved, expected $((N * ROUNDS)) (aborts or errors)"
+[ "$moved" -eq $((N * runs)) ] || die "DOC.TXN moved $moved, expected $((N * runs)) (aborts or errors)"
 [ $(($(cli DOC.GET a '$.balance') + $(cli DOC.GET b '$.balance'))) -eq $((2 * START)) ] || die "DOC.TXN total changed"
-[ "$(cli HGET ha balance)" -eq $((START - N * ROUNDS)) ] || die "the Lua script did not run every time"
-[ "$(cli DOC.VERSION a)" -eq $((1 + N * ROUNDS)) ] || die "unexpected version of a"
-r=$(ratio "$best_txn" "$best_lua")
-row "transfer (CHECK + 2 INCR): requests/s, DOC.TXN vs Lua EVALSHA over 2 hashes (best of $ROUNDS)" \
-    "$(fmt_int "$best_txn")" "$(fmt_int "$best_lua")" "${r}x" \
-    ">= 0.8x: $(awk -v v="$r" 'BEGIN { print (v >= 0.8) ? "met" : "MISSED" }')" \
-    "\`redis-benchmark -c 50 -n $N DOC.TXN 2 a b CHECK 1 \$.balance GE 1 INCR 1 \$.balance -1 INCR 2 \$.balance 1\` vs \`... EVALSHA <sha> 2 ha hb 1\`"
+[ "$(cli HGET ha balance)" -eq $((START - N * runs)) ] || die "the Lua script did not run every time"
+[ "$(cli DOC.VERSION a)" -eq $((1 + N * runs)) ] || die "unexpected version of a"
 
 # ---- 2. contention: WATCH/MULTI retry loop vs DOC.TXN ----------------------------------
 contend() {

@@ -22,7 +22,7 @@ cd "$ROOT"
 OUT=build/bench
 PY=/usr/bin/python3                    # the one with python3-redis
 MODULE=$ROOT/build/atomicdoc.so
-BENCH_DEFAULT="docs memory read parse"
+BENCH_DEFAULT="docs memory read parse incr pull"
 BENCH=${BENCH:-$BENCH_DEFAULT}
 DOC_1K=$OUT/doc_1k.json
 DOC_100K=$OUT/doc_100k.json
@@ -198,13 +198,231 @@ bench_parse() {
         "\`$bin $DOC_100K\`"
 }
 
-# 5. INCR vs HINCRBY - to be written (owner: whoever adds DOC.INCRBY).
-#    Shape: server_start incr; load a document and a hash; redis-benchmark
-#    both commands as in bench_read; row ...; server_stop "$SERVER_PID".
-# bench_incr() { ...; }
+# 5. DOC.INCR vs HINCRBY. DOC.INCR of an order's qty (order 5 of the 1 KB
+#    document, the middle order of the 100 KB one) and of a top-level counter
+#    ($.hits, set to 0 at load, so the last member of the root object) against
+#    HINCRBY on a small hash; redis-benchmark -c 50 without and with -P 16;
+#    BENCH_ROUNDS (2) rounds, the second in reverse order; best run counts.
+#    Server time per call: INFO commandstats usec_per_call after CONFIG
+#    RESETSTAT before every run (the lowest of the -P 16 runs in the table;
+#    every run's figures in build/bench/incr.txt). For reference, the Lua
+#    cjson read-modify-write of the same order field on a plain string
+#    (scripts/bench/incr_incr.lua), -P 16.
+INCR_N1=${INCR_N1:-100000}      # requests per run without -P
+INCR_N16=${INCR_N16:-500000}    # requests per run with -P 16
+INCR_LUA_N=${INCR_LUA_N:-"1k=20000 100k=800"}   # Lua runs (>= 800: 50 x 16 in flight)
+
+# incr_rb PIPELINE N COMMAND...: one redis-benchmark run against $RB_PORT after
+# CONFIG RESETSTAT; prints "requests/s usec_per_call". Dies unless the server
+# counted at least N calls of COMMAND and none failed.
+incr_rb() {
+    local pipe=$1 n=$2 name rps stat calls failed usec
+    shift 2
+    name=$(tr '[:upper:]' '[:lower:]' <<<"$1")
+    redis-cli -p "$RB_PORT" CONFIG RESETSTAT >/dev/null
+    # CSV: "test","rps",... 6 more; the test name may hold quotes and commas
+    rps=$(redis-benchmark -h 127.0.0.1 -p "$RB_PORT" -c 50 -P "$pipe" -n "$n" --csv "$@" 2>/dev/null \
+        | awk -F, 'NR == 2 { f = $(NF - 6); gsub(/"/, "", f); print f }')
+    stat=$(redis-cli -p "$RB_PORT" INFO commandstats | tr -d '\r' | grep -F "cmdstat_$name:" || true)
+    calls=$(sed -n 's/^[^:]*:calls=\([0-9]*\),.*/\1/p' <<<"$stat")
+    failed=$(sed -n 's/.*failed_calls=\([0-9]*\).*/\1/p' <<<"$stat")
+    usec=$(sed -n 's/.*usec_per_call=\([0-9.]*\).*/\1/p' <<<"$stat")
+    if ! { [[ $rps =~ ^[0-9.]+$ ]] && [ -n "$calls" ] && [ "$calls" -ge "$n" ] && [ "$failed" = 0 ]; }; then
+        die "redis-benchmark -P $pipe $*: rps '$rps', $name calls '$calls', failed '$failed'"
+    fi
+    echo "$rps $usec"
+}
+
+# ratio3 A B -> A/B with 3 significant digits (the Lua peers reach 0.00x)
+ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.3g", a / b }'; }
+
+# incr_args ID: the command of one bench_incr target into INCR_ARGS.
+incr_args() {
+    case $1 in
+    hincrby) INCR_ARGS=(HINCRBY h f 1) ;;
+    1k_field) INCR_ARGS=(DOC.INCR doc:1k '$.orders[5].qty' 1) ;;
+    1k_top) INCR_ARGS=(DOC.INCR doc:1k '$.hits' 1) ;;
+    100k_field) INCR_ARGS=(DOC.INCR doc:100k "\$.orders[$INCR_MID].qty" 1) ;;
+    100k_top) INCR_ARGS=(DOC.INCR doc:100k '$.hits' 1) ;;
+    lua_1k) INCR_ARGS=(EVALSHA "$INCR_SHA" 1 str:1k 1 orders 5 qty) ;;
+    lua_100k) INCR_ARGS=(EVALSHA "$INCR_SHA" 1 str:100k 1 orders "$INCR_MID" qty) ;;
+    esac
+}
+
+bench_incr() {
+    server_start incr
+    local pid=$SERVER_PID load_start load_end
+    load_start=$(cut -d' ' -f1 /proc/loadavg)
+    RB_PORT=$SERVER_PORT
+    "$PY" scripts/bench/mem.py load "$RB_PORT" "1k=$DOC_1K" "100k=$DOC_100K" >"$OUT/incr_load.json"
+    redis-cli -p "$RB_PORT" DOC.SET doc:1k '$.hits' 0 | grep -q OK || die "DOC.SET doc:1k \$.hits failed"
+    redis-cli -p "$RB_PORT" DOC.SET doc:100k '$.hits' 0 | grep -q OK || die "DOC.SET doc:100k \$.hits failed"
+    redis-cli -p "$RB_PORT" HSET h f 0 >/dev/null
+    INCR_SHA=$(redis-cli -p "$RB_PORT" SCRIPT LOAD "$(cat scripts/bench/incr_incr.lua)")
+    INCR_MID=$(( $(redis-cli -p "$RB_PORT" DOC.LEN doc:100k '$.orders') / 2 ))
+    local -A rps_best usec_best
+    local ids i id pipe pf n out r u raw=$OUT/incr.txt
+    : >"$raw"
+    for i in $(seq "${BENCH_ROUNDS:-2}"); do
+        # odd rounds peer first, even rounds peer last (drift on a shared machine)
+        [ $((i % 2)) = 0 ] && ids="100k_top 100k_field 1k_top 1k_field hincrby"
+        [ $((i % 2)) = 1 ] && ids="hincrby 1k_field 1k_top 100k_field 100k_top"
+        for pipe in 1 16; do
+            n=$INCR_N1; [ "$pipe" = 16 ] && n=$INCR_N16
+            for id in $ids; do
+                incr_args "$id"
+                log "incr: round $i, -P $pipe, ${INCR_ARGS[*]} (n=$n)"
+                out=$(incr_rb "$pipe" "$n" "${INCR_ARGS[@]}")
+                read -r r u <<<"$out"
+                echo "round $i -P $pipe n=$n $id: ${r} requests/s, usec_per_call $u ($(cut -d' ' -f1-3 /proc/loadavg))" >>"$raw"
+                rps_best[$id:$pipe]=$(awk -v a="${rps_best[$id:$pipe]:-0}" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
+                usec_best[$id:$pipe]=$(awk -v a="${usec_best[$id:$pipe]:-1e9}" -v b="$u" 'BEGIN { print (b < a) ? b : a }')
+            done
+        done
+        for id in lua_1k lua_100k; do
+            incr_args "$id"
+            n=$(tr ' ' '\n' <<<"$INCR_LUA_N" | sed -n "s/^${id#lua_}=//p")
+            log "incr: round $i, -P 16, Lua read-modify-write ${INCR_ARGS[*]} (n=$n)"
+            out=$(incr_rb 16 "$n" "${INCR_ARGS[@]}")
+            read -r r u <<<"$out"
+            echo "round $i -P 16 n=$n $id: ${r} requests/s, usec_per_call $u ($(cut -d' ' -f1-3 /proc/loadavg))" >>"$raw"
+            rps_best[$id:16]=$(awk -v a="${rps_best[$id:16]:-0}" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
+            usec_best[$id:16]=$(awk -v a="${usec_best[$id:16]:-1e9}" -v b="$u" 'BEGIN { print (b < a) ? b : a }')
+        done
+    done
+    load_end=$(cut -d' ' -f1 /proc/loadavg)
+    local label path size key rounds=${BENCH_ROUNDS:-2} hr hu
+    for id in 1k_field 1k_top 100k_field 100k_top; do
+        incr_args "$id"
+        key=${INCR_ARGS[1]} path=${INCR_ARGS[2]} size="1 KB"
+        [ "$key" = doc:100k ] && size="100 KB"
+        label="incr $size \`$path\`"
+        for pipe in 1 16; do
+            n=$INCR_N1 pf=""; [ "$pipe" = 16 ] && n=$INCR_N16 pf=" -P 16"
+            hr=${rps_best[hincrby:$pipe]}
+            r=$(ratio "${rps_best[$id:$pipe]}" "$hr")
+            row "$label: requests/s, DOC.INCR vs HINCRBY, -c 50$pf (best of $rounds)" \
+                "$(fmt_int "${rps_best[$id:$pipe]}")" "$(fmt_int "$hr")" "${r}x" ">= 0.6x: $(verdict "$r" ge 0.6)" \
+                "\`redis-benchmark -c 50$pf -n $n DOC.INCR $key '$path' 1\` vs \`... HINCRBY h f 1\`"
+        done
+        hu=${usec_best[hincrby:16]}
+        r=$(ratio "${usec_best[$id:16]}" "$hu")
+        row "$label: server usec/call, DOC.INCR vs HINCRBY (lowest of $rounds -P 16 runs)" \
+            "${usec_best[$id:16]}" "$hu" "${r}x" "<= 2x: $(verdict "$r" le 2)" \
+            "INFO commandstats usec_per_call, CONFIG RESETSTAT before each run (all runs: $raw)"
+    done
+    for id in field top; do
+        r=$(ratio "${usec_best[100k_$id:16]}" "${usec_best[1k_$id:16]}")
+        incr_args "100k_$id"
+        row "incr: DOC.INCR usec/call, 100 KB vs 1 KB document (\`${INCR_ARGS[2]}\`)" \
+            "${usec_best[100k_$id:16]}" "${usec_best[1k_$id:16]} (1 KB)" "${r}x" \
+            "not growing (<= 1.25x): $(verdict "$r" le 1.25)" "as above"
+    done
+    for id in 1k 100k; do
+        incr_args "lua_$id"
+        n=$(tr ' ' '\n' <<<"$INCR_LUA_N" | sed -n "s/^$id=//p")
+        r=$(ratio3 "${rps_best[lua_$id:16]}" "${rps_best[hincrby:16]}")
+        row "incr ${id/k/ KB}: requests/s, Lua cjson read-modify-write vs HINCRBY, -c 50 -P 16 (reference)" \
+            "$(fmt_int "${rps_best[lua_$id:16]}") (Lua)" "$(fmt_int "${rps_best[hincrby:16]}")" "${r}x" "" \
+            "\`redis-benchmark -c 50 -P 16 -n $n EVALSHA <incr_incr.lua> 1 str:$id 1 orders ${INCR_ARGS[6]} qty\`; usec/call ${usec_best[lua_$id:16]}"
+    done
+    row "incr: load average (1 min), start -> end" "$load_start -> $load_end" "" "" "" "/proc/loadavg, $(nproc) CPUs"
+    server_stop "$pid"
+}
 
 # 6. DOC.TXN vs an equivalent Lua script - to be written (owner: DOC.TXN).
 # bench_txn() { ...; }
+
+# 7. DOC.PULL by value on a ~10 KB document ({"cart_id","owner","items":[150
+#    small objects]}, written by scripts/bench/incr_pull.py gen) against a Lua
+#    script doing GET + cjson.decode + remove the equal elements + cjson.encode
+#    + SET (scripts/bench/incr_pull.lua, EVALSHA). Every pull must remove the
+#    element, so each side alternates pull and push of the same element:
+#    DOC.PULL + DOC.PUSH pairs vs Lua pull + Lua push pairs. redis-benchmark
+#    sends one command per run, so the pairs are driven by
+#    scripts/bench/incr_pull.py run: one python3 client thread, PULL_CONNS (4)
+#    connections on their own keys, PULL_DEPTH (16) pairs pipelined each,
+#    PULL_SECONDS (5) per run, every reply checked; BENCH_ROUNDS (2) rounds
+#    alternating doc/lua, best counts. Also server time per pair from
+#    commandstats, and a redis-benchmark cross-check where each request is a
+#    whole pair: DOC.TXN (PULL then PUSH) vs the Lua script's "pair" mode
+#    (one decode/encode for both, so cheaper per pair than two calls).
+DOC_10K=$OUT/doc_10k.json
+PULL_SECONDS=${PULL_SECONDS:-5}
+PULL_CONNS=${PULL_CONNS:-4}
+PULL_DEPTH=${PULL_DEPTH:-16}
+PULL_TXN_N=${PULL_TXN_N:-30000}   # redis-benchmark cross-check, requests per run
+PULL_LUA_N=${PULL_LUA_N:-1600}    # (>= 800: 50 x 16 in flight)
+
+bench_pull() {
+    local name bytes count
+    read -r name bytes count < <("$PY" scripts/bench/incr_pull.py gen "$DOC_10K")
+    log "  $DOC_10K: $bytes bytes, $count elements"
+    row "document $name" "$bytes bytes" "" "" "" "\`python3 scripts/bench/incr_pull.py gen $DOC_10K\` ($count elements in \$.items)"
+    server_start pull
+    local pid=$SERVER_PID port=$SERVER_PORT load_start load_end
+    load_start=$(cut -d' ' -f1 /proc/loadavg)
+    local -A pairs_best usec_best
+    local i mode js p u raw=$OUT/pull.txt lua=scripts/bench/incr_pull.lua
+    local drv="scripts/bench/incr_pull.py run PORT MODE $PULL_SECONDS $PULL_CONNS $PULL_DEPTH $DOC_10K $lua"
+    : >"$raw"
+    for i in $(seq "${BENCH_ROUNDS:-2}"); do
+        for mode in doc lua; do
+            log "pull: round $i, $mode pairs (${PULL_SECONDS}s, $PULL_CONNS connections x $PULL_DEPTH pairs)"
+            js=$("$PY" scripts/bench/incr_pull.py run "$port" "$mode" "$PULL_SECONDS" "$PULL_CONNS" \
+                "$PULL_DEPTH" "$DOC_10K" "$lua") || die "incr_pull.py run $mode failed"
+            echo "round $i: $js (load $(cut -d' ' -f1-3 /proc/loadavg))" >>"$raw"
+            p=$(json_get pairs_per_s <<<"$js")
+            # server time per pair: DOC.PULL + DOC.PUSH, or two EVALSHA
+            u=$("$PY" -c 'import json, sys; d = json.load(sys.stdin)["usec_per_call"]
+print(d["doc.pull"] + d["doc.push"] if "doc.pull" in d else 2 * d["evalsha"])' <<<"$js")
+            pairs_best[$mode]=$(awk -v a="${pairs_best[$mode]:-0}" -v b="$p" 'BEGIN { print (b > a) ? b : a }')
+            usec_best[$mode]=$(awk -v a="${usec_best[$mode]:-1e9}" -v b="$u" 'BEGIN { print (b < a) ? b : a }')
+        done
+    done
+    # redis-benchmark cross-check: one request = one pull + one push.
+    local sha elem out r
+    elem=$("$PY" -c 'import sys; sys.path.insert(0, "scripts/bench"); import incr_pull; print(incr_pull.dump(incr_pull.ELEMENT))')
+    sha=$(redis-cli -p "$port" SCRIPT LOAD "$(cat "$lua")")
+    redis-cli -p "$port" DOC.SET pull:txn '$' "$(cat "$DOC_10K")" | grep -q OK || die "DOC.SET pull:txn failed"
+    redis-cli -p "$port" SET pull:luapair "$(cat "$DOC_10K")" >/dev/null
+    RB_PORT=$port
+    for i in $(seq "${BENCH_ROUNDS:-2}"); do
+        log "pull: round $i, redis-benchmark DOC.TXN pair (n=$PULL_TXN_N), Lua pair (n=$PULL_LUA_N)"
+        out=$(incr_rb 16 "$PULL_TXN_N" DOC.TXN 1 pull:txn PULL 1 '$.items' "$elem" PUSH 1 '$.items' "$elem")
+        read -r r u <<<"$out"
+        echo "round $i: redis-benchmark DOC.TXN pair: $r requests/s, usec_per_call $u" >>"$raw"
+        pairs_best[txn]=$(awk -v a="${pairs_best[txn]:-0}" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
+        usec_best[txn]=$(awk -v a="${usec_best[txn]:-1e9}" -v b="$u" 'BEGIN { print (b < a) ? b : a }')
+        out=$(incr_rb 16 "$PULL_LUA_N" EVALSHA "$sha" 1 pull:luapair pair "$elem")
+        read -r r u <<<"$out"
+        echo "round $i: redis-benchmark Lua pair: $r requests/s, usec_per_call $u" >>"$raw"
+        pairs_best[luapair]=$(awk -v a="${pairs_best[luapair]:-0}" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
+        usec_best[luapair]=$(awk -v a="${usec_best[luapair]:-1e9}" -v b="$u" 'BEGIN { print (b < a) ? b : a }')
+    done
+    # The documents must have survived intact: the element pulled and pushed back each time.
+    "$PY" -c 'import json, sys, redis
+r = redis.Redis(host="127.0.0.1", port=int(sys.argv[1])); want = json.load(open(sys.argv[2]))
+for k, cmd in (("pull:txn", "DOC.GET"), ("pull:luapair", "GET")):
+    if json.loads(r.execute_command(cmd, k)) != want: sys.exit("pull: %s changed" % k)' "$port" "$DOC_10K" \
+        || die "pull: a document did not come back to its original value"
+    load_end=$(cut -d' ' -f1 /proc/loadavg)
+    local rounds=${BENCH_ROUNDS:-2}
+    r=$(ratio "${pairs_best[doc]}" "${pairs_best[lua]}")
+    row "pull 10 KB: PULL+PUSH pairs/s, DOC.PULL+DOC.PUSH vs Lua cjson pull+push (best of $rounds)" \
+        "$(fmt_int "${pairs_best[doc]}")" "$(fmt_int "${pairs_best[lua]}")" "${r}x" ">= 10x: $(verdict "$r" ge 10)" \
+        "\`$drv\` (MODE doc, lua; python3 driver, pipelined; all runs: $raw)"
+    r=$(ratio3 "${usec_best[doc]}" "${usec_best[lua]}")
+    row "pull 10 KB: server usec per pair, DOC.PULL+DOC.PUSH vs 2 EVALSHA (lowest of $rounds)" \
+        "${usec_best[doc]}" "${usec_best[lua]}" "${r}x" "<= 0.1x: $(verdict "$r" le 0.1)" \
+        "INFO commandstats usec_per_call after CONFIG RESETSTAT, same runs"
+    r=$(ratio "${pairs_best[txn]}" "${pairs_best[luapair]}")
+    row "pull 10 KB: requests/s, one pair per request, DOC.TXN vs Lua pair script, -c 50 -P 16 (cross-check)" \
+        "$(fmt_int "${pairs_best[txn]}")" "$(fmt_int "${pairs_best[luapair]}")" "${r}x" "" \
+        "\`redis-benchmark -c 50 -P 16 -n $PULL_TXN_N DOC.TXN 1 pull:txn PULL 1 '\$.items' E PUSH 1 '\$.items' E\` vs \`... -n $PULL_LUA_N EVALSHA <incr_pull.lua> 1 pull:luapair pair E\`; E = \`$elem\`; usec/call ${usec_best[txn]} vs ${usec_best[luapair]}"
+    row "pull: load average (1 min), start -> end" "$load_start -> $load_end" "" "" "" "/proc/loadavg, $(nproc) CPUs"
+    server_stop "$pid"
+}
 
 # Optional, not in the default list: BENCH="docs perf" samples the server with
 # perf during a DOC.GET 1 KB run and keeps the top symbols in build/bench/.
