@@ -242,7 +242,7 @@ static doc_status inspect_len(const uint8_t *v, result *out, int in_query, doc_e
     else if (in_query)
         res_nil(out);
     else
-        return doc_error_set(err, DOC_BADTYPE, "LEN of a %s", doc_type_name(view.type));
+        return doc_error_set(err, DOC_BADTYPE, "LEN of %s", doc_type_phrase(view.type));
     return DOC_OK;
 }
 
@@ -254,7 +254,7 @@ static doc_status inspect_keys(const uint8_t *v, result *out, int in_query, doc_
             res_nil(out);
             return DOC_OK;
         }
-        return doc_error_set(err, DOC_BADTYPE, "KEYS of a %s", doc_type_name(view.type));
+        return doc_error_set(err, DOC_BADTYPE, "KEYS of %s", doc_type_phrase(view.type));
     }
     result *items = res_array(out, doc_node_count(view.node));
     if (!items) return doc_error_set(err, DOC_NOMEM, "out of memory");

@@ -81,10 +81,11 @@ static doc_status parse_number(op *o, RedisModuleString *s, const char *what, do
     return op_add_value(o, box, err);
 }
 
+/* "an integer", "a string", ... of an encoded value, for messages. */
 static const char *type_of(const uint8_t *v) {
     doc_view view;
     doc_value_decode(v, &view);
-    return doc_type_name(view.type);
+    return doc_type_phrase(view.type);
 }
 
 static int is_number(const doc_view *v) { return v->type == DOC_INT || v->type == DOC_DOUBLE; }
@@ -175,7 +176,7 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul
     } else {
         doc_value_decode(doc_cursor_value(&c), &cur);
         if (!is_number(&cur)) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "%s on a %s", mul ? "MUL" : "INCR", doc_type_name(cur.type));
+            st = doc_error_set(&x->err, DOC_BADTYPE, "%s on %s", mul ? "MUL" : "INCR", doc_type_phrase(cur.type));
             goto done;
         }
         if ((st = arith(mul, &cur, &arg, &r, &x->err))) goto done;
@@ -238,8 +239,8 @@ static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int wa
     doc_view av;
     doc_value_decode(arg, &av);
     if (!is_number(&av) && av.type != DOC_STRING)
-        return doc_error_set(&x->err, DOC_BADTYPE, "%s takes a number or a string, not a %s",
-                             want_max ? "MAX" : "MIN", doc_type_name(av.type));
+        return doc_error_set(&x->err, DOC_BADTYPE, "%s takes a number or a string, not %s",
+                             want_max ? "MAX" : "MIN", doc_type_phrase(av.type));
     doc_status st = write_at(o, x, k, &c);
     if (!st) {
         int replace = c.missing;
@@ -249,8 +250,8 @@ static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int wa
             doc_value_decode(doc_cursor_value(&c), &cur);
             int cmp = order(&av, &cur, &ok);
             if (!ok)
-                st = doc_error_set(&x->err, DOC_BADTYPE, "cannot compare a %s with a %s",
-                                   doc_type_name(av.type), doc_type_name(cur.type));
+                st = doc_error_set(&x->err, DOC_BADTYPE, "cannot compare %s with %s",
+                                   doc_type_phrase(av.type), doc_type_phrase(cur.type));
             replace = ok && (want_max ? cmp > 0 : cmp < 0);
         }
         if (!st && replace) {
@@ -291,7 +292,7 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
         doc_view cur = {.type = DOC_STRING, .s = "", .slen = 0};
         if (!c.missing) doc_value_decode(doc_cursor_value(&c), &cur);
         if (cur.type != DOC_STRING) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "STRAPPEND on a %s", doc_type_name(cur.type));
+            st = doc_error_set(&x->err, DOC_BADTYPE, "STRAPPEND on %s", doc_type_phrase(cur.type));
         } else if (cur.slen + alen > DOC_NODE_MAX_BYTES - 16) {
             st = doc_error_set(&x->err, DOC_TOOBIG, "string larger than 4 GB");
         } else {
@@ -327,7 +328,7 @@ static doc_status want_array(doc_cursor *c, exec_ctx *x, const char *what) {
         return doc_edit_set_take(c, empty, x->undo, &x->err);
     }
     if (*doc_cursor_value(c) != DOC_TAG_ARRAY)
-        return doc_error_set(&x->err, DOC_BADTYPE, "%s on a %s", what, type_of(doc_cursor_value(c)));
+        return doc_error_set(&x->err, DOC_BADTYPE, "%s on %s", what, type_of(doc_cursor_value(c)));
     return DOC_OK;
 }
 
@@ -421,7 +422,7 @@ static doc_status run_pop(op *o, exec_ctx *x, keyslot *k, result *out) {
     res_nil(out);
     if (read_at(o, k, &c)) {
         if (*doc_cursor_value(&c) != DOC_TAG_ARRAY) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "POP on a %s", type_of(doc_cursor_value(&c)));
+            st = doc_error_set(&x->err, DOC_BADTYPE, "POP on %s", type_of(doc_cursor_value(&c)));
         } else {
             int64_t n = array_count(&c), i = o->n1 < 0 ? n + o->n1 : o->n1;
             if (i >= 0 && i < n) {
@@ -471,7 +472,7 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
     long long removed = 0;
     if (read_at(o, k, &c)) {
         if (*doc_cursor_value(&c) != DOC_TAG_ARRAY) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "PULL on a %s", type_of(doc_cursor_value(&c)));
+            st = doc_error_set(&x->err, DOC_BADTYPE, "PULL on %s", type_of(doc_cursor_value(&c)));
         } else {
             /* Find runs of matching elements, then remove them last run
              * first, so earlier positions stay valid. */
@@ -563,7 +564,7 @@ static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     long long found = -1;
     if (read_at(o, k, &c)) {
         if (*doc_cursor_value(&c) != DOC_TAG_ARRAY) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "INDEXOF on a %s", type_of(doc_cursor_value(&c)));
+            st = doc_error_set(&x->err, DOC_BADTYPE, "INDEXOF on %s", type_of(doc_cursor_value(&c)));
         } else {
             doc_view arr;
             doc_value_decode(doc_cursor_value(&c), &arr);
@@ -596,7 +597,7 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
     } else {
         const uint8_t *v = doc_cursor_value(&c);
         if (*v != DOC_TAG_TRUE && *v != DOC_TAG_FALSE) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "TOGGLE on a %s", type_of(v));
+            st = doc_error_set(&x->err, DOC_BADTYPE, "TOGGLE on %s", type_of(v));
         } else {
             uint8_t now = *v == DOC_TAG_TRUE ? DOC_TAG_FALSE : DOC_TAG_TRUE;
             st = doc_edit_set_encoded(&c, &now, 1, x->undo, &x->err);

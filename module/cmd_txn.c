@@ -236,6 +236,8 @@ static int option_params(const txn_form *f, RedisModuleString *tok) {
     return -1;
 }
 
+static const txn_form *form_of(RedisModuleString *name);
+
 /* Number of arguments after the key the op starting at argv[at] takes. */
 static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int argc) {
     if (f->def == &op_check) {
@@ -247,6 +249,13 @@ static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int ar
     int j = at, pos = 0;
     while (j < argc) {
         int params = pos >= 1 ? option_params(f, argv[j]) : -1;
+        /* A keyword that also names an op (INCR's MIN / MAX) is the option
+         * only when the end or another op follows its parameter; otherwise
+         * it starts the next op: `INCR 1 $.n 1 MIN 1 $.m 3` is two ops. */
+        if (params >= 0 && pos >= f->positional && form_of(argv[j])) {
+            int next = j + 1 + params;
+            if (next < argc && !form_of(argv[next])) params = -1;
+        }
         if (params >= 0) {
             /* WHERE stands in for PULL's value. */
             if (f->def == &op_pull) pos++;
@@ -261,6 +270,13 @@ static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int ar
         break;
     }
     return pos < f->positional || j > argc ? -1 : j - at;
+}
+
+/* The op a word names, or NULL. */
+static const txn_form *form_of(RedisModuleString *name) {
+    for (size_t t = 0; t < sizeof forms / sizeof forms[0]; t++)
+        if (arg_is(name, forms[t].def->name)) return &forms[t];
+    return NULL;
 }
 
 int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
@@ -285,9 +301,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             doc_error_set(&err, DOC_ERR, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
             break;
         }
-        const txn_form *f = NULL;
-        for (size_t t = 0; t < sizeof forms / sizeof forms[0]; t++)
-            if (arg_is(argv[i], forms[t].def->name)) f = &forms[t];
+        const txn_form *f = form_of(argv[i]);
         if (!f) {
             doc_error_set(&err, DOC_ERR, "unknown op '%.40s'", RedisModule_StringPtrLen(argv[i], NULL));
             break;

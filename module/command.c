@@ -339,8 +339,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
                          x.err.code == DOC_BADPATH ? "character" : "byte", x.err.offset);
             }
             adoc_st.txn_aborts++;
-            adoc_st.errors[x.err.code]++;
-            ret = reply_error(ctx, &wrapped);
+            ret = reply_error(ctx, &wrapped);   /* counted as errors_aborted */
         } else {
             ret = reply_error(ctx, &x.err);
         }

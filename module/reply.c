@@ -19,7 +19,7 @@ int reply_error(RedisModuleCtx *ctx, const doc_error *err) {
                  code == DOC_BADPATH ? "character" : "byte", err->offset);
     else
         snprintf(line, sizeof line, "%s %s", doc_status_word(code), err->msg);
-    if (code < DOC_STATUS_COUNT && code != DOC_ABORTED) adoc_st.errors[code]++;
+    if (code < DOC_STATUS_COUNT) adoc_st.errors[code]++;
     return RedisModule_ReplyWithError(ctx, line);
 }
 

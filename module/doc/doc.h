@@ -183,6 +183,8 @@ typedef struct doc_node doc_node;
 
 /* The name of a JSON type as DOC.TYPE replies it. */
 const char *doc_type_name(doc_type t);
+/* The type with its article, for messages: "an integer", "a string", "null". */
+const char *doc_type_phrase(doc_type t);
 
 /* A decoded look at one encoded value. Borrowed: valid while its node is
  * neither edited nor freed. */
@@ -211,7 +213,8 @@ const uint8_t *doc_node_bytes(const doc_node *n); /* packed bytes */
 void doc_node_free(doc_node *n);
 /* Bytes allocated for n and everything it owns. */
 size_t doc_node_memory(const doc_node *n);
-/* Nesting depth of a value: 0 for a scalar, 1 for [] or {}, ... Iterative. */
+/* Nesting depth of a value: 0 for a scalar, 1 for [] or {}, ... Iterative;
+ * UINT32_MAX when it ran out of memory. */
 uint32_t doc_value_depth(const uint8_t *val);
 /* Number of nodes in n's tree, counting stops at `limit` (cheap effort hint). */
 size_t doc_node_count_nodes(const doc_node *n, size_t limit);

@@ -329,7 +329,7 @@ static doc_status resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, d
                           s->kind == DOC_SEG_NAME && view.type == DOC_ARRAY ? "cannot take a member name: the value"
                                                                             : "cannot descend: the value",
                           where.oom ? 1 : (int)(where.len > 100 ? 100 : where.len),
-                          where.oom ? "$" : where.data, doc_type_name(view.type));
+                          where.oom ? "$" : where.data, doc_type_phrase(view.type));
             doc_buf_free(&where);
             goto fail;
         }
@@ -382,6 +382,7 @@ void doc_edit_set_max_depth(uint32_t max_depth) { edit_max_depth = max_depth; }
  * (0: the root) would make the document deeper than max-depth. */
 static doc_status check_depth(uint32_t level, const uint8_t *val, doc_error *err) {
     uint32_t vd = doc_value_depth(val);
+    if (vd == UINT32_MAX) return doc_error_set(err, DOC_NOMEM, "out of memory");
     if (vd && (uint64_t)level + vd > edit_max_depth)
         return doc_error_set(err, DOC_TOODEEP, "the document would nest deeper than max-depth %u",
                              edit_max_depth);
@@ -473,9 +474,9 @@ doc_status doc_cursor_down(doc_cursor *c, const doc_seg *s, doc_error *err) {
     uint32_t eo, vo, ix;
     int r = step(doc_cursor_value(c), s, &child, &eo, &vo, &ix);
     if (r > 0) return push_frame(c, child, eo, vo, ix, err);
-    if (r < 0) return doc_error_set(err, DOC_BADTYPE, "cannot descend into a %s",
-                                    *doc_cursor_value(c) == DOC_TAG_ARRAY ? "array by name" :
-                                    *doc_cursor_value(c) == DOC_TAG_OBJECT ? "object by index" : "scalar");
+    if (r < 0) return doc_error_set(err, DOC_BADTYPE, "cannot descend into %s",
+                                    *doc_cursor_value(c) == DOC_TAG_ARRAY ? "an array by name" :
+                                    *doc_cursor_value(c) == DOC_TAG_OBJECT ? "an object by index" : "a scalar");
     if (*doc_cursor_value(c) == DOC_TAG_OBJECT) {
         c->missing = 1;
         c->missing_key = s->name;

@@ -102,6 +102,19 @@ const char *doc_type_name(doc_type t) {
     return "unknown";
 }
 
+const char *doc_type_phrase(doc_type t) {
+    switch (t) {
+    case DOC_NULL: return "null";
+    case DOC_BOOL: return "a boolean";
+    case DOC_INT: return "an integer";
+    case DOC_DOUBLE: return "a number";
+    case DOC_STRING: return "a string";
+    case DOC_OBJECT: return "an object";
+    case DOC_ARRAY: return "an array";
+    }
+    return "a value";
+}
+
 const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out) {
     uint8_t tag = *p;
     if (tag >= DOC_TAG_SMALLINT) {
@@ -708,7 +721,7 @@ uint32_t doc_value_depth(const uint8_t *val) {
             doc_buf_append(&work, &child, sizeof child);
         }
     }
-    /* Out of memory: report the deepest possible, so callers refuse. */
+    /* Out of memory: UINT32_MAX, which callers report as DOC_NOMEM. */
     if (work.oom) deepest = UINT32_MAX;
     doc_buf_free(&work);
     return deepest;

@@ -1143,8 +1143,8 @@ static doc_status do_arith(apply_ctx *x, const uop *op, target_state state, uint
     }
     doc_value_decode(doc_cursor_value(&x->c), &cur);
     if (!is_number_type(cur.type))
-        return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot %s a %s", mul ? "multiply" : "increment",
-                       doc_type_name(cur.type));
+        return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot %s %s", mul ? "multiply" : "increment",
+                       doc_type_phrase(cur.type));
     if (arith(mul, &cur, &arg, &r))
         return FAIL_OP(x->err, DOC_OVERFLOW, op, &op->path, "%s",
                        r.type == DOC_DOUBLE ? "the result is not finite" : "integer overflow");

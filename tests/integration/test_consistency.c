@@ -97,13 +97,16 @@ static const char *const any_vals[] = {
 };
 static const char *const a_elems[] = { "1", "2", "3", "\"x\"", "[1]", "2.0", "null" };
 static const char *const k_elems[] = {
-    "{\"id\":1,\"q\":2}", "{\"id\":2,\"q\":5}", "{\"id\":3,\"q\":0}", "{\"id\":4,\"q\":9,\"t\":[1]}",
+    "{\"id\":1,\"q\":2}", "{\"id\":2,\"q\":5}", "{\"id\":3,\"q\":0}",
+    "{\"id\":4,\"q\":9,\"t\":[1]}",
 };
 static const char *const k_filters[] = {
     "{\"id\":2}", "{\"q\":{\"$gt\":4}}", "{\"id\":{\"$in\":[3,4]}}", "{\"t\":{\"$exists\":true}}",
     "{\"$or\":[{\"q\":0},{\"id\":1}]}",
 };
-static const char *const a_filters[] = { "{\"$gt\":2}", "{\"$type\":\"string\"}", "{\"$in\":[1,\"x\"]}" };
+static const char *const a_filters[] = {
+    "{\"$gt\":2}", "{\"$type\":\"string\"}", "{\"$in\":[1,\"x\"]}",
+};
 static const char *const str_vals[] = { "y", " and more", "\xc3\xa9", "z" };
 static const char *const merge_patches[] = {
     "{\"n\":5,\"s\":\"m\"}",
@@ -666,7 +669,8 @@ static void expect_same(const snapshot *want, const snapshot *got, const char *w
 {
     for (int i = 0; i < NKEYS; i++) {
         const key_state *a = &want->k[i], *b = &got->k[i];
-        bool same_json = (!a->json && !b->json) || (a->json && b->json && !strcmp(a->json, b->json));
+        bool same_json = (!a->json && !b->json) ||
+                         (a->json && b->json && !strcmp(a->json, b->json));
         cr_assert(same_json && a->version == b->version,
                   "%s: doc:%d differs:\n  expected version %lld %s\n  got      version %lld %s",
                   what, i, a->version, a->json ? a->json : "(missing)", b->version,
