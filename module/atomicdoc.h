@@ -42,7 +42,6 @@ typedef struct adoc_stats {
 } adoc_stats;
 extern adoc_stats adoc_st;
 extern long long adoc_documents;   /* documents alive (atomic) */
-extern long long adoc_memory;      /* bytes allocated by the core (atomic) */
 
 /* ------------------------------------------------------------------ */
 /* Results: what a command replies, built before any reply is sent.   */
@@ -94,6 +93,9 @@ typedef struct exec_ctx {
                                   log may point into them until then */
 } exec_ctx;
 
+/* Paths and values an op holds without allocating. */
+#define OP_INLINE 4
+
 /* A parsed op. The fields a kind needs are filled by its parser; the rest
  * stay zero. Everything here is owned by the op (op_reset frees it). */
 typedef struct op {
@@ -107,6 +109,13 @@ typedef struct op {
     int flags;                 /* OPF_* */
     long long n1, n2;          /* numeric arguments */
     RedisModuleString *raw;    /* an argument kept as is */
+    doc_view lo, hi;           /* INCR's MIN / MAX bounds (numbers) */
+    /* First slots of paths/queries/values, so most ops parse without
+     * allocating. An op must not move once it holds them (DOC.TXN sizes its
+     * op array before parsing). */
+    doc_path *path_slot[OP_INLINE];
+    doc_query *query_slot[OP_INLINE];
+    doc_node *value_slot[OP_INLINE];
     doc_filter *filter;        /* a compiled filter (PULL WHERE, UPDATE IF, CHECK MATCH) */
     doc_update *update;        /* a compiled update document (UPDATE) */
 } op;

@@ -106,35 +106,30 @@ static void res_number(result *out, const doc_view *v) {
 #define OPF_MIN 8
 #define OPF_MAX 16
 
+/* A number argument into a view (no allocation). */
+static doc_status number_arg(RedisModuleString *s, const char *what, doc_view *out, doc_error *err) {
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    int is_int;
+    if (doc_number_parse(p, len, &is_int, &out->i, &out->d) != DOC_OK)
+        return doc_error_set(err, DOC_ERR, "%s is not a JSON number (or out of range)", what);
+    out->type = is_int ? DOC_INT : DOC_DOUBLE;
+    return DOC_OK;
+}
+
 static doc_status parse_incr(op *o, RedisModuleString **argv, int argc, doc_error *err) {
-    /* values[0]: delta; values[1]: MIN bound; values[2]: MAX bound */
+    /* values[0]: the delta (a box: it may become the field's value);
+     * lo / hi: the MIN / MAX bounds when given (flags say which). */
     if (parse_path(o, argv[0], err) || parse_number(o, argv[1], "delta", err)) return err->code;
-    doc_node *lo = NULL, *hi = NULL;
-    doc_status st = DOC_OK;
-    for (int i = 2; i < argc && !st; i += 2) {
+    for (int i = 2; i < argc; i += 2) {
         int is_min = arg_is(argv[i], "MIN");
-        if ((!is_min && !arg_is(argv[i], "MAX")) || i + 1 >= argc) {
-            st = doc_error_set(err, DOC_ERR, "syntax error: expected MIN n or MAX n");
-            break;
-        }
-        op tmp;
-        memset(&tmp, 0, sizeof tmp);
-        if (parse_number(&tmp, argv[i + 1], is_min ? "MIN" : "MAX", err)) {
-            st = err->code;
-        } else {
-            doc_node **slot = is_min ? &lo : &hi;
-            doc_node_free(*slot);
-            *slot = tmp.values[0];
-            tmp.values[0] = NULL;
-            o->flags |= is_min ? OPF_MIN : OPF_MAX;
-        }
-        op_reset(&tmp);
+        if ((!is_min && !arg_is(argv[i], "MAX")) || i + 1 >= argc)
+            return doc_error_set(err, DOC_ERR, "syntax error: expected MIN n or MAX n");
+        if (number_arg(argv[i + 1], is_min ? "MIN" : "MAX", is_min ? &o->lo : &o->hi, err))
+            return err->code;
+        o->flags |= is_min ? OPF_MIN : OPF_MAX;
     }
-    if (!st) st = op_add_value(o, lo ? lo : doc_box_null(), err);
-    else doc_node_free(lo);
-    if (!st) st = op_add_value(o, hi ? hi : doc_box_null(), err);
-    else doc_node_free(hi);
-    return st;
+    return DOC_OK;
 }
 
 /* a + b or a * b, exactly: int64 while it fits (else OVERFLOW), double
@@ -181,12 +176,9 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul
         }
         if ((st = arith(mul, &cur, &arg, &r, &x->err))) goto done;
     }
-    if (o->nvalues == 3) {
-        doc_view lo, hi;
-        doc_value_decode(doc_box_value(o->values[1]), &lo);
-        doc_value_decode(doc_box_value(o->values[2]), &hi);
-        if (((o->flags & OPF_MIN) && doc_number_cmp(&r, &lo) < 0) ||
-            ((o->flags & OPF_MAX) && doc_number_cmp(&r, &hi) > 0)) {
+    if (o->flags & (OPF_MIN | OPF_MAX)) {
+        if (((o->flags & OPF_MIN) && doc_number_cmp(&r, &o->lo) < 0) ||
+            ((o->flags & OPF_MAX) && doc_number_cmp(&r, &o->hi) > 0)) {
             rewind_to(x, k, sp);
             res_nil(out);
             goto done;

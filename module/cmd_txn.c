@@ -281,21 +281,31 @@ static const txn_form *form_of(RedisModuleString *name) {
 
 int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc < 3) return RedisModule_WrongArity(ctx);
     long long numkeys;
+    /* Redis 7.0's cluster routing (and CROSSSLOT) reads keys from the legacy
+     * positions or from this callback, not from key specs; DOC.TXN's keys
+     * sit after numkeys, like EVAL's, so it answers here. */
+    if (RedisModule_IsKeysPositionRequest(ctx)) {
+        if (argc >= 3 && RedisModule_StringToLongLong(argv[1], &numkeys) == REDISMODULE_OK &&
+            numkeys >= 1 && numkeys <= argc - 2)
+            for (int i = 0; i < numkeys; i++)
+                RedisModule_KeyAtPosWithFlags(ctx, 2 + i, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE);
+        return REDISMODULE_OK;
+    }
+    if (argc < 3) return RedisModule_WrongArity(ctx);
     if (RedisModule_StringToLongLong(argv[1], &numkeys) != REDISMODULE_OK || numkeys < 1 ||
         numkeys > argc - 2)
         return RedisModule_ReplyWithError(ctx, "ERR numkeys must be between 1 and the number of keys given");
     int first_op = 2 + (int)numkeys;
     if (first_op >= argc) return RedisModule_ReplyWithError(ctx, "ERR DOC.TXN needs at least one op");
 
-    /* Count first (cheaply bounded), then parse every op before running any. */
-    int cap = 16, n = 0;
-    op *ops = RedisModule_Calloc((size_t)cap, sizeof *ops);
+    /* First find where each op ends (and refuse malformed or too many ops),
+     * then size the op array once: parsed ops hold pointers into themselves
+     * and must not move. Then parse every op before running any. */
     doc_error err;
     doc_error_clear(&err);
-    int bad_op = 0;
-    for (int i = first_op; i < argc && !err.code;) {
+    int n = 0, bad_op = 0;
+    for (int i = first_op; i < argc;) {
         bad_op = n + 1;
         if (n == adoc_cfg.max_txn_ops) {
             doc_error_set(&err, DOC_ERR, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
@@ -317,14 +327,19 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             doc_error_set(&err, DOC_ERR, "%s: missing arguments", f->def->name);
             break;
         }
-        if (n == cap) {
-            cap *= 2;
-            ops = RedisModule_Realloc(ops, (size_t)cap * sizeof *ops);
-        }
-        op *o = &ops[n++];
-        memset(o, 0, sizeof *o);
+        n++;
+        i += 2 + len;
+    }
+    op *ops = err.code ? NULL : RedisModule_Calloc((size_t)n, sizeof *ops);
+    for (int i = first_op, k = 0; !err.code && k < n; k++) {
+        const txn_form *f = form_of(argv[i]);
+        long long kpos;
+        RedisModule_StringToLongLong(argv[i + 1], &kpos);
+        int len = op_extent(f, argv, i + 2, argc);
+        op *o = &ops[k];
         o->def = f->def;
         o->key = (int)kpos - 1;
+        bad_op = k + 1;
         if (f->def->parse) f->def->parse(o, argv + i + 2, len, &err);
         i += 2 + len;
     }
@@ -356,7 +371,9 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         RedisModule_Free(names);
         RedisModule_Free(slot_of);
     }
-    for (int i = 0; i < n; i++) op_reset(&ops[i]);
-    RedisModule_Free(ops);
+    if (ops) {
+        for (int i = 0; i < n; i++) op_reset(&ops[i]);
+        RedisModule_Free(ops);
+    }
     return ret;
 }

@@ -112,15 +112,31 @@ doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query
 }
 
 doc_status op_add_read_path(op *o, doc_path *p, doc_query *q, doc_error *err) {
-    doc_path **m = doc_realloc(o->paths, (size_t)(o->npaths + 1) * sizeof *m);
-    doc_query **mq = m ? doc_realloc(o->queries, (size_t)(o->npaths + 1) * sizeof *mq) : NULL;
-    if (m) o->paths = m;
-    if (!mq) {
-        doc_path_free(p);
-        if (q) doc_query_free(q);
-        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    if (!o->paths) {
+        o->paths = o->path_slot;
+        o->queries = o->query_slot;
     }
-    o->queries = mq;
+    if (o->npaths >= OP_INLINE) {
+        /* Past the inline slots: both arrays move to the heap together. */
+        size_t n = (size_t)o->npaths + 1;
+        doc_path **m = doc_malloc(n * sizeof *m);
+        doc_query **mq = doc_malloc(n * sizeof *mq);
+        if (!m || !mq) {
+            doc_free(m);
+            doc_free(mq);
+            doc_path_free(p);
+            if (q) doc_query_free(q);
+            return doc_error_set(err, DOC_NOMEM, "out of memory");
+        }
+        memcpy(m, o->paths, (size_t)o->npaths * sizeof *m);
+        memcpy(mq, o->queries, (size_t)o->npaths * sizeof *mq);
+        if (o->paths != o->path_slot) {
+            doc_free(o->paths);
+            doc_free(o->queries);
+        }
+        o->paths = m;
+        o->queries = mq;
+    }
     o->paths[o->npaths] = p;
     o->queries[o->npaths++] = q;
     return DOC_OK;
@@ -129,12 +145,17 @@ doc_status op_add_read_path(op *o, doc_path *p, doc_query *q, doc_error *err) {
 doc_status op_add_path(op *o, doc_path *p, doc_error *err) { return op_add_read_path(o, p, NULL, err); }
 
 doc_status op_add_value(op *o, doc_node *v, doc_error *err) {
-    doc_node **m = doc_realloc(o->values, (size_t)(o->nvalues + 1) * sizeof *m);
-    if (!m) {
-        doc_node_free(v);
-        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    if (!o->values) o->values = o->value_slot;
+    if (o->nvalues >= OP_INLINE) {
+        doc_node **m = doc_malloc(((size_t)o->nvalues + 1) * sizeof *m);
+        if (!m) {
+            doc_node_free(v);
+            return doc_error_set(err, DOC_NOMEM, "out of memory");
+        }
+        memcpy(m, o->values, (size_t)o->nvalues * sizeof *m);
+        if (o->values != o->value_slot) doc_free(o->values);
+        o->values = m;
     }
-    o->values = m;
     o->values[o->nvalues++] = v;
     return DOC_OK;
 }
@@ -144,10 +165,12 @@ void op_reset(op *o) {
         doc_path_free(o->paths[i]);
         if (o->queries && o->queries[i]) doc_query_free(o->queries[i]);
     }
-    doc_free(o->queries);
     for (int i = 0; i < o->nvalues; i++) doc_node_free(o->values[i]);
-    doc_free(o->paths);
-    doc_free(o->values);
+    if (o->paths != o->path_slot) {
+        doc_free(o->queries);
+        doc_free(o->paths);
+    }
+    if (o->values != o->value_slot) doc_free(o->values);
     if (o->filter) doc_filter_free(o->filter);
     if (o->update) doc_update_free(o->update);
     memset(o, 0, sizeof *o);

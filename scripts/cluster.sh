@@ -5,20 +5,24 @@
 #   scripts/cluster.sh status [DIR]   one line per node; exit 0 only when all is well
 #   scripts/cluster.sh stop   [DIR]   stops the nodes by PID, removes DIR
 #
-# DIR defaults to build/cluster (relative paths are taken from the current directory).
-# Each node is Debian's redis-server on a free 127.0.0.1 port P (its cluster bus on
-# P+10000), with the module loaded, `cluster-enabled yes`, `cluster-node-timeout 2000`,
-# no persistence and DEBUG enabled, and lives in DIR/node-N/: nodes.conf, redis.log,
-# stderr.log (where sanitizer reports land), pid, port. The cluster is made with
-# `redis-cli --cluster create ... --cluster-replicas 1`: the first three ports printed
-# start as primaries, the last three as their replicas.
+# DIR defaults to build/cluster of this checkout (a relative DIR is taken from the
+# current directory). Each node is Debian's redis-server on a free 127.0.0.1 port P
+# (its cluster bus on P+10000), with the module loaded, `cluster-enabled yes`,
+# `cluster-node-timeout 2000`, no persistence (appendonly no, save ""; replicas still
+# sync through an RDB file, with no delay) and DEBUG enabled, and lives in
+# DIR/node-N/: nodes.conf, redis.log, stderr.log (where sanitizer reports land), pid,
+# port. The cluster is made with `redis-cli --cluster create ... --cluster-replicas 1`:
+# the first three ports printed start as primaries, the last three as replicas.
 #
-# `start` returns once every node says cluster_state:ok, knows all 6 nodes, every
-# replica's link to its primary is up and `redis-cli --cluster check` agrees; its
-# stdout is the six ports on one line (progress goes to stderr), so
+# `start` returns once every node says cluster_state:ok, knows all 6 nodes and sees 3
+# primaries and 3 replicas (gossip has settled), every replica's link to its primary
+# is up and `redis-cli --cluster check` agrees; it gives up after CLUSTER_TIMEOUT.
+# Its stdout is the six ports on one line (progress goes to stderr), so
 #     ports=$(scripts/cluster.sh start /tmp/c)
 # works. Run twice on a healthy cluster it prints the same ports and starts nothing;
-# on a broken one (a node died) it stops what is left and starts afresh.
+# on a broken one (a node died) it stops what is left and starts afresh. A start and
+# a stop of one DIR never overlap (both hold a lock on DIR): a stop issued while a
+# start is under way waits for it, then stops what it started.
 #
 # `stop` sends SIGTERM to each PID of the pid files (only when that PID is still a
 # redis-server working in its node directory, so a recycled PID is never signalled),
@@ -57,7 +61,7 @@ usage() {
   exit 2
 }
 
-[ $# -ge 1 ] && [ $# -le 2 ] || usage
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 action=$1
 DIR=${2:-$ROOT/build/cluster}
 # Absolute and without symlinks: a node's /proc/PID/cwd is compared with it.
@@ -213,8 +217,8 @@ do_status() {
 # A random port P with P and P+10000 free; never one in TAKEN.
 TAKEN=" "
 pick_port() {
-  local p tries
-  for tries in $(seq 200); do
+  local p _
+  for _ in $(seq 200); do
     p=$(( PORT_MIN + (RANDOM * 32768 + RANDOM) % PORT_SPAN ))
     case "$TAKEN" in *" $p "*|*" $((p + 10000)) "*|*" $((p - 10000)) "*) continue ;; esac
     listening "$p" || listening $((p + 10000)) || { echo "$p"; return 0; }
@@ -274,8 +278,9 @@ log_tail() {
 }
 
 # True when the cluster of DIR is complete and healthy: every node up and ours,
-# cluster_state ok with all nodes known and all slots assigned, every replica linked,
-# and redis-cli's own check passes (all nodes agree on the slot configuration).
+# cluster_state ok with all nodes known and all slots assigned, every node seeing
+# 3 primaries and 3 replicas and no failing node, every replica linked, and
+# redis-cli's own check passes (all nodes agree on the slot configuration).
 healthy() {
   local d pid port info masters=0 replicas=0 p
   for d in $(node_dirs); do
@@ -285,6 +290,13 @@ healthy() {
     [ "$(field cluster_state <<<"$info")" = ok ] || return 1
     [ "$(field cluster_known_nodes <<<"$info")" = $NODES ] || return 1
     [ "$(field cluster_slots_assigned <<<"$info")" = 16384 ] || return 1
+    # Its view of the others: right after `--cluster create` a node may still list
+    # a replica as a primary (gossip has not reached it), which confuses any client
+    # that reads the topology from it.
+    info=$(cli "$port" CLUSTER NODES) || return 1
+    [ "$(awk '$3 ~ /(^|,)master(,|$)/' <<<"$info" | wc -l)" = 3 ] || return 1
+    [ "$(awk '$3 ~ /(^|,)slave(,|$)/ && $4 != "-"' <<<"$info" | wc -l)" = 3 ] || return 1
+    ! awk '{print $3}' <<<"$info" | grep -qE 'fail|handshake|noaddr|nofailover' || return 1
     info=$(cli "$port" INFO replication) || return 1
     case "$(field role <<<"$info")" in
       master) masters=$((masters + 1)) ;;
@@ -337,7 +349,7 @@ do_start() {
         # Someone took the port between our check and Redis's bind: another one.
         p=$(pick_port) || break
         TAKEN="$TAKEN$p "
-        : >"$d/redis.log"
+        : >"$d/redis.log"; : >"$d/stderr.log"
         launch "$d" "$p"
         continue
       fi
@@ -351,7 +363,6 @@ do_start() {
     fi
   done
 
-  say "nodes up after $(( $(now_ms) - t0 )) ms"
   local addrs=()
   for p in $(ports); do addrs+=("127.0.0.1:$p"); done
   if ! timeout "$TIMEOUT" redis-cli --cluster create "${addrs[@]}" \
@@ -362,7 +373,6 @@ do_start() {
     return 1
   fi
 
-  say "created after $(( $(now_ms) - t0 )) ms"
   local deadline=$(( $(now_ms) + TIMEOUT * 1000 ))
   until healthy; do
     if [ "$(now_ms)" -ge "$deadline" ]; then

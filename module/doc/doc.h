@@ -216,6 +216,9 @@ size_t doc_node_memory(const doc_node *n);
 /* Nesting depth of a value: 0 for a scalar, 1 for [] or {}, ... Iterative;
  * UINT32_MAX when it ran out of memory. */
 uint32_t doc_value_depth(const uint8_t *val);
+/* Bytes all live nodes and their indexes hold, as requested from the
+ * allocator (INFO's memory figure; thread-safe). */
+long long doc_memory_in_use(void);
 /* Number of nodes in n's tree, counting stops at `limit` (cheap effort hint). */
 size_t doc_node_count_nodes(const doc_node *n, size_t limit);
 
@@ -381,6 +384,8 @@ typedef struct doc_cursor {
                             frames[depth-1] then is the object it would go in */
     const char *missing_key; /* that member's name (points into the path) */
     size_t missing_klen;     /* its length */
+    doc_frame local[8];      /* first frames: most paths are shallow (no allocation);
+                                a cursor must therefore not be copied by value */
 } doc_cursor;
 
 void doc_cursor_init(doc_cursor *c, doc_node **rootp);

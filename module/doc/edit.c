@@ -129,24 +129,31 @@ void doc_undo_free(doc_undo *u) {
 void doc_cursor_init(doc_cursor *c, doc_node **rootp) {
     c->rootp = rootp;
     c->depth = 0;
-    c->cap = 0;
-    c->frames = NULL;
+    c->cap = sizeof c->local / sizeof c->local[0];
+    c->frames = c->local;
     c->missing = 0;
     c->missing_key = NULL;
     c->missing_klen = 0;
 }
 
 void doc_cursor_free(doc_cursor *c) {
-    doc_free(c->frames);
-    c->frames = NULL;
-    c->cap = c->depth = 0;
+    if (c->frames != c->local) doc_free(c->frames);
+    c->frames = c->local;
+    c->cap = sizeof c->local / sizeof c->local[0];
+    c->depth = 0;
 }
 
 static doc_status push_frame(doc_cursor *c, doc_node *n, uint32_t entry_off, uint32_t val_off,
                              uint32_t index, doc_error *err) {
     if (c->depth == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        doc_frame *m = doc_realloc(c->frames, cap * sizeof *m);
+        size_t cap = c->cap * 2;
+        doc_frame *m;
+        if (c->frames == c->local) {
+            m = doc_malloc(cap * sizeof *m);
+            if (m) memcpy(m, c->local, sizeof c->local);
+        } else {
+            m = doc_realloc(c->frames, cap * sizeof *m);
+        }
         if (!m) return doc_error_set(err, DOC_NOMEM, "out of memory");
         c->frames = m;
         c->cap = cap;

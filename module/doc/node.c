@@ -338,10 +338,28 @@ static void index_fill(doc_node *n, doc_index *ix, uint32_t *dup) {
     }
 }
 
+/* Bytes held by nodes and indexes, as requested from the allocator (the
+ * allocator may round up). Updated at every node allocation site below;
+ * atomic because lazy-free frees documents on another thread. */
+static long long mem_live;
+
+static void mem_count(long long delta) { __atomic_add_fetch(&mem_live, delta, __ATOMIC_RELAXED); }
+long long doc_memory_in_use(void) { return __atomic_load_n(&mem_live, __ATOMIC_RELAXED); }
+
+static size_t index_size(uint32_t slots) { return sizeof(doc_index) + (size_t)slots * sizeof(uint32_t); }
+
 static doc_index *index_alloc(uint32_t slots) {
-    doc_index *ix = doc_malloc(sizeof(doc_index) + (size_t)slots * sizeof(uint32_t));
-    if (ix) ix->icap = slots;
+    doc_index *ix = doc_malloc(index_size(slots));
+    if (ix) {
+        ix->icap = slots;
+        mem_count((long long)index_size(slots));
+    }
     return ix;
+}
+
+static void index_release(doc_index *ix) {
+    mem_count(-(long long)index_size(ix->icap));
+    doc_free(ix);
 }
 
 /* ------------------------------------------------------------------ */
@@ -373,6 +391,7 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
     int indexed = kind != DOC_KIND_BOX && count >= DOC_INDEX_MIN;
     doc_node *n = doc_malloc(node_header_size(indexed) + len);
     if (!n) return NULL;
+    mem_count((long long)(node_header_size(indexed) + len));
     n->len = len;
     n->cap = len;
     n->count = count;
@@ -383,6 +402,7 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
     if (indexed) {
         doc_index *ix = index_alloc(count);
         if (!ix) {
+            mem_count(-(long long)(node_header_size(indexed) + len));
             doc_free(n);
             return NULL;
         }
@@ -445,6 +465,7 @@ doc_node *doc_box_string(const char *s, size_t len) {
     if (len > DOC_NODE_MAX_BYTES - hl) return NULL;
     doc_node *n = doc_malloc(sizeof(doc_node) + hl + len);
     if (!n) return NULL;
+    mem_count((long long)(sizeof(doc_node) + hl + len));
     n->len = n->cap = (uint32_t)(hl + len);
     n->count = 1;
     n->kind = DOC_KIND_BOX;
@@ -456,7 +477,9 @@ doc_node *doc_box_string(const char *s, size_t len) {
 }
 
 void doc_box_free_shell(doc_node *box) {
-    if (box) doc_free(box);
+    if (!box) return;
+    mem_count(-(long long)(node_header_size(0) + box->cap));
+    doc_free(box);
 }
 
 /* ------------------------------------------------------------------ */
@@ -540,8 +563,9 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     if (had_index && count_delta > 0 && new_count > ix->icap) {
         uint32_t slots = ix->icap + ix->icap / 2 + 8;
         if (slots < new_count) slots = new_count;
-        doc_index *nix = doc_realloc(ix, sizeof(doc_index) + (size_t)slots * sizeof(uint32_t));
+        doc_index *nix = doc_realloc(ix, index_size(slots));
         if (!nix) return DOC_NOMEM;
+        mem_count((long long)index_size(slots) - (long long)index_size(nix->icap));
         nix->icap = slots;
         ix = nix;
         memcpy(n + 1, &ix, sizeof ix);
@@ -553,6 +577,7 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
         doc_node *m = doc_realloc(n, node_header_size(n->indexed) + (size_t)cap);
         if (!m) return DOC_NOMEM;
         n = m;
+        mem_count((long long)cap - (long long)n->cap);
         n->cap = (uint32_t)cap;
         *np = n;
     }
@@ -574,20 +599,24 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
             if (m) {
                 n = m;
                 *np = n;
+                mem_count((long long)(node_header_size(1) - node_header_size(0)));
                 memmove((uint8_t *)(n + 1) + sizeof nix, n + 1, n->len);
                 memcpy(n + 1, &nix, sizeof nix);
                 n->indexed = 1;
                 index_fill(n, nix, NULL);
             } else {
-                doc_free(nix);
+                index_release(nix);
             }
         }
     } else if (had_index && new_count < DOC_INDEX_MIN / 2) {
         memmove(n + 1, (uint8_t *)(n + 1) + sizeof ix, n->len);
         n->indexed = 0;
-        doc_free(ix);
+        index_release(ix);
         doc_node *m = doc_realloc(n, node_header_size(0) + n->cap);
-        if (m) *np = m;   /* a shrinking realloc failing leaves n valid */
+        /* The node no longer needs the index slot; a failed shrinking
+         * realloc leaves n valid, the slot merely unused. */
+        mem_count(-(long long)(node_header_size(1) - node_header_size(0)));
+        if (m) *np = m;
     }
     return DOC_OK;
 }
@@ -633,7 +662,8 @@ static void stack_free(node_stack *s) {
 }
 
 static void node_free_one(doc_node *n) {
-    if (n->indexed) doc_free(node_index(n));
+    if (n->indexed) index_release(node_index(n));
+    mem_count(-(long long)(node_header_size(n->indexed) + n->cap));
     doc_free(n);
 }
 

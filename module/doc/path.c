@@ -31,9 +31,10 @@
  * Compiling makes two passes over the text with the same scanner: the first
  * validates and counts segments and decoded name bytes, failing with TOODEEP
  * as soon as the count passes max_segments, before anything is allocated; the
- * second, which cannot fail, fills exactly sized storage. A doc_path is three
- * doc_malloc blocks (the struct, segs and text; the latter two NULL for the
- * root), each freed by doc_path_free(), so other code may build one by hand.
+ * second, which cannot fail, fills exactly sized storage. A compiled doc_path
+ * is one doc_malloc block (the struct, then segs and text; those two NULL for
+ * the root); doc_path_free() also frees segs and text allocated apart, so
+ * other code may still build one by hand.
  *
  * Printing always writes JSONPath in canonical form, `$["a"][0]`, which
  * compiles back to the same NAME and INDEX segments. A DOTNUM segment prints
@@ -565,23 +566,21 @@ doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
     nseg = sc.nseg;
     nbytes = sc.nbytes;
 
-    p = doc_malloc(sizeof *p);
+    /* One allocation: the struct, then the segments, then the names (a
+     * compiled path is made on every command, so this is a hot path).
+     * nseg and nbytes are at most len, so the sum cannot wrap in practice;
+     * checked all the same. The +1 keeps empty names pointing somewhere. */
+    if (nseg > (SIZE_MAX - sizeof *p) / sizeof(doc_seg) / 2 || nbytes > SIZE_MAX / 2)
+        return nomem(err);
+    p = doc_malloc(sizeof *p + nseg * sizeof(doc_seg) + nbytes + 1);
     if (!p)
         return nomem(err);
     p->nseg = nseg;
     p->segs = NULL;
     p->text = NULL;
     if (nseg > 0) {
-        /* nseg and nbytes are at most len, so these cannot wrap in practice;
-         * checked all the same. The +1 keeps empty names pointing somewhere. */
-        if (nseg <= SIZE_MAX / sizeof(doc_seg) && nbytes < SIZE_MAX) {
-            p->segs = doc_malloc(nseg * sizeof(doc_seg));
-            p->text = doc_malloc(nbytes + 1);
-        }
-        if (!p->segs || !p->text) {
-            doc_path_free(p);
-            return nomem(err);
-        }
+        p->segs = (doc_seg *)(void *)(p + 1);
+        p->text = (char *)(p->segs + nseg);
         sc.segs = p->segs;
         sc.text = p->text;
         st = scan(&sc);
@@ -596,8 +595,13 @@ doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
 void doc_path_free(doc_path *p) {
     if (!p)
         return;
-    doc_free(p->segs);
-    doc_free(p->text);
+    /* Compiled paths hold segs and text in their own block; a path built
+     * by hand may have them allocated apart. */
+    char *block_end = (char *)(p + 1) + p->nseg * sizeof(doc_seg);
+    if (p->segs && (void *)p->segs != (void *)(p + 1))
+        doc_free(p->segs);
+    if (p->text && p->text != block_end)
+        doc_free(p->text);
     doc_free(p);
 }
 

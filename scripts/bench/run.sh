@@ -202,7 +202,7 @@ bench_parse() {
 #    document, the middle order of the 100 KB one) and of a top-level counter
 #    ($.hits, set to 0 at load, so the last member of the root object) against
 #    HINCRBY on a small hash; redis-benchmark -c 50 without and with -P 16;
-#    BENCH_ROUNDS (2) rounds, the second in reverse order; best run counts.
+#    BENCH_ROUNDS (2) rounds, even rounds in reverse order; best run counts.
 #    Server time per call: INFO commandstats usec_per_call after CONFIG
 #    RESETSTAT before every run (the lowest of the -P 16 runs in the table;
 #    every run's figures in build/bench/incr.txt). For reference, the Lua
@@ -356,7 +356,8 @@ PULL_LUA_N=${PULL_LUA_N:-1600}    # (>= 800: 50 x 16 in flight)
 
 bench_pull() {
     local name bytes count
-    read -r name bytes count < <("$PY" scripts/bench/incr_pull.py gen "$DOC_10K")
+    read -r name bytes count < <("$PY" scripts/bench/incr_pull.py gen "$DOC_10K") || true
+    [ -n "$count" ] || die "incr_pull.py gen $DOC_10K failed"
     log "  $DOC_10K: $bytes bytes, $count elements"
     row "document $name" "$bytes bytes" "" "" "" "\`python3 scripts/bench/incr_pull.py gen $DOC_10K\` ($count elements in \$.items)"
     server_start pull

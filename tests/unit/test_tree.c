@@ -133,6 +133,7 @@ Test(tree, set_creates_missing_parents_and_remove) {
  * byte-identical to the text before the edits. Containers pass the index
  * threshold both ways on purpose. */
 Test(tree, undo_restores_exactly_after_random_edits) {
+    long long baseline = doc_memory_in_use();
     srand(12345);
     for (int round = 0; round < 60; round++) {
         doc_buf t;
@@ -249,6 +250,9 @@ Test(tree, undo_restores_exactly_after_random_edits) {
         doc_node_free(root);
         doc_buf_free(&t);
     }
+    /* Every node and index counted on the way in was uncounted on the way out. */
+    cr_assert_eq(doc_memory_in_use(), baseline, "node bytes leaked from the count: %lld",
+                 doc_memory_in_use() - baseline);
 }
 
 Test(tree, copy_and_equal) {
