@@ -138,6 +138,8 @@ typedef struct op_def {
 
 /* Helpers for parsers and runners (command.c). */
 doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err);
+/* Forgets the compiled paths arg_path keeps (max-depth changed). */
+void path_cache_flush(void);
 /* A read's path: a single path (*out), or an RFC 9535 query with wildcards,
  * descendants, slices, unions or filters (*query). Exactly one is set. */
 doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err);

@@ -12,7 +12,7 @@
 
 /* Resolves the op's path (or the root) for reading in slot k's document. */
 static doc_status read_at(const op *o, int i, keyslot *k, doc_cursor *c, doc_error *err) {
-    static const doc_path root = {0, NULL, NULL};
+    static const doc_path root = {0, NULL, NULL, 0};
     doc_cursor_init(c, &k->doc->root);
     return doc_resolve(c, i < o->npaths ? o->paths[i] : &root, err);
 }

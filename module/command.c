@@ -68,10 +68,47 @@ void res_free(result *r) {
 /* Arguments                                                          */
 /* ------------------------------------------------------------------ */
 
+/* Recently compiled paths, shared with the ops that use them: applications
+ * send the same few paths over and over, and compiling one costs more than
+ * the rest of a DOC.INCR's document work. Direct-mapped by a hash of the
+ * text; paths longer than PATH_CACHE_TEXT are not cached. Main thread only.
+ * Flushed when max-depth changes (it decides which paths compile). */
+#define PATH_CACHE_SLOTS 64
+#define PATH_CACHE_TEXT 96
+
+static struct path_cache_slot {
+    size_t len;                     /* text length; 0: empty slot */
+    char text[PATH_CACHE_TEXT];     /* the path as sent */
+    doc_path *path;                 /* compiled; the cache holds one reference */
+} path_cache[PATH_CACHE_SLOTS];
+
+void path_cache_flush(void) {
+    for (int i = 0; i < PATH_CACHE_SLOTS; i++) {
+        if (path_cache[i].len) doc_path_free(path_cache[i].path);
+        path_cache[i].len = 0;
+        path_cache[i].path = NULL;
+    }
+}
+
 doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
     size_t len;
     const char *p = RedisModule_StringPtrLen(s, &len);
-    return doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+    if (len == 0 || len > PATH_CACHE_TEXT)
+        return doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+    uint32_t h = 2166136261u;   /* FNV-1a */
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
+    struct path_cache_slot *slot = &path_cache[h % PATH_CACHE_SLOTS];
+    if (slot->len == len && memcmp(slot->text, p, len) == 0) {
+        *out = doc_path_ref(slot->path);
+        return DOC_OK;
+    }
+    doc_status st = doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+    if (st) return st;
+    if (slot->len) doc_path_free(slot->path);
+    slot->len = len;
+    memcpy(slot->text, p, len);
+    slot->path = doc_path_ref(*out);
+    return DOC_OK;
 }
 
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err) {
@@ -108,7 +145,7 @@ doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query
         doc_query_free(*query);
         *query = NULL;
     }
-    return doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+    return arg_path(s, out, err);
 }
 
 doc_status op_add_read_path(op *o, doc_path *p, doc_query *q, doc_error *err) {

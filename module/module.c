@@ -230,7 +230,10 @@ static int config_set(const char *name, long long val, void *privdata, RedisModu
     (void)privdata;
     (void)err;
     *config_slot(name) = val;
-    if (!strcasecmp(name, "max-depth")) doc_edit_set_max_depth((uint32_t)val);
+    if (!strcasecmp(name, "max-depth")) {
+        doc_edit_set_max_depth((uint32_t)val);
+        path_cache_flush();
+    }
     return REDISMODULE_OK;
 }
 

@@ -348,6 +348,7 @@ typedef struct doc_path {
     size_t nseg;         /* segments */
     doc_seg *segs;       /* nseg segments */
     char *text;          /* decoded names live here (owned) */
+    size_t refs;         /* owners beyond the first (doc_path_ref); 0: one owner */
 } doc_path;
 
 /* Compiles a single path in either style:
@@ -357,7 +358,10 @@ typedef struct doc_path {
  * than max_segments segments. An empty path is BADPATH. */
 doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
                             doc_path **out, doc_error *err);
+/* Drops one owner's hold; the last owner frees the path. */
 void doc_path_free(doc_path *p);
+/* Adds an owner (a compiled path is immutable, so owners may share it). */
+doc_path *doc_path_ref(doc_path *p);
 /* Appends a canonical JSONPath text ($["a"][0]) of the first n segments. */
 void doc_path_print(const doc_path *p, size_t n, doc_buf *out);
 

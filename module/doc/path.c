@@ -578,6 +578,7 @@ doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
     p->nseg = nseg;
     p->segs = NULL;
     p->text = NULL;
+    p->refs = 0;
     if (nseg > 0) {
         p->segs = (doc_seg *)(void *)(p + 1);
         p->text = (char *)(p->segs + nseg);
@@ -592,9 +593,18 @@ doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
     return DOC_OK;
 }
 
+doc_path *doc_path_ref(doc_path *p) {
+    p->refs++;
+    return p;
+}
+
 void doc_path_free(doc_path *p) {
     if (!p)
         return;
+    if (p->refs) {
+        p->refs--;
+        return;
+    }
     /* Compiled paths hold segs and text in their own block; a path built
      * by hand may have them allocated apart. */
     char *block_end = (char *)(p + 1) + p->nseg * sizeof(doc_seg);

@@ -1437,7 +1437,7 @@ static doc_status at_target(apply_ctx *x, const uop *op, target_state state, uin
 }
 
 static doc_status cursor_root(apply_ctx *x) {
-    doc_path root = {0, NULL, NULL};
+    doc_path root = {0, NULL, NULL, 0};
     return doc_resolve(&x->c, &root, x->err);
 }
 

@@ -22,7 +22,7 @@ cd "$ROOT"
 OUT=build/bench
 PY=/usr/bin/python3                    # the one with python3-redis
 MODULE=$ROOT/build/atomicdoc.so
-BENCH_DEFAULT="docs memory read parse incr pull"
+BENCH_DEFAULT="docs memory read parse incr pull txn"
 BENCH=${BENCH:-$BENCH_DEFAULT}
 DOC_1K=$OUT/doc_1k.json
 DOC_100K=$OUT/doc_100k.json
@@ -331,7 +331,7 @@ bench_incr() {
 }
 
 # 6. DOC.TXN vs an equivalent Lua script - to be written (owner: DOC.TXN).
-# bench_txn() { ...; }
+bench_txn() { local rows; rows=$(bash scripts/bench/bench_txn.sh --rows) || die "bench_txn.sh failed"; mapfile -t -O "${#ROWS[@]}" ROWS <<<"$rows"; }
 
 # 7. DOC.PULL by value on a ~10 KB document ({"cart_id","owner","items":[150
 #    small objects]}, written by scripts/bench/incr_pull.py gen) against a Lua

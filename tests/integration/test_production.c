@@ -840,3 +840,22 @@ Test(production, keyspace_events_come_once_per_changed_key_and_never_for_failure
     redisFree(c);
     srv_stop(s);
 }
+
+/* Compiled paths are cached between commands; lowering max-depth must still
+ * refuse a path that was accepted (and cached) under the old limit, and
+ * raising it again must accept it again. */
+Test(production, a_cached_path_obeys_a_lowered_max_depth)
+{
+    srv *s = srv_start(NULL);
+    redisContext *c = srv_connect(s);
+    const char *deep = "$.a.b.c.d.e.f.g";
+    expect_ok(cmd(c, "DOC.SET k %s 1", deep));
+    expect_int(cmd(c, "DOC.INCR k %s 1", deep), 2);
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 5"));
+    expect_err_prefix(cmd(c, "DOC.INCR k %s 1", deep), "TOODEEP");
+    expect_err_prefix(cmd(c, "DOC.GET k %s", deep), "TOODEEP");
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
+    expect_int(cmd(c, "DOC.INCR k %s 1", deep), 3);
+    redisFree(c);
+    srv_stop(s);
+}

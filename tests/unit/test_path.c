@@ -515,6 +515,7 @@ Test(path, free_null_and_hand_built) {
     doc_path_free(NULL);
     cr_assert(p);
     p->nseg = 1;
+    p->refs = 0;
     p->segs = doc_malloc(sizeof(doc_seg));
     p->text = doc_malloc(1);
     cr_assert(p->segs && p->text);
