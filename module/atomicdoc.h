@@ -109,6 +109,7 @@ typedef struct op {
     int flags;                 /* OPF_* */
     long long n1, n2;          /* numeric arguments */
     RedisModuleString *raw;    /* an argument kept as is */
+    doc_view num;              /* INCR's delta / MUL's factor */
     doc_view lo, hi;           /* INCR's MIN / MAX bounds (numbers) */
     /* First slots of paths/queries/values, so most ops parse without
      * allocating. An op must not move once it holds them (DOC.TXN sizes its

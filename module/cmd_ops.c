@@ -67,21 +67,6 @@ static doc_status parse_value(op *o, RedisModuleString *s, doc_error *err) {
     return DOC_OK;
 }
 
-/* A number argument (JSON number syntax) into a box value. */
-static doc_status parse_number(op *o, RedisModuleString *s, const char *what, doc_error *err) {
-    size_t len;
-    const char *p = RedisModule_StringPtrLen(s, &len);
-    int is_int;
-    int64_t i;
-    double d;
-    if (doc_number_parse(p, len, &is_int, &i, &d) != DOC_OK)
-        return doc_error_set(err, DOC_ERR, "%s is not a JSON number (or out of range)", what);
-    doc_node *box = is_int ? doc_box_int(i) : doc_box_double(d);
-    if (!box) return doc_error_set(err, DOC_NOMEM, "out of memory");
-    return op_add_value(o, box, err);
-}
-
-/* "an integer", "a string", ... of an encoded value, for messages. */
 static const char *type_of(const uint8_t *v) {
     doc_view view;
     doc_value_decode(v, &view);
@@ -118,9 +103,9 @@ static doc_status number_arg(RedisModuleString *s, const char *what, doc_view *o
 }
 
 static doc_status parse_incr(op *o, RedisModuleString **argv, int argc, doc_error *err) {
-    /* values[0]: the delta (a box: it may become the field's value);
-     * lo / hi: the MIN / MAX bounds when given (flags say which). */
-    if (parse_path(o, argv[0], err) || parse_number(o, argv[1], "delta", err)) return err->code;
+    /* num: the delta; lo / hi: the MIN / MAX bounds when given (flags say
+     * which). Numbers stay views: no allocation. */
+    if (parse_path(o, argv[0], err) || number_arg(argv[1], "delta", &o->num, err)) return err->code;
     for (int i = 2; i < argc; i += 2) {
         int is_min = arg_is(argv[i], "MIN");
         if ((!is_min && !arg_is(argv[i], "MAX")) || i + 1 >= argc)
@@ -154,8 +139,7 @@ static doc_status arith(int mul, const doc_view *a, const doc_view *b, doc_view 
 static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul) {
     savepoint sp = save(x, k);
     doc_cursor c;
-    doc_view cur, arg, r;
-    doc_value_decode(doc_box_value(o->values[0]), &arg);
+    doc_view cur, r, arg = o->num;
     doc_status st = write_at(o, x, k, &c);
     if (st) goto done;
     if (c.missing) {
@@ -197,7 +181,7 @@ static doc_status run_mul(op *o, exec_ctx *x, keyslot *k, result *out) { return 
 
 static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     (void)argc;
-    if (parse_path(o, argv[0], err) || parse_number(o, argv[1], "factor", err)) return err->code;
+    if (parse_path(o, argv[0], err) || number_arg(argv[1], "factor", &o->num, err)) return err->code;
     return DOC_OK;
 }
 
