@@ -386,8 +386,18 @@ static size_t node_header_size(int indexed) {
     return sizeof(doc_node) + (indexed ? sizeof(doc_index *) : 0);
 }
 
+/* doc_node_make with the NODE_PARENT flag known to the caller (parent: 0 or
+ * NODE_PARENT), or found by scanning the bytes (parent < 0). */
+static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
+                           uint32_t *dup, int parent);
+
 doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
                         uint32_t *dup) {
+    return node_make(kind, bytes, len, count, dup, -1);
+}
+
+static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
+                           uint32_t *dup, int parent) {
     int indexed = kind != DOC_KIND_BOX && count >= DOC_INDEX_MIN;
     doc_node *n = doc_malloc(node_header_size(indexed) + len);
     if (!n) return NULL;
@@ -397,7 +407,8 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
     n->count = count;
     n->kind = (uint8_t)kind;
     n->indexed = 0;
-    n->flags = bytes_have_children(bytes, len, kind == DOC_KIND_OBJECT) ? NODE_PARENT : 0;
+    if (parent < 0) parent = bytes_have_children(bytes, len, kind == DOC_KIND_OBJECT) ? NODE_PARENT : 0;
+    n->flags = (uint16_t)parent;
     if (dup) *dup = UINT32_MAX;
     if (indexed) {
         doc_index *ix = index_alloc(count);
@@ -794,7 +805,11 @@ typedef struct build_frame {
     uint64_t keybits;  /* objects: a 64-bit filter of the keys so far (length,
                           first and last byte), so most keys skip the
                           duplicate scan */
+    int parent;        /* NODE_PARENT once a child node was added, else 0 */
 } build_frame;
+
+/* Room for n more bytes in a frame's buffer: the common case inline. */
+#define FRAME_ROOM(buf, n) ((buf)->cap - (buf)->len >= (n) ? 0 : doc_buf_reserve((buf), (n)))
 
 struct doc_builder {
     build_frame *frames;  /* frames[0] is the box */
@@ -822,6 +837,7 @@ doc_builder *doc_builder_new(uint32_t max_depth) {
     b->frames[0].kind = DOC_KIND_BOX;
     b->frames[0].want_value = 0;
     b->frames[0].start = 0;
+    b->frames[0].parent = 0;
     return b;
 }
 
@@ -884,7 +900,7 @@ static doc_status value_done(doc_builder *b, build_frame *f) {
 static doc_status put_encoded(doc_builder *b, const uint8_t *enc, size_t n) {
     build_frame *f = value_frame(b);
     if (!f) return b->err.code;
-    if (doc_buf_reserve(&f->bytes, n) == 0) {
+    if (FRAME_ROOM(&f->bytes, n) == 0) {
         memcpy(f->bytes.data + f->bytes.len, enc, n);
         f->bytes.len += n;
     }
@@ -916,7 +932,7 @@ doc_status doc_builder_string(doc_builder *b, const char *s, size_t len) {
     if (!f) return b->err.code;
     if (len > DOC_NODE_MAX_BYTES)
         return doc_error_at(&b->err, DOC_TOOBIG, b->offset, "string larger than 4 GB");
-    if (doc_buf_reserve(&f->bytes, sizeof h + len) == 0) {
+    if (FRAME_ROOM(&f->bytes, sizeof h + len) == 0) {
         uint8_t *dst = (uint8_t *)f->bytes.data + f->bytes.len;
         size_t hl = doc_encode_string_header(dst, len);
         memcpy(dst + hl, s, len);
@@ -957,7 +973,7 @@ doc_status doc_builder_key(doc_builder *b, const char *s, size_t len) {
         }
     }
     f->keybits |= bit;
-    if (doc_buf_reserve(&f->bytes, DOC_VARINT_MAX + len) < 0)
+    if (FRAME_ROOM(&f->bytes, DOC_VARINT_MAX + len) < 0)
         return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
     uint8_t *dst = (uint8_t *)f->bytes.data + f->bytes.len;
     size_t h = doc_varint_put(dst, len);
@@ -988,6 +1004,7 @@ static doc_status begin(doc_builder *b, int kind) {
     f->want_value = 0;
     f->start = b->offset;
     f->keybits = 0;
+    f->parent = 0;
     return DOC_OK;
 }
 
@@ -1001,9 +1018,10 @@ doc_status doc_builder_end(doc_builder *b) {
         return doc_error_at(&b->err, DOC_BADJSON, b->offset, "unexpected end of container");
     uint32_t dup = UINT32_MAX;
     /* Objects below DOC_INDEX_MIN were checked key by key already. */
-    doc_node *n = doc_node_make(f->kind, (const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len,
-                                f->count,
-                                f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN ? &dup : NULL);
+    doc_node *n = node_make(f->kind, (const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len,
+                            f->count,
+                            f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN ? &dup : NULL,
+                            f->parent);
     if (!n) return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
     if (dup != UINT32_MAX) {
         const char *k;
@@ -1023,6 +1041,7 @@ doc_status doc_builder_end(doc_builder *b) {
     e[0] = f->kind == DOC_KIND_OBJECT ? DOC_TAG_OBJECT : DOC_TAG_ARRAY;
     value_set_child(e, n);
     doc_buf_append(&p->bytes, e, sizeof e);
+    p->parent = NODE_PARENT;
     if (p->bytes.oom) {
         doc_node_free(n);
         return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
@@ -1043,6 +1062,7 @@ doc_status doc_builder_copy(doc_builder *b, const uint8_t *val) {
         doc_node_free(c);
         return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
     }
+    f->parent |= c->flags & NODE_PARENT;
     doc_box_free_shell(c);
     return value_done(b, f);
 }
@@ -1055,8 +1075,8 @@ doc_node *doc_builder_finish(doc_builder *b, doc_error *err) {
         return NULL;
     }
     build_frame *f = &b->frames[0];
-    doc_node *box = doc_node_make(DOC_KIND_BOX, (const uint8_t *)f->bytes.data,
-                                  (uint32_t)f->bytes.len, 1, NULL);
+    doc_node *box = node_make(DOC_KIND_BOX, (const uint8_t *)f->bytes.data,
+                              (uint32_t)f->bytes.len, 1, NULL, f->parent);
     if (!box) {
         doc_error_set(&b->err, DOC_NOMEM, "out of memory");
         if (err && !err->code) *err = b->err;
@@ -1099,8 +1119,8 @@ doc_node *doc_value_copy(const uint8_t *val) {
             if (tag == DOC_TAG_OBJECT || tag == DOC_TAG_ARRAY) {
                 doc_node *orig = value_child(b + off);
                 doc_node *c = failed ? NULL
-                                     : doc_node_make(orig->kind, node_cbytes(orig), orig->len,
-                                                     orig->count, NULL);
+                                     : node_make(orig->kind, node_cbytes(orig), orig->len,
+                                                 orig->count, NULL, orig->flags & NODE_PARENT);
                 if (!c || stack_push(&s, c) < 0) {
                     /* Out of memory: turn the slot into a same-size integer
                      * so freeing the partial copy never reaches an original. */
