@@ -435,7 +435,8 @@ static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_erro
     return DOC_OK;
 }
 
-static int pull_matches(const op *o, const uint8_t *el) {
+static int pull_matches(void *ctx, const uint8_t *el) {
+    const op *o = ctx;
     if (o->filter) return doc_filter_match(o->filter, el);
     for (int i = 0; i < o->nvalues; i++)
         if (doc_value_equal(el, doc_box_value(o->values[i]))) return 1;
@@ -450,39 +451,9 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
         if (*doc_cursor_value(&c) != DOC_TAG_ARRAY) {
             st = doc_error_set(&x->err, DOC_BADTYPE, "PULL on %s", type_of(doc_cursor_value(&c)));
         } else {
-            /* Find runs of matching elements, then remove them last run
-             * first, so earlier positions stay valid. */
-            doc_view arr;
-            doc_value_decode(doc_cursor_value(&c), &arr);
-            doc_buf runs;   /* pairs (from, count) */
-            doc_buf_init(&runs);
-            doc_iter it;
-            const uint8_t *el;
-            uint32_t i = 0, from = 0, len = 0;
-            doc_iter_init(&it, arr.node);
-            while (doc_iter_next(&it, NULL, NULL, &el, NULL)) {
-                if (pull_matches(o, el)) {
-                    if (!len) from = i;
-                    len++;
-                } else if (len) {
-                    uint32_t r[2] = {from, len};
-                    doc_buf_append(&runs, r, sizeof r);
-                    len = 0;
-                }
-                i++;
-            }
-            if (len) {
-                uint32_t r[2] = {from, len};
-                doc_buf_append(&runs, r, sizeof r);
-            }
-            if (runs.oom) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
-            for (size_t at = runs.len; !st && at > 0; at -= 2 * sizeof(uint32_t)) {
-                uint32_t r[2];
-                memcpy(r, runs.data + at - sizeof r, sizeof r);
-                st = doc_edit_remove_range(&c, r[0], r[1], x->undo, &x->err);
-                removed += r[1];
-            }
-            doc_buf_free(&runs);
+            uint32_t n = 0;
+            st = doc_edit_remove_where(&c, pull_matches, o, x->undo, &n, &x->err);
+            removed = n;
         }
     }
     if (!st) res_int(out, removed);

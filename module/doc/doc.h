@@ -427,6 +427,11 @@ doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **b
 /* Removes elements [from, from + count) of the array at the cursor: one edit. */
 doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
                                  doc_error *err);
+/* Removes every element of the array at the cursor for which match(ctx, el)
+ * is 1, one edit per run of neighbours; *removed counts them. BADTYPE when
+ * the target is not an array. */
+doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el),
+                                 void *ctx, doc_undo *u, uint32_t *removed, doc_error *err);
 /* The encoding of a scalar into out (>= 16 bytes for numbers/bools/null;
  * strings need 1 + 10 + len): returns bytes written. */
 size_t doc_encode_number(uint8_t *out, const doc_view *v);

@@ -576,3 +576,43 @@ doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, d
                                  doc_error *err) {
     WITH_LOG(u, remove_range(c, from, count, u, err));
 }
+
+doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el),
+                                 void *ctx, doc_undo *u, uint32_t *removed, doc_error *err) {
+    const uint8_t *v = doc_cursor_value(c);
+    if (removed) *removed = 0;
+    if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
+    /* Runs of matching elements, removed last run first so the earlier
+     * positions stay valid: one edit per run, not per element. */
+    doc_node *arr = value_child(v);
+    doc_buf runs;   /* uint32_t pairs (from, count) */
+    doc_buf_init(&runs);
+    doc_iter it;
+    const uint8_t *el;
+    uint32_t i = 0, from = 0, len = 0;
+    doc_iter_init(&it, arr);
+    while (doc_iter_next(&it, NULL, NULL, &el, NULL)) {
+        if (match(ctx, el)) {
+            if (!len) from = i;
+            len++;
+        } else if (len) {
+            uint32_t r[2] = {from, len};
+            doc_buf_append(&runs, r, sizeof r);
+            len = 0;
+        }
+        i++;
+    }
+    if (len) {
+        uint32_t r[2] = {from, len};
+        doc_buf_append(&runs, r, sizeof r);
+    }
+    doc_status st = runs.oom ? doc_error_set(err, DOC_NOMEM, "out of memory") : DOC_OK;
+    for (size_t at = runs.len; !st && at > 0; at -= 2 * sizeof(uint32_t)) {
+        uint32_t r[2];
+        memcpy(r, runs.data + at - sizeof r, sizeof r);
+        st = doc_edit_remove_range(c, r[0], r[1], u, err);
+        if (!st && removed) *removed += r[1];
+    }
+    doc_buf_free(&runs);
+    return st;
+}

@@ -1353,44 +1353,15 @@ static int pull_match(const uop *op, const uint8_t *el) {
     return doc_value_equal(el, op->arg);
 }
 
+/* doc_edit_remove_where's predicate: the op's $pull / $pullAll match. */
+static int pull_match_el(void *ctx, const uint8_t *el) { return pull_match(ctx, el); }
+
 static doc_status do_pull(apply_ctx *x, const uop *op) {
     const uint8_t *cur = doc_cursor_value(&x->c);
     if (*cur != DOC_TAG_ARRAY)
         return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pull from %s %s",
                        type_article(cur), doc_type_name(type_of(cur)));
-    /* Runs of matching elements, removed last run first so the earlier
-     * positions stay valid. */
-    doc_view av;
-    doc_value_decode(cur, &av);
-    doc_buf runs;   /* uint32_t pairs (from, count) */
-    doc_buf_init(&runs);
-    doc_iter it;
-    const uint8_t *el;
-    uint32_t i = 0, from = 0, len = 0;
-    doc_iter_init(&it, av.node);
-    while (doc_iter_next(&it, NULL, NULL, &el, NULL)) {
-        if (pull_match(op, el)) {
-            if (!len) from = i;
-            len++;
-        } else if (len) {
-            uint32_t r[2] = {from, len};
-            doc_buf_append(&runs, r, sizeof r);
-            len = 0;
-        }
-        i++;
-    }
-    if (len) {
-        uint32_t r[2] = {from, len};
-        doc_buf_append(&runs, r, sizeof r);
-    }
-    doc_status st = runs.oom ? nomem(x->err) : DOC_OK;
-    for (size_t at = runs.len; !st && at > 0; at -= 2 * sizeof(uint32_t)) {
-        uint32_t r[2];
-        memcpy(r, runs.data + at - sizeof r, sizeof r);
-        st = doc_edit_remove_range(&x->c, r[0], r[1], x->undo, x->err);
-    }
-    doc_buf_free(&runs);
-    return st;
+    return doc_edit_remove_where(&x->c, pull_match_el, (void *)op, x->undo, NULL, x->err);
 }
 
 /* Applies op at the target the walk reached. */
