@@ -66,6 +66,7 @@ struct srv_priv {
     bool crashed;        /* the harness saw it exit uncleanly: keep its directory */
     pid_t creator;       /* the process that started it; only it may stop it */
     bool aof;            /* the options, kept for srv_start_replica() */
+    bool no_module;      /* start without --loadmodule (the test loads it) */
     char **module_args;  /* NULL-terminated copy of srv_opts.module_args */
     char **config;       /* NULL-terminated copy of srv_opts.config (name, value pairs) */
     srv *next;           /* next live server of this process */
@@ -772,10 +773,12 @@ static void build_argv(srv *s, const char *module)
     words_add(&v, "--logfile");
     words_add(&v, log);
     free(log);
-    words_add(&v, "--loadmodule");
-    words_add(&v, module);
-    for (char **a = s->priv->module_args; *a; a++)
-        words_add(&v, *a);
+    if (!s->priv->no_module) {
+        words_add(&v, "--loadmodule");
+        words_add(&v, module);
+        for (char **a = s->priv->module_args; *a; a++)
+            words_add(&v, *a);
+    }
     for (char **kv = s->priv->config; kv[0] && kv[1]; kv += 2) {
         char *name = xasprintf("--%s", kv[0]);
         words_add(&v, name);
@@ -804,6 +807,7 @@ srv *srv_start_at(const char *file, int line, const srv_opts *opts)
     s->priv = xmalloc(sizeof *s->priv);
     memset(s->priv, 0, sizeof *s->priv);
     s->priv->aof = opts && opts->aof;
+    s->priv->no_module = opts && opts->no_module;
     s->priv->module_args = copy_words(opts ? opts->module_args : NULL);
     s->priv->config = copy_words(opts ? opts->config : NULL);
     int w = snprintf(s->dir, sizeof s->dir, "%s/atomicdoc-%ld-XXXXXX", tmp_base(), run_id());

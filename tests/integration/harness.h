@@ -62,6 +62,8 @@ typedef struct srv_opts {
     bool aof;                       /* --appendonly yes (default: no), with
                                        appendfsync always: every acknowledged
                                        write survives srv_kill() */
+    bool no_module;                 /* do not --loadmodule (a test that runs MODULE
+                                       LOADEX itself; $ATOMICDOC_MODULE is its path) */
     const char *const *module_args; /* words after the module path, NULL-terminated;
                                        e.g. (const char *[]){"max-depth", "64", NULL} */
     const char *const *config;      /* extra config as name, value pairs, NULL-terminated;

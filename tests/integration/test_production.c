@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -856,6 +857,32 @@ Test(production, a_cached_path_obeys_a_lowered_max_depth)
     expect_err_prefix(cmd(c, "DOC.GET k %s", deep), "TOODEEP");
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
     expect_int(cmd(c, "DOC.INCR k %s 1", deep), 3);
+    redisFree(c);
+    srv_stop(s);
+}
+
+/* The configs can also be given when the module is loaded at runtime:
+ * MODULE LOADEX path CONFIG name value; out-of-range values refuse the load. */
+Test(production, module_loadex_sets_configs_and_refuses_out_of_range_ones)
+{
+    srv *s = srv_start(&(srv_opts){.no_module = true});
+    redisContext *c = srv_connect(s);
+    const char *module = getenv("ATOMICDOC_MODULE");
+    char path[PATH_MAX];
+    cr_assert(module && realpath(module, path));
+    redisReply *r = cmd(c, "MODULE LOADEX %s CONFIG atomicdoc.max-depth 99999", path);
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR, "an out-of-range max-depth must refuse the load");
+    freeReplyObject(r);
+    expect_ok(cmd(c, "MODULE LOADEX %s CONFIG atomicdoc.max-depth 7 CONFIG atomicdoc.max-txn-ops 50",
+                  path));
+    r = cmd(c, "CONFIG GET atomicdoc.max-depth");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 2);
+    cr_assert_str_eq(r->element[1]->str, "7");
+    freeReplyObject(r);
+    /* In effect: 8 levels of nesting are refused, 7 accepted. */
+    expect_err_prefix(cmd(c, "DOC.SET k $ %s", "[[[[[[[[1]]]]]]]]"), "TOODEEP");
+    expect_ok(cmd(c, "DOC.SET k $ %s", "[[[[[[[1]]]]]]]"));
     redisFree(c);
     srv_stop(s);
 }
