@@ -18,7 +18,19 @@
 typedef struct adoc {
     doc_node *root;      /* root box: the document's value */
     uint64_t version;    /* 1 at creation, +1 per changing command */
+    char *text;          /* read cache: the whole document's JSON text, or NULL;
+                            dropped by any edit (see command.c) */
+    size_t text_len;     /* its length */
 } adoc;
+
+/* The read cache (command.c): whole-document JSON kept by DOC.GET until the
+ * document's next change, within a global byte budget. */
+void adoc_text_drop(adoc *d);
+/* The cached text of d, or NULL. */
+const char *adoc_text(const adoc *d, size_t *len);
+/* Offers freshly printed text of the whole document for caching. */
+void adoc_text_offer(adoc *d, const char *text, size_t len);
+extern long long adoc_cache_bytes;   /* bytes cached now (atomic) */
 
 extern RedisModuleType *adoc_type;
 
@@ -30,6 +42,7 @@ typedef struct adoc_config {
     long long max_depth;          /* nesting limit of documents and paths */
     long long max_document_size;  /* largest JSON argument accepted, bytes */
     long long max_txn_ops;        /* most ops in one DOC.TXN */
+    long long read_cache_max;     /* byte budget of the read cache; 0: off */
 } adoc_config;
 extern adoc_config adoc_cfg;
 

@@ -133,6 +133,19 @@ static void res_json_matches(result *out, const doc_buf *m, long n) {
 /* One path's value as JSON text, or nil; a query path: the JSON array of
  * every match, in document order. */
 static doc_status get_one(const op *o, int i, keyslot *k, result *out, doc_error *err) {
+    /* The whole document: served from, or offered to, the read cache. */
+    if (i >= o->npaths || (!(o->queries && o->queries[i]) && o->paths[i]->nseg == 0)) {
+        size_t len;
+        const char *text = adoc_text(k->doc, &len);
+        if (text) {
+            out->kind = RES_BULK;
+            doc_buf_append(&out->text, text, len);
+        } else {
+            res_json(out, doc_box_value(k->doc->root));
+            if (!out->text.oom) adoc_text_offer(k->doc, out->text.data, out->text.len);
+        }
+        return out->text.oom ? doc_error_set(err, DOC_NOMEM, "out of memory") : DOC_OK;
+    }
     if (o->queries && o->queries[i]) {
         doc_buf m;
         long n = matches(o->queries[i], doc_box_value(k->doc->root), &m, err);

@@ -217,10 +217,46 @@ void op_reset(op *o) {
 /* Slots                                                              */
 /* ------------------------------------------------------------------ */
 
+/* ---- the read cache ----
+ * A whole-document DOC.GET prints the tree; documents read more often than
+ * written pay that again and again. The printed text is kept in the
+ * document itself until its next change: any op that edits a document drops
+ * it at once (before the next op of a TXN can read it), a rollback drops the
+ * text of every document the command touched, and freeing a document (on
+ * any thread: lazy free) frees it. A global budget (read-cache-max-memory)
+ * bounds the extra memory; past it, texts are simply not kept. Cached bytes
+ * are Redis allocations, so used_memory, MEMORY USAGE and eviction see them. */
+long long adoc_cache_bytes;
+
+void adoc_text_drop(adoc *d) {
+    if (!d || !d->text) return;
+    __atomic_sub_fetch(&adoc_cache_bytes, (long long)d->text_len, __ATOMIC_RELAXED);
+    RedisModule_Free(d->text);
+    d->text = NULL;
+    d->text_len = 0;
+}
+
+const char *adoc_text(const adoc *d, size_t *len) {
+    *len = d->text_len;
+    return d->text;
+}
+
+void adoc_text_offer(adoc *d, const char *text, size_t len) {
+    if (d->text || !len) return;
+    long long now = __atomic_load_n(&adoc_cache_bytes, __ATOMIC_RELAXED);
+    if ((long long)len > adoc_cfg.read_cache_max - now) return;
+    d->text = RedisModule_Alloc(len);
+    memcpy(d->text, text, len);
+    d->text_len = len;
+    __atomic_add_fetch(&adoc_cache_bytes, (long long)len, __ATOMIC_RELAXED);
+}
+
 adoc *adoc_new_take(doc_node *root) {
     adoc *d = RedisModule_Alloc(sizeof *d);
     d->root = root;
     d->version = 0;
+    d->text = NULL;
+    d->text_len = 0;
     __atomic_add_fetch(&adoc_documents, 1, __ATOMIC_RELAXED);
     return d;
 }
@@ -228,6 +264,7 @@ adoc *adoc_new_take(doc_node *root) {
 void adoc_free(void *value) {
     adoc *d = value;
     if (!d) return;
+    adoc_text_drop(d);
     doc_node_free(d->root);
     RedisModule_Free(d);
     __atomic_sub_fetch(&adoc_documents, 1, __ATOMIC_RELAXED);
@@ -291,6 +328,9 @@ static void rollback(exec_ctx *x) {
     doc_undo_rollback(x->undo);
     for (int i = 0; i < x->nkeys; i++) {
         keyslot *k = &x->keys[i];
+        /* A GET between an edit and the failure may have cached text of a
+         * state that never was: drop whatever the command saw. */
+        adoc_text_drop(k->orig);
         if (k->doc && k->doc != k->orig) adoc_free(k->doc);
         k->doc = k->orig;
         k->changed = 0;
@@ -375,7 +415,11 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
             st = ops[i].def->run(&ops[i], &x, k, out);
             /* Changed = an edit was logged, or the document was created or
              * deleted; ops need not say so themselves. */
-            if (!st && (doc_undo_mark(x.undo) > mark || k->doc != before)) slot_touch(k, &ops[i]);
+            if (!st && (doc_undo_mark(x.undo) > mark || k->doc != before)) {
+                slot_touch(k, &ops[i]);
+                adoc_text_drop(k->doc);   /* the next op must not read stale text */
+                adoc_text_drop(before);
+            }
         }
         if (st) failed_op = i;
     }

@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-adoc_config adoc_cfg = {DOC_DEPTH_DEFAULT, 512LL << 20, 1000};
+adoc_config adoc_cfg = {DOC_DEPTH_DEFAULT, 512LL << 20, 1000, 64LL << 20};
 adoc_stats adoc_st;
 long long adoc_documents;
 
@@ -220,6 +220,7 @@ static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
 static long long *config_slot(const char *name) {
     if (!strcasecmp(name, "max-depth")) return &adoc_cfg.max_depth;
     if (!strcasecmp(name, "max-document-size")) return &adoc_cfg.max_document_size;
+    if (!strcasecmp(name, "read-cache-max-memory")) return &adoc_cfg.read_cache_max;
     return &adoc_cfg.max_txn_ops;
 }
 static long long config_get(const char *name, void *privdata) {
@@ -244,6 +245,8 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     RedisModule_InfoAddSection(ctx, "");
     RedisModule_InfoAddFieldLongLong(ctx, "documents", __atomic_load_n(&adoc_documents, __ATOMIC_RELAXED));
     RedisModule_InfoAddFieldLongLong(ctx, "memory_bytes", doc_memory_in_use());
+    RedisModule_InfoAddFieldLongLong(ctx, "read_cache_bytes",
+                                     __atomic_load_n(&adoc_cache_bytes, __ATOMIC_RELAXED));
     RedisModule_InfoAddFieldLongLong(ctx, "txn_commits", adoc_st.txn_commits);
     RedisModule_InfoAddFieldLongLong(ctx, "txn_aborts", adoc_st.txn_aborts);
     for (int i = 0; i < NCOMMANDS; i++) {
@@ -284,6 +287,9 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
                                           config_set, NULL, NULL) ||
         RedisModule_RegisterNumericConfig(ctx, "max-txn-ops", 1000, REDISMODULE_CONFIG_DEFAULT, 1,
                                           100000, config_get, config_set, NULL, NULL) ||
+        RedisModule_RegisterNumericConfig(ctx, "read-cache-max-memory", 64LL << 20,
+                                          REDISMODULE_CONFIG_MEMORY, 0, 1LL << 40, config_get,
+                                          config_set, NULL, NULL) ||
         RedisModule_LoadConfigs(ctx))
         return REDISMODULE_ERR;
 

@@ -224,7 +224,8 @@ static void digest(RedisModuleDigest *md, void *value) {
 
 static size_t mem_usage(const void *value) {
     const adoc *d = value;
-    return RedisModule_MallocSize((void *)d) + doc_node_memory(d->root);
+    return RedisModule_MallocSize((void *)d) + doc_node_memory(d->root) +
+           (d->text ? RedisModule_MallocSize(d->text) : 0);
 }
 
 static size_t free_effort(RedisModuleString *key, const void *value) {
