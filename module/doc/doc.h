@@ -323,6 +323,11 @@ int doc_value_equal(const uint8_t *a, const uint8_t *b);
 int doc_value_identical(const uint8_t *a, const uint8_t *b);
 /* 1 when s[0..len) is valid UTF-8 (RFC 3629). */
 int doc_utf8_valid(const char *s, size_t len);
+/* One UTF-8 sequence at p (n >= 1 bytes): its length and code point, or 0
+ * when not well-formed (overlong, surrogate, past U+10FFFF). */
+size_t doc_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+/* Code point cp (a Unicode scalar value) as UTF-8 into out; its length. */
+size_t doc_utf8_encode(uint32_t cp, char out[4]);
 /* Numeric comparison of two number views: -1, 0, 1 (exact across int/double). */
 int doc_number_cmp(const doc_view *a, const doc_view *b);
 

@@ -71,64 +71,6 @@ typedef struct scanner {
 /* Characters                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Length of the well-formed UTF-8 sequence at p (n >= 1 bytes available),
- * storing its code point in *cp; 0 when the bytes are not well-formed
- * (overlong forms, surrogates and code points above U+10FFFF included). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp) {
-    uint32_t c = p[0];
-    size_t need, i;
-    uint32_t min;
-
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2, min = 0x80, c &= 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3, min = 0x800, c &= 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4, min = 0x10000, c &= 0x07;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    for (i = 1; i < need; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return need;
-}
-
-/* Writes code point cp (a Unicode scalar value) as UTF-8; returns its length. */
-static size_t utf8_encode(uint32_t cp, char out[4]) {
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Character offset of byte offset `at` (the text before it is valid UTF-8, or
  * at least is counted as if it were: every non-continuation byte starts one). */
 static size_t char_offset(const char *s, size_t at) {
@@ -187,7 +129,7 @@ static doc_status check_utf8(scanner *sc) {
     uint32_t cp;
 
     while (i < sc->len) {
-        n = utf8_decode(p + i, sc->len - i, &cp);
+        n = doc_utf8_decode(p + i, sc->len - i, &cp);
         if (n == 0)
             return fail(sc, i, "invalid UTF-8");
         i += n;
@@ -277,7 +219,7 @@ static doc_status scan_unicode(scanner *sc, size_t esc) {
     } else {
         cp = (uint32_t)hi;
     }
-    put(sc, buf, utf8_encode(cp, buf));
+    put(sc, buf, doc_utf8_encode(cp, buf));
     return DOC_OK;
 }
 
@@ -310,7 +252,7 @@ static doc_status scan_string(scanner *sc) {
                 if ((unsigned char)c < 0x80) {
                     sc->pos++;
                 } else {
-                    n = utf8_decode((const unsigned char *)sc->s + sc->pos,
+                    n = doc_utf8_decode((const unsigned char *)sc->s + sc->pos,
                                     sc->len - sc->pos, &cp);
                     assert(n > 0);   /* check_utf8() ran first */
                     sc->pos += n;

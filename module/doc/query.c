@@ -226,48 +226,14 @@ typedef struct parser {
 
 /* Length of the well-formed UTF-8 sequence at p (n >= 1 bytes), or 0. */
 static size_t utf8_len(const unsigned char *p, size_t n) {
-    uint32_t c = p[0], min;
-    size_t need, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 2, min = 0x80, c &= 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF)
-        need = 3, min = 0x800, c &= 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4)
-        need = 4, min = 0x10000, c &= 0x07;
-    else
-        return 0;
-    if (n < need)
-        return 0;
-    for (i = 1; i < need; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (p[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    return need;
+    uint32_t cp;
+    return doc_utf8_decode(p, n, &cp);
 }
 
 /* Appends code point cp (a scalar value) to b as UTF-8. */
 static void put_utf8(doc_buf *b, uint32_t cp) {
     char o[4];
-    size_t n;
-
-    if (cp < 0x80) {
-        o[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6)), o[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12)), o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        o[0] = (char)(0xF0 | (cp >> 18)), o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), o[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    doc_buf_append(b, o, n);
+    doc_buf_append(b, o, doc_utf8_encode(cp, o));
 }
 
 /* BADPATH at byte offset `at`, reported in characters. Returns NULL so that

@@ -1,0 +1,56 @@
+/*
+ * utf8.c - decoding and encoding one UTF-8 sequence (RFC 3629), shared by
+ * the path and query compilers. Strict: overlong forms, surrogates and code
+ * points above U+10FFFF are not well-formed. (Whole-string validation of
+ * JSON text lives in parse.c, tuned for long runs of ASCII.)
+ */
+#include "doc.h"
+
+size_t doc_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp) {
+    uint32_t c = p[0], min;
+    size_t need, i;
+
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2, min = 0x80, c &= 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF)
+        need = 3, min = 0x800, c &= 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4)
+        need = 4, min = 0x10000, c &= 0x07;
+    else
+        return 0;
+    if (n < need) return 0;
+    for (i = 1; i < need; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        c = (c << 6) | (p[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return 0;
+    *cp = c;
+    return need;
+}
+
+size_t doc_utf8_encode(uint32_t cp, char out[4]) {
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
