@@ -51,7 +51,7 @@ $(BUILD)/integration_tests: $(INTEG_SRC:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(SAN) -o $@ $^ -lcriterion -lhiredis -lpthread $(LDLIBS)
 
 run: deps $(MODULE)
-	@sh scripts/deps.sh >/dev/null
+	@bash scripts/deps.sh >/dev/null
 	redis-server redis.conf.example --port $(PORT) --loadmodule $(abspath $(MODULE))
 
 # The test runner prints one summary line at the end; see scripts/test.sh.
