@@ -150,6 +150,26 @@ bool wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
  * `array(2) [string "a", nil]`, written to buf (truncated to len). For messages. */
 const char *reply_describe(const redisReply *r, char *buf, size_t len);
 
+/* A suite whose every test gets a fresh default server `s` and a connection
+ * `c` to it (started in .init, stopped in .fini, even when the test fails; a
+ * test may call suite_stop() itself to replace them with a server of its own):
+ *     SRV_SUITE(commands);
+ *     Test(commands, ...) { expect_ok(cmd(c, "DOC.SET k $ 1")); }           */
+#define SRV_SUITE(name)                                                        \
+    static srv *s;                                                             \
+    static redisContext *c;                                                    \
+    static void suite_start(void) {                                           \
+        s = srv_start(NULL);                                                   \
+        c = srv_connect(s);                                                    \
+    }                                                                          \
+    static void suite_stop(void) {                                            \
+        if (c) redisFree(c);                                                   \
+        c = NULL;                                                              \
+        if (s) srv_stop(s);                                                    \
+        s = NULL;                                                              \
+    }                                                                          \
+    TestSuite(name, .init = suite_start, .fini = suite_stop)
+
 /* The functions behind the macros; `file` and `line` are the test's. */
 srv *srv_start_at(const char *file, int line, const srv_opts *opts);
 srv *srv_start_replica_at(const char *file, int line, const srv *primary);

@@ -15,26 +15,8 @@
 
 #include "harness.h"
 
-static srv *s;          /* this test's server */
-static redisContext *c; /* the user's connection to it */
-
-static void start(void)
-{
-    s = srv_start(NULL);
-    c = srv_connect(s);
-}
-
-static void stop(void)
-{
-    if (c)
-        redisFree(c);
-    c = NULL;
-    if (s)
-        srv_stop(s);
-    s = NULL;
-}
-
-TestSuite(commands, .init = start, .fini = stop);
+/* s: this suite's server; c: the user's connection to it. */
+SRV_SUITE(commands);
 
 /* ---- reply helpers ------------------------------------------------------------- */
 

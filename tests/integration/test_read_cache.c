@@ -9,20 +9,8 @@
 
 #include "harness.h"
 
-static srv *s;          /* this suite's server */
-static redisContext *c; /* a user's connection */
-
-static void start(void) {
-    s = srv_start(NULL);
-    c = srv_connect(s);
-}
-
-static void stop(void) {
-    redisFree(c);
-    srv_stop(s);
-}
-
-TestSuite(read_cache, .init = start, .fini = stop);
+/* s: this suite's server; c: the user's connection to it. */
+SRV_SUITE(read_cache);
 
 static long long cached(void) { return srv_info_int(c, "atomicdoc", "atomicdoc_read_cache_bytes"); }
 

@@ -25,26 +25,8 @@
 
 #include "harness.h"
 
-static srv *s;          /* this test's server */
-static redisContext *c; /* the test's own connection to it */
-
-static void start(void)
-{
-    s = srv_start(NULL);
-    c = srv_connect(s);
-}
-
-static void stop(void)
-{
-    if (c)
-        redisFree(c);
-    c = NULL;
-    if (s)
-        srv_stop(s);
-    s = NULL;
-}
-
-TestSuite(txn, .init = start, .fini = stop);
+/* s: this suite's server; c: the user's connection to it. */
+SRV_SUITE(txn);
 
 /* ---- helpers for the test's thread ------------------------------------------- */
 
@@ -760,7 +742,7 @@ static char *digest_value(redisContext *ctx, const char *k1, const char *k2)
 
 Test(txn, a_failing_third_op_leaves_documents_versions_replica_and_aof_untouched, .timeout = 60)
 {
-    stop();
+    suite_stop();
     s = srv_start(&(srv_opts){ .aof = true });
     c = srv_connect(s);
     srv *rep = srv_start_replica(s);
