@@ -328,6 +328,10 @@ int doc_utf8_valid(const char *s, size_t len);
 size_t doc_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 /* Code point cp (a Unicode scalar value) as UTF-8 into out; its length. */
 size_t doc_utf8_encode(uint32_t cp, char out[4]);
+/* Appends s[0..len) as the body of a string literal quoted with `quote`
+ * (' or "): the quote, backslash and control characters escaped, as RFC 9535
+ * normalized paths and JSON want. */
+void doc_string_escape(const char *s, size_t len, char quote, doc_buf *out);
 /* Numeric comparison of two number views: -1, 0, 1 (exact across int/double). */
 int doc_number_cmp(const doc_view *a, const doc_view *b);
 

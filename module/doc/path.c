@@ -559,36 +559,7 @@ void doc_path_free(doc_path *p) {
 
 /* Appends name as the body of a double-quoted RFC 9535 string literal. */
 static void print_name(const char *name, size_t len, doc_buf *out) {
-    static const char hex[] = "0123456789abcdef";
-    size_t i, run = 0;
-    unsigned char c;
-    char esc[6];
-
-    for (i = 0; i < len; i++) {
-        c = (unsigned char)name[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        doc_buf_append(out, name + run, i - run);
-        run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            doc_buf_append(out, esc, 6);
-            continue;
-        }
-        doc_buf_append(out, esc, 2);
-    }
-    doc_buf_append(out, name + run, len - run);
+    doc_string_escape(name, len, '"', out);
 }
 
 void doc_path_print(const doc_path *p, size_t n, doc_buf *out) {

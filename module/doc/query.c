@@ -1222,9 +1222,7 @@ static int next_child(ev *e, size_t fi, pick *out) {
 
 /* Appends the normalized path step of pk: ['name'] or [index]. */
 static void norm_append(doc_buf *b, const pick *pk) {
-    static const char hex[] = "0123456789abcdef";
-    char num[24], esc[6];
-    size_t i, run = 0;
+    char num[24];
 
     if (!pk->member) {
         doc_buf_putc(b, '[');
@@ -1233,32 +1231,7 @@ static void norm_append(doc_buf *b, const pick *pk) {
         return;
     }
     doc_buf_append(b, "['", 2);
-    for (i = 0; i < pk->klen; i++) {
-        unsigned char c = (unsigned char)pk->key[i];
-        size_t n = 2;
-
-        if (c >= 0x20 && c != '\'' && c != '\\')
-            continue;
-        doc_buf_append(b, pk->key + run, i - run);
-        run = i + 1;
-        esc[0] = '\\';
-        switch (c) {
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        case '\'': esc[1] = '\''; break;
-        case '\\': esc[1] = '\\'; break;
-        default:
-            esc[1] = 'u', esc[2] = '0', esc[3] = '0';
-            esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
-            n = 6;
-            break;
-        }
-        doc_buf_append(b, esc, n);
-    }
-    doc_buf_append(b, pk->key + run, pk->klen - run);
+    doc_string_escape(pk->key, pk->klen, '\'', b);
     doc_buf_append(b, "']", 2);
 }
 

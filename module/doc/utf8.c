@@ -2,9 +2,12 @@
  * utf8.c - decoding and encoding one UTF-8 sequence (RFC 3629), shared by
  * the path and query compilers. Strict: overlong forms, surrogates and code
  * points above U+10FFFF are not well-formed. (Whole-string validation of
- * JSON text lives in parse.c, tuned for long runs of ASCII.)
+ * JSON text lives in parse.c, tuned for long runs of ASCII.) Also the body
+ * of an escaped string literal, shared by path and query printing.
  */
 #include "doc.h"
+
+#include <string.h>
 
 size_t doc_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp) {
     uint32_t c = p[0], min;
@@ -53,4 +56,37 @@ size_t doc_utf8_encode(uint32_t cp, char out[4]) {
     out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
     out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
+}
+
+void doc_string_escape(const char *s, size_t len, char quote, doc_buf *out) {
+    static const char hex[] = "0123456789abcdef";
+    size_t i, run = 0;
+    char esc[6];
+
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != (unsigned char)quote && c != '\\') continue;
+        doc_buf_append(out, s + run, i - run);
+        run = i + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            if (c >= 0x20) {   /* the quote or the backslash itself */
+                esc[1] = (char)c;
+                break;
+            }
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            doc_buf_append(out, esc, 6);
+            continue;
+        }
+        doc_buf_append(out, esc, 2);
+    }
+    doc_buf_append(out, s + run, len - run);
 }
