@@ -295,6 +295,7 @@ const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strapp
 
 #define OPF_AT 32
 #define OPF_KEEP 64
+#define OPF_KEEP_FIRST 2048   /* KEEP -n: n2 holds n, the count of first elements kept */
 
 /* Makes sure the cursor's target is an array, creating [] when missing. */
 static doc_status want_array(doc_cursor *c, exec_ctx *x, const char *what) {
@@ -324,6 +325,12 @@ static doc_status parse_push(op *o, RedisModuleString **argv, int argc, doc_erro
         } else if (arg_is(argv[i], "KEEP")) {
             if (arg_ll(argv[i + 1], &o->n2, "KEEP count", err)) return err->code;
             o->flags |= OPF_KEEP;
+            /* Keep the sign as a flag and the magnitude in n2: -INT64_MIN does
+             * not exist, and any count past 2^32 keeps a whole array anyway. */
+            if (o->n2 < 0) {
+                o->flags |= OPF_KEEP_FIRST;
+                o->n2 = o->n2 == INT64_MIN ? INT64_MAX : -o->n2;
+            }
         } else {
             break;
         }
@@ -351,8 +358,8 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
          * exactly the old elements, the push changes nothing at all. */
         int64_t nv = o->nvalues, total = n + nv, a = 0, b = total;
         if (o->flags & OPF_KEEP) {
-            int64_t keep = o->n2 < 0 ? -o->n2 : o->n2;
-            if (o->n2 >= 0) a = total > keep ? total - keep : 0;
+            int64_t keep = o->n2;
+            if (!(o->flags & OPF_KEEP_FIRST)) a = total > keep ? total - keep : 0;
             else b = total < keep ? total : keep;
         }
         unchanged = b - a == n && (at + nv <= a || at >= b);
@@ -366,10 +373,10 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
         return DOC_OK;
     }
     if (!st && (o->flags & OPF_KEEP)) {
-        int64_t n = array_count(&c), keep = o->n2 < 0 ? -o->n2 : o->n2;
+        int64_t n = array_count(&c), keep = o->n2;
         if (n > keep) {
             /* KEEP n >= 0: the last n; KEEP -n: the first n (SPEC). */
-            uint32_t from = o->n2 >= 0 ? 0 : (uint32_t)keep;
+            uint32_t from = (o->flags & OPF_KEEP_FIRST) ? (uint32_t)keep : 0;
             st = doc_edit_remove_range(&c, from, (uint32_t)(n - keep), x->undo, &x->err);
         }
     }

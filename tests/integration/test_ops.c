@@ -895,3 +895,16 @@ Test(ops, a_pull_where_of_many_elements_sends_one_event)
     expect_doc("k", "{\"l\":[2,4,6,7,8,9]}", 3);
     redisFree(sub);
 }
+
+Test(ops, push_keep_of_int64_min_keeps_the_first_elements_and_everything)
+{
+    /* KEEP -9223372036854775808: the first 2^63 elements, i.e. all of them. Its
+     * magnitude has no int64 negation (undefined behaviour, an empty array before). */
+    expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,2,3]}"));
+    expect_int(cmd(c, "DOC.PUSH k $.l KEEP -9223372036854775808 4"), 4);
+    expect_doc("k", "{\"l\":[1,2,3,4]}", 2);
+    expect_int(cmd(c, "DOC.PUSH k $.l KEEP -9223372036854775807 5"), 5);
+    expect_doc("k", "{\"l\":[1,2,3,4,5]}", 3);
+    expect_int(cmd(c, "DOC.PUSH k $.l KEEP 9223372036854775807 6"), 6);
+    expect_doc("k", "{\"l\":[1,2,3,4,5,6]}", 4);
+}
