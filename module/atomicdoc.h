@@ -46,6 +46,21 @@ typedef struct adoc_config {
 } adoc_config;
 extern adoc_config adoc_cfg;
 
+/* The loading rule: what we wrote must load whatever the configs say now.
+ * Commands from a primary's replication stream and from the AOF loader replay
+ * writes that were accepted once (perhaps under other configs, or as RDB or
+ * RESTORE data that only the hard limits bound), so they are held to the hard
+ * limits (DOC_DEPTH_LIMIT, no size or op-count limit) instead of max-depth,
+ * max-document-size and max-txn-ops. Checked lazily, only when a config limit
+ * is about to refuse something, so the common path pays nothing.
+ * cmd_begin() is called by every handler before it parses anything. */
+void cmd_begin(RedisModuleCtx *ctx);
+/* 1 when the running command comes from a primary or the AOF loader. */
+int cmd_replaying(void);
+/* 1 when err is a config limit's TOODEEP that a replayed command may pass:
+ * the caller then retries with DOC_DEPTH_LIMIT (err is cleared). */
+int limit_waived(doc_error *err);
+
 /* Statistics for INFO atomicdoc (main thread only, except the counters
  * touched by the allocator and the lazy-free thread, which are atomic). */
 typedef struct adoc_stats {
@@ -158,6 +173,8 @@ void path_cache_flush(void);
  * descendants, slices, unions or filters (*query). Exactly one is set. */
 doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err);
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
+/* Compiles a filter document (held to max-depth under the loading rule). */
+doc_status arg_filter(const uint8_t *f, doc_filter **out, doc_error *err);
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
 void op_reset(op *o);

@@ -347,6 +347,7 @@ static int distinct_keys(RedisModuleString **names, int n, int stride, RedisModu
 int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 4 || (argc - 1) % 3 != 0) return RedisModule_WrongArity(ctx);
+    cmd_begin(ctx);
     int n = (argc - 1) / 3;
     op *ops = RedisModule_Calloc((size_t)n, sizeof *ops);
     RedisModuleString **uniq = RedisModule_Alloc((size_t)n * sizeof *uniq);
@@ -376,6 +377,7 @@ int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 3) return RedisModule_WrongArity(ctx);
+    cmd_begin(ctx);
     doc_error err;
     doc_error_clear(&err);
     doc_path *p;
@@ -503,6 +505,63 @@ static doc_status run_aofload(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload};
 
+/* A document sent as slices of its JSON text (DOC.AOFLOAD key version PARTS
+ * i n slice): the slices so far. An AOF rewrite emits the slices of one key
+ * back to back, so one pending text suffices; a slice out of order, or of
+ * another key, is an error (a damaged AOF) and drops what was pending. */
+static struct {
+    RedisModuleString *key;   /* the key being assembled, or NULL */
+    long long version;        /* its version */
+    long long next, total;    /* the slice expected next, of how many */
+    doc_buf text;             /* the slices joined so far */
+} parts;
+
+static void parts_drop(void) {
+    if (parts.key) RedisModule_FreeString(NULL, parts.key);
+    parts.key = NULL;
+    doc_buf_free(&parts.text);
+}
+
+static int aofload_parts(RedisModuleCtx *ctx, RedisModuleString **argv) {
+    long long version, i, n;
+    if (RedisModule_StringToLongLong(argv[2], &version) != REDISMODULE_OK || version < 1 ||
+        RedisModule_StringToLongLong(argv[4], &i) != REDISMODULE_OK ||
+        RedisModule_StringToLongLong(argv[5], &n) != REDISMODULE_OK || i < 1 || n < i) {
+        parts_drop();
+        return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD PARTS: bad version or slice numbers");
+    }
+    if (i == 1) {
+        parts_drop();
+        parts.key = RedisModule_CreateStringFromString(NULL, argv[1]);
+        parts.version = version;
+        parts.total = n;
+        parts.next = 1;
+        doc_buf_init(&parts.text);
+    } else if (!parts.key || i != parts.next || n != parts.total || version != parts.version ||
+               RedisModule_StringCompare(parts.key, argv[1]) != 0) {
+        parts_drop();
+        return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD PARTS: slice out of order");
+    }
+    size_t len;
+    const char *slice = RedisModule_StringPtrLen(argv[6], &len);
+    doc_buf_append(&parts.text, slice, len);
+    if (parts.text.oom) {
+        parts_drop();
+        return RedisModule_ReplyWithError(ctx, "OOM DOC.AOFLOAD PARTS: out of memory");
+    }
+    parts.next++;
+    if (i < n) return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    /* The last slice: load the whole text like DOC.AOFLOAD key version $ json. */
+    RedisModuleString *whole[5] = {argv[0], argv[1], argv[2],
+                                   RedisModule_CreateString(ctx, "$", 1),
+                                   RedisModule_CreateString(ctx, parts.text.data, parts.text.len)};
+    parts_drop();
+    int ret = exec_single(ctx, whole, 5, &op_aofload);
+    RedisModule_FreeString(ctx, whole[3]);
+    RedisModule_FreeString(ctx, whole[4]);
+    return ret;
+}
+
 /* DOC.AOFLOAD sets versions, so only the AOF loader and a primary's
  * replication stream may send it; clients get an error. */
 int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
@@ -510,5 +569,7 @@ int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int flags = RedisModule_GetContextFlags(ctx);
     if (!(flags & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)))
         return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD is internal: only an AOF or a primary may send it");
+    if (argc == 7 && arg_is(argv[3], "PARTS")) return aofload_parts(ctx, argv);
+    if (argc != 5) return RedisModule_WrongArity(ctx);
     return exec_single(ctx, argv, argc, &op_aofload);
 }

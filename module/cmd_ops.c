@@ -431,7 +431,7 @@ static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_erro
         doc_node *f;
         doc_filter *compiled;
         if (arg_json(argv[2], &f, err)) return err->code;
-        doc_status st = doc_filter_compile(doc_box_value(f), (uint32_t)adoc_cfg.max_depth, &compiled, err);
+        doc_status st = arg_filter(doc_box_value(f), &compiled, err);
         doc_node_free(f);
         if (st) return st;
         o->filter = compiled;

@@ -50,14 +50,17 @@ static doc_status parse_update(op *o, RedisModuleString **argv, int argc, doc_er
     }
     if (!st && filters && *doc_box_value(filters) != DOC_TAG_ARRAY)
         st = doc_error_set(err, DOC_BADFILTER, "ARRAYFILTERS takes a JSON array of filters");
-    if (!st)
-        st = doc_update_compile(doc_box_value(update), filters ? doc_box_value(filters) : NULL,
-                                (uint32_t)adoc_cfg.max_depth, &o->update, err);
+    const uint8_t *af = filters ? doc_box_value(filters) : NULL;
+    if (!st) {
+        st = doc_update_compile(doc_box_value(update), af, (uint32_t)adoc_cfg.max_depth, &o->update, err);
+        if (st && limit_waived(err))
+            st = doc_update_compile(doc_box_value(update), af, DOC_DEPTH_LIMIT, &o->update, err);
+    }
     if (!st && cond) {
         if (*doc_box_value(cond) != DOC_TAG_OBJECT)
             st = doc_error_set(err, DOC_BADFILTER, "IF takes a JSON object");
         else
-            st = doc_filter_compile(doc_box_value(cond), (uint32_t)adoc_cfg.max_depth, &o->filter, err);
+            st = arg_filter(doc_box_value(cond), &o->filter, err);
     }
     doc_node_free(update);
     doc_node_free(filters);
@@ -120,7 +123,7 @@ static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_err
     doc_node *v;
     if (arg_json(argv[2], &v, err)) return err->code;
     if (o->n1 == CK_MATCH) {
-        doc_status st = doc_filter_compile(doc_box_value(v), (uint32_t)adoc_cfg.max_depth, &o->filter, err);
+        doc_status st = arg_filter(doc_box_value(v), &o->filter, err);
         doc_node_free(v);
         return st;
     }
@@ -293,6 +296,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         return REDISMODULE_OK;
     }
     if (argc < 3) return RedisModule_WrongArity(ctx);
+    cmd_begin(ctx);
     if (RedisModule_StringToLongLong(argv[1], &numkeys) != REDISMODULE_OK || numkeys < 1 ||
         numkeys > argc - 2)
         return RedisModule_ReplyWithError(ctx, "ERR numkeys must be between 1 and the number of keys given");
@@ -307,7 +311,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int n = 0, bad_op = 0;
     for (int i = first_op; i < argc;) {
         bad_op = n + 1;
-        if (n == adoc_cfg.max_txn_ops) {
+        if (n == adoc_cfg.max_txn_ops && !cmd_replaying()) {
             doc_error_set(&err, DOC_ERR, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
             break;
         }

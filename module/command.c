@@ -65,6 +65,33 @@ void res_free(result *r) {
 }
 
 /* ------------------------------------------------------------------ */
+/* The loading rule (atomicdoc.h)                                     */
+/* ------------------------------------------------------------------ */
+
+static RedisModuleCtx *cmd_ctx;   /* the running command's context */
+static int cmd_replay = -1;       /* cmd_replaying(), once known; -1: not asked yet */
+
+void cmd_begin(RedisModuleCtx *ctx) {
+    cmd_ctx = ctx;
+    cmd_replay = -1;
+}
+
+int cmd_replaying(void) {
+    if (cmd_replay < 0)
+        cmd_replay = cmd_ctx && (RedisModule_GetContextFlags(cmd_ctx) &
+                                 (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING))
+                         ? 1 : 0;
+    return cmd_replay;
+}
+
+int limit_waived(doc_error *err) {
+    if (err->code != DOC_TOODEEP || adoc_cfg.max_depth >= DOC_DEPTH_LIMIT || !cmd_replaying())
+        return 0;
+    doc_error_clear(err);
+    return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* Arguments                                                          */
 /* ------------------------------------------------------------------ */
 
@@ -93,8 +120,11 @@ void path_cache_flush(void) {
 doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
     size_t len;
     const char *p = RedisModule_StringPtrLen(s, &len);
-    if (len == 0 || len > PATH_CACHE_TEXT)
-        return doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+    if (len == 0 || len > PATH_CACHE_TEXT) {
+        doc_status st = doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+        if (st && limit_waived(err)) st = doc_path_compile(p, len, DOC_DEPTH_LIMIT, out, err);
+        return st;
+    }
     uint32_t h = 2166136261u;   /* FNV-1a */
     for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)p[i]) * 16777619u;
     struct path_cache_slot *slot = &path_cache[h % PATH_CACHE_SLOTS];
@@ -103,6 +133,8 @@ doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
         return DOC_OK;
     }
     doc_status st = doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
+    if (st && limit_waived(err))   /* deeper than max-depth: not cached */
+        return doc_path_compile(p, len, DOC_DEPTH_LIMIT, out, err);
     if (st) return st;
     if (slot->len) doc_path_free(slot->path);
     slot->len = len;
@@ -114,12 +146,19 @@ doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err) {
     size_t len;
     const char *p = RedisModule_StringPtrLen(s, &len);
-    if ((long long)len > adoc_cfg.max_document_size)
+    if ((long long)len > adoc_cfg.max_document_size && !cmd_replaying())
         return doc_error_set(err, DOC_TOOBIG,
                              "JSON text of %zu bytes is larger than max-document-size (%lld)", len,
                              adoc_cfg.max_document_size);
     *out = doc_parse(p, len, (uint32_t)adoc_cfg.max_depth, err);
+    if (!*out && limit_waived(err)) *out = doc_parse(p, len, DOC_DEPTH_LIMIT, err);
     return *out ? DOC_OK : err->code;
+}
+
+doc_status arg_filter(const uint8_t *f, doc_filter **out, doc_error *err) {
+    doc_status st = doc_filter_compile(f, (uint32_t)adoc_cfg.max_depth, out, err);
+    if (st && limit_waived(err)) st = doc_filter_compile(f, DOC_DEPTH_LIMIT, out, err);
+    return st;
 }
 
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err) {
@@ -140,7 +179,9 @@ doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query
     *out = NULL;
     *query = NULL;
     if (len && p[0] == '$') {
-        if (doc_query_compile(p, len, (uint32_t)adoc_cfg.max_depth, query, err)) return err->code;
+        if (doc_query_compile(p, len, (uint32_t)adoc_cfg.max_depth, query, err) &&
+            (!limit_waived(err) || doc_query_compile(p, len, DOC_DEPTH_LIMIT, query, err)))
+            return err->code;
         if (!doc_query_is_single(*query)) return DOC_OK;
         doc_query_free(*query);
         *query = NULL;
@@ -461,6 +502,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
 }
 
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def) {
+    cmd_begin(ctx);
     int nargs = argc - 2;
     if (nargs < def->min_args || (def->max_args >= 0 && nargs > def->max_args))
         return RedisModule_WrongArity(ctx);

@@ -174,7 +174,7 @@ static const cmd_row commands[] = {
     {"doc.txn", counted_24, "write deny-oom getkeys-api", 0, 0, 0, -4, KS_TXN, RW_KEY,
      "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
      "O(sum of the ops' costs)"},
-    {"doc.aofload", counted_25, "write deny-oom", 1, 1, 1, 5, KS_ONE,
+    {"doc.aofload", counted_25, "write deny-oom", 1, 1, 1, -5, KS_ONE,
      RW_KEY,
      "Internal: rebuilds a document and its version from an AOF rewrite", "O(size of the value)"},
 };
@@ -294,6 +294,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         return REDISMODULE_ERR;
 
     doc_edit_set_max_depth((uint32_t)adoc_cfg.max_depth);
+    doc_edit_set_depth_waiver(cmd_replaying);
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
     _Static_assert(sizeof commands / sizeof commands[0] == NCOMMANDS, "one counter per command");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

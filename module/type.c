@@ -15,9 +15,9 @@
  * A version of 0 or beyond int64 is refused too.
  *
  * AOF rewrite emits DOC.AOFLOAD commands (cmd_basic.c): one per document
- * when its JSON is at most AOF_CHUNK bytes, else the document's containers
- * in batches of at most AOF_CHUNK bytes each, so no emitted argument comes
- * near proto-max-bulk-len. Each command carries the version.
+ * when its JSON is at most AOF_CHUNK bytes, else the JSON text in slices of
+ * at most AOF_CHUNK bytes, so no emitted argument comes near
+ * proto-max-bulk-len. Each command carries the version.
  */
 #include "atomicdoc.h"
 
@@ -26,9 +26,7 @@
 #define ADOC_ENCVER 1
 /* Largest JSON argument one AOF command carries (bytes). 4 MB keeps each
  * command far below proto-max-bulk-len (512 MB by default) and the AOF
- * loader's memory spikes small; a single string larger than this is emitted
- * whole (it cannot be split), and still fits proto-max-bulk-len because it
- * entered through a command. */
+ * loader's memory spikes small. */
 #define AOF_CHUNK (4u << 20)
 
 RedisModuleType *adoc_type;
@@ -76,137 +74,33 @@ static void *rdb_load(RedisModuleIO *io, int encver) {
     return d;
 }
 
-/* ---- AOF rewrite ---- */
-
-/* Appends the JSON text of a string (a key) to out. */
-static void print_key(const char *k, size_t klen, doc_buf *out) {
-    doc_node *box = doc_box_string(k, klen);
-    if (!box) {
-        out->oom = 1;
-        return;
-    }
-    doc_print(doc_box_value(box), out);
-    doc_node_free(box);
-}
-
-static void emit(RedisModuleIO *aof, RedisModuleString *key, const adoc *d, doc_buf *path,
-                 doc_buf *json) {
-    RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slbb", key, (long long)d->version, path->data,
-                        path->len, json->data, json->len);
-}
-
-/* Big children of the current batch: (value pointer, path suffix). */
-typedef struct pending_list {
-    doc_buf items;   /* records: const uint8_t *value, size_t len, suffix bytes */
-} pending_list;
-
-static void emit_children(RedisModuleIO *aof, RedisModuleString *key, const adoc *d,
-                          doc_buf *path, const uint8_t *val);
-
-/* Sends the batch (closing it) and then fills its placeholders. */
-static void flush_batch(RedisModuleIO *aof, RedisModuleString *key, const adoc *d, doc_buf *path,
-                        doc_buf *batch, pending_list *pend, int is_obj) {
-    doc_buf_putc(batch, is_obj ? '}' : ']');
-    emit(aof, key, d, path, batch);
-    batch->len = 0;
-    for (size_t off = 0; off < pend->items.len;) {
-        const uint8_t *cv;
-        size_t slen;
-        memcpy(&cv, pend->items.data + off, sizeof cv);
-        memcpy(&slen, pend->items.data + off + sizeof cv, sizeof slen);
-        doc_buf sub;
-        doc_buf_init(&sub);
-        doc_buf_append(&sub, path->data, path->len);
-        doc_buf_append(&sub, pend->items.data + off + sizeof cv + sizeof slen, slen);
-        emit_children(aof, key, d, &sub, cv);
-        doc_buf_free(&sub);
-        off += sizeof cv + sizeof slen + slen;
-    }
-    pend->items.len = 0;
-}
-
-/* Emits the container `val` at `path` (already present in the rebuilt
- * document, empty) in batches of at most AOF_CHUNK bytes of JSON; a child
- * larger than a chunk goes as an empty placeholder, filled by a recursive
- * call once its batch is sent. The recursion follows document depth, which
- * max-depth bounds. A single scalar larger than a chunk goes alone. */
-static void emit_children(RedisModuleIO *aof, RedisModuleString *key, const adoc *d,
-                          doc_buf *path, const uint8_t *val) {
-    doc_view v;
-    doc_value_decode(val, &v);
-    int is_obj = v.type == DOC_OBJECT;
-    doc_buf batch, item, seg;
-    pending_list pend;
-    doc_buf_init(&batch);
-    doc_buf_init(&item);
-    doc_buf_init(&seg);
-    doc_buf_init(&pend.items);
-    doc_iter it;
-    const char *k;
-    size_t klen;
-    const uint8_t *child;
-    doc_iter_init(&it, v.node);
-    for (uint32_t index = 0; doc_iter_next(&it, &k, &klen, &child, NULL); index++) {
-        /* Render the entry: key and value, or key and a placeholder. */
-        item.len = 0;
-        if (is_obj) {
-            print_key(k, klen, &item);
-            doc_buf_putc(&item, ':');
-        }
-        size_t vstart = item.len;
-        doc_print(child, &item);
-        int big = item.len - vstart > AOF_CHUNK && (*child == DOC_TAG_OBJECT || *child == DOC_TAG_ARRAY);
-        if (big) {
-            item.len = vstart;
-            doc_buf_append(&item, *child == DOC_TAG_OBJECT ? "{}" : "[]", 2);
-        }
-        /* Send the batch first if this entry would push it past a chunk. */
-        if (batch.len && batch.len + item.len + 1 > AOF_CHUNK)
-            flush_batch(aof, key, d, path, &batch, &pend, is_obj);
-        doc_buf_putc(&batch, batch.len ? ',' : (is_obj ? '{' : '['));
-        doc_buf_append(&batch, item.data, item.len);
-        if (big) {
-            seg.len = 0;
-            if (is_obj) {
-                doc_buf_putc(&seg, '[');
-                print_key(k, klen, &seg);
-                doc_buf_putc(&seg, ']');
-            } else {
-                char num[32];
-                int n = snprintf(num, sizeof num, "[%u]", index);
-                doc_buf_append(&seg, num, (size_t)n);
-            }
-            size_t slen = seg.len;
-            doc_buf_append(&pend.items, &child, sizeof child);
-            doc_buf_append(&pend.items, &slen, sizeof slen);
-            doc_buf_append(&pend.items, seg.data, seg.len);
-        }
-    }
-    if (batch.len) flush_batch(aof, key, d, path, &batch, &pend, is_obj);
-    doc_buf_free(&batch);
-    doc_buf_free(&item);
-    doc_buf_free(&seg);
-    doc_buf_free(&pend.items);
-}
+/* ---- AOF rewrite ----
+ * One pass: the document is printed once and its text is sent in slices of
+ * at most AOF_CHUNK bytes (DOC.AOFLOAD key version PARTS i n slice), which the
+ * loader joins and parses as one text once the last slice arrives. Time and
+ * AOF size are linear in the document's size whatever its shape (the former
+ * container-by-container emission printed every subtree once per level above
+ * it: O(depth x size)). A document of at most AOF_CHUNK bytes is one
+ * DOC.AOFLOAD key version $ json, as before. */
 
 static void aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
     adoc *d = value;
-    const uint8_t *root = doc_box_value(d->root);
-    doc_buf json, path;
+    doc_buf json;
     doc_buf_init(&json);
-    doc_buf_init(&path);
-    doc_buf_putc(&path, '$');
-    doc_print(root, &json);
-    if (json.len <= AOF_CHUNK || (*root != DOC_TAG_OBJECT && *root != DOC_TAG_ARRAY)) {
-        emit(aof, key, d, &path, &json);
+    doc_print(doc_box_value(d->root), &json);
+    if (json.len <= AOF_CHUNK) {
+        RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slcb", key, (long long)d->version, "$",
+                            json.data, json.len);
     } else {
-        json.len = 0;
-        doc_buf_append(&json, *root == DOC_TAG_OBJECT ? "{}" : "[]", 2);
-        emit(aof, key, d, &path, &json);
-        emit_children(aof, key, d, &path, root);
+        long long n = (long long)((json.len + AOF_CHUNK - 1) / AOF_CHUNK);
+        for (long long i = 0; i < n; i++) {
+            size_t off = (size_t)i * AOF_CHUNK;
+            size_t len = json.len - off < AOF_CHUNK ? json.len - off : AOF_CHUNK;
+            RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slcllb", key, (long long)d->version, "PARTS",
+                                i + 1, n, json.data + off, len);
+        }
     }
     doc_buf_free(&json);
-    doc_buf_free(&path);
 }
 
 /* ---- the rest ---- */

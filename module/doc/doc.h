@@ -468,6 +468,10 @@ doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_
 /* The deepest nesting edits may create (max-depth); edits that would place a
  * value deeper fail with TOODEEP. Set by the glue from its config. */
 void doc_edit_set_max_depth(uint32_t max_depth);
+/* Past max-depth (but within DOC_DEPTH_LIMIT), an edit asks `waive` whether
+ * this edit may go deeper anyway (NULL: never). The glue waives the limit for
+ * writes it must replay exactly (a primary's stream, the AOF). */
+void doc_edit_set_depth_waiver(int (*waive)(void));
 
 /* Replaces the target value with the value of `box` (consumed: its children
  * move into the document, its shell is freed). c->missing: appends the member

@@ -385,12 +385,18 @@ static uint32_t edit_max_depth = DOC_DEPTH_DEFAULT;
 
 void doc_edit_set_max_depth(uint32_t max_depth) { edit_max_depth = max_depth; }
 
+/* Asked before refusing an edit past max-depth (see doc.h). */
+static int (*depth_waiver)(void);
+
+void doc_edit_set_depth_waiver(int (*waive)(void)) { depth_waiver = waive; }
+
 /* TOODEEP when a value of depth vdepth placed at nesting level `level`
  * (0: the root) would make the document deeper than max-depth. */
 static doc_status check_depth(uint32_t level, const uint8_t *val, doc_error *err) {
     uint32_t vd = doc_value_depth(val);
     if (vd == UINT32_MAX) return doc_error_set(err, DOC_NOMEM, "out of memory");
-    if (vd && (uint64_t)level + vd > edit_max_depth)
+    if (vd && (uint64_t)level + vd > edit_max_depth &&
+        !((uint64_t)level + vd <= DOC_DEPTH_LIMIT && depth_waiver && depth_waiver()))
         return doc_error_set(err, DOC_TOODEEP, "the document would nest deeper than max-depth %u",
                              edit_max_depth);
     return DOC_OK;

@@ -1048,3 +1048,156 @@ Test(persistence, debug_digest_changes_when_a_document_changes)
     redisFree(c);
     srv_stop(s);
 }
+
+/* ---- the loading rule: what we wrote loads whatever the configs say now -------- */
+
+/* `depth` nested arrays around one string of `strlen` 'x's: [[["xx..."]]]. */
+static char *nested_around_string(int depth, size_t strlen_, size_t *len)
+{
+    size_t n = 2 * (size_t)depth + strlen_ + 2;
+    char *t = malloc(n + 1);
+    cr_assert(t);
+    size_t at = 0;
+    for (int i = 0; i < depth; i++) t[at++] = '[';
+    t[at++] = '"';
+    memset(t + at, 'x', strlen_);
+    at += strlen_;
+    t[at++] = '"';
+    for (int i = 0; i < depth; i++) t[at++] = ']';
+    t[at] = '\0';
+    *len = at;
+    return t;
+}
+
+static void expect_doc_text(redisContext *c, const char *key, const char *json, size_t len,
+                            const char *when)
+{
+    redisReply *r = cmd(c, "DOC.GET %s", key);
+    bool same = r->type == REDIS_REPLY_STRING && r->len == len && !memcmp(r->str, json, len);
+    char got[160];
+    reply_describe(r, got, sizeof got);
+    cr_assert(same, "%s: DOC.GET %s is %s (%zu bytes), expected %zu bytes", when, key, got,
+              r->type == REDIS_REPLY_STRING ? r->len : 0, len);
+    freeReplyObject(r);
+}
+
+Test(persistence, a_document_deeper_than_max_depth_survives_aof_rewrite_and_restart,
+     .timeout = 90)
+{
+    /* The defect: written at max-depth 200, the limit lowered to 128, rewritten
+     * without the RDB preamble: the reload refused the deep parts (TOODEEP) and
+     * Redis started with the document cut down to empty arrays. */
+    srv *s = srv_start(&(srv_opts){
+        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+    redisContext *c = srv_connect(s);
+    size_t len;
+    char *json = nested_around_string(130, 4u << 20, &len);
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 200"));
+    expect_ok(cmd(c, "DOC.SET deep $ %b", json, len));
+    expect_ok(cmd(c, "DOC.SET small $ %s", "[[[[1]]]]"));
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
+    rewrite_aof(c);
+    redisFree(c);
+    srv_restart(s);   /* starts with the default max-depth, 128 */
+    c = srv_connect(s);
+    expect_doc_text(c, "deep", json, len, "after BGREWRITEAOF and a restart");
+    cr_assert_eq(version_of(c, "deep"), 1);
+    /* clients are still held to max-depth */
+    char path[400] = "$";
+    for (int i = 0; i < 129; i++) strcat(path, "[0]");
+    expect_err_prefix(cmd(c, "DOC.GET deep %s", path), "TOODEEP");
+    free(json);
+    redisFree(c);
+    srv_stop(s);
+}
+
+Test(persistence, the_aof_tail_replays_writes_accepted_under_a_higher_max_depth_or_size,
+     .timeout = 60)
+{
+    srv *s = srv_start(&(srv_opts){ .aof = true });
+    redisContext *c = srv_connect(s);
+    size_t len;
+    char *json = nested_around_string(150, 10, &len);
+    char big[3000];
+    memset(big, 'y', sizeof big);
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 200"));
+    expect_ok(cmd(c, "DOC.SET deep $ %b", json, len));
+    expect_ok(cmd(c, "DOC.SET size $ \"%b\"", big, sizeof big));
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-document-size 1kb"));
+    redisFree(c);
+    srv_restart(s);   /* replays the AOF under the default configs */
+    c = srv_connect(s);
+    expect_doc_text(c, "deep", json, len, "after replaying the AOF");
+    redisReply *r = cmd(c, "DOC.LEN size");
+    cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
+    cr_assert_eq(r->integer, (long long)sizeof big);
+    freeReplyObject(r);
+    free(json);
+    redisFree(c);
+    srv_stop(s);
+}
+
+Test(persistence, a_restored_document_deeper_than_max_depth_survives_aof_rewrite,
+     .timeout = 90)
+{
+    /* RESTORE accepts what RDB loading accepts (the hard limit), so a document deeper
+     * than the default max-depth exists without any CONFIG SET. */
+    srv *s = srv_start(&(srv_opts){
+        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+    redisContext *c = srv_connect(s);
+    size_t len;
+    char *json = nested_around_string(140, 5u << 20, &len);
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 200"));
+    expect_ok(cmd(c, "DOC.SET src $ %b", json, len));
+    redisReply *dump = cmd(c, "DUMP src");
+    cr_assert_eq(dump->type, REDIS_REPLY_STRING);
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
+    expect_ok(cmd(c, "RESTORE dst 0 %b", dump->str, dump->len));
+    freeReplyObject(dump);
+    rewrite_aof(c);
+    redisFree(c);
+    srv_restart(s);
+    c = srv_connect(s);
+    expect_doc_text(c, "dst", json, len, "after RESTORE, BGREWRITEAOF and a restart");
+    free(json);
+    redisFree(c);
+    srv_stop(s);
+}
+
+Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_accepted,
+     .timeout = 60)
+{
+    srv *p = srv_start(NULL);
+    srv *r = srv_start_replica(p);
+    redisContext *pc = srv_connect(p);
+    redisContext *rc = srv_connect(r);
+    expect_ok(cmd(rc, "CONFIG SET atomicdoc.max-depth 8"));
+    expect_ok(cmd(rc, "CONFIG SET atomicdoc.max-document-size 1kb"));
+    expect_ok(cmd(rc, "CONFIG SET atomicdoc.max-txn-ops 2"));
+    size_t len;
+    char *json = nested_around_string(20, 2000, &len);
+    expect_ok(cmd(pc, "DOC.SET deep $ %b", json, len));
+    expect_int(cmd(pc, "DOC.PUSH deep $[0][0][0][0][0][0][0][0][0][0] %s", "[[[[1]]]]"), 2);
+    expect_int(cmd(pc, "DOC.PULL deep $[0] WHERE %s", "{\"a.b.c.d.e.f.g.h.i.j\":1}"), 0);
+    expect_int(cmd(pc, "DOC.UPDATE deep2 %s UPSERT", "{\"$set\":{\"a.b.c.d.e.f.g.h.i.j\":1}}"), 1);
+    redisReply *t = cmd(pc, "DOC.TXN 1 n INCR 1 $.a 1 INCR 1 $.a 1 INCR 1 $.a 1 INCR 1 $.b 1");
+    cr_assert_eq(t->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(t);
+    redisReply *w = cmd(pc, "WAIT 1 10000");
+    cr_assert_eq(w->integer, 1);
+    freeReplyObject(w);
+    srv_wait_replica_synced(p, r);
+    char *dp = srv_digest(pc), *dr = srv_digest(rc);
+    cr_assert_str_eq(dp, dr, "the replica diverged: its lower limits refused the primary's writes");
+    free(dp);
+    free(dr);
+    cr_assert_eq(version_of(rc, "n"), 1);
+    /* the replica's own clients are still held to its configs */
+    expect_err_prefix(cmd(rc, "DOC.GET deep $[0][0][0][0][0][0][0][0][0][0][0]"), "TOODEEP");
+    free(json);
+    redisFree(pc);
+    redisFree(rc);
+    srv_stop(r);
+    srv_stop(p);
+}
