@@ -163,7 +163,24 @@ typedef struct op_def {
     doc_status (*parse)(op *o, RedisModuleString **argv, int argc, doc_error *err);
     /* Runs on slot k; fills out. On error the command is rolled back. */
     doc_status (*run)(op *o, exec_ctx *x, keyslot *k, result *out);
+    /* What the op does to its key, as key-spec flags (KF_*): ACL and key
+     * specs read them. ACCESS whenever the reply reveals anything of the
+     * document beyond its existence and counts (a value, a comparison). */
+    uint64_t keyflags;
+    /* When the flags depend on the arguments (UPDATE with IF or RETURN),
+     * the flags for these arguments (those after the key); else NULL. */
+    uint64_t (*keyflags_of)(RedisModuleString **argv, int argc);
 } op_def;
+
+/* Key-spec flags of ops (op_def.keyflags). */
+#define KF_READ (REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
+#define KF_UPDATE (REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
+#define KF_INSERT (REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_INSERT)
+#define KF_DELETE (REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_DELETE)
+#define KF_READ_UPDATE (KF_UPDATE | REDISMODULE_CMD_KEY_ACCESS)
+#define KF_READ_DELETE (KF_DELETE | REDISMODULE_CMD_KEY_ACCESS)
+/* The flags op `def` has with these arguments. */
+uint64_t op_keyflags(const op_def *def, RedisModuleString **argv, int argc);
 
 /* Helpers for parsers and runners (command.c). */
 doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err);

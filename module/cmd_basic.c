@@ -80,7 +80,7 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_set = {"SET", "doc.set", 1, 2, 3, parse_set, run_set};
+const op_def op_set = {"SET", "doc.set", 1, 2, 3, parse_set, run_set, KF_UPDATE, NULL};
 
 /* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
 
@@ -185,7 +185,7 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get};
+const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL};
 
 /* ---- single optional path: DEL, TYPE, LEN, KEYS ---- */
 
@@ -229,7 +229,7 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del};
+const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL};
 
 /* What an inspecting op replies for one value. In a query's array, a value
  * of the wrong type gives nil instead of an error (one bad match does not
@@ -314,9 +314,9 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) { return
 static doc_status run_len(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_len); }
 static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_keys); }
 
-const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type};
-const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len};
-const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys};
+const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type, KF_READ, NULL};
+const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len, KF_READ, NULL};
+const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys, KF_READ, NULL};
 
 static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     (void)o;
@@ -325,7 +325,7 @@ static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_version = {"VERSION", NULL, 0, 0, 0, NULL, run_version};
+const op_def op_version = {"VERSION", NULL, 0, 0, 0, NULL, run_version, KF_READ, NULL};
 
 /* ---- DOC.MSET key path json [key path json ...] ---- */
 
@@ -503,7 +503,7 @@ static doc_status run_aofload(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload};
+const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload, KF_UPDATE, NULL};
 
 /* A document sent as slices of its JSON text (DOC.AOFLOAD key version PARTS
  * i n slice): the slices so far. An AOF rewrite emits the slices of one key

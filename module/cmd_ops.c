@@ -185,8 +185,8 @@ static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error
     return DOC_OK;
 }
 
-const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr};
-const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul};
+const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_READ_UPDATE, NULL};
+const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL};
 
 /* ---- DOC.MIN / DOC.MAX key path json ---- */
 
@@ -244,8 +244,8 @@ static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int wa
 static doc_status run_min(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 0); }
 static doc_status run_max(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 1); }
 
-const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min};
-const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max};
+const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_READ_UPDATE, NULL};
+const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL};
 
 /* ---- DOC.STRAPPEND key path string (raw bytes, valid UTF-8) ---- */
 
@@ -289,7 +289,7 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend};
+const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend, KF_INSERT, NULL};
 
 /* ---- arrays: PUSH, POP, PULL, ADDTOSET, INDEXOF ---- */
 
@@ -385,7 +385,7 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push};
+const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push, KF_INSERT, NULL};
 
 static doc_status parse_pop(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -420,7 +420,7 @@ static doc_status run_pop(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop};
+const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop, KF_READ_DELETE, NULL};
 
 /* PULL: values, or WHERE filter (kept compiled in o->raw's place: n1 holds
  * the filter pointer). */
@@ -468,7 +468,7 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull};
+const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull, KF_DELETE, NULL};
 
 static doc_status parse_path_values(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -510,7 +510,7 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset};
+const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset, KF_INSERT, NULL};
 
 static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -534,7 +534,7 @@ static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_path_value, run_indexof};
+const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_path_value, run_indexof, KF_READ, NULL};
 
 /* ---- TOGGLE, CLEAR ---- */
 
@@ -562,7 +562,7 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle};
+const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle, KF_READ_UPDATE, NULL};
 
 static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -589,7 +589,7 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear};
+const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear, KF_UPDATE, NULL};
 
 /* ---- DOC.MERGE key path patch (RFC 7396) ---- */
 
@@ -641,7 +641,7 @@ static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge};
+const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge, KF_UPDATE, NULL};
 
 /* ---- DOC.CAS key path expected|ABSENT new ---- */
 
@@ -679,4 +679,4 @@ static doc_status run_cas(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas};
+const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas, KF_READ_UPDATE, NULL};

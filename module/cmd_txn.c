@@ -96,7 +96,17 @@ static doc_status run_update(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_update = {"UPDATE", "doc.update", 1, 1, 8, parse_update, run_update};
+/* UPDATE reveals the document when it has IF (a match decides the reply) or
+ * RETURN (the document itself); a bare update replies 1/0 as SET would. */
+static uint64_t update_keyflags(RedisModuleString **argv, int argc) {
+    for (int i = 1; i < argc; i++) {
+        if (arg_is(argv[i], "IF") || arg_is(argv[i], "RETURN")) return KF_READ_UPDATE;
+        if (arg_is(argv[i], "ARRAYFILTERS")) i++;
+    }
+    return KF_UPDATE;
+}
+
+const op_def op_update = {"UPDATE", "doc.update", 1, 1, 8, parse_update, run_update, KF_UPDATE, update_keyflags};
 
 /* ---- CHECK k path EQ|NE|GT|GE|LT|LE json / EXISTS|MISSING / MATCH filter; CHECK k VERSION n ---- */
 
@@ -193,7 +203,7 @@ static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_check = {"CHECK", NULL, 0, 2, 3, parse_check, run_check};
+const op_def op_check = {"CHECK", NULL, 0, 2, 3, parse_check, run_check, KF_READ, NULL};
 
 /* ---- DOC.TXN ---- */
 
@@ -282,6 +292,36 @@ static const txn_form *form_of(RedisModuleString *name) {
     return NULL;
 }
 
+/* Answers Redis's key-position request (cluster routing, ACL, COMMAND
+ * GETKEYS): each declared key with the flags of what the ops do to it, so a
+ * read-only ACL user may run a TXN of reads and a write-only user may not
+ * read through one (GET, CHECK, INCR's reply...). A malformed TXN reports
+ * every key as read and written: it will fail anyway, and says no less. */
+static void txn_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    long long numkeys;
+    if (argc < 3 || RedisModule_StringToLongLong(argv[1], &numkeys) != REDISMODULE_OK ||
+        numkeys < 1 || numkeys > argc - 2)
+        return;
+    uint64_t *flags = RedisModule_Calloc((size_t)numkeys, sizeof *flags);
+    int ok = 1;
+    for (int i = 2 + (int)numkeys; i < argc && ok;) {
+        const txn_form *f = form_of(argv[i]);
+        long long kpos;
+        int len = f ? op_extent(f, argv, i + 2, argc) : -1;
+        ok = f && i + 1 < argc && RedisModule_StringToLongLong(argv[i + 1], &kpos) == REDISMODULE_OK &&
+             kpos >= 1 && kpos <= numkeys && len >= 0 && i + 2 + len <= argc;
+        if (ok) flags[kpos - 1] |= op_keyflags(f->def, argv + i + 2, len);
+        if (ok) i += 2 + len;
+    }
+    for (int k = 0; k < numkeys; k++) {
+        uint64_t fl = ok ? flags[k] : KF_READ_UPDATE;
+        if (fl & REDISMODULE_CMD_KEY_RW) fl &= ~(uint64_t)REDISMODULE_CMD_KEY_RO;
+        if (!fl) fl = KF_READ;   /* declared, unused: still a key of the command */
+        RedisModule_KeyAtPosWithFlags(ctx, 2 + k, (int)fl);
+    }
+    RedisModule_Free(flags);
+}
+
 int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long numkeys;
@@ -289,10 +329,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
      * positions or from this callback, not from key specs; DOC.TXN's keys
      * sit after numkeys, like EVAL's, so it answers here. */
     if (RedisModule_IsKeysPositionRequest(ctx)) {
-        if (argc >= 3 && RedisModule_StringToLongLong(argv[1], &numkeys) == REDISMODULE_OK &&
-            numkeys >= 1 && numkeys <= argc - 2)
-            for (int i = 0; i < numkeys; i++)
-                RedisModule_KeyAtPosWithFlags(ctx, 2 + i, REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE);
+        txn_keys(ctx, argv, argc);
         return REDISMODULE_OK;
     }
     if (argc < 3) return RedisModule_WrongArity(ctx);

@@ -501,7 +501,15 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
     return ret;
 }
 
+uint64_t op_keyflags(const op_def *def, RedisModuleString **argv, int argc) {
+    return def->keyflags_of ? def->keyflags_of(argv, argc) : def->keyflags;
+}
+
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def) {
+    if (RedisModule_IsKeysPositionRequest(ctx)) {   /* commands whose flags vary */
+        if (argc >= 2) RedisModule_KeyAtPosWithFlags(ctx, 1, (int)op_keyflags(def, argv + 2, argc - 2));
+        return REDISMODULE_OK;
+    }
     cmd_begin(ctx);
     int nargs = argc - 2;
     if (nargs < def->min_args || (def->max_args >= 0 && nargs > def->max_args))

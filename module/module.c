@@ -3,7 +3,8 @@
  * the type, INFO atomicdoc, and the command table with its key specs.
  *
  * Reads are `readonly fast` with RO|ACCESS key specs (an ACL user with
- * %R~pattern can run them); writes are `write deny-oom` with RW key specs.
+ * %R~pattern can run them); writes are `write deny-oom` with RW key specs,
+ * plus ACCESS where the reply reveals the document (op_def.keyflags).
  * Key positions come from key specs, so Redis Cluster routes every command
  * and rejects multi-key commands across slots with CROSSSLOT.
  */
@@ -86,8 +87,10 @@ typedef struct cmd_row {
     const char *complexity;           /* COMMAND DOCS */
 } cmd_row;
 
-#define RO_KEY (REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
-#define RW_KEY (REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_UPDATE)
+/* Commands whose flags depend on their arguments (DOC.UPDATE's IF/RETURN,
+ * DOC.TXN's ops) declare the widest flags plus VARIABLE_FLAGS, and answer
+ * Redis's key-position request with the exact ones (getkeys-api). */
+#define KF_VARIES (KF_READ_UPDATE | REDISMODULE_CMD_KEY_VARIABLE_FLAGS)
 
 COUNTED(0, cmd_set)
 COUNTED(1, cmd_mset)
@@ -117,65 +120,65 @@ COUNTED(24, cmd_txn)
 COUNTED(25, cmd_aofload)
 
 static const cmd_row commands[] = {
-    {"doc.set", counted_0, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.set", counted_0, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_UPDATE,
      "Sets the JSON value at a path, creating the document and missing parents",
      "O(depth + size of the value + size of the container changed)"},
-    {"doc.mset", counted_1, "write deny-oom", 1, -1, 3, -4, KS_MSET, RW_KEY,
+    {"doc.mset", counted_1, "write deny-oom", 1, -1, 3, -4, KS_MSET, KF_UPDATE,
      "Sets several values in several documents, all or nothing", "O(sum of the DOC.SET costs)"},
-    {"doc.get", counted_2, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.get", counted_2, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
      "Returns the JSON text at one or more paths", "O(depth + size of the reply)"},
-    {"doc.mget", counted_3, "readonly", 1, -2, 1, -3, KS_MGET, RO_KEY,
+    {"doc.mget", counted_3, "readonly", 1, -2, 1, -3, KS_MGET, KF_READ,
      "Returns the JSON text at one path of several documents", "O(keys x (depth + reply))"},
     {"doc.del", counted_4, "write", 1, 1, 1, -2, KS_ONE,
-     REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_DELETE,
+     KF_DELETE,
      "Deletes a document, or the member or element at a path", "O(depth + size of the container)"},
-    {"doc.type", counted_5, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.type", counted_5, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
      "Returns the JSON type at a path", "O(depth)"},
-    {"doc.len", counted_6, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.len", counted_6, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
      "Returns the size of the object, array or string at a path", "O(depth)"},
-    {"doc.keys", counted_7, "readonly fast", 1, 1, 1, -2, KS_ONE, RO_KEY,
+    {"doc.keys", counted_7, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
      "Returns the member names of the object at a path", "O(depth + members)"},
-    {"doc.version", counted_8, "readonly fast", 1, 1, 1, 2, KS_ONE, RO_KEY,
+    {"doc.version", counted_8, "readonly fast", 1, 1, 1, 2, KS_ONE, KF_READ,
      "Returns the version of a document (0 when missing)", "O(1)"},
-    {"doc.incr", counted_9, "write deny-oom fast", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.incr", counted_9, "write deny-oom fast", 1, 1, 1, -4, KS_ONE, KF_READ_UPDATE,
      "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds",
      "O(depth + size of the container changed)"},
-    {"doc.mul", counted_10, "write deny-oom fast", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.mul", counted_10, "write deny-oom fast", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
      "Multiplies a number (int64 exact, else double)", "O(depth + size of the container changed)"},
-    {"doc.min", counted_11, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.min", counted_11, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
      "Keeps the smaller of the value at a path and the given one", "O(depth + size of the container changed)"},
-    {"doc.max", counted_12, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.max", counted_12, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
      "Keeps the larger of the value at a path and the given one", "O(depth + size of the container changed)"},
-    {"doc.strappend", counted_13, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.strappend", counted_13, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_INSERT,
      "Appends to a string", "O(depth + length of the string)"},
-    {"doc.push", counted_14, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.push", counted_14, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_INSERT,
      "Appends or inserts values into an array, optionally keeping only n elements",
      "O(depth + size of the array)"},
-    {"doc.pop", counted_15, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
+    {"doc.pop", counted_15, "write deny-oom", 1, 1, 1, -3, KS_ONE, KF_READ_DELETE,
      "Removes and returns one element of an array", "O(depth + size of the array)"},
-    {"doc.pull", counted_16, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.pull", counted_16, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_DELETE,
      "Removes every array element equal to a value or matching a filter", "O(depth + size of the array)"},
-    {"doc.addtoset", counted_17, "write deny-oom", 1, 1, 1, -4, KS_ONE, RW_KEY,
+    {"doc.addtoset", counted_17, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_INSERT,
      "Appends the values an array does not hold yet", "O(depth + size of the array x values)"},
-    {"doc.indexof", counted_18, "readonly fast", 1, 1, 1, 4, KS_ONE, RO_KEY,
+    {"doc.indexof", counted_18, "readonly fast", 1, 1, 1, 4, KS_ONE, KF_READ,
      "Returns the first index of a value in an array, or -1", "O(depth + size of the array)"},
-    {"doc.toggle", counted_19, "write deny-oom fast", 1, 1, 1, 3, KS_ONE, RW_KEY,
+    {"doc.toggle", counted_19, "write deny-oom fast", 1, 1, 1, 3, KS_ONE, KF_READ_UPDATE,
      "Flips a boolean", "O(depth)"},
-    {"doc.clear", counted_20, "write deny-oom", 1, 1, 1, 3, KS_ONE, RW_KEY,
+    {"doc.clear", counted_20, "write deny-oom", 1, 1, 1, 3, KS_ONE, KF_UPDATE,
      "Empties a container or zeroes a number", "O(depth + size of what is cleared)"},
-    {"doc.merge", counted_21, "write deny-oom", 1, 1, 1, 4, KS_ONE, RW_KEY,
+    {"doc.merge", counted_21, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_UPDATE,
      "Applies a JSON Merge Patch (RFC 7396)", "O(depth + size of the patch x containers touched)"},
-    {"doc.cas", counted_22, "write deny-oom", 1, 1, 1, 5, KS_ONE, RW_KEY,
+    {"doc.cas", counted_22, "write deny-oom", 1, 1, 1, 5, KS_ONE, KF_READ_UPDATE,
      "Sets a value only if the current one deep-equals the expected one (or is ABSENT)",
      "O(depth + size of the values)"},
-    {"doc.update", counted_23, "write deny-oom", 1, 1, 1, -3, KS_ONE, RW_KEY,
+    {"doc.update", counted_23, "write deny-oom getkeys-api", 1, 1, 1, -3, KS_ONE, KF_VARIES,
      "Applies a MongoDB-style update document, optionally only if the document matches a filter",
      "O(size of the document touched by the operators)"},
-    {"doc.txn", counted_24, "write deny-oom getkeys-api", 0, 0, 0, -4, KS_TXN, RW_KEY,
+    {"doc.txn", counted_24, "write deny-oom getkeys-api", 0, 0, 0, -4, KS_TXN, KF_VARIES,
      "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
      "O(sum of the ops' costs)"},
     {"doc.aofload", counted_25, "write deny-oom", 1, 1, 1, -5, KS_ONE,
-     RW_KEY,
+     KF_UPDATE,
      "Internal: rebuilds a document and its version from an AOF rewrite", "O(size of the value)"},
 };
 
