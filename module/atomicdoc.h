@@ -34,6 +34,21 @@ extern long long adoc_cache_bytes;   /* bytes cached now (atomic) */
 
 extern RedisModuleType *adoc_type;
 
+/* Versions never repeat for a key: a new document (DOC.SET of a missing key,
+ * an upsert, a write that creates, COPY) gets a version greater than any
+ * version this server has given or loaded, so a client holding the version of
+ * a deleted document can never mistake a re-created one for it. This floor is
+ * part of the dataset: saved in the RDB (aux data), written first in an AOF
+ * rewrite, raised by every loaded or restored document, and advanced only by
+ * commands, so a replica or an AOF replay computes the same versions. */
+extern uint64_t adoc_version_floor;
+/* The version a new document gets (advances the floor). */
+uint64_t version_next(void);
+/* Raises the floor to v (a version given or loaded). */
+static inline void version_seen(uint64_t v) {
+    if (v > adoc_version_floor) adoc_version_floor = v;
+}
+
 adoc *adoc_new_take(doc_node *root);
 void adoc_free(void *value);
 

@@ -570,6 +570,13 @@ int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (!(flags & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)))
         return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD is internal: only an AOF or a primary may send it");
     if (argc == 7 && arg_is(argv[3], "PARTS")) return aofload_parts(ctx, argv);
+    if (argc == 5 && arg_is(argv[3], "FLOOR")) {   /* the version floor, first in a rewrite */
+        long long floor;
+        if (RedisModule_StringToLongLong(argv[4], &floor) != REDISMODULE_OK || floor < 0)
+            return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD FLOOR: bad version");
+        version_seen((uint64_t)floor);
+        return RedisModule_ReplyWithSimpleString(ctx, "OK");
+    }
     if (argc != 5) return RedisModule_WrongArity(ctx);
     return exec_single(ctx, argv, argc, &op_aofload);
 }

@@ -292,6 +292,10 @@ void adoc_text_offer(adoc *d, const char *text, size_t len) {
     __atomic_add_fetch(&adoc_cache_bytes, (long long)len, __ATOMIC_RELAXED);
 }
 
+uint64_t adoc_version_floor;
+
+uint64_t version_next(void) { return ++adoc_version_floor; }
+
 adoc *adoc_new_take(doc_node *root) {
     adoc *d = RedisModule_Alloc(sizeof *d);
     d->root = root;
@@ -384,16 +388,18 @@ static int commit(exec_ctx *x) {
     doc_undo_commit(x->undo);
     for (int i = 0; i < x->nkeys; i++) {
         keyslot *k = &x->keys[i];
-        if (!k->changed) continue;
+        /* Created and deleted again by the same TXN: nothing happened. */
+        if (!k->changed || (!k->orig && !k->doc)) continue;
         changed++;
         if (!k->doc) {
-            if (k->orig) RedisModule_DeleteKey(k->key);
+            RedisModule_DeleteKey(k->key);
         } else {
-            if (k->doc != k->orig) {
-                k->doc->version = 0;
-                RedisModule_ModuleTypeSetValue(k->key, adoc_type, k->doc);
-            }
-            k->doc->version = k->set_version > 0 ? (uint64_t)k->set_version : k->doc->version + 1;
+            if (k->doc != k->orig) RedisModule_ModuleTypeSetValue(k->key, adoc_type, k->doc);
+            if (k->set_version > 0)
+                k->doc->version = (uint64_t)k->set_version;
+            else
+                k->doc->version = k->doc != k->orig ? version_next() : k->doc->version + 1;
+            version_seen(k->doc->version);
         }
         RedisModule_SignalModifiedKey(x->ctx, k->name);
         RedisModule_NotifyKeyspaceEvent(x->ctx, REDISMODULE_NOTIFY_MODULE, k->event, k->name);

@@ -241,6 +241,20 @@ static int config_set(const char *name, long long val, void *privdata, RedisModu
     return REDISMODULE_OK;
 }
 
+/* ---- the version floor (atomicdoc.h) ----
+ * Loading an RDB or AOF replaces the dataset (a restart, DEBUG RELOAD, a
+ * replica's full sync): the floor starts again from what is loaded (the RDB's
+ * aux data or the AOF's FLOOR, and every loaded version), so a replica ends
+ * up with its primary's floor, not a higher one of the data it dropped. */
+static void on_loading(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, void *data) {
+    (void)ctx;
+    (void)e;
+    (void)data;
+    if (sub == REDISMODULE_SUBEVENT_LOADING_RDB_START || sub == REDISMODULE_SUBEVENT_LOADING_AOF_START ||
+        sub == REDISMODULE_SUBEVENT_LOADING_REPL_START)
+        adoc_version_floor = 0;
+}
+
 /* ---- INFO atomicdoc ---- */
 
 static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
@@ -252,6 +266,7 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
                                      __atomic_load_n(&adoc_cache_bytes, __ATOMIC_RELAXED));
     RedisModule_InfoAddFieldLongLong(ctx, "txn_commits", adoc_st.txn_commits);
     RedisModule_InfoAddFieldLongLong(ctx, "txn_aborts", adoc_st.txn_aborts);
+    RedisModule_InfoAddFieldULongLong(ctx, "version_floor", adoc_version_floor);
     for (int i = 0; i < NCOMMANDS; i++) {
         char name[48];
         snprintf(name, sizeof name, "calls_%s", commands[i].name + 4);   /* skip "doc." */
@@ -306,5 +321,6 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             return REDISMODULE_ERR;
         }
     RedisModule_RegisterInfoFunc(ctx, info);
+    RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_Loading, on_loading);
     return REDISMODULE_OK;
 }

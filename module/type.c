@@ -71,7 +71,28 @@ static void *rdb_load(RedisModuleIO *io, int encver) {
     }
     adoc *d = adoc_new_take(root);
     d->version = version;
+    version_seen(version);
     return d;
+}
+
+/* The version floor (atomicdoc.h) as RDB aux data, saved before the keys: a
+ * replica's full sync, DEBUG RELOAD and a restart from the RDB keep it, so
+ * versions of documents deleted before the save are never given again. */
+static void aux_save(RedisModuleIO *io, int when) {
+    (void)when;
+    RedisModule_SaveUnsigned(io, adoc_version_floor);
+}
+
+static int aux_load(RedisModuleIO *io, int encver, int when) {
+    (void)when;
+    if (encver != ADOC_ENCVER) {
+        RedisModule_LogIOError(io, "warning", "atomicdoc: unknown aux encoding version %d", encver);
+        return REDISMODULE_ERR;
+    }
+    uint64_t floor = RedisModule_LoadUnsigned(io);
+    if (RedisModule_IsIOError(io)) return REDISMODULE_ERR;
+    version_seen(floor);
+    return REDISMODULE_OK;
 }
 
 /* ---- AOF rewrite ----
@@ -85,6 +106,14 @@ static void *rdb_load(RedisModuleIO *io, int encver) {
 
 static void aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value) {
     adoc *d = value;
+    /* The version floor goes first (once per rewrite: the rewrite runs in a
+     * fresh child process, where this starts at 0). */
+    static int floor_sent;
+    if (!floor_sent) {
+        floor_sent = 1;
+        RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slcl", key, (long long)d->version, "FLOOR",
+                            (long long)adoc_version_floor);
+    }
     doc_buf json;
     doc_buf_init(&json);
     doc_print(doc_box_value(d->root), &json);
@@ -137,7 +166,8 @@ static void *copy(RedisModuleString *from, RedisModuleString *to, const void *va
     doc_node *root = doc_value_copy(doc_box_value(d->root));
     if (!root) return NULL;
     adoc *c = adoc_new_take(root);
-    c->version = d->version;
+    c->version = version_next();   /* a new document: COPY is replicated as is, and
+                                      replicas advance the same floor */
     return c;
 }
 
@@ -152,6 +182,9 @@ int type_register(RedisModuleCtx *ctx) {
         .digest = digest,
         .free_effort = free_effort,
         .copy = copy,
+        .aux_load = aux_load,
+        .aux_save = aux_save,
+        .aux_save_triggers = REDISMODULE_AUX_BEFORE_RDB,
     };
     adoc_type = RedisModule_CreateDataType(ctx, "atomicdoc", ADOC_ENCVER, &tm);
     return adoc_type ? REDISMODULE_OK : REDISMODULE_ERR;

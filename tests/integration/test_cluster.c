@@ -611,8 +611,9 @@ static const route_case routes[] = {
       "integer 1", true },
     { "doc.keys", false, 1, { "DOC.SET", "K", "$", "{\"a\":[1]}" }, { "DOC.KEYS", "K" },
       "array(1) [string \"a\"]", true },
-    { "doc.version", false, 1, { "DOC.SET", "K", "$", "1" }, { "DOC.VERSION", "K" },
-      "integer 1", true },
+    /* a missing key's version is 0 on every node (a new document's version depends
+     * on what its node gave before) */
+    { "doc.version", false, 1, { NULL }, { "DOC.VERSION", "K" }, "integer 0", false },
     { "doc.incr", true, 1, { NULL }, { "DOC.INCR", "K", "$.n", "5" }, "integer 5", true },
     { "doc.mul", true, 1, { "DOC.SET", "K", "$", "{\"n\":3}" }, { "DOC.MUL", "K", "$.n", "2" },
       "integer 6", true },
@@ -864,6 +865,10 @@ Test(cluster, txn_runs_within_one_hash_tag_and_crossslot_is_refused)
     expect_reply(ccmd(cc, 1, "DOC.SET", "{u1}a", "$", "{\"balance\":100}"), "status \"OK\"",
                  "DOC.SET {u1}a");
     cr_assert_eq(cc->stats.moved, 0);
+    redisReply *v = ccmd(cc, 1, "DOC.VERSION", "{u1}a");
+    cr_assert_eq(v->type, REDIS_REPLY_INTEGER);
+    long long va = v->integer;   /* a new document's version: above all its node gave */
+    freeReplyObject(v);
     cc->owner[slot] = (uint16_t)other_primary(prim, owner); /* the TXN follows one MOVED */
     expect_reply(ccmd(cc, 2, "DOC.TXN", "2", "{u1}a", "{u1}b", "CHECK", "1", "$.balance", "GE",
                       "30", "INCR", "1", "$.balance", "-30", "INCR", "2", "$.balance", "30"),
@@ -880,17 +885,23 @@ Test(cluster, txn_runs_within_one_hash_tag_and_crossslot_is_refused)
     redisContext *oc = connect_port(owner);
     expect_str(cmd(oc, "DOC.GET {u1}a"), "{\"balance\":70}");
     expect_str(cmd(oc, "DOC.GET {u1}b"), "{\"balance\":30}");
-    expect_int(cmd(oc, "DOC.VERSION {u1}a"), 2);
-    expect_int(cmd(oc, "DOC.VERSION {u1}b"), 1);
+    expect_int(cmd(oc, "DOC.VERSION {u1}a"), va + 1);
+    redisReply *vb = cmd(oc, "DOC.VERSION {u1}b");
+    cr_assert(vb->type == REDIS_REPLY_INTEGER && vb->integer > va + 1,
+              "{u1}b, created by the TXN after {u1}a moved to %lld, has version %lld", va + 1,
+              vb->integer);
+    long long vb_now = vb->integer;
+    freeReplyObject(vb);
     expect_int(cmd(oc, "WAIT 1 5000"), 1);
     node_info nodes[NODES];
     int nn = cluster_nodes(oc, nodes, NODES);
     redisContext *rc = connect_port(replica_of(nodes, nn, owner));
     expect_ok(cmd(rc, "READONLY"));
-    expect_reply(cmd(rc, "DOC.GET {u1}b WITHVERSION"), "array(2) [integer 1, string \"{\\\"balance\\\":30}\"]",
-                 "the replica's {u1}b");
-    expect_reply(cmd(rc, "DOC.GET {u1}a WITHVERSION"), "array(2) [integer 2, string \"{\\\"balance\\\":70}\"]",
-                 "the replica's {u1}a");
+    char want[128];
+    snprintf(want, sizeof want, "array(2) [integer %lld, string \"{\\\"balance\\\":30}\"]", vb_now);
+    expect_reply(cmd(rc, "DOC.GET {u1}b WITHVERSION"), want, "the replica's {u1}b");
+    snprintf(want, sizeof want, "array(2) [integer %lld, string \"{\\\"balance\\\":70}\"]", va + 1);
+    expect_reply(cmd(rc, "DOC.GET {u1}a WITHVERSION"), want, "the replica's {u1}a");
     disconnect(rc);
     disconnect(oc);
 
@@ -1083,6 +1094,14 @@ Test(cluster, resharding_under_writes_keeps_every_acknowledged_incr_and_version)
             expect_int(r, j + 1);
         }
     }
+    /* Each document's version now: where it started depends on what src gave before. */
+    static long long base[RESHARD_DOCS];
+    for (int i = 0; i < nk; i++) {
+        redisReply *v = cmd(sc, "DOC.VERSION %s", keys[i]);
+        cr_assert_eq(v->type, REDIS_REPLY_INTEGER);
+        base[i] = v->integer;
+        freeReplyObject(v);
+    }
     disconnect(sc);
 
     static writer w[WRITERS];
@@ -1154,8 +1173,8 @@ Test(cluster, resharding_under_writes_keeps_every_acknowledged_incr_and_version)
             acked += w[t].acked[i];
         char want[256], what[64];
         snprintf(want, sizeof want,
-                 "array(2) [integer %ld, string \"{\\\"n\\\":%ld,\\\"k\\\":\\\"%s\\\"}\"]",
-                 1 + RESHARD_INCRS + acked, RESHARD_INCRS + acked, keys[i]);
+                 "array(2) [integer %lld, string \"{\\\"n\\\":%ld,\\\"k\\\":\\\"%s\\\"}\"]",
+                 base[i] + acked, RESHARD_INCRS + acked, keys[i]);
         snprintf(what, sizeof what, "%s after %ld acknowledged INCRs", keys[i], acked);
         expect_reply(cmd(dst_c, "DOC.GET %s WITHVERSION", keys[i]), want, what);
     }
@@ -1239,7 +1258,7 @@ Test(cluster, failover_after_wait_keeps_every_document_and_version)
         if (cc->owner[cc_key_slot(keys[nk], strlen(keys[nk]))] == victim)
             nk++;
     }
-    /* Document i: {"i":i,"n":i%5,"tags":[...]} at version 1 + i%5 + (i%3 ? 1 : 0). */
+    /* Document i: {"i":i,"n":i%5,"tags":[...]}, moved i%5 + (i%3 ? 1 : 0) times. */
     for (int i = 0; i < nk; i++) {
         redisAppendCommand(vc, "DOC.SET %s $ {\"i\":%d,\"n\":0,\"tags\":[]}", keys[i], i);
         for (int j = 0; j < i % 5; j++)
@@ -1257,6 +1276,14 @@ Test(cluster, failover_after_wait_keeps_every_document_and_version)
         }
     }
     expect_int(cmd(vc, "WAIT 1 5000"), 1);
+    /* Their versions: each started above what the victim gave before it. */
+    static long long fo_version[FAILOVER_DOCS];
+    for (int i = 0; i < nk; i++) {
+        redisReply *v = cmd(vc, "DOC.VERSION %s", keys[i]);
+        cr_assert_eq(v->type, REDIS_REPLY_INTEGER);
+        fo_version[i] = v->integer;
+        freeReplyObject(v);
+    }
 
     pid_t pid = node_pid(victim);
     redisReply *info = cmd(vc, "INFO server");
@@ -1286,12 +1313,12 @@ Test(cluster, failover_after_wait_keeps_every_document_and_version)
         if (i % 3)
             snprintf(tags, sizeof tags, "\\\"t%d\\\"", i);
         snprintf(want, sizeof want,
-                 "array(2) [integer %d, string \"{\\\"i\\\":%d,\\\"n\\\":%d,\\\"tags\\\":[%s]}\"]",
-                 1 + i % 5 + (i % 3 ? 1 : 0), i, i % 5, tags);
+                 "array(2) [integer %lld, string \"{\\\"i\\\":%d,\\\"n\\\":%d,\\\"tags\\\":[%s]}\"]",
+                 fo_version[i], i, i % 5, tags);
         expect_reply(cmd(hc, "DOC.GET %s WITHVERSION", keys[i]), want, keys[i]);
     }
     expect_int(cmd(hc, "DOC.INCR %s $.n 10", keys[0]), 10);
-    expect_int(cmd(hc, "DOC.VERSION %s", keys[0]), 2);
+    expect_int(cmd(hc, "DOC.VERSION %s", keys[0]), fo_version[0] + 1);
     disconnect(hc);
     drop_client(cc);
 }

@@ -96,6 +96,15 @@ static void sample_final_json(size_t i, char *out, size_t len)
              sample[i].extra_writes, n + 5);
 }
 
+/* The version a fresh server gives sample i when write_samples() creates it: each new
+ * document starts above every version given before (doc:scalar is i == NSAMPLE). */
+static long long sample_first_version(size_t i)
+{
+    long long v = 1;
+    for (size_t j = 0; j < i; j++) v += 1 + sample[j].extra_writes;
+    return v;
+}
+
 /* Checks every document write_samples() made: JSON byte for byte, version, type. */
 static void expect_samples(redisContext *c, const char *when)
 {
@@ -108,12 +117,13 @@ static void expect_samples(redisContext *c, const char *when)
                     !memcmp(r->str, want, r->len);
         freeReplyObject(r);
         cr_assert(same, "%s: DOC.GET %s is %s, expected %s", when, sample[i].key, got, want);
-        cr_assert_eq(version_of(c, sample[i].key), 1 + sample[i].extra_writes,
+        cr_assert_eq(version_of(c, sample[i].key), sample_first_version(i) + sample[i].extra_writes,
                      "%s: DOC.VERSION %s", when, sample[i].key);
         expect_status(cmd(c, "TYPE %s", sample[i].key), "atomicdoc");
     }
     expect_str(cmd(c, "DOC.GET doc:scalar"), "\"just a string\"");
-    cr_assert_eq(version_of(c, "doc:scalar"), 1, "%s: DOC.VERSION doc:scalar", when);
+    cr_assert_eq(version_of(c, "doc:scalar"), sample_first_version(NSAMPLE),
+                 "%s: DOC.VERSION doc:scalar", when);
 }
 
 /* ---- waiting on background work ------------------------------------------------ */
@@ -265,33 +275,35 @@ Test(persistence, dump_restore_to_another_key_keeps_json_and_version)
     srv_stop(s);
 }
 
-Test(persistence, copy_keeps_json_and_version_and_the_copy_is_independent)
+Test(persistence, copy_keeps_json_gives_the_copy_a_new_version_and_the_copy_is_independent)
 {
+    /* A copy is a new document: it gets a version above every version given so far,
+     * so the destination key never shows a version it had before. */
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"list\":[1,2],\"o\":{\"x\":1}}"));
     expect_ok(cmd(c, "DOC.SET a $.o.y %s", "2"));
     expect_int(cmd(c, "COPY a b"), 1);
     expect_str(cmd(c, "DOC.GET b"), "{\"list\":[1,2],\"o\":{\"x\":1,\"y\":2}}");
-    expect_int(cmd(c, "DOC.VERSION b"), 2);
+    expect_int(cmd(c, "DOC.VERSION b"), 3);
     expect_status(cmd(c, "TYPE b"), "atomicdoc");
 
     expect_ok(cmd(c, "DOC.SET b $.o.x %s", "\"b's\""));
     expect_int(cmd(c, "DOC.DEL b $.list[0]"), 1);
     expect_str(cmd(c, "DOC.GET a"), "{\"list\":[1,2],\"o\":{\"x\":1,\"y\":2}}");
     expect_int(cmd(c, "DOC.VERSION a"), 2);
-    expect_int(cmd(c, "DOC.VERSION b"), 4);
+    expect_int(cmd(c, "DOC.VERSION b"), 5);
 
     expect_ok(cmd(c, "DOC.SET a $.list[1] %s", "\"a's\""));
     expect_str(cmd(c, "DOC.GET b"), "{\"list\":[2],\"o\":{\"x\":\"b's\",\"y\":2}}");
-    expect_int(cmd(c, "DOC.VERSION b"), 4);
+    expect_int(cmd(c, "DOC.VERSION b"), 5);
 
     /* COPY onto an existing key needs REPLACE */
     expect_int(cmd(c, "COPY a b"), 0);
-    expect_int(cmd(c, "DOC.VERSION b"), 4);
+    expect_int(cmd(c, "DOC.VERSION b"), 5);
     expect_int(cmd(c, "COPY a b REPLACE"), 1);
     expect_str(cmd(c, "DOC.GET b"), "{\"list\":[1,\"a's\"],\"o\":{\"x\":1,\"y\":2}}");
-    expect_int(cmd(c, "DOC.VERSION b"), 3);
+    expect_int(cmd(c, "DOC.VERSION b"), 6);   /* not a's 3, which b had once */
     redisFree(c);
     srv_stop(s);
 }
@@ -712,7 +724,7 @@ Test(persistence, restart_from_the_rdb_keeps_documents_and_versions)
     cr_assert_eq(srv_info_int(c, "persistence", "aof_enabled"), 0);
     expect_samples(c, "after a restart from the RDB");
     expect_ok(cmd(c, "DOC.SET doc:unicode $.n %s", "0"));
-    cr_assert_eq(version_of(c, "doc:unicode"), 13);
+    cr_assert_eq(version_of(c, "doc:unicode"), sample_first_version(2) + sample[2].extra_writes + 1);
     redisFree(c);
     srv_stop(s);
 }
@@ -775,7 +787,8 @@ Test(persistence, aof_rewrite_then_restart_keeps_documents_and_versions)
     size_t len;
     char *base = read_aof_file(s, 'b', &len);
     aof_scan scan = scan_aof(base, len, "DOC.AOFLOAD");
-    cr_assert_eq(scan.commands, (long)NSAMPLE + 1, "DOC.AOFLOAD commands in the rewritten AOF");
+    /* one per document, and the version floor first */
+    cr_assert_eq(scan.commands, (long)NSAMPLE + 2, "DOC.AOFLOAD commands in the rewritten AOF");
     free(base);
     /* a write after the rewrite lands in the new incremental file */
     expect_ok(cmd(c, "DOC.SET after $ %s", "[1]"));
@@ -784,7 +797,7 @@ Test(persistence, aof_rewrite_then_restart_keeps_documents_and_versions)
     c = srv_connect(s);
     expect_samples(c, "after BGREWRITEAOF and a restart");
     expect_str(cmd(c, "DOC.GET after"), "[1]");
-    expect_int(cmd(c, "DOC.VERSION after"), 1);
+    expect_int(cmd(c, "DOC.VERSION after"), sample_first_version(NSAMPLE) + 1);
     redisFree(c);
     srv_stop(s);
 }
@@ -907,7 +920,8 @@ Test(persistence, a_replica_has_the_same_documents_versions_and_digest)
     free(got);
     expect_str(cmd(rc, "DOC.GET early"), "{\"a\":[0,2],\"b\":true}");
     expect_int(cmd(rc, "DOC.VERSION early"), 4);
-    expect_int(cmd(rc, "DOC.VERSION doc:scalar"), 2);
+    /* created after early's 2 versions and the other samples, then the MSET */
+    expect_int(cmd(rc, "DOC.VERSION doc:scalar"), 2 + sample_first_version(NSAMPLE) + 1);
 
     char *dp = srv_digest(pc), *dr = srv_digest(rc);
     cr_assert_str_eq(dr, dp, "DEBUG DIGEST of replica and primary");
@@ -1005,7 +1019,11 @@ Test(persistence, digest_value_tells_documents_apart_and_matches_equal_ones)
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"x\":[1,2],\"y\":\"s\"}"));
-    expect_ok(cmd(c, "DOC.SET b $ %s", "{\"x\":[1,2],\"y\":\"s\"}"));
+    /* b: the same JSON at the same version (RESTORE keeps the version) */
+    redisReply *dump = cmd(c, "DUMP a");
+    cr_assert_eq(dump->type, REDIS_REPLY_STRING);
+    expect_ok(cmd(c, "RESTORE b 0 %b", dump->str, dump->len));
+    freeReplyObject(dump);
     expect_ok(cmd(c, "DOC.SET other $ %s", "{\"x\":[1,3],\"y\":\"s\"}"));
     expect_ok(cmd(c, "DOC.SET order $ %s", "{\"y\":\"s\",\"x\":[1,2]}"));
     char *da = digest_value(c, "a"), *db = digest_value(c, "b");
@@ -1192,7 +1210,7 @@ Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_acc
     cr_assert_str_eq(dp, dr, "the replica diverged: its lower limits refused the primary's writes");
     free(dp);
     free(dr);
-    cr_assert_eq(version_of(rc, "n"), 1);
+    cr_assert_eq(version_of(rc, "n"), version_of(pc, "n"));
     /* the replica's own clients are still held to its configs */
     expect_err_prefix(cmd(rc, "DOC.GET deep $[0][0][0][0][0][0][0][0][0][0][0]"), "TOODEEP");
     free(json);
