@@ -48,7 +48,7 @@ for src in "${targets[@]}"; do
     name=${target#fuzz_}
     log=$out/$target.log
     if ! "$clang" "${cflags[@]}" -fsanitize=fuzzer "$src" "${objs[@]}" -o "$out/$target" \
-            -lyajl -lm >"$log" 2>&1; then
+            -lm >"$log" 2>&1; then
         echo "$target: BUILD FAILED (see $log)"
         status=1
         continue

@@ -2,7 +2,7 @@
  * doc.h - the atomicdoc document core: a compact JSON tree, its parser,
  * printer, paths, comparison and an undoable edit layer.
  *
- * This library knows nothing about Redis: libc and YAJL only. The Redis glue
+ * This library knows nothing about Redis: libc only. The Redis glue
  * in module/ installs RedisModule_Alloc & co through doc_alloc_set(); unit
  * tests keep the default (malloc).
  *
@@ -310,6 +310,13 @@ size_t doc_format_int(int64_t v, char *out);
  * else a double (correctly rounded). Returns DOC_OK, DOC_BADJSON (syntax or
  * out of double range). is_int tells which of *i / *d was set. */
 doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, double *d);
+/* Reads the JSON number token that starts at s (s < end): it ends at the
+ * first byte that cannot continue it, *stop is set just past it, and the
+ * value is decided as by doc_number_parse. BADJSON when the token is cut
+ * short (*stop: where a digit was needed, possibly end); OVERFLOW when it is
+ * beyond the double range (*stop: past the token). The parser's hot path. */
+doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int,
+                           int64_t *i, double *d);
 
 /* ------------------------------------------------------------------ */
 /* Comparison                                                         */

@@ -396,6 +396,11 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
     return node_make(kind, bytes, len, count, dup, -1);
 }
 
+doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
+                              uint32_t *dup, int parent) {
+    return node_make(kind, bytes, len, count, dup, parent);
+}
+
 static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
                            uint32_t *dup, int parent) {
     int indexed = kind != DOC_KIND_BOX && count >= DOC_INDEX_MIN;

@@ -79,6 +79,11 @@ size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen);
 doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
                         uint32_t *dup);
 
+/* doc_node_make for a builder that knows whether the bytes hold child nodes
+ * (parent: 0 or NODE_PARENT), which spares the scan for them. */
+doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
+                              uint32_t *dup, int parent);
+
 /* Replaces bytes [off, off+oldlen) of *np with nb[0..newlen) and adjusts
  * count by count_delta (entry_index is the position of the first entry
  * added or removed, or of the entry changed). Keeps the index right. May move the node

@@ -1,11 +1,13 @@
 /*
  * number.c - JSON number text <-> int64 / double.
  *
- * Parsing (doc_number_parse) takes one JSON number token and decides its type
- * the way SPEC says: an integer token that fits int64 is an int, everything
- * else (a fraction, an exponent, or an integer too large for int64) is a
- * double, correctly rounded. Short integers and plain decimals (prices) are
- * decided in one pass; other tokens are validated first. Most doubles take
+ * Parsing (doc_number_read, which finds where the token ends in the parser's
+ * input, and doc_number_parse for a whole token) decides the type the way
+ * SPEC says: an integer token that fits int64 is an int, everything else (a
+ * fraction, an exponent, or an integer too large for int64) is a double,
+ * correctly rounded. Integers and plain decimals (prices) are decided in the
+ * one pass that finds the token's end; other tokens are validated again by
+ * the general path. Most doubles take
  * the exact path (at most 19 significant digits, mantissa <= 2^53, power of
  * ten <= 10^22: one IEEE multiply or divide of two exact doubles is
  * correctly rounded). The rest go through strtod, which glibc rounds
@@ -142,60 +144,14 @@ static double number_strtod(const number_digits *nd, size_t first, size_t nsig, 
     return d;
 }
 
-/* One pass over the common tokens: an integer of at most 18 digits, or
- * digits '.' digits with at most 19 digits in all and a mantissa <= 2^53
- * (prices). Returns 1 when it decided, 0 to leave the token (including any
- * malformed one) to the general path. */
-static int number_parse_fast(const unsigned char *p, const unsigned char *end, int *is_int,
-                             int64_t *i, double *d)
+/* The general path: the token s[0..end) in full (grammar checked again,
+ * then the exact conversion). BADJSON for bad syntax, OVERFLOW for a value
+ * beyond the double range. */
+static doc_status number_parse_slow(const unsigned char *p, const unsigned char *end,
+                                    int *is_int, int64_t *i, double *d)
 {
-    int neg = 0;
-    if (*p == '-') {
-        neg = 1;
-        if (++p == end)
-            return 0;
-    }
-    uint64_t m = 0;
-    size_t nd = 0;
-    if (*p == '0') {
-        p++;
-    } else {
-        while (p < end && number_is_digit(*p)) {
-            m = m * 10 + (uint64_t)(*p++ - '0');
-            nd++;
-        }
-        if (nd == 0 || nd > 18)
-            return 0;
-    }
-    if (p == end) {
-        *is_int = 1;
-        *i = neg ? -(int64_t)m : (int64_t)m;
-        return 1;
-    }
-    if (*p++ != '.')
-        return 0;
-    const unsigned char *f = p;
-    /* m may wrap on a long fraction (unsigned: defined); refused below. */
-    while (p < end && number_is_digit(*p))
-        m = m * 10 + (uint64_t)(*p++ - '0');
-    size_t fl = (size_t)(p - f);
-    if (p != end || fl == 0 || nd + fl > 19 || fl > 22 || m > NUMBER_EXACT_MAX)
-        return 0;
-    double v = (double)m / number_pow10[fl];
-    *is_int = 0;
-    *d = neg ? -v : v;
-    return 1;
-}
-
-doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, double *d)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *end = p + len;
-    if (len == 0 || len >= NUMBER_TOKEN_MAX)
+    if (end == p || (size_t)(end - p) >= NUMBER_TOKEN_MAX)
         return DOC_BADJSON;
-    if (number_parse_fast(p, end, is_int, i, d))
-        return DOC_OK;
-
     /* Grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
     int neg = 0;
     if (*p == '-') {
@@ -280,7 +236,7 @@ doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, 
         /* nsig significant digits: the value lies in [10^(top-1), 10^top). */
         int64_t top = e10 + (int64_t)nsig;
         if (top - 1 > 308)
-            return DOC_BADJSON;                 /* >= 1e309: beyond DBL_MAX */
+            return DOC_OVERFLOW;                /* >= 1e309: beyond DBL_MAX */
         if (top <= -324) {
             v = 0.0;                            /* < 1e-324: rounds to zero */
         } else if (nsig <= 19) {
@@ -300,11 +256,92 @@ doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, 
             v = number_strtod(&nd, first, nsig, e10);
         }
         if (isinf(v))
-            return DOC_BADJSON;
+            return DOC_OVERFLOW;
     }
     *is_int = 0;
     *d = neg ? -v : v;
     return DOC_OK;
+}
+
+doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int,
+                           int64_t *i, double *d)
+{
+    /* One pass: the grammar -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+     * and, on the way, the mantissa of the common tokens: an integer of at
+     * most 19 digits (int64 when it fits), or digits '.' digits with at most
+     * 19 digits in all, no exponent and a mantissa <= 2^53 (prices): m /
+     * 10^f is one IEEE division of two exact doubles, so correctly rounded.
+     * Anything else goes to the general path. */
+    const unsigned char *p = (const unsigned char *)s, *e = (const unsigned char *)end;
+    int neg = 0;
+    if (p < e && *p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p == e || !number_is_digit(*p)) {
+        *stop = (const char *)p;
+        return DOC_BADJSON;
+    }
+    const unsigned char *digits = p;
+    uint64_t m = 0;   /* may wrap past 19 digits (unsigned: defined); unused then */
+    if (*p == '0')
+        p++;
+    else
+        while (p < e && number_is_digit(*p))
+            m = m * 10 + (uint64_t)(*p++ - '0');
+    size_t ndig = (size_t)(p - digits), frac = 0;
+    int plain = 1;   /* no exponent */
+    if (p < e && *p == '.') {
+        const unsigned char *f = ++p;
+        while (p < e && number_is_digit(*p))
+            m = m * 10 + (uint64_t)(*p++ - '0');
+        frac = (size_t)(p - f);
+        if (frac == 0) {
+            *stop = (const char *)p;
+            return DOC_BADJSON;
+        }
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p == e || !number_is_digit(*p)) {
+            *stop = (const char *)p;
+            return DOC_BADJSON;
+        }
+        while (p < e && number_is_digit(*p))
+            p++;
+        plain = 0;
+    }
+    *stop = (const char *)p;
+    if (plain && ndig + frac <= 19) {
+        if (frac == 0) {
+            uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+            if (m <= limit) {
+                *is_int = 1;
+                /* -(2^63) is computed without signed overflow. */
+                *i = neg ? (int64_t)(0 - m) : (int64_t)m;
+                return DOC_OK;
+            }
+        } else if (m <= NUMBER_EXACT_MAX) {
+            double v = (double)m / number_pow10[frac];   /* frac <= 19 < 23 */
+            *is_int = 0;
+            *d = neg ? -v : v;
+            return DOC_OK;
+        }
+    }
+    return number_parse_slow((const unsigned char *)s, p, is_int, i, d);
+}
+
+doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, double *d)
+{
+    const char *stop;
+    if (len == 0)
+        return DOC_BADJSON;
+    doc_status st = doc_number_read(s, s + len, &stop, is_int, i, d);
+    if (st == DOC_OK && stop != s + len)
+        return DOC_BADJSON;
+    return st == DOC_OK ? DOC_OK : DOC_BADJSON;
 }
 
 /* Writes the decimal digits of u (no sign) ending just before `end`;

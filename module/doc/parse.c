@@ -1,104 +1,273 @@
 /*
- * parse.c - JSON text to a document box: YAJL 2's event parser feeding a
- * doc_builder.
+ * parse.c - JSON text to a document box, in one pass of our own.
  *
- * YAJL checks the grammar (one value, no comments, no trailing garbage) and
- * hands us tokens; the builder makes the packed nodes and reports duplicate
- * keys and excess depth. Neither recurses, so a 100,000-deep input fails
- * with TOODEEP at max_depth + 1 without using the C stack.
+ * The parser reads the text once, left to right, and writes the packed
+ * encoding of node.h as it goes: no token stream, no DOM, no size or depth
+ * pass. All open containers share one scratch buffer, each owning a region:
+ * from the offset where it opened to the start of the next open one (the
+ * innermost: to the write position), holding its entries so far in their
+ * final encoding. When a container closes, its region becomes a node (one
+ * allocation, one copy) and is replaced, in the parent's region, by the
+ * 9-byte value pointing at that node. The top-level value goes into the
+ * box's region (frames[0]), which becomes the box.
  *
- * What YAJL does not check, this file does:
- *   - UTF-8. YAJL's own check accepts overlong forms (C0 80), encoded
- *     surrogates (ED A0 80) and code points above U+10FFFF, so it is turned
- *     off (yajl_dont_validate_strings) and every string and key is checked
- *     here against RFC 3629, on the raw token bytes.
- *   - Surrogate escapes. YAJL replaces a lone high surrogate ("\ud800") by
- *     '?', encodes a lone low one ("\udc00") as the invalid bytes ED B0 80,
- *     and pairs a high surrogate with any following \u escape ("\ud800\u0041"
- *     becomes U+10041). So a string that had escapes (YAJL then hands us a
- *     decoded copy instead of a pointer into the input) is rescanned raw:
- *     every \uD800-\uDBFF must be followed by \uDC00-\uDFFF, and no
- *     \uDC00-\uDFFF may stand alone. With the escapes proved well formed,
- *     YAJL's decoding of them is right.
- *   - Numbers: the raw token goes to doc_number_parse (int64 or correctly
- *     rounded double; out of double range is BADJSON).
+ * Nothing recurses: open containers are frames on an explicit stack (in the
+ * parser on the C stack, moved to doc_malloc'd memory past
+ * PARSE_FRAMES_LOCAL), bounded by max_depth, itself capped by
+ * DOC_DEPTH_LIMIT, so a 100,000-deep input fails with TOODEEP at the
+ * bracket that goes one level too deep.
  *
- * Offsets. Inside a callback, yajl_get_bytes_consumed() is the input offset
- * just past the token the callback is about, so a token starts at that
- * offset minus its length (strings: back to the opening quote). A top-level
- * number is only delivered by yajl_complete_parse(), which lexes a private
- * one-byte buffer; its token then ends at the end of the input. Error
- * offsets point at the first byte of the offending token or character, or
- * at the end of the input when it ends too early.
+ * As strict as RFC 8259 with the I-JSON rules (RFC 7493):
+ *   - white space is space, tab, LF and CR (form feed and vertical tab are
+ *     not, and inside strings they are unescaped control characters);
+ *   - strings: no raw byte below 0x20; the escapes \" \\ \/ \b \f \n \r \t
+ *     \uXXXX; a \u escape of a surrogate must be a high one followed by a
+ *     low one ("lone surrogate escape" otherwise); raw bytes must be
+ *     well-formed UTF-8 (RFC 3629: no overlong forms, no encoded
+ *     surrogates, nothing past U+10FFFF);
+ *   - numbers: doc_number_read (int64 when an integer fits, else the
+ *     correctly rounded double; beyond the double range is BADJSON);
+ *   - object keys are unique: below DOC_INDEX_MIN members each key is
+ *     checked as it comes, through a 64-bit filter of the keys so far (a hit
+ *     scans the object's entries); larger objects once more, through the
+ *     sorted index their node gets when they close;
+ *   - exactly one value, then only white space.
+ *
+ * Errors: BADJSON, TOODEEP, NOMEM, TOOBIG (a node past 4 GB), with the
+ * 0-based byte offset of the culprit: the byte that cannot start or continue
+ * what is expected there (the first one that is not a digit where a number
+ * needs one), the start of a bad literal, of a number out of range, of the
+ * \u escape that is a lone surrogate, of an invalid UTF-8 sequence, the
+ * opening quote of a duplicate key (a duplicate found through the index:
+ * the closing brace of its object), the bracket one level too deep, and the
+ * length of the text when it ends too early. After an error the nodes made
+ * so far are freed and NULL is returned.
+ *
+ * Speed. Strings are copied and checked eight bytes at a time: one word test
+ * finds the first '"', '\\', control or non-ASCII byte. A string's varint
+ * length header is reserved as one byte and moved when the string turns out
+ * to be 128 bytes or longer. The scratch buffer keeps PARSE_SLACK bytes free
+ * after the write position at the start of every value, so writing a
+ * scalar, a container value or an 8-byte string word needs no check.
  */
-#include "doc.h"
+#include "node.h"
 
 #include <string.h>
 
-#include <yajl/yajl_parse.h>
+/* Open containers tracked inside the parser before it allocates: documents
+ * nesting deeper are rare (the default max-depth is 128). */
+#define PARSE_FRAMES_LOCAL 32
+/* Bytes kept free after the write position (see the top): a 9-byte value,
+ * plus the 8 bytes a string word copy writes ahead and the 4 bytes a long
+ * string's header grows by, with room to spare. */
+#define PARSE_SLACK 32
+/* The scratch buffer inside the parser: small documents need no allocation
+ * for it. */
+#define PARSE_LOCAL_BYTES 512
+/* A large document's scratch buffer starts at this size and doubles: the
+ * open containers of most documents fit. */
+#define PARSE_SCRATCH_MIN 4096
 
-/* State shared by the YAJL callbacks. */
-typedef struct parse_ctx {
-    yajl_handle yajl;         /* the YAJL parser */
-    doc_builder *b;           /* what we build into */
-    const char *text;         /* the whole input */
-    size_t len;               /* its length */
-    int finishing;            /* 1 inside yajl_complete_parse (see the top) */
-    size_t last_end;          /* offset just past the last token delivered */
-    doc_error err;            /* our own first error (UTF-8, escapes, numbers) */
-} parse_ctx;
+/* One open container; frames[0] is the box that takes the top-level value. */
+typedef struct parse_frame {
+    size_t start;      /* offset of its region in the scratch buffer */
+    size_t open;       /* offset of its bracket in the text */
+    uint64_t keybits;  /* objects: filter of the keys so far (parse_key_bit) */
+    uint32_t count;    /* complete entries so far */
+    uint8_t kind;      /* DOC_KIND_BOX / OBJECT / ARRAY */
+    uint8_t parent;    /* NODE_PARENT once a container value was added */
+} parse_frame;
 
-/* Offset just past the token being delivered (remembered for errors). */
-static size_t parse_token_end(parse_ctx *c)
+typedef struct parser {
+    const uint8_t *text;   /* the input */
+    const uint8_t *end;    /* its end */
+    uint8_t *buf;          /* the scratch buffer: the open containers' regions */
+    size_t cap;            /* its size */
+    uint8_t *lim;          /* buf + cap - PARSE_SLACK */
+    parse_frame *frames;   /* open containers, frames[0] the box */
+    uint32_t depth;        /* containers open (frames in use - 1) */
+    uint32_t fcap;         /* frames allocated */
+    uint32_t max_depth;    /* containers may nest this deep */
+    doc_error *err;        /* where the first error goes */
+    parse_frame local_frames[PARSE_FRAMES_LOCAL];  /* first frames */
+    uint8_t local_buf[PARSE_LOCAL_BYTES];           /* first scratch bytes */
+} parser;
+
+/* ------------------------------------------------------------------ */
+/* Errors                                                             */
+/* ------------------------------------------------------------------ */
+
+static void parse_error(parser *ps, const uint8_t *at, const char *msg)
 {
-    size_t end = c->finishing ? c->len : yajl_get_bytes_consumed(c->yajl);
-    if (end > c->len)
-        end = c->len;
-    c->last_end = end;
-    return end;
+    doc_error_at(ps->err, DOC_BADJSON, (size_t)(at - ps->text), "%s", msg);
 }
 
-/* Offset of the opening quote of the string token whose closing quote is at
- * `close`: the nearest earlier quote not escaped by an odd run of
- * backslashes. Linear in the string: each backslash run is counted once. */
-static size_t parse_string_start(const char *text, size_t close)
+/* Something other than what the grammar wants at `at`: the end of the
+ * input, or a byte named in the message. */
+static void parse_unexpected(parser *ps, const uint8_t *at)
 {
-    size_t q = close;
-    while (q > 0) {
-        q--;
-        if (text[q] != '"')
-            continue;
-        size_t bs = 0;
-        while (bs < q && text[q - 1 - bs] == '\\')
-            bs++;
-        if (bs % 2 == 0)
-            return q;
-        q -= bs;
+    size_t off = (size_t)(at - ps->text);
+    if (at == ps->end)
+        doc_error_at(ps->err, DOC_BADJSON, off, "unexpected end of input");
+    else if (*at > 0x20 && *at < 0x7F)
+        doc_error_at(ps->err, DOC_BADJSON, off, "unexpected character '%c'", *at);
+    else
+        doc_error_at(ps->err, DOC_BADJSON, off, "unexpected byte 0x%02x", *at);
+}
+
+/* Reports `msg` at `at`, or the end of the input when the text ended. */
+static void parse_expected(parser *ps, const uint8_t *at, const char *msg)
+{
+    if (at == ps->end)
+        parse_error(ps, at, "unexpected end of input");
+    else
+        parse_error(ps, at, msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* The scratch buffer and the frames                                  */
+/* ------------------------------------------------------------------ */
+
+/* Makes room for `need` bytes after w, the slack kept. Returns the new
+ * write position (the buffer may move), or NULL with NOMEM set and the
+ * buffer as it was. */
+static __attribute__((noinline)) uint8_t *parse_grow(parser *ps, uint8_t *w, size_t need)
+{
+    size_t used = (size_t)(w - ps->buf);
+    if (need > SIZE_MAX / 4 - used) {
+        doc_error_set(ps->err, DOC_NOMEM, "out of memory");
+        return NULL;
     }
-    return 0;
-}
-
-static int parse_is_space(char ch)
-{
-    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
-}
-
-/* Where the token YAJL refused starts. Between the last token delivered to
- * a callback and the refused one there is only whitespace and at most one
- * ',' or ':' that YAJL accepted (brackets are delivered). `consumed` is how
- * far YAJL read: a ',' or ':' it read past was accepted. */
-static size_t parse_refused_at(const parse_ctx *c, size_t consumed)
-{
-    size_t p = c->last_end;
-    while (p < c->len && parse_is_space(c->text[p]))
-        p++;
-    if (p < c->len && (c->text[p] == ',' || c->text[p] == ':') && consumed > p + 1) {
-        p++;
-        while (p < c->len && parse_is_space(c->text[p]))
-            p++;
+    size_t want = used + need + PARSE_SLACK;
+    size_t cap = ps->cap < PARSE_SCRATCH_MIN ? PARSE_SCRATCH_MIN : ps->cap * 2;
+    while (cap < want)
+        cap *= 2;
+    uint8_t *m;
+    if (ps->buf == ps->local_buf) {
+        m = doc_malloc(cap);
+        if (m)
+            memcpy(m, ps->buf, used);
+    } else {
+        m = doc_realloc(ps->buf, cap);
     }
-    return p;
+    if (!m) {
+        doc_error_set(ps->err, DOC_NOMEM, "out of memory");
+        return NULL;
+    }
+    ps->buf = m;
+    ps->cap = cap;
+    ps->lim = m + cap - PARSE_SLACK;
+    return m + used;
 }
+
+/* Opens a container of `kind` whose bracket is at `at`, its region starting
+ * at w. Returns the new frame or NULL (TOODEEP or NOMEM set). */
+static parse_frame *parse_open(parser *ps, int kind, const uint8_t *at, const uint8_t *w)
+{
+    if (ps->depth >= ps->max_depth) {
+        doc_error_at(ps->err, DOC_TOODEEP, (size_t)(at - ps->text),
+                     "nesting deeper than max-depth %u", ps->max_depth);
+        return NULL;
+    }
+    if (ps->depth + 1 == ps->fcap) {
+        uint32_t cap = ps->fcap * 2;
+        parse_frame *m;
+        if (ps->frames == ps->local_frames) {
+            m = doc_malloc(cap * sizeof *m);
+            if (m)
+                memcpy(m, ps->frames, ps->fcap * sizeof *m);
+        } else {
+            m = doc_realloc(ps->frames, cap * sizeof *m);
+        }
+        if (!m) {
+            doc_error_set(ps->err, DOC_NOMEM, "out of memory");
+            return NULL;
+        }
+        ps->frames = m;
+        ps->fcap = cap;
+    }
+    parse_frame *f = &ps->frames[++ps->depth];
+    f->start = (size_t)(w - ps->buf);
+    f->open = (size_t)(at - ps->text);
+    f->keybits = 0;
+    f->count = 0;
+    f->kind = (uint8_t)kind;
+    f->parent = 0;
+    return f;
+}
+
+/* Closes the innermost container (its closing bracket at `at`, its region
+ * ending at w): makes its node and puts the value pointing at it in the
+ * parent's region. Returns the new write position, or NULL with the error
+ * set (the region's children are then still owned by the region, or freed
+ * and the region emptied: *w_fail says where the region now ends). */
+static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t **w_fail)
+{
+    parse_frame *f = &ps->frames[ps->depth];
+    uint8_t *start = ps->buf + f->start;
+    size_t len = (size_t)(w - start);
+    *w_fail = w;
+    if (len > DOC_NODE_MAX_BYTES) {
+        doc_error_at(ps->err, DOC_TOOBIG, (size_t)(at - ps->text), "container larger than 4 GB");
+        return NULL;
+    }
+    uint32_t dup = UINT32_MAX;
+    int check = f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN;
+    doc_node *n = doc_node_make_known(f->kind, start, (uint32_t)len, f->count, check ? &dup : NULL,
+                                      f->parent);
+    if (!n) {
+        doc_error_set(ps->err, DOC_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (dup != UINT32_MAX) {
+        const char *k;
+        size_t kl;
+        doc_key_decode(doc_node_bytes(n) + dup, &k, &kl);
+        doc_error_at(ps->err, DOC_BADJSON, (size_t)(at - ps->text),
+                     "duplicate key \"%.*s\" in the object at byte %zu", (int)(kl > 40 ? 40 : kl),
+                     k, f->open);
+        doc_node_free(n);   /* it adopted the region's children */
+        *w_fail = start;
+        return NULL;
+    }
+    ps->depth--;
+    ps->frames[ps->depth].parent = NODE_PARENT;
+    ps->frames[ps->depth].count++;
+    start[0] = f->kind == DOC_KIND_OBJECT ? DOC_TAG_OBJECT : DOC_TAG_ARRAY;
+    value_set_child(start, n);
+    return start + 1 + sizeof(doc_node *);
+}
+
+/* After an error: frees the nodes the open regions point to. w is where the
+ * innermost region ends. An object's region may end with a key whose value
+ * never came. */
+static void parse_free_open(parser *ps, const uint8_t *w)
+{
+    for (uint32_t k = 0; k <= ps->depth; k++) {
+        const parse_frame *f = &ps->frames[k];
+        const uint8_t *p = ps->buf + f->start;
+        const uint8_t *stop = k < ps->depth ? ps->buf + ps->frames[k + 1].start : w;
+        size_t whole = (size_t)(stop - p);
+        if (f->kind == DOC_KIND_OBJECT) {
+            size_t off = 0;
+            whole = 0;
+            while (p + off < stop) {
+                const char *key;
+                size_t kl;
+                off += doc_key_decode(p + off, &key, &kl);
+                if (p + off >= stop)
+                    break;
+                off += doc_value_size(p + off);
+                whole = off;
+            }
+        }
+        doc_bytes_free_children(p, (uint32_t)whole, f->kind);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Strings                                                            */
+/* ------------------------------------------------------------------ */
 
 /* Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629, table 3-7
  * of Unicode), or 0 when it is not one. s[0] >= 0x80. */
@@ -124,292 +293,453 @@ static size_t parse_utf8_seq(const unsigned char *s, size_t n)
     return 0;
 }
 
-/* 1 when s[0..n), n <= 16, is all ASCII (most keys and short values): two
- * overlapping loads instead of a loop. */
-static int parse_ascii_short(const unsigned char *s, size_t n)
+int doc_utf8_valid(const char *s, size_t len)
 {
-    if (n >= 8) {
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        return !((a | b) & 0x8080808080808080ull);
-    }
-    if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        return !((a | b) & 0x80808080u);
-    }
-    unsigned acc = 0;
-    for (size_t i = 0; i < n; i++)
-        acc |= s[i];
-    return acc < 0x80;
-}
-
-/* Index of the first byte of s[0..n) that starts an invalid UTF-8 sequence,
- * or n when all is valid. ASCII is skipped eight bytes at a time. */
-static size_t parse_utf8_check(const unsigned char *s, size_t n)
-{
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
-    while (i < n) {
-        while (i + 8 <= n) {
+    while (i < len) {
+        while (i + 8 <= len) {
             uint64_t w;
-            memcpy(&w, s + i, sizeof w);
+            memcpy(&w, u + i, sizeof w);
             if (w & 0x8080808080808080ull)
                 break;
             i += 8;
         }
-        while (i < n && s[i] < 0x80)
+        while (i < len && u[i] < 0x80)
             i++;
-        if (i == n)
+        if (i == len)
             break;
-        size_t k = parse_utf8_seq(s + i, n - i);
+        size_t k = parse_utf8_seq(u + i, len - i);
         if (!k)
-            return i;
+            return 0;
         i += k;
-    }
-    return n;
-}
-
-int doc_utf8_valid(const char *s, size_t len)
-{
-    return parse_utf8_check((const unsigned char *)s, len) == len;
-}
-
-static int parse_hex4(const unsigned char *p)
-{
-    int v = 0;
-    for (int j = 0; j < 4; j++) {
-        unsigned char ch = p[j];
-        int d = ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-/* Checks the raw string token s[0..n) (between its quotes, escapes intact;
- * YAJL has checked the escapes' syntax): UTF-8 and surrogate pairs. `base`
- * is the input offset of s. Returns 1 when fine, else sets the error. */
-static int parse_check_raw(parse_ctx *c, const unsigned char *s, size_t n, size_t base)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char ch = s[i];
-        if (ch == '\\') {
-            if (i + 1 < n && s[i + 1] == 'u' && i + 6 <= n) {
-                int cp = parse_hex4(s + i + 2);
-                if (cp >= 0xD800 && cp <= 0xDBFF) {
-                    if (i + 12 <= n && s[i + 6] == '\\' && s[i + 7] == 'u') {
-                        int lo = parse_hex4(s + i + 8);
-                        if (lo >= 0xDC00 && lo <= 0xDFFF) {
-                            i += 12;
-                            continue;
-                        }
-                    }
-                    doc_error_at(&c->err, DOC_BADJSON, base + i, "lone surrogate escape");
-                    return 0;
-                }
-                if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                    doc_error_at(&c->err, DOC_BADJSON, base + i, "lone surrogate escape");
-                    return 0;
-                }
-                i += 6;
-            } else {
-                i += 2;
-            }
-        } else if (ch < 0x80) {
-            i++;
-        } else {
-            size_t k = parse_utf8_seq(s + i, n - i);
-            if (!k) {
-                doc_error_at(&c->err, DOC_BADJSON, base + i, "invalid UTF-8");
-                return 0;
-            }
-            i += k;
-        }
     }
     return 1;
 }
 
-/* Checks a string or key YAJL delivered as s[0..n). Returns 1 when fine and
- * stores the input offset of its opening quote in *start. */
-static int parse_check_string(parse_ctx *c, const unsigned char *s, size_t n, size_t *start)
+/* The high bit of the lowest byte of x that is '"', '\\', below 0x20 or
+ * above 0x7F is set in the result; no lower byte's is. (A borrow can flag
+ * bytes above a flagged one falsely; only the lowest flag is used.) The
+ * usual "has a zero byte" trick, (v - 1) & ~v & 0x80, merged for three
+ * byte values; with the non-ASCII test (x & 0x80) the ~x terms drop out. */
+static inline uint64_t parse_special8(uint64_t x)
 {
-    const unsigned char *t = (const unsigned char *)c->text;
-    uintptr_t ps = (uintptr_t)s, pt = (uintptr_t)t;
-    if (ps >= pt && ps - pt <= c->len && n <= c->len - (ps - pt)) {
-        /* No escapes: YAJL points into the input, the token is s[-1..n]. */
-        size_t base = (size_t)(ps - pt);
-        *start = base ? base - 1 : 0;
-        c->last_end = base + n + 1;
-        if (n <= 16 && parse_ascii_short(s, n))
+    const uint64_t ones = 0x0101010101010101ull;
+    return ((x - ones * 0x20) | ((x ^ ones * '"') - ones) | ((x ^ ones * '\\') - ones) | x) &
+           (ones * 0x80);
+}
+
+/* Value + 1 of each hex digit, 0 for other bytes. */
+static const uint8_t parse_hexval[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
+    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
+    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
+    ['F'] = 16,
+};
+
+/* The four hex digits at p, or -1 with the error set. */
+static long parse_hex4(parser *ps, const uint8_t *p)
+{
+    long v = 0;
+    for (int j = 0; j < 4; j++) {
+        if (p + j == ps->end) {
+            parse_error(ps, p + j, "unexpected end of input");
+            return -1;
+        }
+        int d = parse_hexval[p[j]];
+        if (!d) {
+            parse_error(ps, p + j, "invalid \\u escape in string");
+            return -1;
+        }
+        v = v * 16 + d - 1;
+    }
+    return v;
+}
+
+/* Decodes the escape whose backslash is at p into *wp (at most 4 bytes).
+ * Returns the byte after the escape, or NULL with the error set. */
+static __attribute__((noinline)) const uint8_t *parse_escape(parser *ps, const uint8_t *p,
+                                                             uint8_t **wp)
+{
+    uint8_t *w = *wp;
+    if (ps->end - p < 2) {
+        parse_error(ps, ps->end, "unexpected end of input");
+        return NULL;
+    }
+    uint8_t c;
+    switch (p[1]) {
+    case '"': c = '"'; break;
+    case '\\': c = '\\'; break;
+    case '/': c = '/'; break;
+    case 'b': c = '\b'; break;
+    case 'f': c = '\f'; break;
+    case 'n': c = '\n'; break;
+    case 'r': c = '\r'; break;
+    case 't': c = '\t'; break;
+    case 'u': {
+        long cp = parse_hex4(ps, p + 2);
+        const uint8_t *next = p + 6;
+        if (cp < 0)
+            return NULL;
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            parse_error(ps, p, "lone surrogate escape");
+            return NULL;
+        }
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            /* A high surrogate: the next escape must be a low one. */
+            if (ps->end - next < 2 && (next == ps->end || *next == '\\')) {
+                parse_error(ps, ps->end, "unexpected end of input");
+                return NULL;
+            }
+            long lo = -1;
+            if (next[0] == '\\' && next[1] == 'u') {
+                lo = parse_hex4(ps, next + 2);
+                if (lo < 0)
+                    return NULL;
+            }
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+                parse_error(ps, p, "lone surrogate escape");
+                return NULL;
+            }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            next += 6;
+        }
+        *wp = w + doc_utf8_encode((uint32_t)cp, (char *)w);
+        return next;
+    }
+    default:
+        parse_error(ps, p + 1, "invalid escape in string");
+        return NULL;
+    }
+    *w = c;
+    *wp = w + 1;
+    return p + 2;
+}
+
+/* Copies the body of the string whose opening quote is just before p to
+ * *wp, decoding escapes and checking every byte. Returns the byte after the
+ * closing quote, *wp then past the copy; NULL with the error set. May grow
+ * the scratch buffer (*wp is then in the new one). */
+static inline __attribute__((always_inline)) const uint8_t *parse_string(parser *ps,
+                                                                         const uint8_t *p,
+                                                                         uint8_t **wp)
+{
+    const uint8_t *end = ps->end;
+    uint8_t *w = *wp, *lim = ps->lim;
+    for (;;) {
+        if (__builtin_expect(w > lim, 0)) {
+            w = parse_grow(ps, w, 16);
+            if (!w)
+                return NULL;
+            lim = ps->lim;
+        }
+        uint8_t c;
+        if (__builtin_expect(end - p >= 8, 1)) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            memcpy(w, &x, 8);   /* the slack has room; bytes past the string are overwritten later */
+            uint64_t m = parse_special8(x);
+            if (!m) {
+                p += 8;
+                w += 8;
+                continue;
+            }
+            size_t k = (size_t)__builtin_ctzll(m) >> 3;
+            p += k;
+            w += k;
+            c = *p;
+        } else {
+            if (p == end) {
+                parse_error(ps, p, "unexpected end of input");
+                return NULL;
+            }
+            c = *p;
+            if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+                *w++ = c;
+                p++;
+                continue;
+            }
+        }
+        if (c == '"') {
+            *wp = w;
+            return p + 1;
+        }
+        if (c == '\\') {
+            p = parse_escape(ps, p, &w);
+            if (!p)
+                return NULL;
+            continue;
+        }
+        if (c < 0x20) {
+            parse_error(ps, p, "unescaped control character in string");
+            return NULL;
+        }
+        size_t n = parse_utf8_seq(p, (size_t)(end - p));
+        if (!n) {
+            parse_error(ps, p, "invalid UTF-8");
+            return NULL;
+        }
+        for (size_t j = 0; j < n; j++)
+            w[j] = p[j];
+        p += n;
+        w += n;
+    }
+}
+
+/* A string of n bytes was copied to h + 1 with one byte reserved at h for
+ * its length: writes the varint there, moving the bytes when it needs more
+ * than one (the slack has room). Returns the end of the string. */
+static inline uint8_t *parse_put_length(uint8_t *h, size_t n)
+{
+    if (__builtin_expect(n < 128, 1)) {
+        *h = (uint8_t)n;
+        return h + 1 + n;
+    }
+    uint8_t v[DOC_VARINT_MAX];
+    size_t hl = doc_varint_put(v, n);
+    memmove(h + hl, h + 1, n);
+    memcpy(h, v, hl);
+    return h + hl + n;
+}
+
+/* Bit of the key filter for a key (length, first and last byte). */
+static inline uint64_t parse_key_bit(const uint8_t *s, size_t len)
+{
+    unsigned h = (unsigned)len * 31u;
+    if (len)
+        h += s[0] * 7u + s[len - 1];
+    return 1ull << (h & 63);
+}
+
+/* 1 when the object entries at p[0..stop) have the key s[0..len). */
+static __attribute__((noinline)) int parse_has_key(const uint8_t *p, const uint8_t *stop,
+                                                   const uint8_t *s, size_t len)
+{
+    while (p < stop) {
+        const char *k;
+        size_t kl;
+        p += doc_key_decode(p, &k, &kl);
+        if (kl == len && memcmp(k, s, len) == 0)
             return 1;
-        size_t bad = parse_utf8_check(s, n);
-        if (bad < n) {
-            doc_error_at(&c->err, DOC_BADJSON, base + bad, "invalid UTF-8");
-            return 0;
+        p += doc_value_size(p);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The grammar                                                        */
+/* ------------------------------------------------------------------ */
+
+static inline const uint8_t *parse_skip_space(const uint8_t *p, const uint8_t *end)
+{
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Parses the whole text; returns the box or NULL (error set). */
+static doc_node *parse_run(parser *ps)
+{
+    const uint8_t *p = ps->text, *end = ps->end;
+    uint8_t *w = ps->buf;
+    parse_frame *f = &ps->frames[0];
+
+value:
+    p = parse_skip_space(p, end);
+    if (__builtin_expect(w > ps->lim, 0)) {
+        uint8_t *m = parse_grow(ps, w, 16);
+        if (!m)
+            goto fail;
+        w = m;
+    }
+    if (p == end) {
+        parse_unexpected(ps, p);
+        goto fail;
+    }
+    switch (*p) {
+    case '"': {
+        size_t at = (size_t)(w - ps->buf);
+        uint8_t *body = w + 2;
+        const uint8_t *q = parse_string(ps, p + 1, &body);
+        w = ps->buf + at;   /* the buffer may have moved */
+        if (!q)
+            goto fail;
+        w[0] = DOC_TAG_STRING;
+        w = parse_put_length(w + 1, (size_t)(body - (w + 2)));
+        p = q;
+        break;
+    }
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': {
+        const char *stop;
+        int is_int;
+        int64_t iv;
+        double dv;
+        doc_status st = doc_number_read((const char *)p, (const char *)end, &stop, &is_int, &iv, &dv);
+        if (st) {
+            if (st == DOC_OVERFLOW)
+                parse_error(ps, p, "number out of range");
+            else
+                parse_expected(ps, (const uint8_t *)stop, "invalid number");
+            goto fail;
         }
-        return 1;
-    }
-    size_t end = parse_token_end(c);
-    /* Escapes: rescan the raw token, which ends just before the offset. */
-    if (c->finishing || end < 2 || c->text[end - 1] != '"') {
-        /* Cannot happen: a string token always ends inside yajl_parse().
-         * Refuse rather than store unchecked bytes. */
-        doc_error_at(&c->err, DOC_BADJSON, end, "unexpected string");
-        return 0;
-    }
-    size_t open = parse_string_start(c->text, end - 1);
-    *start = open;
-    return parse_check_raw(c, t + open + 1, end - 1 - (open + 1), open + 1);
-}
-
-/* ---- YAJL callbacks: return 1 to go on, 0 to stop (error recorded) ---- */
-
-static int parse_on_null(void *ctx)
-{
-    parse_ctx *c = ctx;
-    doc_builder_set_offset(c->b, parse_token_end(c) - 4);
-    return doc_builder_null(c->b) == DOC_OK;
-}
-
-static int parse_on_bool(void *ctx, int v)
-{
-    parse_ctx *c = ctx;
-    doc_builder_set_offset(c->b, parse_token_end(c) - (v ? 4 : 5));
-    return doc_builder_bool(c->b, v) == DOC_OK;
-}
-
-static int parse_on_number(void *ctx, const char *s, size_t n)
-{
-    parse_ctx *c = ctx;
-    size_t end = parse_token_end(c);
-    size_t start = end >= n ? end - n : 0;
-    int is_int;
-    int64_t i;
-    double d;
-    /* YAJL's lexer enforces the same grammar, so a failure here is range. */
-    if (doc_number_parse(s, n, &is_int, &i, &d) != DOC_OK) {
-        doc_error_at(&c->err, DOC_BADJSON, start, "number out of range");
-        return 0;
-    }
-    doc_builder_set_offset(c->b, start);
-    return (is_int ? doc_builder_int(c->b, i) : doc_builder_double(c->b, d)) == DOC_OK;
-}
-
-static int parse_on_string(void *ctx, const unsigned char *s, size_t n)
-{
-    parse_ctx *c = ctx;
-    size_t start;
-    if (!parse_check_string(c, s, n, &start))
-        return 0;
-    doc_builder_set_offset(c->b, start);
-    return doc_builder_string(c->b, (const char *)s, n) == DOC_OK;
-}
-
-static int parse_on_key(void *ctx, const unsigned char *s, size_t n)
-{
-    parse_ctx *c = ctx;
-    size_t start;
-    if (!parse_check_string(c, s, n, &start))
-        return 0;
-    doc_builder_set_offset(c->b, start);
-    return doc_builder_key(c->b, (const char *)s, n) == DOC_OK;
-}
-
-static int parse_on_start_map(void *ctx)
-{
-    parse_ctx *c = ctx;
-    doc_builder_set_offset(c->b, parse_token_end(c) - 1);
-    return doc_builder_begin_object(c->b) == DOC_OK;
-}
-
-static int parse_on_start_array(void *ctx)
-{
-    parse_ctx *c = ctx;
-    doc_builder_set_offset(c->b, parse_token_end(c) - 1);
-    return doc_builder_begin_array(c->b) == DOC_OK;
-}
-
-static int parse_on_end(void *ctx)
-{
-    parse_ctx *c = ctx;
-    doc_builder_set_offset(c->b, parse_token_end(c) - 1);
-    return doc_builder_end(c->b) == DOC_OK;
-}
-
-static const yajl_callbacks parse_callbacks = {
-    parse_on_null,   parse_on_bool,        NULL,                NULL,
-    parse_on_number, parse_on_string,      parse_on_start_map,  parse_on_key,
-    parse_on_end,    parse_on_start_array, parse_on_end,
-};
-
-/* YAJL's error texts (minus "lexical error: " / "parse error: ") mapped to
- * one short line each. First match wins. */
-static const struct {
-    const char *yajl;    /* a distinctive part of YAJL's message */
-    const char *msg;     /* ours */
-} parse_messages[] = {
-    {"premature EOF", "unexpected end of input"},
-    {"trailing garbage", "unexpected data after the JSON value"},
-    {"separated by a colon", "expected ':' after an object key"},
-    {"inside map, I expect", "expected ',' or '}' in an object"},
-    {"invalid object key", "object key must be a string"},
-    {"after array element", "expected ',' or ']' in an array"},
-    {"occurs before a character", "invalid escape in string"},
-    {"after '\\u'", "invalid \\u escape in string"},
-    {"invalid character inside string", "unescaped control character in string"},
-    {"UTF8", "invalid UTF-8"},
-    {"malformed number", "invalid number"},
-    {"comment", "unexpected character"},
-    {"invalid char in json text", "unexpected character"},
-    {"invalid string in json text", "invalid literal"},
-    {"unallowed token", "unexpected token"},
-};
-
-/* Turns YAJL's failure into a BADJSON with an offset and a short message. */
-static void parse_yajl_error(parse_ctx *c, doc_error *err)
-{
-    unsigned char *e = yajl_get_error(c->yajl, 0, NULL, 0);
-    const char *text = e ? (const char *)e : "";
-    const char *msg = "syntax error";
-    for (size_t i = 0; i < sizeof parse_messages / sizeof parse_messages[0]; i++) {
-        if (strstr(text, parse_messages[i].yajl)) {
-            msg = parse_messages[i].msg;
-            break;
+        if (is_int) {
+            if ((uint64_t)iv < 128)
+                *w++ = (uint8_t)(DOC_TAG_SMALLINT + iv);
+            else
+                w += doc_encode_int(w, iv);
+        } else {
+            w[0] = DOC_TAG_DOUBLE;
+            memcpy(w + 1, &dv, 8);
+            w += 9;
         }
+        p = (const uint8_t *)stop;
+        break;
     }
-    /* Lexical errors inside a string or a number stop at the bad byte;
-     * the others (a bad character or literal) and grammar errors are
-     * reported at the start of the token YAJL refused. */
-    int at_byte = strstr(text, "occurs before a character") || strstr(text, "after '\\u'") ||
-                  strstr(text, "invalid character inside string") ||
-                  strstr(text, "malformed number") || strstr(text, "UTF8");
-    int eof = strstr(text, "premature EOF") != NULL;
-    if (e)
-        yajl_free_error(c->yajl, e);
+    case '{':
+        f = parse_open(ps, DOC_KIND_OBJECT, p, w);
+        if (!f)
+            goto fail;
+        p = parse_skip_space(p + 1, end);
+        if (p < end && *p == '}') {
+            p++;
+            goto close;
+        }
+        goto key;
+    case '[':
+        f = parse_open(ps, DOC_KIND_ARRAY, p, w);
+        if (!f)
+            goto fail;
+        p = parse_skip_space(p + 1, end);
+        if (p < end && *p == ']') {
+            p++;
+            goto close;
+        }
+        goto value;
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0)
+            goto bad_literal;
+        *w++ = DOC_TAG_TRUE;
+        p += 4;
+        break;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0)
+            goto bad_literal;
+        *w++ = DOC_TAG_FALSE;
+        p += 5;
+        break;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0)
+            goto bad_literal;
+        *w++ = DOC_TAG_NULL;
+        p += 4;
+        break;
+    default:
+        parse_unexpected(ps, p);
+        goto fail;
+    }
+    f->count++;
 
-    size_t consumed = c->finishing ? c->len : yajl_get_bytes_consumed(c->yajl);
-    if (consumed > c->len)
-        consumed = c->len;
-    size_t off;
-    if (eof)
-        off = c->len;
-    else if (at_byte && !c->finishing)
-        off = consumed;
-    else
-        off = parse_refused_at(c, consumed);
-    unsigned char at = off < c->len ? (unsigned char)c->text[off] : 0;
-    if ((strcmp(msg, "unexpected token") == 0 || strcmp(msg, "unexpected character") == 0) &&
-        off < c->len) {
-        /* Name the culprit. */
-        if (at > 0x20 && at < 0x7F)
-            doc_error_at(err, DOC_BADJSON, off, "unexpected character '%c'", at);
-        else
-            doc_error_at(err, DOC_BADJSON, off, "unexpected byte 0x%02x", at);
-        return;
+after:
+    /* A value (or a container) is complete: what may follow it. */
+    if (p < end && *p <= ' ')
+        p = parse_skip_space(p, end);
+    if (f->kind == DOC_KIND_ARRAY) {
+        if (p < end && *p == ',') {
+            p++;
+            goto value;
+        }
+        if (p < end && *p == ']') {
+            p++;
+            goto close;
+        }
+        parse_expected(ps, p, "expected ',' or ']' in an array");
+        goto fail;
     }
-    doc_error_at(err, DOC_BADJSON, off, "%s", msg);
+    if (f->kind == DOC_KIND_OBJECT) {
+        if (p < end && *p == ',') {
+            p = parse_skip_space(p + 1, end);
+            goto key;
+        }
+        if (p < end && *p == '}') {
+            p++;
+            goto close;
+        }
+        parse_expected(ps, p, "expected ',' or '}' in an object");
+        goto fail;
+    }
+    /* The box: only white space may follow. */
+    if (p != end) {
+        parse_error(ps, p, "unexpected data after the JSON value");
+        goto fail;
+    }
+    if ((size_t)(w - ps->buf) > DOC_NODE_MAX_BYTES) {
+        doc_error_at(ps->err, DOC_TOOBIG, 0, "value larger than 4 GB");
+        goto fail;
+    }
+    {
+        doc_node *box = doc_node_make_known(DOC_KIND_BOX, ps->buf, (uint32_t)(w - ps->buf), 1,
+                                            NULL, f->parent);
+        if (!box) {
+            doc_error_set(ps->err, DOC_NOMEM, "out of memory");
+            goto fail;
+        }
+        return box;
+    }
+
+key:
+    /* p is where a member's key must start. */
+    if (p == end || *p != '"') {
+        parse_expected(ps, p, "object key must be a string");
+        goto fail;
+    }
+    {
+        size_t at = (size_t)(w - ps->buf);
+        uint8_t *body = w + 1;
+        const uint8_t *q = parse_string(ps, p + 1, &body);
+        w = ps->buf + at;   /* the buffer may have moved */
+        if (!q)
+            goto fail;
+        size_t n = (size_t)(body - (w + 1));
+        uint64_t bit = parse_key_bit(w + 1, n);
+        if (__builtin_expect((f->keybits & bit) != 0, 0) && f->count < DOC_INDEX_MIN &&
+            parse_has_key(ps->buf + f->start, w, w + 1, n)) {
+            doc_error_at(ps->err, DOC_BADJSON, (size_t)(p - ps->text), "duplicate key \"%.*s\"",
+                         (int)(n > 40 ? 40 : n), (const char *)(w + 1));
+            goto fail;
+        }
+        f->keybits |= bit;
+        w = parse_put_length(w, n);
+        p = q;
+    }
+    if (p < end && *p <= ' ')
+        p = parse_skip_space(p, end);
+    if (p == end || *p != ':') {
+        parse_expected(ps, p, "expected ':' after an object key");
+        goto fail;
+    }
+    p++;
+    goto value;
+
+close:
+    /* p is just past the closing bracket of the innermost container. */
+    {
+        uint8_t *w_fail;
+        uint8_t *m = parse_close(ps, w, p - 1, &w_fail);
+        if (!m) {
+            w = w_fail;
+            goto fail;
+        }
+        w = m;
+        f = &ps->frames[ps->depth];
+    }
+    goto after;
+
+bad_literal:
+    parse_error(ps, p, "invalid literal");
+fail:
+    parse_free_open(ps, w);
+    return NULL;
 }
 
 doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error *err)
@@ -420,60 +750,30 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
         err = &local;
     }
     if (!text)
-        text = "";
-    /* YAJL's lexer takes form feed and vertical tab as white space; JSON
-     * does not (RFC 8259: space, tab, LF, CR), and inside a string they
-     * would be unescaped control characters. Either way the text is bad. */
-    for (const char *bad = "\f\v"; *bad; bad++) {
-        const char *at = memchr(text, *bad, len);
-        if (at) {
-            doc_error_at(err, DOC_BADJSON, (size_t)(at - text),
-                         "control character 0x%02x outside escapes", (unsigned)*bad);
-            return NULL;
-        }
-    }
-    parse_ctx c;
-    memset(&c, 0, sizeof c);
-    doc_error_clear(&c.err);
-    c.text = text;
-    c.len = len;
-    c.b = doc_builder_new(max_depth);
-    if (!c.b) {
-        doc_error_set(err, DOC_NOMEM, "out of memory");
-        return NULL;
-    }
-    /* YAJL uses malloc, not doc_malloc: it does not check for allocation
-     * failure, so it must not see a hook that fails on purpose. Its memory
-     * (state stack, decode buffer) lives only during this call. */
-    c.yajl = yajl_alloc(&parse_callbacks, NULL, &c);
-    if (!c.yajl) {
-        doc_builder_free(c.b);
-        doc_error_set(err, DOC_NOMEM, "out of memory");
-        return NULL;
-    }
-    /* Our UTF-8 check is stricter than YAJL's (see the top of this file). */
-    yajl_config(c.yajl, yajl_dont_validate_strings, 1);
+        text = "", len = 0;
+    parser ps;
+    ps.text = (const uint8_t *)text;
+    ps.end = ps.text + len;
+    ps.buf = ps.local_buf;
+    ps.cap = sizeof ps.local_buf;
+    ps.lim = ps.buf + ps.cap - PARSE_SLACK;
+    ps.frames = ps.local_frames;
+    ps.fcap = PARSE_FRAMES_LOCAL;
+    ps.depth = 0;
+    ps.max_depth = max_depth > DOC_DEPTH_LIMIT ? DOC_DEPTH_LIMIT : max_depth;
+    ps.err = err;
+    parse_frame *box = &ps.frames[0];
+    box->start = 0;
+    box->open = 0;
+    box->keybits = 0;
+    box->count = 0;
+    box->kind = DOC_KIND_BOX;
+    box->parent = 0;
 
-    yajl_status st = yajl_parse(c.yajl, (const unsigned char *)text, len);
-    if (st == yajl_status_ok) {
-        c.finishing = 1;
-        st = yajl_complete_parse(c.yajl);
-    }
-    doc_node *box = NULL;
-    if (st == yajl_status_client_canceled) {
-        /* A callback stopped: the error is ours or the builder's. */
-        if (c.err.code) {
-            if (!err->code)
-                *err = c.err;
-        }
-        else
-            doc_builder_finish(c.b, err);
-    } else if (st == yajl_status_error) {
-        parse_yajl_error(&c, err);
-    } else {
-        box = doc_builder_finish(c.b, err);
-    }
-    yajl_free(c.yajl);
-    doc_builder_free(c.b);
-    return box;
+    doc_node *n = parse_run(&ps);
+    if (ps.buf != ps.local_buf)
+        doc_free(ps.buf);
+    if (ps.frames != ps.local_frames)
+        doc_free(ps.frames);
+    return n;
 }

@@ -1,76 +1,41 @@
 /*
- * parse_bench.c - doc_parse throughput against bare YAJL on the same text.
+ * parse_bench.c - the cost per byte of doc_parse and doc_print on one JSON
+ * file, the two halves of DOC.SET and an uncached DOC.GET.
  *
- * Usage: parse_bench [file.json] [iterations]
- * Without a file it builds a ~100 KB document of orders (ints, short
- * strings, prices, nested line items), like what DOC.SET receives. Bare
- * YAJL runs with callbacks that do nothing (yajl_number set, so it does not
- * convert numbers either) and its default UTF-8 check; doc_parse does the
- * whole job (numbers, strict UTF-8, surrogates, duplicate keys, the packed
- * tree) and frees the result each time. Prints one line: both rates in MB/s
- * and their ratio (doc_parse / yajl). Each rate is the best of 15 rounds
- * of process CPU time (steadier than wall time on a shared machine), the
- * two parsers taking turns so both see the same load.
+ * Usage: parse_bench parse|print FILE [iterations]
+ *
+ * parse: doc_parse of the file `iterations` times (each tree freed outside
+ *        doc_parse).
+ * print: the file parsed once, then doc_print of its value into a fresh
+ *        doc_buf `iterations` times (as DOC.GET does: the buffer grows as the
+ *        text is written; freeing it is outside doc_print).
+ *
+ * Timings on a shared 2-core machine mean little, so the figure that counts
+ * is the instruction count, from callgrind, of the function measured only:
+ *
+ *     valgrind --tool=callgrind --toggle-collect=doc_parse \
+ *         --callgrind-out-file=/dev/null build/bench/parse_bench parse FILE 20
+ *
+ * prints "Collected : N" on stderr; N / (iterations x bytes) is the cost per
+ * byte (scripts/bench/run.sh does that division). Run without valgrind the
+ * program prints CPU-time MB/s too, for a rough look.
  *
  * Build (from the project root, after `make build/libdoc.a`):
  *     cc -O2 -std=c11 -D_GNU_SOURCE -Imodule/doc scripts/bench/parse_bench.c \
- *        build/libdoc.a -lyajl -lm -o build/parse_bench
+ *        build/libdoc.a -lm -o build/bench/parse_bench
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <yajl/yajl_parse.h>
-
 #include "doc.h"
-
-/* Rounds per measurement; the best one counts (least disturbed). */
-#define BENCH_ROUNDS 15
-
-static int on_null(void *c) { (void)c; return 1; }
-static int on_bool(void *c, int v) { (void)c; (void)v; return 1; }
-static int on_number(void *c, const char *s, size_t n) { (void)c; (void)s; (void)n; return 1; }
-static int on_string(void *c, const unsigned char *s, size_t n) { (void)c; (void)s; (void)n; return 1; }
-static int on_event(void *c) { (void)c; return 1; }
-
-static const yajl_callbacks empty_callbacks = {
-    on_null, on_bool, NULL, NULL, on_number, on_string,
-    on_event, on_string, on_event, on_event, on_event,
-};
 
 static double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* The default document: orders with line items, ~100 KB. */
-static char *make_orders(size_t *len)
-{
-    static const char *const skus[] = {"A-100", "B-220", "C-7", "D-4410", "E-9"};
-    static const char *const status[] = {"new", "paid", "shipped", "cancelled"};
-    static const char *const cities[] = {"Paris", "Berlin", "Shenzhen", "Austin", "Lyon"};
-    size_t cap = 1 << 20, n = 0;
-    char *s = malloc(cap);
-    n += (size_t)snprintf(s + n, cap - n, "{\"shop\":\"atomic\",\"version\":3,\"orders\":[");
-    for (int i = 0; n < 100 * 1000; i++) {
-        n += (size_t)snprintf(s + n, cap - n,
-                              "%s{\"id\":%d,\"customer\":{\"id\":%d,\"name\":\"user%d\",\"city\":\"%s\"},"
-                              "\"status\":\"%s\",\"paid\":%s,\"total\":%d.%02d,\"items\":[",
-                              i ? "," : "", 100000 + i, 5000 + i % 977, i % 977, cities[i % 5],
-                              status[i % 4], i % 3 ? "true" : "false", 10 + i % 500, i % 100);
-        for (int k = 0; k < 3; k++)
-            n += (size_t)snprintf(s + n, cap - n,
-                                  "%s{\"sku\":\"%s\",\"qty\":%d,\"price\":%d.%02d,\"note\":null}",
-                                  k ? "," : "", skus[(i + k) % 5], 1 + (i + k) % 4,
-                                  2 + (i * 7 + k) % 90, (i * 13 + k) % 100);
-        n += (size_t)snprintf(s + n, cap - n, "]}");
-    }
-    n += (size_t)snprintf(s + n, cap - n, "]}");
-    *len = n;
-    return s;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -84,7 +49,7 @@ static char *read_file(const char *path, size_t *len)
     long sz = ftell(f);
     fseek(f, 0, SEEK_SET);
     char *s = malloc((size_t)sz + 1);
-    if (fread(s, 1, (size_t)sz, f) != (size_t)sz) {
+    if (!s || fread(s, 1, (size_t)sz, f) != (size_t)sz) {
         perror(path);
         exit(1);
     }
@@ -93,58 +58,53 @@ static char *read_file(const char *path, size_t *len)
     return s;
 }
 
-/* One batch of bare YAJL parses; returns the CPU seconds it took. */
-static double run_yajl(const char *text, size_t len, int iters)
+static doc_node *parse_or_die(const char *text, size_t len)
 {
-    double t0 = now();
-    for (int i = 0; i < iters; i++) {
-        yajl_handle h = yajl_alloc(&empty_callbacks, NULL, NULL);
-        if (yajl_parse(h, (const unsigned char *)text, len) != yajl_status_ok ||
-            yajl_complete_parse(h) != yajl_status_ok) {
-            fprintf(stderr, "yajl refused the document\n");
-            exit(1);
-        }
-        yajl_free(h);
+    doc_error err;
+    doc_error_clear(&err);
+    doc_node *box = doc_parse(text, len, DOC_DEPTH_DEFAULT, &err);
+    if (!box) {
+        fprintf(stderr, "doc_parse: %s at %zu\n", err.msg, err.offset);
+        exit(1);
     }
-    return now() - t0;
-}
-
-/* One batch of doc_parse + doc_node_free; returns the CPU seconds. */
-static double run_doc(const char *text, size_t len, int iters)
-{
-    double t0 = now();
-    for (int i = 0; i < iters; i++) {
-        doc_error err;
-        doc_error_clear(&err);
-        doc_node *box = doc_parse(text, len, DOC_DEPTH_DEFAULT, &err);
-        if (!box) {
-            fprintf(stderr, "doc_parse: %s at %zu\n", err.msg, err.offset);
-            exit(1);
-        }
-        doc_node_free(box);
-    }
-    return now() - t0;
+    return box;
 }
 
 int main(int argc, char **argv)
 {
-    size_t len;
-    char *text = argc > 1 ? read_file(argv[1], &len) : make_orders(&len);
-    int iters = argc > 2 ? atoi(argv[2]) : (int)(30e6 / (double)len) + 1;
-    /* Alternate the two so both see the same machine load; keep the best. */
-    double by = 1e30, bd = 1e30;
-    for (int r = 0; r < BENCH_ROUNDS; r++) {
-        double t = run_yajl(text, len, iters);
-        if (t < by)
-            by = t;
-        t = run_doc(text, len, iters);
-        if (t < bd)
-            bd = t;
+    if (argc < 3 || (strcmp(argv[1], "parse") && strcmp(argv[1], "print"))) {
+        fprintf(stderr, "usage: parse_bench parse|print FILE [iterations]\n");
+        return 2;
     }
-    double y = (double)len * iters / by / 1e6;
-    double d = (double)len * iters / bd / 1e6;
-    printf("%zu bytes x %d: yajl %.1f MB/s, doc_parse %.1f MB/s, ratio %.2f\n", len, iters, y, d,
-           d / y);
+    int printing = strcmp(argv[1], "print") == 0;
+    size_t len;
+    char *text = read_file(argv[2], &len);
+    int iters = argc > 3 ? atoi(argv[3]) : (int)(30e6 / (double)len) + 1;
+    doc_node *doc = printing ? parse_or_die(text, len) : NULL;
+    size_t out_len = 0;
+    double t0 = now();
+    for (int i = 0; i < iters; i++) {
+        if (printing) {
+            doc_buf b;
+            doc_buf_init(&b);
+            doc_print(doc_box_value(doc), &b);
+            if (b.oom) {
+                fprintf(stderr, "doc_print: out of memory\n");
+                return 1;
+            }
+            out_len = b.len;
+            doc_buf_free(&b);
+        } else {
+            doc_node_free(parse_or_die(text, len));
+        }
+    }
+    double t = now() - t0;
+    if (printing && out_len != len)
+        fprintf(stderr, "note: printed %zu bytes for a %zu-byte file (not compact?)\n", out_len,
+                len);
+    printf("%s %zu bytes x %d: %.1f MB/s\n", argv[1], len, iters,
+           (double)len * iters / (t > 0 ? t : 1e-9) / 1e6);
+    doc_node_free(doc);
     free(text);
     return 0;
 }

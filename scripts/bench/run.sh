@@ -2,7 +2,8 @@
 # scripts/bench/run.sh - what `make bench` runs.
 #
 # Every figure is a ratio against a peer measured in the same run on the same
-# server (plain Redis strings holding the same JSON text, or bare YAJL), since
+# server (plain Redis strings holding the same JSON text), or an instruction
+# count (callgrind) where a peer is not needed, since
 # absolute figures on a shared machine mean little. Progress goes to stderr;
 # stdout gets one markdown table at the end, also written to
 # build/bench/results.md.
@@ -26,6 +27,7 @@ BENCH_DEFAULT="docs memory read parse incr pull txn"
 BENCH=${BENCH:-$BENCH_DEFAULT}
 DOC_1K=$OUT/doc_1k.json
 DOC_100K=$OUT/doc_100k.json
+DOC_10K=$OUT/doc_10k.json            # scripts/bench/incr_pull.py gen
 
 mkdir -p "$OUT"
 START=$(date +%s)
@@ -185,46 +187,41 @@ bench_read() {
     server_stop "$pid"
 }
 
-# 4. Parse speed: doc_parse vs bare YAJL with empty callbacks, on the 100 KB
-#    document, by scripts/bench/parse_bench.c when it exists.
+# 4. Parse and print cost per byte: instructions (callgrind) inside doc_parse
+#    and inside doc_print for the 10 KB and 100 KB documents, by
+#    scripts/bench/parse_bench.c, on Debian's libjemalloc (the allocator
+#    redis-server links, so node allocations cost what they cost in Redis).
+#    Instruction counts do not depend on the machine's load. Skipped when
+#    valgrind is not installed.
 bench_parse() {
-    local src=scripts/bench/parse_bench.c bin=$OUT/parse_bench out yajl doc
-    if [ ! -f "$src" ]; then
-        log "parse: $src not there yet, skipped"
-        row "parse 100 KB: MB/s, doc_parse vs YAJL" "skipped" "" "" "" "$src missing"
+    local src=scripts/bench/parse_bench.c bin=$OUT/parse_bench
+    local jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 preload="" mode label file n bytes ir per
+    if ! command -v valgrind >/dev/null; then
+        row "parse/print: instructions per byte" "skipped" "" "" "" "valgrind not installed"
         return 0
     fi
-    log "parse: building and running $bin"
+    [ -f "$DOC_10K" ] || "$PY" scripts/bench/incr_pull.py gen "$DOC_10K" >/dev/null
+    log "parse: building and running $bin under callgrind"
     : >"$OUT/parse.txt"
-    cc -O2 -std=c11 -D_GNU_SOURCE -Imodule/doc "$src" build/libdoc.a -lyajl -lm -o "$bin" \
+    cc -O2 -std=c11 -D_GNU_SOURCE -Imodule/doc "$src" build/libdoc.a -lm -o "$bin" \
         || die "building $src failed"
-    # Inside Redis the core allocates through jemalloc (RedisModule_Alloc), so
-    # the target row runs both parsers on Debian's libjemalloc (the one
-    # redis-server links); the glibc malloc row is shown for reference.
-    local jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 label preload
-    for label in jemalloc glibc; do
-        preload=""
-        if [ "$label" = jemalloc ]; then
-            [ -f "$jemalloc" ] || continue
-            preload=$jemalloc
-        fi
-        out=$(LD_PRELOAD=$preload "$bin" "$DOC_100K") || die "$bin failed"
-        echo "$label: $out" >>"$OUT/parse.txt"
-        # "... yajl 123.4 MB/s, doc_parse 56.7 MB/s, ..." (the figure after each name).
-        doc=$(grep -oiE 'doc_parse[^0-9,]*[0-9]+(\.[0-9]+)? *MB/s' <<<"$out" | head -1 | grep -oE '[0-9]+(\.[0-9]+)?' | head -1 || true)
-        yajl=$(grep -oiE 'yajl[^0-9,]*[0-9]+(\.[0-9]+)? *MB/s' <<<"$out" | head -1 | grep -oE '[0-9]+(\.[0-9]+)?' | head -1 || true)
-        if [ -z "$doc" ] || [ -z "$yajl" ]; then
-            row "parse 100 KB ($label): doc_parse vs YAJL" "see $OUT/parse.txt" "" "" "" "\`$bin $DOC_100K\` (output not understood)"
-            continue
-        fi
-        if [ "$label" = jemalloc ]; then
-            row "parse 100 KB: MB/s, doc_parse vs YAJL (empty callbacks), on jemalloc as in Redis" "$doc" "$yajl" \
-                "$(ratio "$doc" "$yajl")x" ">= 0.5x: $(verdict "$(ratio "$doc" "$yajl")" ge 0.5)" \
-                "\`LD_PRELOAD=$jemalloc $bin $DOC_100K\`"
-        else
-            row "parse 100 KB: MB/s, doc_parse vs YAJL (empty callbacks), on glibc malloc" "$doc" "$yajl" \
-                "$(ratio "$doc" "$yajl")x" "" "\`$bin $DOC_100K\`"
-        fi
+    [ -f "$jemalloc" ] && preload=$jemalloc
+    for mode in parse print; do
+        for label in "10 KB:$DOC_10K:50" "100 KB:$DOC_100K:5"; do
+            IFS=: read -r label file n <<<"$label"
+            bytes=$(stat -c %s "$file")
+            ir=$(LD_PRELOAD=$preload valgrind --tool=callgrind --toggle-collect="doc_$mode" \
+                     --callgrind-out-file=/dev/null "$bin" "$mode" "$file" "$n" 2>&1 |
+                 sed -n 's/.*Collected : //p')
+            [ -n "$ir" ] || die "callgrind of $bin $mode $file failed"
+            per=$(awk -v i="$ir" -v n="$n" -v b="$bytes" 'BEGIN { printf "%.2f", i / (n * b) }')
+            echo "$mode $label: $ir instructions for $n x $bytes bytes = $per per byte" >>"$OUT/parse.txt"
+            local limit=12
+            [ "$mode" = print ] && limit=4
+            row "doc_$mode $label: instructions per byte (callgrind, jemalloc)" "$per" "" "" \
+                "<= $limit: $(verdict "$per" le "$limit")" \
+                "\`LD_PRELOAD=$preload valgrind --tool=callgrind --toggle-collect=doc_$mode $bin $mode $file $n\` (Collected / ($n x $bytes))"
+        done
     done
 }
 
@@ -377,7 +374,6 @@ bench_txn() { local rows; rows=$(bash scripts/bench/bench_txn.sh --rows) || die 
 #    commandstats, and a redis-benchmark cross-check where each request is a
 #    whole pair: DOC.TXN (PULL then PUSH) vs the Lua script's "pair" mode
 #    (one decode/encode for both, so cheaper per pair than two calls).
-DOC_10K=$OUT/doc_10k.json
 PULL_SECONDS=${PULL_SECONDS:-5}
 PULL_CONNS=${PULL_CONNS:-4}
 PULL_DEPTH=${PULL_DEPTH:-16}

@@ -225,6 +225,55 @@ Test(number, parse_rejects)
     cr_expect_eq(d, 1.5);
 }
 
+/* doc_number_read finds where a token ends inside a longer text: the first
+ * byte that cannot continue it. Cut short: BADJSON at the byte where a digit
+ * was needed; beyond the double range: OVERFLOW past the token. */
+Test(number, read_finds_the_token_end)
+{
+    static const struct {
+        const char *text;    /* input (the token, then other bytes) */
+        doc_status st;       /* expected status */
+        size_t stop;         /* expected *stop offset */
+        int is_int;          /* on DOC_OK: the type */
+        double value;        /* on DOC_OK: the value (ints compared as doubles) */
+    } rows[] = {
+        {"0,", DOC_OK, 1, 1, 0},
+        {"01", DOC_OK, 1, 1, 0},
+        {"-0]", DOC_OK, 2, 1, 0},
+        {"42}", DOC_OK, 2, 1, 42},
+        {"-9223372036854775808 ", DOC_OK, 20, 1, -9223372036854775808.0},
+        {"9223372036854775808,", DOC_OK, 19, 0, 9223372036854775808.0},
+        {"93.78,", DOC_OK, 5, 0, 93.78},
+        {"-0.0]", DOC_OK, 4, 0, -0.0},
+        {"1e2x", DOC_OK, 3, 0, 100},
+        {"1.5E-1}", DOC_OK, 6, 0, 0.15},
+        {"0.1234567890123456789,", DOC_OK, 21, 0, 0.1234567890123456789},
+        {"12345678901234567890.5,", DOC_OK, 22, 0, 12345678901234567890.5},
+        {"1.-", DOC_BADJSON, 2, 0, 0},
+        {"1e,", DOC_BADJSON, 2, 0, 0},
+        {"1e+]", DOC_BADJSON, 3, 0, 0},
+        {"-x", DOC_BADJSON, 1, 0, 0},
+        {"-", DOC_BADJSON, 1, 0, 0},
+        {"1.", DOC_BADJSON, 2, 0, 0},
+        {"1e400,", DOC_OVERFLOW, 5, 0, 0},
+        {"-2e308]", DOC_OVERFLOW, 6, 0, 0},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        const char *t = rows[r].text, *stop = NULL;
+        int is_int = -1;
+        int64_t i = 0;
+        double d = 0;
+        doc_status st = doc_number_read(t, t + strlen(t), &stop, &is_int, &i, &d);
+        cr_expect_eq(st, rows[r].st, "%s: status %d", t, st);
+        cr_expect_eq((size_t)(stop - t), rows[r].stop, "%s: stop %zu", t, (size_t)(stop - t));
+        if (st != DOC_OK || rows[r].st != DOC_OK)
+            continue;
+        cr_expect_eq(is_int, rows[r].is_int, "%s: type", t);
+        double got = is_int ? (double)i : d;
+        cr_expect_eq(bits_of(got), bits_of(rows[r].value), "%s: %.17g", t, got);
+    }
+}
+
 /* Halfway cases decided by digits far to the right, and the top of the
  * double range, computed exactly with a tiny bignum. */
 Test(number, parse_exact_halfway)

@@ -249,6 +249,50 @@ Test(parse, errors_with_offsets)
         {"{\"a\":1,\"\\u0061\":2}", 0, DOC_BADJSON, 7, "duplicate key \"a\""},
         {"{\"a\":{\"b\":1,\"c\":2,\"b\":3}}", 0, DOC_BADJSON, 18, "duplicate key \"b\""},
         {"[{\"x\":1},{\"x\":1,\"x\":1}]", 0, DOC_BADJSON, 16, "duplicate key \"x\""},
+        /* The culprit's own byte, not the separator before it. */
+        {"{\"a\":/}", 0, DOC_BADJSON, 5, "unexpected character '/'"},
+        {"[1,/]", 0, DOC_BADJSON, 3, "unexpected character '/'"},
+        {"{\"a\": \n x}", 0, DOC_BADJSON, 8, "unexpected character 'x'"},
+        /* Form feed and vertical tab are not white space. */
+        {"[1,\f2]", 0, DOC_BADJSON, 3, "unexpected byte 0x0c"},
+        {"\v1", 0, DOC_BADJSON, 0, "unexpected byte 0x0b"},
+        {"1\f", 0, DOC_BADJSON, 1, "unexpected data after the JSON value"},
+        {"\"a\fb\"", 0, DOC_BADJSON, 2, "unescaped control character"},
+        {"\"a\vb\"", 0, DOC_BADJSON, 2, "unescaped control character"},
+        /* The end of the input inside every kind of token. */
+        {"{", 0, DOC_BADJSON, 1, "unexpected end of input"},
+        {"[1", 0, DOC_BADJSON, 2, "unexpected end of input"},
+        {"{\"a\":1", 0, DOC_BADJSON, 6, "unexpected end of input"},
+        {"{\"a\":1,\"b\"", 0, DOC_BADJSON, 10, "unexpected end of input"},
+        {"{\"a\":1,", 0, DOC_BADJSON, 7, "unexpected end of input"},
+        {"\"", 0, DOC_BADJSON, 1, "unexpected end of input"},
+        {"\"\\", 0, DOC_BADJSON, 2, "unexpected end of input"},
+        {"\"\\u12", 0, DOC_BADJSON, 5, "unexpected end of input"},
+        {"\"\\ud800", 0, DOC_BADJSON, 7, "unexpected end of input"},
+        {"\"\\ud800\\", 0, DOC_BADJSON, 8, "unexpected end of input"},
+        {"\"\\ud800\\u00", 0, DOC_BADJSON, 11, "unexpected end of input"},
+        {"-", 0, DOC_BADJSON, 1, "unexpected end of input"},
+        {"[1.", 0, DOC_BADJSON, 3, "unexpected end of input"},
+        {"1e+", 0, DOC_BADJSON, 3, "unexpected end of input"},
+        /* Numbers and literals cut short or followed by junk. */
+        {"[-a]", 0, DOC_BADJSON, 2, "invalid number"},
+        {"[1.5e+x]", 0, DOC_BADJSON, 6, "invalid number"},
+        {"[.5]", 0, DOC_BADJSON, 1, "unexpected character '.'"},
+        {"nulx", 0, DOC_BADJSON, 0, "invalid literal"},
+        {"[fals]", 0, DOC_BADJSON, 1, "invalid literal"},
+        {"truex", 0, DOC_BADJSON, 4, "unexpected data after the JSON value"},
+        {"[true false]", 0, DOC_BADJSON, 6, "expected ',' or ']'"},
+        /* Escapes: the byte that breaks them. */
+        {"\"\\ud800\\u12g4\"", 0, DOC_BADJSON, 11, "invalid \\u escape"},
+        {"\"\\ud800\\n\"", 0, DOC_BADJSON, 1, "lone surrogate escape"},
+        {"\"\\U0041\"", 0, DOC_BADJSON, 2, "invalid escape"},
+        {"\"\\u00\"", 0, DOC_BADJSON, 5, "invalid \\u escape"},
+        /* Invalid UTF-8 cut by the end, and past the 8-byte fast path. */
+        {"\"\xe2", 0, DOC_BADJSON, 1, "invalid UTF-8"},
+        {"\"0123456789abcdef\xc3\"", 0, DOC_BADJSON, 17, "invalid UTF-8"},
+        {"\"0123456789abcdef\x01\"", 0, DOC_BADJSON, 17, "unescaped control character"},
+        {"{\"0123456789abcdef\":1,\"0123456789abcdef\":2}", 0, DOC_BADJSON, 22,
+         "duplicate key \"0123456789abcdef\""},
         /* Depth. */
         {"[[[]]]", 0, DOC_TOODEEP, 2, "max-depth"},
         {"{\"a\":{\"b\":{}}}", 0, DOC_TOODEEP, 10, "max-depth"},
@@ -452,6 +496,120 @@ Test(parse, out_of_memory_at_every_step)
     }
     doc_alloc_set(&plain);
     cr_expect(succeeded);
+}
+
+static void check_round_trip(const char *text, size_t len);
+
+/* A document that outgrows the parser's own buffers (more than 32 open
+ * containers, more than 512 bytes of open entries), failing at every
+ * allocation: NOMEM each time, never a leak (ASan), then success. */
+Test(parse, out_of_memory_past_the_local_buffers)
+{
+    doc_buf b;
+    doc_buf_init(&b);
+    rep(&b, "[{\"k\":[", 20);
+    rep(&b, "\"a string long enough to need the heap soon\",", 30);
+    doc_buf_append(&b, "1", 1);
+    rep(&b, "]}]", 20);
+    doc_alloc_set(&failing);
+    int succeeded = 0;
+    for (long n = 0; n < 1000 && !succeeded; n++) {
+        alloc_left = n;
+        doc_error err;
+        doc_node *box = parse_n(b.data, b.len, 64, &err);
+        if (box) {
+            succeeded = 1;
+            doc_node_free(box);
+        } else {
+            cr_assert_eq(err.code, DOC_NOMEM, "n=%ld: %d %s", n, err.code, err.msg);
+        }
+    }
+    doc_alloc_set(&plain);
+    cr_expect(succeeded);
+    doc_buf_free(&b);
+}
+
+/* A string or key that never closes after the scratch buffer grew (and
+ * moved) under it: EOF at the end, nothing read from the old buffer. */
+Test(parse, unclosed_long_strings_after_the_buffer_moved)
+{
+    static const char *const opens[] = {"\"", "[\"", "{\"", "{\"k\":\"", "[1,[2,{\"a\":[\""};
+    doc_buf b;
+    doc_buf_init(&b);
+    for (size_t k = 0; k < sizeof opens / sizeof opens[0]; k++) {
+        for (size_t n = 500; n <= 20000; n *= 4) {
+            b.len = 0;
+            doc_buf_append(&b, opens[k], strlen(opens[k]));
+            for (size_t i = 0; i < n; i++)
+                doc_buf_putc(&b, (char)('a' + i % 26));
+            doc_error err;
+            cr_expect_null(parse_n(b.data, b.len, 8, &err), "%s...", opens[k]);
+            cr_expect_eq(err.code, DOC_BADJSON);
+            cr_expect_eq(err.offset, b.len, "%s... (%zu): at %zu", opens[k], n, err.offset);
+            cr_expect(strstr(err.msg, "unexpected end of input"), "%s", err.msg);
+        }
+    }
+    doc_buf_free(&b);
+}
+
+/* Strings and keys of every length around the one-byte length header (127,
+ * 128) and the 8-byte copy, with escapes and UTF-8 on the way: the decoded
+ * bytes are stored and found, and print back. */
+Test(parse, long_strings_and_keys)
+{
+    static const size_t lens[] = {0, 1, 7, 8, 9, 15, 16, 17, 126, 127, 128, 129, 255, 256,
+                                  16383, 16384, 16385, 70000};
+    doc_buf text, want;
+    doc_buf_init(&text);
+    doc_buf_init(&want);
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+        text.len = want.len = 0;
+        /* want: the decoded value; text: {"<key>":"<value, escaped>"} */
+        doc_buf_append(&text, "{\"", 2);
+        for (size_t i = 0; i < lens[li]; i++)
+            doc_buf_putc(&text, (char)('a' + i % 26));
+        doc_buf_append(&text, "\":\"", 3);
+        while (want.len < lens[li]) {
+            size_t i = want.len;
+            if (i % 50 == 49) {
+                doc_buf_append(&text, "\\t", 2);
+                doc_buf_putc(&want, '\t');
+            } else if (i % 50 == 25 && lens[li] - i >= 2) {
+                doc_buf_append(&text, "\xc3\xa9", 2);
+                doc_buf_append(&want, "\xc3\xa9", 2);
+            } else if (i % 50 == 30 && lens[li] - i >= 3) {
+                doc_buf_append(&text, "\\u20ac", 6);
+                doc_buf_append(&want, "\xe2\x82\xac", 3);
+            } else {
+                doc_buf_putc(&text, (char)('A' + i % 26));
+                doc_buf_putc(&want, (char)('A' + i % 26));
+            }
+        }
+        doc_buf_append(&text, "\"}", 2);
+        doc_error err;
+        doc_node *box = parse_n(text.data, text.len, 8, &err);
+        cr_assert(box, "length %zu: %s at %zu", lens[li], err.msg, err.offset);
+        doc_view o, v;
+        doc_value_decode(doc_box_value(box), &o);
+        cr_assert_eq(o.type, DOC_OBJECT);
+        const char *k;
+        size_t kl;
+        doc_iter it;
+        const uint8_t *val;
+        doc_iter_init(&it, o.node);
+        cr_assert(doc_iter_next(&it, &k, &kl, &val, NULL));
+        cr_assert_eq(kl, lens[li]);
+        for (size_t i = 0; i < kl; i++)
+            cr_assert_eq(k[i], (char)('a' + i % 26), "length %zu, key byte %zu", lens[li], i);
+        doc_value_decode(val, &v);
+        cr_assert_eq(v.type, DOC_STRING);
+        cr_assert_eq(v.slen, want.len, "length %zu: decoded %zu", lens[li], v.slen);
+        cr_assert(want.len == 0 || memcmp(v.s, want.data, want.len) == 0, "length %zu", lens[li]);
+        doc_node_free(box);
+        check_round_trip(text.data, text.len);
+    }
+    doc_buf_free(&text);
+    doc_buf_free(&want);
 }
 
 /* ---------------------------------------------------------------- */
