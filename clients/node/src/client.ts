@@ -90,12 +90,12 @@ export class AtomicDoc {
   }
 
   /** DOC.UPDATE (see ops.update). */
-  update<O extends UpdateOptions = {}>(key: string, u: Update, o?: O): Promise<UpdateResult<O>> {
+  async update<O extends UpdateOptions = {}>(key: string, u: Update, o?: O): Promise<UpdateResult<O>> {
     return this.run(key, ops.update(u, o));
   }
 
   /** DOC.GET of several paths at once: one value per path (undefined when missing). */
-  getPaths(key: string, paths: string[]): Promise<Value[] | undefined> {
+  async getPaths(key: string, paths: string[]): Promise<Value[] | undefined> {
     return this.run(key, multiOps.getPaths(paths));
   }
 
@@ -149,7 +149,7 @@ export class AtomicDoc {
 for (const [name, build] of Object.entries({ ...ops, ...multiOps })) {
   if (name === 'update' || name === 'getPaths') continue;
   Object.defineProperty(AtomicDoc.prototype, name, {
-    value(this: AtomicDoc, key: string, ...a: unknown[]) {
+    async value(this: AtomicDoc, key: string, ...a: unknown[]) {
       return this.run(key, (build as (...x: unknown[]) => OpSpec<unknown>)(...a));
     },
     writable: true,
@@ -169,17 +169,17 @@ export class Doc {
   ) {}
 
   /** `{value, version}` at `path` (default the whole document), read at one instant. */
-  get(path = '$'): Promise<Versioned> {
+  async get(path = '$'): Promise<Versioned> {
     return this.db.run(this.key, multiOps.getWithVersion(path));
   }
 
   /** Just the value at `path` (undefined when missing). */
-  value(path = '$'): Promise<Value> {
+  async value(path = '$'): Promise<Value> {
     return this.db.run(this.key, ops.get(path));
   }
 
   /** DOC.UPDATE: MongoDB `{$inc: ...}` or WeChat `{data: {...}}`, with `{if, upsert, returnDocument, arrayFilters}`. */
-  update<O extends UpdateOptions = {}>(u: Update, o?: O): Promise<UpdateResult<O>> {
+  async update<O extends UpdateOptions = {}>(u: Update, o?: O): Promise<UpdateResult<O>> {
     return this.db.run(this.key, ops.update(u, o));
   }
 
@@ -192,7 +192,7 @@ export class Doc {
 for (const [name, build] of Object.entries({ ...ops, ...multiOps })) {
   if (name === 'update' || name === 'get' || name === 'getWithVersion') continue;
   Object.defineProperty(Doc.prototype, name, {
-    value(this: Doc, ...a: unknown[]) {
+    async value(this: Doc, ...a: unknown[]) {
       return this.db.run(this.key, (build as (...x: unknown[]) => OpSpec<unknown>)(...a));
     },
     writable: true,
