@@ -25,7 +25,8 @@ GLUE_OBJ  = $(GLUE_SRC:%.c=$(BUILD)/obj/%.o)
 HEADER    = build/include/redismodule.h
 MODULE    = $(BUILD)/atomicdoc.so
 
-.PHONY: all deps run test unit integration conformance sanitize fuzz bench lint clean
+.PHONY: all deps node-deps run test unit integration conformance sanitize fuzz bench lint clean \
+        clients-test examples
 
 all: $(MODULE)
 
@@ -70,6 +71,26 @@ integration: $(MODULE) $(BUILD)/integration_tests
 	$(SANENV) ATOMICDOC_MODULE=$(abspath $(MODULE)) \
 	  $(if $(SANITIZED),ATOMICDOC_PRELOAD=$$($(CC) -print-file-name=libasan.so)) \
 	  $(BUILD)/integration_tests --jobs 2
+
+# The clients (README "Clients"): the Node.js package's tests (npm ci installs its
+# dependencies from package-lock.json), the hiredis examples and the shell examples,
+# each against redis-servers it starts and stops itself.
+clients-test: $(MODULE) node-deps
+	cd clients/node && npm ci --no-audit --no-fund && ATOMICDOC_MODULE=$(abspath $(MODULE)) npm test
+	@$(MAKE) --no-print-directory examples
+	ATOMICDOC_MODULE=$(abspath $(MODULE)) bash scripts/examples/run_all.sh
+
+examples: $(MODULE)
+	@$(MAKE) --no-print-directory -C examples/c BUILD=$(abspath $(BUILD))/examples-c run
+
+# Node.js and npm from Debian when the machine has none (any Node >= 18 will do).
+SUDO = $(if $(filter 0,$(shell id -u)),,sudo)
+node-deps:
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "deps: installing nodejs npm"; \
+	  $(SUDO) apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+	fi
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 \

@@ -6,6 +6,7 @@
 #   lint         make lint              (core/glue wall, exported symbols, cppcheck)
 #   unit         make unit
 #   integration  make integration
+#   clients      make clients-test      (Node.js package tests, hiredis and shell examples)
 #   sanitize     make sanitize          (ASan + UBSan build, unit + integration)
 #   fuzz         make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists)
 # Each step's output goes to build/logs/<step>.log; the terminal gets one line per
@@ -38,7 +39,7 @@ main() {
 
   if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
 
-  steps=(build lint unit integration sanitize)
+  steps=(build lint unit integration clients sanitize)
   [ -f scripts/fuzz.sh ] && steps+=(fuzz)
 
   step_command() {
@@ -47,6 +48,7 @@ main() {
       lint)        echo "make --no-print-directory lint" ;;
     unit)        echo "make --no-print-directory unit" ;;
       integration) echo "make --no-print-directory integration" ;;
+      clients)     echo "make --no-print-directory clients-test" ;;
       sanitize)    echo "make --no-print-directory sanitize" ;;
       fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;
     esac

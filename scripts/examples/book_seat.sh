@@ -1,37 +1,36 @@
 #!/usr/bin/env bash
-# book_seat.sh - two buyers try to book seat 1A at the same moment.
+# book_seat.sh - 20 buyers try to book seat 1A at the same moment.
 #
-# The seat document starts with "claimedBy": null. Each buyer, in its own background
-# subshell, runs DOC.CAS: set claimedBy to my name only if it is still null. The
-# compare and the swap are one atomic command, so exactly one buyer gets 1 (booked)
-# and the other gets 0 (taken); the seat holds the winner's name.
+# The race: each buyer GETs the seat, sees it free, and SETs it to their name; every
+# buyer who read before the first SET believes they booked it: double bookings,
+# counted. atomicdoc: DOC.CAS seat $.claimedBy null "<buyer>" compares and swaps in one
+# command, so exactly one buyer gets 1 and the others 0.
 #
 # Needs a redis-server with atomicdoc loaded. REDIS_HOST (default 127.0.0.1) and
-# REDIS_PORT (default 6379) say where. Uses the key example:seat:1A.
+# REDIS_PORT (default 6379) say where; CLIENTS (default 20) how many buyers. Uses the
+# keys example:seat:1A and example:seat:1A:string. Exits 1 unless exactly one buyer
+# wins with DOC.CAS.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+key=example:seat:1A plain=example:seat:1A:string
 
-cli() { redis-cli -h "${REDIS_HOST:-127.0.0.1}" -p "${REDIS_PORT:-6379}" "$@"; }
-key=example:seat:1A
+echo "-- race: $CLIENTS buyers GET the seat and SET it if it is free"
+cli SET "$plain" free >/dev/null
+book_with_get_set() {
+  if [ "$(cli GET "$plain")" = free ]; then cli SET "$plain" "buyer-$1" >/dev/null; echo 1; else echo 0; fi
+}
+together "$CLIENTS" book_with_get_set
+echo "   $(sum_out) buyers were told they booked seat 1A; it went to $(cli GET "$plain")"
 
+echo "-- atomicdoc: $CLIENTS buyers run DOC.CAS $key \$.claimedBy null '\"buyer-<i>\"'"
 cli DEL "$key" >/dev/null
 cli DOC.SET "$key" '$' '{"seat":"1A","claimedBy":null}' >/dev/null
-echo "seat before: $(cli DOC.GET "$key")"
-
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-for buyer in alice bob; do
-    (
-        got=$(cli DOC.CAS "$key" '$.claimedBy' null "\"$buyer\"")
-        echo "$got" >"$out/$buyer"
-        if [ "$got" = 1 ]; then echo "$buyer: booked"; else echo "$buyer: already taken"; fi
-    ) &
-done
-wait
-
-winners=$(($(cat "$out/alice") + $(cat "$out/bob")))
-echo "seat after:  $(cli DOC.GET "$key") (version $(cli DOC.VERSION "$key"))"
-if [ "$winners" -ne 1 ]; then
-    echo "unexpected: $winners buyers booked the seat" >&2
-    exit 1
+book() { cli DOC.CAS "$key" '$.claimedBy' null "\"buyer-$1\""; }
+together "$CLIENTS" book
+winners=$(sum_out)
+echo "   $winners buyer booked it: $(cli DOC.GET "$key") (version $(cli DOC.VERSION "$key"))"
+if [ "$winners" != 1 ]; then
+  echo "unexpected: $winners buyers booked the seat" >&2
+  exit 1
 fi
-echo "exactly one buyer got seat 1A"
+echo "   exactly one buyer got seat 1A"

@@ -8,12 +8,17 @@
 # op 1; creating an order whose last op fails (its total is over the limit) leaves
 # no trace: no order, no lines, the index as it was.
 #
+# Then the race: 20 clients create order 50 at once. Checking EXISTS, then SETting and
+# counting it in the index from the application lets several of them "create" it and
+# count it several times. With the TXN (CHECK 1 $ MISSING first) exactly one client
+# creates it and the index counts it once.
+#
 # Needs a redis-server with atomicdoc loaded. REDIS_HOST (default 127.0.0.1) and
-# REDIS_PORT (default 6379) say where. Uses keys example:{shop}:order:*,
-# example:{shop}:lines:* and example:{shop}:orders.
+# REDIS_PORT (default 6379) say where; CLIENTS (default 20). Uses keys
+# example:{shop}:order:*, example:{shop}:lines:*, example:{shop}:orders and
+# example:{shop}:string:*. Exits 1 if the TXN creates an order twice or half of one.
 set -euo pipefail
-
-cli() { redis-cli -h "${REDIS_HOST:-127.0.0.1}" -p "${REDIS_PORT:-6379}" "$@"; }
+. "$(dirname "$0")/lib.sh"
 index='example:{shop}:orders'
 oneline() { tr '\n' ' '; echo; }
 
@@ -55,3 +60,31 @@ echo "  order 43 was never created, and the index did not move:"
 show 43
 [ "$(cli EXISTS 'example:{shop}:order:43' 'example:{shop}:lines:43')" = 0 ] ||
     { echo "unexpected: order 43 exists" >&2; exit 1; }
+
+echo "-- race: $CLIENTS clients create order 50 with EXISTS, then SET and INCR the index count"
+cli DEL 'example:{shop}:string:order:50' 'example:{shop}:string:count' >/dev/null
+cli SET 'example:{shop}:string:count' 0 >/dev/null
+create_with_exists() {
+  if [ "$(cli EXISTS 'example:{shop}:string:order:50')" = 0 ]; then
+    cli SET 'example:{shop}:string:order:50' "{\"id\":50,\"by\":$1}" >/dev/null
+    cli INCR 'example:{shop}:string:count' >/dev/null
+    echo 1
+  else
+    echo 0
+  fi
+}
+together "$CLIENTS" create_with_exists
+echo "   $(sum_out) clients created order 50; the index counts $(cli GET 'example:{shop}:string:count') orders"
+
+echo "-- atomicdoc: $CLIENTS clients run the create TXN for order 50 at once"
+cli DEL 'example:{shop}:order:50' 'example:{shop}:lines:50' >/dev/null
+cli DOC.SET "$index" '$' '{"open":[],"count":0}' >/dev/null
+create_50() { if create_order 50 1 1 | grep -q ABORTED; then echo 0; else echo 1; fi; }
+together "$CLIENTS" create_50
+created=$(sum_out) count=$(cli DOC.GET "$index" '$.count') lines=$(cli DOC.LEN 'example:{shop}:lines:50' '$.lines')
+echo "   $created client created order 50; the index counts $count; the order has $lines lines"
+if [ "$created" != 1 ] || [ "$count" != 1 ] || [ "$lines" != 2 ]; then
+  echo "unexpected: order 50 created $created times, counted $count times, $lines lines" >&2
+  exit 1
+fi
+echo "   created once, counted once, all its lines: nothing doubled"
