@@ -61,11 +61,12 @@ test('mset, mget, del, version, type, len, keys', async () => {
   assert.equal(await db.len('m:b'), 4);
   assert.deepEqual(await db.keys('m:a'), ['x']);
   assert.deepEqual(await db.keys('m:a', '$..*'), [undefined, undefined, undefined, undefined]);
-  assert.equal(await db.version('m:a'), 1);
+  const v0 = await db.version('m:a');   // a new document: above every version given so far
+  assert.ok(v0 >= 1);
   assert.equal(await db.version('m:none'), 0);
   assert.equal(await db.del('m:a', '$.x[0]'), true);
   assert.equal(await db.del('m:a', '$.x[9]'), false);
-  assert.equal(await db.version('m:a'), 2);
+  assert.equal(await db.version('m:a'), v0 + 1);
   assert.equal(await db.del('m:a'), true);
   assert.equal(await db.get('m:a'), undefined);
 });
@@ -142,12 +143,13 @@ test('update: WeChat-style {data} with the _ builder', async () => {
   const o = orders.doc(7);
   assert.equal(o.key, 'orders:7');
   await o.set('$', { items: [{ sku: 'A' }, { sku: 'X' }], total: 30, tags: [], meta: { a: 1 } });
+  const v0 = await o.version();
   assert.equal(await o.update({ data: { items: _.pull({ sku: 'X' }), total: _.inc(-12), tags: _.addToSet('new'), meta: { b: 2 } } }), true);
   assert.deepEqual(await o.value(), { items: [{ sku: 'A' }], total: 18, tags: ['new'], meta: { a: 1, b: 2 } });
   await o.update({ data: { items: _.push({ each: [{ sku: 'C' }, { sku: 'B' }], sort: { sku: 1 }, slice: 2 }), meta: _.set({ c: 3 }), tags: _.remove() } });
   assert.deepEqual(await o.value(), { items: [{ sku: 'A' }, { sku: 'B' }], total: 18, meta: { c: 3 } });
   const { value, version } = await o.get();
-  assert.equal(version, 3);
+  assert.equal(version, v0 + 2);
   assert.deepEqual((value as { meta: unknown }).meta, { c: 3 });
 });
 

@@ -26,6 +26,7 @@ after(async () => {
 
 test('commands give the same JavaScript values through ioredis', async () => {
   assert.equal(await db.set('k', '$', { n: 1, f: 1.5, on: false, items: [{ sku: 'X' }], big: 2n ** 60n }), true);
+  const v0 = await db.version('k');
   assert.deepEqual(await db.get('k', '$.items'), [{ sku: 'X' }]);
   assert.equal(await db.get('k', '$.big'), 2n ** 60n);
   assert.equal(await db.incr('k', '$.n', 2), 3);
@@ -34,7 +35,7 @@ test('commands give the same JavaScript values through ioredis', async () => {
   assert.equal(await db.type('k', '$.f'), 'number');
   assert.deepEqual(await db.keys('k'), ['n', 'f', 'on', 'items', 'big']);
   assert.equal(await db.doc('k').update({ data: { items: _.pull({ sku: 'X' }) } }), true);
-  assert.deepEqual(await db.doc('k').get('$.items'), { value: [], version: 5 });
+  assert.deepEqual(await db.doc('k').get('$.items'), { value: [], version: v0 + 4 });
   assert.equal(await db.cas('k', '$.n', 3, 4), true);
   assert.equal(await db.pop('k', '$.items'), undefined);
 });
@@ -49,7 +50,8 @@ test('ioredis errors map to the same classes', async () => {
 test('with stringNumbers: true, int64 integer replies beyond 2^53 stay exact', async () => {
   const x = atomicdoc(exact);
   await x.set('big', '$', { n: 9007199254740993n });
+  const v0 = await x.version('big');
   assert.equal(await x.incr('big', '$.n', 1), 9007199254740994n);
-  assert.equal(await x.version('big'), 2);
+  assert.equal(await x.version('big'), v0 + 1);
   assert.deepEqual(await x.txn(['big'], (t) => [t.incr(0, '$.n', 1), t.len(0)]), [9007199254740995n, 1]);
 });
