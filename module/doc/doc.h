@@ -500,6 +500,11 @@ doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter *
                               doc_error *err);
 /* 1 when the value matches. Never fails; bounded by the filter's depth. */
 int doc_filter_match(const doc_filter *f, const uint8_t *value);
+/* 1 when array element `el` is one $pull and DOC.PULL WHERE remove (MongoDB's
+ * rule): a filter of operators only (`{"$gte": 6}`) tests el as a field's
+ * value (an array element is also searched one level); any other filter
+ * (fields, $and/$or/$nor, `{}`) is a query on object elements only. */
+int doc_filter_match_element(const doc_filter *f, const uint8_t *el);
 void doc_filter_free(doc_filter *f);
 /* The equality fields of a filter (top-level `field: value` and `$eq`, and
  * those inside a top-level `$and`), for DOC.UPDATE UPSERT: calls fn for each

@@ -56,8 +56,9 @@
  * (bytewise), anything else is BADTYPE (MongoDB orders across BSON types).
  * $push's $sort orders any values: null < numbers < strings < objects <
  * arrays < booleans (BSON's order of these types), numbers numerically,
- * strings bytewise, false < true, objects member by member (key bytes, then
- * value), arrays element by element, a prefix first; missing sort fields
+ * strings bytewise, false < true, objects member by member (the values'
+ * types, then key bytes, then values: BSON's order), arrays element by
+ * element, a prefix first; missing sort fields
  * count as null. Deep equality ($pull values, $pullAll, $addToSet) is
  * doc_value_equal: 1 == 1.0, object member order ignored.
  */
@@ -143,9 +144,8 @@ typedef struct uop {
     int sort;                 /* PUSH: 0 no $sort; 1 / -1 by whole value; 2 by sort_spec */
     const uint8_t *sort_spec; /* PUSH, sort == 2: the {"field": 1|-1, ...} object */
     int pop_first;            /* POP: 1 removes the first element, 0 the last */
-    doc_filter *cond;         /* PULL: compiled condition; NULL: equality with arg */
-    int cond_objects;         /* PULL: the condition has field keys, so only
-                                 object elements can match (MongoDB) */
+    doc_filter *cond;         /* PULL: compiled condition (matched with
+                                 doc_filter_match_element); NULL: equality with arg */
 } uop;
 
 /* One array filter, binding identifier id. */
@@ -578,16 +578,6 @@ static doc_status compile_push(uop *op, const uint8_t *val, doc_error *err) {
 static doc_status compile_pull(uop *op, const uint8_t *val, uint32_t max_depth, doc_error *err) {
     op->arg = val;
     if (*val != DOC_TAG_OBJECT) return DOC_OK;
-    doc_view v;
-    doc_value_decode(val, &v);
-    doc_iter it;
-    const char *k;
-    size_t kl;
-    const uint8_t *m;
-    doc_iter_init(&it, v.node);
-    op->cond_objects = doc_node_count(v.node) == 0;
-    while (doc_iter_next(&it, &k, &kl, &m, NULL))
-        if (!kl || k[0] != '$' || is_logic_key(k, kl)) op->cond_objects = 1;
     doc_error fe;
     doc_error_clear(&fe);
     if (doc_filter_compile(val, max_depth, &op->cond, &fe))
@@ -855,6 +845,10 @@ static int value_order(sorter *s, const uint8_t *a, const uint8_t *b) {
             if (!na) return -1;
             if (!nb) return 1;
             if (ka) {
+                /* Objects, pair by pair: the values' types, then the
+                 * names, then the values (BSON's order). */
+                int ta = type_rank(type_of(a)), tb = type_rank(type_of(b));
+                if (ta != tb) return ta < tb ? -1 : 1;
                 int r = bytes_cmp(ka, kla, kb, klb);
                 if (r) return r;
             }
@@ -1349,7 +1343,7 @@ static int pull_match(const uop *op, const uint8_t *el) {
             if (doc_value_equal(el, v)) return 1;
         return 0;
     }
-    if (op->cond) return (!op->cond_objects || *el == DOC_TAG_OBJECT) && doc_filter_match(op->cond, el);
+    if (op->cond) return doc_filter_match_element(op->cond, el);
     return doc_value_equal(el, op->arg);
 }
 
