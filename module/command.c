@@ -413,6 +413,9 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
             size_t mark = doc_undo_mark(x.undo);
             adoc *before = k->doc;
             st = ops[i].def->run(&ops[i], &x, k, out);
+            /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what
+             * it pushed, ...) are reverted: they change nothing. */
+            if (!st && k->doc == before) doc_undo_settle(x.undo, mark);
             /* Changed = an edit was logged, or the document was created or
              * deleted; ops need not say so themselves. */
             if (!st && (doc_undo_mark(x.undo) > mark || k->doc != before)) {

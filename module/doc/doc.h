@@ -449,6 +449,16 @@ size_t doc_encode_number(uint8_t *out, const doc_view *v);
 size_t doc_undo_mark(const doc_undo *u);
 /* Reverts the edits made after `mark`, newest first. */
 void doc_undo_rollback_to(doc_undo *u, size_t mark);
+/* 1 when the edits logged after `mark` changed the JSON text of some
+ * document, 0 when their net effect is nothing (e.g. a member added then
+ * removed, +1 then -1). Decided per edited node (edit.c), never by comparing
+ * whole documents. An edit below a node the span also edits counts as a
+ * change. Out of memory counts as a change. */
+int doc_undo_changed_since(doc_undo *u, size_t mark);
+/* When the edits after `mark` changed nothing (doc_undo_changed_since),
+ * reverts them so no edit stays logged and returns 1; else 0. The trees are
+ * byte-identical either way as far as JSON text goes. */
+int doc_undo_settle(doc_undo *u, size_t mark);
 /* Number of edits logged since the last commit. */
 size_t doc_undo_size(const doc_undo *u);
 /* Bytes the log holds (for measuring undo cost). */

@@ -50,7 +50,8 @@
  * every operator, and nothing is created before a positional segment.
  * The function may have edited the document when it fails: the caller rolls
  * the undo log back (doc.h). Writes that would store the same JSON text are
- * skipped, so `changed` reports real changes only.
+ * skipped, and edits whose net effect is nothing are reverted at the end
+ * (doc_undo_settle), so `changed` reports real changes only.
  *
  * Orders: $min/$max compare numbers with numbers and strings with strings
  * (bytewise), anything else is BADTYPE (MongoDB orders across BSON types).
@@ -1560,6 +1561,9 @@ doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert
         st = op->kind == UOP_RENAME ? run_rename(&x, op) : run_op(&x, op);
     }
     doc_cursor_free(&x.c);
+    /* Operators that cancel out (a member set then unset, +1 then -1) leave
+     * the document as it was: their edits are reverted, nothing changed. */
+    if (!st) doc_undo_settle(undo, mark);
     *changed = !st && doc_undo_mark(undo) != mark;
     end_log(own, st);
     return st;

@@ -171,3 +171,23 @@ Test(mongo, cas_with_absent_on_either_side)
     };
     RUN_SESSION(rows);
 }
+
+Test(mongo, updates_whose_operators_cancel_out_change_nothing)
+{
+    static const session_row rows[] = {
+        { "{\"d\":[]}", { "DOC.UPDATE", "k", "{\"$push\":{\"d\":{\"$each\":[1],\"$slice\":0}}}" },
+          "integer 0", "{\"d\":[]}", 1 },
+        { "{\"a\":[5]}", { "DOC.UPDATE", "k", "{\"$inc\":{\"a.0\":1,\"a.$[]\":-1}}" }, "integer 0",
+          "{\"a\":[5]}", 1 },
+        { "{\"a\":[{}]}", { "DOC.UPDATE", "k", "{\"$set\":{\"a.0.n\":1},\"$unset\":{\"a.$[].n\":\"\"}}" },
+          "integer 0", "{\"a\":[{}]}", 1 },
+        { "{\"a\":[5]}",
+          { "DOC.UPDATE", "k", "{\"$inc\":{\"a.0\":1,\"a.$[]\":-1}}", "RETURN", "AFTER" },
+          "string \"{\\\"a\\\":[5]}\"", "{\"a\":[5]}", 1 },
+        /* the same inside a TXN */
+        { "{\"a\":[5]}",
+          { "DOC.TXN", "1", "k", "UPDATE", "1", "{\"$inc\":{\"a.0\":1,\"a.$[]\":-1}}", "GET", "1", "$" },
+          "array(2) [integer 0, string \"{\\\"a\\\":[5]}\"]", "{\"a\":[5]}", 1 },
+    };
+    RUN_SESSION(rows);
+}

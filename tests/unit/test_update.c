@@ -446,6 +446,69 @@ Test(update, combinations) {
     RUN(rows);
 }
 
+/* Issue 10: versions move exactly when the text changes, so operators whose
+ * net effect is nothing must report no change (run_row checks `changed`
+ * against the text) and leave no edit logged. */
+Test(update, operators_that_cancel_out_change_nothing) {
+    static const row rows[] = {
+        OK("{\"d\":[]}", "{\"$push\":{\"d\":{\"$each\":[1],\"$slice\":0}}}", "{\"d\":[]}"),
+        OK("{\"d\":[1,2]}", "{\"$push\":{\"d\":{\"$each\":[3],\"$slice\":2}}}", "{\"d\":[1,2]}"),
+        OK("{\"d\":[1,2]}", "{\"$push\":{\"d\":{\"$each\":[0],\"$position\":0,\"$slice\":-2}}}",
+           "{\"d\":[1,2]}"),
+        OK("{\"a\":[{}]}", "{\"$set\":{\"a.0.n\":1},\"$unset\":{\"a.$[].n\":\"\"}}", "{\"a\":[{}]}"),
+        OK("{\"a\":[5]}", "{\"$inc\":{\"a.0\":1,\"a.$[]\":-1}}", "{\"a\":[5]}"),
+        OK("{\"a\":[{\"q\":5}]}", "{\"$inc\":{\"a.0.q\":1,\"a.$[].q\":-1}}", "{\"a\":[{\"q\":5}]}"),
+        OK("{\"a\":[1,2]}", "{\"$set\":{\"a.$[]\":1,\"a.1\":2}}", "{\"a\":[1,2]}"),
+        OK("{\"a\":[{\"x\":{\"y\":1}}]}", "{\"$set\":{\"a.0.x\":{\"y\":2},\"a.$[].x\":{\"y\":1}}}",
+           "{\"a\":[{\"x\":{\"y\":1}}]}"),
+        OK("{\"a\":[{\"b\":{}}]}", "{\"$set\":{\"a.0.b.c\":1},\"$unset\":{\"a.$[].b.c\":\"\"}}",
+           "{\"a\":[{\"b\":{}}]}"),
+        /* int 5 and double 5.0 are different texts: a change */
+        OK("{\"a\":[5]}", "{\"$inc\":{\"a.0\":1.0,\"a.$[]\":-1}}", "{\"a\":[5.0]}"),
+        /* member order is part of the text: a change */
+        OK("{\"a\":[{\"x\":1,\"y\":2}]}", "{\"$unset\":{\"a.0.x\":\"\"},\"$set\":{\"a.$[].x\":1}}",
+           "{\"a\":[{\"y\":2,\"x\":1}]}"),
+    };
+    RUN(rows);
+    /* nothing stays logged */
+    doc_node *doc = parse_ok("{\"a\":[5]}");
+    doc_node *upd = parse_ok("{\"$inc\":{\"a.0\":1,\"a.$[]\":-1}}");
+    doc_update *u;
+    doc_error err;
+    doc_error_clear(&err);
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, DOC_DEPTH_DEFAULT, &u, &err), DOC_OK);
+    doc_undo *undo = doc_undo_new();
+    int changed = -1;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK);
+    cr_assert_eq(changed, 0);
+    cr_assert_eq(doc_undo_size(undo), 0);
+    doc_undo_free(undo);
+    doc_update_free(u);
+    doc_node_free(upd);
+    doc_node_free(doc);
+}
+
+/* The documented limit: when an edited node's ancestor is edited in the same
+ * span (objects created on the way, then removed), the span counts as a
+ * change even if it cancels out; it never reports "no change" for a change. */
+Test(update, an_edit_below_an_edited_node_counts_as_a_change) {
+    doc_node *doc = parse_ok("{\"a\":[{}]}");
+    doc_node *upd = parse_ok("{\"$set\":{\"a.0.b.c\":1},\"$unset\":{\"a.$[].b\":\"\"}}");
+    doc_update *u;
+    doc_error err;
+    doc_error_clear(&err);
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, DOC_DEPTH_DEFAULT, &u, &err), DOC_OK);
+    int changed = -1;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, NULL, &changed, &err), DOC_OK);
+    char *got = print_box(doc);
+    cr_assert_str_eq(got, "{\"a\":[{}]}");
+    cr_assert_eq(changed, 1);
+    free(got);
+    doc_update_free(u);
+    doc_node_free(upd);
+    doc_node_free(doc);
+}
+
 Test(update, conflicts) {
     static const row rows[] = {
         FAILS("{}", "{\"$set\":{\"a\":1},\"$inc\":{\"a.b\":1}}", DOC_ERR),
