@@ -232,11 +232,12 @@ int doc_undo_changed_since(doc_undo *u, size_t mark) {
     int changed = 0;
     for (size_t g = 0; g < n && !changed;) {
         size_t end = g + 1;
-        while (end < n && path_prefix(refs[g].r, refs[end].r, 1)) end++;
+        long long entries = refs[g].r->count_delta;
+        while (end < n && path_prefix(refs[g].r, refs[end].r, 1)) entries += refs[end++].r->count_delta;
         /* A node edited by one splice changed; a node whose ancestor was
          * edited too: see above (sorted, a descendant follows its node). */
-        if (end - g == 1 || (end < n && path_prefix(refs[g].r, refs[end].r, 0)))
-            changed = 1;
+        if (end - g == 1 || entries != 0 || (end < n && path_prefix(refs[g].r, refs[end].r, 0)))
+            changed = 1;   /* ... and a node whose entry count moved changed */
         else
             changed = node_unchanged(refs + g, end - g, &scratch) != 1;
         g = end;
