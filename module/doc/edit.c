@@ -207,7 +207,8 @@ static int node_unchanged(const span_ref *g, size_t n, doc_buf *scratch) {
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
         if (doc_buf_reserve(scratch, r->oldlen) < 0) return -1;
         size_t tail = scratch->len - r->off - r->newlen;
-        memmove(scratch->data + r->off + r->oldlen, scratch->data + r->off + r->newlen, tail);
+        if (r->oldlen != r->newlen)   /* same size: in place, as the edit was */
+            memmove(scratch->data + r->off + r->oldlen, scratch->data + r->off + r->newlen, tail);
         memcpy(scratch->data + r->off, old, r->oldlen);
         scratch->len = r->off + r->oldlen + tail;
     }
@@ -220,13 +221,21 @@ int doc_undo_changed_since(doc_undo *u, size_t mark) {
     /* One splice never writes the bytes it replaces (apply() skips those). */
     size_t n = u->count - mark;
     if (n == 1) return 1;
+    /* The common case, one node (a PULL of many runs, an AOFLOAD batch of
+     * many inserts): no sort; its entry count moving means a change. */
+    const undo_rec *r0 = rec_at(u, mark);
+    long long moved = 0;
+    size_t same = 0;
+    while (same < n && path_prefix(r0, rec_at(u, mark + same), 1))
+        moved += rec_at(u, mark + same++)->count_delta;
+    if (same == n && moved != 0) return 1;
     span_ref *refs = doc_malloc(n * sizeof *refs);
     if (!refs) return 1;
     for (size_t i = 0; i < n; i++) {
         refs[i].r = rec_at(u, mark + i);
         refs[i].i = mark + i;
     }
-    qsort(refs, n, sizeof *refs, span_cmp);
+    if (same < n) qsort(refs, n, sizeof *refs, span_cmp);   /* else: one node, in log order */
     doc_buf scratch;
     doc_buf_init(&scratch);
     int changed = 0;
