@@ -444,7 +444,7 @@ static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_erro
 
 static int pull_matches(void *ctx, const uint8_t *el) {
     const op *o = ctx;
-    if (o->filter) return doc_filter_match(o->filter, el);
+    if (o->filter) return doc_filter_match_element(o->filter, el);
     for (int i = 0; i < o->nvalues; i++)
         if (doc_value_equal(el, doc_box_value(o->values[i]))) return 1;
     return 0;
@@ -643,9 +643,14 @@ static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge, KF_UPDATE, NULL};
 
-/* ---- DOC.CAS key path expected|ABSENT new ---- */
+/* ---- DOC.CAS key path expected|ABSENT new|ABSENT ---- */
 
+/* ABSENT as `expected`: swap only when nothing is at the path (null is a
+ * value, not absence). ABSENT as `new`: the swap deletes the member or
+ * element, as DOC.DEL does (the whole key at the root), so a lock taken with
+ * `ABSENT '"w1"'` is released with `'"w1"' ABSENT` and can be taken again. */
 #define OPF_ABSENT 128
+#define OPF_TO_ABSENT 256
 
 static doc_status parse_cas(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     (void)argc;
@@ -656,6 +661,10 @@ static doc_status parse_cas(op *o, RedisModuleString **argv, int argc, doc_error
     } else if (parse_value(o, argv[1], err)) {
         return err->code;
     }
+    if (arg_is(argv[2], "ABSENT")) {
+        o->flags |= OPF_TO_ABSENT;
+        return DOC_OK;
+    }
     return parse_value(o, argv[2], err);
 }
 
@@ -665,15 +674,24 @@ static doc_status run_cas(op *o, exec_ctx *x, keyslot *k, result *out) {
     int exists = read_at(o, k, &c);
     int swap = (o->flags & OPF_ABSENT) ? !exists
                                        : exists && doc_value_equal(doc_cursor_value(&c), doc_box_value(o->values[0]));
-    doc_cursor_free(&c);
-    if (swap) {
-        st = write_at(o, x, k, &c);
-        if (!st) {
-            doc_node *v = o->values[1];
-            o->values[1] = NULL;
-            st = doc_edit_set_take(&c, v, x->undo, &x->err);
-        }
+    if (swap && (o->flags & OPF_TO_ABSENT)) {
+        /* Absent to absent is a swap that changes nothing. */
+        if (exists && o->paths[0]->nseg == 0)
+            slot_delete(x, k, o);
+        else if (exists)
+            st = doc_edit_remove(&c, x->undo, &x->err);
         doc_cursor_free(&c);
+    } else {
+        doc_cursor_free(&c);
+        if (swap) {
+            st = write_at(o, x, k, &c);
+            if (!st) {
+                doc_node *v = o->values[1];
+                o->values[1] = NULL;
+                st = doc_edit_set_take(&c, v, x->undo, &x->err);
+            }
+            doc_cursor_free(&c);
+        }
     }
     if (!st) res_int(out, swap);
     return st;

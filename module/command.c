@@ -446,6 +446,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
     result *outs = reply_array ? res_array(&res, (size_t)nops) : &res;
     doc_status st = DOC_OK;
     int failed_op = -1;
+    size_t start = doc_undo_mark(x.undo);
     for (int i = 0; i < nops && !st; i++) {
         keyslot *k = &x.keys[ops[i].key];
         result *out = reply_array ? &outs[i] : &res;
@@ -460,6 +461,9 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
             size_t mark = doc_undo_mark(x.undo);
             adoc *before = k->doc;
             st = ops[i].def->run(&ops[i], &x, k, out);
+            /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what
+             * it pushed, ...) are reverted: they change nothing. */
+            if (!st && k->doc == before) doc_undo_settle(x.undo, mark);
             /* Changed = an edit was logged, or the document was created or
              * deleted; ops need not say so themselves. */
             if (!st && (doc_undo_mark(x.undo) > mark || k->doc != before)) {
@@ -470,6 +474,15 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
         }
         if (st) failed_op = i;
     }
+    /* Several ops on one document that cancel out (a TXN's INCR +1 then -1,
+     * an MSET that sets a value back): that document did not change. */
+    if (!st && nops > 1)
+        for (int i = 0; i < x.nkeys; i++) {
+            keyslot *k = &x.keys[i];
+            if (k->changed && k->doc && k->doc == k->orig &&
+                !doc_undo_changed_doc(x.undo, start, &k->doc->root))
+                k->changed = 0;
+        }
 
     int ret;
     if (st) {

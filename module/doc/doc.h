@@ -456,6 +456,20 @@ size_t doc_encode_number(uint8_t *out, const doc_view *v);
 size_t doc_undo_mark(const doc_undo *u);
 /* Reverts the edits made after `mark`, newest first. */
 void doc_undo_rollback_to(doc_undo *u, size_t mark);
+/* 1 when the edits logged after `mark` changed the JSON text of some
+ * document, 0 when their net effect is nothing (e.g. a member added then
+ * removed, +1 then -1). Decided per edited node (edit.c), never by comparing
+ * whole documents. An edit below a node the span also edits counts as a
+ * change. Out of memory counts as a change. */
+int doc_undo_changed_since(doc_undo *u, size_t mark);
+/* The same, over the edits of one document only (the root box slot its
+ * cursors were made on): a multi-op command (DOC.TXN, DOC.MSET) asks it per
+ * document, so ops that cancel each other out change nothing. */
+int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp);
+/* When the edits after `mark` changed nothing (doc_undo_changed_since),
+ * reverts them so no edit stays logged and returns 1; else 0. The trees are
+ * byte-identical either way as far as JSON text goes. */
+int doc_undo_settle(doc_undo *u, size_t mark);
 /* Number of edits logged since the last commit. */
 size_t doc_undo_size(const doc_undo *u);
 /* Bytes the log holds (for measuring undo cost). */
@@ -511,6 +525,11 @@ doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter *
                               doc_error *err);
 /* 1 when the value matches. Never fails; bounded by the filter's depth. */
 int doc_filter_match(const doc_filter *f, const uint8_t *value);
+/* 1 when array element `el` is one $pull and DOC.PULL WHERE remove (MongoDB's
+ * rule): a filter of operators only (`{"$gte": 6}`) tests el as a field's
+ * value (an array element is also searched one level); any other filter
+ * (fields, $and/$or/$nor, `{}`) is a query on object elements only. */
+int doc_filter_match_element(const doc_filter *f, const uint8_t *el);
 void doc_filter_free(doc_filter *f);
 /* The equality fields of a filter (top-level `field: value` and `$eq`, and
  * those inside a top-level `$and`), for DOC.UPDATE UPSERT: calls fn for each

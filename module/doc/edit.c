@@ -18,6 +18,8 @@
  */
 #include "node.h"
 
+#include <stdlib.h>
+
 uint32_t doc_node_entry_offset(const doc_node *n, uint32_t i);
 
 /* One log record, followed in the log by uint32_t voff[depth] and then the
@@ -112,6 +114,169 @@ void doc_undo_rollback(doc_undo *u) { rollback_to(u, 0); }
 size_t doc_undo_mark(const doc_undo *u) { return u->count; }
 void doc_undo_rollback_to(doc_undo *u, size_t mark) {
     if (mark < u->count) rollback_to(u, mark);
+}
+
+/* ------------------------------------------------------------------ */
+/* Net change of a span of edits                                      */
+/* ------------------------------------------------------------------ */
+
+/* Whether the edits logged after `mark` changed anything, decided per edited
+ * node and never by comparing whole documents. Records are grouped by the
+ * node they edited (same root slot, same value offsets). A node's bytes
+ * before the span are rebuilt from its bytes now by undoing, on a scratch
+ * copy, only that node's records, newest first; then the two are compared
+ * entry by entry, keys and scalars by bytes, and a child container that was
+ * replaced by deep identity (doc_value_identical: same JSON text). The cost
+ * is the edited nodes' bytes plus the containers written - what the edits
+ * themselves cost.
+ *
+ * Offsets identify a node only while none of its ancestors is edited in the
+ * span. When one is (say `$set a.b.c` creating objects, then `$unset a`),
+ * the answer is "changed", exact or not: a deliberate, documented limit. */
+
+/* A record of the span, for sorting by the node it edited. */
+typedef struct span_ref {
+    const undo_rec *r;   /* the record */
+    size_t i;            /* its position in the log */
+} span_ref;
+
+/* Orders records by root slot, then value offsets (a path before its
+ * extensions), then log order: each node's records end up together, in the
+ * order they were made, and a node's descendants right after it. */
+static int span_cmp(const void *pa, const void *pb) {
+    const span_ref *a = pa, *b = pb;
+    if (a->r->rootp != b->r->rootp) return (uintptr_t)a->r->rootp < (uintptr_t)b->r->rootp ? -1 : 1;
+    const uint32_t *va = (const uint32_t *)(a->r + 1), *vb = (const uint32_t *)(b->r + 1);
+    uint32_t n = a->r->depth < b->r->depth ? a->r->depth : b->r->depth;
+    for (uint32_t k = 0; k < n; k++)
+        if (va[k] != vb[k]) return va[k] < vb[k] ? -1 : 1;
+    if (a->r->depth != b->r->depth) return a->r->depth < b->r->depth ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* 1 when a's node is b's node (same = 1) or a proper ancestor of it (same = 0). */
+static int path_prefix(const undo_rec *a, const undo_rec *b, int same) {
+    return a->rootp == b->rootp && (same ? a->depth == b->depth : a->depth < b->depth) &&
+           !memcmp(a + 1, b + 1, a->depth * sizeof(uint32_t));
+}
+
+/* Encoded size of the entry at p in a node of `kind` (key included). */
+static size_t entry_size(const uint8_t *p, int kind) {
+    size_t k = 0;
+    if (kind == DOC_KIND_OBJECT) {
+        const char *key;
+        size_t klen;
+        k = doc_key_decode(p, &key, &klen);
+    }
+    return k + doc_value_size(p + k);
+}
+
+/* 1 when the packed entries a[0..al) and b[0..bl) of a node of `kind` hold
+ * the same JSON text. */
+static int entries_identical(const uint8_t *a, size_t al, const uint8_t *b, size_t bl, int kind) {
+    if (al == bl && !memcmp(a, b, al)) return 1;
+    size_t i = 0, j = 0;
+    while (i < al && j < bl) {
+        size_t ka = 0, kb = 0;
+        if (kind == DOC_KIND_OBJECT) {
+            const char *x, *y;
+            size_t xl, yl;
+            ka = doc_key_decode(a + i, &x, &xl);
+            kb = doc_key_decode(b + j, &y, &yl);
+            if (xl != yl || memcmp(x, y, xl)) return 0;
+        }
+        if (!doc_value_identical(a + i + ka, b + j + kb)) return 0;
+        i += entry_size(a + i, kind);
+        j += entry_size(b + j, kind);
+    }
+    return i == al && j == bl;
+}
+
+/* Rebuilds in `scratch` the bytes the node of records g[0..n) (one node, in
+ * log order) had before them, and compares with its bytes now. 1 unchanged,
+ * 0 changed, -1 out of memory. */
+static int node_unchanged(const span_ref *g, size_t n, doc_buf *scratch) {
+    const undo_rec *r0 = g[0].r;
+    doc_node *parent;
+    uint32_t pslot;
+    doc_node *node = walk(r0->rootp, (const uint32_t *)(r0 + 1), r0->depth, &parent, &pslot);
+    scratch->len = 0;
+    doc_buf_append(scratch, node_cbytes(node), node->len);
+    for (size_t i = n; i-- > 0;) {
+        const undo_rec *r = g[i].r;
+        const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
+        if (doc_buf_reserve(scratch, r->oldlen) < 0) return -1;
+        size_t tail = scratch->len - r->off - r->newlen;
+        if (r->oldlen != r->newlen)   /* same size: in place, as the edit was */
+            memmove(scratch->data + r->off + r->oldlen, scratch->data + r->off + r->newlen, tail);
+        memcpy(scratch->data + r->off, old, r->oldlen);
+        scratch->len = r->off + r->oldlen + tail;
+    }
+    return entries_identical((const uint8_t *)scratch->data, scratch->len, node_cbytes(node),
+                             node->len, node->kind);
+}
+
+/* doc_undo_changed_since over the records of one document (rootp), or of
+ * all when rootp is NULL. */
+static int changed_since(doc_undo *u, size_t mark, doc_node **rootp) {
+    if (mark >= u->count) return 0;
+    /* One splice never writes the bytes it replaces (apply() skips those). */
+    size_t n = u->count - mark;
+    if (rootp) {
+        n = 0;
+        for (size_t i = mark; i < u->count; i++) n += rec_at(u, i)->rootp == rootp;
+        if (n == 0) return 0;
+    }
+    if (n == 1) return 1;
+    span_ref *refs = doc_malloc(n * sizeof *refs);
+    if (!refs) return 1;
+    for (size_t i = mark, k = 0; i < u->count; i++) {
+        const undo_rec *r = rec_at(u, i);
+        if (rootp && r->rootp != rootp) continue;
+        refs[k].r = r;
+        refs[k++].i = i;
+    }
+    /* The common case, one node (a PULL of many runs, an AOFLOAD batch of
+     * many inserts): no sort; its entry count moving means a change. */
+    const undo_rec *r0 = refs[0].r;
+    long long moved = 0;
+    size_t same = 0;
+    while (same < n && path_prefix(r0, refs[same].r, 1)) moved += refs[same++].r->count_delta;
+    if (same == n && moved != 0) {
+        doc_free(refs);
+        return 1;
+    }
+    if (same < n) qsort(refs, n, sizeof *refs, span_cmp);   /* else: one node, in log order */
+    doc_buf scratch;
+    doc_buf_init(&scratch);
+    int changed = 0;
+    for (size_t g = 0; g < n && !changed;) {
+        size_t end = g + 1;
+        long long entries = refs[g].r->count_delta;
+        while (end < n && path_prefix(refs[g].r, refs[end].r, 1)) entries += refs[end++].r->count_delta;
+        /* A node edited by one splice changed; a node whose ancestor was
+         * edited too: see above (sorted, a descendant follows its node). */
+        if (end - g == 1 || entries != 0 || (end < n && path_prefix(refs[g].r, refs[end].r, 0)))
+            changed = 1;   /* ... and a node whose entry count moved changed */
+        else
+            changed = node_unchanged(refs + g, end - g, &scratch) != 1;
+        g = end;
+    }
+    doc_buf_free(&scratch);
+    doc_free(refs);
+    return changed;
+}
+
+int doc_undo_changed_since(doc_undo *u, size_t mark) { return changed_since(u, mark, NULL); }
+
+int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp) {
+    return changed_since(u, mark, rootp);
+}
+
+int doc_undo_settle(doc_undo *u, size_t mark) {
+    if (mark >= u->count || doc_undo_changed_since(u, mark)) return 0;
+    rollback_to(u, mark);
+    return 1;
 }
 
 void doc_undo_free(doc_undo *u) {

@@ -54,30 +54,37 @@
  * included: "a..b" names "" in the middle). Walking a segment:
  *   object   its member of that name, or missing
  *   array    a canonical decimal segment ("0", "12"; no leading zeros) is an
- *            index: the element, or missing past the end. Any other segment
+ *            index: the element; past the end, nothing. Any other segment
  *            walks into every element that is an object (implicit array
- *            traversal); elements that are not objects are skipped, and the
- *            array is missing when no element was an object. MongoDB also
- *            tries a decimal segment as a member name inside object
- *            elements; we do not, which keeps every walk linear (trying both
- *            makes a path's cost grow exponentially with its length).
- *   scalar   missing
+ *            traversal); elements that are not objects are skipped, so an
+ *            array with no object element yields nothing - not "missing"
+ *            (MongoDB since 2.6: {"a": []} does not match {"a.b": null}).
+ *            MongoDB also tries a decimal segment as a member name inside
+ *            object elements; we do not, which keeps every walk linear
+ *            (trying both makes a path's cost grow exponentially with its
+ *            length).
+ *   scalar   missing, except when an index reached it: nothing
  * The walk yields the values the path reaches (and "missing" for each dead
- * end). An operator holds when it holds for any of them, and for the
- * operators that compare values ($eq $gt.. $in $type) also when it holds for
- * an element of a reached array (one level: `{"a": 1}` matches
- * `{"a": [1, 2]}` but not `{"a": [[1]]}`; `{"a": [1]}` matches both). $size,
- * $elemMatch and $exists look at the reached values only. $ne, $nin,
- * $exists: false and $not are negations of the whole: `{"qty": {"$ne": 5}}`
- * rejects `{"qty": [5, 6]}`. Each operator is judged on its own, so
- * `{"a": {"$gt": 1, "$lt": 5}}` matches `{"a": [0, 9]}` (use $elemMatch to
- * ask it of one element).
+ * end in an object). An operator holds when it holds for any of them, and for
+ * the operators that compare values ($eq $gt.. $in $type) also when it holds
+ * for an element of a reached array (one level: `{"a": 1}` matches
+ * `{"a": [1, 2]}` but not `{"a": [[1]]}`; `{"a": [1]}` matches both), except
+ * for a value reached by a final index, taken whole ("b.0" on {"b": [[1]]}
+ * is the array [1]). $size, $elemMatch and $exists look at the reached
+ * values only. $ne, $nin, $exists: false and $not are negations of the
+ * whole: `{"qty": {"$ne": 5}}` rejects `{"qty": [5, 6]}`. Each operator is
+ * judged on its own, so `{"a": {"$gt": 1, "$lt": 5}}` matches
+ * `{"a": [0, 9]}` (use $elemMatch to ask it of one element). $elemMatch with
+ * a document query (fields, $and/$or/$nor, or {}) tries object elements
+ * only; with operators only, every element.
  * Missing and null: `{"a": null}` (and $eq / $in / $gte / $lte with null)
  * also matches when "a" is missing, as in MongoDB; `{"a": {"$ne": null}}`
  * thus requires a present, non-null "a". A field condition on a value that
- * is not an object or array sees every path as missing, so DOC.PULL WHERE
- * `{"a": {"$ne": 1}}` removes the numbers of an array too (MongoDB's $pull
- * never removes a non-document with a field condition; we keep one rule).
+ * is not an object or array sees every path as missing.
+ * Array elements ($pull, DOC.PULL WHERE: doc_filter_match_element) follow
+ * MongoDB's $pull: a filter of operators only matches {"": element} - the
+ * element is a field's value, an array element searched one level; any other
+ * filter is a query on object elements, never on scalars or arrays.
  *
  * Limits
  * ------
@@ -183,6 +190,10 @@ typedef struct fclause {
 struct fquery {
     fclause *cl;           /* ncl clauses (owned) */
     uint32_t ncl;          /* entries of cl; 0 matches everything */
+    uint8_t value_form;    /* 1: only operators on the value itself (no field,
+                              no $and/$or/$nor): $elemMatch and $pull apply it
+                              to any element; otherwise (a document query, {}
+                              included) to object elements only */
 };
 
 struct doc_filter {
@@ -676,6 +687,7 @@ static doc_status compile_query(compiler *c, const doc_node *obj, uint32_t level
             nother++;
     }
     uint32_t n = nother + (nself ? 1 : 0);
+    q->value_form = nself && !nother;
     if (!n) return DOC_OK;
     q->cl = zalloc(c, n, sizeof *q->cl);
     if (!q->cl) return DOC_NOMEM;
@@ -805,7 +817,8 @@ static int op_test(const fop *op, const uint8_t *v) {
         const uint8_t *e;
         doc_iter_init(&it, dv.node);
         while (doc_iter_next(&it, NULL, NULL, &e, NULL))
-            if (query_match(op->query, e)) return 1;
+            if ((op->query->value_form || *e == DOC_TAG_OBJECT) && query_match(op->query, e))
+                return 1;
         return 0;
     }
     default: return 0;
@@ -813,10 +826,12 @@ static int op_test(const fop *op, const uint8_t *v) {
 }
 
 /* The test on a value a path reached, and for comparing operators on named
- * paths, on each element when it is an array (one level). */
-static int leaf_any(const fclause *cl, const fop *op, const uint8_t *v) {
+ * paths, on each element when it is an array (one level). A value reached by
+ * a final array index (`whole`) is taken as it is, as MongoDB does: "b.0"
+ * on {"b": [[1]]} reaches [1], an array, and never the 1 inside it. */
+static int leaf_any(const fclause *cl, const fop *op, const uint8_t *v, int whole) {
     if (op_test(op, v)) return 1;
-    if (!cl->expand || op->kind == OP_EXISTS || op->kind == OP_SIZE ||
+    if (whole || !cl->expand || op->kind == OP_EXISTS || op->kind == OP_SIZE ||
         op->kind == OP_ELEMMATCH || *v != DOC_TAG_ARRAY)
         return 0;
     doc_view dv;
@@ -829,24 +844,29 @@ static int leaf_any(const fclause *cl, const fop *op, const uint8_t *v) {
     return 0;
 }
 
-/* 1 when some value the path reaches from v (segments i..) passes op's test;
- * a dead end counts as "missing". Recursion: one level per segment. */
-static int path_any(const fclause *cl, const fop *op, const uint8_t *v, uint32_t i) {
-    if (i == cl->nseg) return leaf_any(cl, op, v);
+/* 1 when some value the path reaches from v (segments i..) passes op's test.
+ * MongoDB's walk: an object lacking the member, or a scalar met by a member
+ * name, yields "missing" (op->missing_ok decides); an array yields only what
+ * its elements yield - the object elements for a name, the indexed element
+ * for an index - so an array with no object element, or an index past the
+ * end, yields nothing at all (not even "missing"), and so does a scalar
+ * reached by an index with path left (`by_index`). Recursion: one level per
+ * segment. */
+static int path_any(const fclause *cl, const fop *op, const uint8_t *v, uint32_t i, int by_index) {
+    if (i == cl->nseg) return leaf_any(cl, op, v, by_index);
     const fseg *sg = &cl->segs[i];
     doc_view dv;
     doc_value_decode(v, &dv);
     if (dv.type == DOC_OBJECT) {
         const uint8_t *m = doc_object_get(dv.node, sg->name, sg->len, NULL, NULL);
-        return m ? path_any(cl, op, m, i + 1) : op->missing_ok;
+        return m ? path_any(cl, op, m, i + 1, 0) : op->missing_ok;
     }
-    if (dv.type != DOC_ARRAY) return op->missing_ok;
+    if (dv.type != DOC_ARRAY) return by_index ? 0 : op->missing_ok;
     if (sg->index >= 0) {
         const uint8_t *e = doc_array_get(dv.node, (uint32_t)sg->index, NULL);
-        return e ? path_any(cl, op, e, i + 1) : op->missing_ok;
+        return e ? path_any(cl, op, e, i + 1, 1) : 0;
     }
     /* Implicit traversal: the same segment in every object element. */
-    int reached = 0;
     doc_iter it;
     const uint8_t *e;
     doc_iter_init(&it, dv.node);
@@ -854,11 +874,10 @@ static int path_any(const fclause *cl, const fop *op, const uint8_t *v, uint32_t
         doc_view ev;
         doc_value_decode(e, &ev);
         if (ev.type != DOC_OBJECT) continue;
-        reached = 1;
         const uint8_t *m = doc_object_get(ev.node, sg->name, sg->len, NULL, NULL);
-        if (m ? path_any(cl, op, m, i + 1) : op->missing_ok) return 1;
+        if (m ? path_any(cl, op, m, i + 1, 0) : op->missing_ok) return 1;
     }
-    return reached ? 0 : op->missing_ok;
+    return 0;
 }
 
 /* One operator of a field clause, over everything its path reaches. */
@@ -874,7 +893,7 @@ static int op_eval(const fclause *cl, const fop *op, const uint8_t *root) {
             if (!op_eval(cl, &op->sub[i], root)) return 0;
         return 1;
     default: {
-        int r = path_any(cl, op, root, 0);
+        int r = path_any(cl, op, root, 0, 0);
         return op->negate ? !r : r;
     }
     }
@@ -910,6 +929,16 @@ static int query_match(const fquery *q, const uint8_t *v) {
 
 int doc_filter_match(const doc_filter *f, const uint8_t *value) {
     return query_match(&f->q, value);
+}
+
+int doc_filter_match_element(const doc_filter *f, const uint8_t *el) {
+    if (!f->q.value_form) return *el == DOC_TAG_OBJECT && query_match(&f->q, el);
+    /* MongoDB matches {"": el} against {"": condition}: the operators see el
+     * as a named field's value, so an array element is also searched one
+     * level, and the negations negate the whole. */
+    fclause self = f->q.cl[0];
+    self.expand = 1;
+    return clause_match(&self, el);
 }
 
 /* ------------------------------------------------------------------ */

@@ -50,14 +50,16 @@
  * every operator, and nothing is created before a positional segment.
  * The function may have edited the document when it fails: the caller rolls
  * the undo log back (doc.h). Writes that would store the same JSON text are
- * skipped, so `changed` reports real changes only.
+ * skipped, and edits whose net effect is nothing are reverted at the end
+ * (doc_undo_settle), so `changed` reports real changes only.
  *
  * Orders: $min/$max compare numbers with numbers and strings with strings
  * (bytewise), anything else is BADTYPE (MongoDB orders across BSON types).
  * $push's $sort orders any values: null < numbers < strings < objects <
  * arrays < booleans (BSON's order of these types), numbers numerically,
- * strings bytewise, false < true, objects member by member (key bytes, then
- * value), arrays element by element, a prefix first; missing sort fields
+ * strings bytewise, false < true, objects member by member (the values'
+ * types, then key bytes, then values: BSON's order), arrays element by
+ * element, a prefix first; missing sort fields
  * count as null. Deep equality ($pull values, $pullAll, $addToSet) is
  * doc_value_equal: 1 == 1.0, object member order ignored.
  */
@@ -143,9 +145,8 @@ typedef struct uop {
     int sort;                 /* PUSH: 0 no $sort; 1 / -1 by whole value; 2 by sort_spec */
     const uint8_t *sort_spec; /* PUSH, sort == 2: the {"field": 1|-1, ...} object */
     int pop_first;            /* POP: 1 removes the first element, 0 the last */
-    doc_filter *cond;         /* PULL: compiled condition; NULL: equality with arg */
-    int cond_objects;         /* PULL: the condition has field keys, so only
-                                 object elements can match (MongoDB) */
+    doc_filter *cond;         /* PULL: compiled condition (matched with
+                                 doc_filter_match_element); NULL: equality with arg */
 } uop;
 
 /* One array filter, binding identifier id. */
@@ -578,16 +579,6 @@ static doc_status compile_push(uop *op, const uint8_t *val, doc_error *err) {
 static doc_status compile_pull(uop *op, const uint8_t *val, uint32_t max_depth, doc_error *err) {
     op->arg = val;
     if (*val != DOC_TAG_OBJECT) return DOC_OK;
-    doc_view v;
-    doc_value_decode(val, &v);
-    doc_iter it;
-    const char *k;
-    size_t kl;
-    const uint8_t *m;
-    doc_iter_init(&it, v.node);
-    op->cond_objects = doc_node_count(v.node) == 0;
-    while (doc_iter_next(&it, &k, &kl, &m, NULL))
-        if (!kl || k[0] != '$' || is_logic_key(k, kl)) op->cond_objects = 1;
     doc_error fe;
     doc_error_clear(&fe);
     if (doc_filter_compile(val, max_depth, &op->cond, &fe))
@@ -855,6 +846,10 @@ static int value_order(sorter *s, const uint8_t *a, const uint8_t *b) {
             if (!na) return -1;
             if (!nb) return 1;
             if (ka) {
+                /* Objects, pair by pair: the values' types, then the
+                 * names, then the values (BSON's order). */
+                int ta = type_rank(type_of(a)), tb = type_rank(type_of(b));
+                if (ta != tb) return ta < tb ? -1 : 1;
                 int r = bytes_cmp(ka, kla, kb, klb);
                 if (r) return r;
             }
@@ -1349,7 +1344,7 @@ static int pull_match(const uop *op, const uint8_t *el) {
             if (doc_value_equal(el, v)) return 1;
         return 0;
     }
-    if (op->cond) return (!op->cond_objects || *el == DOC_TAG_OBJECT) && doc_filter_match(op->cond, el);
+    if (op->cond) return doc_filter_match_element(op->cond, el);
     return doc_value_equal(el, op->arg);
 }
 
@@ -1566,6 +1561,9 @@ doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert
         st = op->kind == UOP_RENAME ? run_rename(&x, op) : run_op(&x, op);
     }
     doc_cursor_free(&x.c);
+    /* Operators that cancel out (a member set then unset, +1 then -1) leave
+     * the document as it was: their edits are reverted, nothing changed. */
+    if (!st) doc_undo_settle(undo, mark);
     *changed = !st && doc_undo_mark(undo) != mark;
     end_log(own, st);
     return st;

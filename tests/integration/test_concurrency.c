@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -285,6 +287,81 @@ Test(concurrency, thirty_clients_cas_the_same_null_and_exactly_one_wins)
         /* created in order as versions 1..SEATS, then one swap each */
         expect_int(cmd(c, "DOC.VERSION seat:%d", seat), seat + 2);
     }
+    free_race(&r);
+}
+
+/* ---- a lock in a document: 6 clients acquire, release, re-acquire ------------------ */
+
+#define LOCK_CLIENTS 6
+#define LOCK_ROUNDS 40
+#define LOCK_SECONDS 60
+
+/* Clients holding the lock right now, by their own account: never more than one. */
+static atomic_int lock_holders;
+
+/* README's recipe, LOCK_ROUNDS times: take the lock with CAS ABSENT -> me, check the
+ * document names me, count one round inside the critical section, release with CAS
+ * me -> ABSENT (which must succeed: nobody else can have taken it). A client that
+ * finds the lock taken tries again; a deadline bounds the whole run. */
+static void lock_rounds(worker *w)
+{
+    char me[32];
+    snprintf(me, sizeof me, "\"w%d\"", w->id);
+    time_t deadline = time(NULL) + LOCK_SECONDS;
+    while (w->hits < LOCK_ROUNDS && !w->err[0]) {
+        if (time(NULL) > deadline) {
+            fail_worker(w, "client %d: only %lld of %d rounds in %d s", w->id, w->hits, LOCK_ROUNDS,
+                        LOCK_SECONDS);
+            break;
+        }
+        redisReply *r = wcmd(w, "DOC.CAS lock:job $.owner ABSENT %s", me);
+        if (!r)
+            break;
+        long long got = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+        freeReplyObject(r);
+        if (got == 0) {
+            sched_yield();
+            continue;
+        }
+        if (got != 1) {
+            fail_worker(w, "client %d: acquiring replied %lld", w->id, got);
+            break;
+        }
+        if (atomic_fetch_add(&lock_holders, 1) != 0)
+            fail_worker(w, "client %d: acquired a lock someone else holds", w->id);
+        r = wcmd(w, "DOC.GET lock:job $.owner");
+        if (r && (r->type != REDIS_REPLY_STRING || strcmp(r->str, me)))
+            fail_worker(w, "client %d: holds the lock but the owner is %s", w->id,
+                        r->type == REDIS_REPLY_STRING ? r->str : "not a string");
+        if (r)
+            freeReplyObject(r);
+        r = wcmd(w, "DOC.INCR lock:job $.rounds 1");
+        if (r)
+            freeReplyObject(r);
+        atomic_fetch_sub(&lock_holders, 1);
+        r = wcmd(w, "DOC.CAS lock:job $.owner %s ABSENT", me);
+        if (!r)
+            break;
+        if (r->type != REDIS_REPLY_INTEGER || r->integer != 1)
+            fail_worker(w, "client %d: releasing its own lock did not swap", w->id);
+        freeReplyObject(r);
+        w->hits++;
+    }
+}
+
+Test(concurrency, six_clients_take_release_and_retake_a_lock_one_at_a_time)
+{
+    expect_ok(cmd(c, "DOC.SET lock:job $ %s", "{\"rounds\":0}"));
+    atomic_init(&lock_holders, 0);
+    static race r;
+    run_race(&r, LOCK_CLIENTS, lock_rounds, 0, NULL);
+    cr_expect_eq(total_hits(&r), LOCK_CLIENTS * LOCK_ROUNDS);
+    /* every round counted once, and the lock is free (absent) at the end */
+    char want[64];
+    snprintf(want, sizeof want, "{\"rounds\":%d}", LOCK_CLIENTS * LOCK_ROUNDS);
+    expect_str(cmd(c, "DOC.GET lock:job"), want);
+    /* each round moved the version 3 times: acquire, count, release */
+    expect_int(cmd(c, "DOC.VERSION lock:job"), 1 + 3 * LOCK_CLIENTS * LOCK_ROUNDS);
     free_race(&r);
 }
 

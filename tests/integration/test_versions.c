@@ -202,3 +202,34 @@ Test(versions, restore_keeps_the_dumped_version_and_raises_the_floor)
     expect_ok(cmd(c, "DOC.SET fresh $ 1"));
     cr_assert_gt(version_on(c, "fresh"), v);
 }
+
+Test(versions, txn_ops_that_cancel_out_change_nothing_and_send_nothing)
+{
+    srv *r0 = srv_start_replica(s);   /* so the primary keeps a replication offset */
+    expect_ok(cmd(c, "DOC.SET a $ %s", "{\"n\":5,\"l\":[1]}"));
+    expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":0}"));
+    long long va = version_on(c, "a"), vb = version_on(c, "b");
+    long long offset = srv_info_int(c, "replication", "master_repl_offset");
+    redisReply *r = cmd(c, "DOC.TXN 1 a INCR 1 $.n 1 INCR 1 $.n -1");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    cr_assert_eq(version_on(c, "a"), va, "INCR +1 then -1 moved the version");
+    r = cmd(c, "DOC.TXN 1 a PUSH 1 $.l 2 POP 1 $.l");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    cr_assert_eq(version_on(c, "a"), va, "PUSH then POP moved the version");
+    expect_ok(cmd(c, "DOC.MSET a $.n 6 a $.n 5"));
+    cr_assert_eq(version_on(c, "a"), va, "a TXN / MSET whose ops cancel out moved the version");
+    cr_assert_eq(srv_info_int(c, "replication", "master_repl_offset"), offset, "nothing to replicate");
+    /* one key cancels out, the other changes: only the other moves */
+    r = cmd(c, "DOC.TXN 2 a b INCR 1 $.n 1 INCR 1 $.n -1 INCR 2 $.n 1");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(r);
+    cr_assert_eq(version_on(c, "a"), va);
+    cr_assert_eq(version_on(c, "b"), vb + 1);
+    /* 5 -> 5.0 is a change of the JSON text */
+    r = cmd(c, "DOC.TXN 1 a INCR 1 $.n 1 INCR 1 $.n -1.0");
+    freeReplyObject(r);
+    cr_assert_eq(version_on(c, "a"), va + 1);
+    srv_stop(r0);
+}

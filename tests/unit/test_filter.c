@@ -205,7 +205,8 @@ static const match_row match_rows[] = {
     {"{\"a\":{\"$elemMatch\":{\"$gt\":1,\"$lt\":5}}}", "{\"a\":[0,9]}", 0},
     {"{\"a\":{\"$elemMatch\":{\"$gt\":1,\"$lt\":5}}}", "{\"a\":[0,3]}", 1},
     {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[]}", 0},
-    {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[1]}", 1},
+    {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[1]}", 0},            /* documents only */
+    {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[1,{}]}", 1},
     {"{\"r\":{\"$elemMatch\":{\"a\":1}}}", "{\"r\":{\"a\":1}}", 0},       /* not an array */
     {"{\"a.b\":{\"$elemMatch\":{\"$eq\":2}}}", "{\"a\":[{\"b\":[1]},{\"b\":[2]}]}", 1},
     /* $not. */
@@ -245,12 +246,43 @@ static const match_row match_rows[] = {
     {"{\"a.0\":5}", "{\"a\":{\"0\":5}}", 1},
     {"{\"a.0.b\":2}", "{\"a\":[{\"b\":2},{\"b\":3}]}", 1},
     {"{\"a.1.b\":2}", "{\"a\":[{\"b\":2},{\"b\":3}]}", 0},
-    {"{\"a.5\":null}", "{\"a\":[1]}", 1},
+    {"{\"a.5\":null}", "{\"a\":[1]}", 0},                        /* past the end: nothing */
     {"{\"a.5\":{\"$exists\":false}}", "{\"a\":[1]}", 1},
     {"{\"a.01\":5}", "{\"a\":{\"01\":5}}", 1},
     {"{\"a.01\":5}", "{\"a\":[0,5]}", 0},
-    {"{\"a.0\":1}", "{\"a\":[[1,2]]}", 1},
+    {"{\"a.0\":1}", "{\"a\":[[1,2]]}", 0},                      /* a final index: taken whole */
+    {"{\"a.0\":[1,2]}", "{\"a\":[[1,2]]}", 1},
     {"{\"a.0.1\":\"y\"}", "{\"a\":[[\"x\",\"y\"]]}", 1},
+    /* MongoDB's path walk (issue 10): an array yields what its object
+     * elements or its indexed element yield; with none, nothing at all, so
+     * null / $exists: false / negations see no value, not a missing one. */
+    {"{\"a.x\":{\"$in\":[null]}}", "{\"a\":[]}", 0},
+    {"{\"d.z\":{\"$nin\":[null]}}", "{\"d\":[]}", 1},
+    {"{\"a.x\":null}", "{\"a\":[]}", 0},
+    {"{\"a.x\":{\"$eq\":null}}", "{\"a\":[1]}", 0},
+    {"{\"a.x\":null}", "{\"a\":[1,\"s\",[{\"x\":1}]]}", 0},
+    {"{\"a.x\":{\"$gte\":null}}", "{\"a\":[]}", 0},
+    {"{\"a.x\":{\"$lte\":null}}", "{\"a\":[2]}", 0},
+    {"{\"a.x\":{\"$ne\":null}}", "{\"a\":[]}", 1},
+    {"{\"a.x\":{\"$not\":{\"$eq\":null}}}", "{\"a\":[1]}", 1},
+    {"{\"a.x\":{\"$exists\":false}}", "{\"a\":[]}", 1},
+    {"{\"a.x\":{\"$exists\":true}}", "{\"a\":[]}", 0},
+    {"{\"a.x\":null}", "{\"a\":[1,{\"y\":1}]}", 1},                  /* a document lacks x */
+    {"{\"a.x.y\":null}", "{\"a\":[{\"x\":[]}]}", 0},
+    {"{\"a.x.y\":null}", "{\"a\":[{\"x\":5}]}", 1},
+    {"{\"a.0.x\":null}", "{\"a\":[5]}", 0},                          /* a scalar by index */
+    {"{\"a.0.x\":null}", "{\"a\":[{\"y\":1}]}", 1},
+    {"{\"a.0\":{\"$exists\":false}}", "{\"a\":[]}", 1},
+    {"{\"b.0\":{\"$type\":18}}", "{\"b\":[[1]]}", 0},
+    {"{\"b.0\":{\"$type\":\"array\"}}", "{\"b\":[[1]]}", 1},
+    {"{\"b.0\":{\"$gt\":0}}", "{\"b\":[[1]]}", 0},
+    {"{\"b.0\":{\"$in\":[1]}}", "{\"b\":[[1]]}", 0},
+    {"{\"b.0.0\":1}", "{\"b\":[[1]]}", 1},
+    {"{\"b.1\":{\"$size\":1}}", "{\"b\":[0,[7]]}", 1},
+    {"{\"d\":{\"$elemMatch\":{\"a\":{\"$exists\":false}}}}", "{\"d\":[1,[2]]}", 0},
+    {"{\"d\":{\"$elemMatch\":{\"$or\":[{\"a\":null}]}}}", "{\"d\":[1]}", 0},
+    {"{\"d\":{\"$elemMatch\":{\"$or\":[{\"a\":null}]}}}", "{\"d\":[1,{}]}", 1},
+    {"{\"d\":{\"$elemMatch\":{\"$exists\":true}}}", "{\"d\":[1]}", 1},     /* operators: any element */
     /* Operators on the value itself (DOC.PULL WHERE on scalars). */
     {"{\"$gte\":6}", "7", 1},
     {"{\"$gte\":6}", "5", 0},
@@ -285,6 +317,58 @@ Test(filter, match_table) {
         doc_node *v = parse(r->value);
         int got = doc_filter_match(f, doc_box_value(v));
         cr_expect_eq(got, r->want, "row %zu: %s on %s: got %d", i, r->filter, r->value, got);
+        doc_node_free(v);
+        doc_filter_free(f);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Array elements ($pull, DOC.PULL WHERE): MongoDB's $pull rule       */
+/* ------------------------------------------------------------------ */
+
+static const match_row element_rows[] = {
+    /* Operators only: {"": element}, so an array element is searched. */
+    {"{\"$lt\":1}", "[0]", 1},
+    {"{\"$lt\":1}", "0", 1},
+    {"{\"$lt\":1}", "[2]", 0},
+    {"{\"$ne\":\"a\"}", "[\"a\"]", 0},
+    {"{\"$ne\":\"a\"}", "[\"b\"]", 1},
+    {"{\"$ne\":\"a\"}", "\"b\"", 1},
+    {"{\"$in\":[1]}", "[2,1]", 1},
+    {"{\"$nin\":[1]}", "[2,1]", 0},
+    {"{\"$eq\":1}", "[1]", 1},
+    {"{\"$gte\":2}", "[[3]]", 0},                                      /* one level */
+    {"{\"$type\":\"int\"}", "[1]", 1},
+    {"{\"$type\":\"array\"}", "[1]", 1},
+    {"{\"$size\":1}", "[[1]]", 1},
+    {"{\"$gt\":1,\"$lt\":5}", "[0,9]", 1},
+    {"{\"$not\":{\"$gt\":5}}", "[1,9]", 0},
+    /* A document query: object elements only, never scalars or arrays. */
+    {"{\"z\":1}", "{\"z\":1}", 1},
+    {"{\"z\":1}", "[{\"z\":1}]", 0},
+    {"{\"z\":1}", "5", 0},
+    {"{\"a\":{\"$ne\":1}}", "5", 0},
+    {"{\"a\":{\"$ne\":1}}", "{\"b\":1}", 1},
+    {"{\"a\":{\"$exists\":false}}", "\"s\"", 0},
+    {"{}", "{}", 1},
+    {"{}", "1", 0},
+    {"{}", "[]", 0},
+    {"{\"$or\":[{\"x\":1},{\"y\":1}]}", "{\"y\":1}", 1},
+    {"{\"$or\":[{\"x\":1},{\"y\":1}]}", "[{\"y\":1}]", 0},
+    {"{\"$type\":\"object\",\"a\":1}", "{\"a\":1}", 1},
+};
+
+Test(filter, array_elements_follow_mongodb_pull) {
+    size_t n = sizeof element_rows / sizeof element_rows[0];
+    for (size_t i = 0; i < n; i++) {
+        const match_row *r = &element_rows[i];
+        doc_filter *f;
+        doc_error err;
+        doc_status st = compile(r->filter, DOC_DEPTH_DEFAULT, &f, &err);
+        cr_assert_eq(st, DOC_OK, "row %zu: %s: %s", i, r->filter, err.msg);
+        doc_node *v = parse(r->value);
+        int got = doc_filter_match_element(f, doc_box_value(v));
+        cr_expect_eq(got, r->want, "row %zu: %s on element %s: got %d", i, r->filter, r->value, got);
         doc_node_free(v);
         doc_filter_free(f);
     }

@@ -320,6 +320,13 @@ Test(update, push) {
         OK("{\"a\":[5,1]}", "{\"$push\":{\"a\":{\"$slice\":2,\"$sort\":-1,\"$each\":[3,9],\"$position\":0}}}",
            "{\"a\":[9,5]}"),
         OK("{}", "{\"$push\":{\"a\":{\"$each\":[3,1,2],\"$sort\":1,\"$slice\":2}}}", "{\"a\":[1,2]}"),
+        /* objects compare pair by pair: value types, then names (issue 10) */
+        OK("{\"c\":[{\"y\":[]},{\"z\":\"a\",\"x\":1}]}", "{\"$push\":{\"c\":{\"$each\":[],\"$sort\":1}}}",
+           "{\"c\":[{\"z\":\"a\",\"x\":1},{\"y\":[]}]}"),
+        OK("{\"c\":[{\"a\":true},{\"b\":null}]}", "{\"$push\":{\"c\":{\"$each\":[],\"$sort\":1}}}",
+           "{\"c\":[{\"b\":null},{\"a\":true}]}"),
+        OK("{\"c\":[{\"a\":1,\"b\":\"x\"},{\"a\":1,\"c\":2}]}", "{\"$push\":{\"c\":{\"$each\":[],\"$sort\":-1}}}",
+           "{\"c\":[{\"a\":1,\"b\":\"x\"},{\"a\":1,\"c\":2}]}"),
         FAILS("{\"a\":1}", "{\"$push\":{\"a\":2}}", DOC_BADTYPE),
         FAILS("{\"a\":{}}", "{\"$push\":{\"a\":2}}", DOC_BADTYPE),
         FAILS("{\"a\":\"s\"}", "{\"$push\":{\"a.b\":2}}", DOC_BADTYPE),
@@ -377,6 +384,14 @@ Test(update, pull_and_pull_all) {
         OK("{\"a\":[1.0,{\"x\":1,\"y\":2},3]}", "{\"$pullAll\":{\"a\":[1,{\"y\":2,\"x\":1}]}}", "{\"a\":[3]}"),
         OK("{\"a\":[1]}", "{\"$pullAll\":{\"a\":[]}}", "{\"a\":[1]}"),
         OK("{}", "{\"$pullAll\":{\"a\":[1]}}", "{}"),
+        /* issue 10: an operator condition sees an array element's items
+         * (MongoDB matches {"": element}); a field query only documents */
+        OK("{\"c\":[[0]]}", "{\"$pull\":{\"c\":{\"$lt\":1}}}", "{\"c\":[]}"),
+        OK("{\"b\":[[\"a\"]]}", "{\"$pull\":{\"b\":{\"$ne\":\"a\"}}}", "{\"b\":[[\"a\"]]}"),
+        OK("{\"b\":[[\"a\"],\"c\"]}", "{\"$pull\":{\"b\":{\"$in\":[\"a\"]}}}", "{\"b\":[\"c\"]}"),
+        OK("{\"b\":[[1],2]}", "{\"$pull\":{\"b\":{\"$type\":\"int\"}}}", "{\"b\":[]}"),
+        OK("{\"a\":[[{\"z\":1}],{\"z\":1},5]}", "{\"$pull\":{\"a\":{\"z\":1}}}", "{\"a\":[[{\"z\":1}],5]}"),
+        OK("{\"a\":[1,{\"a\":2}]}", "{\"$pull\":{\"a\":{\"a\":{\"$ne\":1}}}}", "{\"a\":[1]}"),
         FAILS("{\"a\":5}", "{\"$pull\":{\"a\":5}}", DOC_BADTYPE),
         FAILS("{\"a\":{}}", "{\"$pullAll\":{\"a\":[1]}}", DOC_BADTYPE),
         FAILS("{\"a\":[1]}", "{\"$pullAll\":{\"a\":1}}", DOC_ERR),
@@ -429,6 +444,69 @@ Test(update, combinations) {
         FAILS("{\"a\":1,\"s\":\"x\"}", "{\"$set\":{\"a\":2,\"b.c\":[1]},\"$inc\":{\"s\":1}}", DOC_BADTYPE),
     };
     RUN(rows);
+}
+
+/* Issue 10: versions move exactly when the text changes, so operators whose
+ * net effect is nothing must report no change (run_row checks `changed`
+ * against the text) and leave no edit logged. */
+Test(update, operators_that_cancel_out_change_nothing) {
+    static const row rows[] = {
+        OK("{\"d\":[]}", "{\"$push\":{\"d\":{\"$each\":[1],\"$slice\":0}}}", "{\"d\":[]}"),
+        OK("{\"d\":[1,2]}", "{\"$push\":{\"d\":{\"$each\":[3],\"$slice\":2}}}", "{\"d\":[1,2]}"),
+        OK("{\"d\":[1,2]}", "{\"$push\":{\"d\":{\"$each\":[0],\"$position\":0,\"$slice\":-2}}}",
+           "{\"d\":[1,2]}"),
+        OK("{\"a\":[{}]}", "{\"$set\":{\"a.0.n\":1},\"$unset\":{\"a.$[].n\":\"\"}}", "{\"a\":[{}]}"),
+        OK("{\"a\":[5]}", "{\"$inc\":{\"a.0\":1,\"a.$[]\":-1}}", "{\"a\":[5]}"),
+        OK("{\"a\":[{\"q\":5}]}", "{\"$inc\":{\"a.0.q\":1,\"a.$[].q\":-1}}", "{\"a\":[{\"q\":5}]}"),
+        OK("{\"a\":[1,2]}", "{\"$set\":{\"a.$[]\":1,\"a.1\":2}}", "{\"a\":[1,2]}"),
+        OK("{\"a\":[{\"x\":{\"y\":1}}]}", "{\"$set\":{\"a.0.x\":{\"y\":2},\"a.$[].x\":{\"y\":1}}}",
+           "{\"a\":[{\"x\":{\"y\":1}}]}"),
+        OK("{\"a\":[{\"b\":{}}]}", "{\"$set\":{\"a.0.b.c\":1},\"$unset\":{\"a.$[].b.c\":\"\"}}",
+           "{\"a\":[{\"b\":{}}]}"),
+        /* int 5 and double 5.0 are different texts: a change */
+        OK("{\"a\":[5]}", "{\"$inc\":{\"a.0\":1.0,\"a.$[]\":-1}}", "{\"a\":[5.0]}"),
+        /* member order is part of the text: a change */
+        OK("{\"a\":[{\"x\":1,\"y\":2}]}", "{\"$unset\":{\"a.0.x\":\"\"},\"$set\":{\"a.$[].x\":1}}",
+           "{\"a\":[{\"y\":2,\"x\":1}]}"),
+    };
+    RUN(rows);
+    /* nothing stays logged */
+    doc_node *doc = parse_ok("{\"a\":[5]}");
+    doc_node *upd = parse_ok("{\"$inc\":{\"a.0\":1,\"a.$[]\":-1}}");
+    doc_update *u;
+    doc_error err;
+    doc_error_clear(&err);
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, DOC_DEPTH_DEFAULT, &u, &err), DOC_OK);
+    doc_undo *undo = doc_undo_new();
+    int changed = -1;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK);
+    cr_assert_eq(changed, 0);
+    cr_assert_eq(doc_undo_size(undo), 0);
+    doc_undo_free(undo);
+    doc_update_free(u);
+    doc_node_free(upd);
+    doc_node_free(doc);
+}
+
+/* The documented limit: when an edited node's ancestor is edited in the same
+ * span (objects created on the way, then removed), the span counts as a
+ * change even if it cancels out; it never reports "no change" for a change. */
+Test(update, an_edit_below_an_edited_node_counts_as_a_change) {
+    doc_node *doc = parse_ok("{\"a\":[{}]}");
+    doc_node *upd = parse_ok("{\"$set\":{\"a.0.b.c\":1},\"$unset\":{\"a.$[].b\":\"\"}}");
+    doc_update *u;
+    doc_error err;
+    doc_error_clear(&err);
+    cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, DOC_DEPTH_DEFAULT, &u, &err), DOC_OK);
+    int changed = -1;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, NULL, &changed, &err), DOC_OK);
+    char *got = print_box(doc);
+    cr_assert_str_eq(got, "{\"a\":[{}]}");
+    cr_assert_eq(changed, 1);
+    free(got);
+    doc_update_free(u);
+    doc_node_free(upd);
+    doc_node_free(doc);
 }
 
 Test(update, conflicts) {
