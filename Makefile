@@ -26,7 +26,7 @@ HEADER    = build/include/redismodule.h
 MODULE    = $(BUILD)/atomicdoc.so
 
 .PHONY: all deps node-deps run test unit integration conformance sanitize fuzz bench lint clean \
-        clients-test examples
+        clients-test readme-test examples
 
 all: $(MODULE)
 
@@ -79,6 +79,11 @@ clients-test: $(MODULE) node-deps
 	cd clients/node && npm ci --no-audit --no-fund && ATOMICDOC_MODULE=$(abspath $(MODULE)) npm test
 	@$(MAKE) --no-print-directory examples
 	ATOMICDOC_MODULE=$(abspath $(MODULE)) bash scripts/examples/run_all.sh
+
+# README.md is a contract: every redis-cli session in it runs on a fresh server and
+# must reply exactly as written (scripts/readme_examples.py).
+readme-test: $(MODULE)
+	ATOMICDOC_MODULE=$(abspath $(MODULE)) /usr/bin/python3 scripts/readme_examples.py README.md
 
 examples: $(MODULE)
 	@$(MAKE) --no-print-directory -C examples/c BUILD=$(abspath $(BUILD))/examples-c run

@@ -6,6 +6,7 @@
 #   lint         make lint              (core/glue wall, exported symbols, cppcheck)
 #   unit         make unit
 #   integration  make integration
+#   readme       make readme-test       (every redis-cli session of README.md, replies exact)
 #   clients      make clients-test      (Node.js package tests, hiredis and shell examples)
 #   sanitize     make sanitize          (ASan + UBSan build, unit + integration)
 #   fuzz         make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists)
@@ -39,7 +40,7 @@ main() {
 
   if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
 
-  steps=(build lint unit integration clients sanitize)
+  steps=(build lint unit integration readme clients sanitize)
   [ -f scripts/fuzz.sh ] && steps+=(fuzz)
 
   step_command() {
@@ -48,6 +49,7 @@ main() {
       lint)        echo "make --no-print-directory lint" ;;
     unit)        echo "make --no-print-directory unit" ;;
       integration) echo "make --no-print-directory integration" ;;
+      readme)      echo "make --no-print-directory readme-test" ;;
       clients)     echo "make --no-print-directory clients-test" ;;
       sanitize)    echo "make --no-print-directory sanitize" ;;
       fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;
