@@ -25,15 +25,17 @@ GLUE_OBJ  = $(GLUE_SRC:%.c=$(BUILD)/obj/%.o)
 HEADER    = build/include/redismodule.h
 MODULE    = $(BUILD)/atomicdoc.so
 
-.PHONY: all deps run test unit integration conformance sanitize fuzz bench lint clean
+.PHONY: all deps run test unit integration examples servers conformance sanitize fuzz bench lint clean
 
 all: $(MODULE)
 
-deps: $(HEADER)
+# deps.sh is quick when everything is there; it also replaces an older header.
+deps:
+	@bash scripts/deps.sh
 $(HEADER):
 	@bash scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c $(wildcard module/doc/*.h module/*.h tests/integration/*.h) | $(HEADER)
+$(BUILD)/obj/%.o: %.c $(wildcard module/doc/*.h module/*.h tests/integration/*.h) $(HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLFLAGS) $(if $(filter tests/%,$<),$(TESTFLAGS)) -c $< -o $@
 
@@ -50,13 +52,22 @@ $(BUILD)/unit_tests: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libdoc.a
 $(BUILD)/integration_tests: $(INTEG_SRC:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(SAN) -o $@ $^ -lcriterion -lhiredis -lpthread $(LDLIBS)
 
+# SERVER: redis7 (Debian's redis-server, default), redis8, valkey8.0, valkey8.1
+# (scripts/servers.sh fetches or builds the others into build/servers/ once).
+SERVER   ?= redis7
 run: deps $(MODULE)
-	@bash scripts/deps.sh >/dev/null
-	redis-server redis.conf.example --port $(PORT) --loadmodule $(abspath $(MODULE))
+	@$(SERVER_BIN) set -x; \
+	  exec "$$bin" redis.conf.example --port $(PORT) --loadmodule $(abspath $(MODULE))
 
 # The test runner prints one summary line at the end; see scripts/test.sh.
+# SERVERS: which servers the integration suite and the examples run on.
+SERVERS  ?= redis7 redis8 valkey8.0 valkey8.1
 test: deps
-	@bash scripts/test.sh
+	@SERVERS="$(SERVERS)" bash scripts/test.sh
+
+# Sets $$bin to the server binary of $(SERVER), fetched or built once
+# (scripts/servers.sh); a recipe line starting with it stops when that fails.
+SERVER_BIN = bin=$$(bash scripts/servers.sh path $(SERVER)) || exit 1;
 
 # Under `make sanitize`, LeakSanitizer ignores leaks inside Criterion itself.
 SANENV = $(if $(SANITIZED),LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp))
@@ -67,9 +78,18 @@ unit: $(BUILD)/unit_tests
 # Under `make sanitize` the module is ASan-built, so the (uninstrumented)
 # redis-server needs the ASan runtime preloaded; the harness passes it on.
 integration: $(MODULE) $(BUILD)/integration_tests
-	$(SANENV) ATOMICDOC_MODULE=$(abspath $(MODULE)) \
+	@$(SERVER_BIN) set -x; \
+	$(SANENV) ATOMICDOC_MODULE=$(abspath $(MODULE)) ATOMICDOC_SERVER=$$bin \
 	  $(if $(SANITIZED),ATOMICDOC_PRELOAD=$$($(CC) -print-file-name=libasan.so)) \
 	  $(BUILD)/integration_tests --jobs 2
+
+# The module's example scripts (scripts/examples/) against one $(SERVER).
+examples: $(MODULE)
+	@$(SERVER_BIN) bash scripts/examples.sh "$$bin" $(abspath $(MODULE))
+
+# Fetches or builds the servers of SERVERS into build/servers/ (cached).
+servers:
+	@bash scripts/servers.sh $(SERVERS)
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 \
