@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/apt_private.sh - sourced by deps.sh and servers.sh: a private apt
 # configuration (own sources, lists and download cache under build/) so we can
 # read other Debian suites' indexes without touching the machine's apt setup.
@@ -8,6 +9,7 @@
 # apt_mirror: prints "URI<TAB>keyring" of the machine's main Debian archive.
 apt_mirror() {
   local codename f
+  # shellcheck disable=SC1091
   codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
   for f in /etc/apt/sources.list.d/*.sources; do
     [ -f "$f" ] || continue

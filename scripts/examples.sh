@@ -5,7 +5,7 @@
 # when an example fails. Each example checks its own outcome and exits non-zero
 # when it does not hold. Exit status: 0 when every example passed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 bin=$1 module=$2
 
 dir=$(mktemp -d "${ATOMICDOC_TMP:-/tmp}/atomicdoc-examples.XXXXXX") || exit 1

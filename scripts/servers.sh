@@ -70,7 +70,10 @@ build() {
   rm -rf "$src"; mkdir -p "$src" "$ROOT/$name/bin"
   tar -xf "$tarball" -C "$src" --strip-components=1
   echo "servers: building $name ($prog, make -j$JOBS; log: $log)" >&2
-  if ! make -C "$src/src" -j"$JOBS" BUILD_TLS=no "$prog" >"$log" 2>&1; then
+  # GIT_CEILING_DIRECTORIES: the build stamps the git commit it finds around
+  # it; ours (the tarball has no .git) would be a lie in INFO server.
+  if ! GIT_CEILING_DIRECTORIES=$ROOT/src make -C "$src/src" -j"$JOBS" BUILD_TLS=no "$prog" \
+       >"$log" 2>&1; then
     tail -n 30 "$log" >&2
     echo "servers: building $name failed" >&2
     return 1
@@ -100,12 +103,18 @@ ensure() {
   local name=$1 bin
   bin=$(binary_of "$name") || return 1
   [ -x "$bin" ] && return 0
+  # One fetch or build at a time: a second run waits, then finds the result.
+  mkdir -p "$ROOT"
+  exec 9>"$ROOT/.lock"
+  flock 9
+  [ -x "$bin" ] && { exec 9>&-; return 0; }
   case "$name" in
     redis7)    echo "servers: $bin missing: run scripts/deps.sh" >&2; return 1 ;;
     redis8)    build redis8 "$(orig redis "$REDIS8_ORIG")" redis-server ;;
     valkey8.1) build valkey8.1 "$(orig valkey "$VALKEY81_ORIG")" valkey-server ;;
     valkey8.0) extract_valkey80 ;;
   esac
+  exec 9>&-
   "$bin" --version >&2
 }
 
