@@ -36,6 +36,15 @@ static int server_version(void) {
 /* Servers from 7.2 on read display_text and take module ACL categories. */
 static int has_acl_categories(void) { return server_version() >= 702; }
 
+/* Valkey's own version as major * 100 + minor, or 0 on Redis. */
+static int valkey_version(void) {
+    char *v = srv_info_field(c, "server", "valkey_version");
+    int major = 0, minor = 0;
+    if (v) sscanf(v, "%d.%d", &major, &minor);
+    free(v);
+    return major * 100 + minor;
+}
+
 /* ---- raw RESP -------------------------------------------------------------- */
 
 /* Length of the first complete reply in buf[0..len), or 0 while incomplete. */
@@ -261,11 +270,14 @@ Test(servers, every_command_is_in_read_or_write_fast_or_slow_and_atomicdoc) {
         categories_of(rows[i].command, got, sizeof got);
         cr_assert_str_eq(got, newer ? rows[i].want : "", "%s", rows[i].command);
     }
-    /* Every command of the module, counted through the category itself. */
+    /* Every command of the module, counted through the category itself.
+     * Valkey 8.0's ACL CAT lists no module command in any category (the
+     * categories themselves work: see the next test). */
     redisReply *r = cmd(c, "ACL CAT atomicdoc");
     if (newer) {
+        size_t want = valkey_version() == 800 ? 0 : 26;
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
-        cr_assert_eq(r->elements, 26, "ACL CAT atomicdoc lists %zu commands", r->elements);
+        cr_assert_eq(r->elements, want, "ACL CAT atomicdoc lists %zu commands", r->elements);
     } else {
         cr_assert_eq(r->type, REDIS_REPLY_ERROR, "Redis 7.0 has no module categories");
     }
