@@ -5,7 +5,8 @@
  * which module.c declares for every command.
  *
  * Every argument that takes a value carries its display_text (its name, as
- * Redis's own command tables do); pure tokens and groups carry none. The
+ * Redis's own command tables do); pure tokens and groups carry none (servers
+ * show a token's name). The
  * struct comes from the Redis 8.0 header: servers from 7.2 on read
  * display_text, Redis 7.0 reads the same array with the size the header
  * announces (REDISMODULE_COMMAND_INFO_VERSION) and skips the field it does
