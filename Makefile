@@ -25,16 +25,18 @@ GLUE_OBJ  = $(GLUE_SRC:%.c=$(BUILD)/obj/%.o)
 HEADER    = build/include/redismodule.h
 MODULE    = $(BUILD)/atomicdoc.so
 
-.PHONY: all deps node-deps run test unit integration conformance sanitize fuzz bench lint clean \
-        clients-test readme-test examples
+.PHONY: all deps node-deps run test unit integration examples servers conformance sanitize fuzz \
+        bench lint clean clients-test readme-test c-examples
 
 all: $(MODULE)
 
-deps: $(HEADER)
+# deps.sh is quick when everything is there; it also replaces an older header.
+deps:
+	@bash scripts/deps.sh
 $(HEADER):
 	@bash scripts/deps.sh
 
-$(BUILD)/obj/%.o: %.c $(wildcard module/doc/*.h module/*.h tests/integration/*.h) | $(HEADER)
+$(BUILD)/obj/%.o: %.c $(wildcard module/doc/*.h module/*.h tests/integration/*.h) $(HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLFLAGS) $(if $(filter tests/%,$<),$(TESTFLAGS)) -c $< -o $@
 
@@ -51,13 +53,22 @@ $(BUILD)/unit_tests: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libdoc.a
 $(BUILD)/integration_tests: $(INTEG_SRC:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(SAN) -o $@ $^ -lcriterion -lhiredis -lpthread $(LDLIBS)
 
+# SERVER: redis7 (Debian's redis-server, default), redis8, valkey8.0, valkey8.1
+# (scripts/servers.sh fetches or builds the others into build/servers/ once).
+SERVER   ?= redis7
 run: deps $(MODULE)
-	@bash scripts/deps.sh >/dev/null
-	redis-server redis.conf.example --port $(PORT) --loadmodule $(abspath $(MODULE))
+	@$(SERVER_BIN) set -x; \
+	  exec "$$bin" redis.conf.example --port $(PORT) --loadmodule $(abspath $(MODULE))
 
 # The test runner prints one summary line at the end; see scripts/test.sh.
+# SERVERS: which servers the integration suite and the examples run on.
+SERVERS  ?= redis7 redis8 valkey8.0 valkey8.1
 test: deps
-	@bash scripts/test.sh
+	@SERVERS="$(SERVERS)" bash scripts/test.sh
+
+# Sets $$bin to the server binary of $(SERVER), fetched or built once
+# (scripts/servers.sh); a recipe line starting with it stops when that fails.
+SERVER_BIN = bin=$$(bash scripts/servers.sh path $(SERVER)) || exit 1;
 
 # Under `make sanitize`, LeakSanitizer ignores leaks inside Criterion itself.
 SANENV = $(if $(SANITIZED),LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp))
@@ -68,25 +79,37 @@ unit: $(BUILD)/unit_tests
 # Under `make sanitize` the module is ASan-built, so the (uninstrumented)
 # redis-server needs the ASan runtime preloaded; the harness passes it on.
 integration: $(MODULE) $(BUILD)/integration_tests
-	$(SANENV) ATOMICDOC_MODULE=$(abspath $(MODULE)) \
+	@$(SERVER_BIN) set -x; \
+	$(SANENV) ATOMICDOC_MODULE=$(abspath $(MODULE)) ATOMICDOC_SERVER=$$bin \
 	  $(if $(SANITIZED),ATOMICDOC_PRELOAD=$$($(CC) -print-file-name=libasan.so)) \
 	  $(BUILD)/integration_tests --jobs 2
 
 # The clients (README "Clients"): the Node.js package's tests (npm ci installs its
-# dependencies from package-lock.json), the hiredis examples and the shell examples,
-# each against redis-servers it starts and stops itself.
+# dependencies from package-lock.json) and the hiredis examples, each against
+# redis-servers they start and stop themselves.
 clients-test: $(MODULE) node-deps
 	cd clients/node && npm ci --no-audit --no-fund && ATOMICDOC_MODULE=$(abspath $(MODULE)) npm test
-	@$(MAKE) --no-print-directory examples
-	ATOMICDOC_MODULE=$(abspath $(MODULE)) bash scripts/examples/run_all.sh
+	@$(MAKE) --no-print-directory c-examples
 
 # README.md is a contract: every redis-cli session in it runs on a fresh server and
 # must reply exactly as written (scripts/readme_examples.py).
 readme-test: $(MODULE)
-	ATOMICDOC_MODULE=$(abspath $(MODULE)) /usr/bin/python3 scripts/readme_examples.py README.md
+	@$(SERVER_BIN) ATOMICDOC_SERVER=$$bin ATOMICDOC_MODULE=$(abspath $(MODULE)) \
+	  /usr/bin/python3 scripts/readme_examples.py README.md
 
-examples: $(MODULE)
+# The hiredis examples (examples/c/).
+c-examples: $(MODULE)
 	@$(MAKE) --no-print-directory -C examples/c BUILD=$(abspath $(BUILD))/examples-c run
+
+# The module's example scripts (scripts/examples/: the race, then the atomic command)
+# against one $(SERVER).
+examples: $(MODULE)
+	@$(SERVER_BIN) ATOMICDOC_SERVER=$$bin ATOMICDOC_MODULE=$(abspath $(MODULE)) \
+	  bash scripts/examples/run_all.sh
+
+# Fetches or builds the servers of SERVERS into build/servers/ (cached).
+servers:
+	@bash scripts/servers.sh $(SERVERS)
 
 # Node.js and npm from Debian when the machine has none (any Node >= 18 will do).
 SUDO = $(if $(filter 0,$(shell id -u)),,sudo)

@@ -90,12 +90,17 @@ extern long long adoc_documents;   /* documents alive (atomic) */
 /* Results: what a command replies, built before any reply is sent.   */
 /* ------------------------------------------------------------------ */
 
-typedef enum { RES_NONE, RES_OK, RES_NIL, RES_INT, RES_BULK, RES_SIMPLE, RES_ARRAY } res_kind;
+/* RES_DOUBLE and RES_BOOL reply by the client's protocol (reply.c): RESP3
+ * gets a double / a boolean, RESP2 the JSON text as a bulk string. */
+typedef enum {
+    RES_NONE, RES_OK, RES_NIL, RES_INT, RES_BULK, RES_SIMPLE, RES_ARRAY, RES_DOUBLE, RES_BOOL
+} res_kind;
 
 typedef struct result {
     res_kind kind;           /* what this is */
-    long long i;             /* RES_INT */
-    doc_buf text;            /* RES_BULK / RES_SIMPLE */
+    long long i;             /* RES_INT; RES_BOOL: 0 or 1 */
+    double d;                /* RES_DOUBLE */
+    doc_buf text;            /* RES_BULK / RES_SIMPLE; RES_DOUBLE: its JSON text */
     size_t n;                /* RES_ARRAY: items */
     struct result *items;    /* RES_ARRAY: n items */
 } result;
@@ -104,6 +109,10 @@ void res_int(result *r, long long v);
 void res_nil(result *r);
 void res_ok(result *r);
 void res_simple(result *r, const char *s);
+/* A double (RESP3 double, RESP2 its JSON text) / a boolean (RESP3 boolean,
+ * RESP2 "true"/"false"); reply.c. */
+void res_double(result *r, double d);
+void res_bool(result *r, int b);
 /* Prints the JSON text of an encoded value as a bulk string. */
 void res_json(result *r, const uint8_t *val);
 /* Makes r an array of n empty results; returns its items (NULL on OOM). */

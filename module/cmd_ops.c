@@ -75,15 +75,12 @@ static const char *type_of(const uint8_t *v) {
 
 static int is_number(const doc_view *v) { return v->type == DOC_INT || v->type == DOC_DOUBLE; }
 
-/* Replies a number: integer reply for int64, bulk text for a double. */
+/* Replies a number: integer reply for int64, a double (reply.c) otherwise. */
 static void res_number(result *out, const doc_view *v) {
-    if (v->type == DOC_INT) {
+    if (v->type == DOC_INT)
         res_int(out, v->i);
-    } else {
-        char buf[32];
-        out->kind = RES_BULK;
-        doc_buf_append(&out->text, buf, doc_format_double(v->d, buf));
-    }
+    else
+        res_double(out, v->d);
 }
 
 /* ---- DOC.INCR key path delta [MIN n] [MAX n] / DOC.MUL key path factor ---- */
@@ -555,7 +552,7 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
         } else {
             uint8_t now = *v == DOC_TAG_TRUE ? DOC_TAG_FALSE : DOC_TAG_TRUE;
             st = doc_edit_set_encoded(&c, &now, 1, x->undo, &x->err);
-            if (!st) res_json(out, &now);
+            if (!st) res_bool(out, now == DOC_TAG_TRUE);
         }
     }
     doc_cursor_free(&c);

@@ -3,22 +3,30 @@
  * command (RedisModule_SetCommandInfo), so redis-cli hints and client
  * libraries know each command's shape. Key arguments point at key spec 0,
  * which module.c declares for every command.
+ *
+ * Every argument that takes a value carries its display_text (its name, as
+ * Redis's own command tables do); pure tokens and groups carry none (servers
+ * show a token's name). The
+ * struct comes from the Redis 8.0 header: servers from 7.2 on read
+ * display_text, Redis 7.0 reads the same array with the size the header
+ * announces (REDISMODULE_COMMAND_INFO_VERSION) and skips the field it does
+ * not know.
  */
 #include "atomicdoc.h"
 
 #include <string.h>
 
 /* Shorthands for the table below. */
-#define KEY(n) {.name = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0}
-#define KEYS(n) {.name = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
-#define STR(n) {.name = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1}
-#define STR_OPT(n) {.name = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
-#define STRS(n) {.name = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
-#define STRS_OPT(n) {.name = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL | REDISMODULE_CMD_ARG_MULTIPLE}
-#define INT(n) {.name = n, .type = REDISMODULE_ARG_TYPE_INTEGER, .key_spec_index = -1}
+#define KEY(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0}
+#define KEYS(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
+#define STR(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1}
+#define STR_OPT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
+#define STRS(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
+#define STRS_OPT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL | REDISMODULE_CMD_ARG_MULTIPLE}
+#define INT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_INTEGER, .key_spec_index = -1}
 #define TOKEN(n, t) {.name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t}
 #define TOKEN_OPT(n, t) {.name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
-#define WITH_TOKEN(n, t, ty) {.name = n, .type = ty, .key_spec_index = -1, .token = t, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
+#define WITH_TOKEN(n, t, ty) {.name = n, .display_text = n, .type = ty, .key_spec_index = -1, .token = t, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
 #define END {0}
 
 static RedisModuleCommandArg nx_xx[] = {TOKEN("nx", "NX"), TOKEN("xx", "XX"), END};
@@ -56,7 +64,7 @@ static RedisModuleCommandArg pop_args[] = {
      .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = pop_where},
     END};
 static RedisModuleCommandArg pull_what[] = {
-    STRS("json"), {.name = "filter", .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .token = "WHERE"},
+    STRS("json"), {.name = "filter", .display_text = "filter", .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .token = "WHERE"},
     END};
 static RedisModuleCommandArg pull_args[] = {
     KEY("key"), STR("path"),

@@ -7,9 +7,17 @@
  * plus ACCESS where the reply reveals the document (op_def.keyflags).
  * Key positions come from key specs, so Redis Cluster routes every command
  * and rejects multi-key commands across slots with CROSSSLOT.
+ *
+ * Built against the Redis 8.0 header, loaded by Redis 7.0 and 8.0 and Valkey
+ * 8.0 and 8.1: an API call a server may lack is made only after
+ * RMAPI_FUNC_SUPPORTED says it is there (the header leaves the pointer NULL).
+ * ACL categories (servers from 7.2 on) follow from each row's flags, as
+ * Redis derives its own commands' categories: write -> @write, readonly ->
+ * @read, fast -> @fast, else @slow; plus @atomicdoc, our own category.
  */
 #include "atomicdoc.h"
 
+#include <errno.h>
 #include <string.h>
 
 adoc_config adoc_cfg = {DOC_DEPTH_DEFAULT, 512LL << 20, 1000, 64LL << 20};
@@ -184,6 +192,18 @@ static const cmd_row commands[] = {
 
 RedisModuleCommandArg *cmdinfo_args(const char *name);
 
+/* Our own ACL category, when the server let us add it (OnLoad). */
+#define ACL_CATEGORY "atomicdoc"
+static int own_category;
+
+/* The ACL categories of a row, from its command flags (see the top). */
+static void acl_categories(const cmd_row *r, char *out, size_t len) {
+    char flags[64];
+    snprintf(flags, sizeof flags, " %s ", r->flags);
+    snprintf(out, len, "%s %s%s", strstr(flags, " write ") ? "write" : "read",
+             strstr(flags, " fast ") ? "fast" : "slow", own_category ? " " ACL_CATEGORY : "");
+}
+
 static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
     if (RedisModule_CreateCommand(ctx, r->name, r->fn, r->flags, r->first, r->last, r->step) ==
         REDISMODULE_ERR)
@@ -215,7 +235,13 @@ static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
         .key_specs = specs,
         .args = cmdinfo_args(r->name),
     };
-    return RedisModule_SetCommandInfo(cmd, &info);
+    if (RedisModule_SetCommandInfo(cmd, &info) == REDISMODULE_ERR) return REDISMODULE_ERR;
+    if (RMAPI_FUNC_SUPPORTED(RedisModule_SetCommandACLCategories)) {
+        char cats[64];
+        acl_categories(r, cats, sizeof cats);
+        return RedisModule_SetCommandACLCategories(cmd, cats);
+    }
+    return REDISMODULE_OK;
 }
 
 /* ---- configs ---- */
@@ -315,6 +341,10 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     doc_edit_set_depth_waiver(cmd_replaying);
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
     _Static_assert(sizeof commands / sizeof commands[0] == NCOMMANDS, "one counter per command");
+    /* A category stays once added, so a reload (MODULE UNLOAD + LOAD) finds it
+     * there (EBUSY) and uses it again. */
+    if (RMAPI_FUNC_SUPPORTED(RedisModule_AddACLCategory))
+        own_category = RedisModule_AddACLCategory(ctx, ACL_CATEGORY) == REDISMODULE_OK || errno == EBUSY;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (register_command(ctx, &commands[i]) == REDISMODULE_ERR) {
             RedisModule_Log(ctx, "warning", "atomicdoc: cannot register %s", commands[i].name);

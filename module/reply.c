@@ -5,6 +5,12 @@
  *
  * Error replies are one line: the SPEC code word, the message, and where:
  * "BADJSON unexpected character at byte 7", "BADPATH ... at character 3".
+ *
+ * Numbers and booleans follow Redis's own commands: an int64 is an integer
+ * reply on both protocols; a double is a RESP3 double (as ZINCRBY replies)
+ * and, on RESP2, its JSON text as a bulk string; a boolean (DOC.TOGGLE) is a
+ * RESP3 boolean and, on RESP2, the bulk string "true" or "false". RESP2
+ * replies are the same bytes as before RESP3 was supported.
  */
 #include "atomicdoc.h"
 
@@ -28,6 +34,23 @@ int reply_wrongtype(RedisModuleCtx *ctx) {
     return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);
 }
 
+void res_double(result *r, double d) {
+    char buf[32];
+    r->kind = RES_DOUBLE;
+    r->d = d;
+    doc_buf_append(&r->text, buf, doc_format_double(d, buf));
+}
+
+void res_bool(result *r, int b) {
+    r->kind = RES_BOOL;
+    r->i = b != 0;
+}
+
+/* Whether the client speaks RESP3 (HELLO 3). */
+static int resp3(RedisModuleCtx *ctx) {
+    return (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_RESP3) != 0;
+}
+
 int reply_result(RedisModuleCtx *ctx, const result *r) {
     switch (r->kind) {
     case RES_OK: return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -43,6 +66,14 @@ int reply_result(RedisModuleCtx *ctx, const result *r) {
         RedisModule_ReplyWithArray(ctx, (long)r->n);
         for (size_t i = 0; i < r->n; i++) reply_result(ctx, &r->items[i]);
         return REDISMODULE_OK;
+    case RES_DOUBLE:
+        if (RMAPI_FUNC_SUPPORTED(RedisModule_ReplyWithDouble) && resp3(ctx))
+            return RedisModule_ReplyWithDouble(ctx, r->d);
+        return RedisModule_ReplyWithStringBuffer(ctx, r->text.data, r->text.len);
+    case RES_BOOL:
+        if (RMAPI_FUNC_SUPPORTED(RedisModule_ReplyWithBool) && resp3(ctx))
+            return RedisModule_ReplyWithBool(ctx, (int)r->i);
+        return RedisModule_ReplyWithStringBuffer(ctx, r->i ? "true" : "false", r->i ? 4 : 5);
     }
     return RedisModule_ReplyWithNull(ctx);
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what atomicdoc needs to build and test, from Debian's packages, and
-# fetches redismodule.h from Debian's `redis` source package into build/include.
+# fetches redismodule.h from Debian trixie's `redis` source package into build/include.
 # Quiet and fast when everything is already present. Run as root (or via sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,30 +31,14 @@ if [ -n "$missing" ] && command -v service >/dev/null 2>&1; then
   $SUDO service redis-server stop >/dev/null 2>&1 || true
 fi
 
-# redismodule.h: in no binary package, so take it from the source package of the
-# very redis-server we run, through a private apt configuration that adds deb-src.
+# redismodule.h: in no binary package. We build against the newest server we
+# support, so the header comes from Debian trixie's `redis` 8.0 source package
+# (its upstream tarball, checked against trixie's Sources index, through a private
+# apt configuration: scripts/servers.sh). The module checks at run time for every
+# API call an older server lacks (RMAPI_FUNC_SUPPORTED). A header of an older
+# source package (no RedisModule_AddACLCategory) is replaced.
 hdr=build/include/redismodule.h
-if [ ! -s "$hdr" ]; then
-  echo "deps: fetching redismodule.h from the redis source package"
-  work=$(pwd)/build/apt-src
-  rm -rf "$work"; mkdir -p "$work/sources" "$work/lists/partial" "$work/dl" build/include
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    sed 's/^Types:.*/Types: deb-src/' "$f" > "$work/sources/$(basename "$f")"
-  done
-  if [ -f /etc/apt/sources.list ]; then
-    grep -E '^deb ' /etc/apt/sources.list | sed 's/^deb /deb-src /' > "$work/sources/list.list" || true
-    [ -s "$work/sources/list.list" ] || rm -f "$work/sources/list.list"
-  fi
-  opts=(-o "Dir::Etc::SourceParts=$work/sources" -o "Dir::Etc::SourceList=/dev/null"
-        -o "Dir::State::Lists=$work/lists" -o "Dir::Cache::archives=$work/dl")
-  apt-get "${opts[@]}" update -qq >/dev/null
-  ver=$(dpkg-query -W -f='${Version}' redis-server 2>/dev/null || true)
-  (cd "$work/dl" && { apt-get "${opts[@]}" source --download-only -qq "redis=$ver" >/dev/null 2>&1 \
-                      || apt-get "${opts[@]}" source --download-only -qq redis >/dev/null; })
-  tarball=$(ls "$work"/dl/redis_*.orig.tar.* | head -n 1)
-  member=$(tar -tf "$tarball" | grep -E '^[^/]+/src/redismodule\.h$' | head -n 1)
-  tar -xf "$tarball" -O "$member" > "$hdr.tmp"
-  mv "$hdr.tmp" "$hdr"
-  rm -rf "$work"
+if [ ! -s "$hdr" ] || ! grep -q 'RedisModule_AddACLCategory' "$hdr"; then
+  echo "deps: fetching redismodule.h from the Redis 8.0 tarball of Debian trixie's redis source package"
+  bash scripts/servers.sh header "$hdr"
 fi

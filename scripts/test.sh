@@ -2,19 +2,22 @@
 # scripts/test.sh - the `make test` runner.
 #
 # Runs every step in order, even after one fails, so all failures show in one run:
-#   build        make all build/unit_tests build/integration_tests
-#   lint         make lint              (core/glue wall, exported symbols, cppcheck)
-#   unit         make unit
-#   integration  make integration
-#   readme       make readme-test       (every redis-cli session of README.md, replies exact)
-#   clients      make clients-test      (Node.js package tests, hiredis and shell examples)
-#   sanitize     make sanitize          (ASan + UBSan build, unit + integration)
-#   fuzz         make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists)
+#   servers             make servers    (fetch/build the servers of SERVERS, cached)
+#   build               make all build/unit_tests build/integration_tests
+#   lint                make lint       (core/glue wall, exported symbols, cppcheck)
+#   unit                make unit
+#   integration-NAME    make integration SERVER=NAME   } for each NAME in SERVERS
+#   examples-NAME       make examples SERVER=NAME      } (default: all four servers)
+#   readme              make readme-test  (every redis-cli session of README.md, replies exact)
+#   clients             make clients-test (Node.js package tests, hiredis examples)
+#   sanitize            make sanitize   (ASan + UBSan build, unit + integration, redis7)
+#   fuzz                make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists)
 # Each step's output goes to build/logs/<step>.log; the terminal gets one line per
 # step (the last 40 lines of the log under a failed one) and one summary line.
 # Exit status: 0 when every step passed, 1 otherwise.
 #
-# Environment: STEP_TIMEOUT (seconds per step, default 1800) stops a hung step;
+# Environment: SERVERS (default "redis7 redis8 valkey8.0 valkey8.1");
+# STEP_TIMEOUT (seconds per step, default 1800) stops a hung step;
 # FUZZ_SECONDS (default 60). Test servers of the run live in a fresh
 # /tmp/atomicdoc-run.* (ATOMICDOC_TMP), removed at the end unless a crashed server's
 # directory was kept there.
@@ -40,14 +43,20 @@ main() {
 
   if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
 
-  steps=(build lint unit integration readme clients sanitize)
+  SERVERS=${SERVERS:-redis7 redis8 valkey8.0 valkey8.1}
+  steps=(servers build lint unit)
+  for s in $SERVERS; do steps+=("integration-$s" "examples-$s"); done
+  steps+=(readme clients sanitize)
   [ -f scripts/fuzz.sh ] && steps+=(fuzz)
 
   step_command() {
     case "$1" in
+      servers)     echo "make --no-print-directory servers SERVERS=${SERVERS// /,}" ;;
+      integration-*) echo "make --no-print-directory integration SERVER=${1#integration-}" ;;
+      examples-*)  echo "make --no-print-directory examples SERVER=${1#examples-}" ;;
       build)       echo "make --no-print-directory -j$(nproc) all build/unit_tests build/integration_tests" ;;
       lint)        echo "make --no-print-directory lint" ;;
-    unit)        echo "make --no-print-directory unit" ;;
+      unit)        echo "make --no-print-directory unit" ;;
       integration) echo "make --no-print-directory integration" ;;
       readme)      echo "make --no-print-directory readme-test" ;;
       clients)     echo "make --no-print-directory clients-test" ;;
@@ -61,11 +70,11 @@ main() {
   ATOMICDOC_TMP=$(mktemp -d /tmp/atomicdoc-run.XXXXXX) || exit 1
   export ATOMICDOC_TMP
 
-  # Servers of this run (a redis-server chdirs into its --dir) still running after a
-  # step: a leak of the harness. Prints their pids.
+  # Servers of this run (a redis-server or valkey-server chdirs into its --dir) still
+  # running after a step: a leak of the harness. Prints their pids.
   leaked_servers() {
     local p cwd
-    for p in $(pgrep -x redis-server 2>/dev/null); do
+    for p in $(pgrep -x 'redis-server|valkey-server' 2>/dev/null); do
       cwd=$(readlink "/proc/$p/cwd" 2>/dev/null) || continue
       case "$cwd" in "$ATOMICDOC_TMP"/*) echo "$p" ;; esac
     done
@@ -94,12 +103,12 @@ main() {
       leaks=$(leaked_servers)
     done
     if [ -n "$leaks" ]; then
-      echo "test.sh: redis-server processes left running after '$step':" $leaks >>"$log"
+      echo "test.sh: server processes left running after '$step':" $leaks >>"$log"
       for p in $leaks; do kill -KILL "$p" 2>/dev/null; done
       [ "$rc" = 0 ] && rc=1
     fi
     secs=$((SECONDS - t0))
-    dots=$(printf '%*s' $((14 - ${#step})) '' | tr ' ' '.')
+    dots=$(printf '%*s' $((24 - ${#step})) '' | tr ' ' '.')
     if [ "$rc" = 0 ]; then
       printf '%s %s %sok%s (%d s)\n' "$step" "$dots" "$green" "$off" "$secs"
     else

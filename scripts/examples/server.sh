@@ -19,7 +19,7 @@ server_start() {
     # below the kernel's ephemeral range, so no client's outgoing port is in the way
     port=$((20000 + RANDOM % 12000))
     SERVER_DIR=$(mktemp -d "${ATOMICDOC_TMP:-/tmp}/examples.XXXXXX") || return 1
-    redis-server --port "$port" --bind 127.0.0.1 --dir "$SERVER_DIR" --save '' --appendonly no \
+    "${ATOMICDOC_SERVER:-redis-server}" --port "$port" --bind 127.0.0.1 --dir "$SERVER_DIR" --save '' --appendonly no \
       --logfile "$SERVER_DIR/redis.log" --loadmodule "$module" </dev/null >/dev/null 2>&1 &
     SERVER_PID=$!
     for i in $(seq 300); do   # 15 s

@@ -42,7 +42,7 @@
  * syncs in milliseconds), no crash memory test (it confuses ASan), and the DEBUG and
  * MODULE commands enabled.
  *
- * Limits: start waits 10 s for PING, stop waits 10 s for exit, replica sync 10 s;
+ * Limits: start waits 30 s for PING, stop waits 10 s for exit, replica sync 10 s;
  * each command may take 30 s before the test fails with a timeout. Start servers
  * from the test's main thread (PR_SET_PDEATHSIG follows the thread that forked).
  * In a process the test forked, a harness failure prints its message and _exit(1)s

@@ -53,7 +53,16 @@ Test(harness, start_serves_commands_and_stop_removes_everything)
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "SET greeting %s", "hello world"));
     expect_str(cmd(c, "GET greeting"), "hello world");
-    expect_array_len(cmd(c, "MODULE LIST"), 1);
+    /* Ours, besides any module built into the server (Redis 8: vectorset). */
+    redisReply *mods = cmd(c, "MODULE LIST");
+    int ours = 0;
+    for (size_t i = 0; i < mods->elements; i++)
+        for (size_t j = 0; j + 1 < mods->element[i]->elements; j += 2)
+            if (!strcmp(mods->element[i]->element[j]->str, "name") &&
+                !strcmp(mods->element[i]->element[j + 1]->str, "atomicdoc"))
+                ours++;
+    cr_assert_eq(ours, 1, "MODULE LIST lists atomicdoc %d times", ours);
+    freeReplyObject(mods);
     cr_assert_eq(srv_info_int(c, "server", "tcp_port"), port);
     cr_assert_eq(srv_info_int(c, "server", "process_id"), pid);
     redisFree(c);
