@@ -99,6 +99,12 @@ Test(ttl, a_root_set_clears_the_ttl_unless_keepttl_and_a_path_set_keeps_it)
     cr_expect(pttl(c, "k") > 400000, "TXN SET EX then a path SET");
     expect_array_len(cmd(c, "DOC.TXN 1 k SET 1 $ 1 EX 500 SET 1 $ 2"), 2);
     expect_int(cmd(c, "PTTL k"), -1);
+    /* DOC.MSET's root writes are root writes */
+    expect_ok(cmd(c, "DOC.SET m $ 1 EX 500"));
+    expect_ok(cmd(c, "DOC.SET n $ %s EX 500", "{}"));
+    expect_ok(cmd(c, "DOC.MSET m $ 2 n $.x 3"));
+    expect_int(cmd(c, "PTTL m"), -1);
+    cr_expect(pttl(c, "n") > 400000, "DOC.MSET path write kept the TTL");
     /* deleted and created again in one TXN: the new document starts without a TTL */
     expect_ok(cmd(c, "DOC.SET k $ 1 EX 500"));
     expect_array_len(cmd(c, "DOC.TXN 1 k DEL 1 $ SET 1 $ 2"), 2);
