@@ -132,7 +132,13 @@ typedef struct keyslot {
     int changed;               /* written by this command */
     const char *event;         /* notification of the first change */
     long long set_version;     /* > 0: commit sets this version (AOF rebuild) */
+    int ttl;                   /* TTL_*: what commit does to the key's expiry */
+    long long expire_at;       /* TTL_SET: the absolute expiry, ms */
 } keyslot;
+
+/* What a command does to a key's time to live (keyslot.ttl); the last op
+ * that says something wins. */
+enum { TTL_KEEP, TTL_CLEAR, TTL_SET };
 
 typedef struct exec_ctx {
     RedisModuleCtx *ctx;       /* the command's context */
@@ -171,11 +177,17 @@ typedef struct op {
     doc_node *value_slot[OP_INLINE];
     doc_filter *filter;        /* a compiled filter (PULL WHERE, UPDATE IF, CHECK MATCH) */
     doc_update *update;        /* a compiled update document (UPDATE) */
+    long long expire_ms;       /* SET / UPSERT: EX PX EXAT PXAT as an absolute
+                                  time in ms (> 0), or 0 */
+    RedisModuleString **expire_arg; /* a relative EX / PX keyword in the
+                                  command's argv (rewritten to PXAT for
+                                  replicas and the AOF), or NULL */
 } op;
 
 #define OPF_NX 1
 #define OPF_XX 2
 #define OPF_WITHVERSION 4
+#define OPF_KEEPTTL (1 << 20)
 
 typedef struct op_def {
     const char *name;          /* op / command name without "DOC." */
@@ -217,6 +229,14 @@ doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
 /* Compiles a filter document (held to max-depth under the loading rule). */
 doc_status arg_filter(const uint8_t *f, doc_filter **out, doc_error *err);
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err);
+/* A TTL option at argv[i] (EX s, PX ms, EXAT t, PXAT t; KEEPTTL when
+ * keep_ok) into o->expire_ms / expire_arg / OPF_KEEPTTL, held to SET's rules
+ * (`cmd` names the command in "invalid expire time in 'doc.set' command").
+ * Returns the arguments it took (0: not a TTL option), or -1 with err set. */
+int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const char *cmd,
+            doc_error *err);
+/* SYNTAX error for a keyword out of place: "<word> goes <where>: <usage>". */
+doc_status arg_misplaced(RedisModuleString *word, const char *where, const char *usage, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
 void op_reset(op *o);
 /* Adds a path / value to the op (takes ownership). */
@@ -231,11 +251,15 @@ adoc *slot_ensure(exec_ctx *x, keyslot *k);
 void slot_touch(keyslot *k, const op *o);
 /* Deletes the slot's document (kept alive until the command ends). */
 void slot_delete(exec_ctx *x, keyslot *k, const op *o);
+/* Records what op o does to the key's TTL: its EX/PX/EXAT/PXAT, or, when it
+ * replaced the whole document without KEEPTTL (`replaces`), clearing it. */
+void slot_ttl(keyslot *k, const op *o, int replaces);
 
 /* Runs one command made of ops: opens the keys, runs, commits or rolls back,
- * notifies, replicates verbatim when something changed, replies. */
-int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *ops, int nops,
-             int write, int reply_array);
+ * notifies, replicates when something changed (argv, argc: the command as
+ * sent; verbatim unless a relative TTL must become absolute), replies. */
+int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames,
+             int nkeys, op *ops, int nops, int write, int reply_array);
 /* The generic handler of a single-key command: DOC.<def> key args... */
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
 
@@ -243,6 +267,9 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
 int reply_error(RedisModuleCtx *ctx, const doc_error *err);
 int reply_wrongtype(RedisModuleCtx *ctx);
 int reply_result(RedisModuleCtx *ctx, const result *r);
+/* ERR wrong number of arguments for '<command>' command (command.c), the one
+ * error that keeps Redis's ERR: Redis itself replies it for too few. */
+int reply_arity(RedisModuleCtx *ctx, RedisModuleString *name);
 
 /* Command tables (cmd_*.c) and registration. */
 extern const op_def op_set, op_get, op_del, op_type, op_len, op_keys, op_version;

@@ -19,18 +19,34 @@ static doc_status read_at(const op *o, int i, keyslot *k, doc_cursor *c, doc_err
 
 static int is_root(const doc_path *p) { return !p || p->nseg == 0; }
 
-/* ---- DOC.SET key path json [NX|XX] ---- */
+/* ---- DOC.SET key path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] ----
+ * Options in any order, each at most once, as SET takes them. */
+
+#define SET_USAGE "DOC.SET key path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]"
 
 static doc_status parse_set(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     doc_path *p;
     doc_node *v;
-    if (argc == 3) {
-        if (arg_is(argv[2], "NX"))
-            o->flags |= OPF_NX;
-        else if (arg_is(argv[2], "XX"))
-            o->flags |= OPF_XX;
-        else
-            return doc_error_set(err, DOC_ERR, "syntax error: expected NX or XX");
+    /* `DOC.SET k NX $ 1`, `DOC.SET k $ EX 10 '{}'`: an option where the path or the JSON goes. */
+    for (int i = 0; i < 2 && i < argc; i++)
+        if (arg_is(argv[i], "NX") || arg_is(argv[i], "XX") || arg_is(argv[i], "EX") ||
+            arg_is(argv[i], "PX") || arg_is(argv[i], "EXAT") || arg_is(argv[i], "PXAT") ||
+            arg_is(argv[i], "KEEPTTL"))
+            return arg_misplaced(argv[i], "after the path and the JSON", SET_USAGE, err);
+    for (int i = 2; i < argc;) {
+        int took = arg_ttl(o, argv, i, argc, 1, "doc.set", err);
+        if (took < 0) return err->code;
+        if (took > 0) {
+            i += took;
+            continue;
+        }
+        int nx = arg_is(argv[i], "NX");
+        if (!nx && !arg_is(argv[i], "XX"))
+            return doc_error_set(err, DOC_SYNTAX, "unknown option '%.40s': " SET_USAGE,
+                                 RedisModule_StringPtrLen(argv[i], NULL));
+        if (o->flags & (OPF_NX | OPF_XX)) return doc_error_set(err, DOC_SYNTAX, "at most one of NX, XX");
+        o->flags |= nx ? OPF_NX : OPF_XX;
+        i++;
     }
     if (arg_path(argv[0], &p, err) || op_add_path(o, p, err)) return err->code;
     if (arg_json(argv[1], &v, err) || op_add_value(o, v, err)) return err->code;
@@ -58,6 +74,9 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     /* The op runs once: its parsed value moves into the document. */
     doc_node *value = o->values[0];
     o->values[0] = NULL;
+    /* A root SET replaces the value: its TTL goes unless KEEPTTL (as SET);
+     * a SET below the root edits the document and keeps it. */
+    slot_ttl(k, o, is_root(p));
     if (!k->doc && is_root(p)) {
         k->doc = adoc_new_take(value);
         slot_touch(k, o);
@@ -80,7 +99,7 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_set = {"SET", "doc.set", 1, 2, 3, parse_set, run_set, KF_UPDATE, NULL};
+const op_def op_set = {"SET", "doc.set", 1, 2, -1, parse_set, run_set, KF_UPDATE, NULL};
 
 /* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
 
@@ -93,6 +112,10 @@ static doc_status parse_get(op *o, RedisModuleString **argv, int argc, doc_error
     for (; i < argc; i++) {
         doc_path *p;
         doc_query *q;
+        /* `DOC.GET k $.a WITHVERSION` would read a member named WITHVERSION
+         * (write `$.WITHVERSION` for one). */
+        if (arg_is(argv[i], "WITHVERSION"))
+            return arg_misplaced(argv[i], "right after the key", "DOC.GET key [WITHVERSION] [path ...]", err);
         if (arg_read_path(argv[i], &p, &q, err) || op_add_read_path(o, p, q, err)) return err->code;
     }
     return DOC_OK;
@@ -346,7 +369,7 @@ static int distinct_keys(RedisModuleString **names, int n, int stride, RedisModu
 
 int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc < 4 || (argc - 1) % 3 != 0) return RedisModule_WrongArity(ctx);
+    if (argc < 4 || (argc - 1) % 3 != 0) return reply_arity(ctx, argv[0]);
     cmd_begin(ctx);
     int n = (argc - 1) / 3;
     op *ops = RedisModule_Calloc((size_t)n, sizeof *ops);
@@ -363,7 +386,7 @@ int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     }
     if (ret < 0) {
         /* Same machinery as one command: all or nothing; one reply. */
-        ret = exec_ops(ctx, uniq, nkeys, ops, n, 1, 0);
+        ret = exec_ops(ctx, argv, argc, uniq, nkeys, ops, n, 1, 0);
     }
     for (int i = 0; i < n; i++) op_reset(&ops[i]);
     RedisModule_Free(ops);
@@ -376,7 +399,7 @@ int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 
 int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc < 3) return RedisModule_WrongArity(ctx);
+    if (argc < 3) return reply_arity(ctx, argv[0]);
     cmd_begin(ctx);
     doc_error err;
     doc_error_clear(&err);
@@ -425,7 +448,7 @@ int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 static doc_status parse_aofload(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     (void)argc;
     if (arg_ll(argv[0], &o->n1, "version", err)) return err->code;
-    if (o->n1 < 1) return doc_error_set(err, DOC_ERR, "version must be positive");
+    if (o->n1 < 1) return doc_error_set(err, DOC_SYNTAX, "version must be positive");
     doc_path *p;
     doc_node *v;
     if (arg_path(argv[1], &p, err) || op_add_path(o, p, err)) return err->code;
@@ -522,13 +545,21 @@ static void parts_drop(void) {
     doc_buf_free(&parts.text);
 }
 
+/* A SYNTAX error of DOC.AOFLOAD (a damaged AOF or stream), through reply.c. */
+static int aofload_error(RedisModuleCtx *ctx, doc_status code, const char *msg) {
+    doc_error err;
+    doc_error_clear(&err);
+    doc_error_set(&err, code, "%s", msg);
+    return reply_error(ctx, &err);
+}
+
 static int aofload_parts(RedisModuleCtx *ctx, RedisModuleString **argv) {
     long long version, i, n;
     if (RedisModule_StringToLongLong(argv[2], &version) != REDISMODULE_OK || version < 1 ||
         RedisModule_StringToLongLong(argv[4], &i) != REDISMODULE_OK ||
         RedisModule_StringToLongLong(argv[5], &n) != REDISMODULE_OK || i < 1 || n < i) {
         parts_drop();
-        return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD PARTS: bad version or slice numbers");
+        return aofload_error(ctx, DOC_SYNTAX, "DOC.AOFLOAD PARTS: bad version or slice numbers");
     }
     if (i == 1) {
         parts_drop();
@@ -540,14 +571,14 @@ static int aofload_parts(RedisModuleCtx *ctx, RedisModuleString **argv) {
     } else if (!parts.key || i != parts.next || n != parts.total || version != parts.version ||
                RedisModule_StringCompare(parts.key, argv[1]) != 0) {
         parts_drop();
-        return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD PARTS: slice out of order");
+        return aofload_error(ctx, DOC_SYNTAX, "DOC.AOFLOAD PARTS: slice out of order");
     }
     size_t len;
     const char *slice = RedisModule_StringPtrLen(argv[6], &len);
     doc_buf_append(&parts.text, slice, len);
     if (parts.text.oom) {
         parts_drop();
-        return RedisModule_ReplyWithError(ctx, "OOM DOC.AOFLOAD PARTS: out of memory");
+        return aofload_error(ctx, DOC_NOMEM, "DOC.AOFLOAD PARTS: out of memory");
     }
     parts.next++;
     if (i < n) return RedisModule_ReplyWithSimpleString(ctx, "OK");
@@ -568,15 +599,15 @@ int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int flags = RedisModule_GetContextFlags(ctx);
     if (!(flags & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)))
-        return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD is internal: only an AOF or a primary may send it");
+        return aofload_error(ctx, DOC_SYNTAX, "DOC.AOFLOAD is internal: only an AOF or a primary may send it");
     if (argc == 7 && arg_is(argv[3], "PARTS")) return aofload_parts(ctx, argv);
     if (argc == 5 && arg_is(argv[3], "FLOOR")) {   /* the version floor, first in a rewrite */
         long long floor;
         if (RedisModule_StringToLongLong(argv[4], &floor) != REDISMODULE_OK || floor < 0)
-            return RedisModule_ReplyWithError(ctx, "ERR DOC.AOFLOAD FLOOR: bad version");
+            return aofload_error(ctx, DOC_SYNTAX, "DOC.AOFLOAD FLOOR: bad version");
         version_seen((uint64_t)floor);
         return RedisModule_ReplyWithSimpleString(ctx, "OK");
     }
-    if (argc != 5) return RedisModule_WrongArity(ctx);
+    if (argc != 5) return reply_arity(ctx, argv[0]);
     return exec_single(ctx, argv, argc, &op_aofload);
 }

@@ -94,7 +94,7 @@ static doc_status number_arg(RedisModuleString *s, const char *what, doc_view *o
     const char *p = RedisModule_StringPtrLen(s, &len);
     int is_int;
     if (doc_number_parse(p, len, &is_int, &out->i, &out->d) != DOC_OK)
-        return doc_error_set(err, DOC_ERR, "%s is not a JSON number (or out of range)", what);
+        return doc_error_set(err, DOC_SYNTAX, "%s is not a JSON number (or out of range)", what);
     out->type = is_int ? DOC_INT : DOC_DOUBLE;
     return DOC_OK;
 }
@@ -106,7 +106,7 @@ static doc_status parse_incr(op *o, RedisModuleString **argv, int argc, doc_erro
     for (int i = 2; i < argc; i += 2) {
         int is_min = arg_is(argv[i], "MIN");
         if ((!is_min && !arg_is(argv[i], "MAX")) || i + 1 >= argc)
-            return doc_error_set(err, DOC_ERR, "syntax error: expected MIN n or MAX n");
+            return doc_error_set(err, DOC_SYNTAX, "expected MIN n or MAX n: DOC.INCR key path delta [MIN n] [MAX n]");
         if (number_arg(argv[i + 1], is_min ? "MIN" : "MAX", is_min ? &o->lo : &o->hi, err))
             return err->code;
         o->flags |= is_min ? OPF_MIN : OPF_MAX;
@@ -312,6 +312,8 @@ static uint32_t array_count(const doc_cursor *c) {
     return doc_node_count(v.node);
 }
 
+#define PUSH_USAGE "DOC.PUSH key path [AT i] [KEEP n] json [json ...]"
+
 static doc_status parse_push(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
     int i = 1;
@@ -332,9 +334,13 @@ static doc_status parse_push(op *o, RedisModuleString **argv, int argc, doc_erro
             break;
         }
     }
-    if (i >= argc) return doc_error_set(err, DOC_ERR, "wrong number of arguments: PUSH needs a value");
-    for (; i < argc; i++)
+    if (i >= argc)
+        return doc_error_set(err, DOC_SYNTAX, "PUSH needs a value: " PUSH_USAGE);
+    for (; i < argc; i++) {
+        if (arg_is(argv[i], "AT") || arg_is(argv[i], "KEEP"))   /* `DOC.PUSH k $.l 1 AT 0` */
+            return arg_misplaced(argv[i], "before the values", PUSH_USAGE, err);
         if (parse_value(o, argv[i], err)) return err->code;
+    }
     return DOC_OK;
 }
 
@@ -390,8 +396,9 @@ static doc_status parse_pop(op *o, RedisModuleString **argv, int argc, doc_error
     if (argc == 2) {
         if (arg_is(argv[1], "FIRST"))
             o->n1 = 0;
-        else if (!arg_is(argv[1], "LAST") && arg_ll(argv[1], &o->n1, "index", err))
-            return doc_error_set(err, DOC_ERR, "syntax error: expected FIRST, LAST or an index");
+        else if (!arg_is(argv[1], "LAST") && RedisModule_StringToLongLong(argv[1], &o->n1) != REDISMODULE_OK)
+            return doc_error_set(err, DOC_SYNTAX, "POP takes FIRST|LAST|index, not '%.40s': DOC.POP key path [FIRST|LAST|index]",
+                                 RedisModule_StringPtrLen(argv[1], NULL));
     }
     return DOC_OK;
 }
@@ -424,7 +431,7 @@ const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop, KF_READ_DE
 static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
     if (argc >= 2 && arg_is(argv[1], "WHERE")) {
-        if (argc != 3) return doc_error_set(err, DOC_ERR, "syntax error: WHERE takes one filter");
+        if (argc != 3) return doc_error_set(err, DOC_SYNTAX, "WHERE takes one filter: DOC.PULL key path WHERE filter");
         doc_node *f;
         doc_filter *compiled;
         if (arg_json(argv[2], &f, err)) return err->code;
@@ -434,8 +441,12 @@ static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_erro
         o->filter = compiled;
         return DOC_OK;
     }
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
+        if (arg_is(argv[i], "WHERE"))   /* `DOC.PULL k $.a 1 WHERE f` */
+            return arg_misplaced(argv[i], "right after the path, instead of values",
+                                 "DOC.PULL key path json [json ...] | DOC.PULL key path WHERE filter", err);
         if (parse_value(o, argv[i], err)) return err->code;
+    }
     return DOC_OK;
 }
 

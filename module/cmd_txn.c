@@ -26,10 +26,33 @@
 #define OPF_RET_BEFORE 512
 #define OPF_RET_AFTER 1024
 
+#define UPDATE_USAGE \
+    "DOC.UPDATE key update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX ms|EXAT t|PXAT t]] " \
+    "[RETURN BEFORE|AFTER]"
+
+/* The core's update errors are DOC_ERR (update.c predates the code words);
+ * they reach clients as BADUPDATE so an application can tell them apart. */
+static doc_status update_code(doc_status st, doc_error *err) {
+    if (st == DOC_ERR && err->code == DOC_ERR) err->code = DOC_BADUPDATE;
+    return st == DOC_ERR ? DOC_BADUPDATE : st;
+}
+
+static int update_keyword(RedisModuleString *s) {
+    return arg_is(s, "IF") || arg_is(s, "ARRAYFILTERS") || arg_is(s, "UPSERT") || arg_is(s, "RETURN");
+}
+
 static doc_status parse_update(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     doc_node *update = NULL, *filters = NULL, *cond = NULL;
+    if (update_keyword(argv[0]))   /* `DOC.UPDATE k IF f u` */
+        return arg_misplaced(argv[0], "after the update document", UPDATE_USAGE, err);
     doc_status st = arg_json(argv[0], &update, err);
     for (int i = 1; i < argc && !st; i++) {
+        int took = arg_ttl(o, argv, i, argc, 0, "doc.update", err);
+        if (took) {
+            if (took < 0) st = err->code;
+            else i += took - 1;
+            continue;
+        }
         if (arg_is(argv[i], "IF") && i + 1 < argc && !cond) {
             st = arg_json(argv[++i], &cond, err);
         } else if (arg_is(argv[i], "ARRAYFILTERS") && i + 1 < argc && !filters) {
@@ -43,11 +66,18 @@ static doc_status parse_update(op *o, RedisModuleString **argv, int argc, doc_er
             else if (arg_is(argv[i], "AFTER"))
                 o->flags |= OPF_RET_AFTER;
             else
-                st = doc_error_set(err, DOC_ERR, "syntax error: RETURN takes BEFORE or AFTER");
+                st = doc_error_set(err, DOC_SYNTAX, "RETURN takes BEFORE or AFTER: " UPDATE_USAGE);
+        } else if (arg_is(argv[i], "WHERE")) {
+            st = doc_error_set(err, DOC_SYNTAX, "DOC.UPDATE takes its filter after IF, not WHERE (DOC.PULL's): " UPDATE_USAGE);
         } else {
-            st = doc_error_set(err, DOC_ERR, "syntax error near '%s'", RedisModule_StringPtrLen(argv[i], NULL));
+            st = doc_error_set(err, DOC_SYNTAX, "unexpected '%.40s': " UPDATE_USAGE,
+                               RedisModule_StringPtrLen(argv[i], NULL));
         }
     }
+    /* The TTL belongs to the document an upsert creates ($setOnInsert's
+     * rule); an update of an existing document leaves its TTL alone. */
+    if (!st && o->expire_ms && !(o->flags & OPF_UPSERT))
+        st = doc_error_set(err, DOC_SYNTAX, "EX, PX, EXAT and PXAT need UPSERT: " UPDATE_USAGE);
     if (!st && filters && *doc_box_value(filters) != DOC_TAG_ARRAY)
         st = doc_error_set(err, DOC_BADFILTER, "ARRAYFILTERS takes a JSON array of filters");
     const uint8_t *af = filters ? doc_box_value(filters) : NULL;
@@ -55,6 +85,7 @@ static doc_status parse_update(op *o, RedisModuleString **argv, int argc, doc_er
         st = doc_update_compile(doc_box_value(update), af, (uint32_t)adoc_cfg.max_depth, &o->update, err);
         if (st && limit_waived(err))
             st = doc_update_compile(doc_box_value(update), af, DOC_DEPTH_LIMIT, &o->update, err);
+        st = update_code(st, err);
     }
     if (!st && cond) {
         if (*doc_box_value(cond) != DOC_TAG_OBJECT)
@@ -78,6 +109,7 @@ static doc_status run_update(op *o, exec_ctx *x, keyslot *k, result *out) {
         }
         if (!slot_ensure(x, k)) return x->err.code;
         inserting = 1;
+        slot_ttl(k, o, 0);
         if (o->filter && doc_update_seed(&k->doc->root, o->filter, x->undo, &x->err)) return x->err.code;
     } else if (o->filter && !doc_filter_match(o->filter, doc_box_value(k->doc->root))) {
         ret_doc ? res_nil(out) : res_int(out, 0);
@@ -86,7 +118,7 @@ static doc_status run_update(op *o, exec_ctx *x, keyslot *k, result *out) {
     if ((o->flags & OPF_RET_BEFORE) && !inserting) res_json(out, doc_box_value(k->doc->root));
     int changed = 0;
     doc_status st = doc_update_apply(o->update, &k->doc->root, inserting, x->undo, &changed, &x->err);
-    if (st) return st;
+    if (st) return update_code(st, &x->err);
     if (o->flags & OPF_RET_AFTER)
         res_json(out, doc_box_value(k->doc->root));
     else if (o->flags & OPF_RET_BEFORE) {
@@ -106,7 +138,7 @@ static uint64_t update_keyflags(RedisModuleString **argv, int argc) {
     return KF_UPDATE;
 }
 
-const op_def op_update = {"UPDATE", "doc.update", 1, 1, 8, parse_update, run_update, KF_UPDATE, update_keyflags};
+const op_def op_update = {"UPDATE", "doc.update", 1, 1, -1, parse_update, run_update, KF_UPDATE, update_keyflags};
 
 /* ---- CHECK k path EQ|NE|GT|GE|LT|LE json / EXISTS|MISSING / MATCH filter; CHECK k VERSION n ---- */
 
@@ -116,19 +148,21 @@ static const char *const check_words[] = {"VERSION", "EQ", "NE", "GT", "GE", "LT
 
 static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (arg_is(argv[0], "VERSION")) {
-        if (argc != 2) return doc_error_set(err, DOC_ERR, "CHECK VERSION takes one number");
+        if (argc != 2) return doc_error_set(err, DOC_SYNTAX, "CHECK VERSION takes one number");
         o->n1 = CK_VERSION;
         return arg_ll(argv[1], &o->n2, "version", err);
     }
-    if (argc < 2) return doc_error_set(err, DOC_ERR, "CHECK needs a path and a comparison");
+    if (argc < 2) return doc_error_set(err, DOC_SYNTAX, "CHECK needs a path and a comparison");
     doc_path *p;
     if (arg_path(argv[0], &p, err) || op_add_path(o, p, err)) return err->code;
     o->n1 = -1;
     for (int w = CK_EQ; w <= CK_MATCH; w++)
         if (arg_is(argv[1], check_words[w])) o->n1 = w;
-    if (o->n1 < 0) return doc_error_set(err, DOC_ERR, "CHECK: unknown comparison '%s'", RedisModule_StringPtrLen(argv[1], NULL));
+    if (o->n1 < 0)
+        return doc_error_set(err, DOC_SYNTAX, "CHECK: unknown comparison '%.40s', expected EQ|NE|GT|GE|LT|LE json, EXISTS, MISSING or MATCH filter",
+                             RedisModule_StringPtrLen(argv[1], NULL));
     int wants_value = o->n1 != CK_EXISTS && o->n1 != CK_MISSING;
-    if (argc != 2 + wants_value) return doc_error_set(err, DOC_ERR, "CHECK %s takes %s", check_words[o->n1], wants_value ? "one value" : "no value");
+    if (argc != 2 + wants_value) return doc_error_set(err, DOC_SYNTAX, "CHECK %s takes %s", check_words[o->n1], wants_value ? "one value" : "no value");
     if (!wants_value) return DOC_OK;
     doc_node *v;
     if (arg_json(argv[2], &v, err)) return err->code;
@@ -213,18 +247,37 @@ typedef struct txn_form {
     int positional;          /* required arguments after the key */
     const char *options;     /* keywords allowed after the first argument;
                                 "AT:1" takes one parameter, "#" an integer */
+    const char *usage;       /* the op's shape in a TXN, for error messages */
 } txn_form;
 
 static const txn_form forms[] = {
-    {&op_set, 2, "NX XX"},           {&op_get, 1, "WITHVERSION"},  {&op_del, 1, ""},
-    {&op_type, 1, ""},               {&op_len, 1, ""},             {&op_keys, 1, ""},
-    {&op_version, 0, ""},            {&op_incr, 2, "MIN:1 MAX:1"}, {&op_mul, 2, ""},
-    {&op_min, 2, ""},                {&op_max, 2, ""},             {&op_strappend, 2, ""},
-    {&op_push, 2, "AT:1 KEEP:1"},    {&op_pop, 1, "FIRST LAST #"}, {&op_pull, 2, "WHERE:1"},
-    {&op_addtoset, 2, ""},           {&op_indexof, 2, ""},         {&op_toggle, 1, ""},
-    {&op_clear, 1, ""},              {&op_merge, 2, ""},           {&op_cas, 3, ""},
-    {&op_update, 1, "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1"},
-    {&op_check, 0, ""},
+    {&op_set, 2, "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
+     "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]"},
+    {&op_get, 1, "", "GET k [WITHVERSION] path (one path inside DOC.TXN)"},
+    {&op_del, 1, "", "DEL k path (one path inside DOC.TXN)"},
+    {&op_type, 1, "", "TYPE k path (one path inside DOC.TXN)"},
+    {&op_len, 1, "", "LEN k path (one path inside DOC.TXN)"},
+    {&op_keys, 1, "", "KEYS k path (one path inside DOC.TXN)"},
+    {&op_version, 0, "", "VERSION k"},
+    {&op_incr, 2, "MIN:1 MAX:1", "INCR k path delta [MIN n] [MAX n]"},
+    {&op_mul, 2, "", "MUL k path factor"},
+    {&op_min, 2, "", "MIN k path json"},
+    {&op_max, 2, "", "MAX k path json"},
+    {&op_strappend, 2, "", "STRAPPEND k path string"},
+    {&op_push, 2, "AT:1 KEEP:1", "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)"},
+    {&op_pop, 1, "FIRST LAST #", "POP k path [FIRST|LAST|index]"},
+    {&op_pull, 2, "WHERE:1", "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)"},
+    {&op_addtoset, 2, "", "ADDTOSET k path json (one value inside DOC.TXN)"},
+    {&op_indexof, 2, "", "INDEXOF k path json"},
+    {&op_toggle, 1, "", "TOGGLE k path"},
+    {&op_clear, 1, "", "CLEAR k path"},
+    {&op_merge, 2, "", "MERGE k path patch"},
+    {&op_cas, 3, "", "CAS k path expected|ABSENT new"},
+    {&op_update, 1, "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1 EX:1 PX:1 EXAT:1 PXAT:1",
+     "UPDATE k update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX ms|EXAT t|PXAT t]] [RETURN BEFORE|AFTER]"},
+    {&op_check, 0, "",
+     "CHECK k path EQ|NE|GT|GE|LT|LE json | CHECK k path EXISTS|MISSING | CHECK k path MATCH filter | "
+     "CHECK k VERSION n"},
 };
 
 /* Parameters the keyword takes, or -1 when it is not an option of `f`. */
@@ -251,24 +304,56 @@ static int option_params(const txn_form *f, RedisModuleString *tok) {
 
 static const txn_form *form_of(RedisModuleString *name);
 
-/* Number of arguments after the key the op starting at argv[at] takes. */
-static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int argc) {
+/* 1 when argv[j] starts a well-formed op: an op name, then a key position
+ * between 1 and numkeys. */
+static int op_starts(RedisModuleString **argv, int j, int argc, long long numkeys) {
+    long long kpos;
+    return j + 1 < argc && form_of(argv[j]) &&
+           RedisModule_StringToLongLong(argv[j + 1], &kpos) == REDISMODULE_OK && kpos >= 1 &&
+           kpos <= numkeys;
+}
+
+/* 1 when s is a JSON number (INCR's bounds are). */
+static int is_number_arg(RedisModuleString *s) {
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    int is_int;
+    int64_t i;
+    double d;
+    return doc_number_parse(p, len, &is_int, &i, &d) == DOC_OK;
+}
+
+/* 1 when the keyword at argv[j], an option of f that also names an op (INCR's
+ * MIN / MAX), is the option: its parameter is a number, and what follows it is
+ * the end, a well-formed op, or another such option (`MIN 0 MAX 9 GET 1 $`). */
+static int bound_at(const txn_form *f, RedisModuleString **argv, int j, int argc, long long numkeys) {
+    if (j + 1 >= argc) return 1;   /* INCR ... MIN at the end: INCR lacks its bound */
+    if (!is_number_arg(argv[j + 1])) return 0;
+    int next = j + 2;
+    if (next == argc || op_starts(argv, next, argc, numkeys)) return 1;
+    return option_params(f, argv[next]) == 1 && form_of(argv[next]) && bound_at(f, argv, next, argc, numkeys);
+}
+
+/* Number of arguments after the key the op starting at argv[at] takes, or -1
+ * when too few are left. */
+static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int argc, long long numkeys) {
     if (f->def == &op_check) {
         if (at < argc && arg_is(argv[at], "VERSION")) return 2;
         if (at + 1 >= argc) return -1;
         RedisModuleString *w = argv[at + 1];
         return arg_is(w, "EXISTS") || arg_is(w, "MISSING") ? 2 : 3;
     }
+    if (f->def == &op_get)   /* GET k [WITHVERSION] path */
+        return at < argc && arg_is(argv[at], "WITHVERSION") ? (at + 1 < argc ? 2 : -1) : (at < argc ? 1 : -1);
     int j = at, pos = 0;
     while (j < argc) {
         int params = pos >= 1 ? option_params(f, argv[j]) : -1;
         /* A keyword that also names an op (INCR's MIN / MAX) is the option
-         * only when the end or another op follows its parameter; otherwise
-         * it starts the next op: `INCR 1 $.n 1 MIN 1 $.m 3` is two ops. */
-        if (params >= 0 && pos >= f->positional && form_of(argv[j])) {
-            int next = j + 1 + params;
-            if (next < argc && !form_of(argv[next])) params = -1;
-        }
+         * only by bound_at()'s rule; otherwise it starts the next op:
+         * `INCR 1 $.n 1 MIN 1 $.m 3` and `INCR 1 $.n 1 MIN 1 GET 3` (with
+         * one key) are two ops each. */
+        if (params == 1 && pos >= f->positional && form_of(argv[j]) && !bound_at(f, argv, j, argc, numkeys))
+            params = -1;
         if (params >= 0) {
             /* WHERE stands in for PULL's value. */
             if (f->def == &op_pull) pos++;
@@ -307,7 +392,7 @@ static void txn_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     for (int i = 2 + (int)numkeys; i < argc && ok;) {
         const txn_form *f = form_of(argv[i]);
         long long kpos;
-        int len = f ? op_extent(f, argv, i + 2, argc) : -1;
+        int len = f ? op_extent(f, argv, i + 2, argc, numkeys) : -1;
         ok = f && i + 1 < argc && RedisModule_StringToLongLong(argv[i + 1], &kpos) == REDISMODULE_OK &&
              kpos >= 1 && kpos <= numkeys && len >= 0 && i + 2 + len <= argc;
         if (ok) flags[kpos - 1] |= op_keyflags(f->def, argv + i + 2, len);
@@ -332,43 +417,68 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         txn_keys(ctx, argv, argc);
         return REDISMODULE_OK;
     }
-    if (argc < 3) return RedisModule_WrongArity(ctx);
+    if (argc < 3) return reply_arity(ctx, argv[0]);
     cmd_begin(ctx);
+    doc_error err;
+    doc_error_clear(&err);
     if (RedisModule_StringToLongLong(argv[1], &numkeys) != REDISMODULE_OK || numkeys < 1 ||
-        numkeys > argc - 2)
-        return RedisModule_ReplyWithError(ctx, "ERR numkeys must be between 1 and the number of keys given");
+        numkeys > argc - 2) {
+        doc_error_set(&err, DOC_SYNTAX, "numkeys must be between 1 and the number of keys given: "
+                                        "DOC.TXN numkeys key [key ...] op [op ...]");
+        return reply_error(ctx, &err);
+    }
     int first_op = 2 + (int)numkeys;
-    if (first_op >= argc) return RedisModule_ReplyWithError(ctx, "ERR DOC.TXN needs at least one op");
+    if (first_op >= argc) {
+        doc_error_set(&err, DOC_SYNTAX, "DOC.TXN needs at least one op after its %lld key%s", numkeys,
+                      numkeys == 1 ? "" : "s");
+        return reply_error(ctx, &err);
+    }
 
     /* First find where each op ends (and refuse malformed or too many ops),
      * then size the op array once: parsed ops hold pointers into themselves
      * and must not move. Then parse every op before running any. */
-    doc_error err;
-    doc_error_clear(&err);
     int n = 0, bad_op = 0;
+    const txn_form *prev = NULL;
     for (int i = first_op; i < argc;) {
         bad_op = n + 1;
         if (n == adoc_cfg.max_txn_ops && !cmd_replaying()) {
-            doc_error_set(&err, DOC_ERR, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
+            doc_error_set(&err, DOC_TOOBIG, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
             break;
         }
         const txn_form *f = form_of(argv[i]);
+        const char *word = RedisModule_StringPtrLen(argv[i], NULL);
+        if (!f && !prev) {
+            /* Most often numkeys counts one key too many or too few. */
+            const txn_form *last_key = form_of(argv[first_op - 1]);
+            if (last_key)
+                doc_error_set(&err, DOC_SYNTAX,
+                              "expected an op name after the %lld keys, got '%.40s'; '%s' was read as a key: is numkeys right?",
+                              numkeys, word, last_key->def->name);
+            else
+                doc_error_set(&err, DOC_SYNTAX, "expected an op name after the %lld keys, got '%.40s': is numkeys right?",
+                              numkeys, word);
+            break;
+        }
         if (!f) {
-            doc_error_set(&err, DOC_ERR, "unknown op '%.40s'", RedisModule_StringPtrLen(argv[i], NULL));
+            doc_error_set(&err, DOC_SYNTAX, "expected an op name after op %d, got '%.40s'; op %d was %s", n,
+                          word, n, prev->usage);
             break;
         }
         long long kpos;
         if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], &kpos) != REDISMODULE_OK ||
             kpos < 1 || kpos > numkeys) {
-            doc_error_set(&err, DOC_ERR, "%s needs a key position between 1 and %lld", f->def->name, numkeys);
+            doc_error_set(&err, DOC_SYNTAX, "%s needs a key position between 1 and %lld, got '%.20s': %s",
+                          f->def->name, numkeys, i + 1 < argc ? RedisModule_StringPtrLen(argv[i + 1], NULL) : "",
+                          f->usage);
             break;
         }
-        int len = op_extent(f, argv, i + 2, argc);
+        int len = op_extent(f, argv, i + 2, argc, numkeys);
         if (len < 0 || i + 2 + len > argc) {
-            doc_error_set(&err, DOC_ERR, "%s: missing arguments", f->def->name);
+            doc_error_set(&err, DOC_SYNTAX, "%s is missing arguments: %s", f->def->name, f->usage);
             break;
         }
         n++;
+        prev = f;
         i += 2 + len;
     }
     op *ops = err.code ? NULL : RedisModule_Calloc((size_t)n, sizeof *ops);
@@ -376,7 +486,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         const txn_form *f = form_of(argv[i]);
         long long kpos;
         RedisModule_StringToLongLong(argv[i + 1], &kpos);
-        int len = op_extent(f, argv, i + 2, argc);
+        int len = op_extent(f, argv, i + 2, argc, numkeys);
         op *o = &ops[k];
         o->def = f->def;
         o->key = (int)kpos - 1;
@@ -408,7 +518,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             slot_of[i] = j;
         }
         for (int i = 0; i < n; i++) ops[i].key = slot_of[ops[i].key];
-        ret = exec_ops(ctx, names, u, ops, n, 1, 1);
+        ret = exec_ops(ctx, argv, argc, names, u, ops, n, 1, 1);
         RedisModule_Free(names);
         RedisModule_Free(slot_of);
     }

@@ -30,10 +30,19 @@
 #define END {0}
 
 static RedisModuleCommandArg nx_xx[] = {TOKEN("nx", "NX"), TOKEN("xx", "XX"), END};
+#define TTL_ARG(n, t, ty) {.name = n, .type = ty, .key_spec_index = -1, .token = t}
+static RedisModuleCommandArg expiration[] = {
+    TTL_ARG("seconds", "EX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("milliseconds", "PX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("unix-time-seconds", "EXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
+    TTL_ARG("unix-time-milliseconds", "PXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
+    TOKEN("keepttl", "KEEPTTL"), END};
 static RedisModuleCommandArg set_args[] = {
     KEY("key"), STR("path"), STR("json"),
     {.name = "condition", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
      .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = nx_xx},
+    {.name = "expiration", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = expiration},
     END};
 static RedisModuleCommandArg mset_triple[] = {KEY("key"), STR("path"), STR("json"), END};
 static RedisModuleCommandArg mset_args[] = {
@@ -74,9 +83,17 @@ static RedisModuleCommandArg addtoset_args[] = {KEY("key"), STR("path"), STRS("j
 static RedisModuleCommandArg merge_args[] = {KEY("key"), STR("path"), STR("patch"), END};
 static RedisModuleCommandArg cas_args[] = {KEY("key"), STR("path"), STR("expected"), STR("new"), END};
 static RedisModuleCommandArg ret_which[] = {TOKEN("before", "BEFORE"), TOKEN("after", "AFTER"), END};
+static RedisModuleCommandArg update_expiration[] = {
+    TTL_ARG("seconds", "EX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("milliseconds", "PX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("unix-time-seconds", "EXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
+    TTL_ARG("unix-time-milliseconds", "PXAT", REDISMODULE_ARG_TYPE_UNIX_TIME), END};
 static RedisModuleCommandArg update_args[] = {
     KEY("key"), STR("update"), WITH_TOKEN("filter", "IF", REDISMODULE_ARG_TYPE_STRING),
     WITH_TOKEN("arrayfilters", "ARRAYFILTERS", REDISMODULE_ARG_TYPE_STRING), TOKEN_OPT("upsert", "UPSERT"),
+    /* the first four of SET's: the TTL of the document an upsert creates */
+    {.name = "expiration", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = update_expiration},
     {.name = "return", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1, .token = "RETURN",
      .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = ret_which},
     END};

@@ -15,6 +15,7 @@
  */
 #include "atomicdoc.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -143,6 +144,26 @@ doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
     return DOC_OK;
 }
 
+/* A bare word where JSON is expected (`DOC.SET k $.name Ada`) is the most
+ * common mistake of a new user: when the text cannot even start a JSON value
+ * (its first byte is not one of { [ " - 0-9 and not white space; true, false
+ * and null parsed already), the message says values are JSON and shows the
+ * word quoted when it can be quoted as is. The offset stays last, where
+ * clients read it. */
+static void bare_word_hint(const char *p, size_t len, doc_error *err) {
+    unsigned char c = len ? (unsigned char)p[0] : '"';
+    if (strchr("{[\"-0123456789 \t\r\n", c) || c == '\0') return;
+    int quotable = len <= 40;
+    for (size_t i = 0; i < len && quotable; i++)
+        quotable = p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\' && p[i] != '\'';
+    size_t l = strlen(err->msg);
+    if (l + 1 >= sizeof err->msg) return;
+    if (quotable)
+        snprintf(err->msg + l, sizeof err->msg - l, " (values are JSON: a string is '\"%.*s\"')", (int)len, p);
+    else
+        snprintf(err->msg + l, sizeof err->msg - l, " (values are JSON: strings go in double quotes)");
+}
+
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err) {
     size_t len;
     const char *p = RedisModule_StringPtrLen(s, &len);
@@ -152,6 +173,7 @@ doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err) {
                              adoc_cfg.max_document_size);
     *out = doc_parse(p, len, (uint32_t)adoc_cfg.max_depth, err);
     if (!*out && limit_waived(err)) *out = doc_parse(p, len, DOC_DEPTH_LIMIT, err);
+    if (!*out && err->code == DOC_BADJSON) bare_word_hint(p, len, err);
     return *out ? DOC_OK : err->code;
 }
 
@@ -163,8 +185,58 @@ doc_status arg_filter(const uint8_t *f, doc_filter **out, doc_error *err) {
 
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err) {
     if (RedisModule_StringToLongLong(s, out) != REDISMODULE_OK)
-        return doc_error_set(err, DOC_ERR, "%s is not an integer or out of range", what);
+        return doc_error_set(err, DOC_SYNTAX, "%s is not an integer or out of range", what);
     return DOC_OK;
+}
+
+/* SET's rules (Redis's t_string.c), so that DOC.SET refuses what SET refuses:
+ * not an integer; zero or negative; seconds that overflow as milliseconds; a
+ * relative time that overflows once the current time is added. */
+int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const char *cmd,
+            doc_error *err) {
+    static const char *const words[] = {"EX", "PX", "EXAT", "PXAT"};
+    int w = -1;
+    for (int j = 0; j < 4 && w < 0; j++)
+        if (arg_is(argv[i], words[j])) w = j;
+    int keep = w < 0 && keep_ok && arg_is(argv[i], "KEEPTTL");
+    if (w < 0 && !keep) return 0;
+    if (o->expire_ms || (o->flags & OPF_KEEPTTL)) {
+        doc_error_set(err, DOC_SYNTAX, "at most one of EX, PX, EXAT, PXAT%s", keep_ok ? ", KEEPTTL" : "");
+        return -1;
+    }
+    if (keep) {
+        o->flags |= OPF_KEEPTTL;
+        return 1;
+    }
+    long long v;
+    if (i + 1 >= argc) {
+        doc_error_set(err, DOC_SYNTAX, "%s needs a time", words[w]);
+        return -1;
+    }
+    if (RedisModule_StringToLongLong(argv[i + 1], &v) != REDISMODULE_OK) {
+        doc_error_set(err, DOC_SYNTAX, "value is not an integer or out of range");
+        return -1;
+    }
+    int seconds = w == 0 || w == 2, relative = w < 2;
+    if (v <= 0 || (seconds && v > LLONG_MAX / 1000)) goto invalid;
+    if (seconds) v *= 1000;
+    if (relative) {
+        long long now = RedisModule_Milliseconds();
+        if (v > LLONG_MAX - now) goto invalid;
+        v += now;
+        o->expire_arg = &argv[i];
+    }
+    o->expire_ms = v;
+    return 2;
+invalid:
+    doc_error_set(err, DOC_SYNTAX, "invalid expire time in '%s' command", cmd);
+    return -1;
+}
+
+doc_status arg_misplaced(RedisModuleString *word, const char *where, const char *usage, doc_error *err) {
+    size_t len;
+    const char *w = RedisModule_StringPtrLen(word, &len);
+    return doc_error_set(err, DOC_SYNTAX, "%.*s goes %s: %s", (int)(len > 20 ? 20 : len), w, where, usage);
 }
 
 int arg_is(RedisModuleString *s, const char *word) {
@@ -333,7 +405,32 @@ void slot_touch(keyslot *k, const op *o) {
 void slot_delete(exec_ctx *x, keyslot *k, const op *o) {
     if (k->doc && k->doc != k->orig) doc_buf_append(&x->graveyard, &k->doc, sizeof k->doc);
     k->doc = NULL;
+    k->ttl = TTL_KEEP;   /* a document created again starts without a TTL */
     slot_touch(k, o);
+}
+
+void slot_ttl(keyslot *k, const op *o, int replaces) {
+    if (o->expire_ms > 0) {
+        k->ttl = TTL_SET;
+        k->expire_at = o->expire_ms;
+    } else if (replaces && !(o->flags & OPF_KEEPTTL)) {
+        k->ttl = TTL_CLEAR;
+    }
+}
+
+/* Applies the slot's TTL change at commit; 1 when the expiry changed. A
+ * document replaced as a new value (ModuleTypeSetValue) has already lost
+ * its old expiry, as a key deleted and created again does. */
+static int commit_ttl(exec_ctx *x, keyslot *k) {
+    if (!k->doc || k->ttl == TTL_KEEP) return 0;
+    if (k->ttl == TTL_SET) {
+        RedisModule_SetAbsExpire(k->key, k->expire_at);
+        RedisModule_NotifyKeyspaceEvent(x->ctx, REDISMODULE_NOTIFY_GENERIC, "expire", k->name);
+        return 1;
+    }
+    if (RedisModule_GetExpire(k->key) == REDISMODULE_NO_EXPIRE) return 0;
+    RedisModule_SetExpire(k->key, REDISMODULE_NO_EXPIRE);
+    return 1;
 }
 
 static void bury(exec_ctx *x) {
@@ -404,7 +501,43 @@ static int commit(exec_ctx *x) {
         RedisModule_SignalModifiedKey(x->ctx, k->name);
         RedisModule_NotifyKeyspaceEvent(x->ctx, REDISMODULE_NOTIFY_MODULE, k->event, k->name);
     }
+    /* TTLs last: a document set anew holds its key only now. A TTL change
+     * alone (DOC.SET of the same text with EX) moves no version but is a
+     * change of the key: WATCH sees it and replicas get it. */
+    for (int i = 0; i < x->nkeys; i++) {
+        keyslot *k = &x->keys[i];
+        if (!commit_ttl(x, k)) continue;
+        if (!k->changed) {
+            changed++;
+            RedisModule_SignalModifiedKey(x->ctx, k->name);
+        }
+    }
     return changed;
+}
+
+/* Replicas and the AOF must expire a key at the same instant as this server:
+ * a relative EX / PX is sent as PXAT with the absolute time this server used
+ * (as Redis's SET does), everything else verbatim. */
+static void replicate(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op *ops, int nops) {
+    int rewrite = 0;
+    for (int i = 0; i < nops && !rewrite; i++) rewrite = ops[i].expire_arg != NULL;
+    if (!rewrite) {
+        RedisModule_ReplicateVerbatim(ctx);
+        return;
+    }
+    RedisModuleString **copy = RedisModule_Alloc((size_t)argc * sizeof *copy);
+    memcpy(copy, argv, (size_t)argc * sizeof *copy);
+    for (int i = 0; i < nops; i++) {
+        if (!ops[i].expire_arg) continue;
+        long at = (long)(ops[i].expire_arg - argv);
+        if (at < 1 || at + 1 >= argc) continue;   /* not in this argv: cannot happen */
+        copy[at] = RedisModule_CreateString(ctx, "PXAT", 4);
+        copy[at + 1] = RedisModule_CreateStringFromLongLong(ctx, ops[i].expire_ms);
+    }
+    RedisModule_Replicate(ctx, RedisModule_StringPtrLen(argv[0], NULL), "v", copy + 1, (size_t)argc - 1);
+    for (int i = 1; i < argc; i++)
+        if (copy[i] != argv[i]) RedisModule_FreeString(ctx, copy[i]);
+    RedisModule_Free(copy);
 }
 
 /* ------------------------------------------------------------------ */
@@ -429,8 +562,8 @@ static void release_undo(doc_undo *u) {
     }
 }
 
-int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *ops, int nops,
-             int write, int reply_array) {
+int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames,
+             int nkeys, op *ops, int nops, int write, int reply_array) {
     keyslot stack_slots[8];
     exec_ctx x;
     memset(&x, 0, sizeof x);
@@ -508,7 +641,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
             ret = reply_error(ctx, &x.err);
         }
     } else {
-        if (commit(&x) > 0) RedisModule_ReplicateVerbatim(ctx);
+        if (commit(&x) > 0) replicate(ctx, argv, argc, ops, nops);
         if (reply_array) adoc_st.txn_commits++;
         ret = reply_result(ctx, &res);
     }
@@ -518,6 +651,22 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **keynames, int nkeys, op *o
     release_undo(x.undo);
     if (x.keys != stack_slots) RedisModule_Free(x.keys);
     return ret;
+}
+
+int reply_arity(RedisModuleCtx *ctx, RedisModuleString *name) {
+    /* Redis's own text: it refuses too few arguments itself, before a
+     * module command runs, and clients know this line. */
+    size_t len;
+    const char *n = RedisModule_StringPtrLen(name, &len);
+    char lower[32];
+    size_t i = 0;
+    for (; i < len && i < sizeof lower - 1; i++)
+        lower[i] = (char)(n[i] >= 'A' && n[i] <= 'Z' ? n[i] + 32 : n[i]);
+    lower[i] = '\0';
+    doc_error err;
+    doc_error_clear(&err);
+    doc_error_set(&err, DOC_ERR, "wrong number of arguments for '%s' command", lower);
+    return reply_error(ctx, &err);
 }
 
 uint64_t op_keyflags(const op_def *def, RedisModuleString **argv, int argc) {
@@ -531,19 +680,19 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
     }
     cmd_begin(ctx);
     int nargs = argc - 2;
+    doc_error err;
+    doc_error_clear(&err);
     if (nargs < def->min_args || (def->max_args >= 0 && nargs > def->max_args))
-        return RedisModule_WrongArity(ctx);
+        return reply_arity(ctx, argv[0]);
     op o;
     memset(&o, 0, sizeof o);
     o.def = def;
     o.key = 0;
-    doc_error err;
-    doc_error_clear(&err);
     if (def->parse && def->parse(&o, argv + 2, nargs, &err)) {
         op_reset(&o);
         return reply_error(ctx, &err);
     }
-    int ret = exec_ops(ctx, &argv[1], 1, &o, 1, def->write, 0);
+    int ret = exec_ops(ctx, argv, argc, &argv[1], 1, &o, 1, def->write, 0);
     op_reset(&o);
     return ret;
 }

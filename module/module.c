@@ -299,7 +299,6 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
         RedisModule_InfoAddFieldLongLong(ctx, name, calls[i]);
     }
     for (int c = DOC_ERR; c < DOC_STATUS_COUNT; c++) {
-        if (c == DOC_TOOBIG) continue;   /* reported under ERR's word */
         char field[48];
         const char *w = doc_status_word((doc_status)c);
         size_t i = 0;
@@ -307,8 +306,7 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
         field[i] = '\0';
         char name[64];
         snprintf(name, sizeof name, "errors_%s", field);
-        long long n = adoc_st.errors[c] + (c == DOC_ERR ? adoc_st.errors[DOC_TOOBIG] : 0);
-        RedisModule_InfoAddFieldLongLong(ctx, name, n);
+        RedisModule_InfoAddFieldLongLong(ctx, name, adoc_st.errors[c]);
     }
 }
 

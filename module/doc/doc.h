@@ -56,7 +56,7 @@
 /* One value per SPEC code word. DOC_OK is 0 so `if (st)` tests failure. */
 typedef enum doc_status {
     DOC_OK = 0,
-    DOC_ERR,          /* "ERR": generic syntax / argument error */
+    DOC_ERR,          /* "ERR": generic error; nothing a client causes uses it */
     DOC_BADJSON,      /* malformed JSON text (offset = byte offset) */
     DOC_BADPATH,      /* malformed path (offset = character offset) */
     DOC_NOPATH,       /* the path does not exist where it must */
@@ -65,9 +65,11 @@ typedef enum doc_status {
     DOC_TOODEEP,      /* nesting deeper than max-depth */
     DOC_BADFILTER,    /* malformed filter */
     DOC_ABORTED,      /* DOC.TXN: an op failed */
-    DOC_TOOBIG,       /* a size limit was exceeded (reported as ERR ...) */
+    DOC_TOOBIG,       /* a size or count limit was exceeded */
     DOC_NOMEM,        /* allocation failed (reported as OOM ...) */
     DOC_WRONGTYPE,    /* the key holds another Redis type (glue only) */
+    DOC_SYNTAX,       /* the command's arguments do not follow its grammar */
+    DOC_BADUPDATE,    /* malformed update document, or one that cannot apply */
     DOC_STATUS_COUNT
 } doc_status;
 

@@ -15,8 +15,8 @@ static const char *const words[DOC_STATUS_COUNT] = {
     [DOC_OK] = "OK",          [DOC_ERR] = "ERR",           [DOC_BADJSON] = "BADJSON",
     [DOC_BADPATH] = "BADPATH", [DOC_NOPATH] = "NOPATH",     [DOC_BADTYPE] = "BADTYPE",
     [DOC_OVERFLOW] = "OVERFLOW", [DOC_TOODEEP] = "TOODEEP", [DOC_BADFILTER] = "BADFILTER",
-    [DOC_ABORTED] = "ABORTED", [DOC_TOOBIG] = "ERR",        [DOC_NOMEM] = "OOM",
-    [DOC_WRONGTYPE] = "WRONGTYPE",
+    [DOC_ABORTED] = "ABORTED", [DOC_TOOBIG] = "TOOBIG",       [DOC_NOMEM] = "OOM",
+    [DOC_WRONGTYPE] = "WRONGTYPE", [DOC_SYNTAX] = "SYNTAX",    [DOC_BADUPDATE] = "BADUPDATE",
 };
 
 const char *doc_status_word(doc_status st) {

@@ -16,9 +16,10 @@
  *
  *   Dot style (anything else): segments separated by '.', with an optional
  *   leading '.'; "." alone is the root. A segment is any non-empty run of
- *   bytes other than '.': there are no brackets, quotes, escapes or blank
- *   space rules, so `a[0]` is the single member name "a[0]" and " a" keeps its
- *   space. A segment that is a canonical non-negative decimal ("0", or digits
+ *   bytes other than '.', '[', ']', '"' and '\'': there are no escapes or
+ *   blank space rules (" a" keeps its space), and brackets and quotes are
+ *   BADPATH with a hint (`a[0]` means an index to whoever writes it: use
+ *   `$.a[0]`, or `$["a[0]"]` for a name holding them). A segment that is a canonical non-negative decimal ("0", or digits
  *   not starting with '0') no larger than PATH_INDEX_MAX is DOC_SEG_DOTNUM
  *   (an array index, or a member of that name in an object); every other
  *   segment, "01" and "99999999999999999999" included, is DOC_SEG_NAME.
@@ -437,6 +438,33 @@ static int64_t dot_index(const char *p, size_t n) {
     return v;
 }
 
+/* Brackets and quotes have no meaning in dot style, and a RedisJSON or
+ * JavaScript user who writes `.a[0]` or `a["b"]` means an index or a quoted
+ * name, never a member called "a[0]": BADPATH at the first of them, with the
+ * JSONPath spelling when it is a bracket (`$.a[0]`). Names that do contain
+ * these characters are written in JSONPath (`$["a[0]"]`). */
+static doc_status dot_refuse(scanner *sc, size_t start, size_t end) {
+    size_t i;
+    const char *lead;
+
+    for (i = start; i < end; i++)
+        if (sc->s[i] == '[' || sc->s[i] == ']' || sc->s[i] == '"' || sc->s[i] == '\'')
+            break;
+    if (i == end)
+        return DOC_OK;
+    if (sc->s[i] != '[' || sc->len > 80) {
+        doc_error_at(sc->err, DOC_BADPATH, char_offset(sc->s, i),
+                     "'%c' in a dot-style path: names with brackets or quotes need JSONPath "
+                     "($[\"name\"])", sc->s[i]);
+        return DOC_BADPATH;
+    }
+    lead = sc->s[0] == '.' ? "$" : "$.";
+    doc_error_at(sc->err, DOC_BADPATH, char_offset(sc->s, i),
+                 "'[' in a dot-style path: indexes need JSONPath, e.g. %s%.*s", lead,
+                 (int)sc->len, sc->s);
+    return DOC_BADPATH;
+}
+
 static doc_status scan_dot(scanner *sc) {
     const char *dot;
     size_t start, end, name_start;
@@ -455,6 +483,8 @@ static doc_status scan_dot(scanner *sc) {
         end = dot ? (size_t)(dot - sc->s) : sc->len;
         if (end == start)
             return fail(sc, start, "empty path segment");
+        if ((st = dot_refuse(sc, start, end)))
+            return st;
         if ((st = seg_room(sc)))
             return st;
         name_start = sc->nbytes;

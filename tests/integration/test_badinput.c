@@ -125,7 +125,7 @@ static char *nested(const char *open, const char *close, size_t n, size_t *len)
 Test(badinput, wrong_arity_is_an_error_and_changes_nothing)
 {
     static const char *const cmds[] = {
-        "DOC.SET k $", "DOC.SET k $.a 1 NX XX", "DOC.MSET k $.a 1 k", "DOC.MSET k $.a",
+        "DOC.SET k $", "DOC.MSET k $.a 1 k", "DOC.MSET k $.a",
         "DOC.DEL k $.a $.s", "DOC.GET", "DOC.MGET k", "DOC.TYPE k $ $", "DOC.VERSION k k",
     };
     write_start_doc();

@@ -645,7 +645,7 @@ static const route_case routes[] = {
     /* Internal (only an AOF or a primary may send it), but it names a key: a client
      * is still redirected to the owner, where it is refused. */
     { "doc.aofload", true, 1, { NULL }, { "DOC.AOFLOAD", "K", "7", "$", "1" },
-      "error \"ERR DOC.AOFLOAD is internal: only an AOF or a primary may send it\"", false },
+      "error \"SYNTAX DOC.AOFLOAD is internal: only an AOF or a primary may send it\"", false },
     /* Last: its keys come after numkeys, the case key specs get wrong most easily. */
     { "doc.txn", true, 2, { NULL },
       { "DOC.TXN", "2", "KA", "KB", "SET", "1", "$", "1", "INCR", "2", "$.n", "2" },

@@ -161,8 +161,9 @@ Test(commands, set_xx_writes_only_where_something_is)
 Test(commands, set_with_an_unknown_flag_is_a_syntax_error)
 {
     expect_ok(cmd(c, "DOC.SET k $ %s", "1"));
-    expect_err_prefix(cmd(c, "DOC.SET k $ %s YY", "2"), "ERR");
-    expect_err_prefix(cmd(c, "DOC.SET k $ %s NX XX", "2"), "ERR");
+    expect_err_prefix(cmd(c, "DOC.SET k $ %s YY", "2"), "SYNTAX");
+    expect_err_prefix(cmd(c, "DOC.SET k $ %s NX XX", "2"), "SYNTAX");
+    expect_err_prefix(cmd(c, "DOC.SET k $ %s NX NX", "2"), "SYNTAX");
     expect_str(cmd(c, "DOC.GET k"), "1");
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
@@ -585,7 +586,7 @@ Test(commands, every_command_on_a_string_key_is_wrongtype_and_leaves_it_alone)
 Test(commands, every_command_with_the_wrong_number_of_arguments_is_an_arity_error)
 {
     static const char *const cmds[] = {
-        "DOC.SET",       "DOC.SET k",       "DOC.SET k $",     "DOC.SET k $ 1 NX XX",
+        "DOC.SET",       "DOC.SET k",       "DOC.SET k $",
         "DOC.MSET",      "DOC.MSET k",      "DOC.MSET k $",    "DOC.MSET k $ 1 k2",
         "DOC.GET",       "DOC.MGET",        "DOC.MGET k",      "DOC.DEL",
         "DOC.DEL k $ $", "DOC.TYPE",        "DOC.TYPE k $ $",  "DOC.LEN",

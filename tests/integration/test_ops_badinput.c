@@ -1,6 +1,6 @@
 /* test_ops_badinput.c - every atomic op (INCR, MUL, MIN, MAX, STRAPPEND, PUSH, POP,
  * PULL, ADDTOSET, INDEXOF, TOGGLE, CLEAR, MERGE, CAS) refusing bad input: wrong arity
- * and syntax (ERR), a key of another type (WRONGTYPE), malformed paths (BADPATH),
+ * (Redis's ERR), syntax (SYNTAX), a key of another type (WRONGTYPE), malformed paths (BADPATH),
  * missing paths (NOPATH), values of the wrong JSON type (BADTYPE), integer overflow
  * and non-finite results (OVERFLOW), malformed JSON (BADJSON) and malformed filters
  * (BADFILTER).
@@ -78,17 +78,17 @@ typedef struct bad {
 } bad;
 
 static const bad rows[] = {
-    /* ---- arity and syntax ---- */
+    /* ---- arity (Redis's ERR) and syntax (SYNTAX) ---- */
     { "ERR", { "DOC.INCR", "k", "$.n" } },
     { "ERR", { "DOC.INCR", "k" } },
     { "ERR", { "DOC.INCR", "k", "$.n", "1", "MIN", "0", "MAX", "9", "MIN" } },
-    { "ERR", { "DOC.INCR", "k", "$.n", "x" } },
-    { "ERR", { "DOC.INCR", "k", "$.n", "1", "MIN" } },
-    { "ERR", { "DOC.INCR", "k", "$.n", "1", "MIN", "zero" } },
-    { "ERR", { "DOC.INCR", "k", "$.n", "1", "LIMIT", "3" } },
+    { "SYNTAX", { "DOC.INCR", "k", "$.n", "x" } },
+    { "SYNTAX", { "DOC.INCR", "k", "$.n", "1", "MIN" } },
+    { "SYNTAX", { "DOC.INCR", "k", "$.n", "1", "MIN", "zero" } },
+    { "SYNTAX", { "DOC.INCR", "k", "$.n", "1", "LIMIT", "3" } },
     { "ERR", { "DOC.MUL", "k", "$.n" } },
     { "ERR", { "DOC.MUL", "k", "$.n", "2", "3" } },
-    { "ERR", { "DOC.MUL", "k", "$.n", "two" } },
+    { "SYNTAX", { "DOC.MUL", "k", "$.n", "two" } },
     { "ERR", { "DOC.MIN", "k", "$.n" } },
     { "ERR", { "DOC.MIN", "k", "$.n", "1", "2" } },
     { "ERR", { "DOC.MAX", "k", "$.n" } },
@@ -97,15 +97,15 @@ static const bad rows[] = {
     { "ERR", { "DOC.STRAPPEND", "k", "$.s", "x", "y" } },
     { "ERR", { "DOC.PUSH", "k", "$.a" } },
     { "ERR", { "DOC.PUSH", "k" } },
-    { "ERR", { "DOC.PUSH", "k", "$.a", "KEEP", "3" } },
-    { "ERR", { "DOC.PUSH", "k", "$.a", "AT", "x", "1" } },
-    { "ERR", { "DOC.PUSH", "k", "$.a", "KEEP", "many", "1" } },
+    { "SYNTAX", { "DOC.PUSH", "k", "$.a", "KEEP", "3" } },
+    { "SYNTAX", { "DOC.PUSH", "k", "$.a", "AT", "x", "1" } },
+    { "SYNTAX", { "DOC.PUSH", "k", "$.a", "KEEP", "many", "1" } },
     { "ERR", { "DOC.POP", "k" } },
     { "ERR", { "DOC.POP", "k", "$.a", "FIRST", "1" } },
-    { "ERR", { "DOC.POP", "k", "$.a", "MIDDLE" } },
+    { "SYNTAX", { "DOC.POP", "k", "$.a", "MIDDLE" } },
     { "ERR", { "DOC.PULL", "k", "$.a" } },
-    { "ERR", { "DOC.PULL", "k", "$.a", "WHERE" } },
-    { "ERR", { "DOC.PULL", "k", "$.a", "WHERE", "{}", "{}" } },
+    { "SYNTAX", { "DOC.PULL", "k", "$.a", "WHERE" } },
+    { "SYNTAX", { "DOC.PULL", "k", "$.a", "WHERE", "{}", "{}" } },
     { "ERR", { "DOC.ADDTOSET", "k", "$.a" } },
     { "ERR", { "DOC.INDEXOF", "k", "$.a" } },
     { "ERR", { "DOC.INDEXOF", "k", "$.a", "1", "2" } },
@@ -312,9 +312,14 @@ static void run_code(const char *code)
 
 /* ---- one test per code word -------------------------------------------------------- */
 
-Test(ops_badinput, wrong_arity_and_syntax_are_err_and_change_nothing)
+Test(ops_badinput, wrong_arity_is_err_and_changes_nothing)
 {
     run_code("ERR");
+}
+
+Test(ops_badinput, malformed_arguments_are_syntax_and_change_nothing)
+{
+    run_code("SYNTAX");
 }
 
 Test(ops_badinput, every_op_on_a_plain_string_key_is_wrongtype_and_leaves_it_alone)
@@ -354,7 +359,7 @@ Test(ops_badinput, malformed_filters_are_badfilter)
 
 Test(ops_badinput, every_row_of_the_table_has_a_known_code_and_every_op_is_covered)
 {
-    static const char *const codes[] = { "ERR", "WRONGTYPE", "BADPATH", "NOPATH",
+    static const char *const codes[] = { "ERR", "WRONGTYPE", "BADPATH", "NOPATH", "SYNTAX",
                                          "BADTYPE", "OVERFLOW", "BADJSON", "BADFILTER" };
     static const char *const ops[] = { "DOC.INCR", "DOC.MUL", "DOC.MIN", "DOC.MAX",
                                        "DOC.STRAPPEND", "DOC.PUSH", "DOC.POP", "DOC.PULL",

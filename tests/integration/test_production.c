@@ -252,7 +252,7 @@ Test(production, info_counts_txn_commits_and_aborts)
 /* The errors_<code> fields INFO atomicdoc has, one per code word. */
 static const char *const error_fields[] = {
     "err", "badjson", "badpath", "nopath", "badtype", "overflow", "toodeep", "badfilter",
-    "aborted", "wrongtype",
+    "aborted", "wrongtype", "toobig", "syntax", "badupdate",
 };
 #define NERROR_FIELDS (sizeof error_fields / sizeof *error_fields)
 
@@ -291,7 +291,10 @@ Test(production, info_errors_count_each_error_reply_under_its_code_word)
         { { "DOC.PULL", "k", "$.a", "WHERE", "{\"$bogus\":1}" }, "BADFILTER", "badfilter" },
         { { "DOC.TXN", "1", "k", "CHECK", "1", "$.n", "EQ", "2" }, "ABORTED", "aborted" },
         { { "DOC.GET", "plain" }, "WRONGTYPE", "wrongtype" },
-        { { "DOC.SET", "k", "$.big", big }, "ERR", "err" },
+        { { "DOC.SET", "k", "$.big", big }, "TOOBIG", "toobig" },
+        { { "DOC.SET", "k", "$.n", "1", "XY" }, "SYNTAX", "syntax" },
+        { { "DOC.UPDATE", "k", "{\"$bogus\":{}}" }, "BADUPDATE", "badupdate" },
+        { { "DOC.DEL", "k", "$.n", "$.s" }, "ERR", "err" },
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         long long before[NERROR_FIELDS], after[NERROR_FIELDS];
@@ -371,18 +374,18 @@ Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_valu
     srv_stop(s);
 }
 
-Test(production, max_document_size_config_takes_units_and_refuses_bigger_json_with_err)
+Test(production, max_document_size_config_takes_units_and_refuses_bigger_json_with_toobig)
 {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-document-size 1kb"));
     expect_config(c, "atomicdoc.max-document-size", "1024");
     char *two_kb = json_string_of(2048), *fits = json_string_of(1000);
-    expect_err_prefix(cmd(c, "DOC.SET k $ %s", two_kb), "ERR");
+    expect_err_prefix(cmd(c, "DOC.SET k $ %s", two_kb), "TOOBIG");
     cr_assert_eq(version_of(c, "k"), 0, "a refused DOC.SET created the key");
     expect_ok(cmd(c, "DOC.SET k $ %s", fits));
     /* Every JSON argument is bounded, not only DOC.SET's. */
-    expect_err_prefix(cmd(c, "DOC.PUSH k2 $.a %s", two_kb), "ERR");
+    expect_err_prefix(cmd(c, "DOC.PUSH k2 $.a %s", two_kb), "TOOBIG");
     expect_err_prefix(cmd(c, "DOC.TXN 1 k SET 1 $ %s", two_kb), "ABORTED");
     cr_assert_eq(version_of(c, "k"), 1);
 
@@ -447,7 +450,7 @@ Test(production, configs_given_at_startup_are_in_effect)
     expect_err_containing(cmd(c, "DOC.TXN 1 t INCR 1 $ 1 INCR 1 $ 1 INCR 1 $ 1"),
                           "max-txn-ops", "a TXN of 3 ops with max-txn-ops 2 from the config");
     char *big = json_string_of(3000);
-    expect_err_prefix(cmd(c, "DOC.SET k $ %s", big), "ERR");
+    expect_err_prefix(cmd(c, "DOC.SET k $ %s", big), "TOOBIG");
     free(big);
     expect_str(cmd(c, "DOC.GET t"), "2");
     redisFree(c);

@@ -963,16 +963,16 @@ static const char **incr_txn(int n, int *argc)
     return argv;
 }
 
-/* The error for a TXN over the default limit of 1000 ops: a plain ERR, or an
+/* The error for a TXN over the default limit of 1000 ops: TOOBIG, or an
  * ABORTED naming op 1001 (the first one past the limit), saying which limit. */
 static void expect_over_limit_at(int line, redisReply *r)
 {
     char got[512];
     reply_describe(r, got, sizeof got);
     bool ok = r->type == REDIS_REPLY_ERROR && strstr(r->str, "max-txn-ops") &&
-              (!strncmp(r->str, "ERR ", 4) || !strncmp(r->str, "ABORTED op 1001:", 16));
+              (!strncmp(r->str, "TOOBIG ", 7) || !strncmp(r->str, "ABORTED op 1001: TOOBIG", 23));
     freeReplyObject(r);
-    cr_assert(ok, "line %d: expected ERR or ABORTED op 1001 naming max-txn-ops, got %s", line, got);
+    cr_assert(ok, "line %d: expected TOOBIG or ABORTED op 1001 naming max-txn-ops, got %s", line, got);
 }
 #define expect_over_limit(r) expect_over_limit_at(__LINE__, (r))
 
@@ -1043,44 +1043,44 @@ typedef struct bad_txn {
 
 static const bad_txn bad_txns[] = {
     /* the command's own shape */
-    { { "DOC.TXN", "0", "a", "INCR", "1", "$.n", "1" }, "ERR", "numkeys" },
-    { { "DOC.TXN", "-1", "a", "INCR", "1", "$.n", "1" }, "ERR", "numkeys" },
-    { { "DOC.TXN", "x", "a", "INCR", "1", "$.n", "1" }, "ERR", "numkeys" },
-    { { "DOC.TXN", "9", "a", "INCR", "1", "$.n", "1" }, "ERR", "numkeys" },
-    { { "DOC.TXN", "5", "a", "INCR", "1", "$.n", "1" }, "ERR", NULL },
-    { { "DOC.TXN", "4", "a", "INCR", "1", "$.n", "1" }, "ABORTED op 1: ERR", "unknown op" },
-    { { "DOC.TXN", "2", "a", "b" }, "ERR", NULL },
+    { { "DOC.TXN", "0", "a", "INCR", "1", "$.n", "1" }, "SYNTAX", "numkeys" },
+    { { "DOC.TXN", "-1", "a", "INCR", "1", "$.n", "1" }, "SYNTAX", "numkeys" },
+    { { "DOC.TXN", "x", "a", "INCR", "1", "$.n", "1" }, "SYNTAX", "numkeys" },
+    { { "DOC.TXN", "9", "a", "INCR", "1", "$.n", "1" }, "SYNTAX", "numkeys" },
+    { { "DOC.TXN", "5", "a", "INCR", "1", "$.n", "1" }, "SYNTAX", NULL },
+    { { "DOC.TXN", "4", "a", "INCR", "1", "$.n", "1" }, "ABORTED op 1: SYNTAX", "expected an op name" },
+    { { "DOC.TXN", "2", "a", "b" }, "SYNTAX", "at least one op" },
     { { "DOC.TXN", "1", "a" }, "ERR", NULL },
     { { "DOC.TXN", "1" }, "ERR", NULL },
     /* an op's name and key position */
-    { { "DOC.TXN", "1", "a", "FROB", "1", "$.n" }, "ABORTED op 1: ERR", "FROB" },
-    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "FROB", "1" }, "ABORTED op 2: ERR", "FROB" },
-    { { "DOC.TXN", "1", "a", "DOC.INCR", "1", "$.n", "1" }, "ABORTED op 1: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "INCR", "0", "$.n", "1" }, "ABORTED op 1: ERR", "key position" },
-    { { "DOC.TXN", "2", "a", "b", "INCR", "3", "$.n", "1" }, "ABORTED op 1: ERR", "key position" },
-    { { "DOC.TXN", "1", "a", "INCR", "-1", "$.n", "1" }, "ABORTED op 1: ERR", "key position" },
-    { { "DOC.TXN", "1", "a", "INCR", "a", "$.n", "1" }, "ABORTED op 1: ERR", "key position" },
-    { { "DOC.TXN", "1", "a", "INCR" }, "ABORTED op 1: ERR", NULL },
+    { { "DOC.TXN", "1", "a", "FROB", "1", "$.n" }, "ABORTED op 1: SYNTAX", "FROB" },
+    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "FROB", "1" }, "ABORTED op 2: SYNTAX", "FROB" },
+    { { "DOC.TXN", "1", "a", "DOC.INCR", "1", "$.n", "1" }, "ABORTED op 1: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "INCR", "0", "$.n", "1" }, "ABORTED op 1: SYNTAX", "key position" },
+    { { "DOC.TXN", "2", "a", "b", "INCR", "3", "$.n", "1" }, "ABORTED op 1: SYNTAX", "key position" },
+    { { "DOC.TXN", "1", "a", "INCR", "-1", "$.n", "1" }, "ABORTED op 1: SYNTAX", "key position" },
+    { { "DOC.TXN", "1", "a", "INCR", "a", "$.n", "1" }, "ABORTED op 1: SYNTAX", "key position" },
+    { { "DOC.TXN", "1", "a", "INCR" }, "ABORTED op 1: SYNTAX", NULL },
     /* missing or extra arguments */
-    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n" }, "ABORTED op 1: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "SET", "1", "$.n" }, "ABORTED op 1: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "CAS", "1", "$.n", "1" }, "ABORTED op 2: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "MIN" }, "ABORTED op 1: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "CHECK", "1", "$.n" }, "ABORTED op 1: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "CHECK", "1", "$.n", "ABOUT", "1" }, "ABORTED op 1: ERR", "ABOUT" },
-    { { "DOC.TXN", "1", "a", "CHECK", "1", "VERSION", "x" }, "ABORTED op 1: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "CHECK", "1", "VERSION", "1", "2" }, "ABORTED op 2: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "PUSH", "1", "$.l", "1", "2" }, "ABORTED op 2: ERR", NULL },
-    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "2" }, "ABORTED op 2: ERR", NULL },
+    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n" }, "ABORTED op 1: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "SET", "1", "$.n" }, "ABORTED op 1: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "CAS", "1", "$.n", "1" }, "ABORTED op 2: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "MIN" }, "ABORTED op 1: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "CHECK", "1", "$.n" }, "ABORTED op 1: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "CHECK", "1", "$.n", "ABOUT", "1" }, "ABORTED op 1: SYNTAX", "ABOUT" },
+    { { "DOC.TXN", "1", "a", "CHECK", "1", "VERSION", "x" }, "ABORTED op 1: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "CHECK", "1", "VERSION", "1", "2" }, "ABORTED op 2: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "PUSH", "1", "$.l", "1", "2" }, "ABORTED op 2: SYNTAX", NULL },
+    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "2" }, "ABORTED op 2: SYNTAX", NULL },
     /* malformed values inside an op, at any position */
-    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "x" }, "ABORTED op 1: ERR", NULL },
+    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "x" }, "ABORTED op 1: SYNTAX", NULL },
     { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "SET", "1", "$.x", "{bad" }, "ABORTED op 2: BADJSON", NULL },
     { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "INCR", "1", "$[", "1" }, "ABORTED op 2: BADPATH", NULL },
     { { "DOC.TXN", "1", "a", "CHECK", "1", "$.n", "MATCH", "{\"$bogus\":1}" }, "ABORTED op 1: BADFILTER", NULL },
     { { "DOC.TXN", "1", "a", "PULL", "1", "$.l", "WHERE", "[1]" }, "ABORTED op 1: BADFILTER", NULL },
     /* UPDATE with an unknown operator, a bad operand, a bad filter */
-    { { "DOC.TXN", "1", "a", "UPDATE", "1", "{\"$frob\":{\"n\":1}}" }, "ABORTED op 1: ERR", "$frob" },
-    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "UPDATE", "1", "{\"$frob\":{\"n\":1}}" }, "ABORTED op 2: ERR", "$frob" },
+    { { "DOC.TXN", "1", "a", "UPDATE", "1", "{\"$frob\":{\"n\":1}}" }, "ABORTED op 1: BADUPDATE", "$frob" },
+    { { "DOC.TXN", "1", "a", "INCR", "1", "$.n", "1", "UPDATE", "1", "{\"$frob\":{\"n\":1}}" }, "ABORTED op 2: BADUPDATE", "$frob" },
     { { "DOC.TXN", "1", "a", "UPDATE", "1", "{\"$inc\":{\"n\":\"x\"}}" }, "ABORTED op 1", NULL },
     { { "DOC.TXN", "1", "a", "UPDATE", "1", "{\"$set\":{\"n\":1}}", "IF", "{\"n\":{\"$frob\":1}}" }, "ABORTED op 1: BADFILTER", NULL },
     { { "DOC.TXN", "1", "a", "UPDATE", "1", "{\"$set\":{\"n\":1}}", "RETURN", "SIDEWAYS" }, "ABORTED op 1", NULL },
@@ -1135,8 +1135,8 @@ Test(txn, malformed_txns_are_refused_whole_with_an_error_naming_the_op)
 Test(txn, a_check_missing_its_value_at_the_end_is_an_error)
 {
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"n\":1}"));
-    expect_err_text(cmd(c, "DOC.TXN 1 a CHECK 1 $.n GT"), "ABORTED op 1: ERR", NULL);
-    expect_err_text(cmd(c, "DOC.TXN 1 a INCR 1 $.n 1 CHECK 1 $.n EQ"), "ABORTED op 2: ERR", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 1 a CHECK 1 $.n GT"), "ABORTED op 1: SYNTAX", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 1 a INCR 1 $.n 1 CHECK 1 $.n EQ"), "ABORTED op 2: SYNTAX", NULL);
     expect_str(cmd(c, "DOC.GET a"), "{\"n\":1}");
     expect_int(cmd(c, "DOC.VERSION a"), 1);
 }
@@ -1144,8 +1144,8 @@ Test(txn, a_check_missing_its_value_at_the_end_is_an_error)
 Test(txn, a_check_version_missing_its_number_at_the_end_is_an_error_not_a_crash)
 {
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"n\":1}"));
-    expect_err_text(cmd(c, "DOC.TXN 1 a CHECK 1 VERSION"), "ABORTED op 1: ERR", NULL);
-    expect_err_text(cmd(c, "DOC.TXN 1 a INCR 1 $.n 1 CHECK 1 VERSION"), "ABORTED op 2: ERR", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 1 a CHECK 1 VERSION"), "ABORTED op 1: SYNTAX", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 1 a INCR 1 $.n 1 CHECK 1 VERSION"), "ABORTED op 2: SYNTAX", NULL);
     expect_str(cmd(c, "DOC.GET a"), "{\"n\":1}");
     expect_int(cmd(c, "DOC.VERSION a"), 1);
 }

@@ -150,19 +150,19 @@ typedef struct err_row {
 
 static const err_row err_rows[] = {
     /* conflicting paths, as in MongoDB */
-    { "{\"$set\":{\"a\":2},\"$inc\":{\"a.b\":1}}", { NULL }, "ERR", "conflict" },
-    { "{\"$set\":{\"a\":2},\"$inc\":{\"a\":1}}", { NULL }, "ERR", "conflict" },
-    { "{\"$set\":{\"a.b.c\":2},\"$unset\":{\"a.b\":1}}", { NULL }, "ERR", "conflict" },
-    { "{\"$rename\":{\"a\":\"z\"},\"$set\":{\"z\":1}}", { NULL }, "ERR", "conflict" },
-    { "{\"$push\":{\"l\":1},\"$pull\":{\"l\":1}}", { NULL }, "ERR", "conflict" },
+    { "{\"$set\":{\"a\":2},\"$inc\":{\"a.b\":1}}", { NULL }, "BADUPDATE", "conflict" },
+    { "{\"$set\":{\"a\":2},\"$inc\":{\"a\":1}}", { NULL }, "BADUPDATE", "conflict" },
+    { "{\"$set\":{\"a.b.c\":2},\"$unset\":{\"a.b\":1}}", { NULL }, "BADUPDATE", "conflict" },
+    { "{\"$rename\":{\"a\":\"z\"},\"$set\":{\"z\":1}}", { NULL }, "BADUPDATE", "conflict" },
+    { "{\"$push\":{\"l\":1},\"$pull\":{\"l\":1}}", { NULL }, "BADUPDATE", "conflict" },
     /* malformed updates */
-    { "{\"$frob\":{\"a\":1}}", { NULL }, "ERR", "$frob" },
-    { "{}", { NULL }, "ERR", NULL },
-    { "[1]", { NULL }, "ERR", NULL },
-    { "{\"a\":1}", { NULL }, "ERR", NULL },
-    { "{\"$inc\":{\"a\":\"x\"}}", { NULL }, "ERR", NULL },
-    { "{\"$set\":{\"l.$[q]\":1}}", { NULL }, "ERR", "q" },
-    { "{\"$rename\":{\"a\":\"a\"}}", { NULL }, "ERR", NULL },
+    { "{\"$frob\":{\"a\":1}}", { NULL }, "BADUPDATE", "$frob" },
+    { "{}", { NULL }, "BADUPDATE", NULL },
+    { "[1]", { NULL }, "BADUPDATE", NULL },
+    { "{\"a\":1}", { NULL }, "BADUPDATE", NULL },
+    { "{\"$inc\":{\"a\":\"x\"}}", { NULL }, "BADUPDATE", NULL },
+    { "{\"$set\":{\"l.$[q]\":1}}", { NULL }, "BADUPDATE", "q" },
+    { "{\"$rename\":{\"a\":\"a\"}}", { NULL }, "BADUPDATE", NULL },
     { "{\"$set\":", { NULL }, "BADJSON", NULL },
     { "{\"$set\":{\"a\":1,\"a\":2}}", { NULL }, "BADJSON", NULL },
     /* wrong types and overflow, found while applying */
@@ -174,9 +174,13 @@ static const err_row err_rows[] = {
     { "{\"$set\":{\"a\":5}}", { "IF", "{\"a\":{\"$frob\":1}}", NULL }, "BADFILTER", NULL },
     { "{\"$set\":{\"a\":5}}", { "IF", "[1]", NULL }, "BADFILTER", NULL },
     { "{\"$set\":{\"l.$[x]\":5}}", { "ARRAYFILTERS", "{\"x\":1}", NULL }, "BADFILTER", NULL },
-    { "{\"$set\":{\"a\":5}}", { "RETURN", "SIDEWAYS", NULL }, "ERR", NULL },
-    { "{\"$set\":{\"a\":5}}", { "SOMETIMES", NULL }, "ERR", NULL },
-    { "{\"$set\":{\"a\":5}}", { "IF", NULL }, "ERR", NULL },
+    { "{\"$set\":{\"a\":5}}", { "RETURN", "SIDEWAYS", NULL }, "SYNTAX", NULL },
+    { "{\"$set\":{\"a\":5}}", { "SOMETIMES", NULL }, "SYNTAX", NULL },
+    { "{\"$set\":{\"a\":5}}", { "IF", NULL }, "SYNTAX", NULL },
+    { "{\"$set\":{\"a\":5}}", { "WHERE", "{}", NULL }, "SYNTAX", "IF" },
+    { "{\"$set\":{\"a\":5}}", { "EX", "10", NULL }, "SYNTAX", "UPSERT" },
+    { "{\"$set\":{\"a\":5}}", { "UPSERT", "EX", "0", NULL }, "SYNTAX", "invalid expire time in 'doc.update' command" },
+    { "{\"$set\":{\"a\":5}}", { "UPSERT", "KEEPTTL", NULL }, "SYNTAX", NULL },
 };
 
 Test(update, refused_updates_change_nothing)

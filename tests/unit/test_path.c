@@ -160,8 +160,6 @@ static const ok_row ok_rows[] = {
     {"9007199254740991", NONE, "d:9007199254740991:9007199254740991"},
     {"9007199254740992", NONE, "n:9007199254740992"},
     {"99999999999999999999", NONE, "n:99999999999999999999"},
-    {"a[0]", NONE, "n:a[0]"},
-    {"a['b']", NONE, "n:a['b']"},
     {" a", NONE, "n: a"},
     {"a b.c ", NONE, "n:a b n:c "},
     {"a.$b", NONE, "n:a n:$b"},
@@ -313,6 +311,16 @@ static const bad_row bad_rows[] = {
     {"a.", NONE, 2, NULL},
     {".a.", NONE, 3, NULL},
     {"a.b..", NONE, 4, NULL},
+    /* dot style has no brackets or quotes: a RedisJSON user's `.a[0]` means an index */
+    {"a[0]", NONE, 1, "'[' in a dot-style path: indexes need JSONPath, e.g. $.a[0]"},
+    {".b[1]", NONE, 2, "'[' in a dot-style path: indexes need JSONPath, e.g. $.b[1]"},
+    {".items[0].sku", NONE, 6, "'[' in a dot-style path: indexes need JSONPath, e.g. $.items[0].sku"},
+    {"a.b[-1]", NONE, 3, NULL},
+    {"a['b']", NONE, 1, NULL},
+    {"a]", NONE, 1, "']' in a dot-style path: names with brackets or quotes need JSONPath ($[\"name\"])"},
+    {"a.\"b\"", NONE, 2, "'\"' in a dot-style path: names with brackets or quotes need JSONPath ($[\"name\"])"},
+    {"it's", NONE, 2, NULL},
+    {"\xc3\xa9[0]", NONE, 1, NULL},
 };
 
 Test(path, invalid_forms) {
@@ -554,7 +562,8 @@ static const print_row print_rows[] = {
     {"a\0b.c", 5, "$[\"a\\u0000b\"][\"c\"]"},
     {"$[-9007199254740991]", NONE, "$[-9007199254740991]"},
     {"9007199254740991", NONE, "$[9007199254740991]"},
-    {"a[\"q\"]", NONE, "$[\"a[\\\"q\\\"]\"]"},
+    {"$[\"a[\\\"q\\\"]\"]", NONE, "$[\"a[\\\"q\\\"]\"]"},
+    {"a[\"q\"]", NONE, NULL},   /* dot style: BADPATH, brackets need JSONPath */
 };
 
 Test(path, print_canonical) {

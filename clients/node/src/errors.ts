@@ -32,7 +32,9 @@ export class AtomicdocError extends Error {
   }
 }
 
-/** `ERR`: Redis's generic error (arity, syntax, a malformed update document). */
+/** `ERR`: Redis's own arity error (`wrong number of arguments`); the server's other
+ * errors have code words of their own (`SYNTAX`, `BADUPDATE`, `TOOBIG` arrive as
+ * AtomicdocError with that `.code`). */
 export class CommandError extends AtomicdocError {}
 /** `BADJSON`: a JSON argument is not valid JSON (`.position` is the byte). */
 export class BadJsonError extends AtomicdocError {}

@@ -165,7 +165,9 @@ test('each error code word arrives as its own class with code and position', asy
     [() => db.set('deep', '$', JSON.parse('['.repeat(200) + ']'.repeat(200))), TooDeepError, 'TOODEEP'],
     [() => db.pullWhere('e', '$.a', { $in: 1 }), BadFilterError, 'BADFILTER'],
     [() => db.get('plain'), WrongTypeError, 'WRONGTYPE'],
-    [() => db.update('e', { $bogus: { a: 1 } }), CommandError, 'ERR'],
+    // newer code words without a class of their own arrive as AtomicdocError with .code
+    [() => db.update('e', { $bogus: { a: 1 } }), AtomicdocError, 'BADUPDATE'],
+    [() => db.send(['DOC.MUL', 'e', '$.n', '2', '3'], 'e', false), CommandError, 'ERR'],
     [() => db.txn(['e'], (t) => { t.incr(0, '$.s', 1); }), AbortedError, 'ABORTED'],
   ];
   for (const [run, cls, code] of cases) {
