@@ -361,12 +361,14 @@ Test(print, ints_match_doc_format_int)
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
         size_t n = doc_format_int(edges[i], want);
         expect_print(doc_box_int(edges[i]), want, n);
+        if (edges[i] == INT64_MIN)
+            continue;   /* its negation is not an int64 */
         n = doc_format_int(-edges[i], want);
         expect_print(doc_box_int(-edges[i]), want, n);
     }
     for (int r = 0; r < 20000; r++) {
         int64_t v = (int64_t)(rng() >> (rng() % 64));
-        if (r & 1)
+        if ((r & 1) && v != INT64_MIN)
             v = -v;
         size_t n = doc_format_int(v, want);
         expect_print(doc_box_int(v), want, n);
