@@ -28,8 +28,12 @@ typedef struct adoc {
 void adoc_text_drop(adoc *d);
 /* The cached text of d, or NULL. */
 const char *adoc_text(const adoc *d, size_t *len);
-/* Offers freshly printed text of the whole document for caching. */
+/* Offers freshly printed text of the whole document for caching (a copy). */
 void adoc_text_offer(adoc *d, const char *text, size_t len);
+/* Offers the buffer itself: on 1 the document owns b->data (shrunk to
+ * b->len) and b must not free it; on 0 (cached already, empty, over the
+ * budget) b is untouched. */
+int adoc_text_adopt(adoc *d, doc_buf *b);
 extern long long adoc_cache_bytes;   /* bytes cached now (atomic) */
 
 extern RedisModuleType *adoc_type;
@@ -101,6 +105,8 @@ typedef struct result {
     long long i;             /* RES_INT; RES_BOOL: 0 or 1 */
     double d;                /* RES_DOUBLE */
     doc_buf text;            /* RES_BULK / RES_SIMPLE; RES_DOUBLE: its JSON text */
+    int borrowed;            /* text.data is a document's cached text (see
+                                exec_ctx.borrow): res_free leaves it alone */
     size_t n;                /* RES_ARRAY: items */
     struct result *items;    /* RES_ARRAY: n items */
 } result;
@@ -149,6 +155,11 @@ typedef struct exec_ctx {
     doc_buf graveyard;         /* adoc* created then deleted by this command:
                                   freed after commit/rollback, since the undo
                                   log may point into them until then */
+    int borrow;                /* 1: no op of this command writes, so a cached
+                                  text stays until the reply is sent and a
+                                  result may point into it instead of copying
+                                  (DOC.GET, DOC.MGET; never DOC.TXN, where a
+                                  later op can drop the text) */
 } exec_ctx;
 
 /* Paths and values an op holds without allocating. */

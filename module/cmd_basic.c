@@ -155,17 +155,31 @@ static void res_json_matches(result *out, const doc_buf *m, long n) {
 
 /* One path's value as JSON text, or nil; a query path: the JSON array of
  * every match, in document order. */
-static doc_status get_one(const op *o, int i, keyslot *k, result *out, doc_error *err) {
-    /* The whole document: served from, or offered to, the read cache. */
+static doc_status get_one(const op *o, int i, keyslot *k, result *out, int borrow,
+                          doc_error *err) {
+    /* The whole document: served from, or offered to, the read cache. When
+     * the command writes nothing (exec_ctx.borrow) the reply is sent
+     * straight from the cached text, and freshly printed text becomes the
+     * cached text itself: one copy, into the reply. */
     if (i >= o->npaths || (!(o->queries && o->queries[i]) && o->paths[i]->nseg == 0)) {
         size_t len;
         const char *text = adoc_text(k->doc, &len);
-        if (text) {
+        if (text && borrow) {
+            out->kind = RES_BULK;
+            out->text.data = (char *)text;
+            out->text.len = out->text.cap = len;
+            out->borrowed = 1;
+        } else if (text) {
             out->kind = RES_BULK;
             doc_buf_append(&out->text, text, len);
         } else {
             res_json(out, doc_box_value(k->doc->root));
-            if (!out->text.oom) adoc_text_offer(k->doc, out->text.data, out->text.len);
+            if (out->text.oom)
+                ;
+            else if (borrow)
+                out->borrowed = adoc_text_adopt(k->doc, &out->text);
+            else
+                adoc_text_offer(k->doc, out->text.data, out->text.len);
         }
         return out->text.oom ? doc_error_set(err, DOC_NOMEM, "out of memory") : DOC_OK;
     }
@@ -198,12 +212,12 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!k->doc) {
         res_nil(body);
     } else if (o->npaths <= 1) {
-        return get_one(o, 0, k, body, &x->err);
+        return get_one(o, 0, k, body, x->borrow, &x->err);
     } else {
         result *items = res_array(body, (size_t)o->npaths);
         if (!items) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
         for (int i = 0; i < o->npaths; i++)
-            if (get_one(o, i, k, &items[i], &x->err)) return x->err.code;
+            if (get_one(o, i, k, &items[i], x->borrow, &x->err)) return x->err.code;
     }
     return DOC_OK;
 }

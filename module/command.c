@@ -59,7 +59,10 @@ result *res_array(result *r, size_t n) {
     return r->items;
 }
 void res_free(result *r) {
-    doc_buf_free(&r->text);
+    if (r->borrowed)
+        doc_buf_init(&r->text);   /* the document's cached text */
+    else
+        doc_buf_free(&r->text);
     for (size_t i = 0; i < r->n; i++) res_free(&r->items[i]);
     doc_free(r->items);
     memset(r, 0, sizeof *r);
@@ -364,6 +367,23 @@ void adoc_text_offer(adoc *d, const char *text, size_t len) {
     __atomic_add_fetch(&adoc_cache_bytes, (long long)len, __ATOMIC_RELAXED);
 }
 
+int adoc_text_adopt(adoc *d, doc_buf *b) {
+    size_t len = b->len;
+    if (d->text || !len || b->oom) return 0;
+    long long now = __atomic_load_n(&adoc_cache_bytes, __ATOMIC_RELAXED);
+    if ((long long)len > adoc_cfg.read_cache_max - now) return 0;
+    /* The printer grows its buffer fourfold: give back the unused tail
+     * (an in-place shrink for the allocator) so the budget counts what
+     * is held. */
+    char *m = b->cap - len > len / 8 ? RedisModule_Realloc(b->data, len) : b->data;
+    d->text = m;
+    d->text_len = len;
+    b->data = m;
+    b->cap = len;
+    __atomic_add_fetch(&adoc_cache_bytes, (long long)len, __ATOMIC_RELAXED);
+    return 1;
+}
+
 uint64_t adoc_version_floor;
 
 uint64_t version_next(void) { return ++adoc_version_floor; }
@@ -572,6 +592,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     x.nkeys = nkeys;
     x.keys = nkeys <= 8 ? stack_slots : RedisModule_Alloc((size_t)nkeys * sizeof *x.keys);
     x.undo = shared_undo();
+    x.borrow = !write;
     open_slots(&x, keynames, nkeys, write);
 
     result res;

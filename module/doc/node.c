@@ -587,6 +587,7 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
         memcpy(n + 1, &ix, sizeof ix);
     }
     /* Then the bytes. */
+    n->flags &= (uint16_t)~NODE_PLAIN;   /* the new bytes were not checked */
     if (want > n->cap) {
         uint64_t cap = want + want / 4 + 16;
         if (cap > DOC_NODE_MAX_BYTES) cap = want;

@@ -31,6 +31,12 @@ struct doc_node {
 /* Set on a node whose bytes may point to child nodes (never cleared: it
  * is a hint that lets free/copy/measure skip scanning leaf containers). */
 #define NODE_PARENT 1
+/* Set on a node none of whose keys and strings needs an escape when printed
+ * (none holds '"', '\\' or a byte below 0x20), so the printer copies them
+ * without testing. Set only by code that built the bytes and saw every
+ * string (the parser: strings without a backslash escape); cleared by
+ * every doc_node_splice, never set again. */
+#define NODE_PLAIN 2
 
 /* The index block: icap slots allocated, node->count of them live. */
 typedef struct doc_index {
@@ -80,7 +86,8 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
                         uint32_t *dup);
 
 /* doc_node_make for a builder that knows whether the bytes hold child nodes
- * (parent: 0 or NODE_PARENT), which spares the scan for them. */
+ * (parent: 0 or NODE_PARENT, which spares the scan for them), or-ed with
+ * NODE_PLAIN when it knows no string needs an escape. */
 doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
                               uint32_t *dup, int parent);
 

@@ -75,7 +75,8 @@ typedef struct parse_frame {
     uint64_t keybits;  /* objects: filter of the keys so far (parse_key_bit) */
     uint32_t count;    /* complete entries so far */
     uint8_t kind;      /* DOC_KIND_BOX / OBJECT / ARRAY */
-    uint8_t parent;    /* NODE_PARENT once a container value was added */
+    uint8_t parent;    /* node flags: NODE_PARENT once a container value was added;
+                          NODE_PLAIN until a key or string held an escape */
 } parse_frame;
 
 typedef struct parser {
@@ -192,7 +193,7 @@ static parse_frame *parse_open(parser *ps, int kind, const uint8_t *at, const ui
     f->keybits = 0;
     f->count = 0;
     f->kind = (uint8_t)kind;
-    f->parent = 0;
+    f->parent = NODE_PLAIN;
     return f;
 }
 
@@ -231,7 +232,7 @@ static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t *
         return NULL;
     }
     ps->depth--;
-    ps->frames[ps->depth].parent = NODE_PARENT;
+    ps->frames[ps->depth].parent |= NODE_PARENT;
     ps->frames[ps->depth].count++;
     start[0] = f->kind == DOC_KIND_OBJECT ? DOC_TAG_OBJECT : DOC_TAG_ARRAY;
     value_set_child(start, n);
@@ -465,6 +466,7 @@ static inline __attribute__((always_inline)) const uint8_t *parse_string(parser 
             return p + 1;
         }
         if (c == '\\') {
+            ps->frames[ps->depth].parent &= (uint8_t)~NODE_PLAIN;
             p = parse_escape(ps, p, &w);
             if (!p)
                 return NULL;
@@ -768,7 +770,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     box->keybits = 0;
     box->count = 0;
     box->kind = DOC_KIND_BOX;
-    box->parent = 0;
+    box->parent = NODE_PLAIN;
 
     doc_node *n = parse_run(&ps);
     if (ps.buf != ps.local_buf)

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,4 +294,185 @@ Test(print, out_of_memory)
     cr_expect(complete);
     doc_node_free(box);
     doc_buf_free(&in);
+}
+
+/* ---------------------------------------------------------------- */
+/* The fast paths print exactly what doc_format_int / doc_format_double
+ * (the definitions) print, and what a plain-copy fast path skips is
+ * still escaped after an edit. */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void expect_double(double d)
+{
+    char want[40];
+    size_t n = doc_format_double(d, want);
+    expect_print(doc_box_double(d), want, n);
+}
+
+/* Short decimals (the printer's one-multiplication path), its edges, and
+ * random bit patterns (doc_format_double's own paths). */
+Test(print, doubles_match_doc_format_double)
+{
+    static const double edges[] = {
+        0.0, -0.0, 1e-6, -1e-6, 9.99999e-7, 1.0000001e-6, 0.1, 0.5, 1.5, 93.78, -57.943145,
+        100.0, 1e7, 11258999.06842624, 11258999.06842625, 11258999.0, 11259000.5, 1e21, 1e-7,
+        123456789.125, 0.00000123, 0.12345678, 0.123456789, 4503599627370496.0, 5e-324, DBL_MAX,
+        -DBL_MAX, DBL_MIN, 1.0 / 3.0, 2.0 / 3.0, 0.3, 1e15 + 0.3, 9007199254740993.0,
+    };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        expect_double(edges[i]);
+    static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+    for (int r = 0; r < 100000; r++) {
+        uint64_t x = rng();
+        /* m / 10^k for k decimals, m up to 12 digits. */
+        double d = (double)(x % 1000000000000ull) / scale[(x >> 40) % 11];
+        if (x & (1ull << 63))
+            d = -d;
+        expect_double(d);
+        /* and a neighbour, which usually needs 17 digits */
+        expect_double(nextafter(d, 1e300));
+    }
+    for (int r = 0; r < 20000; r++) {
+        uint64_t x = rng();
+        double d;
+        memcpy(&d, &x, 8);
+        if (d != d || d - d != 0.0)
+            continue;   /* NaN, infinities never enter */
+        expect_double(d);
+    }
+}
+
+Test(print, ints_match_doc_format_int)
+{
+    static const int64_t edges[] = {
+        0, 9, 10, 99, 100, 127, 128, 999, 1000, 9999, 10000, 99999, 100000, 2147483647,
+        -2147483647 - 1, 32767, -32768, -129, 1705027803, 999999999999999999, 1000000000000000000,
+        INT64_MAX, INT64_MIN, INT64_MIN + 1,
+    };
+    char want[32];
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        size_t n = doc_format_int(edges[i], want);
+        expect_print(doc_box_int(edges[i]), want, n);
+        if (edges[i] == INT64_MIN)
+            continue;   /* its negation is not an int64 */
+        n = doc_format_int(-edges[i], want);
+        expect_print(doc_box_int(-edges[i]), want, n);
+    }
+    for (int r = 0; r < 20000; r++) {
+        int64_t v = (int64_t)(rng() >> (rng() % 64));
+        if ((r & 1) && v != INT64_MIN)
+            v = -v;
+        size_t n = doc_format_int(v, want);
+        expect_print(doc_box_int(v), want, n);
+    }
+}
+
+/* Keys and strings of every length 0..40 with and without one byte to
+ * escape at each position, in parsed documents (clean containers take the
+ * copy-without-test path) and one with an escape elsewhere in the same
+ * object: printing returns the parsed text. */
+Test(print, strings_of_every_length_in_clean_and_escaped_containers)
+{
+    static const char *const esc[] = {"\\\"", "\\\\", "\\n", "\\u0001", "\\u001f", "\xc3\xa9",
+                                      "\xf0\x9f\x98\x80", "\x7f", "/", " "};
+    doc_buf in;
+    doc_buf_init(&in);
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t e = 0; e <= sizeof esc / sizeof esc[0]; e++) {
+            for (size_t at = 0; at <= (e ? len : 0); at++) {
+                doc_buf body;
+                doc_buf_init(&body);
+                for (size_t i = 0; i < len; i++) {
+                    if (e && i == at)
+                        doc_buf_append(&body, esc[e - 1], strlen(esc[e - 1]));
+                    else
+                        doc_buf_putc(&body, (char)('a' + (i * 7 + len) % 26));
+                }
+                for (int shape = 0; shape < 4; shape++) {
+                    in.len = 0;
+                    const char *b = body.len ? body.data : "";
+                    int bl = (int)body.len;
+                    char tmp[512];
+                    int n;
+                    switch (shape) {
+                    case 0: n = snprintf(tmp, sizeof tmp, "{\"%.*s\":\"%.*s\",\"k\":1}", bl, b, bl, b); break;
+                    case 1: n = snprintf(tmp, sizeof tmp, "[\"%.*s\",2.5,\"%.*s\"]", bl, b, bl, b); break;
+                    case 2: n = snprintf(tmp, sizeof tmp, "{\"x\\n\":0,\"%.*s\":[\"%.*s\"]}", bl, b, bl, b); break;
+                    default: n = snprintf(tmp, sizeof tmp, "\"%.*s\"", bl, b); break;
+                    }
+                    doc_buf_append(&in, tmp, (size_t)n);
+                    /* Every escape above is the one the printer writes,
+                     * so the text prints back as it was. */
+                    doc_node *box = parse_ok(in.data, in.len);
+                    size_t plen;
+                    char *s = print_box(box, &plen);
+                    cr_expect(plen == in.len && memcmp(s, in.data, plen) == 0,
+                              "got %s want %.*s", s, (int)in.len, in.data);
+                    free(s);
+                    doc_node_free(box);
+                }
+                doc_buf_free(&body);
+            }
+        }
+    }
+    doc_buf_free(&in);
+}
+
+static doc_path *path_ok(const char *text)
+{
+    doc_error err;
+    doc_error_clear(&err);
+    doc_path *p = NULL;
+    cr_assert_eq(doc_path_compile(text, strlen(text), 128, &p, &err), DOC_OK, "%s", err.msg);
+    return p;
+}
+
+/* A parsed container without escapes prints its strings without testing
+ * them; an edit that puts a quote or control byte into it (as a value or a
+ * key) must still come out escaped, and so must the rollback. */
+Test(print, edits_into_a_clean_container_are_escaped)
+{
+    static const struct {
+        const char *path;    /* where the edit writes */
+        const char *value;   /* the JSON it writes */
+        const char *want;    /* the document printed after it */
+    } rows[] = {
+        {"$.b", "\"q\\\"\"", "{\"a\":\"x\",\"b\":\"q\\\"\",\"c\":[\"y\"]}"},
+        {"$.c[0]", "\"\\n\"", "{\"a\":\"x\",\"b\":1,\"c\":[\"\\n\"]}"},
+        {"$[\"k\\\"\"]", "\"\\u0002\"", "{\"a\":\"x\",\"b\":1,\"c\":[\"y\"],\"k\\\"\":\"\\u0002\"}"},
+        {"$.c[0]", "{\"t\\t\":\"\\\\\"}", "{\"a\":\"x\",\"b\":1,\"c\":[{\"t\\t\":\"\\\\\"}]}"},
+    };
+    const char *orig = "{\"a\":\"x\",\"b\":1,\"c\":[\"y\"]}";
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        doc_node *root = parse_ok(orig, strlen(orig));
+        doc_cursor c;
+        doc_error err;
+        doc_error_clear(&err);
+        doc_cursor_init(&c, &root);
+        doc_path *p = path_ok(rows[r].path);
+        doc_undo *u = doc_undo_new();
+        cr_assert_eq(doc_resolve_write(&c, p, u, &err), DOC_OK, "%s", err.msg);
+        cr_assert_eq(doc_edit_set_take(&c, parse_ok(rows[r].value, strlen(rows[r].value)), u, &err),
+                     DOC_OK, "%s", err.msg);
+        size_t n;
+        char *s = print_box(root, &n);
+        cr_expect_str_eq(s, rows[r].want);
+        free(s);
+        doc_undo_rollback(u);
+        doc_cursor_free(&c);
+        s = print_box(root, &n);
+        cr_expect_str_eq(s, orig);
+        free(s);
+        doc_undo_free(u);
+        doc_path_free(p);
+        doc_node_free(root);
+    }
 }
