@@ -90,11 +90,12 @@ extern long long adoc_documents;   /* documents alive (atomic) */
 /* Results: what a command replies, built before any reply is sent.   */
 /* ------------------------------------------------------------------ */
 
-typedef enum { RES_NONE, RES_OK, RES_NIL, RES_INT, RES_BULK, RES_SIMPLE, RES_ARRAY } res_kind;
+typedef enum { RES_NONE, RES_OK, RES_NIL, RES_INT, RES_BULK, RES_SIMPLE, RES_ARRAY, RES_DOUBLE } res_kind;
 
 typedef struct result {
     res_kind kind;           /* what this is */
     long long i;             /* RES_INT */
+    double d;                /* RES_DOUBLE (RESP3 double; RESP2 prints it as bulk text) */
     doc_buf text;            /* RES_BULK / RES_SIMPLE */
     size_t n;                /* RES_ARRAY: items */
     struct result *items;    /* RES_ARRAY: n items */
@@ -103,6 +104,7 @@ typedef struct result {
 void res_int(result *r, long long v);
 void res_nil(result *r);
 void res_ok(result *r);
+void res_double(result *r, double d);
 void res_simple(result *r, const char *s);
 /* Prints the JSON text of an encoded value as a bulk string. */
 void res_json(result *r, const uint8_t *val);
@@ -239,6 +241,16 @@ int reply_result(RedisModuleCtx *ctx, const result *r);
 extern const op_def op_set, op_get, op_del, op_type, op_len, op_keys, op_version;
 extern const op_def op_incr, op_mul, op_min, op_max, op_strappend, op_push, op_pop, op_pull,
     op_addtoset, op_indexof, op_toggle, op_clear, op_merge, op_cas, op_update, op_check;
+/* The JSON.* face (cmd_json.c): RedisJSON's commands as ops. */
+extern const op_def op_json_set, op_json_get, op_json_del, op_json_type, op_json_strlen, op_json_arrlen,
+    op_json_objlen, op_json_objkeys, op_json_resp, op_json_numincrby, op_json_nummultby, op_json_strappend,
+    op_json_arrappend, op_json_arrinsert, op_json_arrindex, op_json_arrpop, op_json_arrtrim, op_json_clear,
+    op_json_toggle, op_json_merge;
+/* exec_single for JSON.* (notes the client's protocol first). */
+int json_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
+int cmd_json_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_json_debug(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int commands_register(RedisModuleCtx *ctx);
 int type_register(RedisModuleCtx *ctx);
 

@@ -27,6 +27,10 @@ void res_int(result *r, long long v) {
 }
 void res_nil(result *r) { r->kind = RES_NIL; }
 void res_ok(result *r) { r->kind = RES_OK; }
+void res_double(result *r, double d) {
+    r->kind = RES_DOUBLE;
+    r->d = d;
+}
 void res_simple(result *r, const char *s) {
     r->kind = RES_SIMPLE;
     doc_buf_append(&r->text, s, strlen(s));

@@ -34,6 +34,7 @@ int reply_result(RedisModuleCtx *ctx, const result *r) {
     case RES_NIL:
     case RES_NONE: return RedisModule_ReplyWithNull(ctx);
     case RES_INT: return RedisModule_ReplyWithLongLong(ctx, r->i);
+    case RES_DOUBLE: return RedisModule_ReplyWithDouble(ctx, r->d);
     case RES_BULK:
         if (r->text.oom) return RedisModule_ReplyWithError(ctx, "OOM reply too large");
         return RedisModule_ReplyWithStringBuffer(ctx, r->text.len ? r->text.data : "", r->text.len);
