@@ -84,10 +84,12 @@ integration: $(MODULE) $(BUILD)/integration_tests
 	  $(if $(SANITIZED),ATOMICDOC_PRELOAD=$$($(CC) -print-file-name=libasan.so)) \
 	  $(BUILD)/integration_tests --jobs 2
 
-# The clients (README "Clients"): the Node.js package's tests (npm ci installs its
-# dependencies from package-lock.json) and the hiredis examples, each against
-# redis-servers they start and stop themselves.
+# The clients (README "Clients"): redis-py's r.json() and scripts/json_copy.py
+# (tests/python), the Node.js package's tests (npm ci installs its dependencies from
+# package-lock.json) and the hiredis examples, each against redis-servers they start
+# and stop themselves.
 clients-test: $(MODULE) node-deps
+	ATOMICDOC_MODULE=$(abspath $(MODULE)) /usr/bin/python3 -W ignore::DeprecationWarning tests/python/test_json_clients.py
 	cd clients/node && npm ci --no-audit --no-fund && ATOMICDOC_MODULE=$(abspath $(MODULE)) npm test
 	@$(MAKE) --no-print-directory c-examples
 

@@ -286,6 +286,16 @@ int reply_arity(RedisModuleCtx *ctx, RedisModuleString *name);
 extern const op_def op_set, op_get, op_del, op_type, op_len, op_keys, op_version;
 extern const op_def op_incr, op_mul, op_min, op_max, op_strappend, op_push, op_pop, op_pull,
     op_addtoset, op_indexof, op_toggle, op_clear, op_merge, op_cas, op_update, op_check;
+/* The JSON.* face (cmd_json.c): RedisJSON's commands as ops. */
+extern const op_def op_json_set, op_json_get, op_json_del, op_json_type, op_json_strlen, op_json_arrlen,
+    op_json_objlen, op_json_objkeys, op_json_resp, op_json_numincrby, op_json_nummultby, op_json_strappend,
+    op_json_arrappend, op_json_arrinsert, op_json_arrindex, op_json_arrpop, op_json_arrtrim, op_json_clear,
+    op_json_toggle, op_json_merge;
+/* exec_single for JSON.* (notes the client's protocol first). */
+int json_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
+int cmd_json_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+int cmd_json_debug(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int commands_register(RedisModuleCtx *ctx);
 int type_register(RedisModuleCtx *ctx);
 

@@ -47,7 +47,7 @@ int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
 /* Calls per command for INFO atomicdoc, counted by a wrapper per row
  * (commands[] below, same order). */
-#define NCOMMANDS 26
+#define NCOMMANDS 50
 static long long calls[NCOMMANDS];
 #define COUNTED(i, fn)                                                              \
     static int counted_##i(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) { \
@@ -127,6 +127,56 @@ COUNTED(23, cmd_update)
 COUNTED(24, cmd_txn)
 COUNTED(25, cmd_aofload)
 
+/* The JSON.* face (cmd_json.c), rows 26 and up. */
+#define JSINGLE(fn, def)                                                             \
+    static int fn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {        \
+        return json_single(ctx, argv, argc, &def);                                  \
+    }
+JSINGLE(cmd_json_set, op_json_set)
+JSINGLE(cmd_json_get, op_json_get)
+JSINGLE(cmd_json_del, op_json_del)
+JSINGLE(cmd_json_type, op_json_type)
+JSINGLE(cmd_json_numincrby, op_json_numincrby)
+JSINGLE(cmd_json_nummultby, op_json_nummultby)
+JSINGLE(cmd_json_strappend, op_json_strappend)
+JSINGLE(cmd_json_strlen, op_json_strlen)
+JSINGLE(cmd_json_arrappend, op_json_arrappend)
+JSINGLE(cmd_json_arrindex, op_json_arrindex)
+JSINGLE(cmd_json_arrinsert, op_json_arrinsert)
+JSINGLE(cmd_json_arrlen, op_json_arrlen)
+JSINGLE(cmd_json_arrpop, op_json_arrpop)
+JSINGLE(cmd_json_arrtrim, op_json_arrtrim)
+JSINGLE(cmd_json_objkeys, op_json_objkeys)
+JSINGLE(cmd_json_objlen, op_json_objlen)
+JSINGLE(cmd_json_clear, op_json_clear)
+JSINGLE(cmd_json_toggle, op_json_toggle)
+JSINGLE(cmd_json_merge, op_json_merge)
+JSINGLE(cmd_json_resp, op_json_resp)
+COUNTED(26, cmd_json_set)
+COUNTED(27, cmd_json_get)
+COUNTED(28, cmd_json_del)
+COUNTED(29, cmd_json_del)
+COUNTED(30, cmd_json_type)
+COUNTED(31, cmd_json_mget)
+COUNTED(32, cmd_json_mset)
+COUNTED(33, cmd_json_numincrby)
+COUNTED(34, cmd_json_nummultby)
+COUNTED(35, cmd_json_strappend)
+COUNTED(36, cmd_json_strlen)
+COUNTED(37, cmd_json_arrappend)
+COUNTED(38, cmd_json_arrindex)
+COUNTED(39, cmd_json_arrinsert)
+COUNTED(40, cmd_json_arrlen)
+COUNTED(41, cmd_json_arrpop)
+COUNTED(42, cmd_json_arrtrim)
+COUNTED(43, cmd_json_objkeys)
+COUNTED(44, cmd_json_objlen)
+COUNTED(45, cmd_json_clear)
+COUNTED(46, cmd_json_toggle)
+COUNTED(47, cmd_json_merge)
+COUNTED(48, cmd_json_resp)
+COUNTED(49, cmd_json_debug)
+
 static const cmd_row commands[] = {
     {"doc.set", counted_0, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_UPDATE,
      "Sets the JSON value at a path, creating the document and missing parents",
@@ -188,7 +238,59 @@ static const cmd_row commands[] = {
     {"doc.aofload", counted_25, "write deny-oom", 1, 1, 1, -5, KS_ONE,
      KF_UPDATE,
      "Internal: rebuilds a document and its version from an AOF rewrite", "O(size of the value)"},
+    /* JSON.* (RedisJSON's commands, README "Coming from RedisJSON"); flags as RedisJSON's. */
+    {"json.set", counted_26, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_UPDATE,
+     "Sets the JSON value at a path (RedisJSON)", "O(size of the value x matches)"},
+    {"json.get", counted_27, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
+     "Returns the JSON text at one or more paths (RedisJSON)", "O(size of the reply)"},
+    {"json.del", counted_28, "write", 1, 1, 1, -2, KS_ONE, KF_DELETE,
+     "Deletes the values at a path (RedisJSON)", "O(matches x size of their containers)"},
+    {"json.forget", counted_29, "write", 1, 1, 1, -2, KS_ONE, KF_DELETE,
+     "Deletes the values at a path (RedisJSON)", "O(matches x size of their containers)"},
+    {"json.type", counted_30, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
+     "Returns the JSON types at a path (RedisJSON)", "O(matches)"},
+    {"json.mget", counted_31, "readonly", 1, -2, 1, -3, KS_MGET, KF_READ,
+     "Returns the JSON text at one path of several keys (RedisJSON)", "O(keys x reply)"},
+    {"json.mset", counted_32, "write deny-oom", 1, -1, 3, -4, KS_MSET, KF_UPDATE,
+     "Sets values in several keys, all or nothing (RedisJSON)", "O(sum of the JSON.SET costs)"},
+    {"json.numincrby", counted_33, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
+     "Adds to the numbers at a path (RedisJSON)", "O(matches x size of their containers)"},
+    {"json.nummultby", counted_34, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
+     "Multiplies the numbers at a path (RedisJSON)", "O(matches x size of their containers)"},
+    {"json.strappend", counted_35, "write deny-oom", 1, 1, 1, -3, KS_ONE, KF_INSERT,
+     "Appends to the strings at a path (RedisJSON)", "O(matches x length of the strings)"},
+    {"json.strlen", counted_36, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
+     "Returns the lengths of the strings at a path (RedisJSON)", "O(matches)"},
+    {"json.arrappend", counted_37, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_INSERT,
+     "Appends values to the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
+    {"json.arrindex", counted_38, "readonly", 1, 1, 1, -4, KS_ONE, KF_READ,
+     "Returns the first index of a value in the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
+    {"json.arrinsert", counted_39, "write deny-oom", 1, 1, 1, -5, KS_ONE, KF_INSERT,
+     "Inserts values into the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
+    {"json.arrlen", counted_40, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
+     "Returns the lengths of the arrays at a path (RedisJSON)", "O(matches)"},
+    {"json.arrpop", counted_41, "write", 1, 1, 1, -2, KS_ONE, KF_READ_DELETE,
+     "Removes and returns an element of the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
+    {"json.arrtrim", counted_42, "write", 1, 1, 1, 5, KS_ONE, KF_DELETE,
+     "Trims the arrays at a path to a range (RedisJSON)", "O(matches x size of the arrays)"},
+    {"json.objkeys", counted_43, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
+     "Returns the member names of the objects at a path (RedisJSON)", "O(matches x members)"},
+    {"json.objlen", counted_44, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
+     "Returns the member counts of the objects at a path (RedisJSON)", "O(matches)"},
+    {"json.clear", counted_45, "write", 1, 1, 1, -2, KS_ONE, KF_UPDATE,
+     "Empties containers and zeroes numbers at a path (RedisJSON)", "O(matches x size of what is cleared)"},
+    {"json.toggle", counted_46, "write deny-oom", 1, 1, 1, -2, KS_ONE, KF_READ_UPDATE,
+     "Flips the booleans at a path (RedisJSON)", "O(matches)"},
+    {"json.merge", counted_47, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_UPDATE,
+     "Applies a JSON Merge Patch at a path (RedisJSON)", "O(matches x size of the patch)"},
+    {"json.resp", counted_48, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
+     "Returns the value at a path in RESP form (RedisJSON)", "O(size of the reply)"},
+    {"json.debug", counted_49, "readonly", 2, 2, 1, -2, KS_ONE, KF_READ,
+     "JSON.DEBUG MEMORY key [path] / JSON.DEBUG HELP (RedisJSON)", "O(size of the value)"},
 };
+
+/* The JSON.* rows: the last ones of the table. */
+#define FIRST_JSON_ROW 26
 
 RedisModuleCommandArg *cmdinfo_args(const char *name);
 
@@ -213,7 +315,7 @@ static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
     memset(specs, 0, sizeof specs);
     specs[0].flags = r->keyflags;
     specs[0].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
-    specs[0].bs.index.pos = 1;
+    specs[0].bs.index.pos = r->first > 1 ? r->first : 1;   /* JSON.DEBUG MEMORY key */
     if (r->keyshape == KS_TXN) {
         /* DOC.TXN numkeys key ...: like EVAL. */
         specs[0].find_keys_type = REDISMODULE_KSPEC_FK_KEYNUM;
@@ -283,6 +385,24 @@ static void on_loading(RedisModuleCtx *ctx, RedisModuleEvent e, uint64_t sub, vo
 
 /* ---- INFO atomicdoc ---- */
 
+/* JSON.* registration (OnLoad): the config / load argument, and the outcome
+ * INFO shows: on, off, or off_names_taken. */
+static int json_enabled = 1;
+static const char *json_state = "off";
+
+static int config_get_bool(const char *name, void *privdata) {
+    (void)name;
+    (void)privdata;
+    return json_enabled;
+}
+static int config_set_bool(const char *name, int val, void *privdata, RedisModuleString **err) {
+    (void)name;
+    (void)privdata;
+    (void)err;
+    json_enabled = val;
+    return REDISMODULE_OK;
+}
+
 static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     (void)for_crash_report;
     RedisModule_InfoAddSection(ctx, "");
@@ -293,9 +413,12 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     RedisModule_InfoAddFieldLongLong(ctx, "txn_commits", adoc_st.txn_commits);
     RedisModule_InfoAddFieldLongLong(ctx, "txn_aborts", adoc_st.txn_aborts);
     RedisModule_InfoAddFieldULongLong(ctx, "version_floor", adoc_version_floor);
+    RedisModule_InfoAddFieldCString(ctx, "json_commands", (char *)json_state);
     for (int i = 0; i < NCOMMANDS; i++) {
         char name[48];
-        snprintf(name, sizeof name, "calls_%s", commands[i].name + 4);   /* skip "doc." */
+        /* calls_set for doc.set, calls_json_set for json.set */
+        const char *n = commands[i].name;
+        snprintf(name, sizeof name, "calls_%s%s", i >= FIRST_JSON_ROW ? "json_" : "", strchr(n, '.') + 1);
         RedisModule_InfoAddFieldLongLong(ctx, name, calls[i]);
     }
     for (int c = DOC_ERR; c < DOC_STATUS_COUNT; c++) {
@@ -313,8 +436,6 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
                                                               RedisModuleString **argv, int argc) {
-    (void)argv;
-    (void)argc;
     if (RedisModule_Init(ctx, "atomicdoc", 1, REDISMODULE_APIVER_1) == REDISMODULE_ERR)
         return REDISMODULE_ERR;
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS |
@@ -332,6 +453,8 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         RedisModule_RegisterNumericConfig(ctx, "read-cache-max-memory", 64LL << 20,
                                           REDISMODULE_CONFIG_MEMORY, 0, 1LL << 40, config_get,
                                           config_set, NULL, NULL) ||
+        RedisModule_RegisterBoolConfig(ctx, "json-commands", 1, REDISMODULE_CONFIG_IMMUTABLE, config_get_bool,
+                                       config_set_bool, NULL, NULL) ||
         RedisModule_LoadConfigs(ctx))
         return REDISMODULE_ERR;
 
@@ -343,7 +466,24 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
      * there (EBUSY) and uses it again. */
     if (RMAPI_FUNC_SUPPORTED(RedisModule_AddACLCategory))
         own_category = RedisModule_AddACLCategory(ctx, ACL_CATEGORY) == REDISMODULE_OK || errno == EBUSY;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    /* JSON.*: on unless turned off (config json-commands no, or the load
+     * argument JSON-COMMANDS NO); left out whole when another module (RedisJSON)
+     * holds any of the names. */
+    size_t nrows = sizeof commands / sizeof commands[0];
+    for (int i = 0; i + 1 < argc; i += 2)
+        if (!strcasecmp(RedisModule_StringPtrLen(argv[i], NULL), "json-commands"))
+            json_enabled = strcasecmp(RedisModule_StringPtrLen(argv[i + 1], NULL), "no") != 0;
+    json_state = json_enabled ? "on" : "off";
+    for (size_t i = FIRST_JSON_ROW; json_enabled && i < nrows; i++)
+        if (RedisModule_GetCommand(ctx, commands[i].name)) {
+            json_state = "off_names_taken";
+            RedisModule_Log(ctx, "warning",
+                            "atomicdoc: %s is already registered (RedisJSON loaded?): loading without JSON.* commands",
+                            commands[i].name);
+            break;
+        }
+    if (strcmp(json_state, "on") != 0) nrows = FIRST_JSON_ROW;
+    for (size_t i = 0; i < nrows; i++)
         if (register_command(ctx, &commands[i]) == REDISMODULE_ERR) {
             RedisModule_Log(ctx, "warning", "atomicdoc: cannot register %s", commands[i].name);
             return REDISMODULE_ERR;

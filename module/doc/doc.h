@@ -609,4 +609,48 @@ doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert
  * ERR; `{"a": 1, "a.b": 2}` is BADTYPE. undo as for doc_update_apply. */
 doc_status doc_update_seed(doc_node **rootp, const doc_filter *f, doc_undo *undo, doc_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Write targets of a query (target.c)                                */
+/* ------------------------------------------------------------------ */
+
+/* The nodes a query matches, as single paths a write can resolve one by
+ * one: each matched node once (a union naming a node twice yields it once),
+ * in document order (a container before its descendants, members in stored
+ * order, elements by index). */
+typedef struct doc_targets {
+    size_t n;            /* matched nodes */
+    doc_path **paths;    /* n single paths, document order (owned) */
+} doc_targets;
+
+/* Evaluates q on the document whose root box is *rootp and fills out (the
+ * caller frees it with doc_targets_free, also after a failure). NOMEM only.
+ *
+ * How a write uses it: apply to paths[n-1] first and paths[0] last. In that
+ * order no edit can move a target not yet visited: an edit only shifts
+ * later elements of its own array (already done) or changes the inside of
+ * its own node (descendants, already done). Nested matches are therefore
+ * applied deepest first, and an ancestor's edit sees (and may replace) what
+ * its descendants' edits did. */
+doc_status doc_query_targets(const doc_query *q, doc_node **rootp, doc_targets *out, doc_error *err);
+void doc_targets_free(doc_targets *t);
+
+/* Appends a pretty-printed copy of compact JSON text (as doc_print writes
+ * it) to out: RedisJSON's JSON.GET INDENT / NEWLINE / SPACE (format.c). */
+void doc_json_format(const char *text, size_t len, const char *indent, size_t il, const char *nl,
+                     size_t nll, const char *space, size_t sl, doc_buf *out);
+
+/* ------------------------------------------------------------------ */
+/* RedisJSON legacy paths (legacy_path.c)                             */
+/* ------------------------------------------------------------------ */
+
+/* Appends to out the RFC 9535 query text of a RedisJSON legacy path (one
+ * that does not start with '$'): `.` is the root `$`; `.a.b[0]`, `a.b`,
+ * `["k"]`, `[-1]`, `.a[*]`, `..a` and `.*` work as in RedisJSON. A dot name
+ * runs to the next '.' or '[' and may hold any other byte (`.a-b`, `.1`),
+ * so it is written as a bracketed name; bracket contents are copied as they
+ * are (RFC 9535 grammar then applies to them). BADPATH (character offset in
+ * the legacy text) for an empty path, an empty name (`.a..` at the end,
+ * `a.`), or an unclosed bracket or quote. */
+doc_status doc_legacy_path_to_query(const char *text, size_t len, doc_buf *out, doc_error *err);
+
 #endif
