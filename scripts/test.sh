@@ -7,13 +7,15 @@
 #   unit         make unit
 #   integration  make integration
 #   sanitize     make sanitize          (ASan + UBSan build, unit + integration)
-#   fuzz         make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists)
+#   cmdfuzz      make cmdfuzz CMDFUZZ_SECONDS=120  (random DOC.* commands, ASan server)
+#   fuzz         make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists; the
+#                libFuzzer targets only: cmdfuzz had its own step)
 # Each step's output goes to build/logs/<step>.log; the terminal gets one line per
 # step (the last 40 lines of the log under a failed one) and one summary line.
 # Exit status: 0 when every step passed, 1 otherwise.
 #
 # Environment: STEP_TIMEOUT (seconds per step, default 1800) stops a hung step;
-# FUZZ_SECONDS (default 60). Test servers of the run live in a fresh
+# FUZZ_SECONDS (default 60); CMDFUZZ_SECONDS (default 120). Test servers of the run live in a fresh
 # /tmp/atomicdoc-run.* (ATOMICDOC_TMP), removed at the end unless a crashed server's
 # directory was kept there.
 # All of it is in main(), read whole before it runs: editing this file during a run
@@ -33,12 +35,13 @@ main() {
   LOGS=build/logs
   STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
   FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+  CMDFUZZ_SECONDS=${CMDFUZZ_SECONDS:-120}
   TAIL_LINES=40
   mkdir -p "$LOGS"
 
   if [ -t 1 ]; then red=$'\e[31m' green=$'\e[32m' off=$'\e[0m'; else red='' green='' off=''; fi
 
-  steps=(build lint unit integration sanitize)
+  steps=(build lint unit integration sanitize cmdfuzz)
   [ -f scripts/fuzz.sh ] && steps+=(fuzz)
 
   step_command() {
@@ -48,7 +51,8 @@ main() {
     unit)        echo "make --no-print-directory unit" ;;
       integration) echo "make --no-print-directory integration" ;;
       sanitize)    echo "make --no-print-directory sanitize" ;;
-      fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;
+      cmdfuzz)     echo "make --no-print-directory cmdfuzz CMDFUZZ_SECONDS=$CMDFUZZ_SECONDS" ;;
+      fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS CMDFUZZ_SECONDS=0" ;;
     esac
   }
 

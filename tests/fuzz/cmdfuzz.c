@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +73,20 @@ static uint64_t rng_next(void)
 }
 
 static int rnd(int n) { return (int)(rng_next() % (uint64_t)n); }
+
+/* Inside a DOC.TXN one bad op aborts all of them, so its ops are calmer: the
+ * generators draw their "how hostile" roll as the smaller of two. */
+static bool calm;
+
+static int roll(void)
+{
+    int a = rnd(100);
+    if (calm) {
+        int b = rnd(100);
+        return a < b ? a : b;
+    }
+    return a;
+}
 static bool chance(int percent) { return rnd(100) < percent; }
 #define PICK(arr) (arr)[rnd((int)(sizeof(arr) / sizeof((arr)[0])))]
 
@@ -188,7 +203,7 @@ static const char *const bad_numbers[] = {
 /* A number argument (INCR delta, MUL factor, MIN/MAX bounds). */
 static void gen_number(sbuf *b)
 {
-    int k = rnd(100);
+    int k = roll();
     if (k < 60)
         sb_printf(b, "%d", rnd(21) - 10);
     else if (k < 88)
@@ -206,7 +221,7 @@ static void gen_index(sbuf *b)
         "2147483648", "-2147483649", "4294967296", "18446744073709551615",
     };
     static const char *const bad[] = {"x", "1.5", "", "-", "1e3", " 2", "0x1", "+3"};
-    int k = rnd(100);
+    int k = roll();
     if (k < 75)
         sb_printf(b, "%d", rnd(12) - 4);
     else if (k < 93)
@@ -245,7 +260,7 @@ static void gen_deep_path(sbuf *b, int depth)
 
 static void gen_path(sbuf *b, bool read)
 {
-    int k = rnd(100);
+    int k = roll();
     if (k < 78)
         sb_puts(b, PICK(good_paths));
     else if (k < 86 && read)
@@ -366,24 +381,33 @@ static void gen_document(sbuf *b)
 {
     sb_puts(b, "{\"a\":");
     gen_value(b, 2);
-    sb_printf(b, ",\"n\":%d,\"l\":[", rnd(10));
+    sb_printf(b, ",\"b\":%s,\"n\":%d,\"l\":[", chance(50) ? "true" : "false", rnd(10));
     int n = rnd(6);
     for (int i = 0; i < n; i++) {
         if (i)
             sb_puts(b, ",");
-        gen_value(b, 2);
+        int k = rnd(4);
+        if (k < 2)
+            sb_printf(b, "%d", rnd(10));
+        else if (k == 2)
+            sb_printf(b, "{\"a\":%d,\"n\":%d}", rnd(5), rnd(5));
+        else
+            gen_value(b, 2);
     }
     sb_puts(b, "],\"s\":");
     gen_string_json(b);
     sb_puts(b, ",\"o\":{\"x\":");
-    gen_scalar(b);
+    if (chance(70))
+        sb_printf(b, "%d", rnd(10));
+    else
+        gen_scalar(b);
     sb_puts(b, ",\"l\":[1,2,3]}}");
 }
 
 /* A JSON argument: usually valid, sometimes broken or too deep. */
 static void gen_json(sbuf *b)
 {
-    int k = rnd(100);
+    int k = roll();
     if (k < 88)
         gen_value(b, 0);
     else if (k < 96)
@@ -474,7 +498,7 @@ static void gen_filter_obj(sbuf *b, int depth)
 
 static void gen_filter(sbuf *b)
 {
-    int k = rnd(100);
+    int k = roll();
     if (k < 88)
         gen_filter_obj(b, 0);
     else if (k < 94)
@@ -672,6 +696,28 @@ static void add_path(cmdline *c, bool read)
         gen_path(b, read);
 }
 
+/* Paths where the generated documents hold the type an op wants, so that most ops
+ * do something rather than reply BADTYPE. */
+enum { P_NUMBER, P_ARRAY, P_STRING, P_BOOL, P_ANY };
+static const char *const number_paths[] = {"$.n", "n", "$.o.x", "$.x", "$.l[0]", "o.x",
+                                           "$.l[0].n", "$.o.l[1]"};
+static const char *const array_paths[] = {"$.l", "l", "$.o.l", "o.l", "$.l[1]"};
+static const char *const string_paths[] = {"$.s", "s", "$.a", "$.o.x", "$.l[1]"};
+static const char *const bool_paths[] = {"$.b", "b", "$.o.x", "$.a"};
+
+static void add_write_path(cmdline *c, int want)
+{
+    if (want == P_ANY || !chance(60)) {
+        add_path(c, false);
+        return;
+    }
+    const char *p = want == P_NUMBER ? PICK(number_paths)
+                    : want == P_ARRAY ? PICK(array_paths)
+                    : want == P_STRING ? PICK(string_paths)
+                                       : PICK(bool_paths);
+    cl_adds(c, p);
+}
+
 /* Values for a variadic command: one inside a TXN, else 1..3 (0 rarely). */
 static void add_values(cmdline *c, bool in_txn)
 {
@@ -724,7 +770,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
     case O_VERSION:
         break;
     case O_INCR:
-        add_path(c, false);
+        add_write_path(c, P_NUMBER);
         add_gen(c, gen_number);
         if (chance(20)) {
             cl_adds(c, "MIN");
@@ -736,18 +782,27 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         }
         break;
     case O_MUL:
-        add_path(c, false);
+        add_write_path(c, P_NUMBER);
         add_gen(c, gen_number);
         break;
     case O_MIN:
     case O_MAX:
+        add_write_path(c, P_NUMBER);
+        if (chance(60))
+            cl_adds(c, PICK(((const char *const[]){"0", "3", "-2", "7.5", "100"})));
+        else
+            add_gen(c, gen_json);
+        break;
     case O_INDEXOF:
-    case O_MERGE:
-        add_path(c, false);
+        add_write_path(c, P_ARRAY);
         add_gen(c, gen_json);
         break;
-    case O_STRAPPEND: {
+    case O_MERGE:
         add_path(c, false);
+        add_gen(c, chance(50) ? gen_document : gen_json);
+        break;
+    case O_STRAPPEND: {
+        add_write_path(c, P_STRING);
         static const char *const raw[] = {"x", " more", "", "é", "\xff", "\xc0\x80",
                                           "\xed\xa0\x80", "a\x00b", "\"q\"", "\\",
                                           "\xf0\x9f\x98\x80", "\xe2\x82"};
@@ -756,7 +811,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         break;
     }
     case O_PUSH:
-        add_path(c, false);
+        add_write_path(c, P_ARRAY);
         if (chance(30)) {
             cl_adds(c, "AT");
             add_gen(c, gen_index);
@@ -768,7 +823,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         add_values(c, in_txn);
         break;
     case O_POP:
-        add_path(c, false);
+        add_write_path(c, P_ARRAY);
         if (chance(60)) {
             if (chance(50))
                 cl_adds(c, chance(50) ? "FIRST" : "LAST");
@@ -777,7 +832,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         }
         break;
     case O_PULL:
-        add_path(c, false);
+        add_write_path(c, P_ARRAY);
         if (chance(50)) {
             cl_adds(c, "WHERE");
             add_gen(c, gen_filter);
@@ -786,12 +841,12 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         }
         break;
     case O_ADDTOSET:
-        add_path(c, false);
+        add_write_path(c, P_ARRAY);
         add_values(c, in_txn);
         break;
     case O_TOGGLE:
     case O_CLEAR:
-        add_path(c, false);
+        add_write_path(c, P_BOOL);
         break;
     case O_CAS:
         add_path(c, false);
@@ -902,7 +957,9 @@ static void gen_txn(cmdline *c)
             sb_printf(p, "%d", PICK(((const int[]){0, -1, 4, 1000})));
         else
             sb_printf(p, "%d", pos);
+        calm = true;
         gen_op_args(c, k, true, idx[pos - 1]);
+        calm = false;
     }
 }
 
@@ -1158,8 +1215,16 @@ static void fail_changed(const char *rule, int i, const keysnap *before, const k
     fail_run("%s", d.p);
 }
 
+static bool has_word(const cmdline *c, const char *w)
+{
+    for (int i = 1; i < c->n; i++)
+        if (!strcasecmp(c->arg[i].p, w))
+            return true;
+    return false;
+}
+
 /* A reply that says the command changed nothing. */
-static bool reply_says_no_change(int kind, const redisReply *r)
+static bool reply_says_no_change(int kind, const cmdline *c, const redisReply *r)
 {
     switch (kind) {
     case O_GET: case O_TYPE: case O_LEN: case O_KEYS: case O_VERSION: case O_INDEXOF:
@@ -1169,9 +1234,9 @@ static bool reply_says_no_change(int kind, const redisReply *r)
         return r->type == REDIS_REPLY_NIL;
     case O_PULL: case O_ADDTOSET: case O_CAS: case O_DEL: case O_CLEAR:
         return r->type == REDIS_REPLY_INTEGER && r->integer == 0;
-    case O_UPDATE:
+    case O_UPDATE: /* RETURN BEFORE of an upsert is nil: there was no document */
         return (r->type == REDIS_REPLY_INTEGER && r->integer == 0) ||
-               r->type == REDIS_REPLY_NIL;
+               (r->type == REDIS_REPLY_NIL && !has_word(c, "UPSERT"));
     default:
         return false;
     }
@@ -1183,7 +1248,7 @@ static void check_effect(int kind, const cmdline *c, const redisReply *r,
 {
     char buf[600];
     bool error = r->type == REDIS_REPLY_ERROR;
-    bool quiet = error || reply_says_no_change(kind, r);
+    bool quiet = error || reply_says_no_change(kind, c, r);
     /* A DOC.TXN of read-only ops (and CHECKs) that succeeds changes nothing. */
     if (kind == O_TXN && !error) {
         bool reads_only = true;
@@ -1430,6 +1495,7 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
     code_count codes[32];
     int ncodes = 0;
     long errors = 0, replica_checks = 0;
+    long sent_by_kind[O_COUNT] = {0}, errors_by_kind[O_COUNT] = {0};
     double start = now_s(), deadline = start + (double)seconds;
     const char *argv[MAX_ARGS];
     size_t lens[MAX_ARGS];
@@ -1451,8 +1517,10 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
         append_snapshot(c);
         redisReply *r = next_reply(c, "the command");
         read_snapshot(c, after);
+        sent_by_kind[kind]++;
         if (r->type == REDIS_REPLY_ERROR) {
             errors++;
+            errors_by_kind[kind]++;
             count_error(codes, &ncodes, 32, r->str);
         }
         check_effect(kind, line, r, before, after);
@@ -1480,6 +1548,14 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
     sb_puts(&by_code, "");
     for (int i = 0; i < ncodes; i++)
         sb_printf(&by_code, "%s%s %ld", i ? ", " : "", codes[i].code, codes[i].count);
+    sbuf by_kind = {0};
+    sb_puts(&by_kind, "");
+    for (int i = 0; i < O_COUNT; i++)
+        if (sent_by_kind[i])
+            sb_printf(&by_kind, "%s%s %ld/%ld", by_kind.len ? ", " : "", kinds[i].name,
+                      errors_by_kind[i], sent_by_kind[i]);
+    fprintf(stderr, "cmdfuzz: error replies / commands sent, by command: %s\n", by_kind.p);
+    free(by_kind.p);
     fprintf(stderr,
             "cmdfuzz: ok, seed %llu: %ld commands in %.0f s (%.0f/s), %ld error replies "
             "(%s), %ld replica digest checks\n",
