@@ -29,7 +29,8 @@
  *
  * On a failure it prints the seed, the command's index and the command as a line to
  * paste into redis-cli, with the commands before it, and fails the test. SEED=n
- * replays a run; CMDFUZZ_LOG=file writes every command sent, one redis-cli line each.
+ * replays a run; CMDFUZZ_LOG=file writes every command sent, one redis-cli line each, and error
+ * replies as comments.
  */
 #include "../integration/harness.h"
 
@@ -51,6 +52,8 @@
                                  snapshot reads every document after every command */
 #define HISTORY         64  /* commands shown before a failing one */
 #define MAX_ARGS        96  /* longest generated command (a TXN of several ops) */
+#define REPLY_TIMEOUT_S 120 /* a TXN that pads an array to 1.5 M elements and sorts
+                               it takes seconds under ASan on a loaded machine */
 
 /* The key space: every command names only these, so commands hit the same keys. */
 static const char *const keys[] = {"k0", "k1", "k2", "k3", "str", "hash"};
@@ -204,9 +207,9 @@ static const char *const bad_numbers[] = {
 static void gen_number(sbuf *b)
 {
     int k = roll();
-    if (k < 60)
+    if (k < 65)
         sb_printf(b, "%d", rnd(21) - 10);
-    else if (k < 88)
+    else if (k < 93)
         sb_puts(b, PICK(extreme_numbers));
     else
         sb_puts(b, PICK(bad_numbers));
@@ -261,11 +264,9 @@ static void gen_deep_path(sbuf *b, int depth)
 static void gen_path(sbuf *b, bool read)
 {
     int k = roll();
-    if (k < 78)
+    if (k < 82 || (k < 90 && !read && k >= 85))
         sb_puts(b, PICK(good_paths));
-    else if (k < 86 && read)
-        sb_puts(b, PICK(query_paths));
-    else if (k < 90)
+    else if (k < 90) /* a query path: reads take it, writes refuse it (BADPATH) */
         sb_puts(b, PICK(query_paths));
     else if (k < 97)
         sb_puts(b, PICK(bad_paths));
@@ -423,6 +424,16 @@ static const char *const filter_fields[] = {"a", "n", "l", "s", "o.x", "l.0", "o
 
 static void gen_filter_obj(sbuf *b, int depth);
 
+/* A query operator; now and then one we refuse ($regex, $mod) or that does not exist. */
+static const char *filter_op(void)
+{
+    static const char *const ops[] = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in",
+                                      "$nin", "$exists", "$type", "$size", "$all",
+                                      "$elemMatch", "$not"};
+    static const char *const bad_ops[] = {"$regex", "$mod", "$foo", "$where", "$expr", "$"};
+    return roll() < 94 ? PICK(ops) : PICK(bad_ops);
+}
+
 static void gen_operand(sbuf *b, const char *op, int depth)
 {
     if (!strcmp(op, "$in") || !strcmp(op, "$nin") || !strcmp(op, "$all")) {
@@ -453,9 +464,6 @@ static void gen_operand(sbuf *b, const char *op, int depth)
 /* A filter document: members ANDed, field conditions, $and/$or/$nor. */
 static void gen_filter_obj(sbuf *b, int depth)
 {
-    static const char *const ops[] = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in",
-                                      "$nin", "$exists", "$type", "$size", "$all",
-                                      "$elemMatch", "$not", "$regex", "$mod", "$foo"};
     sb_puts(b, "{");
     int n = rnd(depth > 2 ? 2 : 3);
     for (int i = 0; i < n; i++) {
@@ -472,7 +480,7 @@ static void gen_filter_obj(sbuf *b, int depth)
             }
             sb_puts(b, "]");
         } else if (k < 20) { /* a top-level operator: applies to the value itself */
-            const char *op = PICK(ops);
+            const char *op = filter_op();
             sb_printf(b, "\"%s\":", op);
             gen_operand(b, op, depth);
         } else if (k < 50) {
@@ -482,7 +490,7 @@ static void gen_filter_obj(sbuf *b, int depth)
             sb_printf(b, "\"%s\":{", PICK(filter_fields));
             int m = 1 + rnd(2);
             for (int j = 0; j < m; j++) {
-                const char *op = PICK(ops);
+                const char *op = filter_op();
                 if (j)
                     sb_puts(b, ",");
                 if (chance(3)) /* mixing operators and fields: BADFILTER */
@@ -509,16 +517,38 @@ static void gen_filter(sbuf *b)
 
 static const char *const update_paths[] = {
     "a", "b", "n", "l", "l.0", "l.1", "l.7", "o.x", "o.l", "o.l.1", "s", "a.b.c", "x",
-    "l.$[]", "l.$[e]", "l.$[e].a", "o.l.$[]", "l.$[].n", "l.$", "", "a..b", "$x",
-    "l.-1", "o.l.1499999", "l.1500001",
+    "l.$[]", "o.l.$[]", "l.$[].n", "l.$[e]", "l.$[e].a", "o.l.$[e]",
+};
+static const char *const bad_update_paths[] = {
+    "l.$", "", "a..b", "$x", "l.-1", "l.1500001", "l.$[E]", "l.$[e", "a.", ".a",
 };
 
-static void gen_update_path(sbuf *b)
+/* An identifier $[e] was used: the update wants ARRAYFILTERS for e. */
+static bool update_uses_e;
+/* Paths used so far in the update being built (a path twice is an error). */
+static const char *update_used[16];
+static int update_nused;
+
+/* A path of the update; `plain`: no positional parts ($rename refuses them). */
+static void gen_update_path(sbuf *b, bool plain)
 {
-    const char *p = PICK(update_paths);
-    /* Padding to 1.5 M nulls makes a 7 MB document: rarely. */
-    if (strstr(p, "1499999") && !chance(5))
-        p = "o.l.3";
+    const char *p = NULL;
+    for (int tries = 0; tries < 4; tries++) {
+        p = roll() < 92 ? PICK(update_paths) : PICK(bad_update_paths);
+        if (plain && strchr(p, '$') && !chance(5))
+            continue;
+        bool used = false;
+        for (int i = 0; i < update_nused; i++)
+            used |= update_used[i] == p;
+        if (!used || chance(3))
+            break;
+    }
+    /* Padding to 1.5 M nulls makes a 7 MB document (rarely: slow under ASan). */
+    if (chance(1) && chance(20))
+        p = "o.l.1499999";
+    if (update_nused < 16)
+        update_used[update_nused++] = p;
+    update_uses_e |= strstr(p, "$[e]") != NULL;
     sb_printf(b, "\"%s\"", p);
 }
 
@@ -527,15 +557,22 @@ static void gen_update(sbuf *b)
 {
     static const char *const uops[] = {"$set", "$unset", "$inc", "$mul", "$min", "$max",
                                        "$rename", "$setOnInsert", "$push", "$pop",
-                                       "$pull", "$pullAll", "$addToSet", "$bogus", "$"};
+                                       "$pull", "$pullAll", "$addToSet"};
+    static const char *const bad_uops[] = {"$bogus", "$", "set", "$SET", ""};
     if (chance(5)) {
         gen_json(b);
         return;
     }
     sb_puts(b, "{");
     int n = 1 + rnd(3);
+    const char *ops_used[3];
+    update_nused = 0;
     for (int i = 0; i < n; i++) {
-        const char *op = PICK(uops);
+        const char *op = roll() < 95 ? PICK(uops) : PICK(bad_uops);
+        for (int j = 0; j < i; j++)
+            if (ops_used[j] == op && !chance(5)) /* an operator twice is BADJSON */
+                op = uops[rnd(2)];
+        ops_used[i] = op;
         if (i)
             sb_puts(b, ",");
         sb_printf(b, "\"%s\":{", op);
@@ -543,7 +580,7 @@ static void gen_update(sbuf *b)
         for (int j = 0; j < m; j++) {
             if (j)
                 sb_puts(b, ",");
-            gen_update_path(b);
+            gen_update_path(b, !strcmp(op, "$rename"));
             sb_puts(b, ":");
             if (!strcmp(op, "$inc") || !strcmp(op, "$mul")) {
                 if (chance(85))
@@ -551,7 +588,7 @@ static void gen_update(sbuf *b)
                 else
                     gen_scalar(b);
             } else if (!strcmp(op, "$rename")) {
-                gen_update_path(b);
+                gen_update_path(b, true);
             } else if (!strcmp(op, "$pop")) {
                 sb_puts(b, PICK(((const char *const[]){"1", "-1", "0", "2", "\"x\""})));
             } else if (!strcmp(op, "$pull")) {
@@ -599,12 +636,17 @@ static void gen_update(sbuf *b)
 static void gen_arrayfilters(sbuf *b)
 {
     static const char *const af[] = {
-        "[{\"e.a\":{\"$gt\":1}}]", "[{\"e\":{\"$gte\":0}}]", "[{\"e.n\":1}]", "[]",
-        "[{\"e\":1},{\"f\":2}]", "[{\"$or\":[{\"e\":1},{\"e\":2}]}]", "[{\"e.a\":1,\"f\":1}]",
-        "{}", "[1]", "[{\"E\":1}]",
+        "[{\"e.a\":{\"$gt\":1}}]", "[{\"e\":{\"$gte\":0}}]", "[{\"e.n\":1}]",
+        "[{\"$or\":[{\"e\":1},{\"e\":2}]}]", "[{\"e\":{\"$type\":\"number\"}}]",
     };
-    if (chance(85))
+    static const char *const bad_af[] = {
+        "[]", "[{\"e\":1},{\"f\":2}]", "[{\"e.a\":1,\"f\":1}]", "{}", "[1]", "[{\"E\":1}]",
+    };
+    int k = roll();
+    if (k < 85)
         sb_puts(b, PICK(af));
+    else if (k < 95)
+        sb_puts(b, PICK(bad_af));
     else
         gen_json(b);
 }
@@ -679,7 +721,7 @@ static long long cur_version[NKEYS];
 
 static int pick_key_index(void)
 {
-    return chance(92) ? rnd(NDOCKEYS) : rnd(NKEYS);
+    return chance(95) ? rnd(NDOCKEYS) : rnd(NKEYS);
 }
 
 static void add_gen(cmdline *c, void (*gen)(sbuf *))
@@ -707,7 +749,7 @@ static const char *const bool_paths[] = {"$.b", "b", "$.o.x", "$.a"};
 
 static void add_write_path(cmdline *c, int want)
 {
-    if (want == P_ANY || !chance(60)) {
+    if (want == P_ANY || !chance(80)) {
         add_path(c, false);
         return;
     }
@@ -728,7 +770,7 @@ static void add_values(cmdline *c, bool in_txn)
 
 static void gen_set_value(sbuf *b)
 {
-    if (chance(30))
+    if (chance(40))
         gen_document(b);
     else
         gen_json(b);
@@ -739,7 +781,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
 {
     switch (k) {
     case O_SET:
-        if (chance(35)) {
+        if (chance(45)) {
             cl_adds(c, chance(90) ? "$" : ".");
             add_gen(c, gen_document);
         } else {
@@ -803,10 +845,11 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         break;
     case O_STRAPPEND: {
         add_write_path(c, P_STRING);
-        static const char *const raw[] = {"x", " more", "", "é", "\xff", "\xc0\x80",
-                                          "\xed\xa0\x80", "a\x00b", "\"q\"", "\\",
-                                          "\xf0\x9f\x98\x80", "\xe2\x82"};
-        const char *r = PICK(raw);
+        static const char *const raw[] = {"x", " more", "", "é", "\"q\"", "\\",
+                                          "\xf0\x9f\x98\x80", "a\x00b"};
+        static const char *const bad_raw[] = {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xe2\x82",
+                                              "\xf8\x88\x80\x80\x80"};
+        const char *r = roll() < 80 ? PICK(raw) : PICK(bad_raw);
         cl_add(c, r, r[0] == 'a' && r[1] == '\0' ? 3 : strlen(r));
         break;
     }
@@ -857,12 +900,13 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         add_gen(c, gen_json);
         break;
     case O_UPDATE:
+        update_uses_e = false;
         add_gen(c, gen_update);
         if (chance(40)) {
             cl_adds(c, "IF");
             add_gen(c, gen_filter);
         }
-        if (chance(25)) {
+        if (update_uses_e ? chance(95) : chance(3)) {
             cl_adds(c, "ARRAYFILTERS");
             add_gen(c, gen_arrayfilters);
         }
@@ -870,7 +914,8 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
             cl_adds(c, "UPSERT");
         if (chance(20)) {
             cl_adds(c, "RETURN");
-            cl_adds(c, PICK(((const char *const[]){"BEFORE", "AFTER", "after", "NEITHER"})));
+            cl_adds(c, chance(95) ? PICK(((const char *const[]){"BEFORE", "AFTER", "after"}))
+                                  : "NEITHER");
         }
         break;
     case O_CHECK: {
@@ -947,7 +992,7 @@ static void gen_txn(cmdline *c)
         touched |= 1u << idx[i];
         cl_adds(c, keys[idx[i]]);
     }
-    int ops = 1 + rnd(5);
+    int ops = 1 + rnd(4);
     for (int i = 0; i < ops && c->n < MAX_ARGS - 12; i++) {
         int k = pick_kind(true);
         cl_adds(c, kinds[k].name);
@@ -1004,7 +1049,7 @@ static int gen_command(cmdline *c)
         gen_op_args(c, k, false, ki);
     }
     /* Random arity and misplaced words. */
-    if (chance(8) && c->n > 1) {
+    if (chance(5) && c->n > 1) {
         int m = rnd(4);
         if (m == 0) {
             c->n--;
@@ -1484,6 +1529,7 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
     srv *primary = srv_start(&opts);
     srv *replica = srv_start_replica(primary);
     redisContext *c = g_primary_conn = srv_connect(primary);
+    redisSetTimeout(c, (struct timeval){REPLY_TIMEOUT_S, 0});
     redisContext *rc = g_replica_conn = srv_connect(replica);
 
     snapshot *before = &g_before, *after = &g_after;
@@ -1496,6 +1542,8 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
     int ncodes = 0;
     long errors = 0, replica_checks = 0;
     long sent_by_kind[O_COUNT] = {0}, errors_by_kind[O_COUNT] = {0};
+    double slowest = 0;
+    sbuf slowest_line = {0};
     double start = now_s(), deadline = start + (double)seconds;
     const char *argv[MAX_ARGS];
     size_t lens[MAX_ARGS];
@@ -1513,10 +1561,18 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
             argv[i] = line->arg[i].p;
             lens[i] = line->arg[i].len;
         }
+        double sent_at = now_s();
         redisAppendCommandArgv(c, line->n, argv, lens);
         append_snapshot(c);
         redisReply *r = next_reply(c, "the command");
+        if (now_s() - sent_at > slowest) {
+            slowest = now_s() - sent_at;
+            slowest_line.len = 0;
+            sb_put(&slowest_line, R.line.p, R.line.len > 300 ? 300 : R.line.len);
+        }
         read_snapshot(c, after);
+        if (R.log && r->type == REDIS_REPLY_ERROR)
+            fprintf(R.log, "# -> %s\n", r->str);
         sent_by_kind[kind]++;
         if (r->type == REDIS_REPLY_ERROR) {
             errors++;
@@ -1555,7 +1611,10 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
             sb_printf(&by_kind, "%s%s %ld/%ld", by_kind.len ? ", " : "", kinds[i].name,
                       errors_by_kind[i], sent_by_kind[i]);
     fprintf(stderr, "cmdfuzz: error replies / commands sent, by command: %s\n", by_kind.p);
+    fprintf(stderr, "cmdfuzz: slowest command %.2f s: %s\n", slowest,
+            slowest_line.p ? slowest_line.p : "");
     free(by_kind.p);
+    free(slowest_line.p);
     fprintf(stderr,
             "cmdfuzz: ok, seed %llu: %ld commands in %.0f s (%.0f/s), %ld error replies "
             "(%s), %ld replica digest checks\n",
