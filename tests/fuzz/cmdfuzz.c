@@ -10,13 +10,15 @@
  * invalid UTF-8, extreme numbers, huge AT/KEEP values, wrong arity, wrong key types.
  *
  * Each command is pipelined with a snapshot of the whole key space taken right
- * after it (PING, then per key TYPE, DOC.GET WITHVERSION, DEBUG DIGEST-VALUE, and
- * master_repl_offset); the previous snapshot is the state before. The oracle:
+ * after it (PING, then per key TYPE, DOC.GET WITHVERSION, DOC.VERSION, DEBUG
+ * DIGEST-VALUE, then master_repl_offset and DBSIZE); the previous snapshot is the
+ * state before. The oracle:
  *   - the server answers PING after every command (a crash shows its stderr.log,
  *     which holds the sanitizer report);
  *   - an error reply leaves every key (type, text, version, digest) and the
  *     replication offset as they were;
- *   - keys a command does not name never change;
+ *   - keys a command does not name never change (a key outside the key space, which
+ *     a mutated command may name, may appear only on success; it is deleted);
  *   - a reply that says nothing changed (reads, PULL 0, CAS 0, SET nil, ...) leaves
  *     everything as it was;
  *   - a single-key write that changes a document's text moves its version by
@@ -24,13 +26,14 @@
  *   - the replication offset moves exactly when some key changed;
  *   - every CHECK_EVERY commands and at the end, once the replica has applied the
  *     primary's offset, DEBUG DIGEST of primary and replica agree.
- * A success with no net change is not a failure (a DOC.TXN whose ops cancel out
- * moves the version by design, see README).
+ * A success with no net change is not a failure: a DOC.TXN whose ops cancel out
+ * (INCR +1 then -1, create then delete) is replicated and moves the version today,
+ * which issue 9 leaves to be decided; the oracle accepts either.
  *
  * On a failure it prints the seed, the command's index and the command as a line to
  * paste into redis-cli, with the commands before it, and fails the test. SEED=n
- * replays a run; CMDFUZZ_LOG=file writes every command sent, one redis-cli line each, and error
- * replies as comments.
+ * replays a run; CMDFUZZ_LOG=file writes every command sent, one redis-cli line
+ * each, with error replies as comments.
  */
 #include "../integration/harness.h"
 
@@ -1040,12 +1043,10 @@ static int gen_command(cmdline *c)
             add_key(c);
         add_path(c, true);
     } else {
-        int before = c->n;
         add_key(c);
         int ki = 0;
         while (!(touched & (1u << ki)))
             ki++;
-        (void)before;
         gen_op_args(c, k, false, ki);
     }
     /* Random arity and misplaced words. */
@@ -1340,7 +1341,9 @@ static void check_effect(int kind, const cmdline *c, const redisReply *r,
     if (error && after->offset != before->offset)
         fail_run("an error reply (%s) moved master_repl_offset from %lld to %lld",
                  reply_describe(r, buf, sizeof buf), before->offset, after->offset);
-    if (!any_change && after->offset != before->offset)
+    /* A TXN that creates and deletes a key is replicated though no key differs
+     * (known; issue 9 leaves it to be decided). */
+    if (!any_change && after->offset != before->offset && kind != O_TXN)
         fail_run("nothing changed, yet master_repl_offset moved from %lld to %lld (reply: %s)",
                  before->offset, after->offset, reply_describe(r, buf, sizeof buf));
     if (any_change && after->offset == before->offset)
