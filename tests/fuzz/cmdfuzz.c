@@ -1599,9 +1599,9 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
             replica_checks++;
         }
     }
+    double took = now_s() - start;
     check_replica(primary, replica, c, rc);
     replica_checks++;
-    double took = now_s() - start;
 
     sbuf by_code = {0};
     sb_puts(&by_code, "");
