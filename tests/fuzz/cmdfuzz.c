@@ -1479,6 +1479,7 @@ static void check_replica(srv *primary, srv *replica, redisContext *pc, redisCon
 /* What the test owns, freed in its .fini even when it fails midway (the harness
  * stops the servers). */
 static redisContext *g_primary_conn, *g_replica_conn;
+static redisReply *g_reply; /* the reply being checked */
 static cmdline g_line;
 static snapshot g_before, g_after;
 
@@ -1489,6 +1490,9 @@ static void release_all(void)
     if (g_primary_conn)
         redisFree(g_primary_conn);
     g_primary_conn = g_replica_conn = NULL;
+    if (g_reply)
+        freeReplyObject(g_reply);
+    g_reply = NULL;
     if (R.log)
         fclose(R.log);
     R.log = NULL;
@@ -1567,7 +1571,7 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
         double sent_at = now_s();
         redisAppendCommandArgv(c, line->n, argv, lens);
         append_snapshot(c);
-        redisReply *r = next_reply(c, "the command");
+        redisReply *r = g_reply = next_reply(c, "the command");
         if (now_s() - sent_at > slowest) {
             slowest = now_s() - sent_at;
             slowest_line.len = 0;
@@ -1584,6 +1588,7 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
         }
         check_effect(kind, line, r, before, after);
         freeReplyObject(r);
+        g_reply = NULL;
 
         sbuf *h = &R.history[R.index % HISTORY];
         h->len = 0;
