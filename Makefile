@@ -25,8 +25,8 @@ GLUE_OBJ  = $(GLUE_SRC:%.c=$(BUILD)/obj/%.o)
 HEADER    = build/include/redismodule.h
 MODULE    = $(BUILD)/atomicdoc.so
 
-.PHONY: all deps node-deps run test unit integration examples servers conformance sanitize fuzz \
-        bench lint clean clients-test readme-test c-examples
+.PHONY: all deps node-deps run test unit integration examples servers conformance sanitize \
+        cmdfuzz cmdfuzz-run fuzz bench lint clean clients-test readme-test c-examples
 
 all: $(MODULE)
 
@@ -122,10 +122,29 @@ node-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
 	fi
 
+SANFLAGS  = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
 sanitize: deps
-	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 SAN="$(SANFLAGS)" \
 	  SANITIZED=1 unit integration
+
+# The command fuzzer (tests/fuzz/cmdfuzz.c): random, partly hostile DOC.* commands
+# against a primary + replica running the ASan+UBSan module, checked all or nothing.
+# CMDFUZZ_SECONDS long (default 120); SEED=n replays a run.
+CMDFUZZ_SECONDS ?= 120
+
+$(BUILD)/cmdfuzz: $(BUILD)/obj/tests/fuzz/cmdfuzz.o $(BUILD)/obj/tests/integration/harness.o
+	$(CC) $(SAN) -o $@ $^ -lcriterion -lhiredis -lpthread
+
+cmdfuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build/san OPT=-O1 SAN="$(SANFLAGS)" \
+	  SANITIZED=1 cmdfuzz-run
+
+cmdfuzz-run: $(MODULE) $(BUILD)/cmdfuzz
+	$(SANENV) CMDFUZZ_SECONDS=$(CMDFUZZ_SECONDS) $(if $(SEED),SEED=$(SEED)) \
+	  ATOMICDOC_MODULE=$(abspath $(MODULE)) \
+	  $(if $(SANITIZED),ATOMICDOC_PRELOAD=$$($(CC) -print-file-name=libasan.so)) \
+	  $(BUILD)/cmdfuzz --jobs 1
 
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -10,10 +10,15 @@
 # only). One line per target; a crash, leak or sanitizer report names the
 # reproducer (build/fuzz/artifacts/) and the log, and the script exits 1.
 # Reproduce with: build/fuzz/fuzz_<name> build/fuzz/artifacts/<file>
+#
+# Then the command fuzzer (make cmdfuzz, tests/fuzz/cmdfuzz.c) runs against a real
+# server for CMDFUZZ_SECONDS (default: SECONDS again; 0 skips it, as `make test` does,
+# which runs it as a step of its own). A failure prints its seed; SEED=n replays it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 total=${1:-60}
+cmdfuzz_seconds=${CMDFUZZ_SECONDS:-$total}
 clang=${CLANG:-clang}
 out=build/fuzz
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all)
@@ -22,9 +27,24 @@ cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer "${san[@]}" -Imodu
 shopt -s nullglob
 targets=(tests/fuzz/fuzz_*.c)
 core=(module/doc/*.c)
+# The command fuzzer, after the libFuzzer targets (exits with the overall status).
+run_cmdfuzz() {
+    local st=$1 log=$out/cmdfuzz.log
+    if (( cmdfuzz_seconds > 0 )); then
+        if make --no-print-directory cmdfuzz CMDFUZZ_SECONDS="$cmdfuzz_seconds" >"$log" 2>&1; then
+            echo "$(grep -m1 '^cmdfuzz: ok' "$log" || echo 'cmdfuzz: ok')"
+        else
+            echo "cmdfuzz: FAILED (see $log; $(grep -m1 -o 'SEED=[0-9]*' "$log" || true))"
+            st=1
+        fi
+    fi
+    exit "$st"
+}
+
+mkdir -p "$out"
 if (( ${#targets[@]} == 0 )); then
     echo "fuzz: no targets in tests/fuzz/"
-    exit 0
+    run_cmdfuzz 0
 fi
 per=$(( total / ${#targets[@]} ))
 (( per >= 1 )) || per=1
@@ -71,4 +91,4 @@ for src in "${targets[@]}"; do
         status=1
     fi
 done
-exit $status
+run_cmdfuzz $status

@@ -11,14 +11,16 @@
 #   readme              make readme-test  (every redis-cli session of README.md, replies exact)
 #   clients             make clients-test (Node.js package tests, hiredis examples)
 #   sanitize            make sanitize   (ASan + UBSan build, unit + integration, redis7)
-#   fuzz                make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists)
+#   cmdfuzz             make cmdfuzz CMDFUZZ_SECONDS=120  (random DOC.* commands, ASan server)
+#   fuzz                make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists; the
+#                       libFuzzer targets only: cmdfuzz had its own step)
 # Each step's output goes to build/logs/<step>.log; the terminal gets one line per
 # step (the last 40 lines of the log under a failed one) and one summary line.
 # Exit status: 0 when every step passed, 1 otherwise.
 #
 # Environment: SERVERS (default "redis7 redis8 valkey8.0 valkey8.1");
 # STEP_TIMEOUT (seconds per step, default 1800) stops a hung step;
-# FUZZ_SECONDS (default 60). Test servers of the run live in a fresh
+# FUZZ_SECONDS (default 60); CMDFUZZ_SECONDS (default 120). Test servers of the run live in a fresh
 # /tmp/atomicdoc-run.* (ATOMICDOC_TMP), removed at the end unless a crashed server's
 # directory was kept there.
 # All of it is in main(), read whole before it runs: editing this file during a run
@@ -38,6 +40,7 @@ main() {
   LOGS=build/logs
   STEP_TIMEOUT=${STEP_TIMEOUT:-1800}
   FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+  CMDFUZZ_SECONDS=${CMDFUZZ_SECONDS:-120}
   TAIL_LINES=40
   mkdir -p "$LOGS"
 
@@ -46,7 +49,7 @@ main() {
   SERVERS=${SERVERS:-redis7 redis8 valkey8.0 valkey8.1}
   steps=(servers build lint unit)
   for s in $SERVERS; do steps+=("integration-$s" "examples-$s"); done
-  steps+=(readme clients sanitize)
+  steps+=(readme clients sanitize cmdfuzz)
   [ -f scripts/fuzz.sh ] && steps+=(fuzz)
 
   step_command() {
@@ -61,7 +64,8 @@ main() {
       readme)      echo "make --no-print-directory readme-test" ;;
       clients)     echo "make --no-print-directory clients-test" ;;
       sanitize)    echo "make --no-print-directory sanitize" ;;
-      fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS" ;;
+      cmdfuzz)     echo "make --no-print-directory cmdfuzz CMDFUZZ_SECONDS=$CMDFUZZ_SECONDS" ;;
+      fuzz)        echo "make --no-print-directory fuzz FUZZ_SECONDS=$FUZZ_SECONDS CMDFUZZ_SECONDS=0" ;;
     esac
   }
 
