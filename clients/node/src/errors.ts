@@ -50,6 +50,12 @@ export class OverflowError extends AtomicdocError {}
 export class TooDeepError extends AtomicdocError {}
 /** `BADFILTER`: a malformed MongoDB query document. */
 export class BadFilterError extends AtomicdocError {}
+/** `SYNTAX`: a keyword in the wrong place, a malformed option or DOC.TXN op. */
+export class BadSyntaxError extends AtomicdocError {}
+/** `BADUPDATE`: a malformed MongoDB update document. */
+export class BadUpdateError extends AtomicdocError {}
+/** `TOOBIG`: an argument over `atomicdoc.max-document-size`. */
+export class TooBigError extends AtomicdocError {}
 /** `WRONGTYPE`: the key holds another Redis type. */
 export class WrongTypeError extends AtomicdocError {}
 /** `OOM`: `maxmemory` reached; nothing changed. */
@@ -97,6 +103,9 @@ export const errorClasses: Readonly<Record<string, ErrorClass>> = Object.freeze(
   OVERFLOW: OverflowError,
   TOODEEP: TooDeepError,
   BADFILTER: BadFilterError,
+  SYNTAX: BadSyntaxError,
+  BADUPDATE: BadUpdateError,
+  TOOBIG: TooBigError,
   ABORTED: AbortedError,
   WRONGTYPE: WrongTypeError,
   OOM: OomError,

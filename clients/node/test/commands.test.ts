@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createClient } from 'redis';
 import {
+  BadSyntaxError, BadUpdateError,
   ABSENT, AbortedError, AtomicdocError, BadFilterError, BadJsonError, BadPathError, BadTypeError, CommandError,
   NoPathError, OverflowError, TooDeepError, WrongTypeError, _, atomicdoc, type AtomicDoc,
 } from '../src';
@@ -165,8 +166,8 @@ test('each error code word arrives as its own class with code and position', asy
     [() => db.set('deep', '$', JSON.parse('['.repeat(200) + ']'.repeat(200))), TooDeepError, 'TOODEEP'],
     [() => db.pullWhere('e', '$.a', { $in: 1 }), BadFilterError, 'BADFILTER'],
     [() => db.get('plain'), WrongTypeError, 'WRONGTYPE'],
-    // newer code words without a class of their own arrive as AtomicdocError with .code
-    [() => db.update('e', { $bogus: { a: 1 } }), AtomicdocError, 'BADUPDATE'],
+    [() => db.update('e', { $bogus: { a: 1 } }), BadUpdateError, 'BADUPDATE'],
+    [() => db.send(['DOC.GET', 'e', '$.s', 'WITHVERSION'], 'e', false), BadSyntaxError, 'SYNTAX'],
     [() => db.send(['DOC.MUL', 'e', '$.n', '2', '3'], 'e', false), CommandError, 'ERR'],
     [() => db.txn(['e'], (t) => { t.incr(0, '$.s', 1); }), AbortedError, 'ABORTED'],
   ];
