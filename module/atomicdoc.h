@@ -217,6 +217,13 @@ typedef struct op_def {
     /* When the flags depend on the arguments (UPDATE with IF or RETURN),
      * the flags for these arguments (those after the key); else NULL. */
     uint64_t (*keyflags_of)(RedisModuleString **argv, int argc);
+    /* Inside DOC.TXN (txn_usage NULL: not a TXN op): the required arguments
+     * after the key, the option keywords allowed after the first argument
+     * ("AT:1" takes one parameter, "#" an integer), and the op's shape in a
+     * TXN for error messages (cmd_txn.c). */
+    int txn_positional;
+    const char *txn_options;
+    const char *txn_usage;
 } op_def;
 
 /* Key-spec flags of ops (op_def.keyflags). */
@@ -226,6 +233,10 @@ typedef struct op_def {
 #define KF_DELETE (REDISMODULE_CMD_KEY_RW | REDISMODULE_CMD_KEY_DELETE)
 #define KF_READ_UPDATE (KF_UPDATE | REDISMODULE_CMD_KEY_ACCESS)
 #define KF_READ_DELETE (KF_DELETE | REDISMODULE_CMD_KEY_ACCESS)
+/* Commands whose flags depend on their arguments (DOC.UPDATE's IF/RETURN,
+ * DOC.TXN's ops) declare the widest flags plus VARIABLE_FLAGS, and answer
+ * Redis's key-position request with the exact ones (getkeys-api). */
+#define KF_VARIES (KF_READ_UPDATE | REDISMODULE_CMD_KEY_VARIABLE_FLAGS)
 /* The flags op `def` has with these arguments. */
 uint64_t op_keyflags(const op_def *def, RedisModuleString **argv, int argc);
 
@@ -298,5 +309,70 @@ int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_json_debug(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int commands_register(RedisModuleCtx *ctx);
 int type_register(RedisModuleCtx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Commands: each described once, in the file of its op               */
+/* ------------------------------------------------------------------ */
+
+/* Key-spec shapes: one key after the name; MSET's key path json triples; MGET's
+ * keys then a path; TXN's numkeys then keys (like EVAL). */
+enum { KS_ONE, KS_MSET, KS_MGET, KS_TXN };
+
+/* A command as Redis sees it. Declared with ADOC_COMMAND next to its op in the
+ * op's file; registration, COMMAND DOCS, ACL categories (from .flags) and the
+ * INFO counter (calls_<name>) all come from here (module.c). */
+typedef struct command_def {
+    const char *name;                     /* as registered: "doc.incr" */
+    const op_def *op;                     /* the op it runs (exec_single), or NULL */
+    RedisModuleCmdFunc handler;           /* a handler of its own (MSET, TXN, ...), or NULL */
+    const char *flags;                    /* Redis command flags */
+    int first, last, step;                /* legacy key positions */
+    int arity;                            /* Redis arity (negative: at least) */
+    int keyshape;                         /* KS_* */
+    uint64_t keyflags;                    /* key-spec flags; 0: the op's */
+    const char *summary;                  /* COMMAND DOCS */
+    const char *complexity;               /* COMMAND DOCS */
+    const RedisModuleCommandArg *args;    /* COMMAND DOCS arguments, or NULL */
+    int json;                             /* a JSON.* command (json-commands may leave it out) */
+} command_def;
+
+/* Adds a command to the registry (module.c); returns its slot. Called by the
+ * constructors ADOC_COMMAND makes, before RedisModule_OnLoad. */
+int command_add(const command_def *c, RedisModuleCmdFunc fn);
+/* The op of a registered DOC.* command DOC.TXN accepts, by name; or NULL. */
+const op_def *txn_op_named(RedisModuleString *name);
+/* Counts the call and runs the command in `slot` (its op, or its handler). */
+int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+
+/* Declares a command: `id` names it in C, the rest are command_def fields. */
+#define ADOC_COMMAND(id, ...)                                                            \
+    static const command_def id##_def = {__VA_ARGS__};                                   \
+    static int id##_slot;                                                                \
+    static int id##_run(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {       \
+        return command_dispatch(id##_slot, ctx, argv, argc);                             \
+    }                                                                                    \
+    __attribute__((constructor)) static void id##_add(void) {                            \
+        id##_slot = command_add(&id##_def, id##_run);                                    \
+    }
+
+/* COMMAND DOCS argument shorthands (RedisModuleCommandArg; key arguments
+ * point at key spec 0, which every command declares). Every argument that
+ * takes a value carries its display_text (its name, as Redis's own command
+ * tables do); pure tokens and groups carry none. The struct comes from the
+ * Redis 8.0 header: servers from 7.2 on read display_text, Redis 7.0 reads the
+ * same array with the size the header announces and skips what it does not know. */
+#define KEY(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0}
+#define KEYS(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
+#define STR(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1}
+#define STR_OPT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
+#define STRS(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
+#define STRS_OPT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL | REDISMODULE_CMD_ARG_MULTIPLE}
+#define INT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_INTEGER, .key_spec_index = -1}
+#define TOKEN(n, t) {.name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t}
+#define TOKEN_OPT(n, t) {.name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
+#define WITH_TOKEN(n, t, ty) {.name = n, .display_text = n, .type = ty, .key_spec_index = -1, .token = t, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
+#define END {0}
+#define TTL_ARG(n, t, ty) {.name = n, .type = ty, .key_spec_index = -1, .token = t}
+
 
 #endif

@@ -99,7 +99,9 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_set = {"SET", "doc.set", 1, 2, -1, parse_set, run_set, KF_UPDATE, NULL};
+const op_def op_set = {"SET", "doc.set", 1, 2, -1, parse_set, run_set, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
+    .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]"};
 
 /* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
 
@@ -222,7 +224,9 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL};
+const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "GET k [WITHVERSION] path (one path inside DOC.TXN)"};
 
 /* ---- single optional path: DEL, TYPE, LEN, KEYS ---- */
 
@@ -266,7 +270,9 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL};
+const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "DEL k path (one path inside DOC.TXN)"};
 
 /* What an inspecting op replies for one value. In a query's array, a value
  * of the wrong type gives nil instead of an error (one bad match does not
@@ -351,9 +357,15 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) { return
 static doc_status run_len(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_len); }
 static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_keys); }
 
-const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type, KF_READ, NULL};
-const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len, KF_READ, NULL};
-const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys, KF_READ, NULL};
+const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "TYPE k path (one path inside DOC.TXN)"};
+const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "LEN k path (one path inside DOC.TXN)"};
+const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "KEYS k path (one path inside DOC.TXN)"};
 
 static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     (void)o;
@@ -362,7 +374,9 @@ static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_version = {"VERSION", NULL, 0, 0, 0, NULL, run_version, KF_READ, NULL};
+const op_def op_version = {"VERSION", NULL, 0, 0, 0, NULL, run_version, KF_READ, NULL,
+    .txn_positional = 0, .txn_options = "",
+    .txn_usage = "VERSION k"};
 
 /* ---- DOC.MSET key path json [key path json ...] ---- */
 
@@ -540,7 +554,7 @@ static doc_status run_aofload(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload, KF_UPDATE, NULL};
+const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload, KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* A document sent as slices of its JSON text (DOC.AOFLOAD key version PARTS
  * i n slice): the slices so far. An AOF rewrite emits the slices of one key
@@ -625,3 +639,92 @@ int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc != 5) return reply_arity(ctx, argv[0]);
     return exec_single(ctx, argv, argc, &op_aofload);
 }
+
+/* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
+ * (ADOC_COMMAND, atomicdoc.h) ---- */
+
+static RedisModuleCommandArg nx_xx[] = {TOKEN("nx", "NX"), TOKEN("xx", "XX"), END};
+static RedisModuleCommandArg expiration[] = {
+    TTL_ARG("seconds", "EX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("milliseconds", "PX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("unix-time-seconds", "EXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
+    TTL_ARG("unix-time-milliseconds", "PXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
+    TOKEN("keepttl", "KEEPTTL"), END};
+static RedisModuleCommandArg set_args[] = {
+    KEY("key"), STR("path"), STR("json"),
+    {.name = "condition", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = nx_xx},
+    {.name = "expiration", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = expiration},
+    END};
+static RedisModuleCommandArg mset_triple[] = {KEY("key"), STR("path"), STR("json"), END};
+static RedisModuleCommandArg mset_args[] = {
+    {.name = "data", .type = REDISMODULE_ARG_TYPE_BLOCK, .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_MULTIPLE, .subargs = mset_triple},
+    END};
+static RedisModuleCommandArg get_args[] = {KEY("key"), TOKEN_OPT("withversion", "WITHVERSION"),
+                                           STRS_OPT("path"), END};
+static RedisModuleCommandArg mget_args[] = {KEYS("key"), STR("path"), END};
+static RedisModuleCommandArg key_optpath_args[] = {KEY("key"), STR_OPT("path"), END};
+static RedisModuleCommandArg key_args[] = {KEY("key"), END};
+static RedisModuleCommandArg aofload_args[] = {KEY("key"), INT("version"), STR("path"), STR("json"), END};
+
+ADOC_COMMAND(doc_set, .name = "doc.set", .op = &op_set, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+             .summary = "Sets the JSON value at a path, creating the document and missing parents",
+             .complexity = "O(depth + size of the value + size of the container changed)",
+             .args = set_args)
+
+ADOC_COMMAND(doc_mset, .name = "doc.mset", .op = NULL, .handler = cmd_mset, .flags = "write deny-oom",
+             .first = 1, .last = -1, .step = 3, .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
+             .summary = "Sets several values in several documents, all or nothing",
+             .complexity = "O(sum of the DOC.SET costs)",
+             .args = mset_args)
+
+ADOC_COMMAND(doc_get, .name = "doc.get", .op = &op_get, .handler = NULL, .flags = "readonly fast",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the JSON text at one or more paths",
+             .complexity = "O(depth + size of the reply)",
+             .args = get_args)
+
+ADOC_COMMAND(doc_mget, .name = "doc.mget", .op = NULL, .handler = cmd_mget, .flags = "readonly",
+             .first = 1, .last = -2, .step = 1, .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
+             .summary = "Returns the JSON text at one path of several documents",
+             .complexity = "O(keys x (depth + reply))",
+             .args = mget_args)
+
+ADOC_COMMAND(doc_del, .name = "doc.del", .op = &op_del, .handler = NULL, .flags = "write",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+             .summary = "Deletes a document, or the member or element at a path",
+             .complexity = "O(depth + size of the container)",
+             .args = key_optpath_args)
+
+ADOC_COMMAND(doc_type, .name = "doc.type", .op = &op_type, .handler = NULL, .flags = "readonly fast",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the JSON type at a path",
+             .complexity = "O(depth)",
+             .args = key_optpath_args)
+
+ADOC_COMMAND(doc_len, .name = "doc.len", .op = &op_len, .handler = NULL, .flags = "readonly fast",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the size of the object, array or string at a path",
+             .complexity = "O(depth)",
+             .args = key_optpath_args)
+
+ADOC_COMMAND(doc_keys, .name = "doc.keys", .op = &op_keys, .handler = NULL, .flags = "readonly fast",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the member names of the object at a path",
+             .complexity = "O(depth + members)",
+             .args = key_optpath_args)
+
+ADOC_COMMAND(doc_version, .name = "doc.version", .op = &op_version, .handler = NULL, .flags = "readonly fast",
+             .first = 1, .last = 1, .step = 1, .arity = 2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the version of a document (0 when missing)",
+             .complexity = "O(1)",
+             .args = key_args)
+
+ADOC_COMMAND(doc_aofload, .name = "doc.aofload", .op = NULL, .handler = cmd_aofload, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -5, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+             .summary = "Internal: rebuilds a document and its version from an AOF rewrite",
+             .complexity = "O(size of the value)",
+             .args = aofload_args)

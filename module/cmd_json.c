@@ -289,7 +289,7 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL};
+const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* ---- JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [NOESCAPE] [path ...] ----
  * The formatting strings are kept as values: three string boxes. */
@@ -396,7 +396,7 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_get = {"JSON.GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL};
+const op_def op_json_get = {"JSON.GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL, .txn_usage = NULL};
 
 /* ---- ops of the shape: key [path] ---- */
 
@@ -433,7 +433,7 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_del = {"JSON.DEL", "json.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL};
+const op_def op_json_del = {"JSON.DEL", "json.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL, .txn_usage = NULL};
 
 /* Shared runner of the reads that answer per match: nil for a missing key,
  * the first match's answer (legacy) or one per match. */
@@ -480,7 +480,7 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_type = {"JSON.TYPE", NULL, 0, 0, 1, parse_opt_path, run_type, KF_READ, NULL};
+const op_def op_json_type = {"JSON.TYPE", NULL, 0, 0, 1, parse_opt_path, run_type, KF_READ, NULL, .txn_usage = NULL};
 
 static doc_status strlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
@@ -491,7 +491,7 @@ static doc_status strlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int
     return DOC_OK;
 }
 static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, strlen_of); }
-const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL};
+const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL, .txn_usage = NULL};
 
 static doc_status arrlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
@@ -502,7 +502,7 @@ static doc_status arrlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int
     return DOC_OK;
 }
 static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, arrlen_of); }
-const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL};
+const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL, .txn_usage = NULL};
 
 static doc_status objlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
@@ -513,7 +513,7 @@ static doc_status objlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int
     return DOC_OK;
 }
 static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objlen_of); }
-const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL};
+const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL, .txn_usage = NULL};
 
 static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
@@ -533,7 +533,7 @@ static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, in
     return DOC_OK;
 }
 static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objkeys_of); }
-const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL};
+const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL, .txn_usage = NULL};
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:
  * integers, doubles: bulk text, strings: bulk, arrays ["[", ...], objects
@@ -583,7 +583,7 @@ static doc_status resp_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int l
     return resp_value(x, v, r);
 }
 static doc_status run_resp(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, resp_of); }
-const op_def op_json_resp = {"JSON.RESP", NULL, 0, 0, 1, parse_opt_path, run_resp, KF_READ, NULL};
+const op_def op_json_resp = {"JSON.RESP", NULL, 0, 0, 1, parse_opt_path, run_resp, KF_READ, NULL, .txn_usage = NULL};
 
 /* JSON.DEBUG MEMORY key [path]: bytes a value takes (its nodes for a
  * container, its encoding for a scalar). */
@@ -606,7 +606,7 @@ static doc_status run_memory(op *o, exec_ctx *x, keyslot *k, result *out) {
     }
     return run_read(o, x, k, out, memory_of);
 }
-const op_def op_json_debug_memory = {"JSON.DEBUG MEMORY", NULL, 0, 0, 1, parse_opt_path, run_memory, KF_READ, NULL};
+const op_def op_json_debug_memory = {"JSON.DEBUG MEMORY", NULL, 0, 0, 1, parse_opt_path, run_memory, KF_READ, NULL, .txn_usage = NULL};
 
 /* ---- ops that write at every match ---- */
 
@@ -711,8 +711,8 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st ? st : shape_numbers(x, &p, out);
 }
 
-const op_def op_json_numincrby = {"JSON.NUMINCRBY", "json.numincrby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL};
-const op_def op_json_nummultby = {"JSON.NUMMULTBY", "json.nummultby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL};
+const op_def op_json_numincrby = {"JSON.NUMINCRBY", "json.numincrby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL, .txn_usage = NULL};
+const op_def op_json_nummultby = {"JSON.NUMMULTBY", "json.nummultby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL, .txn_usage = NULL};
 
 /* ---- JSON.STRAPPEND key [path] value (a JSON string) ---- */
 
@@ -744,7 +744,7 @@ static doc_status strappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     return doc_edit_set_take(c, box, x->undo, &x->err);
 }
 static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, strappend_at); }
-const op_def op_json_strappend = {"JSON.STRAPPEND", "json.strappend", 1, 1, 2, parse_strappend, run_strappend, KF_INSERT, NULL};
+const op_def op_json_strappend = {"JSON.STRAPPEND", "json.strappend", 1, 1, 2, parse_strappend, run_strappend, KF_INSERT, NULL, .txn_usage = NULL};
 
 /* ---- arrays ---- */
 
@@ -794,7 +794,7 @@ static doc_status arrappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     return st;
 }
 static doc_status run_arrappend(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrappend_at); }
-const op_def op_json_arrappend = {"JSON.ARRAPPEND", "json.arrappend", 1, 2, -1, parse_path_values, run_arrappend, KF_INSERT, NULL};
+const op_def op_json_arrappend = {"JSON.ARRAPPEND", "json.arrappend", 1, 2, -1, parse_path_values, run_arrappend, KF_INSERT, NULL, .txn_usage = NULL};
 
 /* JSON.ARRINSERT key path index value [value ...] */
 static doc_status parse_arrinsert(op *o, RedisModuleString **argv, int argc, doc_error *err) {
@@ -817,7 +817,7 @@ static doc_status arrinsert_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     return st;
 }
 static doc_status run_arrinsert(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrinsert_at); }
-const op_def op_json_arrinsert = {"JSON.ARRINSERT", "json.arrinsert", 1, 3, -1, parse_arrinsert, run_arrinsert, KF_INSERT, NULL};
+const op_def op_json_arrinsert = {"JSON.ARRINSERT", "json.arrinsert", 1, 3, -1, parse_arrinsert, run_arrinsert, KF_INSERT, NULL, .txn_usage = NULL};
 
 /* JSON.ARRINDEX key path value [start [stop]]: first index in [start, stop)
  * (negative: from the end; stop 0 or missing: to the end), or -1. */
@@ -850,7 +850,7 @@ static doc_status run_arrindex(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!k->doc) return no_key(x);
     return run_read(o, x, k, out, arrindex_of);
 }
-const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL};
+const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL, .txn_usage = NULL};
 
 /* JSON.ARRPOP key [path [index]]: the removed element's JSON, nil when the
  * array is empty; the index is clamped to the array (default -1). */
@@ -877,7 +877,7 @@ static doc_status arrpop_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
     return doc_edit_remove_range(c, (uint32_t)i, 1, x->undo, &x->err);
 }
 static doc_status run_arrpop(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrpop_at); }
-const op_def op_json_arrpop = {"JSON.ARRPOP", "json.arrpop", 1, 0, 2, parse_arrpop, run_arrpop, KF_READ_DELETE, NULL};
+const op_def op_json_arrpop = {"JSON.ARRPOP", "json.arrpop", 1, 0, 2, parse_arrpop, run_arrpop, KF_READ_DELETE, NULL, .txn_usage = NULL};
 
 /* JSON.ARRTRIM key path start stop: keeps [start, stop] (inclusive,
  * negative from the end, clamped); the new length. */
@@ -909,7 +909,7 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
     return st;
 }
 static doc_status run_arrtrim(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrtrim_at); }
-const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_arrtrim, run_arrtrim, KF_DELETE, NULL};
+const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_arrtrim, run_arrtrim, KF_DELETE, NULL, .txn_usage = NULL};
 
 /* ---- JSON.CLEAR, JSON.TOGGLE, JSON.MERGE ---- */
 
@@ -948,7 +948,7 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!st) res_int(out, n);
     return st;
 }
-const op_def op_json_clear = {"JSON.CLEAR", "json.clear", 1, 0, 1, parse_opt_path, run_clear, KF_UPDATE, NULL};
+const op_def op_json_clear = {"JSON.CLEAR", "json.clear", 1, 0, 1, parse_opt_path, run_clear, KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* TOGGLE: `$` paths reply the new values as 1 / 0, legacy ones "true" /
  * "false" (RedisJSON's shapes). */
@@ -963,7 +963,7 @@ static doc_status toggle_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
     return doc_edit_set_encoded(c, &now, 1, x->undo, &x->err);
 }
 static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, toggle_at); }
-const op_def op_json_toggle = {"JSON.TOGGLE", "json.toggle", 1, 0, 1, parse_opt_path, run_toggle, KF_READ_UPDATE, NULL};
+const op_def op_json_toggle = {"JSON.TOGGLE", "json.toggle", 1, 0, 1, parse_opt_path, run_toggle, KF_READ_UPDATE, NULL, .txn_usage = NULL};
 
 /* MERGE: RFC 7396 at every match, through DOC.MERGE's runner. Nothing
  * matched: like JSON.SET, a single path whose parent is an object gets the
@@ -1004,7 +1004,7 @@ static doc_status parse_path_value(op *o, RedisModuleString **argv, int argc, do
     if (parse_jpath(o, argv[0], err) || parse_jvalue(o, argv[1], err)) return err->code;
     return DOC_OK;
 }
-const op_def op_json_merge = {"JSON.MERGE", "json.merge", 1, 2, 2, parse_path_value, run_json_merge, KF_UPDATE, NULL};
+const op_def op_json_merge = {"JSON.MERGE", "json.merge", 1, 2, 2, parse_path_value, run_json_merge, KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* ------------------------------------------------------------------ */
 /* Handlers                                                           */
@@ -1109,3 +1109,150 @@ int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_Free(uniq);
     return ret;
 }
+
+/* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
+ * (ADOC_COMMAND, atomicdoc.h) ---- */
+
+ADOC_COMMAND(json_set, .name = "json.set", .op = &op_json_set, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+             .summary = "Sets the JSON value at a path (RedisJSON)",
+             .complexity = "O(size of the value x matches)",
+             .json = 1)
+
+ADOC_COMMAND(json_get, .name = "json.get", .op = &op_json_get, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the JSON text at one or more paths (RedisJSON)",
+             .complexity = "O(size of the reply)",
+             .json = 1)
+
+ADOC_COMMAND(json_del, .name = "json.del", .op = &op_json_del, .handler = NULL, .flags = "write",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+             .summary = "Deletes the values at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)",
+             .json = 1)
+
+ADOC_COMMAND(json_forget, .name = "json.forget", .op = &op_json_del, .handler = NULL, .flags = "write",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+             .summary = "Deletes the values at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)",
+             .json = 1)
+
+ADOC_COMMAND(json_type, .name = "json.type", .op = &op_json_type, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the JSON types at a path (RedisJSON)",
+             .complexity = "O(matches)",
+             .json = 1)
+
+ADOC_COMMAND(json_mget, .name = "json.mget", .op = NULL, .handler = cmd_json_mget, .flags = "readonly",
+             .first = 1, .last = -2, .step = 1, .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
+             .summary = "Returns the JSON text at one path of several keys (RedisJSON)",
+             .complexity = "O(keys x reply)",
+             .json = 1)
+
+ADOC_COMMAND(json_mset, .name = "json.mset", .op = NULL, .handler = cmd_json_mset, .flags = "write deny-oom",
+             .first = 1, .last = -1, .step = 3, .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
+             .summary = "Sets values in several keys, all or nothing (RedisJSON)",
+             .complexity = "O(sum of the JSON.SET costs)",
+             .json = 1)
+
+ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Adds to the numbers at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)",
+             .json = 1)
+
+ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Multiplies the numbers at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)",
+             .json = 1)
+
+ADOC_COMMAND(json_strappend, .name = "json.strappend", .op = &op_json_strappend, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -3, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+             .summary = "Appends to the strings at a path (RedisJSON)",
+             .complexity = "O(matches x length of the strings)",
+             .json = 1)
+
+ADOC_COMMAND(json_strlen, .name = "json.strlen", .op = &op_json_strlen, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the lengths of the strings at a path (RedisJSON)",
+             .complexity = "O(matches)",
+             .json = 1)
+
+ADOC_COMMAND(json_arrappend, .name = "json.arrappend", .op = &op_json_arrappend, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+             .summary = "Appends values to the arrays at a path (RedisJSON)",
+             .complexity = "O(matches x size of the arrays)",
+             .json = 1)
+
+ADOC_COMMAND(json_arrindex, .name = "json.arrindex", .op = &op_json_arrindex, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the first index of a value in the arrays at a path (RedisJSON)",
+             .complexity = "O(matches x size of the arrays)",
+             .json = 1)
+
+ADOC_COMMAND(json_arrinsert, .name = "json.arrinsert", .op = &op_json_arrinsert, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -5, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+             .summary = "Inserts values into the arrays at a path (RedisJSON)",
+             .complexity = "O(matches x size of the arrays)",
+             .json = 1)
+
+ADOC_COMMAND(json_arrlen, .name = "json.arrlen", .op = &op_json_arrlen, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the lengths of the arrays at a path (RedisJSON)",
+             .complexity = "O(matches)",
+             .json = 1)
+
+ADOC_COMMAND(json_arrpop, .name = "json.arrpop", .op = &op_json_arrpop, .handler = NULL, .flags = "write",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ_DELETE,
+             .summary = "Removes and returns an element of the arrays at a path (RedisJSON)",
+             .complexity = "O(matches x size of the arrays)",
+             .json = 1)
+
+ADOC_COMMAND(json_arrtrim, .name = "json.arrtrim", .op = &op_json_arrtrim, .handler = NULL, .flags = "write",
+             .first = 1, .last = 1, .step = 1, .arity = 5, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+             .summary = "Trims the arrays at a path to a range (RedisJSON)",
+             .complexity = "O(matches x size of the arrays)",
+             .json = 1)
+
+ADOC_COMMAND(json_objkeys, .name = "json.objkeys", .op = &op_json_objkeys, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the member names of the objects at a path (RedisJSON)",
+             .complexity = "O(matches x members)",
+             .json = 1)
+
+ADOC_COMMAND(json_objlen, .name = "json.objlen", .op = &op_json_objlen, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the member counts of the objects at a path (RedisJSON)",
+             .complexity = "O(matches)",
+             .json = 1)
+
+ADOC_COMMAND(json_clear, .name = "json.clear", .op = &op_json_clear, .handler = NULL, .flags = "write",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+             .summary = "Empties containers and zeroes numbers at a path (RedisJSON)",
+             .complexity = "O(matches x size of what is cleared)",
+             .json = 1)
+
+ADOC_COMMAND(json_toggle, .name = "json.toggle", .op = &op_json_toggle, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Flips the booleans at a path (RedisJSON)",
+             .complexity = "O(matches)",
+             .json = 1)
+
+ADOC_COMMAND(json_merge, .name = "json.merge", .op = &op_json_merge, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+             .summary = "Applies a JSON Merge Patch at a path (RedisJSON)",
+             .complexity = "O(matches x size of the patch)",
+             .json = 1)
+
+ADOC_COMMAND(json_resp, .name = "json.resp", .op = &op_json_resp, .handler = NULL, .flags = "readonly",
+             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the value at a path in RESP form (RedisJSON)",
+             .complexity = "O(size of the reply)",
+             .json = 1)
+
+ADOC_COMMAND(json_debug, .name = "json.debug", .op = NULL, .handler = cmd_json_debug, .flags = "readonly",
+             .first = 2, .last = 2, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "JSON.DEBUG MEMORY key [path] / JSON.DEBUG HELP (RedisJSON)",
+             .complexity = "O(size of the value)",
+             .json = 1)

@@ -182,8 +182,12 @@ static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error
     return DOC_OK;
 }
 
-const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_READ_UPDATE, NULL};
-const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL};
+const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "MIN:1 MAX:1",
+    .txn_usage = "INCR k path delta [MIN n] [MAX n]"};
+const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MUL k path factor"};
 
 /* ---- DOC.MIN / DOC.MAX key path json ---- */
 
@@ -241,8 +245,12 @@ static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int wa
 static doc_status run_min(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 0); }
 static doc_status run_max(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 1); }
 
-const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_READ_UPDATE, NULL};
-const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL};
+const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MIN k path json"};
+const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MAX k path json"};
 
 /* ---- DOC.STRAPPEND key path string (raw bytes, valid UTF-8) ---- */
 
@@ -286,7 +294,9 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend, KF_INSERT, NULL};
+const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "STRAPPEND k path string"};
 
 /* ---- arrays: PUSH, POP, PULL, ADDTOSET, INDEXOF ---- */
 
@@ -388,7 +398,9 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push, KF_INSERT, NULL};
+const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "AT:1 KEEP:1",
+    .txn_usage = "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)"};
 
 static doc_status parse_pop(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -424,7 +436,9 @@ static doc_status run_pop(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop, KF_READ_DELETE, NULL};
+const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop, KF_READ_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "FIRST LAST #",
+    .txn_usage = "POP k path [FIRST|LAST|index]"};
 
 /* PULL: values, or WHERE filter (kept compiled in o->raw's place: n1 holds
  * the filter pointer). */
@@ -476,7 +490,9 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull, KF_DELETE, NULL};
+const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull, KF_DELETE, NULL,
+    .txn_positional = 2, .txn_options = "WHERE:1",
+    .txn_usage = "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)"};
 
 static doc_status parse_path_values(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -518,7 +534,9 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset, KF_INSERT, NULL};
+const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "ADDTOSET k path json (one value inside DOC.TXN)"};
 
 static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -542,7 +560,9 @@ static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_path_value, run_indexof, KF_READ, NULL};
+const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_path_value, run_indexof, KF_READ, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "INDEXOF k path json"};
 
 /* ---- TOGGLE, CLEAR ---- */
 
@@ -570,7 +590,9 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle, KF_READ_UPDATE, NULL};
+const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle, KF_READ_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "TOGGLE k path"};
 
 static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -597,7 +619,9 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear, KF_UPDATE, NULL};
+const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear, KF_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "CLEAR k path"};
 
 /* ---- DOC.MERGE key path patch (RFC 7396) ---- */
 
@@ -649,7 +673,9 @@ static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge, KF_UPDATE, NULL};
+const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MERGE k path patch"};
 
 /* ---- DOC.CAS key path expected|ABSENT new|ABSENT ---- */
 
@@ -705,4 +731,122 @@ static doc_status run_cas(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas, KF_READ_UPDATE, NULL};
+const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas, KF_READ_UPDATE, NULL,
+    .txn_positional = 3, .txn_options = "",
+    .txn_usage = "CAS k path expected|ABSENT new"};
+
+/* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
+ * (ADOC_COMMAND, atomicdoc.h) ---- */
+
+static RedisModuleCommandArg key_path_args[] = {KEY("key"), STR("path"), END};
+static RedisModuleCommandArg incr_args[] = {
+    KEY("key"), STR("path"), STR("delta"),
+    WITH_TOKEN("min", "MIN", REDISMODULE_ARG_TYPE_STRING),
+    WITH_TOKEN("max", "MAX", REDISMODULE_ARG_TYPE_STRING), END};
+static RedisModuleCommandArg mul_args[] = {KEY("key"), STR("path"), STR("factor"), END};
+static RedisModuleCommandArg key_path_json_args[] = {KEY("key"), STR("path"), STR("json"), END};
+static RedisModuleCommandArg strappend_args[] = {KEY("key"), STR("path"), STR("string"), END};
+static RedisModuleCommandArg push_args[] = {
+    KEY("key"), STR("path"), WITH_TOKEN("index", "AT", REDISMODULE_ARG_TYPE_INTEGER),
+    WITH_TOKEN("count", "KEEP", REDISMODULE_ARG_TYPE_INTEGER), STRS("json"), END};
+static RedisModuleCommandArg pop_where[] = {TOKEN("first", "FIRST"), TOKEN("last", "LAST"),
+                                            INT("index"), END};
+static RedisModuleCommandArg pop_args[] = {
+    KEY("key"), STR("path"),
+    {.name = "which", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = pop_where},
+    END};
+static RedisModuleCommandArg pull_what[] = {
+    STRS("json"), {.name = "filter", .display_text = "filter", .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .token = "WHERE"},
+    END};
+static RedisModuleCommandArg pull_args[] = {
+    KEY("key"), STR("path"),
+    {.name = "what", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1, .subargs = pull_what},
+    END};
+static RedisModuleCommandArg addtoset_args[] = {KEY("key"), STR("path"), STRS("json"), END};
+static RedisModuleCommandArg merge_args[] = {KEY("key"), STR("path"), STR("patch"), END};
+static RedisModuleCommandArg cas_args[] = {KEY("key"), STR("path"), STR("expected"), STR("new"), END};
+
+ADOC_COMMAND(doc_incr, .name = "doc.incr", .op = &op_incr, .handler = NULL, .flags = "write deny-oom fast",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds",
+             .complexity = "O(depth + size of the container changed)",
+             .args = incr_args)
+
+ADOC_COMMAND(doc_mul, .name = "doc.mul", .op = &op_mul, .handler = NULL, .flags = "write deny-oom fast",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Multiplies a number (int64 exact, else double)",
+             .complexity = "O(depth + size of the container changed)",
+             .args = mul_args)
+
+ADOC_COMMAND(doc_min, .name = "doc.min", .op = &op_min, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Keeps the smaller of the value at a path and the given one",
+             .complexity = "O(depth + size of the container changed)",
+             .args = key_path_json_args)
+
+ADOC_COMMAND(doc_max, .name = "doc.max", .op = &op_max, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Keeps the larger of the value at a path and the given one",
+             .complexity = "O(depth + size of the container changed)",
+             .args = key_path_json_args)
+
+ADOC_COMMAND(doc_strappend, .name = "doc.strappend", .op = &op_strappend, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+             .summary = "Appends to a string",
+             .complexity = "O(depth + length of the string)",
+             .args = strappend_args)
+
+ADOC_COMMAND(doc_push, .name = "doc.push", .op = &op_push, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+             .summary = "Appends or inserts values into an array, optionally keeping only n elements",
+             .complexity = "O(depth + size of the array)",
+             .args = push_args)
+
+ADOC_COMMAND(doc_pop, .name = "doc.pop", .op = &op_pop, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -3, .keyshape = KS_ONE, .keyflags = KF_READ_DELETE,
+             .summary = "Removes and returns one element of an array",
+             .complexity = "O(depth + size of the array)",
+             .args = pop_args)
+
+ADOC_COMMAND(doc_pull, .name = "doc.pull", .op = &op_pull, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+             .summary = "Removes every array element equal to a value or matching a filter",
+             .complexity = "O(depth + size of the array)",
+             .args = pull_args)
+
+ADOC_COMMAND(doc_addtoset, .name = "doc.addtoset", .op = &op_addtoset, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+             .summary = "Appends the values an array does not hold yet",
+             .complexity = "O(depth + size of the array x values)",
+             .args = addtoset_args)
+
+ADOC_COMMAND(doc_indexof, .name = "doc.indexof", .op = &op_indexof, .handler = NULL, .flags = "readonly fast",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ,
+             .summary = "Returns the first index of a value in an array, or -1",
+             .complexity = "O(depth + size of the array)",
+             .args = key_path_json_args)
+
+ADOC_COMMAND(doc_toggle, .name = "doc.toggle", .op = &op_toggle, .handler = NULL, .flags = "write deny-oom fast",
+             .first = 1, .last = 1, .step = 1, .arity = 3, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Flips a boolean",
+             .complexity = "O(depth)",
+             .args = key_path_args)
+
+ADOC_COMMAND(doc_clear, .name = "doc.clear", .op = &op_clear, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 3, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+             .summary = "Empties a container or zeroes a number",
+             .complexity = "O(depth + size of what is cleared)",
+             .args = key_path_args)
+
+ADOC_COMMAND(doc_merge, .name = "doc.merge", .op = &op_merge, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+             .summary = "Applies a JSON Merge Patch (RFC 7396)",
+             .complexity = "O(depth + size of the patch x containers touched)",
+             .args = merge_args)
+
+ADOC_COMMAND(doc_cas, .name = "doc.cas", .op = &op_cas, .handler = NULL, .flags = "write deny-oom",
+             .first = 1, .last = 1, .step = 1, .arity = 5, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+             .summary = "Sets a value (or removes it: ABSENT) only if the current one deep-equals the expected one (or is ABSENT)",
+             .complexity = "O(depth + size of the values)",
+             .args = cas_args)

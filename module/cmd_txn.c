@@ -138,7 +138,9 @@ static uint64_t update_keyflags(RedisModuleString **argv, int argc) {
     return KF_UPDATE;
 }
 
-const op_def op_update = {"UPDATE", "doc.update", 1, 1, -1, parse_update, run_update, KF_UPDATE, update_keyflags};
+const op_def op_update = {"UPDATE", "doc.update", 1, 1, -1, parse_update, run_update, KF_UPDATE, update_keyflags,
+    .txn_positional = 1, .txn_options = "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1 EX:1 PX:1 EXAT:1 PXAT:1",
+    .txn_usage = "UPDATE k update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX ms|EXAT t|PXAT t]] [RETURN BEFORE|AFTER]"};
 
 /* ---- CHECK k path EQ|NE|GT|GE|LT|LE json / EXISTS|MISSING / MATCH filter; CHECK k VERSION n ---- */
 
@@ -237,54 +239,21 @@ static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_check = {"CHECK", NULL, 0, 2, 3, parse_check, run_check, KF_READ, NULL};
+const op_def op_check = {"CHECK", NULL, 0, 2, 3, parse_check, run_check, KF_READ, NULL,
+    .txn_positional = 0, .txn_options = "",
+    .txn_usage = "CHECK k path EQ|NE|GT|GE|LT|LE json | CHECK k path EXISTS|MISSING | CHECK k path MATCH filter | CHECK k VERSION n"};
 
 /* ---- DOC.TXN ---- */
 
-/* How an op's arguments are laid out inside a TXN. */
-typedef struct txn_form {
-    const op_def *def;       /* the op */
-    int positional;          /* required arguments after the key */
-    const char *options;     /* keywords allowed after the first argument;
-                                "AT:1" takes one parameter, "#" an integer */
-    const char *usage;       /* the op's shape in a TXN, for error messages */
-} txn_form;
-
-static const txn_form forms[] = {
-    {&op_set, 2, "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
-     "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]"},
-    {&op_get, 1, "", "GET k [WITHVERSION] path (one path inside DOC.TXN)"},
-    {&op_del, 1, "", "DEL k path (one path inside DOC.TXN)"},
-    {&op_type, 1, "", "TYPE k path (one path inside DOC.TXN)"},
-    {&op_len, 1, "", "LEN k path (one path inside DOC.TXN)"},
-    {&op_keys, 1, "", "KEYS k path (one path inside DOC.TXN)"},
-    {&op_version, 0, "", "VERSION k"},
-    {&op_incr, 2, "MIN:1 MAX:1", "INCR k path delta [MIN n] [MAX n]"},
-    {&op_mul, 2, "", "MUL k path factor"},
-    {&op_min, 2, "", "MIN k path json"},
-    {&op_max, 2, "", "MAX k path json"},
-    {&op_strappend, 2, "", "STRAPPEND k path string"},
-    {&op_push, 2, "AT:1 KEEP:1", "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)"},
-    {&op_pop, 1, "FIRST LAST #", "POP k path [FIRST|LAST|index]"},
-    {&op_pull, 2, "WHERE:1", "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)"},
-    {&op_addtoset, 2, "", "ADDTOSET k path json (one value inside DOC.TXN)"},
-    {&op_indexof, 2, "", "INDEXOF k path json"},
-    {&op_toggle, 1, "", "TOGGLE k path"},
-    {&op_clear, 1, "", "CLEAR k path"},
-    {&op_merge, 2, "", "MERGE k path patch"},
-    {&op_cas, 3, "", "CAS k path expected|ABSENT new"},
-    {&op_update, 1, "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1 EX:1 PX:1 EXAT:1 PXAT:1",
-     "UPDATE k update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX ms|EXAT t|PXAT t]] [RETURN BEFORE|AFTER]"},
-    {&op_check, 0, "",
-     "CHECK k path EQ|NE|GT|GE|LT|LE json | CHECK k path EXISTS|MISSING | CHECK k path MATCH filter | "
-     "CHECK k VERSION n"},
-};
+/* How an op's arguments are laid out inside a TXN: its op_def's txn_* fields
+ * (the op is described once, in its own file). */
+typedef op_def txn_form;
 
 /* Parameters the keyword takes, or -1 when it is not an option of `f`. */
 static int option_params(const txn_form *f, RedisModuleString *tok) {
     size_t tl;
     const char *t = RedisModule_StringPtrLen(tok, &tl);
-    const char *o = f->options;
+    const char *o = f->txn_options;
     while (*o) {
         const char *end = strchr(o, ' ');
         size_t wl = end ? (size_t)(end - o) : strlen(o);
@@ -337,13 +306,13 @@ static int bound_at(const txn_form *f, RedisModuleString **argv, int j, int argc
 /* Number of arguments after the key the op starting at argv[at] takes, or -1
  * when too few are left. */
 static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int argc, long long numkeys) {
-    if (f->def == &op_check) {
+    if (f == &op_check) {
         if (at < argc && arg_is(argv[at], "VERSION")) return 2;
         if (at + 1 >= argc) return -1;
         RedisModuleString *w = argv[at + 1];
         return arg_is(w, "EXISTS") || arg_is(w, "MISSING") ? 2 : 3;
     }
-    if (f->def == &op_get)   /* GET k [WITHVERSION] path */
+    if (f == &op_get)   /* GET k [WITHVERSION] path */
         return at < argc && arg_is(argv[at], "WITHVERSION") ? (at + 1 < argc ? 2 : -1) : (at < argc ? 1 : -1);
     int j = at, pos = 0;
     while (j < argc) {
@@ -352,29 +321,29 @@ static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int ar
          * only by bound_at()'s rule; otherwise it starts the next op:
          * `INCR 1 $.n 1 MIN 1 $.m 3` and `INCR 1 $.n 1 MIN 1 GET 3` (with
          * one key) are two ops each. */
-        if (params == 1 && pos >= f->positional && form_of(argv[j]) && !bound_at(f, argv, j, argc, numkeys))
+        if (params == 1 && pos >= f->txn_positional && form_of(argv[j]) && !bound_at(f, argv, j, argc, numkeys))
             params = -1;
         if (params >= 0) {
             /* WHERE stands in for PULL's value. */
-            if (f->def == &op_pull) pos++;
+            if (f == &op_pull) pos++;
             j += 1 + params;
             continue;
         }
-        if (pos < f->positional) {
+        if (pos < f->txn_positional) {
             pos++;
             j++;
             continue;
         }
         break;
     }
-    return pos < f->positional || j > argc ? -1 : j - at;
+    return pos < f->txn_positional || j > argc ? -1 : j - at;
 }
 
-/* The op a word names, or NULL. */
+/* The op a word names, or NULL: CHECK, or an op of a registered command that
+ * DOC.TXN accepts (module.c). */
 static const txn_form *form_of(RedisModuleString *name) {
-    for (size_t t = 0; t < sizeof forms / sizeof forms[0]; t++)
-        if (arg_is(name, forms[t].def->name)) return &forms[t];
-    return NULL;
+    if (arg_is(name, op_check.name)) return &op_check;
+    return txn_op_named(name);
 }
 
 /* Answers Redis's key-position request (cluster routing, ACL, COMMAND
@@ -395,7 +364,7 @@ static void txn_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         int len = f ? op_extent(f, argv, i + 2, argc, numkeys) : -1;
         ok = f && i + 1 < argc && RedisModule_StringToLongLong(argv[i + 1], &kpos) == REDISMODULE_OK &&
              kpos >= 1 && kpos <= numkeys && len >= 0 && i + 2 + len <= argc;
-        if (ok) flags[kpos - 1] |= op_keyflags(f->def, argv + i + 2, len);
+        if (ok) flags[kpos - 1] |= op_keyflags(f, argv + i + 2, len);
         if (ok) i += 2 + len;
     }
     for (int k = 0; k < numkeys; k++) {
@@ -453,7 +422,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             if (last_key)
                 doc_error_set(&err, DOC_SYNTAX,
                               "expected an op name after the %lld keys, got '%.40s'; '%s' was read as a key: is numkeys right?",
-                              numkeys, word, last_key->def->name);
+                              numkeys, word, last_key->name);
             else
                 doc_error_set(&err, DOC_SYNTAX, "expected an op name after the %lld keys, got '%.40s': is numkeys right?",
                               numkeys, word);
@@ -461,20 +430,20 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         }
         if (!f) {
             doc_error_set(&err, DOC_SYNTAX, "expected an op name after op %d, got '%.40s'; op %d was %s", n,
-                          word, n, prev->usage);
+                          word, n, prev->txn_usage);
             break;
         }
         long long kpos;
         if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], &kpos) != REDISMODULE_OK ||
             kpos < 1 || kpos > numkeys) {
             doc_error_set(&err, DOC_SYNTAX, "%s needs a key position between 1 and %lld, got '%.20s': %s",
-                          f->def->name, numkeys, i + 1 < argc ? RedisModule_StringPtrLen(argv[i + 1], NULL) : "",
-                          f->usage);
+                          f->name, numkeys, i + 1 < argc ? RedisModule_StringPtrLen(argv[i + 1], NULL) : "",
+                          f->txn_usage);
             break;
         }
         int len = op_extent(f, argv, i + 2, argc, numkeys);
         if (len < 0 || i + 2 + len > argc) {
-            doc_error_set(&err, DOC_SYNTAX, "%s is missing arguments: %s", f->def->name, f->usage);
+            doc_error_set(&err, DOC_SYNTAX, "%s is missing arguments: %s", f->name, f->txn_usage);
             break;
         }
         n++;
@@ -488,10 +457,10 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         RedisModule_StringToLongLong(argv[i + 1], &kpos);
         int len = op_extent(f, argv, i + 2, argc, numkeys);
         op *o = &ops[k];
-        o->def = f->def;
+        o->def = f;
         o->key = (int)kpos - 1;
         bad_op = k + 1;
-        if (f->def->parse) f->def->parse(o, argv + i + 2, len, &err);
+        if (f->parse) f->parse(o, argv + i + 2, len, &err);
         i += 2 + len;
     }
     int ret;
@@ -528,3 +497,35 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     }
     return ret;
 }
+
+/* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
+ * (ADOC_COMMAND, atomicdoc.h) ---- */
+
+static RedisModuleCommandArg ret_which[] = {TOKEN("before", "BEFORE"), TOKEN("after", "AFTER"), END};
+static RedisModuleCommandArg update_expiration[] = {
+    TTL_ARG("seconds", "EX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("milliseconds", "PX", REDISMODULE_ARG_TYPE_INTEGER),
+    TTL_ARG("unix-time-seconds", "EXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
+    TTL_ARG("unix-time-milliseconds", "PXAT", REDISMODULE_ARG_TYPE_UNIX_TIME), END};
+static RedisModuleCommandArg update_args[] = {
+    KEY("key"), STR("update"), WITH_TOKEN("filter", "IF", REDISMODULE_ARG_TYPE_STRING),
+    WITH_TOKEN("arrayfilters", "ARRAYFILTERS", REDISMODULE_ARG_TYPE_STRING), TOKEN_OPT("upsert", "UPSERT"),
+    /* the first four of SET's: the TTL of the document an upsert creates */
+    {.name = "expiration", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = update_expiration},
+    {.name = "return", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1, .token = "RETURN",
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = ret_which},
+    END};
+static RedisModuleCommandArg txn_args[] = {INT("numkeys"), KEYS("key"), STRS("op"), END};
+
+ADOC_COMMAND(doc_update, .name = "doc.update", .op = &op_update, .handler = NULL, .flags = "write deny-oom getkeys-api",
+             .first = 1, .last = 1, .step = 1, .arity = -3, .keyshape = KS_ONE, .keyflags = KF_VARIES,
+             .summary = "Applies a MongoDB-style update document, optionally only if the document matches a filter",
+             .complexity = "O(size of the document touched by the operators)",
+             .args = update_args)
+
+ADOC_COMMAND(doc_txn, .name = "doc.txn", .op = NULL, .handler = cmd_txn, .flags = "write deny-oom getkeys-api",
+             .first = 0, .last = 0, .step = 0, .arity = -4, .keyshape = KS_TXN, .keyflags = KF_VARIES,
+             .summary = "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
+             .complexity = "O(sum of the ops' costs)",
+             .args = txn_args)

@@ -18,6 +18,7 @@
 #include "atomicdoc.h"
 
 #include <errno.h>
+#include <assert.h>
 #include <string.h>
 
 adoc_config adoc_cfg = {DOC_DEPTH_DEFAULT, 512LL << 20, 1000, 64LL << 20};
@@ -34,286 +35,62 @@ static void *hook_realloc(void *p, size_t n) { return RedisModule_Realloc(p, n);
 static void hook_free(void *p) { RedisModule_Free(p); }
 static size_t hook_usable(void *p) { return RedisModule_MallocSize(p); }
 
-/* ---- commands ---- */
+/* ---- the command registry ----
+ * Every command is declared once, with ADOC_COMMAND next to its op in the
+ * op's file (atomicdoc.h); the constructors it makes add it here when the
+ * module is loaded, before OnLoad registers them all. */
 
-extern const op_def op_aofload;
-int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
+#define MAX_COMMANDS 64   /* room for every DOC.* and JSON.* command */
 
-#define SINGLE(fn, def)                                                              \
-    static int fn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {        \
-        return exec_single(ctx, argv, argc, &def);                                  \
+static struct {
+    const command_def *def;      /* the description */
+    RedisModuleCmdFunc fn;       /* its trampoline (command_dispatch with its slot) */
+} registry[MAX_COMMANDS];
+static int ncommands;
+static long long calls[MAX_COMMANDS];   /* INFO atomicdoc calls_<name>, by slot */
+
+int command_add(const command_def *c, RedisModuleCmdFunc fn) {
+    assert(ncommands < MAX_COMMANDS);   /* ours: raise MAX_COMMANDS */
+    registry[ncommands].def = c;
+    registry[ncommands].fn = fn;
+    return ncommands++;
+}
+
+const op_def *txn_op_named(RedisModuleString *name) {
+    for (int i = 0; i < ncommands; i++) {
+        const op_def *d = registry[i].def->op;
+        if (d && d->txn_usage && !registry[i].def->json && arg_is(name, d->name)) return d;
     }
+    return NULL;
+}
 
-/* Calls per command for INFO atomicdoc, counted by a wrapper per row
- * (commands[] below, same order). */
-#define NCOMMANDS 50
-static long long calls[NCOMMANDS];
-#define COUNTED(i, fn)                                                              \
-    static int counted_##i(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) { \
-        if (!RedisModule_IsKeysPositionRequest(ctx)) calls[i]++;                   \
-        return fn(ctx, argv, argc);                                                 \
-    }
-SINGLE(cmd_set, op_set)
-SINGLE(cmd_get, op_get)
-SINGLE(cmd_del, op_del)
-SINGLE(cmd_type, op_type)
-SINGLE(cmd_len, op_len)
-SINGLE(cmd_keys, op_keys)
-SINGLE(cmd_version, op_version)
-int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-SINGLE(cmd_incr, op_incr)
-SINGLE(cmd_mul, op_mul)
-SINGLE(cmd_min, op_min)
-SINGLE(cmd_max, op_max)
-SINGLE(cmd_strappend, op_strappend)
-SINGLE(cmd_push, op_push)
-SINGLE(cmd_pop, op_pop)
-SINGLE(cmd_pull, op_pull)
-SINGLE(cmd_addtoset, op_addtoset)
-SINGLE(cmd_indexof, op_indexof)
-SINGLE(cmd_toggle, op_toggle)
-SINGLE(cmd_clear, op_clear)
-SINGLE(cmd_merge, op_merge)
-SINGLE(cmd_cas, op_cas)
-SINGLE(cmd_update, op_update)
-int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-
-/* Key-spec shapes. */
-enum { KS_ONE, KS_MSET, KS_MGET, KS_TXN };
-
-/* One row of the command table. */
-typedef struct cmd_row {
-    const char *name;                 /* as registered */
-    RedisModuleCmdFunc fn;            /* handler */
-    const char *flags;                /* Redis command flags */
-    int first, last, step;            /* legacy key positions */
-    int arity;                        /* Redis arity (negative: at least) */
-    int keyshape;                     /* KS_* */
-    uint64_t keyflags;                /* REDISMODULE_CMD_KEY_* */
-    const char *summary;              /* COMMAND DOCS */
-    const char *complexity;           /* COMMAND DOCS */
-} cmd_row;
-
-/* Commands whose flags depend on their arguments (DOC.UPDATE's IF/RETURN,
- * DOC.TXN's ops) declare the widest flags plus VARIABLE_FLAGS, and answer
- * Redis's key-position request with the exact ones (getkeys-api). */
-#define KF_VARIES (KF_READ_UPDATE | REDISMODULE_CMD_KEY_VARIABLE_FLAGS)
-
-COUNTED(0, cmd_set)
-COUNTED(1, cmd_mset)
-COUNTED(2, cmd_get)
-COUNTED(3, cmd_mget)
-COUNTED(4, cmd_del)
-COUNTED(5, cmd_type)
-COUNTED(6, cmd_len)
-COUNTED(7, cmd_keys)
-COUNTED(8, cmd_version)
-COUNTED(9, cmd_incr)
-COUNTED(10, cmd_mul)
-COUNTED(11, cmd_min)
-COUNTED(12, cmd_max)
-COUNTED(13, cmd_strappend)
-COUNTED(14, cmd_push)
-COUNTED(15, cmd_pop)
-COUNTED(16, cmd_pull)
-COUNTED(17, cmd_addtoset)
-COUNTED(18, cmd_indexof)
-COUNTED(19, cmd_toggle)
-COUNTED(20, cmd_clear)
-COUNTED(21, cmd_merge)
-COUNTED(22, cmd_cas)
-COUNTED(23, cmd_update)
-COUNTED(24, cmd_txn)
-COUNTED(25, cmd_aofload)
-
-/* The JSON.* face (cmd_json.c), rows 26 and up. */
-#define JSINGLE(fn, def)                                                             \
-    static int fn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {        \
-        return json_single(ctx, argv, argc, &def);                                  \
-    }
-JSINGLE(cmd_json_set, op_json_set)
-JSINGLE(cmd_json_get, op_json_get)
-JSINGLE(cmd_json_del, op_json_del)
-JSINGLE(cmd_json_type, op_json_type)
-JSINGLE(cmd_json_numincrby, op_json_numincrby)
-JSINGLE(cmd_json_nummultby, op_json_nummultby)
-JSINGLE(cmd_json_strappend, op_json_strappend)
-JSINGLE(cmd_json_strlen, op_json_strlen)
-JSINGLE(cmd_json_arrappend, op_json_arrappend)
-JSINGLE(cmd_json_arrindex, op_json_arrindex)
-JSINGLE(cmd_json_arrinsert, op_json_arrinsert)
-JSINGLE(cmd_json_arrlen, op_json_arrlen)
-JSINGLE(cmd_json_arrpop, op_json_arrpop)
-JSINGLE(cmd_json_arrtrim, op_json_arrtrim)
-JSINGLE(cmd_json_objkeys, op_json_objkeys)
-JSINGLE(cmd_json_objlen, op_json_objlen)
-JSINGLE(cmd_json_clear, op_json_clear)
-JSINGLE(cmd_json_toggle, op_json_toggle)
-JSINGLE(cmd_json_merge, op_json_merge)
-JSINGLE(cmd_json_resp, op_json_resp)
-COUNTED(26, cmd_json_set)
-COUNTED(27, cmd_json_get)
-COUNTED(28, cmd_json_del)
-COUNTED(29, cmd_json_del)
-COUNTED(30, cmd_json_type)
-COUNTED(31, cmd_json_mget)
-COUNTED(32, cmd_json_mset)
-COUNTED(33, cmd_json_numincrby)
-COUNTED(34, cmd_json_nummultby)
-COUNTED(35, cmd_json_strappend)
-COUNTED(36, cmd_json_strlen)
-COUNTED(37, cmd_json_arrappend)
-COUNTED(38, cmd_json_arrindex)
-COUNTED(39, cmd_json_arrinsert)
-COUNTED(40, cmd_json_arrlen)
-COUNTED(41, cmd_json_arrpop)
-COUNTED(42, cmd_json_arrtrim)
-COUNTED(43, cmd_json_objkeys)
-COUNTED(44, cmd_json_objlen)
-COUNTED(45, cmd_json_clear)
-COUNTED(46, cmd_json_toggle)
-COUNTED(47, cmd_json_merge)
-COUNTED(48, cmd_json_resp)
-COUNTED(49, cmd_json_debug)
-
-static const cmd_row commands[] = {
-    {"doc.set", counted_0, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_UPDATE,
-     "Sets the JSON value at a path, creating the document and missing parents",
-     "O(depth + size of the value + size of the container changed)"},
-    {"doc.mset", counted_1, "write deny-oom", 1, -1, 3, -4, KS_MSET, KF_UPDATE,
-     "Sets several values in several documents, all or nothing", "O(sum of the DOC.SET costs)"},
-    {"doc.get", counted_2, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the JSON text at one or more paths", "O(depth + size of the reply)"},
-    {"doc.mget", counted_3, "readonly", 1, -2, 1, -3, KS_MGET, KF_READ,
-     "Returns the JSON text at one path of several documents", "O(keys x (depth + reply))"},
-    {"doc.del", counted_4, "write", 1, 1, 1, -2, KS_ONE,
-     KF_DELETE,
-     "Deletes a document, or the member or element at a path", "O(depth + size of the container)"},
-    {"doc.type", counted_5, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the JSON type at a path", "O(depth)"},
-    {"doc.len", counted_6, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the size of the object, array or string at a path", "O(depth)"},
-    {"doc.keys", counted_7, "readonly fast", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the member names of the object at a path", "O(depth + members)"},
-    {"doc.version", counted_8, "readonly fast", 1, 1, 1, 2, KS_ONE, KF_READ,
-     "Returns the version of a document (0 when missing)", "O(1)"},
-    {"doc.incr", counted_9, "write deny-oom fast", 1, 1, 1, -4, KS_ONE, KF_READ_UPDATE,
-     "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds",
-     "O(depth + size of the container changed)"},
-    {"doc.mul", counted_10, "write deny-oom fast", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
-     "Multiplies a number (int64 exact, else double)", "O(depth + size of the container changed)"},
-    {"doc.min", counted_11, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
-     "Keeps the smaller of the value at a path and the given one", "O(depth + size of the container changed)"},
-    {"doc.max", counted_12, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
-     "Keeps the larger of the value at a path and the given one", "O(depth + size of the container changed)"},
-    {"doc.strappend", counted_13, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_INSERT,
-     "Appends to a string", "O(depth + length of the string)"},
-    {"doc.push", counted_14, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_INSERT,
-     "Appends or inserts values into an array, optionally keeping only n elements",
-     "O(depth + size of the array)"},
-    {"doc.pop", counted_15, "write deny-oom", 1, 1, 1, -3, KS_ONE, KF_READ_DELETE,
-     "Removes and returns one element of an array", "O(depth + size of the array)"},
-    {"doc.pull", counted_16, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_DELETE,
-     "Removes every array element equal to a value or matching a filter", "O(depth + size of the array)"},
-    {"doc.addtoset", counted_17, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_INSERT,
-     "Appends the values an array does not hold yet", "O(depth + size of the array x values)"},
-    {"doc.indexof", counted_18, "readonly fast", 1, 1, 1, 4, KS_ONE, KF_READ,
-     "Returns the first index of a value in an array, or -1", "O(depth + size of the array)"},
-    {"doc.toggle", counted_19, "write deny-oom fast", 1, 1, 1, 3, KS_ONE, KF_READ_UPDATE,
-     "Flips a boolean", "O(depth)"},
-    {"doc.clear", counted_20, "write deny-oom", 1, 1, 1, 3, KS_ONE, KF_UPDATE,
-     "Empties a container or zeroes a number", "O(depth + size of what is cleared)"},
-    {"doc.merge", counted_21, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_UPDATE,
-     "Applies a JSON Merge Patch (RFC 7396)", "O(depth + size of the patch x containers touched)"},
-    {"doc.cas", counted_22, "write deny-oom", 1, 1, 1, 5, KS_ONE, KF_READ_UPDATE,
-     "Sets a value only if the current one deep-equals the expected one (or is ABSENT)",
-     "O(depth + size of the values)"},
-    {"doc.update", counted_23, "write deny-oom getkeys-api", 1, 1, 1, -3, KS_ONE, KF_VARIES,
-     "Applies a MongoDB-style update document, optionally only if the document matches a filter",
-     "O(size of the document touched by the operators)"},
-    {"doc.txn", counted_24, "write deny-oom getkeys-api", 0, 0, 0, -4, KS_TXN, KF_VARIES,
-     "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
-     "O(sum of the ops' costs)"},
-    {"doc.aofload", counted_25, "write deny-oom", 1, 1, 1, -5, KS_ONE,
-     KF_UPDATE,
-     "Internal: rebuilds a document and its version from an AOF rewrite", "O(size of the value)"},
-    /* JSON.* (RedisJSON's commands, README "Coming from RedisJSON"); flags as RedisJSON's. */
-    {"json.set", counted_26, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_UPDATE,
-     "Sets the JSON value at a path (RedisJSON)", "O(size of the value x matches)"},
-    {"json.get", counted_27, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the JSON text at one or more paths (RedisJSON)", "O(size of the reply)"},
-    {"json.del", counted_28, "write", 1, 1, 1, -2, KS_ONE, KF_DELETE,
-     "Deletes the values at a path (RedisJSON)", "O(matches x size of their containers)"},
-    {"json.forget", counted_29, "write", 1, 1, 1, -2, KS_ONE, KF_DELETE,
-     "Deletes the values at a path (RedisJSON)", "O(matches x size of their containers)"},
-    {"json.type", counted_30, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the JSON types at a path (RedisJSON)", "O(matches)"},
-    {"json.mget", counted_31, "readonly", 1, -2, 1, -3, KS_MGET, KF_READ,
-     "Returns the JSON text at one path of several keys (RedisJSON)", "O(keys x reply)"},
-    {"json.mset", counted_32, "write deny-oom", 1, -1, 3, -4, KS_MSET, KF_UPDATE,
-     "Sets values in several keys, all or nothing (RedisJSON)", "O(sum of the JSON.SET costs)"},
-    {"json.numincrby", counted_33, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
-     "Adds to the numbers at a path (RedisJSON)", "O(matches x size of their containers)"},
-    {"json.nummultby", counted_34, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_READ_UPDATE,
-     "Multiplies the numbers at a path (RedisJSON)", "O(matches x size of their containers)"},
-    {"json.strappend", counted_35, "write deny-oom", 1, 1, 1, -3, KS_ONE, KF_INSERT,
-     "Appends to the strings at a path (RedisJSON)", "O(matches x length of the strings)"},
-    {"json.strlen", counted_36, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the lengths of the strings at a path (RedisJSON)", "O(matches)"},
-    {"json.arrappend", counted_37, "write deny-oom", 1, 1, 1, -4, KS_ONE, KF_INSERT,
-     "Appends values to the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
-    {"json.arrindex", counted_38, "readonly", 1, 1, 1, -4, KS_ONE, KF_READ,
-     "Returns the first index of a value in the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
-    {"json.arrinsert", counted_39, "write deny-oom", 1, 1, 1, -5, KS_ONE, KF_INSERT,
-     "Inserts values into the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
-    {"json.arrlen", counted_40, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the lengths of the arrays at a path (RedisJSON)", "O(matches)"},
-    {"json.arrpop", counted_41, "write", 1, 1, 1, -2, KS_ONE, KF_READ_DELETE,
-     "Removes and returns an element of the arrays at a path (RedisJSON)", "O(matches x size of the arrays)"},
-    {"json.arrtrim", counted_42, "write", 1, 1, 1, 5, KS_ONE, KF_DELETE,
-     "Trims the arrays at a path to a range (RedisJSON)", "O(matches x size of the arrays)"},
-    {"json.objkeys", counted_43, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the member names of the objects at a path (RedisJSON)", "O(matches x members)"},
-    {"json.objlen", counted_44, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the member counts of the objects at a path (RedisJSON)", "O(matches)"},
-    {"json.clear", counted_45, "write", 1, 1, 1, -2, KS_ONE, KF_UPDATE,
-     "Empties containers and zeroes numbers at a path (RedisJSON)", "O(matches x size of what is cleared)"},
-    {"json.toggle", counted_46, "write deny-oom", 1, 1, 1, -2, KS_ONE, KF_READ_UPDATE,
-     "Flips the booleans at a path (RedisJSON)", "O(matches)"},
-    {"json.merge", counted_47, "write deny-oom", 1, 1, 1, 4, KS_ONE, KF_UPDATE,
-     "Applies a JSON Merge Patch at a path (RedisJSON)", "O(matches x size of the patch)"},
-    {"json.resp", counted_48, "readonly", 1, 1, 1, -2, KS_ONE, KF_READ,
-     "Returns the value at a path in RESP form (RedisJSON)", "O(size of the reply)"},
-    {"json.debug", counted_49, "readonly", 2, 2, 1, -2, KS_ONE, KF_READ,
-     "JSON.DEBUG MEMORY key [path] / JSON.DEBUG HELP (RedisJSON)", "O(size of the value)"},
-};
-
-/* The JSON.* rows: the last ones of the table. */
-#define FIRST_JSON_ROW 26
-
-RedisModuleCommandArg *cmdinfo_args(const char *name);
+int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
+    const command_def *c = registry[slot].def;
+    if (!RedisModule_IsKeysPositionRequest(ctx)) calls[slot]++;
+    if (c->handler) return c->handler(ctx, argv, argc);
+    return c->json ? json_single(ctx, argv, argc, c->op) : exec_single(ctx, argv, argc, c->op);
+}
 
 /* Our own ACL category, when the server let us add it (OnLoad). */
 #define ACL_CATEGORY "atomicdoc"
 static int own_category;
 
 /* The ACL categories of a row, from its command flags (see the top). */
-static void acl_categories(const cmd_row *r, char *out, size_t len) {
+static void acl_categories(const command_def *r, char *out, size_t len) {
     char flags[64];
     snprintf(flags, sizeof flags, " %s ", r->flags);
     snprintf(out, len, "%s %s%s", strstr(flags, " write ") ? "write" : "read",
              strstr(flags, " fast ") ? "fast" : "slow", own_category ? " " ACL_CATEGORY : "");
 }
 
-static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
-    if (RedisModule_CreateCommand(ctx, r->name, r->fn, r->flags, r->first, r->last, r->step) ==
+static int register_command(RedisModuleCtx *ctx, const command_def *r, RedisModuleCmdFunc fn) {
+    if (RedisModule_CreateCommand(ctx, r->name, fn, r->flags, r->first, r->last, r->step) ==
         REDISMODULE_ERR)
         return REDISMODULE_ERR;
     RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, r->name);
     RedisModuleCommandKeySpec specs[2];
     memset(specs, 0, sizeof specs);
-    specs[0].flags = r->keyflags;
+    specs[0].flags = r->keyflags ? r->keyflags : r->op->keyflags;
     specs[0].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
     specs[0].bs.index.pos = r->first > 1 ? r->first : 1;   /* JSON.DEBUG MEMORY key */
     if (r->keyshape == KS_TXN) {
@@ -335,7 +112,7 @@ static int register_command(RedisModuleCtx *ctx, const cmd_row *r) {
         .since = "1.0.0",
         .arity = r->arity,
         .key_specs = specs,
-        .args = cmdinfo_args(r->name),
+        .args = (RedisModuleCommandArg *)r->args,
     };
     if (RedisModule_SetCommandInfo(cmd, &info) == REDISMODULE_ERR) return REDISMODULE_ERR;
     if (RMAPI_FUNC_SUPPORTED(RedisModule_SetCommandACLCategories)) {
@@ -414,11 +191,11 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     RedisModule_InfoAddFieldLongLong(ctx, "txn_aborts", adoc_st.txn_aborts);
     RedisModule_InfoAddFieldULongLong(ctx, "version_floor", adoc_version_floor);
     RedisModule_InfoAddFieldCString(ctx, "json_commands", (char *)json_state);
-    for (int i = 0; i < NCOMMANDS; i++) {
+    for (int i = 0; i < ncommands; i++) {
         char name[48];
         /* calls_set for doc.set, calls_json_set for json.set */
-        const char *n = commands[i].name;
-        snprintf(name, sizeof name, "calls_%s%s", i >= FIRST_JSON_ROW ? "json_" : "", strchr(n, '.') + 1);
+        const command_def *c = registry[i].def;
+        snprintf(name, sizeof name, "calls_%s%s", c->json ? "json_" : "", strchr(c->name, '.') + 1);
         RedisModule_InfoAddFieldLongLong(ctx, name, calls[i]);
     }
     for (int c = DOC_ERR; c < DOC_STATUS_COUNT; c++) {
@@ -461,7 +238,6 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     doc_edit_set_max_depth((uint32_t)adoc_cfg.max_depth);
     doc_edit_set_depth_waiver(cmd_replaying);
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
-    _Static_assert(sizeof commands / sizeof commands[0] == NCOMMANDS, "one counter per command");
     /* A category stays once added, so a reload (MODULE UNLOAD + LOAD) finds it
      * there (EBUSY) and uses it again. */
     if (RMAPI_FUNC_SUPPORTED(RedisModule_AddACLCategory))
@@ -469,25 +245,27 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     /* JSON.*: on unless turned off (config json-commands no, or the load
      * argument JSON-COMMANDS NO); left out whole when another module (RedisJSON)
      * holds any of the names. */
-    size_t nrows = sizeof commands / sizeof commands[0];
     for (int i = 0; i + 1 < argc; i += 2)
         if (!strcasecmp(RedisModule_StringPtrLen(argv[i], NULL), "json-commands"))
             json_enabled = strcasecmp(RedisModule_StringPtrLen(argv[i + 1], NULL), "no") != 0;
     json_state = json_enabled ? "on" : "off";
-    for (size_t i = FIRST_JSON_ROW; json_enabled && i < nrows; i++)
-        if (RedisModule_GetCommand(ctx, commands[i].name)) {
+    for (int i = 0; json_enabled && i < ncommands; i++)
+        if (registry[i].def->json && RedisModule_GetCommand(ctx, registry[i].def->name)) {
             json_state = "off_names_taken";
             RedisModule_Log(ctx, "warning",
                             "atomicdoc: %s is already registered (RedisJSON loaded?): loading without JSON.* commands",
-                            commands[i].name);
+                            registry[i].def->name);
             break;
         }
-    if (strcmp(json_state, "on") != 0) nrows = FIRST_JSON_ROW;
-    for (size_t i = 0; i < nrows; i++)
-        if (register_command(ctx, &commands[i]) == REDISMODULE_ERR) {
-            RedisModule_Log(ctx, "warning", "atomicdoc: cannot register %s", commands[i].name);
+    int with_json = strcmp(json_state, "on") == 0;
+    for (int i = 0; i < ncommands; i++) {
+        const command_def *c = registry[i].def;
+        if (c->json && !with_json) continue;
+        if (register_command(ctx, c, registry[i].fn) == REDISMODULE_ERR) {
+            RedisModule_Log(ctx, "warning", "atomicdoc: cannot register %s", c->name);
             return REDISMODULE_ERR;
         }
+    }
     RedisModule_RegisterInfoFunc(ctx, info);
     RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_Loading, on_loading);
     return REDISMODULE_OK;
