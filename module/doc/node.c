@@ -344,6 +344,7 @@ static void index_fill(doc_node *n, doc_index *ix, uint32_t *dup) {
 static long long mem_live;
 
 static void mem_count(long long delta) { __atomic_add_fetch(&mem_live, delta, __ATOMIC_RELAXED); }
+void doc_mem_count(long long delta) { mem_count(delta); }
 long long doc_memory_in_use(void) { return __atomic_load_n(&mem_live, __ATOMIC_RELAXED); }
 
 static size_t index_size(uint32_t slots) { return sizeof(doc_index) + (size_t)slots * sizeof(uint32_t); }
@@ -351,6 +352,7 @@ static size_t index_size(uint32_t slots) { return sizeof(doc_index) + (size_t)sl
 static doc_index *index_alloc(uint32_t slots) {
     doc_index *ix = doc_malloc(index_size(slots));
     if (ix) {
+        ix->vh = NULL;
         ix->icap = slots;
         mem_count((long long)index_size(slots));
     }
@@ -358,6 +360,7 @@ static doc_index *index_alloc(uint32_t slots) {
 }
 
 static void index_release(doc_index *ix) {
+    doc_vhash_free(ix->vh);
     mem_count(-(long long)index_size(ix->icap));
     doc_free(ix);
 }
@@ -628,6 +631,8 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     }
     if (newlen && bytes_have_children(nb, newlen, n->kind == DOC_KIND_OBJECT && count_delta != 0))
         n->flags |= NODE_PARENT;
+    int hashed = had_index && n->kind == DOC_KIND_ARRAY && node_index(n)->vh;
+    if (hashed) doc_vhash_before(n, count_delta, entry_index);
     uint8_t *b = node_bytes(n);
     /* A size-neutral edit moves nothing: its cost is the new bytes only. */
     if (newlen != oldlen) memmove(b + off + newlen, b + off + oldlen, n->len - off - oldlen);
@@ -636,6 +641,7 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     n->count = new_count;
 
     if (had_index) index_update(n, off, oldlen, newlen, count_delta, entry_index);
+    if (hashed && new_count >= DOC_INDEX_MIN / 2) doc_vhash_after(n, count_delta, entry_index);
     /* Add an index to a container that grew large; drop it (with some
      * hysteresis) from one that became small. Failing to add one is fine. */
     if (!had_index && n->kind != DOC_KIND_BOX && new_count >= DOC_INDEX_MIN) {
@@ -761,6 +767,7 @@ size_t doc_node_memory(const doc_node *root) {
         if (n->indexed) {
             doc_index *ix = node_index(n);
             total += doc_alloc_size(ix, sizeof(doc_index) + (size_t)ix->icap * sizeof(uint32_t));
+            if (ix->vh) total += doc_alloc_size(ix->vh, doc_vhash_bytes(ix->vh));
         }
         if (!(n->flags & NODE_PARENT)) continue;
         doc_iter it;
