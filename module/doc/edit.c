@@ -652,7 +652,7 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
      * neighbours, removed last run first so earlier positions stay valid. */
     uint32_t *p = (uint32_t *)(void *)pos.data;
     size_t n = pos.len / sizeof *p, w = 0;
-    if (nvals > 1) qsort(p, n, sizeof *p, pos_cmp);
+    if (nvals > 1 && n > 1) qsort(p, n, sizeof *p, pos_cmp);
     for (size_t i = 0; i < n; i++)
         if (!w || p[i] != p[w - 1]) p[w++] = p[i];
     doc_status st = DOC_OK;

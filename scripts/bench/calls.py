@@ -57,7 +57,7 @@ def cases(out):
                     b"redis.call('HINCRBY', KEYS[2], 'balance', ARGV[1])\nreturn 1\n")
     c = {}
     # whole documents: parse, print (cache off and on), and their string peers
-    for label, text in (("10k", d10k), ("100k", d100k)):
+    for label, text in (("1k", d1k), ("10k", d10k), ("100k", d100k)):
         c["docset_" + label] = ([], ["DOC.SET", "d:" + label, "$", text], 20)
         c["jsonset_" + label] = ([], ["JSON.SET", "j:" + label, "$", text], 20)
         c["set_" + label] = ([], ["SET", "s:" + label, text], 200)
