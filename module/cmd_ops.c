@@ -481,7 +481,12 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
             st = doc_error_set(&x->err, DOC_BADTYPE, "PULL on %s", type_of(doc_cursor_value(&c)));
         } else {
             uint32_t n = 0;
-            st = doc_edit_remove_where(&c, pull_matches, o, x->undo, &n, &x->err);
+            if (o->filter) {
+                st = doc_edit_remove_where(&c, pull_matches, o, x->undo, &n, &x->err);
+            } else {
+                /* By value: found through the array's value hash when large. */
+                st = doc_edit_remove_equal(&c, o->values, (size_t)o->nvalues, x->undo, &n, &x->err);
+            }
             removed = n;
         }
     }
@@ -514,10 +519,7 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
             const uint8_t *v = doc_box_value(o->values[i]);
             int dup = 0;
             for (int j = 0; j < keep && !dup; j++) dup = doc_value_equal(v, doc_box_value(o->values[j]));
-            doc_iter it;
-            const uint8_t *el;
-            doc_iter_init(&it, arr.node);
-            while (!dup && doc_iter_next(&it, NULL, NULL, &el, NULL)) dup = doc_value_equal(v, el);
+            if (!dup) dup = doc_array_find(arr.node, v, 0) >= 0;
             if (dup) {
                 doc_node_free(o->values[i]);
             } else {
@@ -548,11 +550,7 @@ static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
         } else {
             doc_view arr;
             doc_value_decode(doc_cursor_value(&c), &arr);
-            doc_iter it;
-            const uint8_t *el;
-            doc_iter_init(&it, arr.node);
-            for (long long i = 0; found < 0 && doc_iter_next(&it, NULL, NULL, &el, NULL); i++)
-                if (doc_value_equal(el, doc_box_value(o->values[0]))) found = i;
+            found = doc_array_find(arr.node, doc_box_value(o->values[0]), 0);
         }
     }
     if (!st) res_int(out, found);

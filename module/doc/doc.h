@@ -245,6 +245,13 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
                               uint32_t *entry_off, uint32_t *val_off);
 /* Array element i (0-based, no negatives here): bytes or NULL. O(1) when indexed. */
 const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off);
+/* Smallest position >= from of an element deep-equal to val (doc_value_equal),
+ * or -1. Arrays of 64 elements or more answer a scalar val from a hash of
+ * their scalar elements, built by the first such search and then kept with
+ * the array (memory counted, updated by every edit, freed with the node;
+ * which is why arr is not const): O(1) instead of O(n). Never fails: without
+ * memory for the hash it scans. */
+int64_t doc_array_find(doc_node *arr, const uint8_t *val, uint32_t from);
 
 /* ------------------------------------------------------------------ */
 /* Building values (used by the parser, copying, and commands)        */
@@ -445,6 +452,12 @@ doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **b
 /* Removes elements [from, from + count) of the array at the cursor: one edit. */
 doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
                                  doc_error *err);
+/* Removes every element of the array at the cursor deep-equal to the value
+ * of one of the boxes vals[0..nvals) (not taken), one edit per run of neighbours, found with doc_array_find
+ * (so O(1) per match beyond the edits in a large array of scalars);
+ * *removed counts them. BADTYPE when the target is not an array. */
+doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals,
+                                 doc_undo *u, uint32_t *removed, doc_error *err);
 /* Removes every element of the array at the cursor for which match(ctx, el)
  * is 1, one edit per run of neighbours; *removed counts them. BADTYPE when
  * the target is not an array. */

@@ -787,3 +787,47 @@ doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const ui
     doc_buf_free(&runs);
     return st;
 }
+
+static int pos_cmp(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals,
+                                 doc_undo *u, uint32_t *removed, doc_error *err) {
+    const uint8_t *v = doc_cursor_value(c);
+    if (removed) *removed = 0;
+    if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
+    doc_node *arr = value_child(v);
+    doc_buf pos;   /* uint32_t positions of matching elements */
+    doc_buf_init(&pos);
+    for (size_t k = 0; k < nvals; k++)
+        for (int64_t i = doc_array_find(arr, node_cbytes(vals[k]), 0); i >= 0;
+             i = doc_array_find(arr, node_cbytes(vals[k]), (uint32_t)i + 1)) {
+            uint32_t p = (uint32_t)i;
+            doc_buf_append(&pos, &p, sizeof p);
+        }
+    if (pos.oom) {
+        doc_buf_free(&pos);
+        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    }
+    /* Ascending, without the repeats two equal vals found; then runs of
+     * neighbours, removed last run first so earlier positions stay valid. */
+    uint32_t *p = (uint32_t *)(void *)pos.data;
+    size_t n = pos.len / sizeof *p, w = 0;
+    if (nvals > 1 && n > 1) qsort(p, n, sizeof *p, pos_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (!w || p[i] != p[w - 1]) p[w++] = p[i];
+    doc_status st = DOC_OK;
+    size_t end = w;
+    while (!st && end > 0) {
+        size_t start = end - 1;
+        while (start > 0 && p[start - 1] + 1 == p[start]) start--;
+        uint32_t cnt = (uint32_t)(end - start);
+        st = doc_edit_remove_range(c, p[start], cnt, u, err);
+        if (!st && removed) *removed += cnt;
+        end = start;
+    }
+    doc_buf_free(&pos);
+    return st;
+}

@@ -344,6 +344,7 @@ static void index_fill(doc_node *n, doc_index *ix, uint32_t *dup) {
 static long long mem_live;
 
 static void mem_count(long long delta) { __atomic_add_fetch(&mem_live, delta, __ATOMIC_RELAXED); }
+void doc_mem_count(long long delta) { mem_count(delta); }
 long long doc_memory_in_use(void) { return __atomic_load_n(&mem_live, __ATOMIC_RELAXED); }
 
 static size_t index_size(uint32_t slots) { return sizeof(doc_index) + (size_t)slots * sizeof(uint32_t); }
@@ -351,6 +352,7 @@ static size_t index_size(uint32_t slots) { return sizeof(doc_index) + (size_t)sl
 static doc_index *index_alloc(uint32_t slots) {
     doc_index *ix = doc_malloc(index_size(slots));
     if (ix) {
+        ix->vh = NULL;
         ix->icap = slots;
         mem_count((long long)index_size(slots));
     }
@@ -358,6 +360,7 @@ static doc_index *index_alloc(uint32_t slots) {
 }
 
 static void index_release(doc_index *ix) {
+    doc_vhash_free(ix->vh);
     mem_count(-(long long)index_size(ix->icap));
     doc_free(ix);
 }
@@ -502,10 +505,32 @@ void doc_box_free_shell(doc_node *box) {
 /* Splicing                                                           */
 /* ------------------------------------------------------------------ */
 
+/* Adds delta to every offset in off[from..to) that is above `after` (or at
+ * it, when `at_too`): a branch-free loop the compiler vectorizes, since a
+ * size-changing edit in a large container pays it once per slot. */
+typedef uint32_t u32x4 __attribute__((vector_size(16)));   /* gcc and clang */
+
+static void index_shift(uint32_t *off, uint32_t from, uint32_t to, uint32_t after, int at_too,
+                        int64_t delta) {
+    uint32_t d = (uint32_t)delta;   /* modular: offsets stay in range */
+    uint32_t lim = at_too ? after : after + 1;
+    uint32_t i = from;
+    /* Four slots at a time (-O2 does not vectorize loops of unknown length). */
+    u32x4 vl = {lim, lim, lim, lim}, vd = {d, d, d, d};
+    for (; i + 4 <= to; i += 4) {
+        u32x4 v;
+        memcpy(&v, off + i, sizeof v);
+        v += (u32x4)(v >= vl) & vd;
+        memcpy(off + i, &v, sizeof v);
+    }
+    for (; i < to; i++) off[i] += off[i] >= lim ? d : 0;
+}
+
 /* Index maintenance after the bytes of n changed (see doc_node_splice):
  * offsets after the edit move by the size difference; an inserted entry gets
  * a slot (arrays: at its position; objects: at its key's sorted place), a
- * removed one loses its slot. O(count), like the byte move it follows. */
+ * removed one loses its slot. A size-neutral change of one entry costs
+ * nothing here; any other edit is O(count), like the byte move it follows. */
 static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t newlen,
                          int count_delta, uint32_t entry_index) {
     doc_index *ix = node_index(n);
@@ -513,6 +538,7 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
     uint32_t old_count = n->count - (uint32_t)count_delta;
     const uint8_t *b = node_bytes(n);
 
+    if (count_delta == 0 && delta == 0) return;
     if (n->kind == DOC_KIND_ARRAY) {
         /* count_delta entries were inserted (> 0) or removed (< 0) as one
          * run starting at position entry_index. */
@@ -535,17 +561,23 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
                     (size_t)(old_count - entry_index - k) * sizeof(uint32_t));
             first_after = entry_index;
         }
-        for (uint32_t i = first_after; i < n->count; i++) ix->off[i] = (uint32_t)(ix->off[i] + delta);
+        /* Slots after the edit all lie past it: shift them all. */
+        index_shift(ix->off, first_after, n->count, 0, 1, delta);
         return;
     }
     /* Object: slots are in key order, so every slot is looked at. */
-    uint32_t w = 0;
-    for (uint32_t i = 0; i < old_count; i++) {
-        uint32_t o = ix->off[i];
-        if (count_delta < 0 && o == off) continue;           /* the removed entry */
-        if (o > off || (count_delta > 0 && o == off)) o = (uint32_t)(o + delta);
-        ix->off[w++] = o;
+    uint32_t w = old_count;
+    if (count_delta < 0) {
+        /* Drop the removed entry's slot (objects remove one entry at a time). */
+        uint32_t i = 0;
+        while (i < old_count && ix->off[i] != off) i++;
+        if (i < old_count) {
+            memmove(&ix->off[i], &ix->off[i + 1], (size_t)(old_count - i - 1) * sizeof(uint32_t));
+            w--;
+        }
     }
+    /* An inserted entry pushes the one that was at `off` along with the rest. */
+    index_shift(ix->off, 0, w, off, count_delta > 0, delta);
     if (count_delta > 0) {
         const char *k;
         size_t kl;
@@ -600,13 +632,17 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     }
     if (newlen && bytes_have_children(nb, newlen, n->kind == DOC_KIND_OBJECT && count_delta != 0))
         n->flags |= NODE_PARENT;
+    int hashed = had_index && n->kind == DOC_KIND_ARRAY && node_index(n)->vh;
+    if (hashed) doc_vhash_before(n, count_delta, entry_index);
     uint8_t *b = node_bytes(n);
-    memmove(b + off + newlen, b + off + oldlen, n->len - off - oldlen);
+    /* A size-neutral edit moves nothing: its cost is the new bytes only. */
+    if (newlen != oldlen) memmove(b + off + newlen, b + off + oldlen, n->len - off - oldlen);
     if (newlen) memcpy(b + off, nb, newlen);
     n->len = (uint32_t)want;
     n->count = new_count;
 
     if (had_index) index_update(n, off, oldlen, newlen, count_delta, entry_index);
+    if (hashed && new_count >= DOC_INDEX_MIN / 2) doc_vhash_after(n, count_delta, entry_index);
     /* Add an index to a container that grew large; drop it (with some
      * hysteresis) from one that became small. Failing to add one is fine. */
     if (!had_index && n->kind != DOC_KIND_BOX && new_count >= DOC_INDEX_MIN) {
@@ -732,6 +768,7 @@ size_t doc_node_memory(const doc_node *root) {
         if (n->indexed) {
             doc_index *ix = node_index(n);
             total += doc_alloc_size(ix, sizeof(doc_index) + (size_t)ix->icap * sizeof(uint32_t));
+            if (ix->vh) total += doc_alloc_size(ix->vh, doc_vhash_bytes(ix->vh));
         }
         if (!(n->flags & NODE_PARENT)) continue;
         doc_iter it;

@@ -38,11 +38,22 @@ struct doc_node {
  * every doc_node_splice, never set again. */
 #define NODE_PLAIN 2
 
+/* The value hash of a large array (find.c); opaque here. */
+typedef struct doc_vhash doc_vhash;
+
 /* The index block: icap slots allocated, node->count of them live. */
 typedef struct doc_index {
+    doc_vhash *vh;     /* arrays: hash of the scalar elements, built by the
+                          first search by value (find.c), or NULL; freed
+                          with the index */
     uint32_t icap;     /* slots allocated */
     uint32_t off[];    /* entry offsets */
 } doc_index;
+
+/* Arrays this long get a value hash when searched (below it a scan is a
+ * few microseconds at most and a hash would cost more memory than it saves
+ * time). At least DOC_INDEX_MIN: the hash lives in the index. */
+#define DOC_FIND_HASH_MIN 64
 
 static inline uint8_t *node_bytes(doc_node *n) {
     return (uint8_t *)(n + 1) + (n->indexed ? sizeof(doc_index *) : 0);
@@ -102,6 +113,19 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
 /* Frees every child node referenced by the values in a packed byte range of
  * a node of `kind` (object ranges start at a key). */
 void doc_bytes_free_children(const uint8_t *p, uint32_t len, int kind);
+
+/* Adds delta to memory_bytes (doc_memory_in_use): every allocation that
+ * belongs to a tree is counted where it is made and freed. */
+void doc_mem_count(long long delta);
+
+/* The value hash (find.c): bytes it was allocated with; free (counted);
+ * upkeep around a splice of array arr (vh_before while the old bytes are
+ * still there, vh_after once the bytes and the index are updated; the
+ * arguments are doc_node_splice's). */
+size_t doc_vhash_bytes(const doc_vhash *h);
+void doc_vhash_free(doc_vhash *h);
+void doc_vhash_before(doc_node *arr, int count_delta, uint32_t entry_index);
+void doc_vhash_after(doc_node *arr, int count_delta, uint32_t entry_index);
 
 /* Frees a box's shell only (its value's children have moved elsewhere). */
 void doc_box_free_shell(doc_node *box);

@@ -23,7 +23,7 @@ cd "$ROOT"
 OUT=build/bench
 PY=/usr/bin/python3                    # the one with python3-redis
 MODULE=$ROOT/build/atomicdoc.so
-BENCH_DEFAULT="docs memory read parse incr pull txn"
+BENCH_DEFAULT="docs memory read parse incr pull txn calls"
 BENCH=${BENCH:-$BENCH_DEFAULT}
 DOC_1K=$OUT/doc_1k.json
 DOC_100K=$OUT/doc_100k.json
@@ -449,6 +449,62 @@ for k, cmd in (("pull:txn", "DOC.GET"), ("pull:luapair", "GET")):
         "\`redis-benchmark -c 50 -P 16 -n $PULL_TXN_N DOC.TXN 1 pull:txn PULL 1 '\$.items' E PUSH 1 '\$.items' E\` vs \`... -n $PULL_LUA_N EVALSHA <incr_pull.lua> 1 pull:luapair pair E\`; E = \`$elem\`; usec/call ${usec_best[txn]} vs ${usec_best[luapair]}"
     row "pull: load average (1 min), start -> end" "$load_start -> $load_end" "" "" "" "/proc/loadavg, $(nproc) CPUs"
     server_stop "$pid"
+}
+
+# 8. Issue 14's table: instructions inside Redis's call() per command
+#    (callgrind; scripts/bench/calls.py), each row a ratio against its peer in
+#    the same run: a string, a hash, a set or a Lua script on Debian's
+#    redis-server always; valkey-json's JSON.* on a valkey 8 with both modules
+#    loaded when the peers are under build/peers/ (scripts/bench/README.md says
+#    how to place them; nothing is fetched here). Also the plot of DOC.SET and
+#    DOC.GET cost per byte against document size (build/bench/cost_per_byte.png,
+#    when gnuplot is installed). Skipped without valgrind.
+PEERS=$ROOT/build/peers
+bench_calls() {
+    local redis_out=$OUT/calls_redis.jsonl valkey_out="" vserver="" vjson=""
+    if ! command -v valgrind >/dev/null; then
+        row "instructions in call()" "skipped" "" "" "" "valgrind not installed"
+        return 0
+    fi
+    log "calls: atomicdoc and its string/hash/Lua peers under callgrind (a few minutes)"
+    "$PY" scripts/bench/calls.py "$(command -v redis-server)" "$MODULE" "$ROOT/$OUT" >"$redis_out" \
+        || die "calls.py on redis-server failed"
+    if [ -d "$PEERS/valkey" ] && [ ! -x "$PEERS/valkey/src/valkey-server" ] && [ -f "$PEERS/valkey/Makefile" ]; then
+        log "calls: building $PEERS/valkey (make -j2)"
+        make -C "$PEERS/valkey" -j2 >"$OUT/valkey_build.log" 2>&1 || log "calls: valkey build failed (see $OUT/valkey_build.log)"
+    fi
+    [ -x "$PEERS/valkey/src/valkey-server" ] && vserver=$PEERS/valkey/src/valkey-server
+    [ -d "$PEERS/valkey-json" ] && vjson=$(find "$PEERS/valkey-json" -name libjson.so -type f 2>/dev/null | head -1)
+    if [ -n "$vserver" ] && [ -n "$vjson" ]; then
+        log "calls: atomicdoc and valkey-json on $vserver"
+        valkey_out=$OUT/calls_valkey.jsonl
+        EXTRA_MODULES=$vjson "$PY" scripts/bench/calls.py "$vserver" "$MODULE" "$ROOT/$OUT" >"$valkey_out" \
+            || die "calls.py on valkey-server failed"
+    else
+        log "calls: no valkey 8 + valkey-json under $PEERS: their columns are left out"
+    fi
+    local rows
+    rows=$("$PY" scripts/bench/calls_table.py "$OUT" "$redis_out" $valkey_out) || die "calls_table.py failed"
+    while IFS='|' read -r m a p r t c; do row "$m" "$a" "$p" "$r" "$t" "$c"; done <<<"$rows"
+    if command -v gnuplot >/dev/null; then
+        gnuplot <<PLOT || log "calls: gnuplot failed"
+set terminal pngcairo size 800,500
+set output "$OUT/cost_per_byte.png"
+set title "Instructions per byte inside call(), by document size"
+set logscale xy
+set xlabel "document bytes (compact JSON)"
+set ylabel "instructions per byte"
+set key outside right
+plot "$OUT/cost_per_byte.dat" using 1:2 with linespoints title "DOC.SET", \
+     "" using 1:3 with linespoints title "SET (string)", \
+     "" using 1:4 with linespoints title "DOC.GET (cache off)", \
+     "" using 1:5 with linespoints title "GET (string)", \
+     "" using 1:6 with linespoints title "JSON.SET (valkey-json)", \
+     "" using 1:7 with linespoints title "JSON.GET (valkey-json)"
+PLOT
+        row "plot: DOC.SET/DOC.GET instructions per byte by size" "$OUT/cost_per_byte.png" "" "" "" \
+            "gnuplot of \`$OUT/cost_per_byte.dat\`"
+    fi
 }
 
 # Optional, not in the default list: BENCH="docs perf" samples the server with
