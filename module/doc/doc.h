@@ -281,6 +281,9 @@ doc_node *doc_box_double(double v);
 doc_node *doc_box_string(const char *s, size_t len);
 doc_node *doc_box_bool(int v);
 doc_node *doc_box_null(void);
+/* A box holding an empty container: [] for DOC_ARRAY, {} for DOC_OBJECT
+ * (the one way the core and the commands make one); NULL out of memory. */
+doc_node *doc_box_empty(doc_type container);
 /* Deep copy of an encoded value into a new box (iterative). */
 doc_node *doc_value_copy(const uint8_t *val);
 
@@ -318,6 +321,28 @@ doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, 
 doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int,
                            int64_t *i, double *d);
 
+/* Arithmetic (number.c), one rule for DOC.INCR / DOC.MUL and $inc / $mul. */
+typedef enum doc_arith_op { DOC_ARITH_ADD, DOC_ARITH_MUL } doc_arith_op;
+/* *r = a + b or a * b (two number views): an int64 when both are integers
+ * (OVERFLOW when the exact result does not fit), else a double (OVERFLOW
+ * when not finite). On OVERFLOW r->type still says which of the two failed;
+ * the caller words the error. */
+doc_status doc_number_arith(doc_arith_op op, const doc_view *a, const doc_view *b, doc_view *r);
+
+/* Array index arithmetic (number.c). */
+/* The index a canonical decimal segment s[0..n) names ("0", or digits not
+ * starting with '0'), when it is at most max; -1 otherwise (empty, not
+ * digits, a leading zero, or past max). Each caller states its bound:
+ * what a 32-bit element count can reach, or RFC 9535's 2^53-1. */
+int64_t doc_decimal_index(const char *s, size_t n, int64_t max);
+/* An insertion point `at` in an array of n elements: at >= 0 counts from the
+ * start, at < 0 from the end (-1: before the last); clamped into [0, n]. */
+uint32_t doc_index_clamp(int64_t at, uint32_t n);
+/* The range [*from, *to) of `total` elements that a capped push keeps: the
+ * first `count` (from_end 0) or the last `count` (from_end 1), all of them
+ * when count >= total. PUSH KEEP n / KEEP -n and $push $slice -n / n. */
+void doc_keep_window(uint64_t total, uint64_t count, int from_end, uint64_t *from, uint64_t *to);
+
 /* ------------------------------------------------------------------ */
 /* Comparison                                                         */
 /* ------------------------------------------------------------------ */
@@ -341,6 +366,23 @@ size_t doc_utf8_encode(uint32_t cp, char out[4]);
 void doc_string_escape(const char *s, size_t len, char quote, doc_buf *out);
 /* Numeric comparison of two number views: -1, 0, 1 (exact across int/double). */
 int doc_number_cmp(const doc_view *a, const doc_view *b);
+/* Bytewise order of two byte strings: -1, 0, 1 (a prefix first). */
+int doc_bytes_cmp(const char *a, size_t an, const char *b, size_t bn);
+/* The same-type order (compare.c) of DOC.MIN / DOC.MAX, CHECK GT/GE/LT/LE and
+ * $min / $max: numbers with numbers (exactly), strings with strings
+ * (bytewise); -1, 0, 1. Any other pair is not comparable: *ok = 0, returns 0. */
+int doc_compare_same_type(const doc_view *a, const doc_view *b, int *ok);
+/* Work space of doc_compare_bson, reused across the comparisons of one sort. */
+typedef struct doc_order {
+    doc_buf stack;   /* pairs of containers being walked */
+    int oom;         /* 1 once a comparison ran out of memory (its answer was 0) */
+} doc_order;
+void doc_order_init(doc_order *o);
+void doc_order_free(doc_order *o);
+/* The total order across types of $push $sort (MongoDB's BSON order, see
+ * compare.c): -1, 0, 1. Iterative. Out of memory answers 0 and sets o->oom
+ * (sticky), so a sort can finish and then report it. */
+int doc_compare_bson(doc_order *o, const uint8_t *a, const uint8_t *b);
 
 /* ------------------------------------------------------------------ */
 /* Paths (path.c)                                                     */
@@ -506,6 +548,13 @@ doc_status doc_edit_remove(doc_cursor *c, doc_undo *u, doc_error *err);
  * element `index` (index == count appends). */
 doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
                                 doc_error *err);
+/* Merges the RFC 7396 merge patch `patch` (an encoded value, not consumed)
+ * into the target value, or into the member the cursor is missing (merge.c);
+ * the cursor then points at the merged value. Fails part-way (TOODEEP, NOMEM) with
+ * some members already merged: the caller rolls u back to its mark
+ * (doc_undo_rollback_to) - with u NULL a private log does it and a failed
+ * call leaves the document as it was. */
+doc_status doc_edit_merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_error *err);
 
 
 

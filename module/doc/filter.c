@@ -586,17 +586,6 @@ static doc_status compile_ops(compiler *c, const doc_node *obj, uint32_t level, 
     return DOC_OK;
 }
 
-/* The segment's array index, or -1 when it is not a canonical decimal. */
-static int64_t seg_index(const char *s, size_t n) {
-    if (n == 0 || n > 10 || (n > 1 && s[0] == '0')) return -1;
-    int64_t x = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        x = x * 10 + (s[i] - '0');
-    }
-    return x <= (int64_t)FILTER_INDEX_MAX ? x : -1;
-}
-
 /* The field condition `key: val` of a query at nesting `level`. */
 static doc_status compile_field(compiler *c, const char *key, size_t klen, const uint8_t *val,
                                 uint32_t level, fclause *cl) {
@@ -619,7 +608,7 @@ static doc_status compile_field(compiler *c, const char *key, size_t klen, const
         if (i < klen && key[i] != '.') continue;
         cl->segs[s].name = cl->key + start;
         cl->segs[s].len = i - start;
-        cl->segs[s].index = seg_index(cl->key + start, i - start);
+        cl->segs[s].index = doc_decimal_index(cl->key + start, i - start, FILTER_INDEX_MAX);
         s++;
         start = i + 1;
     }

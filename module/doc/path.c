@@ -418,25 +418,6 @@ static doc_status scan_jsonpath(scanner *sc) {
 /* Dot style                                                          */
 /* ------------------------------------------------------------------ */
 
-/* The index a dot segment denotes, or -1 when it is a plain name: canonical
- * decimal digits ("0", or no leading zero), at most PATH_INDEX_MAX. */
-static int64_t dot_index(const char *p, size_t n) {
-    int64_t v = 0, d;
-    size_t i;
-
-    if (n > 1 && p[0] == '0')
-        return -1;
-    for (i = 0; i < n; i++) {
-        if (!is_digit(p[i]))
-            return -1;
-        d = p[i] - '0';
-        if (v > (PATH_INDEX_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    return v;
-}
-
 static doc_status scan_dot(scanner *sc) {
     const char *dot;
     size_t start, end, name_start;
@@ -459,7 +440,7 @@ static doc_status scan_dot(scanner *sc) {
             return st;
         name_start = sc->nbytes;
         put(sc, sc->s + start, end - start);
-        index = dot_index(sc->s + start, end - start);
+        index = doc_decimal_index(sc->s + start, end - start, PATH_INDEX_MAX);
         if (index < 0)
             add_seg(sc, DOC_SEG_NAME, name_start, 0);
         else
