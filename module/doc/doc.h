@@ -364,6 +364,17 @@ size_t doc_utf8_encode(uint32_t cp, char out[4]);
  * (' or "): the quote, backslash and control characters escaped, as RFC 9535
  * normalized paths and JSON want. */
 void doc_string_escape(const char *s, size_t len, char quote, doc_buf *out);
+/* Decodes the RFC 9535 string literal whose quote (' or ") is at s[*pos],
+ * in valid UTF-8 text s[0..len) (utf8.c; the path and query compilers share
+ * it): escapes \b \f \n \r \t \/ \\, the literal's own quote, and \uXXXX
+ * (surrogates only as a pair). The decoded bytes go to put(ctx, bytes, n)
+ * in pieces. DOC_OK: *pos is past the closing quote. DOC_BADPATH: *bad_at
+ * is the byte offset of the fault (the opening quote when unterminated, the
+ * backslash of a bad escape, the control character) and *bad_msg a constant
+ * message; the caller words the error (e.g. in characters). */
+doc_status doc_string_literal_decode(const char *s, size_t len, size_t *pos,
+                                     void (*put)(void *ctx, const char *bytes, size_t n), void *ctx,
+                                     size_t *bad_at, const char **bad_msg);
 /* Numeric comparison of two number views: -1, 0, 1 (exact across int/double). */
 int doc_number_cmp(const doc_view *a, const doc_view *b);
 /* Bytewise order of two byte strings: -1, 0, 1 (a prefix first). */

@@ -230,12 +230,6 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
     return doc_utf8_decode(p, n, &cp);
 }
 
-/* Appends code point cp (a scalar value) to b as UTF-8. */
-static void put_utf8(doc_buf *b, uint32_t cp) {
-    char o[4];
-    doc_buf_append(b, o, doc_utf8_encode(cp, o));
-}
-
 /* BADPATH at byte offset `at`, reported in characters. Returns NULL so that
  * parse functions can `return fail(...)`. */
 static void *fail(parser *p, size_t at, const char *msg) {
@@ -317,96 +311,20 @@ static int nest_enter(parser *p) {
     return 1;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Four hex digits at byte offset at, or -1. */
-static long hex4(const parser *p, size_t at) {
-    long v = 0;
-    int i, h;
-
-    if (p->len < at || p->len - at < 4)
-        return -1;
-    for (i = 0; i < 4; i++) {
-        h = hex_value(p->s[at + (size_t)i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
+/* put() for the string literal decoder: into the parser's scratch. */
+static void put_piece(void *ctx, const char *bytes, size_t n) {
+    doc_buf_append(ctx, bytes, n);
 }
 
 /* A string literal at p->pos (on its quote), decoded into the arena. */
 static const char *parse_string(parser *p, size_t *out_len) {
-    size_t open = p->pos, esc, n;
-    char quote = p->s[p->pos], c;
-    long hi, lo;
+    size_t at;
+    const char *msg;
     char *copy;
 
     p->scratch.len = 0;
-    p->pos++;
-    for (;;) {
-        if (at_end(p))
-            return fail(p, open, "unterminated string");
-        c = p->s[p->pos];
-        if (c == quote) {
-            p->pos++;
-            break;
-        }
-        if ((unsigned char)c < 0x20)
-            return fail(p, p->pos, "control character in string (escape it)");
-        if (c != '\\') {
-            n = utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
-            doc_buf_append(&p->scratch, p->s + p->pos, n);
-            p->pos += n;
-            continue;
-        }
-        esc = p->pos++;
-        switch (peek(p)) {
-        case 'b': doc_buf_putc(&p->scratch, '\b'); break;
-        case 'f': doc_buf_putc(&p->scratch, '\f'); break;
-        case 'n': doc_buf_putc(&p->scratch, '\n'); break;
-        case 'r': doc_buf_putc(&p->scratch, '\r'); break;
-        case 't': doc_buf_putc(&p->scratch, '\t'); break;
-        case '/': doc_buf_putc(&p->scratch, '/'); break;
-        case '\\': doc_buf_putc(&p->scratch, '\\'); break;
-        case '"':
-        case '\'':
-            /* A quote is escaped only inside its own kind of string. */
-            if (peek(p) != quote)
-                return fail(p, esc, "invalid escape");
-            doc_buf_putc(&p->scratch, quote);
-            break;
-        case 'u':
-            hi = hex4(p, p->pos + 1);
-            if (hi < 0)
-                return fail(p, esc, "invalid \\u escape");
-            p->pos += 4;
-            if (hi >= 0xDC00 && hi <= 0xDFFF)
-                return fail(p, esc, "lone surrogate in \\u escape");
-            if (hi >= 0xD800 && hi <= 0xDBFF) {
-                if (peek_at(p, 1) != '\\' || peek_at(p, 2) != 'u')
-                    return fail(p, esc, "lone surrogate in \\u escape");
-                lo = hex4(p, p->pos + 3);
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return fail(p, esc, "lone surrogate in \\u escape");
-                p->pos += 6;
-                hi = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            put_utf8(&p->scratch, (uint32_t)hi);
-            break;
-        default:
-            return fail(p, esc, "invalid escape");
-        }
-        p->pos++;
-    }
+    if (doc_string_literal_decode(p->s, p->len, &p->pos, put_piece, &p->scratch, &at, &msg))
+        return fail(p, at, msg);
     if (p->scratch.oom)
         return fail_nomem(p);
     copy = alloc(p, p->scratch.len + 1);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "doc.h"
+#include "unit_alloc.h"
 #include "iregexp.h"
 
 #define CTS_SUBDIR "conformance/jsonpath-cts/cts.json"
@@ -819,38 +820,6 @@ Test(query, deep_document_is_walked_without_recursion) {
 /* Allocation failure                                                 */
 /* ------------------------------------------------------------------ */
 
-static size_t n_allocs, n_live, fail_at = (size_t)-1;
-
-static void *count_alloc(size_t n) {
-    void *p;
-
-    if (n_allocs++ == fail_at)
-        return NULL;
-    p = malloc(n);
-    if (p)
-        n_live++;
-    return p;
-}
-
-static void *count_realloc(void *old, size_t n) {
-    void *p;
-
-    if (n_allocs++ == fail_at)
-        return NULL;
-    p = realloc(old, n);
-    if (p && !old)
-        n_live++;
-    return p;
-}
-
-static void count_free(void *p) {
-    if (p)
-        n_live--;
-    free(p);
-}
-
-static const doc_allocator counting = {count_alloc, count_realloc, count_free, NULL};
-static const doc_allocator plain = {malloc, realloc, free, NULL};
 
 static int ignore_match(void *ctx, const uint8_t *value, const char *norm) {
     (void)ctx, (void)value, (void)norm;
@@ -871,16 +840,14 @@ Test(query, allocation_failure_is_nomem_and_leaks_nothing) {
     doc_node *d = parse_text(doc_text);
     size_t i, k;
 
-    doc_alloc_set(&counting);
+    unit_alloc_fail_at((size_t)-1);
     for (i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         for (k = 0;; k++) {
             doc_query *q = (doc_query *)&q;
             doc_error err;
             doc_status st;
 
-            fail_at = k;
-            n_allocs = 0;
-            n_live = 0;
+            unit_alloc_fail_at(k);
             doc_error_clear(&err);
             st = doc_query_compile(queries[i], strlen(queries[i]), 16, &q, &err);
             if (st == DOC_OK) {
@@ -889,16 +856,15 @@ Test(query, allocation_failure_is_nomem_and_leaks_nothing) {
             } else {
                 cr_expect_null(q, "[%s] fail %zu: out not NULL", queries[i], k);
             }
-            cr_expect_eq(n_live, 0, "[%s] fail %zu: leak", queries[i], k);
+            cr_expect_eq(unit_alloc_live(), 0, "[%s] fail %zu: leak", queries[i], k);
             if (st == DOC_OK) {
-                cr_expect_lt(n_allocs, k + 1, "[%s]: failure %zu not reported", queries[i], k);
+                cr_expect_lt(unit_alloc_calls(), k + 1, "[%s]: failure %zu not reported", queries[i], k);
                 break;
             }
             cr_expect_eq(st, DOC_NOMEM, "[%s] fail %zu: %s", queries[i], k, doc_status_word(st));
             cr_expect_eq(err.code, DOC_NOMEM);
         }
     }
-    fail_at = (size_t)-1;
-    doc_alloc_set(&plain);
+    unit_alloc_plain();
     doc_node_free(d);
 }
