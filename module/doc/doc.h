@@ -41,7 +41,12 @@
  * Errors
  * ------
  * Every fallible function returns a doc_status and fills a doc_error (first
- * failure wins). A function that fails leaves its inputs as they were.
+ * failure wins). A function that fails leaves its inputs as they were, except
+ * the multi-edit writers whose comments say they can fail part-way
+ * (doc_edit_remove_where, doc_edit_merge, doc_update_apply, doc_update_seed):
+ * given an undo log, they may have logged some edits when they fail, and the
+ * caller must roll the log back to a mark taken before the call
+ * (doc_undo_mark / doc_undo_rollback_to) before the document is used again.
  */
 #ifndef ATOMICDOC_DOC_H
 #define ATOMICDOC_DOC_H
@@ -497,8 +502,12 @@ doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **b
 doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
                                  doc_error *err);
 /* Removes every element of the array at the cursor for which match(ctx, el)
- * is 1, one edit per run of neighbours; *removed counts them. BADTYPE when
- * the target is not an array. */
+ * is 1, one edit per run of neighbours (last run first); *removed counts
+ * them. BADTYPE when the target is not an array (nothing changed). Can fail
+ * part-way (NOMEM after some runs were removed; *removed counts those): with
+ * a log u, the caller rolls u back to its mark taken before the call; with u
+ * NULL each run's removal is final, so a failure may leave some removed -
+ * pass a log when all or nothing matters. */
 doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el),
                                  void *ctx, doc_undo *u, uint32_t *removed, doc_error *err);
 /* The encoding of a scalar into out (>= 16 bytes for numbers/bools/null;
@@ -649,10 +658,14 @@ void doc_update_free(doc_update *u);
  * cursors and the undo log `undo` (so the caller can roll everything back).
  * is_insert: the document was just created by an upsert ($setOnInsert
  * applies only then). *changed: 1 when any edit was made (writes of the
- * same JSON text are skipped). On error the caller rolls back (the function
- * may have made some edits); with undo NULL a private log is used and a
- * failed call leaves the document as it was. The update may be applied any
- * number of times. Errors carry SPEC words: BADTYPE ($inc on a string, $push
+ * same JSON text are skipped). Fails part-way: the operators before the
+ * failing one (and part of a fanned-out $[] one) stay applied and logged in
+ * undo, so on any error the caller must roll undo back to a mark taken
+ * before the call (doc_undo_rollback_to) - *changed is then 0 and the
+ * document must not be used before that rollback. With undo NULL a private
+ * log is used and rolled back: a failed call leaves the document as it was.
+ * NOMEM may come from any step. The update may be applied any number of
+ * times. Errors carry SPEC words: BADTYPE ($inc on a string, $push
  * on an object, a field created inside a scalar...), OVERFLOW, NOPATH (the
  * array of a $[] / $[id] segment is missing; a missing field is otherwise
  * no error: $pop/$pull/$unset/$rename no-op, the others create it), TOOBIG
@@ -664,7 +677,10 @@ doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert
 /* For UPSERT: writes the equality fields of filter f (doc_filter_equalities)
  * into the document at *rootp (dotted paths, creating objects), as $set
  * would. A field path that is no valid update path ("a..b", "a.$[]") is
- * ERR; `{"a": 1, "a.b": 2}` is BADTYPE. undo as for doc_update_apply. */
+ * ERR; `{"a": 1, "a.b": 2}` is BADTYPE. Fails part-way like
+ * doc_update_apply (fields before the failing one stay written): with undo
+ * given the caller rolls back to its mark; with undo NULL a private log
+ * makes the call all or nothing. */
 doc_status doc_update_seed(doc_node **rootp, const doc_filter *f, doc_undo *undo, doc_error *err);
 
 #endif

@@ -18,6 +18,8 @@
  *              doc_edit_set_take there (a missing member is appended), as
  *              the update engine walks
  *   mark       doc_undo_mark, remembering the document text at that point
+ *   where      doc_edit_remove_where with a predicate from the input (the
+ *              elements whose JSON type is in a type mask)
  *
  * Any op may also run with allocation failure armed: the allocator hook
  * fails after the next k allocations (k from the input) during the resolve
@@ -32,7 +34,10 @@
  *
  * Properties checked (any violation traps):
  *   - a resolve or an edit that fails (any code, NOMEM included) logs
- *     nothing and leaves the document as it was;
+ *     nothing and leaves the document as it was; doc_edit_remove_where,
+ *     which may fail part-way (doc.h), leaves it as it was once the log is
+ *     rolled back to the mark before it, and when it succeeds no element
+ *     it matches is left and *removed is what the array lost;
  *   - doc_undo_rollback_to(mark) gives back the text printed at the mark;
  *   - doc_undo_rollback then gives back the seed's text, with an empty log;
  *   - replaying the program on a fresh copy of the seed reaches the same
@@ -221,7 +226,14 @@ static size_t take_scalar(input *in, uint8_t *enc) {
 }
 
 enum { OP_SET, OP_SCALAR, OP_INSERT, OP_REMOVE, OP_RANGE, OP_MANY, OP_RESOLVE, OP_DOWN, OP_MARK,
-       OP_COUNT };
+       OP_WHERE, OP_COUNT };
+
+/* OP_WHERE's predicate: the element's JSON type is in the mask (bit doc_type). */
+static int type_in_mask(void *ctx, const uint8_t *el) {
+    doc_view v;
+    doc_value_decode(el, &v);
+    return (*(const unsigned *)ctx >> v.type) & 1;
+}
 
 /* One more path segment from the input, for doc_cursor_down. */
 static doc_seg take_seg(input *in) {
@@ -328,6 +340,26 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
             case OP_RANGE: {
                 uint32_t from = take(&in) % (count + 2);
                 st = doc_edit_remove_range(&c, from, take(&in) % (count + 2), u, &err);
+                break;
+            }
+            case OP_WHERE: {
+                unsigned mask = take(&in);
+                uint32_t removed = 0;
+                st = doc_edit_remove_where(&c, type_in_mask, &mask, u, &removed, &err);
+                fail_after = -1;
+                if (st == DOC_OK) {
+                    CHECK(array_count(&c) + removed == count);
+                    doc_view arr;
+                    doc_iter it;
+                    const uint8_t *el;
+                    doc_value_decode(doc_cursor_value(&c), &arr);
+                    doc_iter_init(&it, arr.node);
+                    while (doc_iter_next(&it, NULL, NULL, &el, NULL)) CHECK(!type_in_mask(&mask, el));
+                } else {
+                    /* part-way: the caller's rollback to its mark restores it */
+                    CHECK(st == DOC_BADTYPE || st == DOC_NOMEM);
+                    doc_undo_rollback_to(u, logged);
+                }
                 break;
             }
             case OP_MANY: {
