@@ -911,12 +911,19 @@ static qexpr *parse_or(parser *p, qexpr *first) {
  * node's normalized path in the top-level run, NULL in nested ones. */
 typedef int (*emit_fn)(void *ctx, const uint8_t *value, const char *norm);
 
+/* Where a frame is in its current selector. */
+typedef enum sel_state {
+    SEL_NOT_BEGUN = 0,   /* nothing selected yet (a fresh frame is zeroed) */
+    SEL_GOING,           /* a slice or a child walk is under way */
+    SEL_EXHAUSTED        /* the selector has nothing more to give */
+} sel_state;
+
 /* One value whose segment's selectors are being applied. */
 typedef struct frame {
     const uint8_t *val;  /* the value the selectors apply to */
     const qseg *seg;     /* the segment being applied */
     const qsel *sel;     /* the current selector; NULL once all are done */
-    int state;           /* current selector: 0 not begun, 1 going, 2 exhausted */
+    sel_state state;     /* how far the current selector got */
     int walking;         /* descendant segment: 1 once its children are being walked */
     doc_iter it;         /* wildcard / filter / descendant walk over val's children */
     int64_t pos;         /* slice: next index */
@@ -1016,84 +1023,112 @@ static void slice_bounds(frame *f, const qsel *sel, int64_t n) {
     }
 }
 
+/* Name and index selectors give at most one node. */
+static int sel_next_name(frame *f, const doc_view *v, pick *out) {
+    const qsel *sel = f->sel;
+    const uint8_t *c;
+
+    if (f->state != SEL_NOT_BEGUN)
+        return 0;
+    f->state = SEL_EXHAUSTED;
+    if (v->type != DOC_OBJECT)
+        return 0;
+    c = doc_object_get(v->node, sel->name, sel->nlen, NULL, NULL);
+    if (!c)
+        return 0;
+    out->val = c;
+    out->member = 1;
+    out->key = sel->name;
+    out->klen = sel->nlen;
+    return 1;
+}
+
+static int sel_next_index(frame *f, const doc_view *v, pick *out) {
+    const qsel *sel = f->sel;
+    int64_t n, i;
+
+    if (f->state != SEL_NOT_BEGUN)
+        return 0;
+    f->state = SEL_EXHAUSTED;
+    if (v->type != DOC_ARRAY)
+        return 0;
+    n = doc_node_count(v->node);
+    i = sel->start < 0 ? sel->start + n : sel->start;
+    if (i < 0 || i >= n)
+        return 0;
+    out->val = doc_array_get(v->node, (uint32_t)i, NULL);
+    out->index = i;
+    return 1;
+}
+
+static int sel_next_slice(frame *f, const doc_view *v, pick *out) {
+    int64_t i;
+
+    if (f->state == SEL_NOT_BEGUN) {
+        f->state = SEL_GOING;
+        if (v->type == DOC_ARRAY)
+            slice_bounds(f, f->sel, doc_node_count(v->node));
+    }
+    if (f->step > 0 ? f->pos >= f->stop : f->step < 0 ? f->pos <= f->stop : 1)
+        return 0;
+    i = f->pos;
+    f->pos += f->step;
+    out->val = doc_array_get(v->node, (uint32_t)i, NULL);
+    out->index = i;
+    return 1;
+}
+
+/* Wildcard and filter selectors walk the children; a filter evaluates its
+ * expression on each (which may run nested queries: -1 when that failed). */
+static int sel_next_child(ev *e, size_t fi, const doc_view *v, pick *out) {
+    frame *f = frame_at(e, fi);
+    const qsel *sel = f->sel;
+    const uint8_t *c;
+    int r;
+
+    if (f->state == SEL_NOT_BEGUN) {
+        f->state = SEL_GOING;
+        if (v->type != DOC_OBJECT && v->type != DOC_ARRAY)
+            f->state = SEL_EXHAUSTED;
+        else
+            doc_iter_init(&f->it, v->node);
+    }
+    if (f->state == SEL_EXHAUSTED)
+        return 0;
+    while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
+        out->val = c;
+        out->member = v->type == DOC_OBJECT;
+        out->index = (int64_t)f->it.index - 1;
+        if (sel->kind == SEL_WILD)
+            return 1;
+        r = eval_logical(e, sel->filter, c);
+        if (e->st)
+            return -1;
+        f = frame_at(e, fi);   /* nested runs may have moved the stack */
+        if (r)
+            return 1;
+    }
+    f->state = SEL_EXHAUSTED;
+    return 0;
+}
+
 /* The next child the current selector of frame fi picks: 1 and *out, 0
  * when the selector has nothing more, -1 on memory failure. */
 static int sel_next(ev *e, size_t fi, pick *out) {
     frame *f = frame_at(e, fi);
-    const qsel *sel = f->sel;
-    const uint8_t *c;
     doc_view v;
-    int64_t n, i;
-    int r;
 
     doc_value_decode(f->val, &v);
     memset(out, 0, sizeof *out);
-    switch (sel->kind) {
+    switch (f->sel->kind) {
     case SEL_NAME:
-        if (f->state)
-            return 0;
-        f->state = 2;
-        if (v.type != DOC_OBJECT)
-            return 0;
-        c = doc_object_get(v.node, sel->name, sel->nlen, NULL, NULL);
-        if (!c)
-            return 0;
-        out->val = c;
-        out->member = 1;
-        out->key = sel->name;
-        out->klen = sel->nlen;
-        return 1;
+        return sel_next_name(f, &v, out);
     case SEL_INDEX:
-        if (f->state)
-            return 0;
-        f->state = 2;
-        if (v.type != DOC_ARRAY)
-            return 0;
-        n = doc_node_count(v.node);
-        i = sel->start < 0 ? sel->start + n : sel->start;
-        if (i < 0 || i >= n)
-            return 0;
-        out->val = doc_array_get(v.node, (uint32_t)i, NULL);
-        out->index = i;
-        return 1;
+        return sel_next_index(f, &v, out);
     case SEL_SLICE:
-        if (!f->state) {
-            f->state = 1;
-            if (v.type == DOC_ARRAY)
-                slice_bounds(f, sel, doc_node_count(v.node));
-        }
-        if (f->step > 0 ? f->pos >= f->stop : f->step < 0 ? f->pos <= f->stop : 1)
-            return 0;
-        i = f->pos;
-        f->pos += f->step;
-        out->val = doc_array_get(v.node, (uint32_t)i, NULL);
-        out->index = i;
-        return 1;
+        return sel_next_slice(f, &v, out);
     default:   /* SEL_WILD, SEL_FILTER */
-        if (!f->state) {
-            f->state = 1;
-            if (v.type != DOC_OBJECT && v.type != DOC_ARRAY)
-                f->state = 2;
-            else
-                doc_iter_init(&f->it, v.node);
-        }
-        if (f->state == 2)
-            return 0;
-        while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
-            out->val = c;
-            out->member = v.type == DOC_OBJECT;
-            out->index = (int64_t)f->it.index - 1;
-            if (sel->kind == SEL_WILD)
-                return 1;
-            r = eval_logical(e, sel->filter, c);
-            if (e->st)
-                return -1;
-            f = frame_at(e, fi);   /* nested runs may have moved the stack */
-            if (r)
-                return 1;
-        }
-        f->state = 2;
-        return 0;
+        return sel_next_child(e, fi, &v, out);
     }
 }
 
@@ -1114,7 +1149,7 @@ static int next_child(ev *e, size_t fi, pick *out) {
             return r;
         f = frame_at(e, fi);
         f->sel = f->sel->next;
-        f->state = 0;
+        f->state = SEL_NOT_BEGUN;
     }
     if (!f->seg->desc)
         return 0;

@@ -255,6 +255,43 @@ static void path_free(upath *p) {
     p->nseg = 0;
 }
 
+/* The segment g (g->name, g->len) of path text[0..len) starts with '$': it
+ * is $[] or $[id] when positional_ok (ids are looked up in u's filters,
+ * marking them used); anything else is an error. */
+static doc_status seg_positional(doc_update *u, const char *opname, const char *text, size_t len,
+                                 int positional_ok, useg *g, doc_error *err) {
+    const char *s = g->name;
+    size_t n = g->len;
+    if (n == 1)
+        return fail_at(err, DOC_ERR, opname, text, len,
+                       "the $ positional operator is not supported; use $[id]");
+    if (n < 3 || s[1] != '[' || s[n - 1] != ']')
+        return fail_at(err, DOC_ERR, opname, text, len, "field names cannot start with '$' (%.*s)",
+                       clip(s, n, 40), s);
+    if (!positional_ok)
+        return fail_at(err, DOC_ERR, opname, text, len, "positional operators are not allowed here");
+    if (n == 3) {
+        g->kind = USEG_ALL;
+        return DOC_OK;
+    }
+    const char *id = s + 2;
+    size_t idlen = n - 3, f = 0;
+    if (!ident_valid(id, idlen))
+        return fail_at(err, DOC_ERR, opname, text, len,
+                       "bad identifier in %.*s: it starts with a lowercase letter and is alphanumeric",
+                       clip(s, n, 40), s);
+    while (f < u->nafs && !(u->afs[f].idlen == idlen && !memcmp(u->afs[f].id, id, idlen))) f++;
+    if (f == u->nafs)
+        return fail_at(err, DOC_ERR, opname, text, len, "no array filter for identifier '%.*s'",
+                       clip(id, idlen, 40), id);
+    u->afs[f].used = 1;
+    g->kind = USEG_FILTERED;
+    g->index = (uint32_t)f;
+    g->name = id;
+    g->len = idlen;
+    return DOC_OK;
+}
+
 /* Compiles dotted path text[0..len) for operator opname. positional_ok: $[]
  * and $[id] allowed (ids are looked up in u's filters, marking them used).
  * On failure *out holds no allocation. */
@@ -285,40 +322,7 @@ static doc_status path_parse(const char *text, size_t len, uint32_t max_depth, i
         if (n == 0) {
             st = fail_at(err, DOC_ERR, opname, text, len, "empty field name in the path");
         } else if (s[0] == '$') {
-            if (n == 1) {
-                st = fail_at(err, DOC_ERR, opname, text, len,
-                             "the $ positional operator is not supported; use $[id]");
-            } else if (n < 3 || s[1] != '[' || s[n - 1] != ']') {
-                st = fail_at(err, DOC_ERR, opname, text, len,
-                             "field names cannot start with '$' (%.*s)", clip(s, n, 40), s);
-            } else if (!positional_ok) {
-                st = fail_at(err, DOC_ERR, opname, text, len, "positional operators are not allowed here");
-            } else if (n == 3) {
-                g->kind = USEG_ALL;
-            } else {
-                const char *id = s + 2;
-                size_t idlen = n - 3;
-                size_t f = 0;
-                if (!ident_valid(id, idlen)) {
-                    st = fail_at(err, DOC_ERR, opname, text, len,
-                                 "bad identifier in %.*s: it starts with a lowercase letter and is alphanumeric",
-                                 clip(s, n, 40), s);
-                } else {
-                    while (f < u->nafs && !(u->afs[f].idlen == idlen && !memcmp(u->afs[f].id, id, idlen)))
-                        f++;
-                    if (f == u->nafs) {
-                        st = fail_at(err, DOC_ERR, opname, text, len,
-                                     "no array filter for identifier '%.*s'",
-                                     clip(id, idlen, 40), id);
-                    } else {
-                        u->afs[f].used = 1;
-                        g->kind = USEG_FILTERED;
-                        g->index = (uint32_t)f;
-                        g->name = id;
-                        g->len = idlen;
-                    }
-                }
-            }
+            st = seg_positional(u, opname, text, len, positional_ok, g, err);
             if (!st) {
                 out->npos++;
                 out->pos_end = k + 1;
