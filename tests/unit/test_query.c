@@ -27,6 +27,7 @@
 
 #include "doc.h"
 #include "unit_alloc.h"
+#include "../test_util.h"
 #include "iregexp.h"
 
 #define CTS_SUBDIR "conformance/jsonpath-cts/cts.json"
@@ -45,38 +46,6 @@ static const struct {
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
-
-static int is_file(const char *path) {
-    struct stat sb;
-
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/* Writes the path of cts.json to out; 0 when it cannot be found. */
-static int find_cts(char *out, size_t len) {
-    const char *shared = getenv("ATOMICDOC_SHARED");
-    char dir[PATH_MAX], *slash;
-    int w;
-
-    if (shared && *shared) {
-        w = snprintf(out, len, "%s/%s", shared, CTS_SUBDIR);
-        return w > 0 && (size_t)w < len && is_file(out);
-    }
-    if (!getcwd(dir, sizeof dir))
-        return 0;
-    for (;;) {
-        w = snprintf(out, len, "%s/shared/%s", strcmp(dir, "/") ? dir : "", CTS_SUBDIR);
-        if (w > 0 && (size_t)w < len && is_file(out))
-            return 1;
-        if (!strcmp(dir, "/"))
-            return 0;
-        slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-            strcpy(dir, "/");
-        else
-            *slash = '\0';
-    }
-}
 
 /* The whole file, malloc'd, or NULL. */
 static char *read_all(const char *path, size_t *len) {
@@ -321,7 +290,7 @@ Test(query, compliance_suite_passes_every_case) {
     doc_view vt;
     doc_buf report, why;
 
-    cr_assert(find_cts(path, sizeof path), "cannot find $ATOMICDOC_SHARED/" CTS_SUBDIR
+    cr_assert(test_find_shared(CTS_SUBDIR, 0, path, sizeof path), "cannot find $ATOMICDOC_SHARED/" CTS_SUBDIR
                                            " or shared/" CTS_SUBDIR " above the cwd");
     text = read_all(path, &len);
     cr_assert(text, "cannot read %s", path);
