@@ -417,6 +417,10 @@ static doc_undo *the_undo;
 
 static doc_undo *shared_undo(void) {
     if (!the_undo) the_undo = doc_undo_new();
+    /* The config's max-depth, waived for writes replayed from the primary
+     * or the AOF (they must apply exactly as they did there). */
+    doc_limits limits = {(uint32_t)adoc_cfg.max_depth, cmd_replaying};
+    if (the_undo) doc_undo_set_limits(the_undo, &limits);
     return the_undo;
 }
 

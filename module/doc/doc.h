@@ -475,7 +475,22 @@ const uint8_t *doc_cursor_value(const doc_cursor *c);
  * the edit costs. Nodes an edit detaches are kept until commit. */
 typedef struct doc_undo doc_undo;
 
+/* What the edits logged in one undo log may do: passed with the log (no
+ * global state), so two callers with different configs cannot interfere. */
+typedef struct doc_limits {
+    uint32_t max_depth;        /* deepest nesting an edit may create (max-depth);
+                                  an edit placing a value deeper is TOODEEP */
+    int (*waive_depth)(void);  /* past max_depth (but within DOC_DEPTH_LIMIT) an edit
+                                  asks it whether it may go deeper anyway; NULL: never.
+                                  The glue waives the limit for writes it must replay
+                                  exactly (a primary's stream, the AOF). */
+} doc_limits;
+
+/* A new log with the default limits {DOC_DEPTH_DEFAULT, NULL}. Functions that
+ * take a NULL log use a private one with these defaults. */
 doc_undo *doc_undo_new(void);
+/* The limits every later edit logged in u obeys (copied). */
+void doc_undo_set_limits(doc_undo *u, const doc_limits *limits);
 /* Makes the edits permanent: frees detached nodes, empties the log. */
 void doc_undo_commit(doc_undo *u);
 /* Reverts every edit since the last commit, newest first; the trees are then
@@ -548,13 +563,6 @@ doc_status doc_resolve(doc_cursor *c, const doc_path *p, doc_error *err);
  * object or a name into an array. On failure nothing was created. */
 doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_error *err);
 
-/* The deepest nesting edits may create (max-depth); edits that would place a
- * value deeper fail with TOODEEP. Set by the glue from its config. */
-void doc_edit_set_max_depth(uint32_t max_depth);
-/* Past max-depth (but within DOC_DEPTH_LIMIT), an edit asks `waive` whether
- * this edit may go deeper anyway (NULL: never). The glue waives the limit for
- * writes it must replay exactly (a primary's stream, the AOF). */
-void doc_edit_set_depth_waiver(int (*waive)(void));
 
 /* Replaces the target value with the value of `box` (consumed: its children
  * move into the document, its shell is freed). c->missing: appends the member

@@ -110,7 +110,6 @@ static const char *values[NVALUES];
 static void seed_init(void) {
     if (seed_text[0]) return;
     doc_alloc_set(&fuzz_allocator);
-    doc_edit_set_max_depth(FUZZ_EDIT_DEPTH);
     size_t n = 0;
     long_string[n++] = '"';
     while (n < sizeof long_string - 2) {
@@ -405,8 +404,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     doc_buf_init(&final);
     doc_buf_init(&now);
     print_doc(root, &original);
+    static const doc_limits limits = {FUZZ_EDIT_DEPTH, NULL};
     doc_undo *u = doc_undo_new();
     CHECK(u != NULL);
+    doc_undo_set_limits(u, &limits);
 
     size_t mark;
     run(data, size, &root, u, &at_mark, &mark);
@@ -431,6 +432,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(root != NULL);
     u = doc_undo_new();
     CHECK(u != NULL);
+    doc_undo_set_limits(u, &limits);
     run(data, size, &root, u, &at_mark, &mark);
     print_doc(root, &now);
     CHECK(same_text(&now, &final));
