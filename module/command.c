@@ -318,8 +318,11 @@ void adoc_free(void *value) {
 adoc *slot_ensure(exec_ctx *x, keyslot *k) {
     (void)x;
     if (!k->doc) {
-        doc_node *box = doc_parse("{}", 2, 1, &x->err);
-        if (!box) return NULL;
+        doc_node *box = doc_box_empty(DOC_OBJECT);
+        if (!box) {
+            doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+            return NULL;
+        }
         k->doc = adoc_new_take(box);
     }
     return k->doc;
