@@ -153,7 +153,7 @@ bench: deps $(MODULE)
 	@bash scripts/bench/run.sh
 
 lint: deps $(MODULE)
-	@bash scripts/lint.sh
+	@BUILD=$(BUILD) bash scripts/lint.sh
 
 clean:
 	rm -rf build/obj build/san build/fuzz build/*.so build/*.a build/*_tests

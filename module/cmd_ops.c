@@ -114,25 +114,6 @@ static doc_status parse_incr(op *o, RedisModuleString **argv, int argc, doc_erro
     return DOC_OK;
 }
 
-/* a + b or a * b, exactly: int64 while it fits (else OVERFLOW), double
- * otherwise (OVERFLOW when not finite). */
-static doc_status arith(int mul, const doc_view *a, const doc_view *b, doc_view *r, doc_error *err) {
-    if (a->type == DOC_INT && b->type == DOC_INT) {
-        int64_t v;
-        if (mul ? __builtin_mul_overflow(a->i, b->i, &v) : __builtin_add_overflow(a->i, b->i, &v))
-            return doc_error_set(err, DOC_OVERFLOW, "integer overflow");
-        r->type = DOC_INT;
-        r->i = v;
-        return DOC_OK;
-    }
-    double x = a->type == DOC_INT ? (double)a->i : a->d;
-    double y = b->type == DOC_INT ? (double)b->i : b->d;
-    r->type = DOC_DOUBLE;
-    r->d = mul ? x * y : x + y;
-    if (!isfinite(r->d)) return doc_error_set(err, DOC_OVERFLOW, "result is not finite");
-    return DOC_OK;
-}
-
 static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul) {
     savepoint sp = save(x, k);
     doc_cursor c;
@@ -155,7 +136,10 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul
             st = doc_error_set(&x->err, DOC_BADTYPE, "%s on %s", mul ? "MUL" : "INCR", doc_type_phrase(cur.type));
             goto done;
         }
-        if ((st = arith(mul, &cur, &arg, &r, &x->err))) goto done;
+        if ((st = doc_number_arith(mul ? DOC_ARITH_MUL : DOC_ARITH_ADD, &cur, &arg, &r))) {
+            doc_error_set(&x->err, st, "%s", r.type == DOC_INT ? "integer overflow" : "result is not finite");
+            goto done;
+        }
     }
     if (o->flags & (OPF_MIN | OPF_MAX)) {
         if (((o->flags & OPF_MIN) && doc_number_cmp(&r, &o->lo) < 0) ||
@@ -197,19 +181,6 @@ static doc_status parse_path_value(op *o, RedisModuleString **argv, int argc, do
     return DOC_OK;
 }
 
-/* Orders two numbers or two strings; *ok = 0 when they are not comparable. */
-static int order(const doc_view *a, const doc_view *b, int *ok) {
-    *ok = 1;
-    if (is_number(a) && is_number(b)) return doc_number_cmp(a, b);
-    if (a->type == DOC_STRING && b->type == DOC_STRING) {
-        size_t n = a->slen < b->slen ? a->slen : b->slen;
-        int r = memcmp(a->s, b->s, n);
-        return r ? (r < 0 ? -1 : 1) : (a->slen > b->slen) - (a->slen < b->slen);
-    }
-    *ok = 0;
-    return 0;
-}
-
 static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int want_max) {
     doc_cursor c;
     const uint8_t *arg = doc_box_value(o->values[0]);
@@ -225,7 +196,7 @@ static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int wa
             doc_view cur;
             int ok;
             doc_value_decode(doc_cursor_value(&c), &cur);
-            int cmp = order(&av, &cur, &ok);
+            int cmp = doc_compare_same_type(&av, &cur, &ok);
             if (!ok)
                 st = doc_error_set(&x->err, DOC_BADTYPE, "cannot compare %s with %s",
                                    doc_type_phrase(av.type), doc_type_phrase(cur.type));
@@ -307,8 +278,8 @@ const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strapp
 /* Makes sure the cursor's target is an array, creating [] when missing. */
 static doc_status want_array(doc_cursor *c, exec_ctx *x, const char *what) {
     if (c->missing) {
-        doc_node *empty = doc_parse("[]", 2, 2, &x->err);
-        if (!empty) return x->err.code;
+        doc_node *empty = doc_box_empty(DOC_ARRAY);
+        if (!empty) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
         return doc_edit_set_take(c, empty, x->undo, &x->err);
     }
     if (*doc_cursor_value(c) != DOC_TAG_ARRAY)
@@ -361,21 +332,13 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
     int unchanged = 0;
     if (!st) {
         int64_t n = array_count(&c);
-        int64_t at = n;
-        if (o->flags & OPF_AT) {
-            at = o->n1 < 0 ? n + o->n1 : o->n1;
-            if (at < 0) at = 0;
-            if (at > n) at = n;
-        }
+        int64_t at = (o->flags & OPF_AT) ? doc_index_clamp(o->n1, (uint32_t)n) : n;
         /* The window KEEP leaves over the combined array: when it is
          * exactly the old elements, the push changes nothing at all. */
-        int64_t nv = o->nvalues, total = n + nv, a = 0, b = total;
-        if (o->flags & OPF_KEEP) {
-            int64_t keep = o->n2;
-            if (!(o->flags & OPF_KEEP_FIRST)) a = total > keep ? total - keep : 0;
-            else b = total < keep ? total : keep;
-        }
-        unchanged = b - a == n && (at + nv <= a || at >= b);
+        int64_t nv = o->nvalues, total = n + nv;
+        uint64_t a = 0, b = (uint64_t)total;
+        if (o->flags & OPF_KEEP) doc_keep_window((uint64_t)total, (uint64_t)o->n2, !(o->flags & OPF_KEEP_FIRST), &a, &b);
+        unchanged = (int64_t)(b - a) == n && (at + nv <= (int64_t)a || at >= (int64_t)b);
         if (!unchanged)
             st = doc_edit_insert_many_take(&c, (uint32_t)at, o->values, (size_t)o->nvalues, x->undo, &x->err);
         o->nvalues = unchanged ? o->nvalues : 0;
@@ -386,12 +349,11 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
         return DOC_OK;
     }
     if (!st && (o->flags & OPF_KEEP)) {
-        int64_t n = array_count(&c), keep = o->n2;
-        if (n > keep) {
-            /* KEEP n >= 0: the last n; KEEP -n: the first n (SPEC). */
-            uint32_t from = (o->flags & OPF_KEEP_FIRST) ? (uint32_t)keep : 0;
-            st = doc_edit_remove_range(&c, from, (uint32_t)(n - keep), x->undo, &x->err);
-        }
+        /* KEEP n >= 0: the last n; KEEP -n: the first n (SPEC). */
+        uint64_t n = array_count(&c), from, to;
+        doc_keep_window(n, (uint64_t)o->n2, !(o->flags & OPF_KEEP_FIRST), &from, &to);
+        if (to < n) st = doc_edit_remove_range(&c, (uint32_t)to, (uint32_t)(n - to), x->undo, &x->err);
+        if (!st && from > 0) st = doc_edit_remove_range(&c, 0, (uint32_t)from, x->undo, &x->err);
     }
     if (!st) res_int(out, array_count(&c));
     doc_cursor_free(&c);
@@ -600,8 +562,9 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
         doc_view v;
         doc_value_decode(doc_cursor_value(&c), &v);
         if ((v.type == DOC_OBJECT || v.type == DOC_ARRAY) && doc_node_count(v.node)) {
-            doc_node *empty = doc_parse(v.type == DOC_OBJECT ? "{}" : "[]", 2, 2, &x->err);
-            st = empty ? doc_edit_set_take(&c, empty, x->undo, &x->err) : x->err.code;
+            doc_node *empty = doc_box_empty(v.type);
+            st = empty ? doc_edit_set_take(&c, empty, x->undo, &x->err)
+                       : doc_error_set(&x->err, DOC_NOMEM, "out of memory");
             cleared = 1;
         } else if ((v.type == DOC_INT && v.i != 0) || (v.type == DOC_DOUBLE && v.d != 0.0)) {
             doc_view zero = v;
@@ -623,49 +586,10 @@ const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clea
 
 /* ---- DOC.MERGE key path patch (RFC 7396) ---- */
 
-/* Merges `patch` into the cursor's target (or missing member). Recursion
- * follows the patch's depth, which the parser bounded by max-depth. */
-static doc_status merge(doc_cursor *c, const uint8_t *patch, exec_ctx *x) {
-    if (*patch != DOC_TAG_OBJECT) {
-        doc_node *copy = doc_value_copy(patch);
-        if (!copy) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
-        return doc_edit_set_take(c, copy, x->undo, &x->err);
-    }
-    if (c->missing || *doc_cursor_value(c) != DOC_TAG_OBJECT) {
-        doc_node *empty = doc_parse("{}", 2, 2, &x->err);
-        if (!empty) return x->err.code;
-        doc_status st = doc_edit_set_take(c, empty, x->undo, &x->err);
-        if (st) return st;
-    }
-    size_t depth = c->depth;
-    doc_view pv;
-    doc_value_decode(patch, &pv);
-    doc_iter it;
-    const char *key;
-    size_t klen;
-    const uint8_t *pval;
-    doc_iter_init(&it, pv.node);
-    while (doc_iter_next(&it, &key, &klen, &pval, NULL)) {
-        doc_seg s = {DOC_SEG_NAME, key, klen, 0};
-        doc_error probe;
-        doc_error_clear(&probe);
-        doc_status found = doc_cursor_down(c, &s, &probe);
-        doc_status st = DOC_OK;
-        if (*pval == DOC_TAG_NULL) {
-            if (found == DOC_OK) st = doc_edit_remove(c, x->undo, &x->err);
-        } else {
-            st = merge(c, pval, x);
-        }
-        doc_cursor_up(c, depth);
-        if (st) return st;
-    }
-    return DOC_OK;
-}
-
 static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
     doc_status st = write_at(o, x, k, &c);
-    if (!st) st = merge(&c, doc_box_value(o->values[0]), x);
+    if (!st) st = doc_edit_merge(&c, doc_box_value(o->values[0]), x->undo, &x->err);
     if (!st) res_ok(out);
     doc_cursor_free(&c);
     return st;

@@ -176,21 +176,12 @@ static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_err
     return op_add_value(o, v, err);
 }
 
-/* Orders numbers with numbers and strings with strings; else *ok = 0. */
+/* The same-type order of DOC.MIN / DOC.MAX (compare.c); else *ok = 0. */
 static int check_order(const uint8_t *a, const uint8_t *b, int *ok) {
     doc_view x, y;
     doc_value_decode(a, &x);
     doc_value_decode(b, &y);
-    int xn = x.type == DOC_INT || x.type == DOC_DOUBLE, yn = y.type == DOC_INT || y.type == DOC_DOUBLE;
-    *ok = 1;
-    if (xn && yn) return doc_number_cmp(&x, &y);
-    if (x.type == DOC_STRING && y.type == DOC_STRING) {
-        size_t n = x.slen < y.slen ? x.slen : y.slen;
-        int r = memcmp(x.s, y.s, n);
-        return r ? (r < 0 ? -1 : 1) : (x.slen > y.slen) - (x.slen < y.slen);
-    }
-    *ok = 0;
-    return 0;
+    return doc_compare_same_type(&x, &y, ok);
 }
 
 static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {

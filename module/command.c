@@ -410,8 +410,11 @@ void adoc_free(void *value) {
 adoc *slot_ensure(exec_ctx *x, keyslot *k) {
     (void)x;
     if (!k->doc) {
-        doc_node *box = doc_parse("{}", 2, 1, &x->err);
-        if (!box) return NULL;
+        doc_node *box = doc_box_empty(DOC_OBJECT);
+        if (!box) {
+            doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+            return NULL;
+        }
         k->doc = adoc_new_take(box);
     }
     return k->doc;
@@ -570,6 +573,10 @@ static doc_undo *the_undo;
 
 static doc_undo *shared_undo(void) {
     if (!the_undo) the_undo = doc_undo_new();
+    /* The config's max-depth, waived for writes replayed from the primary
+     * or the AOF (they must apply exactly as they did there). */
+    doc_limits limits = {(uint32_t)adoc_cfg.max_depth, cmd_replaying};
+    if (the_undo) doc_undo_set_limits(the_undo, &limits);
     return the_undo;
 }
 

@@ -139,10 +139,7 @@ static int config_set(const char *name, long long val, void *privdata, RedisModu
     (void)privdata;
     (void)err;
     *config_slot(name) = val;
-    if (!strcasecmp(name, "max-depth")) {
-        doc_edit_set_max_depth((uint32_t)val);
-        path_cache_flush();
-    }
+    if (!strcasecmp(name, "max-depth")) path_cache_flush();
     return REDISMODULE_OK;
 }
 
@@ -235,8 +232,6 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         RedisModule_LoadConfigs(ctx))
         return REDISMODULE_ERR;
 
-    doc_edit_set_max_depth((uint32_t)adoc_cfg.max_depth);
-    doc_edit_set_depth_waiver(cmd_replaying);
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
     /* A category stays once added, so a reload (MODULE UNLOAD + LOAD) finds it
      * there (EBUSY) and uses it again. */

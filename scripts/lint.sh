@@ -12,11 +12,13 @@ if grep -nE 'RedisModule_[A-Za-z]+[[:space:]]*\(|#[[:space:]]*include[[:space:]]
 fi
 
 # Only module.c may export a symbol (RedisModule_OnLoad); -fvisibility=hidden
-# does the rest, checked on the built module when present.
-if [ -f build/atomicdoc.so ]; then
-  exported=$(nm -D --defined-only build/atomicdoc.so | awk '$2 ~ /^[TD]$/ {print $3}' | grep -v '^_' || true)
+# does the rest, checked on the built module when present (in $BUILD, the
+# Makefile's build directory, default build).
+so=${BUILD:-build}/atomicdoc.so
+if [ -f "$so" ]; then
+  exported=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TD]$/ {print $3}' | grep -v '^_' || true)
   if [ "$exported" != "RedisModule_OnLoad" ]; then
-    echo "lint: build/atomicdoc.so exports more than RedisModule_OnLoad:"; echo "$exported"
+    echo "lint: $so exports more than RedisModule_OnLoad:"; echo "$exported"
     status=1
   fi
 fi

@@ -30,11 +30,21 @@ main() {
   cd "$(dirname "$0")/.."
 
   # The public conformance suites live in ../shared next to the project root
-  # (the checkout's sibling); tests find them through ATOMICDOC_SHARED.
+  # (the checkout's sibling; for a git worktree, also the sibling of the main
+  # checkout) unless ATOMICDOC_SHARED names the directory that holds
+  # conformance/; tests find them through ATOMICDOC_SHARED.
   if [ -z "${ATOMICDOC_SHARED:-}" ]; then
-    for d in ../shared /work/shared; do
+    local main_checkout d
+    main_checkout=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null) &&
+      main_checkout=$(dirname "$main_checkout")
+    for d in ../shared ${main_checkout:+"$main_checkout/../shared"}; do
       if [ -d "$d/conformance" ]; then export ATOMICDOC_SHARED; ATOMICDOC_SHARED=$(cd "$d" && pwd); break; fi
     done
+  fi
+  if [ -z "${ATOMICDOC_SHARED:-}" ] || [ ! -d "$ATOMICDOC_SHARED/conformance" ]; then
+    echo "test.sh: cannot find the conformance suites: set ATOMICDOC_SHARED to the directory" \
+         "holding conformance/ (default: ../shared next to the checkout)" >&2
+    exit 1
   fi
 
   LOGS=build/logs

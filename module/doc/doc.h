@@ -41,7 +41,12 @@
  * Errors
  * ------
  * Every fallible function returns a doc_status and fills a doc_error (first
- * failure wins). A function that fails leaves its inputs as they were.
+ * failure wins). A function that fails leaves its inputs as they were, except
+ * the multi-edit writers whose comments say they can fail part-way
+ * (doc_edit_remove_where, doc_edit_merge, doc_update_apply, doc_update_seed):
+ * given an undo log, they may have logged some edits when they fail, and the
+ * caller must roll the log back to a mark taken before the call
+ * (doc_undo_mark / doc_undo_rollback_to) before the document is used again.
  */
 #ifndef ATOMICDOC_DOC_H
 #define ATOMICDOC_DOC_H
@@ -290,6 +295,9 @@ doc_node *doc_box_double(double v);
 doc_node *doc_box_string(const char *s, size_t len);
 doc_node *doc_box_bool(int v);
 doc_node *doc_box_null(void);
+/* A box holding an empty container: [] for DOC_ARRAY, {} for DOC_OBJECT
+ * (the one way the core and the commands make one); NULL out of memory. */
+doc_node *doc_box_empty(doc_type container);
 /* Deep copy of an encoded value into a new box (iterative). */
 doc_node *doc_value_copy(const uint8_t *val);
 
@@ -327,6 +335,28 @@ doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, 
 doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int,
                            int64_t *i, double *d);
 
+/* Arithmetic (number.c), one rule for DOC.INCR / DOC.MUL and $inc / $mul. */
+typedef enum doc_arith_op { DOC_ARITH_ADD, DOC_ARITH_MUL } doc_arith_op;
+/* *r = a + b or a * b (two number views): an int64 when both are integers
+ * (OVERFLOW when the exact result does not fit), else a double (OVERFLOW
+ * when not finite). On OVERFLOW r->type still says which of the two failed;
+ * the caller words the error. */
+doc_status doc_number_arith(doc_arith_op op, const doc_view *a, const doc_view *b, doc_view *r);
+
+/* Array index arithmetic (number.c). */
+/* The index a canonical decimal segment s[0..n) names ("0", or digits not
+ * starting with '0'), when it is at most max; -1 otherwise (empty, not
+ * digits, a leading zero, or past max). Each caller states its bound:
+ * what a 32-bit element count can reach, or RFC 9535's 2^53-1. */
+int64_t doc_decimal_index(const char *s, size_t n, int64_t max);
+/* An insertion point `at` in an array of n elements: at >= 0 counts from the
+ * start, at < 0 from the end (-1: before the last); clamped into [0, n]. */
+uint32_t doc_index_clamp(int64_t at, uint32_t n);
+/* The range [*from, *to) of `total` elements that a capped push keeps: the
+ * first `count` (from_end 0) or the last `count` (from_end 1), all of them
+ * when count >= total. PUSH KEEP n / KEEP -n and $push $slice -n / n. */
+void doc_keep_window(uint64_t total, uint64_t count, int from_end, uint64_t *from, uint64_t *to);
+
 /* ------------------------------------------------------------------ */
 /* Comparison                                                         */
 /* ------------------------------------------------------------------ */
@@ -348,8 +378,36 @@ size_t doc_utf8_encode(uint32_t cp, char out[4]);
  * (' or "): the quote, backslash and control characters escaped, as RFC 9535
  * normalized paths and JSON want. */
 void doc_string_escape(const char *s, size_t len, char quote, doc_buf *out);
+/* Decodes the RFC 9535 string literal whose quote (' or ") is at s[*pos],
+ * in valid UTF-8 text s[0..len) (utf8.c; the path and query compilers share
+ * it): escapes \b \f \n \r \t \/ \\, the literal's own quote, and \uXXXX
+ * (surrogates only as a pair). The decoded bytes go to put(ctx, bytes, n)
+ * in pieces. DOC_OK: *pos is past the closing quote. DOC_BADPATH: *bad_at
+ * is the byte offset of the fault (the opening quote when unterminated, the
+ * backslash of a bad escape, the control character) and *bad_msg a constant
+ * message; the caller words the error (e.g. in characters). */
+doc_status doc_string_literal_decode(const char *s, size_t len, size_t *pos,
+                                     void (*put)(void *ctx, const char *bytes, size_t n), void *ctx,
+                                     size_t *bad_at, const char **bad_msg);
 /* Numeric comparison of two number views: -1, 0, 1 (exact across int/double). */
 int doc_number_cmp(const doc_view *a, const doc_view *b);
+/* Bytewise order of two byte strings: -1, 0, 1 (a prefix first). */
+int doc_bytes_cmp(const char *a, size_t an, const char *b, size_t bn);
+/* The same-type order (compare.c) of DOC.MIN / DOC.MAX, CHECK GT/GE/LT/LE and
+ * $min / $max: numbers with numbers (exactly), strings with strings
+ * (bytewise); -1, 0, 1. Any other pair is not comparable: *ok = 0, returns 0. */
+int doc_compare_same_type(const doc_view *a, const doc_view *b, int *ok);
+/* Work space of doc_compare_bson, reused across the comparisons of one sort. */
+typedef struct doc_order {
+    doc_buf stack;   /* pairs of containers being walked */
+    int oom;         /* 1 once a comparison ran out of memory (its answer was 0) */
+} doc_order;
+void doc_order_init(doc_order *o);
+void doc_order_free(doc_order *o);
+/* The total order across types of $push $sort (MongoDB's BSON order, see
+ * compare.c): -1, 0, 1. Iterative. Out of memory answers 0 and sets o->oom
+ * (sticky), so a sort can finish and then report it. */
+int doc_compare_bson(doc_order *o, const uint8_t *a, const uint8_t *b);
 
 /* ------------------------------------------------------------------ */
 /* Paths (path.c)                                                     */
@@ -426,7 +484,22 @@ const uint8_t *doc_cursor_value(const doc_cursor *c);
  * the edit costs. Nodes an edit detaches are kept until commit. */
 typedef struct doc_undo doc_undo;
 
+/* What the edits logged in one undo log may do: passed with the log (no
+ * global state), so two callers with different configs cannot interfere. */
+typedef struct doc_limits {
+    uint32_t max_depth;        /* deepest nesting an edit may create (max-depth);
+                                  an edit placing a value deeper is TOODEEP */
+    int (*waive_depth)(void);  /* past max_depth (but within DOC_DEPTH_LIMIT) an edit
+                                  asks it whether it may go deeper anyway; NULL: never.
+                                  The glue waives the limit for writes it must replay
+                                  exactly (a primary's stream, the AOF). */
+} doc_limits;
+
+/* A new log with the default limits {DOC_DEPTH_DEFAULT, NULL}. Functions that
+ * take a NULL log use a private one with these defaults. */
 doc_undo *doc_undo_new(void);
+/* The limits every later edit logged in u obeys (copied). */
+void doc_undo_set_limits(doc_undo *u, const doc_limits *limits);
 /* Makes the edits permanent: frees detached nodes, empties the log. */
 void doc_undo_commit(doc_undo *u);
 /* Reverts every edit since the last commit, newest first; the trees are then
@@ -459,8 +532,12 @@ doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, d
 doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals,
                                  doc_undo *u, uint32_t *removed, doc_error *err);
 /* Removes every element of the array at the cursor for which match(ctx, el)
- * is 1, one edit per run of neighbours; *removed counts them. BADTYPE when
- * the target is not an array. */
+ * is 1, one edit per run of neighbours (last run first); *removed counts
+ * them. BADTYPE when the target is not an array (nothing changed). Can fail
+ * part-way (NOMEM after some runs were removed; *removed counts those): with
+ * a log u, the caller rolls u back to its mark taken before the call; with u
+ * NULL each run's removal is final, so a failure may leave some removed -
+ * pass a log when all or nothing matters. */
 doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el),
                                  void *ctx, doc_undo *u, uint32_t *removed, doc_error *err);
 /* The encoding of a scalar into out (>= 16 bytes for numbers/bools/null;
@@ -501,13 +578,6 @@ doc_status doc_resolve(doc_cursor *c, const doc_path *p, doc_error *err);
  * object or a name into an array. On failure nothing was created. */
 doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_error *err);
 
-/* The deepest nesting edits may create (max-depth); edits that would place a
- * value deeper fail with TOODEEP. Set by the glue from its config. */
-void doc_edit_set_max_depth(uint32_t max_depth);
-/* Past max-depth (but within DOC_DEPTH_LIMIT), an edit asks `waive` whether
- * this edit may go deeper anyway (NULL: never). The glue waives the limit for
- * writes it must replay exactly (a primary's stream, the AOF). */
-void doc_edit_set_depth_waiver(int (*waive)(void));
 
 /* Replaces the target value with the value of `box` (consumed: its children
  * move into the document, its shell is freed). c->missing: appends the member
@@ -521,6 +591,13 @@ doc_status doc_edit_remove(doc_cursor *c, doc_undo *u, doc_error *err);
  * element `index` (index == count appends). */
 doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
                                 doc_error *err);
+/* Merges the RFC 7396 merge patch `patch` (an encoded value, not consumed)
+ * into the target value, or into the member the cursor is missing (merge.c);
+ * the cursor then points at the merged value. Fails part-way (TOODEEP, NOMEM) with
+ * some members already merged: the caller rolls u back to its mark
+ * (doc_undo_rollback_to) - with u NULL a private log does it and a failed
+ * call leaves the document as it was. */
+doc_status doc_edit_merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_error *err);
 
 
 
@@ -604,10 +681,14 @@ void doc_update_free(doc_update *u);
  * cursors and the undo log `undo` (so the caller can roll everything back).
  * is_insert: the document was just created by an upsert ($setOnInsert
  * applies only then). *changed: 1 when any edit was made (writes of the
- * same JSON text are skipped). On error the caller rolls back (the function
- * may have made some edits); with undo NULL a private log is used and a
- * failed call leaves the document as it was. The update may be applied any
- * number of times. Errors carry SPEC words: BADTYPE ($inc on a string, $push
+ * same JSON text are skipped). Fails part-way: the operators before the
+ * failing one (and part of a fanned-out $[] one) stay applied and logged in
+ * undo, so on any error the caller must roll undo back to a mark taken
+ * before the call (doc_undo_rollback_to) - *changed is then 0 and the
+ * document must not be used before that rollback. With undo NULL a private
+ * log is used and rolled back: a failed call leaves the document as it was.
+ * NOMEM may come from any step. The update may be applied any number of
+ * times. Errors carry SPEC words: BADTYPE ($inc on a string, $push
  * on an object, a field created inside a scalar...), OVERFLOW, NOPATH (the
  * array of a $[] / $[id] segment is missing; a missing field is otherwise
  * no error: $pop/$pull/$unset/$rename no-op, the others create it), TOOBIG
@@ -619,7 +700,10 @@ doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert
 /* For UPSERT: writes the equality fields of filter f (doc_filter_equalities)
  * into the document at *rootp (dotted paths, creating objects), as $set
  * would. A field path that is no valid update path ("a..b", "a.$[]") is
- * ERR; `{"a": 1, "a.b": 2}` is BADTYPE. undo as for doc_update_apply. */
+ * ERR; `{"a": 1, "a.b": 2}` is BADTYPE. Fails part-way like
+ * doc_update_apply (fields before the failing one stay written): with undo
+ * given the caller rolls back to its mark; with undo NULL a private log
+ * makes the call all or nothing. */
 doc_status doc_update_seed(doc_node **rootp, const doc_filter *f, doc_undo *undo, doc_error *err);
 
 /* ------------------------------------------------------------------ */

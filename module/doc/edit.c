@@ -40,6 +40,7 @@ struct doc_undo {
     doc_buf log;          /* records back to back */
     doc_buf starts;       /* size_t offset of each record in log */
     size_t count;         /* records */
+    doc_limits limits;    /* what edits logged here may do (max-depth) */
 };
 
 doc_undo *doc_undo_new(void) {
@@ -48,8 +49,12 @@ doc_undo *doc_undo_new(void) {
     doc_buf_init(&u->log);
     doc_buf_init(&u->starts);
     u->count = 0;
+    u->limits.max_depth = DOC_DEPTH_DEFAULT;
+    u->limits.waive_depth = NULL;
     return u;
 }
+
+void doc_undo_set_limits(doc_undo *u, const doc_limits *limits) { u->limits = *limits; }
 
 size_t doc_undo_size(const doc_undo *u) { return u->count; }
 size_t doc_undo_bytes(const doc_undo *u) { return u->log.cap + u->starts.cap; }
@@ -545,25 +550,17 @@ doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_
 /* Edits                                                              */
 /* ------------------------------------------------------------------ */
 
-/* Deepest nesting an edit may create. */
-static uint32_t edit_max_depth = DOC_DEPTH_DEFAULT;
-
-void doc_edit_set_max_depth(uint32_t max_depth) { edit_max_depth = max_depth; }
-
-/* Asked before refusing an edit past max-depth (see doc.h). */
-static int (*depth_waiver)(void);
-
-void doc_edit_set_depth_waiver(int (*waive)(void)) { depth_waiver = waive; }
-
 /* TOODEEP when a value of depth vdepth placed at nesting level `level`
- * (0: the root) would make the document deeper than max-depth. */
-static doc_status check_depth(uint32_t level, const uint8_t *val, doc_error *err) {
+ * (0: the root) would make the document deeper than the log's max-depth
+ * (and its waiver, if any, does not let this edit through). */
+static doc_status check_depth(uint32_t level, const uint8_t *val, const doc_undo *u, doc_error *err) {
+    const doc_limits *lim = &u->limits;
     uint32_t vd = doc_value_depth(val);
     if (vd == UINT32_MAX) return doc_error_set(err, DOC_NOMEM, "out of memory");
-    if (vd && (uint64_t)level + vd > edit_max_depth &&
-        !((uint64_t)level + vd <= DOC_DEPTH_LIMIT && depth_waiver && depth_waiver()))
+    if (vd && (uint64_t)level + vd > lim->max_depth &&
+        !((uint64_t)level + vd <= DOC_DEPTH_LIMIT && lim->waive_depth && lim->waive_depth()))
         return doc_error_set(err, DOC_TOODEEP, "the document would nest deeper than max-depth %u",
-                             edit_max_depth);
+                             lim->max_depth);
     return DOC_OK;
 }
 
@@ -574,7 +571,7 @@ static doc_status set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_error 
         doc_node_free(box);
         return DOC_OK;
     }
-    doc_status st = check_depth((uint32_t)c->depth - 1 + (c->missing ? 1 : 0), node_cbytes(box), err);
+    doc_status st = check_depth((uint32_t)c->depth - 1 + (c->missing ? 1 : 0), node_cbytes(box), u, err);
     if (st) {
         doc_node_free(box);
         return st;
@@ -618,7 +615,7 @@ static doc_status insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_
     doc_status st;
     if (!v || *v != DOC_TAG_ARRAY) {
         st = doc_error_set(err, DOC_BADTYPE, "not an array");
-    } else if ((st = check_depth((uint32_t)c->depth, node_cbytes(box), err))) {
+    } else if ((st = check_depth((uint32_t)c->depth, node_cbytes(box), u, err))) {
         /* too deep */
     } else {
         doc_node *arr = value_child(v);
@@ -689,7 +686,7 @@ static doc_status insert_many(doc_cursor *c, uint32_t index, doc_node **boxes, s
     if (index > arr->count) return doc_error_set(err, DOC_NOPATH, "index %u out of range", index);
     if (n > DOC_NODE_MAX_BYTES - arr->count) return doc_error_set(err, DOC_TOOBIG, "too many elements");
     for (size_t i = 0; i < n; i++)
-        if (check_depth((uint32_t)c->depth, node_cbytes(boxes[i]), err)) return err->code;
+        if (check_depth((uint32_t)c->depth, node_cbytes(boxes[i]), u, err)) return err->code;
     doc_buf all;
     doc_buf_init(&all);
     for (size_t i = 0; i < n; i++) doc_buf_append(&all, node_cbytes(boxes[i]), boxes[i]->len);

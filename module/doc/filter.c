@@ -461,6 +461,52 @@ static doc_status compile_size(compiler *c, const doc_view *v, fop *op) {
 
 /* The operator key k (val its operand) of an object at nesting `level`. */
 static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_t *val,
+                             uint32_t level, fop *op);
+
+/* $all: every element of the array v a plain value (equality) or an
+ * {"$elemMatch": query}; each becomes one sub-op, all of which must hold. */
+static doc_status compile_all(compiler *c, const doc_view *v, uint32_t level, fop *op) {
+    op->kind = OP_ALL;
+    if (v->type != DOC_ARRAY) return fail(c, DOC_BADFILTER, "$all needs an array");
+    if (level + 1 > c->max_depth) return too_deep(c);
+    uint32_t n = doc_node_count(v->node);
+    if (!n) return DOC_OK;
+    op->sub = zalloc(c, n, sizeof *op->sub);
+    if (!op->sub) return DOC_NOMEM;
+    op->nsub = n;
+    doc_iter it;
+    const uint8_t *e;
+    doc_iter_init(&it, v->node);
+    for (uint32_t i = 0; doc_iter_next(&it, NULL, NULL, &e, NULL); i++) {
+        size_t saved = where_push_index(c, i);
+        doc_view ev;
+        doc_value_decode(e, &ev);
+        doc_status st;
+        int form = ev.type == DOC_OBJECT ? object_form(ev.node) : 0;
+        if (form == 0) {
+            st = set_operand(c, &op->sub[i], OP_EQ, e);
+        } else {
+            const char *ek = NULL;
+            size_t ekl = 0;
+            const uint8_t *eval = NULL;
+            doc_iter eit;
+            doc_iter_init(&eit, ev.node);
+            doc_iter_next(&eit, &ek, &ekl, &eval, NULL);
+            if (form < 0 || doc_node_count(ev.node) != 1 || op_lookup(ek, ekl) != K_ELEMMATCH) {
+                st = fail(c, DOC_BADFILTER, "$all takes values or {\"$elemMatch\": query}");
+            } else {
+                size_t saved2 = where_push(c, ek, ekl);
+                st = compile_op(c, ek, ekl, eval, level + 2, &op->sub[i]);
+                c->wlen = saved2;
+            }
+        }
+        c->wlen = saved;
+        if (st) return st;
+    }
+    return DOC_OK;
+}
+
+static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_t *val,
                              uint32_t level, fop *op) {
     doc_view v;
     doc_value_decode(val, &v);
@@ -509,47 +555,7 @@ static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_
         if (v.type != DOC_OBJECT || object_form(v.node) != 1)
             return fail(c, DOC_BADFILTER, "$not needs a non-empty object of operators");
         return compile_ops(c, v.node, level + 1, &op->sub, &op->nsub);
-    case K_ALL: {
-        op->kind = OP_ALL;
-        if (v.type != DOC_ARRAY) return fail(c, DOC_BADFILTER, "$all needs an array");
-        if (level + 1 > c->max_depth) return too_deep(c);
-        uint32_t n = doc_node_count(v.node);
-        if (!n) return DOC_OK;
-        op->sub = zalloc(c, n, sizeof *op->sub);
-        if (!op->sub) return DOC_NOMEM;
-        op->nsub = n;
-        doc_iter it;
-        const uint8_t *e;
-        doc_iter_init(&it, v.node);
-        for (uint32_t i = 0; doc_iter_next(&it, NULL, NULL, &e, NULL); i++) {
-            size_t saved = where_push_index(c, i);
-            doc_view ev;
-            doc_value_decode(e, &ev);
-            doc_status st;
-            int form = ev.type == DOC_OBJECT ? object_form(ev.node) : 0;
-            if (form == 0) {
-                st = set_operand(c, &op->sub[i], OP_EQ, e);
-            } else {
-                const char *ek = NULL;
-                size_t ekl = 0;
-                const uint8_t *eval = NULL;
-                doc_iter eit;
-                doc_iter_init(&eit, ev.node);
-                doc_iter_next(&eit, &ek, &ekl, &eval, NULL);
-                if (form < 0 || doc_node_count(ev.node) != 1 ||
-                    op_lookup(ek, ekl) != K_ELEMMATCH) {
-                    st = fail(c, DOC_BADFILTER, "$all takes values or {\"$elemMatch\": query}");
-                } else {
-                    size_t saved2 = where_push(c, ek, ekl);
-                    st = compile_op(c, ek, ekl, eval, level + 2, &op->sub[i]);
-                    c->wlen = saved2;
-                }
-            }
-            c->wlen = saved;
-            if (st) return st;
-        }
-        return DOC_OK;
-    }
+    case K_ALL: return compile_all(c, &v, level, op);
     case K_AND:
     case K_OR:
     case K_NOR:
@@ -586,17 +592,6 @@ static doc_status compile_ops(compiler *c, const doc_node *obj, uint32_t level, 
     return DOC_OK;
 }
 
-/* The segment's array index, or -1 when it is not a canonical decimal. */
-static int64_t seg_index(const char *s, size_t n) {
-    if (n == 0 || n > 10 || (n > 1 && s[0] == '0')) return -1;
-    int64_t x = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        x = x * 10 + (s[i] - '0');
-    }
-    return x <= (int64_t)FILTER_INDEX_MAX ? x : -1;
-}
-
 /* The field condition `key: val` of a query at nesting `level`. */
 static doc_status compile_field(compiler *c, const char *key, size_t klen, const uint8_t *val,
                                 uint32_t level, fclause *cl) {
@@ -619,7 +614,7 @@ static doc_status compile_field(compiler *c, const char *key, size_t klen, const
         if (i < klen && key[i] != '.') continue;
         cl->segs[s].name = cl->key + start;
         cl->segs[s].len = i - start;
-        cl->segs[s].index = seg_index(cl->key + start, i - start);
+        cl->segs[s].index = doc_decimal_index(cl->key + start, i - start, FILTER_INDEX_MAX);
         s++;
         start = i + 1;
     }

@@ -478,6 +478,18 @@ doc_node *doc_box_null(void) {
     uint8_t e = DOC_TAG_NULL;
     return box_of(&e, 1);
 }
+doc_node *doc_box_empty(doc_type container) {
+    doc_builder *b = doc_builder_new(2);
+    if (!b) return NULL;
+    if (container == DOC_ARRAY)
+        doc_builder_begin_array(b);
+    else
+        doc_builder_begin_object(b);
+    doc_builder_end(b);
+    doc_node *box = doc_builder_finish(b, NULL);
+    doc_builder_free(b);
+    return box;
+}
 doc_node *doc_box_string(const char *s, size_t len) {
     uint8_t h[1 + DOC_VARINT_MAX];
     size_t hl = doc_encode_string_header(h, len);

@@ -1,5 +1,5 @@
 /*
- * node.h - internals of the packed node shared by node.c, edit.c and equal.c.
+ * node.h - internals of the packed node shared by node.c, edit.c and compare.c.
  * Nothing outside module/doc/ includes this; the rest of the world sees the
  * opaque doc_node of doc.h.
  *

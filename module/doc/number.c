@@ -1,5 +1,6 @@
 /*
- * number.c - JSON number text <-> int64 / double.
+ * number.c - JSON number text <-> int64 / double, arithmetic on numbers, and
+ * the integer arithmetic of array indexes.
  *
  * Parsing (doc_number_read, which finds where the token ends in the parser's
  * input, and doc_number_parse for a whole token) decides the type the way
@@ -36,6 +37,15 @@
  * round-trips: two 15-digit decimals are never within one ulp of a normal
  * double, so if any decimal of <= 15 digits reads back to d, %.14e yields
  * it. Denormals (fewer bits) try every precision from 1 digit up.
+ *
+ * Arithmetic (doc_number_arith) is the one rule of DOC.INCR / DOC.MUL and
+ * $inc / $mul: int64 while both operands are integers and the exact result
+ * fits (else OVERFLOW), a double otherwise (OVERFLOW when not finite).
+ *
+ * Indexes: doc_decimal_index reads a canonical decimal path segment ("0",
+ * "12", never "01") under a caller's bound; doc_index_clamp places an
+ * insertion index (negative: from the end) within an array; doc_keep_window
+ * is the range a capped push (PUSH KEEP, $push $slice) keeps.
  */
 #include "doc.h"
 
@@ -486,4 +496,48 @@ size_t doc_format_double(double d, char *out)
     while (nd > 1 && dig[nd - 1] == '0')
         nd--;
     return number_layout(neg, dig, nd, pt, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Arithmetic and indexes                                             */
+/* ------------------------------------------------------------------ */
+
+doc_status doc_number_arith(doc_arith_op op, const doc_view *a, const doc_view *b, doc_view *r) {
+    int mul = op == DOC_ARITH_MUL;
+    if (a->type == DOC_INT && b->type == DOC_INT) {
+        int64_t v;
+        r->type = DOC_INT;
+        if (mul ? __builtin_mul_overflow(a->i, b->i, &v) : __builtin_add_overflow(a->i, b->i, &v))
+            return DOC_OVERFLOW;
+        r->i = v;
+        return DOC_OK;
+    }
+    double x = a->type == DOC_INT ? (double)a->i : a->d;
+    double y = b->type == DOC_INT ? (double)b->i : b->d;
+    r->type = DOC_DOUBLE;
+    r->d = mul ? x * y : x + y;
+    return isfinite(r->d) ? DOC_OK : DOC_OVERFLOW;
+}
+
+int64_t doc_decimal_index(const char *s, size_t n, int64_t max) {
+    if (n == 0 || (n > 1 && s[0] == '0')) return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        int64_t d = s[i] - '0';
+        if (v > (max - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+uint32_t doc_index_clamp(int64_t at, uint32_t n) {
+    if (at < 0) return at < -(int64_t)n ? 0 : (uint32_t)(n + at);
+    return at < (int64_t)n ? (uint32_t)at : n;
+}
+
+void doc_keep_window(uint64_t total, uint64_t count, int from_end, uint64_t *from, uint64_t *to) {
+    uint64_t kept = count < total ? count : total;
+    *from = from_end ? total - kept : 0;
+    *to = from_end ? total : kept;
 }

@@ -98,16 +98,6 @@ static int is_name_first(char c) {
            (unsigned char)c >= 0x80;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* ------------------------------------------------------------------ */
 /* Scanner helpers                                                    */
 /* ------------------------------------------------------------------ */
@@ -181,118 +171,19 @@ static void add_seg(scanner *sc, doc_seg_kind kind, size_t name_start, int64_t i
 /* JSONPath                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Four hex digits at byte offset at, or -1. */
-static long hex4(const scanner *sc, size_t at) {
-    long v = 0;
-    int i, h;
-
-    if (sc->len - at < 4)
-        return -1;
-    for (i = 0; i < 4; i++) {
-        h = hex_value(sc->s[at + (size_t)i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
-}
-
-/* One \uXXXX escape, or a surrogate pair of them; sc->pos is at the 'u'.
- * esc is the byte offset of the backslash, for errors. */
-static doc_status scan_unicode(scanner *sc, size_t esc) {
-    long hi = hex4(sc, sc->pos + 1), lo;
-    uint32_t cp;
-    char buf[4];
-
-    if (hi < 0)
-        return fail(sc, esc, "invalid \\u escape");
-    sc->pos += 5;
-    if (hi >= 0xDC00 && hi <= 0xDFFF)
-        return fail(sc, esc, "lone surrogate in \\u escape");
-    if (hi >= 0xD800 && hi <= 0xDBFF) {
-        if (sc->len - sc->pos < 2 || sc->s[sc->pos] != '\\' || sc->s[sc->pos + 1] != 'u')
-            return fail(sc, esc, "lone surrogate in \\u escape");
-        lo = hex4(sc, sc->pos + 2);
-        if (lo < 0xDC00 || lo > 0xDFFF)
-            return fail(sc, esc, "lone surrogate in \\u escape");
-        sc->pos += 6;
-        cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
-    } else {
-        cp = (uint32_t)hi;
-    }
-    put(sc, buf, doc_utf8_encode(cp, buf));
-    return DOC_OK;
+/* put() for the string literal decoder. */
+static void put_piece(void *ctx, const char *p, size_t n) {
+    put(ctx, p, n);
 }
 
 /* A string literal at sc->pos (on its quote); its decoded bytes are put(). */
 static doc_status scan_string(scanner *sc) {
-    size_t open = sc->pos, esc;
-    char quote = sc->s[sc->pos], c, out;
-    uint32_t cp;
-    size_t n;
+    size_t at;
+    const char *msg;
 
-    sc->pos++;
-    for (;;) {
-        if (sc->pos == sc->len)
-            return fail(sc, open, "unterminated string");
-        c = sc->s[sc->pos];
-        if (c == quote) {
-            sc->pos++;
-            return DOC_OK;
-        }
-        if ((unsigned char)c < 0x20)
-            return fail(sc, sc->pos, "control character in string (escape it)");
-        if (c != '\\') {
-            /* Run of plain bytes up to the next special one, copied whole. */
-            size_t start = sc->pos;
-
-            while (sc->pos < sc->len) {
-                c = sc->s[sc->pos];
-                if (c == quote || c == '\\' || (unsigned char)c < 0x20)
-                    break;
-                if ((unsigned char)c < 0x80) {
-                    sc->pos++;
-                } else {
-                    n = doc_utf8_decode((const unsigned char *)sc->s + sc->pos,
-                                    sc->len - sc->pos, &cp);
-                    assert(n > 0);   /* check_utf8() ran first */
-                    sc->pos += n;
-                }
-            }
-            put(sc, sc->s + start, sc->pos - start);
-            continue;
-        }
-        esc = sc->pos++;
-        if (sc->pos == sc->len)
-            return fail(sc, open, "unterminated string");
-        switch (sc->s[sc->pos]) {
-        case 'b': out = '\b'; break;
-        case 'f': out = '\f'; break;
-        case 'n': out = '\n'; break;
-        case 'r': out = '\r'; break;
-        case 't': out = '\t'; break;
-        case '/': out = '/'; break;
-        case '\\': out = '\\'; break;
-        case '"':
-        case '\'':
-            /* RFC 9535 escapes a quote only inside its own kind of string. */
-            if (sc->s[sc->pos] != quote)
-                return fail(sc, esc, "invalid escape");
-            out = quote;
-            break;
-        case 'u': {
-            doc_status st = scan_unicode(sc, esc);
-
-            if (st)
-                return st;
-            continue;
-        }
-        default:
-            return fail(sc, esc, "invalid escape");
-        }
-        sc->pos++;
-        put(sc, &out, 1);
-    }
+    if (doc_string_literal_decode(sc->s, sc->len, &sc->pos, put_piece, sc, &at, &msg))
+        return fail(sc, at, msg);
+    return DOC_OK;
 }
 
 /* An RFC 9535 int at sc->pos: "0" / ["-"] DIGIT1 *DIGIT, within the I-JSON range. */
@@ -419,25 +310,6 @@ static doc_status scan_jsonpath(scanner *sc) {
 /* Dot style                                                          */
 /* ------------------------------------------------------------------ */
 
-/* The index a dot segment denotes, or -1 when it is a plain name: canonical
- * decimal digits ("0", or no leading zero), at most PATH_INDEX_MAX. */
-static int64_t dot_index(const char *p, size_t n) {
-    int64_t v = 0, d;
-    size_t i;
-
-    if (n > 1 && p[0] == '0')
-        return -1;
-    for (i = 0; i < n; i++) {
-        if (!is_digit(p[i]))
-            return -1;
-        d = p[i] - '0';
-        if (v > (PATH_INDEX_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    return v;
-}
-
 /* Brackets and quotes have no meaning in dot style, and a RedisJSON or
  * JavaScript user who writes `.a[0]` or `a["b"]` means an index or a quoted
  * name, never a member called "a[0]": BADPATH at the first of them, with the
@@ -489,7 +361,7 @@ static doc_status scan_dot(scanner *sc) {
             return st;
         name_start = sc->nbytes;
         put(sc, sc->s + start, end - start);
-        index = dot_index(sc->s + start, end - start);
+        index = doc_decimal_index(sc->s + start, end - start, PATH_INDEX_MAX);
         if (index < 0)
             add_seg(sc, DOC_SEG_NAME, name_start, 0);
         else

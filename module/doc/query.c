@@ -230,12 +230,6 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
     return doc_utf8_decode(p, n, &cp);
 }
 
-/* Appends code point cp (a scalar value) to b as UTF-8. */
-static void put_utf8(doc_buf *b, uint32_t cp) {
-    char o[4];
-    doc_buf_append(b, o, doc_utf8_encode(cp, o));
-}
-
 /* BADPATH at byte offset `at`, reported in characters. Returns NULL so that
  * parse functions can `return fail(...)`. */
 static void *fail(parser *p, size_t at, const char *msg) {
@@ -317,96 +311,20 @@ static int nest_enter(parser *p) {
     return 1;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Four hex digits at byte offset at, or -1. */
-static long hex4(const parser *p, size_t at) {
-    long v = 0;
-    int i, h;
-
-    if (p->len < at || p->len - at < 4)
-        return -1;
-    for (i = 0; i < 4; i++) {
-        h = hex_value(p->s[at + (size_t)i]);
-        if (h < 0)
-            return -1;
-        v = v * 16 + h;
-    }
-    return v;
+/* put() for the string literal decoder: into the parser's scratch. */
+static void put_piece(void *ctx, const char *bytes, size_t n) {
+    doc_buf_append(ctx, bytes, n);
 }
 
 /* A string literal at p->pos (on its quote), decoded into the arena. */
 static const char *parse_string(parser *p, size_t *out_len) {
-    size_t open = p->pos, esc, n;
-    char quote = p->s[p->pos], c;
-    long hi, lo;
+    size_t at;
+    const char *msg;
     char *copy;
 
     p->scratch.len = 0;
-    p->pos++;
-    for (;;) {
-        if (at_end(p))
-            return fail(p, open, "unterminated string");
-        c = p->s[p->pos];
-        if (c == quote) {
-            p->pos++;
-            break;
-        }
-        if ((unsigned char)c < 0x20)
-            return fail(p, p->pos, "control character in string (escape it)");
-        if (c != '\\') {
-            n = utf8_len((const unsigned char *)p->s + p->pos, p->len - p->pos);
-            doc_buf_append(&p->scratch, p->s + p->pos, n);
-            p->pos += n;
-            continue;
-        }
-        esc = p->pos++;
-        switch (peek(p)) {
-        case 'b': doc_buf_putc(&p->scratch, '\b'); break;
-        case 'f': doc_buf_putc(&p->scratch, '\f'); break;
-        case 'n': doc_buf_putc(&p->scratch, '\n'); break;
-        case 'r': doc_buf_putc(&p->scratch, '\r'); break;
-        case 't': doc_buf_putc(&p->scratch, '\t'); break;
-        case '/': doc_buf_putc(&p->scratch, '/'); break;
-        case '\\': doc_buf_putc(&p->scratch, '\\'); break;
-        case '"':
-        case '\'':
-            /* A quote is escaped only inside its own kind of string. */
-            if (peek(p) != quote)
-                return fail(p, esc, "invalid escape");
-            doc_buf_putc(&p->scratch, quote);
-            break;
-        case 'u':
-            hi = hex4(p, p->pos + 1);
-            if (hi < 0)
-                return fail(p, esc, "invalid \\u escape");
-            p->pos += 4;
-            if (hi >= 0xDC00 && hi <= 0xDFFF)
-                return fail(p, esc, "lone surrogate in \\u escape");
-            if (hi >= 0xD800 && hi <= 0xDBFF) {
-                if (peek_at(p, 1) != '\\' || peek_at(p, 2) != 'u')
-                    return fail(p, esc, "lone surrogate in \\u escape");
-                lo = hex4(p, p->pos + 3);
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return fail(p, esc, "lone surrogate in \\u escape");
-                p->pos += 6;
-                hi = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            put_utf8(&p->scratch, (uint32_t)hi);
-            break;
-        default:
-            return fail(p, esc, "invalid escape");
-        }
-        p->pos++;
-    }
+    if (doc_string_literal_decode(p->s, p->len, &p->pos, put_piece, &p->scratch, &at, &msg))
+        return fail(p, at, msg);
     if (p->scratch.oom)
         return fail_nomem(p);
     copy = alloc(p, p->scratch.len + 1);
@@ -993,12 +911,19 @@ static qexpr *parse_or(parser *p, qexpr *first) {
  * node's normalized path in the top-level run, NULL in nested ones. */
 typedef int (*emit_fn)(void *ctx, const uint8_t *value, const char *norm);
 
+/* Where a frame is in its current selector. */
+typedef enum sel_state {
+    SEL_NOT_BEGUN = 0,   /* nothing selected yet (a fresh frame is zeroed) */
+    SEL_GOING,           /* a slice or a child walk is under way */
+    SEL_EXHAUSTED        /* the selector has nothing more to give */
+} sel_state;
+
 /* One value whose segment's selectors are being applied. */
 typedef struct frame {
     const uint8_t *val;  /* the value the selectors apply to */
     const qseg *seg;     /* the segment being applied */
     const qsel *sel;     /* the current selector; NULL once all are done */
-    int state;           /* current selector: 0 not begun, 1 going, 2 exhausted */
+    sel_state state;     /* how far the current selector got */
     int walking;         /* descendant segment: 1 once its children are being walked */
     doc_iter it;         /* wildcard / filter / descendant walk over val's children */
     int64_t pos;         /* slice: next index */
@@ -1098,84 +1023,112 @@ static void slice_bounds(frame *f, const qsel *sel, int64_t n) {
     }
 }
 
+/* Name and index selectors give at most one node. */
+static int sel_next_name(frame *f, const doc_view *v, pick *out) {
+    const qsel *sel = f->sel;
+    const uint8_t *c;
+
+    if (f->state != SEL_NOT_BEGUN)
+        return 0;
+    f->state = SEL_EXHAUSTED;
+    if (v->type != DOC_OBJECT)
+        return 0;
+    c = doc_object_get(v->node, sel->name, sel->nlen, NULL, NULL);
+    if (!c)
+        return 0;
+    out->val = c;
+    out->member = 1;
+    out->key = sel->name;
+    out->klen = sel->nlen;
+    return 1;
+}
+
+static int sel_next_index(frame *f, const doc_view *v, pick *out) {
+    const qsel *sel = f->sel;
+    int64_t n, i;
+
+    if (f->state != SEL_NOT_BEGUN)
+        return 0;
+    f->state = SEL_EXHAUSTED;
+    if (v->type != DOC_ARRAY)
+        return 0;
+    n = doc_node_count(v->node);
+    i = sel->start < 0 ? sel->start + n : sel->start;
+    if (i < 0 || i >= n)
+        return 0;
+    out->val = doc_array_get(v->node, (uint32_t)i, NULL);
+    out->index = i;
+    return 1;
+}
+
+static int sel_next_slice(frame *f, const doc_view *v, pick *out) {
+    int64_t i;
+
+    if (f->state == SEL_NOT_BEGUN) {
+        f->state = SEL_GOING;
+        if (v->type == DOC_ARRAY)
+            slice_bounds(f, f->sel, doc_node_count(v->node));
+    }
+    if (f->step > 0 ? f->pos >= f->stop : f->step < 0 ? f->pos <= f->stop : 1)
+        return 0;
+    i = f->pos;
+    f->pos += f->step;
+    out->val = doc_array_get(v->node, (uint32_t)i, NULL);
+    out->index = i;
+    return 1;
+}
+
+/* Wildcard and filter selectors walk the children; a filter evaluates its
+ * expression on each (which may run nested queries: -1 when that failed). */
+static int sel_next_child(ev *e, size_t fi, const doc_view *v, pick *out) {
+    frame *f = frame_at(e, fi);
+    const qsel *sel = f->sel;
+    const uint8_t *c;
+    int r;
+
+    if (f->state == SEL_NOT_BEGUN) {
+        f->state = SEL_GOING;
+        if (v->type != DOC_OBJECT && v->type != DOC_ARRAY)
+            f->state = SEL_EXHAUSTED;
+        else
+            doc_iter_init(&f->it, v->node);
+    }
+    if (f->state == SEL_EXHAUSTED)
+        return 0;
+    while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
+        out->val = c;
+        out->member = v->type == DOC_OBJECT;
+        out->index = (int64_t)f->it.index - 1;
+        if (sel->kind == SEL_WILD)
+            return 1;
+        r = eval_logical(e, sel->filter, c);
+        if (e->st)
+            return -1;
+        f = frame_at(e, fi);   /* nested runs may have moved the stack */
+        if (r)
+            return 1;
+    }
+    f->state = SEL_EXHAUSTED;
+    return 0;
+}
+
 /* The next child the current selector of frame fi picks: 1 and *out, 0
  * when the selector has nothing more, -1 on memory failure. */
 static int sel_next(ev *e, size_t fi, pick *out) {
     frame *f = frame_at(e, fi);
-    const qsel *sel = f->sel;
-    const uint8_t *c;
     doc_view v;
-    int64_t n, i;
-    int r;
 
     doc_value_decode(f->val, &v);
     memset(out, 0, sizeof *out);
-    switch (sel->kind) {
+    switch (f->sel->kind) {
     case SEL_NAME:
-        if (f->state)
-            return 0;
-        f->state = 2;
-        if (v.type != DOC_OBJECT)
-            return 0;
-        c = doc_object_get(v.node, sel->name, sel->nlen, NULL, NULL);
-        if (!c)
-            return 0;
-        out->val = c;
-        out->member = 1;
-        out->key = sel->name;
-        out->klen = sel->nlen;
-        return 1;
+        return sel_next_name(f, &v, out);
     case SEL_INDEX:
-        if (f->state)
-            return 0;
-        f->state = 2;
-        if (v.type != DOC_ARRAY)
-            return 0;
-        n = doc_node_count(v.node);
-        i = sel->start < 0 ? sel->start + n : sel->start;
-        if (i < 0 || i >= n)
-            return 0;
-        out->val = doc_array_get(v.node, (uint32_t)i, NULL);
-        out->index = i;
-        return 1;
+        return sel_next_index(f, &v, out);
     case SEL_SLICE:
-        if (!f->state) {
-            f->state = 1;
-            if (v.type == DOC_ARRAY)
-                slice_bounds(f, sel, doc_node_count(v.node));
-        }
-        if (f->step > 0 ? f->pos >= f->stop : f->step < 0 ? f->pos <= f->stop : 1)
-            return 0;
-        i = f->pos;
-        f->pos += f->step;
-        out->val = doc_array_get(v.node, (uint32_t)i, NULL);
-        out->index = i;
-        return 1;
+        return sel_next_slice(f, &v, out);
     default:   /* SEL_WILD, SEL_FILTER */
-        if (!f->state) {
-            f->state = 1;
-            if (v.type != DOC_OBJECT && v.type != DOC_ARRAY)
-                f->state = 2;
-            else
-                doc_iter_init(&f->it, v.node);
-        }
-        if (f->state == 2)
-            return 0;
-        while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
-            out->val = c;
-            out->member = v.type == DOC_OBJECT;
-            out->index = (int64_t)f->it.index - 1;
-            if (sel->kind == SEL_WILD)
-                return 1;
-            r = eval_logical(e, sel->filter, c);
-            if (e->st)
-                return -1;
-            f = frame_at(e, fi);   /* nested runs may have moved the stack */
-            if (r)
-                return 1;
-        }
-        f->state = 2;
-        return 0;
+        return sel_next_child(e, fi, &v, out);
     }
 }
 
@@ -1196,7 +1149,7 @@ static int next_child(ev *e, size_t fi, pick *out) {
             return r;
         f = frame_at(e, fi);
         f->sel = f->sel->next;
-        f->state = 0;
+        f->state = SEL_NOT_BEGUN;
     }
     if (!f->seg->desc)
         return 0;

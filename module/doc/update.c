@@ -234,20 +234,6 @@ static doc_status fail_at(doc_error *err, doc_status code, const char *opname, c
 #define FAIL_OP(err, code, op, p, ...) \
     fail_at((err), (code), uop_names[(op)->kind], (p)->text, (p)->len, __VA_ARGS__)
 
-/* A fresh box holding {} or []. */
-static doc_node *box_empty(int array) {
-    doc_builder *b = doc_builder_new(2);
-    if (!b) return NULL;
-    if (array)
-        doc_builder_begin_array(b);
-    else
-        doc_builder_begin_object(b);
-    doc_builder_end(b);
-    doc_node *box = doc_builder_finish(b, NULL);
-    doc_builder_free(b);
-    return box;
-}
-
 /* ------------------------------------------------------------------ */
 /* Paths                                                              */
 /* ------------------------------------------------------------------ */
@@ -263,22 +249,47 @@ static int ident_valid(const char *s, size_t n) {
     return 1;
 }
 
-/* The index a canonical decimal segment names, or -1 (not canonical, or
- * beyond what a 32-bit element count can reach: then it is just a name). */
-static int64_t seg_number(const char *s, size_t n) {
-    if (n == 0 || n > 10 || (n > 1 && s[0] == '0')) return -1;
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v <= (int64_t)UINT32_MAX ? v : -1;
-}
-
 static void path_free(upath *p) {
     doc_free(p->segs);
     p->segs = NULL;
     p->nseg = 0;
+}
+
+/* The segment g (g->name, g->len) of path text[0..len) starts with '$': it
+ * is $[] or $[id] when positional_ok (ids are looked up in u's filters,
+ * marking them used); anything else is an error. */
+static doc_status seg_positional(doc_update *u, const char *opname, const char *text, size_t len,
+                                 int positional_ok, useg *g, doc_error *err) {
+    const char *s = g->name;
+    size_t n = g->len;
+    if (n == 1)
+        return fail_at(err, DOC_ERR, opname, text, len,
+                       "the $ positional operator is not supported; use $[id]");
+    if (n < 3 || s[1] != '[' || s[n - 1] != ']')
+        return fail_at(err, DOC_ERR, opname, text, len, "field names cannot start with '$' (%.*s)",
+                       clip(s, n, 40), s);
+    if (!positional_ok)
+        return fail_at(err, DOC_ERR, opname, text, len, "positional operators are not allowed here");
+    if (n == 3) {
+        g->kind = USEG_ALL;
+        return DOC_OK;
+    }
+    const char *id = s + 2;
+    size_t idlen = n - 3, f = 0;
+    if (!ident_valid(id, idlen))
+        return fail_at(err, DOC_ERR, opname, text, len,
+                       "bad identifier in %.*s: it starts with a lowercase letter and is alphanumeric",
+                       clip(s, n, 40), s);
+    while (f < u->nafs && !(u->afs[f].idlen == idlen && !memcmp(u->afs[f].id, id, idlen))) f++;
+    if (f == u->nafs)
+        return fail_at(err, DOC_ERR, opname, text, len, "no array filter for identifier '%.*s'",
+                       clip(id, idlen, 40), id);
+    u->afs[f].used = 1;
+    g->kind = USEG_FILTERED;
+    g->index = (uint32_t)f;
+    g->name = id;
+    g->len = idlen;
+    return DOC_OK;
 }
 
 /* Compiles dotted path text[0..len) for operator opname. positional_ok: $[]
@@ -311,46 +322,14 @@ static doc_status path_parse(const char *text, size_t len, uint32_t max_depth, i
         if (n == 0) {
             st = fail_at(err, DOC_ERR, opname, text, len, "empty field name in the path");
         } else if (s[0] == '$') {
-            if (n == 1) {
-                st = fail_at(err, DOC_ERR, opname, text, len,
-                             "the $ positional operator is not supported; use $[id]");
-            } else if (n < 3 || s[1] != '[' || s[n - 1] != ']') {
-                st = fail_at(err, DOC_ERR, opname, text, len,
-                             "field names cannot start with '$' (%.*s)", clip(s, n, 40), s);
-            } else if (!positional_ok) {
-                st = fail_at(err, DOC_ERR, opname, text, len, "positional operators are not allowed here");
-            } else if (n == 3) {
-                g->kind = USEG_ALL;
-            } else {
-                const char *id = s + 2;
-                size_t idlen = n - 3;
-                size_t f = 0;
-                if (!ident_valid(id, idlen)) {
-                    st = fail_at(err, DOC_ERR, opname, text, len,
-                                 "bad identifier in %.*s: it starts with a lowercase letter and is alphanumeric",
-                                 clip(s, n, 40), s);
-                } else {
-                    while (f < u->nafs && !(u->afs[f].idlen == idlen && !memcmp(u->afs[f].id, id, idlen)))
-                        f++;
-                    if (f == u->nafs) {
-                        st = fail_at(err, DOC_ERR, opname, text, len,
-                                     "no array filter for identifier '%.*s'",
-                                     clip(id, idlen, 40), id);
-                    } else {
-                        u->afs[f].used = 1;
-                        g->kind = USEG_FILTERED;
-                        g->index = (uint32_t)f;
-                        g->name = id;
-                        g->len = idlen;
-                    }
-                }
-            }
+            st = seg_positional(u, opname, text, len, positional_ok, g, err);
             if (!st) {
                 out->npos++;
                 out->pos_end = k + 1;
             }
         } else {
-            int64_t num = seg_number(s, n);
+            /* Past what a 32-bit element count reaches it is just a name. */
+            int64_t num = doc_decimal_index(s, n, UINT32_MAX);
             g->kind = num >= 0 ? USEG_NUM : USEG_NAME;
             g->index = num >= 0 ? (uint32_t)num : 0;
         }
@@ -763,100 +742,14 @@ doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filter
 }
 
 /* ------------------------------------------------------------------ */
-/* Ordering values ($push $sort) and comparing them ($min $max)       */
+/* Sorting values ($push $sort, in compare.c's BSON order)           */
 /* ------------------------------------------------------------------ */
 
-/* Rank of a type in $sort's order across types (BSON's order). */
-static int type_rank(doc_type t) {
-    switch (t) {
-    case DOC_NULL: return 0;
-    case DOC_INT:
-    case DOC_DOUBLE: return 1;
-    case DOC_STRING: return 2;
-    case DOC_OBJECT: return 3;
-    case DOC_ARRAY: return 4;
-    default: return 5;   /* DOC_BOOL */
-    }
-}
-
-static int bytes_cmp(const char *a, size_t an, const char *b, size_t bn) {
-    int r = memcmp(a, b, an < bn ? an : bn);
-    if (r) return r < 0 ? -1 : 1;
-    return (an > bn) - (an < bn);
-}
-
-/* Two scalars of the same rank. */
-static int scalar_cmp(const doc_view *a, const doc_view *b) {
-    switch (a->type) {
-    case DOC_INT:
-    case DOC_DOUBLE: return doc_number_cmp(a, b);
-    case DOC_STRING: return bytes_cmp(a->s, a->slen, b->s, b->slen);
-    case DOC_BOOL: return (a->b > b->b) - (a->b < b->b);
-    default: return 0;
-    }
-}
-
-/* A pair of containers being compared entry by entry. */
-typedef struct cmp_frame {
-    doc_iter a;      /* next entry of the left container */
-    doc_iter b;      /* next entry of the right container */
-} cmp_frame;
-
-/* State of one $sort: the op and the work list its comparisons share. */
+/* State of one $sort: the op and the work space its comparisons share. */
 typedef struct sorter {
-    const uop *op;   /* sort and sort_spec */
-    doc_buf stack;   /* cmp_frame work list of value_order */
-    int oom;         /* a comparison ran out of memory (the sort is abandoned) */
+    const uop *op;     /* sort and sort_spec */
+    doc_order order;   /* doc_compare_bson's work list; order.oom abandons the sort */
 } sorter;
-
-/* Total order of two values (see the top of the file); no recursion. */
-static int value_order(sorter *s, const uint8_t *a, const uint8_t *b) {
-    s->stack.len = 0;
-    for (;;) {
-        doc_view va, vb;
-        doc_value_decode(a, &va);
-        doc_value_decode(b, &vb);
-        int ra = type_rank(va.type), rb = type_rank(vb.type);
-        if (ra != rb) return ra < rb ? -1 : 1;
-        if (va.type == DOC_OBJECT || va.type == DOC_ARRAY) {
-            cmp_frame f;
-            doc_iter_init(&f.a, va.node);
-            doc_iter_init(&f.b, vb.node);
-            doc_buf_append(&s->stack, &f, sizeof f);
-            if (s->stack.oom) {
-                s->oom = 1;
-                return 0;
-            }
-        } else {
-            int r = scalar_cmp(&va, &vb);
-            if (r) return r;
-        }
-        /* The next pair of entries to compare, or the end. */
-        for (;;) {
-            if (!s->stack.len) return 0;
-            cmp_frame *f = (cmp_frame *)(void *)(s->stack.data + s->stack.len - sizeof *f);
-            const char *ka, *kb;
-            size_t kla, klb;
-            int na = doc_iter_next(&f->a, &ka, &kla, &a, NULL);
-            int nb = doc_iter_next(&f->b, &kb, &klb, &b, NULL);
-            if (!na && !nb) {
-                s->stack.len -= sizeof *f;
-                continue;
-            }
-            if (!na) return -1;
-            if (!nb) return 1;
-            if (ka) {
-                /* Objects, pair by pair: the values' types, then the
-                 * names, then the values (BSON's order). */
-                int ta = type_rank(type_of(a)), tb = type_rank(type_of(b));
-                if (ta != tb) return ta < tb ? -1 : 1;
-                int r = bytes_cmp(ka, kla, kb, klb);
-                if (r) return r;
-            }
-            break;
-        }
-    }
-}
 
 /* The value at dotted `path` inside v (members of objects, canonical
  * indexes of arrays), or NULL. */
@@ -870,7 +763,7 @@ static const uint8_t *field_get(const uint8_t *v, const char *path, size_t plen)
         if (view.type == DOC_OBJECT) {
             v = doc_object_get(view.node, path + start, end - start, NULL, NULL);
         } else if (view.type == DOC_ARRAY) {
-            int64_t i = seg_number(path + start, end - start);
+            int64_t i = doc_decimal_index(path + start, end - start, UINT32_MAX);
             v = i >= 0 ? doc_array_get(view.node, (uint32_t)i, NULL) : NULL;
         } else {
             v = NULL;
@@ -881,7 +774,7 @@ static const uint8_t *field_get(const uint8_t *v, const char *path, size_t plen)
 }
 
 static int sort_cmp(sorter *s, const uint8_t *a, const uint8_t *b) {
-    if (s->op->sort != 2) return s->op->sort * value_order(s, a, b);
+    if (s->op->sort != 2) return s->op->sort * doc_compare_bson(&s->order, a, b);
     static const uint8_t null_enc = DOC_TAG_NULL;
     doc_view spec;
     doc_iter it;
@@ -894,7 +787,7 @@ static int sort_cmp(sorter *s, const uint8_t *a, const uint8_t *b) {
         const uint8_t *fa = field_get(a, k, kl), *fb = field_get(b, k, kl);
         int64_t d = 1;
         integral(dir, &d);
-        int r = value_order(s, fa ? fa : &null_enc, fb ? fb : &null_enc);
+        int r = doc_compare_bson(&s->order, fa ? fa : &null_enc, fb ? fb : &null_enc);
         if (r) return d < 0 ? -r : r;
     }
     return 0;
@@ -905,7 +798,7 @@ static int sort_values(sorter *s, const uint8_t **v, size_t n) {
     if (n < 2) return 0;
     const uint8_t **tmp = doc_malloc(n * sizeof *tmp);
     if (!tmp) return -1;
-    for (size_t width = 1; width < n && !s->oom; width *= 2) {
+    for (size_t width = 1; width < n && !s->order.oom; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
             size_t mid = lo + width < n ? lo + width : n;
             size_t hi = mid + width < n ? mid + width : n;
@@ -917,16 +810,7 @@ static int sort_values(sorter *s, const uint8_t **v, size_t n) {
         memcpy(v, tmp, n * sizeof *v);
     }
     doc_free(tmp);
-    return s->oom ? -1 : 0;
-}
-
-/* $min / $max: numbers with numbers, strings with strings; *ok = 0 else. */
-static int minmax_cmp(const doc_view *a, const doc_view *b, int *ok) {
-    *ok = 1;
-    if (is_number_type(a->type) && is_number_type(b->type)) return doc_number_cmp(a, b);
-    if (a->type == DOC_STRING && b->type == DOC_STRING) return bytes_cmp(a->s, a->slen, b->s, b->slen);
-    *ok = 0;
-    return 0;
+    return s->order.oom ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1014,6 +898,13 @@ static doc_status slot_put(apply_ctx *x, const uop *op, const upath *p, uint32_t
     return doc_edit_insert_take(&x->c, slot, box, x->undo, x->err);
 }
 
+/* Makes the cursor's target (or its missing member) an empty object. */
+static doc_status set_empty_object(apply_ctx *x) {
+    doc_node *box = doc_box_empty(DOC_OBJECT);
+    if (!box) return nomem(x->err);
+    return doc_edit_set_take(&x->c, box, x->undo, x->err);
+}
+
 /* Stores box (consumed) at the walk's target. */
 static doc_status put_box(apply_ctx *x, const uop *op, const upath *p, target_state state,
                           uint32_t slot, doc_node *box) {
@@ -1065,7 +956,7 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
                 *state = T_ABSENT;
                 return DOC_OK;
             }
-            if (doc_edit_set_take(c, box_empty(0), x->undo, x->err)) return x->err->code;
+            if (set_empty_object(x)) return x->err->code;
             continue;
         }
         if (*v == DOC_TAG_ARRAY && s->kind == USEG_NUM) {
@@ -1088,7 +979,7 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
                 *state = T_ABSENT;
                 return DOC_OK;
             }
-            doc_node *obj = box_empty(0);
+            doc_node *obj = doc_box_empty(DOC_OBJECT);
             if (!obj) return nomem(x->err);
             if (slot_put(x, op, p, s->index, obj)) return x->err->code;
             doc_seg ds = {DOC_SEG_INDEX, NULL, 0, s->index};
@@ -1107,24 +998,6 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
     return DOC_OK;
 }
 
-/* a + b or a * b exactly: int64 while it fits (else OVERFLOW), a double
- * otherwise (OVERFLOW when not finite). */
-static doc_status arith(int mul, const doc_view *a, const doc_view *b, doc_view *r) {
-    if (a->type == DOC_INT && b->type == DOC_INT) {
-        int64_t v;
-        if (mul ? __builtin_mul_overflow(a->i, b->i, &v) : __builtin_add_overflow(a->i, b->i, &v))
-            return DOC_OVERFLOW;
-        r->type = DOC_INT;
-        r->i = v;
-        return DOC_OK;
-    }
-    double p = a->type == DOC_INT ? (double)a->i : a->d;
-    double q = b->type == DOC_INT ? (double)b->i : b->d;
-    r->type = DOC_DOUBLE;
-    r->d = mul ? p * q : p + q;
-    return isfinite(r->d) ? DOC_OK : DOC_OVERFLOW;
-}
-
 static doc_status do_arith(apply_ctx *x, const uop *op, target_state state, uint32_t slot) {
     int mul = op->kind == UOP_MUL;
     doc_view arg, cur, r;
@@ -1140,7 +1013,7 @@ static doc_status do_arith(apply_ctx *x, const uop *op, target_state state, uint
     if (!is_number_type(cur.type))
         return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot %s %s", mul ? "multiply" : "increment",
                        doc_type_phrase(cur.type));
-    if (arith(mul, &cur, &arg, &r))
+    if (doc_number_arith(mul ? DOC_ARITH_MUL : DOC_ARITH_ADD, &cur, &arg, &r))
         return FAIL_OP(x->err, DOC_OVERFLOW, op, &op->path, "%s",
                        r.type == DOC_DOUBLE ? "the result is not finite" : "integer overflow");
     uint8_t enc[16];
@@ -1153,7 +1026,7 @@ static doc_status do_minmax(apply_ctx *x, const uop *op, target_state state, uin
     int ok;
     doc_value_decode(doc_cursor_value(&x->c), &cur);
     doc_value_decode(op->arg, &arg);
-    int cmp = minmax_cmp(&arg, &cur, &ok);
+    int cmp = doc_compare_same_type(&arg, &cur, &ok);
     if (!ok)
         return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot compare %s with %s (numbers "
                        "compare with numbers, strings with strings)", doc_type_name(arg.type),
@@ -1237,20 +1110,14 @@ static doc_status do_push(apply_ctx *x, const uop *op, target_state state, uint3
         arr = av.node;
         n = doc_node_count(arr);
     }
-    uint32_t pos = n;
-    if (op->has_position)
-        pos = op->position >= 0 ? (op->position < n ? (uint32_t)op->position : n)
-                                : (op->position < -(int64_t)n ? 0 : (uint32_t)(n + op->position));
+    uint32_t pos = op->has_position ? doc_index_clamp(op->position, n) : n;
     values vals;
     if (values_of(x, op, n, &vals)) return x->err->code;
     size_t total = n + vals.n;
-    size_t from = 0, to = total;   /* the range $slice keeps */
-    if (op->has_slice) {
-        if (op->slice >= 0)
-            to = (uint64_t)op->slice < total ? (size_t)op->slice : total;
-        else
-            from = op->slice < -(int64_t)total ? 0 : total - (size_t)(-op->slice);
-    }
+    uint64_t from = 0, to = total;   /* the range $slice keeps: first n, or last -n */
+    if (op->has_slice)
+        doc_keep_window(total, op->slice >= 0 ? (uint64_t)op->slice : 0 - (uint64_t)op->slice,
+                        op->slice < 0, &from, &to);
     doc_status st = DOC_OK;
     if (state == T_FOUND && !op->sort) {
         /* Cheap edits: one insert, then at most one removal. */
@@ -1276,9 +1143,11 @@ static doc_status do_push(apply_ctx *x, const uop *op, target_state state, uint3
         }
     }
     if (op->sort) {
-        sorter s = {op, {NULL, 0, 0, 0}, 0};
+        sorter s;
+        s.op = op;
+        doc_order_init(&s.order);
         int r = sort_values(&s, all, total);
-        doc_buf_free(&s.stack);
+        doc_order_free(&s.order);
         if (r) st = nomem(x->err);
     }
     if (!st && arr && to - from == n) {
@@ -1517,7 +1386,7 @@ static doc_status run_rename(apply_ctx *x, const uop *op) {
             if (doc_cursor_down(c, &ds, &probe) && probe.code != DOC_NOPATH)
                 st = doc_error_set(x->err, probe.code, "%s", probe.msg);
             else if (c->missing && k + 1 < op->to.nseg)
-                st = doc_edit_set_take(c, box_empty(0), x->undo, x->err);
+                st = set_empty_object(x);
         }
         if (st) {
             doc_node_free(copy);

@@ -90,3 +90,109 @@ void doc_string_escape(const char *s, size_t len, char quote, doc_buf *out) {
     }
     doc_buf_append(out, s + run, len - run);
 }
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits at s[at..), or -1. */
+static long hex4(const char *s, size_t len, size_t at) {
+    long v = 0;
+
+    if (len < at || len - at < 4) return -1;
+    for (int i = 0; i < 4; i++) {
+        int h = hex_value(s[at + (size_t)i]);
+        if (h < 0) return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/* Sets the failure of doc_string_literal_decode; returns DOC_BADPATH. */
+static doc_status literal_fail(size_t *bad_at, const char **bad_msg, size_t at, const char *msg) {
+    *bad_at = at;
+    *bad_msg = msg;
+    return DOC_BADPATH;
+}
+
+doc_status doc_string_literal_decode(const char *s, size_t len, size_t *pos,
+                                     void (*put)(void *ctx, const char *bytes, size_t n), void *ctx,
+                                     size_t *bad_at, const char **bad_msg) {
+    size_t open = *pos, i = *pos + 1;
+    char quote = s[open];
+
+    for (;;) {
+        if (i == len) return literal_fail(bad_at, bad_msg, open, "unterminated string");
+        char c = s[i];
+        if (c == quote) {
+            *pos = i + 1;
+            return DOC_OK;
+        }
+        if ((unsigned char)c < 0x20)
+            return literal_fail(bad_at, bad_msg, i, "control character in string (escape it)");
+        if (c != '\\') {
+            /* Run of plain bytes up to the next special one, put whole. */
+            size_t start = i;
+            while (i < len) {
+                c = s[i];
+                if (c == quote || c == '\\' || (unsigned char)c < 0x20) break;
+                if ((unsigned char)c < 0x80) {
+                    i++;
+                } else {
+                    uint32_t cp;
+                    size_t n = doc_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+                    i += n ? n : 1;   /* callers validated the text; never split a sequence */
+                }
+            }
+            put(ctx, s + start, i - start);
+            continue;
+        }
+        size_t esc = i++;
+        if (i == len) return literal_fail(bad_at, bad_msg, open, "unterminated string");
+        char out;
+        switch (s[i]) {
+        case 'b': out = '\b'; break;
+        case 'f': out = '\f'; break;
+        case 'n': out = '\n'; break;
+        case 'r': out = '\r'; break;
+        case 't': out = '\t'; break;
+        case '/': out = '/'; break;
+        case '\\': out = '\\'; break;
+        case '"':
+        case '\'':
+            /* RFC 9535 escapes a quote only inside its own kind of string. */
+            if (s[i] != quote) return literal_fail(bad_at, bad_msg, esc, "invalid escape");
+            out = quote;
+            break;
+        case 'u': {
+            long hi = hex4(s, len, i + 1), lo;
+            uint32_t cp;
+            char buf[4];
+            if (hi < 0) return literal_fail(bad_at, bad_msg, esc, "invalid \\u escape");
+            i += 5;
+            if (hi >= 0xDC00 && hi <= 0xDFFF)
+                return literal_fail(bad_at, bad_msg, esc, "lone surrogate in \\u escape");
+            if (hi >= 0xD800 && hi <= 0xDBFF) {
+                if (len - i < 2 || s[i] != '\\' || s[i + 1] != 'u')
+                    return literal_fail(bad_at, bad_msg, esc, "lone surrogate in \\u escape");
+                lo = hex4(s, len, i + 2);
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return literal_fail(bad_at, bad_msg, esc, "lone surrogate in \\u escape");
+                i += 6;
+                cp = 0x10000 + (((uint32_t)hi - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+            } else {
+                cp = (uint32_t)hi;
+            }
+            put(ctx, buf, doc_utf8_encode(cp, buf));
+            continue;
+        }
+        default:
+            return literal_fail(bad_at, bad_msg, esc, "invalid escape");
+        }
+        i++;
+        put(ctx, &out, 1);
+    }
+}

@@ -195,7 +195,11 @@ bench_read() {
 #    valgrind is not installed.
 bench_parse() {
     local src=scripts/bench/parse_bench.c bin=$OUT/parse_bench
-    local jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 preload="" mode label file n bytes ir per
+    local jemalloc preload="" mode label file n bytes ir per
+    # Wherever this machine's architecture keeps it (the dynamic linker's cache,
+    # then the multiarch directory the compiler reports).
+    jemalloc=$(ldconfig -p 2>/dev/null | awk '$1 == "libjemalloc.so.2" { print $NF; exit }')
+    [ -n "$jemalloc" ] || jemalloc=/usr/lib/$(cc -print-multiarch 2>/dev/null)/libjemalloc.so.2
     if ! command -v valgrind >/dev/null; then
         row "parse/print: instructions per byte" "skipped" "" "" "" "valgrind not installed"
         return 0

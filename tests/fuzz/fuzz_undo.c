@@ -18,6 +18,8 @@
  *              doc_edit_set_take there (a missing member is appended), as
  *              the update engine walks
  *   mark       doc_undo_mark, remembering the document text at that point
+ *   where      doc_edit_remove_where with a predicate from the input (the
+ *              elements whose JSON type is in a type mask)
  *
  * Any op may also run with allocation failure armed: the allocator hook
  * fails after the next k allocations (k from the input) during the resolve
@@ -32,7 +34,10 @@
  *
  * Properties checked (any violation traps):
  *   - a resolve or an edit that fails (any code, NOMEM included) logs
- *     nothing and leaves the document as it was;
+ *     nothing and leaves the document as it was; doc_edit_remove_where,
+ *     which may fail part-way (doc.h), leaves it as it was once the log is
+ *     rolled back to the mark before it, and when it succeeds no element
+ *     it matches is left and *removed is what the array lost;
  *   - doc_undo_rollback_to(mark) gives back the text printed at the mark;
  *   - doc_undo_rollback then gives back the seed's text, with an empty log;
  *   - replaying the program on a fresh copy of the seed reaches the same
@@ -105,7 +110,6 @@ static const char *values[NVALUES];
 static void seed_init(void) {
     if (seed_text[0]) return;
     doc_alloc_set(&fuzz_allocator);
-    doc_edit_set_max_depth(FUZZ_EDIT_DEPTH);
     size_t n = 0;
     long_string[n++] = '"';
     while (n < sizeof long_string - 2) {
@@ -221,7 +225,14 @@ static size_t take_scalar(input *in, uint8_t *enc) {
 }
 
 enum { OP_SET, OP_SCALAR, OP_INSERT, OP_REMOVE, OP_RANGE, OP_MANY, OP_RESOLVE, OP_DOWN, OP_MARK,
-       OP_COUNT };
+       OP_WHERE, OP_COUNT };
+
+/* OP_WHERE's predicate: the element's JSON type is in the mask (bit doc_type). */
+static int type_in_mask(void *ctx, const uint8_t *el) {
+    doc_view v;
+    doc_value_decode(el, &v);
+    return (*(const unsigned *)ctx >> v.type) & 1;
+}
 
 /* One more path segment from the input, for doc_cursor_down. */
 static doc_seg take_seg(input *in) {
@@ -330,6 +341,26 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
                 st = doc_edit_remove_range(&c, from, take(&in) % (count + 2), u, &err);
                 break;
             }
+            case OP_WHERE: {
+                unsigned mask = take(&in);
+                uint32_t removed = 0;
+                st = doc_edit_remove_where(&c, type_in_mask, &mask, u, &removed, &err);
+                fail_after = -1;
+                if (st == DOC_OK) {
+                    CHECK(array_count(&c) + removed == count);
+                    doc_view arr;
+                    doc_iter it;
+                    const uint8_t *el;
+                    doc_value_decode(doc_cursor_value(&c), &arr);
+                    doc_iter_init(&it, arr.node);
+                    while (doc_iter_next(&it, NULL, NULL, &el, NULL)) CHECK(!type_in_mask(&mask, el));
+                } else {
+                    /* part-way: the caller's rollback to its mark restores it */
+                    CHECK(st == DOC_BADTYPE || st == DOC_NOMEM);
+                    doc_undo_rollback_to(u, logged);
+                }
+                break;
+            }
             case OP_MANY: {
                 doc_node *boxes[36];
                 size_t n = take(&in) % 36;
@@ -373,8 +404,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     doc_buf_init(&final);
     doc_buf_init(&now);
     print_doc(root, &original);
+    static const doc_limits limits = {FUZZ_EDIT_DEPTH, NULL};
     doc_undo *u = doc_undo_new();
     CHECK(u != NULL);
+    doc_undo_set_limits(u, &limits);
 
     size_t mark;
     run(data, size, &root, u, &at_mark, &mark);
@@ -399,6 +432,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(root != NULL);
     u = doc_undo_new();
     CHECK(u != NULL);
+    doc_undo_set_limits(u, &limits);
     run(data, size, &root, u, &at_mark, &mark);
     print_doc(root, &now);
     CHECK(same_text(&now, &final));

@@ -60,6 +60,10 @@ static void run(const uint8_t *update, const uint8_t *filters, int is_insert, co
     print_to(doc, &before);
     doc_undo *undo = doc_undo_new();
     CHECK(undo);
+    /* Edits may nest no deeper than the parser does, so TOODEEP from the
+     * edit layer is reachable with 64-deep inputs. */
+    static const doc_limits limits = {FUZZ_MAX_DEPTH, NULL};
+    doc_undo_set_limits(undo, &limits);
     int changed = -1;
     doc_error_clear(&err);
     st = doc_update_apply(u, &doc, is_insert, undo, &changed, &err);
@@ -104,9 +108,6 @@ static void run(const uint8_t *update, const uint8_t *filters, int is_insert, co
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    /* Edits may nest no deeper than the parser does, so TOODEEP from the
-     * edit layer is reachable with 64-deep inputs. */
-    doc_edit_set_max_depth(FUZZ_MAX_DEPTH);
     const uint8_t *nl = memchr(data, '\n', size);
     if (!nl) return 0;
     size_t ulen = (size_t)(nl - data);

@@ -5,6 +5,7 @@
  * context that reported an error (ctx->err) is freed at once, never reused.
  */
 #include "cluster_client.h"
+#include "../test_util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -51,13 +52,6 @@ static void set_err(cc_client *cc, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(cc->err, sizeof cc->err, fmt, ap);
     va_end(ap);
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void pause_ms(int ms)
@@ -244,7 +238,7 @@ redisReply *cc_commandv(cc_client *cc, int key_index, int argc, const char **arg
         port = cc->owner[slot] ? cc->owner[slot] : cc->seed_port;
     }
     int asking = 0;
-    long long deadline = now_ms() + cc->timeout_ms;
+    long long deadline = test_now_ms() + cc->timeout_ms;
     for (;;) {
         redisContext *c = cc_node(cc, port);
         if (!c)
@@ -315,7 +309,7 @@ redisReply *cc_commandv(cc_client *cc, int key_index, int argc, const char **arg
             cc->stats.commands++;
             return r;
         }
-        if (now_ms() > deadline) {
+        if (test_now_ms() > deadline) {
             set_err(cc, "%s %s: still redirected after %d ms, last: %s", argv[0],
                     argv[key_index], cc->timeout_ms, r->str);
             freeReplyObject(r);

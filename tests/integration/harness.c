@@ -14,6 +14,7 @@
  * then the test is aborted; the srv is unlinked and freed first so nothing leaks.
  */
 #include "harness.h"
+#include "../test_util.h"
 
 #include <criterion/abort.h>
 #include <criterion/criterion.h>
@@ -78,13 +79,6 @@ static srv *g_servers;           /* live servers of this process (a Criterion wo
 static bool g_atexit_registered; /* stop_leftovers() is registered */
 
 /* ---- small utilities ---------------------------------------------------------- */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(int ms)
 {
@@ -615,7 +609,7 @@ static bool sanitizer_reported(const srv *s)
  * 1 when the process exited (*status set), 2 on timeout. */
 static int wait_ready(srv *s, int *status)
 {
-    long long deadline = now_ms() + START_TIMEOUT_MS;
+    long long deadline = test_now_ms() + START_TIMEOUT_MS;
     char want[64];
     snprintf(want, sizeof want, "process_id:%d\r\n", (int)s->pid);
     for (;;) {
@@ -640,7 +634,7 @@ static int wait_ready(srv *s, int *status)
         }
         if (c)
             redisFree(c);
-        if (now_ms() > deadline)
+        if (test_now_ms() > deadline)
             return 2;
         sleep_ms(POLL_MS);
     }
@@ -671,9 +665,9 @@ static char *shutdown_and_wait(srv *s, const char *shutdown)
     }
     if (c)
         redisFree(c);
-    long long deadline = now_ms() + STOP_TIMEOUT_MS;
+    long long deadline = test_now_ms() + STOP_TIMEOUT_MS;
     while (!reap_if_exited(s, &status)) {
-        if (now_ms() > deadline) {
+        if (test_now_ms() > deadline) {
             kill(s->pid, SIGKILL);
             waitpid(s->pid, &status, 0);
             s->pid = 0;
@@ -992,8 +986,8 @@ static void fail_no_reply(const char *file, int line, redisContext *c)
     char how[160];
     bool exited = reap_if_exited(s, &status);
     /* A crashing server closes connections before it has written its report. */
-    for (long long t = now_ms() + STOP_TIMEOUT_MS; !exited && s->pid > 0 &&
-                                                   c->err == REDIS_ERR_EOF && now_ms() < t;) {
+    for (long long t = test_now_ms() + STOP_TIMEOUT_MS; !exited && s->pid > 0 &&
+                                                   c->err == REDIS_ERR_EOF && test_now_ms() < t;) {
         sleep_ms(POLL_MS);
         exited = reap_if_exited(s, &status);
     }
@@ -1230,11 +1224,11 @@ void expect_array_len_at(const char *file, int line, redisReply *r, size_t n)
 
 bool wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = test_now_ms() + timeout_ms;
     for (;;) {
         if (cond(arg))
             return true;
-        if (now_ms() > deadline)
+        if (test_now_ms() > deadline)
             return false;
         sleep_ms(POLL_MS);
     }
@@ -1301,7 +1295,7 @@ void srv_wait_replica_synced_at(const char *file, int line, const srv *primary,
 {
     redisContext *pc = srv_connect_at(file, line, primary);
     redisContext *rc = srv_connect_at(file, line, replica);
-    long long deadline = now_ms() + SYNC_TIMEOUT_MS;
+    long long deadline = test_now_ms() + SYNC_TIMEOUT_MS;
     long long target = -1;
     for (;;) {
         redisReply *r = cmd_at(file, line, rc, "INFO replication");
@@ -1323,7 +1317,7 @@ void srv_wait_replica_synced_at(const char *file, int line, const srv *primary,
             freeReplyObject(r);
             break;
         }
-        if (now_ms() > deadline) {
+        if (test_now_ms() > deadline) {
             char info[2048];
             reply_describe(r, info, sizeof info);
             freeReplyObject(r);
@@ -1403,8 +1397,8 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
         fclose(f);
         if (pid > 0 && is_our_server(pid, dir)) {
             kill(pid, SIGKILL);
-            long long deadline = now_ms() + STOP_TIMEOUT_MS;
-            while (is_our_server(pid, dir) && now_ms() < deadline)
+            long long deadline = test_now_ms() + STOP_TIMEOUT_MS;
+            while (is_our_server(pid, dir) && test_now_ms() < deadline)
                 sleep_ms(POLL_MS);
         }
         remove(pidpath);
@@ -1418,4 +1412,32 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
         }
     }
     closedir(d);
+}
+
+/* ---- documents ----------------------------------------------------------------- */
+
+long long doc_version_at(const char *file, int line, redisContext *c, const char *key)
+{
+    redisReply *r = cmd_at(file, line, c, "DOC.VERSION %s", key);
+    if (r->type != REDIS_REPLY_INTEGER) {
+        char what[160];
+        snprintf(what, sizeof what, "an integer from DOC.VERSION %s", key);
+        fail_reply(file, line, r, what);
+    }
+    long long v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+char *doc_text_at(const char *file, int line, redisContext *c, const char *key)
+{
+    redisReply *r = cmd_at(file, line, c, "DOC.GET %s", key);
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL) {
+        char what[160];
+        snprintf(what, sizeof what, "a string or nil from DOC.GET %s", key);
+        fail_reply(file, line, r, what);
+    }
+    char *t = strdup(r->type == REDIS_REPLY_NIL ? "(nil)" : r->str);
+    freeReplyObject(r);
+    return t;
 }

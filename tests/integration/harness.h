@@ -150,6 +150,12 @@ bool wait_until(bool (*cond)(void *arg), void *arg, int timeout_ms);
  * `array(2) [string "a", nil]`, written to buf (truncated to len). For messages. */
 const char *reply_describe(const redisReply *r, char *buf, size_t len);
 
+/* DOC.VERSION of key (fails the test unless the reply is an integer). */
+#define doc_version(c, key) doc_version_at(__FILE__, __LINE__, (c), (key))
+/* DOC.GET of key as malloc'd text ("(nil)" for a missing key; fails the test on
+ * any other reply than a string or nil): free() it. */
+#define doc_text(c, key) doc_text_at(__FILE__, __LINE__, (c), (key))
+
 /* A suite whose every test gets a fresh default server `s` and a connection
  * `c` to it (started in .init, stopped in .fini, even when the test fails; a
  * test may call suite_stop() itself to replace them with a server of its own):
@@ -190,6 +196,8 @@ char *srv_info_field_at(const char *file, int line, redisContext *c,
 long long srv_info_int_at(const char *file, int line, redisContext *c,
                           const char *section, const char *field);
 char *srv_digest_at(const char *file, int line, redisContext *c);
+long long doc_version_at(const char *file, int line, redisContext *c, const char *key);
+char *doc_text_at(const char *file, int line, redisContext *c, const char *key);
 void srv_wait_replica_synced_at(const char *file, int line, const srv *primary,
                                 const srv *replica);
 

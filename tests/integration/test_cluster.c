@@ -42,6 +42,7 @@
 
 #include "cluster_client.h"
 #include "harness.h"
+#include "../test_util.h"
 
 #define NODES            6       /* 3 primaries + 3 replicas, as cluster.sh makes */
 #define SCRIPT           "scripts/cluster.sh" /* relative to the project root (the cwd) */
@@ -57,13 +58,6 @@
 #define FAILOVER_DOCS    300     /* documents on the primary that dies */
 
 /* ---- processes ---------------------------------------------------------------- */
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void pause_ms(int ms)
 {
@@ -130,7 +124,7 @@ static pid_t spawn(const char *const *argv, const char *outpath, const char *err
  * it (SIGKILL, this pid only) when the deadline passed. */
 static int wait_child(pid_t pid, int timeout_ms)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = test_now_ms() + timeout_ms;
     for (;;) {
         int status;
         pid_t got = waitpid(pid, &status, WNOHANG);
@@ -138,7 +132,7 @@ static int wait_child(pid_t pid, int timeout_ms)
             return status;
         if (got < 0 && errno != EINTR)
             return -1;
-        if (now_ms() > deadline) {
+        if (test_now_ms() > deadline) {
             kill(pid, SIGKILL);
             waitpid(pid, &status, 0);
             return -1;
@@ -262,14 +256,14 @@ static void cluster_up(void)
     start_reaper();
     const char *argv[] = { script, "start", g.dir, NULL };
     char *out, *err;
-    long long t0 = now_ms();
+    long long t0 = test_now_ms();
     int st = run(argv, SCRIPT_MS, g.dir, &out, &err);
     cr_assert(exited_ok(st), "%s start %s failed (status %d):\n%s%s", script, g.dir, st,
               out, err);
     int n = sscanf(out, "%d %d %d %d %d %d", &g.port[0], &g.port[1], &g.port[2], &g.port[3],
                    &g.port[4], &g.port[5]);
     cr_assert_eq(n, NODES, "%s start printed \"%s\", not %d ports", script, out, NODES);
-    cr_log_info("cluster up in %lld ms: ports %s", now_ms() - t0, out);
+    cr_log_info("cluster up in %lld ms: ports %s", test_now_ms() - t0, out);
     free(out);
     free(err);
 }
@@ -1028,11 +1022,11 @@ static long writers_total(writer *w, int n)
  * of them stopped with an error. */
 static void wait_for_writes(writer *w, long from, long more)
 {
-    long long deadline = now_ms() + 30000;
+    long long deadline = test_now_ms() + 30000;
     while (writers_total(w, WRITERS) < from + more) {
         for (int i = 0; i < WRITERS; i++)
             cr_assert(!w[i].error[0], "writer %d: %s", i, w[i].error);
-        cr_assert(now_ms() < deadline, "the writers made %ld of %ld INCRs in 30 s",
+        cr_assert(test_now_ms() < deadline, "the writers made %ld of %ld INCRs in 30 s",
                   writers_total(w, WRITERS) - from, more);
         pause_ms(POLL_MS);
     }
@@ -1131,11 +1125,11 @@ Test(cluster, resharding_under_writes_keeps_every_acknowledged_incr_and_version)
                            "--cluster-to", dst_id, "--cluster-slots", nslots, "--cluster-yes",
                            NULL };
     long before = writers_total(w, WRITERS);
-    long long t0 = now_ms();
+    long long t0 = test_now_ms();
     pid_t pid = spawn(argv, logpath, NULL);
     cr_assert(pid > 0);
     int st = wait_child(pid, RESHARD_MS);
-    long long took = now_ms() - t0;
+    long long took = test_now_ms() - t0;
     long during = writers_total(w, WRITERS) - before;
     if (!exited_ok(st)) {
         stop_writers();
@@ -1292,14 +1286,14 @@ Test(cluster, failover_after_wait_keeps_every_document_and_version)
               "the pid file of %d says %d, INFO says %s", victim, (int)pid, val);
     freeReplyObject(info);
     disconnect(vc);
-    long long t0 = now_ms();
+    long long t0 = test_now_ms();
     cr_assert_eq(kill(pid, SIGKILL), 0, "kill %d: %s", (int)pid, strerror(errno));
 
     failover_wait fw = { .promoted = heir, .dead = victim };
     bool done = wait_until(failed_over, &fw, FAILOVER_MS);
     cr_assert(done, "no failover within %d ms: %s", FAILOVER_MS, fw.why);
     cr_assert(process_gone(pid), "the killed primary (pid %d) still runs", (int)pid);
-    cr_log_info("failover from %d to %d took %lld ms", victim, heir, now_ms() - t0);
+    cr_log_info("failover from %d to %d took %lld ms", victim, heir, test_now_ms() - t0);
 
     /* Every live node routes the victim's slots to the heir. */
     static int slots[FAILOVER_DOCS];

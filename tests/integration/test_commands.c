@@ -44,17 +44,6 @@ static void expect_array_at(int line, redisReply *r, const char *const *want, si
 /* expect_array(cmd(...), "item", NULL, ...): NULL stands for a nil item. */
 #define expect_array(r, ...) expect_array_at(__LINE__, (r), WANT(__VA_ARGS__), NWANT(__VA_ARGS__))
 
-static long long version_of(const char *key)
-{
-    redisReply *r = cmd(c, "DOC.VERSION %s", key);
-    char got[256];
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "DOC.VERSION %s: %s", key,
-                 reply_describe(r, got, sizeof got));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 /* ---- DOC.SET ------------------------------------------------------------------- */
 
 Test(commands, set_creates_a_missing_document_at_version_1)
@@ -456,7 +445,7 @@ Test(commands, version_moves_once_per_changing_command_and_never_otherwise)
 {
     expect_int(cmd(c, "DOC.VERSION k"), 0);
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"l\":[1,2]}"));
-    cr_assert_eq(version_of("k"), 1);
+    cr_assert_eq(doc_version(c, "k"), 1);
 
     /* reads */
     freeReplyObject(cmd(c, "DOC.GET k"));
@@ -465,7 +454,7 @@ Test(commands, version_moves_once_per_changing_command_and_never_otherwise)
     freeReplyObject(cmd(c, "DOC.LEN k $.l"));
     freeReplyObject(cmd(c, "DOC.KEYS k"));
     freeReplyObject(cmd(c, "DOC.MGET k k $"));
-    cr_assert_eq(version_of("k"), 1);
+    cr_assert_eq(doc_version(c, "k"), 1);
 
     /* errors and no-ops */
     expect_err_prefix(cmd(c, "DOC.SET k $.a.b %s", "1"), "BADTYPE");
@@ -476,26 +465,26 @@ Test(commands, version_moves_once_per_changing_command_and_never_otherwise)
     expect_nil(cmd(c, "DOC.SET k $.a %s NX", "2"));
     expect_nil(cmd(c, "DOC.SET k $.zz %s XX", "2"));
     expect_int(cmd(c, "DOC.DEL k $.zz"), 0);
-    cr_assert_eq(version_of("k"), 1);
+    cr_assert_eq(doc_version(c, "k"), 1);
 
     /* changes: one each, however much they touch */
     expect_ok(cmd(c, "DOC.SET k $.a %s", "2"));
-    cr_assert_eq(version_of("k"), 2);
+    cr_assert_eq(doc_version(c, "k"), 2);
     expect_ok(cmd(c, "DOC.SET k $.new.deep.path %s", "[]"));
-    cr_assert_eq(version_of("k"), 3);
+    cr_assert_eq(doc_version(c, "k"), 3);
     expect_int(cmd(c, "DOC.DEL k $.l[0]"), 1);
-    cr_assert_eq(version_of("k"), 4);
+    cr_assert_eq(doc_version(c, "k"), 4);
     expect_ok(cmd(c, "DOC.MSET k $.a %s k $.b %s k $.c %s", "1", "2", "3"));
-    cr_assert_eq(version_of("k"), 5);
+    cr_assert_eq(doc_version(c, "k"), 5);
     expect_ok(cmd(c, "DOC.SET k $ %s", "0"));
-    cr_assert_eq(version_of("k"), 6);
+    cr_assert_eq(doc_version(c, "k"), 6);
 
     /* deleting the key: DOC.VERSION is 0, and a new document starts above every
      * version given so far, so the old one's versions never come back */
     expect_int(cmd(c, "DOC.DEL k"), 1);
-    cr_assert_eq(version_of("k"), 0);
+    cr_assert_eq(doc_version(c, "k"), 0);
     expect_ok(cmd(c, "DOC.SET k $.a %s", "1"));
-    cr_assert_eq(version_of("k"), 7);
+    cr_assert_eq(doc_version(c, "k"), 7);
 }
 
 Test(commands, version_of_a_key_deleted_by_plain_del_is_0)

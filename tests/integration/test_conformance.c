@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "../test_util.h"
 
 #define SUITE_SUBDIR "conformance/JSONTestSuite/test_parsing"
 
@@ -47,38 +48,6 @@ static bool in_list(const char *name, const char *const *list, size_t n)
         if (!strcmp(name, list[i]))
             return true;
     return false;
-}
-
-static bool is_dir(const char *path)
-{
-    struct stat sb;
-    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-/* Writes the suite's directory to `out`; false when it cannot be found. */
-static bool find_suite(char *out, size_t len)
-{
-    const char *shared = getenv("ATOMICDOC_SHARED");
-    if (shared && *shared) {
-        int w = snprintf(out, len, "%s/%s", shared, SUITE_SUBDIR);
-        return w > 0 && (size_t)w < len && is_dir(out);
-    }
-    char dir[PATH_MAX];
-    if (!getcwd(dir, sizeof dir))
-        return false;
-    for (;;) {
-        int w = snprintf(out, len, "%s/shared/%s", strcmp(dir, "/") ? dir : "", SUITE_SUBDIR);
-        if (w > 0 && (size_t)w < len && is_dir(out))
-            return true;
-        char *slash = strrchr(dir, '/');
-        if (!slash || slash == dir) {
-            if (!strcmp(dir, "/"))
-                return false;
-            strcpy(dir, "/");
-        } else {
-            *slash = '\0';
-        }
-    }
 }
 
 static int wanted(const struct dirent *e)
@@ -258,7 +227,7 @@ static void check_file(run_t *run, const char *file, const char *json, size_t le
 Test(conformance, json_test_suite_files_are_accepted_refused_and_reprinted_as_specified)
 {
     char suite[PATH_MAX];
-    cr_assert(find_suite(suite, sizeof suite),
+    cr_assert(test_find_shared(SUITE_SUBDIR, 1, suite, sizeof suite),
               "JSONTestSuite not found: set ATOMICDOC_SHARED to the directory holding "
               SUITE_SUBDIR ", or run from the project root next to shared/");
     struct dirent **names;

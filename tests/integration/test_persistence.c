@@ -21,17 +21,6 @@
 
 /* ---- small helpers ------------------------------------------------------------- */
 
-static long long version_of(redisContext *c, const char *key)
-{
-    redisReply *r = cmd(c, "DOC.VERSION %s", key);
-    char got[256];
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "DOC.VERSION %s: %s", key,
-                 reply_describe(r, got, sizeof got));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 /* DOC.GET key as a reply the caller frees; fails unless it is a bulk string. */
 static redisReply *get_doc(redisContext *c, const char *key)
 {
@@ -117,12 +106,12 @@ static void expect_samples(redisContext *c, const char *when)
                     !memcmp(r->str, want, r->len);
         freeReplyObject(r);
         cr_assert(same, "%s: DOC.GET %s is %s, expected %s", when, sample[i].key, got, want);
-        cr_assert_eq(version_of(c, sample[i].key), sample_first_version(i) + sample[i].extra_writes,
+        cr_assert_eq(doc_version(c, sample[i].key), sample_first_version(i) + sample[i].extra_writes,
                      "%s: DOC.VERSION %s", when, sample[i].key);
         expect_status(cmd(c, "TYPE %s", sample[i].key), "atomicdoc");
     }
     expect_str(cmd(c, "DOC.GET doc:scalar"), "\"just a string\"");
-    cr_assert_eq(version_of(c, "doc:scalar"), sample_first_version(NSAMPLE),
+    cr_assert_eq(doc_version(c, "doc:scalar"), sample_first_version(NSAMPLE),
                  "%s: DOC.VERSION doc:scalar", when);
 }
 
@@ -242,7 +231,7 @@ Test(persistence, debug_reload_keeps_documents_and_versions)
     expect_ok(cmd(c, "DEBUG RELOAD"));
     expect_samples(c, "after DEBUG RELOAD");
     expect_ok(cmd(c, "DOC.SET doc:obj $.n %s", "100"));
-    cr_assert_eq(version_of(c, "doc:obj"), 6, "the version keeps counting after a reload");
+    cr_assert_eq(doc_version(c, "doc:obj"), 6, "the version keeps counting after a reload");
     redisFree(c);
     srv_stop(s);
 }
@@ -265,7 +254,7 @@ Test(persistence, dump_restore_to_another_key_keeps_json_and_version)
                   "%s restored as %s, was %s", sample[i].key, b->str, a->str);
         freeReplyObject(a);
         freeReplyObject(b);
-        cr_assert_eq(version_of(c, copy), version_of(c, sample[i].key));
+        cr_assert_eq(doc_version(c, copy), doc_version(c, sample[i].key));
         expect_status(cmd(c, "TYPE %s", copy), "atomicdoc");
     }
     /* the restored key is a document of its own */
@@ -697,11 +686,11 @@ Test(persistence, restore_of_a_version_beyond_int64_is_refused_or_reads_positive
     if (loaded) {
         /* A version a Redis integer cannot carry must not read back negative, nor wrap
          * to 0 (a missing key's version) on the next write. */
-        long long v = version_of(c, "forged");
+        long long v = doc_version(c, "forged");
         cr_expect_gt(v, 0, "DOC.VERSION of a document restored at 2^64-1: %lld", v);
         redisReply *w = cmd(c, "DOC.SET forged $ %s", "2");
         if (w->type != REDIS_REPLY_ERROR)
-            cr_expect_gt(version_of(c, "forged"), 0, "the version wrapped after a write");
+            cr_expect_gt(doc_version(c, "forged"), 0, "the version wrapped after a write");
         freeReplyObject(w);
     }
     expect_status(cmd(c, "PING"), "PONG");
@@ -724,7 +713,7 @@ Test(persistence, restart_from_the_rdb_keeps_documents_and_versions)
     cr_assert_eq(srv_info_int(c, "persistence", "aof_enabled"), 0);
     expect_samples(c, "after a restart from the RDB");
     expect_ok(cmd(c, "DOC.SET doc:unicode $.n %s", "0"));
-    cr_assert_eq(version_of(c, "doc:unicode"), sample_first_version(2) + sample[2].extra_writes + 1);
+    cr_assert_eq(doc_version(c, "doc:unicode"), sample_first_version(2) + sample[2].extra_writes + 1);
     redisFree(c);
     srv_stop(s);
 }
@@ -865,7 +854,7 @@ Test(persistence, a_20mb_document_survives_aof_rewrite_and_restart_byte_identica
     cr_assert_eq(r->len, len, "DOC.GET has %zu bytes, expected %zu", r->len, len);
     cr_assert(!memcmp(r->str, json, len), "the document changed through the rewrite");
     freeReplyObject(r);
-    cr_assert_eq(version_of(c, "big"), 2);
+    cr_assert_eq(doc_version(c, "big"), 2);
     free(json);
     redisFree(c);
     srv_stop(s);
@@ -1119,7 +1108,7 @@ Test(persistence, a_document_deeper_than_max_depth_survives_aof_rewrite_and_rest
     srv_restart(s);   /* starts with the default max-depth, 128 */
     c = srv_connect(s);
     expect_doc_text(c, "deep", json, len, "after BGREWRITEAOF and a restart");
-    cr_assert_eq(version_of(c, "deep"), 1);
+    cr_assert_eq(doc_version(c, "deep"), 1);
     /* clients are still held to max-depth */
     char path[400] = "$";
     for (int i = 0; i < 129; i++) strcat(path, "[0]");
@@ -1210,7 +1199,7 @@ Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_acc
     cr_assert_str_eq(dp, dr, "the replica diverged: its lower limits refused the primary's writes");
     free(dp);
     free(dr);
-    cr_assert_eq(version_of(rc, "n"), version_of(pc, "n"));
+    cr_assert_eq(doc_version(rc, "n"), doc_version(pc, "n"));
     /* the replica's own clients are still held to its configs */
     expect_err_prefix(cmd(rc, "DOC.GET deep $[0][0][0][0][0][0][0][0][0][0][0]"), "TOODEEP");
     free(json);

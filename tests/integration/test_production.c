@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "../test_util.h"
 
 /* ---- helpers ------------------------------------------------------------------- */
 
@@ -39,11 +40,6 @@ static long long int_reply(redisReply *r, const char *what)
     long long v = r->integer;
     freeReplyObject(r);
     return v;
-}
-
-static long long version_of(redisContext *c, const char *key)
-{
-    return int_reply(cmd(c, "DOC.VERSION %s", key), "DOC.VERSION");
 }
 
 /* Fails unless `r` is an error whose text contains `needle`; frees r. */
@@ -96,13 +92,6 @@ static char *json_string_of(size_t len)
     s[0] = s[len - 1] = '"';
     s[len] = '\0';
     return s;
-}
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* A growing text buffer for big JSON documents. */
@@ -332,7 +321,7 @@ Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_valu
     expect_err_prefix(cmd(c, "DOC.SET k $ %s", "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{}}}}}}"),
                       "TOODEEP");
     expect_str(cmd(c, "DOC.GET k"), nested(buf, sizeof buf, 5));
-    cr_assert_eq(version_of(c, "k"), 1, "a refused DOC.SET moved the version");
+    cr_assert_eq(doc_version(c, "k"), 1, "a refused DOC.SET moved the version");
 
     const char *bad[] = { "0", "10001", "-1", "many" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -383,12 +372,12 @@ Test(production, max_document_size_config_takes_units_and_refuses_bigger_json_wi
     expect_config(c, "atomicdoc.max-document-size", "1024");
     char *two_kb = json_string_of(2048), *fits = json_string_of(1000);
     expect_err_prefix(cmd(c, "DOC.SET k $ %s", two_kb), "TOOBIG");
-    cr_assert_eq(version_of(c, "k"), 0, "a refused DOC.SET created the key");
+    cr_assert_eq(doc_version(c, "k"), 0, "a refused DOC.SET created the key");
     expect_ok(cmd(c, "DOC.SET k $ %s", fits));
     /* Every JSON argument is bounded, not only DOC.SET's. */
     expect_err_prefix(cmd(c, "DOC.PUSH k2 $.a %s", two_kb), "TOOBIG");
     expect_err_prefix(cmd(c, "DOC.TXN 1 k SET 1 $ %s", two_kb), "ABORTED");
-    cr_assert_eq(version_of(c, "k"), 1);
+    cr_assert_eq(doc_version(c, "k"), 1);
 
     const char *bad[] = { "1023", "5gb", "-1", "0" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -422,7 +411,7 @@ Test(production, max_txn_ops_config_refuses_longer_txns_whole)
                                  "INCR 1 $.n 1"),
                           "max-txn-ops", "a TXN of 4 ops with max-txn-ops 3");
     expect_str(cmd(c, "DOC.GET t"), "{\"n\":3}");
-    cr_assert_eq(version_of(c, "t"), 2);
+    cr_assert_eq(doc_version(c, "t"), 2);
     const char *bad[] = { "0", "100001", "-5" };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         redisReply *r = cmd(c, "CONFIG SET atomicdoc.max-txn-ops %s", bad[i]);
@@ -481,8 +470,8 @@ Test(production, acl_key_patterns_apply_to_every_key_of_a_command)
 
     expect_str(cmd(c, "DOC.GET app:1"), "{\"n\":6}");
     expect_str(cmd(c, "DOC.GET other:1"), "{\"n\":0}");
-    cr_assert_eq(version_of(c, "other:1"), 1);
-    cr_assert_eq(version_of(c, "app:1"), 4);   /* created as 2 (after other:1), two INCRs */
+    cr_assert_eq(doc_version(c, "other:1"), 1);
+    cr_assert_eq(doc_version(c, "app:1"), 4);   /* created as 2 (after other:1), two INCRs */
     redisFree(app);
     redisFree(c);
     srv_stop(s);
@@ -514,7 +503,7 @@ Test(production, read_only_acl_user_reads_and_runs_read_only_txns_but_cannot_wri
     expect_array_len(cmd(ro, "DOC.TXN 1 d:1 GET 1 $"), 1);
     expect_array_len(cmd(ro, "DOC.TXN 1 d:1 CHECK 1 $.n EQ 1 GET 1 $.a"), 2);
     expect_str(cmd(c, "DOC.GET d:1"), "{\"n\":1,\"a\":[1,2]}");
-    cr_assert_eq(version_of(c, "d:1"), 1);
+    cr_assert_eq(doc_version(c, "d:1"), 1);
     redisFree(ro);
     redisFree(c);
     srv_stop(s);
@@ -593,8 +582,8 @@ Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_unde
     expect_err_prefix(cmd(c, "DOC.TXN 1 acct:a GET 1 $"), "OOM");
     expect_str(cmd(c, "DOC.GET acct:a"), "{\"balance\":100,\"log\":[]}");
     expect_str(cmd(c, "DOC.GET acct:b"), "{\"balance\":0,\"log\":[]}");
-    cr_assert_eq(version_of(c, "acct:a"), 1, "a refused TXN moved acct:a's version");
-    cr_assert_eq(version_of(c, "acct:b"), 2, "a refused TXN moved acct:b's version");
+    cr_assert_eq(doc_version(c, "acct:a"), 1, "a refused TXN moved acct:a's version");
+    cr_assert_eq(doc_version(c, "acct:b"), 2, "a refused TXN moved acct:b's version");
     /* Deleting is not refused (DOC.DEL is `write`, as DEL and HDEL are): it is how one
      * gets out of the situation. */
     expect_int(cmd(c, "DOC.DEL order:1"), 1);
@@ -675,9 +664,9 @@ Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120
     }
     text_add(&t, "]", 1);
     const char *argv[] = { "DOC.SET", "big", "$", t.p };
-    double t0 = now_ms();
+    double t0 = test_now_ms_precise();
     expect_ok(cmdv(c, 4, argv, NULL));
-    double set_ms = now_ms() - t0;
+    double set_ms = test_now_ms_precise() - t0;
     size_t json_len = t.len;
     free(t.p);
     expect_int(cmd(c, "DOC.LEN big"), BIG_OBJECTS);
@@ -693,9 +682,9 @@ Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120
         long long mem_both = adoc_info(c, "memory_bytes");
         expect_ok(cmd(c, "CONFIG RESETSTAT")); /* resets lazyfreed_objects too */
         long long lazyfreed = srv_info_int(c, "memory", "lazyfreed_objects");
-        t0 = now_ms();
+        t0 = test_now_ms_precise();
         expect_int(cmd(c, "UNLINK victim"), 1);
-        double client_ms = now_ms() - t0;
+        double client_ms = test_now_ms_precise() - t0;
         long long usec = command_usec(c, "unlink");
         if (best_usec < 0 || usec < best_usec) {
             best_usec = usec;
@@ -713,9 +702,9 @@ Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120
 
     /* DEL of the same document frees it on the main thread: measured, for README.md. */
     expect_ok(cmd(c, "CONFIG RESETSTAT"));
-    t0 = now_ms();
+    t0 = test_now_ms_precise();
     expect_int(cmd(c, "DEL big"), 1);
-    double del_client_ms = now_ms() - t0;
+    double del_client_ms = test_now_ms_precise() - t0;
     long long del_usec = command_usec(c, "del");
     cr_assert_eq(adoc_info(c, "documents"), 0);
 

@@ -54,29 +54,7 @@ static void expect_err_text_at(int line, redisReply *r, const char *prefix, cons
 }
 #define expect_err_text(r, prefix, part) expect_err_text_at(__LINE__, (r), (prefix), (part))
 
-static long long version_of(redisContext *ctx, const char *key)
-{
-    redisReply *r = cmd(ctx, "DOC.VERSION %s", key);
-    char got[256];
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "DOC.VERSION %s: %s", key,
-                 reply_describe(r, got, sizeof got));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 /* DOC.GET key (whole document) as a malloc'd string; "(nil)" for a missing key. */
-static char *doc_text(redisContext *ctx, const char *key)
-{
-    redisReply *r = cmd(ctx, "DOC.GET %s", key);
-    char got[256];
-    cr_assert(r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL, "DOC.GET %s: %s", key,
-              reply_describe(r, got, sizeof got));
-    char *t = strdup(r->type == REDIS_REPLY_NIL ? "(nil)" : r->str);
-    freeReplyObject(r);
-    return t;
-}
-
 /* An integer reply of `fmt` (DOC.GET of an integer path replies its JSON text). */
 static long long int_of_at(int line, redisContext *ctx, const char *fmt, ...)
 {
@@ -298,8 +276,8 @@ Test(txn, concurrent_transfers_conserve_the_total_and_never_overdraw, .timeout =
     cr_assert_eq(int_of(c, "DOC.GET a $.balance"), 100 + net);
     cr_assert_eq(int_of(c, "DOC.GET b $.balance"), 100 - net);
     /* both documents moved once per committed TXN, never for an aborted one */
-    cr_assert_eq(version_of(c, "a"), 1 + commits);
-    cr_assert_eq(version_of(c, "b"), 2 + commits);   /* created after a */
+    cr_assert_eq(doc_version(c, "a"), 1 + commits);
+    cr_assert_eq(doc_version(c, "b"), 2 + commits);   /* created after a */
     cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_commits"), commits);
     cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_aborts"), aborts);
 }
@@ -451,8 +429,8 @@ Test(txn, a_debit_and_its_outbox_task_are_never_half_applied, .timeout = 60)
     cr_assert_eq(count, commits);
     cr_assert_geq(balance, 0);
     cr_assert_eq(balance + sum, OUTBOX_START, "balance %lld + tasks %lld", balance, sum);
-    cr_assert_eq(version_of(c, "acct"), 1 + commits);
-    cr_assert_eq(version_of(c, "outbox"), 2 + commits);   /* created after acct */
+    cr_assert_eq(doc_version(c, "acct"), 1 + commits);
+    cr_assert_eq(doc_version(c, "outbox"), 2 + commits);   /* created after acct */
 }
 
 /* ---- optimistic writers: CHECK VERSION ------------------------------------------ */
@@ -531,7 +509,7 @@ Test(txn, writers_checking_the_same_version_have_exactly_one_winner, .timeout = 
     snprintf(want, sizeof want, "\"c%d-r%d\"", winner_id[OPT_ROUNDS - 1], OPT_ROUNDS - 1);
     expect_str(cmd(c, "DOC.GET slot $.owner"), want);
     expect_str(cmd(c, "DOC.GET slot $.claims"), "10");
-    cr_assert_eq(version_of(c, "slot"), 1 + OPT_ROUNDS);
+    cr_assert_eq(doc_version(c, "slot"), 1 + OPT_ROUNDS);
 }
 
 /* ---- a hot key in every TXN -------------------------------------------------- */
@@ -594,14 +572,14 @@ Test(txn, a_hot_counter_in_every_txn_counts_exactly_and_never_aborts, .timeout =
     free(seen);
     expect_str(cmd(c, "DOC.GET hot"), "{\"n\":4000}");
     /* created by the first TXN (version 1), then one bump per TXN */
-    cr_assert_eq(version_of(c, "hot"), HOT_CLIENTS * HOT_EACH);
+    cr_assert_eq(doc_version(c, "hot"), HOT_CLIENTS * HOT_EACH);
     for (int i = 0; i < HOT_CLIENTS; i++) {
         char key[32];
         snprintf(key, sizeof key, "own:%d", i);
         cr_assert_eq(int_of(c, "DOC.GET %s $.n", key), HOT_EACH);
         /* created by its client's first TXN above every version given so far (an
          * order the threads decide), then one bump per later TXN */
-        cr_assert_geq(version_of(c, key), HOT_EACH);
+        cr_assert_geq(doc_version(c, key), HOT_EACH);
     }
     cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_aborts"), 0);
     cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_commits"), HOT_CLIENTS * HOT_EACH);
@@ -757,7 +735,7 @@ Test(txn, a_failing_third_op_leaves_documents_versions_replica_and_aof_untouched
     srv_wait_replica_synced(s, rep);
 
     char *a0 = doc_text(c, "a"), *b0 = doc_text(c, "b");
-    long long va = version_of(c, "a"), vb = version_of(c, "b");
+    long long va = doc_version(c, "a"), vb = doc_version(c, "b");
     char *digest0 = srv_digest(c);
     char *rdigest0 = digest_value(rc, "a", "b");
     long long aof0 = aof_incr_size(s);
@@ -779,8 +757,8 @@ Test(txn, a_failing_third_op_leaves_documents_versions_replica_and_aof_untouched
     char *a1 = doc_text(c, "a"), *b1 = doc_text(c, "b");
     cr_assert_str_eq(a1, a0);
     cr_assert_str_eq(b1, b0);
-    cr_assert_eq(version_of(c, "a"), va);
-    cr_assert_eq(version_of(c, "b"), vb);
+    cr_assert_eq(doc_version(c, "a"), va);
+    cr_assert_eq(doc_version(c, "b"), vb);
     char *digest1 = srv_digest(c);
     cr_assert_str_eq(digest1, digest0, "DEBUG DIGEST of the primary");
     cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_aborts"), 4);
@@ -804,8 +782,8 @@ Test(txn, a_failing_third_op_leaves_documents_versions_replica_and_aof_untouched
     char *ra = doc_text(rc, "a"), *rb = doc_text(rc, "b");
     cr_assert_str_eq(ra, a0);
     cr_assert_str_eq(rb, b0);
-    cr_assert_eq(version_of(rc, "a"), va);
-    cr_assert_eq(version_of(rc, "b"), vb);
+    cr_assert_eq(doc_version(rc, "a"), va);
+    cr_assert_eq(doc_version(rc, "b"), vb);
 
     /* a replica with AOF rewrites its AOF after the sync and refuses to exit until done */
     cr_assert(wait_until(aof_rewrite_done, rc, 10000), "the replica's AOF rewrite never ended");

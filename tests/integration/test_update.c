@@ -25,29 +25,7 @@ SRV_SUITE(update);
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static long long version_of(const char *key)
-{
-    redisReply *r = cmd(c, "DOC.VERSION %s", key);
-    char got[256];
-    cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "DOC.VERSION %s: %s", key,
-                 reply_describe(r, got, sizeof got));
-    long long v = r->integer;
-    freeReplyObject(r);
-    return v;
-}
-
 /* DOC.GET key as a malloc'd string; "(nil)" for a missing key. */
-static char *doc_text(redisContext *ctx, const char *key)
-{
-    redisReply *r = cmd(ctx, "DOC.GET %s", key);
-    char got[256];
-    cr_assert(r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_NIL, "DOC.GET %s: %s", key,
-              reply_describe(r, got, sizeof got));
-    char *t = strdup(r->type == REDIS_REPLY_NIL ? "(nil)" : r->str);
-    freeReplyObject(r);
-    return t;
-}
-
 /* ---- every operator --------------------------------------------------------------- */
 
 /* One update on a fresh document: what it replies (1 changed, 0 not) and the
@@ -122,7 +100,7 @@ Test(update, each_operator_changes_the_document_as_mongodb_does)
         char key[32];
         snprintf(key, sizeof key, "row:%zu", i);
         expect_ok(cmd(c, "DOC.SET %s $ %s", key, row->doc));
-        long long v0 = version_of(key);   /* a new document's first version */
+        long long v0 = doc_version(c, key);   /* a new document's first version */
         redisReply *r = cmd(c, "DOC.UPDATE %s %s", key, row->update);
         char got[512];
         reply_describe(r, got, sizeof got);
@@ -133,7 +111,7 @@ Test(update, each_operator_changes_the_document_as_mongodb_does)
         char *after = doc_text(c, key);
         cr_expect_str_eq(after, row->after, "row %zu %s on %s", i, row->update, row->doc);
         free(after);
-        cr_expect_eq(version_of(key), v0 + row->changed, "row %zu: version", i);
+        cr_expect_eq(doc_version(c, key), v0 + row->changed, "row %zu: version", i);
     }
 }
 
@@ -462,7 +440,7 @@ static void race_for_stock(bool return_after, int *bought, int *refused, buyer *
     }
     expect_str(cmd(c, "DOC.GET item"), "{\"stock\":0}");
     /* one version per purchase, none for a refusal */
-    cr_assert_eq(version_of("item"), 1 + STOCK);
+    cr_assert_eq(doc_version(c, "item"), 1 + STOCK);
 }
 
 Test(update, eight_clients_take_exactly_the_stock_and_it_never_goes_negative, .timeout = 60)

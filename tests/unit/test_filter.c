@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "unit_alloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
@@ -646,16 +647,6 @@ Test(filter, equalities) {
     doc_filter_free(f);
 }
 
-/* A failing allocator: allocations past the budget fail. */
-static long alloc_left;
-static void *fail_alloc(size_t n) {
-    return alloc_left-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n) {
-    return alloc_left-- > 0 ? realloc(p, n) : NULL;
-}
-static const doc_allocator failing = {fail_alloc, fail_realloc, free, NULL};
-static const doc_allocator plain = {malloc, realloc, free, NULL};
 
 Test(filter, out_of_memory_at_every_step) {
     doc_node *src = parse("{\"a.b\":{\"$in\":[1,2],\"$not\":{\"$size\":3}},\"c\":[1,{\"d\":2}],"
@@ -664,13 +655,12 @@ Test(filter, out_of_memory_at_every_step) {
     doc_node *v = parse("{\"a\":[{\"b\":2}],\"c\":[1,{\"d\":2}],\"e\":[{\"f\":[1,2]}]}");
     int succeeded = 0;
     for (long n = 0; n < 1000 && !succeeded; n++) {
-        doc_alloc_set(&failing);
-        alloc_left = n;
+        unit_alloc_fail_after(n);
         doc_filter *f = (doc_filter *)&f;
         doc_error err;
         doc_error_clear(&err);
         doc_status st = doc_filter_compile(doc_box_value(src), 16, &f, &err);
-        doc_alloc_set(&plain);
+        unit_alloc_plain();
         if (st == DOC_OK) {
             succeeded = 1;
             cr_expect_eq(doc_filter_match(f, doc_box_value(v)), 1);

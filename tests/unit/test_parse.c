@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "unit_alloc.h"
 
 /* The printed text of a box's value (malloc'd). */
 static char *box_text(const doc_node *box)
@@ -463,28 +464,15 @@ Test(parse, depth_limits)
 
 /* ---------------------------------------------------------------- */
 
-/* A failing allocator: the n-th allocation and every later one fail. */
-static long alloc_left;
-static void *fail_alloc(size_t n)
-{
-    return alloc_left-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n)
-{
-    return alloc_left-- > 0 ? realloc(p, n) : NULL;
-}
-static const doc_allocator failing = {fail_alloc, fail_realloc, free, NULL};
-static const doc_allocator plain = {malloc, realloc, free, NULL};
 
 Test(parse, out_of_memory_at_every_step)
 {
     static const char text[] =
         "{\"orders\":[{\"id\":1,\"sku\":\"A-1\",\"qty\":2,\"price\":19.99,\"tags\":[\"x\",\"y\"]},"
         "{\"id\":2,\"sku\":\"B\\u00e9\",\"qty\":1,\"price\":5.5,\"tags\":[]}],\"n\":null}";
-    doc_alloc_set(&failing);
     int succeeded = 0;
     for (long n = 0; n < 1000 && !succeeded; n++) {
-        alloc_left = n;
+        unit_alloc_fail_after(n);
         doc_error err;
         doc_node *box = parse_n(text, sizeof text - 1, 8, &err);
         if (box) {
@@ -494,7 +482,7 @@ Test(parse, out_of_memory_at_every_step)
             cr_assert_eq(err.code, DOC_NOMEM, "n=%ld: %d %s", n, err.code, err.msg);
         }
     }
-    doc_alloc_set(&plain);
+    unit_alloc_plain();
     cr_expect(succeeded);
 }
 
@@ -511,10 +499,9 @@ Test(parse, out_of_memory_past_the_local_buffers)
     rep(&b, "\"a string long enough to need the heap soon\",", 30);
     doc_buf_append(&b, "1", 1);
     rep(&b, "]}]", 20);
-    doc_alloc_set(&failing);
     int succeeded = 0;
     for (long n = 0; n < 1000 && !succeeded; n++) {
-        alloc_left = n;
+        unit_alloc_fail_after(n);
         doc_error err;
         doc_node *box = parse_n(b.data, b.len, 64, &err);
         if (box) {
@@ -524,7 +511,7 @@ Test(parse, out_of_memory_past_the_local_buffers)
             cr_assert_eq(err.code, DOC_NOMEM, "n=%ld: %d %s", n, err.code, err.msg);
         }
     }
-    doc_alloc_set(&plain);
+    unit_alloc_plain();
     cr_expect(succeeded);
     doc_buf_free(&b);
 }

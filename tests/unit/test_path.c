@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "unit_alloc.h"
 
 #define NONE ((size_t)-1)   /* row.len: use strlen(text) */
 
@@ -376,37 +377,6 @@ Test(path, first_error_wins) {
 /* Segment limit and allocation                                       */
 /* ------------------------------------------------------------------ */
 
-static size_t n_allocs, n_live, fail_at = (size_t)-1;
-
-static void *count_alloc(size_t n) {
-    void *p;
-
-    if (n_allocs++ == fail_at)
-        return NULL;
-    p = malloc(n);
-    if (p)
-        n_live++;
-    return p;
-}
-
-static void *count_realloc(void *q, size_t n) {
-    void *p;
-
-    if (n_allocs++ == fail_at)
-        return NULL;
-    p = realloc(q, n);
-    if (p && !q)
-        n_live++;
-    return p;
-}
-
-static void count_free(void *p) {
-    if (p)
-        n_live--;
-    free(p);
-}
-
-static const doc_allocator counting = {count_alloc, count_realloc, count_free, NULL};
 
 /* A path of n segments: "$[0][0]..." (json) or "a.a.a..." (dot). */
 static char *deep_path(size_t n, int json, size_t *len) {
@@ -444,7 +414,7 @@ Test(path, too_many_segments) {
     int json;
     char want[80];
 
-    doc_alloc_set(&counting);
+    unit_alloc_fail_at((size_t)-1);
     for (i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         for (json = 0; json <= 1; json++) {
             size_t len;
@@ -453,7 +423,7 @@ Test(path, too_many_segments) {
             doc_error err;
             doc_status st;
 
-            n_allocs = 0;
+            unit_alloc_fail_at((size_t)-1);
             doc_error_clear(&err);
             st = doc_path_compile(s, len, rows[i].max, &p, &err);
             cr_expect_eq(st, rows[i].code, "row %zu json %d: status %d", i, json, st);
@@ -465,9 +435,9 @@ Test(path, too_many_segments) {
                 cr_expect_str_eq(err.msg, want);
                 cr_expect(!err.has_offset);
                 cr_expect_null(p);
-                cr_expect_eq(n_allocs, 0, "row %zu: allocated before refusing", i);
+                cr_expect_eq(unit_alloc_calls(), 0, "row %zu: allocated before refusing", i);
             }
-            cr_expect_eq(n_live, 0, "row %zu json %d: leak", i, json);
+            cr_expect_eq(unit_alloc_live(), 0, "row %zu json %d: leak", i, json);
             free(s);
         }
     }
@@ -489,31 +459,30 @@ Test(path, allocation_failure) {
     static const char *paths[] = {"$", ".", "$.a[0]['b\\u0000']", "a.0.b", "$[\"\"]"};
     size_t i, k;
 
-    doc_alloc_set(&counting);
+    unit_alloc_fail_at((size_t)-1);
     for (i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         for (k = 0;; k++) {
             doc_path *p = (doc_path *)1;
             doc_error err;
             doc_status st;
 
-            fail_at = k;
-            n_allocs = 0;
+            unit_alloc_fail_at(k);
             doc_error_clear(&err);
             st = doc_path_compile(paths[i], strlen(paths[i]), 16, &p, &err);
             if (st == DOC_OK) {
-                cr_expect_eq(n_allocs, k, "[%s]: failure %zu not reported", paths[i], k);
+                cr_expect_eq(unit_alloc_calls(), k, "[%s]: failure %zu not reported", paths[i], k);
                 doc_path_free(p);
-                cr_expect_eq(n_live, 0);
+                cr_expect_eq(unit_alloc_live(), 0);
                 break;
             }
             cr_expect_eq(st, DOC_NOMEM, "[%s] fail_at %zu: status %d", paths[i], k, st);
             cr_expect_eq(err.code, DOC_NOMEM);
             cr_expect_null(p);
-            cr_expect_eq(n_live, 0, "[%s] fail_at %zu: leak", paths[i], k);
+            cr_expect_eq(unit_alloc_live(), 0, "[%s] fail_at %zu: leak", paths[i], k);
             cr_assert_lt(k, 10);
         }
     }
-    fail_at = (size_t)-1;
+    unit_alloc_plain();
 }
 
 /* doc_path_free takes NULL, and paths built by hand (separate blocks). */

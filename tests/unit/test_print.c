@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "doc.h"
+#include "unit_alloc.h"
 
 /* The printed text of a box's value (malloc'd, NUL-terminated; *len set). */
 static char *print_box(const doc_node *box, size_t *len)
@@ -251,17 +252,6 @@ Test(print, appends_to_buffer)
 
 /* ---------------------------------------------------------------- */
 
-static long alloc_left;
-static void *fail_alloc(size_t n)
-{
-    return alloc_left-- > 0 ? malloc(n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n)
-{
-    return alloc_left-- > 0 ? realloc(p, n) : NULL;
-}
-static const doc_allocator failing = {fail_alloc, fail_realloc, free, NULL};
-static const doc_allocator plain = {malloc, realloc, free, NULL};
 
 /* Allocation failure at every step sets the sticky oom flag and nothing
  * worse; with enough memory the text is complete. */
@@ -278,12 +268,11 @@ Test(print, out_of_memory)
 
     int complete = 0;
     for (long n = 0; n < 100 && !complete; n++) {
-        doc_alloc_set(&failing);
-        alloc_left = n;
+        unit_alloc_fail_after(n);
         doc_buf out;
         doc_buf_init(&out);
         doc_print(doc_box_value(box), &out);
-        doc_alloc_set(&plain);
+        unit_alloc_plain();
         if (!out.oom) {
             complete = 1;
             cr_expect_eq(out.len, in.len);

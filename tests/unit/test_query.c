@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "doc.h"
+#include "unit_alloc.h"
+#include "../test_util.h"
 #include "iregexp.h"
 
 #define CTS_SUBDIR "conformance/jsonpath-cts/cts.json"
@@ -44,38 +46,6 @@ static const struct {
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
-
-static int is_file(const char *path) {
-    struct stat sb;
-
-    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
-}
-
-/* Writes the path of cts.json to out; 0 when it cannot be found. */
-static int find_cts(char *out, size_t len) {
-    const char *shared = getenv("ATOMICDOC_SHARED");
-    char dir[PATH_MAX], *slash;
-    int w;
-
-    if (shared && *shared) {
-        w = snprintf(out, len, "%s/%s", shared, CTS_SUBDIR);
-        return w > 0 && (size_t)w < len && is_file(out);
-    }
-    if (!getcwd(dir, sizeof dir))
-        return 0;
-    for (;;) {
-        w = snprintf(out, len, "%s/shared/%s", strcmp(dir, "/") ? dir : "", CTS_SUBDIR);
-        if (w > 0 && (size_t)w < len && is_file(out))
-            return 1;
-        if (!strcmp(dir, "/"))
-            return 0;
-        slash = strrchr(dir, '/');
-        if (!slash || slash == dir)
-            strcpy(dir, "/");
-        else
-            *slash = '\0';
-    }
-}
 
 /* The whole file, malloc'd, or NULL. */
 static char *read_all(const char *path, size_t *len) {
@@ -320,7 +290,7 @@ Test(query, compliance_suite_passes_every_case) {
     doc_view vt;
     doc_buf report, why;
 
-    cr_assert(find_cts(path, sizeof path), "cannot find $ATOMICDOC_SHARED/" CTS_SUBDIR
+    cr_assert(test_find_shared(CTS_SUBDIR, 0, path, sizeof path), "cannot find $ATOMICDOC_SHARED/" CTS_SUBDIR
                                            " or shared/" CTS_SUBDIR " above the cwd");
     text = read_all(path, &len);
     cr_assert(text, "cannot read %s", path);
@@ -819,38 +789,6 @@ Test(query, deep_document_is_walked_without_recursion) {
 /* Allocation failure                                                 */
 /* ------------------------------------------------------------------ */
 
-static size_t n_allocs, n_live, fail_at = (size_t)-1;
-
-static void *count_alloc(size_t n) {
-    void *p;
-
-    if (n_allocs++ == fail_at)
-        return NULL;
-    p = malloc(n);
-    if (p)
-        n_live++;
-    return p;
-}
-
-static void *count_realloc(void *old, size_t n) {
-    void *p;
-
-    if (n_allocs++ == fail_at)
-        return NULL;
-    p = realloc(old, n);
-    if (p && !old)
-        n_live++;
-    return p;
-}
-
-static void count_free(void *p) {
-    if (p)
-        n_live--;
-    free(p);
-}
-
-static const doc_allocator counting = {count_alloc, count_realloc, count_free, NULL};
-static const doc_allocator plain = {malloc, realloc, free, NULL};
 
 static int ignore_match(void *ctx, const uint8_t *value, const char *norm) {
     (void)ctx, (void)value, (void)norm;
@@ -871,16 +809,14 @@ Test(query, allocation_failure_is_nomem_and_leaks_nothing) {
     doc_node *d = parse_text(doc_text);
     size_t i, k;
 
-    doc_alloc_set(&counting);
+    unit_alloc_fail_at((size_t)-1);
     for (i = 0; i < sizeof queries / sizeof queries[0]; i++) {
         for (k = 0;; k++) {
             doc_query *q = (doc_query *)&q;
             doc_error err;
             doc_status st;
 
-            fail_at = k;
-            n_allocs = 0;
-            n_live = 0;
+            unit_alloc_fail_at(k);
             doc_error_clear(&err);
             st = doc_query_compile(queries[i], strlen(queries[i]), 16, &q, &err);
             if (st == DOC_OK) {
@@ -889,16 +825,15 @@ Test(query, allocation_failure_is_nomem_and_leaks_nothing) {
             } else {
                 cr_expect_null(q, "[%s] fail %zu: out not NULL", queries[i], k);
             }
-            cr_expect_eq(n_live, 0, "[%s] fail %zu: leak", queries[i], k);
+            cr_expect_eq(unit_alloc_live(), 0, "[%s] fail %zu: leak", queries[i], k);
             if (st == DOC_OK) {
-                cr_expect_lt(n_allocs, k + 1, "[%s]: failure %zu not reported", queries[i], k);
+                cr_expect_lt(unit_alloc_calls(), k + 1, "[%s]: failure %zu not reported", queries[i], k);
                 break;
             }
             cr_expect_eq(st, DOC_NOMEM, "[%s] fail %zu: %s", queries[i], k, doc_status_word(st));
             cr_expect_eq(err.code, DOC_NOMEM);
         }
     }
-    fail_at = (size_t)-1;
-    doc_alloc_set(&plain);
+    unit_alloc_plain();
     doc_node_free(d);
 }

@@ -61,6 +61,9 @@ typedef struct row {
 #define FAILS(d, u, c) {d, u, NULL, NULL, c, 0}
 #define FAILSF(d, u, f, c) {d, u, f, NULL, c, 0}
 
+/* The limits of the rows' undo logs (a test may lower max-depth). */
+static doc_limits row_limits = {DOC_DEPTH_DEFAULT, NULL};
+
 /* Runs one row; returns nothing, asserts everything. */
 static void run_row(const row *r, size_t i) {
     doc_error err;
@@ -80,6 +83,7 @@ static void run_row(const row *r, size_t i) {
         cr_assert(err.msg[0] && !strchr(err.msg, '\n'), "row %zu: bad message", i);
     } else {
         doc_undo *undo = doc_undo_new();
+        doc_undo_set_limits(undo, &row_limits);
         int changed = -1;
         st = doc_update_apply(u, &doc, r->is_insert, undo, &changed, &err);
         cr_assert_eq(st, r->code, "row %zu (%s on %s): apply gave %s (%s), expected %s", i, r->update,
@@ -958,7 +962,7 @@ Test(update, random_updates_roll_back_byte_identical) {
 }
 
 Test(update, edits_deeper_than_max_depth_are_toodeep) {
-    doc_edit_set_max_depth(4);
+    row_limits.max_depth = 4;
     static const row rows[] = {
         OK("{}", "{\"$set\":{\"a.b\":{\"c\":1}}}", "{\"a\":{\"b\":{\"c\":1}}}"),
         FAILS("{}", "{\"$set\":{\"a.b.c\":{\"d\":{}}}}", DOC_TOODEEP),
@@ -966,5 +970,5 @@ Test(update, edits_deeper_than_max_depth_are_toodeep) {
         FAILS("{\"a\":{\"b\":1}}", "{\"$rename\":{\"a\":\"x.y.z.w\"}}", DOC_TOODEEP),
     };
     RUN(rows);
-    doc_edit_set_max_depth(DOC_DEPTH_DEFAULT);
+    row_limits.max_depth = DOC_DEPTH_DEFAULT;
 }

@@ -1,0 +1,66 @@
+/*
+ * merge.c - RFC 7396 JSON Merge Patch, applied through the edit layer.
+ *
+ * doc_edit_merge merges a patch into the value at a cursor (or into the
+ * member the cursor is missing): a patch that is not an object replaces the
+ * target; an object patch makes the target an object (replacing a non-object,
+ * creating a missing one) and then, member by member, removes the members
+ * whose patch value is null and merges every other member's patch value into
+ * that member. Every edit goes through the undo log, so the caller can roll
+ * a failed merge back; writes of the same JSON text make no edit.
+ *
+ * Recursion follows the patch's nesting, not the document's: the patch is a
+ * parsed value, so its depth is bounded by the max-depth it was parsed with
+ * (at most DOC_DEPTH_LIMIT).
+ */
+#include "doc.h"
+
+static doc_status nomem(doc_error *err) { return doc_error_set(err, DOC_NOMEM, "out of memory"); }
+
+static doc_status merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_error *err) {
+    if (*patch != DOC_TAG_OBJECT) {
+        doc_node *copy = doc_value_copy(patch);
+        if (!copy) return nomem(err);
+        return doc_edit_set_take(c, copy, u, err);
+    }
+    if (c->missing || *doc_cursor_value(c) != DOC_TAG_OBJECT) {
+        doc_node *empty = doc_box_empty(DOC_OBJECT);
+        if (!empty) return nomem(err);
+        doc_status st = doc_edit_set_take(c, empty, u, err);
+        if (st) return st;
+    }
+    size_t depth = c->depth;
+    doc_view pv;
+    doc_value_decode(patch, &pv);
+    doc_iter it;
+    const char *key;
+    size_t klen;
+    const uint8_t *pval;
+    doc_iter_init(&it, pv.node);
+    while (doc_iter_next(&it, &key, &klen, &pval, NULL)) {
+        doc_seg s = {DOC_SEG_NAME, key, klen, 0};
+        doc_error probe;
+        doc_error_clear(&probe);
+        doc_status found = doc_cursor_down(c, &s, &probe);
+        doc_status st = DOC_OK;
+        if (*pval == DOC_TAG_NULL) {
+            if (found == DOC_OK) st = doc_edit_remove(c, u, err);
+        } else {
+            st = merge(c, pval, u, err);
+        }
+        doc_cursor_up(c, depth);
+        if (st) return st;
+    }
+    return DOC_OK;
+}
+
+doc_status doc_edit_merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_error *err) {
+    if (u) return merge(c, patch, u, err);
+    /* No log given: a private one makes the call all or nothing. */
+    doc_undo *own = doc_undo_new();
+    if (!own) return nomem(err);
+    doc_status st = merge(c, patch, own, err);
+    if (st) doc_undo_rollback(own);
+    doc_undo_free(own);
+    return st;
+}
