@@ -30,14 +30,22 @@ main() {
   cd "$(dirname "$0")/.."
 
   # The public conformance suites live in ../shared next to the project root
-  # (the checkout's sibling; for a git worktree, also the sibling of the main
-  # checkout) unless ATOMICDOC_SHARED names the directory that holds
-  # conformance/; tests find them through ATOMICDOC_SHARED.
+  # unless ATOMICDOC_SHARED names the directory that holds conformance/; tests
+  # find them through ATOMICDOC_SHARED. Looked for, in order: a shared/ beside
+  # the checkout or beside any directory above it; beside the main checkout (for
+  # a git worktree) or beside the repository this one was cloned from (a clean
+  # clone made elsewhere); and /work/shared, this workplace's layout, for a CI
+  # clone that sits outside the project directory.
   if [ -z "${ATOMICDOC_SHARED:-}" ]; then
-    local main_checkout d
+    local d up origin main_checkout candidates=()
+    up=$(pwd)
+    while [ "$up" != / ]; do up=$(dirname "$up"); candidates+=("$up/shared"); done
     main_checkout=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null) &&
-      main_checkout=$(dirname "$main_checkout")
-    for d in ../shared ${main_checkout:+"$main_checkout/../shared"}; do
+      candidates+=("$(dirname "$(dirname "$main_checkout")")/shared")
+    origin=$(git config --get remote.origin.url 2>/dev/null || true)
+    [ -n "$origin" ] && [ -d "$origin" ] && candidates+=("$(dirname "$(cd "$origin" && pwd)")/shared")
+    candidates+=(/work/shared)
+    for d in "${candidates[@]}"; do
       if [ -d "$d/conformance" ]; then export ATOMICDOC_SHARED; ATOMICDOC_SHARED=$(cd "$d" && pwd); break; fi
     done
   fi
