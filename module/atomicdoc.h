@@ -326,7 +326,7 @@ typedef struct command_def {
     const op_def *op;                     /* the op it runs (exec_single), or NULL */
     RedisModuleCmdFunc handler;           /* a handler of its own (MSET, TXN, ...), or NULL */
     const char *flags;                    /* Redis command flags */
-    int first, last, step;                /* legacy key positions */
+    int first, last, step;                /* legacy key positions; 0: from keyshape */
     int arity;                            /* Redis arity (negative: at least) */
     int keyshape;                         /* KS_* */
     uint64_t keyflags;                    /* key-spec flags; 0: the op's */

@@ -669,62 +669,52 @@ static RedisModuleCommandArg key_optpath_args[] = {KEY("key"), STR_OPT("path"), 
 static RedisModuleCommandArg key_args[] = {KEY("key"), END};
 static RedisModuleCommandArg aofload_args[] = {KEY("key"), INT("version"), STR("path"), STR("json"), END};
 
-ADOC_COMMAND(doc_set, .name = "doc.set", .op = &op_set, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(doc_set, .name = "doc.set", .op = &op_set, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
              .summary = "Sets the JSON value at a path, creating the document and missing parents",
              .complexity = "O(depth + size of the value + size of the container changed)",
              .args = set_args)
 
-ADOC_COMMAND(doc_mset, .name = "doc.mset", .op = NULL, .handler = cmd_mset, .flags = "write deny-oom",
-             .first = 1, .last = -1, .step = 3, .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
+ADOC_COMMAND(doc_mset, .name = "doc.mset", .op = NULL, .handler = cmd_mset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
              .summary = "Sets several values in several documents, all or nothing",
              .complexity = "O(sum of the DOC.SET costs)",
              .args = mset_args)
 
-ADOC_COMMAND(doc_get, .name = "doc.get", .op = &op_get, .handler = NULL, .flags = "readonly fast",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(doc_get, .name = "doc.get", .op = &op_get, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the JSON text at one or more paths",
              .complexity = "O(depth + size of the reply)",
              .args = get_args)
 
-ADOC_COMMAND(doc_mget, .name = "doc.mget", .op = NULL, .handler = cmd_mget, .flags = "readonly",
-             .first = 1, .last = -2, .step = 1, .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
+ADOC_COMMAND(doc_mget, .name = "doc.mget", .op = NULL, .handler = cmd_mget, .flags = "readonly", .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
              .summary = "Returns the JSON text at one path of several documents",
              .complexity = "O(keys x (depth + reply))",
              .args = mget_args)
 
-ADOC_COMMAND(doc_del, .name = "doc.del", .op = &op_del, .handler = NULL, .flags = "write",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+ADOC_COMMAND(doc_del, .name = "doc.del", .op = &op_del, .flags = "write", .arity = -2, .keyshape = KS_ONE,
              .summary = "Deletes a document, or the member or element at a path",
              .complexity = "O(depth + size of the container)",
              .args = key_optpath_args)
 
-ADOC_COMMAND(doc_type, .name = "doc.type", .op = &op_type, .handler = NULL, .flags = "readonly fast",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(doc_type, .name = "doc.type", .op = &op_type, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the JSON type at a path",
              .complexity = "O(depth)",
              .args = key_optpath_args)
 
-ADOC_COMMAND(doc_len, .name = "doc.len", .op = &op_len, .handler = NULL, .flags = "readonly fast",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(doc_len, .name = "doc.len", .op = &op_len, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the size of the object, array or string at a path",
              .complexity = "O(depth)",
              .args = key_optpath_args)
 
-ADOC_COMMAND(doc_keys, .name = "doc.keys", .op = &op_keys, .handler = NULL, .flags = "readonly fast",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(doc_keys, .name = "doc.keys", .op = &op_keys, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the member names of the object at a path",
              .complexity = "O(depth + members)",
              .args = key_optpath_args)
 
-ADOC_COMMAND(doc_version, .name = "doc.version", .op = &op_version, .handler = NULL, .flags = "readonly fast",
-             .first = 1, .last = 1, .step = 1, .arity = 2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(doc_version, .name = "doc.version", .op = &op_version, .flags = "readonly fast", .arity = 2, .keyshape = KS_ONE,
              .summary = "Returns the version of a document (0 when missing)",
              .complexity = "O(1)",
              .args = key_args)
 
-ADOC_COMMAND(doc_aofload, .name = "doc.aofload", .op = NULL, .handler = cmd_aofload, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -5, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(doc_aofload, .name = "doc.aofload", .op = NULL, .handler = cmd_aofload, .flags = "write deny-oom", .arity = -5, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
              .summary = "Internal: rebuilds a document and its version from an AOF rewrite",
              .complexity = "O(size of the value)",
              .args = aofload_args)

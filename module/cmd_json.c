@@ -1113,140 +1113,117 @@ int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 /* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
  * (ADOC_COMMAND, atomicdoc.h) ---- */
 
-ADOC_COMMAND(json_set, .name = "json.set", .op = &op_json_set, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(json_set, .name = "json.set", .op = &op_json_set, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
              .summary = "Sets the JSON value at a path (RedisJSON)",
              .complexity = "O(size of the value x matches)",
              .json = 1)
 
-ADOC_COMMAND(json_get, .name = "json.get", .op = &op_json_get, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_get, .name = "json.get", .op = &op_json_get, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the JSON text at one or more paths (RedisJSON)",
              .complexity = "O(size of the reply)",
              .json = 1)
 
-ADOC_COMMAND(json_del, .name = "json.del", .op = &op_json_del, .handler = NULL, .flags = "write",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+ADOC_COMMAND(json_del, .name = "json.del", .op = &op_json_del, .flags = "write", .arity = -2, .keyshape = KS_ONE,
              .summary = "Deletes the values at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)
 
-ADOC_COMMAND(json_forget, .name = "json.forget", .op = &op_json_del, .handler = NULL, .flags = "write",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+ADOC_COMMAND(json_forget, .name = "json.forget", .op = &op_json_del, .flags = "write", .arity = -2, .keyshape = KS_ONE,
              .summary = "Deletes the values at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)
 
-ADOC_COMMAND(json_type, .name = "json.type", .op = &op_json_type, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_type, .name = "json.type", .op = &op_json_type, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the JSON types at a path (RedisJSON)",
              .complexity = "O(matches)",
              .json = 1)
 
-ADOC_COMMAND(json_mget, .name = "json.mget", .op = NULL, .handler = cmd_json_mget, .flags = "readonly",
-             .first = 1, .last = -2, .step = 1, .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
+ADOC_COMMAND(json_mget, .name = "json.mget", .op = NULL, .handler = cmd_json_mget, .flags = "readonly", .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
              .summary = "Returns the JSON text at one path of several keys (RedisJSON)",
              .complexity = "O(keys x reply)",
              .json = 1)
 
-ADOC_COMMAND(json_mset, .name = "json.mset", .op = NULL, .handler = cmd_json_mset, .flags = "write deny-oom",
-             .first = 1, .last = -1, .step = 3, .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
+ADOC_COMMAND(json_mset, .name = "json.mset", .op = NULL, .handler = cmd_json_mset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
              .summary = "Sets values in several keys, all or nothing (RedisJSON)",
              .complexity = "O(sum of the JSON.SET costs)",
              .json = 1)
 
-ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
              .summary = "Adds to the numbers at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)
 
-ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
              .summary = "Multiplies the numbers at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)
 
-ADOC_COMMAND(json_strappend, .name = "json.strappend", .op = &op_json_strappend, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -3, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+ADOC_COMMAND(json_strappend, .name = "json.strappend", .op = &op_json_strappend, .flags = "write deny-oom", .arity = -3, .keyshape = KS_ONE,
              .summary = "Appends to the strings at a path (RedisJSON)",
              .complexity = "O(matches x length of the strings)",
              .json = 1)
 
-ADOC_COMMAND(json_strlen, .name = "json.strlen", .op = &op_json_strlen, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_strlen, .name = "json.strlen", .op = &op_json_strlen, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the lengths of the strings at a path (RedisJSON)",
              .complexity = "O(matches)",
              .json = 1)
 
-ADOC_COMMAND(json_arrappend, .name = "json.arrappend", .op = &op_json_arrappend, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+ADOC_COMMAND(json_arrappend, .name = "json.arrappend", .op = &op_json_arrappend, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
              .summary = "Appends values to the arrays at a path (RedisJSON)",
              .complexity = "O(matches x size of the arrays)",
              .json = 1)
 
-ADOC_COMMAND(json_arrindex, .name = "json.arrindex", .op = &op_json_arrindex, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_arrindex, .name = "json.arrindex", .op = &op_json_arrindex, .flags = "readonly", .arity = -4, .keyshape = KS_ONE,
              .summary = "Returns the first index of a value in the arrays at a path (RedisJSON)",
              .complexity = "O(matches x size of the arrays)",
              .json = 1)
 
-ADOC_COMMAND(json_arrinsert, .name = "json.arrinsert", .op = &op_json_arrinsert, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -5, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+ADOC_COMMAND(json_arrinsert, .name = "json.arrinsert", .op = &op_json_arrinsert, .flags = "write deny-oom", .arity = -5, .keyshape = KS_ONE,
              .summary = "Inserts values into the arrays at a path (RedisJSON)",
              .complexity = "O(matches x size of the arrays)",
              .json = 1)
 
-ADOC_COMMAND(json_arrlen, .name = "json.arrlen", .op = &op_json_arrlen, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_arrlen, .name = "json.arrlen", .op = &op_json_arrlen, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the lengths of the arrays at a path (RedisJSON)",
              .complexity = "O(matches)",
              .json = 1)
 
-ADOC_COMMAND(json_arrpop, .name = "json.arrpop", .op = &op_json_arrpop, .handler = NULL, .flags = "write",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ_DELETE,
+ADOC_COMMAND(json_arrpop, .name = "json.arrpop", .op = &op_json_arrpop, .flags = "write", .arity = -2, .keyshape = KS_ONE,
              .summary = "Removes and returns an element of the arrays at a path (RedisJSON)",
              .complexity = "O(matches x size of the arrays)",
              .json = 1)
 
-ADOC_COMMAND(json_arrtrim, .name = "json.arrtrim", .op = &op_json_arrtrim, .handler = NULL, .flags = "write",
-             .first = 1, .last = 1, .step = 1, .arity = 5, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+ADOC_COMMAND(json_arrtrim, .name = "json.arrtrim", .op = &op_json_arrtrim, .flags = "write", .arity = 5, .keyshape = KS_ONE,
              .summary = "Trims the arrays at a path to a range (RedisJSON)",
              .complexity = "O(matches x size of the arrays)",
              .json = 1)
 
-ADOC_COMMAND(json_objkeys, .name = "json.objkeys", .op = &op_json_objkeys, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_objkeys, .name = "json.objkeys", .op = &op_json_objkeys, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the member names of the objects at a path (RedisJSON)",
              .complexity = "O(matches x members)",
              .json = 1)
 
-ADOC_COMMAND(json_objlen, .name = "json.objlen", .op = &op_json_objlen, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_objlen, .name = "json.objlen", .op = &op_json_objlen, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the member counts of the objects at a path (RedisJSON)",
              .complexity = "O(matches)",
              .json = 1)
 
-ADOC_COMMAND(json_clear, .name = "json.clear", .op = &op_json_clear, .handler = NULL, .flags = "write",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(json_clear, .name = "json.clear", .op = &op_json_clear, .flags = "write", .arity = -2, .keyshape = KS_ONE,
              .summary = "Empties containers and zeroes numbers at a path (RedisJSON)",
              .complexity = "O(matches x size of what is cleared)",
              .json = 1)
 
-ADOC_COMMAND(json_toggle, .name = "json.toggle", .op = &op_json_toggle, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(json_toggle, .name = "json.toggle", .op = &op_json_toggle, .flags = "write deny-oom", .arity = -2, .keyshape = KS_ONE,
              .summary = "Flips the booleans at a path (RedisJSON)",
              .complexity = "O(matches)",
              .json = 1)
 
-ADOC_COMMAND(json_merge, .name = "json.merge", .op = &op_json_merge, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(json_merge, .name = "json.merge", .op = &op_json_merge, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
              .summary = "Applies a JSON Merge Patch at a path (RedisJSON)",
              .complexity = "O(matches x size of the patch)",
              .json = 1)
 
-ADOC_COMMAND(json_resp, .name = "json.resp", .op = &op_json_resp, .handler = NULL, .flags = "readonly",
-             .first = 1, .last = 1, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(json_resp, .name = "json.resp", .op = &op_json_resp, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
              .summary = "Returns the value at a path in RESP form (RedisJSON)",
              .complexity = "O(size of the reply)",
              .json = 1)

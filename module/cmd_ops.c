@@ -689,86 +689,72 @@ static RedisModuleCommandArg addtoset_args[] = {KEY("key"), STR("path"), STRS("j
 static RedisModuleCommandArg merge_args[] = {KEY("key"), STR("path"), STR("patch"), END};
 static RedisModuleCommandArg cas_args[] = {KEY("key"), STR("path"), STR("expected"), STR("new"), END};
 
-ADOC_COMMAND(doc_incr, .name = "doc.incr", .op = &op_incr, .handler = NULL, .flags = "write deny-oom fast",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(doc_incr, .name = "doc.incr", .op = &op_incr, .flags = "write deny-oom fast", .arity = -4, .keyshape = KS_ONE,
              .summary = "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds",
              .complexity = "O(depth + size of the container changed)",
              .args = incr_args)
 
-ADOC_COMMAND(doc_mul, .name = "doc.mul", .op = &op_mul, .handler = NULL, .flags = "write deny-oom fast",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(doc_mul, .name = "doc.mul", .op = &op_mul, .flags = "write deny-oom fast", .arity = 4, .keyshape = KS_ONE,
              .summary = "Multiplies a number (int64 exact, else double)",
              .complexity = "O(depth + size of the container changed)",
              .args = mul_args)
 
-ADOC_COMMAND(doc_min, .name = "doc.min", .op = &op_min, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(doc_min, .name = "doc.min", .op = &op_min, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
              .summary = "Keeps the smaller of the value at a path and the given one",
              .complexity = "O(depth + size of the container changed)",
              .args = key_path_json_args)
 
-ADOC_COMMAND(doc_max, .name = "doc.max", .op = &op_max, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(doc_max, .name = "doc.max", .op = &op_max, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
              .summary = "Keeps the larger of the value at a path and the given one",
              .complexity = "O(depth + size of the container changed)",
              .args = key_path_json_args)
 
-ADOC_COMMAND(doc_strappend, .name = "doc.strappend", .op = &op_strappend, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+ADOC_COMMAND(doc_strappend, .name = "doc.strappend", .op = &op_strappend, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
              .summary = "Appends to a string",
              .complexity = "O(depth + length of the string)",
              .args = strappend_args)
 
-ADOC_COMMAND(doc_push, .name = "doc.push", .op = &op_push, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+ADOC_COMMAND(doc_push, .name = "doc.push", .op = &op_push, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
              .summary = "Appends or inserts values into an array, optionally keeping only n elements",
              .complexity = "O(depth + size of the array)",
              .args = push_args)
 
-ADOC_COMMAND(doc_pop, .name = "doc.pop", .op = &op_pop, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -3, .keyshape = KS_ONE, .keyflags = KF_READ_DELETE,
+ADOC_COMMAND(doc_pop, .name = "doc.pop", .op = &op_pop, .flags = "write deny-oom", .arity = -3, .keyshape = KS_ONE,
              .summary = "Removes and returns one element of an array",
              .complexity = "O(depth + size of the array)",
              .args = pop_args)
 
-ADOC_COMMAND(doc_pull, .name = "doc.pull", .op = &op_pull, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_DELETE,
+ADOC_COMMAND(doc_pull, .name = "doc.pull", .op = &op_pull, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
              .summary = "Removes every array element equal to a value or matching a filter",
              .complexity = "O(depth + size of the array)",
              .args = pull_args)
 
-ADOC_COMMAND(doc_addtoset, .name = "doc.addtoset", .op = &op_addtoset, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = -4, .keyshape = KS_ONE, .keyflags = KF_INSERT,
+ADOC_COMMAND(doc_addtoset, .name = "doc.addtoset", .op = &op_addtoset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
              .summary = "Appends the values an array does not hold yet",
              .complexity = "O(depth + size of the array x values)",
              .args = addtoset_args)
 
-ADOC_COMMAND(doc_indexof, .name = "doc.indexof", .op = &op_indexof, .handler = NULL, .flags = "readonly fast",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_READ,
+ADOC_COMMAND(doc_indexof, .name = "doc.indexof", .op = &op_indexof, .flags = "readonly fast", .arity = 4, .keyshape = KS_ONE,
              .summary = "Returns the first index of a value in an array, or -1",
              .complexity = "O(depth + size of the array)",
              .args = key_path_json_args)
 
-ADOC_COMMAND(doc_toggle, .name = "doc.toggle", .op = &op_toggle, .handler = NULL, .flags = "write deny-oom fast",
-             .first = 1, .last = 1, .step = 1, .arity = 3, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(doc_toggle, .name = "doc.toggle", .op = &op_toggle, .flags = "write deny-oom fast", .arity = 3, .keyshape = KS_ONE,
              .summary = "Flips a boolean",
              .complexity = "O(depth)",
              .args = key_path_args)
 
-ADOC_COMMAND(doc_clear, .name = "doc.clear", .op = &op_clear, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 3, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(doc_clear, .name = "doc.clear", .op = &op_clear, .flags = "write deny-oom", .arity = 3, .keyshape = KS_ONE,
              .summary = "Empties a container or zeroes a number",
              .complexity = "O(depth + size of what is cleared)",
              .args = key_path_args)
 
-ADOC_COMMAND(doc_merge, .name = "doc.merge", .op = &op_merge, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 4, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(doc_merge, .name = "doc.merge", .op = &op_merge, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
              .summary = "Applies a JSON Merge Patch (RFC 7396)",
              .complexity = "O(depth + size of the patch x containers touched)",
              .args = merge_args)
 
-ADOC_COMMAND(doc_cas, .name = "doc.cas", .op = &op_cas, .handler = NULL, .flags = "write deny-oom",
-             .first = 1, .last = 1, .step = 1, .arity = 5, .keyshape = KS_ONE, .keyflags = KF_READ_UPDATE,
+ADOC_COMMAND(doc_cas, .name = "doc.cas", .op = &op_cas, .flags = "write deny-oom", .arity = 5, .keyshape = KS_ONE,
              .summary = "Sets a value (or removes it: ABSENT) only if the current one deep-equals the expected one (or is ABSENT)",
              .complexity = "O(depth + size of the values)",
              .args = cas_args)

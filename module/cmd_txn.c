@@ -509,14 +509,12 @@ static RedisModuleCommandArg update_args[] = {
     END};
 static RedisModuleCommandArg txn_args[] = {INT("numkeys"), KEYS("key"), STRS("op"), END};
 
-ADOC_COMMAND(doc_update, .name = "doc.update", .op = &op_update, .handler = NULL, .flags = "write deny-oom getkeys-api",
-             .first = 1, .last = 1, .step = 1, .arity = -3, .keyshape = KS_ONE, .keyflags = KF_VARIES,
+ADOC_COMMAND(doc_update, .name = "doc.update", .op = &op_update, .flags = "write deny-oom getkeys-api", .arity = -3, .keyshape = KS_ONE, .keyflags = KF_VARIES,
              .summary = "Applies a MongoDB-style update document, optionally only if the document matches a filter",
              .complexity = "O(size of the document touched by the operators)",
              .args = update_args)
 
-ADOC_COMMAND(doc_txn, .name = "doc.txn", .op = NULL, .handler = cmd_txn, .flags = "write deny-oom getkeys-api",
-             .first = 0, .last = 0, .step = 0, .arity = -4, .keyshape = KS_TXN, .keyflags = KF_VARIES,
+ADOC_COMMAND(doc_txn, .name = "doc.txn", .op = NULL, .handler = cmd_txn, .flags = "write deny-oom getkeys-api", .arity = -4, .keyshape = KS_TXN, .keyflags = KF_VARIES,
              .summary = "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
              .complexity = "O(sum of the ops' costs)",
              .args = txn_args)

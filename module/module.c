@@ -84,8 +84,15 @@ static void acl_categories(const command_def *r, char *out, size_t len) {
 }
 
 static int register_command(RedisModuleCtx *ctx, const command_def *r, RedisModuleCmdFunc fn) {
-    if (RedisModule_CreateCommand(ctx, r->name, fn, r->flags, r->first, r->last, r->step) ==
-        REDISMODULE_ERR)
+    /* Legacy key positions: from the key shape, unless the row gives them
+     * (JSON.DEBUG MEMORY key: first 2). */
+    int first = r->first, last = r->last, step = r->step;
+    if (!first && r->keyshape != KS_TXN) {
+        first = 1;
+        last = r->keyshape == KS_ONE ? 1 : r->keyshape == KS_MSET ? -1 : -2;
+        step = r->keyshape == KS_MSET ? 3 : 1;
+    }
+    if (RedisModule_CreateCommand(ctx, r->name, fn, r->flags, first, last, step) == REDISMODULE_ERR)
         return REDISMODULE_ERR;
     RedisModuleCommand *cmd = RedisModule_GetCommand(ctx, r->name);
     RedisModuleCommandKeySpec specs[2];
