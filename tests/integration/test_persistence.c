@@ -1208,3 +1208,63 @@ Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_acc
     srv_stop(r);
     srv_stop(p);
 }
+
+/* Writes `content` over the AOF file of `type` the manifest names. */
+static void write_aof_file(const srv *s, char type, const char *content)
+{
+    char path[640], name[256] = "";
+    snprintf(path, sizeof path, "%s/appendonlydir/appendonly.aof.manifest", s->dir);
+    size_t mlen;
+    char *manifest = read_file(path, &mlen);
+    char want[16];
+    snprintf(want, sizeof want, " type %c", type);
+    for (char *line = strtok(manifest, "\n"); line; line = strtok(NULL, "\n"))
+        if (strstr(line, want) && !strncmp(line, "file ", 5))
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(line + 5, " "), line + 5);
+    free(manifest);
+    cr_assert(name[0], "the AOF manifest names no file of type %c", type);
+    snprintf(path, sizeof path, "%s/appendonlydir/%s", s->dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f, "cannot write %s", path);
+    fputs(content, f);
+    fclose(f);
+}
+
+/* One command in RESP, appended to out. */
+static void resp_command(char *out, size_t cap, int argc, const char **argv)
+{
+    size_t at = strlen(out);
+    at += (size_t)snprintf(out + at, cap - at, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++)
+        at += (size_t)snprintf(out + at, cap - at, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+}
+
+Test(persistence, an_aof_written_by_the_earlier_container_by_container_rewrite_still_loads)
+{
+    /* Before the rewrite sent big documents as text slices, it sent their
+     * containers: the document with empty placeholders, then each placeholder's
+     * elements or members at its path. Such AOFs must still load. */
+    srv *s = srv_start(&(srv_opts){
+        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+    redisContext *c = srv_connect(s);
+    expect_ok(cmd(c, "DOC.SET other $ 1"));
+    rewrite_aof(c);
+    redisFree(c);
+    srv_kill(s);
+    char aof[2048] = "";
+    resp_command(aof, sizeof aof, 2, (const char *[]){"SELECT", "0"});
+    resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$", "{\"a\":[],\"o\":{},\"n\":1}"});
+    resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"a\"]", "[1,2,3]"});
+    resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"a\"]", "[4]"});
+    resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"o\"]", "{\"x\":[]}"});
+    resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"o\"][\"x\"]", "[true]"});
+    write_aof_file(s, 'b', aof);
+    write_aof_file(s, 'i', "");
+    srv_restart(s);
+    c = srv_connect(s);
+    expect_str(cmd(c, "DOC.GET big"), "{\"a\":[1,2,3,4],\"o\":{\"x\":[true]},\"n\":1}");
+    cr_assert_eq(doc_version(c, "big"), 7);
+    expect_int(cmd(c, "EXISTS other"), 0);   /* the base was replaced whole */
+    redisFree(c);
+    srv_stop(s);
+}
