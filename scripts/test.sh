@@ -34,8 +34,7 @@ main() {
   # find them through ATOMICDOC_SHARED. Looked for, in order: a shared/ beside
   # the checkout or beside any directory above it; beside the main checkout (for
   # a git worktree) or beside the repository this one was cloned from (a clean
-  # clone made elsewhere); and /work/shared, this workplace's layout, for a CI
-  # clone that sits outside the project directory.
+  # clone made elsewhere). No machine path is assumed.
   if [ -z "${ATOMICDOC_SHARED:-}" ]; then
     local d up origin main_checkout candidates=()
     up=$(pwd)
@@ -44,7 +43,6 @@ main() {
       candidates+=("$(dirname "$(dirname "$main_checkout")")/shared")
     origin=$(git config --get remote.origin.url 2>/dev/null || true)
     [ -n "$origin" ] && [ -d "$origin" ] && candidates+=("$(dirname "$(cd "$origin" && pwd)")/shared")
-    candidates+=(/work/shared)
     for d in "${candidates[@]}"; do
       if [ -d "$d/conformance" ]; then export ATOMICDOC_SHARED; ATOMICDOC_SHARED=$(cd "$d" && pwd); break; fi
     done
