@@ -482,37 +482,33 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_json_type = {"JSON.TYPE", NULL, 0, 0, 1, parse_opt_path, run_type, KF_READ, NULL, .txn_usage = NULL};
 
+/* The length of v when it has type `want` (a string's bytes, a container's
+ * members or elements); a wrong-type reply otherwise (`what` names want). */
+static doc_status length_of(exec_ctx *x, const uint8_t *v, result *r, int legacy, doc_type want,
+                            const char *what) {
+    doc_view view;
+    doc_value_decode(v, &view);
+    if (view.type != want) return wrong_type(x, legacy, what, v, r);
+    res_int(r, want == DOC_STRING ? (long long)view.slen : (long long)doc_node_count(view.node));
+    return DOC_OK;
+}
 static doc_status strlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
-    doc_view view;
-    doc_value_decode(v, &view);
-    if (view.type != DOC_STRING) return wrong_type(x, legacy, "string", v, r);
-    res_int(r, (long long)view.slen);
-    return DOC_OK;
+    return length_of(x, v, r, legacy, DOC_STRING, "string");
 }
-static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, strlen_of); }
-const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL, .txn_usage = NULL};
-
 static doc_status arrlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
-    doc_view view;
-    doc_value_decode(v, &view);
-    if (view.type != DOC_ARRAY) return wrong_type(x, legacy, "array", v, r);
-    res_int(r, doc_node_count(view.node));
-    return DOC_OK;
+    return length_of(x, v, r, legacy, DOC_ARRAY, "array");
 }
-static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, arrlen_of); }
-const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL, .txn_usage = NULL};
-
 static doc_status objlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
-    doc_view view;
-    doc_value_decode(v, &view);
-    if (view.type != DOC_OBJECT) return wrong_type(x, legacy, "object", v, r);
-    res_int(r, doc_node_count(view.node));
-    return DOC_OK;
+    return length_of(x, v, r, legacy, DOC_OBJECT, "object");
 }
+static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, strlen_of); }
+static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, arrlen_of); }
 static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objlen_of); }
+const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL, .txn_usage = NULL};
+const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL, .txn_usage = NULL};
 const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL, .txn_usage = NULL};
 
 static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {

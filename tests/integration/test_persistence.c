@@ -159,10 +159,10 @@ static char *read_file(const char *path, size_t *len)
 /* The whole content of the current AOF file of `type` ('b': base, 'i': the last
  * incremental one), as the manifest names it (an old base may linger until Redis's
  * background thread deletes it), malloc'd. */
-static char *read_aof_file(const srv *s, char type, size_t *len)
+static void aof_file_path(const srv *s, char type, char *path, size_t cap)
 {
-    char path[640], name[256] = "";
-    snprintf(path, sizeof path, "%s/appendonlydir/appendonly.aof.manifest", s->dir);
+    char name[256] = "";
+    snprintf(path, cap, "%s/appendonlydir/appendonly.aof.manifest", s->dir);
     size_t mlen;
     char *manifest = read_file(path, &mlen);
     char want[16];
@@ -172,7 +172,13 @@ static char *read_aof_file(const srv *s, char type, size_t *len)
             snprintf(name, sizeof name, "%.*s", (int)strcspn(line + 5, " "), line + 5);
     free(manifest);
     cr_assert(name[0], "the AOF manifest names no file of type %c", type);
-    snprintf(path, sizeof path, "%s/appendonlydir/%s", s->dir, name);
+    snprintf(path, cap, "%s/appendonlydir/%s", s->dir, name);
+}
+
+static char *read_aof_file(const srv *s, char type, size_t *len)
+{
+    char path[640];
+    aof_file_path(s, type, path, sizeof path);
     return read_file(path, len);
 }
 
@@ -1212,18 +1218,8 @@ Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_acc
 /* Writes `content` over the AOF file of `type` the manifest names. */
 static void write_aof_file(const srv *s, char type, const char *content)
 {
-    char path[640], name[256] = "";
-    snprintf(path, sizeof path, "%s/appendonlydir/appendonly.aof.manifest", s->dir);
-    size_t mlen;
-    char *manifest = read_file(path, &mlen);
-    char want[16];
-    snprintf(want, sizeof want, " type %c", type);
-    for (char *line = strtok(manifest, "\n"); line; line = strtok(NULL, "\n"))
-        if (strstr(line, want) && !strncmp(line, "file ", 5))
-            snprintf(name, sizeof name, "%.*s", (int)strcspn(line + 5, " "), line + 5);
-    free(manifest);
-    cr_assert(name[0], "the AOF manifest names no file of type %c", type);
-    snprintf(path, sizeof path, "%s/appendonlydir/%s", s->dir, name);
+    char path[640];
+    aof_file_path(s, type, path, sizeof path);
     FILE *f = fopen(path, "wb");
     cr_assert(f, "cannot write %s", path);
     fputs(content, f);
