@@ -277,11 +277,20 @@ void slot_delete(exec_ctx *x, keyslot *k, const op *o);
  * replaced the whole document without KEEPTTL (`replaces`), clearing it. */
 void slot_ttl(keyslot *k, const op *o, int replaces);
 
+/* How exec_ops runs a command (its `mode`, EXEC_* or-ed). */
+#define EXEC_WRITE 1           /* opens the keys for writing */
+#define EXEC_PER_OP 2          /* replies an array: one result per op (DOC.MGET, DOC.TXN) */
+#define EXEC_TXN 4             /* an error names the op that failed ("ABORTED op N: ...")
+                                  and the INFO txn_commits / txn_aborts count it */
+#define EXEC_OTHER_TYPE_NIL 8  /* an op on a key of another type replies nil instead of
+                                  failing (DOC.MGET, as MGET does for non-strings) */
+
 /* Runs one command made of ops: opens the keys, runs, commits or rolls back,
  * notifies, replicates when something changed (argv, argc: the command as
- * sent; verbatim unless a relative TTL must become absolute), replies. */
+ * sent; verbatim unless a relative TTL must become absolute), replies: the
+ * result, or the first error through reply.c (nothing changed then). */
 int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames,
-             int nkeys, op *ops, int nops, int write, int reply_array);
+             int nkeys, op *ops, int nops, int mode);
 /* The generic handler of a single-key command: DOC.<def> key args... */
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
 

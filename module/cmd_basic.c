@@ -414,7 +414,7 @@ int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     }
     if (ret < 0) {
         /* Same machinery as one command: all or nothing; one reply. */
-        ret = exec_ops(ctx, argv, argc, uniq, nkeys, ops, n, 1, 0);
+        ret = exec_ops(ctx, argv, argc, uniq, nkeys, ops, n, EXEC_WRITE);
     }
     for (int i = 0; i < n; i++) op_reset(&ops[i]);
     RedisModule_Free(ops);
@@ -423,47 +423,49 @@ int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     return ret;
 }
 
-/* ---- DOC.MGET key [key ...] path ---- */
+/* ---- DOC.MGET key [key ...] path ----
+ * One GET op per key, all reading the one parsed path, through the shared
+ * skeleton: a reply array of one result per key (nil for a missing key, a
+ * missing path or a key of another type, as MGET answers for non-strings),
+ * whole documents served from and offered to the read cache like DOC.GET's,
+ * and any core error (out of memory) an error reply through reply.c. */
+
+static const op_def op_mget = {"MGET", NULL, 0, 0, 0, NULL, run_get, KF_READ, NULL, .txn_usage = NULL};
 
 int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 3) return reply_arity(ctx, argv[0]);
     cmd_begin(ctx);
+    int n = argc - 2;
     doc_error err;
     doc_error_clear(&err);
     doc_path *p;
     doc_query *q;
-    if (arg_read_path(argv[argc - 1], &p, &q, &err)) return reply_error(ctx, &err);
-    RedisModule_ReplyWithArray(ctx, argc - 2);
-    for (int i = 1; i < argc - 1; i++) {
-        RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[i], REDISMODULE_READ);
-        adoc *d = NULL;
-        if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
-            RedisModule_ModuleTypeGetType(key) == adoc_type)
-            d = RedisModule_ModuleTypeGetValue(key);
-        result r;
-        memset(&r, 0, sizeof r);
-        res_nil(&r);
-        if (d && q) {
-            doc_buf m;
-            long n = matches(q, doc_box_value(d->root), &m, &err);
-            if (n >= 0) res_json_matches(&r, &m, n);
-            doc_buf_free(&m);
-        } else if (d) {
-            doc_cursor c;
-            doc_error miss;
-            doc_error_clear(&miss);
-            doc_cursor_init(&c, &d->root);
-            if (doc_resolve(&c, p, &miss) == DOC_OK) res_json(&r, doc_cursor_value(&c));
-            doc_cursor_free(&c);
-        }
-        reply_result(ctx, &r);
-        res_free(&r);
-        RedisModule_CloseKey(key);
+    op *ops = RedisModule_Calloc((size_t)n, sizeof *ops);
+    if (arg_read_path(argv[argc - 1], &p, &q, &err) || op_add_read_path(&ops[0], p, q, &err)) {
+        RedisModule_Free(ops);
+        return reply_error(ctx, &err);
     }
-    doc_path_free(p);
-    if (q) doc_query_free(q);
-    return REDISMODULE_OK;
+    RedisModuleString **uniq = RedisModule_Alloc((size_t)n * sizeof *uniq);
+    int *slot_of = RedisModule_Alloc((size_t)n * sizeof *slot_of);
+    int nkeys = distinct_keys(argv + 1, n, 1, uniq, slot_of);
+    /* ops[0] owns the path; the others borrow it (read only while they run)
+     * and are cleared, not reset, afterwards. */
+    for (int i = 0; i < n; i++) {
+        if (i) {
+            ops[i].paths = ops[0].paths;
+            ops[i].queries = ops[0].queries;
+            ops[i].npaths = 1;
+        }
+        ops[i].def = &op_mget;
+        ops[i].key = slot_of[i];
+    }
+    int ret = exec_ops(ctx, argv, argc, uniq, nkeys, ops, n, EXEC_PER_OP | EXEC_OTHER_TYPE_NIL);
+    op_reset(&ops[0]);
+    RedisModule_Free(ops);
+    RedisModule_Free(uniq);
+    RedisModule_Free(slot_of);
+    return ret;
 }
 
 /* ---- DOC.AOFLOAD key version path json (internal: AOF rewrite) ----

@@ -1099,7 +1099,7 @@ int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         ops[i].key = j;
         if (parse_set(&ops[i], argv + 2 + 3 * i, 2, &err)) ret = reply_error(ctx, &err);
     }
-    if (ret < 0) ret = exec_ops(ctx, argv, argc, uniq, nkeys, ops, n, 1, 0);
+    if (ret < 0) ret = exec_ops(ctx, argv, argc, uniq, nkeys, ops, n, EXEC_WRITE);
     for (int i = 0; i < n; i++) op_reset(&ops[i]);
     RedisModule_Free(ops);
     RedisModule_Free(uniq);

@@ -478,7 +478,7 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
             slot_of[i] = j;
         }
         for (int i = 0; i < n; i++) ops[i].key = slot_of[ops[i].key];
-        ret = exec_ops(ctx, argv, argc, names, u, ops, n, 1, 1);
+        ret = exec_ops(ctx, argv, argc, names, u, ops, n, EXEC_WRITE | EXEC_PER_OP | EXEC_TXN);
         RedisModule_Free(names);
         RedisModule_Free(slot_of);
     }

@@ -589,8 +589,54 @@ static void release_undo(doc_undo *u) {
     }
 }
 
+/* DOC.TXN's error: the op that failed, with its own code word. */
+static int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int failed_op) {
+    doc_error wrapped;
+    doc_error_clear(&wrapped);
+    if (err->code == DOC_ABORTED)   /* a CHECK: its message says it all */
+        doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s", failed_op + 1, err->msg);
+    else
+        doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", failed_op + 1, doc_status_word(err->code),
+                      err->msg);
+    wrapped.has_offset = 0;
+    if (err->has_offset) {
+        size_t l = strlen(wrapped.msg);
+        snprintf(wrapped.msg + l, sizeof wrapped.msg - l, " at %s %zu",
+                 err->code == DOC_BADPATH ? "character" : "byte", err->offset);
+    }
+    adoc_st.txn_aborts++;
+    return reply_error(ctx, &wrapped);   /* counted as errors_aborted */
+}
+
+/* Runs op i on its slot into out; changes are logged in x->undo. */
+static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
+    keyslot *k = &x->keys[o->key];
+    if (k->wrongtype) {
+        if (mode & EXEC_OTHER_TYPE_NIL) {
+            res_nil(out);
+            return DOC_OK;
+        }
+        return doc_error_set(&x->err, DOC_WRONGTYPE, "Operation against a key holding the wrong kind of value");
+    }
+    size_t mark = doc_undo_mark(x->undo);
+    adoc *before = k->doc;
+    doc_status st = o->def->run(o, x, k, out);
+    /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what it
+     * pushed, ...) are reverted: they change nothing. */
+    if (!st && k->doc == before) doc_undo_settle(x->undo, mark);
+    /* Changed = an edit was logged, or the document was created or deleted;
+     * ops need not say so themselves. */
+    if (!st && (doc_undo_mark(x->undo) > mark || k->doc != before)) {
+        slot_touch(k, o);
+        adoc_text_drop(k->doc);   /* the next op must not read stale text */
+        adoc_text_drop(before);
+    }
+    return st;
+}
+
 int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames,
-             int nkeys, op *ops, int nops, int write, int reply_array) {
+             int nkeys, op *ops, int nops, int mode) {
+    int write = (mode & EXEC_WRITE) != 0, per_op = (mode & EXEC_PER_OP) != 0;
     keyslot stack_slots[8];
     exec_ctx x;
     memset(&x, 0, sizeof x);
@@ -604,35 +650,16 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
 
     result res;
     memset(&res, 0, sizeof res);
-    result *outs = reply_array ? res_array(&res, (size_t)nops) : &res;
-    doc_status st = DOC_OK;
+    result *outs = per_op ? res_array(&res, (size_t)nops) : &res;
+    doc_status st = outs ? DOC_OK : doc_error_set(&x.err, DOC_NOMEM, "out of memory");
     int failed_op = -1;
     size_t start = doc_undo_mark(x.undo);
     for (int i = 0; i < nops && !st; i++) {
-        keyslot *k = &x.keys[ops[i].key];
-        result *out = reply_array ? &outs[i] : &res;
-        if (k->wrongtype) {
-            st = doc_error_set(&x.err, DOC_WRONGTYPE,
-                               "Operation against a key holding the wrong kind of value");
-        } else {
-            if (!reply_array) {
-                res_free(&res);
-                doc_buf_init(&res.text);
-            }
-            size_t mark = doc_undo_mark(x.undo);
-            adoc *before = k->doc;
-            st = ops[i].def->run(&ops[i], &x, k, out);
-            /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what
-             * it pushed, ...) are reverted: they change nothing. */
-            if (!st && k->doc == before) doc_undo_settle(x.undo, mark);
-            /* Changed = an edit was logged, or the document was created or
-             * deleted; ops need not say so themselves. */
-            if (!st && (doc_undo_mark(x.undo) > mark || k->doc != before)) {
-                slot_touch(k, &ops[i]);
-                adoc_text_drop(k->doc);   /* the next op must not read stale text */
-                adoc_text_drop(before);
-            }
+        if (!per_op) {   /* only the last op's result is the reply */
+            res_free(&res);
+            doc_buf_init(&res.text);
         }
+        st = run_op(&x, &ops[i], per_op ? &outs[i] : &res, mode);
         if (st) failed_op = i;
     }
     /* Several ops on one document that cancel out (a TXN's INCR +1 then -1,
@@ -648,29 +675,11 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     int ret;
     if (st) {
         rollback(&x);
-        if (reply_array) {
-            /* DOC.TXN: name the op that failed, keep its own code word. */
-            doc_error wrapped;
-            doc_error_clear(&wrapped);
-            if (x.err.code == DOC_ABORTED)   /* a CHECK: its message says it all */
-                doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s", failed_op + 1, x.err.msg);
-            else
-                doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", failed_op + 1,
-                              doc_status_word(x.err.code), x.err.msg);
-            wrapped.has_offset = 0;
-            if (x.err.has_offset) {
-                size_t l = strlen(wrapped.msg);
-                snprintf(wrapped.msg + l, sizeof wrapped.msg - l, " at %s %zu",
-                         x.err.code == DOC_BADPATH ? "character" : "byte", x.err.offset);
-            }
-            adoc_st.txn_aborts++;
-            ret = reply_error(ctx, &wrapped);   /* counted as errors_aborted */
-        } else {
-            ret = reply_error(ctx, &x.err);
-        }
+        ret = (mode & EXEC_TXN) && failed_op >= 0 ? reply_txn_error(ctx, &x.err, failed_op)
+                                                  : reply_error(ctx, &x.err);
     } else {
         if (commit(&x) > 0) replicate(ctx, argv, argc, ops, nops);
-        if (reply_array) adoc_st.txn_commits++;
+        if (mode & EXEC_TXN) adoc_st.txn_commits++;
         ret = reply_result(ctx, &res);
     }
     res_free(&res);
@@ -720,7 +729,7 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
         op_reset(&o);
         return reply_error(ctx, &err);
     }
-    int ret = exec_ops(ctx, argv, argc, &argv[1], 1, &o, 1, def->write, 0);
+    int ret = exec_ops(ctx, argv, argc, &argv[1], 1, &o, 1, def->write ? EXEC_WRITE : 0);
     op_reset(&o);
     return ret;
 }

@@ -274,6 +274,63 @@ Test(commands, mget_reads_one_path_of_many_keys_with_nil_for_missing_and_other_t
     expect_array(cmd(c, "DOC.MGET b n.0"), "2");
 }
 
+/* DOC.MGET runs through the command skeleton (one GET op per key over the one parsed
+ * path): its replies are those it gave before, byte for byte (each row was checked
+ * against the handler it replaced, in RESP2 and RESP3); keys of other types are still
+ * nil, as MGET's are. Errors reach the client through reply.c (an error reply, counted
+ * in INFO), never a nil in the array: the core's only failure while reading, out of
+ * memory, cannot be provoked from a client (Redis aborts on a failed allocation), so the
+ * error path is shown by a bad path. Whole documents go through the read cache as
+ * DOC.GET's do. */
+Test(commands, mget_replies_as_before_through_the_command_skeleton)
+{
+    expect_ok(cmd(c, "DOC.SET a $ %s", "{\"n\":1,\"s\":\"x\",\"l\":[1,2,{\"n\":3}]}"));
+    expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":[2]}"));
+    expect_ok(cmd(c, "SET plain %s", "string"));
+    expect_int(cmd(c, "HSET h f v"), 1);
+    static const struct {
+        const char *args, *want;
+    } rows[] = {
+        {"a b nokey plain h $.n", "array(5) [string \"1\", string \"[2]\", nil, nil, nil]"},
+        {"a a b $", "array(3) [string \"{\\\"n\\\":1,\\\"s\\\":\\\"x\\\",\\\"l\\\":[1,2,{\\\"n\\\":3}]}\", "
+                    "string \"{\\\"n\\\":1,\\\"s\\\":\\\"x\\\",\\\"l\\\":[1,2,{\\\"n\\\":3}]}\", "
+                    "string \"{\\\"n\\\":[2]}\"]"},
+        {"a b n", "array(2) [string \"1\", string \"[2]\"]"},
+        {"a b $..n", "array(2) [string \"[1,3]\", string \"[[2]]\"]"},
+        {"a b $.l[*]", "array(2) [string \"[1,2,{\\\"n\\\":3}]\", string \"[]\"]"},
+        {"a b $.zz", "array(2) [nil, nil]"},
+        {"a plain $.l[?@>1]", "array(2) [string \"[2]\", nil]"},
+        {"nokey $", "array(1) [nil]"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char got[1024], line[128];
+        const char *argv[16];
+        int argc = 0;
+        argv[argc++] = "DOC.MGET";
+        snprintf(line, sizeof line, "%s", rows[i].args);
+        for (char *w = strtok(line, " "); w && argc < 16; w = strtok(NULL, " ")) argv[argc++] = w;
+        redisReply *r = cmdv(c, argc, argv, NULL);
+        reply_describe(r, got, sizeof got);
+        freeReplyObject(r);
+        cr_assert_str_eq(got, rows[i].want, "DOC.MGET %s", rows[i].args);
+    }
+
+    /* An error is the reply, through reply.c (INFO counts it), not a nil item. */
+    long long before = srv_info_int(c, "atomicdoc", "atomicdoc_errors_badpath");
+    expect_err_prefix(cmd(c, "DOC.MGET a b $["), "BADPATH");
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_errors_badpath"), before + 1);
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_errors_wrongtype"), 0,
+                 "keys of other types are nil, not errors");
+
+    /* Whole documents: printed once, kept, and served from the read cache. */
+    expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":[3]}"));   /* a change drops b's text */
+    expect_ok(cmd(c, "DOC.SET a $ %s", "[1]"));
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_read_cache_bytes"), 0);
+    expect_array(cmd(c, "DOC.MGET a b a $"), "[1]", "{\"n\":[3]}", "[1]");
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_read_cache_bytes"),
+                 (long long)(strlen("[1]") + strlen("{\"n\":[3]}")));
+}
+
 /* ---- DOC.MSET ------------------------------------------------------------------ */
 
 Test(commands, mset_sets_every_triple_and_bumps_each_key_once)
