@@ -76,6 +76,9 @@ extern adoc_config adoc_cfg;
 void cmd_begin(RedisModuleCtx *ctx);
 /* 1 when the running command comes from a primary or the AOF loader. */
 int cmd_replaying(void);
+/* 1 when the running command's client speaks RESP3 (HELLO 3): the JSON.*
+ * ops' reply shapes and default path depend on it, inside DOC.TXN too. */
+int cmd_resp3(void);
 /* 1 when err is a config limit's TOODEEP that a replayed command may pass:
  * the caller then retries with DOC_DEPTH_LIMIT (err is cleared). */
 int limit_waived(doc_error *err);
@@ -218,13 +221,21 @@ typedef struct op_def {
      * the flags for these arguments (those after the key); else NULL. */
     uint64_t (*keyflags_of)(RedisModuleString **argv, int argc);
     /* Inside DOC.TXN (txn_usage NULL: not a TXN op): the required arguments
-     * after the key, the option keywords allowed after the first argument
-     * ("AT:1" takes one parameter, "#" an integer), and the op's shape in a
-     * TXN for error messages (cmd_txn.c). */
+     * after the key, the option keywords allowed ("AT:1" takes one
+     * parameter, "#" an integer), where they may stand (TXN_OPT_*), and the
+     * op's shape in a TXN for error messages (cmd_txn.c). */
     int txn_positional;
     const char *txn_options;
     const char *txn_usage;
+    int txn_option_place;
 } op_def;
+
+/* Where a TXN op's options stand among its required arguments. */
+enum {
+    TXN_OPT_AFTER_FIRST,   /* anywhere after the first (DOC.PUSH k path [AT i] json) */
+    TXN_OPT_LEADING,       /* only before the first (JSON.GET k [INDENT s] path) */
+    TXN_OPT_TRAILING       /* only after the last (JSON.ARRINDEX k path json [start [stop]]) */
+};
 
 /* Key-spec flags of ops (op_def.keyflags). */
 #define KF_READ (REDISMODULE_CMD_KEY_RO | REDISMODULE_CMD_KEY_ACCESS)
@@ -297,6 +308,9 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
 /* Replies (reply.c): the only place errors and results become replies. */
 int reply_error(RedisModuleCtx *ctx, const doc_error *err);
 int reply_wrongtype(RedisModuleCtx *ctx);
+/* DOC.TXN's failure: "ABORTED op N: <code word> <message>" (a failed CHECK,
+ * already ABORTED, keeps its message alone); counted in INFO txn_aborts. */
+int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int op_number);
 int reply_result(RedisModuleCtx *ctx, const result *r);
 /* ERR wrong number of arguments for '<command>' command (command.c), the one
  * error that keeps Redis's ERR: Redis itself replies it for too few. */
@@ -311,8 +325,6 @@ extern const op_def op_json_set, op_json_get, op_json_del, op_json_type, op_json
     op_json_objlen, op_json_objkeys, op_json_resp, op_json_numincrby, op_json_nummultby, op_json_strappend,
     op_json_arrappend, op_json_arrinsert, op_json_arrindex, op_json_arrpop, op_json_arrtrim, op_json_clear,
     op_json_toggle, op_json_merge;
-/* exec_single for JSON.* (notes the client's protocol first). */
-int json_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
 int cmd_json_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_json_debug(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
@@ -348,7 +360,9 @@ typedef struct command_def {
 /* Adds a command to the registry (module.c); returns its slot. Called by the
  * constructors ADOC_COMMAND makes, before RedisModule_OnLoad. */
 int command_add(const command_def *c, RedisModuleCmdFunc fn);
-/* The op of a registered DOC.* command DOC.TXN accepts, by name; or NULL. */
+/* The op DOC.TXN accepts under this name, or NULL: a DOC.* command's op by
+ * its name without DOC. (SET), a registered JSON.* command's by its full name
+ * (JSON.SET). */
 const op_def *txn_op_named(RedisModuleString *name);
 /* Counts the call and runs the command in `slot` (its op, or its handler). */
 int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, int argc);

@@ -34,10 +34,6 @@
 /* JSON.GET formatting given (INDENT / NEWLINE / SPACE). */
 #define OPF_FORMAT (1 << 17)
 
-/* 1 while a JSON.* command of a RESP3 client runs (set by the handlers,
- * read by the runners: reply shapes and the default path depend on it). */
-static int resp3;
-
 /* One resolved path argument of an op. */
 typedef struct jpath {
     const doc_query *q;   /* the query (legacy paths translated) */
@@ -67,7 +63,7 @@ static void jpath_of(const op *o, int i, RedisModuleString *text, jpath *out) {
     }
     out->q = root_query;
     out->p = &root_path;
-    out->legacy = !resp3;
+    out->legacy = !cmd_resp3();
     out->text = out->legacy ? "." : "$";
     out->len = 1;
 }
@@ -289,7 +285,9 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL, .txn_usage = NULL};
+const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "NX XX FPHA:1", .txn_option_place = TXN_OPT_TRAILING,
+    .txn_usage = "JSON.SET k path json [NX|XX] [FPHA type]"};
 
 /* ---- JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [NOESCAPE] [path ...] ----
  * The formatting strings are kept as values: three string boxes. */
@@ -396,7 +394,9 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_get = {"JSON.GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL, .txn_usage = NULL};
+const op_def op_json_get = {"JSON.GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "INDENT:1 NEWLINE:1 SPACE:1 NOESCAPE", .txn_option_place = TXN_OPT_LEADING,
+    .txn_usage = "JSON.GET k [INDENT s] [NEWLINE s] [SPACE s] path (one path inside DOC.TXN)"};
 
 /* ---- ops of the shape: key [path] ---- */
 
@@ -433,7 +433,9 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_del = {"JSON.DEL", "json.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL, .txn_usage = NULL};
+const op_def op_json_del = {"JSON.DEL", "json.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.DEL k path (JSON.FORGET alike; one path inside DOC.TXN)"};
 
 /* Shared runner of the reads that answer per match: nil for a missing key,
  * the first match's answer (legacy) or one per match. */
@@ -467,7 +469,7 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
             st = legacy_first(x, &p, out);
         }
     }
-    if (!st && resp3 && out->kind != RES_NIL) {   /* RESP3: one more array around it */
+    if (!st && cmd_resp3() && out->kind != RES_NIL) {   /* RESP3: one more array around it */
         result inner = *out;
         memset(out, 0, sizeof *out);
         result *one = res_array(out, 1);
@@ -480,7 +482,9 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_type = {"JSON.TYPE", NULL, 0, 0, 1, parse_opt_path, run_type, KF_READ, NULL, .txn_usage = NULL};
+const op_def op_json_type = {"JSON.TYPE", NULL, 0, 0, 1, parse_opt_path, run_type, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.TYPE k path (one path inside DOC.TXN)"};
 
 /* The length of v when it has type `want` (a string's bytes, a container's
  * members or elements); a wrong-type reply otherwise (`what` names want). */
@@ -507,9 +511,15 @@ static doc_status objlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int
 static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, strlen_of); }
 static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, arrlen_of); }
 static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objlen_of); }
-const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL, .txn_usage = NULL};
-const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL, .txn_usage = NULL};
-const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL, .txn_usage = NULL};
+const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.STRLEN k path (one path inside DOC.TXN)"};
+const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.ARRLEN k path (one path inside DOC.TXN)"};
+const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.OBJLEN k path (one path inside DOC.TXN)"};
 
 static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
@@ -529,7 +539,9 @@ static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, in
     return DOC_OK;
 }
 static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objkeys_of); }
-const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL, .txn_usage = NULL};
+const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.OBJKEYS k path (one path inside DOC.TXN)"};
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:
  * integers, doubles: bulk text, strings: bulk, arrays ["[", ...], objects
@@ -664,7 +676,7 @@ static doc_status arith_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const 
 static doc_status shape_numbers(exec_ctx *x, const jpath *p, result *out) {
     result *items = out->kind == RES_ARRAY ? out->items : out;
     size_t n = out->kind == RES_ARRAY ? out->n : 1;
-    if (resp3) {
+    if (cmd_resp3()) {
         for (size_t i = 0; i < n; i++)
             if (items[i].kind == RES_BULK) {
                 doc_buf_cstr(&items[i].text);
@@ -707,8 +719,12 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st ? st : shape_numbers(x, &p, out);
 }
 
-const op_def op_json_numincrby = {"JSON.NUMINCRBY", "json.numincrby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL, .txn_usage = NULL};
-const op_def op_json_nummultby = {"JSON.NUMMULTBY", "json.nummultby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL, .txn_usage = NULL};
+const op_def op_json_numincrby = {"JSON.NUMINCRBY", "json.numincrby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.NUMINCRBY k path number"};
+const op_def op_json_nummultby = {"JSON.NUMMULTBY", "json.nummultby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.NUMMULTBY k path number"};
 
 /* ---- JSON.STRAPPEND key [path] value (a JSON string) ---- */
 
@@ -740,7 +756,9 @@ static doc_status strappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     return doc_edit_set_take(c, box, x->undo, &x->err);
 }
 static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, strappend_at); }
-const op_def op_json_strappend = {"JSON.STRAPPEND", "json.strappend", 1, 1, 2, parse_strappend, run_strappend, KF_INSERT, NULL, .txn_usage = NULL};
+const op_def op_json_strappend = {"JSON.STRAPPEND", "json.strappend", 1, 1, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.STRAPPEND k path json-string (the path is required inside DOC.TXN)"};
 
 /* ---- arrays ---- */
 
@@ -790,7 +808,9 @@ static doc_status arrappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     return st;
 }
 static doc_status run_arrappend(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrappend_at); }
-const op_def op_json_arrappend = {"JSON.ARRAPPEND", "json.arrappend", 1, 2, -1, parse_path_values, run_arrappend, KF_INSERT, NULL, .txn_usage = NULL};
+const op_def op_json_arrappend = {"JSON.ARRAPPEND", "json.arrappend", 1, 2, -1, parse_path_values, run_arrappend, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.ARRAPPEND k path json (one value inside DOC.TXN)"};
 
 /* JSON.ARRINSERT key path index value [value ...] */
 static doc_status parse_arrinsert(op *o, RedisModuleString **argv, int argc, doc_error *err) {
@@ -813,7 +833,9 @@ static doc_status arrinsert_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     return st;
 }
 static doc_status run_arrinsert(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrinsert_at); }
-const op_def op_json_arrinsert = {"JSON.ARRINSERT", "json.arrinsert", 1, 3, -1, parse_arrinsert, run_arrinsert, KF_INSERT, NULL, .txn_usage = NULL};
+const op_def op_json_arrinsert = {"JSON.ARRINSERT", "json.arrinsert", 1, 3, -1, parse_arrinsert, run_arrinsert, KF_INSERT, NULL,
+    .txn_positional = 3, .txn_options = "",
+    .txn_usage = "JSON.ARRINSERT k path index json (one value inside DOC.TXN)"};
 
 /* JSON.ARRINDEX key path value [start [stop]]: first index in [start, stop)
  * (negative: from the end; stop 0 or missing: to the end), or -1. */
@@ -846,7 +868,9 @@ static doc_status run_arrindex(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!k->doc) return no_key(x);
     return run_read(o, x, k, out, arrindex_of);
 }
-const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL, .txn_usage = NULL};
+const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL,
+    .txn_positional = 2, .txn_options = "#", .txn_option_place = TXN_OPT_TRAILING,
+    .txn_usage = "JSON.ARRINDEX k path json [start [stop]]"};
 
 /* JSON.ARRPOP key [path [index]]: the removed element's JSON, nil when the
  * array is empty; the index is clamped to the array (default -1). */
@@ -873,7 +897,9 @@ static doc_status arrpop_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
     return doc_edit_remove_range(c, (uint32_t)i, 1, x->undo, &x->err);
 }
 static doc_status run_arrpop(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrpop_at); }
-const op_def op_json_arrpop = {"JSON.ARRPOP", "json.arrpop", 1, 0, 2, parse_arrpop, run_arrpop, KF_READ_DELETE, NULL, .txn_usage = NULL};
+const op_def op_json_arrpop = {"JSON.ARRPOP", "json.arrpop", 1, 0, 2, parse_arrpop, run_arrpop, KF_READ_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "#", .txn_option_place = TXN_OPT_TRAILING,
+    .txn_usage = "JSON.ARRPOP k path [index] (the path is required inside DOC.TXN)"};
 
 /* JSON.ARRTRIM key path start stop: keeps [start, stop] (inclusive,
  * negative from the end, clamped); the new length. */
@@ -905,7 +931,9 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
     return st;
 }
 static doc_status run_arrtrim(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrtrim_at); }
-const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_arrtrim, run_arrtrim, KF_DELETE, NULL, .txn_usage = NULL};
+const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_arrtrim, run_arrtrim, KF_DELETE, NULL,
+    .txn_positional = 3, .txn_options = "",
+    .txn_usage = "JSON.ARRTRIM k path start stop"};
 
 /* ---- JSON.CLEAR, JSON.TOGGLE, JSON.MERGE ---- */
 
@@ -944,7 +972,9 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!st) res_int(out, n);
     return st;
 }
-const op_def op_json_clear = {"JSON.CLEAR", "json.clear", 1, 0, 1, parse_opt_path, run_clear, KF_UPDATE, NULL, .txn_usage = NULL};
+const op_def op_json_clear = {"JSON.CLEAR", "json.clear", 1, 0, 1, parse_opt_path, run_clear, KF_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.CLEAR k path (one path inside DOC.TXN)"};
 
 /* TOGGLE: `$` paths reply the new values as 1 / 0, legacy ones "true" /
  * "false" (RedisJSON's shapes). */
@@ -959,7 +989,9 @@ static doc_status toggle_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
     return doc_edit_set_encoded(c, &now, 1, x->undo, &x->err);
 }
 static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, toggle_at); }
-const op_def op_json_toggle = {"JSON.TOGGLE", "json.toggle", 1, 0, 1, parse_opt_path, run_toggle, KF_READ_UPDATE, NULL, .txn_usage = NULL};
+const op_def op_json_toggle = {"JSON.TOGGLE", "json.toggle", 1, 0, 1, parse_opt_path, run_toggle, KF_READ_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.TOGGLE k path (one path inside DOC.TXN)"};
 
 /* MERGE: RFC 7396 at every match, through DOC.MERGE's runner. Nothing
  * matched: like JSON.SET, a single path whose parent is an object gets the
@@ -1000,25 +1032,17 @@ static doc_status parse_path_value(op *o, RedisModuleString **argv, int argc, do
     if (parse_jpath(o, argv[0], err) || parse_jvalue(o, argv[1], err)) return err->code;
     return DOC_OK;
 }
-const op_def op_json_merge = {"JSON.MERGE", "json.merge", 1, 2, 2, parse_path_value, run_json_merge, KF_UPDATE, NULL, .txn_usage = NULL};
+const op_def op_json_merge = {"JSON.MERGE", "json.merge", 1, 2, 2, parse_path_value, run_json_merge, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.MERGE k path json"};
 
 /* ------------------------------------------------------------------ */
 /* Handlers                                                           */
 /* ------------------------------------------------------------------ */
 
-static void begin(RedisModuleCtx *ctx) {
-    resp3 = (RedisModule_GetContextFlags(ctx) & REDISMODULE_CTX_FLAGS_RESP3) != 0;
-}
-
-int json_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def) {
-    begin(ctx);
-    return exec_single(ctx, argv, argc, def);
-}
-
 /* JSON.DEBUG MEMORY key [path] | JSON.DEBUG HELP */
 int cmd_json_debug(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (RedisModule_IsKeysPositionRequest(ctx)) return REDISMODULE_OK;
-    begin(ctx);
     if (argc == 2 && arg_is(argv[1], "HELP")) {
         RedisModule_ReplyWithArray(ctx, 2);
         RedisModule_ReplyWithSimpleString(ctx, "MEMORY <key> [path] - reports memory usage");
@@ -1037,7 +1061,6 @@ int cmd_json_debug(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 int cmd_json_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 3) return RedisModule_WrongArity(ctx);
     cmd_begin(ctx);
-    begin(ctx);
     op o;
     memset(&o, 0, sizeof o);
     o.def = &op_json_get;
@@ -1082,7 +1105,6 @@ int cmd_json_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     if (argc < 4 || (argc - 1) % 3 != 0) return RedisModule_WrongArity(ctx);
     cmd_begin(ctx);
-    begin(ctx);
     int n = (argc - 1) / 3;
     op *ops = RedisModule_Calloc((size_t)n, sizeof *ops);
     RedisModuleString **uniq = RedisModule_Alloc((size_t)n * sizeof *uniq);

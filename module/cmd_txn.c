@@ -307,7 +307,10 @@ static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int ar
         return at < argc && arg_is(argv[at], "WITHVERSION") ? (at + 1 < argc ? 2 : -1) : (at < argc ? 1 : -1);
     int j = at, pos = 0;
     while (j < argc) {
-        int params = pos >= 1 ? option_params(f, argv[j]) : -1;
+        int place = f->txn_option_place;
+        int here = place == TXN_OPT_LEADING ? pos == 0
+                   : place == TXN_OPT_TRAILING ? pos >= f->txn_positional : pos >= 1;
+        int params = here ? option_params(f, argv[j]) : -1;
         /* A keyword that also names an op (INCR's MIN / MAX) is the option
          * only by bound_at()'s rule; otherwise it starts the next op:
          * `INCR 1 $.n 1 MIN 1 $.m 3` and `INCR 1 $.n 1 MIN 1 GET 3` (with
@@ -367,9 +370,130 @@ static void txn_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     RedisModule_Free(flags);
 }
 
+/* DOC.TXN runs in four steps, one function each: read the header
+ * (txn_header), find and parse every op before any runs (txn_parse_ops),
+ * name each declared key's slot (txn_slots), then run the ops through the
+ * shared skeleton (exec_ops: open the keys, run each op under the one undo
+ * log, commit or roll back, version, notify, replicate, reply). */
+
+/* Reads `numkeys key [key ...]`; returns the index of the first op, or 0
+ * with err set. */
+static int txn_header(RedisModuleString **argv, int argc, long long *numkeys, doc_error *err) {
+    if (RedisModule_StringToLongLong(argv[1], numkeys) != REDISMODULE_OK || *numkeys < 1 ||
+        *numkeys > argc - 2) {
+        doc_error_set(err, DOC_SYNTAX, "numkeys must be between 1 and the number of keys given: "
+                                       "DOC.TXN numkeys key [key ...] op [op ...]");
+        return 0;
+    }
+    int first_op = 2 + (int)*numkeys;
+    if (first_op >= argc) {
+        doc_error_set(err, DOC_SYNTAX, "DOC.TXN needs at least one op after its %lld key%s", *numkeys,
+                      *numkeys == 1 ? "" : "s");
+        return 0;
+    }
+    return first_op;
+}
+
+/* The op starting at argv[i] (op number n + 1, after `prev`): its form and
+ * the number of arguments after its key position, or NULL with err set. */
+static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long long numkeys, int first_op,
+                                 int n, const txn_form *prev, int *len, doc_error *err) {
+    const txn_form *f = form_of(argv[i]);
+    const char *word = RedisModule_StringPtrLen(argv[i], NULL);
+    if (!f && strncasecmp(word, "JSON.", 5) == 0) {
+        doc_error_set(err, DOC_SYNTAX,
+                      "%.40s is not a DOC.TXN op: JSON.* ops are the single-key JSON commands but JSON.RESP "
+                      "and JSON.DEBUG, when json-commands is on", word);
+        return NULL;
+    }
+    if (!f && !prev) {
+        /* Most often numkeys counts one key too many or too few. */
+        const txn_form *last_key = form_of(argv[first_op - 1]);
+        if (last_key)
+            doc_error_set(err, DOC_SYNTAX,
+                          "expected an op name after the %lld keys, got '%.40s'; '%s' was read as a key: is numkeys right?",
+                          numkeys, word, last_key->name);
+        else
+            doc_error_set(err, DOC_SYNTAX, "expected an op name after the %lld keys, got '%.40s': is numkeys right?",
+                          numkeys, word);
+        return NULL;
+    }
+    if (!f) {
+        doc_error_set(err, DOC_SYNTAX, "expected an op name after op %d, got '%.40s'; op %d was %s", n, word, n,
+                      prev->txn_usage);
+        return NULL;
+    }
+    long long kpos;
+    if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], &kpos) != REDISMODULE_OK || kpos < 1 ||
+        kpos > numkeys) {
+        doc_error_set(err, DOC_SYNTAX, "%s needs a key position between 1 and %lld, got '%.20s': %s", f->name,
+                      numkeys, i + 1 < argc ? RedisModule_StringPtrLen(argv[i + 1], NULL) : "", f->txn_usage);
+        return NULL;
+    }
+    *len = op_extent(f, argv, i + 2, argc, numkeys);
+    if (*len < 0 || i + 2 + *len > argc) {
+        doc_error_set(err, DOC_SYNTAX, "%s is missing arguments: %s", f->name, f->txn_usage);
+        return NULL;
+    }
+    if (*len < f->min_args || (f->max_args >= 0 && *len > f->max_args)) {
+        doc_error_set(err, DOC_SYNTAX, "%s has too %s arguments: %s", f->name, *len < f->min_args ? "few" : "many",
+                      f->txn_usage);
+        return NULL;
+    }
+    return f;
+}
+
+/* Finds where each op ends (refusing a malformed TXN or too many ops), sizes
+ * the op array once (parsed ops hold pointers into themselves and must not
+ * move), then parses every op. Returns the ops (*n of them; the caller
+ * frees them, parsed or not), or NULL with err set and *bad_op the number
+ * of the op at fault. */
+static op *txn_parse_ops(RedisModuleString **argv, int argc, long long numkeys, int first_op, int *n,
+                         int *bad_op, doc_error *err) {
+    const txn_form *f = NULL;
+    int len;
+    *n = 0;
+    for (int i = first_op; i < argc; i += 2 + len) {
+        *bad_op = *n + 1;
+        if (*n == adoc_cfg.max_txn_ops && !cmd_replaying()) {
+            doc_error_set(err, DOC_TOOBIG, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
+            return NULL;
+        }
+        if (!(f = txn_op_at(argv, i, argc, numkeys, first_op, *n, f, &len, err))) return NULL;
+        ++*n;
+    }
+    op *ops = RedisModule_Calloc((size_t)*n, sizeof *ops);
+    for (int i = first_op, k = 0; k < *n; k++, i += 2 + len) {
+        f = form_of(argv[i]);
+        long long kpos;
+        RedisModule_StringToLongLong(argv[i + 1], &kpos);
+        len = op_extent(f, argv, i + 2, argc, numkeys);
+        ops[k].def = f;
+        ops[k].key = (int)kpos - 1;
+        *bad_op = k + 1;
+        if (f->parse && f->parse(&ops[k], argv + i + 2, len, err)) return ops;
+    }
+    return ops;
+}
+
+/* Gives each op the slot of its key: the same key named twice shares one
+ * slot. Fills names[] with the distinct keys; returns how many. */
+static int txn_slots(RedisModuleString **keys, long long numkeys, op *ops, int n, RedisModuleString **names) {
+    int *slot_of = RedisModule_Alloc((size_t)numkeys * sizeof *slot_of);
+    int u = 0;
+    for (int i = 0; i < numkeys; i++) {
+        int j = 0;
+        while (j < u && RedisModule_StringCompare(names[j], keys[i]) != 0) j++;
+        if (j == u) names[u++] = keys[i];
+        slot_of[i] = j;
+    }
+    for (int i = 0; i < n; i++) ops[i].key = slot_of[ops[i].key];
+    RedisModule_Free(slot_of);
+    return u;
+}
+
 int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    long long numkeys;
     /* Redis 7.0's cluster routing (and CROSSSLOT) reads keys from the legacy
      * positions or from this callback, not from key specs; DOC.TXN's keys
      * sit after numkeys, like EVAL's, so it answers here. */
@@ -381,106 +505,18 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     cmd_begin(ctx);
     doc_error err;
     doc_error_clear(&err);
-    if (RedisModule_StringToLongLong(argv[1], &numkeys) != REDISMODULE_OK || numkeys < 1 ||
-        numkeys > argc - 2) {
-        doc_error_set(&err, DOC_SYNTAX, "numkeys must be between 1 and the number of keys given: "
-                                        "DOC.TXN numkeys key [key ...] op [op ...]");
-        return reply_error(ctx, &err);
-    }
-    int first_op = 2 + (int)numkeys;
-    if (first_op >= argc) {
-        doc_error_set(&err, DOC_SYNTAX, "DOC.TXN needs at least one op after its %lld key%s", numkeys,
-                      numkeys == 1 ? "" : "s");
-        return reply_error(ctx, &err);
-    }
-
-    /* First find where each op ends (and refuse malformed or too many ops),
-     * then size the op array once: parsed ops hold pointers into themselves
-     * and must not move. Then parse every op before running any. */
-    int n = 0, bad_op = 0;
-    const txn_form *prev = NULL;
-    for (int i = first_op; i < argc;) {
-        bad_op = n + 1;
-        if (n == adoc_cfg.max_txn_ops && !cmd_replaying()) {
-            doc_error_set(&err, DOC_TOOBIG, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
-            break;
-        }
-        const txn_form *f = form_of(argv[i]);
-        const char *word = RedisModule_StringPtrLen(argv[i], NULL);
-        if (!f && !prev) {
-            /* Most often numkeys counts one key too many or too few. */
-            const txn_form *last_key = form_of(argv[first_op - 1]);
-            if (last_key)
-                doc_error_set(&err, DOC_SYNTAX,
-                              "expected an op name after the %lld keys, got '%.40s'; '%s' was read as a key: is numkeys right?",
-                              numkeys, word, last_key->name);
-            else
-                doc_error_set(&err, DOC_SYNTAX, "expected an op name after the %lld keys, got '%.40s': is numkeys right?",
-                              numkeys, word);
-            break;
-        }
-        if (!f) {
-            doc_error_set(&err, DOC_SYNTAX, "expected an op name after op %d, got '%.40s'; op %d was %s", n,
-                          word, n, prev->txn_usage);
-            break;
-        }
-        long long kpos;
-        if (i + 1 >= argc || RedisModule_StringToLongLong(argv[i + 1], &kpos) != REDISMODULE_OK ||
-            kpos < 1 || kpos > numkeys) {
-            doc_error_set(&err, DOC_SYNTAX, "%s needs a key position between 1 and %lld, got '%.20s': %s",
-                          f->name, numkeys, i + 1 < argc ? RedisModule_StringPtrLen(argv[i + 1], NULL) : "",
-                          f->txn_usage);
-            break;
-        }
-        int len = op_extent(f, argv, i + 2, argc, numkeys);
-        if (len < 0 || i + 2 + len > argc) {
-            doc_error_set(&err, DOC_SYNTAX, "%s is missing arguments: %s", f->name, f->txn_usage);
-            break;
-        }
-        n++;
-        prev = f;
-        i += 2 + len;
-    }
-    op *ops = err.code ? NULL : RedisModule_Calloc((size_t)n, sizeof *ops);
-    for (int i = first_op, k = 0; !err.code && k < n; k++) {
-        const txn_form *f = form_of(argv[i]);
-        long long kpos;
-        RedisModule_StringToLongLong(argv[i + 1], &kpos);
-        int len = op_extent(f, argv, i + 2, argc, numkeys);
-        op *o = &ops[k];
-        o->def = f;
-        o->key = (int)kpos - 1;
-        bad_op = k + 1;
-        if (f->parse) f->parse(o, argv + i + 2, len, &err);
-        i += 2 + len;
-    }
-    int ret;
+    long long numkeys;
+    int first_op = txn_header(argv, argc, &numkeys, &err);
+    if (!first_op) return reply_error(ctx, &err);
+    int n = 0, bad_op = 0, ret;
+    op *ops = txn_parse_ops(argv, argc, numkeys, first_op, &n, &bad_op, &err);
     if (err.code) {
-        doc_error wrapped;
-        doc_error_clear(&wrapped);
-        doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", bad_op, doc_status_word(err.code), err.msg);
-        if (err.has_offset) {
-            size_t l = strlen(wrapped.msg);
-            snprintf(wrapped.msg + l, sizeof wrapped.msg - l, " at %s %zu",
-                     err.code == DOC_BADPATH ? "character" : "byte", err.offset);
-        }
-        adoc_st.txn_aborts++;
-        ret = reply_error(ctx, &wrapped);
+        ret = reply_txn_error(ctx, &err, bad_op);
     } else {
-        /* The same key named twice shares one slot. */
         RedisModuleString **names = RedisModule_Alloc((size_t)numkeys * sizeof *names);
-        int *slot_of = RedisModule_Alloc((size_t)numkeys * sizeof *slot_of);
-        int u = 0;
-        for (int i = 0; i < numkeys; i++) {
-            int j = 0;
-            while (j < u && RedisModule_StringCompare(names[j], argv[2 + i]) != 0) j++;
-            if (j == u) names[u++] = argv[2 + i];
-            slot_of[i] = j;
-        }
-        for (int i = 0; i < n; i++) ops[i].key = slot_of[ops[i].key];
-        ret = exec_ops(ctx, argv, argc, names, u, ops, n, EXEC_WRITE | EXEC_PER_OP | EXEC_TXN);
+        int nkeys = txn_slots(argv + 2, numkeys, ops, n, names);
+        ret = exec_ops(ctx, argv, argc, names, nkeys, ops, n, EXEC_WRITE | EXEC_PER_OP | EXEC_TXN);
         RedisModule_Free(names);
-        RedisModule_Free(slot_of);
     }
     if (ops) {
         for (int i = 0; i < n; i++) op_reset(&ops[i]);

@@ -74,10 +74,18 @@ void res_free(result *r) {
 
 static RedisModuleCtx *cmd_ctx;   /* the running command's context */
 static int cmd_replay = -1;       /* cmd_replaying(), once known; -1: not asked yet */
+static int cmd_proto3 = -1;       /* cmd_resp3(), once known; -1: not asked yet */
 
 void cmd_begin(RedisModuleCtx *ctx) {
     cmd_ctx = ctx;
     cmd_replay = -1;
+    cmd_proto3 = -1;
+}
+
+int cmd_resp3(void) {
+    if (cmd_proto3 < 0)
+        cmd_proto3 = cmd_ctx && (RedisModule_GetContextFlags(cmd_ctx) & REDISMODULE_CTX_FLAGS_RESP3) ? 1 : 0;
+    return cmd_proto3;
 }
 
 int cmd_replaying(void) {
@@ -589,26 +597,7 @@ static void release_undo(doc_undo *u) {
     }
 }
 
-/* DOC.TXN's error: the op that failed, with its own code word. */
-static int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int failed_op) {
-    doc_error wrapped;
-    doc_error_clear(&wrapped);
-    if (err->code == DOC_ABORTED)   /* a CHECK: its message says it all */
-        doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s", failed_op + 1, err->msg);
-    else
-        doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", failed_op + 1, doc_status_word(err->code),
-                      err->msg);
-    wrapped.has_offset = 0;
-    if (err->has_offset) {
-        size_t l = strlen(wrapped.msg);
-        snprintf(wrapped.msg + l, sizeof wrapped.msg - l, " at %s %zu",
-                 err->code == DOC_BADPATH ? "character" : "byte", err->offset);
-    }
-    adoc_st.txn_aborts++;
-    return reply_error(ctx, &wrapped);   /* counted as errors_aborted */
-}
-
-/* Runs op i on its slot into out; changes are logged in x->undo. */
+/* Runs op o on its slot into out; its changes are logged in x->undo. */
 static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
     keyslot *k = &x->keys[o->key];
     if (k->wrongtype) {
@@ -675,7 +664,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     int ret;
     if (st) {
         rollback(&x);
-        ret = (mode & EXEC_TXN) && failed_op >= 0 ? reply_txn_error(ctx, &x.err, failed_op)
+        ret = (mode & EXEC_TXN) && failed_op >= 0 ? reply_txn_error(ctx, &x.err, failed_op + 1)
                                                   : reply_error(ctx, &x.err);
     } else {
         if (commit(&x) > 0) replicate(ctx, argv, argc, ops, nops);

@@ -56,10 +56,23 @@ int command_add(const command_def *c, RedisModuleCmdFunc fn) {
     return ncommands++;
 }
 
+/* 1 once OnLoad registered the JSON.* commands: only then does DOC.TXN take
+ * them as ops (with RedisJSON loaded instead, JSON.SET is RedisJSON's). */
+static int json_registered;
+
 const op_def *txn_op_named(RedisModuleString *name) {
+    size_t len;
+    const char *s = RedisModule_StringPtrLen(name, &len);
+    /* DOC.* ops by their op name (SET), JSON.* ones by their command name
+     * (JSON.SET, JSON.FORGET: the op of JSON.DEL). */
+    int json = len > 5 && strncasecmp(s, "JSON.", 5) == 0;
+    if (json && !json_registered) return NULL;
     for (int i = 0; i < ncommands; i++) {
-        const op_def *d = registry[i].def->op;
-        if (d && d->txn_usage && !registry[i].def->json && arg_is(name, d->name)) return d;
+        const command_def *c = registry[i].def;
+        const op_def *d = c->op;
+        if (!d || !d->txn_usage || c->json != json) continue;
+        const char *want = json ? c->name : d->name;
+        if (strlen(want) == len && strncasecmp(want, s, len) == 0) return d;
     }
     return NULL;
 }
@@ -68,7 +81,7 @@ int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, in
     const command_def *c = registry[slot].def;
     if (!RedisModule_IsKeysPositionRequest(ctx)) calls[slot]++;
     if (c->handler) return c->handler(ctx, argv, argc);
-    return c->json ? json_single(ctx, argv, argc, c->op) : exec_single(ctx, argv, argc, c->op);
+    return exec_single(ctx, argv, argc, c->op);
 }
 
 /* Our own ACL category, when the server let us add it (OnLoad). */
@@ -260,6 +273,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             break;
         }
     int with_json = strcmp(json_state, "on") == 0;
+    json_registered = with_json;
     for (int i = 0; i < ncommands; i++) {
         const command_def *c = registry[i].def;
         if (c->json && !with_json) continue;

@@ -29,6 +29,23 @@ int reply_error(RedisModuleCtx *ctx, const doc_error *err) {
     return RedisModule_ReplyWithError(ctx, line);
 }
 
+int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int op_number) {
+    doc_error wrapped;
+    doc_error_clear(&wrapped);
+    if (err->code == DOC_ABORTED)   /* a CHECK: its message says it all */
+        doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s", op_number, err->msg);
+    else
+        doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", op_number, doc_status_word(err->code), err->msg);
+    wrapped.has_offset = 0;
+    if (err->has_offset) {
+        size_t l = strlen(wrapped.msg);
+        snprintf(wrapped.msg + l, sizeof wrapped.msg - l, " at %s %zu",
+                 err->code == DOC_BADPATH ? "character" : "byte", err->offset);
+    }
+    adoc_st.txn_aborts++;
+    return reply_error(ctx, &wrapped);   /* counted as errors_aborted */
+}
+
 int reply_wrongtype(RedisModuleCtx *ctx) {
     adoc_st.errors[DOC_WRONGTYPE]++;
     return RedisModule_ReplyWithError(ctx, REDISMODULE_ERRORMSG_WRONGTYPE);

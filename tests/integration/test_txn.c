@@ -1127,3 +1127,124 @@ Test(txn, a_check_version_missing_its_number_at_the_end_is_an_error_not_a_crash)
     expect_str(cmd(c, "DOC.GET a"), "{\"n\":1}");
     expect_int(cmd(c, "DOC.VERSION a"), 1);
 }
+
+/* ---- JSON.* ops inside a TXN ------------------------------------------------------ */
+
+/* JSON.* ops run in a TXN beside DOC.* ops, named in full, with a key position like
+ * every op; each replies what the command alone replies (RESP2 here: `$` paths give
+ * JSON text for NUMINCRBY, arrays for the others; legacy paths the first match). The
+ * documents change once each, versions move by one, and a replica gets the same. */
+Test(txn, json_ops_mix_with_doc_ops_and_reply_as_the_commands_do, .timeout = 60)
+{
+    srv *rep = srv_start_replica(s);
+    redisContext *rc = srv_connect(rep);
+    expect_ok(cmd(c, "JSON.SET k1 $ %s", "{\"a\":1,\"l\":[1,2],\"t\":true,\"s\":\"ab\"}"));
+    expect_ok(cmd(c, "JSON.SET k2 $ %s", "{\"b\":\"y\"}"));
+    long long v1 = doc_version(c, "k1"), v2 = doc_version(c, "k2");
+    expect_reply(cmd(c, "DOC.TXN 2 k1 k2 JSON.NUMINCRBY 1 $.a 1 JSON.SET 2 $.b %s INCR 1 $.a 10 "
+                        "JSON.GET 2 $ JSON.ARRAPPEND 1 $.l 3 JSON.TYPE 1 .a JSON.DEL 2 .b "
+                        "JSON.TOGGLE 1 $.t JSON.STRAPPEND 1 .s %s JSON.ARRPOP 1 .l 0 JSON.OBJLEN 1 . "
+                        "JSON.MERGE 2 $ %s JSON.CLEAR 1 $.l JSON.ARRINSERT 1 .l 0 %s "
+                        "JSON.ARRTRIM 1 .l 0 0 JSON.STRLEN 1 .s JSON.ARRLEN 1 .l JSON.OBJKEYS 2 . "
+                        "JSON.ARRINDEX 1 $.l %s JSON.NUMMULTBY 1 .a 2 JSON.FORGET 1 .t GET 1 $",
+                     "\"x\"", "\"c\"", "{\"m\":1}", "\"z\"", "\"z\""),
+                 "array(22) [string \"[2]\", status \"OK\", integer 12, string \"[{\\\"b\\\":\\\"x\\\"}]\", "
+                 "array(1) [integer 3], status \"integer\", integer 1, array(1) [integer 0], integer 3, "
+                 "string \"1\", integer 4, status \"OK\", integer 1, integer 1, integer 1, "
+                 "integer 3, integer 1, array(1) [string \"m\"], array(1) [integer 0], string \"24\", "
+                 "integer 1, string \"{\\\"a\\\":24,\\\"l\\\":[\\\"z\\\"],\\\"s\\\":\\\"abc\\\"}\"]");
+    char *t1 = doc_text(c, "k1"), *t2 = doc_text(c, "k2");
+    cr_assert_str_eq(t1, "{\"a\":24,\"l\":[\"z\"],\"s\":\"abc\"}");
+    cr_assert_str_eq(t2, "{\"m\":1}");
+    cr_assert_eq(doc_version(c, "k1"), v1 + 1);
+    cr_assert_eq(doc_version(c, "k2"), v2 + 1);
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_commits"), 1);
+
+    srv_wait_replica_synced(s, rep);
+    char *r1 = doc_text(rc, "k1"), *r2 = doc_text(rc, "k2");
+    cr_assert_str_eq(r1, t1, "the replica's k1");
+    cr_assert_str_eq(r2, t2, "the replica's k2");
+    cr_assert_eq(doc_version(rc, "k1"), v1 + 1);
+    cr_assert_eq(doc_version(rc, "k2"), v2 + 1);
+    free(t1), free(t2), free(r1), free(r2);
+    redisFree(rc);
+    srv_stop(rep);
+}
+
+/* A JSON.* op that fails when it runs (its RedisJSON error text kept) undoes the ops
+ * before it, DOC.* and JSON.* alike: documents and versions stay as they were. */
+Test(txn, a_failing_json_op_rolls_back_every_op_before_it)
+{
+    const char *d1 = "{\"a\":1,\"l\":[1,2],\"m\":[[1],[2,3]]}", *d2 = "{\"l\":[]}";
+    expect_ok(cmd(c, "JSON.SET k1 $ %s", d1));
+    expect_ok(cmd(c, "DOC.SET k2 $ %s", d2));
+    long long v1 = doc_version(c, "k1"), v2 = doc_version(c, "k2");
+    expect_err_text(cmd(c, "DOC.TXN 2 k1 k2 JSON.NUMINCRBY 1 $.a 1 PUSH 2 $.l 1 JSON.ARRAPPEND 1 .missing 1"),
+                    "ABORTED op 3: ERR Path '.missing' does not exist", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 2 k1 k2 INCR 1 $.a 1 JSON.SET 2 $.x 1 JSON.NUMINCRBY 1 $.l 1 JSON.NUMINCRBY 1 .l 1"),
+                    "ABORTED op 4: ERR wrong type of path value - expected number but found array", NULL);
+    /* one match of two out of range: neither array changes (RedisJSON's #1129) */
+    expect_err_text(cmd(c, "DOC.TXN 2 k1 k2 JSON.ARRAPPEND 2 $.l 5 JSON.ARRINSERT 1 $.m[*] 2 %s", "0"),
+                    "ABORTED op 2: ERR index out of bounds", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 2 k1 nokey JSON.TOGGLE 1 $.a JSON.NUMINCRBY 2 $.a 1"),
+                    "ABORTED op 2: ERR could not perform this operation on a key that doesn't exist", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 2 k1 k2 JSON.SET 1 $.a 2 JSON.SET 2 $.x %s", "{bad"),
+                    "ABORTED op 2: BADJSON", NULL);
+    char *t1 = doc_text(c, "k1"), *t2 = doc_text(c, "k2");
+    cr_assert_str_eq(t1, d1);
+    cr_assert_str_eq(t2, d2);
+    free(t1), free(t2);
+    cr_assert_eq(doc_version(c, "k1"), v1);
+    cr_assert_eq(doc_version(c, "k2"), v2);
+    expect_int(cmd(c, "EXISTS nokey"), 0);
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_aborts"), 5);
+    cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_txn_commits"), 0);
+}
+
+/* A JSON.* op with too few or too many arguments, or a JSON command that is not an
+ * op, is refused whole with an error naming the op and showing its TXN shape. */
+Test(txn, json_ops_with_the_wrong_arguments_name_the_op_and_its_shape)
+{
+    static const struct {
+        const char *argv[12];
+        const char *want;
+    } rows[] = {
+        { { "DOC.TXN", "1", "k", "JSON.NUMINCRBY", "1", "$.a" },
+          "ABORTED op 1: SYNTAX JSON.NUMINCRBY is missing arguments: JSON.NUMINCRBY k path number" },
+        { { "DOC.TXN", "1", "k", "JSON.GET", "1", "$", "JSON.ARRTRIM", "1", "$.l", "0" },
+          "ABORTED op 2: SYNTAX JSON.ARRTRIM is missing arguments: JSON.ARRTRIM k path start stop" },
+        { { "DOC.TXN", "1", "k", "JSON.ARRAPPEND", "1", "$.l", "1", "2" },
+          "ABORTED op 2: SYNTAX expected an op name after op 1, got '2'; op 1 was JSON.ARRAPPEND k path "
+          "json (one value inside DOC.TXN)" },
+        { { "DOC.TXN", "1", "k", "JSON.ARRINDEX", "1", "$.l", "1", "0", "2", "3" },
+          "ABORTED op 1: SYNTAX JSON.ARRINDEX has too many arguments: JSON.ARRINDEX k path json [start [stop]]" },
+        { { "DOC.TXN", "1", "k", "JSON.DEL", "1" },
+          "ABORTED op 1: SYNTAX JSON.DEL is missing arguments: JSON.DEL k path (JSON.FORGET alike; one path "
+          "inside DOC.TXN)" },
+        { { "DOC.TXN", "1", "k", "JSON.SET", "1", "$", "1", "NX", "XX" },
+          "ABORTED op 1: ERR syntax error" },
+        { { "DOC.TXN", "1", "k", "JSON.NUMINCRBY", "2", "$.a", "1" },
+          "ABORTED op 1: SYNTAX JSON.NUMINCRBY needs a key position between 1 and 1, got '2': "
+          "JSON.NUMINCRBY k path number" },
+        { { "DOC.TXN", "1", "k", "JSON.RESP", "1", "$" },
+          "ABORTED op 1: SYNTAX JSON.RESP is not a DOC.TXN op: JSON.* ops are the single-key JSON commands "
+          "but JSON.RESP and JSON.DEBUG, when json-commands is on" },
+        { { "DOC.TXN", "1", "k", "INCR", "1", "$.a", "1", "JSON.MGET", "1", "$" },
+          "ABORTED op 2: SYNTAX JSON.MGET is not a DOC.TXN op: JSON.* ops are the single-key JSON commands "
+          "but JSON.RESP and JSON.DEBUG, when json-commands is on" },
+    };
+    expect_ok(cmd(c, "JSON.SET k $ %s", "{\"a\":1,\"l\":[1]}"));
+    for (size_t t = 0; t < sizeof rows / sizeof rows[0]; t++) {
+        const char *argv[12];
+        int argc = 0;
+        for (; argc < 12 && rows[t].argv[argc]; argc++) argv[argc] = rows[t].argv[argc];
+        char got[512];
+        redisReply *r = cmdv(c, argc, argv, NULL);
+        reply_describe(r, got, sizeof got);
+        bool ok = r->type == REDIS_REPLY_ERROR && !strcmp(r->str, rows[t].want);
+        freeReplyObject(r);
+        cr_expect(ok, "row %zu: expected the error \"%s\", got %s", t, rows[t].want, got);
+    }
+    expect_str(cmd(c, "JSON.GET k"), "{\"a\":1,\"l\":[1]}");
+    expect_int(cmd(c, "DOC.VERSION k"), 1);
+}
