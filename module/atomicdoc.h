@@ -271,6 +271,7 @@ int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const
 /* SYNTAX error for a keyword out of place: "<word> goes <where>: <usage>". */
 doc_status arg_misplaced(RedisModuleString *word, const char *where, const char *usage, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
+/* Frees what the op holds (paths, queries, values, filter, update). */
 void op_reset(op *o);
 /* Adds a path / value to the op (takes ownership). */
 doc_status op_add_path(op *o, doc_path *p, doc_error *err);

@@ -334,7 +334,14 @@ void op_reset(op *o) {
     if (o->values != o->value_slot) doc_free(o->values);
     if (o->filter) doc_filter_free(o->filter);
     if (o->update) doc_update_free(o->update);
-    memset(o, 0, sizeof *o);
+    /* What it held is gone; its other fields are left as they were (no op
+     * is parsed again after a reset). */
+    o->paths = NULL;
+    o->queries = NULL;
+    o->values = NULL;
+    o->npaths = o->nvalues = 0;
+    o->filter = NULL;
+    o->update = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -627,8 +634,8 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
              int nkeys, op *ops, int nops, int mode) {
     int write = (mode & EXEC_WRITE) != 0, per_op = (mode & EXEC_PER_OP) != 0;
     keyslot stack_slots[8];
-    exec_ctx x;
-    memset(&x, 0, sizeof x);
+    exec_ctx x;   /* field by field: a memset of it showed in DOC.INCR's count */
+    doc_error_clear(&x.err);
     doc_buf_init(&x.graveyard);
     x.ctx = ctx;
     x.nkeys = nkeys;

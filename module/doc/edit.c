@@ -69,6 +69,11 @@ void doc_undo_commit(doc_undo *u) {
     for (size_t i = 0; i < u->count; i++) {
         undo_rec *r = rec_at(u, i);
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
+        /* Nothing or one scalar replaced (an INCR's old number): no node to
+         * free, and no scan for one. */
+        if (!r->oldlen || (r->range_kind != DOC_KIND_OBJECT && old[0] != DOC_TAG_OBJECT &&
+                           old[0] != DOC_TAG_ARRAY && doc_value_size(old) == r->oldlen))
+            continue;
         doc_bytes_free_children(old, r->oldlen, r->range_kind);
     }
     u->log.len = 0;
