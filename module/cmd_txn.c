@@ -3,8 +3,9 @@
  * DOC.TXN: several ops over several declared keys, all or nothing.
  *
  * DOC.TXN numkeys key [key ...] op [op ...]: each op is a command name
- * without "DOC.", a key position (1..numkeys), and that command's own
- * arguments, parsed by the command's own parser. Ops run in order through
+ * without "DOC." (or a JSON.* command's full name), a key position
+ * (1..numkeys), and that command's own arguments, parsed by the command's
+ * own parser. Ops run in order through
  * the same skeleton as every command (command.c): one undo log for the
  * whole list, so any failure rolls every document back byte for byte;
  * success bumps each changed document's version once, sends one
