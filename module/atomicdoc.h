@@ -361,9 +361,9 @@ typedef struct command_def {
 /* Adds a command to the registry (module.c); returns its slot. Called by the
  * constructors ADOC_COMMAND makes, before RedisModule_OnLoad. */
 int command_add(const command_def *c, RedisModuleCmdFunc fn);
-/* The op DOC.TXN accepts under this name, or NULL: a DOC.* command's op by
- * its name without DOC. (SET), a registered JSON.* command's by its full name
- * (JSON.SET). */
+/* The op DOC.TXN accepts under this name, or NULL: CHECK, a DOC.* command's
+ * op by its name without DOC. (SET), a registered JSON.* command's by its
+ * full name (JSON.SET). */
 const op_def *txn_op_named(RedisModuleString *name);
 /* Counts the call and runs the command in `slot` (its op, or its handler). */
 int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, int argc);

@@ -159,8 +159,12 @@ static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_err
     doc_path *p;
     if (arg_path(argv[0], &p, err) || op_add_path(o, p, err)) return err->code;
     o->n1 = -1;
-    for (int w = CK_EQ; w <= CK_MATCH; w++)
-        if (arg_is(argv[1], check_words[w])) o->n1 = w;
+    size_t wl;
+    const char *word = RedisModule_StringPtrLen(argv[1], &wl);
+    for (int w = CK_EQ; w <= CK_MATCH && o->n1 < 0; w++)
+        if (strlen(check_words[w]) == wl && (word[0] | 0x20) == (check_words[w][0] | 0x20) &&
+            strncasecmp(word, check_words[w], wl) == 0)
+            o->n1 = w;
     if (o->n1 < 0)
         return doc_error_set(err, DOC_SYNTAX, "CHECK: unknown comparison '%.40s', expected EQ|NE|GT|GE|LT|LE json, EXISTS, MISSING or MATCH filter",
                              RedisModule_StringPtrLen(argv[1], NULL));
@@ -246,6 +250,10 @@ static int option_params(const txn_form *f, RedisModuleString *tok) {
     size_t tl;
     const char *t = RedisModule_StringPtrLen(tok, &tl);
     const char *o = f->txn_options;
+    /* Option keywords are words: a path, a JSON value or a number is not
+     * one, unless the op takes integers ("#"). */
+    unsigned char c0 = tl ? (unsigned char)(t[0] | 0x20) : 0;
+    if ((c0 < 'a' || c0 > 'z') && !strchr(o, '#')) return -1;
     while (*o) {
         const char *end = strchr(o, ' ');
         size_t wl = end ? (size_t)(end - o) : strlen(o);
@@ -336,10 +344,7 @@ static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int ar
 
 /* The op a word names, or NULL: CHECK, or an op of a registered command that
  * DOC.TXN accepts (module.c). */
-static const txn_form *form_of(RedisModuleString *name) {
-    if (arg_is(name, op_check.name)) return &op_check;
-    return txn_op_named(name);
-}
+static const txn_form *form_of(RedisModuleString *name) { return txn_op_named(name); }
 
 /* Answers Redis's key-position request (cluster routing, ACL, COMMAND
  * GETKEYS): each declared key with the flags of what the ops do to it, so a
@@ -395,10 +400,11 @@ static int txn_header(RedisModuleString **argv, int argc, long long *numkeys, do
     return first_op;
 }
 
-/* The op starting at argv[i] (op number n + 1, after `prev`): its form and
- * the number of arguments after its key position, or NULL with err set. */
+/* The op starting at argv[i] (op number n + 1, after `prev`): its form, the
+ * number of arguments after its key position and that position (*key, from
+ * 0), or NULL with err set. */
 static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long long numkeys, int first_op,
-                                 int n, const txn_form *prev, int *len, doc_error *err) {
+                                 int n, const txn_form *prev, int *len, int *key, doc_error *err) {
     const txn_form *f = form_of(argv[i]);
     const char *word = RedisModule_StringPtrLen(argv[i], NULL);
     if (!f && strncasecmp(word, "JSON.", 5) == 0) {
@@ -431,6 +437,7 @@ static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long
                       numkeys, i + 1 < argc ? RedisModule_StringPtrLen(argv[i + 1], NULL) : "", f->txn_usage);
         return NULL;
     }
+    *key = (int)kpos - 1;
     *len = op_extent(f, argv, i + 2, argc, numkeys);
     if (*len < 0 || i + 2 + *len > argc) {
         doc_error_set(err, DOC_SYNTAX, "%s is missing arguments: %s", f->name, f->txn_usage);
@@ -444,43 +451,70 @@ static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long
     return f;
 }
 
-/* Finds where each op ends (refusing a malformed TXN or too many ops), sizes
- * the op array once (parsed ops hold pointers into themselves and must not
- * move), then parses every op. Returns the ops (*n of them; the caller
- * frees them, parsed or not), or NULL with err set and *bad_op the number
- * of the op at fault. */
-static op *txn_parse_ops(RedisModuleString **argv, int argc, long long numkeys, int first_op, int *n,
-                         int *bad_op, doc_error *err) {
+/* Room for the ops, spans and key slots of most TXNs without allocating. */
+#define TXN_STACK_OPS 8
+#define TXN_STACK_KEYS 8
+
+/* Where one op is in argv, found once by the first pass (txn_parse_ops). */
+typedef struct txn_span {
+    const txn_form *f;   /* its op */
+    int at;              /* argv index of its name */
+    int len;             /* arguments after its key position */
+    int key;             /* its key position, from 0 */
+} txn_span;
+
+/* Finds where each op ends (refusing a malformed TXN or too many ops), then
+ * parses every op into ops (stack_ops when they fit, else an array the
+ * caller frees; parsed ops hold pointers into themselves and must not move).
+ * Returns the ops (*n of them; the caller resets them, parsed or not), or
+ * NULL with err set; on any error *bad_op is the number of the op at fault. */
+static op *txn_parse_ops(RedisModuleString **argv, int argc, long long numkeys, int first_op, op *stack_ops,
+                         int *n, int *bad_op, doc_error *err) {
+    txn_span stack_spans[TXN_STACK_OPS], *spans = stack_spans;
+    int cap = TXN_STACK_OPS;
     const txn_form *f = NULL;
-    int len;
+    int len, key;
     *n = 0;
     for (int i = first_op; i < argc; i += 2 + len) {
         *bad_op = *n + 1;
         if (*n == adoc_cfg.max_txn_ops && !cmd_replaying()) {
             doc_error_set(err, DOC_TOOBIG, "more than max-txn-ops (%lld) ops", adoc_cfg.max_txn_ops);
-            return NULL;
+            break;
         }
-        if (!(f = txn_op_at(argv, i, argc, numkeys, first_op, *n, f, &len, err))) return NULL;
+        if (!(f = txn_op_at(argv, i, argc, numkeys, first_op, *n, f, &len, &key, err))) break;
+        if (*n == cap) {
+            cap *= 2;
+            txn_span *m = RedisModule_Alloc((size_t)cap * sizeof *m);
+            memcpy(m, spans, (size_t)*n * sizeof *m);
+            if (spans != stack_spans) RedisModule_Free(spans);
+            spans = m;
+        }
+        spans[*n].f = f;
+        spans[*n].at = i;
+        spans[*n].len = len;
+        spans[*n].key = key;
         ++*n;
     }
-    op *ops = RedisModule_Calloc((size_t)*n, sizeof *ops);
-    for (int i = first_op, k = 0; k < *n; k++, i += 2 + len) {
-        f = form_of(argv[i]);
-        long long kpos;
-        RedisModule_StringToLongLong(argv[i + 1], &kpos);
-        len = op_extent(f, argv, i + 2, argc, numkeys);
-        ops[k].def = f;
-        ops[k].key = (int)kpos - 1;
-        *bad_op = k + 1;
-        if (f->parse && f->parse(&ops[k], argv + i + 2, len, err)) return ops;
+    op *ops = NULL;
+    if (!err->code) {
+        ops = *n <= TXN_STACK_OPS ? stack_ops : RedisModule_Alloc((size_t)*n * sizeof *ops);
+        memset(ops, 0, (size_t)*n * sizeof *ops);
     }
+    for (int k = 0; ops && k < *n; k++) {
+        ops[k].def = spans[k].f;
+        ops[k].key = spans[k].key;
+        *bad_op = k + 1;
+        if (spans[k].f->parse && spans[k].f->parse(&ops[k], argv + spans[k].at + 2, spans[k].len, err)) break;
+    }
+    if (spans != stack_spans) RedisModule_Free(spans);
     return ops;
 }
 
 /* Gives each op the slot of its key: the same key named twice shares one
  * slot. Fills names[] with the distinct keys; returns how many. */
 static int txn_slots(RedisModuleString **keys, long long numkeys, op *ops, int n, RedisModuleString **names) {
-    int *slot_of = RedisModule_Alloc((size_t)numkeys * sizeof *slot_of);
+    int stack_slot_of[TXN_STACK_KEYS];
+    int *slot_of = numkeys <= TXN_STACK_KEYS ? stack_slot_of : RedisModule_Alloc((size_t)numkeys * sizeof *slot_of);
     int u = 0;
     for (int i = 0; i < numkeys; i++) {
         int j = 0;
@@ -489,7 +523,7 @@ static int txn_slots(RedisModuleString **keys, long long numkeys, op *ops, int n
         slot_of[i] = j;
     }
     for (int i = 0; i < n; i++) ops[i].key = slot_of[ops[i].key];
-    RedisModule_Free(slot_of);
+    if (slot_of != stack_slot_of) RedisModule_Free(slot_of);
     return u;
 }
 
@@ -510,18 +544,21 @@ int cmd_txn(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int first_op = txn_header(argv, argc, &numkeys, &err);
     if (!first_op) return reply_error(ctx, &err);
     int n = 0, bad_op = 0, ret;
-    op *ops = txn_parse_ops(argv, argc, numkeys, first_op, &n, &bad_op, &err);
+    op stack_ops[TXN_STACK_OPS];
+    op *ops = txn_parse_ops(argv, argc, numkeys, first_op, stack_ops, &n, &bad_op, &err);
     if (err.code) {
         ret = reply_txn_error(ctx, &err, bad_op);
     } else {
-        RedisModuleString **names = RedisModule_Alloc((size_t)numkeys * sizeof *names);
+        RedisModuleString *stack_names[TXN_STACK_KEYS];
+        RedisModuleString **names =
+            numkeys <= TXN_STACK_KEYS ? stack_names : RedisModule_Alloc((size_t)numkeys * sizeof *names);
         int nkeys = txn_slots(argv + 2, numkeys, ops, n, names);
         ret = exec_ops(ctx, argv, argc, names, nkeys, ops, n, EXEC_WRITE | EXEC_PER_OP | EXEC_TXN);
-        RedisModule_Free(names);
+        if (names != stack_names) RedisModule_Free(names);
     }
     if (ops) {
         for (int i = 0; i < n; i++) op_reset(&ops[i]);
-        RedisModule_Free(ops);
+        if (ops != stack_ops) RedisModule_Free(ops);
     }
     return ret;
 }

@@ -644,9 +644,19 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     x.borrow = !write;
     open_slots(&x, keynames, nkeys, write);
 
-    result res;
+    /* One result per op: in place for a few ops (no allocation), else an
+     * array (res_array). */
+    result res, stack_items[8];
     memset(&res, 0, sizeof res);
-    result *outs = per_op ? res_array(&res, (size_t)nops) : &res;
+    result *outs = &res;
+    if (per_op && nops <= 8) {
+        memset(stack_items, 0, (size_t)nops * sizeof *stack_items);
+        res.kind = RES_ARRAY;
+        res.n = (size_t)nops;
+        res.items = outs = stack_items;
+    } else if (per_op) {
+        outs = res_array(&res, (size_t)nops);
+    }
     doc_status st = outs ? DOC_OK : doc_error_set(&x.err, DOC_NOMEM, "out of memory");
     int failed_op = -1;
     size_t start = doc_undo_mark(x.undo);
@@ -677,6 +687,11 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
         if (commit(&x) > 0) replicate(ctx, argv, argc, ops, nops);
         if (mode & EXEC_TXN) adoc_st.txn_commits++;
         ret = reply_result(ctx, &res);
+    }
+    if (res.items == stack_items) {   /* res_free would free the array */
+        for (size_t i = 0; i < res.n; i++) res_free(&stack_items[i]);
+        res.items = NULL;
+        res.n = 0;
     }
     res_free(&res);
     bury(&x);
