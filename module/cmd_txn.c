@@ -146,6 +146,9 @@ const op_def op_update = {"UPDATE", "doc.update", 1, 1, -1, parse_update, run_up
 /* ---- CHECK k path EQ|NE|GT|GE|LT|LE json / EXISTS|MISSING / MATCH filter; CHECK k VERSION n ---- */
 
 enum { CK_VERSION, CK_EQ, CK_NE, CK_GT, CK_GE, CK_LT, CK_LE, CK_EXISTS, CK_MISSING, CK_MATCH };
+/* The comparison's value is a bare JSON number, kept in o->num: no parse
+ * into a node and no node to free (a transfer's `GE 10`). */
+#define OPF_CHECK_NUM 4096
 static const char *const check_words[] = {"VERSION", "EQ", "NE", "GT", "GE", "LT", "LE",
                                           "EXISTS", "MISSING", "MATCH"};
 
@@ -171,6 +174,14 @@ static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_err
     int wants_value = o->n1 != CK_EXISTS && o->n1 != CK_MISSING;
     if (argc != 2 + wants_value) return doc_error_set(err, DOC_SYNTAX, "CHECK %s takes %s", check_words[o->n1], wants_value ? "one value" : "no value");
     if (!wants_value) return DOC_OK;
+    size_t nl;
+    const char *num = RedisModule_StringPtrLen(argv[2], &nl);
+    int is_int;
+    if (o->n1 != CK_MATCH && nl <= 32 && doc_number_parse(num, nl, &is_int, &o->num.i, &o->num.d) == DOC_OK) {
+        o->num.type = is_int ? DOC_INT : DOC_DOUBLE;   /* the value doc_parse would give */
+        o->flags |= OPF_CHECK_NUM;
+        return DOC_OK;
+    }
     doc_node *v;
     if (arg_json(argv[2], &v, err)) return err->code;
     if (o->n1 == CK_MATCH) {
@@ -202,15 +213,23 @@ static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_error_clear(&miss);
     doc_cursor_init(&c, k->doc ? &k->doc->root : NULL);
     const uint8_t *v = k->doc && doc_resolve(&c, o->paths[0], &miss) == DOC_OK ? doc_cursor_value(&c) : NULL;
+    uint8_t enc[16];
+    const uint8_t *want = NULL;
+    if (o->flags & OPF_CHECK_NUM) {
+        doc_encode_number(enc, &o->num);
+        want = enc;
+    } else if (o->nvalues) {
+        want = doc_box_value(o->values[0]);
+    }
     int pass = 0, ok = 1;
     switch (o->n1) {
     case CK_EXISTS: pass = v != NULL; break;
     case CK_MISSING: pass = v == NULL; break;
     case CK_MATCH: pass = v && doc_filter_match(o->filter, v); break;
-    case CK_EQ: pass = v && doc_value_equal(v, doc_box_value(o->values[0])); break;
-    case CK_NE: pass = !v || !doc_value_equal(v, doc_box_value(o->values[0])); break;
+    case CK_EQ: pass = v && doc_value_equal(v, want); break;
+    case CK_NE: pass = !v || !doc_value_equal(v, want); break;
     default: {
-        int cmp = v ? check_order(v, doc_box_value(o->values[0]), &ok) : 0;
+        int cmp = v ? check_order(v, want, &ok) : 0;
         ok = ok && v;
         pass = ok && (o->n1 == CK_GT ? cmp > 0 : o->n1 == CK_GE ? cmp >= 0 : o->n1 == CK_LT ? cmp < 0 : cmp <= 0);
     }

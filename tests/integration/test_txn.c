@@ -1248,3 +1248,38 @@ Test(txn, json_ops_with_the_wrong_arguments_name_the_op_and_its_shape)
     expect_str(cmd(c, "JSON.GET k"), "{\"a\":1,\"l\":[1]}");
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
+
+/* CHECK's value, when it is a bare JSON number, is read as a number without building a
+ * document node for it: it must compare exactly as the parsed JSON value would (1 equals
+ * 1.0, a string "5" is not 5, exponents and negatives), and a number the parser refuses
+ * is refused the same way. */
+Test(txn, check_number_literals_compare_as_the_json_values_they_are)
+{
+    expect_ok(cmd(c, "DOC.SET k $ %s", "{\"i\":1,\"d\":2.5,\"s\":\"5\",\"big\":9007199254740993,\"neg\":-3}"));
+    static const struct {
+        const char *path, *cmp, *value;
+        int pass;
+    } rows[] = {
+        { "$.i", "EQ", "1", 1 },        { "$.i", "EQ", "1.0", 1 },     { "$.i", "EQ", "1e0", 1 },
+        { "$.i", "NE", "2", 1 },        { "$.i", "GT", "0.5", 1 },     { "$.i", "LT", "1", 0 },
+        { "$.d", "GE", "2.5", 1 },      { "$.d", "LT", "25e-1", 0 },   { "$.d", "LE", "3", 1 },
+        { "$.s", "EQ", "5", 0 },        { "$.s", "NE", "5", 1 },       { "$.s", "GT", "1", 0 },
+        { "$.neg", "LT", "-2.99", 1 },  { "$.neg", "EQ", "-3", 1 },    { "$.neg", "GT", "-3", 0 },
+        { "$.big", "EQ", "9007199254740993", 1 }, { "$.big", "GT", "9007199254740992", 1 },
+        { "$.missing", "NE", "0", 1 },  { "$.missing", "EQ", "0", 0 },
+        { "$.i", "EQ", " 1 ", 1 },      /* white space: read by the JSON parser, same value */
+    };
+    for (size_t t = 0; t < sizeof rows / sizeof rows[0]; t++) {
+        redisReply *r = cmd(c, "DOC.TXN 1 k CHECK 1 %s %s %s", rows[t].path, rows[t].cmp, rows[t].value);
+        char got[512];
+        reply_describe(r, got, sizeof got);
+        bool ok = rows[t].pass ? r->type == REDIS_REPLY_ARRAY && r->elements == 1
+                               : r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "ABORTED op 1: CHECK ", 20);
+        freeReplyObject(r);
+        cr_expect(ok, "CHECK %s %s %s: expected %s, got %s", rows[t].path, rows[t].cmp, rows[t].value,
+                  rows[t].pass ? "a pass" : "a failed CHECK", got);
+    }
+    expect_err_text(cmd(c, "DOC.TXN 1 k CHECK 1 $.i EQ 1e400"), "ABORTED op 1: BADJSON", NULL);
+    expect_err_text(cmd(c, "DOC.TXN 1 k CHECK 1 $.i EQ 01"), "ABORTED op 1: BADJSON", NULL);
+    expect_int(cmd(c, "DOC.VERSION k"), 1);
+}
