@@ -2,7 +2,9 @@
  * cmd_json.c - RedisJSON's JSON.* commands as ops over the same documents,
  * the same core and the same skeleton (command.c) as DOC.*: a key written by
  * JSON.SET is a document DOC.PULL can edit, every change moves its version,
- * replicates verbatim and rolls back whole on error.
+ * replicates verbatim and rolls back whole on error. Every single-key one
+ * but JSON.RESP and JSON.DEBUG is also a DOC.TXN op, by its full name (its
+ * txn_* fields): inside a TXN it replies, fails and is undone as alone.
  *
  * Paths come in RedisJSON's two dialects. A path starting with '$' is an
  * RFC 9535 query: the reply has one slot per match (nil for a match of the
