@@ -199,6 +199,9 @@ typedef struct op {
 #define OPF_XX 2
 #define OPF_WITHVERSION 4
 #define OPF_KEEPTTL (1 << 20)
+/* DOC.MSET: an op with a query path replies OK as a whole, not one result
+ * per match (op_each_match). */
+#define OPF_REPLY_OK (1 << 21)
 
 typedef struct op_def {
     const char *name;          /* op / command name without "DOC." */
@@ -224,6 +227,12 @@ typedef struct op_def {
     int txn_positional;
     const char *txn_options;
     const char *txn_usage;
+    /* Writes whose path may be an RFC 9535 query (their parser stores it
+     * in queries[0] through arg_write_path): runs the op at every match,
+     * one result per match (op_each_match, or an op's own wrapper around
+     * it). NULL: the op takes single paths only (its parser refuses
+     * queries), or handles queries itself (reads, JSON.*). */
+    doc_status (*run_query)(op *o, exec_ctx *x, keyslot *k, result *out);
 } op_def;
 
 /* Key-spec flags of ops (op_def.keyflags). */
@@ -248,6 +257,19 @@ void path_cache_flush(void);
  * descendants, slices, unions or filters (*query). Exactly one is set. */
 doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err);
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
+/* A write's path: a single path (*out; the path cache serves it as fast as
+ * arg_path), or an RFC 9535 query with wildcards, descendants, slices,
+ * unions or filters (*query). Exactly one is set. A text that is neither is
+ * BADPATH with the error of whichever compiler read further (so single-path
+ * mistakes keep their hints). */
+doc_status arg_write_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err);
+/* The generic run_query: resolves the targets of o->queries[0]
+ * (doc_query_targets: each matched node once), runs o->def->run at each,
+ * deepest and last first, with o->paths[0] set to the target and fresh
+ * copies of the op's values, and fills `out` with an array of the results
+ * in document order. No document or no match: an empty array. The first
+ * failing match fails the op (the command then rolls every match back). */
+doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out);
 /* Compiles a filter document (held to max-depth under the loading rule). */
 doc_status arg_filter(const uint8_t *f, doc_filter **out, doc_error *err);
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err);
