@@ -28,7 +28,6 @@ static int is_root(const doc_path *p) { return !p || p->nseg == 0; }
 #define SET_USAGE "DOC.SET key path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]"
 
 static doc_status parse_set(op *o, RedisModuleString **argv, int argc, doc_error *err) {
-    doc_path *p;
     doc_node *v;
     /* `DOC.SET k NX $ 1`, `DOC.SET k $ EX 10 '{}'`: an option where the path or the JSON goes. */
     for (int i = 0; i < 2 && i < argc; i++)
@@ -51,8 +50,7 @@ static doc_status parse_set(op *o, RedisModuleString **argv, int argc, doc_error
         o->flags |= nx ? OPF_NX : OPF_XX;
         i++;
     }
-    doc_query *q;
-    if (arg_write_path(argv[0], &p, &q, err) || op_add_read_path(o, p, q, err)) return err->code;
+    if (op_add_write_path(o, argv[0], err)) return err->code;
     if (arg_json(argv[1], &v, err) || op_add_value(o, v, err)) return err->code;
     return DOC_OK;
 }
@@ -237,10 +235,7 @@ const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
 
 /* DEL's path: single, or a query (every match is deleted). */
 static doc_status parse_opt_path(op *o, RedisModuleString **argv, int argc, doc_error *err) {
-    doc_path *p;
-    doc_query *q;
-    if (argc == 1 && (arg_write_path(argv[0], &p, &q, err) || op_add_read_path(o, p, q, err)))
-        return err->code;
+    if (argc == 1 && op_add_write_path(o, argv[0], err)) return err->code;
     return DOC_OK;
 }
 

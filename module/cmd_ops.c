@@ -65,10 +65,7 @@ static int read_at(const op *o, keyslot *k, doc_cursor *c) {
 /* A write's path: a single path, or an RFC 9535 query whose every match
  * the op then runs at (op_def.run_query). */
 static doc_status parse_path(op *o, RedisModuleString *s, doc_error *err) {
-    doc_path *p;
-    doc_query *q;
-    if (arg_write_path(s, &p, &q, err) || op_add_read_path(o, p, q, err)) return err->code;
-    return DOC_OK;
+    return op_add_write_path(o, s, err);
 }
 
 static doc_status parse_value(op *o, RedisModuleString *s, doc_error *err) {

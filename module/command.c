@@ -270,30 +270,26 @@ doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query
     return arg_path(s, out, err);
 }
 
-doc_status arg_write_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err) {
-    *query = NULL;
-    /* Single paths first: a cached one costs what it cost before queries
-     * were allowed here, and the path compiler stops at the first query
-     * construct, so telling a query apart is cheap too. */
-    doc_status st = arg_path(s, out, err);
-    if (st != DOC_BADPATH) return st;
+doc_status arg_write_query(op *o, RedisModuleString *s, doc_query **q, doc_error *err) {
+    doc_status st = err->code;
     size_t len;
     const char *p = RedisModule_StringPtrLen(s, &len);
-    if (!len || p[0] != '$') return st;
+    if (st != DOC_BADPATH || !len || p[0] != '$') return st;
     doc_error qerr;
     doc_error_clear(&qerr);
-    doc_status qst = doc_query_compile(p, len, (uint32_t)adoc_cfg.max_depth, query, &qerr);
-    if (qst && limit_waived(&qerr)) qst = doc_query_compile(p, len, DOC_DEPTH_LIMIT, query, &qerr);
-    if (!qst && !doc_query_is_single(*query)) {
+    doc_status qst = doc_query_compile(p, len, (uint32_t)adoc_cfg.max_depth, q, &qerr);
+    if (qst && limit_waived(&qerr)) qst = doc_query_compile(p, len, DOC_DEPTH_LIMIT, q, &qerr);
+    if (!qst && !doc_query_is_single(*q)) {
         doc_error_clear(err);
+        o->flags |= OPF_QUERY;
         return DOC_OK;
     }
-    if (!qst) {   /* both compilers disagree on a single path: cannot happen, keep the path's word */
-        doc_query_free(*query);
-        *query = NULL;
+    if (!qst) {   /* the compilers disagree on a single path: cannot happen; keep the path's error */
+        doc_query_free(*q);
+        *q = NULL;
         return st;
     }
-    *query = NULL;
+    *q = NULL;
     /* Neither: the error of the compiler that read further. */
     if (qerr.code == DOC_BADPATH && qerr.has_offset && err->has_offset && qerr.offset > err->offset) {
         *err = qerr;
@@ -713,8 +709,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
             size_t mark = doc_undo_mark(x.undo);
             adoc *before = k->doc;
             const op_def *def = ops[i].def;
-            st = def->run_query && ops[i].npaths && ops[i].queries[0] ? def->run_query(&ops[i], &x, k, out)
-                                                                       : def->run(&ops[i], &x, k, out);
+            st = (ops[i].flags & OPF_QUERY) ? def->run_query(&ops[i], &x, k, out) : def->run(&ops[i], &x, k, out);
             /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what
              * it pushed, ...) are reverted: they change nothing. */
             if (!st && k->doc == before) doc_undo_settle(x.undo, mark);
