@@ -694,7 +694,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     result *outs = reply_array ? res_array(&res, (size_t)nops) : &res;
     doc_status st = DOC_OK;
     int failed_op = -1;
-    size_t start = doc_undo_mark(x.undo);
+    size_t start = nops > 1 ? doc_undo_mark(x.undo) : 0;   /* only multi-op commands need it */
     for (int i = 0; i < nops && !st; i++) {
         keyslot *k = &x.keys[ops[i].key];
         result *out = reply_array ? &outs[i] : &res;
