@@ -264,6 +264,13 @@ Test(query_writes, a_malformed_query_is_badpath_and_single_path_hints_stay) {
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
+/* No AOF rewrite running or scheduled (a replica with an AOF rewrites it after
+ * its sync, and refuses to shut down meanwhile). */
+static bool no_aof_rewrite(void *cc) {
+    return srv_info_int(cc, "persistence", "aof_rewrite_in_progress") == 0 &&
+           srv_info_int(cc, "persistence", "aof_rewrite_scheduled") == 0;
+}
+
 /* A workload of query writes (nested, bounded, failing, in a TXN). */
 static void query_workload(redisContext *cc) {
     expect_ok(cmd(cc, "DOC.SET w:1 $ %s",
@@ -308,6 +315,7 @@ Test(query_writes, a_replica_and_an_aof_replay_end_identical, .timeout = 60) {
         free(t);
         cr_expect_eq(doc_version(rc, keys[i]), versions[i], "%s version on the replica", keys[i]);
     }
+    cr_assert(wait_until(no_aof_rewrite, rc, 20000), "the replica's AOF rewrite did not finish");
     redisFree(rc);
     srv_stop(rep);
     /* The AOF replays the same commands to the same bytes and versions. */
