@@ -621,6 +621,18 @@ doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!st && !items) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
     doc_node **orig = o->values, *local[OP_INLINE];
     int norig = o->nvalues;
+    /* Each match gets its own copy of the values: bound what a command may
+     * copy as one JSON argument is bounded (`DOC.SET k $..* <1 MB>` on a
+     * document of 10,000 nodes would hold 10 GB until commit). Replayed
+     * writes were accepted once: held to no such limit (the loading rule). */
+    if (!st && t.n > 1 && norig > 0) {
+        size_t bytes = 0;
+        for (int j = 0; j < norig; j++) bytes += doc_node_memory(orig[j]);
+        if (bytes && t.n > (size_t)adoc_cfg.max_document_size / bytes && !cmd_replaying())
+            st = doc_error_set(&x->err, DOC_TOOBIG,
+                               "%zu matches x %zu bytes of values is larger than max-document-size (%lld)",
+                               t.n, bytes, adoc_cfg.max_document_size);
+    }
     doc_node **copies = norig <= OP_INLINE ? local : doc_malloc((size_t)norig * sizeof *copies);
     if (!st && !copies) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
     /* Last first (doc.h: doc_query_targets): no edit moves a target still

@@ -187,6 +187,24 @@ Test(query_writes, a_failure_at_one_match_changes_no_match_and_no_version) {
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
+Test(query_writes, copies_of_the_values_for_every_match_are_bounded_by_max_document_size) {
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-document-size 1024"));
+    expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}"));
+    char big[300];
+    memset(big, 'x', sizeof big);
+    big[0] = big[sizeof big - 2] = '"';
+    big[sizeof big - 1] = '\0';
+    /* 20 matches x a 298-byte string: past 1 KB of copies */
+    redisReply *r = cmd(c, "DOC.SET k %s %s", "$.l[*]", big);
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
+    cr_assert(!strncmp(r->str, "TOOBIG 20 matches x ", 20), "%s", r->str);
+    freeReplyObject(r);
+    expect_int(cmd(c, "DOC.VERSION k"), 1);
+    /* 3 matches fit */
+    expect_array_len(cmd(c, "DOC.SET k %s %s", "$.l[0:3]", big), 3);
+    expect_int(cmd(c, "DOC.VERSION k"), 2);
+}
+
 Test(query_writes, the_version_moves_once_per_command_whatever_the_number_of_matches) {
     expect_ok(cmd(c, "DOC.SET k $ %s", ORDER));
     expect_array_len(cmd(c, "DOC.INCR k %s 1", "$..qty"), 3);
