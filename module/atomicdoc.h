@@ -231,7 +231,7 @@ typedef struct op_def {
     const char *txn_options;
     const char *txn_usage;
     /* Writes whose path may be an RFC 9535 query (their parser stores it
-     * in queries[0] through arg_write_path): runs the op at every match,
+     * in queries[0] through op_add_write_path): runs the op at every match,
      * one result per match (op_each_match, or an op's own wrapper around
      * it). NULL: the op takes single paths only (its parser refuses
      * queries), or handles queries itself (reads, JSON.*). */
@@ -288,8 +288,8 @@ doc_status op_add_value(op *o, doc_node *v, doc_error *err);
 /* The slow half of op_add_write_path, once arg_path refused s (err says
  * why): when s is an RFC 9535 query that is not a single path, compiles it
  * into *q, marks the op OPF_QUERY, clears err and returns DOC_OK; else
- * returns the error of whichever compiler read further (so single-path
- * mistakes keep their hints). */
+ * returns the query compiler's TOODEEP / NOMEM, or the BADPATH of whichever
+ * compiler read further (so single-path mistakes keep their hints). */
 doc_status arg_write_query(op *o, RedisModuleString *s, doc_query **q, doc_error *err);
 /* Adds a write's path to the op: a single path, or an RFC 9535 query with
  * wildcards, descendants, slices, unions or filters (then OPF_QUERY: the op

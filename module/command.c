@@ -290,8 +290,10 @@ doc_status arg_write_query(op *o, RedisModuleString *s, doc_query **q, doc_error
         return st;
     }
     *q = NULL;
-    /* Neither: the error of the compiler that read further. */
-    if (qerr.code == DOC_BADPATH && qerr.has_offset && err->has_offset && qerr.offset > err->offset) {
+    /* Neither: a query too deep (or out of memory) says so; else the error
+     * of the compiler that read further. */
+    if (qerr.code != DOC_BADPATH ||
+        (qerr.has_offset && err->has_offset && qerr.offset > err->offset)) {
         *err = qerr;
         return qst;
     }
