@@ -202,6 +202,12 @@ typedef struct op {
 #define OPF_XX 2
 #define OPF_WITHVERSION 4
 #define OPF_KEEPTTL (1 << 20)
+/* DOC.MSET: an op with a query path replies OK as a whole, not one result
+ * per match (op_each_match). */
+#define OPF_REPLY_OK (1 << 21)
+/* paths[0] is NULL and queries[0] an RFC 9535 query: exec_ops runs the op
+ * through its def's run_query (set by op_add_write_path). */
+#define OPF_QUERY (1 << 22)
 
 typedef struct op_def {
     const char *name;          /* op / command name without "DOC." */
@@ -228,6 +234,12 @@ typedef struct op_def {
     const char *txn_options;
     const char *txn_usage;
     int txn_option_place;
+    /* Writes whose path may be an RFC 9535 query (their parser stores it
+     * in queries[0] through op_add_write_path): runs the op at every match,
+     * one result per match (op_each_match, or an op's own wrapper around
+     * it). NULL: the op takes single paths only (its parser refuses
+     * queries), or handles queries itself (reads, JSON.*). */
+    doc_status (*run_query)(op *o, exec_ctx *x, keyslot *k, result *out);
 } op_def;
 
 /* Where a TXN op's options stand among its required arguments. */
@@ -259,6 +271,13 @@ void path_cache_flush(void);
  * descendants, slices, unions or filters (*query). Exactly one is set. */
 doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err);
 doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
+/* The generic run_query: resolves the targets of o->queries[0]
+ * (doc_query_targets: each matched node once), runs o->def->run at each,
+ * deepest and last first, with o->paths[0] set to the target and fresh
+ * copies of the op's values, and fills `out` with an array of the results
+ * in document order. No document or no match: an empty array. The first
+ * failing match fails the op (the command then rolls every match back). */
+doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out);
 /* Compiles a filter document (held to max-depth under the loading rule). */
 doc_status arg_filter(const uint8_t *f, doc_filter **out, doc_error *err);
 doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_error *err);
@@ -278,6 +297,23 @@ doc_status op_add_path(op *o, doc_path *p, doc_error *err);
 /* Adds a read path: a single path or a query (one of them NULL). */
 doc_status op_add_read_path(op *o, doc_path *p, doc_query *q, doc_error *err);
 doc_status op_add_value(op *o, doc_node *v, doc_error *err);
+/* The slow half of op_add_write_path, once arg_path refused s (err says
+ * why): when s is an RFC 9535 query that is not a single path, compiles it
+ * into *q, marks the op OPF_QUERY, clears err and returns DOC_OK; else
+ * returns the query compiler's TOODEEP / NOMEM, or the BADPATH of whichever
+ * compiler read further (so single-path mistakes keep their hints). */
+doc_status arg_write_query(op *o, RedisModuleString *s, doc_query **q, doc_error *err);
+/* Adds a write's path to the op: a single path, or an RFC 9535 query with
+ * wildcards, descendants, slices, unions or filters (then OPF_QUERY: the op
+ * runs at every match, op_def.run_query). Inline, and the query check only
+ * runs when the path compiler refused the text, so a cached single path
+ * costs what it cost before writes took queries (DOC.INCR's hot path). */
+static inline doc_status op_add_write_path(op *o, RedisModuleString *s, doc_error *err) {
+    doc_path *p;
+    doc_query *q = NULL;
+    if (arg_path(s, &p, err) && arg_write_query(o, s, &q, err)) return err->code;
+    return op_add_read_path(o, p, q, err);
+}
 
 /* The slot's document, created as {} (version 0 until commit) if missing. */
 adoc *slot_ensure(exec_ctx *x, keyslot *k);

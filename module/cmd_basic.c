@@ -5,6 +5,9 @@
  *
  * Each op is a parser (arguments after the key) and a runner (one key slot,
  * fills a result or fails with nothing changed: command.c rolls back).
+ * SET, MSET and DEL also take RFC 9535 query paths: the runner then runs
+ * once per match (op_each_match, command.c), reading its path only through
+ * o->paths[0].
  */
 #include "atomicdoc.h"
 
@@ -25,7 +28,6 @@ static int is_root(const doc_path *p) { return !p || p->nseg == 0; }
 #define SET_USAGE "DOC.SET key path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]"
 
 static doc_status parse_set(op *o, RedisModuleString **argv, int argc, doc_error *err) {
-    doc_path *p;
     doc_node *v;
     /* `DOC.SET k NX $ 1`, `DOC.SET k $ EX 10 '{}'`: an option where the path or the JSON goes. */
     for (int i = 0; i < 2 && i < argc; i++)
@@ -48,7 +50,7 @@ static doc_status parse_set(op *o, RedisModuleString **argv, int argc, doc_error
         o->flags |= nx ? OPF_NX : OPF_XX;
         i++;
     }
-    if (arg_path(argv[0], &p, err) || op_add_path(o, p, err)) return err->code;
+    if (op_add_write_path(o, argv[0], err)) return err->code;
     if (arg_json(argv[1], &v, err) || op_add_value(o, v, err)) return err->code;
     return DOC_OK;
 }
@@ -101,7 +103,8 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_set = {"SET", "doc.set", 1, 2, -1, parse_set, run_set, KF_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
-    .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]"};
+    .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]",
+    .run_query = op_each_match};
 
 /* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
 
@@ -230,9 +233,9 @@ const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
 
 /* ---- single optional path: DEL, TYPE, LEN, KEYS ---- */
 
+/* DEL's path: single, or a query (every match is deleted). */
 static doc_status parse_opt_path(op *o, RedisModuleString **argv, int argc, doc_error *err) {
-    doc_path *p;
-    if (argc == 1 && (arg_path(argv[0], &p, err) || op_add_path(o, p, err))) return err->code;
+    if (argc == 1 && op_add_write_path(o, argv[0], err)) return err->code;
     return DOC_OK;
 }
 
@@ -272,7 +275,8 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
     .txn_positional = 1, .txn_options = "",
-    .txn_usage = "DEL k path (one path inside DOC.TXN)"};
+    .txn_usage = "DEL k path (one path inside DOC.TXN)",
+    .run_query = op_each_match};
 
 /* What an inspecting op replies for one value. In a query's array, a value
  * of the wrong type gives nil instead of an error (one bad match does not
@@ -410,6 +414,8 @@ int cmd_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     for (int i = 0; i < n && ret < 0; i++) {
         ops[i].def = &op_set;
         ops[i].key = slot_of[i];
+        /* A query path sets every match and still replies OK. */
+        ops[i].flags = OPF_REPLY_OK;
         if (parse_set(&ops[i], argv + 2 + 3 * i, 2, &err)) ret = reply_error(ctx, &err);
     }
     if (ret < 0) {

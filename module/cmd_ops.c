@@ -11,6 +11,13 @@
  * Replies: integer results of INCR/MUL are integer replies and double ones
  * bulk strings (as Redis INCRBY / INCRBYFLOAT); values (MIN, MAX, POP,
  * TOGGLE) are JSON text.
+ *
+ * Every op here but INDEXOF (a read) also takes an RFC 9535 query path: the
+ * runner then runs once per match through op_each_match (command.c), with
+ * o->paths[0] set to that match, and the reply is an array of what each
+ * run replied, in document order. Runners therefore read their path only
+ * through o->paths[0] and may consume o->values (each match gets copies).
+ * CAS wraps it: the swap happens at every match or at none.
  */
 #include "atomicdoc.h"
 
@@ -55,10 +62,10 @@ static int read_at(const op *o, keyslot *k, doc_cursor *c) {
     return k->doc && doc_resolve(c, o->paths[0], &miss) == DOC_OK;
 }
 
+/* A write's path: a single path, or an RFC 9535 query whose every match
+ * the op then runs at (op_def.run_query). */
 static doc_status parse_path(op *o, RedisModuleString *s, doc_error *err) {
-    doc_path *p;
-    if (arg_path(s, &p, err) || op_add_path(o, p, err)) return err->code;
-    return DOC_OK;
+    return op_add_write_path(o, s, err);
 }
 
 static doc_status parse_value(op *o, RedisModuleString *s, doc_error *err) {
@@ -168,10 +175,12 @@ static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error
 
 const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "MIN:1 MAX:1",
-    .txn_usage = "INCR k path delta [MIN n] [MAX n]"};
+    .txn_usage = "INCR k path delta [MIN n] [MAX n]",
+    .run_query = op_each_match};
 const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MUL k path factor"};
+    .txn_usage = "MUL k path factor",
+    .run_query = op_each_match};
 
 /* ---- DOC.MIN / DOC.MAX key path json ---- */
 
@@ -218,10 +227,12 @@ static doc_status run_max(op *o, exec_ctx *x, keyslot *k, result *out) { return 
 
 const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MIN k path json"};
+    .txn_usage = "MIN k path json",
+    .run_query = op_each_match};
 const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MAX k path json"};
+    .txn_usage = "MAX k path json",
+    .run_query = op_each_match};
 
 /* ---- DOC.STRAPPEND key path string (raw bytes, valid UTF-8) ---- */
 
@@ -267,7 +278,8 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
     .txn_positional = 2, .txn_options = "",
-    .txn_usage = "STRAPPEND k path string"};
+    .txn_usage = "STRAPPEND k path string",
+    .run_query = op_each_match};
 
 /* ---- arrays: PUSH, POP, PULL, ADDTOSET, INDEXOF ---- */
 
@@ -362,7 +374,8 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push, KF_INSERT, NULL,
     .txn_positional = 2, .txn_options = "AT:1 KEEP:1",
-    .txn_usage = "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)"};
+    .txn_usage = "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)",
+    .run_query = op_each_match};
 
 static doc_status parse_pop(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -400,7 +413,8 @@ static doc_status run_pop(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop, KF_READ_DELETE, NULL,
     .txn_positional = 1, .txn_options = "FIRST LAST #",
-    .txn_usage = "POP k path [FIRST|LAST|index]"};
+    .txn_usage = "POP k path [FIRST|LAST|index]",
+    .run_query = op_each_match};
 
 /* PULL: values, or WHERE filter (kept compiled in o->raw's place: n1 holds
  * the filter pointer). */
@@ -459,7 +473,8 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull, KF_DELETE, NULL,
     .txn_positional = 2, .txn_options = "WHERE:1",
-    .txn_usage = "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)"};
+    .txn_usage = "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)",
+    .run_query = op_each_match};
 
 static doc_status parse_path_values(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -500,7 +515,16 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset, KF_INSERT, NULL,
     .txn_positional = 2, .txn_options = "",
-    .txn_usage = "ADDTOSET k path json (one value inside DOC.TXN)"};
+    .txn_usage = "ADDTOSET k path json (one value inside DOC.TXN)",
+    .run_query = op_each_match};
+
+/* INDEXOF is a read of one array: a single path (a query is BADPATH). */
+static doc_status parse_indexof(op *o, RedisModuleString **argv, int argc, doc_error *err) {
+    (void)argc;
+    doc_path *p;
+    if (arg_path(argv[0], &p, err) || op_add_path(o, p, err)) return err->code;
+    return parse_value(o, argv[1], err);
+}
 
 static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -520,7 +544,7 @@ static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_path_value, run_indexof, KF_READ, NULL,
+const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_indexof, run_indexof, KF_READ, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "INDEXOF k path json"};
 
@@ -552,7 +576,8 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle, KF_READ_UPDATE, NULL,
     .txn_positional = 1, .txn_options = "",
-    .txn_usage = "TOGGLE k path"};
+    .txn_usage = "TOGGLE k path",
+    .run_query = op_each_match};
 
 static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -582,7 +607,8 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear, KF_UPDATE, NULL,
     .txn_positional = 1, .txn_options = "",
-    .txn_usage = "CLEAR k path"};
+    .txn_usage = "CLEAR k path",
+    .run_query = op_each_match};
 
 /* ---- DOC.MERGE key path patch (RFC 7396) ---- */
 
@@ -597,7 +623,8 @@ static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
 
 const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge, KF_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MERGE k path patch"};
+    .txn_usage = "MERGE k path patch",
+    .run_query = op_each_match};
 
 /* ---- DOC.CAS key path expected|ABSENT new|ABSENT ---- */
 
@@ -653,9 +680,46 @@ static doc_status run_cas(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
+/* CAS at a query path: the swap happens at every match or at none. Every
+ * match is compared with `expected` first, on the document as it was; when
+ * all of them deep-equal it, each is swapped (deepest and last first: no
+ * two of them nest, as no JSON value equals a part of itself) and every
+ * slot is 1; otherwise nothing changes and every slot is 0. ABSENT as
+ * `expected` never holds at a match (a match is a value that exists). */
+typedef struct cas_probe {
+    const uint8_t *expected;   /* the value every match must equal */
+    int differs;               /* a match that does not (stops the walk) */
+} cas_probe;
+
+static int cas_compare(void *ctx, const uint8_t *value, const char *norm) {
+    (void)norm;
+    cas_probe *p = ctx;
+    p->differs = !doc_value_equal(value, p->expected);
+    return p->differs;
+}
+
+static doc_status run_cas_query(op *o, exec_ctx *x, keyslot *k, result *out) {
+    if (!k->doc) return res_array(out, 0) ? DOC_OK : doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+    cas_probe probe = {doc_box_value(o->values[0]), (o->flags & OPF_ABSENT) != 0};
+    if (!probe.differs &&
+        doc_query_eval(o->queries[0], doc_box_value(k->doc->root), cas_compare, &probe, 0, &x->err))
+        return x->err.code;
+    if (!probe.differs) return op_each_match(o, x, k, out);
+    /* No swap: one 0 per match (each matched node once, as op_each_match
+     * counts them). */
+    doc_targets t;
+    doc_status st = doc_query_targets(o->queries[0], &k->doc->root, &t, &x->err);
+    result *items = st ? NULL : res_array(out, t.n);
+    if (!st && !items) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+    for (size_t i = 0; !st && i < t.n; i++) res_int(&items[i], 0);
+    doc_targets_free(&t);
+    return st;
+}
+
 const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas, KF_READ_UPDATE, NULL,
     .txn_positional = 3, .txn_options = "",
-    .txn_usage = "CAS k path expected|ABSENT new"};
+    .txn_usage = "CAS k path expected|ABSENT new",
+    .run_query = run_cas_query};
 
 /* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
  * (ADOC_COMMAND, atomicdoc.h) ---- */

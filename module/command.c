@@ -10,8 +10,14 @@
  * deleted are still there: an error reply means nothing changed and nothing
  * is replicated. Replication is verbatim: every command is deterministic
  * given the same data (integer and IEEE double arithmetic, shortest double
- * printing), so replaying it on a replica or from the AOF reproduces the
- * exact bytes and versions; commands that change nothing send nothing.
+ * printing; a query path's matches are found on the data, in document
+ * order, by the same code), so replaying it on a replica or from the AOF
+ * reproduces the exact bytes and versions; commands that change nothing
+ * send nothing.
+ *
+ * A write whose path is an RFC 9535 query runs its op once per match
+ * (op_each_match) inside the same command: one undo log, one version bump,
+ * one notification, one replication entry, all matches or none.
  */
 #include "atomicdoc.h"
 
@@ -270,6 +276,36 @@ doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query
         *query = NULL;
     }
     return arg_path(s, out, err);
+}
+
+doc_status arg_write_query(op *o, RedisModuleString *s, doc_query **q, doc_error *err) {
+    doc_status st = err->code;
+    size_t len;
+    const char *p = RedisModule_StringPtrLen(s, &len);
+    if (st != DOC_BADPATH || !len || p[0] != '$') return st;
+    doc_error qerr;
+    doc_error_clear(&qerr);
+    doc_status qst = doc_query_compile(p, len, (uint32_t)adoc_cfg.max_depth, q, &qerr);
+    if (qst && limit_waived(&qerr)) qst = doc_query_compile(p, len, DOC_DEPTH_LIMIT, q, &qerr);
+    if (!qst && !doc_query_is_single(*q)) {
+        doc_error_clear(err);
+        o->flags |= OPF_QUERY;
+        return DOC_OK;
+    }
+    if (!qst) {   /* the compilers disagree on a single path: cannot happen; keep the path's error */
+        doc_query_free(*q);
+        *q = NULL;
+        return st;
+    }
+    *q = NULL;
+    /* Neither: a query too deep (or out of memory) says so; else the error
+     * of the compiler that read further. */
+    if (qerr.code != DOC_BADPATH ||
+        (qerr.has_offset && err->has_offset && qerr.offset > err->offset)) {
+        *err = qerr;
+        return qst;
+    }
+    return st;
 }
 
 doc_status op_add_read_path(op *o, doc_path *p, doc_query *q, doc_error *err) {
@@ -579,6 +615,71 @@ static void replicate(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, c
 }
 
 /* ------------------------------------------------------------------ */
+/* Writes to every match of a query path                              */
+/* ------------------------------------------------------------------ */
+
+/* Fresh copies of the op's parsed values for one match: runners move their
+ * values into the document (SET, PUSH, MIN, CAS, ...). */
+static doc_status copy_values(doc_node **to, doc_node *const *from, int n, exec_ctx *x) {
+    for (int j = 0; j < n; j++) {
+        to[j] = doc_value_copy(doc_box_value(from[j]));
+        if (!to[j]) {
+            while (j-- > 0) doc_node_free(to[j]);
+            return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        }
+    }
+    return DOC_OK;
+}
+
+doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out) {
+    doc_targets t = {0, NULL};
+    doc_status st = k->doc ? doc_query_targets(o->queries[0], &k->doc->root, &t, &x->err) : DOC_OK;
+    result *items = st ? NULL : res_array(out, t.n);
+    if (!st && !items) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+    doc_node **orig = o->values, *local[OP_INLINE];
+    int norig = o->nvalues;
+    /* Each match gets its own copy of the values: bound what a command may
+     * copy as one JSON argument is bounded (`DOC.SET k $..* <1 MB>` on a
+     * document of 10,000 nodes would hold 10 GB until commit). Replayed
+     * writes were accepted once: held to no such limit (the loading rule). */
+    if (!st && t.n > 1 && norig > 0) {
+        size_t bytes = 0;
+        for (int j = 0; j < norig; j++) bytes += doc_node_memory(orig[j]);
+        if (bytes && t.n > (size_t)adoc_cfg.max_document_size / bytes && !cmd_replaying())
+            st = doc_error_set(&x->err, DOC_TOOBIG,
+                               "%zu matches x %zu bytes of values is larger than max-document-size (%lld)",
+                               t.n, bytes, adoc_cfg.max_document_size);
+    }
+    doc_node **copies = norig <= OP_INLINE ? local : doc_malloc((size_t)norig * sizeof *copies);
+    if (!st && !copies) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+    /* Last first (doc.h: doc_query_targets): no edit moves a target still
+     * to come, and nested matches are written deepest first. */
+    for (size_t i = t.n; !st && i-- > 0;) {
+        /* The last match visited takes the parsed values themselves (what
+         * remains of them is op_reset's, as for a single path). */
+        int last = i == 0;
+        if (!last && (st = copy_values(copies, orig, norig, x))) break;
+        o->values = last ? orig : copies;
+        o->nvalues = norig;
+        o->paths[0] = t.paths[i];
+        st = o->def->run(o, x, k, &items[i]);
+        o->paths[0] = NULL;
+        if (!last) {
+            for (int j = 0; j < o->nvalues; j++) doc_node_free(o->values[j]);
+            o->values = orig;
+            o->nvalues = norig;
+        }
+    }
+    if (copies != local) doc_free(copies);
+    doc_targets_free(&t);
+    if (!st && (o->flags & OPF_REPLY_OK)) {
+        res_free(out);
+        res_ok(out);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
 /* Running                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -616,7 +717,7 @@ static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
     }
     size_t mark = doc_undo_mark(x->undo);
     adoc *before = k->doc;
-    doc_status st = o->def->run(o, x, k, out);
+    doc_status st = (o->flags & OPF_QUERY) ? o->def->run_query(o, x, k, out) : o->def->run(o, x, k, out);
     /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what it
      * pushed, ...) are reverted: they change nothing. */
     if (!st && k->doc == before) doc_undo_settle(x->undo, mark);
@@ -659,7 +760,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     }
     doc_status st = outs ? DOC_OK : doc_error_set(&x.err, DOC_NOMEM, "out of memory");
     int failed_op = -1;
-    size_t start = doc_undo_mark(x.undo);
+    size_t start = nops > 1 ? doc_undo_mark(x.undo) : 0;   /* only multi-op commands need it */
     for (int i = 0; i < nops && !st; i++) {
         if (!per_op) {   /* only the last op's result is the reply */
             res_free(&res);
