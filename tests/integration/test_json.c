@@ -355,10 +355,10 @@ static const row legacy[] = {
     ROW("JSON.NUMINCRBY|doc|.n|2", "\"3\""),
     ROW("JSON.NUMINCRBY|doc|.n|0.5", "\"3.5\""),
     ROW("JSON.NUMMULTBY|doc|.n|2", "\"7.0\""),
-    ROW("JSON.NUMINCRBY|doc|.s|1", "-ERR wrong type of path value - expected number but found string"),
-    ROW("JSON.NUMINCRBY|doc|.zz|1", "-ERR Path '.zz' does not exist"),
+    ROW("JSON.NUMINCRBY|doc|.s|1", "-ERR Path '.s' does not exist or does not contains a number"),
+    ROW("JSON.NUMINCRBY|doc|.zz|1", "-ERR Path '.zz' does not exist or does not contains a number"),
     ROW("JSON.STRAPPEND|doc|.s|\"!\"", ":3"),
-    ROW("JSON.STRAPPEND|doc|\"?\"", "-ERR wrong type of path value - expected string but found object"),
+    ROW("JSON.STRAPPEND|doc|\"?\"", "-ERR Path '.' does not exist or not a string"),
     ROW("JSON.STRLEN|doc|.s", ":3"),
     ROW("JSON.ARRAPPEND|doc|.a.b|4|5", ":5"),
     ROW("JSON.ARRINSERT|doc|.a.b|0|0", ":6"),
@@ -385,25 +385,32 @@ Test(json, legacy_paths_reply_the_first_match_and_error_when_missing) {
     run_rows(c, legacy, sizeof legacy / sizeof legacy[0]);
 }
 
-/* RESP3 (HELLO 3): numbers for NUMINCRBY, one more array for TYPE, the
- * default path is `$`. */
+/* RESP3 (HELLO 3): numbers for NUMINCRBY (one per match, legacy paths too),
+ * one more array for TYPE (a nil too), the default path is `.` as in RESP2
+ * (RedisJSON 8.0's tests/pytest/test_resp3.py, test_resp_default_path and
+ * test_resp_json_type; redis_json/src/commands.rs json_num_op). */
 static const row resp3_rows[] = {
     ROW("JSON.SET|doc|$|{\"a\":1,\"b\":[{\"a\":2.5},{\"a\":\"x\"}],\"t\":true}", "+OK"),
-    ROW("JSON.GET|doc", "\"[{\"a\":1,\"b\":[{\"a\":2.5},{\"a\":\"x\"}],\"t\":true}]\""),
+    ROW("JSON.GET|doc", "\"{\"a\":1,\"b\":[{\"a\":2.5},{\"a\":\"x\"}],\"t\":true}\""),
     ROW("JSON.GET|doc|.a", "\"1\""),
     ROW("JSON.NUMINCRBY|doc|$..a|1", "[:2,,3.5,nil]"),
-    ROW("JSON.NUMINCRBY|doc|.a|1", ":3"),
-    ROW("JSON.NUMMULTBY|doc|.a|1.5", ",4.5"),
+    ROW("JSON.NUMINCRBY|doc|.a|1", "[:3]"),
+    ROW("JSON.NUMMULTBY|doc|.a|1.5", "[,4.5]"),
+    ROW("JSON.NUMINCRBY|doc|..a|1", "[,5.5,,4.5,nil]"),
+    ROW("JSON.NUMINCRBY|doc|.zz|1", "[]"),
     ROW("JSON.TYPE|doc|$..a", "[[+number,+number,+string]]"),
     ROW("JSON.TYPE|doc|.t", "[+boolean]"),
-    ROW("JSON.TYPE|doc", "[[+object]]"),
+    ROW("JSON.TYPE|doc", "[+object]"),
+    ROW("JSON.TYPE|doc|.zz", "[nil]"),
+    ROW("JSON.TYPE|doc|$.zz", "[[]]"),
     ROW("JSON.ARRLEN|doc|$.b", "[:2]"),
-    ROW("JSON.OBJLEN|doc", "[:3]"),
+    ROW("JSON.OBJLEN|doc", ":3"),
+    ROW("JSON.OBJKEYS|doc", "[\"a\",\"b\",\"t\"]"),
     ROW("JSON.STRLEN|doc|$..a", "[nil,nil,:1]"),
     ROW("JSON.TOGGLE|doc|$.t", "[:0]"),
     ROW("JSON.ARRPOP|doc|$.b", "[\"{\"a\":\"x\"}\"]"),
     ROW("JSON.DEL|doc", ":1"),
-    ROW("JSON.TYPE|doc", "nil"),
+    ROW("JSON.TYPE|doc", "[nil]"),
 };
 
 Test(json, resp3_clients_get_redisjson_resp3_shapes) {
@@ -476,9 +483,14 @@ Test(json, nested_matches_are_written_deepest_first) {
     expect_str(cmd(c, "JSON.GET d $..a"), "[{\"a\":{\"a\":[]}},{\"a\":[]},[]]");
     expect_ok(cmd(c, "JSON.SET d $..a %s", "{\"v\":1}"));
     expect_str(cmd(c, "JSON.GET d"), "{\"a\":{\"v\":1}}");
-    expect_ok(cmd(c, "JSON.SET e $ %s", "{\"a\":[{\"a\":[1]}]}"));
-    expect_int(cmd(c, "JSON.DEL e $..a"), 2);
-    expect_str(cmd(c, "JSON.GET e"), "{}");
+    /* JSON.DEL counts the outermost matches only (the inner one goes with
+     * it), and a root left empty deletes the key: RedisJSON 8.0's json_del
+     * (prepare_paths_for_updating; MOD-9117) in redis_json/src/commands.rs. */
+    expect_ok(cmd(c, "JSON.SET e $ %s", "{\"a\":[{\"a\":[1]}],\"b\":1}"));
+    expect_int(cmd(c, "JSON.DEL e $..a"), 1);
+    expect_str(cmd(c, "JSON.GET e"), "{\"b\":1}");
+    expect_int(cmd(c, "JSON.DEL e .b"), 1);
+    expect_int(cmd(c, "EXISTS e"), 0);
     expect_ok(cmd(c, "JSON.SET f $ %s", "{\"a\":[{\"a\":[1]}]}"));
     redisReply *r = cmd(c, "JSON.ARRAPPEND f $..a 7");
     cr_assert_eq(r->elements, 2);
@@ -486,6 +498,43 @@ Test(json, nested_matches_are_written_deepest_first) {
     cr_expect_eq(r->element[1]->integer, 2);
     freeReplyObject(r);
     expect_str(cmd(c, "JSON.GET f"), "{\"a\":[{\"a\":[1,7]},7]}");
+}
+
+/* RedisJSON's choices checked against its source (RedisJSON 8.0,
+ * redis_json/src/commands.rs): a legacy-path write changes every match of the
+ * right type and replies the last one's answer (json_num_op_legacy,
+ * json_str_append_legacy, json_arr_append_legacy, ...; ARRPOP the first in its
+ * mutation order), skipping matches of another type; JSON.SET under a missing
+ * parent finds nothing to add and replies nil (KeyValue::find_add_paths, then
+ * json_set); JSON.MERGE where nothing matches replies nil (json_merge). */
+static const row redisjson_choices[] = {
+    ROW("JSON.SET|m|$|{\"a\":{\"n\":1,\"s\":\"x\",\"t\":true,\"l\":[1]},\"b\":{\"n\":\"no\",\"s\":1,"
+        "\"t\":0,\"l\":{}},\"c\":{\"n\":10,\"s\":\"yy\",\"t\":false,\"l\":[1,2]}}",
+        "+OK"),
+    ROW("JSON.NUMINCRBY|m|..n|1", "\"11\""),
+    ROW("JSON.GET|m|$..n", "\"[2,\"no\",11]\""),
+    ROW("JSON.STRAPPEND|m|..s|\"!\"", ":3"),
+    ROW("JSON.TOGGLE|m|..t", "\"true\""),
+    ROW("JSON.GET|m|$..t", "\"[false,0,true]\""),
+    ROW("JSON.ARRAPPEND|m|..l|9", ":3"),
+    ROW("JSON.ARRINSERT|m|..l|0|8", ":4"),
+    ROW("JSON.ARRTRIM|m|..l|0|1", ":2"),
+    ROW("JSON.ARRPOP|m|..l", "\"1\""),
+    ROW("JSON.GET|m|$..l", "\"[[8],{},[8]]\""),
+};
+
+Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last) {
+    run_rows(c, redisjson_choices, sizeof redisjson_choices / sizeof redisjson_choices[0]);
+    /* No match of the right type: RedisJSON's "does not exist or ..." texts. */
+    expect_err_prefix(cmd(c, "JSON.TOGGLE m .b.n"), "ERR Path '.b.n' does not exist or not a bool");
+    expect_err_prefix(cmd(c, "JSON.ARRAPPEND m .b.l 1"), "ERR Path '.b.l' does not exist or not an array");
+    expect_err_prefix(cmd(c, "JSON.STRAPPEND m .zz %s", "\"x\""), "ERR Path '.zz' does not exist or not a string");
+    /* JSON.SET under a missing parent, JSON.MERGE with nothing matched: nil. */
+    expect_nil(cmd(c, "JSON.SET m $.nope.x 1"));
+    expect_nil(cmd(c, "JSON.SET m .nope.x 1"));
+    expect_nil(cmd(c, "JSON.MERGE m $.a.l.x 1"));
+    expect_ok(cmd(c, "JSON.MERGE m $.a.new 1"));
+    expect_str(cmd(c, "JSON.GET m .a.new"), "1");
 }
 
 Test(json, json_and_doc_commands_share_one_document_and_its_version) {
