@@ -13,7 +13,10 @@
  * RMAPI_FUNC_SUPPORTED says it is there (the header leaves the pointer NULL).
  * ACL categories (servers from 7.2 on) follow from each row's flags, as
  * Redis derives its own commands' categories: write -> @write, readonly ->
- * @read, fast -> @fast, else @slow; plus @atomicdoc, our own category.
+ * @read, fast -> @fast, else @slow; plus @atomicdoc, our own category, and
+ * for JSON.* @json, RedisJSON's category (servers with
+ * RedisModule_AddACLCategory: Redis 7.4+, Valkey 8; on Redis 7.0 a module
+ * can add no category, README "Coming from RedisJSON").
  */
 #include "atomicdoc.h"
 
@@ -71,16 +74,28 @@ int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, in
     return c->json ? json_single(ctx, argv, argc, c->op) : exec_single(ctx, argv, argc, c->op);
 }
 
-/* Our own ACL category, when the server let us add it (OnLoad). */
+/* Our own ACL category, and RedisJSON's for JSON.*, when the server let us
+ * add them (OnLoad). */
 #define ACL_CATEGORY "atomicdoc"
-static int own_category;
+#define JSON_ACL_CATEGORY "json"
+static int own_category, json_category;
+
+/* Adds an ACL category; 1 when it is there to use. A category stays once
+ * added, so a reload (MODULE UNLOAD + LOAD) finds it there (EBUSY) and uses
+ * it again. */
+static int add_category(RedisModuleCtx *ctx, const char *name) {
+    if (!RMAPI_FUNC_SUPPORTED(RedisModule_AddACLCategory)) return 0;
+    errno = 0;
+    return RedisModule_AddACLCategory(ctx, name) == REDISMODULE_OK || errno == EBUSY;
+}
 
 /* The ACL categories of a row, from its command flags (see the top). */
 static void acl_categories(const command_def *r, char *out, size_t len) {
     char flags[64];
     snprintf(flags, sizeof flags, " %s ", r->flags);
-    snprintf(out, len, "%s %s%s", strstr(flags, " write ") ? "write" : "read",
-             strstr(flags, " fast ") ? "fast" : "slow", own_category ? " " ACL_CATEGORY : "");
+    snprintf(out, len, "%s %s%s%s", strstr(flags, " write ") ? "write" : "read",
+             strstr(flags, " fast ") ? "fast" : "slow", own_category ? " " ACL_CATEGORY : "",
+             r->json && json_category ? " " JSON_ACL_CATEGORY : "");
 }
 
 static int register_command(RedisModuleCtx *ctx, const command_def *r, RedisModuleCmdFunc fn) {
@@ -240,10 +255,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         return REDISMODULE_ERR;
 
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
-    /* A category stays once added, so a reload (MODULE UNLOAD + LOAD) finds it
-     * there (EBUSY) and uses it again. */
-    if (RMAPI_FUNC_SUPPORTED(RedisModule_AddACLCategory))
-        own_category = RedisModule_AddACLCategory(ctx, ACL_CATEGORY) == REDISMODULE_OK || errno == EBUSY;
+    own_category = add_category(ctx, ACL_CATEGORY);
     /* JSON.*: on unless turned off (config json-commands no, or the load
      * argument JSON-COMMANDS NO); left out whole when another module (RedisJSON)
      * holds any of the names. */
@@ -260,6 +272,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             break;
         }
     int with_json = strcmp(json_state, "on") == 0;
+    if (with_json) json_category = add_category(ctx, JSON_ACL_CATEGORY);
     for (int i = 0; i < ncommands; i++) {
         const command_def *c = registry[i].def;
         if (c->json && !with_json) continue;
