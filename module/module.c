@@ -229,6 +229,17 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     }
 }
 
+/* 1 when the server already knows the command `name` (another module's).
+ * RedisModule_GetCommand cannot tell: it finds only the calling module's own
+ * commands; COMMAND INFO sees them all (nil for an unknown name). */
+static int command_taken(RedisModuleCtx *ctx, const char *name) {
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "COMMAND", "cc", "INFO", name);
+    int taken = r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ARRAY && RedisModule_CallReplyLength(r) == 1 &&
+                RedisModule_CallReplyType(RedisModule_CallReplyArrayElement(r, 0)) == REDISMODULE_REPLY_ARRAY;
+    if (r) RedisModule_FreeCallReply(r);
+    return taken;
+}
+
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
                                                               RedisModuleString **argv, int argc) {
@@ -264,7 +275,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             json_enabled = strcasecmp(RedisModule_StringPtrLen(argv[i + 1], NULL), "no") != 0;
     json_state = json_enabled ? "on" : "off";
     for (int i = 0; json_enabled && i < ncommands; i++)
-        if (registry[i].def->json && RedisModule_GetCommand(ctx, registry[i].def->name)) {
+        if (registry[i].def->json && command_taken(ctx, registry[i].def->name)) {
             json_state = "off_names_taken";
             RedisModule_Log(ctx, "warning",
                             "atomicdoc: %s is already registered (RedisJSON loaded?): loading without JSON.* commands",

@@ -616,3 +616,92 @@ Test(json_off, a_load_argument_turns_the_json_commands_off) {
     redisFree(oc);
     srv_stop(off);
 }
+
+/* ---- registration: names taken, or turned off ---- */
+
+/* The whole of a server's redis.log (malloc'd). */
+static char *read_log(const srv *x) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/redis.log", x->dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "no %s", path);
+    char *text = calloc(1, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* json_squatter.so (tests/integration/json_squatter.c) registers JSON.GET and
+ * JSON.SET, as RedisJSON would; loaded first, at startup, atomicdoc still
+ * loads: DOC.* work, JSON.* are left to the other module, and the log and
+ * INFO say why. */
+Test(json_taken, atomicdoc_loads_without_json_commands_when_another_module_holds_the_names) {
+    const char *squatter = getenv("ATOMICDOC_SQUATTER");
+    cr_assert(squatter, "ATOMICDOC_SQUATTER is not set (make integration sets it)");
+    srv *t = srv_start(&(srv_opts){.no_module = true,
+                                   .config = (const char *[]){"loadmodule", squatter, "loadmodule",
+                                                              getenv("ATOMICDOC_MODULE"), NULL}});
+    redisContext *tc = srv_connect(t);
+    redisReply *r = cmd(tc, "MODULE LIST");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    int seen = 0;
+    for (size_t i = 0; i < r->elements; i++)
+        for (size_t j = 0; j + 1 < r->element[i]->elements; j += 2)
+            if (!strcmp(r->element[i]->element[j]->str, "name")) {
+                const char *name = r->element[i]->element[j + 1]->str;
+                seen |= !strcmp(name, "atomicdoc") ? 1 : !strcmp(name, "jsonsquatter") ? 2 : 0;
+            }
+    freeReplyObject(r);
+    cr_expect_eq(seen, 3, "both modules loaded (MODULE LIST)");
+    /* DOC.* work; JSON.GET/SET answer from the other module; the rest of
+     * JSON.* are not registered at all (all or none). */
+    expect_ok(cmd(tc, "DOC.SET d $ %s", "{\"n\":1}"));
+    expect_int(cmd(tc, "DOC.INCR d $.n 1"), 2);
+    expect_status(cmd(tc, "JSON.GET d"), "SQUATTER");
+    expect_status(cmd(tc, "JSON.SET d $ 1"), "SQUATTER");
+    expect_err_prefix(cmd(tc, "JSON.NUMINCRBY d $.n 1"), "ERR unknown command");
+    expect_err_prefix(cmd(tc, "JSON.TYPE d"), "ERR unknown command");
+    char *v = srv_info_field(tc, "atomicdoc", "atomicdoc_json_commands");
+    cr_expect_str_eq(v, "off_names_taken");
+    free(v);
+    char *log = read_log(t);
+    /* The line names the first taken name atomicdoc checked (json.set). */
+    cr_expect(strstr(log, "atomicdoc: json.set is already registered (RedisJSON loaded?): loading without JSON.* "
+                          "commands"),
+              "redis.log lacks the warning:\n%s", log);
+    free(log);
+    redisFree(tc);
+    srv_stop(t);
+}
+
+/* The immutable config atomicdoc.json-commands, at startup and through
+ * MODULE LOADEX ... CONFIG (README "Configs"). */
+Test(json_off, the_json_commands_config_turns_them_off_and_cannot_change_at_runtime) {
+    srv *off = srv_start(&(srv_opts){.config = (const char *[]){"atomicdoc.json-commands", "no", NULL}});
+    redisContext *oc = srv_connect(off);
+    expect_err_prefix(cmd(oc, "JSON.GET k"), "ERR unknown command");
+    expect_ok(cmd(oc, "DOC.SET k $ 1"));
+    redisReply *r = cmd(oc, "CONFIG GET atomicdoc.json-commands");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 2);
+    cr_expect_str_eq(r->element[1]->str, "no");
+    freeReplyObject(r);
+    expect_err_prefix(cmd(oc, "CONFIG SET atomicdoc.json-commands yes"), "ERR CONFIG SET failed");
+    char *v = srv_info_field(oc, "atomicdoc", "atomicdoc_json_commands");
+    cr_expect_str_eq(v, "off");
+    free(v);
+    redisFree(oc);
+    srv_stop(off);
+
+    srv *lx = srv_start(&(srv_opts){.no_module = true});
+    redisContext *lc = srv_connect(lx);
+    expect_ok(cmd(lc, "MODULE LOADEX %s CONFIG atomicdoc.json-commands no", getenv("ATOMICDOC_MODULE")));
+    expect_err_prefix(cmd(lc, "JSON.SET k $ 1"), "ERR unknown command");
+    expect_ok(cmd(lc, "DOC.SET k $ 1"));
+    v = srv_info_field(lc, "atomicdoc", "atomicdoc_json_commands");
+    cr_expect_str_eq(v, "off");
+    free(v);
+    redisFree(lc);
+    srv_stop(lx);
+}
