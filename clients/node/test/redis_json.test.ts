@@ -195,6 +195,135 @@ for (const resp of [2, 3] as const) {
   });
 }
 
+// RedisJSON's command reference examples (redis.io/commands/json.*: the "Examples" of
+// each page, e.g. json.numincrby's `JSON.NUMINCRBY doc $..a 2` -> "[null,4,7,null]"),
+// as node-redis decodes the documented replies. The same examples are checked as raw
+// RESP in tests/integration/test_json.c. JSON.DEBUG MEMORY's byte counts are
+// RedisJSON's own encoding and not compared.
+type Row = [call: (json: Json) => Promise<unknown>, want: unknown];
+const documented: Array<[command: string, rows: Row[]]> = [
+  ['JSON.SET', [
+    [(j) => j.set('doc', '$', { a: 2 }), 'OK'],
+    [(j) => j.set('doc', '$.a', 3), 'OK'],
+    [(j) => j.get('doc', { path: '$' }), [{ a: 3 }]],
+    [(j) => j.set('doc', '$', { a: 2 }), 'OK'],
+    [(j) => j.set('doc', '$.b', 8), 'OK'],
+    [(j) => j.get('doc', { path: '$' }), [{ a: 2, b: 8 }]],
+    [(j) => j.set('doc', '$', { f1: { a: 1 }, f2: { a: 2 } }), 'OK'],
+    [(j) => j.set('doc', '$..a', 3), 'OK'],
+    [(j) => j.get('doc'), { f1: { a: 3 }, f2: { a: 3 } }],
+  ]],
+  ['JSON.GET', [
+    [(j) => j.set('doc', '$', { a: 2, b: 3, nested: { a: 4, b: null } }), 'OK'],
+    [(j) => j.get('doc', { path: '$..b' }), [3, null]],
+    [(j) => j.get('doc', { path: ['..a', '$..b'] }), { '..a': [2, 4], '$..b': [3, null] }],
+  ]],
+  ['JSON.DEL', [
+    [(j) => j.set('doc', '$', { a: 1, nested: { a: 2, b: 3 } }), 'OK'],
+    [(j) => j.del('doc', { path: '$..a' }), 2],
+    [(j) => j.get('doc', { path: '$' }), [{ nested: { b: 3 } }]],
+  ]],
+  ['JSON.MGET', [
+    [(j) => j.set('doc1', '$', { a: 1, b: 2, nested: { a: 3 }, c: null }), 'OK'],
+    [(j) => j.set('doc2', '$', { a: 4, b: 5, nested: { a: 6 }, c: null }), 'OK'],
+    [(j) => j.mGet(['doc1', 'doc2'], '$..a'), [[1, 3], [4, 6]]],
+  ]],
+  ['JSON.MSET', [
+    [(j) => j.mSet([{ key: 'doc1', path: '$', value: { a: 1 } }, { key: 'doc2', path: '$', value: { f: { a: 2 } } },
+      { key: 'doc3', path: '$', value: { f1: { a: 0 }, f2: { a: 0 } } }]), 'OK'],
+    [(j) => j.mSet([{ key: 'doc1', path: '$', value: { a: 2 } }, { key: 'doc2', path: '$.f.a', value: 3 },
+      { key: 'doc3', path: '$', value: { f1: { a: 1 }, f2: { a: 2 } } }]), 'OK'],
+    [(j) => j.get('doc1', { path: '$' }), [{ a: 2 }]],
+    [(j) => j.get('doc2', { path: '$' }), [{ f: { a: 3 } }]],
+    [(j) => j.get('doc3'), { f1: { a: 1 }, f2: { a: 2 } }],
+  ]],
+  ['JSON.NUMINCRBY / JSON.NUMMULTBY', [
+    [(j) => j.set('doc', '.', { a: 'b', b: [{ a: 2 }, { a: 5 }, { a: 'c' }] }), 'OK'],
+    [(j) => j.numIncrBy('doc', '$.a', 2), [null]],
+    [(j) => j.numIncrBy('doc', '$..a', 2), [null, 4, 7, null]],
+    [(j) => j.set('doc', '.', { a: 'b', b: [{ a: 2 }, { a: 5 }, { a: 'c' }] }), 'OK'],
+    [(j) => j.numMultBy('doc', '$.a', 2), [null]],
+    [(j) => j.numMultBy('doc', '$..a', 2), [null, 4, 10, null]],
+  ]],
+  ['JSON.STRAPPEND / JSON.STRLEN', [
+    [(j) => j.set('doc', '$', { a: 'foo', nested: { a: 'hello' }, nested2: { a: 31 } }), 'OK'],
+    [(j) => j.strAppend('doc', 'baz', { path: '$..a' }), [6, 8, null]],
+    [(j) => j.get('doc', { path: '$' }), [{ a: 'foobaz', nested: { a: 'hellobaz' }, nested2: { a: 31 } }]],
+    [(j) => j.set('doc', '$', { a: 'foo', nested: { a: 'hello' }, nested2: { a: 31 } }), 'OK'],
+    [(j) => j.strLen('doc', { path: '$..a' }), [3, 5, null]],
+  ]],
+  ['JSON.ARRAPPEND / ARRINSERT / ARRINDEX / ARRLEN / ARRPOP', [
+    [(j) => j.set('item:1', '$', { name: 'Noise-cancelling Bluetooth headphones', connection: { wireless: true,
+      type: 'Bluetooth' }, price: 99.98, stock: 25, colors: ['black', 'silver'] }), 'OK'],
+    [(j) => j.arrAppend('item:1', '$.colors', 'blue'), [3]],
+    [(j) => j.get('item:1', { path: '$.colors' }), [['black', 'silver', 'blue']]],
+    [(j) => j.arrInsert('item:1', '$.colors', 2, 'yellow', 'gold'), [5]],
+    [(j) => j.get('item:1', { path: '$.colors' }), [['black', 'silver', 'yellow', 'gold', 'blue']]],
+    [(j) => j.arrIndex('item:1', '$..colors', 'silver'), [1]],
+    [(j) => j.arrLen('item:1', { path: '$.colors' }), [5]],
+    [(j) => j.arrPop('item:1', { path: '$.colors' }), ['blue']],
+    [(j) => j.arrPop('item:1', { path: '$.colors', index: 0 }), ['black']],
+    [(j) => j.get('item:1', { path: '$.colors' }), [['silver', 'yellow', 'gold']]],
+  ]],
+  ['JSON.ARRTRIM', [
+    [(j) => j.set('key', '$', [[], ['a'], ['a', 'b'], ['a', 'b', 'c']]), 'OK'],
+    [(j) => j.arrTrim('key', '$[*]', 0, 1), [0, 1, 2, 2]],
+    [(j) => j.get('key'), [[], ['a'], ['a', 'b'], ['a', 'b']]],
+  ]],
+  ['JSON.OBJLEN / JSON.OBJKEYS', [
+    [(j) => j.set('doc', '$', { a: [3], nested: { a: { b: 2, c: 1 } } }), 'OK'],
+    [(j) => j.objLen('doc', { path: '$..a' }), [null, 2]],
+    [(j) => j.objKeys('doc', { path: '$..a' }), [null, ['b', 'c']]],
+  ]],
+  ['JSON.TYPE', [
+    [(j) => j.set('doc', '$', { a: 2, nested: { a: true }, foo: 'bar' }), 'OK'],
+    [(j) => j.type('doc', { path: '$..foo' }), ['string']],
+    [(j) => j.type('doc', { path: '$..a' }), ['integer', 'boolean']],
+    [(j) => j.type('doc', { path: '$..dummy' }), []],
+  ]],
+  ['JSON.CLEAR', [
+    [(j) => j.set('doc', '$', { obj: { a: 1, b: 2 }, arr: [1, 2, 3], str: 'foo', bool: true, int: 42, float: 3.14 }), 'OK'],
+    [(j) => j.clear('doc', { path: '$.*' }), 4],
+    [(j) => j.get('doc', { path: '$' }), [{ obj: {}, arr: [], str: 'foo', bool: true, int: 0, float: 0 }]],
+  ]],
+  ['JSON.TOGGLE', [
+    [(j) => j.set('doc', '$', { bool: true }), 'OK'],
+    [(j) => j.toggle('doc', '$.bool'), [0]],
+    [(j) => j.get('doc', { path: '$' }), [{ bool: false }]],
+    [(j) => j.toggle('doc', '$.bool'), [1]],
+    [(j) => j.get('doc', { path: '$' }), [{ bool: true }]],
+  ]],
+  ['JSON.MERGE', [
+    [(j) => j.set('doc', '$', { a: 2 }), 'OK'],
+    [(j) => j.merge('doc', '$.a', 3), 'OK'],
+    [(j) => j.get('doc', { path: '$' }), [{ a: 3 }]],
+    [(j) => j.set('doc', '$', { a: 2 }), 'OK'],
+    [(j) => j.merge('doc', '$.b', 8), 'OK'],
+    [(j) => j.get('doc', { path: '$' }), [{ a: 2, b: 8 }]],
+    [(j) => j.set('doc', '$', { a: 2 }), 'OK'],
+    [(j) => j.merge('doc', '$', { a: null }), 'OK'],
+    [(j) => j.get('doc', { path: '$' }), [{}]],
+    [(j) => j.set('doc', '$', { a: [2, 4, 6, 8] }), 'OK'],
+    [(j) => j.merge('doc', '$.a', [10, 12]), 'OK'],
+    [(j) => j.get('doc', { path: '$' }), [{ a: [10, 12] }]],
+    [(j) => j.set('doc', '$', { f1: { a: 1 }, f2: { a: 2 } }), 'OK'],
+    [(j) => j.merge('doc', '$', { f1: null, f2: { a: 3, b: 4 }, f3: [2, 4, 6] }), 'OK'],
+    [(j) => j.get('doc', { path: '$' }), [{ f2: { a: 3, b: 4 }, f3: [2, 4, 6] }]],
+  ]],
+];
+
+for (const resp of [2, 3] as const) {
+  test(`RedisJSON's documented examples reply as documented through client.json, RESP${resp}`, async () => {
+    await withClient(resp, async (json) => {
+      for (const [command, rows] of documented) {
+        for (let i = 0; i < rows.length; i++) {
+          assert.deepEqual(await rows[i][0](json), rows[i][1], `${command} example, step ${i + 1}`);
+        }
+      }
+    });
+  });
+}
+
 test('a RESP3 client without unstableResp3 runs every client.json helper (none is flagged unstable)', async () => {
   const client = createClient({ url: server.url, RESP: 3 });
   await client.connect();
