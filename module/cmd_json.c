@@ -11,9 +11,10 @@
  * match's answer, and an error when nothing matches or the first match has
  * the wrong type; a write changes every match of the right type, skips the
  * others, and replies the last one's answer (ARRPOP: the first one's), an
- * error when no match has the right type (RedisJSON 8.0's *_legacy functions
- * in redis_json/src/commands.rs). Without a path the default is `.`, for RESP2 and RESP3 clients alike
- * (RedisJSON's Path::default in redis_json/src/redisjson.rs).
+ * error when no match has the right type (RedisJSON 8.0's *_legacy
+ * functions in redis_json/src/commands.rs). Without a path the default is
+ * `.`, for RESP2 and RESP3 clients alike (RedisJSON's Path::default in
+ * redis_json/src/redisjson.rs).
  *
  * Writes apply to every match (doc_query_targets): deepest and last first,
  * each through the one undo log, so an error at any match (ARRINSERT out of
