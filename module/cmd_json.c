@@ -582,9 +582,18 @@ static doc_status objlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int
     (void)o;
     return length_of(x, v, r, legacy, DOC_OBJECT, "object");
 }
-static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, strlen_of); }
-static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, arrlen_of); }
-static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objlen_of); }
+/* The per-match reads of RedisJSON 8.0 (json_str_len, json_arr_len,
+ * json_obj_len, json_obj_keys) refuse a missing key for a `$` path and reply
+ * nil for a legacy one. */
+static doc_status run_read_key(op *o, exec_ctx *x, keyslot *k, result *out, read_fn fn) {
+    jpath p;
+    jpath_of(o, 0, o->raw, &p);
+    if (!k->doc && !p.legacy) return no_key(x);
+    return run_read(o, x, k, out, fn);
+}
+static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, strlen_of); }
+static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, arrlen_of); }
+static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objlen_of); }
 const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL, .txn_usage = NULL};
 const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL, .txn_usage = NULL};
 const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL, .txn_usage = NULL};
@@ -606,7 +615,7 @@ static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, in
     }
     return DOC_OK;
 }
-static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objkeys_of); }
+static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objkeys_of); }
 const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL, .txn_usage = NULL};
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:
@@ -931,8 +940,12 @@ static doc_status arrindex_of(op *o, exec_ctx *x, const uint8_t *v, result *r, i
     res_int(r, found);
     return DOC_OK;
 }
+/* A missing key: "Path '...' does not exist", either dialect (RedisJSON
+ * 8.0's json_arr_index). */
 static doc_status run_arrindex(op *o, exec_ctx *x, keyslot *k, result *out) {
-    if (!k->doc) return no_key(x);
+    jpath p;
+    jpath_of(o, 0, o->raw, &p);
+    if (!k->doc) return no_path(x, &p);
     return run_read(o, x, k, out, arrindex_of);
 }
 const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL, .txn_usage = NULL};

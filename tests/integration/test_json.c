@@ -533,6 +533,14 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
     expect_nil(cmd(c, "JSON.SET m $.nope.x 1"));
     expect_nil(cmd(c, "JSON.SET m .nope.x 1"));
     expect_nil(cmd(c, "JSON.MERGE m $.a.l.x 1"));
+    /* Reads on a missing key: nil for a legacy path, an error for `$`
+     * (json_str_len, json_arr_len, json_obj_keys); ARRINDEX names the path. */
+    expect_nil(cmd(c, "JSON.STRLEN nokey .s"));
+    expect_nil(cmd(c, "JSON.ARRLEN nokey"));
+    expect_err_prefix(cmd(c, "JSON.STRLEN nokey $.s"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.ARRLEN nokey $.l"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.OBJKEYS nokey $"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.ARRINDEX nokey $.l 1"), "ERR Path '$.l' does not exist");
     expect_ok(cmd(c, "JSON.MERGE m $.a.new 1"));
     expect_str(cmd(c, "JSON.GET m .a.new"), "1");
 }
