@@ -1015,7 +1015,9 @@ const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_a
 
 /* ---- JSON.CLEAR, JSON.TOGGLE, JSON.MERGE ---- */
 
-/* CLEAR: containers emptied, numbers set to 0; counts the values cleared. */
+/* CLEAR: non-empty containers emptied, non-zero numbers set to 0; counts
+ * those (what is already empty or 0 is left and not counted), as RedisJSON
+ * 8.0's json_clear filters its matches. */
 static doc_status clear_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const doc_path *at, result *r,
                            int legacy) {
     (void)o, (void)k, (void)at, (void)legacy;
@@ -1023,12 +1025,12 @@ static doc_status clear_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const 
     doc_value_decode(doc_cursor_value(c), &v);
     res_int(r, 0);
     if (v.type == DOC_OBJECT || v.type == DOC_ARRAY) {
-        res_int(r, 1);
         if (!doc_node_count(v.node)) return DOC_OK;
+        res_int(r, 1);
         doc_node *empty = doc_parse(v.type == DOC_OBJECT ? "{}" : "[]", 2, 2, &x->err);
         return empty ? doc_edit_set_take(c, empty, x->undo, &x->err) : x->err.code;
     }
-    if (v.type == DOC_INT || v.type == DOC_DOUBLE) {
+    if ((v.type == DOC_INT && v.i != 0) || (v.type == DOC_DOUBLE && v.d != 0.0)) {
         res_int(r, 1);
         doc_view zero = {.type = DOC_INT};
         uint8_t enc[16];
@@ -1040,7 +1042,7 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     jpath p;
     jpath_of(o, 0, o->raw, &p);
     res_int(out, 0);
-    if (!k->doc) return DOC_OK;
+    if (!k->doc) return no_key(x);
     result all;
     memset(&all, 0, sizeof all);
     doc_status st = each_write(o, x, k, &p, clear_at, &all);

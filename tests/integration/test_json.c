@@ -541,6 +541,14 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
     expect_err_prefix(cmd(c, "JSON.ARRLEN nokey $.l"), "ERR could not perform this operation on a key that doesn't exist");
     expect_err_prefix(cmd(c, "JSON.OBJKEYS nokey $"), "ERR could not perform this operation on a key that doesn't exist");
     expect_err_prefix(cmd(c, "JSON.ARRINDEX nokey $.l 1"), "ERR Path '$.l' does not exist");
+    /* JSON.CLEAR counts only what it changed (json_clear's filter: non-empty
+     * containers, non-zero numbers) and refuses a missing key. */
+    expect_ok(cmd(c, "JSON.SET z $ %s", "{\"e\":[],\"o\":{},\"n\":0,\"d\":0.0,\"m\":2,\"s\":\"x\"}"));
+    expect_int(cmd(c, "JSON.CLEAR z $.*"), 1);
+    expect_str(cmd(c, "JSON.GET z"), "{\"e\":[],\"o\":{},\"n\":0,\"d\":0.0,\"m\":0,\"s\":\"x\"}");
+    expect_int(cmd(c, "JSON.CLEAR z"), 1);
+    expect_int(cmd(c, "JSON.CLEAR z"), 0);
+    expect_err_prefix(cmd(c, "JSON.CLEAR nokey"), "ERR could not perform this operation on a key that doesn't exist");
     expect_ok(cmd(c, "JSON.MERGE m $.a.new 1"));
     expect_str(cmd(c, "JSON.GET m .a.new"), "1");
 }

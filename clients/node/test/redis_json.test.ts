@@ -182,7 +182,8 @@ for (const resp of [2, 3] as const) {
         assert.deepEqual(await json.get('o'), { o: {}, on: true, n: 0, l: [] });
         assert.equal(await json.clear('o'), 1);
         assert.deepEqual(await json.get('o'), {});
-        assert.equal(await json.clear('missing'), 0);
+        assert.equal(await json.clear('o'), 0);   // already empty: nothing cleared
+        await assert.rejects(json.clear('missing'), /doesn't exist/);
         await json.set('o', '$', { a: [1, 2, 3] });
         const whole = await json.debugMemory('o');
         assert.equal(typeof whole, 'number');
