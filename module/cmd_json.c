@@ -995,8 +995,10 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
     doc_node *arr = array_at(c);
     if (!arr) return skip_match(legacy, r);
     long long n = doc_node_count(arr), a = o->n1, b = o->n2;
+    /* RedisJSON's normalize (redis_json/src/array_index.rs): a negative index
+     * counts from the end and stops at 0, a large one stops at the last. */
     if (a < 0) a = a + n < 0 ? 0 : a + n;
-    if (b < 0) b = b + n;
+    if (b < 0) b = b + n < 0 ? 0 : b + n;
     if (b >= n) b = n - 1;
     doc_status st = DOC_OK;
     if (a >= n || a > b) {

@@ -549,6 +549,12 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
     expect_int(cmd(c, "JSON.CLEAR z"), 1);
     expect_int(cmd(c, "JSON.CLEAR z"), 0);
     expect_err_prefix(cmd(c, "JSON.CLEAR nokey"), "ERR could not perform this operation on a key that doesn't exist");
+    /* JSON.ARRTRIM: a stop before the start of the array is 0 (normalize in
+     * redis_json/src/array_index.rs), so the first element stays. */
+    expect_ok(cmd(c, "JSON.SET t $ [1,2,3,4,5]"));
+    expect_int(cmd(c, "JSON.ARRTRIM t . 0 -10"), 1);
+    expect_str(cmd(c, "JSON.GET t"), "[1]");
+    expect_int(cmd(c, "JSON.ARRTRIM t . 3 9"), 0);
     expect_ok(cmd(c, "JSON.MERGE m $.a.new 1"));
     expect_str(cmd(c, "JSON.GET m .a.new"), "1");
 }
