@@ -356,6 +356,9 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
 }
 
 const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL, .txn_usage = NULL};
+/* JSON.MSET's sets: the same op under RedisJSON's event name for them
+ * (json_mset notifies "json.mset"). */
+static const op_def op_json_mset_set = {"JSON.MSET", "json.mset", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* ---- JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [NOESCAPE] [path ...] ----
  * The formatting strings are kept as values: three string boxes. */
@@ -1211,7 +1214,7 @@ int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         int j = 0;
         while (j < nkeys && RedisModule_StringCompare(uniq[j], name) != 0) j++;
         if (j == nkeys) uniq[nkeys++] = name;
-        ops[i].def = &op_json_set;
+        ops[i].def = &op_json_mset_set;
         ops[i].key = j;
         if (parse_set(&ops[i], argv + 2 + 3 * i, 2, &err)) ret = reply_error(ctx, &err);
     }
