@@ -1263,12 +1263,12 @@ ADOC_COMMAND(json_mset, .name = "json.mset", .op = NULL, .handler = cmd_json_mse
              .complexity = "O(sum of the JSON.SET costs)",
              .json = 1)
 
-ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
+ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .flags = "write", .arity = 4, .keyshape = KS_ONE,
              .summary = "Adds to the numbers at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)
 
-ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
+ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .flags = "write", .arity = 4, .keyshape = KS_ONE,
              .summary = "Multiplies the numbers at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)

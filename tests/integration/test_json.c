@@ -559,6 +559,38 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
     expect_str(cmd(c, "JSON.GET m .a.new"), "1");
 }
 
+/* Command flags as RedisJSON 8.0 registers them (redis_json/src/lib.rs):
+ * "readonly", "write", or "write deny-oom" per command. */
+Test(json, command_flags_are_redisjsons) {
+    static const struct { const char *name, *flags; } rows[] = {
+        {"json.del", "write module"},        {"json.get", "readonly module"},
+        {"json.mget", "readonly module"},    {"json.set", "write denyoom module"},
+        {"json.mset", "write denyoom module"}, {"json.type", "readonly module"},
+        {"json.numincrby", "write module"},  {"json.toggle", "write denyoom module"},
+        {"json.nummultby", "write module"},  {"json.strappend", "write denyoom module"},
+        {"json.strlen", "readonly module"},  {"json.arrappend", "write denyoom module"},
+        {"json.arrindex", "readonly module"}, {"json.arrinsert", "write denyoom module"},
+        {"json.arrlen", "readonly module"},  {"json.arrpop", "write module"},
+        {"json.arrtrim", "write module"},    {"json.objkeys", "readonly module"},
+        {"json.objlen", "readonly module"},  {"json.clear", "write module"},
+        {"json.debug", "readonly module"},   {"json.forget", "write module"},
+        {"json.resp", "readonly module"},    {"json.merge", "write denyoom module"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        redisReply *r = cmd(c, "COMMAND INFO %s", rows[i].name);
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+        cr_assert_eq(r->element[0]->type, REDIS_REPLY_ARRAY, "%s is unknown", rows[i].name);
+        const redisReply *f = r->element[0]->element[2];
+        char got[128] = "";
+        for (size_t j = 0; j < f->elements; j++) {
+            if (j) strcat(got, " ");
+            strncat(got, f->element[j]->str, sizeof got - strlen(got) - 2);
+        }
+        cr_expect_str_eq(got, rows[i].flags, "%s", rows[i].name);
+        freeReplyObject(r);
+    }
+}
+
 Test(json, json_and_doc_commands_share_one_document_and_its_version) {
     expect_ok(cmd(c, "JSON.SET order:7 $ %s", "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"X\",\"qty\":2}]}"));
     expect_int(cmd(c, "DOC.VERSION order:7"), 1);
