@@ -587,16 +587,27 @@ static doc_status objlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int
 }
 /* The per-match reads of RedisJSON 8.0 (json_str_len, json_arr_len,
  * json_obj_len, json_obj_keys) refuse a missing key for a `$` path and reply
- * nil for a legacy one. */
-static doc_status run_read_key(op *o, exec_ctx *x, keyslot *k, result *out, read_fn fn) {
+ * nil for a legacy one; a legacy path that matches nothing is an error for
+ * STRLEN and ARRLEN, nil for OBJLEN and OBJKEYS (missing_nil). */
+static doc_status run_read_key(op *o, exec_ctx *x, keyslot *k, result *out, read_fn fn, int missing_nil) {
     jpath p;
     jpath_of(o, 0, o->raw, &p);
     if (!k->doc && !p.legacy) return no_key(x);
-    return run_read(o, x, k, out, fn);
+    if (!k->doc) {
+        res_nil(out);
+        return DOC_OK;
+    }
+    doc_status st = each_read(o, x, k, &p, fn, out);
+    if (!st && p.legacy && missing_nil && out->n == 0) {
+        res_free(out);
+        res_nil(out);
+        return DOC_OK;
+    }
+    return st ? st : legacy_first(x, &p, out);
 }
-static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, strlen_of); }
-static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, arrlen_of); }
-static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objlen_of); }
+static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, strlen_of, 0); }
+static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, arrlen_of, 0); }
+static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objlen_of, 1); }
 const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL, .txn_usage = NULL};
 const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL, .txn_usage = NULL};
 const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL, .txn_usage = NULL};
@@ -618,7 +629,7 @@ static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, in
     }
     return DOC_OK;
 }
-static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objkeys_of); }
+static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objkeys_of, 1); }
 const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL, .txn_usage = NULL};
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:

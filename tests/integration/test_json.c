@@ -541,6 +541,13 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
     expect_err_prefix(cmd(c, "JSON.ARRLEN nokey $.l"), "ERR could not perform this operation on a key that doesn't exist");
     expect_err_prefix(cmd(c, "JSON.OBJKEYS nokey $"), "ERR could not perform this operation on a key that doesn't exist");
     expect_err_prefix(cmd(c, "JSON.ARRINDEX nokey $.l 1"), "ERR Path '$.l' does not exist");
+    /* A legacy path that matches nothing: nil for OBJLEN and OBJKEYS
+     * (KeyValue::obj_len's NoneExisting, json_obj_keys_legacy), an error for
+     * STRLEN and ARRLEN. */
+    expect_nil(cmd(c, "JSON.OBJLEN m .nope"));
+    expect_nil(cmd(c, "JSON.OBJKEYS m .nope"));
+    expect_err_prefix(cmd(c, "JSON.STRLEN m .nope"), "ERR Path '.nope' does not exist");
+    expect_err_prefix(cmd(c, "JSON.ARRLEN m .nope"), "ERR Path '.nope' does not exist");
     /* JSON.CLEAR counts only what it changed (json_clear's filter: non-empty
      * containers, non-zero numbers) and refuses a missing key. */
     expect_ok(cmd(c, "JSON.SET z $ %s", "{\"e\":[],\"o\":{},\"n\":0,\"d\":0.0,\"m\":2,\"s\":\"x\"}"));
