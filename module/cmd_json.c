@@ -633,9 +633,9 @@ static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { ret
 const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL, .txn_usage = NULL};
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:
- * integers, doubles: bulk text, strings: bulk, arrays ["[", ...], objects
- * ["{", key, value, ...]). Recursion follows the document's depth, which
- * max-depth bounds. */
+ * integers, doubles: bulk text in RESP2 and doubles in RESP3, strings: bulk,
+ * arrays ["[", ...], objects ["{", key, value, ...]). Recursion follows the
+ * document's depth, which max-depth bounds. */
 static doc_status resp_value(exec_ctx *x, const uint8_t *v, result *r) {
     doc_view view;
     doc_value_decode(v, &view);
@@ -643,7 +643,7 @@ static doc_status resp_value(exec_ctx *x, const uint8_t *v, result *r) {
     case DOC_NULL: res_nil(r); return DOC_OK;
     case DOC_BOOL: res_simple(r, view.b ? "true" : "false"); return DOC_OK;
     case DOC_INT: res_int(r, view.i); return DOC_OK;
-    case DOC_DOUBLE:
+    case DOC_DOUBLE: res_double(r, view.d); return DOC_OK;   /* RESP3: a double, as RedisJSON's RedisValue::Float */
     case DOC_STRING: res_json(r, v); break;
     case DOC_OBJECT:
     case DOC_ARRAY: {

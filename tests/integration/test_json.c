@@ -409,6 +409,7 @@ static const row resp3_rows[] = {
     ROW("JSON.STRLEN|doc|$..a", "[nil,nil,:1]"),
     ROW("JSON.TOGGLE|doc|$.t", "[:0]"),
     ROW("JSON.ARRPOP|doc|$.b", "[\"{\"a\":\"x\"}\"]"),
+    ROW("JSON.RESP|doc|$..a", "[,5.5,,4.5]"),   /* a double is a RESP3 double (RedisValue::Float) */
     ROW("JSON.DEL|doc", ":1"),
     ROW("JSON.TYPE|doc", "[nil]"),
 };
