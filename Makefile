@@ -18,7 +18,8 @@ TESTFLAGS = -Wno-format-truncation
 CORE_SRC  = $(sort $(wildcard module/doc/*.c))
 GLUE_SRC  = $(sort $(wildcard module/*.c))
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
-INTEG_SRC = $(sort $(wildcard tests/integration/*.c))
+# json_squatter.c is a module of its own (below), not a part of integration_tests.
+INTEG_SRC = $(filter-out tests/integration/json_squatter.c,$(sort $(wildcard tests/integration/*.c)))
 
 CORE_OBJ  = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 GLUE_OBJ  = $(GLUE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -53,6 +54,12 @@ $(BUILD)/unit_tests: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libdoc.a
 $(BUILD)/integration_tests: $(INTEG_SRC:%.c=$(BUILD)/obj/%.o)
 	$(CC) $(SAN) -o $@ $^ -lcriterion -lhiredis -lpthread $(LDLIBS)
 
+# A module that registers JSON.GET and JSON.SET only, loaded before atomicdoc by
+# the integration suite (names taken: atomicdoc loads without JSON.*).
+SQUATTER  = $(BUILD)/json_squatter.so
+$(SQUATTER): $(BUILD)/obj/tests/integration/json_squatter.o
+	$(CC) $(SAN) -shared -Wl,-z,defs -o $@ $^
+
 # SERVER: redis7 (Debian's redis-server, default), redis8, valkey8.0, valkey8.1
 # (scripts/servers.sh fetches or builds the others into build/servers/ once).
 SERVER   ?= redis7
@@ -78,9 +85,10 @@ unit: $(BUILD)/unit_tests
 
 # Under `make sanitize` the module is ASan-built, so the (uninstrumented)
 # redis-server needs the ASan runtime preloaded; the harness passes it on.
-integration: $(MODULE) $(BUILD)/integration_tests
+integration: $(MODULE) $(BUILD)/integration_tests $(SQUATTER)
 	@$(SERVER_BIN) set -x; \
 	$(SANENV) ATOMICDOC_MODULE=$(abspath $(MODULE)) ATOMICDOC_SERVER=$$bin \
+	  ATOMICDOC_SQUATTER=$(abspath $(SQUATTER)) \
 	  $(if $(SANITIZED),ATOMICDOC_PRELOAD=$$($(CC) -print-file-name=libasan.so)) \
 	  $(BUILD)/integration_tests --jobs 2
 

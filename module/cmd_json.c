@@ -9,10 +9,14 @@
  * Paths come in RedisJSON's two dialects. A path starting with '$' is an
  * RFC 9535 query: the reply has one slot per match (nil for a match of the
  * wrong type, [] when nothing matches). Anything else is a legacy path
- * (legacy_path.c translates it to a query): the reply is that of the first
- * match, and an error when nothing matches or the first match has the wrong
- * type. Without a path the default is `.` for RESP2 clients and `$` for
- * RESP3 ones, as RedisJSON does.
+ * (legacy_path.c translates it to a query): a read replies the first
+ * match's answer, and an error when nothing matches or the first match has
+ * the wrong type; a write changes every match of the right type, skips the
+ * others, and replies the last one's answer (ARRPOP: the first one's), an
+ * error when no match has the right type (RedisJSON 8.0's *_legacy
+ * functions in redis_json/src/commands.rs). Without a path the default is
+ * `.`, for RESP2 and RESP3 clients alike (RedisJSON's Path::default in
+ * redis_json/src/redisjson.rs).
  *
  * Writes apply to every match (doc_query_targets): deepest and last first,
  * each through the one undo log, so an error at any match (ARRINSERT out of
@@ -65,8 +69,8 @@ static void jpath_of(const op *o, int i, RedisModuleString *text, jpath *out) {
     }
     out->q = root_query;
     out->p = &root_path;
-    out->legacy = !cmd_resp3();
-    out->text = out->legacy ? "." : "$";
+    out->legacy = 1;
+    out->text = ".";
     out->len = 1;
 }
 
@@ -137,6 +141,20 @@ static doc_status wrong_type(exec_ctx *x, int legacy, const char *want, const ui
     return DOC_OK;
 }
 
+/* A legacy write none of whose matches has the right type (`what`: "not an
+ * array", ...): RedisJSON's text. */
+static doc_status no_path_or(exec_ctx *x, const jpath *p, const char *what) {
+    return doc_error_set(&x->err, DOC_ERR, "Path '%.*s' does not exist or %s", (int)(p->len > 100 ? 100 : p->len),
+                         p->text, what);
+}
+
+/* A write's match of the wrong type: nil in a `$` reply; for a legacy path
+ * the match is skipped (left RES_NONE for legacy_pick). */
+static doc_status skip_match(int legacy, result *r) {
+    if (!legacy) res_nil(r);
+    return DOC_OK;
+}
+
 static doc_status no_key(exec_ctx *x) {
     return doc_error_set(&x->err, DOC_ERR, "could not perform this operation on a key that doesn't exist");
 }
@@ -176,12 +194,39 @@ static doc_status each_read(op *o, exec_ctx *x, keyslot *k, const jpath *p, read
 typedef doc_status (*write_fn)(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const doc_path *at,
                                 result *r, int legacy);
 
-static doc_status each_write(op *o, exec_ctx *x, keyslot *k, const jpath *p, write_fn fn, result *out) {
+/* 1 when inner lies inside outer (outer's segments are a proper prefix). */
+static int nested_in(const doc_path *inner, const doc_path *outer) {
+    if (outer->nseg >= inner->nseg) return 0;
+    for (size_t i = 0; i < outer->nseg; i++) {
+        const doc_seg *a = &inner->segs[i], *b = &outer->segs[i];
+        if (a->kind != b->kind || a->index != b->index || a->len != b->len ||
+            (a->len && memcmp(a->name, b->name, a->len) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/* outermost: skip targets inside another target (their items stay
+ * RES_NONE), as RedisJSON's prepare_paths_for_updating does for JSON.SET and
+ * JSON.DEL. Targets come in document order, so a nested one follows its
+ * outermost ancestor with nothing outside that ancestor in between. */
+static doc_status each_write_in(op *o, exec_ctx *x, keyslot *k, const jpath *p, write_fn fn, result *out,
+                                int outermost) {
     doc_targets t;
     doc_status st = doc_query_targets(p->q, &k->doc->root, &t, &x->err);
     result *items = st ? NULL : res_array(out, t.n);
     if (!st && !items) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+    unsigned char *skip = NULL;
+    if (!st && outermost && t.n > 1) {
+        skip = doc_malloc(t.n);
+        if (!skip) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+        for (size_t i = 0, top = 0; !st && i < t.n; i++) {
+            skip[i] = i > 0 && nested_in(t.paths[i], t.paths[top]);
+            if (!skip[i]) top = i;
+        }
+    }
     for (size_t i = t.n; !st && i-- > 0;) {
+        if (skip && skip[i]) continue;
         doc_cursor c;
         doc_cursor_init(&c, &k->doc->root);
         st = doc_resolve(&c, t.paths[i], &x->err);
@@ -189,12 +234,33 @@ static doc_status each_write(op *o, exec_ctx *x, keyslot *k, const jpath *p, wri
         doc_cursor_free(&c);
         if (!k->doc) break;   /* the root was deleted */
     }
+    doc_free(skip);
     doc_targets_free(&t);
     return st;
 }
 
-/* A legacy reply is its first match's: replaces the array `out` by its first
- * item; no match at all is an error. */
+static doc_status each_write(op *o, exec_ctx *x, keyslot *k, const jpath *p, write_fn fn, result *out) {
+    return each_write_in(o, x, k, p, fn, out, 0);
+}
+
+/* A legacy write's reply: the last match written (first: the first one),
+ * matches of the wrong type skipped; none written is an error. Replaces the
+ * array `out` by that item. */
+static doc_status legacy_pick(exec_ctx *x, const jpath *p, result *out, const char *what, int first) {
+    if (!p->legacy) return DOC_OK;
+    size_t at = out->n;
+    for (size_t i = 0; out->kind == RES_ARRAY && i < out->n; i++)
+        if (out->items[i].kind != RES_NONE && (!first || at == out->n)) at = i;
+    if (at == out->n) return no_path_or(x, p, what);
+    result pick = out->items[at];
+    memset(&out->items[at], 0, sizeof out->items[at]);
+    res_free(out);
+    *out = pick;
+    return DOC_OK;
+}
+
+/* A legacy read's reply is its first match's: replaces the array `out` by its
+ * first item; no match at all is an error. */
 static doc_status legacy_first(exec_ctx *x, const jpath *p, result *out) {
     if (!p->legacy) return DOC_OK;
     if (out->kind != RES_ARRAY || out->n == 0) return no_path(x, p);
@@ -261,7 +327,7 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
             res_nil(out);
             return DOC_OK;
         }
-        st = each_write(o, x, k, &p, set_at, &all);
+        st = each_write_in(o, x, k, &p, set_at, &all, 1);
         res_free(&all);
         if (!st) res_ok(out);
         return st;
@@ -290,6 +356,9 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "NX XX FPHA:1", .txn_option_place = TXN_OPT_TRAILING,
     .txn_usage = "JSON.SET k path json [NX|XX] [FPHA type]"};
+/* JSON.MSET's sets: the same op under RedisJSON's event name for them
+ * (json_mset notifies "json.mset"). */
+static const op_def op_json_mset_set = {"JSON.MSET", "json.mset", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* ---- JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [NOESCAPE] [path ...] ----
  * The formatting strings are kept as values: three string boxes. */
@@ -422,6 +491,9 @@ static doc_status del_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const do
     return doc_edit_remove(c, x->undo, &x->err);
 }
 
+/* Counts the outermost matches only (a match inside another goes with it),
+ * and a root left an empty object or array deletes the key: RedisJSON's
+ * json_del (its MOD-9117, "DEL key upon JSON.DEL emptying root"). */
 static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     jpath p;
     jpath_of(o, 0, o->raw, &p);
@@ -429,10 +501,19 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!k->doc) return DOC_OK;
     result all;
     memset(&all, 0, sizeof all);
-    doc_status st = each_write(o, x, k, &p, del_at, &all);
-    if (!st) res_int(out, (long long)all.n);
+    doc_status st = each_write_in(o, x, k, &p, del_at, &all, 1);
+    long long n = 0;
+    for (size_t i = 0; i < all.n; i++) n += all.items[i].kind != RES_NONE;
     res_free(&all);
-    return st;
+    if (st) return st;
+    res_int(out, n);
+    if (n && k->doc) {
+        doc_view root;
+        doc_value_decode(doc_box_value(k->doc->root), &root);
+        if ((root.type == DOC_OBJECT || root.type == DOC_ARRAY) && doc_node_count(root.node) == 0)
+            slot_delete(x, k, o);
+    }
+    return DOC_OK;
 }
 
 const op_def op_json_del = {"JSON.DEL", "json.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
@@ -471,7 +552,7 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
             st = legacy_first(x, &p, out);
         }
     }
-    if (!st && cmd_resp3() && out->kind != RES_NIL) {   /* RESP3: one more array around it */
+    if (!st && cmd_resp3()) {   /* RESP3: one more array around it (a nil too: [nil]) */
         result inner = *out;
         memset(out, 0, sizeof *out);
         result *one = res_array(out, 1);
@@ -510,9 +591,29 @@ static doc_status objlen_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int
     (void)o;
     return length_of(x, v, r, legacy, DOC_OBJECT, "object");
 }
-static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, strlen_of); }
-static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, arrlen_of); }
-static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objlen_of); }
+/* The per-match reads of RedisJSON 8.0 (json_str_len, json_arr_len,
+ * json_obj_len, json_obj_keys) refuse a missing key for a `$` path and reply
+ * nil for a legacy one; a legacy path that matches nothing is an error for
+ * STRLEN and ARRLEN, nil for OBJLEN and OBJKEYS (missing_nil). */
+static doc_status run_read_key(op *o, exec_ctx *x, keyslot *k, result *out, read_fn fn, int missing_nil) {
+    jpath p;
+    jpath_of(o, 0, o->raw, &p);
+    if (!k->doc && !p.legacy) return no_key(x);
+    if (!k->doc) {
+        res_nil(out);
+        return DOC_OK;
+    }
+    doc_status st = each_read(o, x, k, &p, fn, out);
+    if (!st && p.legacy && missing_nil && out->n == 0) {
+        res_free(out);
+        res_nil(out);
+        return DOC_OK;
+    }
+    return st ? st : legacy_first(x, &p, out);
+}
+static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, strlen_of, 0); }
+static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, arrlen_of, 0); }
+static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objlen_of, 1); }
 const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "JSON.STRLEN k path (one path inside DOC.TXN)"};
@@ -540,15 +641,15 @@ static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, in
     }
     return DOC_OK;
 }
-static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, objkeys_of); }
+static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objkeys_of, 1); }
 const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "JSON.OBJKEYS k path (one path inside DOC.TXN)"};
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:
- * integers, doubles: bulk text, strings: bulk, arrays ["[", ...], objects
- * ["{", key, value, ...]). Recursion follows the document's depth, which
- * max-depth bounds. */
+ * integers, doubles: bulk text in RESP2 and doubles in RESP3, strings: bulk,
+ * arrays ["[", ...], objects ["{", key, value, ...]). Recursion follows the
+ * document's depth, which max-depth bounds. */
 static doc_status resp_value(exec_ctx *x, const uint8_t *v, result *r) {
     doc_view view;
     doc_value_decode(v, &view);
@@ -556,7 +657,7 @@ static doc_status resp_value(exec_ctx *x, const uint8_t *v, result *r) {
     case DOC_NULL: res_nil(r); return DOC_OK;
     case DOC_BOOL: res_simple(r, view.b ? "true" : "false"); return DOC_OK;
     case DOC_INT: res_int(r, view.i); return DOC_OK;
-    case DOC_DOUBLE:
+    case DOC_DOUBLE: res_double(r, view.d); return DOC_OK;   /* RESP3: a double, as RedisJSON's RedisValue::Float */
     case DOC_STRING: res_json(r, v); break;
     case DOC_OBJECT:
     case DOC_ARRAY: {
@@ -621,13 +722,13 @@ const op_def op_json_debug_memory = {"JSON.DEBUG MEMORY", NULL, 0, 0, 1, parse_o
 /* ---- ops that write at every match ---- */
 
 /* Shared runner: a missing key is an error (RedisJSON), then the write at
- * every match and the legacy reply. */
-static doc_status run_write(op *o, exec_ctx *x, keyslot *k, result *out, write_fn fn) {
+ * every match and the legacy reply (legacy_pick; `what` names the type). */
+static doc_status run_write(op *o, exec_ctx *x, keyslot *k, result *out, write_fn fn, const char *what) {
     jpath p;
     jpath_of(o, 0, o->raw, &p);
     if (!k->doc) return no_key(x);
     doc_status st = each_write(o, x, k, &p, fn, out);
-    return st ? st : legacy_first(x, &p, out);
+    return st ? st : legacy_pick(x, &p, out, what, o->def == &op_json_arrpop);
 }
 
 /* Path, then a number (NUMINCRBY / NUMMULTBY). */
@@ -668,7 +769,7 @@ static doc_status arith_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const 
                            int legacy) {
     doc_view cur;
     doc_value_decode(doc_cursor_value(c), &cur);
-    if (cur.type != DOC_INT && cur.type != DOC_DOUBLE) return wrong_type(x, legacy, "number", doc_cursor_value(c), r);
+    if (cur.type != DOC_INT && cur.type != DOC_DOUBLE) return skip_match(legacy, r);
     return run_doc_op(o->def == &op_json_nummultby ? &op_mul : &op_incr, o, x, k, at, NULL, r);
 }
 
@@ -714,10 +815,15 @@ static doc_status shape_numbers(exec_ctx *x, const jpath *p, result *out) {
     return DOC_OK;
 }
 
+/* RESP3: one number (nil for a non-number) per match whichever the dialect,
+ * as RedisJSON's json_num_op does. */
 static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out) {
     jpath p;
     jpath_of(o, 0, o->raw, &p);
-    doc_status st = run_write(o, x, k, out, arith_at);
+    if (!k->doc) return no_key(x);
+    if (cmd_resp3()) p.legacy = 0;
+    doc_status st = each_write(o, x, k, &p, arith_at, out);
+    if (!st) st = legacy_pick(x, &p, out, "does not contains a number", 0);
     return st ? st : shape_numbers(x, &p, out);
 }
 
@@ -743,7 +849,7 @@ static doc_status strappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     (void)k, (void)at;
     doc_view cur, add;
     doc_value_decode(doc_cursor_value(c), &cur);
-    if (cur.type != DOC_STRING) return wrong_type(x, legacy, "string", doc_cursor_value(c), r);
+    if (cur.type != DOC_STRING) return skip_match(legacy, r);
     doc_value_decode(doc_box_value(o->values[0]), &add);
     if (cur.slen + add.slen > DOC_NODE_MAX_BYTES - 16) return doc_error_set(&x->err, DOC_TOOBIG, "string larger than 4 GB");
     doc_buf joined;   /* built first: cur points into the document */
@@ -757,7 +863,9 @@ static doc_status strappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     res_int(r, (long long)n);
     return doc_edit_set_take(c, box, x->undo, &x->err);
 }
-static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, strappend_at); }
+static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_write(o, x, k, out, strappend_at, "not a string");
+}
 const op_def op_json_strappend = {"JSON.STRAPPEND", "json.strappend", 1, 1, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "JSON.STRAPPEND k path json-string (the path is required inside DOC.TXN)"};
@@ -804,12 +912,14 @@ static doc_status arrappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
                                int legacy) {
     (void)k, (void)at;
     doc_node *arr = array_at(c);
-    if (!arr) return wrong_type(x, legacy, "array", doc_cursor_value(c), r);
+    if (!arr) return skip_match(legacy, r);
     doc_status st = insert_copies(o, 0, x, c, doc_node_count(arr));
     if (!st) res_int(r, doc_node_count(array_at(c)));
     return st;
 }
-static doc_status run_arrappend(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrappend_at); }
+static doc_status run_arrappend(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_write(o, x, k, out, arrappend_at, "not an array");
+}
 const op_def op_json_arrappend = {"JSON.ARRAPPEND", "json.arrappend", 1, 2, -1, parse_path_values, run_arrappend, KF_INSERT, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "JSON.ARRAPPEND k path json (one value inside DOC.TXN)"};
@@ -827,14 +937,16 @@ static doc_status arrinsert_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
                                int legacy) {
     (void)k, (void)at;
     doc_node *arr = array_at(c);
-    if (!arr) return wrong_type(x, legacy, "array", doc_cursor_value(c), r);
+    if (!arr) return skip_match(legacy, r);
     long long n = doc_node_count(arr), i = o->n1 < 0 ? n + o->n1 : o->n1;
     if (i < 0 || i > n) return doc_error_set(&x->err, DOC_ERR, "index out of bounds");
     doc_status st = insert_copies(o, 0, x, c, (uint32_t)i);
     if (!st) res_int(r, doc_node_count(array_at(c)));
     return st;
 }
-static doc_status run_arrinsert(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrinsert_at); }
+static doc_status run_arrinsert(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_write(o, x, k, out, arrinsert_at, "not an array");
+}
 const op_def op_json_arrinsert = {"JSON.ARRINSERT", "json.arrinsert", 1, 3, -1, parse_arrinsert, run_arrinsert, KF_INSERT, NULL,
     .txn_positional = 3, .txn_options = "",
     .txn_usage = "JSON.ARRINSERT k path index json (one value inside DOC.TXN)"};
@@ -866,8 +978,12 @@ static doc_status arrindex_of(op *o, exec_ctx *x, const uint8_t *v, result *r, i
     res_int(r, found);
     return DOC_OK;
 }
+/* A missing key: "Path '...' does not exist", either dialect (RedisJSON
+ * 8.0's json_arr_index). */
 static doc_status run_arrindex(op *o, exec_ctx *x, keyslot *k, result *out) {
-    if (!k->doc) return no_key(x);
+    jpath p;
+    jpath_of(o, 0, o->raw, &p);
+    if (!k->doc) return no_path(x, &p);
     return run_read(o, x, k, out, arrindex_of);
 }
 const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL,
@@ -887,7 +1003,7 @@ static doc_status arrpop_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
                             int legacy) {
     (void)k, (void)at;
     doc_node *arr = array_at(c);
-    if (!arr) return wrong_type(x, legacy, "array", doc_cursor_value(c), r);
+    if (!arr) return skip_match(legacy, r);
     long long n = doc_node_count(arr), i = o->n1 < 0 ? n + o->n1 : o->n1;
     if (n == 0) {
         res_nil(r);
@@ -898,7 +1014,9 @@ static doc_status arrpop_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
     res_json(r, doc_array_get(arr, (uint32_t)i, NULL));
     return doc_edit_remove_range(c, (uint32_t)i, 1, x->undo, &x->err);
 }
-static doc_status run_arrpop(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrpop_at); }
+static doc_status run_arrpop(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_write(o, x, k, out, arrpop_at, "not an array");
+}
 const op_def op_json_arrpop = {"JSON.ARRPOP", "json.arrpop", 1, 0, 2, parse_arrpop, run_arrpop, KF_READ_DELETE, NULL,
     .txn_positional = 1, .txn_options = "#", .txn_option_place = TXN_OPT_TRAILING,
     .txn_usage = "JSON.ARRPOP k path [index] (the path is required inside DOC.TXN)"};
@@ -917,10 +1035,12 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
                              int legacy) {
     (void)k, (void)at;
     doc_node *arr = array_at(c);
-    if (!arr) return wrong_type(x, legacy, "array", doc_cursor_value(c), r);
+    if (!arr) return skip_match(legacy, r);
     long long n = doc_node_count(arr), a = o->n1, b = o->n2;
+    /* RedisJSON's normalize (redis_json/src/array_index.rs): a negative index
+     * counts from the end and stops at 0, a large one stops at the last. */
     if (a < 0) a = a + n < 0 ? 0 : a + n;
-    if (b < 0) b = b + n;
+    if (b < 0) b = b + n < 0 ? 0 : b + n;
     if (b >= n) b = n - 1;
     doc_status st = DOC_OK;
     if (a >= n || a > b) {
@@ -932,14 +1052,18 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
     if (!st) res_int(r, doc_node_count(array_at(c)));
     return st;
 }
-static doc_status run_arrtrim(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, arrtrim_at); }
+static doc_status run_arrtrim(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_write(o, x, k, out, arrtrim_at, "not an array");
+}
 const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_arrtrim, run_arrtrim, KF_DELETE, NULL,
     .txn_positional = 3, .txn_options = "",
     .txn_usage = "JSON.ARRTRIM k path start stop"};
 
 /* ---- JSON.CLEAR, JSON.TOGGLE, JSON.MERGE ---- */
 
-/* CLEAR: containers emptied, numbers set to 0; counts the values cleared. */
+/* CLEAR: non-empty containers emptied, non-zero numbers set to 0; counts
+ * those (what is already empty or 0 is left and not counted), as RedisJSON
+ * 8.0's json_clear filters its matches. */
 static doc_status clear_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const doc_path *at, result *r,
                            int legacy) {
     (void)o, (void)k, (void)at, (void)legacy;
@@ -947,12 +1071,12 @@ static doc_status clear_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const 
     doc_value_decode(doc_cursor_value(c), &v);
     res_int(r, 0);
     if (v.type == DOC_OBJECT || v.type == DOC_ARRAY) {
-        res_int(r, 1);
         if (!doc_node_count(v.node)) return DOC_OK;
+        res_int(r, 1);
         doc_node *empty = doc_parse(v.type == DOC_OBJECT ? "{}" : "[]", 2, 2, &x->err);
         return empty ? doc_edit_set_take(c, empty, x->undo, &x->err) : x->err.code;
     }
-    if (v.type == DOC_INT || v.type == DOC_DOUBLE) {
+    if ((v.type == DOC_INT && v.i != 0) || (v.type == DOC_DOUBLE && v.d != 0.0)) {
         res_int(r, 1);
         doc_view zero = {.type = DOC_INT};
         uint8_t enc[16];
@@ -964,7 +1088,7 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     jpath p;
     jpath_of(o, 0, o->raw, &p);
     res_int(out, 0);
-    if (!k->doc) return DOC_OK;
+    if (!k->doc) return no_key(x);
     result all;
     memset(&all, 0, sizeof all);
     doc_status st = each_write(o, x, k, &p, clear_at, &all);
@@ -984,13 +1108,15 @@ static doc_status toggle_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
                             int legacy) {
     (void)o, (void)k, (void)at;
     const uint8_t *v = doc_cursor_value(c);
-    if (*v != DOC_TAG_TRUE && *v != DOC_TAG_FALSE) return wrong_type(x, legacy, "boolean", v, r);
+    if (*v != DOC_TAG_TRUE && *v != DOC_TAG_FALSE) return skip_match(legacy, r);
     uint8_t now = *v == DOC_TAG_TRUE ? DOC_TAG_FALSE : DOC_TAG_TRUE;
     if (legacy) res_json(r, &now);
     else res_int(r, now == DOC_TAG_TRUE);
     return doc_edit_set_encoded(c, &now, 1, x->undo, &x->err);
 }
-static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) { return run_write(o, x, k, out, toggle_at); }
+static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_write(o, x, k, out, toggle_at, "not a bool");
+}
 const op_def op_json_toggle = {"JSON.TOGGLE", "json.toggle", 1, 0, 1, parse_opt_path, run_toggle, KF_READ_UPDATE, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "JSON.TOGGLE k path (one path inside DOC.TXN)"};
@@ -1015,8 +1141,12 @@ static doc_status run_json_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
     size_t n = all.n;
     res_free(&all);
     if (st) return st;
-    res_ok(out);
-    if (n || !p.p || p.p->nseg == 0 || p.p->segs[p.p->nseg - 1].kind != DOC_SEG_NAME) return DOC_OK;
+    if (n) {
+        res_ok(out);
+        return DOC_OK;
+    }
+    res_nil(out);   /* nothing matched and nowhere to add: nil, as RedisJSON's json_merge */
+    if (!p.p || p.p->nseg == 0 || p.p->segs[p.p->nseg - 1].kind != DOC_SEG_NAME) return DOC_OK;
     doc_path parent = *p.p;
     parent.nseg--;
     doc_cursor c;
@@ -1119,7 +1249,7 @@ int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         int j = 0;
         while (j < nkeys && RedisModule_StringCompare(uniq[j], name) != 0) j++;
         if (j == nkeys) uniq[nkeys++] = name;
-        ops[i].def = &op_json_set;
+        ops[i].def = &op_json_mset_set;
         ops[i].key = j;
         if (parse_set(&ops[i], argv + 2 + 3 * i, 2, &err)) ret = reply_error(ctx, &err);
     }
@@ -1168,12 +1298,12 @@ ADOC_COMMAND(json_mset, .name = "json.mset", .op = NULL, .handler = cmd_json_mse
              .complexity = "O(sum of the JSON.SET costs)",
              .json = 1)
 
-ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
+ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .flags = "write", .arity = 4, .keyshape = KS_ONE,
              .summary = "Adds to the numbers at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)
 
-ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
+ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .flags = "write", .arity = 4, .keyshape = KS_ONE,
              .summary = "Multiplies the numbers at a path (RedisJSON)",
              .complexity = "O(matches x size of their containers)",
              .json = 1)

@@ -13,7 +13,10 @@
  * RMAPI_FUNC_SUPPORTED says it is there (the header leaves the pointer NULL).
  * ACL categories (servers from 7.2 on) follow from each row's flags, as
  * Redis derives its own commands' categories: write -> @write, readonly ->
- * @read, fast -> @fast, else @slow; plus @atomicdoc, our own category.
+ * @read, fast -> @fast, else @slow; plus @atomicdoc, our own category, and
+ * for JSON.* @json, RedisJSON's category (servers with
+ * RedisModule_AddACLCategory: Redis 7.4+, Valkey 8; on Redis 7.0 a module
+ * can add no category, README "Coming from RedisJSON").
  */
 #include "atomicdoc.h"
 
@@ -116,16 +119,28 @@ int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, in
     return exec_single(ctx, argv, argc, c->op);
 }
 
-/* Our own ACL category, when the server let us add it (OnLoad). */
+/* Our own ACL category, and RedisJSON's for JSON.*, when the server let us
+ * add them (OnLoad). */
 #define ACL_CATEGORY "atomicdoc"
-static int own_category;
+#define JSON_ACL_CATEGORY "json"
+static int own_category, json_category;
+
+/* Adds an ACL category; 1 when it is there to use. A category stays once
+ * added, so a reload (MODULE UNLOAD + LOAD) finds it there (EBUSY) and uses
+ * it again. */
+static int add_category(RedisModuleCtx *ctx, const char *name) {
+    if (!RMAPI_FUNC_SUPPORTED(RedisModule_AddACLCategory)) return 0;
+    errno = 0;
+    return RedisModule_AddACLCategory(ctx, name) == REDISMODULE_OK || errno == EBUSY;
+}
 
 /* The ACL categories of a row, from its command flags (see the top). */
 static void acl_categories(const command_def *r, char *out, size_t len) {
     char flags[64];
     snprintf(flags, sizeof flags, " %s ", r->flags);
-    snprintf(out, len, "%s %s%s", strstr(flags, " write ") ? "write" : "read",
-             strstr(flags, " fast ") ? "fast" : "slow", own_category ? " " ACL_CATEGORY : "");
+    snprintf(out, len, "%s %s%s%s", strstr(flags, " write ") ? "write" : "read",
+             strstr(flags, " fast ") ? "fast" : "slow", own_category ? " " ACL_CATEGORY : "",
+             r->json && json_category ? " " JSON_ACL_CATEGORY : "");
 }
 
 static int register_command(RedisModuleCtx *ctx, const command_def *r, RedisModuleCmdFunc fn) {
@@ -259,6 +274,17 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     }
 }
 
+/* 1 when the server already knows the command `name` (another module's).
+ * RedisModule_GetCommand cannot tell: it finds only the calling module's own
+ * commands; COMMAND INFO sees them all (nil for an unknown name). */
+static int command_taken(RedisModuleCtx *ctx, const char *name) {
+    RedisModuleCallReply *r = RedisModule_Call(ctx, "COMMAND", "cc", "INFO", name);
+    int taken = r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ARRAY && RedisModule_CallReplyLength(r) == 1 &&
+                RedisModule_CallReplyType(RedisModule_CallReplyArrayElement(r, 0)) == REDISMODULE_REPLY_ARRAY;
+    if (r) RedisModule_FreeCallReply(r);
+    return taken;
+}
+
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
                                                               RedisModuleString **argv, int argc) {
@@ -285,10 +311,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         return REDISMODULE_ERR;
 
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
-    /* A category stays once added, so a reload (MODULE UNLOAD + LOAD) finds it
-     * there (EBUSY) and uses it again. */
-    if (RMAPI_FUNC_SUPPORTED(RedisModule_AddACLCategory))
-        own_category = RedisModule_AddACLCategory(ctx, ACL_CATEGORY) == REDISMODULE_OK || errno == EBUSY;
+    own_category = add_category(ctx, ACL_CATEGORY);
     /* JSON.*: on unless turned off (config json-commands no, or the load
      * argument JSON-COMMANDS NO); left out whole when another module (RedisJSON)
      * holds any of the names. */
@@ -297,7 +320,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             json_enabled = strcasecmp(RedisModule_StringPtrLen(argv[i + 1], NULL), "no") != 0;
     json_state = json_enabled ? "on" : "off";
     for (int i = 0; json_enabled && i < ncommands; i++)
-        if (registry[i].def->json && RedisModule_GetCommand(ctx, registry[i].def->name)) {
+        if (registry[i].def->json && command_taken(ctx, registry[i].def->name)) {
             json_state = "off_names_taken";
             RedisModule_Log(ctx, "warning",
                             "atomicdoc: %s is already registered (RedisJSON loaded?): loading without JSON.* commands",
@@ -306,6 +329,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         }
     int with_json = strcmp(json_state, "on") == 0;
     txn_names_build(with_json);
+    if (with_json) json_category = add_category(ctx, JSON_ACL_CATEGORY);
     for (int i = 0; i < ncommands; i++) {
         const command_def *c = registry[i].def;
         if (c->json && !with_json) continue;

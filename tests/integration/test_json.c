@@ -355,10 +355,10 @@ static const row legacy[] = {
     ROW("JSON.NUMINCRBY|doc|.n|2", "\"3\""),
     ROW("JSON.NUMINCRBY|doc|.n|0.5", "\"3.5\""),
     ROW("JSON.NUMMULTBY|doc|.n|2", "\"7.0\""),
-    ROW("JSON.NUMINCRBY|doc|.s|1", "-ERR wrong type of path value - expected number but found string"),
-    ROW("JSON.NUMINCRBY|doc|.zz|1", "-ERR Path '.zz' does not exist"),
+    ROW("JSON.NUMINCRBY|doc|.s|1", "-ERR Path '.s' does not exist or does not contains a number"),
+    ROW("JSON.NUMINCRBY|doc|.zz|1", "-ERR Path '.zz' does not exist or does not contains a number"),
     ROW("JSON.STRAPPEND|doc|.s|\"!\"", ":3"),
-    ROW("JSON.STRAPPEND|doc|\"?\"", "-ERR wrong type of path value - expected string but found object"),
+    ROW("JSON.STRAPPEND|doc|\"?\"", "-ERR Path '.' does not exist or not a string"),
     ROW("JSON.STRLEN|doc|.s", ":3"),
     ROW("JSON.ARRAPPEND|doc|.a.b|4|5", ":5"),
     ROW("JSON.ARRINSERT|doc|.a.b|0|0", ":6"),
@@ -385,25 +385,33 @@ Test(json, legacy_paths_reply_the_first_match_and_error_when_missing) {
     run_rows(c, legacy, sizeof legacy / sizeof legacy[0]);
 }
 
-/* RESP3 (HELLO 3): numbers for NUMINCRBY, one more array for TYPE, the
- * default path is `$`. */
+/* RESP3 (HELLO 3): numbers for NUMINCRBY (one per match, legacy paths too),
+ * one more array for TYPE (a nil too), the default path is `.` as in RESP2
+ * (RedisJSON 8.0's tests/pytest/test_resp3.py, test_resp_default_path and
+ * test_resp_json_type; redis_json/src/commands.rs json_num_op). */
 static const row resp3_rows[] = {
     ROW("JSON.SET|doc|$|{\"a\":1,\"b\":[{\"a\":2.5},{\"a\":\"x\"}],\"t\":true}", "+OK"),
-    ROW("JSON.GET|doc", "\"[{\"a\":1,\"b\":[{\"a\":2.5},{\"a\":\"x\"}],\"t\":true}]\""),
+    ROW("JSON.GET|doc", "\"{\"a\":1,\"b\":[{\"a\":2.5},{\"a\":\"x\"}],\"t\":true}\""),
     ROW("JSON.GET|doc|.a", "\"1\""),
     ROW("JSON.NUMINCRBY|doc|$..a|1", "[:2,,3.5,nil]"),
-    ROW("JSON.NUMINCRBY|doc|.a|1", ":3"),
-    ROW("JSON.NUMMULTBY|doc|.a|1.5", ",4.5"),
+    ROW("JSON.NUMINCRBY|doc|.a|1", "[:3]"),
+    ROW("JSON.NUMMULTBY|doc|.a|1.5", "[,4.5]"),
+    ROW("JSON.NUMINCRBY|doc|..a|1", "[,5.5,,4.5,nil]"),
+    ROW("JSON.NUMINCRBY|doc|.zz|1", "[]"),
     ROW("JSON.TYPE|doc|$..a", "[[+number,+number,+string]]"),
     ROW("JSON.TYPE|doc|.t", "[+boolean]"),
-    ROW("JSON.TYPE|doc", "[[+object]]"),
+    ROW("JSON.TYPE|doc", "[+object]"),
+    ROW("JSON.TYPE|doc|.zz", "[nil]"),
+    ROW("JSON.TYPE|doc|$.zz", "[[]]"),
     ROW("JSON.ARRLEN|doc|$.b", "[:2]"),
-    ROW("JSON.OBJLEN|doc", "[:3]"),
+    ROW("JSON.OBJLEN|doc", ":3"),
+    ROW("JSON.OBJKEYS|doc", "[\"a\",\"b\",\"t\"]"),
     ROW("JSON.STRLEN|doc|$..a", "[nil,nil,:1]"),
     ROW("JSON.TOGGLE|doc|$.t", "[:0]"),
     ROW("JSON.ARRPOP|doc|$.b", "[\"{\"a\":\"x\"}\"]"),
+    ROW("JSON.RESP|doc|$..a", "[,5.5,,4.5]"),   /* a double is a RESP3 double (RedisValue::Float) */
     ROW("JSON.DEL|doc", ":1"),
-    ROW("JSON.TYPE|doc", "nil"),
+    ROW("JSON.TYPE|doc", "[nil]"),
 };
 
 Test(json, resp3_clients_get_redisjson_resp3_shapes) {
@@ -476,9 +484,14 @@ Test(json, nested_matches_are_written_deepest_first) {
     expect_str(cmd(c, "JSON.GET d $..a"), "[{\"a\":{\"a\":[]}},{\"a\":[]},[]]");
     expect_ok(cmd(c, "JSON.SET d $..a %s", "{\"v\":1}"));
     expect_str(cmd(c, "JSON.GET d"), "{\"a\":{\"v\":1}}");
-    expect_ok(cmd(c, "JSON.SET e $ %s", "{\"a\":[{\"a\":[1]}]}"));
-    expect_int(cmd(c, "JSON.DEL e $..a"), 2);
-    expect_str(cmd(c, "JSON.GET e"), "{}");
+    /* JSON.DEL counts the outermost matches only (the inner one goes with
+     * it), and a root left empty deletes the key: RedisJSON 8.0's json_del
+     * (prepare_paths_for_updating; MOD-9117) in redis_json/src/commands.rs. */
+    expect_ok(cmd(c, "JSON.SET e $ %s", "{\"a\":[{\"a\":[1]}],\"b\":1}"));
+    expect_int(cmd(c, "JSON.DEL e $..a"), 1);
+    expect_str(cmd(c, "JSON.GET e"), "{\"b\":1}");
+    expect_int(cmd(c, "JSON.DEL e .b"), 1);
+    expect_int(cmd(c, "EXISTS e"), 0);
     expect_ok(cmd(c, "JSON.SET f $ %s", "{\"a\":[{\"a\":[1]}]}"));
     redisReply *r = cmd(c, "JSON.ARRAPPEND f $..a 7");
     cr_assert_eq(r->elements, 2);
@@ -486,6 +499,104 @@ Test(json, nested_matches_are_written_deepest_first) {
     cr_expect_eq(r->element[1]->integer, 2);
     freeReplyObject(r);
     expect_str(cmd(c, "JSON.GET f"), "{\"a\":[{\"a\":[1,7]},7]}");
+}
+
+/* RedisJSON's choices checked against its source (RedisJSON 8.0,
+ * redis_json/src/commands.rs): a legacy-path write changes every match of the
+ * right type and replies the last one's answer (json_num_op_legacy,
+ * json_str_append_legacy, json_arr_append_legacy, ...; ARRPOP the first in its
+ * mutation order), skipping matches of another type; JSON.SET under a missing
+ * parent finds nothing to add and replies nil (KeyValue::find_add_paths, then
+ * json_set); JSON.MERGE where nothing matches replies nil (json_merge). */
+static const row redisjson_choices[] = {
+    ROW("JSON.SET|m|$|{\"a\":{\"n\":1,\"s\":\"x\",\"t\":true,\"l\":[1]},\"b\":{\"n\":\"no\",\"s\":1,"
+        "\"t\":0,\"l\":{}},\"c\":{\"n\":10,\"s\":\"yy\",\"t\":false,\"l\":[1,2]}}",
+        "+OK"),
+    ROW("JSON.NUMINCRBY|m|..n|1", "\"11\""),
+    ROW("JSON.GET|m|$..n", "\"[2,\"no\",11]\""),
+    ROW("JSON.STRAPPEND|m|..s|\"!\"", ":3"),
+    ROW("JSON.TOGGLE|m|..t", "\"true\""),
+    ROW("JSON.GET|m|$..t", "\"[false,0,true]\""),
+    ROW("JSON.ARRAPPEND|m|..l|9", ":3"),
+    ROW("JSON.ARRINSERT|m|..l|0|8", ":4"),
+    ROW("JSON.ARRTRIM|m|..l|0|1", ":2"),
+    ROW("JSON.ARRPOP|m|..l", "\"1\""),
+    ROW("JSON.GET|m|$..l", "\"[[8],{},[8]]\""),
+};
+
+Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last) {
+    run_rows(c, redisjson_choices, sizeof redisjson_choices / sizeof redisjson_choices[0]);
+    /* No match of the right type: RedisJSON's "does not exist or ..." texts. */
+    expect_err_prefix(cmd(c, "JSON.TOGGLE m .b.n"), "ERR Path '.b.n' does not exist or not a bool");
+    expect_err_prefix(cmd(c, "JSON.ARRAPPEND m .b.l 1"), "ERR Path '.b.l' does not exist or not an array");
+    expect_err_prefix(cmd(c, "JSON.STRAPPEND m .zz %s", "\"x\""), "ERR Path '.zz' does not exist or not a string");
+    /* JSON.SET under a missing parent, JSON.MERGE with nothing matched: nil. */
+    expect_nil(cmd(c, "JSON.SET m $.nope.x 1"));
+    expect_nil(cmd(c, "JSON.SET m .nope.x 1"));
+    expect_nil(cmd(c, "JSON.MERGE m $.a.l.x 1"));
+    /* Reads on a missing key: nil for a legacy path, an error for `$`
+     * (json_str_len, json_arr_len, json_obj_keys); ARRINDEX names the path. */
+    expect_nil(cmd(c, "JSON.STRLEN nokey .s"));
+    expect_nil(cmd(c, "JSON.ARRLEN nokey"));
+    expect_err_prefix(cmd(c, "JSON.STRLEN nokey $.s"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.ARRLEN nokey $.l"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.OBJKEYS nokey $"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.ARRINDEX nokey $.l 1"), "ERR Path '$.l' does not exist");
+    /* A legacy path that matches nothing: nil for OBJLEN and OBJKEYS
+     * (KeyValue::obj_len's NoneExisting, json_obj_keys_legacy), an error for
+     * STRLEN and ARRLEN. */
+    expect_nil(cmd(c, "JSON.OBJLEN m .nope"));
+    expect_nil(cmd(c, "JSON.OBJKEYS m .nope"));
+    expect_err_prefix(cmd(c, "JSON.STRLEN m .nope"), "ERR Path '.nope' does not exist");
+    expect_err_prefix(cmd(c, "JSON.ARRLEN m .nope"), "ERR Path '.nope' does not exist");
+    /* JSON.CLEAR counts only what it changed (json_clear's filter: non-empty
+     * containers, non-zero numbers) and refuses a missing key. */
+    expect_ok(cmd(c, "JSON.SET z $ %s", "{\"e\":[],\"o\":{},\"n\":0,\"d\":0.0,\"m\":2,\"s\":\"x\"}"));
+    expect_int(cmd(c, "JSON.CLEAR z $.*"), 1);
+    expect_str(cmd(c, "JSON.GET z"), "{\"e\":[],\"o\":{},\"n\":0,\"d\":0.0,\"m\":0,\"s\":\"x\"}");
+    expect_int(cmd(c, "JSON.CLEAR z"), 1);
+    expect_int(cmd(c, "JSON.CLEAR z"), 0);
+    expect_err_prefix(cmd(c, "JSON.CLEAR nokey"), "ERR could not perform this operation on a key that doesn't exist");
+    /* JSON.ARRTRIM: a stop before the start of the array is 0 (normalize in
+     * redis_json/src/array_index.rs), so the first element stays. */
+    expect_ok(cmd(c, "JSON.SET t $ [1,2,3,4,5]"));
+    expect_int(cmd(c, "JSON.ARRTRIM t . 0 -10"), 1);
+    expect_str(cmd(c, "JSON.GET t"), "[1]");
+    expect_int(cmd(c, "JSON.ARRTRIM t . 3 9"), 0);
+    expect_ok(cmd(c, "JSON.MERGE m $.a.new 1"));
+    expect_str(cmd(c, "JSON.GET m .a.new"), "1");
+}
+
+/* Command flags as RedisJSON 8.0 registers them (redis_json/src/lib.rs):
+ * "readonly", "write", or "write deny-oom" per command. */
+Test(json, command_flags_are_redisjsons) {
+    static const struct { const char *name, *flags; } rows[] = {
+        {"json.del", "write module"},        {"json.get", "readonly module"},
+        {"json.mget", "readonly module"},    {"json.set", "write denyoom module"},
+        {"json.mset", "write denyoom module"}, {"json.type", "readonly module"},
+        {"json.numincrby", "write module"},  {"json.toggle", "write denyoom module"},
+        {"json.nummultby", "write module"},  {"json.strappend", "write denyoom module"},
+        {"json.strlen", "readonly module"},  {"json.arrappend", "write denyoom module"},
+        {"json.arrindex", "readonly module"}, {"json.arrinsert", "write denyoom module"},
+        {"json.arrlen", "readonly module"},  {"json.arrpop", "write module"},
+        {"json.arrtrim", "write module"},    {"json.objkeys", "readonly module"},
+        {"json.objlen", "readonly module"},  {"json.clear", "write module"},
+        {"json.debug", "readonly module"},   {"json.forget", "write module"},
+        {"json.resp", "readonly module"},    {"json.merge", "write denyoom module"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        redisReply *r = cmd(c, "COMMAND INFO %s", rows[i].name);
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+        cr_assert_eq(r->element[0]->type, REDIS_REPLY_ARRAY, "%s is unknown", rows[i].name);
+        const redisReply *f = r->element[0]->element[2];
+        char got[128] = "";
+        for (size_t j = 0; j < f->elements; j++) {
+            if (j) strcat(got, " ");
+            strncat(got, f->element[j]->str, sizeof got - strlen(got) - 2);
+        }
+        cr_expect_str_eq(got, rows[i].flags, "%s", rows[i].name);
+        freeReplyObject(r);
+    }
 }
 
 Test(json, json_and_doc_commands_share_one_document_and_its_version) {
@@ -533,8 +644,9 @@ Test(json, changes_send_redisjson_keyspace_events) {
     redisReply *x = cmd(c, "JSON.ARRAPPEND ev $.a 1");
     freeReplyObject(x);
     expect_int(cmd(c, "JSON.DEL ev $.n"), 1);
-    const char *want[] = {"json.set", "json.numincrby", "json.arrappend", "json.del"};
-    for (int i = 0; i < 4; i++) {
+    expect_ok(cmd(c, "JSON.MSET ev $.m 1"));   /* RedisJSON's json_mset notifies json.mset */
+    const char *want[] = {"json.set", "json.numincrby", "json.arrappend", "json.del", "json.mset"};
+    for (int i = 0; i < 5; i++) {
         redisReply *m = NULL;
         cr_assert_eq(redisGetReply(sub, (void **)&m), REDIS_OK);
         cr_assert_eq(m->type, REDIS_REPLY_ARRAY);
@@ -566,4 +678,93 @@ Test(json_off, a_load_argument_turns_the_json_commands_off) {
     free(v);
     redisFree(oc);
     srv_stop(off);
+}
+
+/* ---- registration: names taken, or turned off ---- */
+
+/* The whole of a server's redis.log (malloc'd). */
+static char *read_log(const srv *x) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/redis.log", x->dir);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "no %s", path);
+    char *text = calloc(1, 1 << 20);
+    size_t n = fread(text, 1, (1 << 20) - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    return text;
+}
+
+/* json_squatter.so (tests/integration/json_squatter.c) registers JSON.GET and
+ * JSON.SET, as RedisJSON would; loaded first, at startup, atomicdoc still
+ * loads: DOC.* work, JSON.* are left to the other module, and the log and
+ * INFO say why. */
+Test(json_taken, atomicdoc_loads_without_json_commands_when_another_module_holds_the_names) {
+    const char *squatter = getenv("ATOMICDOC_SQUATTER");
+    cr_assert(squatter, "ATOMICDOC_SQUATTER is not set (make integration sets it)");
+    srv *t = srv_start(&(srv_opts){.no_module = true,
+                                   .config = (const char *[]){"loadmodule", squatter, "loadmodule",
+                                                              getenv("ATOMICDOC_MODULE"), NULL}});
+    redisContext *tc = srv_connect(t);
+    redisReply *r = cmd(tc, "MODULE LIST");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    int seen = 0;
+    for (size_t i = 0; i < r->elements; i++)
+        for (size_t j = 0; j + 1 < r->element[i]->elements; j += 2)
+            if (!strcmp(r->element[i]->element[j]->str, "name")) {
+                const char *name = r->element[i]->element[j + 1]->str;
+                seen |= !strcmp(name, "atomicdoc") ? 1 : !strcmp(name, "jsonsquatter") ? 2 : 0;
+            }
+    freeReplyObject(r);
+    cr_expect_eq(seen, 3, "both modules loaded (MODULE LIST)");
+    /* DOC.* work; JSON.GET/SET answer from the other module; the rest of
+     * JSON.* are not registered at all (all or none). */
+    expect_ok(cmd(tc, "DOC.SET d $ %s", "{\"n\":1}"));
+    expect_int(cmd(tc, "DOC.INCR d $.n 1"), 2);
+    expect_status(cmd(tc, "JSON.GET d"), "SQUATTER");
+    expect_status(cmd(tc, "JSON.SET d $ 1"), "SQUATTER");
+    expect_err_prefix(cmd(tc, "JSON.NUMINCRBY d $.n 1"), "ERR unknown command");
+    expect_err_prefix(cmd(tc, "JSON.TYPE d"), "ERR unknown command");
+    char *v = srv_info_field(tc, "atomicdoc", "atomicdoc_json_commands");
+    cr_expect_str_eq(v, "off_names_taken");
+    free(v);
+    char *log = read_log(t);
+    /* The line names the first taken name atomicdoc checked (json.set). */
+    cr_expect(strstr(log, "atomicdoc: json.set is already registered (RedisJSON loaded?): loading without JSON.* "
+                          "commands"),
+              "redis.log lacks the warning:\n%s", log);
+    free(log);
+    redisFree(tc);
+    srv_stop(t);
+}
+
+/* The immutable config atomicdoc.json-commands, at startup and through
+ * MODULE LOADEX ... CONFIG (README "Configs"). */
+Test(json_off, the_json_commands_config_turns_them_off_and_cannot_change_at_runtime) {
+    srv *off = srv_start(&(srv_opts){.config = (const char *[]){"atomicdoc.json-commands", "no", NULL}});
+    redisContext *oc = srv_connect(off);
+    expect_err_prefix(cmd(oc, "JSON.GET k"), "ERR unknown command");
+    expect_ok(cmd(oc, "DOC.SET k $ 1"));
+    redisReply *r = cmd(oc, "CONFIG GET atomicdoc.json-commands");
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+    cr_assert_eq(r->elements, 2);
+    cr_expect_str_eq(r->element[1]->str, "no");
+    freeReplyObject(r);
+    expect_err_prefix(cmd(oc, "CONFIG SET atomicdoc.json-commands yes"), "ERR CONFIG SET failed");
+    char *v = srv_info_field(oc, "atomicdoc", "atomicdoc_json_commands");
+    cr_expect_str_eq(v, "off");
+    free(v);
+    redisFree(oc);
+    srv_stop(off);
+
+    srv *lx = srv_start(&(srv_opts){.no_module = true});
+    redisContext *lc = srv_connect(lx);
+    expect_ok(cmd(lc, "MODULE LOADEX %s CONFIG atomicdoc.json-commands no", getenv("ATOMICDOC_MODULE")));
+    expect_err_prefix(cmd(lc, "JSON.SET k $ 1"), "ERR unknown command");
+    expect_ok(cmd(lc, "DOC.SET k $ 1"));
+    v = srv_info_field(lc, "atomicdoc", "atomicdoc_json_commands");
+    cr_expect_str_eq(v, "off");
+    free(v);
+    redisFree(lc);
+    srv_stop(lx);
 }

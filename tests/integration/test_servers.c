@@ -288,6 +288,46 @@ Test(servers, every_command_is_in_read_or_write_fast_or_slow_and_atomicdoc) {
     freeReplyObject(r);
 }
 
+/* RedisJSON's commands are in @json (its redis_json/src/commands.rs:
+ * acl_categories [Read|Write, Single("json")]); ours too, besides the others,
+ * where a module can add a category (Redis 7.4+, Valkey 8). */
+Test(servers, json_commands_are_in_the_json_category_too) {
+    static const struct { const char *command, *want; } rows[] = {
+        {"json.get", "@read @slow @atomicdoc @json "},       {"json.set", "@write @slow @atomicdoc @json "},
+        {"json.mget", "@read @slow @atomicdoc @json "},      {"json.numincrby", "@write @slow @atomicdoc @json "},
+        {"json.debug", "@read @slow @atomicdoc @json "},     {"json.toggle", "@write @slow @atomicdoc @json "},
+        {"doc.get", "@read @fast @atomicdoc "},
+    };
+    int newer = has_acl_categories();
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char got[256];
+        categories_of(rows[i].command, got, sizeof got);
+        cr_assert_str_eq(got, newer ? rows[i].want : "", "%s", rows[i].command);
+    }
+    redisReply *r = cmd(c, "ACL CAT json");
+    if (newer) {
+        /* Valkey 8.0's ACL CAT lists no module command (see above). */
+        cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
+        cr_assert_eq(r->elements, valkey_version() == 800 ? 0 : 24, "ACL CAT json lists %zu commands", r->elements);
+        for (size_t i = 0; i < r->elements; i++)
+            cr_expect(strncmp(r->element[i]->str, "json.", 5) == 0, "%s in @json", r->element[i]->str);
+        freeReplyObject(r);
+        expect_ok(cmd(c, "JSON.SET acl:j $ %s", "{\"n\":1}"));
+        redisContext *j = as_user("jsonuser", "+@json");
+        expect_str(cmd(j, "JSON.NUMINCRBY acl:j $.n 1"), "[2]");
+        expect_str(cmd(j, "JSON.GET acl:j .n"), "2");
+        expect_err_prefix(cmd(j, "DOC.GET acl:j"), "NOPERM");   /* DOC.* are not in @json */
+        expect_err_prefix(cmd(j, "GET plain"), "NOPERM");
+        redisFree(j);
+    } else {
+        cr_assert_eq(r->type, REDIS_REPLY_ERROR, "Redis 7.0: ACL CAT json is an unknown category");
+        freeReplyObject(r);
+        r = cmd(c, "ACL SETUSER jsonuser on nopass +@json");
+        cr_assert_eq(r->type, REDIS_REPLY_ERROR, "Redis 7.0: no @json category");
+        freeReplyObject(r);
+    }
+}
+
 Test(servers, acl_users_reach_the_commands_their_categories_allow) {
     expect_ok(cmd(c, "DOC.SET acl:1 $ %s", "{\"n\":1}"));
     redisContext *reader = as_user("reader", "+@read");

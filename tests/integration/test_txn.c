@@ -1182,7 +1182,7 @@ Test(txn, a_failing_json_op_rolls_back_every_op_before_it)
     expect_err_text(cmd(c, "DOC.TXN 2 k1 k2 JSON.NUMINCRBY 1 $.a 1 PUSH 2 $.l 1 JSON.ARRAPPEND 1 .missing 1"),
                     "ABORTED op 3: ERR Path '.missing' does not exist", NULL);
     expect_err_text(cmd(c, "DOC.TXN 2 k1 k2 INCR 1 $.a 1 JSON.SET 2 $.x 1 JSON.NUMINCRBY 1 $.l 1 JSON.NUMINCRBY 1 .l 1"),
-                    "ABORTED op 4: ERR wrong type of path value - expected number but found array", NULL);
+                    "ABORTED op 4: ERR Path '.l' does not exist or does not contains a number", NULL);
     /* one match of two out of range: neither array changes (RedisJSON's #1129) */
     expect_err_text(cmd(c, "DOC.TXN 2 k1 k2 JSON.ARRAPPEND 2 $.l 5 JSON.ARRINSERT 1 $.m[*] 2 %s", "0"),
                     "ABORTED op 2: ERR index out of bounds", NULL);

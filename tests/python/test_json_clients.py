@@ -176,6 +176,114 @@ def redis_py_resp3(port):
     eq(j.type("r3", "$.a"), [["integer"]], "RESP3 type")
 
 
+# RedisJSON's command reference examples (redis.io/commands/json.*, the "Examples" of
+# each page, e.g. json.numincrby: `JSON.NUMINCRBY doc $..a 2` -> "[null,4,7,null]"), as
+# redis-py's r.json() decodes the documented replies (redis-py 4.3 leaves the items of
+# a `$` ARRPOP as JSON text). Raw RESP: tests/integration/test_json.c.
+DOCUMENTED = [
+    ("JSON.SET", [
+        (lambda j: j.set("doc", "$", {"a": 2}), True),
+        (lambda j: j.set("doc", "$.a", 3), True),
+        (lambda j: j.get("doc", "$"), [{"a": 3}]),
+        (lambda j: j.set("doc", "$", {"a": 2}), True),
+        (lambda j: j.set("doc", "$.b", 8), True),
+        (lambda j: j.get("doc", "$"), [{"a": 2, "b": 8}]),
+        (lambda j: j.set("doc", "$", {"f1": {"a": 1}, "f2": {"a": 2}}), True),
+        (lambda j: j.set("doc", "$..a", 3), True),
+        (lambda j: j.get("doc"), {"f1": {"a": 3}, "f2": {"a": 3}}),
+    ]),
+    ("JSON.GET", [
+        (lambda j: j.set("doc", "$", {"a": 2, "b": 3, "nested": {"a": 4, "b": None}}), True),
+        (lambda j: j.get("doc", "$..b"), [3, None]),
+        (lambda j: j.get("doc", "..a", "$..b"), {"..a": [2, 4], "$..b": [3, None]}),
+    ]),
+    ("JSON.DEL", [
+        (lambda j: j.set("doc", "$", {"a": 1, "nested": {"a": 2, "b": 3}}), True),
+        (lambda j: j.delete("doc", "$..a"), 2),
+        (lambda j: j.get("doc", "$"), [{"nested": {"b": 3}}]),
+    ]),
+    ("JSON.MGET", [
+        (lambda j: j.set("doc1", "$", {"a": 1, "b": 2, "nested": {"a": 3}, "c": None}), True),
+        (lambda j: j.set("doc2", "$", {"a": 4, "b": 5, "nested": {"a": 6}, "c": None}), True),
+        (lambda j: j.mget(["doc1", "doc2"], "$..a"), [[1, 3], [4, 6]]),
+    ]),
+    ("JSON.NUMINCRBY / JSON.NUMMULTBY", [
+        (lambda j: j.set("doc", ".", {"a": "b", "b": [{"a": 2}, {"a": 5}, {"a": "c"}]}), True),
+        (lambda j: j.numincrby("doc", "$.a", 2), [None]),
+        (lambda j: j.numincrby("doc", "$..a", 2), [None, 4, 7, None]),
+        (lambda j: j.set("doc", ".", {"a": "b", "b": [{"a": 2}, {"a": 5}, {"a": "c"}]}), True),
+        (lambda j: j.nummultby("doc", "$.a", 2), [None]),
+        (lambda j: j.nummultby("doc", "$..a", 2), [None, 4, 10, None]),
+    ]),
+    ("JSON.STRAPPEND / JSON.STRLEN", [
+        (lambda j: j.set("doc", "$", {"a": "foo", "nested": {"a": "hello"}, "nested2": {"a": 31}}), True),
+        (lambda j: j.strappend("doc", "baz", "$..a"), [6, 8, None]),
+        (lambda j: j.get("doc", "$"), [{"a": "foobaz", "nested": {"a": "hellobaz"}, "nested2": {"a": 31}}]),
+        (lambda j: j.set("doc", "$", {"a": "foo", "nested": {"a": "hello"}, "nested2": {"a": 31}}), True),
+        (lambda j: j.strlen("doc", "$..a"), [3, 5, None]),
+    ]),
+    ("JSON.ARRAPPEND / ARRINSERT / ARRINDEX / ARRLEN / ARRPOP", [
+        (lambda j: j.set("item:1", "$", {"name": "Noise-cancelling Bluetooth headphones", "connection": {
+            "wireless": True, "type": "Bluetooth"}, "price": 99.98, "stock": 25, "colors": ["black", "silver"]}), True),
+        (lambda j: j.arrappend("item:1", "$.colors", "blue"), [3]),
+        (lambda j: j.get("item:1", "$.colors"), [["black", "silver", "blue"]]),
+        (lambda j: j.arrinsert("item:1", "$.colors", 2, "yellow", "gold"), [5]),
+        (lambda j: j.get("item:1", "$.colors"), [["black", "silver", "yellow", "gold", "blue"]]),
+        (lambda j: j.arrindex("item:1", "$..colors", "silver"), [1]),
+        (lambda j: j.arrlen("item:1", "$.colors"), [5]),
+        (lambda j: j.arrpop("item:1", "$.colors"), ['"blue"']),
+        (lambda j: j.arrpop("item:1", "$.colors", 0), ['"black"']),
+        (lambda j: j.get("item:1", "$.colors"), [["silver", "yellow", "gold"]]),
+    ]),
+    ("JSON.ARRTRIM", [
+        (lambda j: j.set("key", "$", [[], ["a"], ["a", "b"], ["a", "b", "c"]]), True),
+        (lambda j: j.arrtrim("key", "$[*]", 0, 1), [0, 1, 2, 2]),
+        (lambda j: j.get("key"), [[], ["a"], ["a", "b"], ["a", "b"]]),
+    ]),
+    ("JSON.OBJLEN / JSON.OBJKEYS", [
+        (lambda j: j.set("doc", "$", {"a": [3], "nested": {"a": {"b": 2, "c": 1}}}), True),
+        (lambda j: j.objlen("doc", "$..a"), [None, 2]),
+        (lambda j: j.objkeys("doc", "$..a"), [None, ["b", "c"]]),
+    ]),
+    ("JSON.TYPE", [
+        (lambda j: j.set("doc", "$", {"a": 2, "nested": {"a": True}, "foo": "bar"}), True),
+        (lambda j: j.type("doc", "$..foo"), ["string"]),
+        (lambda j: j.type("doc", "$..a"), ["integer", "boolean"]),
+        (lambda j: j.type("doc", "$..dummy"), []),
+    ]),
+    ("JSON.CLEAR", [
+        (lambda j: j.set("doc", "$", {"obj": {"a": 1, "b": 2}, "arr": [1, 2, 3], "str": "foo", "bool": True,
+                                      "int": 42, "float": 3.14}), True),
+        (lambda j: j.clear("doc", "$.*"), 4),
+        (lambda j: j.get("doc", "$"), [{"obj": {}, "arr": [], "str": "foo", "bool": True, "int": 0, "float": 0}]),
+    ]),
+    ("JSON.TOGGLE", [
+        (lambda j: j.set("doc", "$", {"bool": True}), True),
+        (lambda j: j.toggle("doc", "$.bool"), [0]),
+        (lambda j: j.get("doc", "$"), [{"bool": False}]),
+        (lambda j: j.toggle("doc", "$.bool"), [1]),
+        (lambda j: j.get("doc", "$"), [{"bool": True}]),
+    ]),
+]
+
+
+def redis_py_documented(port):
+    r = redis.Redis(port=port, decode_responses=True)
+    r.flushall()
+    j = r.json()
+    for command, rows in DOCUMENTED:
+        for i, (call, want) in enumerate(rows):
+            eq(call(j), want, f"{command} example, step {i + 1}")
+    if hasattr(j, "mset"):
+        eq(j.mset([("doc1", "$", {"a": 2}), ("doc2", "$", {"f": {"a": 2}})]), True, "JSON.MSET example")
+        eq(j.mset([("doc2", "$.f.a", 3)]), True, "JSON.MSET example, a path")
+        eq(j.get("doc2", "$"), [{"f": {"a": 3}}], "JSON.MSET example, after")
+    if hasattr(j, "merge"):
+        j.set("doc", "$", {"f1": {"a": 1}, "f2": {"a": 2}})
+        eq(j.merge("doc", "$", {"f1": None, "f2": {"a": 3, "b": 4}, "f3": [2, 4, 6]}), True, "JSON.MERGE example")
+        eq(j.get("doc", "$"), [{"f2": {"a": 3, "b": 4}, "f3": [2, 4, 6]}], "JSON.MERGE example, after")
+
+
 def copy_script(src_port, dst_port):
     src = redis.Redis(port=src_port, decode_responses=True)
     dst = redis.Redis(port=dst_port, decode_responses=True)
@@ -215,6 +323,7 @@ def main():
         servers.append(b)
         redis_py_resp2(a.port)
         redis_py_resp3(a.port)
+        redis_py_documented(a.port)
         copy_script(a.port, b.port)
     finally:
         for s in servers:
