@@ -644,6 +644,13 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     }
     if (newlen && bytes_have_children(nb, newlen, n->kind == DOC_KIND_OBJECT && count_delta != 0))
         n->flags |= NODE_PARENT;
+    /* Every element rewritten at once: renumbered from the bytes below. */
+    int whole = had_index && n->kind == DOC_KIND_ARRAY && count_delta == 0 && off == 0 &&
+                oldlen == n->len;
+    if (whole && node_index(n)->vh) {
+        doc_vhash_free(node_index(n)->vh);   /* built again by the next search */
+        node_index(n)->vh = NULL;
+    }
     int hashed = had_index && n->kind == DOC_KIND_ARRAY && node_index(n)->vh;
     if (hashed) doc_vhash_before(n, count_delta, entry_index);
     uint8_t *b = node_bytes(n);
@@ -653,7 +660,10 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     n->len = (uint32_t)want;
     n->count = new_count;
 
-    if (had_index) index_update(n, off, oldlen, newlen, count_delta, entry_index);
+    if (whole)
+        index_fill(n, node_index(n), NULL);
+    else if (had_index)
+        index_update(n, off, oldlen, newlen, count_delta, entry_index);
     if (hashed && new_count >= DOC_INDEX_MIN / 2) doc_vhash_after(n, count_delta, entry_index);
     /* Add an index to a container that grew large; drop it (with some
      * hysteresis) from one that became small. Failing to add one is fine. */
