@@ -1440,6 +1440,7 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
                 /* Every element's own value replaced: one rewrite. */
                 st = rewrite_elements(x, op, s);
                 f->next = UINT32_MAX;
+                if (!st) doc_value_decode(doc_cursor_value(&x->c), &av);   /* it may have moved */
             }
             while (!st && f->next < doc_node_count(av.node)) {
                 uint32_t i = f->next++;
