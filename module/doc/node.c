@@ -538,6 +538,32 @@ static void index_shift(uint32_t *off, uint32_t from, uint32_t to, uint32_t afte
     for (; i < to; i++) off[i] += off[i] >= lim ? d : 0;
 }
 
+/* off[dst + i] = off[src + i] + delta for i in [0, n), the ranges possibly
+ * overlapping: the slot move and the shift of an insertion or removal in
+ * one pass over the slots instead of two. */
+static void index_move_shift(uint32_t *off, uint32_t dst, uint32_t src, uint32_t n, int64_t delta) {
+    uint32_t d = (uint32_t)delta;   /* modular: offsets stay in range */
+    u32x4 vd = {d, d, d, d};
+    uint32_t i;
+    if (dst <= src) {   /* forward: each load is ahead of every store so far */
+        for (i = 0; i + 4 <= n; i += 4) {
+            u32x4 v;
+            memcpy(&v, off + src + i, sizeof v);
+            v += vd;
+            memcpy(off + dst + i, &v, sizeof v);
+        }
+        for (; i < n; i++) off[dst + i] = off[src + i] + d;
+        return;
+    }
+    for (i = n; i >= 4; i -= 4) {   /* backward, likewise */
+        u32x4 v;
+        memcpy(&v, off + src + i - 4, sizeof v);
+        v += vd;
+        memcpy(off + dst + i - 4, &v, sizeof v);
+    }
+    for (; i > 0; i--) off[dst + i - 1] = off[src + i - 1] + d;
+}
+
 /* Index maintenance after the bytes of n changed (see doc_node_splice):
  * offsets after the edit move by the size difference; an inserted entry gets
  * a slot (arrays: at its position; objects: at its key's sorted place), a
@@ -554,27 +580,22 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
     if (n->kind == DOC_KIND_ARRAY) {
         /* count_delta entries were inserted (> 0) or removed (< 0) as one
          * run starting at position entry_index. */
-        uint32_t first_after;   /* first slot whose entry lies after the edit */
+        /* Slots after the edit all lie past it: they move by the size
+         * difference (and by the entries added or removed, in one pass). */
         if (count_delta == 0) {
-            first_after = entry_index + 1;
+            index_shift(ix->off, entry_index + 1, n->count, 0, 1, delta);
         } else if (count_delta > 0) {
             uint32_t k = (uint32_t)count_delta;
-            memmove(&ix->off[entry_index + k], &ix->off[entry_index],
-                    (size_t)(old_count - entry_index) * sizeof(uint32_t));
+            index_move_shift(ix->off, entry_index + k, entry_index, old_count - entry_index, delta);
             uint32_t o = off;
             for (uint32_t i = 0; i < k; i++) {
                 ix->off[entry_index + i] = o;
                 o += (uint32_t)doc_value_size(b + o);
             }
-            first_after = entry_index + k;
         } else {
             uint32_t k = (uint32_t)-count_delta;
-            memmove(&ix->off[entry_index], &ix->off[entry_index + k],
-                    (size_t)(old_count - entry_index - k) * sizeof(uint32_t));
-            first_after = entry_index;
+            index_move_shift(ix->off, entry_index, entry_index + k, old_count - entry_index - k, delta);
         }
-        /* Slots after the edit all lie past it: shift them all. */
-        index_shift(ix->off, first_after, n->count, 0, 1, delta);
         return;
     }
     /* Object: slots are in key order, so every slot is looked at. */
