@@ -82,6 +82,10 @@ static undo_rec *rec_at(doc_undo *u, size_t i) {
  * new ones in the node) owns alone: all of them, but for RANGE_SHARED the
  * elements marked in the record's bitmap, which both sides reference. */
 static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t len) {
+    /* One scalar (an INCR's number, a TOGGLE's boolean): no child, no scan. */
+    if (r->range_kind == DOC_KIND_ARRAY && len && len <= 1 + sizeof(doc_node *) &&
+        p[0] != DOC_TAG_OBJECT && p[0] != DOC_TAG_ARRAY && doc_value_size(p) == len)
+        return;
     if (r->range_kind != RANGE_SHARED) {
         doc_bytes_free_children(p, len, r->range_kind);
         return;
@@ -344,21 +348,26 @@ void doc_cursor_free(doc_cursor *c) {
     c->depth = 0;
 }
 
-static doc_status push_frame(doc_cursor *c, doc_node *n, uint32_t entry_off, uint32_t val_off,
-                             uint32_t index, doc_error *err) {
-    if (c->depth == c->cap) {
-        size_t cap = c->cap * 2;
-        doc_frame *m;
-        if (c->frames == c->local) {
-            m = doc_malloc(cap * sizeof *m);
-            if (m) memcpy(m, c->local, sizeof c->local);
-        } else {
-            m = doc_realloc(c->frames, cap * sizeof *m);
-        }
-        if (!m) return doc_error_set(err, DOC_NOMEM, "out of memory");
-        c->frames = m;
-        c->cap = cap;
+/* Doubles the frames of a cursor (past its local ones); kept out of line so
+ * push_frame inlines into the path walks. */
+static __attribute__((noinline)) doc_status grow_frames(doc_cursor *c, doc_error *err) {
+    size_t cap = c->cap * 2;
+    doc_frame *m;
+    if (c->frames == c->local) {
+        m = doc_malloc(cap * sizeof *m);
+        if (m) memcpy(m, c->local, sizeof c->local);
+    } else {
+        m = doc_realloc(c->frames, cap * sizeof *m);
     }
+    if (!m) return doc_error_set(err, DOC_NOMEM, "out of memory");
+    c->frames = m;
+    c->cap = cap;
+    return DOC_OK;
+}
+
+static inline doc_status push_frame(doc_cursor *c, doc_node *n, uint32_t entry_off, uint32_t val_off,
+                                    uint32_t index, doc_error *err) {
+    if (c->depth == c->cap && grow_frames(c, err)) return err->code;
     doc_frame *f = &c->frames[c->depth++];
     f->node = n;
     f->entry_off = entry_off;
@@ -446,7 +455,9 @@ static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t o
     size_t rec_size = sizeof(undo_rec) + nvoff * sizeof(uint32_t) + oldlen + shared_len;
     rec_size = (rec_size + 7) & ~(size_t)7;
     size_t at = u->log.len;
-    if (doc_buf_reserve(&u->log, rec_size) < 0 || doc_buf_reserve(&u->starts, sizeof at) < 0)
+    /* Room first (the log's buffers are reused: usually there already). */
+    if ((u->log.cap - u->log.len < rec_size && doc_buf_reserve(&u->log, rec_size) < 0) ||
+        (u->starts.cap - u->starts.len < sizeof at && doc_buf_reserve(&u->starts, sizeof at) < 0))
         return doc_error_set(err, DOC_NOMEM, "out of memory");
     undo_rec r = {c->rootp, (uint32_t)nvoff, off, oldlen, newlen, count_delta,
                   entry_index, range_kind, (uint32_t)rec_size};
@@ -466,7 +477,8 @@ static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t o
                                 : doc_error_set(err, st, "out of memory");
     }
     u->log.len = at + rec_size;
-    doc_buf_append(&u->starts, &at, sizeof at);
+    memcpy(u->starts.data + u->starts.len, &at, sizeof at);   /* room reserved above */
+    u->starts.len += sizeof at;
     u->count++;
     if (m != n) {
         if (nvoff == 0)

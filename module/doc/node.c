@@ -82,6 +82,11 @@ size_t doc_encode_number(uint8_t *out, const doc_view *v) {
 }
 
 size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen) {
+    if (!(p[0] & 0x80)) {   /* keys under 128 bytes: one length byte */
+        *key = (const char *)p + 1;
+        *klen = p[0];
+        return 1 + (size_t)p[0];
+    }
     uint64_t n;
     size_t h = doc_varint_get(p, &n);
     *key = (const char *)p + h;
@@ -150,7 +155,8 @@ const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out) {
     }
 }
 
-size_t doc_value_size(const uint8_t *p) {
+/* doc_value_size, inlined in this file's scans (lookups skip values). */
+static inline size_t value_size(const uint8_t *p) {
     uint8_t tag = *p;
     if (tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE) return 1;
     switch (tag) {
@@ -168,6 +174,8 @@ size_t doc_value_size(const uint8_t *p) {
     }
     }
 }
+
+size_t doc_value_size(const uint8_t *p) { return value_size(p); }
 
 /* ------------------------------------------------------------------ */
 /* Accessors and iteration                                            */
@@ -203,7 +211,7 @@ int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **
     }
     if (val) *val = b + off;
     if (val_off) *val_off = off;
-    it->off = off + (uint32_t)doc_value_size(b + off);
+    it->off = off + (uint32_t)value_size(b + off);
     it->index++;
     return 1;
 }
@@ -257,12 +265,13 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
         const char *k;
         size_t kl;
         size_t h = doc_key_decode(b + off, &k, &kl);
-        if (kl == klen && memcmp(k, key, klen) == 0) {
+        /* The first byte before memcmp: most keys of one length differ there. */
+        if (kl == klen && (klen == 0 || (k[0] == key[0] && memcmp(k, key, klen) == 0))) {
             if (entry_off) *entry_off = off;
             if (val_off) *val_off = off + (uint32_t)h;
             return b + off + h;
         }
-        off += (uint32_t)(h + doc_value_size(b + off + h));
+        off += (uint32_t)(h + value_size(b + off + h));
     }
     return NULL;
 }
@@ -275,7 +284,7 @@ const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off)
         off = node_index(arr)->off[i];
     } else {
         off = 0;
-        for (uint32_t k = 0; k < i; k++) off += (uint32_t)doc_value_size(b + off);
+        for (uint32_t k = 0; k < i; k++) off += (uint32_t)value_size(b + off);
     }
     if (val_off) *val_off = off;
     return b + off;
@@ -634,6 +643,14 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
 doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb,
                            uint32_t newlen, int count_delta, uint32_t entry_index) {
     doc_node *n = *np;
+    /* A value replaced by one of its size (an INCR, a TOGGLE) outside an
+     * indexed array (whose value hash follows every element): the bytes only. */
+    if (count_delta == 0 && oldlen == newlen && !(n->indexed && n->kind == DOC_KIND_ARRAY)) {
+        n->flags &= (uint16_t)~NODE_PLAIN;
+        if (bytes_have_children(nb, newlen, 0)) n->flags |= NODE_PARENT;
+        memcpy(node_bytes(n) + off, nb, newlen);
+        return DOC_OK;
+    }
     uint64_t want = (uint64_t)n->len - oldlen + newlen;
     if (want > DOC_NODE_MAX_BYTES) return DOC_TOOBIG;
     uint32_t new_count = (uint32_t)((int64_t)n->count + count_delta);
