@@ -155,24 +155,25 @@ const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out) {
     }
 }
 
+/* Encoded size by tag for the fixed-size tags; 0: a string (its length
+ * follows). Lookups skip many values, so this is a load, not a switch. */
+#define FIXED_SMALLINTS \
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const uint8_t fixed_size[256] = {
+    [DOC_TAG_NULL] = 1, [DOC_TAG_FALSE] = 1, [DOC_TAG_TRUE] = 1, [DOC_TAG_I8] = 2,
+    [DOC_TAG_I16] = 3, [DOC_TAG_I32] = 5, [DOC_TAG_I64] = 9, [DOC_TAG_DOUBLE] = 9,
+    [DOC_TAG_STRING] = 0, [DOC_TAG_OBJECT] = 1 + sizeof(doc_node *),
+    [DOC_TAG_ARRAY] = 1 + sizeof(doc_node *),
+    [DOC_TAG_SMALLINT] = FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS};
+
 /* doc_value_size, inlined in this file's scans (lookups skip values). */
 static inline size_t value_size(const uint8_t *p) {
-    uint8_t tag = *p;
-    if (tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE) return 1;
-    switch (tag) {
-    case DOC_TAG_I8: return 2;
-    case DOC_TAG_I16: return 3;
-    case DOC_TAG_I32: return 5;
-    case DOC_TAG_I64:
-    case DOC_TAG_DOUBLE: return 9;
-    case DOC_TAG_OBJECT:
-    case DOC_TAG_ARRAY: return 1 + sizeof(doc_node *);
-    default: {
-        uint64_t n;
-        size_t h = doc_varint_get(p + 1, &n);
-        return 1 + h + (size_t)n;
-    }
-    }
+    size_t fixed = fixed_size[*p];
+    if (fixed) return fixed;
+    if (!(p[1] & 0x80)) return 2 + (size_t)p[1];   /* a string under 128 bytes */
+    uint64_t n;
+    size_t h = doc_varint_get(p + 1, &n);
+    return 1 + h + (size_t)n;
 }
 
 size_t doc_value_size(const uint8_t *p) { return value_size(p); }
@@ -241,6 +242,30 @@ static uint32_t index_lower_bound(const doc_node *obj, const char *key, size_t k
     return lo;
 }
 
+/* Key bytes equal (n of each): short keys without a call to memcmp. */
+static inline int key_eq(const char *a, const char *b, size_t n) {
+    if (n > 16) return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t x1, y1, x2, y2;   /* two loads that overlap when n < 16 */
+        memcpy(&x1, a, 8);
+        memcpy(&y1, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        return x1 == y1 && x2 == y2;
+    }
+    if (n >= 4) {
+        uint32_t x1, y1, x2, y2;
+        memcpy(&x1, a, 4);
+        memcpy(&y1, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x1 == y1 && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
                               uint32_t *entry_off, uint32_t *val_off) {
     const uint8_t *b = node_cbytes(obj);
@@ -266,7 +291,7 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
         size_t kl;
         size_t h = doc_key_decode(b + off, &k, &kl);
         /* The first byte before memcmp: most keys of one length differ there. */
-        if (kl == klen && (klen == 0 || (k[0] == key[0] && memcmp(k, key, klen) == 0))) {
+        if (kl == klen && (klen == 0 || (k[0] == key[0] && key_eq(k, key, klen)))) {
             if (entry_off) *entry_off = off;
             if (val_off) *val_off = off + (uint32_t)h;
             return b + off + h;
