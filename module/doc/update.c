@@ -40,7 +40,11 @@
  * An edit below a positional array never changes that array's length
  * (elements are set, never removed, by every operator at or below them), so
  * the cursor's frames above the edit stay valid as doc.h promises, and the
- * walk steps back up to the array to take its next element.
+ * walk steps back up to the array to take its next element. When the
+ * positional segment is the path's last and the op replaces values ($set,
+ * $setOnInsert, $unset, $inc, $mul, $min, $max), the array is rewritten once
+ * instead (rewrite_elements, doc_edit_rewrite): one edit per element would
+ * move the rest of the array each time, O(n^2) over a large array.
  *
  * Creating ops ($set $setOnInsert $inc $mul $min $max $push $addToSet) make
  * missing members as objects along the way and pad arrays with nulls up to
@@ -1005,8 +1009,8 @@ static int op_replaces(uop_kind k) {
            k == UOP_MUL || k == UOP_MIN || k == UOP_MAX;
 }
 
-/* What an op_replaces op makes of the value cur it found (an array element
- * when in_array: $unset then writes null). */
+/* What an op_replaces op makes of the value cur it found. $unset comes
+ * here for array elements only (they become null; a member is removed). */
 typedef struct new_value {
     int keep;              /* 1: cur stays as it is (nothing else is set) */
     const uint8_t *bytes;  /* else: the new value's encoding ... */
