@@ -95,7 +95,8 @@ doc_status doc_error_set(doc_error *err, doc_status code, const char *fmt, ...)
 /* Same, with an offset. */
 doc_status doc_error_at(doc_error *err, doc_status code, size_t offset,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Resets err to "no error". */
+/* Resets err to "no error": code DOC_OK, no offset, msg the empty string.
+ * msg is a C string: the bytes after its NUL are unspecified. */
 void doc_error_clear(doc_error *err);
 
 /* ------------------------------------------------------------------ */
