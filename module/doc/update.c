@@ -851,26 +851,46 @@ static int op_creates(uop_kind k) {
 
 /* 1 when element el matches array filter af, 0 when not, -1 out of memory.
  * The filter sees {"id": el}: a one-member object whose value bytes are
- * el's own encoding, child pointers included, freed as a shell only. */
-static int afilter_match(const afilter *af, const uint8_t *el) {
-    uint8_t h[DOC_VARINT_MAX];
-    size_t hl = doc_varint_put(h, af->idlen);
-    size_t vlen = doc_value_size(el);
-    if (vlen > DOC_NODE_MAX_BYTES - hl - af->idlen) return -1;
-    doc_buf b;
-    doc_buf_init(&b);
-    doc_buf_append(&b, h, hl);
-    doc_buf_append(&b, af->id, af->idlen);
-    doc_buf_append(&b, el, vlen);
-    doc_node *w = b.oom ? NULL : doc_node_make(DOC_KIND_OBJECT, (const uint8_t *)b.data, (uint32_t)b.len, 1, NULL);
-    doc_buf_free(&b);
-    if (!w) return -1;
+ * el's own encoding, child pointers included, freed as a shell only.
+ * *wrap: NULL, or such an object from an earlier call, reused (its value
+ * spliced; made anew for another identifier) and kept for the next call:
+ * one allocation per fan-out, not per element. The caller frees it with
+ * doc_box_free_shell (its child pointer is borrowed). */
+static int afilter_match_reuse(const afilter *af, const uint8_t *el, doc_node **wrap) {
+    if (*wrap) {
+        /* Made for another identifier (another positional of the path): anew. */
+        const char *k;
+        size_t kl;
+        doc_key_decode(doc_node_bytes(*wrap), &k, &kl);
+        if (kl != af->idlen || memcmp(k, af->id, kl)) {
+            doc_box_free_shell(*wrap);
+            *wrap = NULL;
+        }
+    }
+    if (!*wrap) {
+        uint8_t h[DOC_VARINT_MAX];
+        size_t hl = doc_varint_put(h, af->idlen);
+        size_t vlen = doc_value_size(el);
+        if (vlen > DOC_NODE_MAX_BYTES - hl - af->idlen) return -1;
+        doc_buf b;
+        doc_buf_init(&b);
+        doc_buf_append(&b, h, hl);
+        doc_buf_append(&b, af->id, af->idlen);
+        doc_buf_append(&b, el, vlen);
+        *wrap = b.oom ? NULL : doc_node_make(DOC_KIND_OBJECT, (const uint8_t *)b.data, (uint32_t)b.len, 1, NULL);
+        doc_buf_free(&b);
+        if (!*wrap) return -1;
+    } else {
+        const char *k;
+        size_t kl;
+        uint32_t voff = (uint32_t)doc_key_decode(doc_node_bytes(*wrap), &k, &kl);
+        uint32_t vlen = doc_node_len(*wrap) - voff;
+        if (doc_node_splice(wrap, voff, vlen, el, (uint32_t)doc_value_size(el), 0, 0)) return -1;
+    }
     uint8_t enc[1 + sizeof(doc_node *)];
     enc[0] = DOC_TAG_OBJECT;
-    value_set_child(enc, w);
-    int r = doc_filter_match(af->filter, enc);
-    doc_box_free_shell(w);
-    return r;
+    value_set_child(enc, *wrap);
+    return doc_filter_match(af->filter, enc);
 }
 
 /* Writes box (consumed) at index slot of the array at the cursor, first
@@ -1356,6 +1376,7 @@ static doc_status rewrite_elements(apply_ctx *x, const uop *op, const useg *s) {
     doc_buf_init(&boxes);
     doc_status st = DOC_OK;
     int changed = 0;
+    doc_node *wrap = NULL;   /* the array filter's {"id": element}, reused */
     doc_iter it;
     const uint8_t *el;
     doc_iter_init(&it, av.node);
@@ -1364,7 +1385,7 @@ static doc_status rewrite_elements(apply_ctx *x, const uop *op, const useg *s) {
         nv.keep = 1;
         nv.box = NULL;
         if (s->kind == USEG_FILTERED) {
-            int m = afilter_match(&x->u->afs[s->index], el);
+            int m = afilter_match_reuse(&x->u->afs[s->index], el, &wrap);
             if (m < 0) st = nomem(x->err);
             if (m <= 0) nv.keep = 1;
             else st = replace_value(x, op, el, &nv);
@@ -1393,6 +1414,7 @@ static doc_status rewrite_elements(apply_ctx *x, const uop *op, const useg *s) {
     }
     doc_buf_free(&boxes);
     doc_buf_free(&out);
+    doc_box_free_shell(wrap);
     return st;
 }
 
@@ -1406,6 +1428,7 @@ static doc_status cursor_root(apply_ctx *x) {
 static doc_status run_op(apply_ctx *x, const uop *op) {
     const upath *p = &op->path;
     pos_frame *stack = NULL;
+    doc_node *wrap = NULL;   /* an array filter's {"id": element}, reused */
     size_t top = 0, k = 0;
     if (p->npos && !(stack = doc_malloc(p->npos * sizeof *stack))) return nomem(x->err);
     doc_status st = cursor_root(x);
@@ -1449,7 +1472,8 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
             while (!st && f->next < doc_node_count(av.node)) {
                 uint32_t i = f->next++;
                 if (s->kind == USEG_FILTERED) {
-                    int m = afilter_match(&x->u->afs[s->index], doc_array_get(av.node, i, NULL));
+                    int m = afilter_match_reuse(&x->u->afs[s->index], doc_array_get(av.node, i, NULL),
+                                                &wrap);
                     if (m < 0) {
                         st = nomem(x->err);
                         break;
@@ -1467,6 +1491,7 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
         if (!found) break;
     }
     doc_free(stack);
+    doc_box_free_shell(wrap);
     return st;
 }
 
