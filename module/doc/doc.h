@@ -95,7 +95,8 @@ doc_status doc_error_set(doc_error *err, doc_status code, const char *fmt, ...)
 /* Same, with an offset. */
 doc_status doc_error_at(doc_error *err, doc_status code, size_t offset,
                         const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-/* Resets err to "no error". */
+/* Resets err to "no error": code DOC_OK, no offset, msg the empty string.
+ * msg is a C string: the bytes after its NUL are unspecified. */
 void doc_error_clear(doc_error *err);
 
 /* ------------------------------------------------------------------ */
@@ -540,6 +541,18 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
  * pass a log when all or nothing matters. */
 doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el),
                                  void *ctx, doc_undo *u, uint32_t *removed, doc_error *err);
+/* Replaces every element of the array at the cursor at once with the values
+ * packed in bytes[0..len) (not taken), as many as the array has: one edit
+ * and one log record (the old bytes), O(old + new bytes), where one edit per
+ * element moves the tail each time (O(n^2) when sizes change). A value may
+ * be an element's own bytes left in place (a container then keeps its child
+ * node, which the old and new bytes share); any other container value is a
+ * new node the array takes over (freed by a rollback). New containers are
+ * depth-checked (TOODEEP). BADTYPE when the target is not an array; ERR when
+ * the count differs. The same bytes make no edit. On failure nothing
+ * changed and no new node was taken. */
+doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u,
+                            doc_error *err);
 /* The encoding of a scalar into out (>= 16 bytes for numbers/bools/null;
  * strings need 1 + 10 + len): returns bytes written. */
 size_t doc_encode_number(uint8_t *out, const doc_view *v);

@@ -15,6 +15,13 @@
  *
  * Cost: an edit logs its old bytes and depth offsets, nothing else; undoing
  * one INCR in a 1 MB document copies a few bytes, never the document.
+ *
+ * Shared children: a rewrite of every element of an array (doc_edit_rewrite)
+ * may leave some container elements as they were, so their child nodes are
+ * referenced by both the old bytes (in the log) and the new ones (in the
+ * node). Its record then carries a bitmap of those elements (RANGE_SHARED),
+ * and neither commit nor rollback frees their children: they belong to
+ * whichever bytes survive.
  */
 #include "node.h"
 
@@ -22,8 +29,13 @@
 
 uint32_t doc_node_entry_offset(const doc_node *n, uint32_t i);
 
-/* One log record, followed in the log by uint32_t voff[depth] and then the
- * old bytes (padded to 8). */
+/* range_kind of a record whose range is array elements, some of them shared
+ * by the old and the new bytes: a bitmap of them (bit i: element i, one bit
+ * per element of the node) follows the old bytes. */
+#define RANGE_SHARED 3
+
+/* One log record, followed in the log by uint32_t voff[depth], then the
+ * old bytes, then (RANGE_SHARED only) the shared-element bitmap, padded to 8. */
 typedef struct undo_rec {
     doc_node **rootp;     /* the root box slot of the document edited */
     uint32_t depth;       /* value offsets from the root box to the node */
@@ -32,7 +44,8 @@ typedef struct undo_rec {
     uint32_t newlen;      /* bytes the edit inserted */
     int32_t count_delta;  /* entries added by the edit */
     uint32_t entry_index; /* position of the entry edited */
-    int32_t range_kind;   /* DOC_KIND_OBJECT if the range starts at a key */
+    int32_t range_kind;   /* DOC_KIND_OBJECT if the range starts at a key;
+                             RANGE_SHARED: array elements, bitmap after the old bytes */
     uint32_t size;        /* bytes of this record, padding included */
 } undo_rec;
 
@@ -65,16 +78,33 @@ static undo_rec *rec_at(doc_undo *u, size_t i) {
     return (undo_rec *)(void *)(u->log.data + at);
 }
 
+/* Frees the child nodes a record's range p[0..len) (its old bytes, or its
+ * new ones in the node) owns alone: all of them, but for RANGE_SHARED the
+ * elements marked in the record's bitmap, which both sides reference. */
+static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t len) {
+    /* One scalar (an INCR's number, a TOGGLE's boolean): no child, no scan. */
+    if (r->range_kind == DOC_KIND_ARRAY && len && len <= 1 + sizeof(doc_node *) &&
+        p[0] != DOC_TAG_OBJECT && p[0] != DOC_TAG_ARRAY && doc_value_size(p) == len)
+        return;
+    if (r->range_kind != RANGE_SHARED) {
+        doc_bytes_free_children(p, len, r->range_kind);
+        return;
+    }
+    const uint8_t *bits = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t) + r->oldlen;
+    uint32_t off = 0;
+    for (uint32_t i = 0; off < len; i++) {
+        size_t sz = doc_value_size(p + off);
+        if ((p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY) && !(bits[i / 8] & (1u << (i % 8))))
+            doc_node_free(value_child(p + off));
+        off += (uint32_t)sz;
+    }
+}
+
 void doc_undo_commit(doc_undo *u) {
     for (size_t i = 0; i < u->count; i++) {
         undo_rec *r = rec_at(u, i);
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
-        /* Nothing or one scalar replaced (an INCR's old number): no node to
-         * free, and no scan for one. */
-        if (!r->oldlen || (r->range_kind != DOC_KIND_OBJECT && old[0] != DOC_TAG_OBJECT &&
-                           old[0] != DOC_TAG_ARRAY && doc_value_size(old) == r->oldlen))
-            continue;
-        doc_bytes_free_children(old, r->oldlen, r->range_kind);
+        free_range_children(r, old, r->oldlen);
     }
     u->log.len = 0;
     u->starts.len = 0;
@@ -105,7 +135,7 @@ static void rollback_to(doc_undo *u, size_t keep) {
         doc_node *parent;
         uint32_t pslot;
         doc_node *n = walk(r->rootp, voff, r->depth, &parent, &pslot);
-        doc_bytes_free_children(node_bytes(n) + r->off, r->newlen, r->range_kind);
+        free_range_children(r, node_bytes(n) + r->off, r->newlen);
         doc_node *m = n;
         /* Cannot fail: see the file comment (sizes only shrink back). */
         doc_node_splice(&m, r->off, r->newlen, old, r->oldlen, -r->count_delta, r->entry_index);
@@ -318,21 +348,26 @@ void doc_cursor_free(doc_cursor *c) {
     c->depth = 0;
 }
 
-static doc_status push_frame(doc_cursor *c, doc_node *n, uint32_t entry_off, uint32_t val_off,
-                             uint32_t index, doc_error *err) {
-    if (c->depth == c->cap) {
-        size_t cap = c->cap * 2;
-        doc_frame *m;
-        if (c->frames == c->local) {
-            m = doc_malloc(cap * sizeof *m);
-            if (m) memcpy(m, c->local, sizeof c->local);
-        } else {
-            m = doc_realloc(c->frames, cap * sizeof *m);
-        }
-        if (!m) return doc_error_set(err, DOC_NOMEM, "out of memory");
-        c->frames = m;
-        c->cap = cap;
+/* Doubles the frames of a cursor (past its local ones); kept out of line so
+ * push_frame inlines into the path walks. */
+static __attribute__((noinline)) doc_status grow_frames(doc_cursor *c, doc_error *err) {
+    size_t cap = c->cap * 2;
+    doc_frame *m;
+    if (c->frames == c->local) {
+        m = doc_malloc(cap * sizeof *m);
+        if (m) memcpy(m, c->local, sizeof c->local);
+    } else {
+        m = doc_realloc(c->frames, cap * sizeof *m);
     }
+    if (!m) return doc_error_set(err, DOC_NOMEM, "out of memory");
+    c->frames = m;
+    c->cap = cap;
+    return DOC_OK;
+}
+
+static inline doc_status push_frame(doc_cursor *c, doc_node *n, uint32_t entry_off, uint32_t val_off,
+                                    uint32_t index, doc_error *err) {
+    if (c->depth == c->cap && grow_frames(c, err)) return err->code;
     doc_frame *f = &c->frames[c->depth++];
     f->node = n;
     f->entry_off = entry_off;
@@ -403,21 +438,26 @@ static doc_node *node_at(doc_cursor *c, size_t nvoff) {
 }
 
 /* Splices the node at nvoff (see node_at) and logs the inverse in u. On
- * failure nothing changed. Keeps the cursor's node pointers current. */
-static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen,
-                        const uint8_t *nb, uint32_t newlen, int count_delta, uint32_t entry_index,
-                        doc_undo *u, doc_error *err) {
+ * failure nothing changed. Keeps the cursor's node pointers current.
+ * shared: NULL, or the RANGE_SHARED bitmap (shared_len bytes) of a rewrite
+ * of every element of an array. */
+static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen,
+                           const uint8_t *nb, uint32_t newlen, int count_delta, uint32_t entry_index,
+                           const uint8_t *shared, size_t shared_len, doc_undo *u, doc_error *err) {
     doc_node *n = node_at(c, nvoff);
     /* Writing the same bytes changes nothing: no log, no version bump. */
     if (count_delta == 0 && oldlen == newlen && (newlen == 0 || memcmp(node_bytes(n) + off, nb, newlen) == 0))
         return DOC_OK;
-    int range_kind = n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT : DOC_KIND_ARRAY;
+    int range_kind = shared ? RANGE_SHARED
+                     : n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT : DOC_KIND_ARRAY;
 
     /* Log first, so a failed log leaves the tree alone. */
-    size_t rec_size = sizeof(undo_rec) + nvoff * sizeof(uint32_t) + oldlen;
+    size_t rec_size = sizeof(undo_rec) + nvoff * sizeof(uint32_t) + oldlen + shared_len;
     rec_size = (rec_size + 7) & ~(size_t)7;
     size_t at = u->log.len;
-    if (doc_buf_reserve(&u->log, rec_size) < 0 || doc_buf_reserve(&u->starts, sizeof at) < 0)
+    /* Room first (the log's buffers are reused: usually there already). */
+    if ((u->log.cap - u->log.len < rec_size && doc_buf_reserve(&u->log, rec_size) < 0) ||
+        (u->starts.cap - u->starts.len < sizeof at && doc_buf_reserve(&u->starts, sizeof at) < 0))
         return doc_error_set(err, DOC_NOMEM, "out of memory");
     undo_rec r = {c->rootp, (uint32_t)nvoff, off, oldlen, newlen, count_delta,
                   entry_index, range_kind, (uint32_t)rec_size};
@@ -428,6 +468,7 @@ static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldl
         memcpy(dst + sizeof r + k * sizeof vo, &vo, sizeof vo);
     }
     memcpy(dst + sizeof r + nvoff * sizeof(uint32_t), node_bytes(n) + off, oldlen);
+    if (shared_len) memcpy(dst + sizeof r + nvoff * sizeof(uint32_t) + oldlen, shared, shared_len);
 
     doc_node *m = n;
     doc_status st = doc_node_splice(&m, off, oldlen, nb, newlen, count_delta, entry_index);
@@ -436,7 +477,8 @@ static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldl
                                 : doc_error_set(err, st, "out of memory");
     }
     u->log.len = at + rec_size;
-    doc_buf_append(&u->starts, &at, sizeof at);
+    memcpy(u->starts.data + u->starts.len, &at, sizeof at);   /* room reserved above */
+    u->starts.len += sizeof at;
     u->count++;
     if (m != n) {
         if (nvoff == 0)
@@ -446,6 +488,12 @@ static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldl
         if (nvoff < c->depth) c->frames[nvoff].node = m;
     }
     return DOC_OK;
+}
+
+static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen,
+                        const uint8_t *nb, uint32_t newlen, int count_delta, uint32_t entry_index,
+                        doc_undo *u, doc_error *err) {
+    return apply_ex(c, nvoff, off, oldlen, nb, newlen, count_delta, entry_index, NULL, 0, u, err);
 }
 
 /* Runs an edit with a private log committed at once when the caller gave
@@ -832,4 +880,56 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
     }
     doc_buf_free(&pos);
     return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Rewriting every element of an array                                */
+/* ------------------------------------------------------------------ */
+
+static doc_status rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u,
+                          doc_error *err) {
+    const uint8_t *v = doc_cursor_value(c);
+    if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
+    doc_node *arr = value_child(v);
+    if (len > DOC_NODE_MAX_BYTES) return doc_error_set(err, DOC_TOOBIG, "container larger than 4 GB");
+    /* Element by element, old and new side by side: the same count, and
+     * which containers are kept (the same child at the same place). */
+    const uint8_t *old = node_cbytes(arr);
+    doc_buf shared;   /* the RANGE_SHARED bitmap, made at the first kept container */
+    doc_buf_init(&shared);
+    uint32_t i = 0, po = 0;
+    size_t pn = 0;
+    doc_status st = DOC_OK;
+    for (; pn < len && po < arr->len && !st; i++) {
+        size_t sn = doc_value_size(bytes + pn), so = doc_value_size(old + po);
+        if (bytes[pn] == DOC_TAG_OBJECT || bytes[pn] == DOC_TAG_ARRAY) {
+            if (bytes[pn] == old[po] && value_child(bytes + pn) == value_child(old + po)) {
+                if (!shared.len) {
+                    size_t nb = ((size_t)arr->count + 7) / 8;
+                    if (doc_buf_reserve(&shared, nb) == 0) {
+                        memset(shared.data, 0, nb);
+                        shared.len = nb;
+                    }
+                }
+                if (shared.oom) st = doc_error_set(err, DOC_NOMEM, "out of memory");
+                else shared.data[i / 8] |= (char)(1u << (i % 8));
+            } else {
+                st = check_depth((uint32_t)c->depth, bytes + pn, u, err);
+            }
+        }
+        pn += sn;
+        po += (uint32_t)so;
+    }
+    if (!st && (pn != len || po != arr->len || i != arr->count))
+        st = doc_error_set(err, DOC_ERR, "a rewrite must keep the element count");
+    if (!st)
+        st = apply_ex(c, c->depth, 0, arr->len, bytes, (uint32_t)len, 0, 0,
+                      shared.len ? (const uint8_t *)shared.data : NULL, shared.len, u, err);
+    doc_buf_free(&shared);
+    return st;
+}
+
+doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u,
+                            doc_error *err) {
+    WITH_LOG(u, rewrite(c, bytes, len, u, err));
 }

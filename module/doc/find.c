@@ -24,8 +24,13 @@
  * Costs: a search is O(chain) with chains short at a load of at most 3/4;
  * replacing one element O(1); inserting k elements O(k), plus one pass over
  * the slots when not at the end; removing a run one pass over the slots
- * (that pass is of the same order as the byte move and index shift the
- * removal pays anyway).
+ * unless at the end (a run of up to VH_FORGET_MAX elements is marked dead
+ * through its own hashes first, so that pass only renumbers: one compare,
+ * one and, one subtract per four slots). That pass is of the same order as
+ * the byte move and index shift the edit pays anyway. Renumbering cannot be
+ * deferred for less: every later element's number changes, and a pending
+ * shift must be applied to each slot eventually (a lazy list of shifts was
+ * tried: flushing it cost as much as the passes it replaced).
  */
 #include "node.h"
 
@@ -162,35 +167,65 @@ static int crowded(const doc_vhash *h, uint32_t more) {
     return (uint64_t)(h->live + h->dead + more) * 4 > (uint64_t)h->nslots * 3;
 }
 
-void doc_vhash_before(doc_node *arr, int count_delta, uint32_t entry_index) {
-    doc_vhash *h = node_index(arr)->vh;
-    if (!h || count_delta != 0) return;
-    /* Element entry_index is about to be replaced: forget it now, while its
-     * bytes are there to hash. */
+/* Runs of at most this many removed elements have their slots found
+ * through their own hashes before they go (O(run x chain)), so the pass
+ * after the removal only renumbers; longer runs are found by that pass. */
+#define VH_FORGET_MAX 64
+
+/* Marks element i's slot dead while its bytes are there to hash; 0 when it
+ * is not found (never expected: the caller drops the hash). */
+static int forget(doc_vhash *h, const doc_node *arr, uint32_t i) {
     int ok;
-    uint64_t hv = value_hash(element(arr, entry_index), &ok);
-    if (!ok) return;
-    uint32_t at = home(h, hv);
-    while (!VH_EMPTY(h->slot[at])) {
-        if (h->slot[at] == (int32_t)entry_index) {
+    uint64_t hv = value_hash(element(arr, i), &ok);
+    if (!ok) return 1;   /* a container: not in the hash */
+    for (uint32_t at = home(h, hv); !VH_EMPTY(h->slot[at]); at = next(h, at)) {
+        if (h->slot[at] == (int32_t)i) {
             h->slot[at] = VH_DEAD;
             h->live--;
             h->dead++;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void doc_vhash_before(doc_node *arr, int count_delta, uint32_t entry_index) {
+    doc_vhash *h = node_index(arr)->vh;
+    if (!h || count_delta > 0 || count_delta < -VH_FORGET_MAX) return;
+    /* Elements about to be replaced or removed: forget them now. */
+    uint32_t k = count_delta ? (uint32_t)-count_delta : 1;
+    for (uint32_t i = entry_index; i < entry_index + k; i++) {
+        if (!forget(h, arr, i)) {
+            drop(arr);   /* a dropped hash is never wrong */
             return;
         }
-        at = next(h, at);
     }
-    drop(arr);   /* not found: never expected; a dropped hash is never wrong */
 }
 
 void doc_vhash_after(doc_node *arr, int count_delta, uint32_t entry_index) {
     doc_vhash *h = node_index(arr)->vh;
     if (!h) return;
     uint32_t n = h->nslots;
-    if (count_delta < 0) {
-        /* A run of k elements left: their slots die (VH_DEAD is all ones),
-         * later ones move down (empty and dead slots are negative, so they
+    if (count_delta < 0 && count_delta >= -VH_FORGET_MAX) {
+        /* A short run left (its slots died in doc_vhash_before): later
+         * elements move down (empty and dead slots are negative, so they
          * never compare above the run); four slots at a time, no branches. */
+        int32_t k = -count_delta, hi = (int32_t)entry_index + k - 1;
+        i32x4 vhi = {hi, hi, hi, hi}, vk = {k, k, k, k};
+        if (entry_index < arr->count) {
+            for (uint32_t s = 0; s < n; s += 4) {
+                i32x4 v;
+                memcpy(&v, h->slot + s, sizeof v);
+                v -= (v > vhi) & vk;
+                memcpy(h->slot + s, &v, sizeof v);
+            }
+        }
+        if (crowded(h, 0)) rebuild(arr);
+        return;
+    }
+    if (count_delta < 0) {
+        /* A long run of k elements left: their slots die (VH_DEAD is all
+         * ones), later ones move down, in one pass. */
         int32_t k = -count_delta, lo = (int32_t)entry_index, hi = lo + k - 1;
         i32x4 vlo = {lo - 1, lo - 1, lo - 1, lo - 1}, vhi = {hi, hi, hi, hi}, vk = {k, k, k, k};
         i32x4 gone = {0, 0, 0, 0};

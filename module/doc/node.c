@@ -83,6 +83,11 @@ size_t doc_encode_number(uint8_t *out, const doc_view *v) {
 }
 
 size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen) {
+    if (!(p[0] & 0x80)) {   /* keys under 128 bytes: one length byte */
+        *key = (const char *)p + 1;
+        *klen = p[0];
+        return 1 + (size_t)p[0];
+    }
     uint64_t n;
     size_t h = doc_varint_get(p, &n);
     *key = (const char *)p + h;
@@ -151,24 +156,28 @@ const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out) {
     }
 }
 
-size_t doc_value_size(const uint8_t *p) {
-    uint8_t tag = *p;
-    if (tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE) return 1;
-    switch (tag) {
-    case DOC_TAG_I8: return 2;
-    case DOC_TAG_I16: return 3;
-    case DOC_TAG_I32: return 5;
-    case DOC_TAG_I64:
-    case DOC_TAG_DOUBLE: return 9;
-    case DOC_TAG_OBJECT:
-    case DOC_TAG_ARRAY: return 1 + sizeof(doc_node *);
-    default: {
-        uint64_t n;
-        size_t h = doc_varint_get(p + 1, &n);
-        return 1 + h + (size_t)n;
-    }
-    }
+/* Encoded size by tag for the fixed-size tags; 0: a string (its length
+ * follows). Lookups skip many values, so this is a load, not a switch. */
+#define FIXED_SMALLINTS \
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const uint8_t fixed_size[256] = {
+    [DOC_TAG_NULL] = 1, [DOC_TAG_FALSE] = 1, [DOC_TAG_TRUE] = 1, [DOC_TAG_I8] = 2,
+    [DOC_TAG_I16] = 3, [DOC_TAG_I32] = 5, [DOC_TAG_I64] = 9, [DOC_TAG_DOUBLE] = 9,
+    [DOC_TAG_STRING] = 0, [DOC_TAG_OBJECT] = 1 + sizeof(doc_node *),
+    [DOC_TAG_ARRAY] = 1 + sizeof(doc_node *),
+    [DOC_TAG_SMALLINT] = FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS};
+
+/* doc_value_size, inlined in this file's scans (lookups skip values). */
+static inline size_t value_size(const uint8_t *p) {
+    size_t fixed = fixed_size[*p];
+    if (fixed) return fixed;
+    if (!(p[1] & 0x80)) return 2 + (size_t)p[1];   /* a string under 128 bytes */
+    uint64_t n;
+    size_t h = doc_varint_get(p + 1, &n);
+    return 1 + h + (size_t)n;
 }
+
+size_t doc_value_size(const uint8_t *p) { return value_size(p); }
 
 /* ------------------------------------------------------------------ */
 /* Accessors and iteration                                            */
@@ -204,7 +213,7 @@ int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **
     }
     if (val) *val = b + off;
     if (val_off) *val_off = off;
-    it->off = off + (uint32_t)doc_value_size(b + off);
+    it->off = off + (uint32_t)value_size(b + off);
     it->index++;
     return 1;
 }
@@ -234,18 +243,28 @@ static uint32_t index_lower_bound(const doc_node *obj, const char *key, size_t k
     return lo;
 }
 
-/* doc_value_size inline, strings longer than 127 bytes excepted: the scan
- * of a small object below needs it once per member, and the call showed in
- * DOC.INCR's instruction count. Sizes by tag, DOC_TAG_NULL to DOC_TAG_ARRAY
- * (a string's is its header's and bytes', below). */
-static const uint8_t fixed_size[DOC_TAG_ARRAY + 1] = {1, 1, 1, 2, 3, 5, 9, 9, 0, 1 + sizeof(doc_node *),
-                                                      1 + sizeof(doc_node *)};
-
-static inline size_t value_size_inline(const uint8_t *p) {
-    uint8_t tag = *p;
-    if (tag >= DOC_TAG_SMALLINT) return 1;
-    if (tag == DOC_TAG_STRING) return p[1] < 0x80 ? 2 + (size_t)p[1] : doc_value_size(p);
-    return tag <= DOC_TAG_ARRAY ? fixed_size[tag] : doc_value_size(p);
+/* Key bytes equal (n of each): short keys without a call to memcmp. */
+static inline int key_eq(const char *a, const char *b, size_t n) {
+    if (n > 16) return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t x1, y1, x2, y2;   /* two loads that overlap when n < 16 */
+        memcpy(&x1, a, 8);
+        memcpy(&y1, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        return x1 == y1 && x2 == y2;
+    }
+    if (n >= 4) {
+        uint32_t x1, y1, x2, y2;
+        memcpy(&x1, a, 4);
+        memcpy(&y1, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x1 == y1 && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
 }
 
 const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
@@ -278,12 +297,12 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
         } else {
             h = doc_key_decode(b + off, &k, &kl);
         }
-        if (kl == klen && (klen == 0 || k[0] == key[0]) && memcmp(k, key, klen) == 0) {
+        if (kl == klen && (klen == 0 || (k[0] == key[0] && key_eq(k, key, klen)))) {
             if (entry_off) *entry_off = off;
             if (val_off) *val_off = off + (uint32_t)h;
             return b + off + h;
         }
-        off += (uint32_t)(h + value_size_inline(b + off + h));
+        off += (uint32_t)(h + value_size(b + off + h));
     }
     return NULL;
 }
@@ -296,7 +315,7 @@ const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off)
         off = node_index(arr)->off[i];
     } else {
         off = 0;
-        for (uint32_t k = 0; k < i; k++) off += (uint32_t)doc_value_size(b + off);
+        for (uint32_t k = 0; k < i; k++) off += (uint32_t)value_size(b + off);
     }
     if (val_off) *val_off = off;
     return b + off;
@@ -559,6 +578,32 @@ static void index_shift(uint32_t *off, uint32_t from, uint32_t to, uint32_t afte
     for (; i < to; i++) off[i] += off[i] >= lim ? d : 0;
 }
 
+/* off[dst + i] = off[src + i] + delta for i in [0, n), the ranges possibly
+ * overlapping: the slot move and the shift of an insertion or removal in
+ * one pass over the slots instead of two. */
+static void index_move_shift(uint32_t *off, uint32_t dst, uint32_t src, uint32_t n, int64_t delta) {
+    uint32_t d = (uint32_t)delta;   /* modular: offsets stay in range */
+    u32x4 vd = {d, d, d, d};
+    uint32_t i;
+    if (dst <= src) {   /* forward: each load is ahead of every store so far */
+        for (i = 0; i + 4 <= n; i += 4) {
+            u32x4 v;
+            memcpy(&v, off + src + i, sizeof v);
+            v += vd;
+            memcpy(off + dst + i, &v, sizeof v);
+        }
+        for (; i < n; i++) off[dst + i] = off[src + i] + d;
+        return;
+    }
+    for (i = n; i >= 4; i -= 4) {   /* backward, likewise */
+        u32x4 v;
+        memcpy(&v, off + src + i - 4, sizeof v);
+        v += vd;
+        memcpy(off + dst + i - 4, &v, sizeof v);
+    }
+    for (; i > 0; i--) off[dst + i - 1] = off[src + i - 1] + d;
+}
+
 /* Index maintenance after the bytes of n changed (see doc_node_splice):
  * offsets after the edit move by the size difference; an inserted entry gets
  * a slot (arrays: at its position; objects: at its key's sorted place), a
@@ -575,27 +620,22 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
     if (n->kind == DOC_KIND_ARRAY) {
         /* count_delta entries were inserted (> 0) or removed (< 0) as one
          * run starting at position entry_index. */
-        uint32_t first_after;   /* first slot whose entry lies after the edit */
+        /* Slots after the edit all lie past it: they move by the size
+         * difference (and by the entries added or removed, in one pass). */
         if (count_delta == 0) {
-            first_after = entry_index + 1;
+            index_shift(ix->off, entry_index + 1, n->count, 0, 1, delta);
         } else if (count_delta > 0) {
             uint32_t k = (uint32_t)count_delta;
-            memmove(&ix->off[entry_index + k], &ix->off[entry_index],
-                    (size_t)(old_count - entry_index) * sizeof(uint32_t));
+            index_move_shift(ix->off, entry_index + k, entry_index, old_count - entry_index, delta);
             uint32_t o = off;
             for (uint32_t i = 0; i < k; i++) {
                 ix->off[entry_index + i] = o;
                 o += (uint32_t)doc_value_size(b + o);
             }
-            first_after = entry_index + k;
         } else {
             uint32_t k = (uint32_t)-count_delta;
-            memmove(&ix->off[entry_index], &ix->off[entry_index + k],
-                    (size_t)(old_count - entry_index - k) * sizeof(uint32_t));
-            first_after = entry_index;
+            index_move_shift(ix->off, entry_index, entry_index + k, old_count - entry_index - k, delta);
         }
-        /* Slots after the edit all lie past it: shift them all. */
-        index_shift(ix->off, first_after, n->count, 0, 1, delta);
         return;
     }
     /* Object: slots are in key order, so every slot is looked at. */
@@ -634,6 +674,14 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
 doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb,
                            uint32_t newlen, int count_delta, uint32_t entry_index) {
     doc_node *n = *np;
+    /* A value replaced by one of its size (an INCR, a TOGGLE) outside an
+     * indexed array (whose value hash follows every element): the bytes only. */
+    if (count_delta == 0 && oldlen == newlen && !(n->indexed && n->kind == DOC_KIND_ARRAY)) {
+        n->flags &= (uint16_t)~NODE_PLAIN;
+        if (bytes_have_children(nb, newlen, 0)) n->flags |= NODE_PARENT;
+        memcpy(node_bytes(n) + off, nb, newlen);
+        return DOC_OK;
+    }
     uint64_t want = (uint64_t)n->len - oldlen + newlen;
     if (want > DOC_NODE_MAX_BYTES) return DOC_TOOBIG;
     uint32_t new_count = (uint32_t)((int64_t)n->count + count_delta);
@@ -665,6 +713,13 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     }
     if (newlen && bytes_have_children(nb, newlen, n->kind == DOC_KIND_OBJECT && count_delta != 0))
         n->flags |= NODE_PARENT;
+    /* Every element rewritten at once: renumbered from the bytes below. */
+    int whole = had_index && n->kind == DOC_KIND_ARRAY && count_delta == 0 && off == 0 &&
+                oldlen == n->len;
+    if (whole && node_index(n)->vh) {
+        doc_vhash_free(node_index(n)->vh);   /* built again by the next search */
+        node_index(n)->vh = NULL;
+    }
     int hashed = had_index && n->kind == DOC_KIND_ARRAY && node_index(n)->vh;
     if (hashed) doc_vhash_before(n, count_delta, entry_index);
     uint8_t *b = node_bytes(n);
@@ -674,7 +729,10 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     n->len = (uint32_t)want;
     n->count = new_count;
 
-    if (had_index) index_update(n, off, oldlen, newlen, count_delta, entry_index);
+    if (whole)
+        index_fill(n, node_index(n), NULL);
+    else if (had_index)
+        index_update(n, off, oldlen, newlen, count_delta, entry_index);
     if (hashed && new_count >= DOC_INDEX_MIN / 2) doc_vhash_after(n, count_delta, entry_index);
     /* Add an index to a container that grew large; drop it (with some
      * hysteresis) from one that became small. Failing to add one is fine. */

@@ -40,7 +40,11 @@
  * An edit below a positional array never changes that array's length
  * (elements are set, never removed, by every operator at or below them), so
  * the cursor's frames above the edit stay valid as doc.h promises, and the
- * walk steps back up to the array to take its next element.
+ * walk steps back up to the array to take its next element. When the
+ * positional segment is the path's last and the op replaces values ($set,
+ * $setOnInsert, $unset, $inc, $mul, $min, $max), the array is rewritten once
+ * instead (rewrite_elements, doc_edit_rewrite): one edit per element would
+ * move the rest of the array each time, O(n^2) over a large array.
  *
  * Creating ops ($set $setOnInsert $inc $mul $min $max $push $addToSet) make
  * missing members as objects along the way and pad arrays with nulls up to
@@ -847,26 +851,46 @@ static int op_creates(uop_kind k) {
 
 /* 1 when element el matches array filter af, 0 when not, -1 out of memory.
  * The filter sees {"id": el}: a one-member object whose value bytes are
- * el's own encoding, child pointers included, freed as a shell only. */
-static int afilter_match(const afilter *af, const uint8_t *el) {
-    uint8_t h[DOC_VARINT_MAX];
-    size_t hl = doc_varint_put(h, af->idlen);
-    size_t vlen = doc_value_size(el);
-    if (vlen > DOC_NODE_MAX_BYTES - hl - af->idlen) return -1;
-    doc_buf b;
-    doc_buf_init(&b);
-    doc_buf_append(&b, h, hl);
-    doc_buf_append(&b, af->id, af->idlen);
-    doc_buf_append(&b, el, vlen);
-    doc_node *w = b.oom ? NULL : doc_node_make(DOC_KIND_OBJECT, (const uint8_t *)b.data, (uint32_t)b.len, 1, NULL);
-    doc_buf_free(&b);
-    if (!w) return -1;
+ * el's own encoding, child pointers included, freed as a shell only.
+ * *wrap: NULL, or such an object from an earlier call, reused (its value
+ * spliced; made anew for another identifier) and kept for the next call:
+ * one allocation per fan-out, not per element. The caller frees it with
+ * doc_box_free_shell (its child pointer is borrowed). */
+static int afilter_match_reuse(const afilter *af, const uint8_t *el, doc_node **wrap) {
+    if (*wrap) {
+        /* Made for another identifier (another positional of the path): anew. */
+        const char *k;
+        size_t kl;
+        doc_key_decode(doc_node_bytes(*wrap), &k, &kl);
+        if (kl != af->idlen || memcmp(k, af->id, kl)) {
+            doc_box_free_shell(*wrap);
+            *wrap = NULL;
+        }
+    }
+    if (!*wrap) {
+        uint8_t h[DOC_VARINT_MAX];
+        size_t hl = doc_varint_put(h, af->idlen);
+        size_t vlen = doc_value_size(el);
+        if (vlen > DOC_NODE_MAX_BYTES - hl - af->idlen) return -1;
+        doc_buf b;
+        doc_buf_init(&b);
+        doc_buf_append(&b, h, hl);
+        doc_buf_append(&b, af->id, af->idlen);
+        doc_buf_append(&b, el, vlen);
+        *wrap = b.oom ? NULL : doc_node_make(DOC_KIND_OBJECT, (const uint8_t *)b.data, (uint32_t)b.len, 1, NULL);
+        doc_buf_free(&b);
+        if (!*wrap) return -1;
+    } else {
+        const char *k;
+        size_t kl;
+        uint32_t voff = (uint32_t)doc_key_decode(doc_node_bytes(*wrap), &k, &kl);
+        uint32_t vlen = doc_node_len(*wrap) - voff;
+        if (doc_node_splice(wrap, voff, vlen, el, (uint32_t)doc_value_size(el), 0, 0)) return -1;
+    }
     uint8_t enc[1 + sizeof(doc_node *)];
     enc[0] = DOC_TAG_OBJECT;
-    value_set_child(enc, w);
-    int r = doc_filter_match(af->filter, enc);
-    doc_box_free_shell(w);
-    return r;
+    value_set_child(enc, *wrap);
+    return doc_filter_match(af->filter, enc);
 }
 
 /* Writes box (consumed) at index slot of the array at the cursor, first
@@ -998,42 +1022,107 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
     return DOC_OK;
 }
 
-static doc_status do_arith(apply_ctx *x, const uop *op, target_state state, uint32_t slot) {
-    int mul = op->kind == UOP_MUL;
-    doc_view arg, cur, r;
-    doc_value_decode(op->arg, &arg);
-    if (state != T_FOUND) {
-        /* MongoDB: $inc creates the field as the delta, $mul as a zero of
-         * the multiplier's type. */
-        if (!mul) return put_box(x, op, &op->path, state, slot, doc_value_copy(op->arg));
-        return put_box(x, op, &op->path, state, slot,
-                       arg.type == DOC_INT ? doc_box_int(0) : doc_box_double(0.0));
+/* Ops that replace a value found at their target by a value computed from
+ * it (a positional array is rewritten at once for these: run_op). */
+static int op_replaces(uop_kind k) {
+    return k == UOP_SET || k == UOP_SET_ON_INSERT || k == UOP_UNSET || k == UOP_INC ||
+           k == UOP_MUL || k == UOP_MIN || k == UOP_MAX;
+}
+
+/* What an op_replaces op makes of the value cur it found. $unset comes
+ * here for array elements only (they become null; a member is removed). */
+typedef struct new_value {
+    int keep;              /* 1: cur stays as it is (nothing else is set) */
+    const uint8_t *bytes;  /* else: the new value's encoding ... */
+    size_t len;            /* ... of len bytes: into enc, the update copy or box */
+    doc_node *box;         /* a deep copy made for a container operand (the
+                              caller's), or NULL */
+    uint8_t enc[16];       /* a computed number, or null */
+} new_value;
+
+/* The one rule of these ops for a value that is there; per element and per
+ * path alike. Errors as the op reports them. */
+static doc_status replace_value(apply_ctx *x, const uop *op, const uint8_t *cur, new_value *nv) {
+    doc_view arg, cv, r;
+    int ok;
+    nv->keep = 0;
+    nv->box = NULL;
+    switch (op->kind) {
+    case UOP_SET:
+    case UOP_SET_ON_INSERT:
+        if (doc_value_identical(cur, op->arg)) {
+            nv->keep = 1;
+            return DOC_OK;
+        }
+        if (*op->arg == DOC_TAG_OBJECT || *op->arg == DOC_TAG_ARRAY) {
+            /* The copy's children go to the document; its shell is the caller's. */
+            if (!(nv->box = doc_value_copy(op->arg))) return nomem(x->err);
+            nv->bytes = doc_box_value(nv->box);
+        } else {
+            nv->bytes = op->arg;
+        }
+        nv->len = doc_value_size(nv->bytes);
+        return DOC_OK;
+    case UOP_UNSET:
+        nv->enc[0] = DOC_TAG_NULL;
+        nv->bytes = nv->enc;
+        nv->len = 1;
+        return DOC_OK;
+    case UOP_INC:
+    case UOP_MUL: {
+        int mul = op->kind == UOP_MUL;
+        doc_value_decode(op->arg, &arg);
+        doc_value_decode(cur, &cv);
+        if (!is_number_type(cv.type))
+            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot %s %s",
+                           mul ? "multiply" : "increment", doc_type_phrase(cv.type));
+        if (doc_number_arith(mul ? DOC_ARITH_MUL : DOC_ARITH_ADD, &cv, &arg, &r))
+            return FAIL_OP(x->err, DOC_OVERFLOW, op, &op->path, "%s",
+                           r.type == DOC_DOUBLE ? "the result is not finite" : "integer overflow");
+        nv->len = doc_encode_number(nv->enc, &r);
+        nv->bytes = nv->enc;
+        return DOC_OK;
     }
-    doc_value_decode(doc_cursor_value(&x->c), &cur);
-    if (!is_number_type(cur.type))
-        return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot %s %s", mul ? "multiply" : "increment",
-                       doc_type_phrase(cur.type));
-    if (doc_number_arith(mul ? DOC_ARITH_MUL : DOC_ARITH_ADD, &cur, &arg, &r))
-        return FAIL_OP(x->err, DOC_OVERFLOW, op, &op->path, "%s",
-                       r.type == DOC_DOUBLE ? "the result is not finite" : "integer overflow");
-    uint8_t enc[16];
-    return doc_edit_set_encoded(&x->c, enc, doc_encode_number(enc, &r), x->undo, x->err);
+    default: {   /* UOP_MIN, UOP_MAX */
+        doc_value_decode(cur, &cv);
+        doc_value_decode(op->arg, &arg);
+        int cmp = doc_compare_same_type(&arg, &cv, &ok);
+        if (!ok)
+            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot compare %s with %s (numbers "
+                           "compare with numbers, strings with strings)", doc_type_name(arg.type),
+                           doc_type_name(cv.type));
+        /* Comparable: the operand is a number or a string, a scalar. */
+        nv->keep = !(op->kind == UOP_MAX ? cmp > 0 : cmp < 0);
+        nv->bytes = op->arg;
+        nv->len = doc_value_size(op->arg);
+        return DOC_OK;
+    }
+    }
+}
+
+/* Applies an op_replaces op to the value at the cursor. */
+static doc_status replace_found(apply_ctx *x, const uop *op) {
+    new_value nv;
+    if (replace_value(x, op, doc_cursor_value(&x->c), &nv)) return x->err->code;
+    if (nv.keep) return DOC_OK;
+    if (nv.box) return doc_edit_set_take(&x->c, nv.box, x->undo, x->err);
+    return doc_edit_set_encoded(&x->c, nv.bytes, nv.len, x->undo, x->err);
+}
+
+static doc_status do_arith(apply_ctx *x, const uop *op, target_state state, uint32_t slot) {
+    if (state == T_FOUND) return replace_found(x, op);
+    /* MongoDB: $inc creates the field as the delta, $mul as a zero of the
+     * multiplier's type. */
+    if (op->kind == UOP_INC) return put_box(x, op, &op->path, state, slot, doc_value_copy(op->arg));
+    doc_view arg;
+    doc_value_decode(op->arg, &arg);
+    return put_box(x, op, &op->path, state, slot,
+                   arg.type == DOC_INT ? doc_box_int(0) : doc_box_double(0.0));
 }
 
 static doc_status do_minmax(apply_ctx *x, const uop *op, target_state state, uint32_t slot) {
-    if (state != T_FOUND) return put_box(x, op, &op->path, state, slot, doc_value_copy(op->arg));
-    doc_view cur, arg;
-    int ok;
-    doc_value_decode(doc_cursor_value(&x->c), &cur);
-    doc_value_decode(op->arg, &arg);
-    int cmp = doc_compare_same_type(&arg, &cur, &ok);
-    if (!ok)
-        return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot compare %s with %s (numbers "
-                       "compare with numbers, strings with strings)", doc_type_name(arg.type),
-                       doc_type_name(cur.type));
-    if (op->kind == UOP_MAX ? cmp > 0 : cmp < 0)
-        return put_box(x, op, &op->path, state, slot, doc_value_copy(op->arg));
-    return DOC_OK;
+    if (state == T_FOUND) return replace_found(x, op);
+    return put_box(x, op, &op->path, state, slot, doc_value_copy(op->arg));
 }
 
 /* The values an op adds: the $each array's elements, or the one operand. */
@@ -1233,6 +1322,7 @@ static doc_status at_target(apply_ctx *x, const uop *op, target_state state, uin
     switch (op->kind) {
     case UOP_SET:
     case UOP_SET_ON_INSERT:
+        if (state == T_FOUND) return replace_found(x, op);
         return put_copy(x, op, &op->path, state, slot, op->arg);
     case UOP_UNSET: {
         if (state != T_FOUND) return DOC_OK;
@@ -1271,6 +1361,63 @@ static doc_status at_target(apply_ctx *x, const uop *op, target_state state, uin
     }
 }
 
+/* Applies op_replaces op to every element of the array at the cursor that
+ * positional segment s selects (the path's last), as one rewrite of the
+ * array's bytes: O(array) where an edit per element would move the rest of
+ * the array each time (O(n^2) when sizes change). Elements are judged in
+ * order, as the edits one by one would be, and the first failure is theirs;
+ * nothing is written then. Kept elements keep their bytes (and children). */
+static doc_status rewrite_elements(apply_ctx *x, const uop *op, const useg *s) {
+    doc_view av;
+    doc_value_decode(doc_cursor_value(&x->c), &av);
+    doc_buf out;     /* the new elements */
+    doc_buf boxes;   /* doc_node *: copies whose children go into out */
+    doc_buf_init(&out);
+    doc_buf_init(&boxes);
+    doc_status st = DOC_OK;
+    int changed = 0;
+    doc_node *wrap = NULL;   /* the array filter's {"id": element}, reused */
+    doc_iter it;
+    const uint8_t *el;
+    doc_iter_init(&it, av.node);
+    while (!st && doc_iter_next(&it, NULL, NULL, &el, NULL)) {
+        new_value nv;
+        nv.keep = 1;
+        nv.box = NULL;
+        if (s->kind == USEG_FILTERED) {
+            int m = afilter_match_reuse(&x->u->afs[s->index], el, &wrap);
+            if (m < 0) st = nomem(x->err);
+            if (m <= 0) nv.keep = 1;
+            else st = replace_value(x, op, el, &nv);
+        } else {
+            st = replace_value(x, op, el, &nv);
+        }
+        if (st) break;
+        if (nv.box) doc_buf_append(&boxes, &nv.box, sizeof nv.box);
+        if (nv.keep) {
+            doc_buf_append(&out, el, doc_value_size(el));
+        } else {
+            doc_buf_append(&out, nv.bytes, nv.len);
+            changed = 1;
+        }
+        if (boxes.oom && nv.box) doc_node_free(nv.box);   /* not recorded: freed here */
+        if (out.oom || boxes.oom) st = nomem(x->err);
+    }
+    if (!st && changed) st = doc_edit_rewrite(&x->c, (const uint8_t *)out.data, out.len, x->undo, x->err);
+    /* Taken: the array holds the copies' children now, the shells go. */
+    doc_node **b = (doc_node **)(void *)boxes.data;
+    for (size_t i = 0; i < boxes.len / sizeof *b; i++) {
+        if (st)
+            doc_node_free(b[i]);
+        else
+            doc_box_free_shell(b[i]);
+    }
+    doc_buf_free(&boxes);
+    doc_buf_free(&out);
+    doc_box_free_shell(wrap);
+    return st;
+}
+
 static doc_status cursor_root(apply_ctx *x) {
     doc_path root = {0, NULL, NULL, 0};
     return doc_resolve(&x->c, &root, x->err);
@@ -1281,6 +1428,7 @@ static doc_status cursor_root(apply_ctx *x) {
 static doc_status run_op(apply_ctx *x, const uop *op) {
     const upath *p = &op->path;
     pos_frame *stack = NULL;
+    doc_node *wrap = NULL;   /* an array filter's {"id": element}, reused */
     size_t top = 0, k = 0;
     if (p->npos && !(stack = doc_malloc(p->npos * sizeof *stack))) return nomem(x->err);
     doc_status st = cursor_root(x);
@@ -1315,10 +1463,17 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
             doc_view av;
             doc_value_decode(arr, &av);
             const useg *s = &p->segs[f->seg];
-            while (f->next < doc_node_count(av.node)) {
+            if (f->seg + 1 == p->nseg && op_replaces(op->kind) && f->next == 0) {
+                /* Every element's own value replaced: one rewrite. */
+                st = rewrite_elements(x, op, s);
+                f->next = UINT32_MAX;
+                if (!st) doc_value_decode(doc_cursor_value(&x->c), &av);   /* it may have moved */
+            }
+            while (!st && f->next < doc_node_count(av.node)) {
                 uint32_t i = f->next++;
                 if (s->kind == USEG_FILTERED) {
-                    int m = afilter_match(&x->u->afs[s->index], doc_array_get(av.node, i, NULL));
+                    int m = afilter_match_reuse(&x->u->afs[s->index], doc_array_get(av.node, i, NULL),
+                                                &wrap);
                     if (m < 0) {
                         st = nomem(x->err);
                         break;
@@ -1336,6 +1491,7 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
         if (!found) break;
     }
     doc_free(stack);
+    doc_box_free_shell(wrap);
     return st;
 }
 

@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (st != DOC_OK) {
         CHECK(st == DOC_BADFILTER || st == DOC_TOODEEP);
         CHECK(err.code == st && f == NULL);
-        CHECK(err.msg[0] != '\0' && memchr(err.msg, '\n', sizeof err.msg) == NULL);
+        CHECK(err.msg[0] != '\0' && strchr(err.msg, '\n') == NULL);
     } else {
         CHECK(f != NULL && err.code == DOC_OK);
         const uint8_t *v = vbox ? doc_box_value(vbox) : doc_box_value(fbox);

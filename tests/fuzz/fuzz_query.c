@@ -103,7 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(q == NULL && err.code == st);
         CHECK(st == DOC_BADPATH || st == DOC_TOODEEP);
         CHECK(st != DOC_BADPATH || (err.has_offset && err.offset <= size));
-        CHECK(memchr(err.msg, '\n', sizeof err.msg) == NULL && err.msg[0] != '\0');
+        CHECK(strchr(err.msg, '\n') == NULL && err.msg[0] != '\0');
         return 0;
     }
     CHECK(err.code == DOC_OK);

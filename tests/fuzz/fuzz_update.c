@@ -37,7 +37,7 @@ static int same(const doc_buf *a, const doc_buf *b) {
 }
 
 static int one_line(const doc_error *err) {
-    return err->msg[0] != '\0' && memchr(err->msg, '\n', sizeof err->msg) == NULL;
+    return err->msg[0] != '\0' && strchr(err->msg, '\n') == NULL;
 }
 
 static void run(const uint8_t *update, const uint8_t *filters, int is_insert, const char *doc_text,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "../test_util.h"
 
 SRV_SUITE(large);
 
@@ -97,4 +98,73 @@ Test(large, an_aborted_txn_leaves_the_array_and_its_answers_as_they_were)
     expect_int(cmd(c, "DOC.INDEXOF page $ %s", "\"u999\""), 999);
     expect_int(cmd(c, "DOC.INDEXOF page $ %s", "\"zz\""), -1);
     expect_int(cmd(c, "DOC.LEN page $"), 1000);
+}
+
+static void expect_same_str(redisReply *r, const char *want)
+{
+    cr_assert(r->type == REDIS_REPLY_STRING, "reply type %d", r->type);
+    cr_expect_str_eq(r->str, want);
+    freeReplyObject(r);
+}
+
+static char *digest_of(const char *key)
+{
+    redisReply *r = cmd(c, "DEBUG DIGEST-VALUE %s", key);
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+              (r->element[0]->type == REDIS_REPLY_STRING || r->element[0]->type == REDIS_REPLY_STATUS));
+    char *d = strdup(r->element[0]->str);
+    freeReplyObject(r);
+    return d;
+}
+
+/* README "Edits in large containers": a $[] write that changes every element's size
+ * rewrites the array once (it took minutes at this size when each element's edit moved
+ * the rest of the array); inside a DOC.TXN that fails it is rolled back whole. */
+Test(large, a_size_changing_dollar_all_write_over_1000000_elements_finishes_and_rolls_back_in_a_failed_txn)
+{
+    expect_status(cmd(c, "DOC.SET big $ %s", "{\"l\":[]}"), "OK");
+    expect_int(cmd(c, "DOC.UPDATE big %s", "{\"$set\":{\"l.999999\":null}}"), 1);
+    long long t0 = test_now_ms();
+    expect_int(cmd(c, "DOC.UPDATE big %s", "{\"$set\":{\"l.$[]\":\"abc\"}}"), 1);
+    long long took = test_now_ms() - t0;
+    /* a bound against hanging only (the harness allows 30 s a command; this takes
+     * about 0.1 s, ASan builds included) */
+    cr_expect_lt(took, 20000, "DOC.UPDATE $[] over 1,000,000 elements took %lld ms", took);
+    expect_int(cmd(c, "DOC.LEN big $.l"), 1000000);
+    expect_same_str(cmd(c, "DOC.GET big $.l[0]"), "\"abc\"");
+    expect_same_str(cmd(c, "DOC.GET big $.l[999999]"), "\"abc\"");
+    /* filtered: every other element back to a number, the rest kept */
+    expect_int(cmd(c, "DOC.UPDATE big %s ARRAYFILTERS %s", "{\"$set\":{\"l.$[e]\":7}}",
+                   "[{\"e\":{\"$in\":[\"abc\"]}}]"), 1);
+    expect_same_str(cmd(c, "DOC.GET big $.l[500000]"), "7");
+    expect_int(cmd(c, "DOC.UPDATE big %s", "{\"$set\":{\"l.$[]\":\"abc\"}}"), 1);
+    long long version = 0;
+    redisReply *v = cmd(c, "DOC.VERSION big");
+    cr_assert_eq(v->type, REDIS_REPLY_INTEGER);
+    version = v->integer;
+    freeReplyObject(v);
+    char *before = digest_of("big");
+    /* the write, then a CHECK that fails: all of it is undone */
+    redisReply *r = cmd(c, "DOC.TXN 1 big UPDATE 1 %s PUSH 1 $.l %s CHECK 1 VERSION 1",
+                        "{\"$set\":{\"l.$[]\":{\"n\":[1]}}}", "5");
+    cr_expect(r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "ABORTED op 3", 12), "%s",
+              r->type == REDIS_REPLY_ERROR ? r->str : "not an error");
+    freeReplyObject(r);
+    char *after = digest_of("big");
+    cr_expect_str_eq(after, before, "the document changed");
+    expect_int(cmd(c, "DOC.VERSION big"), version);
+    expect_int(cmd(c, "DOC.LEN big $.l"), 1000000);
+    expect_same_str(cmd(c, "DOC.GET big $.l[123456]"), "\"abc\"");
+    /* and a write that fails half-way in DOC.UPDATE itself changes nothing */
+    expect_status(cmd(c, "DOC.SET big $.l[700000] %s", "{\"x\":1}"), "OK");
+    free(before);
+    before = digest_of("big");
+    r = cmd(c, "DOC.UPDATE big %s", "{\"$inc\":{\"l.$[]\":1}}");
+    cr_expect(r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "BADTYPE", 7));
+    freeReplyObject(r);
+    free(after);
+    after = digest_of("big");
+    cr_expect_str_eq(after, before, "a failed DOC.UPDATE changed the document");
+    free(before);
+    free(after);
 }

@@ -96,7 +96,7 @@ Test(find, agrees_with_a_scan_through_random_edits_and_rollback) {
             doc_error_clear(&err);
             cr_assert_eq(doc_resolve(&c, ap, &err), DOC_OK);
             uint32_t cnt = doc_node_count(array_of(root));
-            int op = rand() % 5;
+            int op = rand() % 6;
             if (op == 0 && cnt) {
                 /* replace one element (often size-neutral) */
                 char path[32];
@@ -115,7 +115,8 @@ Test(find, agrees_with_a_scan_through_random_edits_and_rollback) {
                 cr_assert_eq(doc_edit_insert_many_take(&c, at, boxes, k, u, &err), DOC_OK);
             } else if (op == 2 && cnt) {
                 uint32_t from = (uint32_t)rand() % cnt;
-                uint32_t k = (uint32_t)rand() % (cnt - from < 20 ? cnt - from + 1 : 20);
+                uint32_t most = rand() % 4 ? 20 : 100;   /* past VH_FORGET_MAX too */
+                uint32_t k = (uint32_t)rand() % (cnt - from < most ? cnt - from + 1 : most);
                 cr_assert_eq(doc_edit_remove_range(&c, from, k, u, &err), DOC_OK);
             } else if (op == 3) {
                 /* pull by value: every equal element goes */
@@ -125,6 +126,24 @@ Test(find, agrees_with_a_scan_through_random_edits_and_rollback) {
                 cr_assert_eq(doc_edit_remove_equal(&c, &v, 1, u, &removed, &err), DOC_OK);
                 cr_assert_eq(had >= 0, removed > 0);
                 cr_assert_eq(doc_array_find(array_of(root), doc_box_value(v), 0), -1);
+            } else if (op == 5 && cnt) {
+                /* every element rewritten at once (DOC.UPDATE $[]): scalars */
+                doc_buf nb;
+                doc_buf_init(&nb);
+                doc_buf_append(&nb, "[", 1);
+                for (uint32_t i = 0; i < cnt; i++) {
+                    const char *v = VALUES[rand() % 18];
+                    if (i) doc_buf_append(&nb, ",", 1);
+                    doc_buf_append(&nb, v, strlen(v));
+                }
+                doc_buf_append(&nb, "]", 1);
+                doc_node *box = parse_ok(doc_buf_cstr(&nb));
+                doc_view nv;
+                doc_value_decode(doc_box_value(box), &nv);
+                cr_assert_eq(doc_edit_rewrite(&c, doc_node_bytes(nv.node), doc_node_len(nv.node), u, &err),
+                             DOC_OK, "%s", err.msg);
+                doc_node_free(box);
+                doc_buf_free(&nb);
             } else {
                 /* roll part of the log back */
                 doc_undo_rollback_to(u, doc_undo_size(u) / 2);

@@ -561,6 +561,11 @@ Test(semantics, update_apply_out_of_memory_at_every_step) {
          "{\"$pull\":{\"a\":2,\"b\":{\"x\":{\"$gt\":2}}},\"$pullAll\":{\"c\":[1,3]},\"$pop\":{\"d\":-1}}",
          NULL,
          "{\"a\":[1,3],\"b\":[{\"x\":1}],\"c\":[2],\"d\":[2]}"},
+        /* $[] / $[id] rewrites: kept containers shared, new ones copied */
+        {"{\"l\":[{\"q\":1},\"s\",[2],\"t\"],\"n\":[1,2.5,300]}",
+         "{\"$set\":{\"l.$[x]\":{\"k\":[1]}},\"$inc\":{\"n.$[]\":100000}}",
+         "[{\"x\":{\"$type\":\"string\"}}]",
+         "{\"l\":[{\"q\":1},{\"k\":[1]},[2],{\"k\":[1]}],\"n\":[100001,100002.5,100300]}"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         doc_node *upd = parse_ok(rows[i].update);

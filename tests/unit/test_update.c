@@ -972,3 +972,253 @@ Test(update, edits_deeper_than_max_depth_are_toodeep) {
     RUN(rows);
     row_limits.max_depth = DOC_DEPTH_DEFAULT;
 }
+
+/* ------------------------------------------------------------------ */
+/* $[] / $[id] writes that replace elements: one rewrite of the array */
+/* ------------------------------------------------------------------ */
+
+/* {"a":[<n copies of el>]} */
+static char *array_doc(const char *el, int n) {
+    doc_buf b;
+    doc_buf_init(&b);
+    add(&b, "{\"a\":[");
+    for (int i = 0; i < n; i++) {
+        if (i) add(&b, ",");
+        add(&b, el);
+    }
+    add(&b, "]}");
+    char *s = strdup(doc_buf_cstr(&b));
+    doc_buf_free(&b);
+    return s;
+}
+
+Test(update, positional_rewrites_of_large_arrays) {
+    /* past DOC_INDEX_MIN, so the array is indexed; sizes change both ways */
+    char *nulls = array_doc("null", 40), *abcs = array_doc("\"abc\"", 40);
+    char *ones = array_doc("1", 40), *big = array_doc("100000", 40), *halves = array_doc("0.5", 40);
+    char *objs = array_doc("{\"k\":[1]}", 40), *mixed_in = array_doc("{\"q\":1},\"s\",[2]", 20);
+    char *mixed_out = array_doc("{\"q\":1},\"t\",[2]", 20);
+    char *cancel_in = array_doc("1", 40);
+    cancel_in[8] = '2';   /* {"a":[1,2,1,1,...]} */
+    const row rows[] = {
+        OK(nulls, "{\"$set\":{\"a.$[]\":\"abc\"}}", abcs),
+        OK(abcs, "{\"$set\":{\"a.$[]\":null}}", nulls),
+        OK(abcs, "{\"$unset\":{\"a.$[]\":1}}", nulls),
+        OK(ones, "{\"$mul\":{\"a.$[]\":100000}}", big),
+        OK(ones, "{\"$inc\":{\"a.$[]\":-0.5}}", halves),
+        OK(nulls, "{\"$set\":{\"a.$[]\":{\"k\":[1]}}}", objs),
+        OK(objs, "{\"$set\":{\"a.$[]\":null}}", nulls),
+        OK(ones, "{\"$max\":{\"a.$[]\":100000}}", big),
+        OK(ones, "{\"$min\":{\"a.$[]\":1}}", ones),
+        OK(ones, "{\"$set\":{\"a.$[]\":1}}", ones),
+        OK(nulls, "{\"$setOnInsert\":{\"a.$[]\":1}}", nulls),
+        /* kept containers share their children between the old and new bytes */
+        OKF(mixed_in, "{\"$set\":{\"a.$[x]\":\"t\"}}", "[{\"x\":{\"$type\":\"string\"}}]", mixed_out),
+        OKF(abcs, "{\"$set\":{\"a.$[x]\":null}}", "[{\"x\":{\"$ne\":\"abc\"}}]", abcs),
+        /* operators that cancel out, across the rewrite and a plain edit */
+        OK(cancel_in, "{\"$set\":{\"a.$[]\":1,\"a.1\":2}}", cancel_in),
+        /* the first failing element fails it all; nothing is written */
+        FAILS(mixed_in, "{\"$inc\":{\"a.$[]\":1}}", DOC_BADTYPE),
+        FAILS(big, "{\"$mul\":{\"a.$[]\":9223372036854775807}}", DOC_OVERFLOW),
+        FAILS(ones, "{\"$max\":{\"a.$[]\":\"z\"}}", DOC_BADTYPE),
+    };
+    RUN(rows);
+    row_limits.max_depth = 2;
+    const row deep[] = {FAILS(nulls, "{\"$set\":{\"a.$[]\":{\"k\":[1]}}}", DOC_TOODEEP)};
+    RUN(deep);
+    row_limits.max_depth = DOC_DEPTH_DEFAULT;
+    free(nulls), free(abcs), free(ones), free(big), free(halves), free(objs), free(mixed_in),
+        free(mixed_out), free(cancel_in);
+}
+
+/* The elements of the array at "a" of doc, each looked up by index, match
+ * the elements met iterating (the index was refilled). */
+static void check_index(const doc_node *doc) {
+    doc_view root, a;
+    doc_value_decode(doc_box_value(doc), &root);
+    doc_value_decode(doc_object_get(root.node, "a", 1, NULL, NULL), &a);
+    doc_iter it;
+    const uint8_t *el;
+    doc_iter_init(&it, a.node);
+    for (uint32_t i = 0; doc_iter_next(&it, NULL, NULL, &el, NULL); i++)
+        cr_assert_eq(doc_array_get(a.node, i, NULL), el, "element %u", i);
+}
+
+static int64_t find_str(const doc_node *doc, const char *s) {
+    doc_view root, a;
+    doc_value_decode(doc_box_value(doc), &root);
+    doc_value_decode(doc_object_get(root.node, "a", 1, NULL, NULL), &a);
+    uint8_t enc[32];
+    enc[0] = DOC_TAG_STRING;
+    enc[1] = (uint8_t)strlen(s);
+    memcpy(enc + 2, s, strlen(s));
+    return doc_array_find(a.node, enc, 0);
+}
+
+Test(update, a_positional_rewrite_is_one_undo_record_and_keeps_the_index_and_hash_right) {
+    doc_buf b;
+    doc_buf_init(&b);
+    add(&b, "{\"a\":[");
+    for (int i = 0; i < 10000; i++) {
+        char e[16];
+        snprintf(e, sizeof e, "%s\"u%d\"", i ? "," : "", i);
+        add(&b, e);
+    }
+    add(&b, "]}");
+    doc_node *doc = parse_ok(doc_buf_cstr(&b));
+    doc_buf_free(&b);
+    cr_assert_eq(find_str(doc, "u5000"), 5000);   /* builds the value hash */
+    doc_update *u = compile_ok("{\"$set\":{\"a.$[x]\":\"a longer string\"}}",
+                               "[{\"x\":{\"$in\":[\"u10\",\"u5000\",\"u9999\"]}}]");
+    doc_undo *undo = doc_undo_new();
+    doc_error err;
+    doc_error_clear(&err);
+    int changed = 0;
+    cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK, "%s", err.msg);
+    cr_assert_eq(changed, 1);
+    cr_assert_eq(doc_undo_size(undo), 1, "one record, not one per element");
+    check_index(doc);
+    cr_assert_eq(find_str(doc, "u5000"), -1);
+    cr_assert_eq(find_str(doc, "u5001"), 5001);
+    cr_assert_eq(find_str(doc, "a longer string"), 10);
+    doc_undo_rollback(undo);
+    check_index(doc);
+    cr_assert_eq(find_str(doc, "u5000"), 5000);
+    cr_assert_eq(find_str(doc, "a longer string"), -1);
+    /* every element, then committed */
+    doc_update_free(u);
+    u = compile_ok("{\"$set\":{\"a.$[]\":7}}", NULL);
+    cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK, "%s", err.msg);
+    cr_assert_eq(doc_undo_size(undo), 1);
+    doc_undo_commit(undo);
+    check_index(doc);
+    char *s = print_box(doc);
+    cr_assert_eq(strlen(s), strlen("{\"a\":[]}") + 2 * 10000 - 1);
+    free(s);
+    doc_undo_free(undo);
+    doc_update_free(u);
+    doc_node_free(doc);
+}
+
+/* The rewrite against an oracle: the same write spelled with explicit
+ * indexes ("a.3", "a.7", ...), which edits element by element, the elements
+ * chosen by matching the array filter against {"x": element} here. Same
+ * status, same document, same `changed`; then commit or roll back (a shared
+ * child freed twice or never shows under `make sanitize`). */
+Test(update, positional_rewrites_equal_element_by_element_writes) {
+    static const char *const pool[] = {
+        "1", "2", "300", "-5", "2.5", "\"s\"", "\"abc\"", "null", "true", "{\"a\":1}", "[1,2]",
+        "[]", "{}", "9223372036854775807", "\"a somewhat longer string\"", "{\"a\":[{\"b\":2}]}"};
+    static const char *const uops[] = {"$set", "$unset", "$inc", "$mul", "$min", "$max", "$setOnInsert"};
+    /* numbers first: $inc and $mul take the first four */
+    static const char *const operands[] = {"2", "-1.5", "100000", "0", "\"b\"", "null", "{\"n\":[1]}",
+                                           "\"abc\""};
+    static const char *const filters[] = {
+        "{\"x\":{\"$gte\":2}}", "{\"x\":{\"$type\":\"string\"}}", "{\"x.a\":1}", "{\"x\":null}",
+        "{\"$or\":[{\"x\":1},{\"x\":\"s\"}]}", "{\"x\":{\"$type\":\"object\"}}"};
+    static const int sizes[] = {0, 1, 5, 31, 32, 33, 100, 300};
+    int ok = 0, bad = 0, matched_some = 0;
+    for (int iter = 0; iter < 600; iter++) {
+        int n = sizes[rnd(sizeof sizes / sizeof sizes[0])];
+        const char *el[300];
+        doc_buf db;
+        doc_buf_init(&db);
+        add(&db, "{\"z\":0,\"a\":[");
+        for (int i = 0; i < n; i++) {
+            el[i] = pool[rnd(sizeof pool / sizeof pool[0])];
+            if (i) add(&db, ",");
+            add(&db, el[i]);
+        }
+        add(&db, "]}");
+        const char *uop = uops[rnd(sizeof uops / sizeof uops[0])];
+        int numeric = !strcmp(uop, "$inc") || !strcmp(uop, "$mul");
+        const char *arg = operands[rnd(numeric ? 4 : sizeof operands / sizeof operands[0])];
+        const char *flt = rnd(2) ? filters[rnd(sizeof filters / sizeof filters[0])] : NULL;
+        int is_insert = (int)rnd(2);
+        char upd[128], fl[128];
+        snprintf(upd, sizeof upd, "{\"%s\":{\"a.%s\":%s}}", uop, flt ? "$[x]" : "$[]", arg);
+        if (flt) snprintf(fl, sizeof fl, "[%s]", flt);
+        /* the oracle's update: explicit indexes of the selected elements */
+        doc_filter *f = NULL;
+        if (flt) {
+            doc_node *fb = parse_ok(flt);
+            doc_error ferr;
+            doc_error_clear(&ferr);
+            cr_assert_eq(doc_filter_compile(doc_box_value(fb), 128, &f, &ferr), DOC_OK, "%s", ferr.msg);
+            doc_node_free(fb);
+        }
+        doc_buf ob;
+        doc_buf_init(&ob);
+        add(&ob, "{\"");
+        add(&ob, uop);
+        add(&ob, "\":{");
+        int picked = 0;
+        for (int i = 0; i < n; i++) {
+            if (f) {
+                char w[128];
+                snprintf(w, sizeof w, "{\"x\":%s}", el[i]);
+                doc_node *wb = parse_ok(w);
+                int m = doc_filter_match(f, doc_box_value(wb));
+                doc_node_free(wb);
+                if (!m) continue;
+            }
+            char m[160];
+            snprintf(m, sizeof m, "%s\"a.%d\":%s", picked++ ? "," : "", i, arg);
+            add(&ob, m);
+        }
+        add(&ob, "}}");
+        if (!picked) {   /* no element: a write that changes nothing */
+            ob.len = 0;
+            add(&ob, "{\"$inc\":{\"z\":0}}");
+        }
+        matched_some += picked > 0;
+
+        doc_node *d1 = parse_ok(doc_buf_cstr(&db)), *d2 = parse_ok(doc_buf_cstr(&db));
+        char *before = print_box(d1);
+        doc_update *u1 = compile_ok(upd, flt ? fl : NULL);
+        doc_update *u2 = compile_ok(doc_buf_cstr(&ob), NULL);
+        doc_undo *undo1 = doc_undo_new(), *undo2 = doc_undo_new();
+        doc_error e1, e2;
+        doc_error_clear(&e1);
+        doc_error_clear(&e2);
+        int c1 = -1, c2 = -1;
+        doc_status s1 = doc_update_apply(u1, &d1, is_insert, undo1, &c1, &e1);
+        doc_status s2 = doc_update_apply(u2, &d2, is_insert, undo2, &c2, &e2);
+        cr_assert_eq(s1, s2, "iteration %d: %s on %s: %s (%s) vs %s (%s)", iter, upd, before,
+                     doc_status_word(s1), e1.msg, doc_status_word(s2), e2.msg);
+        if (!s1) {
+            ok++;
+            char *p1 = print_box(d1), *p2 = print_box(d2);
+            cr_assert_str_eq(p1, p2, "iteration %d: %s %s on %s", iter, upd, flt ? fl : "", before);
+            cr_assert_eq(c1, c2, "iteration %d: changed %d vs %d", iter, c1, c2);
+            free(p1);
+            free(p2);
+        } else {
+            bad++;
+        }
+        if (!s1 && rnd(2)) {
+            doc_undo_commit(undo1);
+            char *p = print_box(d1);
+            doc_node *again = parse_ok(p);
+            doc_node_free(again);
+            free(p);
+        } else {
+            doc_undo_rollback(undo1);
+            char *after = print_box(d1);
+            cr_assert_str_eq(after, before, "iteration %d: rollback", iter);
+            free(after);
+        }
+        doc_undo_free(undo1);
+        doc_undo_free(undo2);
+        doc_update_free(u1);
+        doc_update_free(u2);
+        doc_node_free(d1);
+        doc_node_free(d2);
+        doc_filter_free(f);
+        free(before);
+        doc_buf_free(&ob);
+        doc_buf_free(&db);
+    }
+    cr_assert(ok > 150 && bad > 50 && matched_some > 200, "ok %d, failed %d, matched %d", ok, bad,
+              matched_some);
+}
