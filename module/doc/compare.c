@@ -160,13 +160,20 @@ static int identical_nodes(const doc_node *a, const doc_node *b, doc_buf *work) 
             pb += doc_key_decode(pb, &kb, &klb);
             if (kla != klb || memcmp(ka, kb, kla) != 0) return 0;
         }
-        size_t sa = doc_value_size(pa), sb = doc_value_size(pb);
+        size_t sa = node_value_size(pa), sb = node_value_size(pb);
         int ca = *pa == DOC_TAG_OBJECT || *pa == DOC_TAG_ARRAY;
         int cb = *pb == DOC_TAG_OBJECT || *pb == DOC_TAG_ARRAY;
         if (ca || cb) {
             if (*pa != *pb) return 0;
             node_pair np = {value_child(pa), value_child(pb)};
-            doc_buf_append(work, &np, sizeof np);
+            /* Two leaf children with the same bytes: done here, no push. */
+            if (!((np.a->flags | np.b->flags) & NODE_PARENT) && np.a->len == np.b->len &&
+                np.a->count == np.b->count && np.a->kind == np.b->kind &&
+                memcmp(node_cbytes(np.a), node_cbytes(np.b), np.a->len) == 0) {
+                /* identical */
+            } else {
+                doc_buf_append(work, &np, sizeof np);
+            }
         } else if (!scalar_identical(pa, sa, pb, sb)) {
             return 0;
         }

@@ -203,7 +203,7 @@ int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **
     }
     if (val) *val = b + off;
     if (val_off) *val_off = off;
-    it->off = off + (uint32_t)doc_value_size(b + off);
+    it->off = off + (uint32_t)node_value_size(b + off);
     it->index++;
     return 1;
 }
@@ -262,7 +262,7 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
             if (val_off) *val_off = off + (uint32_t)h;
             return b + off + h;
         }
-        off += (uint32_t)(h + doc_value_size(b + off + h));
+        off += (uint32_t)(h + node_value_size(b + off + h));
     }
     return NULL;
 }
@@ -275,7 +275,7 @@ const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off)
         off = node_index(arr)->off[i];
     } else {
         off = 0;
-        for (uint32_t k = 0; k < i; k++) off += (uint32_t)doc_value_size(b + off);
+        for (uint32_t k = 0; k < i; k++) off += (uint32_t)node_value_size(b + off);
     }
     if (val_off) *val_off = off;
     return b + off;
@@ -292,7 +292,7 @@ static uint32_t entry_offset_at(const doc_node *n, uint32_t i) {
             size_t kl;
             off += (uint32_t)doc_key_decode(b + off, &key, &kl);
         }
-        off += (uint32_t)doc_value_size(b + off);
+        off += (uint32_t)node_value_size(b + off);
     }
     return off;
 }
@@ -324,7 +324,7 @@ static void index_fill(doc_node *n, doc_index *ix, uint32_t *dup) {
             size_t kl;
             off += (uint32_t)doc_key_decode(b + off, &k, &kl);
         }
-        off += (uint32_t)doc_value_size(b + off);
+        off += (uint32_t)node_value_size(b + off);
     }
     if (dup) *dup = UINT32_MAX;
     if (n->kind != DOC_KIND_OBJECT) return;
@@ -380,7 +380,7 @@ static int bytes_have_children(const uint8_t *p, uint32_t len, int with_keys) {
             off += (uint32_t)doc_key_decode(p + off, &k, &kl);
         }
         if (p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY) return 1;
-        off += (uint32_t)doc_value_size(p + off);
+        off += (uint32_t)node_value_size(p + off);
     }
     return 0;
 }
@@ -448,9 +448,9 @@ static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_
                         *dup = off;
                         break;
                     }
-                    o2 += (uint32_t)(h2 + doc_value_size(b + o2 + h2));
+                    o2 += (uint32_t)(h2 + node_value_size(b + o2 + h2));
                 }
-                off += (uint32_t)(h + doc_value_size(b + off + h));
+                off += (uint32_t)(h + node_value_size(b + off + h));
             }
         }
     }
@@ -564,7 +564,7 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
             uint32_t o = off;
             for (uint32_t i = 0; i < k; i++) {
                 ix->off[entry_index + i] = o;
-                o += (uint32_t)doc_value_size(b + o);
+                o += (uint32_t)node_value_size(b + o);
             }
             first_after = entry_index + k;
         } else {
@@ -705,20 +705,23 @@ static void stack_init(node_stack *s) {
     s->n = 0;
     s->cap = 64;
 }
-static int stack_push(node_stack *s, doc_node *x) {
-    if (s->n == s->cap) {
-        size_t cap = s->cap * 2;
-        doc_node **m;
-        if (s->items == s->local) {
-            m = doc_malloc(cap * sizeof *m);
-            if (m) memcpy(m, s->local, sizeof s->local);
-        } else {
-            m = doc_realloc(s->items, cap * sizeof *m);
-        }
-        if (!m) return -1;
-        s->items = m;
-        s->cap = cap;
+/* Doubles the stack; -1 when it cannot. */
+static __attribute__((noinline)) int stack_grow(node_stack *s) {
+    size_t cap = s->cap * 2;
+    doc_node **m;
+    if (s->items == s->local) {
+        m = doc_malloc(cap * sizeof *m);
+        if (m) memcpy(m, s->local, sizeof s->local);
+    } else {
+        m = doc_realloc(s->items, cap * sizeof *m);
     }
+    if (!m) return -1;
+    s->items = m;
+    s->cap = cap;
+    return 0;
+}
+static inline int stack_push(node_stack *s, doc_node *x) {
+    if (s->n == s->cap && stack_grow(s) < 0) return -1;
     s->items[s->n++] = x;
     return 0;
 }
@@ -747,7 +750,7 @@ static void push_children(node_stack *s, const uint8_t *p, uint32_t len, int kin
             doc_node *c = value_child(p + off);
             if (stack_push(s, c) < 0) doc_node_free(c);
         }
-        off += (uint32_t)doc_value_size(p + off);
+        off += (uint32_t)node_value_size(p + off);
     }
 }
 
@@ -910,7 +913,7 @@ void doc_builder_free(doc_builder *b) {
                     const char *k;
                     size_t kl;
                     off += (uint32_t)doc_key_decode(p + off, &k, &kl);
-                    off += (uint32_t)doc_value_size(p + off);
+                    off += (uint32_t)node_value_size(p + off);
                 }
                 last = off;
                 doc_bytes_free_children(p, last, f->kind);
@@ -1024,7 +1027,7 @@ doc_status doc_builder_key(doc_builder *b, const char *s, size_t len) {
             if (kl == len && memcmp(k, s, len) == 0)
                 return doc_error_at(&b->err, DOC_BADJSON, b->offset, "duplicate key \"%.*s\"",
                                     (int)(len > 40 ? 40 : len), s);
-            off += (uint32_t)(kh + doc_value_size(p + off + kh));
+            off += (uint32_t)(kh + node_value_size(p + off + kh));
         }
     }
     f->keybits |= bit;
@@ -1150,7 +1153,7 @@ doc_node *doc_builder_finish(doc_builder *b, doc_error *err) {
  * the child. Iterative: a work list of (copied node whose children still
  * point at the originals). */
 doc_node *doc_value_copy(const uint8_t *val) {
-    doc_node *box = doc_node_make(DOC_KIND_BOX, val, (uint32_t)doc_value_size(val), 1, NULL);
+    doc_node *box = doc_node_make(DOC_KIND_BOX, val, (uint32_t)node_value_size(val), 1, NULL);
     if (!box) return NULL;
     node_stack s;
     stack_init(&s);
@@ -1183,12 +1186,12 @@ doc_node *doc_value_copy(const uint8_t *val) {
                     failed = 1;
                     b[off] = DOC_TAG_I64;
                     memset(b + off + 1, 0, sizeof(uintptr_t));   /* the pointer slot */
-                    off += (uint32_t)doc_value_size(b + off);
+                    off += (uint32_t)node_value_size(b + off);
                     continue;
                 }
                 value_set_child(b + off, c);
             }
-            off += (uint32_t)doc_value_size(b + off);
+            off += (uint32_t)node_value_size(b + off);
         }
     }
     stack_free(&s);
