@@ -401,6 +401,20 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
 
 doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
                               uint32_t *dup, int parent) {
+    /* The parser's common case, without node_make's branches: no index, no
+     * duplicate check. */
+    if (!dup && (kind == DOC_KIND_BOX || count < DOC_INDEX_MIN)) {
+        doc_node *n = doc_malloc(sizeof(doc_node) + len);
+        if (!n) return NULL;
+        mem_count((long long)(sizeof(doc_node) + len));
+        n->len = n->cap = len;
+        n->count = count;
+        n->kind = (uint8_t)kind;
+        n->indexed = 0;
+        n->flags = (uint16_t)parent;
+        if (len) memcpy(n + 1, bytes, len);
+        return n;
+    }
     return node_make(kind, bytes, len, count, dup, parent);
 }
 

@@ -164,32 +164,40 @@ static __attribute__((noinline)) uint8_t *parse_grow(parser *ps, uint8_t *w, siz
     return m + used;
 }
 
+/* Doubles the frame stack; 0, or -1 with NOMEM set. */
+static __attribute__((noinline)) int parse_frames_grow(parser *ps)
+{
+    uint32_t cap = ps->fcap * 2;
+    parse_frame *m;
+    if (ps->frames == ps->local_frames) {
+        m = doc_malloc(cap * sizeof *m);
+        if (m)
+            memcpy(m, ps->frames, ps->fcap * sizeof *m);
+    } else {
+        m = doc_realloc(ps->frames, cap * sizeof *m);
+    }
+    if (!m) {
+        doc_error_set(ps->err, DOC_NOMEM, "out of memory");
+        return -1;
+    }
+    ps->frames = m;
+    ps->fcap = cap;
+    return 0;
+}
+
 /* Opens a container of `kind` whose bracket is at `at`, its region starting
  * at w. Returns the new frame or NULL (TOODEEP or NOMEM set). */
-static parse_frame *parse_open(parser *ps, int kind, const uint8_t *at, const uint8_t *w)
+static inline __attribute__((always_inline)) parse_frame *parse_open(parser *ps, int kind,
+                                                                     const uint8_t *at,
+                                                                     const uint8_t *w)
 {
-    if (ps->depth >= ps->max_depth) {
+    if (__builtin_expect(ps->depth >= ps->max_depth, 0)) {
         doc_error_at(ps->err, DOC_TOODEEP, (size_t)(at - ps->text),
                      "nesting deeper than max-depth %u", ps->max_depth);
         return NULL;
     }
-    if (ps->depth + 1 == ps->fcap) {
-        uint32_t cap = ps->fcap * 2;
-        parse_frame *m;
-        if (ps->frames == ps->local_frames) {
-            m = doc_malloc(cap * sizeof *m);
-            if (m)
-                memcpy(m, ps->frames, ps->fcap * sizeof *m);
-        } else {
-            m = doc_realloc(ps->frames, cap * sizeof *m);
-        }
-        if (!m) {
-            doc_error_set(ps->err, DOC_NOMEM, "out of memory");
-            return NULL;
-        }
-        ps->frames = m;
-        ps->fcap = cap;
-    }
+    if (__builtin_expect(ps->depth + 1 == ps->fcap, 0) && parse_frames_grow(ps) < 0)
+        return NULL;
     parse_frame *f = &ps->frames[++ps->depth];
     f->start = (size_t)(w - ps->buf);
     f->open = (size_t)(at - ps->text);
