@@ -513,10 +513,14 @@ parse_string(parser *ps, const uint8_t *p, uint8_t **hp, uint8_t **wp)
             }
         }
         if (c == '\\') {
+            /* Through a copy of w: its address taken, w itself would live in
+             * memory for the whole loop. */
+            uint8_t *we = w;
             ps->frames[ps->depth].parent &= (uint8_t)~NODE_PLAIN;
-            p = parse_escape(ps, p, &w);
+            p = parse_escape(ps, p, &we);
             if (!p)
                 return NULL;
+            w = we;
             continue;
         }
         if (c < 0x20) {
