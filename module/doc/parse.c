@@ -462,15 +462,16 @@ static inline unsigned parse_first_special(uint64_t m) { return (unsigned)__buil
 
 /* Copies the body of the string whose opening quote is just before p to
  * *wp, decoding escapes and checking every byte. Returns the byte after the
- * closing quote, *wp then past the copy; NULL with the error set. *hp is a
+ * closing quote, *wp then past the copy; NULL with the error set. end and
+ * lim are ps->end and ps->lim, passed in registers. *hp is a
  * position in the scratch buffer before *wp (the string's header): when the
  * buffer grows, both move with it. The bulk copy writes up to PARSE_WORD
  * bytes past the string (the slack has room; they are overwritten later). */
 static inline __attribute__((always_inline)) const uint8_t *
-parse_string(parser *ps, const uint8_t *p, uint8_t **hp, uint8_t **wp)
+parse_string(parser *ps, const uint8_t *p, const uint8_t *end, uint8_t *lim, uint8_t **hp,
+             uint8_t **wp)
 {
-    const uint8_t *end = ps->end;
-    uint8_t *w = *wp, *lim = ps->lim;
+    uint8_t *w = *wp;
     for (;;) {
         if (__builtin_expect(w > lim, 0)) {
             size_t hoff = (size_t)(*hp - ps->buf);
@@ -558,9 +559,7 @@ static inline uint8_t *parse_put_length(uint8_t *h, size_t n)
 /* Bit of the key filter for a key (length, first and last byte). */
 static inline uint64_t parse_key_bit(const uint8_t *s, size_t len)
 {
-    unsigned h = (unsigned)len * 31u;
-    if (len)
-        h += s[0] * 7u + s[len - 1];
+    unsigned h = len ? (unsigned)len * 4u + s[0] + ((unsigned)s[len - 1] << 1) : 0;
     return 1ull << (h & 63);
 }
 
@@ -629,10 +628,26 @@ static inline __attribute__((always_inline)) const uint8_t *parse_number(parser 
         if (__builtin_expect(nint <= PARSE_FAST_INT_DIGITS, 1)) {
             if (q == end || (*q != '.' && (*q | 0x20) != 'e')) {
                 uint8_t *w = *wp;
-                if (m < 128 && !neg)
+                /* doc_encode_int's encodings, the non-negative ones inline. */
+                if (neg) {
+                    w += doc_encode_int(w, -(int64_t)m);
+                } else if (m < 128) {
                     *w++ = (uint8_t)(DOC_TAG_SMALLINT + m);
-                else
-                    w += doc_encode_int(w, neg ? -(int64_t)m : (int64_t)m);
+                } else if (m <= INT16_MAX) {
+                    int16_t x = (int16_t)m;
+                    w[0] = DOC_TAG_I16;
+                    memcpy(w + 1, &x, 2);
+                    w += 3;
+                } else if (m <= INT32_MAX) {
+                    int32_t x = (int32_t)m;
+                    w[0] = DOC_TAG_I32;
+                    memcpy(w + 1, &x, 4);
+                    w += 5;
+                } else {
+                    w[0] = DOC_TAG_I64;
+                    memcpy(w + 1, &m, 8);
+                    w += 9;
+                }
                 *wp = w;
                 return q;
             }
@@ -716,11 +731,15 @@ value:
         }
         c = *p;
     }
+    /* Strings first: a switch would test them after other cases. */
+    if (c == '"')
+        goto string_value;
     switch (c) {
-    case '"': {
+    case '"':
+    string_value: {
         uint8_t *h = w;
         uint8_t *body = w + 2;
-        const uint8_t *q = parse_string(ps, p + 1, &h, &body);
+        const uint8_t *q = parse_string(ps, p + 1, end, lim, &h, &body);
         if (!q) {
             w = h;
             goto fail;
@@ -842,17 +861,11 @@ key:
         parse_expected(ps, p, "object key must be a string");
         goto fail;
     }
-    if (__builtin_expect(w > lim, 0)) {
-        uint8_t *m = parse_grow(ps, w, 16);
-        if (!m)
-            goto fail;
-        w = m;
-        lim = ps->lim;
-    }
     {
+        /* parse_string makes room for the key (h moves with the buffer). */
         uint8_t *h = w;
         uint8_t *body = w + 1;
-        const uint8_t *q = parse_string(ps, p + 1, &h, &body);
+        const uint8_t *q = parse_string(ps, p + 1, end, lim, &h, &body);
         if (!q) {
             w = h;
             goto fail;
