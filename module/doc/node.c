@@ -813,30 +813,49 @@ size_t doc_node_memory(const doc_node *root) {
 
 uint32_t doc_value_depth(const uint8_t *val) {
     if (*val != DOC_TAG_OBJECT && *val != DOC_TAG_ARRAY) return 0;
-    /* Walk with (node, level) pairs; levels fit the frames of any tree
-     * max-depth allows. */
-    doc_buf work;
-    doc_buf_init(&work);
-    struct item { const doc_node *n; uint32_t level; } it = {value_child(val), 1};
+    /* Walk with (node, level) pairs, pushing only the children that have
+     * children of their own: a leaf child is one level deeper and done.
+     * Levels fit the frames of any tree max-depth allows. */
+    struct item { const doc_node *n; uint32_t level; };
+    struct item local[64], *st = local;
+    size_t top = 0, cap = sizeof local / sizeof local[0];
     uint32_t deepest = 1;
-    doc_buf_append(&work, &it, sizeof it);
-    while (work.len && !work.oom) {
-        work.len -= sizeof it;
-        memcpy(&it, work.data + work.len, sizeof it);
+    st[top++] = (struct item){value_child(val), 1};
+    while (top) {
+        struct item it = st[--top];
         if (it.level > deepest) deepest = it.level;
         if (!(it.n->flags & NODE_PARENT)) continue;
-        doc_iter iter;
-        const uint8_t *v;
-        doc_iter_init(&iter, it.n);
-        while (doc_iter_next(&iter, NULL, NULL, &v, NULL)) {
-            if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) continue;
-            struct item child = {value_child(v), it.level + 1};
-            doc_buf_append(&work, &child, sizeof child);
+        const uint8_t *p = node_cbytes(it.n), *end = p + it.n->len;
+        while (p < end) {
+            if (it.n->kind == DOC_KIND_OBJECT) {
+                const char *k;
+                size_t kl;
+                p += doc_key_decode(p, &k, &kl);
+            }
+            if (*p == DOC_TAG_OBJECT || *p == DOC_TAG_ARRAY) {
+                const doc_node *c = value_child(p);
+                if (!(c->flags & NODE_PARENT)) {
+                    if (it.level + 1 > deepest) deepest = it.level + 1;
+                } else {
+                    if (top == cap) {
+                        struct item *m = st == local ? doc_malloc(2 * cap * sizeof *m)
+                                                     : doc_realloc(st, 2 * cap * sizeof *m);
+                        if (!m) {
+                            /* Out of memory: UINT32_MAX, which callers report as DOC_NOMEM. */
+                            if (st != local) doc_free(st);
+                            return UINT32_MAX;
+                        }
+                        if (st == local) memcpy(m, local, sizeof local);
+                        st = m;
+                        cap *= 2;
+                    }
+                    st[top++] = (struct item){c, it.level + 1};
+                }
+            }
+            p += node_value_size(p);
         }
     }
-    /* Out of memory: UINT32_MAX, which callers report as DOC_NOMEM. */
-    if (work.oom) deepest = UINT32_MAX;
-    doc_buf_free(&work);
+    if (st != local) doc_free(st);
     return deepest;
 }
 

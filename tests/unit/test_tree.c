@@ -345,6 +345,34 @@ Test(tree, identical_means_the_same_json_text) {
     doc_buf_free(&t);
 }
 
+/* Depth (what DOC.SET checks against max-depth where the value goes): a
+ * scalar 0, each container one more than its deepest child; wide nodes of
+ * nested children grow the walk's stack past its first 64 slots. */
+Test(tree, value_depth_counts_the_deepest_chain) {
+    static const struct {
+        const char *json;
+        uint32_t depth;
+    } rows[] = {
+        {"1", 0}, {"\"s\"", 0}, {"[]", 1}, {"{}", 1}, {"[1,2,3]", 1}, {"[[]]", 2},
+        {"{\"a\":[1,{\"b\":{}}],\"c\":2}", 4}, {"[[],[[]],[[[1]]],[]]", 4},
+        {"{\"a\":{\"b\":{\"c\":{\"d\":[5]}}},\"e\":[]}", 5},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        doc_node *b = parse_ok(rows[i].json);
+        cr_expect_eq(doc_value_depth(doc_box_value(b)), rows[i].depth, "row %zu: %s", i, rows[i].json);
+        doc_node_free(b);
+    }
+    doc_buf t;
+    doc_buf_init(&t);
+    doc_buf_append(&t, "[", 1);
+    for (int i = 0; i < 300; i++) doc_buf_append(&t, i ? ",[[1]]" : "[[1]]", i ? 6 : 5);
+    doc_buf_append(&t, ",[[[[7]]]]]", 11);
+    doc_node *wide = parse_ok(doc_buf_cstr(&t));
+    cr_assert_eq(doc_value_depth(doc_box_value(wide)), 5);
+    doc_node_free(wide);
+    doc_buf_free(&t);
+}
+
 /* Undo costs what the edit changed: one integer rewritten inside a ~1 MB
  * document logs a few dozen bytes, never a copy of the document; rolling it
  * back restores the exact text. */
