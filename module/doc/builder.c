@@ -81,7 +81,7 @@ void doc_builder_free(doc_builder *b) {
                     const char *k;
                     size_t kl;
                     off += (uint32_t)doc_key_decode(p + off, &k, &kl);
-                    off += (uint32_t)doc_value_size(p + off);
+                    off += (uint32_t)node_value_size(p + off);
                 }
                 last = off;
                 doc_bytes_free_children(p, last, f->kind);
@@ -195,7 +195,7 @@ doc_status doc_builder_key(doc_builder *b, const char *s, size_t len) {
             if (kl == len && memcmp(k, s, len) == 0)
                 return doc_error_at(&b->err, DOC_BADJSON, b->offset, "duplicate key \"%.*s\"",
                                     (int)(len > 40 ? 40 : len), s);
-            off += (uint32_t)(kh + doc_value_size(p + off + kh));
+            off += (uint32_t)(kh + node_value_size(p + off + kh));
         }
     }
     f->keybits |= bit;

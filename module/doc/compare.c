@@ -56,7 +56,8 @@ typedef struct pair {
 
 /* Compares two scalars or two container headers; pushes child pairs for
  * containers. Returns 0 when unequal. strict: same encoding (int 1 is not
- * double 1.0) and same member order, i.e. the same JSON text. */
+ * double 1.0) and same member order, i.e. the same JSON text (called so for
+ * scalars only: doc_value_identical walks containers itself). */
 static int step(const uint8_t *a, const uint8_t *b, doc_buf *work, int strict) {
     doc_view va, vb;
     doc_value_decode(a, &va);
@@ -103,15 +104,16 @@ static int step(const uint8_t *a, const uint8_t *b, doc_buf *work, int strict) {
     }
 }
 
-static int compare(const uint8_t *a, const uint8_t *b, int strict) {
+/* Deep equality (not strict: doc_value_identical has its own walk). */
+static int compare(const uint8_t *a, const uint8_t *b) {
     doc_buf work;
     doc_buf_init(&work);
-    int eq = step(a, b, &work, strict);
+    int eq = step(a, b, &work, 0);
     while (eq && work.len && !work.oom) {
         pair p;
         work.len -= sizeof p;
         memcpy(&p, work.data + work.len, sizeof p);
-        eq = step(p.a, p.b, &work, strict);
+        eq = step(p.a, p.b, &work, 0);
     }
     /* Out of memory mid-walk cannot prove equality; callers treat it as
      * "not equal", which is the safe answer for CAS and set semantics. */
@@ -120,8 +122,87 @@ static int compare(const uint8_t *a, const uint8_t *b, int strict) {
     return eq;
 }
 
-int doc_value_equal(const uint8_t *a, const uint8_t *b) { return compare(a, b, 0); }
-int doc_value_identical(const uint8_t *a, const uint8_t *b) { return compare(a, b, 1); }
+int doc_value_equal(const uint8_t *a, const uint8_t *b) { return compare(a, b); }
+
+/* Two scalars with the same JSON text. The same bytes always are; other
+ * bytes only when one integer has a longer encoding than it needs (which
+ * no writer makes today, but the rule is about text, not bytes). */
+static int scalar_identical(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    if (an == bn && memcmp(a, b, an) == 0) return 1;
+    return step(a, b, NULL, 1);
+}
+
+/* A pair of nodes still to compare (identical_nodes). */
+typedef struct node_pair {
+    const doc_node *a;   /* left node */
+    const doc_node *b;   /* right node */
+} node_pair;
+
+/* Compares two nodes of the same kind entry by entry without decoding
+ * scalars: keys and scalars by their bytes, child nodes pushed on work.
+ * Two leaf nodes (no child pointers) with equal bytes are identical in one
+ * memcmp, which is most of the nodes of a document. Returns 0 when the
+ * texts differ. */
+static int identical_nodes(const doc_node *a, const doc_node *b, doc_buf *work) {
+    if (a == b) return 1;
+    if (a->kind != b->kind || a->count != b->count) return 0;
+    const uint8_t *pa = node_cbytes(a), *pb = node_cbytes(b);
+    if (!((a->flags | b->flags) & NODE_PARENT) && a->len == b->len && memcmp(pa, pb, a->len) == 0)
+        return 1;
+    const uint8_t *ea = pa + a->len, *eb = pb + b->len;
+    int keys = a->kind == DOC_KIND_OBJECT;
+    /* Equal counts: both run out of entries together. */
+    while (pa < ea && pb < eb) {
+        if (keys) {
+            const char *ka, *kb;
+            size_t kla, klb;
+            pa += doc_key_decode(pa, &ka, &kla);
+            pb += doc_key_decode(pb, &kb, &klb);
+            if (kla != klb || memcmp(ka, kb, kla) != 0) return 0;
+        }
+        size_t sa = node_value_size(pa), sb = node_value_size(pb);
+        int ca = *pa == DOC_TAG_OBJECT || *pa == DOC_TAG_ARRAY;
+        int cb = *pb == DOC_TAG_OBJECT || *pb == DOC_TAG_ARRAY;
+        if (ca || cb) {
+            if (*pa != *pb) return 0;
+            node_pair np = {value_child(pa), value_child(pb)};
+            /* Two leaf children with the same bytes: done here, no push. */
+            if (!((np.a->flags | np.b->flags) & NODE_PARENT) && np.a->len == np.b->len &&
+                np.a->count == np.b->count && np.a->kind == np.b->kind &&
+                memcmp(node_cbytes(np.a), node_cbytes(np.b), np.a->len) == 0) {
+                /* identical */
+            } else {
+                doc_buf_append(work, &np, sizeof np);
+            }
+        } else if (!scalar_identical(pa, sa, pb, sb)) {
+            return 0;
+        }
+        pa += sa;
+        pb += sb;
+    }
+    return 1;
+}
+
+int doc_value_identical(const uint8_t *a, const uint8_t *b) {
+    int ca = *a == DOC_TAG_OBJECT || *a == DOC_TAG_ARRAY;
+    int cb = *b == DOC_TAG_OBJECT || *b == DOC_TAG_ARRAY;
+    if (!ca || !cb) return !ca && !cb && scalar_identical(a, doc_value_size(a), b, doc_value_size(b));
+    if (*a != *b) return 0;
+    doc_buf work;
+    doc_buf_init(&work);
+    int eq = identical_nodes(value_child(a), value_child(b), &work);
+    while (eq && work.len && !work.oom) {
+        node_pair np;
+        work.len -= sizeof np;
+        memcpy(&np, work.data + work.len, sizeof np);
+        eq = identical_nodes(np.a, np.b, &work);
+    }
+    /* Out of memory mid-walk cannot prove identity: "different" is the
+     * safe answer (the caller then writes what it was given). */
+    if (work.oom) eq = 0;
+    doc_buf_free(&work);
+    return eq;
+}
 
 int doc_bytes_cmp(const char *a, size_t an, const char *b, size_t bn) {
     int r = an && bn ? memcmp(a, b, an < bn ? an : bn) : 0;

@@ -332,7 +332,7 @@ static uint32_t entry_offset_at(const doc_node *n, uint32_t i) {
             size_t kl;
             off += (uint32_t)doc_key_decode(b + off, &key, &kl);
         }
-        off += (uint32_t)doc_value_size(b + off);
+        off += (uint32_t)node_value_size(b + off);
     }
     return off;
 }
@@ -364,7 +364,7 @@ static void index_fill(doc_node *n, doc_index *ix, uint32_t *dup) {
             size_t kl;
             off += (uint32_t)doc_key_decode(b + off, &k, &kl);
         }
-        off += (uint32_t)doc_value_size(b + off);
+        off += (uint32_t)node_value_size(b + off);
     }
     if (dup) *dup = UINT32_MAX;
     if (n->kind != DOC_KIND_OBJECT) return;
@@ -420,7 +420,7 @@ static int bytes_have_children(const uint8_t *p, uint32_t len, int with_keys) {
             off += (uint32_t)doc_key_decode(p + off, &k, &kl);
         }
         if (p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY) return 1;
-        off += (uint32_t)doc_value_size(p + off);
+        off += (uint32_t)node_value_size(p + off);
     }
     return 0;
 }
@@ -441,6 +441,20 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
 
 doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
                               uint32_t *dup, int parent) {
+    /* The parser's common case, without node_make's branches: no index, no
+     * duplicate check. */
+    if (!dup && (kind == DOC_KIND_BOX || count < DOC_INDEX_MIN)) {
+        doc_node *n = doc_malloc(sizeof(doc_node) + len);
+        if (!n) return NULL;
+        mem_count((long long)(sizeof(doc_node) + len));
+        n->len = n->cap = len;
+        n->count = count;
+        n->kind = (uint8_t)kind;
+        n->indexed = 0;
+        n->flags = (uint16_t)parent;
+        if (len) memcpy(n + 1, bytes, len);
+        return n;
+    }
     return node_make(kind, bytes, len, count, dup, parent);
 }
 
@@ -488,9 +502,9 @@ static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_
                         *dup = off;
                         break;
                     }
-                    o2 += (uint32_t)(h2 + doc_value_size(b + o2 + h2));
+                    o2 += (uint32_t)(h2 + node_value_size(b + o2 + h2));
                 }
-                off += (uint32_t)(h + doc_value_size(b + off + h));
+                off += (uint32_t)(h + node_value_size(b + off + h));
             }
         }
     }
@@ -630,7 +644,7 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
             uint32_t o = off;
             for (uint32_t i = 0; i < k; i++) {
                 ix->off[entry_index + i] = o;
-                o += (uint32_t)doc_value_size(b + o);
+                o += (uint32_t)node_value_size(b + o);
             }
         } else {
             uint32_t k = (uint32_t)-count_delta;
@@ -784,20 +798,23 @@ static void stack_init(node_stack *s) {
     s->n = 0;
     s->cap = 64;
 }
-static int stack_push(node_stack *s, doc_node *x) {
-    if (s->n == s->cap) {
-        size_t cap = s->cap * 2;
-        doc_node **m;
-        if (s->items == s->local) {
-            m = doc_malloc(cap * sizeof *m);
-            if (m) memcpy(m, s->local, sizeof s->local);
-        } else {
-            m = doc_realloc(s->items, cap * sizeof *m);
-        }
-        if (!m) return -1;
-        s->items = m;
-        s->cap = cap;
+/* Doubles the stack; -1 when it cannot. */
+static __attribute__((noinline)) int stack_grow(node_stack *s) {
+    size_t cap = s->cap * 2;
+    doc_node **m;
+    if (s->items == s->local) {
+        m = doc_malloc(cap * sizeof *m);
+        if (m) memcpy(m, s->local, sizeof s->local);
+    } else {
+        m = doc_realloc(s->items, cap * sizeof *m);
     }
+    if (!m) return -1;
+    s->items = m;
+    s->cap = cap;
+    return 0;
+}
+static inline int stack_push(node_stack *s, doc_node *x) {
+    if (s->n == s->cap && stack_grow(s) < 0) return -1;
     s->items[s->n++] = x;
     return 0;
 }
@@ -826,7 +843,7 @@ static void push_children(node_stack *s, const uint8_t *p, uint32_t len, int kin
             doc_node *c = value_child(p + off);
             if (stack_push(s, c) < 0) doc_node_free(c);
         }
-        off += (uint32_t)doc_value_size(p + off);
+        off += (uint32_t)node_value_size(p + off);
     }
 }
 
@@ -875,30 +892,49 @@ size_t doc_node_memory(const doc_node *root) {
 
 uint32_t doc_value_depth(const uint8_t *val) {
     if (*val != DOC_TAG_OBJECT && *val != DOC_TAG_ARRAY) return 0;
-    /* Walk with (node, level) pairs; levels fit the frames of any tree
-     * max-depth allows. */
-    doc_buf work;
-    doc_buf_init(&work);
-    struct item { const doc_node *n; uint32_t level; } it = {value_child(val), 1};
+    /* Walk with (node, level) pairs, pushing only the children that have
+     * children of their own: a leaf child is one level deeper and done.
+     * Levels fit the frames of any tree max-depth allows. */
+    struct item { const doc_node *n; uint32_t level; };
+    struct item local[64], *st = local;
+    size_t top = 0, cap = sizeof local / sizeof local[0];
     uint32_t deepest = 1;
-    doc_buf_append(&work, &it, sizeof it);
-    while (work.len && !work.oom) {
-        work.len -= sizeof it;
-        memcpy(&it, work.data + work.len, sizeof it);
+    st[top++] = (struct item){value_child(val), 1};
+    while (top) {
+        struct item it = st[--top];
         if (it.level > deepest) deepest = it.level;
         if (!(it.n->flags & NODE_PARENT)) continue;
-        doc_iter iter;
-        const uint8_t *v;
-        doc_iter_init(&iter, it.n);
-        while (doc_iter_next(&iter, NULL, NULL, &v, NULL)) {
-            if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) continue;
-            struct item child = {value_child(v), it.level + 1};
-            doc_buf_append(&work, &child, sizeof child);
+        const uint8_t *p = node_cbytes(it.n), *end = p + it.n->len;
+        while (p < end) {
+            if (it.n->kind == DOC_KIND_OBJECT) {
+                const char *k;
+                size_t kl;
+                p += doc_key_decode(p, &k, &kl);
+            }
+            if (*p == DOC_TAG_OBJECT || *p == DOC_TAG_ARRAY) {
+                const doc_node *c = value_child(p);
+                if (!(c->flags & NODE_PARENT)) {
+                    if (it.level + 1 > deepest) deepest = it.level + 1;
+                } else {
+                    if (top == cap) {
+                        struct item *m = st == local ? doc_malloc(2 * cap * sizeof *m)
+                                                     : doc_realloc(st, 2 * cap * sizeof *m);
+                        if (!m) {
+                            /* Out of memory: UINT32_MAX, which callers report as DOC_NOMEM. */
+                            if (st != local) doc_free(st);
+                            return UINT32_MAX;
+                        }
+                        if (st == local) memcpy(m, local, sizeof local);
+                        st = m;
+                        cap *= 2;
+                    }
+                    st[top++] = (struct item){c, it.level + 1};
+                }
+            }
+            p += node_value_size(p);
         }
     }
-    /* Out of memory: UINT32_MAX, which callers report as DOC_NOMEM. */
-    if (work.oom) deepest = UINT32_MAX;
-    doc_buf_free(&work);
+    if (st != local) doc_free(st);
     return deepest;
 }
 
@@ -933,7 +969,7 @@ size_t doc_node_count_nodes(const doc_node *root, size_t limit) {
  * the child. Iterative: a work list of (copied node whose children still
  * point at the originals). */
 doc_node *doc_value_copy(const uint8_t *val) {
-    doc_node *box = doc_node_make(DOC_KIND_BOX, val, (uint32_t)doc_value_size(val), 1, NULL);
+    doc_node *box = doc_node_make(DOC_KIND_BOX, val, (uint32_t)node_value_size(val), 1, NULL);
     if (!box) return NULL;
     node_stack s;
     stack_init(&s);
@@ -966,12 +1002,12 @@ doc_node *doc_value_copy(const uint8_t *val) {
                     failed = 1;
                     b[off] = DOC_TAG_I64;
                     memset(b + off + 1, 0, sizeof(uintptr_t));   /* the pointer slot */
-                    off += (uint32_t)doc_value_size(b + off);
+                    off += (uint32_t)node_value_size(b + off);
                     continue;
                 }
                 value_set_child(b + off, c);
             }
-            off += (uint32_t)doc_value_size(b + off);
+            off += (uint32_t)node_value_size(b + off);
         }
     }
     stack_free(&s);

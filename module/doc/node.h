@@ -74,6 +74,21 @@ static inline doc_node *value_child(const uint8_t *v) {
 }
 static inline void value_set_child(uint8_t *v, doc_node *c) { memcpy(v + 1, &c, sizeof c); }
 
+/* doc_value_size inline, for the walks that step over every entry (free,
+ * compare, the parser's duplicate-key scan). */
+static inline size_t node_value_size(const uint8_t *p) {
+    /* Payload bytes after the tag, for tags up to DOC_TAG_ARRAY (strings
+     * are handled below). */
+    static const uint8_t fixed[DOC_TAG_ARRAY + 1] = {
+        [DOC_TAG_I8] = 1, [DOC_TAG_I16] = 2, [DOC_TAG_I32] = 4, [DOC_TAG_I64] = 8,
+        [DOC_TAG_DOUBLE] = 8, [DOC_TAG_OBJECT] = sizeof(doc_node *), [DOC_TAG_ARRAY] = sizeof(doc_node *)};
+    uint8_t tag = *p;
+    if (tag >= DOC_TAG_SMALLINT) return 1;
+    if (tag != DOC_TAG_STRING && tag <= DOC_TAG_ARRAY) return 1 + (size_t)fixed[tag];
+    if (tag == DOC_TAG_STRING && p[1] < 0x80) return 2 + (size_t)p[1];
+    return doc_value_size(p);
+}
+
 /* Varint (LEB128, unsigned). A 32-bit length takes at most 5 bytes. */
 #define DOC_VARINT_MAX 10
 size_t doc_varint_put(uint8_t *out, uint64_t v);

@@ -61,6 +61,12 @@ def cases(out):
         c["docset_" + label] = ([], ["DOC.SET", "d:" + label, "$", text], 20)
         c["jsonset_" + label] = ([], ["JSON.SET", "j:" + label, "$", text], 20)
         c["set_" + label] = ([], ["SET", "s:" + label, text], 200)
+        # a SET that replaces a different document (the text plus one root
+        # member, alternating with the text: see ALTERNATE): parse, the
+        # identical check failing at once, the old tree freed
+        c["docset_" + label + "_replace"] = ([["DOC.SET", "r:" + label, "$", text]],
+                                             ["DOC.SET", "r:" + label, "$", text[:-1] + b',"v":1}'], 20)
+        ALTERNATE["docset_" + label + "_replace"] = ["DOC.SET", "r:" + label, "$", text]
         off = [["CONFIG", "SET", "atomicdoc.read-cache-max-memory", "0"],
                ["DOC.SET", "d:" + label, "$", text]]
         c["docget_" + label + "_nocache"] = (off, ["DOC.GET", "d:" + label], 20)

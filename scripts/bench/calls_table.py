@@ -19,6 +19,8 @@ import sys
 ROWS = [
     ("DOC.SET 10 KB vs SET", "docset_10k", "set_10k", None),
     ("DOC.SET 100 KB vs SET", "docset_100k", "set_100k", None),
+    ("DOC.SET 10 KB replacing a different document vs SET", "docset_10k_replace", "set_10k", None),
+    ("DOC.SET 100 KB replacing a different document vs SET", "docset_100k_replace", "set_100k", None),
     ("DOC.GET 10 KB, read cache off, vs GET", "docget_10k_nocache", "get_10k", None),
     ("DOC.GET 100 KB, read cache off, vs GET", "docget_100k_nocache", "get_100k", None),
     ("DOC.GET 10 KB, read cache on, vs GET", "docget_10k_cached", "get_10k", (1.2, "le")),
@@ -43,6 +45,7 @@ JSON_PEER = {
 # absolute targets from issue 14 (instructions per byte or per call)
 ABS = {
     "docset_10k": ("per byte", 12, "10k"), "docset_100k": ("per byte", 12, "100k"),
+    "docset_10k_replace": ("per byte", 12, "10k"), "docset_100k_replace": ("per byte", 12, "100k"),
     "docget_10k_nocache": ("per byte", 4, "10k"), "docget_100k_nocache": ("per byte", 4, "100k"),
     "docincr": ("per call", 3300, None), "doctxn": ("per call", 10000, None),
 }

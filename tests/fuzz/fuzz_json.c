@@ -1,5 +1,6 @@
 /*
- * fuzz_json.c - libFuzzer target for doc_parse / doc_print / doc_value_equal.
+ * fuzz_json.c - libFuzzer target for doc_parse / doc_print / doc_value_equal /
+ * doc_value_identical.
  *
  * Any bytes either fail cleanly (BADJSON with a byte offset no larger than
  * the input, or TOODEEP) or parse to a value whose compact print parses back
@@ -36,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(b != NULL);
     CHECK(doc_value_equal(doc_box_value(a), doc_box_value(b)));
     CHECK(doc_value_equal(doc_box_value(b), doc_box_value(a)));
+    /* Print then parse gives the same text: identical, both ways. */
+    CHECK(doc_value_identical(doc_box_value(a), doc_box_value(b)));
+    CHECK(doc_value_identical(doc_box_value(b), doc_box_value(a)));
     doc_buf_init(&pb);
     doc_print(doc_box_value(b), &pb);
     CHECK(!pb.oom && pb.len == pa.len && memcmp(pb.data, pa.data, pa.len) == 0);

@@ -283,6 +283,96 @@ Test(tree, copy_and_equal) {
     doc_node_free(k);
 }
 
+/* Same JSON text (the rule that makes DOC.SET of the text already there a
+ * no-op): the node walk compares leaf nodes whole and keys and scalars by
+ * their bytes; a difference anywhere, at any depth, is found. */
+Test(tree, identical_means_the_same_json_text) {
+    static const struct {
+        const char *a, *b;   /* JSON texts */
+        int same;            /* doc_value_identical */
+    } rows[] = {
+        {"1", "1", 1},
+        {"1", "1.0", 0},
+        {"1.0", "1.00", 1},                       /* the same double */
+        {"0.0", "-0.0", 0},
+        {"\"a\\u0062\"", "\"ab\"", 1},          /* escapes decode to the same bytes */
+        {"{}", "[]", 0},
+        {"{}", "{}", 1},
+        {"[1]", "1", 0},
+        {"{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2}", 1},
+        {"{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", 0},   /* member order is text */
+        {"{\"a\":1,\"b\":2}", "{\"a\":1,\"c\":2}", 0},
+        {"{\"a\":1}", "{\"a\":1,\"b\":2}", 0},
+        {"[1,[2,[3,{\"x\":\"y\"}]]]", "[1,[2,[3,{\"x\":\"y\"}]]]", 1},
+        {"[1,[2,[3,{\"x\":\"y\"}]]]", "[1,[2,[3,{\"x\":\"z\"}]]]", 0},
+        {"[1,[2,[3,{\"x\":\"y\"}]]]", "[1,[2,[3,{\"x\":[]}]]]", 0},
+        {"[{\"a\":[]},{\"b\":{}}]", "[{\"a\":[]},{\"b\":[]}]", 0},
+        {"[\"a\",true,null,1e300,-7]", "[\"a\",true,null,1e300,-7]", 1},
+        {"[\"a\",true,null,1e300,-7]", "[\"a\",true,null,1e300,-8]", 0},
+        {"[\"a\",true,null]", "[\"a\",false,null]", 0},
+        {"[\"ab\",1]", "[\"a\",\"b\"]", 0},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        doc_node *a = parse_ok(rows[i].a), *b = parse_ok(rows[i].b);
+        cr_expect_eq(doc_value_identical(doc_box_value(a), doc_box_value(b)), rows[i].same,
+                     "row %zu: %s vs %s", i, rows[i].a, rows[i].b);
+        cr_expect_eq(doc_value_identical(doc_box_value(b), doc_box_value(a)), rows[i].same,
+                     "row %zu reversed", i);
+        cr_expect(doc_value_identical(doc_box_value(a), doc_box_value(a)), "row %zu self", i);
+        doc_node_free(a);
+        doc_node_free(b);
+    }
+    /* Large (indexed) objects and arrays, and a copy, which shares no node. */
+    doc_buf t;
+    doc_buf_init(&t);
+    doc_buf_append(&t, "{", 1);
+    for (int i = 0; i < 300; i++) {
+        char m[64];
+        int n = snprintf(m, sizeof m, "%s\"k%d\":[%d,{\"v\":\"s%d\"}]", i ? "," : "", i, i, i);
+        doc_buf_append(&t, m, (size_t)n);
+    }
+    doc_buf_append(&t, "}", 1);
+    doc_node *big = parse_ok(doc_buf_cstr(&t));
+    doc_node *copy = doc_value_copy(doc_box_value(big));
+    cr_assert(doc_value_identical(doc_box_value(big), doc_box_value(copy)));
+    char *last = strstr(t.data, "\"s299\"");
+    last[2] = '8';   /* the last string of the last member */
+    doc_node *other = parse_ok(doc_buf_cstr(&t));
+    cr_assert_not(doc_value_identical(doc_box_value(big), doc_box_value(other)));
+    doc_node_free(big);
+    doc_node_free(copy);
+    doc_node_free(other);
+    doc_buf_free(&t);
+}
+
+/* Depth (what DOC.SET checks against max-depth where the value goes): a
+ * scalar 0, each container one more than its deepest child; wide nodes of
+ * nested children grow the walk's stack past its first 64 slots. */
+Test(tree, value_depth_counts_the_deepest_chain) {
+    static const struct {
+        const char *json;
+        uint32_t depth;
+    } rows[] = {
+        {"1", 0}, {"\"s\"", 0}, {"[]", 1}, {"{}", 1}, {"[1,2,3]", 1}, {"[[]]", 2},
+        {"{\"a\":[1,{\"b\":{}}],\"c\":2}", 4}, {"[[],[[]],[[[1]]],[]]", 4},
+        {"{\"a\":{\"b\":{\"c\":{\"d\":[5]}}},\"e\":[]}", 5},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        doc_node *b = parse_ok(rows[i].json);
+        cr_expect_eq(doc_value_depth(doc_box_value(b)), rows[i].depth, "row %zu: %s", i, rows[i].json);
+        doc_node_free(b);
+    }
+    doc_buf t;
+    doc_buf_init(&t);
+    doc_buf_append(&t, "[", 1);
+    for (int i = 0; i < 300; i++) doc_buf_append(&t, i ? ",[[1]]" : "[[1]]", i ? 6 : 5);
+    doc_buf_append(&t, ",[[[[7]]]]]", 11);
+    doc_node *wide = parse_ok(doc_buf_cstr(&t));
+    cr_assert_eq(doc_value_depth(doc_box_value(wide)), 5);
+    doc_node_free(wide);
+    doc_buf_free(&t);
+}
+
 /* Undo costs what the edit changed: one integer rewritten inside a ~1 MB
  * document logs a few dozen bytes, never a copy of the document; rolling it
  * back restores the exact text. */
