@@ -6,9 +6,11 @@
  *
  * A DUMP payload is: the RDB object (type byte 7 = module, the module id with the
  * encoding version in its low 10 bits, then the module's own data: opcode 2 + the
- * document version, opcode 5 + the JSON text, opcode 0), 2 bytes of RDB version and
- * a CRC-64 of everything before it. Redis checks the CRC before the module sees a
- * byte, so the tests that aim at the module's loader recompute it.
+ * document version, opcode 5 + one string, opcode 0), 2 bytes of RDB version and a
+ * CRC-64 of everything before it. The string is the serialized tree (encver 2, what
+ * this build writes) or the JSON text (encver 1, what earlier builds wrote, and this
+ * one under the load argument `rdb-encoding text`). Redis checks the CRC before the
+ * module sees a byte, so the tests that aim at the module's loader recompute it.
  */
 #include <criterion/criterion.h>
 
@@ -539,14 +541,25 @@ Test(persistence, restore_of_damaged_module_data_with_a_valid_crc_is_refused_or_
     srv_stop(s);
 }
 
-/* Builds the payload of a document from its parts: the module id (with encver) of
- * `model` (a real DUMP), then `data` (the module's opcodes, forged), then the footer
- * of `model` with the CRC recomputed. */
-static payload forge(const payload *model, const unsigned char *data, size_t n, const char *how)
+/* Sets the encoding version in the module id of a payload (its low 10 bits; the id
+ * is stored big-endian just before the module data). The CRC is left to the caller. */
+static void set_encver(payload *pl, unsigned encver)
+{
+    pl->p[MODULE_DATA_START - 2] =
+        (unsigned char)((pl->p[MODULE_DATA_START - 2] & ~0x3) | ((encver >> 8) & 0x3));
+    pl->p[MODULE_DATA_START - 1] = (unsigned char)(encver & 0xff);
+}
+
+/* Builds the payload of a document from its parts: the module id of `model` (a real
+ * DUMP) with encoding version `encver`, then `data` (the module's opcodes, forged),
+ * then the footer of `model` with the CRC recomputed. */
+static payload forge_encver(const payload *model, unsigned encver, const unsigned char *data,
+                            size_t n, const char *how)
 {
     payload pl = { malloc(MODULE_DATA_START + n + FOOTER), MODULE_DATA_START + n + FOOTER, "" };
     cr_assert(pl.p);
     memcpy(pl.p, model->p, MODULE_DATA_START);
+    set_encver(&pl, encver);
     memcpy(pl.p + MODULE_DATA_START, data, n);
     memcpy(pl.p + MODULE_DATA_START + n, model->p + model->n - FOOTER, FOOTER);
     fix_crc(pl.p, pl.n);
@@ -554,16 +567,28 @@ static payload forge(const payload *model, const unsigned char *data, size_t n, 
     return pl;
 }
 
+/* An encver 1 payload (JSON text), as atomicdoc wrote before encver 2. */
+static payload forge(const payload *model, const unsigned char *data, size_t n, const char *how)
+{
+    return forge_encver(model, 1, data, n, how);
+}
+
+/* The serialized tree of {"a":1}: the box (count 1, 9 bytes: an object tag and its
+ * zeroed pointer slot), then the object (count 1, 3 bytes: key length 1, "a", the
+ * small integer 1 = 0x80 + 1). */
+#define SMALL_TREE 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81
+
 /* The DUMP of {"a":1} at version 1, checked to have the layout forge() assumes. */
 static payload dump_small(redisContext *c)
 {
     expect_ok(cmd(c, "DOC.SET small $ %s", "{\"a\":1}"));
     redisReply *r = cmd(c, "DUMP small");
-    static const unsigned char data[] = { 2, 1, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0 };
+    static const unsigned char data[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
     cr_assert(r->type == REDIS_REPLY_STRING && r->len == MODULE_DATA_START + sizeof data + FOOTER,
               "unexpected DUMP length %zu", r->len);
+    cr_assert_eq((unsigned char)r->str[MODULE_DATA_START - 1], 2, "DUMP is not encver 2");
     cr_assert_eq(memcmp(r->str + MODULE_DATA_START, data, sizeof data), 0,
-                 "the module data is not [2 version 5 len json 0]");
+                 "the module data is not [2 version 5 len tree 0]");
     payload pl = { malloc(r->len), r->len, "" };
     cr_assert(pl.p);
     memcpy(pl.p, r->str, r->len);
@@ -659,11 +684,14 @@ Test(persistence, restore_refuses_version_0_an_unknown_encoding_and_bad_json)
     expect_refused(c, &pl);
     free(pl.p);
 
-    /* encoding version 2 in the module id's low bits: a format this build never wrote */
+    /* JSON text under encver 2 (a tree is expected there) and encoding version 3 in
+     * the module id's low bits (a format this build never wrote) */
     static const unsigned char good[] = { 2, 1, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0 };
-    pl = forge(&model, good, sizeof good, "encver 2");
-    pl.p[MODULE_DATA_START - 1] = (unsigned char)((pl.p[MODULE_DATA_START - 1] & ~0x3) | 2);
-    fix_crc(pl.p, pl.n);
+    pl = forge_encver(&model, 2, good, sizeof good, "JSON text as encver 2");
+    expect_refused(c, &pl);
+    free(pl.p);
+    static const unsigned char tree[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
+    pl = forge_encver(&model, 3, tree, sizeof tree, "encver 3");
     expect_refused(c, &pl);
     free(pl.p);
 
