@@ -141,6 +141,9 @@ typedef struct loader {
     size_t nslots;         /* in use */
     size_t slotcap;        /* allocated */
     doc_error *err;        /* first failure */
+    uint32_t shape_n;      /* keys in the shape memo (check_object), UINT32_MAX: none */
+    const uint8_t *shape[DOC_INDEX_MIN];   /* the memo: the keys (at their length) of
+                                              the last small object validated */
 } loader;
 
 static int load_fail(loader *ld, const uint8_t *at, const char *msg)
@@ -232,6 +235,12 @@ static __attribute__((noinline)) int str_slow(const uint8_t *s, size_t n, unsign
     return 1;
 }
 
+/* lowmask[n]: the low n bytes of a word (n <= 8). */
+static const uint64_t lowmask[9] = {
+    0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull, 0xffffffffffffull,
+    0xffffffffffffffull, ~0ull,
+};
+
 /* 1 when s[0..n) (inside the input, which ends at e) is UTF-8; see str_slow. */
 static inline int str_ok(const uint8_t *s, size_t n, const uint8_t *e, unsigned *flags)
 {
@@ -240,8 +249,7 @@ static inline int str_ok(const uint8_t *s, size_t n, const uint8_t *e, unsigned 
          * input bytes, so the read stays in bounds). */
         uint64_t x;
         memcpy(&x, s, 8);
-        uint64_t mask = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
-        if (!(special8(x) & mask)) return 1;
+        if (!(special8(x) & lowmask[n])) return 1;
     }
     return str_slow(s, n, flags);
 }
@@ -267,9 +275,9 @@ static int has_key(const uint8_t *b, const uint8_t *stop, const uint8_t *s, size
     return 0;
 }
 
-static int push_slot(loader *ld, uint32_t off)
+static __attribute__((noinline)) int grow_slots(loader *ld)
 {
-    if (ld->nslots == ld->slotcap) {
+    {
         size_t cap = ld->slotcap ? 2 * ld->slotcap : 64;
         uint32_t *m = doc_realloc(ld->slots, cap * sizeof *m);
         if (!m) {
@@ -279,7 +287,168 @@ static int push_slot(loader *ld, uint32_t off)
         ld->slots = m;
         ld->slotcap = cap;
     }
+    return 0;
+}
+
+static inline int push_slot(loader *ld, uint32_t off)
+{
+    if (__builtin_expect(ld->nslots == ld->slotcap, 0) && grow_slots(ld) < 0) return -1;
     ld->slots[ld->nslots++] = off;
+    return 0;
+}
+
+/* Validates the value at p (inside a node whose bytes are b[0..e)); returns
+ * the byte after it, or NULL with the error set. A child slot is appended to
+ * ld->slots and sets NODE_PARENT in *flags. */
+static inline __attribute__((always_inline)) const uint8_t *check_value(loader *ld, const uint8_t *p, const uint8_t *b,
+                                         const uint8_t *e, unsigned *flags)
+{
+    uint8_t tag = *p;
+    if (__builtin_expect(tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE, 1)) return p + 1;
+    switch (tag) {
+    case DOC_TAG_I8: {
+        int8_t v;
+        if (e - p < 2) break;
+        memcpy(&v, p + 1, 1);
+        if (v >= 0) return load_fail(ld, p, "integer not in its smallest encoding"), NULL;
+        return p + 2;
+    }
+    case DOC_TAG_I16: {
+        int16_t v;
+        if (e - p < 3) break;
+        memcpy(&v, p + 1, 2);
+        if (v >= INT8_MIN && v <= INT8_MAX)
+            return load_fail(ld, p, "integer not in its smallest encoding"), NULL;
+        return p + 3;
+    }
+    case DOC_TAG_I32: {
+        int32_t v;
+        if (e - p < 5) break;
+        memcpy(&v, p + 1, 4);
+        if (v >= INT16_MIN && v <= INT16_MAX)
+            return load_fail(ld, p, "integer not in its smallest encoding"), NULL;
+        return p + 5;
+    }
+    case DOC_TAG_I64: {
+        int64_t v;
+        if (e - p < 9) break;
+        memcpy(&v, p + 1, 8);
+        if (v >= INT32_MIN && v <= INT32_MAX)
+            return load_fail(ld, p, "integer not in its smallest encoding"), NULL;
+        return p + 9;
+    }
+    case DOC_TAG_DOUBLE: {
+        uint64_t bits;
+        if (e - p < 9) break;
+        memcpy(&bits, p + 1, 8);
+        if ((bits & 0x7ff0000000000000ull) == 0x7ff0000000000000ull)
+            return load_fail(ld, p, "number is not finite"), NULL;
+        return p + 9;
+    }
+    case DOC_TAG_STRING: {
+        uint32_t sl;
+        const uint8_t *s = get_len(p + 1, e, &sl);
+        if (!s || sl > (size_t)(e - s)) return load_fail(ld, p, "string length past its node"), NULL;
+        if (!str_ok(s, sl, ld->end, flags)) return load_fail(ld, s, "string is not UTF-8"), NULL;
+        return s + sl;
+    }
+    case DOC_TAG_OBJECT:
+    case DOC_TAG_ARRAY: {
+        uint64_t ptr;
+        if (e - p < 9) break;
+        memcpy(&ptr, p + 1, 8);
+        if (ptr) return load_fail(ld, p, "child slot not zero"), NULL;
+        if (push_slot(ld, (uint32_t)(p - b)) < 0) return NULL;
+        *flags |= NODE_PARENT;
+        return p + 9;
+    }
+    default:
+        return load_fail(ld, p, "unknown value tag"), NULL;
+    }
+    return load_fail(ld, p, "value past its node"), NULL;
+}
+
+/* 1 when a[0..n) == b[0..n); both start inside the input, b before a, and
+ * the input has 8 bytes from a on when fast (then from b too). */
+static inline int bytes_eq(const uint8_t *a, const uint8_t *b, size_t n, int fast)
+{
+    if (fast && n <= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return ((x ^ y) & lowmask[n]) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* Validates the bytes b[0..len) of an object said to hold `count` members.
+ *
+ * The shape memo: objects in an array mostly share their keys (records of a
+ * kind). ld->shape[] points at the keys of the last small object validated;
+ * while this object's keys are byte-equal to those, in order and in number,
+ * they are known UTF-8 and distinct, so their checks are skipped. At the
+ * first key that differs the memo is dropped and every key from there on is
+ * checked (the duplicate filter refilled from the keys before it). */
+static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t count, unsigned *flags)
+{
+    const uint8_t *p = b, *e = b + len;
+    uint64_t keybits = 0;
+    uint32_t n = 0;
+    int small = count < DOC_INDEX_MIN;
+    int same = small && count == ld->shape_n;
+    while (p < e) {
+        uint32_t kl;
+        const uint8_t *k = get_len(p, e, &kl);
+        if (!k || kl > (size_t)(e - k)) return load_fail(ld, p, "key length past its node");
+        int fast = ld->end - p >= 8;
+        if (same && n < count && bytes_eq(p, ld->shape[n], (size_t)(k - p) + kl, fast)) {
+            /* the key of the memo, at the same position */
+        } else {
+            if (same) {
+                same = 0;
+                for (const uint8_t *q = b; q < p;) {
+                    const char *qk;
+                    size_t qkl;
+                    size_t h = doc_key_decode(q, &qk, &qkl);
+                    keybits |= key_bit((const uint8_t *)qk, qkl);
+                    q += h;
+                    q += doc_value_size(q);
+                }
+            }
+            if (!str_ok(k, kl, ld->end, flags)) return load_fail(ld, k, "key is not UTF-8");
+            if (small) {
+                uint64_t bit = key_bit(k, kl);
+                if (__builtin_expect((keybits & bit) != 0, 0) && has_key(b, p, k, kl))
+                    return load_fail(ld, p, "duplicate key");
+                keybits |= bit;
+                ld->shape[n] = p;   /* n < count < DOC_INDEX_MIN */
+            }
+        }
+        p = k + kl;
+        if (p == e) return load_fail(ld, p, "key without a value");
+        p = check_value(ld, p, b, e, flags);
+        if (!p) return -1;
+        n++;
+    }
+    if (n != count) return load_fail(ld, b, "entry count does not match the node's bytes");
+    /* A key of the memo that needs an escape leaves NODE_PLAIN alone when
+     * skipped: keep the memo only for plain keys' objects. */
+    if (small) ld->shape_n = (*flags & NODE_PLAIN) ? count : UINT32_MAX;
+    return 0;
+}
+
+/* Validates the bytes b[0..len) of an array (or a box) said to hold `count`
+ * values. */
+static int check_array(loader *ld, const uint8_t *b, uint32_t len, uint32_t count, unsigned *flags)
+{
+    const uint8_t *p = b, *e = b + len;
+    uint32_t n = 0;
+    while (p < e) {
+        p = check_value(ld, p, b, e, flags);
+        if (!p) return -1;
+        n++;
+    }
+    if (n != count) return load_fail(ld, b, "entry count does not match the node's bytes");
     return 0;
 }
 
@@ -288,102 +457,10 @@ static int push_slot(loader *ld, uint32_t off)
  * node flags (NODE_PARENT, NODE_PLAIN), or -1 with the error set. */
 static int check_bytes(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count)
 {
-    const uint8_t *p = b, *e = b + len, *in_end = ld->end;
     unsigned flags = NODE_PLAIN;
-    uint64_t keybits = 0;
-    uint32_t n = 0;
-    int small = count < DOC_INDEX_MIN;
-    while (p < e) {
-        if (kind == DOC_KIND_OBJECT) {
-            uint32_t kl;
-            const uint8_t *k = get_len(p, e, &kl);
-            if (!k || kl > (size_t)(e - k)) return load_fail(ld, p, "key length past its node");
-            if (!str_ok(k, kl, in_end, &flags)) return load_fail(ld, k, "key is not UTF-8");
-            if (small) {
-                uint64_t bit = key_bit(k, kl);
-                if (__builtin_expect((keybits & bit) != 0, 0) && has_key(b, p, k, kl))
-                    return load_fail(ld, p, "duplicate key");
-                keybits |= bit;
-            }
-            p = k + kl;
-            if (p == e) return load_fail(ld, p, "key without a value");
-        }
-        uint8_t tag = *p;
-        if (tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE) {
-            p++;
-        } else {
-            switch (tag) {
-            case DOC_TAG_I8: {
-                int8_t v;
-                if (e - p < 2) return load_fail(ld, p, "value past its node");
-                memcpy(&v, p + 1, 1);
-                if (v >= 0) return load_fail(ld, p, "integer not in its smallest encoding");
-                p += 2;
-                break;
-            }
-            case DOC_TAG_I16: {
-                int16_t v;
-                if (e - p < 3) return load_fail(ld, p, "value past its node");
-                memcpy(&v, p + 1, 2);
-                if (v >= INT8_MIN && v <= INT8_MAX)
-                    return load_fail(ld, p, "integer not in its smallest encoding");
-                p += 3;
-                break;
-            }
-            case DOC_TAG_I32: {
-                int32_t v;
-                if (e - p < 5) return load_fail(ld, p, "value past its node");
-                memcpy(&v, p + 1, 4);
-                if (v >= INT16_MIN && v <= INT16_MAX)
-                    return load_fail(ld, p, "integer not in its smallest encoding");
-                p += 5;
-                break;
-            }
-            case DOC_TAG_I64: {
-                int64_t v;
-                if (e - p < 9) return load_fail(ld, p, "value past its node");
-                memcpy(&v, p + 1, 8);
-                if (v >= INT32_MIN && v <= INT32_MAX)
-                    return load_fail(ld, p, "integer not in its smallest encoding");
-                p += 9;
-                break;
-            }
-            case DOC_TAG_DOUBLE: {
-                uint64_t bits;
-                if (e - p < 9) return load_fail(ld, p, "value past its node");
-                memcpy(&bits, p + 1, 8);
-                if ((bits & 0x7ff0000000000000ull) == 0x7ff0000000000000ull)
-                    return load_fail(ld, p, "number is not finite");
-                p += 9;
-                break;
-            }
-            case DOC_TAG_STRING: {
-                uint32_t sl;
-                const uint8_t *s = get_len(p + 1, e, &sl);
-                if (!s || sl > (size_t)(e - s)) return load_fail(ld, p, "string length past its node");
-                if (!str_ok(s, sl, in_end, &flags)) return load_fail(ld, s, "string is not UTF-8");
-                p = s + sl;
-                break;
-            }
-            case DOC_TAG_OBJECT:
-            case DOC_TAG_ARRAY: {
-                uint64_t ptr;
-                if (e - p < 9) return load_fail(ld, p, "value past its node");
-                memcpy(&ptr, p + 1, 8);
-                if (ptr) return load_fail(ld, p, "child slot not zero");
-                if (push_slot(ld, (uint32_t)(p - b)) < 0) return -1;
-                flags |= NODE_PARENT;
-                p += 9;
-                break;
-            }
-            default:
-                return load_fail(ld, p, "unknown value tag");
-            }
-        }
-        n++;
-    }
-    if (n != count) return load_fail(ld, b, "entry count does not match the node's bytes");
-    return (int)flags;
+    int st = kind == DOC_KIND_OBJECT ? check_object(ld, b, len, count, &flags)
+                                     : check_array(ld, b, len, count, &flags);
+    return st < 0 ? -1 : (int)flags;
 }
 
 /* Turns the unfilled child slots slots[from..to) of n into the integer 0
@@ -439,7 +516,7 @@ static doc_node *load_record(loader *ld, int kind, const uint8_t **pp)
 
 doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err)
 {
-    loader ld = {data, data + len, NULL, 0, 0, err};
+    loader ld = {data, data + len, NULL, 0, 0, err, UINT32_MAX, {NULL}};
     const uint8_t *p = data;
     if (max_depth > DOC_DEPTH_LIMIT) max_depth = DOC_DEPTH_LIMIT;
     doc_node *box = load_record(&ld, DOC_KIND_BOX, &p);
