@@ -397,11 +397,12 @@ static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t cou
     int small = count < DOC_INDEX_MIN;
     int same = small && count == ld->shape_n;
     while (p < e) {
+        if (n == count) return load_fail(ld, b, "entry count does not match the node's bytes");
         uint32_t kl;
         const uint8_t *k = get_len(p, e, &kl);
         if (!k || kl > (size_t)(e - k)) return load_fail(ld, p, "key length past its node");
         int fast = ld->end - p >= 8;
-        if (same && n < count && bytes_eq(p, ld->shape[n], (size_t)(k - p) + kl, fast)) {
+        if (same && bytes_eq(p, ld->shape[n], (size_t)(k - p) + kl, fast)) {
             /* the key of the memo, at the same position */
         } else {
             if (same) {
@@ -421,7 +422,7 @@ static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t cou
                 if (__builtin_expect((keybits & bit) != 0, 0) && has_key(b, p, k, kl))
                     return load_fail(ld, p, "duplicate key");
                 keybits |= bit;
-                ld->shape[n] = p;   /* n < count < DOC_INDEX_MIN */
+                ld->shape[n] = p;   /* n < count < DOC_INDEX_MIN (checked above) */
             }
         }
         p = k + kl;
@@ -444,6 +445,7 @@ static int check_array(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
     const uint8_t *p = b, *e = b + len;
     uint32_t n = 0;
     while (p < e) {
+        if (n == count) return load_fail(ld, b, "entry count does not match the node's bytes");
         p = check_value(ld, p, b, e, flags);
         if (!p) return -1;
         n++;

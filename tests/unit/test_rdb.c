@@ -355,6 +355,37 @@ Test(rdb, a_fault_deep_in_a_large_tree_leaks_nothing)
     doc_node_free(a);
 }
 
+/* Found by fuzz_rdb: a small object whose count (3) is far below its members
+ * (40) wrote past the memo of keys before the count was compared. */
+Test(rdb, a_count_far_below_the_entries_is_refused)
+{
+    for (int kind = 0; kind < 2; kind++) {
+        doc_buf t;
+        doc_buf_init(&t);
+        uint8_t root[] = {1, 9, kind ? DOC_TAG_ARRAY : DOC_TAG_OBJECT, 0, 0, 0, 0, 0, 0, 0, 0};
+        doc_buf_append(&t, root, sizeof root);
+        doc_buf body;
+        doc_buf_init(&body);
+        for (int i = 0; i < 40; i++) {
+            char key[8];
+            int n = snprintf(key, sizeof key, "k%d", i);
+            if (!kind) {
+                doc_buf_putc(&body, (char)n);
+                doc_buf_append(&body, key, (size_t)n);
+            }
+            doc_buf_putc(&body, (char)(DOC_TAG_SMALLINT + i));
+        }
+        doc_buf_putc(&t, 3);
+        doc_buf_putc(&t, (char)body.len);
+        doc_buf_append(&t, body.data, body.len);
+        doc_error err;
+        cr_assert_null(load((const uint8_t *)t.data, t.len, DOC_DEPTH_LIMIT, &err));
+        cr_assert(strstr(err.msg, "count"), "%s", err.msg);
+        doc_buf_free(&body);
+        doc_buf_free(&t);
+    }
+}
+
 Test(rdb, nesting_is_bounded_by_max_depth)
 {
     char text[2 * 130];
