@@ -376,7 +376,9 @@ Test(rdb, a_count_far_below_the_entries_is_refused)
             doc_buf_putc(&body, (char)(DOC_TAG_SMALLINT + i));
         }
         doc_buf_putc(&t, 3);
-        doc_buf_putc(&t, (char)body.len);
+        cr_assert_lt(body.len, 1u << 14);
+        if (body.len >= 128) doc_buf_putc(&t, (char)(0x80 | (body.len & 0x7f)));
+        doc_buf_putc(&t, (char)(body.len >= 128 ? body.len >> 7 : body.len));
         doc_buf_append(&t, body.data, body.len);
         doc_error err;
         cr_assert_null(load((const uint8_t *)t.data, t.len, DOC_DEPTH_LIMIT, &err));
