@@ -34,9 +34,13 @@
  */
 #include "node.h"
 
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__   /* gcc and clang define it */
 #error "tree.c: the serialized tree is little-endian; this host is not"
 #endif
+
+/* Bytes of a child pointer slot after its tag. */
+#define SLOT_BYTES 8
+_Static_assert(sizeof(doc_node *) == SLOT_BYTES, "a child slot holds one 8-byte pointer");
 
 /* ------------------------------------------------------------------ */
 /* Serializing                                                        */
@@ -77,7 +81,7 @@ static void save_record(const doc_node *n, doc_buf *out)
         while (off < len) {
             off = entry_skip(b, off, n->kind, &val);
             if (b[val] == DOC_TAG_OBJECT || b[val] == DOC_TAG_ARRAY)
-                memset(w + val + 1, 0, sizeof(doc_node *));
+                memset(w + val + 1, 0, SLOT_BYTES);
         }
     }
     out->len = (size_t)(w + len - (uint8_t *)out->data);
