@@ -16,8 +16,10 @@ and for each: SAVE (seconds, RDB size), DEBUG RELOAD (save + flush + load),
 a restart (the load time the server logs: "DB loaded from disk"), DUMP of
 every key and RESTORE of every dump (REPLACE, over one pipelined connection),
 and a replica's full sync (REPLICAOF until the link is up and loading done).
-Wall-clock seconds on a shared machine: compare the columns of one run, not
-runs. The servers run with Redis's defaults but repl-diskless-sync-delay 0
+Each timing is wall-clock seconds and, in parentheses, the CPU seconds the
+server processes spent (INFO cpu: self and reaped children), which other
+work on a shared machine disturbs much less: compare the columns of one run,
+and prefer the CPU figures. The servers run with Redis's defaults but repl-diskless-sync-delay 0
 (no 5 s wait before a full sync); RDBCOMPRESSION=no turns LZF compression of
 RDB strings off (default yes, as Redis). Servers started here are stopped by PID on every exit. Prints one
 markdown table.
@@ -88,10 +90,18 @@ class Server:
             return f.read()
 
 
-def timed(fn):
-    t = time.time()
+def cpu(c):
+    """CPU seconds the server and its reaped children (BGSAVE for a sync) used."""
+    i = c.info("cpu")
+    return (i["used_cpu_user"] + i["used_cpu_sys"] + i["used_cpu_user_children"]
+            + i["used_cpu_sys_children"])
+
+
+def timed(c, fn):
+    """(wall seconds, server CPU seconds) of fn()."""
+    c0, t = cpu(c), time.time()
     fn()
-    return time.time() - t
+    return time.time() - t, cpu(c) - c0
 
 
 def fill(c, kind, doc, count):
@@ -108,26 +118,31 @@ def fill(c, kind, doc, count):
 
 def dump_restore(c, count):
     dumps = []
-    t0 = time.time()
-    for lo in range(0, count, 100):
-        pipe = c.pipeline(transaction=False)
-        for i in range(lo, min(count, lo + 100)):
-            pipe.dump("k:%d" % i)
-        dumps += pipe.execute()
-    t_dump = time.time() - t0
-    size = sum(len(d) for d in dumps)
-    t0 = time.time()
-    for lo in range(0, count, 100):
-        pipe = c.pipeline(transaction=False)
-        for i in range(lo, min(count, lo + 100)):
-            pipe.restore("k:%d" % i, 0, dumps[i], replace=True)
-        pipe.execute()
-    return t_dump, time.time() - t0, size
+
+    def dump_all():
+        for lo in range(0, count, 100):
+            pipe = c.pipeline(transaction=False)
+            for i in range(lo, min(count, lo + 100)):
+                pipe.dump("k:%d" % i)
+            dumps.extend(pipe.execute())
+
+    def restore_all():
+        for lo in range(0, count, 100):
+            pipe = c.pipeline(transaction=False)
+            for i in range(lo, min(count, lo + 100)):
+                pipe.restore("k:%d" % i, 0, dumps[i], replace=True)
+            pipe.execute()
+
+    t_dump = timed(c, dump_all)
+    t_restore = timed(c, restore_all)
+    return t_dump, t_restore, sum(len(d) for d in dumps)
 
 
 def full_sync(binary, module_args, primary, base):
+    """(wall seconds, CPU seconds of the primary, its BGSAVE child and the replica)."""
     r = Server(binary, module_args, base)
     try:
+        p0, r0 = cpu(primary.client), cpu(r.client)
         t0 = time.time()
         r.client.execute_command("REPLICAOF", "127.0.0.1", str(primary.port))
         deadline = t0 + 1200
@@ -142,7 +157,11 @@ def full_sync(binary, module_args, primary, base):
             if time.time() > deadline:
                 raise RuntimeError("full sync did not finish")
             time.sleep(0.02)
-        return time.time() - t0
+        wall = time.time() - t0
+        deadline = time.time() + 60
+        while cpu(primary.client) == p0 and time.time() < deadline:
+            time.sleep(0.05)   # the BGSAVE child is counted once reaped
+        return wall, cpu(primary.client) - p0 + cpu(r.client) - r0
     finally:
         r.stop()
 
@@ -155,14 +174,15 @@ def measure(kind, binary, module, doc, count, base):
         c = s.client
         fill(c, kind, doc, count)
         res = {}
-        res["save"] = timed(lambda: c.save())
+        res["save"] = timed(c, c.save)
         res["rdb_mb"] = os.path.getsize(os.path.join(s.dir, "dump.rdb")) / 1e6
-        res["reload"] = timed(lambda: c.execute_command("DEBUG", "RELOAD"))
+        res["reload"] = timed(c, lambda: c.execute_command("DEBUG", "RELOAD"))
         c.save()
         s.kill()
         s.start()
         m = re.findall(r"DB loaded from disk: ([0-9.]+) seconds", s.log())
-        res["restart_load"] = float(m[-1]) if m else float("nan")
+        # the fresh process's CPU so far is (almost all) the load
+        res["restart_load"] = (float(m[-1]) if m else float("nan"), cpu(s.client))
         assert s.client.dbsize() == count
         res["dump"], res["restore"], res["dump_mb"] = dump_restore(s.client, count)
         res["dump_mb"] /= 1e6
@@ -186,17 +206,21 @@ def main():
     for kind in ("binary", "text", "strings"):
         print("rdb_bench: %s, %d x %d bytes" % (kind, count, len(doc)), file=sys.stderr)
         results[kind] = measure(kind, binary, module, doc, count, base)
-    rows = [("SAVE, s", "save"), ("RDB size, MB", "rdb_mb"),
-            ("DEBUG RELOAD (save + flush + load), s", "reload"),
-            ("restart: \"DB loaded from disk\", s", "restart_load"),
-            ("DUMP of every key, s", "dump"), ("DUMP payloads, MB", "dump_mb"),
-            ("RESTORE of every dump, s", "restore"), ("replica full sync, s", "sync")]
+    rows = [("SAVE", "save"), ("RDB size, MB", "rdb_mb"),
+            ("DEBUG RELOAD (save + flush + load)", "reload"),
+            ("restart: load of the RDB (\"DB loaded from disk\")", "restart_load"),
+            ("DUMP of every key", "dump"), ("DUMP payloads, MB", "dump_mb"),
+            ("RESTORE of every dump", "restore"),
+            ("replica full sync (CPU: primary + its BGSAVE child + replica)", "sync")]
     print("| %d x %d-byte documents (%.2f GB of JSON), rdbcompression %s | binary (encver 2) "
           "| text (encver 1) | strings |"
           % (count, len(doc), count * len(doc) / 1e9, os.environ.get("RDBCOMPRESSION", "yes")))
     print("|---|---:|---:|---:|")
+    def cell(v):
+        return "%.2f" % v if not isinstance(v, tuple) else "%.2f s (CPU %.2f s)" % v
+
     for label, key in rows:
-        print("| %s | %s |" % (label, " | ".join("%.2f" % results[k][key]
+        print("| %s | %s |" % (label, " | ".join(cell(results[k][key])
                                                  for k in ("binary", "text", "strings"))))
 
 

@@ -11,7 +11,7 @@
 #   RDBCOMPRESSION=no ...                  LZF compression of RDB strings off
 #
 # Needs a built build/atomicdoc.so and /usr/bin/python3 with python3-redis.
-# Wall-clock seconds: compare the columns of one run. Takes a few minutes and
+# Wall-clock and server CPU seconds: compare the columns of one run. Takes a few minutes and
 # about 4 GB of memory at the default size; writes under build/bench/rdb/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
