@@ -37,6 +37,10 @@ int adoc_text_adopt(adoc *d, doc_buf *b);
 extern long long adoc_cache_bytes;   /* bytes cached now (atomic) */
 
 extern RedisModuleType *adoc_type;
+/* 1 under the load argument `rdb-encoding text` (module.c): the type is
+ * registered with encver 1 and saves JSON text, as before encver 2 (for
+ * comparison benchmarks and for RDBs an older atomicdoc must read). */
+extern int adoc_rdb_text;
 
 /* Versions never repeat for a key: a new document (DOC.SET of a missing key,
  * an upsert, a write that creates, COPY) gets a version greater than any

@@ -307,6 +307,12 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
         RedisModule_LoadConfigs(ctx))
         return REDISMODULE_ERR;
 
+    /* Hidden load argument rdb-encoding text|binary (default binary): see
+     * type.c. Not a config: the encoding version is fixed when the type is
+     * registered. */
+    for (int i = 0; i + 1 < argc; i += 2)
+        if (!strcasecmp(RedisModule_StringPtrLen(argv[i], NULL), "rdb-encoding"))
+            adoc_rdb_text = !strcasecmp(RedisModule_StringPtrLen(argv[i + 1], NULL), "text");
     if (type_register(ctx) == REDISMODULE_ERR) return REDISMODULE_ERR;
     own_category = add_category(ctx, ACL_CATEGORY);
     /* JSON.*: on unless turned off (config json-commands no, or the load

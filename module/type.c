@@ -2,17 +2,28 @@
  * type.c - the `atomicdoc` Redis module type: RDB save/load, AOF rewrite,
  * DEBUG DIGEST-VALUE, MEMORY USAGE, COPY, and the lazy-free effort.
  *
- * RDB encoding, encver 1: the version (unsigned), then the document as compact
- * JSON text (one string). Loading runs the same hardened parser as DOC.SET:
- * it validates UTF-8, duplicate keys and numbers, never recurses, and bounds
- * depth (by DOC_DEPTH_LIMIT, not the config: lowering max-depth must never
- * make an existing RDB unloadable). Every load call is followed by an IO
- * error check (REDISMODULE_OPTIONS_HANDLE_IO_ERRORS is set), so a truncated or
- * forged RESTORE payload is an error, never a crash. There is no element
- * count in the payload to forge: the only length is the string's, which
- * Redis reads into one buffer of that size; a forged length makes the read
- * (or the allocation attempt) fail, and the load is refused as an IO error.
- * A version of 0 or beyond int64 is refused too.
+ * RDB encoding, encver 2 (written by default): the version (unsigned), then
+ * the document's tree in the binary form of doc_tree_serialize (one string):
+ * each node's packed bytes as they are in memory, child pointers zeroed,
+ * nodes in depth-first order. Loading is a copy and one validating walk per
+ * node (doc_tree_load), no JSON parsing; it trusts nothing in the payload
+ * (lengths, counts, tags, integer encodings, finite doubles, UTF-8, duplicate
+ * keys, depth, trailing bytes) and bounds depth by DOC_DEPTH_LIMIT, not the
+ * config: lowering max-depth must never make an existing RDB unloadable.
+ *
+ * RDB encoding, encver 1 (still loaded; written only under the load argument
+ * `rdb-encoding text`, which registers the type with encver 1, for the
+ * benchmark and for an RDB an older atomicdoc must read): the version, then
+ * the document as compact JSON text (one string), loaded by the same
+ * hardened parser as DOC.SET.
+ *
+ * Either way every load call is followed by an IO error check
+ * (REDISMODULE_OPTIONS_HANDLE_IO_ERRORS is set), so a truncated or forged
+ * RESTORE payload is an error, never a crash: the payload's one string is
+ * read by Redis into a buffer of its length (a forged length makes the read
+ * or the allocation fail: an IO error), and every length and count inside
+ * it is checked by the core against that buffer. A version of 0 or beyond
+ * int64 is refused too.
  *
  * AOF rewrite emits DOC.AOFLOAD commands (cmd_basic.c): one per document
  * when its JSON is at most AOF_CHUNK bytes, else the JSON text in slices of
@@ -23,26 +34,34 @@
 
 #include <string.h>
 
-#define ADOC_ENCVER 1
+/* The encoding written: 2, the binary tree; 1, JSON text (see above). */
+#define ADOC_ENCVER 2
+#define ADOC_ENCVER_TEXT 1
 /* Largest JSON argument one AOF command carries (bytes). 4 MB keeps each
  * command far below proto-max-bulk-len (512 MB by default) and the AOF
  * loader's memory spikes small. */
 #define AOF_CHUNK (4u << 20)
 
 RedisModuleType *adoc_type;
+int adoc_rdb_text;
 
 static void rdb_save(RedisModuleIO *io, void *value) {
     adoc *d = value;
-    doc_buf text;
-    doc_buf_init(&text);
-    doc_print(doc_box_value(d->root), &text);
+    doc_buf out;
+    doc_buf_init(&out);
+    if (adoc_rdb_text)
+        doc_print(doc_box_value(d->root), &out);
+    else
+        doc_tree_serialize(d->root, &out);
+    /* Out of memory (out.oom) cannot be reported from here; the allocator
+     * hook is Redis's, which aborts on OOM before the core would see NULL. */
     RedisModule_SaveUnsigned(io, d->version);
-    RedisModule_SaveStringBuffer(io, text.data ? text.data : "", text.len);
-    doc_buf_free(&text);
+    RedisModule_SaveStringBuffer(io, out.data ? out.data : "", out.len);
+    doc_buf_free(&out);
 }
 
 static void *rdb_load(RedisModuleIO *io, int encver) {
-    if (encver != ADOC_ENCVER) {
+    if (encver != ADOC_ENCVER && encver != ADOC_ENCVER_TEXT) {
         RedisModule_LogIOError(io, "warning", "atomicdoc: unknown encoding version %d", encver);
         return NULL;
     }
@@ -62,7 +81,9 @@ static void *rdb_load(RedisModuleIO *io, int encver) {
     }
     doc_error err;
     doc_error_clear(&err);
-    doc_node *root = doc_parse(text, len, DOC_DEPTH_LIMIT, &err);
+    doc_node *root = encver == ADOC_ENCVER
+                         ? doc_tree_load((const uint8_t *)text, len, DOC_DEPTH_LIMIT, &err)
+                         : doc_parse(text, len, DOC_DEPTH_LIMIT, &err);
     RedisModule_Free(text);
     if (!root) {
         RedisModule_LogIOError(io, "warning", "atomicdoc: bad payload: %s %s at byte %zu",
@@ -85,7 +106,8 @@ static void aux_save(RedisModuleIO *io, int when) {
 
 static int aux_load(RedisModuleIO *io, int encver, int when) {
     (void)when;
-    if (encver != ADOC_ENCVER) {
+    /* The same aux data under both encodings. */
+    if (encver != ADOC_ENCVER && encver != ADOC_ENCVER_TEXT) {
         RedisModule_LogIOError(io, "warning", "atomicdoc: unknown aux encoding version %d", encver);
         return REDISMODULE_ERR;
     }
@@ -186,6 +208,7 @@ int type_register(RedisModuleCtx *ctx) {
         .aux_save = aux_save,
         .aux_save_triggers = REDISMODULE_AUX_BEFORE_RDB,
     };
-    adoc_type = RedisModule_CreateDataType(ctx, "atomicdoc", ADOC_ENCVER, &tm);
+    adoc_type = RedisModule_CreateDataType(ctx, "atomicdoc",
+                                           adoc_rdb_text ? ADOC_ENCVER_TEXT : ADOC_ENCVER, &tm);
     return adoc_type ? REDISMODULE_OK : REDISMODULE_ERR;
 }

@@ -318,6 +318,22 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
  * '\\' are escaped; other UTF-8 is copied as is. */
 void doc_print(const uint8_t *val, doc_buf *out);
 
+/* The binary form of a whole tree (tree.c; the RDB encoding, encver 2):
+ * each node's packed bytes with its child pointers zeroed, nodes in
+ * depth-first pre-order, each after its entry count and byte length.
+ * Position-independent; little-endian. */
+/* Appends the serialized form of the tree in `box` to out. DOC_OK, or
+ * DOC_NOMEM (out->oom set; out then holds a partial form to be discarded). */
+doc_status doc_tree_serialize(const doc_node *box, doc_buf *out);
+/* Makes a new box (caller owns) from a serialized tree data[0..len), which
+ * may be hostile: validated completely (lengths, counts, tags, smallest
+ * integer encodings, finite doubles, UTF-8 of keys and strings, duplicate
+ * keys, zeroed child slots, nesting <= max_depth, nothing left over) before
+ * any node is made from it; never reads outside data[0..len). NULL with err
+ * filled on failure: BADJSON (malformed; offset into data), TOODEEP, NOMEM.
+ * Iterative. */
+doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err);
+
 /* Number formatting / parsing shared by the printer and commands. */
 /* Writes the shortest round-trip text of finite d into out (>= 32 bytes);
  * returns its length. */

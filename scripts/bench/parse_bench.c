@@ -2,13 +2,19 @@
  * parse_bench.c - the cost per byte of doc_parse and doc_print on one JSON
  * file, the two halves of DOC.SET and an uncached DOC.GET.
  *
- * Usage: parse_bench parse|print FILE [iterations]
+ * Usage: parse_bench parse|print|load|save FILE [iterations]
  *
  * parse: doc_parse of the file `iterations` times (each tree freed outside
  *        doc_parse).
  * print: the file parsed once, then doc_print of its value into a fresh
  *        doc_buf `iterations` times (as DOC.GET does: the buffer grows as the
  *        text is written; freeing it is outside doc_print).
+ * load:  the file parsed once and serialized (doc_tree_serialize, the RDB
+ *        encoding), then doc_tree_load of those bytes `iterations` times
+ *        (each tree freed outside doc_tree_load): what loading the document
+ *        from an RDB or a RESTORE payload costs. Per byte of the JSON file,
+ *        so the figure compares with parse's.
+ * save:  doc_tree_serialize of the parsed file into a fresh doc_buf.
  *
  * Timings on a shared 2-core machine mean little, so the figure that counts
  * is the instruction count, from callgrind, of the function measured only:
@@ -72,19 +78,46 @@ static doc_node *parse_or_die(const char *text, size_t len)
 
 int main(int argc, char **argv)
 {
-    if (argc < 3 || (strcmp(argv[1], "parse") && strcmp(argv[1], "print"))) {
-        fprintf(stderr, "usage: parse_bench parse|print FILE [iterations]\n");
+    if (argc < 3 || (strcmp(argv[1], "parse") && strcmp(argv[1], "print") &&
+                     strcmp(argv[1], "load") && strcmp(argv[1], "save"))) {
+        fprintf(stderr, "usage: parse_bench parse|print|load|save FILE [iterations]\n");
         return 2;
     }
     int printing = strcmp(argv[1], "print") == 0;
+    int loading = strcmp(argv[1], "load") == 0;
+    int saving = strcmp(argv[1], "save") == 0;
     size_t len;
     char *text = read_file(argv[2], &len);
     int iters = argc > 3 ? atoi(argv[3]) : (int)(30e6 / (double)len) + 1;
-    doc_node *doc = printing ? parse_or_die(text, len) : NULL;
+    doc_node *doc = printing || loading || saving ? parse_or_die(text, len) : NULL;
+    doc_buf tree;
+    doc_buf_init(&tree);
+    if (loading && doc_tree_serialize(doc, &tree) != DOC_OK) {
+        fprintf(stderr, "doc_tree_serialize: out of memory\n");
+        return 1;
+    }
     size_t out_len = 0;
     double t0 = now();
     for (int i = 0; i < iters; i++) {
-        if (printing) {
+        if (loading) {
+            doc_error err;
+            doc_error_clear(&err);
+            doc_node *t = doc_tree_load((const uint8_t *)tree.data, tree.len, DOC_DEPTH_LIMIT, &err);
+            if (!t) {
+                fprintf(stderr, "doc_tree_load: %s at %zu\n", err.msg, err.offset);
+                return 1;
+            }
+            doc_node_free(t);
+        } else if (saving) {
+            doc_buf b;
+            doc_buf_init(&b);
+            if (doc_tree_serialize(doc, &b) != DOC_OK) {
+                fprintf(stderr, "doc_tree_serialize: out of memory\n");
+                return 1;
+            }
+            out_len = b.len;
+            doc_buf_free(&b);
+        } else if (printing) {
             doc_buf b;
             doc_buf_init(&b);
             doc_print(doc_box_value(doc), &b);
@@ -102,6 +135,8 @@ int main(int argc, char **argv)
     if (printing && out_len != len)
         fprintf(stderr, "note: printed %zu bytes for a %zu-byte file (not compact?)\n", out_len,
                 len);
+    if (loading) printf("serialized: %zu bytes for %zu bytes of JSON\n", tree.len, len);
+    doc_buf_free(&tree);
     printf("%s %zu bytes x %d: %.1f MB/s\n", argv[1], len, iters,
            (double)len * iters / (t > 0 ? t : 1e-9) / 1e6);
     doc_node_free(doc);

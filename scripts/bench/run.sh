@@ -187,8 +187,8 @@ bench_read() {
     server_stop "$pid"
 }
 
-# 4. Parse and print cost per byte: instructions (callgrind) inside doc_parse
-#    and inside doc_print for the 10 KB and 100 KB documents, by
+# 4. Parse, print and RDB load cost per byte: instructions (callgrind) inside
+#    doc_parse, doc_print and doc_tree_load for the 10 KB and 100 KB documents, by
 #    scripts/bench/parse_bench.c, on Debian's libjemalloc (the allocator
 #    redis-server links, so node allocations cost what they cost in Redis).
 #    Instruction counts do not depend on the machine's load. Skipped when
@@ -210,11 +210,15 @@ bench_parse() {
     cc -O2 -std=c11 -D_GNU_SOURCE -Imodule/doc "$src" build/libdoc.a -lm -o "$bin" \
         || die "building $src failed"
     [ -f "$jemalloc" ] && preload=$jemalloc
-    for mode in parse print; do
+    local fn
+    for mode in parse print load; do
+        # load: doc_tree_load of the serialized tree (the RDB encoding, encver 2)
+        fn=doc_$mode
+        [ "$mode" = load ] && fn=doc_tree_load
         for label in "10 KB:$DOC_10K:50" "100 KB:$DOC_100K:5"; do
             IFS=: read -r label file n <<<"$label"
             bytes=$(stat -c %s "$file")
-            ir=$(LD_PRELOAD=$preload valgrind --tool=callgrind --toggle-collect="doc_$mode" \
+            ir=$(LD_PRELOAD=$preload valgrind --tool=callgrind --toggle-collect="$fn" \
                      --callgrind-out-file=/dev/null "$bin" "$mode" "$file" "$n" 2>&1 |
                  sed -n 's/.*Collected : //p')
             [ -n "$ir" ] || die "callgrind of $bin $mode $file failed"
@@ -222,9 +226,10 @@ bench_parse() {
             echo "$mode $label: $ir instructions for $n x $bytes bytes = $per per byte" >>"$OUT/parse.txt"
             local limit=12
             [ "$mode" = print ] && limit=4
-            row "doc_$mode $label: instructions per byte (callgrind, jemalloc)" "$per" "" "" \
+            [ "$mode" = load ] && limit=3
+            row "$fn $label: instructions per byte of JSON (callgrind, jemalloc)" "$per" "" "" \
                 "<= $limit: $(verdict "$per" le "$limit")" \
-                "\`LD_PRELOAD=$preload valgrind --tool=callgrind --toggle-collect=doc_$mode $bin $mode $file $n\` (Collected / ($n x $bytes))"
+                "\`LD_PRELOAD=$preload valgrind --tool=callgrind --toggle-collect=$fn $bin $mode $file $n\` (Collected / ($n x $bytes))"
         done
     done
 }

@@ -489,8 +489,11 @@ static char **server_env(void)
         char *p = xasprintf("LD_PRELOAD=%s", preload);
         words_add(&v, p);
         free(p);
-        /* Redis itself leaks at exit by design; abort so Redis logs a crash report. */
-        words_add(&v, "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1");
+        /* Redis itself leaks at exit by design; abort so Redis logs a crash report.
+         * allocator_may_return_null: a forged RESTORE length makes Redis try to
+         * allocate terabytes with ztrymalloc, which expects NULL (as jemalloc returns)
+         * and refuses the payload; ASan's default aborts instead, inside Redis. */
+        words_add(&v, "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:allocator_may_return_null=1");
         words_add(&v, "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1");
     }
     if (!v.w)

@@ -6,9 +6,11 @@
  *
  * A DUMP payload is: the RDB object (type byte 7 = module, the module id with the
  * encoding version in its low 10 bits, then the module's own data: opcode 2 + the
- * document version, opcode 5 + the JSON text, opcode 0), 2 bytes of RDB version and
- * a CRC-64 of everything before it. Redis checks the CRC before the module sees a
- * byte, so the tests that aim at the module's loader recompute it.
+ * document version, opcode 5 + one string, opcode 0), 2 bytes of RDB version and a
+ * CRC-64 of everything before it. The string is the serialized tree (encver 2, what
+ * this build writes) or the JSON text (encver 1, what earlier builds wrote, and this
+ * one under the load argument `rdb-encoding text`). Redis checks the CRC before the
+ * module sees a byte, so the tests that aim at the module's loader recompute it.
  */
 #include <criterion/criterion.h>
 
@@ -539,14 +541,25 @@ Test(persistence, restore_of_damaged_module_data_with_a_valid_crc_is_refused_or_
     srv_stop(s);
 }
 
-/* Builds the payload of a document from its parts: the module id (with encver) of
- * `model` (a real DUMP), then `data` (the module's opcodes, forged), then the footer
- * of `model` with the CRC recomputed. */
-static payload forge(const payload *model, const unsigned char *data, size_t n, const char *how)
+/* Sets the encoding version in the module id of a payload (its low 10 bits; the id
+ * is stored big-endian just before the module data). The CRC is left to the caller. */
+static void set_encver(payload *pl, unsigned encver)
+{
+    pl->p[MODULE_DATA_START - 2] =
+        (unsigned char)((pl->p[MODULE_DATA_START - 2] & ~0x3) | ((encver >> 8) & 0x3));
+    pl->p[MODULE_DATA_START - 1] = (unsigned char)(encver & 0xff);
+}
+
+/* Builds the payload of a document from its parts: the module id of `model` (a real
+ * DUMP) with encoding version `encver`, then `data` (the module's opcodes, forged),
+ * then the footer of `model` with the CRC recomputed. */
+static payload forge_encver(const payload *model, unsigned encver, const unsigned char *data,
+                            size_t n, const char *how)
 {
     payload pl = { malloc(MODULE_DATA_START + n + FOOTER), MODULE_DATA_START + n + FOOTER, "" };
     cr_assert(pl.p);
     memcpy(pl.p, model->p, MODULE_DATA_START);
+    set_encver(&pl, encver);
     memcpy(pl.p + MODULE_DATA_START, data, n);
     memcpy(pl.p + MODULE_DATA_START + n, model->p + model->n - FOOTER, FOOTER);
     fix_crc(pl.p, pl.n);
@@ -554,16 +567,28 @@ static payload forge(const payload *model, const unsigned char *data, size_t n, 
     return pl;
 }
 
+/* An encver 1 payload (JSON text), as atomicdoc wrote before encver 2. */
+static payload forge(const payload *model, const unsigned char *data, size_t n, const char *how)
+{
+    return forge_encver(model, 1, data, n, how);
+}
+
+/* The serialized tree of {"a":1}: the box (count 1, 9 bytes: an object tag and its
+ * zeroed pointer slot), then the object (count 1, 3 bytes: key length 1, "a", the
+ * small integer 1 = 0x80 + 1). */
+#define SMALL_TREE 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81
+
 /* The DUMP of {"a":1} at version 1, checked to have the layout forge() assumes. */
 static payload dump_small(redisContext *c)
 {
     expect_ok(cmd(c, "DOC.SET small $ %s", "{\"a\":1}"));
     redisReply *r = cmd(c, "DUMP small");
-    static const unsigned char data[] = { 2, 1, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0 };
+    static const unsigned char data[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
     cr_assert(r->type == REDIS_REPLY_STRING && r->len == MODULE_DATA_START + sizeof data + FOOTER,
               "unexpected DUMP length %zu", r->len);
+    cr_assert_eq((unsigned char)r->str[MODULE_DATA_START - 1], 2, "DUMP is not encver 2");
     cr_assert_eq(memcmp(r->str + MODULE_DATA_START, data, sizeof data), 0,
-                 "the module data is not [2 version 5 len json 0]");
+                 "the module data is not [2 version 5 len tree 0]");
     payload pl = { malloc(r->len), r->len, "" };
     cr_assert(pl.p);
     memcpy(pl.p, r->str, r->len);
@@ -659,11 +684,14 @@ Test(persistence, restore_refuses_version_0_an_unknown_encoding_and_bad_json)
     expect_refused(c, &pl);
     free(pl.p);
 
-    /* encoding version 2 in the module id's low bits: a format this build never wrote */
+    /* JSON text under encver 2 (a tree is expected there) and encoding version 3 in
+     * the module id's low bits (a format this build never wrote) */
     static const unsigned char good[] = { 2, 1, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0 };
-    pl = forge(&model, good, sizeof good, "encver 2");
-    pl.p[MODULE_DATA_START - 1] = (unsigned char)((pl.p[MODULE_DATA_START - 1] & ~0x3) | 2);
-    fix_crc(pl.p, pl.n);
+    pl = forge_encver(&model, 2, good, sizeof good, "JSON text as encver 2");
+    expect_refused(c, &pl);
+    free(pl.p);
+    static const unsigned char tree[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
+    pl = forge_encver(&model, 3, tree, sizeof tree, "encver 3");
     expect_refused(c, &pl);
     free(pl.p);
 
@@ -1263,4 +1291,293 @@ Test(persistence, an_aof_written_by_the_earlier_container_by_container_rewrite_s
     expect_int(cmd(c, "EXISTS other"), 0);   /* the base was replaced whole */
     redisFree(c);
     srv_stop(s);
+}
+
+/* ---- the binary encoding (encver 2) ------------------------------------------------ */
+
+/* An order-like JSON document of about `bytes` bytes, compact, as DOC.GET prints it:
+ * arrays of objects with the same keys, integers of every width, doubles, short
+ * strings with escapes and non-ASCII text, an object large enough for an index. */
+static char *orders_json(size_t bytes, size_t *len)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *out = open_memstream(&text, &n);
+    cr_assert(out);
+    fputs("{\"user\":\"Ad\xc3\xa9le \\\"A\\\"\",\"wide\":{", out);
+    for (int i = 0; i < 40; i++) fprintf(out, "%s\"k%d\":%d", i ? "," : "", i, i * 1000);
+    fputs("},\"orders\":[", out);
+    for (long i = 0; (size_t)ftell(out) < bytes; i++)
+        fprintf(out, "%s{\"id\":%ld,\"sku\":\"SKU-%04ld\",\"qty\":%ld,\"price\":%ld.25,"
+                "\"big\":%lld,\"status\":\"%s\",\"tags\":[\"a\",null,true]}",
+                i ? "," : "", 1000 + i, i * 7 % 10000, i % 9, i % 250,
+                (long long)i * 987654321987LL, i % 2 ? "paid" : "sh\xc3\xafpped\\n");
+    fputs("]}", out);
+    fclose(out);
+    *len = n;
+    return text;
+}
+
+/* MEMORY USAGE of a key (before any DOC.GET: the read cache counts too). */
+static long long memory_usage(redisContext *c, const char *key)
+{
+    redisReply *r = cmd(c, "MEMORY USAGE %s SAMPLES 0", key);
+    cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
+    long long n = r->integer;
+    freeReplyObject(r);
+    return n;
+}
+
+Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_memory_usage,
+     .timeout = 60)
+{
+    srv *s = srv_start(NULL);
+    redisContext *c = srv_connect(s);
+    size_t olen, blen, dlen;
+    char *orders = orders_json(300000, &olen);
+    char *big = big_document(2, 100000, &blen);
+    char *deep = nested_around_string(128, 100, &dlen);
+    const char *keys[] = {"orders", "big", "deep"};
+    const char *texts[] = {orders, big, deep};
+    size_t lens[] = {olen, blen, dlen};
+    long long mem[3], ver[3];
+    for (int i = 0; i < 3; i++) expect_ok(cmd(c, "DOC.SET %s $ %b", keys[i], texts[i], lens[i]));
+    expect_ok(cmd(c, "DOC.SET orders $.user %s", "\"Bob\""));   /* version 2 */
+    char *v = strstr(orders, "\"Ad\xc3\xa9le \\\"A\\\"\"");
+    cr_assert(v);
+    /* keep `orders` equal to the document: "Bob" in place of the user's name */
+    size_t old = strlen("\"Ad\xc3\xa9le \\\"A\\\"\"");
+    memmove(v + 5, v + old, olen - (size_t)(v - orders) - old + 1);
+    memcpy(v, "\"Bob\"", 5);
+    lens[0] = olen = olen - old + 5;
+    /* An edit leaves growth room in the nodes it touched, which a reload drops; set
+     * the whole document again (fresh, compact nodes) to compare MEMORY USAGE exactly
+     * (by way of another value: a DOC.SET of the very text the document holds keeps
+     * the tree as it is). */
+    expect_ok(cmd(c, "DOC.SET orders $ %s", "0"));
+    expect_ok(cmd(c, "DOC.SET orders $ %b", orders, olen));
+    expect_int(cmd(c, "PEXPIRE big 600000"), 1);
+    for (int i = 0; i < 3; i++) {
+        mem[i] = memory_usage(c, keys[i]);
+        ver[i] = doc_version(c, keys[i]);
+    }
+    /* the bytes of every node and index, as requested from the allocator */
+    long long node_bytes = srv_info_int(c, "atomicdoc", "atomicdoc_memory_bytes");
+
+    expect_ok(cmd(c, "DEBUG RELOAD"));
+    long long nb = srv_info_int(c, "atomicdoc", "atomicdoc_memory_bytes");
+    cr_expect_eq(nb, node_bytes, "the loaded trees hold exactly the bytes the parsed ones held: "
+                 "%lld, before: %lld", nb, node_bytes);
+    for (int i = 0; i < 3; i++) {
+        long long m = memory_usage(c, keys[i]);
+        cr_expect_eq(m, mem[i], "MEMORY USAGE %s after DEBUG RELOAD: %lld, before: %lld", keys[i],
+                     m, mem[i]);
+        expect_doc_text(c, keys[i], texts[i], lens[i], "after DEBUG RELOAD");
+        cr_expect_eq(doc_version(c, keys[i]), ver[i], "DOC.VERSION %s after DEBUG RELOAD", keys[i]);
+    }
+    cr_assert_gt(ver[0], 1, "orders was changed after its creation");
+    redisReply *r = cmd(c, "PTTL big");
+    cr_assert(r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer <= 600000,
+              "PTTL big after DEBUG RELOAD: %lld", r->integer);
+    freeReplyObject(r);
+    expect_int(cmd(c, "PTTL orders"), -1);
+    /* a loaded document is a document like any other: paths through the indexes */
+    expect_str(cmd(c, "DOC.GET orders $.wide.k39"), "39000");
+    expect_str(cmd(c, "DOC.GET orders $.orders[100].id"), "1100");
+    expect_ok(cmd(c, "DOC.SET orders $.wide.k40 %s", "1"));
+    free(orders);
+    free(big);
+    free(deep);
+    redisFree(c);
+    srv_stop(s);
+}
+
+Test(persistence, dump_restore_round_trip_keeps_bytes_version_and_sets_the_ttl)
+{
+    srv *s = srv_start(NULL);
+    redisContext *c = srv_connect(s);
+    size_t len;
+    char *json = orders_json(100000, &len);
+    expect_ok(cmd(c, "DOC.SET src $ %b", json, len));
+    for (int i = 0; i < 4; i++) expect_ok(cmd(c, "DOC.SET src $.wide.k0 %d", i));
+    char *k0 = strstr(json, "\"k0\":0");
+    cr_assert(k0);
+    k0[5] = '3';
+    redisReply *dump = cmd(c, "DUMP src");
+    cr_assert_eq(dump->type, REDIS_REPLY_STRING);
+    cr_assert_eq((unsigned char)dump->str[MODULE_DATA_START - 1], 2, "DUMP writes encver 2");
+    cr_assert_lt(dump->len, len, "the tree (%zu bytes) is smaller than the JSON (%zu)", dump->len, len);
+    expect_ok(cmd(c, "RESTORE dst 90000 %b", dump->str, dump->len));
+    expect_ok(cmd(c, "RESTORE forever 0 %b", dump->str, dump->len));
+    freeReplyObject(dump);
+    expect_doc_text(c, "dst", json, len, "after RESTORE");
+    expect_doc_text(c, "forever", json, len, "after RESTORE");
+    cr_assert_eq(doc_version(c, "dst"), doc_version(c, "src"));
+    cr_assert_eq(doc_version(c, "forever"), doc_version(c, "src"));
+    redisReply *r = cmd(c, "PTTL dst");
+    cr_assert(r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer <= 90000,
+              "PTTL after RESTORE dst 90000: %lld", r->integer);
+    freeReplyObject(r);
+    expect_int(cmd(c, "PTTL forever"), -1);
+    free(json);
+    redisFree(c);
+    srv_stop(s);
+}
+
+Test(persistence, restore_of_forged_encver_2_payloads_is_refused)
+{
+    srv *s = srv_start(NULL);
+    redisContext *c = srv_connect(s);
+    payload model = dump_small(c);
+    /* [2 version 5 len tree 0] with a forged tree */
+    static const struct {
+        const char *how;
+        unsigned char tree[40];
+        size_t n;
+    } trees[] = {
+        { "the tree cut short", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a' }, 15 },
+        { "no child record", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0 }, 11 },
+        { "a byte after the tree", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81, 0 }, 17 },
+        { "an unknown tag", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x0c }, 16 },
+        { "a pointer in a child slot", { 1, 9, 9, 0, 0, 0, 0x10, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81 }, 16 },
+        { "a count of 2 for one member", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 1, 'a', 0x81 }, 16 },
+        { "a key length past its node", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 9, 'a', 0x81 }, 16 },
+        { "a node length past the end", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 1, 'a', 0x81 }, 16 },
+        { "a duplicate key", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 2, 6, 1, 'a', 0x81, 1, 'a', 0x82 }, 19 },
+        { "a key that is not UTF-8", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 0xc0, 0x81 }, 16 },
+        { "a NaN", { 1, 9, 7, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f }, 11 },
+        { "an integer not in its smallest encoding", { 1, 2, 3, 1 }, 4 },
+        { "an empty tree", { 0 }, 0 },
+    };
+    for (size_t i = 0; i < sizeof trees / sizeof *trees; i++) {
+        unsigned char data[64];
+        size_t n = 0;
+        data[n++] = 2;
+        data[n++] = 1;
+        data[n++] = 5;
+        data[n++] = (unsigned char)trees[i].n;
+        memcpy(data + n, trees[i].tree, trees[i].n);
+        n += trees[i].n;
+        data[n++] = 0;
+        payload pl = forge_encver(&model, 2, data, n, trees[i].how);
+        expect_refused(c, &pl);
+        free(pl.p);
+    }
+    /* nesting past the hard limit (10000): 10001 arrays, each a one-slot node */
+    size_t depth = 10001, tn = 0, cap = depth * 11 + 8;
+    unsigned char *tree = malloc(cap);
+    cr_assert(tree);
+    for (size_t d = 0; d < depth; d++) {
+        tree[tn++] = 1;
+        tree[tn++] = 9;
+        tree[tn++] = 0x0a;
+        memset(tree + tn, 0, 8);
+        tn += 8;
+    }
+    tree[tn++] = 0;   /* the innermost: an empty array */
+    tree[tn++] = 0;
+    size_t dn = 0;
+    unsigned char *data = malloc(tn + 16);
+    cr_assert(data);
+    data[dn++] = 2;
+    data[dn++] = 1;
+    data[dn++] = 5;
+    data[dn++] = 0x80;   /* a 32-bit length */
+    for (int b = 3; b >= 0; b--) data[dn++] = (unsigned char)(tn >> (8 * b));
+    memcpy(data + dn, tree, tn);
+    dn += tn;
+    data[dn++] = 0;
+    payload pl = forge_encver(&model, 2, data, dn, "10001 nested arrays");
+    expect_refused(c, &pl);
+    free(pl.p);
+    /* one level less (the hard limit, above max-depth) loads */
+    size_t tn2 = tn - 11;
+    dn = 4;
+    for (int b = 3; b >= 0; b--) data[dn++] = (unsigned char)(tn2 >> (8 * b));
+    memcpy(data + dn, tree + 11, tn2);
+    dn += tn2;
+    data[dn++] = 0;
+    pl = forge_encver(&model, 2, data, dn, "10000 nested arrays");
+    expect_ok(cmd(c, "RESTORE forged 0 %b", pl.p, pl.n));
+    free(pl.p);
+    expect_status(cmd(c, "DOC.TYPE forged"), "array");
+    /* and the valid tree loads: the refusals above are for their reason */
+    static const unsigned char good[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
+    pl = forge_encver(&model, 2, good, sizeof good, "valid");
+    expect_ok(cmd(c, "RESTORE forged 0 %b REPLACE", pl.p, pl.n));
+    expect_str(cmd(c, "DOC.GET forged"), "{\"a\":1}");
+    free(pl.p);
+    free(data);
+    free(tree);
+    free(model.p);
+    redisFree(c);
+    srv_stop(s);
+}
+
+Test(persistence, an_rdb_and_a_dump_written_with_the_text_encoding_load_in_the_default_build)
+{
+    /* rdb-encoding text: the type registers with encver 1 and saves JSON text, as
+     * atomicdoc did before encver 2 */
+    srv *t = srv_start(&(srv_opts){ .module_args = (const char *[]){ "rdb-encoding", "text", NULL } });
+    redisContext *tc = srv_connect(t);
+    write_samples(tc);
+    redisReply *dump = cmd(tc, "DUMP doc:nested");
+    cr_assert_eq(dump->type, REDIS_REPLY_STRING);
+    cr_assert_eq((unsigned char)dump->str[MODULE_DATA_START - 1], 1, "the text build writes encver 1");
+    cr_assert(memmem(dump->str, dump->len, "{\"a\":{\"b\"", 9), "the payload holds the JSON text");
+    expect_ok(cmd(tc, "SAVE"));
+    char rdb[300];
+    snprintf(rdb, sizeof rdb, "%s/dump.rdb", t->dir);
+
+    srv *s = srv_start(NULL);
+    redisContext *c = srv_connect(s);
+    expect_ok(cmd(c, "RESTORE copy 0 %b", dump->str, dump->len));
+    freeReplyObject(dump);
+    redisReply *a = get_doc(tc, "doc:nested"), *b = get_doc(c, "copy");
+    cr_assert(a->len == b->len && !memcmp(a->str, b->str, a->len));
+    freeReplyObject(a);
+    freeReplyObject(b);
+    redisFree(c);
+    srv_kill(s);
+    char target[300];
+    snprintf(target, sizeof target, "%s/dump.rdb", s->dir);
+    FILE *in = fopen(rdb, "rb"), *out = fopen(target, "wb");
+    cr_assert(in && out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) cr_assert_eq(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+    srv_restart(s);   /* loads the text build's RDB */
+    c = srv_connect(s);
+    expect_samples(c, "after loading an RDB written with rdb-encoding text");
+    expect_int(cmd(c, "EXISTS copy"), 0);
+    redisFree(c);
+    redisFree(tc);
+    srv_stop(s);
+    srv_stop(t);
+}
+
+Test(persistence, a_replica_full_sync_carries_large_documents, .timeout = 60)
+{
+    srv *p = srv_start(NULL);
+    redisContext *pc = srv_connect(p);
+    size_t len;
+    char *json = orders_json(2u << 20, &len);
+    for (int i = 0; i < 5; i++) expect_ok(cmd(pc, "DOC.SET big:%d $ %b", i, json, len));
+    expect_ok(cmd(pc, "DOC.SET big:0 $.user %s", "\"x\""));
+    srv *r = srv_start_replica(p);   /* a full sync: the RDB, in the binary encoding */
+    redisContext *rc = srv_connect(r);
+    srv_wait_replica_synced(p, r);
+    expect_doc_text(rc, "big:4", json, len, "on the replica after a full sync");
+    cr_assert_eq(doc_version(rc, "big:0"), 2);
+    char *dp = srv_digest(pc), *dr = srv_digest(rc);
+    cr_assert_str_eq(dr, dp, "DEBUG DIGEST of replica and primary");
+    free(dp);
+    free(dr);
+    free(json);
+    redisFree(rc);
+    redisFree(pc);
+    srv_stop(r);
+    srv_stop(p);
 }
