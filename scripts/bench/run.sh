@@ -487,8 +487,10 @@ peers_find() {
 }
 peers_version() {
     local json
-    json=$(redis-cli -p "$1" MODULE LIST | tr -d '\r' | awk '$0 == "json" { getline; getline; print; exit }')
-    echo "valkey $("$VSERVER" --version | grep -oE 'v=[0-9.]+' | cut -c3-), valkey-json $json (MODULE LIST ver)"
+    # MODULE LIST's ver: 10002 for 1.0.2
+    json=$(redis-cli -p "$1" MODULE LIST | tr -d '\r' |
+           awk '$0 == "json" { getline; getline; printf "%d.%d.%d", $1 / 10000, $1 / 100 % 100, $1 % 100; exit }')
+    echo "valkey $("$VSERVER" --version | grep -oE 'v=[0-9.]+' | cut -c3-), valkey-json $json"
 }
 
 # 2b. Memory per document against valkey-json: DOC.SET, JSON.SET (valkey-json)
@@ -570,23 +572,28 @@ bench_calls() {
     rows=$("$PY" scripts/bench/calls_table.py "$OUT" "$redis_out" $valkey_out) || die "calls_table.py failed"
     while IFS='|' read -r m a p r t c; do row "$m" "$a" "$p" "$r" "$t" "$c"; done <<<"$rows"
     if command -v gnuplot >/dev/null; then
+        # SET-like commands red, GET-like blue; atomicdoc solid, valkey-json
+        # dashed, the plain string dotted.
         local json_curves=""
         [ -n "$valkey_out" ] && json_curves=', \
-     "" using 1:6 with linespoints title "JSON.SET (valkey-json)", \
-     "" using 1:7 with linespoints title "JSON.GET (valkey-json)"'
+     "" using 1:6 with linespoints lc rgb "#c0392b" lw 2 dt 2 pt 5 title "JSON.SET (valkey-json)", \
+     "" using 1:7 with linespoints lc rgb "#2155a5" lw 2 dt 2 pt 7 title "JSON.GET (valkey-json)"'
         gnuplot <<PLOT || log "calls: gnuplot failed"
-set terminal pngcairo size 900,500
+set terminal pngcairo size 900,540 font ",11"
 set output "$OUT/cost_per_byte.png"
-set title "Instructions per byte inside call(), by document size ($plot_from, callgrind)"
+set title "Instructions per byte inside call() (callgrind), by document size\n$plot_from, atomicdoc $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 set logscale xy
+set xrange [700:150000]
+set yrange [0.02:300]
+set xtics ("1 KB" $(stat -c %s "$DOC_1K"), "10 KB" $(stat -c %s "$DOC_10K"), "100 KB" $(stat -c %s "$DOC_100K"))
 set xlabel "document bytes (compact JSON)"
 set ylabel "instructions per byte"
 set key outside right
 set grid
-plot "$OUT/cost_per_byte.dat" using 1:2 with linespoints title "DOC.SET", \
-     "" using 1:3 with linespoints title "SET (string)", \
-     "" using 1:4 with linespoints title "DOC.GET (cache off)", \
-     "" using 1:5 with linespoints title "GET (string)"$json_curves
+plot "$OUT/cost_per_byte.dat" using 1:2 with linespoints lc rgb "#c0392b" lw 2 pt 4 title "DOC.SET", \
+     "" using 1:4 with linespoints lc rgb "#2155a5" lw 2 pt 6 title "DOC.GET (read cache off)", \
+     "" using 1:3 with linespoints lc rgb "#c0392b" lw 1 dt 3 pt 1 title "SET (string)", \
+     "" using 1:5 with linespoints lc rgb "#2155a5" lw 1 dt 3 pt 2 title "GET (string)"$json_curves
 PLOT
         row "plot: DOC.SET/DOC.GET instructions per byte by size" "$OUT/cost_per_byte.png" "" "" "" \
             "gnuplot of \`$OUT/cost_per_byte.dat\` ($plot_from)"
