@@ -544,7 +544,8 @@ docget_1k_nocache jsonget_1k get_1k docget_10k_nocache docget_10k_cached jsonget
 docget_100k_nocache docget_100k_cached jsonget_100k get_100k docincr jsonincr hincrby
 docfield jsonfield hget arrincr_100k jsonarrincr_100k"
 bench_calls() {
-    local redis_out=$OUT/calls_redis.jsonl valkey_out="" plot_from="redis-server $(redis-server --version | grep -oE 'v=[0-9.]+' | cut -c3-)"
+    local redis_out=$OUT/calls_redis.jsonl valkey_out="" plot_from
+    plot_from="redis-server $(redis-server --version | grep -oE 'v=[0-9.]+' | cut -c3-)"
     if ! command -v valgrind >/dev/null; then
         row "instructions in call()" "skipped" "" "" "" "valgrind not installed"
         return 0
