@@ -4,17 +4,19 @@
     calls.py SERVER MODULE OUTDIR [CASE ...]     (all cases when none is named)
 
 SERVER is a redis-server (or valkey-server) binary, MODULE the atomicdoc .so
-(or "-" for none). Starts SERVER under `valgrind --tool=callgrind
---toggle-collect=call` on a free port (stopped by PID on any exit), then for
-each case: runs its setup, warms up, zeroes the counters, sends the measured
-command N times (pipelined, one connection), dumps the counters and divides
-the instructions collected inside call() by N. Instruction counts do not
-depend on the machine's load, so the figures of one run compare exactly.
+(or "-" for none; loaded with `json-commands no`, see main()). Starts SERVER
+under `valgrind --tool=callgrind --toggle-collect=call` on a free port
+(stopped by PID on any exit), then for each case: runs its setup, warms up,
+zeroes the counters, sends the measured command N times (pipelined, one
+connection), dumps the counters and divides the instructions collected inside
+call() by N. Instruction counts do not depend on the machine's load, so the
+figures of one run compare exactly.
 
 Prints one JSON object per line: {"case", "cmd", "n", "instr"}. Cases whose
 command the server does not know (valkey-json's JSON.* on Redis) print
 "instr": null. Documents come from OUTDIR (gen_docs.py, incr_pull.py gen).
-Extra modules for peers: EXTRA_MODULES="/path/a.so /path/b.so".
+Extra modules for peers: EXTRA_MODULES="/path/a.so /path/b.so", loaded before
+atomicdoc; the JSON.* cases then measure the peer's JSON.* (checked by TYPE).
 """
 import glob
 import json
@@ -127,8 +129,8 @@ class Server:
                 "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--daemonize", "no", "--dir", out,
                 "--logfile", os.path.join(out, "calls_server.log")]
-        for m in modules:
-            args += ["--loadmodule", m]
+        for m in modules:      # "path arg ...": a module with its load arguments
+            args += ["--loadmodule"] + m.split()
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.r = redis.Redis(port=self.port)
         deadline = time.time() + 60
@@ -213,10 +215,22 @@ def measure(server, name, setup, cmd, n, inverse):
 def main():
     binary, module, out = sys.argv[1:4]
     want = sys.argv[4:]
-    modules = ([] if module == "-" else [module]) + os.environ.get("EXTRA_MODULES", "").split()
+    extra = os.environ.get("EXTRA_MODULES", "").split()
+    # atomicdoc loads with `json-commands no`, always: the JSON.* cases measure
+    # the peer (valkey-json) when it is loaded and are skipped (null) when it
+    # is not, never atomicdoc's own JSON.* layer. (atomicdoc's own detection
+    # of names another module holds does not work: RM_GetCommand sees only the
+    # caller's commands, so with JSON.* taken atomicdoc fails to load.)
+    modules = extra + ([] if module == "-" else [module + " json-commands no"])
     all_cases = cases(out)
     server = Server(binary, modules, out)
     try:
+        if extra:
+            server.r.execute_command("JSON.SET", "calls:probe", "$", "1")
+            t = server.r.type("calls:probe").decode()
+            server.r.delete("calls:probe")
+            if t == "atomicdoc":
+                raise SystemExit("calls.py: JSON.SET is atomicdoc's, not the peer's")
         for name in want or all_cases:
             setup, cmd, n = all_cases[name]
             instr = measure(server, name, setup, cmd, n, ALTERNATE.get(name))

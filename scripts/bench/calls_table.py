@@ -8,8 +8,9 @@ both loaded (VALKEY.jsonl). Prints one row per line for run.sh's `row`:
 Every ratio is between two figures of the same run on the same server:
 atomicdoc against the string/hash/Lua peer on redis, and against valkey-json's
 JSON.* on valkey when that file is there. Also writes OUTDIR/cost_per_byte.dat
-(document bytes, then DOC.SET, SET, DOC.GET uncached, GET instructions per
-byte on redis, then JSON.SET, JSON.GET on valkey or "NaN") for the plot.
+(document bytes, then DOC.SET, SET, DOC.GET uncached, GET, JSON.SET, JSON.GET
+instructions per byte) for the plot: all six from the valkey run when there is
+one (one server, one run), else the first four from the redis run and "NaN".
 """
 import json
 import os
@@ -97,7 +98,7 @@ def main():
         j = JSON_PEER.get(a)
         if j and val.get(a) is not None and val.get(j) is not None:
             rv = val[a] / val[j]
-            print("|".join(["instructions on valkey 8: %s vs valkey-json" % label.split(" vs ")[0],
+            print("|".join(["instructions on valkey 8: %s vs valkey-json" % label.split(" vs ")[0].rstrip(", "),
                             fmt(val[a]), fmt(val[j]), "%.2fx" % rv,
                             "<= 0.20x: %s" % verdict(rv, 0.2, "le") if a.startswith(("docset", "docget")) else "",
                             "`calls.py valkey-server atomicdoc.so build/bench %s %s` with valkey-json loaded" % (a, j)]))
@@ -105,8 +106,9 @@ def main():
         f.write("# bytes doc_set set doc_get_uncached get json_set json_get (instructions per byte)\n")
         for label in ("1k", "10k", "100k"):
             size = doc_bytes(out, label)
-            vals = [red.get("docset_" + label), red.get("set_" + label),
-                    red.get("docget_%s_nocache" % label), red.get("get_" + label),
+            src = val if val else red
+            vals = [src.get("docset_" + label), src.get("set_" + label),
+                    src.get("docget_%s_nocache" % label), src.get("get_" + label),
                     val.get("jsonset_" + label), val.get("jsonget_" + label)]
             f.write("%d %s\n" % (size, " ".join("NaN" if v is None else "%.3f" % (v / size) for v in vals)))
 

@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """mem.py - the redis-py side of the benchmarks (run with /usr/bin/python3).
 
-    mem.py memory PORT JSONFILE COUNT
+    mem.py memory PORT JSONFILE COUNT [json]
         Bytes per document of COUNT copies stored with DOC.SET doc:i $ <json>,
-        then, after FLUSHALL, of COUNT copies stored with SET str:i <json>.
+        then, after FLUSHALL, of COUNT copies stored with SET str:i <json>,
+        and with `json` also (after FLUSHALL) with JSON.SET json:i $ <json>
+        (valkey-json's, on a server where it holds the JSON.* names; the
+        result's "json_set" then).
         Each figure is (used_memory after - used_memory before) / COUNT, read
         by a separate connection after the writing connection has closed (so
         its query and reply buffers are not counted). Also MEMORY USAGE of
@@ -37,8 +40,8 @@ def fill(port, cmd, prefix, text, count):
     while i < count:
         p = w.pipeline(transaction=False)
         for j in range(i, min(count, i + batch)):
-            if cmd == "DOC.SET":
-                p.execute_command("DOC.SET", "%s%d" % (prefix, j), "$", text)
+            if cmd in ("DOC.SET", "JSON.SET"):
+                p.execute_command(cmd, "%s%d" % (prefix, j), "$", text)
             else:
                 p.execute_command("SET", "%s%d" % (prefix, j), text)
         for r in p.execute():
@@ -71,7 +74,13 @@ def check_roundtrip(m, key, text):
     return len(got)
 
 
-def cmd_memory(port, path, count):
+def check_json_roundtrip(m, key, text):
+    got = m.execute_command("JSON.GET", key)
+    if got is None or json.loads(got) != json.loads(text):
+        raise SystemExit("mem.py: JSON.GET %s does not return the stored JSON" % key)
+
+
+def cmd_memory(port, path, count, peer_json=False):
     text = open(path, "rb").read()
     out = {"json": len(text), "count": count}
     out["doc"] = measure(port, "DOC.SET", "doc:", text, count)
@@ -79,6 +88,11 @@ def cmd_memory(port, path, count):
     out["doc_get_bytes"] = check_roundtrip(m, "doc:0", text)
     m.close()
     out["str"] = measure(port, "SET", "str:", text, count)
+    if peer_json:
+        out["json_set"] = measure(port, "JSON.SET", "json:", text, count)
+        m = conn(port)
+        check_json_roundtrip(m, "json:0", text)
+        m.close()
     conn(port).flushall()
     print(json.dumps(out))
 
@@ -99,7 +113,8 @@ def cmd_load(port, pairs):
 
 def main():
     if len(sys.argv) >= 5 and sys.argv[1] == "memory":
-        cmd_memory(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
+        cmd_memory(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]),
+                   sys.argv[5:6] == ["json"])
     elif len(sys.argv) >= 4 and sys.argv[1] == "load":
         cmd_load(int(sys.argv[2]), sys.argv[3:])
     else:

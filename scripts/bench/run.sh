@@ -23,7 +23,7 @@ cd "$ROOT"
 OUT=build/bench
 PY=/usr/bin/python3                    # the one with python3-redis
 MODULE=$ROOT/build/atomicdoc.so
-BENCH_DEFAULT="docs memory read parse incr pull txn calls"
+BENCH_DEFAULT="docs memory peermem read parse incr pull txn calls"
 BENCH=${BENCH:-$BENCH_DEFAULT}
 DOC_1K=$OUT/doc_1k.json
 DOC_100K=$OUT/doc_100k.json
@@ -57,13 +57,18 @@ free_port() {
     "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-# server_start NAME: sets SERVER_PORT and SERVER_PID.
+# server_start NAME: sets SERVER_PORT and SERVER_PID. SERVER_BIN (default
+# redis-server) and SERVER_MODULES (loaded first) for the valkey-json peer.
 server_start() {
     local name=$1 i
     SERVER_PORT=$(free_port)
-    redis-server --port "$SERVER_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    local mods=() m
+    # SERVER_MODULES (peers, e.g. valkey-json) load before atomicdoc, which then
+    # loads without its JSON.* layer (json-commands no): the names are the peer's.
+    for m in ${SERVER_MODULES:-}; do mods+=(--loadmodule "$m"); done
+    "${SERVER_BIN:-redis-server}" --port "$SERVER_PORT" --bind 127.0.0.1 --save "" --appendonly no \
         --daemonize no --dir "$ROOT/$OUT" --logfile "$ROOT/$OUT/server_$name.log" \
-        --loadmodule "$MODULE" >/dev/null 2>&1 &
+        "${mods[@]}" --loadmodule "$MODULE" ${SERVER_MODULES:+json-commands no} >/dev/null 2>&1 &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
     for i in $(seq 100); do
@@ -460,35 +465,112 @@ for k, cmd in (("pull:txn", "DOC.GET"), ("pull:luapair", "GET")):
     server_stop "$pid"
 }
 
+# The valkey-json peer (scripts/bench/README.md says how to place it; nothing
+# is fetched here): peers_find sets VSERVER and VJSON, or leaves one empty.
+# VSERVER: $VALKEY_SERVER when set (e.g. `scripts/servers.sh path valkey8.0`),
+# else build/peers/valkey/src/valkey-server (built here with make -j2 when the
+# tree is there and the binary is not). VJSON: valkey-json's libjson.so under
+# build/peers/valkey-json. peers_version prints both versions for the tables.
+PEERS=$ROOT/build/peers
+peers_find() {
+    VSERVER="" VJSON=""
+    if [ -n "${VALKEY_SERVER:-}" ]; then
+        [ -x "$VALKEY_SERVER" ] || die "VALKEY_SERVER=$VALKEY_SERVER is not an executable"
+        VSERVER=$VALKEY_SERVER
+    else
+        if [ -f "$PEERS/valkey/src/Makefile" ] && [ ! -x "$PEERS/valkey/src/valkey-server" ]; then
+            log "peers: building $PEERS/valkey (make -j2 valkey-server; log $OUT/valkey_build.log)"
+            # GIT_CEILING_DIRECTORIES: the build stamps the git commit around it,
+            # which would be atomicdoc's.
+            GIT_CEILING_DIRECTORIES=$PEERS make -C "$PEERS/valkey/src" -j2 BUILD_TLS=no valkey-server \
+                >"$OUT/valkey_build.log" 2>&1 || log "peers: valkey build failed (see $OUT/valkey_build.log)"
+        fi
+        [ -x "$PEERS/valkey/src/valkey-server" ] && VSERVER=$PEERS/valkey/src/valkey-server
+    fi
+    [ -d "$PEERS/valkey-json" ] && VJSON=$(find "$PEERS/valkey-json" -name libjson.so -type f 2>/dev/null | head -1)
+    return 0
+}
+peers_version() {
+    local json
+    # MODULE LIST's ver: 10002 for 1.0.2
+    json=$(redis-cli -p "$1" MODULE LIST | tr -d '\r' |
+           awk '$0 == "json" { getline; getline; printf "%d.%d.%d", $1 / 10000, $1 / 100 % 100, $1 % 100; exit }')
+    echo "valkey $("$VSERVER" --version | grep -oE 'v=[0-9.]+' | cut -c3-), valkey-json $json"
+}
+
+# 2b. Memory per document against valkey-json: DOC.SET, JSON.SET (valkey-json)
+#     and SET of the 1 KB, 10 KB and 100 KB documents on one valkey-server with
+#     both modules loaded (valkey-json first, atomicdoc without JSON.*).
+#     Only when the peers are placed; not in BENCH_DEFAULT's order by accident:
+#     it runs after `memory`.
+bench_peermem() {
+    peers_find
+    if [ -z "$VSERVER" ] || [ -z "$VJSON" ]; then
+        log "peermem: no valkey 8 + valkey-json under $PEERS: skipped"
+        return 0
+    fi
+    [ -f "$DOC_10K" ] || "$PY" scripts/bench/incr_pull.py gen "$DOC_10K" >/dev/null
+    SERVER_BIN=$VSERVER SERVER_MODULES="$VJSON" server_start peermem
+    local port=$SERVER_PORT pid=$SERVER_PID spec label file count js versions
+    redis-cli -p "$port" JSON.SET peermem:probe '$' 1 >/dev/null
+    [ "$(redis-cli -p "$port" TYPE peermem:probe)" != atomicdoc ] \
+        || die "peermem: JSON.* is not valkey-json's on $VSERVER"
+    versions=$(peers_version "$port")
+    for spec in "1 KB:$DOC_1K:10000" "10 KB:$DOC_10K:3000" "100 KB:$DOC_100K:1000"; do
+        IFS=: read -r label file count <<<"$spec"
+        log "peermem: $count x $label (DOC.SET, SET, JSON.SET)"
+        js=$("$PY" scripts/bench/mem.py memory "$port" "$file" "$count" json)
+        echo "$js" >"$OUT/peermem_${label// /}.json"
+        local json doc str vj
+        json=$(json_get json <<<"$js")
+        doc=$(json_get doc.per_doc <<<"$js")
+        str=$(json_get str.per_doc <<<"$js")
+        vj=$(json_get json_set.per_doc <<<"$js")
+        row "memory $label on $versions: bytes/doc, DOC.SET vs valkey-json JSON.SET" \
+            "$(fmt_int "$doc") ($(ratio "$doc" "$json")x text)" "$(fmt_int "$vj") ($(ratio "$vj" "$json")x text)" \
+            "$(ratio "$doc" "$vj")x" "" \
+            "\`mem.py memory PORT $file $count json\` (used_memory delta / $count; text $json bytes, SET $(fmt_int "$str") = $(ratio "$str" "$json")x)"
+    done
+    server_stop "$pid"
+}
+
 # 8. Issue 14's table: instructions inside Redis's call() per command
 #    (callgrind; scripts/bench/calls.py), each row a ratio against its peer in
 #    the same run: a string, a hash, a set or a Lua script on Debian's
 #    redis-server always; valkey-json's JSON.* on a valkey 8 with both modules
-#    loaded when the peers are under build/peers/ (scripts/bench/README.md says
-#    how to place them; nothing is fetched here). Also the plot of DOC.SET and
+#    loaded when the peers are there (peers_find). Also the plot of DOC.SET and
 #    DOC.GET cost per byte against document size (build/bench/cost_per_byte.png,
-#    when gnuplot is installed). Skipped without valgrind.
-PEERS=$ROOT/build/peers
+#    when gnuplot is installed): from the valkey run when there is one (every
+#    curve from one server), else from the redis run. Skipped without valgrind.
+# The cases of the valkey run: those with a valkey-json counterpart and their
+# string/hash peers (the rest are in the redis run).
+VALKEY_CASES="docset_1k jsonset_1k set_1k docset_10k jsonset_10k set_10k docset_100k jsonset_100k set_100k
+docget_1k_nocache jsonget_1k get_1k docget_10k_nocache docget_10k_cached jsonget_10k get_10k
+docget_100k_nocache docget_100k_cached jsonget_100k get_100k docincr jsonincr hincrby
+docfield jsonfield hget arrincr_100k jsonarrincr_100k"
 bench_calls() {
-    local redis_out=$OUT/calls_redis.jsonl valkey_out="" vserver="" vjson=""
+    local redis_out=$OUT/calls_redis.jsonl valkey_out="" plot_from
+    plot_from="redis-server $(redis-server --version | grep -oE 'v=[0-9.]+' | cut -c3-)"
     if ! command -v valgrind >/dev/null; then
         row "instructions in call()" "skipped" "" "" "" "valgrind not installed"
         return 0
     fi
+    [ -f "$DOC_10K" ] || "$PY" scripts/bench/incr_pull.py gen "$DOC_10K" >/dev/null
     log "calls: atomicdoc and its string/hash/Lua peers under callgrind (a few minutes)"
     "$PY" scripts/bench/calls.py "$(command -v redis-server)" "$MODULE" "$ROOT/$OUT" >"$redis_out" \
         || die "calls.py on redis-server failed"
-    if [ -d "$PEERS/valkey" ] && [ ! -x "$PEERS/valkey/src/valkey-server" ] && [ -f "$PEERS/valkey/Makefile" ]; then
-        log "calls: building $PEERS/valkey (make -j2)"
-        make -C "$PEERS/valkey" -j2 >"$OUT/valkey_build.log" 2>&1 || log "calls: valkey build failed (see $OUT/valkey_build.log)"
-    fi
-    [ -x "$PEERS/valkey/src/valkey-server" ] && vserver=$PEERS/valkey/src/valkey-server
-    [ -d "$PEERS/valkey-json" ] && vjson=$(find "$PEERS/valkey-json" -name libjson.so -type f 2>/dev/null | head -1)
-    if [ -n "$vserver" ] && [ -n "$vjson" ]; then
-        log "calls: atomicdoc and valkey-json on $vserver"
+    peers_find
+    if [ -n "$VSERVER" ] && [ -n "$VJSON" ]; then
+        log "calls: atomicdoc and valkey-json on $VSERVER"
         valkey_out=$OUT/calls_valkey.jsonl
-        EXTRA_MODULES=$vjson "$PY" scripts/bench/calls.py "$vserver" "$MODULE" "$ROOT/$OUT" >"$valkey_out" \
-            || die "calls.py on valkey-server failed"
+        # shellcheck disable=SC2086  # the case names are words
+        EXTRA_MODULES=$VJSON "$PY" scripts/bench/calls.py "$VSERVER" "$MODULE" "$ROOT/$OUT" $VALKEY_CASES \
+            >"$valkey_out" || die "calls.py on valkey-server failed"
+        SERVER_BIN=$VSERVER SERVER_MODULES="$VJSON" server_start peerversion
+        plot_from=$(peers_version "$SERVER_PORT")
+        server_stop "$SERVER_PID"
+        row "valkey-json peer columns: server and module" "$plot_from" "" "" "" \
+            "\`$(basename "$VSERVER") --version\`, \`MODULE LIST\`"
     else
         log "calls: no valkey 8 + valkey-json under $PEERS: their columns are left out"
     fi
@@ -496,23 +578,31 @@ bench_calls() {
     rows=$("$PY" scripts/bench/calls_table.py "$OUT" "$redis_out" $valkey_out) || die "calls_table.py failed"
     while IFS='|' read -r m a p r t c; do row "$m" "$a" "$p" "$r" "$t" "$c"; done <<<"$rows"
     if command -v gnuplot >/dev/null; then
+        # SET-like commands red, GET-like blue; atomicdoc solid, valkey-json
+        # dashed, the plain string dotted.
+        local json_curves=""
+        [ -n "$valkey_out" ] && json_curves=', \
+     "" using 1:6 with linespoints lc rgb "#c0392b" lw 2 dt 2 pt 5 title "JSON.SET (valkey-json)", \
+     "" using 1:7 with linespoints lc rgb "#2155a5" lw 2 dt 2 pt 7 title "JSON.GET (valkey-json)"'
         gnuplot <<PLOT || log "calls: gnuplot failed"
-set terminal pngcairo size 800,500
+set terminal pngcairo size 900,540 font ",11"
 set output "$OUT/cost_per_byte.png"
-set title "Instructions per byte inside call(), by document size"
+set title "Instructions per byte inside call() (callgrind), by document size\n$plot_from, atomicdoc $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 set logscale xy
+set xrange [700:150000]
+set yrange [0.02:300]
+set xtics ("1 KB" $(stat -c %s "$DOC_1K"), "10 KB" $(stat -c %s "$DOC_10K"), "100 KB" $(stat -c %s "$DOC_100K"))
 set xlabel "document bytes (compact JSON)"
 set ylabel "instructions per byte"
 set key outside right
-plot "$OUT/cost_per_byte.dat" using 1:2 with linespoints title "DOC.SET", \
-     "" using 1:3 with linespoints title "SET (string)", \
-     "" using 1:4 with linespoints title "DOC.GET (cache off)", \
-     "" using 1:5 with linespoints title "GET (string)", \
-     "" using 1:6 with linespoints title "JSON.SET (valkey-json)", \
-     "" using 1:7 with linespoints title "JSON.GET (valkey-json)"
+set grid
+plot "$OUT/cost_per_byte.dat" using 1:2 with linespoints lc rgb "#c0392b" lw 2 pt 4 title "DOC.SET", \
+     "" using 1:4 with linespoints lc rgb "#2155a5" lw 2 pt 6 title "DOC.GET (read cache off)", \
+     "" using 1:3 with linespoints lc rgb "#c0392b" lw 1 dt 3 pt 1 title "SET (string)", \
+     "" using 1:5 with linespoints lc rgb "#2155a5" lw 1 dt 3 pt 2 title "GET (string)"$json_curves
 PLOT
         row "plot: DOC.SET/DOC.GET instructions per byte by size" "$OUT/cost_per_byte.png" "" "" "" \
-            "gnuplot of \`$OUT/cost_per_byte.dat\`"
+            "gnuplot of \`$OUT/cost_per_byte.dat\` ($plot_from)"
     fi
 }
 
