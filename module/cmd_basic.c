@@ -678,12 +678,12 @@ static RedisModuleCommandArg key_args[] = {KEY("key"), END};
 static RedisModuleCommandArg aofload_args[] = {KEY("key"), INT("version"), STR("path"), STR("json"), END};
 
 ADOC_COMMAND(doc_set, .name = "doc.set", .op = &op_set, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Sets the JSON value at a path, creating the document and missing parents",
+             .summary = "Sets the JSON value at a path, creating the document and missing parents; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the value + size of the container changed)",
              .args = set_args)
 
 ADOC_COMMAND(doc_mset, .name = "doc.mset", .op = NULL, .handler = cmd_mset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
-             .summary = "Sets several values in several documents, all or nothing",
+             .summary = "Sets several values in several documents, all or nothing; an RFC 9535 query path writes every match",
              .complexity = "O(sum of the DOC.SET costs)",
              .args = mset_args)
 
@@ -698,7 +698,7 @@ ADOC_COMMAND(doc_mget, .name = "doc.mget", .op = NULL, .handler = cmd_mget, .fla
              .args = mget_args)
 
 ADOC_COMMAND(doc_del, .name = "doc.del", .op = &op_del, .flags = "write", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Deletes a document, or the member or element at a path",
+             .summary = "Deletes a document, or the member or element at a path; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the container)",
              .args = key_optpath_args)
 

@@ -754,47 +754,47 @@ static RedisModuleCommandArg merge_args[] = {KEY("key"), STR("path"), STR("patch
 static RedisModuleCommandArg cas_args[] = {KEY("key"), STR("path"), STR("expected"), STR("new"), END};
 
 ADOC_COMMAND(doc_incr, .name = "doc.incr", .op = &op_incr, .flags = "write deny-oom fast", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds",
+             .summary = "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the container changed)",
              .args = incr_args)
 
 ADOC_COMMAND(doc_mul, .name = "doc.mul", .op = &op_mul, .flags = "write deny-oom fast", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Multiplies a number (int64 exact, else double)",
+             .summary = "Multiplies a number (int64 exact, else double); an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the container changed)",
              .args = mul_args)
 
 ADOC_COMMAND(doc_min, .name = "doc.min", .op = &op_min, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Keeps the smaller of the value at a path and the given one",
+             .summary = "Keeps the smaller of the value at a path and the given one; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the container changed)",
              .args = key_path_json_args)
 
 ADOC_COMMAND(doc_max, .name = "doc.max", .op = &op_max, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Keeps the larger of the value at a path and the given one",
+             .summary = "Keeps the larger of the value at a path and the given one; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the container changed)",
              .args = key_path_json_args)
 
 ADOC_COMMAND(doc_strappend, .name = "doc.strappend", .op = &op_strappend, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Appends to a string",
+             .summary = "Appends to a string; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + length of the string)",
              .args = strappend_args)
 
 ADOC_COMMAND(doc_push, .name = "doc.push", .op = &op_push, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Appends or inserts values into an array, optionally keeping only n elements",
+             .summary = "Appends or inserts values into an array, optionally keeping only n elements; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the array)",
              .args = push_args)
 
 ADOC_COMMAND(doc_pop, .name = "doc.pop", .op = &op_pop, .flags = "write deny-oom", .arity = -3, .keyshape = KS_ONE,
-             .summary = "Removes and returns one element of an array",
+             .summary = "Removes and returns one element of an array; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the array)",
              .args = pop_args)
 
 ADOC_COMMAND(doc_pull, .name = "doc.pull", .op = &op_pull, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Removes every array element equal to a value or matching a filter",
+             .summary = "Removes every array element equal to a value or matching a filter; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the array)",
              .args = pull_args)
 
 ADOC_COMMAND(doc_addtoset, .name = "doc.addtoset", .op = &op_addtoset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Appends the values an array does not hold yet",
+             .summary = "Appends the values an array does not hold yet; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the array x values)",
              .args = addtoset_args)
 
@@ -804,21 +804,21 @@ ADOC_COMMAND(doc_indexof, .name = "doc.indexof", .op = &op_indexof, .flags = "re
              .args = key_path_json_args)
 
 ADOC_COMMAND(doc_toggle, .name = "doc.toggle", .op = &op_toggle, .flags = "write deny-oom fast", .arity = 3, .keyshape = KS_ONE,
-             .summary = "Flips a boolean",
+             .summary = "Flips a boolean; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth)",
              .args = key_path_args)
 
 ADOC_COMMAND(doc_clear, .name = "doc.clear", .op = &op_clear, .flags = "write deny-oom", .arity = 3, .keyshape = KS_ONE,
-             .summary = "Empties a container or zeroes a number",
+             .summary = "Empties a container or zeroes a number; an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of what is cleared)",
              .args = key_path_args)
 
 ADOC_COMMAND(doc_merge, .name = "doc.merge", .op = &op_merge, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Applies a JSON Merge Patch (RFC 7396)",
+             .summary = "Applies a JSON Merge Patch (RFC 7396); an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the patch x containers touched)",
              .args = merge_args)
 
 ADOC_COMMAND(doc_cas, .name = "doc.cas", .op = &op_cas, .flags = "write deny-oom", .arity = 5, .keyshape = KS_ONE,
-             .summary = "Sets a value (or removes it: ABSENT) only if the current one deep-equals the expected one (or is ABSENT)",
+             .summary = "Sets a value (or removes it: ABSENT) only if the current one deep-equals the expected one (or is ABSENT); an RFC 9535 query path writes every match (an array reply)",
              .complexity = "O(depth + size of the values)",
              .args = cas_args)

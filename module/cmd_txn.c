@@ -608,6 +608,6 @@ ADOC_COMMAND(doc_update, .name = "doc.update", .op = &op_update, .flags = "write
              .args = update_args)
 
 ADOC_COMMAND(doc_txn, .name = "doc.txn", .op = NULL, .handler = cmd_txn, .flags = "write deny-oom getkeys-api", .arity = -4, .keyshape = KS_TXN, .keyflags = KF_VARIES,
-             .summary = "Runs several ops on several documents atomically, all or nothing, with CHECK assertions",
+             .summary = "Runs several ops on several documents atomically, all or nothing, with CHECK assertions; an op at an RFC 9535 query path writes every match",
              .complexity = "O(sum of the ops' costs)",
              .args = txn_args)

@@ -230,6 +230,16 @@ Test(servers, command_docs_shows_every_argument_under_its_own_name) {
     cr_assert_str_eq(field_of(args->element[1], "token")->str, "WITHVERSION");
     cr_assert_str_eq(field_of(args->element[2], "name")->str, "path");
     freeReplyObject(r);
+
+    /* Writes say that their path may be a query (README "Writes at query paths"). */
+    r = cmd(c, "COMMAND DOCS doc.incr doc.del doc.cas doc.set");
+    cr_assert_eq(r->elements, 8);
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        redisReply *summary = field_of(r->element[i + 1], "summary");
+        cr_assert(summary && strstr(summary->str, "RFC 9535 query path writes every match"),
+                  "%s: summary does not mention query paths", r->element[i]->str);
+    }
+    freeReplyObject(r);
 }
 
 /* ---- ACL categories -------------------------------------------------------- */

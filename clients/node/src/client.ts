@@ -12,8 +12,8 @@
  */
 import { AbortedError } from './errors';
 import {
-  checkOps, multiOps, ops,
-  type Comparison, type MultiOps, type OpSpec, type Ops, type UpdateOptions, type UpdateResult, type Value,
+  allOps, checkOps, multiOps, ops,
+  type AllOps, type Comparison, type MultiOps, type OpSpec, type Ops, type UpdateOptions, type UpdateResult, type Value,
 } from './ops';
 import { senderFor, type Connection, type Sender } from './transport';
 import type { Filter, Update } from './update';
@@ -33,6 +33,13 @@ type BoundMethods<O> = {
 type TxnMethods<O> = {
   [K in keyof O]: O[K] extends (...a: infer A) => infer S ? (index: number, ...a: A) => Op<Result<S>> : never;
 };
+
+/** `all`: each builder of allOps bound through `bind` (a key in front, a fixed key, a TXN). */
+function bindAll<M>(bind: (s: (...a: unknown[]) => OpSpec<unknown>) => (...a: unknown[]) => unknown): M {
+  return Object.fromEntries(
+    Object.entries(allOps).map(([n, b]) => [n, bind(b as (...a: unknown[]) => OpSpec<unknown>)]),
+  ) as M;
+}
 
 /** A TXN op's place in the reply: return it (or objects/arrays of them) from the callback. */
 export class Op<T> {
@@ -69,9 +76,16 @@ export interface AtomicDoc extends KeyMethods<Omit<Ops, 'update'>>, KeyMethods<O
 export class AtomicDoc {
   /** sends one command (see transport.ts) */
   readonly send: Sender;
+  /**
+   * The writes at a query path (README "Writes at query paths"): the same methods and
+   * arguments as the single ones, resolving to an array with one result per match, in
+   * document order (`[]` when nothing matched; a single path gives an array of one).
+   */
+  readonly all: KeyMethods<AllOps>;
 
   constructor(conn: Connection) {
     this.send = senderFor(conn);
+    this.all = bindAll((b) => (key, ...a) => this.run(key as string, b(...a)));
   }
 
   /** Runs one op on `key`. */
@@ -163,10 +177,15 @@ export interface Doc extends BoundMethods<Omit<Ops, 'update' | 'get'>>, BoundMet
 
 /** One document: every command on its key. */
 export class Doc {
+  /** The writes at a query path on this key, one result per match (see AtomicDoc.all). */
+  readonly all: BoundMethods<AllOps>;
+
   constructor(
     readonly db: AtomicDoc,
     readonly key: string,
-  ) {}
+  ) {
+    this.all = bindAll((b) => (...a) => this.db.run(this.key, b(...a)));
+  }
 
   /** `{value, version}` at `path` (default the whole document), read at one instant. */
   async get(path = '$'): Promise<Versioned> {
@@ -222,11 +241,15 @@ export interface Txn extends TxnMethods<Omit<Ops, 'update'>> {}
 export class Txn {
   /** the ops added so far, with their key positions */
   readonly specs: Array<{ position: number; spec: OpSpec<unknown> }> = [];
+  /** Write ops at a query path: each op's result is one value per match (see AtomicDoc.all). */
+  readonly all: TxnMethods<AllOps>;
 
   constructor(
     /** how many keys the TXN declared */
     readonly keyCount: number,
-  ) {}
+  ) {
+    this.all = bindAll((b) => (index, ...a) => this.add(index as number, b(...a)));
+  }
 
   /** Adds an op; its Op says where its result will be. */
   add<T>(index: number, spec: OpSpec<T>): Op<T> {

@@ -21,7 +21,7 @@ export * from './errors';
 export { parseJson, stringifyJson, type JsonValue } from './json';
 export {
   ABSENT,
-  type Comparison, type DocType, type IncrOptions, type Num, type OpSpec, type PushOptions,
+  isQueryPath, type AllOps, type Comparison, type DocType, type IncrOptions, type Num, type OpSpec, type PerMatch, type PushOptions,
   type SetOptions, type UpdateOptions, type UpdateResult, type Value,
 } from './ops';
 export { senderFor, type Connection, type Sender } from './transport';

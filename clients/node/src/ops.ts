@@ -135,9 +135,10 @@ const COMPARISONS: Record<string, string> = {
 
 /**
  * One builder per single-key command. AtomicDoc's methods are these with a key in
- * front, Doc's are these on its key, and Txn's take a key position in front.
+ * front, Doc's are these on its key, and Txn's take a key position in front. The write
+ * builders here take any path; `ops` below refuses query paths for them (see WRITES).
  */
-export const ops = {
+const builders = {
   /** DOC.SET: writes `value` at `path` (creating members on the way). false when NX/XX is not met. */
   set: (path: string, v: Value, o: SetOptions = {}) => {
     if (o.nx && o.xx) throw new TypeError('atomicdoc: nx and xx together never set anything');
@@ -219,7 +220,7 @@ export const ops = {
 };
 
 /** Builders only a single command can run (several values or paths at once). */
-export const multiOps = {
+const multiBuilders = {
   /** DOC.GET of several paths: one value per path (undefined for a missing one); undefined for a missing key. */
   getPaths: (paths: string[]) =>
     spec('GET', [...paths], (r) => (r === null || r === undefined ? undefined : paths.length === 1 ? [value(r)] : (r as unknown[]).map(value)), true),
@@ -249,6 +250,91 @@ export const checkOps = {
   match: (filter: Filter, path = '$') => spec('CHECK', [path, 'MATCH', json(compileFilter(filter))], ok),
   version: (version: number) => spec('CHECK', ['VERSION', intArg(version, 'version')], ok),
 };
+
+// ---- query paths on writes -----------------------------------------------------
+
+/**
+ * The write builders whose first argument is a path the server also takes as an RFC
+ * 9535 query path, writing every match (README "Writes at query paths"). With a query
+ * path their reply is an array with one slot per match, which the single-value types
+ * of `ops` do not describe: `ops` refuses such a path (TypeError, nothing sent) and
+ * `allOps` has the same builders with one result per match.
+ */
+const WRITES = ['set', 'del', 'incr', 'mul', 'min', 'max', 'strappend', 'push', 'pop', 'pull', 'pullWhere',
+  'addToSet', 'toggle', 'clear', 'merge', 'cas'] as const;
+const MULTI_WRITES = ['pushEach', 'pullEach', 'addToSetEach'] as const;
+type WriteName = (typeof WRITES)[number];
+type MultiWriteName = (typeof MULTI_WRITES)[number];
+
+/**
+ * True when `path` is a query path: a `$` path with, outside its quoted names, a
+ * construct only queries have (`*`, `..`, `?` filters, `:` slices, `,` unions). A
+ * single JSONPath is `$` then `.name`, `['name']`, `["name"]` and `[index]` only
+ * (README "Documents, paths, versions"), so this never calls a single path a query; a
+ * text that is neither is left to the server, which refuses it (BADPATH). Dot-style
+ * paths (not starting with `$`) are never queries: there `*` is a member name.
+ */
+export function isQueryPath(path: string): boolean {
+  if (!path.startsWith('$')) return false;
+  let quote = '';
+  for (let i = 1; i < path.length; i++) {
+    const c = path[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === "'" || c === '"') {
+      quote = c;
+    } else if (c === '*' || c === '?' || c === ':' || c === ',' || (c === '.' && path[i + 1] === '.')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+type Builder = (...a: never[]) => OpSpec<unknown>;
+
+/** `o` with each builder in `names` refusing a query path as its first argument. */
+function singlePathOnly<O extends Record<string, unknown>>(o: O, names: readonly string[]): O {
+  const out: Record<string, unknown> = { ...o };
+  for (const n of names) {
+    const b = o[n] as (...a: unknown[]) => OpSpec<unknown>;
+    out[n] = (...a: unknown[]) => {
+      const path = a.length > 0 && typeof a[0] === 'string' ? a[0] : '$';
+      if (isQueryPath(path)) {
+        throw new TypeError(
+          `atomicdoc: ${path} is a query path: its ${n} writes every match and replies one result per match; ` +
+            `use all.${n} (db.all.${n}, doc.all.${n}, t.all.${n})`,
+        );
+      }
+      return b(...a);
+    };
+  }
+  return out as O;
+}
+
+/** A builder with the same arguments whose result is one decoded slot per match. */
+export type PerMatch<F> = F extends (...a: infer A) => OpSpec<infer T> ? (...a: A) => OpSpec<T[]> : never;
+
+function perMatchOf(b: Builder): Builder {
+  return (...a) => {
+    const s = b(...a);
+    // A query path replies an array (no write's single reply is one); a single path
+    // replies one value, which is one match.
+    return spec(s.name, s.args, (r) => (Array.isArray(r) ? r.map((x) => s.decode(x)) : [s.decode(r)]));
+  };
+}
+
+export const ops = singlePathOnly(builders, WRITES);
+export const multiOps = singlePathOnly(multiBuilders, MULTI_WRITES);
+
+/** The writes at a query path: each write builder, answering one result per match. */
+export type AllOps = { [K in WriteName]: PerMatch<(typeof builders)[K]> } & {
+  [K in MultiWriteName]: PerMatch<(typeof multiBuilders)[K]>;
+};
+export const allOps = Object.fromEntries([
+  ...WRITES.map((n) => [n, perMatchOf(builders[n] as Builder)]),
+  ...MULTI_WRITES.map((n) => [n, perMatchOf(multiBuilders[n] as Builder)]),
+]) as unknown as AllOps;
 
 export type Ops = typeof ops;
 export type MultiOps = typeof multiOps;
