@@ -16,11 +16,11 @@
 
 /* The value stored under a Redis key. */
 typedef struct adoc {
-    doc_node *root;      /* root box: the document's value */
-    uint64_t version;    /* 1 at creation, +1 per changing command */
-    char *text;          /* read cache: the whole document's JSON text, or NULL;
+    doc_node *root;   /* root box: the document's value */
+    uint64_t version; /* 1 at creation, +1 per changing command */
+    char *text;       /* read cache: the whole document's JSON text, or NULL;
                             dropped by any edit (see command.c) */
-    size_t text_len;     /* its length */
+    size_t text_len;  /* its length */
 } adoc;
 
 /* The read cache (command.c): whole-document JSON kept by DOC.GET until the
@@ -34,7 +34,7 @@ void adoc_text_offer(adoc *d, const char *text, size_t len);
  * b->len) and b must not free it; on 0 (cached already, empty, over the
  * budget) b is untouched. */
 int adoc_text_adopt(adoc *d, doc_buf *b);
-extern long long adoc_cache_bytes;   /* bytes cached now (atomic) */
+extern long long adoc_cache_bytes; /* bytes cached now (atomic) */
 
 extern RedisModuleType *adoc_type;
 /* 1 under the load argument `rdb-encoding text` (module.c): the type is
@@ -62,10 +62,10 @@ void adoc_free(void *value);
 
 /* Configuration (module configs, see module.c). */
 typedef struct adoc_config {
-    long long max_depth;          /* nesting limit of documents and paths */
-    long long max_document_size;  /* largest JSON argument accepted, bytes */
-    long long max_txn_ops;        /* most ops in one DOC.TXN */
-    long long read_cache_max;     /* byte budget of the read cache; 0: off */
+    long long max_depth;         /* nesting limit of documents and paths */
+    long long max_document_size; /* largest JSON argument accepted, bytes */
+    long long max_txn_ops;       /* most ops in one DOC.TXN */
+    long long read_cache_max;    /* byte budget of the read cache; 0: off */
 } adoc_config;
 extern adoc_config adoc_cfg;
 
@@ -90,12 +90,12 @@ int limit_waived(doc_error *err);
 /* Statistics for INFO atomicdoc (main thread only, except the counters
  * touched by the allocator and the lazy-free thread, which are atomic). */
 typedef struct adoc_stats {
-    long long errors[DOC_STATUS_COUNT + 1];   /* error replies by code; last: WRONGTYPE */
-    long long txn_commits;                    /* DOC.TXN that committed */
-    long long txn_aborts;                     /* DOC.TXN that aborted */
+    long long errors[DOC_STATUS_COUNT + 1]; /* error replies by code; last: WRONGTYPE */
+    long long txn_commits;                  /* DOC.TXN that committed */
+    long long txn_aborts;                   /* DOC.TXN that aborted */
 } adoc_stats;
 extern adoc_stats adoc_st;
-extern long long adoc_documents;   /* documents alive (atomic) */
+extern long long adoc_documents; /* documents alive (atomic) */
 
 /* ------------------------------------------------------------------ */
 /* Results: what a command replies, built before any reply is sent.   */
@@ -104,18 +104,26 @@ extern long long adoc_documents;   /* documents alive (atomic) */
 /* RES_DOUBLE and RES_BOOL reply by the client's protocol (reply.c): RESP3
  * gets a double / a boolean, RESP2 the JSON text as a bulk string. */
 typedef enum {
-    RES_NONE, RES_OK, RES_NIL, RES_INT, RES_BULK, RES_SIMPLE, RES_ARRAY, RES_DOUBLE, RES_BOOL
+    RES_NONE,
+    RES_OK,
+    RES_NIL,
+    RES_INT,
+    RES_BULK,
+    RES_SIMPLE,
+    RES_ARRAY,
+    RES_DOUBLE,
+    RES_BOOL
 } res_kind;
 
 typedef struct result {
-    res_kind kind;           /* what this is */
-    long long i;             /* RES_INT; RES_BOOL: 0 or 1 */
-    double d;                /* RES_DOUBLE */
-    doc_buf text;            /* RES_BULK / RES_SIMPLE; RES_DOUBLE: its JSON text */
-    int borrowed;            /* text.data is a document's cached text (see
+    res_kind kind;        /* what this is */
+    long long i;          /* RES_INT; RES_BOOL: 0 or 1 */
+    double d;             /* RES_DOUBLE */
+    doc_buf text;         /* RES_BULK / RES_SIMPLE; RES_DOUBLE: its JSON text */
+    int borrowed;         /* text.data is a document's cached text (see
                                 exec_ctx.borrow): res_free leaves it alone */
-    size_t n;                /* RES_ARRAY: items */
-    struct result *items;    /* RES_ARRAY: n items */
+    size_t n;             /* RES_ARRAY: items */
+    struct result *items; /* RES_ARRAY: n items */
 } result;
 
 void res_int(result *r, long long v);
@@ -137,16 +145,16 @@ void res_free(result *r);
 /* ------------------------------------------------------------------ */
 
 typedef struct keyslot {
-    RedisModuleString *name;   /* key name */
-    RedisModuleKey *key;       /* open key */
-    int wrongtype;             /* holds a non-atomicdoc value */
-    adoc *orig;                /* the document when the command began, or NULL */
-    adoc *doc;                 /* the document now (NULL: none, or deleted) */
-    int changed;               /* written by this command */
-    const char *event;         /* notification of the first change */
-    long long set_version;     /* > 0: commit sets this version (AOF rebuild) */
-    int ttl;                   /* TTL_*: what commit does to the key's expiry */
-    long long expire_at;       /* TTL_SET: the absolute expiry, ms */
+    RedisModuleString *name; /* key name */
+    RedisModuleKey *key;     /* open key */
+    int wrongtype;           /* holds a non-atomicdoc value */
+    adoc *orig;              /* the document when the command began, or NULL */
+    adoc *doc;               /* the document now (NULL: none, or deleted) */
+    int changed;             /* written by this command */
+    const char *event;       /* notification of the first change */
+    long long set_version;   /* > 0: commit sets this version (AOF rebuild) */
+    int ttl;                 /* TTL_*: what commit does to the key's expiry */
+    long long expire_at;     /* TTL_SET: the absolute expiry, ms */
 } keyslot;
 
 /* What a command does to a key's time to live (keyslot.ttl); the last op
@@ -154,15 +162,15 @@ typedef struct keyslot {
 enum { TTL_KEEP, TTL_CLEAR, TTL_SET };
 
 typedef struct exec_ctx {
-    RedisModuleCtx *ctx;       /* the command's context */
-    keyslot *keys;             /* the slots */
-    int nkeys;                 /* how many */
-    doc_undo *undo;            /* every edit of this command */
-    doc_error err;             /* the first failure */
-    doc_buf graveyard;         /* adoc* created then deleted by this command:
+    RedisModuleCtx *ctx; /* the command's context */
+    keyslot *keys;       /* the slots */
+    int nkeys;           /* how many */
+    doc_undo *undo;      /* every edit of this command */
+    doc_error err;       /* the first failure */
+    doc_buf graveyard;   /* adoc* created then deleted by this command:
                                   freed after commit/rollback, since the undo
                                   log may point into them until then */
-    int borrow;                /* 1: no op of this command writes, so a cached
+    int borrow;          /* 1: no op of this command writes, so a cached
                                   text stays until the reply is sent and a
                                   result may point into it instead of copying
                                   (DOC.GET, DOC.MGET; never DOC.TXN, where a
@@ -175,27 +183,27 @@ typedef struct exec_ctx {
 /* A parsed op. The fields a kind needs are filled by its parser; the rest
  * stay zero. Everything here is owned by the op (op_reset frees it). */
 typedef struct op {
-    const struct op_def *def;  /* what it is */
-    int key;                   /* slot index */
-    doc_path **paths;          /* paths; NULL where queries[i] is set */
-    doc_query **queries;       /* RFC 9535 query paths of reads, or NULL (npaths slots) */
+    const struct op_def *def; /* what it is */
+    int key;                  /* slot index */
+    doc_path **paths;         /* paths; NULL where queries[i] is set */
+    doc_query **queries;      /* RFC 9535 query paths of reads, or NULL (npaths slots) */
     int npaths;
-    doc_node **values;         /* parsed JSON values (boxes) */
+    doc_node **values; /* parsed JSON values (boxes) */
     int nvalues;
-    int flags;                 /* OPF_* */
-    long long n1, n2;          /* numeric arguments */
-    RedisModuleString *raw;    /* an argument kept as is */
-    doc_view num;              /* INCR's delta / MUL's factor */
-    doc_view lo, hi;           /* INCR's MIN / MAX bounds (numbers) */
+    int flags;              /* OPF_* */
+    long long n1, n2;       /* numeric arguments */
+    RedisModuleString *raw; /* an argument kept as is */
+    doc_view num;           /* INCR's delta / MUL's factor */
+    doc_view lo, hi;        /* INCR's MIN / MAX bounds (numbers) */
     /* First slots of paths/queries/values, so most ops parse without
      * allocating. An op must not move once it holds them (DOC.TXN sizes its
      * op array before parsing). */
     doc_path *path_slot[OP_INLINE];
     doc_query *query_slot[OP_INLINE];
     doc_node *value_slot[OP_INLINE];
-    doc_filter *filter;        /* a compiled filter (PULL WHERE, UPDATE IF, CHECK MATCH) */
-    doc_update *update;        /* a compiled update document (UPDATE) */
-    long long expire_ms;       /* SET / UPSERT: EX PX EXAT PXAT as an absolute
+    doc_filter *filter;             /* a compiled filter (PULL WHERE, UPDATE IF, CHECK MATCH) */
+    doc_update *update;             /* a compiled update document (UPDATE) */
+    long long expire_ms;            /* SET / UPSERT: EX PX EXAT PXAT as an absolute
                                   time in ms (> 0), or 0 */
     RedisModuleString **expire_arg; /* a relative EX / PX keyword in the
                                   command's argv (rewritten to PXAT for
@@ -214,11 +222,11 @@ typedef struct op {
 #define OPF_QUERY (1 << 22)
 
 typedef struct op_def {
-    const char *name;          /* op / command name without "DOC." */
-    const char *event;         /* keyspace event on change */
-    int write;                 /* 1: writes */
-    int min_args;              /* arguments after the key, at least */
-    int max_args;              /* at most; -1: no limit */
+    const char *name;  /* op / command name without "DOC." */
+    const char *event; /* keyspace event on change */
+    int write;         /* 1: writes */
+    int min_args;      /* arguments after the key, at least */
+    int max_args;      /* at most; -1: no limit */
     /* Parses argv (the arguments after the key). */
     doc_status (*parse)(op *o, RedisModuleString **argv, int argc, doc_error *err);
     /* Runs on slot k; fills out. On error the command is rolled back. */
@@ -248,9 +256,9 @@ typedef struct op_def {
 
 /* Where a TXN op's options stand among its required arguments. */
 enum {
-    TXN_OPT_AFTER_FIRST,   /* anywhere after the first (DOC.PUSH k path [AT i] json) */
-    TXN_OPT_LEADING,       /* only before the first (JSON.GET k [INDENT s] path) */
-    TXN_OPT_TRAILING       /* only after the last (JSON.ARRINDEX k path json [start [stop]]) */
+    TXN_OPT_AFTER_FIRST, /* anywhere after the first (DOC.PUSH k path [AT i] json) */
+    TXN_OPT_LEADING,     /* only before the first (JSON.GET k [INDENT s] path) */
+    TXN_OPT_TRAILING     /* only after the last (JSON.ARRINDEX k path json [start [stop]]) */
 };
 
 /* Key-spec flags of ops (op_def.keyflags). */
@@ -289,8 +297,7 @@ doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_er
  * keep_ok) into o->expire_ms / expire_arg / OPF_KEEPTTL, held to SET's rules
  * (`cmd` names the command in "invalid expire time in 'doc.set' command").
  * Returns the arguments it took (0: not a TTL option), or -1 with err set. */
-int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const char *cmd,
-            doc_error *err);
+int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const char *cmd, doc_error *err);
 /* SYNTAX error for a keyword out of place: "<word> goes <where>: <usage>". */
 doc_status arg_misplaced(RedisModuleString *word, const char *where, const char *usage, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
@@ -330,19 +337,21 @@ void slot_delete(exec_ctx *x, keyslot *k, const op *o);
 void slot_ttl(keyslot *k, const op *o, int replaces);
 
 /* How exec_ops runs a command (its `mode`, EXEC_* or-ed). */
-#define EXEC_WRITE 1           /* opens the keys for writing */
-#define EXEC_PER_OP 2          /* replies an array: one result per op (DOC.MGET, DOC.TXN) */
-#define EXEC_TXN 4             /* an error names the op that failed ("ABORTED op N: ...")
+#define EXEC_WRITE 1  /* opens the keys for writing */
+#define EXEC_PER_OP 2 /* replies an array: one result per op (DOC.MGET, DOC.TXN) */
+#define EXEC_TXN \
+    4 /* an error names the op that failed ("ABORTED op N: ...")
                                   and the INFO txn_commits / txn_aborts count it */
-#define EXEC_OTHER_TYPE_NIL 8  /* an op on a key of another type replies nil instead of
+#define EXEC_OTHER_TYPE_NIL \
+    8 /* an op on a key of another type replies nil instead of
                                   failing (DOC.MGET, as MGET does for non-strings) */
 
 /* Runs one command made of ops: opens the keys, runs, commits or rolls back,
  * notifies, replicates when something changed (argv, argc: the command as
  * sent; verbatim unless a relative TTL must become absolute), replies: the
  * result, or the first error through reply.c (nothing changed then). */
-int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames,
-             int nkeys, op *ops, int nops, int mode);
+int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames, int nkeys,
+             op *ops, int nops, int mode);
 /* The generic handler of a single-key command: DOC.<def> key args... */
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
 
@@ -359,8 +368,8 @@ int reply_arity(RedisModuleCtx *ctx, RedisModuleString *name);
 
 /* Command tables (cmd_*.c) and registration. */
 extern const op_def op_set, op_get, op_del, op_type, op_len, op_keys, op_version;
-extern const op_def op_incr, op_mul, op_min, op_max, op_strappend, op_push, op_pop, op_pull,
-    op_addtoset, op_indexof, op_toggle, op_clear, op_merge, op_cas, op_update, op_check;
+extern const op_def op_incr, op_mul, op_min, op_max, op_strappend, op_push, op_pop, op_pull, op_addtoset,
+    op_indexof, op_toggle, op_clear, op_merge, op_cas, op_update, op_check;
 /* The JSON.* face (cmd_json.c): RedisJSON's commands as ops. */
 extern const op_def op_json_set, op_json_get, op_json_del, op_json_type, op_json_strlen, op_json_arrlen,
     op_json_objlen, op_json_objkeys, op_json_resp, op_json_numincrby, op_json_nummultby, op_json_strappend,
@@ -384,18 +393,18 @@ enum { KS_ONE, KS_MSET, KS_MGET, KS_TXN };
  * op's file; registration, COMMAND DOCS, ACL categories (from .flags) and the
  * INFO counter (calls_<name>) all come from here (module.c). */
 typedef struct command_def {
-    const char *name;                     /* as registered: "doc.incr" */
-    const op_def *op;                     /* the op it runs (exec_single), or NULL */
-    RedisModuleCmdFunc handler;           /* a handler of its own (MSET, TXN, ...), or NULL */
-    const char *flags;                    /* Redis command flags */
-    int first, last, step;                /* legacy key positions; 0: from keyshape */
-    int arity;                            /* Redis arity (negative: at least) */
-    int keyshape;                         /* KS_* */
-    uint64_t keyflags;                    /* key-spec flags; 0: the op's */
-    const char *summary;                  /* COMMAND DOCS */
-    const char *complexity;               /* COMMAND DOCS */
-    const RedisModuleCommandArg *args;    /* COMMAND DOCS arguments, or NULL */
-    int json;                             /* a JSON.* command (json-commands may leave it out) */
+    const char *name;                  /* as registered: "doc.incr" */
+    const op_def *op;                  /* the op it runs (exec_single), or NULL */
+    RedisModuleCmdFunc handler;        /* a handler of its own (MSET, TXN, ...), or NULL */
+    const char *flags;                 /* Redis command flags */
+    int first, last, step;             /* legacy key positions; 0: from keyshape */
+    int arity;                         /* Redis arity (negative: at least) */
+    int keyshape;                      /* KS_* */
+    uint64_t keyflags;                 /* key-spec flags; 0: the op's */
+    const char *summary;               /* COMMAND DOCS */
+    const char *complexity;            /* COMMAND DOCS */
+    const RedisModuleCommandArg *args; /* COMMAND DOCS arguments, or NULL */
+    int json;                          /* a JSON.* command (json-commands may leave it out) */
 } command_def;
 
 /* Adds a command to the registry (module.c); returns its slot. Called by the
@@ -409,15 +418,13 @@ const op_def *txn_op_named(RedisModuleString *name);
 int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 
 /* Declares a command: `id` names it in C, the rest are command_def fields. */
-#define ADOC_COMMAND(id, ...)                                                            \
-    static const command_def id##_def = {__VA_ARGS__};                                   \
-    static int id##_slot;                                                                \
-    static int id##_run(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {       \
-        return command_dispatch(id##_slot, ctx, argv, argc);                             \
-    }                                                                                    \
-    __attribute__((constructor)) static void id##_add(void) {                            \
-        id##_slot = command_add(&id##_def, id##_run);                                    \
-    }
+#define ADOC_COMMAND(id, ...)                                                      \
+    static const command_def id##_def = {__VA_ARGS__};                             \
+    static int id##_slot;                                                          \
+    static int id##_run(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) { \
+        return command_dispatch(id##_slot, ctx, argv, argc);                       \
+    }                                                                              \
+    __attribute__((constructor)) static void id##_add(void) { id##_slot = command_add(&id##_def, id##_run); }
 
 /* COMMAND DOCS argument shorthands (RedisModuleCommandArg; key arguments
  * point at key spec 0, which every command declares). Every argument that
@@ -425,18 +432,47 @@ int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, in
  * tables do); pure tokens and groups carry none. The struct comes from the
  * Redis 8.0 header: servers from 7.2 on read display_text, Redis 7.0 reads the
  * same array with the size the header announces and skips what it does not know. */
-#define KEY(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0}
-#define KEYS(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
-#define STR(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1}
-#define STR_OPT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
-#define STRS(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_MULTIPLE}
-#define STRS_OPT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .flags = REDISMODULE_CMD_ARG_OPTIONAL | REDISMODULE_CMD_ARG_MULTIPLE}
-#define INT(n) {.name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_INTEGER, .key_spec_index = -1}
-#define TOKEN(n, t) {.name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t}
-#define TOKEN_OPT(n, t) {.name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
-#define WITH_TOKEN(n, t, ty) {.name = n, .display_text = n, .type = ty, .key_spec_index = -1, .token = t, .flags = REDISMODULE_CMD_ARG_OPTIONAL}
-#define END {0}
-#define TTL_ARG(n, t, ty) {.name = n, .type = ty, .key_spec_index = -1, .token = t}
-
+#define KEY(n) \
+    { .name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0 }
+#define KEYS(n)                                                                              \
+    {                                                                                        \
+        .name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_KEY, .key_spec_index = 0, \
+        .flags = REDISMODULE_CMD_ARG_MULTIPLE                                                \
+    }
+#define STR(n) \
+    { .name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1 }
+#define STR_OPT(n)                                                                               \
+    {                                                                                            \
+        .name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, \
+        .flags = REDISMODULE_CMD_ARG_OPTIONAL                                                    \
+    }
+#define STRS(n)                                                                                  \
+    {                                                                                            \
+        .name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, \
+        .flags = REDISMODULE_CMD_ARG_MULTIPLE                                                    \
+    }
+#define STRS_OPT(n)                                                                              \
+    {                                                                                            \
+        .name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, \
+        .flags = REDISMODULE_CMD_ARG_OPTIONAL | REDISMODULE_CMD_ARG_MULTIPLE                     \
+    }
+#define INT(n) \
+    { .name = n, .display_text = n, .type = REDISMODULE_ARG_TYPE_INTEGER, .key_spec_index = -1 }
+#define TOKEN(n, t) \
+    { .name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t }
+#define TOKEN_OPT(n, t)                                                                       \
+    {                                                                                         \
+        .name = n, .type = REDISMODULE_ARG_TYPE_PURE_TOKEN, .key_spec_index = -1, .token = t, \
+        .flags = REDISMODULE_CMD_ARG_OPTIONAL                                                 \
+    }
+#define WITH_TOKEN(n, t, ty)                                                        \
+    {                                                                               \
+        .name = n, .display_text = n, .type = ty, .key_spec_index = -1, .token = t, \
+        .flags = REDISMODULE_CMD_ARG_OPTIONAL                                       \
+    }
+#define END \
+    { 0 }
+#define TTL_ARG(n, t, ty) \
+    { .name = n, .type = ty, .key_spec_index = -1, .token = t }
 
 #endif

@@ -101,10 +101,19 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_set = {"SET", "doc.set", 1, 2, -1, parse_set, run_set, KF_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
-    .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]",
-    .run_query = op_each_match};
+const op_def op_set = {"SET",
+                       "doc.set",
+                       1,
+                       2,
+                       -1,
+                       parse_set,
+                       run_set,
+                       KF_UPDATE,
+                       NULL,
+                       .txn_positional = 2,
+                       .txn_options = "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
+                       .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]",
+                       .run_query = op_each_match};
 
 /* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
 
@@ -160,8 +169,7 @@ static void res_json_matches(result *out, const doc_buf *m, long n) {
 
 /* One path's value as JSON text, or nil; a query path: the JSON array of
  * every match, in document order. */
-static doc_status get_one(const op *o, int i, keyslot *k, result *out, int borrow,
-                          doc_error *err) {
+static doc_status get_one(const op *o, int i, keyslot *k, result *out, int borrow, doc_error *err) {
     /* The whole document: served from, or offered to, the read cache. When
      * the command writes nothing (exec_ctx.borrow) the reply is sent
      * straight from the cached text, and freshly printed text becomes the
@@ -227,9 +235,18 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "GET k [WITHVERSION] path (one path inside DOC.TXN)"};
+const op_def op_get = {"GET",
+                       NULL,
+                       0,
+                       0,
+                       -1,
+                       parse_get,
+                       run_get,
+                       KF_READ,
+                       NULL,
+                       .txn_positional = 1,
+                       .txn_options = "",
+                       .txn_usage = "GET k [WITHVERSION] path (one path inside DOC.TXN)"};
 
 /* ---- single optional path: DEL, TYPE, LEN, KEYS ---- */
 
@@ -273,10 +290,19 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "DEL k path (one path inside DOC.TXN)",
-    .run_query = op_each_match};
+const op_def op_del = {"DEL",
+                       "doc.del",
+                       1,
+                       0,
+                       1,
+                       parse_opt_path,
+                       run_del,
+                       KF_DELETE,
+                       NULL,
+                       .txn_positional = 1,
+                       .txn_options = "",
+                       .txn_usage = "DEL k path (one path inside DOC.TXN)",
+                       .run_query = op_each_match};
 
 /* What an inspecting op replies for one value. In a query's array, a value
  * of the wrong type gives nil instead of an error (one bad match does not
@@ -357,19 +383,52 @@ static doc_status inspect(const op *o, exec_ctx *x, keyslot *k, result *out, ins
     return st;
 }
 
-static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_type); }
-static doc_status run_len(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_len); }
-static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) { return inspect(o, x, k, out, inspect_keys); }
+static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return inspect(o, x, k, out, inspect_type);
+}
+static doc_status run_len(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return inspect(o, x, k, out, inspect_len);
+}
+static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return inspect(o, x, k, out, inspect_keys);
+}
 
-const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "TYPE k path (one path inside DOC.TXN)"};
-const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "LEN k path (one path inside DOC.TXN)"};
-const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "KEYS k path (one path inside DOC.TXN)"};
+const op_def op_type = {"TYPE",
+                        NULL,
+                        0,
+                        0,
+                        1,
+                        parse_opt_read_path,
+                        run_type,
+                        KF_READ,
+                        NULL,
+                        .txn_positional = 1,
+                        .txn_options = "",
+                        .txn_usage = "TYPE k path (one path inside DOC.TXN)"};
+const op_def op_len = {"LEN",
+                       NULL,
+                       0,
+                       0,
+                       1,
+                       parse_opt_read_path,
+                       run_len,
+                       KF_READ,
+                       NULL,
+                       .txn_positional = 1,
+                       .txn_options = "",
+                       .txn_usage = "LEN k path (one path inside DOC.TXN)"};
+const op_def op_keys = {"KEYS",
+                        NULL,
+                        0,
+                        0,
+                        1,
+                        parse_opt_read_path,
+                        run_keys,
+                        KF_READ,
+                        NULL,
+                        .txn_positional = 1,
+                        .txn_options = "",
+                        .txn_usage = "KEYS k path (one path inside DOC.TXN)"};
 
 static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     (void)o;
@@ -378,9 +437,18 @@ static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_version = {"VERSION", NULL, 0, 0, 0, NULL, run_version, KF_READ, NULL,
-    .txn_positional = 0, .txn_options = "",
-    .txn_usage = "VERSION k"};
+const op_def op_version = {"VERSION",
+                           NULL,
+                           0,
+                           0,
+                           0,
+                           NULL,
+                           run_version,
+                           KF_READ,
+                           NULL,
+                           .txn_positional = 0,
+                           .txn_options = "",
+                           .txn_usage = "VERSION k"};
 
 /* ---- DOC.MSET key path json [key path json ...] ---- */
 
@@ -510,8 +578,10 @@ static doc_status run_aofload(op *o, exec_ctx *x, keyslot *k, result *out) {
         } else {
             doc_cursor_init(&c, &k->doc->root);
             st = doc_resolve(&c, p, &x->err);
-            if (!st) st = doc_edit_set_take(&c, copy, x->undo, &x->err);
-            else doc_node_free(copy);
+            if (!st)
+                st = doc_edit_set_take(&c, copy, x->undo, &x->err);
+            else
+                doc_node_free(copy);
             doc_cursor_free(&c);
         }
     } else {
@@ -562,17 +632,18 @@ static doc_status run_aofload(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_aofload = {"AOFLOAD", "doc.set", 1, 3, 3, parse_aofload, run_aofload, KF_UPDATE, NULL, .txn_usage = NULL};
+const op_def op_aofload = {"AOFLOAD",     "doc.set",   1,         3,    3,
+                           parse_aofload, run_aofload, KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* A document sent as slices of its JSON text (DOC.AOFLOAD key version PARTS
  * i n slice): the slices so far. An AOF rewrite emits the slices of one key
  * back to back, so one pending text suffices; a slice out of order, or of
  * another key, is an error (a damaged AOF) and drops what was pending. */
 static struct {
-    RedisModuleString *key;   /* the key being assembled, or NULL */
-    long long version;        /* its version */
-    long long next, total;    /* the slice expected next, of how many */
-    doc_buf text;             /* the slices joined so far */
+    RedisModuleString *key; /* the key being assembled, or NULL */
+    long long version;      /* its version */
+    long long next, total;  /* the slice expected next, of how many */
+    doc_buf text;           /* the slices joined so far */
 } parts;
 
 static void parts_drop(void) {
@@ -619,8 +690,7 @@ static int aofload_parts(RedisModuleCtx *ctx, RedisModuleString **argv) {
     parts.next++;
     if (i < n) return RedisModule_ReplyWithSimpleString(ctx, "OK");
     /* The last slice: load the whole text like DOC.AOFLOAD key version $ json. */
-    RedisModuleString *whole[5] = {argv[0], argv[1], argv[2],
-                                   RedisModule_CreateString(ctx, "$", 1),
+    RedisModuleString *whole[5] = {argv[0], argv[1], argv[2], RedisModule_CreateString(ctx, "$", 1),
                                    RedisModule_CreateString(ctx, parts.text.data, parts.text.len)};
     parts_drop();
     int ret = exec_single(ctx, whole, 5, &op_aofload);
@@ -635,9 +705,10 @@ int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
 int cmd_aofload(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     int flags = RedisModule_GetContextFlags(ctx);
     if (!(flags & (REDISMODULE_CTX_FLAGS_LOADING | REDISMODULE_CTX_FLAGS_REPLICATED)))
-        return aofload_error(ctx, DOC_SYNTAX, "DOC.AOFLOAD is internal: only an AOF or a primary may send it");
+        return aofload_error(ctx, DOC_SYNTAX,
+                             "DOC.AOFLOAD is internal: only an AOF or a primary may send it");
     if (argc == 7 && arg_is(argv[3], "PARTS")) return aofload_parts(ctx, argv);
-    if (argc == 5 && arg_is(argv[3], "FLOOR")) {   /* the version floor, first in a rewrite */
+    if (argc == 5 && arg_is(argv[3], "FLOOR")) { /* the version floor, first in a rewrite */
         long long floor;
         if (RedisModule_StringToLongLong(argv[4], &floor) != REDISMODULE_OK || floor < 0)
             return aofload_error(ctx, DOC_SYNTAX, "DOC.AOFLOAD FLOOR: bad version");
@@ -657,19 +728,29 @@ static RedisModuleCommandArg expiration[] = {
     TTL_ARG("milliseconds", "PX", REDISMODULE_ARG_TYPE_INTEGER),
     TTL_ARG("unix-time-seconds", "EXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
     TTL_ARG("unix-time-milliseconds", "PXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
-    TOKEN("keepttl", "KEEPTTL"), END};
-static RedisModuleCommandArg set_args[] = {
-    KEY("key"), STR("path"), STR("json"),
-    {.name = "condition", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
-     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = nx_xx},
-    {.name = "expiration", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
-     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = expiration},
+    TOKEN("keepttl", "KEEPTTL"),
     END};
+static RedisModuleCommandArg set_args[] = {KEY("key"),
+                                           STR("path"),
+                                           STR("json"),
+                                           {.name = "condition",
+                                            .type = REDISMODULE_ARG_TYPE_ONEOF,
+                                            .key_spec_index = -1,
+                                            .flags = REDISMODULE_CMD_ARG_OPTIONAL,
+                                            .subargs = nx_xx},
+                                           {.name = "expiration",
+                                            .type = REDISMODULE_ARG_TYPE_ONEOF,
+                                            .key_spec_index = -1,
+                                            .flags = REDISMODULE_CMD_ARG_OPTIONAL,
+                                            .subargs = expiration},
+                                           END};
 static RedisModuleCommandArg mset_triple[] = {KEY("key"), STR("path"), STR("json"), END};
-static RedisModuleCommandArg mset_args[] = {
-    {.name = "data", .type = REDISMODULE_ARG_TYPE_BLOCK, .key_spec_index = -1,
-     .flags = REDISMODULE_CMD_ARG_MULTIPLE, .subargs = mset_triple},
-    END};
+static RedisModuleCommandArg mset_args[] = {{.name = "data",
+                                             .type = REDISMODULE_ARG_TYPE_BLOCK,
+                                             .key_spec_index = -1,
+                                             .flags = REDISMODULE_CMD_ARG_MULTIPLE,
+                                             .subargs = mset_triple},
+                                            END};
 static RedisModuleCommandArg get_args[] = {KEY("key"), TOKEN_OPT("withversion", "WITHVERSION"),
                                            STRS_OPT("path"), END};
 static RedisModuleCommandArg mget_args[] = {KEYS("key"), STR("path"), END};
@@ -677,52 +758,50 @@ static RedisModuleCommandArg key_optpath_args[] = {KEY("key"), STR_OPT("path"), 
 static RedisModuleCommandArg key_args[] = {KEY("key"), END};
 static RedisModuleCommandArg aofload_args[] = {KEY("key"), INT("version"), STR("path"), STR("json"), END};
 
-ADOC_COMMAND(doc_set, .name = "doc.set", .op = &op_set, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Sets the JSON value at a path, creating the document and missing parents; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the value + size of the container changed)",
-             .args = set_args)
+ADOC_COMMAND(doc_set, .name = "doc.set", .op = &op_set, .flags = "write deny-oom", .arity = -4,
+             .keyshape = KS_ONE,
+             .summary = "Sets the JSON value at a path, creating the document and missing parents; an RFC "
+                        "9535 query path writes every match (an array reply)",
+             .complexity = "O(depth + size of the value + size of the container changed)", .args = set_args)
 
-ADOC_COMMAND(doc_mset, .name = "doc.mset", .op = NULL, .handler = cmd_mset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
-             .summary = "Sets several values in several documents, all or nothing; an RFC 9535 query path writes every match",
-             .complexity = "O(sum of the DOC.SET costs)",
-             .args = mset_args)
+ADOC_COMMAND(
+    doc_mset, .name = "doc.mset", .op = NULL, .handler = cmd_mset, .flags = "write deny-oom", .arity = -4,
+    .keyshape = KS_MSET, .keyflags = KF_UPDATE,
+    .summary =
+        "Sets several values in several documents, all or nothing; an RFC 9535 query path writes every match",
+    .complexity = "O(sum of the DOC.SET costs)", .args = mset_args)
 
-ADOC_COMMAND(doc_get, .name = "doc.get", .op = &op_get, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the JSON text at one or more paths",
-             .complexity = "O(depth + size of the reply)",
-             .args = get_args)
+ADOC_COMMAND(doc_get, .name = "doc.get", .op = &op_get, .flags = "readonly fast", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the JSON text at one or more paths",
+             .complexity = "O(depth + size of the reply)", .args = get_args)
 
-ADOC_COMMAND(doc_mget, .name = "doc.mget", .op = NULL, .handler = cmd_mget, .flags = "readonly", .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
+ADOC_COMMAND(doc_mget, .name = "doc.mget", .op = NULL, .handler = cmd_mget, .flags = "readonly", .arity = -3,
+             .keyshape = KS_MGET, .keyflags = KF_READ,
              .summary = "Returns the JSON text at one path of several documents",
-             .complexity = "O(keys x (depth + reply))",
-             .args = mget_args)
+             .complexity = "O(keys x (depth + reply))", .args = mget_args)
 
 ADOC_COMMAND(doc_del, .name = "doc.del", .op = &op_del, .flags = "write", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Deletes a document, or the member or element at a path; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the container)",
+             .summary = "Deletes a document, or the member or element at a path; an RFC 9535 query path "
+                        "writes every match (an array reply)",
+             .complexity = "O(depth + size of the container)", .args = key_optpath_args)
+
+ADOC_COMMAND(doc_type, .name = "doc.type", .op = &op_type, .flags = "readonly fast", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the JSON type at a path", .complexity = "O(depth)",
              .args = key_optpath_args)
 
-ADOC_COMMAND(doc_type, .name = "doc.type", .op = &op_type, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the JSON type at a path",
-             .complexity = "O(depth)",
-             .args = key_optpath_args)
+ADOC_COMMAND(doc_len, .name = "doc.len", .op = &op_len, .flags = "readonly fast", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the size of the object, array or string at a path",
+             .complexity = "O(depth)", .args = key_optpath_args)
 
-ADOC_COMMAND(doc_len, .name = "doc.len", .op = &op_len, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the size of the object, array or string at a path",
-             .complexity = "O(depth)",
-             .args = key_optpath_args)
+ADOC_COMMAND(doc_keys, .name = "doc.keys", .op = &op_keys, .flags = "readonly fast", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the member names of the object at a path",
+             .complexity = "O(depth + members)", .args = key_optpath_args)
 
-ADOC_COMMAND(doc_keys, .name = "doc.keys", .op = &op_keys, .flags = "readonly fast", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the member names of the object at a path",
-             .complexity = "O(depth + members)",
-             .args = key_optpath_args)
+ADOC_COMMAND(doc_version, .name = "doc.version", .op = &op_version, .flags = "readonly fast", .arity = 2,
+             .keyshape = KS_ONE, .summary = "Returns the version of a document (0 when missing)",
+             .complexity = "O(1)", .args = key_args)
 
-ADOC_COMMAND(doc_version, .name = "doc.version", .op = &op_version, .flags = "readonly fast", .arity = 2, .keyshape = KS_ONE,
-             .summary = "Returns the version of a document (0 when missing)",
-             .complexity = "O(1)",
-             .args = key_args)
-
-ADOC_COMMAND(doc_aofload, .name = "doc.aofload", .op = NULL, .handler = cmd_aofload, .flags = "write deny-oom", .arity = -5, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
+ADOC_COMMAND(doc_aofload, .name = "doc.aofload", .op = NULL, .handler = cmd_aofload,
+             .flags = "write deny-oom", .arity = -5, .keyshape = KS_ONE, .keyflags = KF_UPDATE,
              .summary = "Internal: rebuilds a document and its version from an AOF rewrite",
-             .complexity = "O(size of the value)",
-             .args = aofload_args)
+             .complexity = "O(size of the value)", .args = aofload_args)

@@ -42,11 +42,11 @@
 
 /* One resolved path argument of an op. */
 typedef struct jpath {
-    const doc_query *q;   /* the query (legacy paths translated) */
-    const doc_path *p;    /* the same as a single path, or NULL when it is none */
-    int legacy;           /* legacy dialect: first match only, errors when missing */
-    const char *text;     /* the path as the user wrote it (for messages) */
-    size_t len;           /* its length */
+    const doc_query *q; /* the query (legacy paths translated) */
+    const doc_path *p;  /* the same as a single path, or NULL when it is none */
+    int legacy;         /* legacy dialect: first match only, errors when missing */
+    const char *text;   /* the path as the user wrote it (for messages) */
+    size_t len;         /* its length */
 } jpath;
 
 /* The default path `$` / `.`: compiled once. */
@@ -104,7 +104,7 @@ static doc_status parse_jpath(op *o, RedisModuleString *s, doc_error *err) {
     }
     doc_buf_free(&text);
     if (st) {
-        if (legacy) err->has_offset = 0;   /* offsets would count the translated text */
+        if (legacy) err->has_offset = 0; /* offsets would count the translated text */
         return st;
     }
     if (o->npaths == 0) o->flags |= OPF_LEGACY;
@@ -144,8 +144,8 @@ static doc_status wrong_type(exec_ctx *x, int legacy, const char *want, const ui
 /* A legacy write none of whose matches has the right type (`what`: "not an
  * array", ...): RedisJSON's text. */
 static doc_status no_path_or(exec_ctx *x, const jpath *p, const char *what) {
-    return doc_error_set(&x->err, DOC_ERR, "Path '%.*s' does not exist or %s", (int)(p->len > 100 ? 100 : p->len),
-                         p->text, what);
+    return doc_error_set(&x->err, DOC_ERR, "Path '%.*s' does not exist or %s",
+                         (int)(p->len > 100 ? 100 : p->len), p->text, what);
 }
 
 /* A write's match of the wrong type: nil in a `$` reply; for a legacy path
@@ -183,7 +183,7 @@ static doc_status each_read(op *o, exec_ctx *x, keyslot *k, const jpath *p, read
         const uint8_t *v;
         memcpy(&v, m.data + i * sizeof v, sizeof v);
         st = fn(o, x, v, &items[i], p->legacy);
-        if (p->legacy) break;   /* the first match is the answer */
+        if (p->legacy) break; /* the first match is the answer */
     }
     doc_buf_free(&m);
     return st;
@@ -191,8 +191,8 @@ static doc_status each_read(op *o, exec_ctx *x, keyslot *k, const jpath *p, read
 
 /* Writing: calls fn at every target, last first (doc.h: doc_query_targets),
  * each item of `out` for the target at its document-order position. */
-typedef doc_status (*write_fn)(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const doc_path *at,
-                                result *r, int legacy);
+typedef doc_status (*write_fn)(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const doc_path *at, result *r,
+                               int legacy);
 
 /* 1 when inner lies inside outer (outer's segments are a proper prefix). */
 static int nested_in(const doc_path *inner, const doc_path *outer) {
@@ -232,7 +232,7 @@ static doc_status each_write_in(op *o, exec_ctx *x, keyslot *k, const jpath *p, 
         st = doc_resolve(&c, t.paths[i], &x->err);
         if (!st) st = fn(o, x, k, &c, t.paths[i], &items[i], p->legacy);
         doc_cursor_free(&c);
-        if (!k->doc) break;   /* the root was deleted */
+        if (!k->doc) break; /* the root was deleted */
     }
     doc_free(skip);
     doc_targets_free(&t);
@@ -282,7 +282,7 @@ static doc_status parse_set(op *o, RedisModuleString **argv, int argc, doc_error
         } else if (arg_is(argv[i], "XX") && !(o->flags & OPF_NX)) {
             o->flags |= OPF_XX;
         } else if (arg_is(argv[i], "FPHA") && i + 1 < argc) {
-            i++;   /* accepted and ignored: we store doubles exactly */
+            i++; /* accepted and ignored: we store doubles exactly */
         } else {
             return doc_error_set(err, DOC_ERR, "syntax error");
         }
@@ -353,12 +353,23 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "NX XX FPHA:1", .txn_option_place = TXN_OPT_TRAILING,
-    .txn_usage = "JSON.SET k path json [NX|XX] [FPHA type]"};
+const op_def op_json_set = {"JSON.SET",
+                            "json.set",
+                            1,
+                            2,
+                            5,
+                            parse_set,
+                            run_set,
+                            KF_UPDATE,
+                            NULL,
+                            .txn_positional = 2,
+                            .txn_options = "NX XX FPHA:1",
+                            .txn_option_place = TXN_OPT_TRAILING,
+                            .txn_usage = "JSON.SET k path json [NX|XX] [FPHA type]"};
 /* JSON.MSET's sets: the same op under RedisJSON's event name for them
  * (json_mset notifies "json.mset"). */
-static const op_def op_json_mset_set = {"JSON.MSET", "json.mset", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL, .txn_usage = NULL};
+static const op_def op_json_mset_set = {"JSON.MSET", "json.mset", 1,         2,    5,
+                                        parse_set,   run_set,     KF_UPDATE, NULL, .txn_usage = NULL};
 
 /* ---- JSON.GET key [INDENT s] [NEWLINE s] [SPACE s] [NOESCAPE] [path ...] ----
  * The formatting strings are kept as values: three string boxes. */
@@ -367,7 +378,10 @@ static doc_status parse_get(op *o, RedisModuleString **argv, int argc, doc_error
     RedisModuleString *fmt[3] = {NULL, NULL, NULL};
     int i = 0;
     for (; i < argc; i++) {
-        int w = arg_is(argv[i], "INDENT") ? 0 : arg_is(argv[i], "NEWLINE") ? 1 : arg_is(argv[i], "SPACE") ? 2 : -1;
+        int w = arg_is(argv[i], "INDENT")    ? 0
+                : arg_is(argv[i], "NEWLINE") ? 1
+                : arg_is(argv[i], "SPACE")   ? 2
+                                             : -1;
         if (w >= 0 && i + 1 < argc) {
             fmt[w] = argv[++i];
             o->flags |= OPF_FORMAT;
@@ -465,9 +479,20 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_get = {"JSON.GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "INDENT:1 NEWLINE:1 SPACE:1 NOESCAPE", .txn_option_place = TXN_OPT_LEADING,
-    .txn_usage = "JSON.GET k [INDENT s] [NEWLINE s] [SPACE s] path (one path inside DOC.TXN)"};
+const op_def op_json_get = {"JSON.GET",
+                            NULL,
+                            0,
+                            0,
+                            -1,
+                            parse_get,
+                            run_get,
+                            KF_READ,
+                            NULL,
+                            .txn_positional = 1,
+                            .txn_options = "INDENT:1 NEWLINE:1 SPACE:1 NOESCAPE",
+                            .txn_option_place = TXN_OPT_LEADING,
+                            .txn_usage =
+                                "JSON.GET k [INDENT s] [NEWLINE s] [SPACE s] path (one path inside DOC.TXN)"};
 
 /* ---- ops of the shape: key [path] ---- */
 
@@ -484,7 +509,7 @@ static doc_status del_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const do
                          int legacy) {
     (void)legacy, (void)at;
     res_int(r, 1);
-    if (c->depth <= 1) {   /* the root: the key goes */
+    if (c->depth <= 1) { /* the root: the key goes */
         slot_delete(x, k, o);
         return DOC_OK;
     }
@@ -516,9 +541,18 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_json_del = {"JSON.DEL", "json.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.DEL k path (JSON.FORGET alike; one path inside DOC.TXN)"};
+const op_def op_json_del = {"JSON.DEL",
+                            "json.del",
+                            1,
+                            0,
+                            1,
+                            parse_opt_path,
+                            run_del,
+                            KF_DELETE,
+                            NULL,
+                            .txn_positional = 1,
+                            .txn_options = "",
+                            .txn_usage = "JSON.DEL k path (JSON.FORGET alike; one path inside DOC.TXN)"};
 
 /* Shared runner of the reads that answer per match: nil for a missing key,
  * the first match's answer (legacy) or one per match. */
@@ -545,14 +579,14 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_status st = k->doc ? each_read(o, x, k, &p, type_of, out) : DOC_OK;
     if (!k->doc) res_nil(out);
     if (!st && k->doc && p.legacy) {
-        if (out->n == 0) {   /* RedisJSON: a missing legacy path is nil here */
+        if (out->n == 0) { /* RedisJSON: a missing legacy path is nil here */
             res_free(out);
             res_nil(out);
         } else {
             st = legacy_first(x, &p, out);
         }
     }
-    if (!st && cmd_resp3()) {   /* RESP3: one more array around it (a nil too: [nil]) */
+    if (!st && cmd_resp3()) { /* RESP3: one more array around it (a nil too: [nil]) */
         result inner = *out;
         memset(out, 0, sizeof *out);
         result *one = res_array(out, 1);
@@ -565,9 +599,18 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_type = {"JSON.TYPE", NULL, 0, 0, 1, parse_opt_path, run_type, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.TYPE k path (one path inside DOC.TXN)"};
+const op_def op_json_type = {"JSON.TYPE",
+                             NULL,
+                             0,
+                             0,
+                             1,
+                             parse_opt_path,
+                             run_type,
+                             KF_READ,
+                             NULL,
+                             .txn_positional = 1,
+                             .txn_options = "",
+                             .txn_usage = "JSON.TYPE k path (one path inside DOC.TXN)"};
 
 /* The length of v when it has type `want` (a string's bytes, a container's
  * members or elements); a wrong-type reply otherwise (`what` names want). */
@@ -611,18 +654,51 @@ static doc_status run_read_key(op *o, exec_ctx *x, keyslot *k, result *out, read
     }
     return st ? st : legacy_first(x, &p, out);
 }
-static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, strlen_of, 0); }
-static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, arrlen_of, 0); }
-static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objlen_of, 1); }
-const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.STRLEN k path (one path inside DOC.TXN)"};
-const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.ARRLEN k path (one path inside DOC.TXN)"};
-const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.OBJLEN k path (one path inside DOC.TXN)"};
+static doc_status run_strlen(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_read_key(o, x, k, out, strlen_of, 0);
+}
+static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_read_key(o, x, k, out, arrlen_of, 0);
+}
+static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_read_key(o, x, k, out, objlen_of, 1);
+}
+const op_def op_json_strlen = {"JSON.STRLEN",
+                               NULL,
+                               0,
+                               0,
+                               1,
+                               parse_opt_path,
+                               run_strlen,
+                               KF_READ,
+                               NULL,
+                               .txn_positional = 1,
+                               .txn_options = "",
+                               .txn_usage = "JSON.STRLEN k path (one path inside DOC.TXN)"};
+const op_def op_json_arrlen = {"JSON.ARRLEN",
+                               NULL,
+                               0,
+                               0,
+                               1,
+                               parse_opt_path,
+                               run_arrlen,
+                               KF_READ,
+                               NULL,
+                               .txn_positional = 1,
+                               .txn_options = "",
+                               .txn_usage = "JSON.ARRLEN k path (one path inside DOC.TXN)"};
+const op_def op_json_objlen = {"JSON.OBJLEN",
+                               NULL,
+                               0,
+                               0,
+                               1,
+                               parse_opt_path,
+                               run_objlen,
+                               KF_READ,
+                               NULL,
+                               .txn_positional = 1,
+                               .txn_options = "",
+                               .txn_usage = "JSON.OBJLEN k path (one path inside DOC.TXN)"};
 
 static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
@@ -641,10 +717,21 @@ static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, in
     }
     return DOC_OK;
 }
-static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read_key(o, x, k, out, objkeys_of, 1); }
-const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.OBJKEYS k path (one path inside DOC.TXN)"};
+static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_read_key(o, x, k, out, objkeys_of, 1);
+}
+const op_def op_json_objkeys = {"JSON.OBJKEYS",
+                                NULL,
+                                0,
+                                0,
+                                1,
+                                parse_opt_path,
+                                run_objkeys,
+                                KF_READ,
+                                NULL,
+                                .txn_positional = 1,
+                                .txn_options = "",
+                                .txn_usage = "JSON.OBJKEYS k path (one path inside DOC.TXN)"};
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:
  * integers, doubles: bulk text in RESP2 and doubles in RESP3, strings: bulk,
@@ -657,7 +744,9 @@ static doc_status resp_value(exec_ctx *x, const uint8_t *v, result *r) {
     case DOC_NULL: res_nil(r); return DOC_OK;
     case DOC_BOOL: res_simple(r, view.b ? "true" : "false"); return DOC_OK;
     case DOC_INT: res_int(r, view.i); return DOC_OK;
-    case DOC_DOUBLE: res_double(r, view.d); return DOC_OK;   /* RESP3: a double, as RedisJSON's RedisValue::Float */
+    case DOC_DOUBLE:
+        res_double(r, view.d);
+        return DOC_OK; /* RESP3: a double, as RedisJSON's RedisValue::Float */
     case DOC_STRING: res_json(r, v); break;
     case DOC_OBJECT:
     case DOC_ARRAY: {
@@ -682,7 +771,7 @@ static doc_status resp_value(exec_ctx *x, const uint8_t *v, result *r) {
         return DOC_OK;
     }
     }
-    if (view.type == DOC_STRING) {   /* the bulk is the string itself, not its JSON */
+    if (view.type == DOC_STRING) { /* the bulk is the string itself, not its JSON */
         doc_buf_free(&r->text);
         doc_buf_init(&r->text);
         doc_buf_append(&r->text, view.s, view.slen);
@@ -693,8 +782,11 @@ static doc_status resp_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int l
     (void)o, (void)legacy;
     return resp_value(x, v, r);
 }
-static doc_status run_resp(op *o, exec_ctx *x, keyslot *k, result *out) { return run_read(o, x, k, out, resp_of); }
-const op_def op_json_resp = {"JSON.RESP", NULL, 0, 0, 1, parse_opt_path, run_resp, KF_READ, NULL, .txn_usage = NULL};
+static doc_status run_resp(op *o, exec_ctx *x, keyslot *k, result *out) {
+    return run_read(o, x, k, out, resp_of);
+}
+const op_def op_json_resp = {"JSON.RESP",    NULL,     0,       0,    1,
+                             parse_opt_path, run_resp, KF_READ, NULL, .txn_usage = NULL};
 
 /* JSON.DEBUG MEMORY key [path]: bytes a value takes (its nodes for a
  * container, its encoding for a scalar). */
@@ -711,13 +803,16 @@ static doc_status run_memory(op *o, exec_ctx *x, keyslot *k, result *out) {
     jpath p;
     jpath_of(o, 0, o->raw, &p);
     if (!k->doc) {
-        if (p.legacy) res_int(out, 0);
-        else res_array(out, 0);
+        if (p.legacy)
+            res_int(out, 0);
+        else
+            res_array(out, 0);
         return DOC_OK;
     }
     return run_read(o, x, k, out, memory_of);
 }
-const op_def op_json_debug_memory = {"JSON.DEBUG MEMORY", NULL, 0, 0, 1, parse_opt_path, run_memory, KF_READ, NULL, .txn_usage = NULL};
+const op_def op_json_debug_memory = {"JSON.DEBUG MEMORY", NULL,       0,       0,    1,
+                                     parse_opt_path,      run_memory, KF_READ, NULL, .txn_usage = NULL};
 
 /* ---- ops that write at every match ---- */
 
@@ -759,7 +854,7 @@ static doc_status run_doc_op(const op_def *def, op *o, exec_ctx *x, keyslot *k, 
     sub.values[0] = value;
     sub.nvalues = value ? 1 : 0;
     sub.num = o->num;
-    return def->run(&sub, x, k, r);   /* nothing to free: sub only borrows */
+    return def->run(&sub, x, k, r); /* nothing to free: sub only borrows */
 }
 
 /* NUMINCRBY / NUMMULTBY at one match: DOC.INCR / DOC.MUL's runner (one
@@ -799,7 +894,7 @@ static doc_status shape_numbers(exec_ctx *x, const jpath *p, result *out) {
             char num[24];
             doc_buf_append(&text, num, doc_format_int(items[i].i, num));
         } else if (items[i].kind == RES_BULK || items[i].kind == RES_DOUBLE) {
-            doc_buf_append(&text, items[i].text.data, items[i].text.len);   /* a double's JSON text */
+            doc_buf_append(&text, items[i].text.data, items[i].text.len); /* a double's JSON text */
         } else {
             doc_buf_append(&text, "null", 4);
         }
@@ -827,12 +922,30 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st ? st : shape_numbers(x, &p, out);
 }
 
-const op_def op_json_numincrby = {"JSON.NUMINCRBY", "json.numincrby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "JSON.NUMINCRBY k path number"};
-const op_def op_json_nummultby = {"JSON.NUMMULTBY", "json.nummultby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "JSON.NUMMULTBY k path number"};
+const op_def op_json_numincrby = {"JSON.NUMINCRBY",
+                                  "json.numincrby",
+                                  1,
+                                  2,
+                                  2,
+                                  parse_path_number,
+                                  run_arith,
+                                  KF_READ_UPDATE,
+                                  NULL,
+                                  .txn_positional = 2,
+                                  .txn_options = "",
+                                  .txn_usage = "JSON.NUMINCRBY k path number"};
+const op_def op_json_nummultby = {"JSON.NUMMULTBY",
+                                  "json.nummultby",
+                                  1,
+                                  2,
+                                  2,
+                                  parse_path_number,
+                                  run_arith,
+                                  KF_READ_UPDATE,
+                                  NULL,
+                                  .txn_positional = 2,
+                                  .txn_options = "",
+                                  .txn_usage = "JSON.NUMMULTBY k path number"};
 
 /* ---- JSON.STRAPPEND key [path] value (a JSON string) ---- */
 
@@ -851,8 +964,9 @@ static doc_status strappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
     doc_value_decode(doc_cursor_value(c), &cur);
     if (cur.type != DOC_STRING) return skip_match(legacy, r);
     doc_value_decode(doc_box_value(o->values[0]), &add);
-    if (cur.slen + add.slen > DOC_NODE_MAX_BYTES - 16) return doc_error_set(&x->err, DOC_TOOBIG, "string larger than 4 GB");
-    doc_buf joined;   /* built first: cur points into the document */
+    if (cur.slen + add.slen > DOC_NODE_MAX_BYTES - 16)
+        return doc_error_set(&x->err, DOC_TOOBIG, "string larger than 4 GB");
+    doc_buf joined; /* built first: cur points into the document */
     doc_buf_init(&joined);
     doc_buf_append(&joined, cur.s, cur.slen);
     doc_buf_append(&joined, add.s, add.slen);
@@ -866,8 +980,18 @@ static doc_status strappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
 static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, strappend_at, "not a string");
 }
-const op_def op_json_strappend = {"JSON.STRAPPEND", "json.strappend", 1, 1, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
-    .txn_positional = 2, .txn_options = "",
+const op_def op_json_strappend = {
+    "JSON.STRAPPEND",
+    "json.strappend",
+    1,
+    1,
+    2,
+    parse_strappend,
+    run_strappend,
+    KF_INSERT,
+    NULL,
+    .txn_positional = 2,
+    .txn_options = "",
     .txn_usage = "JSON.STRAPPEND k path json-string (the path is required inside DOC.TXN)"};
 
 /* ---- arrays ---- */
@@ -920,9 +1044,18 @@ static doc_status arrappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
 static doc_status run_arrappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrappend_at, "not an array");
 }
-const op_def op_json_arrappend = {"JSON.ARRAPPEND", "json.arrappend", 1, 2, -1, parse_path_values, run_arrappend, KF_INSERT, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "JSON.ARRAPPEND k path json (one value inside DOC.TXN)"};
+const op_def op_json_arrappend = {"JSON.ARRAPPEND",
+                                  "json.arrappend",
+                                  1,
+                                  2,
+                                  -1,
+                                  parse_path_values,
+                                  run_arrappend,
+                                  KF_INSERT,
+                                  NULL,
+                                  .txn_positional = 2,
+                                  .txn_options = "",
+                                  .txn_usage = "JSON.ARRAPPEND k path json (one value inside DOC.TXN)"};
 
 /* JSON.ARRINSERT key path index value [value ...] */
 static doc_status parse_arrinsert(op *o, RedisModuleString **argv, int argc, doc_error *err) {
@@ -947,9 +1080,18 @@ static doc_status arrinsert_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
 static doc_status run_arrinsert(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrinsert_at, "not an array");
 }
-const op_def op_json_arrinsert = {"JSON.ARRINSERT", "json.arrinsert", 1, 3, -1, parse_arrinsert, run_arrinsert, KF_INSERT, NULL,
-    .txn_positional = 3, .txn_options = "",
-    .txn_usage = "JSON.ARRINSERT k path index json (one value inside DOC.TXN)"};
+const op_def op_json_arrinsert = {"JSON.ARRINSERT",
+                                  "json.arrinsert",
+                                  1,
+                                  3,
+                                  -1,
+                                  parse_arrinsert,
+                                  run_arrinsert,
+                                  KF_INSERT,
+                                  NULL,
+                                  .txn_positional = 3,
+                                  .txn_options = "",
+                                  .txn_usage = "JSON.ARRINSERT k path index json (one value inside DOC.TXN)"};
 
 /* JSON.ARRINDEX key path value [start [stop]]: first index in [start, stop)
  * (negative: from the end; stop 0 or missing: to the end), or -1. */
@@ -986,9 +1128,19 @@ static doc_status run_arrindex(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!k->doc) return no_path(x, &p);
     return run_read(o, x, k, out, arrindex_of);
 }
-const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL,
-    .txn_positional = 2, .txn_options = "#", .txn_option_place = TXN_OPT_TRAILING,
-    .txn_usage = "JSON.ARRINDEX k path json [start [stop]]"};
+const op_def op_json_arrindex = {"JSON.ARRINDEX",
+                                 NULL,
+                                 0,
+                                 2,
+                                 4,
+                                 parse_arrindex,
+                                 run_arrindex,
+                                 KF_READ,
+                                 NULL,
+                                 .txn_positional = 2,
+                                 .txn_options = "#",
+                                 .txn_option_place = TXN_OPT_TRAILING,
+                                 .txn_usage = "JSON.ARRINDEX k path json [start [stop]]"};
 
 /* JSON.ARRPOP key [path [index]]: the removed element's JSON, nil when the
  * array is empty; the index is clamped to the array (default -1). */
@@ -1017,16 +1169,28 @@ static doc_status arrpop_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
 static doc_status run_arrpop(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrpop_at, "not an array");
 }
-const op_def op_json_arrpop = {"JSON.ARRPOP", "json.arrpop", 1, 0, 2, parse_arrpop, run_arrpop, KF_READ_DELETE, NULL,
-    .txn_positional = 1, .txn_options = "#", .txn_option_place = TXN_OPT_TRAILING,
-    .txn_usage = "JSON.ARRPOP k path [index] (the path is required inside DOC.TXN)"};
+const op_def op_json_arrpop = {"JSON.ARRPOP",
+                               "json.arrpop",
+                               1,
+                               0,
+                               2,
+                               parse_arrpop,
+                               run_arrpop,
+                               KF_READ_DELETE,
+                               NULL,
+                               .txn_positional = 1,
+                               .txn_options = "#",
+                               .txn_option_place = TXN_OPT_TRAILING,
+                               .txn_usage =
+                                   "JSON.ARRPOP k path [index] (the path is required inside DOC.TXN)"};
 
 /* JSON.ARRTRIM key path start stop: keeps [start, stop] (inclusive,
  * negative from the end, clamped); the new length. */
 static doc_status parse_arrtrim(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     (void)argc;
     o->raw = argv[0];
-    if (parse_jpath(o, argv[0], err) || arg_ll(argv[1], &o->n1, "start", err) || arg_ll(argv[2], &o->n2, "stop", err))
+    if (parse_jpath(o, argv[0], err) || arg_ll(argv[1], &o->n1, "start", err) ||
+        arg_ll(argv[2], &o->n2, "stop", err))
         return err->code;
     return DOC_OK;
 }
@@ -1046,7 +1210,8 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
     if (a >= n || a > b) {
         if (n) st = doc_edit_remove_range(c, 0, (uint32_t)n, x->undo, &x->err);
     } else {
-        if (b + 1 < n) st = doc_edit_remove_range(c, (uint32_t)(b + 1), (uint32_t)(n - b - 1), x->undo, &x->err);
+        if (b + 1 < n)
+            st = doc_edit_remove_range(c, (uint32_t)(b + 1), (uint32_t)(n - b - 1), x->undo, &x->err);
         if (!st && a > 0) st = doc_edit_remove_range(c, 0, (uint32_t)a, x->undo, &x->err);
     }
     if (!st) res_int(r, doc_node_count(array_at(c)));
@@ -1055,9 +1220,18 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
 static doc_status run_arrtrim(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrtrim_at, "not an array");
 }
-const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_arrtrim, run_arrtrim, KF_DELETE, NULL,
-    .txn_positional = 3, .txn_options = "",
-    .txn_usage = "JSON.ARRTRIM k path start stop"};
+const op_def op_json_arrtrim = {"JSON.ARRTRIM",
+                                "json.arrtrim",
+                                1,
+                                3,
+                                3,
+                                parse_arrtrim,
+                                run_arrtrim,
+                                KF_DELETE,
+                                NULL,
+                                .txn_positional = 3,
+                                .txn_options = "",
+                                .txn_usage = "JSON.ARRTRIM k path start stop"};
 
 /* ---- JSON.CLEAR, JSON.TOGGLE, JSON.MERGE ---- */
 
@@ -1098,9 +1272,18 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!st) res_int(out, n);
     return st;
 }
-const op_def op_json_clear = {"JSON.CLEAR", "json.clear", 1, 0, 1, parse_opt_path, run_clear, KF_UPDATE, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.CLEAR k path (one path inside DOC.TXN)"};
+const op_def op_json_clear = {"JSON.CLEAR",
+                              "json.clear",
+                              1,
+                              0,
+                              1,
+                              parse_opt_path,
+                              run_clear,
+                              KF_UPDATE,
+                              NULL,
+                              .txn_positional = 1,
+                              .txn_options = "",
+                              .txn_usage = "JSON.CLEAR k path (one path inside DOC.TXN)"};
 
 /* TOGGLE: `$` paths reply the new values as 1 / 0, legacy ones "true" /
  * "false" (RedisJSON's shapes). */
@@ -1110,16 +1293,27 @@ static doc_status toggle_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
     const uint8_t *v = doc_cursor_value(c);
     if (*v != DOC_TAG_TRUE && *v != DOC_TAG_FALSE) return skip_match(legacy, r);
     uint8_t now = *v == DOC_TAG_TRUE ? DOC_TAG_FALSE : DOC_TAG_TRUE;
-    if (legacy) res_json(r, &now);
-    else res_int(r, now == DOC_TAG_TRUE);
+    if (legacy)
+        res_json(r, &now);
+    else
+        res_int(r, now == DOC_TAG_TRUE);
     return doc_edit_set_encoded(c, &now, 1, x->undo, &x->err);
 }
 static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, toggle_at, "not a bool");
 }
-const op_def op_json_toggle = {"JSON.TOGGLE", "json.toggle", 1, 0, 1, parse_opt_path, run_toggle, KF_READ_UPDATE, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "JSON.TOGGLE k path (one path inside DOC.TXN)"};
+const op_def op_json_toggle = {"JSON.TOGGLE",
+                               "json.toggle",
+                               1,
+                               0,
+                               1,
+                               parse_opt_path,
+                               run_toggle,
+                               KF_READ_UPDATE,
+                               NULL,
+                               .txn_positional = 1,
+                               .txn_options = "",
+                               .txn_usage = "JSON.TOGGLE k path (one path inside DOC.TXN)"};
 
 /* MERGE: RFC 7396 at every match, through DOC.MERGE's runner. Nothing
  * matched: like JSON.SET, a single path whose parent is an object gets the
@@ -1145,7 +1339,7 @@ static doc_status run_json_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
         res_ok(out);
         return DOC_OK;
     }
-    res_nil(out);   /* nothing matched and nowhere to add: nil, as RedisJSON's json_merge */
+    res_nil(out); /* nothing matched and nowhere to add: nil, as RedisJSON's json_merge */
     if (!p.p || p.p->nseg == 0 || p.p->segs[p.p->nseg - 1].kind != DOC_SEG_NAME) return DOC_OK;
     doc_path parent = *p.p;
     parent.nseg--;
@@ -1164,9 +1358,18 @@ static doc_status parse_path_value(op *o, RedisModuleString **argv, int argc, do
     if (parse_jpath(o, argv[0], err) || parse_jvalue(o, argv[1], err)) return err->code;
     return DOC_OK;
 }
-const op_def op_json_merge = {"JSON.MERGE", "json.merge", 1, 2, 2, parse_path_value, run_json_merge, KF_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "JSON.MERGE k path json"};
+const op_def op_json_merge = {"JSON.MERGE",
+                              "json.merge",
+                              1,
+                              2,
+                              2,
+                              parse_path_value,
+                              run_json_merge,
+                              KF_UPDATE,
+                              NULL,
+                              .txn_positional = 2,
+                              .txn_options = "",
+                              .txn_usage = "JSON.MERGE k path json"};
 
 /* ------------------------------------------------------------------ */
 /* Handlers                                                           */
@@ -1213,7 +1416,8 @@ int cmd_json_mget(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
         RedisModuleKey *key = RedisModule_OpenKey(ctx, argv[i], REDISMODULE_READ);
         keyslot k;
         memset(&k, 0, sizeof k);
-        if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(key) == adoc_type)
+        if (RedisModule_KeyType(key) == REDISMODULE_KEYTYPE_MODULE &&
+            RedisModule_ModuleTypeGetType(key) == adoc_type)
             k.doc = RedisModule_ModuleTypeGetValue(key);
         exec_ctx x;
         memset(&x, 0, sizeof x);
@@ -1263,123 +1467,104 @@ int cmd_json_mset(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 /* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
  * (ADOC_COMMAND, atomicdoc.h) ---- */
 
-ADOC_COMMAND(json_set, .name = "json.set", .op = &op_json_set, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Sets the JSON value at a path (RedisJSON)",
-             .complexity = "O(size of the value x matches)",
-             .json = 1)
+ADOC_COMMAND(json_set, .name = "json.set", .op = &op_json_set, .flags = "write deny-oom", .arity = -4,
+             .keyshape = KS_ONE, .summary = "Sets the JSON value at a path (RedisJSON)",
+             .complexity = "O(size of the value x matches)", .json = 1)
 
-ADOC_COMMAND(json_get, .name = "json.get", .op = &op_json_get, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the JSON text at one or more paths (RedisJSON)",
-             .complexity = "O(size of the reply)",
-             .json = 1)
+ADOC_COMMAND(json_get, .name = "json.get", .op = &op_json_get, .flags = "readonly", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the JSON text at one or more paths (RedisJSON)",
+             .complexity = "O(size of the reply)", .json = 1)
 
-ADOC_COMMAND(json_del, .name = "json.del", .op = &op_json_del, .flags = "write", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Deletes the values at a path (RedisJSON)",
-             .complexity = "O(matches x size of their containers)",
-             .json = 1)
+ADOC_COMMAND(json_del, .name = "json.del", .op = &op_json_del, .flags = "write", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Deletes the values at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)", .json = 1)
 
-ADOC_COMMAND(json_forget, .name = "json.forget", .op = &op_json_del, .flags = "write", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Deletes the values at a path (RedisJSON)",
-             .complexity = "O(matches x size of their containers)",
-             .json = 1)
+ADOC_COMMAND(json_forget, .name = "json.forget", .op = &op_json_del, .flags = "write", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Deletes the values at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)", .json = 1)
 
-ADOC_COMMAND(json_type, .name = "json.type", .op = &op_json_type, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the JSON types at a path (RedisJSON)",
-             .complexity = "O(matches)",
-             .json = 1)
+ADOC_COMMAND(json_type, .name = "json.type", .op = &op_json_type, .flags = "readonly", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the JSON types at a path (RedisJSON)",
+             .complexity = "O(matches)", .json = 1)
 
-ADOC_COMMAND(json_mget, .name = "json.mget", .op = NULL, .handler = cmd_json_mget, .flags = "readonly", .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
+ADOC_COMMAND(json_mget, .name = "json.mget", .op = NULL, .handler = cmd_json_mget, .flags = "readonly",
+             .arity = -3, .keyshape = KS_MGET, .keyflags = KF_READ,
              .summary = "Returns the JSON text at one path of several keys (RedisJSON)",
-             .complexity = "O(keys x reply)",
-             .json = 1)
+             .complexity = "O(keys x reply)", .json = 1)
 
-ADOC_COMMAND(json_mset, .name = "json.mset", .op = NULL, .handler = cmd_json_mset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
+ADOC_COMMAND(json_mset, .name = "json.mset", .op = NULL, .handler = cmd_json_mset, .flags = "write deny-oom",
+             .arity = -4, .keyshape = KS_MSET, .keyflags = KF_UPDATE,
              .summary = "Sets values in several keys, all or nothing (RedisJSON)",
-             .complexity = "O(sum of the JSON.SET costs)",
-             .json = 1)
+             .complexity = "O(sum of the JSON.SET costs)", .json = 1)
 
-ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .flags = "write", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Adds to the numbers at a path (RedisJSON)",
-             .complexity = "O(matches x size of their containers)",
-             .json = 1)
+ADOC_COMMAND(json_numincrby, .name = "json.numincrby", .op = &op_json_numincrby, .flags = "write", .arity = 4,
+             .keyshape = KS_ONE, .summary = "Adds to the numbers at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)", .json = 1)
 
-ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .flags = "write", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Multiplies the numbers at a path (RedisJSON)",
-             .complexity = "O(matches x size of their containers)",
-             .json = 1)
+ADOC_COMMAND(json_nummultby, .name = "json.nummultby", .op = &op_json_nummultby, .flags = "write", .arity = 4,
+             .keyshape = KS_ONE, .summary = "Multiplies the numbers at a path (RedisJSON)",
+             .complexity = "O(matches x size of their containers)", .json = 1)
 
-ADOC_COMMAND(json_strappend, .name = "json.strappend", .op = &op_json_strappend, .flags = "write deny-oom", .arity = -3, .keyshape = KS_ONE,
-             .summary = "Appends to the strings at a path (RedisJSON)",
-             .complexity = "O(matches x length of the strings)",
-             .json = 1)
+ADOC_COMMAND(json_strappend, .name = "json.strappend", .op = &op_json_strappend, .flags = "write deny-oom",
+             .arity = -3, .keyshape = KS_ONE, .summary = "Appends to the strings at a path (RedisJSON)",
+             .complexity = "O(matches x length of the strings)", .json = 1)
 
-ADOC_COMMAND(json_strlen, .name = "json.strlen", .op = &op_json_strlen, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the lengths of the strings at a path (RedisJSON)",
-             .complexity = "O(matches)",
-             .json = 1)
+ADOC_COMMAND(json_strlen, .name = "json.strlen", .op = &op_json_strlen, .flags = "readonly", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the lengths of the strings at a path (RedisJSON)",
+             .complexity = "O(matches)", .json = 1)
 
-ADOC_COMMAND(json_arrappend, .name = "json.arrappend", .op = &op_json_arrappend, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Appends values to the arrays at a path (RedisJSON)",
-             .complexity = "O(matches x size of the arrays)",
-             .json = 1)
+ADOC_COMMAND(json_arrappend, .name = "json.arrappend", .op = &op_json_arrappend, .flags = "write deny-oom",
+             .arity = -4, .keyshape = KS_ONE, .summary = "Appends values to the arrays at a path (RedisJSON)",
+             .complexity = "O(matches x size of the arrays)", .json = 1)
 
-ADOC_COMMAND(json_arrindex, .name = "json.arrindex", .op = &op_json_arrindex, .flags = "readonly", .arity = -4, .keyshape = KS_ONE,
+ADOC_COMMAND(json_arrindex, .name = "json.arrindex", .op = &op_json_arrindex, .flags = "readonly",
+             .arity = -4, .keyshape = KS_ONE,
              .summary = "Returns the first index of a value in the arrays at a path (RedisJSON)",
-             .complexity = "O(matches x size of the arrays)",
-             .json = 1)
+             .complexity = "O(matches x size of the arrays)", .json = 1)
 
-ADOC_COMMAND(json_arrinsert, .name = "json.arrinsert", .op = &op_json_arrinsert, .flags = "write deny-oom", .arity = -5, .keyshape = KS_ONE,
+ADOC_COMMAND(json_arrinsert, .name = "json.arrinsert", .op = &op_json_arrinsert, .flags = "write deny-oom",
+             .arity = -5, .keyshape = KS_ONE,
              .summary = "Inserts values into the arrays at a path (RedisJSON)",
-             .complexity = "O(matches x size of the arrays)",
-             .json = 1)
+             .complexity = "O(matches x size of the arrays)", .json = 1)
 
-ADOC_COMMAND(json_arrlen, .name = "json.arrlen", .op = &op_json_arrlen, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the lengths of the arrays at a path (RedisJSON)",
-             .complexity = "O(matches)",
-             .json = 1)
+ADOC_COMMAND(json_arrlen, .name = "json.arrlen", .op = &op_json_arrlen, .flags = "readonly", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the lengths of the arrays at a path (RedisJSON)",
+             .complexity = "O(matches)", .json = 1)
 
-ADOC_COMMAND(json_arrpop, .name = "json.arrpop", .op = &op_json_arrpop, .flags = "write", .arity = -2, .keyshape = KS_ONE,
+ADOC_COMMAND(json_arrpop, .name = "json.arrpop", .op = &op_json_arrpop, .flags = "write", .arity = -2,
+             .keyshape = KS_ONE,
              .summary = "Removes and returns an element of the arrays at a path (RedisJSON)",
-             .complexity = "O(matches x size of the arrays)",
-             .json = 1)
+             .complexity = "O(matches x size of the arrays)", .json = 1)
 
-ADOC_COMMAND(json_arrtrim, .name = "json.arrtrim", .op = &op_json_arrtrim, .flags = "write", .arity = 5, .keyshape = KS_ONE,
-             .summary = "Trims the arrays at a path to a range (RedisJSON)",
-             .complexity = "O(matches x size of the arrays)",
-             .json = 1)
+ADOC_COMMAND(json_arrtrim, .name = "json.arrtrim", .op = &op_json_arrtrim, .flags = "write", .arity = 5,
+             .keyshape = KS_ONE, .summary = "Trims the arrays at a path to a range (RedisJSON)",
+             .complexity = "O(matches x size of the arrays)", .json = 1)
 
-ADOC_COMMAND(json_objkeys, .name = "json.objkeys", .op = &op_json_objkeys, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the member names of the objects at a path (RedisJSON)",
-             .complexity = "O(matches x members)",
-             .json = 1)
+ADOC_COMMAND(json_objkeys, .name = "json.objkeys", .op = &op_json_objkeys, .flags = "readonly", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the member names of the objects at a path (RedisJSON)",
+             .complexity = "O(matches x members)", .json = 1)
 
-ADOC_COMMAND(json_objlen, .name = "json.objlen", .op = &op_json_objlen, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the member counts of the objects at a path (RedisJSON)",
-             .complexity = "O(matches)",
-             .json = 1)
+ADOC_COMMAND(json_objlen, .name = "json.objlen", .op = &op_json_objlen, .flags = "readonly", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the member counts of the objects at a path (RedisJSON)",
+             .complexity = "O(matches)", .json = 1)
 
-ADOC_COMMAND(json_clear, .name = "json.clear", .op = &op_json_clear, .flags = "write", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Empties containers and zeroes numbers at a path (RedisJSON)",
-             .complexity = "O(matches x size of what is cleared)",
-             .json = 1)
+ADOC_COMMAND(json_clear, .name = "json.clear", .op = &op_json_clear, .flags = "write", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Empties containers and zeroes numbers at a path (RedisJSON)",
+             .complexity = "O(matches x size of what is cleared)", .json = 1)
 
-ADOC_COMMAND(json_toggle, .name = "json.toggle", .op = &op_json_toggle, .flags = "write deny-oom", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Flips the booleans at a path (RedisJSON)",
-             .complexity = "O(matches)",
-             .json = 1)
+ADOC_COMMAND(json_toggle, .name = "json.toggle", .op = &op_json_toggle, .flags = "write deny-oom",
+             .arity = -2, .keyshape = KS_ONE, .summary = "Flips the booleans at a path (RedisJSON)",
+             .complexity = "O(matches)", .json = 1)
 
-ADOC_COMMAND(json_merge, .name = "json.merge", .op = &op_json_merge, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Applies a JSON Merge Patch at a path (RedisJSON)",
-             .complexity = "O(matches x size of the patch)",
-             .json = 1)
+ADOC_COMMAND(json_merge, .name = "json.merge", .op = &op_json_merge, .flags = "write deny-oom", .arity = 4,
+             .keyshape = KS_ONE, .summary = "Applies a JSON Merge Patch at a path (RedisJSON)",
+             .complexity = "O(matches x size of the patch)", .json = 1)
 
-ADOC_COMMAND(json_resp, .name = "json.resp", .op = &op_json_resp, .flags = "readonly", .arity = -2, .keyshape = KS_ONE,
-             .summary = "Returns the value at a path in RESP form (RedisJSON)",
-             .complexity = "O(size of the reply)",
-             .json = 1)
+ADOC_COMMAND(json_resp, .name = "json.resp", .op = &op_json_resp, .flags = "readonly", .arity = -2,
+             .keyshape = KS_ONE, .summary = "Returns the value at a path in RESP form (RedisJSON)",
+             .complexity = "O(size of the reply)", .json = 1)
 
 ADOC_COMMAND(json_debug, .name = "json.debug", .op = NULL, .handler = cmd_json_debug, .flags = "readonly",
              .first = 2, .last = 2, .step = 1, .arity = -2, .keyshape = KS_ONE, .keyflags = KF_READ,
              .summary = "JSON.DEBUG MEMORY key [path] / JSON.DEBUG HELP (RedisJSON)",
-             .complexity = "O(size of the value)",
-             .json = 1)
+             .complexity = "O(size of the value)", .json = 1)

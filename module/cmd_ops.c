@@ -29,8 +29,8 @@
 /* A point to rewind an op to: the undo mark and whether the slot had a
  * document (a document created since is dropped on rewind). */
 typedef struct savepoint {
-    size_t mark;     /* undo log position */
-    adoc *doc;       /* the slot's document at the savepoint */
+    size_t mark; /* undo log position */
+    adoc *doc;   /* the slot's document at the savepoint */
 } savepoint;
 
 static savepoint save(exec_ctx *x, keyslot *k) {
@@ -113,9 +113,9 @@ static doc_status parse_incr(op *o, RedisModuleString **argv, int argc, doc_erro
     for (int i = 2; i < argc; i += 2) {
         int is_min = arg_is(argv[i], "MIN");
         if ((!is_min && !arg_is(argv[i], "MAX")) || i + 1 >= argc)
-            return doc_error_set(err, DOC_SYNTAX, "expected MIN n or MAX n: DOC.INCR key path delta [MIN n] [MAX n]");
-        if (number_arg(argv[i + 1], is_min ? "MIN" : "MAX", is_min ? &o->lo : &o->hi, err))
-            return err->code;
+            return doc_error_set(err, DOC_SYNTAX,
+                                 "expected MIN n or MAX n: DOC.INCR key path delta [MIN n] [MAX n]");
+        if (number_arg(argv[i + 1], is_min ? "MIN" : "MAX", is_min ? &o->lo : &o->hi, err)) return err->code;
         o->flags |= is_min ? OPF_MIN : OPF_MAX;
     }
     return DOC_OK;
@@ -140,7 +140,8 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul
     } else {
         doc_value_decode(doc_cursor_value(&c), &cur);
         if (!is_number(&cur)) {
-            st = doc_error_set(&x->err, DOC_BADTYPE, "%s on %s", mul ? "MUL" : "INCR", doc_type_phrase(cur.type));
+            st = doc_error_set(&x->err, DOC_BADTYPE, "%s on %s", mul ? "MUL" : "INCR",
+                               doc_type_phrase(cur.type));
             goto done;
         }
         if ((st = doc_number_arith(mul ? DOC_ARITH_MUL : DOC_ARITH_ADD, &cur, &arg, &r))) {
@@ -173,14 +174,32 @@ static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error
     return DOC_OK;
 }
 
-const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_READ_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "MIN:1 MAX:1",
-    .txn_usage = "INCR k path delta [MIN n] [MAX n]",
-    .run_query = op_each_match};
-const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MUL k path factor",
-    .run_query = op_each_match};
+const op_def op_incr = {"INCR",
+                        "doc.incr",
+                        1,
+                        2,
+                        6,
+                        parse_incr,
+                        run_incr,
+                        KF_READ_UPDATE,
+                        NULL,
+                        .txn_positional = 2,
+                        .txn_options = "MIN:1 MAX:1",
+                        .txn_usage = "INCR k path delta [MIN n] [MAX n]",
+                        .run_query = op_each_match};
+const op_def op_mul = {"MUL",
+                       "doc.mul",
+                       1,
+                       2,
+                       2,
+                       parse_mul,
+                       run_mul,
+                       KF_READ_UPDATE,
+                       NULL,
+                       .txn_positional = 2,
+                       .txn_options = "",
+                       .txn_usage = "MUL k path factor",
+                       .run_query = op_each_match};
 
 /* ---- DOC.MIN / DOC.MAX key path json ---- */
 
@@ -225,14 +244,32 @@ static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int wa
 static doc_status run_min(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 0); }
 static doc_status run_max(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 1); }
 
-const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_READ_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MIN k path json",
-    .run_query = op_each_match};
-const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MAX k path json",
-    .run_query = op_each_match};
+const op_def op_min = {"MIN",
+                       "doc.min",
+                       1,
+                       2,
+                       2,
+                       parse_path_value,
+                       run_min,
+                       KF_READ_UPDATE,
+                       NULL,
+                       .txn_positional = 2,
+                       .txn_options = "",
+                       .txn_usage = "MIN k path json",
+                       .run_query = op_each_match};
+const op_def op_max = {"MAX",
+                       "doc.max",
+                       1,
+                       2,
+                       2,
+                       parse_path_value,
+                       run_max,
+                       KF_READ_UPDATE,
+                       NULL,
+                       .txn_positional = 2,
+                       .txn_options = "",
+                       .txn_usage = "MAX k path json",
+                       .run_query = op_each_match};
 
 /* ---- DOC.STRAPPEND key path string (raw bytes, valid UTF-8) ---- */
 
@@ -267,8 +304,10 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
             doc_node *box = joined.oom ? NULL : doc_box_string(joined.data ? joined.data : "", joined.len);
             size_t n = joined.len;
             doc_buf_free(&joined);
-            if (!box) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
-            else st = doc_edit_set_take(&c, box, x->undo, &x->err);
+            if (!box)
+                st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+            else
+                st = doc_edit_set_take(&c, box, x->undo, &x->err);
             if (!st) res_int(out, (long long)n);
         }
     }
@@ -276,16 +315,25 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "STRAPPEND k path string",
-    .run_query = op_each_match};
+const op_def op_strappend = {"STRAPPEND",
+                             "doc.strappend",
+                             1,
+                             2,
+                             2,
+                             parse_strappend,
+                             run_strappend,
+                             KF_INSERT,
+                             NULL,
+                             .txn_positional = 2,
+                             .txn_options = "",
+                             .txn_usage = "STRAPPEND k path string",
+                             .run_query = op_each_match};
 
 /* ---- arrays: PUSH, POP, PULL, ADDTOSET, INDEXOF ---- */
 
 #define OPF_AT 32
 #define OPF_KEEP 64
-#define OPF_KEEP_FIRST 2048   /* KEEP -n: n2 holds n, the count of first elements kept */
+#define OPF_KEEP_FIRST 2048 /* KEEP -n: n2 holds n, the count of first elements kept */
 
 /* Makes sure the cursor's target is an array, creating [] when missing. */
 static doc_status want_array(doc_cursor *c, exec_ctx *x, const char *what) {
@@ -327,10 +375,9 @@ static doc_status parse_push(op *o, RedisModuleString **argv, int argc, doc_erro
             break;
         }
     }
-    if (i >= argc)
-        return doc_error_set(err, DOC_SYNTAX, "PUSH needs a value: " PUSH_USAGE);
+    if (i >= argc) return doc_error_set(err, DOC_SYNTAX, "PUSH needs a value: " PUSH_USAGE);
     for (; i < argc; i++) {
-        if (arg_is(argv[i], "AT") || arg_is(argv[i], "KEEP"))   /* `DOC.PUSH k $.l 1 AT 0` */
+        if (arg_is(argv[i], "AT") || arg_is(argv[i], "KEEP")) /* `DOC.PUSH k $.l 1 AT 0` */
             return arg_misplaced(argv[i], "before the values", PUSH_USAGE, err);
         if (parse_value(o, argv[i], err)) return err->code;
     }
@@ -349,7 +396,8 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
          * exactly the old elements, the push changes nothing at all. */
         int64_t nv = o->nvalues, total = n + nv;
         uint64_t a = 0, b = (uint64_t)total;
-        if (o->flags & OPF_KEEP) doc_keep_window((uint64_t)total, (uint64_t)o->n2, !(o->flags & OPF_KEEP_FIRST), &a, &b);
+        if (o->flags & OPF_KEEP)
+            doc_keep_window((uint64_t)total, (uint64_t)o->n2, !(o->flags & OPF_KEEP_FIRST), &a, &b);
         unchanged = (int64_t)(b - a) == n && (at + nv <= (int64_t)a || at >= (int64_t)b);
         if (!unchanged)
             st = doc_edit_insert_many_take(&c, (uint32_t)at, o->values, (size_t)o->nvalues, x->undo, &x->err);
@@ -372,20 +420,31 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push, KF_INSERT, NULL,
-    .txn_positional = 2, .txn_options = "AT:1 KEEP:1",
-    .txn_usage = "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)",
-    .run_query = op_each_match};
+const op_def op_push = {"PUSH",
+                        "doc.push",
+                        1,
+                        2,
+                        -1,
+                        parse_push,
+                        run_push,
+                        KF_INSERT,
+                        NULL,
+                        .txn_positional = 2,
+                        .txn_options = "AT:1 KEEP:1",
+                        .txn_usage = "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)",
+                        .run_query = op_each_match};
 
 static doc_status parse_pop(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
-    o->n1 = -1;   /* LAST */
+    o->n1 = -1; /* LAST */
     if (argc == 2) {
         if (arg_is(argv[1], "FIRST"))
             o->n1 = 0;
         else if (!arg_is(argv[1], "LAST") && RedisModule_StringToLongLong(argv[1], &o->n1) != REDISMODULE_OK)
-            return doc_error_set(err, DOC_SYNTAX, "POP takes FIRST|LAST|index, not '%.40s': DOC.POP key path [FIRST|LAST|index]",
-                                 RedisModule_StringPtrLen(argv[1], NULL));
+            return doc_error_set(
+                err, DOC_SYNTAX,
+                "POP takes FIRST|LAST|index, not '%.40s': DOC.POP key path [FIRST|LAST|index]",
+                RedisModule_StringPtrLen(argv[1], NULL));
     }
     return DOC_OK;
 }
@@ -411,17 +470,27 @@ static doc_status run_pop(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop, KF_READ_DELETE, NULL,
-    .txn_positional = 1, .txn_options = "FIRST LAST #",
-    .txn_usage = "POP k path [FIRST|LAST|index]",
-    .run_query = op_each_match};
+const op_def op_pop = {"POP",
+                       "doc.pop",
+                       1,
+                       1,
+                       2,
+                       parse_pop,
+                       run_pop,
+                       KF_READ_DELETE,
+                       NULL,
+                       .txn_positional = 1,
+                       .txn_options = "FIRST LAST #",
+                       .txn_usage = "POP k path [FIRST|LAST|index]",
+                       .run_query = op_each_match};
 
 /* PULL: values, or WHERE filter (kept compiled in o->raw's place: n1 holds
  * the filter pointer). */
 static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
     if (argc >= 2 && arg_is(argv[1], "WHERE")) {
-        if (argc != 3) return doc_error_set(err, DOC_SYNTAX, "WHERE takes one filter: DOC.PULL key path WHERE filter");
+        if (argc != 3)
+            return doc_error_set(err, DOC_SYNTAX, "WHERE takes one filter: DOC.PULL key path WHERE filter");
         doc_node *f;
         doc_filter *compiled;
         if (arg_json(argv[2], &f, err)) return err->code;
@@ -432,7 +501,7 @@ static doc_status parse_pull(op *o, RedisModuleString **argv, int argc, doc_erro
         return DOC_OK;
     }
     for (int i = 1; i < argc; i++) {
-        if (arg_is(argv[i], "WHERE"))   /* `DOC.PULL k $.a 1 WHERE f` */
+        if (arg_is(argv[i], "WHERE")) /* `DOC.PULL k $.a 1 WHERE f` */
             return arg_misplaced(argv[i], "right after the path, instead of values",
                                  "DOC.PULL key path json [json ...] | DOC.PULL key path WHERE filter", err);
         if (parse_value(o, argv[i], err)) return err->code;
@@ -471,10 +540,19 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull, KF_DELETE, NULL,
-    .txn_positional = 2, .txn_options = "WHERE:1",
-    .txn_usage = "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)",
-    .run_query = op_each_match};
+const op_def op_pull = {"PULL",
+                        "doc.pull",
+                        1,
+                        2,
+                        -1,
+                        parse_pull,
+                        run_pull,
+                        KF_DELETE,
+                        NULL,
+                        .txn_positional = 2,
+                        .txn_options = "WHERE:1",
+                        .txn_usage = "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)",
+                        .run_query = op_each_match};
 
 static doc_status parse_path_values(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -505,7 +583,8 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
             if (keep - 1 != i || dup) o->values[i] = NULL;
         }
         o->nvalues = keep;
-        st = doc_edit_insert_many_take(&c, doc_node_count(arr.node), o->values, (size_t)keep, x->undo, &x->err);
+        st = doc_edit_insert_many_take(&c, doc_node_count(arr.node), o->values, (size_t)keep, x->undo,
+                                       &x->err);
         o->nvalues = 0;
         if (!st) res_int(out, keep);
     }
@@ -513,10 +592,19 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset, KF_INSERT, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "ADDTOSET k path json (one value inside DOC.TXN)",
-    .run_query = op_each_match};
+const op_def op_addtoset = {"ADDTOSET",
+                            "doc.addtoset",
+                            1,
+                            2,
+                            -1,
+                            parse_path_values,
+                            run_addtoset,
+                            KF_INSERT,
+                            NULL,
+                            .txn_positional = 2,
+                            .txn_options = "",
+                            .txn_usage = "ADDTOSET k path json (one value inside DOC.TXN)",
+                            .run_query = op_each_match};
 
 /* INDEXOF is a read of one array: a single path (a query is BADPATH). */
 static doc_status parse_indexof(op *o, RedisModuleString **argv, int argc, doc_error *err) {
@@ -544,9 +632,18 @@ static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_indexof, run_indexof, KF_READ, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "INDEXOF k path json"};
+const op_def op_indexof = {"INDEXOF",
+                           NULL,
+                           0,
+                           2,
+                           2,
+                           parse_indexof,
+                           run_indexof,
+                           KF_READ,
+                           NULL,
+                           .txn_positional = 2,
+                           .txn_options = "",
+                           .txn_usage = "INDEXOF k path json"};
 
 /* ---- TOGGLE, CLEAR ---- */
 
@@ -574,10 +671,19 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle, KF_READ_UPDATE, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "TOGGLE k path",
-    .run_query = op_each_match};
+const op_def op_toggle = {"TOGGLE",
+                          "doc.toggle",
+                          1,
+                          1,
+                          1,
+                          parse_one_path,
+                          run_toggle,
+                          KF_READ_UPDATE,
+                          NULL,
+                          .txn_positional = 1,
+                          .txn_options = "",
+                          .txn_usage = "TOGGLE k path",
+                          .run_query = op_each_match};
 
 static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -605,10 +711,19 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear, KF_UPDATE, NULL,
-    .txn_positional = 1, .txn_options = "",
-    .txn_usage = "CLEAR k path",
-    .run_query = op_each_match};
+const op_def op_clear = {"CLEAR",
+                         "doc.clear",
+                         1,
+                         1,
+                         1,
+                         parse_one_path,
+                         run_clear,
+                         KF_UPDATE,
+                         NULL,
+                         .txn_positional = 1,
+                         .txn_options = "",
+                         .txn_usage = "CLEAR k path",
+                         .run_query = op_each_match};
 
 /* ---- DOC.MERGE key path patch (RFC 7396) ---- */
 
@@ -621,10 +736,19 @@ static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge, KF_UPDATE, NULL,
-    .txn_positional = 2, .txn_options = "",
-    .txn_usage = "MERGE k path patch",
-    .run_query = op_each_match};
+const op_def op_merge = {"MERGE",
+                         "doc.merge",
+                         1,
+                         2,
+                         2,
+                         parse_path_value,
+                         run_merge,
+                         KF_UPDATE,
+                         NULL,
+                         .txn_positional = 2,
+                         .txn_options = "",
+                         .txn_usage = "MERGE k path patch",
+                         .run_query = op_each_match};
 
 /* ---- DOC.CAS key path expected|ABSENT new|ABSENT ---- */
 
@@ -655,8 +779,9 @@ static doc_status run_cas(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
     doc_status st = DOC_OK;
     int exists = read_at(o, k, &c);
-    int swap = (o->flags & OPF_ABSENT) ? !exists
-                                       : exists && doc_value_equal(doc_cursor_value(&c), doc_box_value(o->values[0]));
+    int swap = (o->flags & OPF_ABSENT)
+                   ? !exists
+                   : exists && doc_value_equal(doc_cursor_value(&c), doc_box_value(o->values[0]));
     if (swap && (o->flags & OPF_TO_ABSENT)) {
         /* Absent to absent is a swap that changes nothing. */
         if (exists && o->paths[0]->nseg == 0)
@@ -687,8 +812,8 @@ static doc_status run_cas(op *o, exec_ctx *x, keyslot *k, result *out) {
  * slot is 1; otherwise nothing changes and every slot is 0. ABSENT as
  * `expected` never holds at a match (a match is a value that exists). */
 typedef struct cas_probe {
-    const uint8_t *expected;   /* the value every match must equal */
-    int differs;               /* a match that does not (stops the walk) */
+    const uint8_t *expected; /* the value every match must equal */
+    int differs;             /* a match that does not (stops the walk) */
 } cas_probe;
 
 static int cas_compare(void *ctx, const uint8_t *value, const char *norm) {
@@ -716,109 +841,143 @@ static doc_status run_cas_query(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas, KF_READ_UPDATE, NULL,
-    .txn_positional = 3, .txn_options = "",
-    .txn_usage = "CAS k path expected|ABSENT new",
-    .run_query = run_cas_query};
+const op_def op_cas = {"CAS",
+                       "doc.cas",
+                       1,
+                       3,
+                       3,
+                       parse_cas,
+                       run_cas,
+                       KF_READ_UPDATE,
+                       NULL,
+                       .txn_positional = 3,
+                       .txn_options = "",
+                       .txn_usage = "CAS k path expected|ABSENT new",
+                       .run_query = run_cas_query};
 
 /* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
  * (ADOC_COMMAND, atomicdoc.h) ---- */
 
 static RedisModuleCommandArg key_path_args[] = {KEY("key"), STR("path"), END};
-static RedisModuleCommandArg incr_args[] = {
-    KEY("key"), STR("path"), STR("delta"),
-    WITH_TOKEN("min", "MIN", REDISMODULE_ARG_TYPE_STRING),
-    WITH_TOKEN("max", "MAX", REDISMODULE_ARG_TYPE_STRING), END};
+static RedisModuleCommandArg incr_args[] = {KEY("key"),
+                                            STR("path"),
+                                            STR("delta"),
+                                            WITH_TOKEN("min", "MIN", REDISMODULE_ARG_TYPE_STRING),
+                                            WITH_TOKEN("max", "MAX", REDISMODULE_ARG_TYPE_STRING),
+                                            END};
 static RedisModuleCommandArg mul_args[] = {KEY("key"), STR("path"), STR("factor"), END};
 static RedisModuleCommandArg key_path_json_args[] = {KEY("key"), STR("path"), STR("json"), END};
 static RedisModuleCommandArg strappend_args[] = {KEY("key"), STR("path"), STR("string"), END};
-static RedisModuleCommandArg push_args[] = {
-    KEY("key"), STR("path"), WITH_TOKEN("index", "AT", REDISMODULE_ARG_TYPE_INTEGER),
-    WITH_TOKEN("count", "KEEP", REDISMODULE_ARG_TYPE_INTEGER), STRS("json"), END};
-static RedisModuleCommandArg pop_where[] = {TOKEN("first", "FIRST"), TOKEN("last", "LAST"),
-                                            INT("index"), END};
-static RedisModuleCommandArg pop_args[] = {
-    KEY("key"), STR("path"),
-    {.name = "which", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
-     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = pop_where},
-    END};
-static RedisModuleCommandArg pull_what[] = {
-    STRS("json"), {.name = "filter", .display_text = "filter", .type = REDISMODULE_ARG_TYPE_STRING, .key_spec_index = -1, .token = "WHERE"},
-    END};
+static RedisModuleCommandArg push_args[] = {KEY("key"),
+                                            STR("path"),
+                                            WITH_TOKEN("index", "AT", REDISMODULE_ARG_TYPE_INTEGER),
+                                            WITH_TOKEN("count", "KEEP", REDISMODULE_ARG_TYPE_INTEGER),
+                                            STRS("json"),
+                                            END};
+static RedisModuleCommandArg pop_where[] = {TOKEN("first", "FIRST"), TOKEN("last", "LAST"), INT("index"),
+                                            END};
+static RedisModuleCommandArg pop_args[] = {KEY("key"),
+                                           STR("path"),
+                                           {.name = "which",
+                                            .type = REDISMODULE_ARG_TYPE_ONEOF,
+                                            .key_spec_index = -1,
+                                            .flags = REDISMODULE_CMD_ARG_OPTIONAL,
+                                            .subargs = pop_where},
+                                           END};
+static RedisModuleCommandArg pull_what[] = {STRS("json"),
+                                            {.name = "filter",
+                                             .display_text = "filter",
+                                             .type = REDISMODULE_ARG_TYPE_STRING,
+                                             .key_spec_index = -1,
+                                             .token = "WHERE"},
+                                            END};
 static RedisModuleCommandArg pull_args[] = {
-    KEY("key"), STR("path"),
+    KEY("key"),
+    STR("path"),
     {.name = "what", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1, .subargs = pull_what},
     END};
 static RedisModuleCommandArg addtoset_args[] = {KEY("key"), STR("path"), STRS("json"), END};
 static RedisModuleCommandArg merge_args[] = {KEY("key"), STR("path"), STR("patch"), END};
 static RedisModuleCommandArg cas_args[] = {KEY("key"), STR("path"), STR("expected"), STR("new"), END};
 
-ADOC_COMMAND(doc_incr, .name = "doc.incr", .op = &op_incr, .flags = "write deny-oom fast", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the container changed)",
-             .args = incr_args)
+ADOC_COMMAND(doc_incr, .name = "doc.incr", .op = &op_incr, .flags = "write deny-oom fast", .arity = -4,
+             .keyshape = KS_ONE,
+             .summary = "Adds to a number (int64 exact, else double), optionally within MIN/MAX bounds; an "
+                        "RFC 9535 query path writes every match (an array reply)",
+             .complexity = "O(depth + size of the container changed)", .args = incr_args)
 
-ADOC_COMMAND(doc_mul, .name = "doc.mul", .op = &op_mul, .flags = "write deny-oom fast", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Multiplies a number (int64 exact, else double); an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the container changed)",
-             .args = mul_args)
+ADOC_COMMAND(doc_mul, .name = "doc.mul", .op = &op_mul, .flags = "write deny-oom fast", .arity = 4,
+             .keyshape = KS_ONE,
+             .summary = "Multiplies a number (int64 exact, else double); an RFC 9535 query path writes every "
+                        "match (an array reply)",
+             .complexity = "O(depth + size of the container changed)", .args = mul_args)
 
-ADOC_COMMAND(doc_min, .name = "doc.min", .op = &op_min, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Keeps the smaller of the value at a path and the given one; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the container changed)",
-             .args = key_path_json_args)
+ADOC_COMMAND(doc_min, .name = "doc.min", .op = &op_min, .flags = "write deny-oom", .arity = 4,
+             .keyshape = KS_ONE,
+             .summary = "Keeps the smaller of the value at a path and the given one; an RFC 9535 query path "
+                        "writes every match (an array reply)",
+             .complexity = "O(depth + size of the container changed)", .args = key_path_json_args)
 
-ADOC_COMMAND(doc_max, .name = "doc.max", .op = &op_max, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Keeps the larger of the value at a path and the given one; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the container changed)",
-             .args = key_path_json_args)
+ADOC_COMMAND(doc_max, .name = "doc.max", .op = &op_max, .flags = "write deny-oom", .arity = 4,
+             .keyshape = KS_ONE,
+             .summary = "Keeps the larger of the value at a path and the given one; an RFC 9535 query path "
+                        "writes every match (an array reply)",
+             .complexity = "O(depth + size of the container changed)", .args = key_path_json_args)
 
-ADOC_COMMAND(doc_strappend, .name = "doc.strappend", .op = &op_strappend, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
+ADOC_COMMAND(doc_strappend, .name = "doc.strappend", .op = &op_strappend, .flags = "write deny-oom",
+             .arity = 4, .keyshape = KS_ONE,
              .summary = "Appends to a string; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + length of the string)",
-             .args = strappend_args)
+             .complexity = "O(depth + length of the string)", .args = strappend_args)
 
-ADOC_COMMAND(doc_push, .name = "doc.push", .op = &op_push, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Appends or inserts values into an array, optionally keeping only n elements; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the array)",
-             .args = push_args)
+ADOC_COMMAND(doc_push, .name = "doc.push", .op = &op_push, .flags = "write deny-oom", .arity = -4,
+             .keyshape = KS_ONE,
+             .summary = "Appends or inserts values into an array, optionally keeping only n elements; an RFC "
+                        "9535 query path writes every match (an array reply)",
+             .complexity = "O(depth + size of the array)", .args = push_args)
 
-ADOC_COMMAND(doc_pop, .name = "doc.pop", .op = &op_pop, .flags = "write deny-oom", .arity = -3, .keyshape = KS_ONE,
-             .summary = "Removes and returns one element of an array; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the array)",
-             .args = pop_args)
+ADOC_COMMAND(doc_pop, .name = "doc.pop", .op = &op_pop, .flags = "write deny-oom", .arity = -3,
+             .keyshape = KS_ONE,
+             .summary = "Removes and returns one element of an array; an RFC 9535 query path writes every "
+                        "match (an array reply)",
+             .complexity = "O(depth + size of the array)", .args = pop_args)
 
-ADOC_COMMAND(doc_pull, .name = "doc.pull", .op = &op_pull, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Removes every array element equal to a value or matching a filter; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the array)",
-             .args = pull_args)
+ADOC_COMMAND(doc_pull, .name = "doc.pull", .op = &op_pull, .flags = "write deny-oom", .arity = -4,
+             .keyshape = KS_ONE,
+             .summary = "Removes every array element equal to a value or matching a filter; an RFC 9535 "
+                        "query path writes every match (an array reply)",
+             .complexity = "O(depth + size of the array)", .args = pull_args)
 
-ADOC_COMMAND(doc_addtoset, .name = "doc.addtoset", .op = &op_addtoset, .flags = "write deny-oom", .arity = -4, .keyshape = KS_ONE,
-             .summary = "Appends the values an array does not hold yet; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the array x values)",
-             .args = addtoset_args)
+ADOC_COMMAND(doc_addtoset, .name = "doc.addtoset", .op = &op_addtoset, .flags = "write deny-oom", .arity = -4,
+             .keyshape = KS_ONE,
+             .summary = "Appends the values an array does not hold yet; an RFC 9535 query path writes every "
+                        "match (an array reply)",
+             .complexity = "O(depth + size of the array x values)", .args = addtoset_args)
 
-ADOC_COMMAND(doc_indexof, .name = "doc.indexof", .op = &op_indexof, .flags = "readonly fast", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Returns the first index of a value in an array, or -1",
-             .complexity = "O(depth + size of the array)",
-             .args = key_path_json_args)
+ADOC_COMMAND(doc_indexof, .name = "doc.indexof", .op = &op_indexof, .flags = "readonly fast", .arity = 4,
+             .keyshape = KS_ONE, .summary = "Returns the first index of a value in an array, or -1",
+             .complexity = "O(depth + size of the array)", .args = key_path_json_args)
 
-ADOC_COMMAND(doc_toggle, .name = "doc.toggle", .op = &op_toggle, .flags = "write deny-oom fast", .arity = 3, .keyshape = KS_ONE,
+ADOC_COMMAND(doc_toggle, .name = "doc.toggle", .op = &op_toggle, .flags = "write deny-oom fast", .arity = 3,
+             .keyshape = KS_ONE,
              .summary = "Flips a boolean; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth)",
-             .args = key_path_args)
+             .complexity = "O(depth)", .args = key_path_args)
 
-ADOC_COMMAND(doc_clear, .name = "doc.clear", .op = &op_clear, .flags = "write deny-oom", .arity = 3, .keyshape = KS_ONE,
-             .summary = "Empties a container or zeroes a number; an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of what is cleared)",
-             .args = key_path_args)
+ADOC_COMMAND(
+    doc_clear, .name = "doc.clear", .op = &op_clear, .flags = "write deny-oom", .arity = 3,
+    .keyshape = KS_ONE,
+    .summary =
+        "Empties a container or zeroes a number; an RFC 9535 query path writes every match (an array reply)",
+    .complexity = "O(depth + size of what is cleared)", .args = key_path_args)
 
-ADOC_COMMAND(doc_merge, .name = "doc.merge", .op = &op_merge, .flags = "write deny-oom", .arity = 4, .keyshape = KS_ONE,
-             .summary = "Applies a JSON Merge Patch (RFC 7396); an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the patch x containers touched)",
-             .args = merge_args)
+ADOC_COMMAND(
+    doc_merge, .name = "doc.merge", .op = &op_merge, .flags = "write deny-oom", .arity = 4,
+    .keyshape = KS_ONE,
+    .summary =
+        "Applies a JSON Merge Patch (RFC 7396); an RFC 9535 query path writes every match (an array reply)",
+    .complexity = "O(depth + size of the patch x containers touched)", .args = merge_args)
 
-ADOC_COMMAND(doc_cas, .name = "doc.cas", .op = &op_cas, .flags = "write deny-oom", .arity = 5, .keyshape = KS_ONE,
-             .summary = "Sets a value (or removes it: ABSENT) only if the current one deep-equals the expected one (or is ABSENT); an RFC 9535 query path writes every match (an array reply)",
-             .complexity = "O(depth + size of the values)",
-             .args = cas_args)
+ADOC_COMMAND(
+    doc_cas, .name = "doc.cas", .op = &op_cas, .flags = "write deny-oom", .arity = 5, .keyshape = KS_ONE,
+    .summary = "Sets a value (or removes it: ABSENT) only if the current one deep-equals the expected one "
+               "(or is ABSENT); an RFC 9535 query path writes every match (an array reply)",
+    .complexity = "O(depth + size of the values)", .args = cas_args)

@@ -27,7 +27,7 @@
 #define OPF_RET_BEFORE 512
 #define OPF_RET_AFTER 1024
 
-#define UPDATE_USAGE \
+#define UPDATE_USAGE                                                                             \
     "DOC.UPDATE key update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX ms|EXAT t|PXAT t]] " \
     "[RETURN BEFORE|AFTER]"
 
@@ -44,14 +44,16 @@ static int update_keyword(RedisModuleString *s) {
 
 static doc_status parse_update(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     doc_node *update = NULL, *filters = NULL, *cond = NULL;
-    if (update_keyword(argv[0]))   /* `DOC.UPDATE k IF f u` */
+    if (update_keyword(argv[0])) /* `DOC.UPDATE k IF f u` */
         return arg_misplaced(argv[0], "after the update document", UPDATE_USAGE, err);
     doc_status st = arg_json(argv[0], &update, err);
     for (int i = 1; i < argc && !st; i++) {
         int took = arg_ttl(o, argv, i, argc, 0, "doc.update", err);
         if (took) {
-            if (took < 0) st = err->code;
-            else i += took - 1;
+            if (took < 0)
+                st = err->code;
+            else
+                i += took - 1;
             continue;
         }
         if (arg_is(argv[i], "IF") && i + 1 < argc && !cond) {
@@ -69,7 +71,8 @@ static doc_status parse_update(op *o, RedisModuleString **argv, int argc, doc_er
             else
                 st = doc_error_set(err, DOC_SYNTAX, "RETURN takes BEFORE or AFTER: " UPDATE_USAGE);
         } else if (arg_is(argv[i], "WHERE")) {
-            st = doc_error_set(err, DOC_SYNTAX, "DOC.UPDATE takes its filter after IF, not WHERE (DOC.PULL's): " UPDATE_USAGE);
+            st = doc_error_set(err, DOC_SYNTAX,
+                               "DOC.UPDATE takes its filter after IF, not WHERE (DOC.PULL's): " UPDATE_USAGE);
         } else {
             st = doc_error_set(err, DOC_SYNTAX, "unexpected '%.40s': " UPDATE_USAGE,
                                RedisModule_StringPtrLen(argv[i], NULL));
@@ -139,9 +142,19 @@ static uint64_t update_keyflags(RedisModuleString **argv, int argc) {
     return KF_UPDATE;
 }
 
-const op_def op_update = {"UPDATE", "doc.update", 1, 1, -1, parse_update, run_update, KF_UPDATE, update_keyflags,
-    .txn_positional = 1, .txn_options = "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1 EX:1 PX:1 EXAT:1 PXAT:1",
-    .txn_usage = "UPDATE k update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX ms|EXAT t|PXAT t]] [RETURN BEFORE|AFTER]"};
+const op_def op_update = {"UPDATE",
+                          "doc.update",
+                          1,
+                          1,
+                          -1,
+                          parse_update,
+                          run_update,
+                          KF_UPDATE,
+                          update_keyflags,
+                          .txn_positional = 1,
+                          .txn_options = "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1 EX:1 PX:1 EXAT:1 PXAT:1",
+                          .txn_usage = "UPDATE k update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX "
+                                       "ms|EXAT t|PXAT t]] [RETURN BEFORE|AFTER]"};
 
 /* ---- CHECK k path EQ|NE|GT|GE|LT|LE json / EXISTS|MISSING / MATCH filter; CHECK k VERSION n ---- */
 
@@ -149,8 +162,8 @@ enum { CK_VERSION, CK_EQ, CK_NE, CK_GT, CK_GE, CK_LT, CK_LE, CK_EXISTS, CK_MISSI
 /* The comparison's value is a bare JSON number, kept in o->num: no parse
  * into a node and no node to free (a transfer's `GE 10`). */
 #define OPF_CHECK_NUM 4096
-static const char *const check_words[] = {"VERSION", "EQ", "NE", "GT", "GE", "LT", "LE",
-                                          "EXISTS", "MISSING", "MATCH"};
+static const char *const check_words[] = {"VERSION", "EQ", "NE",     "GT",      "GE",
+                                          "LT",      "LE", "EXISTS", "MISSING", "MATCH"};
 
 static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (arg_is(argv[0], "VERSION")) {
@@ -169,16 +182,20 @@ static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_err
             strncasecmp(word, check_words[w], wl) == 0)
             o->n1 = w;
     if (o->n1 < 0)
-        return doc_error_set(err, DOC_SYNTAX, "CHECK: unknown comparison '%.40s', expected EQ|NE|GT|GE|LT|LE json, EXISTS, MISSING or MATCH filter",
+        return doc_error_set(err, DOC_SYNTAX,
+                             "CHECK: unknown comparison '%.40s', expected EQ|NE|GT|GE|LT|LE json, EXISTS, "
+                             "MISSING or MATCH filter",
                              RedisModule_StringPtrLen(argv[1], NULL));
     int wants_value = o->n1 != CK_EXISTS && o->n1 != CK_MISSING;
-    if (argc != 2 + wants_value) return doc_error_set(err, DOC_SYNTAX, "CHECK %s takes %s", check_words[o->n1], wants_value ? "one value" : "no value");
+    if (argc != 2 + wants_value)
+        return doc_error_set(err, DOC_SYNTAX, "CHECK %s takes %s", check_words[o->n1],
+                             wants_value ? "one value" : "no value");
     if (!wants_value) return DOC_OK;
     size_t nl;
     const char *num = RedisModule_StringPtrLen(argv[2], &nl);
     int is_int;
     if (o->n1 != CK_MATCH && nl <= 32 && doc_number_parse(num, nl, &is_int, &o->num.i, &o->num.d) == DOC_OK) {
-        o->num.type = is_int ? DOC_INT : DOC_DOUBLE;   /* the value doc_parse would give */
+        o->num.type = is_int ? DOC_INT : DOC_DOUBLE; /* the value doc_parse would give */
         o->flags |= OPF_CHECK_NUM;
         return DOC_OK;
     }
@@ -204,7 +221,8 @@ static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (o->n1 == CK_VERSION) {
         long long v = k->doc ? (long long)k->doc->version : 0;
         if (v != o->n2)
-            return doc_error_set(&x->err, DOC_ABORTED, "CHECK VERSION failed: version is %lld, not %lld", v, o->n2);
+            return doc_error_set(&x->err, DOC_ABORTED, "CHECK VERSION failed: version is %lld, not %lld", v,
+                                 o->n2);
         res_ok(out);
         return DOC_OK;
     }
@@ -231,7 +249,10 @@ static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {
     default: {
         int cmp = v ? check_order(v, want, &ok) : 0;
         ok = ok && v;
-        pass = ok && (o->n1 == CK_GT ? cmp > 0 : o->n1 == CK_GE ? cmp >= 0 : o->n1 == CK_LT ? cmp < 0 : cmp <= 0);
+        pass = ok && (o->n1 == CK_GT   ? cmp > 0
+                      : o->n1 == CK_GE ? cmp >= 0
+                      : o->n1 == CK_LT ? cmp < 0
+                                       : cmp <= 0);
     }
     }
     doc_status st = DOC_OK;
@@ -254,9 +275,19 @@ static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_check = {"CHECK", NULL, 0, 2, 3, parse_check, run_check, KF_READ, NULL,
-    .txn_positional = 0, .txn_options = "",
-    .txn_usage = "CHECK k path EQ|NE|GT|GE|LT|LE json | CHECK k path EXISTS|MISSING | CHECK k path MATCH filter | CHECK k VERSION n"};
+const op_def op_check = {"CHECK",
+                         NULL,
+                         0,
+                         2,
+                         3,
+                         parse_check,
+                         run_check,
+                         KF_READ,
+                         NULL,
+                         .txn_positional = 0,
+                         .txn_options = "",
+                         .txn_usage = "CHECK k path EQ|NE|GT|GE|LT|LE json | CHECK k path EXISTS|MISSING | "
+                                      "CHECK k path MATCH filter | CHECK k VERSION n"};
 
 /* ---- DOC.TXN ---- */
 
@@ -297,8 +328,7 @@ static const txn_form *form_of(RedisModuleString *name);
 static int op_starts(RedisModuleString **argv, int j, int argc, long long numkeys) {
     long long kpos;
     return j + 1 < argc && form_of(argv[j]) &&
-           RedisModule_StringToLongLong(argv[j + 1], &kpos) == REDISMODULE_OK && kpos >= 1 &&
-           kpos <= numkeys;
+           RedisModule_StringToLongLong(argv[j + 1], &kpos) == REDISMODULE_OK && kpos >= 1 && kpos <= numkeys;
 }
 
 /* 1 when s is a JSON number (INCR's bounds are). */
@@ -315,7 +345,7 @@ static int is_number_arg(RedisModuleString *s) {
  * MIN / MAX), is the option: its parameter is a number, and what follows it is
  * the end, a well-formed op, or another such option (`MIN 0 MAX 9 GET 1 $`). */
 static int bound_at(const txn_form *f, RedisModuleString **argv, int j, int argc, long long numkeys) {
-    if (j + 1 >= argc) return 1;   /* INCR ... MIN at the end: INCR lacks its bound */
+    if (j + 1 >= argc) return 1; /* INCR ... MIN at the end: INCR lacks its bound */
     if (!is_number_arg(argv[j + 1])) return 0;
     int next = j + 2;
     if (next == argc || op_starts(argv, next, argc, numkeys)) return 1;
@@ -331,19 +361,21 @@ static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int ar
         RedisModuleString *w = argv[at + 1];
         return arg_is(w, "EXISTS") || arg_is(w, "MISSING") ? 2 : 3;
     }
-    if (f == &op_get)   /* GET k [WITHVERSION] path */
+    if (f == &op_get) /* GET k [WITHVERSION] path */
         return at < argc && arg_is(argv[at], "WITHVERSION") ? (at + 1 < argc ? 2 : -1) : (at < argc ? 1 : -1);
     int j = at, pos = 0;
     while (j < argc) {
         int place = f->txn_option_place;
-        int here = place == TXN_OPT_LEADING ? pos == 0
-                   : place == TXN_OPT_TRAILING ? pos >= f->txn_positional : pos >= 1;
+        int here = place == TXN_OPT_LEADING    ? pos == 0
+                   : place == TXN_OPT_TRAILING ? pos >= f->txn_positional
+                                               : pos >= 1;
         int params = here ? option_params(f, argv[j]) : -1;
         /* A keyword that also names an op (INCR's MIN / MAX) is the option
          * only by bound_at()'s rule; otherwise it starts the next op:
          * `INCR 1 $.n 1 MIN 1 $.m 3` and `INCR 1 $.n 1 MIN 1 GET 3` (with
          * one key) are two ops each. */
-        if (params == 1 && pos >= f->txn_positional && form_of(argv[j]) && !bound_at(f, argv, j, argc, numkeys))
+        if (params == 1 && pos >= f->txn_positional && form_of(argv[j]) &&
+            !bound_at(f, argv, j, argc, numkeys))
             params = -1;
         if (params >= 0) {
             /* WHERE stands in for PULL's value. */
@@ -372,8 +404,8 @@ static const txn_form *form_of(RedisModuleString *name) { return txn_op_named(na
  * every key as read and written: it will fail anyway, and says no less. */
 static void txn_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     long long numkeys;
-    if (argc < 3 || RedisModule_StringToLongLong(argv[1], &numkeys) != REDISMODULE_OK ||
-        numkeys < 1 || numkeys > argc - 2)
+    if (argc < 3 || RedisModule_StringToLongLong(argv[1], &numkeys) != REDISMODULE_OK || numkeys < 1 ||
+        numkeys > argc - 2)
         return;
     uint64_t *flags = RedisModule_Calloc((size_t)numkeys, sizeof *flags);
     int ok = 1;
@@ -389,7 +421,7 @@ static void txn_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     for (int k = 0; k < numkeys; k++) {
         uint64_t fl = ok ? flags[k] : KF_READ_UPDATE;
         if (fl & REDISMODULE_CMD_KEY_RW) fl &= ~(uint64_t)REDISMODULE_CMD_KEY_RO;
-        if (!fl) fl = KF_READ;   /* declared, unused: still a key of the command */
+        if (!fl) fl = KF_READ; /* declared, unused: still a key of the command */
         RedisModule_KeyAtPosWithFlags(ctx, 2 + k, (int)fl);
     }
     RedisModule_Free(flags);
@@ -406,8 +438,9 @@ static void txn_keys(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 static int txn_header(RedisModuleString **argv, int argc, long long *numkeys, doc_error *err) {
     if (RedisModule_StringToLongLong(argv[1], numkeys) != REDISMODULE_OK || *numkeys < 1 ||
         *numkeys > argc - 2) {
-        doc_error_set(err, DOC_SYNTAX, "numkeys must be between 1 and the number of keys given: "
-                                       "DOC.TXN numkeys key [key ...] op [op ...]");
+        doc_error_set(err, DOC_SYNTAX,
+                      "numkeys must be between 1 and the number of keys given: "
+                      "DOC.TXN numkeys key [key ...] op [op ...]");
         return 0;
     }
     int first_op = 2 + (int)*numkeys;
@@ -429,7 +462,8 @@ static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long
     if (!f && strncasecmp(word, "JSON.", 5) == 0) {
         doc_error_set(err, DOC_SYNTAX,
                       "%.40s is not a DOC.TXN op: JSON.* ops are the single-key JSON commands but JSON.RESP "
-                      "and JSON.DEBUG, when json-commands is on", word);
+                      "and JSON.DEBUG, when json-commands is on",
+                      word);
         return NULL;
     }
     if (!f && !prev) {
@@ -437,16 +471,18 @@ static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long
         const txn_form *last_key = form_of(argv[first_op - 1]);
         if (last_key)
             doc_error_set(err, DOC_SYNTAX,
-                          "expected an op name after the %lld keys, got '%.40s'; '%s' was read as a key: is numkeys right?",
+                          "expected an op name after the %lld keys, got '%.40s'; '%s' was read as a key: is "
+                          "numkeys right?",
                           numkeys, word, last_key->name);
         else
-            doc_error_set(err, DOC_SYNTAX, "expected an op name after the %lld keys, got '%.40s': is numkeys right?",
-                          numkeys, word);
+            doc_error_set(err, DOC_SYNTAX,
+                          "expected an op name after the %lld keys, got '%.40s': is numkeys right?", numkeys,
+                          word);
         return NULL;
     }
     if (!f) {
-        doc_error_set(err, DOC_SYNTAX, "expected an op name after op %d, got '%.40s'; op %d was %s", n, word, n,
-                      prev->txn_usage);
+        doc_error_set(err, DOC_SYNTAX, "expected an op name after op %d, got '%.40s'; op %d was %s", n, word,
+                      n, prev->txn_usage);
         return NULL;
     }
     long long kpos;
@@ -463,8 +499,8 @@ static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long
         return NULL;
     }
     if (*len < f->min_args || (f->max_args >= 0 && *len > f->max_args)) {
-        doc_error_set(err, DOC_SYNTAX, "%s has too %s arguments: %s", f->name, *len < f->min_args ? "few" : "many",
-                      f->txn_usage);
+        doc_error_set(err, DOC_SYNTAX, "%s has too %s arguments: %s", f->name,
+                      *len < f->min_args ? "few" : "many", f->txn_usage);
         return NULL;
     }
     return f;
@@ -476,10 +512,10 @@ static const txn_form *txn_op_at(RedisModuleString **argv, int i, int argc, long
 
 /* Where one op is in argv, found once by the first pass (txn_parse_ops). */
 typedef struct txn_span {
-    const txn_form *f;   /* its op */
-    int at;              /* argv index of its name */
-    int len;             /* arguments after its key position */
-    int key;             /* its key position, from 0 */
+    const txn_form *f; /* its op */
+    int at;            /* argv index of its name */
+    int len;           /* arguments after its key position */
+    int key;           /* its key position, from 0 */
 } txn_span;
 
 /* Finds where each op ends (refusing a malformed TXN or too many ops), then
@@ -533,7 +569,8 @@ static op *txn_parse_ops(RedisModuleString **argv, int argc, long long numkeys, 
  * slot. Fills names[] with the distinct keys; returns how many. */
 static int txn_slots(RedisModuleString **keys, long long numkeys, op *ops, int n, RedisModuleString **names) {
     int stack_slot_of[TXN_STACK_KEYS];
-    int *slot_of = numkeys <= TXN_STACK_KEYS ? stack_slot_of : RedisModule_Alloc((size_t)numkeys * sizeof *slot_of);
+    int *slot_of =
+        numkeys <= TXN_STACK_KEYS ? stack_slot_of : RedisModule_Alloc((size_t)numkeys * sizeof *slot_of);
     int u = 0;
     for (int i = 0; i < numkeys; i++) {
         int j = 0;
@@ -592,22 +629,34 @@ static RedisModuleCommandArg update_expiration[] = {
     TTL_ARG("unix-time-seconds", "EXAT", REDISMODULE_ARG_TYPE_UNIX_TIME),
     TTL_ARG("unix-time-milliseconds", "PXAT", REDISMODULE_ARG_TYPE_UNIX_TIME), END};
 static RedisModuleCommandArg update_args[] = {
-    KEY("key"), STR("update"), WITH_TOKEN("filter", "IF", REDISMODULE_ARG_TYPE_STRING),
-    WITH_TOKEN("arrayfilters", "ARRAYFILTERS", REDISMODULE_ARG_TYPE_STRING), TOKEN_OPT("upsert", "UPSERT"),
+    KEY("key"),
+    STR("update"),
+    WITH_TOKEN("filter", "IF", REDISMODULE_ARG_TYPE_STRING),
+    WITH_TOKEN("arrayfilters", "ARRAYFILTERS", REDISMODULE_ARG_TYPE_STRING),
+    TOKEN_OPT("upsert", "UPSERT"),
     /* the first four of SET's: the TTL of the document an upsert creates */
-    {.name = "expiration", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1,
-     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = update_expiration},
-    {.name = "return", .type = REDISMODULE_ARG_TYPE_ONEOF, .key_spec_index = -1, .token = "RETURN",
-     .flags = REDISMODULE_CMD_ARG_OPTIONAL, .subargs = ret_which},
+    {.name = "expiration",
+     .type = REDISMODULE_ARG_TYPE_ONEOF,
+     .key_spec_index = -1,
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL,
+     .subargs = update_expiration},
+    {.name = "return",
+     .type = REDISMODULE_ARG_TYPE_ONEOF,
+     .key_spec_index = -1,
+     .token = "RETURN",
+     .flags = REDISMODULE_CMD_ARG_OPTIONAL,
+     .subargs = ret_which},
     END};
 static RedisModuleCommandArg txn_args[] = {INT("numkeys"), KEYS("key"), STRS("op"), END};
 
-ADOC_COMMAND(doc_update, .name = "doc.update", .op = &op_update, .flags = "write deny-oom getkeys-api", .arity = -3, .keyshape = KS_ONE, .keyflags = KF_VARIES,
-             .summary = "Applies a MongoDB-style update document, optionally only if the document matches a filter",
-             .complexity = "O(size of the document touched by the operators)",
-             .args = update_args)
+ADOC_COMMAND(
+    doc_update, .name = "doc.update", .op = &op_update, .flags = "write deny-oom getkeys-api", .arity = -3,
+    .keyshape = KS_ONE, .keyflags = KF_VARIES,
+    .summary = "Applies a MongoDB-style update document, optionally only if the document matches a filter",
+    .complexity = "O(size of the document touched by the operators)", .args = update_args)
 
-ADOC_COMMAND(doc_txn, .name = "doc.txn", .op = NULL, .handler = cmd_txn, .flags = "write deny-oom getkeys-api", .arity = -4, .keyshape = KS_TXN, .keyflags = KF_VARIES,
-             .summary = "Runs several ops on several documents atomically, all or nothing, with CHECK assertions; an op at an RFC 9535 query path writes every match",
-             .complexity = "O(sum of the ops' costs)",
-             .args = txn_args)
+ADOC_COMMAND(doc_txn, .name = "doc.txn", .op = NULL, .handler = cmd_txn,
+             .flags = "write deny-oom getkeys-api", .arity = -4, .keyshape = KS_TXN, .keyflags = KF_VARIES,
+             .summary = "Runs several ops on several documents atomically, all or nothing, with CHECK "
+                        "assertions; an op at an RFC 9535 query path writes every match",
+             .complexity = "O(sum of the ops' costs)", .args = txn_args)

@@ -66,7 +66,7 @@ result *res_array(result *r, size_t n) {
 }
 void res_free(result *r) {
     if (r->borrowed)
-        doc_buf_init(&r->text);   /* the document's cached text */
+        doc_buf_init(&r->text); /* the document's cached text */
     else
         doc_buf_free(&r->text);
     for (size_t i = 0; i < r->n; i++) res_free(&r->items[i]);
@@ -78,9 +78,9 @@ void res_free(result *r) {
 /* The loading rule (atomicdoc.h)                                     */
 /* ------------------------------------------------------------------ */
 
-static RedisModuleCtx *cmd_ctx;   /* the running command's context */
-static int cmd_replay = -1;       /* cmd_replaying(), once known; -1: not asked yet */
-static int cmd_proto3 = -1;       /* cmd_resp3(), once known; -1: not asked yet */
+static RedisModuleCtx *cmd_ctx; /* the running command's context */
+static int cmd_replay = -1;     /* cmd_replaying(), once known; -1: not asked yet */
+static int cmd_proto3 = -1;     /* cmd_resp3(), once known; -1: not asked yet */
 
 void cmd_begin(RedisModuleCtx *ctx) {
     cmd_ctx = ctx;
@@ -98,13 +98,13 @@ int cmd_replaying(void) {
     if (cmd_replay < 0)
         cmd_replay = cmd_ctx && (RedisModule_GetContextFlags(cmd_ctx) &
                                  (REDISMODULE_CTX_FLAGS_REPLICATED | REDISMODULE_CTX_FLAGS_LOADING))
-                         ? 1 : 0;
+                         ? 1
+                         : 0;
     return cmd_replay;
 }
 
 int limit_waived(doc_error *err) {
-    if (err->code != DOC_TOODEEP || adoc_cfg.max_depth >= DOC_DEPTH_LIMIT || !cmd_replaying())
-        return 0;
+    if (err->code != DOC_TOODEEP || adoc_cfg.max_depth >= DOC_DEPTH_LIMIT || !cmd_replaying()) return 0;
     doc_error_clear(err);
     return 1;
 }
@@ -122,9 +122,9 @@ int limit_waived(doc_error *err) {
 #define PATH_CACHE_TEXT 96
 
 static struct path_cache_slot {
-    size_t len;                     /* text length; 0: empty slot */
-    char text[PATH_CACHE_TEXT];     /* the path as sent */
-    doc_path *path;                 /* compiled; the cache holds one reference */
+    size_t len;                 /* text length; 0: empty slot */
+    char text[PATH_CACHE_TEXT]; /* the path as sent */
+    doc_path *path;             /* compiled; the cache holds one reference */
 } path_cache[PATH_CACHE_SLOTS];
 
 void path_cache_flush(void) {
@@ -157,7 +157,7 @@ doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
         return DOC_OK;
     }
     doc_status st = doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
-    if (st && limit_waived(err))   /* deeper than max-depth: not cached */
+    if (st && limit_waived(err)) /* deeper than max-depth: not cached */
         return doc_path_compile(p, len, DOC_DEPTH_LIMIT, out, err);
     if (st) return st;
     if (slot->len) doc_path_free(slot->path);
@@ -182,7 +182,8 @@ static void bare_word_hint(const char *p, size_t len, doc_error *err) {
     size_t l = strlen(err->msg);
     if (l + 1 >= sizeof err->msg) return;
     if (quotable)
-        snprintf(err->msg + l, sizeof err->msg - l, " (values are JSON: a string is '\"%.*s\"')", (int)len, p);
+        snprintf(err->msg + l, sizeof err->msg - l, " (values are JSON: a string is '\"%.*s\"')", (int)len,
+                 p);
     else
         snprintf(err->msg + l, sizeof err->msg - l, " (values are JSON: strings go in double quotes)");
 }
@@ -215,8 +216,7 @@ doc_status arg_ll(RedisModuleString *s, long long *out, const char *what, doc_er
 /* SET's rules (Redis's t_string.c), so that DOC.SET refuses what SET refuses:
  * not an integer; zero or negative; seconds that overflow as milliseconds; a
  * relative time that overflows once the current time is added. */
-int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const char *cmd,
-            doc_error *err) {
+int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const char *cmd, doc_error *err) {
     static const char *const words[] = {"EX", "PX", "EXAT", "PXAT"};
     int w = -1;
     for (int j = 0; j < 4 && w < 0; j++)
@@ -298,7 +298,7 @@ doc_status arg_write_query(op *o, RedisModuleString *s, doc_query **q, doc_error
         o->flags |= OPF_QUERY;
         return DOC_OK;
     }
-    if (!qst) {   /* the compilers disagree on a single path: cannot happen; keep the path's error */
+    if (!qst) { /* the compilers disagree on a single path: cannot happen; keep the path's error */
         doc_query_free(*q);
         *q = NULL;
         return st;
@@ -306,8 +306,7 @@ doc_status arg_write_query(op *o, RedisModuleString *s, doc_query **q, doc_error
     *q = NULL;
     /* Neither: a query too deep (or out of memory) says so; else the error
      * of the compiler that read further. */
-    if (qerr.code != DOC_BADPATH ||
-        (qerr.has_offset && err->has_offset && qerr.offset > err->offset)) {
+    if (qerr.code != DOC_BADPATH || (qerr.has_offset && err->has_offset && qerr.offset > err->offset)) {
         *err = qerr;
         return qst;
     }
@@ -485,7 +484,7 @@ void slot_touch(keyslot *k, const op *o) {
 void slot_delete(exec_ctx *x, keyslot *k, const op *o) {
     if (k->doc && k->doc != k->orig) doc_buf_append(&x->graveyard, &k->doc, sizeof k->doc);
     k->doc = NULL;
-    k->ttl = TTL_KEEP;   /* a document created again starts without a TTL */
+    k->ttl = TTL_KEEP; /* a document created again starts without a TTL */
     slot_touch(k, o);
 }
 
@@ -610,7 +609,7 @@ static void replicate(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, c
     for (int i = 0; i < nops; i++) {
         if (!ops[i].expire_arg) continue;
         long at = (long)(ops[i].expire_arg - argv);
-        if (at < 1 || at + 1 >= argc) continue;   /* not in this argv: cannot happen */
+        if (at < 1 || at + 1 >= argc) continue; /* not in this argv: cannot happen */
         copy[at] = RedisModule_CreateString(ctx, "PXAT", 4);
         copy[at + 1] = RedisModule_CreateStringFromLongLong(ctx, ops[i].expire_ms);
     }
@@ -719,7 +718,8 @@ static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
             res_nil(out);
             return DOC_OK;
         }
-        return doc_error_set(&x->err, DOC_WRONGTYPE, "Operation against a key holding the wrong kind of value");
+        return doc_error_set(&x->err, DOC_WRONGTYPE,
+                             "Operation against a key holding the wrong kind of value");
     }
     size_t mark = doc_undo_mark(x->undo);
     adoc *before = k->doc;
@@ -731,17 +731,17 @@ static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
      * ops need not say so themselves. */
     if (!st && (doc_undo_mark(x->undo) > mark || k->doc != before)) {
         slot_touch(k, o);
-        adoc_text_drop(k->doc);   /* the next op must not read stale text */
+        adoc_text_drop(k->doc); /* the next op must not read stale text */
         adoc_text_drop(before);
     }
     return st;
 }
 
-int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames,
-             int nkeys, op *ops, int nops, int mode) {
+int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModuleString **keynames, int nkeys,
+             op *ops, int nops, int mode) {
     int write = (mode & EXEC_WRITE) != 0, per_op = (mode & EXEC_PER_OP) != 0;
     keyslot stack_slots[8];
-    exec_ctx x;   /* field by field: a memset of it showed in DOC.INCR's count */
+    exec_ctx x; /* field by field: a memset of it showed in DOC.INCR's count */
     doc_error_clear(&x.err);
     doc_buf_init(&x.graveyard);
     x.ctx = ctx;
@@ -766,9 +766,9 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     }
     doc_status st = outs ? DOC_OK : doc_error_set(&x.err, DOC_NOMEM, "out of memory");
     int failed_op = -1;
-    size_t start = nops > 1 ? doc_undo_mark(x.undo) : 0;   /* only multi-op commands need it */
+    size_t start = nops > 1 ? doc_undo_mark(x.undo) : 0; /* only multi-op commands need it */
     for (int i = 0; i < nops && !st; i++) {
-        if (!per_op) {   /* only the last op's result is the reply */
+        if (!per_op) { /* only the last op's result is the reply */
             res_free(&res);
             doc_buf_init(&res.text);
         }
@@ -795,7 +795,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
         if (mode & EXEC_TXN) adoc_st.txn_commits++;
         ret = reply_result(ctx, &res);
     }
-    if (res.items == stack_items) {   /* res_free would free the array */
+    if (res.items == stack_items) { /* res_free would free the array */
         for (size_t i = 0; i < res.n; i++) res_free(&stack_items[i]);
         res.items = NULL;
         res.n = 0;
@@ -829,7 +829,7 @@ uint64_t op_keyflags(const op_def *def, RedisModuleString **argv, int argc) {
 }
 
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def) {
-    if (RedisModule_IsKeysPositionRequest(ctx)) {   /* commands whose flags vary */
+    if (RedisModule_IsKeysPositionRequest(ctx)) { /* commands whose flags vary */
         if (argc >= 2) RedisModule_KeyAtPosWithFlags(ctx, 1, (int)op_keyflags(def, argv + 2, argc - 2));
         return REDISMODULE_OK;
     }

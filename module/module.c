@@ -40,17 +40,17 @@ long long adoc_documents;
  * op's file (atomicdoc.h); the constructors it makes add it here when the
  * module is loaded, before OnLoad registers them all. */
 
-#define MAX_COMMANDS 64   /* room for every DOC.* and JSON.* command */
+#define MAX_COMMANDS 64 /* room for every DOC.* and JSON.* command */
 
 static struct {
-    const command_def *def;      /* the description */
-    RedisModuleCmdFunc fn;       /* its trampoline (command_dispatch with its slot) */
+    const command_def *def; /* the description */
+    RedisModuleCmdFunc fn;  /* its trampoline (command_dispatch with its slot) */
 } registry[MAX_COMMANDS];
 static int ncommands;
-static long long calls[MAX_COMMANDS];   /* INFO atomicdoc calls_<name>, by slot */
+static long long calls[MAX_COMMANDS]; /* INFO atomicdoc calls_<name>, by slot */
 
 int command_add(const command_def *c, RedisModuleCmdFunc fn) {
-    assert(ncommands < MAX_COMMANDS);   /* ours: raise MAX_COMMANDS */
+    assert(ncommands < MAX_COMMANDS); /* ours: raise MAX_COMMANDS */
     registry[ncommands].def = c;
     registry[ncommands].fn = fn;
     return ncommands++;
@@ -62,12 +62,12 @@ int command_add(const command_def *c, RedisModuleCmdFunc fn) {
  * (SET), CHECK, and JSON.* ones by their command name (JSON.SET, JSON.FORGET:
  * the op of JSON.DEL), these only when the JSON.* commands were registered
  * (with RedisJSON loaded instead, JSON.SET is RedisJSON's). */
-#define TXN_NAME_SLOTS 128   /* a power of two, over twice the names */
+#define TXN_NAME_SLOTS 128 /* a power of two, over twice the names */
 
 static struct txn_name {
-    const char *name;        /* as written above, any case; NULL: empty slot */
-    size_t len;              /* its length */
-    const op_def *op;        /* the op it names */
+    const char *name; /* as written above, any case; NULL: empty slot */
+    size_t len;       /* its length */
+    const op_def *op; /* the op it names */
 } txn_names[TXN_NAME_SLOTS];
 
 /* FNV-1a of the name with ASCII letters folded to lower case. */
@@ -78,7 +78,7 @@ static uint32_t name_hash(const char *s, size_t len) {
 }
 
 static void txn_name_add(const char *name, const op_def *def, int *used) {
-    assert(*used < TXN_NAME_SLOTS / 2);   /* ours: raise TXN_NAME_SLOTS */
+    assert(*used < TXN_NAME_SLOTS / 2); /* ours: raise TXN_NAME_SLOTS */
     size_t len = strlen(name);
     uint32_t i = name_hash(name, len) & (TXN_NAME_SLOTS - 1);
     while (txn_names[i].name) i = (i + 1) & (TXN_NAME_SLOTS - 1);
@@ -102,7 +102,7 @@ static void txn_names_build(int with_json) {
 const op_def *txn_op_named(RedisModuleString *name) {
     size_t len;
     const char *s = RedisModule_StringPtrLen(name, &len);
-    if (!len || len > 32) return NULL;   /* no op name is longer */
+    if (!len || len > 32) return NULL; /* no op name is longer */
     for (uint32_t i = name_hash(s, len) & (TXN_NAME_SLOTS - 1); txn_names[i].name;
          i = (i + 1) & (TXN_NAME_SLOTS - 1))
         if (txn_names[i].len == len && strncasecmp(txn_names[i].name, s, len) == 0) return txn_names[i].op;
@@ -156,7 +156,7 @@ static int register_command(RedisModuleCtx *ctx, const command_def *r, RedisModu
     memset(specs, 0, sizeof specs);
     specs[0].flags = r->keyflags ? r->keyflags : r->op->keyflags;
     specs[0].begin_search_type = REDISMODULE_KSPEC_BS_INDEX;
-    specs[0].bs.index.pos = r->first > 1 ? r->first : 1;   /* JSON.DEBUG MEMORY key */
+    specs[0].bs.index.pos = r->first > 1 ? r->first : 1; /* JSON.DEBUG MEMORY key */
     if (r->keyshape == KS_TXN) {
         /* DOC.TXN numkeys key ...: like EVAL. */
         specs[0].find_keys_type = REDISMODULE_KSPEC_FK_KEYNUM;
@@ -276,15 +276,16 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
  * commands; COMMAND INFO sees them all (nil for an unknown name). */
 static int command_taken(RedisModuleCtx *ctx, const char *name) {
     RedisModuleCallReply *r = RedisModule_Call(ctx, "COMMAND", "cc", "INFO", name);
-    int taken = r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ARRAY && RedisModule_CallReplyLength(r) == 1 &&
+    int taken = r && RedisModule_CallReplyType(r) == REDISMODULE_REPLY_ARRAY &&
+                RedisModule_CallReplyLength(r) == 1 &&
                 RedisModule_CallReplyType(RedisModule_CallReplyArrayElement(r, 0)) == REDISMODULE_REPLY_ARRAY;
     if (r) RedisModule_FreeCallReply(r);
     return taken;
 }
 
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
-                                                              RedisModuleString **argv, int argc) {
+__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv,
+                                                              int argc) {
     if (RedisModule_Init(ctx, "atomicdoc", 1, REDISMODULE_APIVER_1) == REDISMODULE_ERR)
         return REDISMODULE_ERR;
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS |
@@ -292,16 +293,14 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     doc_allocator a = {RedisModule_Alloc, RedisModule_Realloc, RedisModule_Free, RedisModule_MallocSize};
     doc_alloc_set(&a);
 
-    if (RedisModule_RegisterNumericConfig(ctx, "max-depth", DOC_DEPTH_DEFAULT, REDISMODULE_CONFIG_DEFAULT,
-                                          1, DOC_DEPTH_LIMIT, config_get, config_set, NULL, NULL) ||
-        RedisModule_RegisterNumericConfig(ctx, "max-document-size", 512LL << 20,
-                                          REDISMODULE_CONFIG_MEMORY, 1024, 4LL << 30, config_get,
-                                          config_set, NULL, NULL) ||
-        RedisModule_RegisterNumericConfig(ctx, "max-txn-ops", 1000, REDISMODULE_CONFIG_DEFAULT, 1,
-                                          100000, config_get, config_set, NULL, NULL) ||
-        RedisModule_RegisterNumericConfig(ctx, "read-cache-max-memory", 64LL << 20,
-                                          REDISMODULE_CONFIG_MEMORY, 0, 1LL << 40, config_get,
-                                          config_set, NULL, NULL) ||
+    if (RedisModule_RegisterNumericConfig(ctx, "max-depth", DOC_DEPTH_DEFAULT, REDISMODULE_CONFIG_DEFAULT, 1,
+                                          DOC_DEPTH_LIMIT, config_get, config_set, NULL, NULL) ||
+        RedisModule_RegisterNumericConfig(ctx, "max-document-size", 512LL << 20, REDISMODULE_CONFIG_MEMORY,
+                                          1024, 4LL << 30, config_get, config_set, NULL, NULL) ||
+        RedisModule_RegisterNumericConfig(ctx, "max-txn-ops", 1000, REDISMODULE_CONFIG_DEFAULT, 1, 100000,
+                                          config_get, config_set, NULL, NULL) ||
+        RedisModule_RegisterNumericConfig(ctx, "read-cache-max-memory", 64LL << 20, REDISMODULE_CONFIG_MEMORY,
+                                          0, 1LL << 40, config_get, config_set, NULL, NULL) ||
         RedisModule_RegisterBoolConfig(ctx, "json-commands", 1, REDISMODULE_CONFIG_IMMUTABLE, config_get_bool,
                                        config_set_bool, NULL, NULL) ||
         RedisModule_LoadConfigs(ctx))
@@ -325,9 +324,10 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
     for (int i = 0; json_enabled && i < ncommands; i++)
         if (registry[i].def->json && command_taken(ctx, registry[i].def->name)) {
             json_state = "off_names_taken";
-            RedisModule_Log(ctx, "warning",
-                            "atomicdoc: %s is already registered (RedisJSON loaded?): loading without JSON.* commands",
-                            registry[i].def->name);
+            RedisModule_Log(
+                ctx, "warning",
+                "atomicdoc: %s is already registered (RedisJSON loaded?): loading without JSON.* commands",
+                registry[i].def->name);
             break;
         }
     int with_json = strcmp(json_state, "on") == 0;

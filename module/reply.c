@@ -32,7 +32,7 @@ int reply_error(RedisModuleCtx *ctx, const doc_error *err) {
 int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int op_number) {
     doc_error wrapped;
     doc_error_clear(&wrapped);
-    if (err->code == DOC_ABORTED)   /* a CHECK: its message says it all */
+    if (err->code == DOC_ABORTED) /* a CHECK: its message says it all */
         doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s", op_number, err->msg);
     else
         doc_error_set(&wrapped, DOC_ABORTED, "op %d: %s %s", op_number, doc_status_word(err->code), err->msg);
@@ -43,7 +43,7 @@ int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int op_number) {
                  err->code == DOC_BADPATH ? "character" : "byte", err->offset);
     }
     adoc_st.txn_aborts++;
-    return reply_error(ctx, &wrapped);   /* counted as errors_aborted */
+    return reply_error(ctx, &wrapped); /* counted as errors_aborted */
 }
 
 int reply_wrongtype(RedisModuleCtx *ctx) {
@@ -77,7 +77,7 @@ int reply_result(RedisModuleCtx *ctx, const result *r) {
     case RES_BULK:
         if (r->text.oom) return RedisModule_ReplyWithError(ctx, "OOM reply too large");
         return RedisModule_ReplyWithStringBuffer(ctx, r->text.len ? r->text.data : "", r->text.len);
-    case RES_SIMPLE:   /* res_simple() NUL-terminated it */
+    case RES_SIMPLE: /* res_simple() NUL-terminated it */
         return RedisModule_ReplyWithSimpleString(ctx, r->text.len ? r->text.data : "");
     case RES_ARRAY:
         RedisModule_ReplyWithArray(ctx, (long)r->n);

@@ -81,9 +81,8 @@ static void *rdb_load(RedisModuleIO *io, int encver) {
     }
     doc_error err;
     doc_error_clear(&err);
-    doc_node *root = encver == ADOC_ENCVER
-                         ? doc_tree_load((const uint8_t *)text, len, DOC_DEPTH_LIMIT, &err)
-                         : doc_parse(text, len, DOC_DEPTH_LIMIT, &err);
+    doc_node *root = encver == ADOC_ENCVER ? doc_tree_load((const uint8_t *)text, len, DOC_DEPTH_LIMIT, &err)
+                                           : doc_parse(text, len, DOC_DEPTH_LIMIT, &err);
     RedisModule_Free(text);
     if (!root) {
         RedisModule_LogIOError(io, "warning", "atomicdoc: bad payload: %s %s at byte %zu",
@@ -140,15 +139,14 @@ static void aof_rewrite(RedisModuleIO *aof, RedisModuleString *key, void *value)
     doc_buf_init(&json);
     doc_print(doc_box_value(d->root), &json);
     if (json.len <= AOF_CHUNK) {
-        RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slcb", key, (long long)d->version, "$",
-                            json.data, json.len);
+        RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slcb", key, (long long)d->version, "$", json.data, json.len);
     } else {
         long long n = (long long)((json.len + AOF_CHUNK - 1) / AOF_CHUNK);
         for (long long i = 0; i < n; i++) {
             size_t off = (size_t)i * AOF_CHUNK;
             size_t len = json.len - off < AOF_CHUNK ? json.len - off : AOF_CHUNK;
-            RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slcllb", key, (long long)d->version, "PARTS",
-                                i + 1, n, json.data + off, len);
+            RedisModule_EmitAOF(aof, "DOC.AOFLOAD", "slcllb", key, (long long)d->version, "PARTS", i + 1, n,
+                                json.data + off, len);
         }
     }
     doc_buf_free(&json);
@@ -188,7 +186,7 @@ static void *copy(RedisModuleString *from, RedisModuleString *to, const void *va
     doc_node *root = doc_value_copy(doc_box_value(d->root));
     if (!root) return NULL;
     adoc *c = adoc_new_take(root);
-    c->version = version_next();   /* a new document: COPY is replicated as is, and
+    c->version = version_next(); /* a new document: COPY is replicated as is, and
                                       replicas advance the same floor */
     return c;
 }
@@ -208,7 +206,7 @@ int type_register(RedisModuleCtx *ctx) {
         .aux_save = aux_save,
         .aux_save_triggers = REDISMODULE_AUX_BEFORE_RDB,
     };
-    adoc_type = RedisModule_CreateDataType(ctx, "atomicdoc",
-                                           adoc_rdb_text ? ADOC_ENCVER_TEXT : ADOC_ENCVER, &tm);
+    adoc_type =
+        RedisModule_CreateDataType(ctx, "atomicdoc", adoc_rdb_text ? ADOC_ENCVER_TEXT : ADOC_ENCVER, &tm);
     return adoc_type ? REDISMODULE_OK : REDISMODULE_ERR;
 }

@@ -16,23 +16,20 @@
 #include <unistd.h>
 
 /* Milliseconds of CLOCK_MONOTONIC (for deadlines). */
-static inline long long test_now_ms(void)
-{
+static inline long long test_now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The same with the fraction (for measuring short operations). */
-static inline double test_now_ms_precise(void)
-{
+static inline double test_now_ms_precise(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static inline int test_path_is(const char *path, int want_dir)
-{
+static inline int test_path_is(const char *path, int want_dir) {
     struct stat sb;
     return stat(path, &sb) == 0 && (want_dir ? S_ISDIR(sb.st_mode) : S_ISREG(sb.st_mode));
 }
@@ -42,8 +39,7 @@ static inline int test_path_is(const char *path, int want_dir)
  * when set (scripts/test.sh sets it), else shared/ in the current directory
  * or its nearest ancestor that has one. want_dir: sub is a directory, else a
  * file. Returns 0 when it cannot be found. */
-static inline int test_find_shared(const char *sub, int want_dir, char *out, size_t len)
-{
+static inline int test_find_shared(const char *sub, int want_dir, char *out, size_t len) {
     const char *shared = getenv("ATOMICDOC_SHARED");
     char dir[PATH_MAX], *slash;
     int w;
@@ -52,14 +48,11 @@ static inline int test_find_shared(const char *sub, int want_dir, char *out, siz
         w = snprintf(out, len, "%s/%s", shared, sub);
         return w > 0 && (size_t)w < len && test_path_is(out, want_dir);
     }
-    if (!getcwd(dir, sizeof dir))
-        return 0;
+    if (!getcwd(dir, sizeof dir)) return 0;
     for (;;) {
         w = snprintf(out, len, "%s/shared/%s", strcmp(dir, "/") ? dir : "", sub);
-        if (w > 0 && (size_t)w < len && test_path_is(out, want_dir))
-            return 1;
-        if (!strcmp(dir, "/"))
-            return 0;
+        if (w > 0 && (size_t)w < len && test_path_is(out, want_dir)) return 1;
+        if (!strcmp(dir, "/")) return 0;
         slash = strrchr(dir, '/');
         if (!slash || slash == dir)
             strcpy(dir, "/");

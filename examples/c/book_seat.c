@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
     printf("DOC.VERSION -> ");
     example_print(r);
     printf("\n");
-    ok = ok && r->type == REDIS_REPLY_INTEGER && r->integer == first + 2;   /* one CAS won, one ABSENT */
+    ok = ok && r->type == REDIS_REPLY_INTEGER && r->integer == first + 2; /* one CAS won, one ABSENT */
     freeReplyObject(r);
 
     redisFree(c);

@@ -16,10 +16,8 @@ static redisReply *transfer(redisContext *c, const char *from, const char *to, l
     char plus[32], minus[32];
     snprintf(plus, sizeof plus, "%ld", amount);
     snprintf(minus, sizeof minus, "%ld", -amount);
-    const char *argv[] = {"DOC.TXN", "2", from, to,
-                          "CHECK", "1", "$.balance", "GE", plus,
-                          "INCR", "1", "$.balance", minus,
-                          "INCR", "2", "$.balance", plus};
+    const char *argv[] = {"DOC.TXN", "2", from,        to,    "CHECK", "1", "$.balance", "GE", plus,
+                          "INCR",    "1", "$.balance", minus, "INCR",  "2", "$.balance", plus};
     return example_argv(c, (int)(sizeof argv / sizeof argv[0]), argv);
 }
 
@@ -50,10 +48,10 @@ int main(int argc, char **argv) {
     printf("alice pays bob 30 -> ");
     example_print(r);
     printf("\n");
-    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-             r->element[0]->type == REDIS_REPLY_STATUS && strcmp(r->element[0]->str, "OK") == 0 &&
-             r->element[1]->type == REDIS_REPLY_INTEGER && r->element[1]->integer == 70 &&
-             r->element[2]->type == REDIS_REPLY_INTEGER && r->element[2]->integer == 50;
+    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[0]->type == REDIS_REPLY_STATUS &&
+             strcmp(r->element[0]->str, "OK") == 0 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+             r->element[1]->integer == 70 && r->element[2]->type == REDIS_REPLY_INTEGER &&
+             r->element[2]->integer == 50;
     freeReplyObject(r);
 
     r = transfer(c, bob, alice, 500);

@@ -20,30 +20,29 @@
 
 #include <string.h>
 
-
 /* One open container: its packed bytes so far. */
 typedef struct build_frame {
-    doc_buf bytes;     /* packed entries so far (keys and values) */
-    uint32_t count;    /* entries so far */
-    int kind;          /* DOC_KIND_* */
-    int want_value;    /* objects: a key was given, its value is next */
-    size_t start;      /* input offset where it opened (error messages) */
-    uint64_t keybits;  /* objects: a 64-bit filter of the keys so far (length,
+    doc_buf bytes;    /* packed entries so far (keys and values) */
+    uint32_t count;   /* entries so far */
+    int kind;         /* DOC_KIND_* */
+    int want_value;   /* objects: a key was given, its value is next */
+    size_t start;     /* input offset where it opened (error messages) */
+    uint64_t keybits; /* objects: a 64-bit filter of the keys so far (length,
                           first and last byte), so most keys skip the
                           duplicate scan */
-    int parent;        /* NODE_PARENT once a child node was added, else 0 */
+    int parent;       /* NODE_PARENT once a child node was added, else 0 */
 } build_frame;
 
 /* Room for n more bytes in a frame's buffer: the common case inline. */
 #define FRAME_ROOM(buf, n) ((buf)->cap - (buf)->len >= (n) ? 0 : doc_buf_reserve((buf), (n)))
 
 struct doc_builder {
-    build_frame *frames;  /* frames[0] is the box */
-    uint32_t depth;       /* frames open, the box included */
-    uint32_t cap;         /* frames allocated */
-    uint32_t max_depth;   /* containers may nest this deep */
-    size_t offset;        /* caller's input position */
-    doc_error err;        /* sticky first error */
+    build_frame *frames; /* frames[0] is the box */
+    uint32_t depth;      /* frames open, the box included */
+    uint32_t cap;        /* frames allocated */
+    uint32_t max_depth;  /* containers may nest this deep */
+    size_t offset;       /* caller's input position */
+    doc_error err;       /* sticky first error */
 };
 
 doc_builder *doc_builder_new(uint32_t max_depth) {
@@ -86,8 +85,7 @@ void doc_builder_free(doc_builder *b) {
                 last = off;
                 doc_bytes_free_children(p, last, f->kind);
             } else {
-                doc_bytes_free_children((const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len,
-                                        f->kind);
+                doc_bytes_free_children((const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len, f->kind);
             }
         }
     }
@@ -148,8 +146,7 @@ doc_status doc_builder_int(doc_builder *b, int64_t v) {
 doc_status doc_builder_double(doc_builder *b, double v) {
     uint8_t e[9];
     if (b->err.code) return b->err.code;
-    if (v != v || v - v != 0)
-        return doc_error_at(&b->err, DOC_OVERFLOW, b->offset, "number is not finite");
+    if (v != v || v - v != 0) return doc_error_at(&b->err, DOC_OVERFLOW, b->offset, "number is not finite");
     return put_encoded(b, e, doc_encode_double(e, v));
 }
 doc_status doc_builder_string(doc_builder *b, const char *s, size_t len) {
@@ -179,8 +176,7 @@ doc_status doc_builder_key(doc_builder *b, const char *s, size_t len) {
     build_frame *f = &b->frames[b->depth - 1];
     if (f->kind != DOC_KIND_OBJECT || f->want_value)
         return doc_error_at(&b->err, DOC_BADJSON, b->offset, "unexpected key");
-    if (len > DOC_NODE_MAX_BYTES)
-        return doc_error_at(&b->err, DOC_TOOBIG, b->offset, "key larger than 4 GB");
+    if (len > DOC_NODE_MAX_BYTES) return doc_error_at(&b->err, DOC_TOOBIG, b->offset, "key larger than 4 GB");
     /* Small objects are checked for a duplicate here, with a short scan
      * when the filter says a match is possible; large ones once, through the
      * sorted index made when they close. */
@@ -212,8 +208,8 @@ doc_status doc_builder_key(doc_builder *b, const char *s, size_t len) {
 static doc_status begin(doc_builder *b, int kind) {
     if (!value_frame(b)) return b->err.code;
     if (b->depth > b->max_depth)
-        return doc_error_at(&b->err, DOC_TOODEEP, b->offset,
-                            "nesting deeper than max-depth %u", b->max_depth);
+        return doc_error_at(&b->err, DOC_TOODEEP, b->offset, "nesting deeper than max-depth %u",
+                            b->max_depth);
     if (b->depth == b->cap) {
         uint32_t cap = b->cap * 2;
         build_frame *m = doc_realloc(b->frames, cap * sizeof *m);
@@ -223,7 +219,7 @@ static doc_status begin(doc_builder *b, int kind) {
         b->cap = cap;
     }
     build_frame *f = &b->frames[b->depth++];
-    f->bytes.len = 0;   /* reuse the buffer of an earlier sibling */
+    f->bytes.len = 0; /* reuse the buffer of an earlier sibling */
     f->bytes.oom = 0;
     f->count = 0;
     f->kind = kind;
@@ -244,10 +240,9 @@ doc_status doc_builder_end(doc_builder *b) {
         return doc_error_at(&b->err, DOC_BADJSON, b->offset, "unexpected end of container");
     uint32_t dup = UINT32_MAX;
     /* Objects below DOC_INDEX_MIN were checked key by key already. */
-    doc_node *n = doc_node_make_known(f->kind, (const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len,
-                            f->count,
-                            f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN ? &dup : NULL,
-                            f->parent);
+    doc_node *n =
+        doc_node_make_known(f->kind, (const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len, f->count,
+                            f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN ? &dup : NULL, f->parent);
     if (!n) return doc_error_set(&b->err, DOC_NOMEM, "out of memory");
     if (dup != UINT32_MAX) {
         const char *k;
@@ -301,14 +296,14 @@ doc_node *doc_builder_finish(doc_builder *b, doc_error *err) {
         return NULL;
     }
     build_frame *f = &b->frames[0];
-    doc_node *box = doc_node_make_known(DOC_KIND_BOX, (const uint8_t *)f->bytes.data,
-                              (uint32_t)f->bytes.len, 1, NULL, f->parent);
+    doc_node *box = doc_node_make_known(DOC_KIND_BOX, (const uint8_t *)f->bytes.data, (uint32_t)f->bytes.len,
+                                        1, NULL, f->parent);
     if (!box) {
         doc_error_set(&b->err, DOC_NOMEM, "out of memory");
         if (err && !err->code) *err = b->err;
         return NULL;
     }
-    f->bytes.len = 0;   /* the box owns the children now */
+    f->bytes.len = 0; /* the box owns the children now */
     f->count = 0;
     return box;
 }

@@ -50,8 +50,8 @@ int doc_number_cmp(const doc_view *a, const doc_view *b) {
 
 /* A pair of values still to compare. */
 typedef struct pair {
-    const uint8_t *a;   /* left value */
-    const uint8_t *b;   /* right value */
+    const uint8_t *a; /* left value */
+    const uint8_t *b; /* right value */
 } pair;
 
 /* Compares two scalars or two container headers; pushes child pairs for
@@ -134,8 +134,8 @@ static int scalar_identical(const uint8_t *a, size_t an, const uint8_t *b, size_
 
 /* A pair of nodes still to compare (identical_nodes). */
 typedef struct node_pair {
-    const doc_node *a;   /* left node */
-    const doc_node *b;   /* right node */
+    const doc_node *a; /* left node */
+    const doc_node *b; /* right node */
 } node_pair;
 
 /* Compares two nodes of the same kind entry by entry without decoding
@@ -147,8 +147,7 @@ static int identical_nodes(const doc_node *a, const doc_node *b, doc_buf *work) 
     if (a == b) return 1;
     if (a->kind != b->kind || a->count != b->count) return 0;
     const uint8_t *pa = node_cbytes(a), *pb = node_cbytes(b);
-    if (!((a->flags | b->flags) & NODE_PARENT) && a->len == b->len && memcmp(pa, pb, a->len) == 0)
-        return 1;
+    if (!((a->flags | b->flags) & NODE_PARENT) && a->len == b->len && memcmp(pa, pb, a->len) == 0) return 1;
     const uint8_t *ea = pa + a->len, *eb = pb + b->len;
     int keys = a->kind == DOC_KIND_OBJECT;
     /* Equal counts: both run out of entries together. */
@@ -229,7 +228,7 @@ static int bson_rank(doc_type t) {
     case DOC_STRING: return 2;
     case DOC_OBJECT: return 3;
     case DOC_ARRAY: return 4;
-    default: return 5;   /* DOC_BOOL */
+    default: return 5; /* DOC_BOOL */
     }
 }
 
@@ -252,8 +251,8 @@ static int scalar_cmp(const doc_view *a, const doc_view *b) {
 
 /* A pair of containers being compared entry by entry. */
 typedef struct cmp_frame {
-    doc_iter a;      /* next entry of the left container */
-    doc_iter b;      /* next entry of the right container */
+    doc_iter a; /* next entry of the left container */
+    doc_iter b; /* next entry of the right container */
 } cmp_frame;
 
 void doc_order_init(doc_order *o) {

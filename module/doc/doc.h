@@ -61,29 +61,29 @@
 /* One value per SPEC code word. DOC_OK is 0 so `if (st)` tests failure. */
 typedef enum doc_status {
     DOC_OK = 0,
-    DOC_ERR,          /* "ERR": generic error; nothing a client causes uses it */
-    DOC_BADJSON,      /* malformed JSON text (offset = byte offset) */
-    DOC_BADPATH,      /* malformed path (offset = character offset) */
-    DOC_NOPATH,       /* the path does not exist where it must */
-    DOC_BADTYPE,      /* the value at the path has the wrong JSON type */
-    DOC_OVERFLOW,     /* integer overflow or non-finite result */
-    DOC_TOODEEP,      /* nesting deeper than max-depth */
-    DOC_BADFILTER,    /* malformed filter */
-    DOC_ABORTED,      /* DOC.TXN: an op failed */
-    DOC_TOOBIG,       /* a size or count limit was exceeded */
-    DOC_NOMEM,        /* allocation failed (reported as OOM ...) */
-    DOC_WRONGTYPE,    /* the key holds another Redis type (glue only) */
-    DOC_SYNTAX,       /* the command's arguments do not follow its grammar */
-    DOC_BADUPDATE,    /* malformed update document, or one that cannot apply */
+    DOC_ERR,       /* "ERR": generic error; nothing a client causes uses it */
+    DOC_BADJSON,   /* malformed JSON text (offset = byte offset) */
+    DOC_BADPATH,   /* malformed path (offset = character offset) */
+    DOC_NOPATH,    /* the path does not exist where it must */
+    DOC_BADTYPE,   /* the value at the path has the wrong JSON type */
+    DOC_OVERFLOW,  /* integer overflow or non-finite result */
+    DOC_TOODEEP,   /* nesting deeper than max-depth */
+    DOC_BADFILTER, /* malformed filter */
+    DOC_ABORTED,   /* DOC.TXN: an op failed */
+    DOC_TOOBIG,    /* a size or count limit was exceeded */
+    DOC_NOMEM,     /* allocation failed (reported as OOM ...) */
+    DOC_WRONGTYPE, /* the key holds another Redis type (glue only) */
+    DOC_SYNTAX,    /* the command's arguments do not follow its grammar */
+    DOC_BADUPDATE, /* malformed update document, or one that cannot apply */
     DOC_STATUS_COUNT
 } doc_status;
 
 /* The first failure of an operation. `offset` is meaningful when has_offset. */
 typedef struct doc_error {
-    doc_status code;      /* what went wrong; DOC_OK when nothing did */
-    int has_offset;       /* 1 when `offset` says where */
-    size_t offset;        /* byte offset (JSON) or character offset (path) */
-    char msg[200];        /* one line, no code word, no trailing newline */
+    doc_status code; /* what went wrong; DOC_OK when nothing did */
+    int has_offset;  /* 1 when `offset` says where */
+    size_t offset;   /* byte offset (JSON) or character offset (path) */
+    char msg[200];   /* one line, no code word, no trailing newline */
 } doc_error;
 
 /* The SPEC code word of a status ("BADJSON", "ERR", ...). */
@@ -93,8 +93,8 @@ const char *doc_status_word(doc_status st);
 doc_status doc_error_set(doc_error *err, doc_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, with an offset. */
-doc_status doc_error_at(doc_error *err, doc_status code, size_t offset,
-                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+doc_status doc_error_at(doc_error *err, doc_status code, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Resets err to "no error": code DOC_OK, no offset, msg the empty string.
  * msg is a C string: the bytes after its NUL are unspecified. */
 void doc_error_clear(doc_error *err);
@@ -110,7 +110,7 @@ typedef struct doc_allocator {
     void *(*alloc)(size_t size);
     void *(*realloc)(void *ptr, size_t size);
     void (*free)(void *ptr);
-    size_t (*usable)(void *ptr);   /* allocated size of ptr; may be NULL */
+    size_t (*usable)(void *ptr); /* allocated size of ptr; may be NULL */
 } doc_allocator;
 
 void doc_alloc_set(const doc_allocator *a);
@@ -127,18 +127,18 @@ size_t doc_alloc_size(void *ptr, size_t requested);
 /* A byte string that grows. `oom` is sticky: once an append fails every
  * later append is a no-op, and the caller checks oom once at the end. */
 typedef struct doc_buf {
-    char *data;       /* bytes; not NUL-terminated unless doc_buf_cstr() */
-    size_t len;       /* bytes used */
-    size_t cap;       /* bytes allocated */
-    int oom;          /* 1 after a failed allocation */
+    char *data; /* bytes; not NUL-terminated unless doc_buf_cstr() */
+    size_t len; /* bytes used */
+    size_t cap; /* bytes allocated */
+    int oom;    /* 1 after a failed allocation */
 } doc_buf;
 
 void doc_buf_init(doc_buf *b);
 void doc_buf_free(doc_buf *b);
-int doc_buf_reserve(doc_buf *b, size_t extra);          /* 0 ok, -1 oom */
+int doc_buf_reserve(doc_buf *b, size_t extra); /* 0 ok, -1 oom */
 void doc_buf_append(doc_buf *b, const void *p, size_t n);
 void doc_buf_putc(doc_buf *b, char c);
-const char *doc_buf_cstr(doc_buf *b);                    /* NUL-terminates */
+const char *doc_buf_cstr(doc_buf *b); /* NUL-terminates */
 
 /* ------------------------------------------------------------------ */
 /* Limits                                                             */
@@ -161,8 +161,8 @@ const char *doc_buf_cstr(doc_buf *b);                    /* NUL-terminates */
 typedef enum doc_type {
     DOC_NULL,
     DOC_BOOL,
-    DOC_INT,      /* int64 */
-    DOC_DOUBLE,   /* finite IEEE double */
+    DOC_INT,    /* int64 */
+    DOC_DOUBLE, /* finite IEEE double */
     DOC_STRING,
     DOC_OBJECT,
     DOC_ARRAY
@@ -181,7 +181,7 @@ enum {
     DOC_TAG_STRING = 0x08,
     DOC_TAG_OBJECT = 0x09,
     DOC_TAG_ARRAY = 0x0A,
-    DOC_TAG_SMALLINT = 0x80   /* 0x80 + n encodes the integer n, 0 <= n <= 127 */
+    DOC_TAG_SMALLINT = 0x80 /* 0x80 + n encodes the integer n, 0 <= n <= 127 */
 };
 
 /* Node kinds. */
@@ -197,13 +197,13 @@ const char *doc_type_phrase(doc_type t);
 /* A decoded look at one encoded value. Borrowed: valid while its node is
  * neither edited nor freed. */
 typedef struct doc_view {
-    doc_type type;     /* which of the fields below is meaningful */
-    int b;             /* DOC_BOOL */
-    int64_t i;         /* DOC_INT */
-    double d;          /* DOC_DOUBLE */
-    const char *s;     /* DOC_STRING: bytes (not NUL-terminated) */
-    size_t slen;       /* DOC_STRING: length */
-    doc_node *node;    /* DOC_OBJECT / DOC_ARRAY: the child node */
+    doc_type type;  /* which of the fields below is meaningful */
+    int b;          /* DOC_BOOL */
+    int64_t i;      /* DOC_INT */
+    double d;       /* DOC_DOUBLE */
+    const char *s;  /* DOC_STRING: bytes (not NUL-terminated) */
+    size_t slen;    /* DOC_STRING: length */
+    doc_node *node; /* DOC_OBJECT / DOC_ARRAY: the child node */
 } doc_view;
 
 /* Decodes the value starting at p; returns the pointer just past it. The
@@ -235,20 +235,19 @@ const uint8_t *doc_box_value(const doc_node *box);
 
 /* Iteration over the children of an object or array node, in order. */
 typedef struct doc_iter {
-    const doc_node *node;   /* the container */
-    uint32_t off;           /* offset of the next entry in the packed bytes */
-    uint32_t index;         /* position of the next entry */
+    const doc_node *node; /* the container */
+    uint32_t off;         /* offset of the next entry in the packed bytes */
+    uint32_t index;       /* position of the next entry */
 } doc_iter;
 
 void doc_iter_init(doc_iter *it, const doc_node *n);
 /* Next child: fills key/klen (objects; NULL/0 for arrays), the value's bytes
  * and, if asked, its offset in the node. Returns 0 at the end. */
-int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **val,
-                  uint32_t *val_off);
+int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **val, uint32_t *val_off);
 
 /* Object member lookup: the value's bytes or NULL. O(log n) on indexed nodes. */
-const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
-                              uint32_t *entry_off, uint32_t *val_off);
+const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen, uint32_t *entry_off,
+                              uint32_t *val_off);
 /* Array element i (0-based, no negatives here): bytes or NULL. O(1) when indexed. */
 const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off);
 /* Smallest position >= from of an element deep-equal to val (doc_value_equal),
@@ -276,12 +275,12 @@ void doc_builder_set_offset(doc_builder *b, size_t offset);
 doc_status doc_builder_null(doc_builder *b);
 doc_status doc_builder_bool(doc_builder *b, int v);
 doc_status doc_builder_int(doc_builder *b, int64_t v);
-doc_status doc_builder_double(doc_builder *b, double v);  /* OVERFLOW if !finite */
+doc_status doc_builder_double(doc_builder *b, double v); /* OVERFLOW if !finite */
 doc_status doc_builder_string(doc_builder *b, const char *s, size_t len);
 doc_status doc_builder_key(doc_builder *b, const char *s, size_t len);
 doc_status doc_builder_begin_object(doc_builder *b);
 doc_status doc_builder_begin_array(doc_builder *b);
-doc_status doc_builder_end(doc_builder *b);   /* closes the innermost container */
+doc_status doc_builder_end(doc_builder *b); /* closes the innermost container */
 /* Appends an existing encoded value (deep-copied: the builder owns the copy). */
 doc_status doc_builder_copy(doc_builder *b, const uint8_t *val);
 /* Returns the finished value as a box (caller owns), or NULL and fills err
@@ -349,8 +348,8 @@ doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, 
  * value is decided as by doc_number_parse. BADJSON when the token is cut
  * short (*stop: where a digit was needed, possibly end); OVERFLOW when it is
  * beyond the double range (*stop: past the token). The parser's hot path. */
-doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int,
-                           int64_t *i, double *d);
+doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int, int64_t *i,
+                           double *d);
 
 /* Arithmetic (number.c), one rule for DOC.INCR / DOC.MUL and $inc / $mul. */
 typedef enum doc_arith_op { DOC_ARITH_ADD, DOC_ARITH_MUL } doc_arith_op;
@@ -416,8 +415,8 @@ int doc_bytes_cmp(const char *a, size_t an, const char *b, size_t bn);
 int doc_compare_same_type(const doc_view *a, const doc_view *b, int *ok);
 /* Work space of doc_compare_bson, reused across the comparisons of one sort. */
 typedef struct doc_order {
-    doc_buf stack;   /* pairs of containers being walked */
-    int oom;         /* 1 once a comparison ran out of memory (its answer was 0) */
+    doc_buf stack; /* pairs of containers being walked */
+    int oom;       /* 1 once a comparison ran out of memory (its answer was 0) */
 } doc_order;
 void doc_order_init(doc_order *o);
 void doc_order_free(doc_order *o);
@@ -431,24 +430,24 @@ int doc_compare_bson(doc_order *o, const uint8_t *a, const uint8_t *b);
 /* ------------------------------------------------------------------ */
 
 typedef enum doc_seg_kind {
-    DOC_SEG_NAME,    /* object member: $.a, $["a"], $['a'], a (dot style) */
-    DOC_SEG_INDEX,   /* array index: $[3], $[-1] (negative: from the end) */
-    DOC_SEG_DOTNUM   /* dot-style digits "3": array index, or member "3" of an object */
+    DOC_SEG_NAME,  /* object member: $.a, $["a"], $['a'], a (dot style) */
+    DOC_SEG_INDEX, /* array index: $[3], $[-1] (negative: from the end) */
+    DOC_SEG_DOTNUM /* dot-style digits "3": array index, or member "3" of an object */
 } doc_seg_kind;
 
 typedef struct doc_seg {
-    doc_seg_kind kind;   /* which fields are meaningful */
-    const char *name;    /* NAME / DOTNUM: decoded member name (points into path storage) */
-    size_t len;          /* NAME / DOTNUM: its length */
-    int64_t index;       /* INDEX / DOTNUM: the index */
+    doc_seg_kind kind; /* which fields are meaningful */
+    const char *name;  /* NAME / DOTNUM: decoded member name (points into path storage) */
+    size_t len;        /* NAME / DOTNUM: its length */
+    int64_t index;     /* INDEX / DOTNUM: the index */
 } doc_seg;
 
 /* A compiled single path: a list of segments; zero segments is the root. */
 typedef struct doc_path {
-    size_t nseg;         /* segments */
-    doc_seg *segs;       /* nseg segments */
-    char *text;          /* decoded names live here (owned) */
-    size_t refs;         /* owners beyond the first (doc_path_ref); 0: one owner */
+    size_t nseg;   /* segments */
+    doc_seg *segs; /* nseg segments */
+    char *text;    /* decoded names live here (owned) */
+    size_t refs;   /* owners beyond the first (doc_path_ref); 0: one owner */
 } doc_path;
 
 /* Compiles a single path in either style:
@@ -456,8 +455,8 @@ typedef struct doc_path {
  *   dot style: a.b.0   .a.b   .  (leading '.' optional; '.' alone is the root)
  * BADPATH with the character offset of the problem; TOODEEP when it has more
  * than max_segments segments. An empty path is BADPATH. */
-doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
-                            doc_path **out, doc_error *err);
+doc_status doc_path_compile(const char *text, size_t len, size_t max_segments, doc_path **out,
+                            doc_error *err);
 /* Drops one owner's hold; the last owner frees the path. */
 void doc_path_free(doc_path *p);
 /* Adds an owner (a compiled path is immutable, so owners may share it). */
@@ -473,18 +472,18 @@ void doc_path_print(const doc_path *p, size_t n, doc_buf *out);
  * frames[k].val_off, the value that frames[k+1] is about. The target value is
  * in frames[depth-1].node at frames[depth-1].val_off. */
 typedef struct doc_frame {
-    doc_node *node;      /* container (box, object or array) */
-    uint32_t entry_off;  /* offset of the entry (the key for objects) */
-    uint32_t val_off;    /* offset of the value within node */
-    uint32_t index;      /* position of the entry within node */
+    doc_node *node;     /* container (box, object or array) */
+    uint32_t entry_off; /* offset of the entry (the key for objects) */
+    uint32_t val_off;   /* offset of the value within node */
+    uint32_t index;     /* position of the entry within node */
 } doc_frame;
 
 typedef struct doc_cursor {
-    doc_node **rootp;    /* where the root box pointer lives (updated on realloc) */
-    size_t depth;        /* frames used */
-    size_t cap;          /* frames allocated */
-    doc_frame *frames;   /* the frames */
-    int missing;         /* 1: the last segment names a member that does not exist;
+    doc_node **rootp;        /* where the root box pointer lives (updated on realloc) */
+    size_t depth;            /* frames used */
+    size_t cap;              /* frames allocated */
+    doc_frame *frames;       /* the frames */
+    int missing;             /* 1: the last segment names a member that does not exist;
                             frames[depth-1] then is the object it would go in */
     const char *missing_key; /* that member's name (points into the path) */
     size_t missing_klen;     /* its length */
@@ -504,9 +503,9 @@ typedef struct doc_undo doc_undo;
 /* What the edits logged in one undo log may do: passed with the log (no
  * global state), so two callers with different configs cannot interfere. */
 typedef struct doc_limits {
-    uint32_t max_depth;        /* deepest nesting an edit may create (max-depth);
+    uint32_t max_depth;       /* deepest nesting an edit may create (max-depth);
                                   an edit placing a value deeper is TOODEEP */
-    int (*waive_depth)(void);  /* past max_depth (but within DOC_DEPTH_LIMIT) an edit
+    int (*waive_depth)(void); /* past max_depth (but within DOC_DEPTH_LIMIT) an edit
                                   asks it whether it may go deeper anyway; NULL: never.
                                   The glue waives the limit for writes it must replay
                                   exactly (a primary's stream, the AOF). */
@@ -522,7 +521,7 @@ void doc_undo_commit(doc_undo *u);
 /* Reverts every edit since the last commit, newest first; the trees are then
  * byte-identical to what they were. */
 void doc_undo_rollback(doc_undo *u);
-void doc_undo_free(doc_undo *u);   /* commits first */
+void doc_undo_free(doc_undo *u); /* commits first */
 /* Moves the cursor one segment down from its target value: DOC_OK when the
  * child exists; NOPATH when it does not (for a member of an object, the
  * cursor is then `missing` that member, ready for doc_edit_set_take);
@@ -533,21 +532,19 @@ void doc_cursor_up(doc_cursor *c, size_t depth);
 
 /* Replaces the target value (or adds the missing member) with one encoded
  * scalar (no containers inside). */
-doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u,
-                                doc_error *err);
+doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u, doc_error *err);
 /* Inserts the values of n boxes (all consumed) as a run before element
  * `index` of the array at the cursor: one edit. */
-doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n,
-                                     doc_undo *u, doc_error *err);
+doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n, doc_undo *u,
+                                     doc_error *err);
 /* Removes elements [from, from + count) of the array at the cursor: one edit. */
-doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
-                                 doc_error *err);
+doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u, doc_error *err);
 /* Removes every element of the array at the cursor deep-equal to the value
  * of one of the boxes vals[0..nvals) (not taken), one edit per run of neighbours, found with doc_array_find
  * (so O(1) per match beyond the edits in a large array of scalars);
  * *removed counts them. BADTYPE when the target is not an array. */
-doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals,
-                                 doc_undo *u, uint32_t *removed, doc_error *err);
+doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals, doc_undo *u,
+                                 uint32_t *removed, doc_error *err);
 /* Removes every element of the array at the cursor for which match(ctx, el)
  * is 1, one edit per run of neighbours (last run first); *removed counts
  * them. BADTYPE when the target is not an array (nothing changed). Can fail
@@ -555,8 +552,8 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
  * a log u, the caller rolls u back to its mark taken before the call; with u
  * NULL each run's removal is final, so a failure may leave some removed -
  * pass a log when all or nothing matters. */
-doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el),
-                                 void *ctx, doc_undo *u, uint32_t *removed, doc_error *err);
+doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el), void *ctx,
+                                 doc_undo *u, uint32_t *removed, doc_error *err);
 /* Replaces every element of the array at the cursor at once with the values
  * packed in bytes[0..len) (not taken), as many as the array has: one edit
  * and one log record (the old bytes), O(old + new bytes), where one edit per
@@ -567,8 +564,7 @@ doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const ui
  * depth-checked (TOODEEP). BADTYPE when the target is not an array; ERR when
  * the count differs. The same bytes make no edit. On failure nothing
  * changed and no new node was taken. */
-doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u,
-                            doc_error *err);
+doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u, doc_error *err);
 /* The encoding of a scalar into out (>= 16 bytes for numbers/bools/null;
  * strings need 1 + 10 + len): returns bytes written. */
 size_t doc_encode_number(uint8_t *out, const doc_view *v);
@@ -607,7 +603,6 @@ doc_status doc_resolve(doc_cursor *c, const doc_path *p, doc_error *err);
  * object or a name into an array. On failure nothing was created. */
 doc_status doc_resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, doc_error *err);
 
-
 /* Replaces the target value with the value of `box` (consumed: its children
  * move into the document, its shell is freed). c->missing: appends the member
  * instead. The cursor stays valid and points at the new value. Setting the
@@ -618,8 +613,7 @@ doc_status doc_edit_set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_erro
 doc_status doc_edit_remove(doc_cursor *c, doc_undo *u, doc_error *err);
 /* Inserts the value of `box` (consumed) into the array at the cursor, before
  * element `index` (index == count appends). */
-doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
-                                doc_error *err);
+doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u, doc_error *err);
 /* Merges the RFC 7396 merge patch `patch` (an encoded value, not consumed)
  * into the target value, or into the member the cursor is missing (merge.c);
  * the cursor then points at the merged value. Fails part-way (TOODEEP, NOMEM) with
@@ -627,8 +621,6 @@ doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, do
  * (doc_undo_rollback_to) - with u NULL a private log does it and a failed
  * call leaves the document as it was. */
 doc_status doc_edit_merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_error *err);
-
-
 
 /* ------------------------------------------------------------------ */
 /* Filters (filter.c): MongoDB query semantics on a JSON value        */
@@ -642,8 +634,7 @@ typedef struct doc_filter doc_filter;
  * BADFILTER with a message naming where in the filter the problem is
  * (e.g. "at qty.$in: $in needs an array"). TOODEEP past max_depth. The
  * compiled filter does not point into `f` (f may be freed after). */
-doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter **out,
-                              doc_error *err);
+doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter **out, doc_error *err);
 /* 1 when the value matches. Never fails; bounded by the filter's depth. */
 int doc_filter_match(const doc_filter *f, const uint8_t *value);
 /* 1 when array element `el` is one $pull and DOC.PULL WHERE remove (MongoDB's
@@ -683,8 +674,8 @@ int doc_query_is_single(const doc_query *q);
  * ($['a'][0] form, RFC 9535 section 2.7) when non-NULL: fn then gets it as
  * a NUL-terminated string. */
 doc_status doc_query_eval(const doc_query *q, const uint8_t *root,
-                          int (*fn)(void *ctx, const uint8_t *value, const char *norm),
-                          void *ctx, int want_norm, doc_error *err);
+                          int (*fn)(void *ctx, const uint8_t *value, const char *norm), void *ctx,
+                          int want_norm, doc_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Update documents (update.c): MongoDB's update operators            */
@@ -702,8 +693,8 @@ typedef struct doc_update doc_update;
  * operand, conflicting paths ($set a with $inc a.b), an identifier without
  * an array filter, or an empty update is DOC_ERR with a message naming the
  * operator and path; a malformed array filter is DOC_BADFILTER. */
-doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filters,
-                              uint32_t max_depth, doc_update **out, doc_error *err);
+doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filters, uint32_t max_depth,
+                              doc_update **out, doc_error *err);
 void doc_update_free(doc_update *u);
 
 /* Applies the update to the document whose root box is *rootp, through
@@ -744,8 +735,8 @@ doc_status doc_update_seed(doc_node **rootp, const doc_filter *f, doc_undo *undo
  * in document order (a container before its descendants, members in stored
  * order, elements by index). */
 typedef struct doc_targets {
-    size_t n;            /* matched nodes */
-    doc_path **paths;    /* n single paths, document order (owned) */
+    size_t n;         /* matched nodes */
+    doc_path **paths; /* n single paths, document order (owned) */
 } doc_targets;
 
 /* Evaluates q on the document whose root box is *rootp and fills out (the
@@ -762,8 +753,8 @@ void doc_targets_free(doc_targets *t);
 
 /* Appends a pretty-printed copy of compact JSON text (as doc_print writes
  * it) to out: RedisJSON's JSON.GET INDENT / NEWLINE / SPACE (format.c). */
-void doc_json_format(const char *text, size_t len, const char *indent, size_t il, const char *nl,
-                     size_t nll, const char *space, size_t sl, doc_buf *out);
+void doc_json_format(const char *text, size_t len, const char *indent, size_t il, const char *nl, size_t nll,
+                     const char *space, size_t sl, doc_buf *out);
 
 /* ------------------------------------------------------------------ */
 /* RedisJSON legacy paths (legacy_path.c)                             */

@@ -50,10 +50,10 @@ typedef struct undo_rec {
 } undo_rec;
 
 struct doc_undo {
-    doc_buf log;          /* records back to back */
-    doc_buf starts;       /* size_t offset of each record in log */
-    size_t count;         /* records */
-    doc_limits limits;    /* what edits logged here may do (max-depth) */
+    doc_buf log;       /* records back to back */
+    doc_buf starts;    /* size_t offset of each record in log */
+    size_t count;      /* records */
+    doc_limits limits; /* what edits logged here may do (max-depth) */
 };
 
 doc_undo *doc_undo_new(void) {
@@ -83,8 +83,8 @@ static undo_rec *rec_at(doc_undo *u, size_t i) {
  * elements marked in the record's bitmap, which both sides reference. */
 static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t len) {
     /* One scalar (an INCR's number, a TOGGLE's boolean): no child, no scan. */
-    if (r->range_kind == DOC_KIND_ARRAY && len && len <= 1 + sizeof(doc_node *) &&
-        p[0] != DOC_TAG_OBJECT && p[0] != DOC_TAG_ARRAY && doc_value_size(p) == len)
+    if (r->range_kind == DOC_KIND_ARRAY && len && len <= 1 + sizeof(doc_node *) && p[0] != DOC_TAG_OBJECT &&
+        p[0] != DOC_TAG_ARRAY && doc_value_size(p) == len)
         return;
     if (r->range_kind != RANGE_SHARED) {
         doc_bytes_free_children(p, len, r->range_kind);
@@ -176,8 +176,8 @@ void doc_undo_rollback_to(doc_undo *u, size_t mark) {
 
 /* A record of the span, for sorting by the node it edited. */
 typedef struct span_ref {
-    const undo_rec *r;   /* the record */
-    size_t i;            /* its position in the log */
+    const undo_rec *r; /* the record */
+    size_t i;          /* its position in the log */
 } span_ref;
 
 /* Orders records by root slot, then value offsets (a path before its
@@ -247,13 +247,13 @@ static int node_unchanged(const span_ref *g, size_t n, doc_buf *scratch) {
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
         if (doc_buf_reserve(scratch, r->oldlen) < 0) return -1;
         size_t tail = scratch->len - r->off - r->newlen;
-        if (r->oldlen != r->newlen)   /* same size: in place, as the edit was */
+        if (r->oldlen != r->newlen) /* same size: in place, as the edit was */
             memmove(scratch->data + r->off + r->oldlen, scratch->data + r->off + r->newlen, tail);
         memcpy(scratch->data + r->off, old, r->oldlen);
         scratch->len = r->off + r->oldlen + tail;
     }
-    return entries_identical((const uint8_t *)scratch->data, scratch->len, node_cbytes(node),
-                             node->len, node->kind);
+    return entries_identical((const uint8_t *)scratch->data, scratch->len, node_cbytes(node), node->len,
+                             node->kind);
 }
 
 /* doc_undo_changed_since over the records of one document (rootp), or of
@@ -286,7 +286,7 @@ static int changed_since(doc_undo *u, size_t mark, doc_node **rootp) {
         doc_free(refs);
         return 1;
     }
-    if (same < n) qsort(refs, n, sizeof *refs, span_cmp);   /* else: one node, in log order */
+    if (same < n) qsort(refs, n, sizeof *refs, span_cmp); /* else: one node, in log order */
     doc_buf scratch;
     doc_buf_init(&scratch);
     int changed = 0;
@@ -297,7 +297,7 @@ static int changed_since(doc_undo *u, size_t mark, doc_node **rootp) {
         /* A node edited by one splice changed; a node whose ancestor was
          * edited too: see above (sorted, a descendant follows its node). */
         if (end - g == 1 || entries != 0 || (end < n && path_prefix(refs[g].r, refs[end].r, 0)))
-            changed = 1;   /* ... and a node whose entry count moved changed */
+            changed = 1; /* ... and a node whose entry count moved changed */
         else
             changed = node_unchanged(refs + g, end - g, &scratch) != 1;
         g = end;
@@ -309,9 +309,7 @@ static int changed_since(doc_undo *u, size_t mark, doc_node **rootp) {
 
 int doc_undo_changed_since(doc_undo *u, size_t mark) { return changed_since(u, mark, NULL); }
 
-int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp) {
-    return changed_since(u, mark, rootp);
-}
+int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp) { return changed_since(u, mark, rootp); }
 
 int doc_undo_settle(doc_undo *u, size_t mark) {
     if (mark >= u->count || doc_undo_changed_since(u, mark)) return 0;
@@ -394,14 +392,14 @@ const uint8_t *doc_cursor_value(const doc_cursor *c) {
  * frame fields when found, 0 when missing, -1 when the segment does not fit
  * the container's type (or v is not a container). Negative indexes count
  * from the end. */
-static int step(const uint8_t *v, const doc_seg *s, doc_node **child, uint32_t *entry_off,
-                uint32_t *val_off, uint32_t *index) {
+static int step(const uint8_t *v, const doc_seg *s, doc_node **child, uint32_t *entry_off, uint32_t *val_off,
+                uint32_t *index) {
     if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) return -1;
     doc_node *n = value_child(v);
     *child = n;
     if (*v == DOC_TAG_OBJECT) {
         if (s->kind == DOC_SEG_INDEX) return -1;
-        *index = 0;   /* unused for objects: their index is keyed */
+        *index = 0; /* unused for objects: their index is keyed */
         return doc_object_get(n, s->name, s->len, entry_off, val_off) != NULL;
     }
     if (s->kind == DOC_SEG_NAME) return -1;
@@ -441,15 +439,16 @@ static doc_node *node_at(doc_cursor *c, size_t nvoff) {
  * failure nothing changed. Keeps the cursor's node pointers current.
  * shared: NULL, or the RANGE_SHARED bitmap (shared_len bytes) of a rewrite
  * of every element of an array. */
-static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen,
-                           const uint8_t *nb, uint32_t newlen, int count_delta, uint32_t entry_index,
-                           const uint8_t *shared, size_t shared_len, doc_undo *u, doc_error *err) {
+static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen, const uint8_t *nb,
+                           uint32_t newlen, int count_delta, uint32_t entry_index, const uint8_t *shared,
+                           size_t shared_len, doc_undo *u, doc_error *err) {
     doc_node *n = node_at(c, nvoff);
     /* Writing the same bytes changes nothing: no log, no version bump. */
     if (count_delta == 0 && oldlen == newlen && (newlen == 0 || memcmp(node_bytes(n) + off, nb, newlen) == 0))
         return DOC_OK;
-    int range_kind = shared ? RANGE_SHARED
-                     : n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT : DOC_KIND_ARRAY;
+    int range_kind = shared                                      ? RANGE_SHARED
+                     : n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT
+                                                                 : DOC_KIND_ARRAY;
 
     /* Log first, so a failed log leaves the tree alone. */
     size_t rec_size = sizeof(undo_rec) + nvoff * sizeof(uint32_t) + oldlen + shared_len;
@@ -459,8 +458,8 @@ static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t o
     if ((u->log.cap - u->log.len < rec_size && doc_buf_reserve(&u->log, rec_size) < 0) ||
         (u->starts.cap - u->starts.len < sizeof at && doc_buf_reserve(&u->starts, sizeof at) < 0))
         return doc_error_set(err, DOC_NOMEM, "out of memory");
-    undo_rec r = {c->rootp, (uint32_t)nvoff, off, oldlen, newlen, count_delta,
-                  entry_index, range_kind, (uint32_t)rec_size};
+    undo_rec r = {c->rootp,   (uint32_t)nvoff,   off, oldlen, newlen, count_delta, entry_index,
+                  range_kind, (uint32_t)rec_size};
     uint8_t *dst = (uint8_t *)u->log.data + at;
     memcpy(dst, &r, sizeof r);
     for (size_t k = 0; k < nvoff; k++) {
@@ -477,7 +476,7 @@ static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t o
                                 : doc_error_set(err, st, "out of memory");
     }
     u->log.len = at + rec_size;
-    memcpy(u->starts.data + u->starts.len, &at, sizeof at);   /* room reserved above */
+    memcpy(u->starts.data + u->starts.len, &at, sizeof at); /* room reserved above */
     u->starts.len += sizeof at;
     u->count++;
     if (m != n) {
@@ -490,23 +489,22 @@ static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t o
     return DOC_OK;
 }
 
-static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen,
-                        const uint8_t *nb, uint32_t newlen, int count_delta, uint32_t entry_index,
-                        doc_undo *u, doc_error *err) {
+static doc_status apply(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen, const uint8_t *nb,
+                        uint32_t newlen, int count_delta, uint32_t entry_index, doc_undo *u, doc_error *err) {
     return apply_ex(c, nvoff, off, oldlen, nb, newlen, count_delta, entry_index, NULL, 0, u, err);
 }
 
 /* Runs an edit with a private log committed at once when the caller gave
  * none (the edit is then final). */
-#define WITH_LOG(u, call)                                                   \
-    do {                                                                    \
-        if (u) return (call);                                               \
-        doc_undo *tmp_ = doc_undo_new();                                    \
-        if (!tmp_) return doc_error_set(err, DOC_NOMEM, "out of memory");   \
-        (u) = tmp_;                                                         \
-        doc_status st_ = (call);                                            \
-        doc_undo_free(tmp_);                                                \
-        return st_;                                                         \
+#define WITH_LOG(u, call)                                                 \
+    do {                                                                  \
+        if (u) return (call);                                             \
+        doc_undo *tmp_ = doc_undo_new();                                  \
+        if (!tmp_) return doc_error_set(err, DOC_NOMEM, "out of memory"); \
+        (u) = tmp_;                                                       \
+        doc_status st_ = (call);                                          \
+        doc_undo_free(tmp_);                                              \
+        return st_;                                                       \
     } while (0)
 
 /* Appends member key = value-bytes to the object that is the child of the
@@ -555,9 +553,10 @@ static doc_status resolve_write(doc_cursor *c, const doc_path *p, doc_undo *u, d
             doc_buf_init(&where);
             doc_path_print(p, k, &where);
             doc_error_set(err, DOC_BADTYPE, "%s at %.*s is %s",
-                          s->kind == DOC_SEG_INDEX ? "cannot index: the value" :
-                          s->kind == DOC_SEG_NAME && view.type == DOC_ARRAY ? "cannot take a member name: the value"
-                                                                            : "cannot descend: the value",
+                          s->kind == DOC_SEG_INDEX ? "cannot index: the value"
+                          : s->kind == DOC_SEG_NAME && view.type == DOC_ARRAY
+                              ? "cannot take a member name: the value"
+                              : "cannot descend: the value",
                           where.oom ? 1 : (int)(where.len > 100 ? 100 : where.len),
                           where.oom ? "$" : where.data, doc_type_phrase(view.type));
             doc_buf_free(&where);
@@ -635,8 +634,7 @@ static doc_status set_take(doc_cursor *c, doc_node *box, doc_undo *u, doc_error 
     } else {
         doc_frame *f = &c->frames[c->depth - 1];
         uint32_t oldlen = (uint32_t)doc_value_size(frame_value(f));
-        st = apply(c, c->depth - 1, f->val_off, oldlen, node_cbytes(box), box->len, 0, f->index, u,
-                   err);
+        st = apply(c, c->depth - 1, f->val_off, oldlen, node_cbytes(box), box->len, 0, f->index, u, err);
     }
     if (st)
         doc_node_free(box);
@@ -662,8 +660,7 @@ doc_status doc_edit_remove(doc_cursor *c, doc_undo *u, doc_error *err) {
     WITH_LOG(u, remove_target(c, u, err));
 }
 
-static doc_status insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
-                              doc_error *err) {
+static doc_status insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     doc_status st;
     if (!v || *v != DOC_TAG_ARRAY) {
@@ -686,11 +683,9 @@ static doc_status insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_
     return st;
 }
 
-doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u,
-                                doc_error *err) {
+doc_status doc_edit_insert_take(doc_cursor *c, uint32_t index, doc_node *box, doc_undo *u, doc_error *err) {
     WITH_LOG(u, insert_take(c, index, box, u, err));
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Stepping, scalar writes, runs of elements                          */
@@ -702,9 +697,11 @@ doc_status doc_cursor_down(doc_cursor *c, const doc_seg *s, doc_error *err) {
     uint32_t eo, vo, ix;
     int r = step(doc_cursor_value(c), s, &child, &eo, &vo, &ix);
     if (r > 0) return push_frame(c, child, eo, vo, ix, err);
-    if (r < 0) return doc_error_set(err, DOC_BADTYPE, "cannot descend into %s",
-                                    *doc_cursor_value(c) == DOC_TAG_ARRAY ? "an array by name" :
-                                    *doc_cursor_value(c) == DOC_TAG_OBJECT ? "an object by index" : "a scalar");
+    if (r < 0)
+        return doc_error_set(err, DOC_BADTYPE, "cannot descend into %s",
+                             *doc_cursor_value(c) == DOC_TAG_ARRAY    ? "an array by name"
+                             : *doc_cursor_value(c) == DOC_TAG_OBJECT ? "an object by index"
+                                                                      : "a scalar");
     if (*doc_cursor_value(c) == DOC_TAG_OBJECT) {
         c->missing = 1;
         c->missing_key = s->name;
@@ -718,8 +715,7 @@ void doc_cursor_up(doc_cursor *c, size_t depth) {
     if (depth < c->depth) c->depth = depth;
 }
 
-doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u,
-                                doc_error *err) {
+doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u, doc_error *err) {
     if (c->missing) {
         /* A new member goes through a box like any appended value. */
         doc_node *box = doc_node_make(DOC_KIND_BOX, enc, (uint32_t)len, 1, NULL);
@@ -731,8 +727,8 @@ doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, d
     WITH_LOG(u, apply(c, c->depth - 1, f->val_off, oldlen, enc, (uint32_t)len, 0, f->index, u, err));
 }
 
-static doc_status insert_many(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n,
-                              doc_undo *u, doc_error *err) {
+static doc_status insert_many(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n, doc_undo *u,
+                              doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
     doc_node *arr = value_child(v);
@@ -748,15 +744,14 @@ static doc_status insert_many(doc_cursor *c, uint32_t index, doc_node **boxes, s
         st = doc_error_set(err, DOC_NOMEM, "out of memory");
     } else {
         uint32_t off = index == arr->count ? arr->len : doc_node_entry_offset(arr, index);
-        st = apply(c, c->depth, off, 0, (const uint8_t *)all.data, (uint32_t)all.len, (int)n, index,
-                   u, err);
+        st = apply(c, c->depth, off, 0, (const uint8_t *)all.data, (uint32_t)all.len, (int)n, index, u, err);
     }
     doc_buf_free(&all);
     return st;
 }
 
-doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n,
-                                     doc_undo *u, doc_error *err) {
+doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n, doc_undo *u,
+                                     doc_error *err) {
     doc_status st;
     if (!n) return DOC_OK;
     if (u) {
@@ -780,8 +775,7 @@ doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **b
     return st;
 }
 
-static doc_status remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
-                               doc_error *err) {
+static doc_status remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
     doc_node *arr = value_child(v);
@@ -793,20 +787,19 @@ static doc_status remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc
     return apply(c, c->depth, a, b - a, NULL, 0, -(int)count, from, u, err);
 }
 
-doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u,
-                                 doc_error *err) {
+doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u, doc_error *err) {
     WITH_LOG(u, remove_range(c, from, count, u, err));
 }
 
-doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el),
-                                 void *ctx, doc_undo *u, uint32_t *removed, doc_error *err) {
+doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el), void *ctx,
+                                 doc_undo *u, uint32_t *removed, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     if (removed) *removed = 0;
     if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
     /* Runs of matching elements, removed last run first so the earlier
      * positions stay valid: one edit per run, not per element. */
     doc_node *arr = value_child(v);
-    doc_buf runs;   /* uint32_t pairs (from, count) */
+    doc_buf runs; /* uint32_t pairs (from, count) */
     doc_buf_init(&runs);
     doc_iter it;
     const uint8_t *el;
@@ -843,13 +836,13 @@ static int pos_cmp(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals,
-                                 doc_undo *u, uint32_t *removed, doc_error *err) {
+doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals, doc_undo *u,
+                                 uint32_t *removed, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     if (removed) *removed = 0;
     if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
     doc_node *arr = value_child(v);
-    doc_buf pos;   /* uint32_t positions of matching elements */
+    doc_buf pos; /* uint32_t positions of matching elements */
     doc_buf_init(&pos);
     for (size_t k = 0; k < nvals; k++)
         for (int64_t i = doc_array_find(arr, node_cbytes(vals[k]), 0); i >= 0;
@@ -886,8 +879,7 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
 /* Rewriting every element of an array                                */
 /* ------------------------------------------------------------------ */
 
-static doc_status rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u,
-                          doc_error *err) {
+static doc_status rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
     doc_node *arr = value_child(v);
@@ -895,7 +887,7 @@ static doc_status rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_u
     /* Element by element, old and new side by side: the same count, and
      * which containers are kept (the same child at the same place). */
     const uint8_t *old = node_cbytes(arr);
-    doc_buf shared;   /* the RANGE_SHARED bitmap, made at the first kept container */
+    doc_buf shared; /* the RANGE_SHARED bitmap, made at the first kept container */
     doc_buf_init(&shared);
     uint32_t i = 0, po = 0;
     size_t pn = 0;
@@ -911,8 +903,10 @@ static doc_status rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_u
                         shared.len = nb;
                     }
                 }
-                if (shared.oom) st = doc_error_set(err, DOC_NOMEM, "out of memory");
-                else shared.data[i / 8] |= (char)(1u << (i % 8));
+                if (shared.oom)
+                    st = doc_error_set(err, DOC_NOMEM, "out of memory");
+                else
+                    shared.data[i / 8] |= (char)(1u << (i % 8));
             } else {
                 st = check_depth((uint32_t)c->depth, bytes + pn, u, err);
             }
@@ -929,7 +923,6 @@ static doc_status rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_u
     return st;
 }
 
-doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u,
-                            doc_error *err) {
+doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u, doc_error *err) {
     WITH_LOG(u, rewrite(c, bytes, len, u, err));
 }

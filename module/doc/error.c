@@ -12,19 +12,27 @@
 
 /* Indexed by doc_status; the word an error reply starts with. */
 static const char *const words[DOC_STATUS_COUNT] = {
-    [DOC_OK] = "OK",          [DOC_ERR] = "ERR",           [DOC_BADJSON] = "BADJSON",
-    [DOC_BADPATH] = "BADPATH", [DOC_NOPATH] = "NOPATH",     [DOC_BADTYPE] = "BADTYPE",
-    [DOC_OVERFLOW] = "OVERFLOW", [DOC_TOODEEP] = "TOODEEP", [DOC_BADFILTER] = "BADFILTER",
-    [DOC_ABORTED] = "ABORTED", [DOC_TOOBIG] = "TOOBIG",       [DOC_NOMEM] = "OOM",
-    [DOC_WRONGTYPE] = "WRONGTYPE", [DOC_SYNTAX] = "SYNTAX",    [DOC_BADUPDATE] = "BADUPDATE",
+    [DOC_OK] = "OK",
+    [DOC_ERR] = "ERR",
+    [DOC_BADJSON] = "BADJSON",
+    [DOC_BADPATH] = "BADPATH",
+    [DOC_NOPATH] = "NOPATH",
+    [DOC_BADTYPE] = "BADTYPE",
+    [DOC_OVERFLOW] = "OVERFLOW",
+    [DOC_TOODEEP] = "TOODEEP",
+    [DOC_BADFILTER] = "BADFILTER",
+    [DOC_ABORTED] = "ABORTED",
+    [DOC_TOOBIG] = "TOOBIG",
+    [DOC_NOMEM] = "OOM",
+    [DOC_WRONGTYPE] = "WRONGTYPE",
+    [DOC_SYNTAX] = "SYNTAX",
+    [DOC_BADUPDATE] = "BADUPDATE",
 };
 
-const char *doc_status_word(doc_status st) {
-    return st < DOC_STATUS_COUNT ? words[st] : "ERR";
-}
+const char *doc_status_word(doc_status st) { return st < DOC_STATUS_COUNT ? words[st] : "ERR"; }
 
-static doc_status fill(doc_error *err, doc_status code, int has_offset, size_t offset,
-                       const char *fmt, va_list ap) {
+static doc_status fill(doc_error *err, doc_status code, int has_offset, size_t offset, const char *fmt,
+                       va_list ap) {
     if (!err || err->code) return err ? err->code : code;
     err->code = code;
     err->has_offset = has_offset;

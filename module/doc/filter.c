@@ -124,80 +124,80 @@ typedef struct fop fop;
 
 /* What one compiled operator tests on each value a path reaches. */
 typedef enum fop_kind {
-    OP_EQ,          /* deep equality with `val` ($eq, $ne, literals) */
-    OP_GT,          /* comparisons with `val` within one type */
+    OP_EQ, /* deep equality with `val` ($eq, $ne, literals) */
+    OP_GT, /* comparisons with `val` within one type */
     OP_GTE,
     OP_LT,
     OP_LTE,
-    OP_IN,          /* equality with an element of the array `val` ($in, $nin) */
-    OP_EXISTS,      /* the path reaches a value */
-    OP_TYPE,        /* the value's type is in `types` */
-    OP_SIZE,        /* an array of `size` elements */
-    OP_ELEMMATCH,   /* an array with an element matching `query` */
-    OP_ALL,         /* every `sub` operator holds; none: false ($all) */
-    OP_NOT          /* not every `sub` operator holds ($not) */
+    OP_IN,        /* equality with an element of the array `val` ($in, $nin) */
+    OP_EXISTS,    /* the path reaches a value */
+    OP_TYPE,      /* the value's type is in `types` */
+    OP_SIZE,      /* an array of `size` elements */
+    OP_ELEMMATCH, /* an array with an element matching `query` */
+    OP_ALL,       /* every `sub` operator holds; none: false ($all) */
+    OP_NOT        /* not every `sub` operator holds ($not) */
 } fop_kind;
 
 /* One operator of a field condition. */
 struct fop {
-    uint8_t kind;          /* fop_kind */
-    uint8_t negate;        /* 1: the result over all reached values is inverted
+    uint8_t kind;       /* fop_kind */
+    uint8_t negate;     /* 1: the result over all reached values is inverted
                               ($ne, $nin, $exists: false) */
-    uint8_t missing_ok;    /* 1: a missing path satisfies the test (a null
+    uint8_t missing_ok; /* 1: a missing path satisfies the test (a null
                               operand of $eq / $gte / $lte / $in) */
-    uint32_t types;        /* OP_TYPE: bit (1u << doc_type) per accepted type */
-    uint32_t nsub;         /* OP_ALL / OP_NOT: entries of `sub` */
-    uint64_t size;         /* OP_SIZE: the required length */
-    doc_node *box;         /* OP_EQ .. OP_IN: the operand's copy (owned) */
-    const uint8_t *val;    /* OP_EQ .. OP_IN: the operand, inside `box` */
-    doc_view view;         /* OP_GT .. OP_LTE: `val` decoded once */
-    fop *sub;              /* OP_ALL / OP_NOT: sub-operators (owned) */
-    fquery *query;         /* OP_ELEMMATCH: the element query (owned) */
+    uint32_t types;     /* OP_TYPE: bit (1u << doc_type) per accepted type */
+    uint32_t nsub;      /* OP_ALL / OP_NOT: entries of `sub` */
+    uint64_t size;      /* OP_SIZE: the required length */
+    doc_node *box;      /* OP_EQ .. OP_IN: the operand's copy (owned) */
+    const uint8_t *val; /* OP_EQ .. OP_IN: the operand, inside `box` */
+    doc_view view;      /* OP_GT .. OP_LTE: `val` decoded once */
+    fop *sub;           /* OP_ALL / OP_NOT: sub-operators (owned) */
+    fquery *query;      /* OP_ELEMMATCH: the element query (owned) */
 };
 
 /* One segment of a dotted field path. */
 typedef struct fseg {
-    const char *name;      /* member name bytes (inside the clause's key) */
-    size_t len;            /* their count */
-    int64_t index;         /* array index when canonical decimal, else -1 */
+    const char *name; /* member name bytes (inside the clause's key) */
+    size_t len;       /* their count */
+    int64_t index;    /* array index when canonical decimal, else -1 */
 } fseg;
 
 typedef enum fclause_kind {
-    CL_FIELD,   /* operators on the values a path reaches */
-    CL_AND,     /* every sub-query matches */
-    CL_OR,      /* some sub-query matches */
-    CL_NOR      /* no sub-query matches */
+    CL_FIELD, /* operators on the values a path reaches */
+    CL_AND,   /* every sub-query matches */
+    CL_OR,    /* some sub-query matches */
+    CL_NOR    /* no sub-query matches */
 } fclause_kind;
 
 /* One member of a query object (all its operator keys form one clause). */
 typedef struct fclause {
-    uint8_t kind;          /* fclause_kind */
-    uint8_t expand;        /* CL_FIELD: 1 when comparison operators also try the
+    uint8_t kind;   /* fclause_kind */
+    uint8_t expand; /* CL_FIELD: 1 when comparison operators also try the
                               elements of a reached array (named paths); 0 for
                               operators on the value itself */
-    char *key;             /* CL_FIELD: the path as written (owned); NULL for
+    char *key;      /* CL_FIELD: the path as written (owned); NULL for
                               the value itself */
-    size_t klen;           /* its length */
-    fseg *segs;            /* CL_FIELD: nseg segments, pointing into key */
-    uint32_t nseg;         /* 0: the value itself */
-    fop *ops;              /* CL_FIELD: nops operators, ANDed (owned) */
-    uint32_t nops;         /* entries of ops */
-    fquery *subs;          /* CL_AND/OR/NOR: nsub sub-queries (owned) */
-    uint32_t nsub;         /* entries of subs */
+    size_t klen;    /* its length */
+    fseg *segs;     /* CL_FIELD: nseg segments, pointing into key */
+    uint32_t nseg;  /* 0: the value itself */
+    fop *ops;       /* CL_FIELD: nops operators, ANDed (owned) */
+    uint32_t nops;  /* entries of ops */
+    fquery *subs;   /* CL_AND/OR/NOR: nsub sub-queries (owned) */
+    uint32_t nsub;  /* entries of subs */
 } fclause;
 
 /* A query: clauses ANDed. */
 struct fquery {
-    fclause *cl;           /* ncl clauses (owned) */
-    uint32_t ncl;          /* entries of cl; 0 matches everything */
-    uint8_t value_form;    /* 1: only operators on the value itself (no field,
+    fclause *cl;        /* ncl clauses (owned) */
+    uint32_t ncl;       /* entries of cl; 0 matches everything */
+    uint8_t value_form; /* 1: only operators on the value itself (no field,
                               no $and/$or/$nor): $elemMatch and $pull apply it
                               to any element; otherwise (a document query, {}
                               included) to object elements only */
 };
 
 struct doc_filter {
-    fquery q;              /* the top-level query */
+    fquery q; /* the top-level query */
 };
 
 /* ------------------------------------------------------------------ */
@@ -205,44 +205,87 @@ struct doc_filter {
 /* ------------------------------------------------------------------ */
 
 typedef enum opname {
-    K_EQ, K_NE, K_GT, K_GTE, K_LT, K_LTE, K_IN, K_NIN, K_EXISTS, K_TYPE, K_SIZE,
-    K_ALL, K_ELEMMATCH, K_NOT, K_AND, K_OR, K_NOR, K_UNSUPPORTED, K_UNKNOWN
+    K_EQ,
+    K_NE,
+    K_GT,
+    K_GTE,
+    K_LT,
+    K_LTE,
+    K_IN,
+    K_NIN,
+    K_EXISTS,
+    K_TYPE,
+    K_SIZE,
+    K_ALL,
+    K_ELEMMATCH,
+    K_NOT,
+    K_AND,
+    K_OR,
+    K_NOR,
+    K_UNSUPPORTED,
+    K_UNKNOWN
 } opname;
 
 static const struct {
-    const char *name;      /* the key, '$' included */
-    opname code;           /* what it is */
+    const char *name; /* the key, '$' included */
+    opname code;      /* what it is */
 } op_names[] = {
-    {"$eq", K_EQ}, {"$ne", K_NE}, {"$gt", K_GT}, {"$gte", K_GTE}, {"$lt", K_LT},
-    {"$lte", K_LTE}, {"$in", K_IN}, {"$nin", K_NIN}, {"$exists", K_EXISTS},
-    {"$type", K_TYPE}, {"$size", K_SIZE}, {"$all", K_ALL}, {"$elemMatch", K_ELEMMATCH},
-    {"$not", K_NOT}, {"$and", K_AND}, {"$or", K_OR}, {"$nor", K_NOR},
+    {"$eq", K_EQ},
+    {"$ne", K_NE},
+    {"$gt", K_GT},
+    {"$gte", K_GTE},
+    {"$lt", K_LT},
+    {"$lte", K_LTE},
+    {"$in", K_IN},
+    {"$nin", K_NIN},
+    {"$exists", K_EXISTS},
+    {"$type", K_TYPE},
+    {"$size", K_SIZE},
+    {"$all", K_ALL},
+    {"$elemMatch", K_ELEMMATCH},
+    {"$not", K_NOT},
+    {"$and", K_AND},
+    {"$or", K_OR},
+    {"$nor", K_NOR},
     /* MongoDB query operators we know of and do not implement. */
-    {"$regex", K_UNSUPPORTED}, {"$options", K_UNSUPPORTED}, {"$mod", K_UNSUPPORTED},
-    {"$text", K_UNSUPPORTED}, {"$where", K_UNSUPPORTED}, {"$expr", K_UNSUPPORTED},
-    {"$jsonSchema", K_UNSUPPORTED}, {"$comment", K_UNSUPPORTED},
-    {"$geoWithin", K_UNSUPPORTED}, {"$geoIntersects", K_UNSUPPORTED},
-    {"$near", K_UNSUPPORTED}, {"$nearSphere", K_UNSUPPORTED}, {"$box", K_UNSUPPORTED},
-    {"$center", K_UNSUPPORTED}, {"$centerSphere", K_UNSUPPORTED},
-    {"$geometry", K_UNSUPPORTED}, {"$polygon", K_UNSUPPORTED},
-    {"$maxDistance", K_UNSUPPORTED}, {"$minDistance", K_UNSUPPORTED},
-    {"$bitsAllClear", K_UNSUPPORTED}, {"$bitsAllSet", K_UNSUPPORTED},
-    {"$bitsAnyClear", K_UNSUPPORTED}, {"$bitsAnySet", K_UNSUPPORTED},
-    {"$rand", K_UNSUPPORTED}, {"$sampleRate", K_UNSUPPORTED},
+    {"$regex", K_UNSUPPORTED},
+    {"$options", K_UNSUPPORTED},
+    {"$mod", K_UNSUPPORTED},
+    {"$text", K_UNSUPPORTED},
+    {"$where", K_UNSUPPORTED},
+    {"$expr", K_UNSUPPORTED},
+    {"$jsonSchema", K_UNSUPPORTED},
+    {"$comment", K_UNSUPPORTED},
+    {"$geoWithin", K_UNSUPPORTED},
+    {"$geoIntersects", K_UNSUPPORTED},
+    {"$near", K_UNSUPPORTED},
+    {"$nearSphere", K_UNSUPPORTED},
+    {"$box", K_UNSUPPORTED},
+    {"$center", K_UNSUPPORTED},
+    {"$centerSphere", K_UNSUPPORTED},
+    {"$geometry", K_UNSUPPORTED},
+    {"$polygon", K_UNSUPPORTED},
+    {"$maxDistance", K_UNSUPPORTED},
+    {"$minDistance", K_UNSUPPORTED},
+    {"$bitsAllClear", K_UNSUPPORTED},
+    {"$bitsAllSet", K_UNSUPPORTED},
+    {"$bitsAnyClear", K_UNSUPPORTED},
+    {"$bitsAnySet", K_UNSUPPORTED},
+    {"$rand", K_UNSUPPORTED},
+    {"$sampleRate", K_UNSUPPORTED},
 };
 
 static opname op_lookup(const char *k, size_t kl) {
     for (size_t i = 0; i < sizeof op_names / sizeof op_names[0]; i++)
-        if (strlen(op_names[i].name) == kl && memcmp(op_names[i].name, k, kl) == 0)
-            return op_names[i].code;
+        if (strlen(op_names[i].name) == kl && memcmp(op_names[i].name, k, kl) == 0) return op_names[i].code;
     return K_UNKNOWN;
 }
 
 /* $type names and MongoDB's numeric type codes. */
 static const struct {
-    const char *name;      /* type name */
-    int64_t code;          /* MongoDB's BSON type number, or 0 */
-    uint32_t mask;         /* bits (1u << doc_type) it accepts */
+    const char *name; /* type name */
+    int64_t code;     /* MongoDB's BSON type number, or 0 */
+    uint32_t mask;    /* bits (1u << doc_type) it accepts */
 } type_names[] = {
     {"double", 1, 1u << DOC_DOUBLE},
     {"string", 2, 1u << DOC_STRING},
@@ -262,8 +305,7 @@ static uint32_t type_mask(const doc_view *v) {
     for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++) {
         if (v->type == DOC_STRING) {
             size_t n = strlen(type_names[i].name);
-            if (n == v->slen && memcmp(type_names[i].name, v->s, n) == 0)
-                return type_names[i].mask;
+            if (n == v->slen && memcmp(type_names[i].name, v->s, n) == 0) return type_names[i].mask;
         } else if (v->type == DOC_INT && type_names[i].code && v->i == type_names[i].code) {
             return type_names[i].mask;
         }
@@ -298,8 +340,7 @@ static void query_clear(fquery *q) {
         doc_free(cl->segs);
         ops_free(cl->ops, cl->nops);
         if (cl->subs) {
-            for (uint32_t j = 0; j < cl->nsub; j++)
-                query_clear(&cl->subs[j]);
+            for (uint32_t j = 0; j < cl->nsub; j++) query_clear(&cl->subs[j]);
             doc_free(cl->subs);
         }
     }
@@ -320,10 +361,10 @@ void doc_filter_free(doc_filter *f) {
 
 /* State of one compilation. */
 typedef struct compiler {
-    uint32_t max_depth;                /* deepest nesting allowed */
-    doc_error *err;                    /* where the first failure goes */
-    char where[FILTER_WHERE_MAX];      /* location of the member being compiled */
-    size_t wlen;                       /* its full length (may exceed the buffer) */
+    uint32_t max_depth;           /* deepest nesting allowed */
+    doc_error *err;               /* where the first failure goes */
+    char where[FILTER_WHERE_MAX]; /* location of the member being compiled */
+    size_t wlen;                  /* its full length (may exceed the buffer) */
 } compiler;
 
 static void where_put(compiler *c, const char *s, size_t n) {
@@ -359,13 +400,12 @@ static doc_status fail(compiler *c, doc_status code, const char *fmt, ...) {
     va_end(ap);
     if (!c->wlen) return doc_error_set(c->err, code, "%s", msg);
     size_t shown = c->wlen < FILTER_WHERE_MAX ? c->wlen : FILTER_WHERE_MAX;
-    return doc_error_set(c->err, code, "at %.*s%s: %s", (int)shown, c->where,
-                         shown < c->wlen ? "..." : "", msg);
+    return doc_error_set(c->err, code, "at %.*s%s: %s", (int)shown, c->where, shown < c->wlen ? "..." : "",
+                         msg);
 }
 
 static doc_status too_deep(compiler *c) {
-    return fail(c, DOC_TOODEEP, "filter nesting deeper than max-depth %u",
-                (unsigned)c->max_depth);
+    return fail(c, DOC_TOODEEP, "filter nesting deeper than max-depth %u", (unsigned)c->max_depth);
 }
 
 /* n zeroed elements of `size` bytes; NULL (and NOMEM set) on failure. n > 0. */
@@ -405,22 +445,19 @@ static doc_status set_operand(compiler *c, fop *op, fop_kind kind, const uint8_t
     if (!op->box) return doc_error_set(c->err, DOC_NOMEM, "out of memory");
     op->val = doc_box_value(op->box);
     doc_value_decode(op->val, &op->view);
-    if (op->view.type == DOC_NULL && (kind == OP_EQ || kind == OP_GTE || kind == OP_LTE))
-        op->missing_ok = 1;
+    if (op->view.type == DOC_NULL && (kind == OP_EQ || kind == OP_GTE || kind == OP_LTE)) op->missing_ok = 1;
     return DOC_OK;
 }
 
 static doc_status compile_query(compiler *c, const doc_node *obj, uint32_t level, fquery *q);
-static doc_status compile_ops(compiler *c, const doc_node *obj, uint32_t level, fop **ops,
-                              uint32_t *nops);
+static doc_status compile_ops(compiler *c, const doc_node *obj, uint32_t level, fop **ops, uint32_t *nops);
 
 /* Fails on a $type entry that names no JSON type. */
 static doc_status bad_type(compiler *c, const doc_view *v) {
     if (v->type == DOC_STRING)
-        return fail(c, DOC_BADFILTER, "$type: unknown type \"%.*s\"",
-                    (int)(v->slen > 40 ? 40 : v->slen), v->s);
-    if (v->type == DOC_INT)
-        return fail(c, DOC_BADFILTER, "$type: unknown type %lld", (long long)v->i);
+        return fail(c, DOC_BADFILTER, "$type: unknown type \"%.*s\"", (int)(v->slen > 40 ? 40 : v->slen),
+                    v->s);
+    if (v->type == DOC_INT) return fail(c, DOC_BADFILTER, "$type: unknown type %lld", (long long)v->i);
     return fail(c, DOC_BADFILTER, "$type needs a type name or a non-empty array of them");
 }
 
@@ -451,8 +488,7 @@ static doc_status compile_size(compiler *c, const doc_view *v, fop *op) {
     }
     /* 2.0 is the number 2 (SPEC: numbers compare across int and double);
      * 2^63 and up are beyond any array anyway. */
-    if (v->type == DOC_DOUBLE && v->d >= 0 && v->d < 9223372036854775808.0 &&
-        v->d == (double)(int64_t)v->d) {
+    if (v->type == DOC_DOUBLE && v->d >= 0 && v->d < 9223372036854775808.0 && v->d == (double)(int64_t)v->d) {
         op->size = (uint64_t)v->d;
         return DOC_OK;
     }
@@ -460,8 +496,8 @@ static doc_status compile_size(compiler *c, const doc_view *v, fop *op) {
 }
 
 /* The operator key k (val its operand) of an object at nesting `level`. */
-static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_t *val,
-                             uint32_t level, fop *op);
+static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_t *val, uint32_t level,
+                             fop *op);
 
 /* $all: every element of the array v a plain value (equality) or an
  * {"$elemMatch": query}; each becomes one sub-op, all of which must hold. */
@@ -506,16 +542,14 @@ static doc_status compile_all(compiler *c, const doc_view *v, uint32_t level, fo
     return DOC_OK;
 }
 
-static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_t *val,
-                             uint32_t level, fop *op) {
+static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_t *val, uint32_t level,
+                             fop *op) {
     doc_view v;
     doc_value_decode(val, &v);
     opname code = op_lookup(k, kl);
     switch (code) {
     case K_EQ:
-    case K_NE:
-        op->negate = code == K_NE;
-        return set_operand(c, op, OP_EQ, val);
+    case K_NE: op->negate = code == K_NE; return set_operand(c, op, OP_EQ, val);
     case K_GT: return set_operand(c, op, OP_GT, val);
     case K_GTE: return set_operand(c, op, OP_GTE, val);
     case K_LT: return set_operand(c, op, OP_LT, val);
@@ -559,19 +593,16 @@ static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_
     case K_AND:
     case K_OR:
     case K_NOR:
-        return fail(c, DOC_BADFILTER, "%.*s is not a field operator (use it at a query's top level)",
-                    (int)kl, k);
-    case K_UNSUPPORTED:
-        return fail(c, DOC_BADFILTER, "operator %.*s is not supported", (int)kl, k);
-    case K_UNKNOWN:
-        break;
+        return fail(c, DOC_BADFILTER, "%.*s is not a field operator (use it at a query's top level)", (int)kl,
+                    k);
+    case K_UNSUPPORTED: return fail(c, DOC_BADFILTER, "operator %.*s is not supported", (int)kl, k);
+    case K_UNKNOWN: break;
     }
     return fail(c, DOC_BADFILTER, "unknown operator \"%.*s\"", (int)(kl > 40 ? 40 : kl), k);
 }
 
 /* The operator object obj, at nesting `level`, into *ops / *nops. */
-static doc_status compile_ops(compiler *c, const doc_node *obj, uint32_t level, fop **ops,
-                              uint32_t *nops) {
+static doc_status compile_ops(compiler *c, const doc_node *obj, uint32_t level, fop **ops, uint32_t *nops) {
     if (level > c->max_depth) return too_deep(c);
     uint32_t n = doc_node_count(obj);
     if (!n) return DOC_OK;
@@ -593,8 +624,8 @@ static doc_status compile_ops(compiler *c, const doc_node *obj, uint32_t level, 
 }
 
 /* The field condition `key: val` of a query at nesting `level`. */
-static doc_status compile_field(compiler *c, const char *key, size_t klen, const uint8_t *val,
-                                uint32_t level, fclause *cl) {
+static doc_status compile_field(compiler *c, const char *key, size_t klen, const uint8_t *val, uint32_t level,
+                                fclause *cl) {
     cl->kind = CL_FIELD;
     cl->expand = 1;
     size_t nseg = 1;
@@ -608,7 +639,7 @@ static doc_status compile_field(compiler *c, const char *key, size_t klen, const
     cl->klen = klen;
     cl->segs = zalloc(c, nseg, sizeof *cl->segs);
     if (!cl->segs) return DOC_NOMEM;
-    cl->nseg = (uint32_t)nseg;   /* klen < 2^32: node sizes are 32-bit */
+    cl->nseg = (uint32_t)nseg; /* klen < 2^32: node sizes are 32-bit */
     size_t start = 0, s = 0;
     for (size_t i = 0; i <= klen; i++) {
         if (i < klen && key[i] != '.') continue;
@@ -622,10 +653,8 @@ static doc_status compile_field(compiler *c, const char *key, size_t klen, const
     doc_view v;
     doc_value_decode(val, &v);
     int form = v.type == DOC_OBJECT ? object_form(v.node) : 0;
-    if (form < 0)
-        return fail(c, DOC_BADFILTER, "cannot mix operators and field names in one object");
-    if (form > 0)
-        return compile_ops(c, v.node, (uint32_t)(level + nseg), &cl->ops, &cl->nops);
+    if (form < 0) return fail(c, DOC_BADFILTER, "cannot mix operators and field names in one object");
+    if (form > 0) return compile_ops(c, v.node, (uint32_t)(level + nseg), &cl->ops, &cl->nops);
     cl->ops = zalloc(c, 1, sizeof *cl->ops);
     if (!cl->ops) return DOC_NOMEM;
     cl->nops = 1;
@@ -633,8 +662,8 @@ static doc_status compile_field(compiler *c, const char *key, size_t klen, const
 }
 
 /* `$and` / `$or` / `$nor` (k) with operand val, in a query at `level`. */
-static doc_status compile_logic(compiler *c, opname code, const char *k, size_t kl,
-                                const uint8_t *val, uint32_t level, fclause *cl) {
+static doc_status compile_logic(compiler *c, opname code, const char *k, size_t kl, const uint8_t *val,
+                                uint32_t level, fclause *cl) {
     cl->kind = code == K_AND ? CL_AND : code == K_OR ? CL_OR : CL_NOR;
     doc_view v;
     doc_value_decode(val, &v);
@@ -715,8 +744,7 @@ static doc_status compile_query(compiler *c, const doc_node *obj, uint32_t level
     return DOC_OK;
 }
 
-doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter **out,
-                              doc_error *err) {
+doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter **out, doc_error *err) {
     *out = NULL;
     compiler c;
     c.max_depth = max_depth > DOC_DEPTH_LIMIT ? DOC_DEPTH_LIMIT : max_depth;
@@ -725,8 +753,7 @@ doc_status doc_filter_compile(const uint8_t *f, uint32_t max_depth, doc_filter *
     doc_view v;
     doc_value_decode(f, &v);
     if (v.type != DOC_OBJECT)
-        return fail(&c, DOC_BADFILTER, "a filter must be a JSON object, not %s",
-                    doc_type_name(v.type));
+        return fail(&c, DOC_BADFILTER, "a filter must be a JSON object, not %s", doc_type_name(v.type));
     doc_filter *flt = zalloc(&c, 1, sizeof *flt);
     if (!flt) return DOC_NOMEM;
     doc_status st = compile_query(&c, v.node, 1, &flt->q);
@@ -757,12 +784,8 @@ static int value_cmp(const uint8_t *v, const doc_view *b, const uint8_t *bval, i
     }
     if (a.type != b->type) return 0;
     switch (a.type) {
-    case DOC_NULL:
-        *cmp = 0;
-        return 1;
-    case DOC_BOOL:
-        *cmp = (a.b != 0) - (b->b != 0);
-        return 1;
+    case DOC_NULL: *cmp = 0; return 1;
+    case DOC_BOOL: *cmp = (a.b != 0) - (b->b != 0); return 1;
     case DOC_STRING: {
         size_t n = a.slen < b->slen ? a.slen : b->slen;
         int r = n ? memcmp(a.s, b->s, n) : 0;
@@ -812,8 +835,7 @@ static int op_test(const fop *op, const uint8_t *v) {
         const uint8_t *e;
         doc_iter_init(&it, dv.node);
         while (doc_iter_next(&it, NULL, NULL, &e, NULL))
-            if ((op->query->value_form || *e == DOC_TAG_OBJECT) && query_match(op->query, e))
-                return 1;
+            if ((op->query->value_form || *e == DOC_TAG_OBJECT) && query_match(op->query, e)) return 1;
         return 0;
     }
     default: return 0;
@@ -826,8 +848,8 @@ static int op_test(const fop *op, const uint8_t *v) {
  * on {"b": [[1]]} reaches [1], an array, and never the 1 inside it. */
 static int leaf_any(const fclause *cl, const fop *op, const uint8_t *v, int whole) {
     if (op_test(op, v)) return 1;
-    if (whole || !cl->expand || op->kind == OP_EXISTS || op->kind == OP_SIZE ||
-        op->kind == OP_ELEMMATCH || *v != DOC_TAG_ARRAY)
+    if (whole || !cl->expand || op->kind == OP_EXISTS || op->kind == OP_SIZE || op->kind == OP_ELEMMATCH ||
+        *v != DOC_TAG_ARRAY)
         return 0;
     doc_view dv;
     doc_value_decode(v, &dv);
@@ -922,9 +944,7 @@ static int query_match(const fquery *q, const uint8_t *v) {
     return 1;
 }
 
-int doc_filter_match(const doc_filter *f, const uint8_t *value) {
-    return query_match(&f->q, value);
-}
+int doc_filter_match(const doc_filter *f, const uint8_t *value) { return query_match(&f->q, value); }
 
 int doc_filter_match_element(const doc_filter *f, const uint8_t *el) {
     if (!f->q.value_form) return *el == DOC_TAG_OBJECT && query_match(&f->q, el);
@@ -943,16 +963,14 @@ int doc_filter_match_element(const doc_filter *f, const uint8_t *el) {
 /* Reports `path: value` and `path: {"$eq": value}` of q, then recurses into
  * its $and clauses (bounded by the filter's depth). 1 when fn stopped. */
 static int query_equalities(const fquery *q,
-                            int (*fn)(void *ctx, const char *path, size_t plen,
-                                      const uint8_t *val),
+                            int (*fn)(void *ctx, const char *path, size_t plen, const uint8_t *val),
                             void *ctx) {
     for (uint32_t i = 0; i < q->ncl; i++) {
         const fclause *cl = &q->cl[i];
         if (cl->kind == CL_FIELD && cl->key) {
             for (uint32_t j = 0; j < cl->nops; j++) {
                 const fop *op = &cl->ops[j];
-                if (op->kind == OP_EQ && !op->negate && fn(ctx, cl->key, cl->klen, op->val))
-                    return 1;
+                if (op->kind == OP_EQ && !op->negate && fn(ctx, cl->key, cl->klen, op->val)) return 1;
             }
         } else if (cl->kind == CL_AND) {
             for (uint32_t j = 0; j < cl->nsub; j++)

@@ -36,7 +36,7 @@
 
 #include <stdlib.h>
 
-typedef int32_t i32x4 __attribute__((vector_size(16)));   /* gcc and clang */
+typedef int32_t i32x4 __attribute__((vector_size(16))); /* gcc and clang */
 
 /* A removed element's slot: keeps probe chains through it intact. */
 #define VH_DEAD (-1)
@@ -47,10 +47,10 @@ typedef int32_t i32x4 __attribute__((vector_size(16)));   /* gcc and clang */
 #define VH_MAX_COUNT (1u << 30)
 
 struct doc_vhash {
-    uint32_t nslots;  /* slots, a multiple of 4 */
-    uint32_t live;    /* slots holding an element */
-    uint32_t dead;    /* VH_DEAD slots */
-    int32_t slot[];   /* element index, VH_DEAD, or empty (VH_EMPTY) */
+    uint32_t nslots; /* slots, a multiple of 4 */
+    uint32_t live;   /* slots holding an element */
+    uint32_t dead;   /* VH_DEAD slots */
+    int32_t slot[];  /* element index, VH_DEAD, or empty (VH_EMPTY) */
 };
 
 static size_t vh_size(uint32_t slots) { return sizeof(doc_vhash) + (size_t)slots * sizeof(int32_t); }
@@ -104,16 +104,12 @@ static uint64_t value_hash(const uint8_t *v, int *ok) {
         memcpy(&t, x.s + i, x.slen - i);
         return mix(h ^ t ^ ((uint64_t)(x.slen - i) << 59));
     }
-    default:
-        *ok = 0;
-        return 0;
+    default: *ok = 0; return 0;
     }
 }
 
 /* First slot of a hash's chain: the high half of hv scaled to nslots. */
-static uint32_t home(const doc_vhash *h, uint64_t hv) {
-    return (uint32_t)(((hv >> 32) * h->nslots) >> 32);
-}
+static uint32_t home(const doc_vhash *h, uint64_t hv) { return (uint32_t)(((hv >> 32) * h->nslots) >> 32); }
 
 static uint32_t next(const doc_vhash *h, uint32_t at) { return at + 1 == h->nslots ? 0 : at + 1; }
 
@@ -177,7 +173,7 @@ static int crowded(const doc_vhash *h, uint32_t more) {
 static int forget(doc_vhash *h, const doc_node *arr, uint32_t i) {
     int ok;
     uint64_t hv = value_hash(element(arr, i), &ok);
-    if (!ok) return 1;   /* a container: not in the hash */
+    if (!ok) return 1; /* a container: not in the hash */
     for (uint32_t at = home(h, hv); !VH_EMPTY(h->slot[at]); at = next(h, at)) {
         if (h->slot[at] == (int32_t)i) {
             h->slot[at] = VH_DEAD;
@@ -196,7 +192,7 @@ void doc_vhash_before(doc_node *arr, int count_delta, uint32_t entry_index) {
     uint32_t k = count_delta ? (uint32_t)-count_delta : 1;
     for (uint32_t i = entry_index; i < entry_index + k; i++) {
         if (!forget(h, arr, i)) {
-            drop(arr);   /* a dropped hash is never wrong */
+            drop(arr); /* a dropped hash is never wrong */
             return;
         }
     }
@@ -246,7 +242,7 @@ void doc_vhash_after(doc_node *arr, int count_delta, uint32_t entry_index) {
     }
     uint32_t k = count_delta > 0 ? (uint32_t)count_delta : 1;
     if (crowded(h, k) || arr->count >= VH_MAX_COUNT) {
-        rebuild(arr);   /* the new elements are in the bytes already */
+        rebuild(arr); /* the new elements are in the bytes already */
         return;
     }
     if (count_delta > 0 && entry_index + k < arr->count) {

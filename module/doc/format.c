@@ -13,12 +13,12 @@ static void newline(doc_buf *out, const char *nl, size_t nll, const char *ind, s
     for (size_t i = 0; i < depth; i++) doc_buf_append(out, ind, il);
 }
 
-void doc_json_format(const char *text, size_t len, const char *indent, size_t il, const char *nl,
-                     size_t nll, const char *space, size_t sl, doc_buf *out) {
+void doc_json_format(const char *text, size_t len, const char *indent, size_t il, const char *nl, size_t nll,
+                     const char *space, size_t sl, doc_buf *out) {
     size_t depth = 0;
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
-        if (c == '"') {   /* a string: copied up to its closing quote */
+        if (c == '"') { /* a string: copied up to its closing quote */
             size_t j = i + 1;
             while (j < len && text[j] != '"') j += text[j] == '\\' ? 2 : 1;
             doc_buf_append(out, text + i, (j < len ? j + 1 : len) - i);

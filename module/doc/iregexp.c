@@ -49,65 +49,92 @@
 
 /* Instruction opcodes. */
 enum {
-    OP_CHAR,    /* consume code point x */
-    OP_ANY,     /* consume any code point but \n and \r */
-    OP_CLASS,   /* consume a code point in class x */
-    OP_SPLIT,   /* continue at pc + x and at pc + y */
-    OP_JMP,     /* continue at pc + x */
-    OP_BOL,     /* succeed only at the start of the text */
-    OP_EOL,     /* succeed only at the end of the text */
-    OP_MATCH    /* the pattern matched */
+    OP_CHAR,  /* consume code point x */
+    OP_ANY,   /* consume any code point but \n and \r */
+    OP_CLASS, /* consume a code point in class x */
+    OP_SPLIT, /* continue at pc + x and at pc + y */
+    OP_JMP,   /* continue at pc + x */
+    OP_BOL,   /* succeed only at the start of the text */
+    OP_EOL,   /* succeed only at the end of the text */
+    OP_MATCH  /* the pattern matched */
 };
 
 /* One instruction. */
 typedef struct inst {
-    int32_t op;   /* OP_* */
-    int32_t x;    /* CHAR: code point; CLASS: class index; SPLIT/JMP: relative target */
-    int32_t y;    /* SPLIT: second relative target */
+    int32_t op; /* OP_* */
+    int32_t x;  /* CHAR: code point; CLASS: class index; SPLIT/JMP: relative target */
+    int32_t y;  /* SPLIT: second relative target */
 } inst;
 
 /* One member of a bracket class (or of a lone \p / \P escape). */
 typedef struct class_item {
-    uint32_t lo;     /* range: first code point */
-    uint32_t hi;     /* range: last code point */
-    uint32_t cats;   /* nonzero: a category test; bit i = general category i */
-    int neg;         /* category test: 1 for \P (matches outside the categories) */
+    uint32_t lo;   /* range: first code point */
+    uint32_t hi;   /* range: last code point */
+    uint32_t cats; /* nonzero: a category test; bit i = general category i */
+    int neg;       /* category test: 1 for \P (matches outside the categories) */
 } class_item;
 
 /* A character class: items[first .. first + count), optionally negated. */
 typedef struct char_class {
-    uint32_t first;  /* index of its first item */
-    uint32_t count;  /* number of items */
-    int neg;         /* 1 for [^...] */
+    uint32_t first; /* index of its first item */
+    uint32_t count; /* number of items */
+    int neg;        /* 1 for [^...] */
 } char_class;
 
 struct doc_iregexp {
-    inst *code;            /* the program; code[ncode - 1] is OP_MATCH */
-    uint32_t ncode;        /* instructions */
-    char_class *classes;   /* classes referenced by OP_CLASS */
-    uint32_t nclass;       /* classes */
-    class_item *items;     /* members of all classes */
-    uint32_t nitem;        /* members */
+    inst *code;          /* the program; code[ncode - 1] is OP_MATCH */
+    uint32_t ncode;      /* instructions */
+    char_class *classes; /* classes referenced by OP_CLASS */
+    uint32_t nclass;     /* classes */
+    class_item *items;   /* members of all classes */
+    uint32_t nitem;      /* members */
 };
 
 /* Compiler state. */
 typedef struct rcomp {
-    const unsigned char *s;   /* the pattern */
-    size_t len;               /* its length */
-    size_t pos;               /* next unread byte */
-    unsigned depth;           /* groups open */
-    int bad;                  /* DOC_IREGEXP_* of the first failure, 0 while fine */
-    uint32_t capcode;         /* code slots allocated */
-    uint32_t capclass;        /* class slots allocated */
-    uint32_t capitem;         /* item slots allocated */
-    doc_iregexp *re;          /* what is being built */
+    const unsigned char *s; /* the pattern */
+    size_t len;             /* its length */
+    size_t pos;             /* next unread byte */
+    unsigned depth;         /* groups open */
+    int bad;                /* DOC_IREGEXP_* of the first failure, 0 while fine */
+    uint32_t capcode;       /* code slots allocated */
+    uint32_t capclass;      /* class slots allocated */
+    uint32_t capitem;       /* item slots allocated */
+    doc_iregexp *re;        /* what is being built */
 } rcomp;
 
 /* General categories, in the order of the generated table's category codes. */
 enum {
-    GC_Cn, GC_Lu, GC_Ll, GC_Lt, GC_Lm, GC_Lo, GC_Mn, GC_Mc, GC_Me, GC_Nd, GC_Nl, GC_No,
-    GC_Pc, GC_Pd, GC_Ps, GC_Pe, GC_Pi, GC_Pf, GC_Po, GC_Sm, GC_Sc, GC_Sk, GC_So, GC_Zs,
-    GC_Zl, GC_Zp, GC_Cc, GC_Cf, GC_Cs, GC_Co
+    GC_Cn,
+    GC_Lu,
+    GC_Ll,
+    GC_Lt,
+    GC_Lm,
+    GC_Lo,
+    GC_Mn,
+    GC_Mc,
+    GC_Me,
+    GC_Nd,
+    GC_Nl,
+    GC_No,
+    GC_Pc,
+    GC_Pd,
+    GC_Ps,
+    GC_Pe,
+    GC_Pi,
+    GC_Pf,
+    GC_Po,
+    GC_Sm,
+    GC_Sc,
+    GC_Sk,
+    GC_So,
+    GC_Zs,
+    GC_Zl,
+    GC_Zp,
+    GC_Cc,
+    GC_Cf,
+    GC_Cs,
+    GC_Co
 };
 
 static unsigned category_of(uint32_t cp);
@@ -131,24 +158,45 @@ static uint32_t utf8_next(const unsigned char *s, size_t n, size_t *i) {
 
 /* The names \p{..} accepts (RFC 9485 IsCategory) and the categories each covers. */
 static const struct {
-    char name[3];     /* category name */
-    uint32_t cats;    /* GCB() bits */
+    char name[3];  /* category name */
+    uint32_t cats; /* GCB() bits */
 } cat_names[] = {
     {"L", GCB(Lu) | GCB(Ll) | GCB(Lt) | GCB(Lm) | GCB(Lo)},
-    {"Lu", GCB(Lu)}, {"Ll", GCB(Ll)}, {"Lt", GCB(Lt)}, {"Lm", GCB(Lm)}, {"Lo", GCB(Lo)},
+    {"Lu", GCB(Lu)},
+    {"Ll", GCB(Ll)},
+    {"Lt", GCB(Lt)},
+    {"Lm", GCB(Lm)},
+    {"Lo", GCB(Lo)},
     {"M", GCB(Mn) | GCB(Mc) | GCB(Me)},
-    {"Mn", GCB(Mn)}, {"Mc", GCB(Mc)}, {"Me", GCB(Me)},
+    {"Mn", GCB(Mn)},
+    {"Mc", GCB(Mc)},
+    {"Me", GCB(Me)},
     {"N", GCB(Nd) | GCB(Nl) | GCB(No)},
-    {"Nd", GCB(Nd)}, {"Nl", GCB(Nl)}, {"No", GCB(No)},
+    {"Nd", GCB(Nd)},
+    {"Nl", GCB(Nl)},
+    {"No", GCB(No)},
     {"P", GCB(Pc) | GCB(Pd) | GCB(Ps) | GCB(Pe) | GCB(Pi) | GCB(Pf) | GCB(Po)},
-    {"Pc", GCB(Pc)}, {"Pd", GCB(Pd)}, {"Ps", GCB(Ps)}, {"Pe", GCB(Pe)},
-    {"Pi", GCB(Pi)}, {"Pf", GCB(Pf)}, {"Po", GCB(Po)},
+    {"Pc", GCB(Pc)},
+    {"Pd", GCB(Pd)},
+    {"Ps", GCB(Ps)},
+    {"Pe", GCB(Pe)},
+    {"Pi", GCB(Pi)},
+    {"Pf", GCB(Pf)},
+    {"Po", GCB(Po)},
     {"Z", GCB(Zs) | GCB(Zl) | GCB(Zp)},
-    {"Zs", GCB(Zs)}, {"Zl", GCB(Zl)}, {"Zp", GCB(Zp)},
+    {"Zs", GCB(Zs)},
+    {"Zl", GCB(Zl)},
+    {"Zp", GCB(Zp)},
     {"S", GCB(Sm) | GCB(Sc) | GCB(Sk) | GCB(So)},
-    {"Sm", GCB(Sm)}, {"Sc", GCB(Sc)}, {"Sk", GCB(Sk)}, {"So", GCB(So)},
+    {"Sm", GCB(Sm)},
+    {"Sc", GCB(Sc)},
+    {"Sk", GCB(Sk)},
+    {"So", GCB(So)},
     {"C", GCB(Cc) | GCB(Cf) | GCB(Cn) | GCB(Co) | GCB(Cs)},
-    {"Cc", GCB(Cc)}, {"Cf", GCB(Cf)}, {"Cn", GCB(Cn)}, {"Co", GCB(Co)},
+    {"Cc", GCB(Cc)},
+    {"Cf", GCB(Cf)},
+    {"Cn", GCB(Cn)},
+    {"Co", GCB(Co)},
 };
 
 /* ------------------------------------------------------------------ */
@@ -156,8 +204,7 @@ static const struct {
 /* ------------------------------------------------------------------ */
 
 static void set_bad(rcomp *rc, int why) {
-    if (!rc->bad)
-        rc->bad = why;
+    if (!rc->bad) rc->bad = why;
 }
 
 /* Makes room for one more element in *arr (cap *cap, n used), up to limit. */
@@ -165,15 +212,13 @@ static int grow(rcomp *rc, void **arr, uint32_t *cap, uint32_t n, size_t elem, u
     uint32_t ncap;
     void *p;
 
-    if (n < *cap)
-        return 0;
+    if (n < *cap) return 0;
     if (n >= limit) {
         set_bad(rc, DOC_IREGEXP_INVALID);
         return -1;
     }
     ncap = *cap ? *cap * 2 : 16;
-    if (ncap > limit)
-        ncap = limit;
+    if (ncap > limit) ncap = limit;
     p = doc_realloc(*arr, (size_t)ncap * elem);
     if (!p) {
         set_bad(rc, DOC_IREGEXP_NOMEM);
@@ -189,16 +234,13 @@ static int reserve_code(rcomp *rc, uint32_t need) {
     uint32_t ncap = rc->capcode ? rc->capcode : 16;
     inst *p;
 
-    if (rc->bad)
-        return -1;
-    if (need <= rc->capcode)
-        return 0;
+    if (rc->bad) return -1;
+    if (need <= rc->capcode) return 0;
     if (need > IREGEXP_INST_MAX) {
         set_bad(rc, DOC_IREGEXP_INVALID);
         return -1;
     }
-    while (ncap < need)
-        ncap = ncap > IREGEXP_INST_MAX / 2 ? IREGEXP_INST_MAX : ncap * 2;
+    while (ncap < need) ncap = ncap > IREGEXP_INST_MAX / 2 ? IREGEXP_INST_MAX : ncap * 2;
     p = doc_realloc(rc->re->code, (size_t)ncap * sizeof(inst));
     if (!p) {
         set_bad(rc, DOC_IREGEXP_NOMEM);
@@ -215,8 +257,7 @@ static int reserve_code(rcomp *rc, uint32_t need) {
 static void insert(rcomp *rc, uint32_t at, int32_t op, int32_t x, int32_t y) {
     doc_iregexp *re = rc->re;
 
-    if (reserve_code(rc, re->ncode + 1) < 0)
-        return;
+    if (reserve_code(rc, re->ncode + 1) < 0) return;
     memmove(re->code + at + 1, re->code + at, (size_t)(re->ncode - at) * sizeof(inst));
     re->code[at].op = op;
     re->code[at].x = x;
@@ -224,17 +265,11 @@ static void insert(rcomp *rc, uint32_t at, int32_t op, int32_t x, int32_t y) {
     re->ncode++;
 }
 
-static void emit(rcomp *rc, int32_t op, int32_t x, int32_t y) {
-    insert(rc, rc->re->ncode, op, x, y);
-}
+static void emit(rcomp *rc, int32_t op, int32_t x, int32_t y) { insert(rc, rc->re->ncode, op, x, y); }
 
-static int at_end(const rcomp *rc) {
-    return rc->pos >= rc->len;
-}
+static int at_end(const rcomp *rc) { return rc->pos >= rc->len; }
 
-static unsigned char peek(const rcomp *rc) {
-    return at_end(rc) ? 0 : rc->s[rc->pos];
-}
+static unsigned char peek(const rcomp *rc) { return at_end(rc) ? 0 : rc->s[rc->pos]; }
 
 /* The next code point of the pattern; marks the pattern bad at its end or
  * on malformed UTF-8. */
@@ -257,17 +292,24 @@ static uint32_t next_cp(rcomp *rc) {
  * UINT32_MAX when c does not make one. */
 static uint32_t single_escape(uint32_t c) {
     switch (c) {
-    case 'n':
-        return '\n';
-    case 'r':
-        return '\r';
-    case 't':
-        return '\t';
-    case '(': case ')': case '*': case '+': case '-': case '.': case '?':
-    case '[': case '\\': case ']': case '^': case '{': case '|': case '}':
-        return c;
-    default:
-        return UINT32_MAX;
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '?':
+    case '[':
+    case '\\':
+    case ']':
+    case '^':
+    case '{':
+    case '|':
+    case '}': return c;
+    default: return UINT32_MAX;
     }
 }
 
@@ -275,8 +317,8 @@ static uint32_t single_escape(uint32_t c) {
 static void add_item(rcomp *rc, uint32_t lo, uint32_t hi, uint32_t cats, int neg) {
     doc_iregexp *re = rc->re;
 
-    if (rc->bad || grow(rc, (void **)&re->items, &rc->capitem, re->nitem, sizeof(class_item),
-                        IREGEXP_INST_MAX) < 0)
+    if (rc->bad ||
+        grow(rc, (void **)&re->items, &rc->capitem, re->nitem, sizeof(class_item), IREGEXP_INST_MAX) < 0)
         return;
     re->items[re->nitem].lo = lo;
     re->items[re->nitem].hi = hi;
@@ -295,8 +337,7 @@ static void parse_category(rcomp *rc, int neg) {
         return;
     }
     rc->pos++;
-    while (!at_end(rc) && peek(rc) != '}' && n < 2)
-        name[n++] = (char)rc->s[rc->pos++];
+    while (!at_end(rc) && peek(rc) != '}' && n < 2) name[n++] = (char)rc->s[rc->pos++];
     if (peek(rc) != '}' || n == 0) {
         set_bad(rc, DOC_IREGEXP_INVALID);
         return;
@@ -315,8 +356,8 @@ static void parse_category(rcomp *rc, int neg) {
 static uint32_t open_class(rcomp *rc, int neg) {
     doc_iregexp *re = rc->re;
 
-    if (rc->bad || grow(rc, (void **)&re->classes, &rc->capclass, re->nclass, sizeof(char_class),
-                        IREGEXP_INST_MAX) < 0)
+    if (rc->bad ||
+        grow(rc, (void **)&re->classes, &rc->capclass, re->nclass, sizeof(char_class), IREGEXP_INST_MAX) < 0)
         return 0;
     re->classes[re->nclass].first = re->nitem;
     re->classes[re->nclass].count = 0;
@@ -325,8 +366,7 @@ static uint32_t open_class(rcomp *rc, int neg) {
 }
 
 static void close_class(rcomp *rc, uint32_t k) {
-    if (!rc->bad)
-        rc->re->classes[k].count = rc->re->nitem - rc->re->classes[k].first;
+    if (!rc->bad) rc->re->classes[k].count = rc->re->nitem - rc->re->classes[k].first;
 }
 
 /* A CCchar of a bracket class: a code point other than '[', ']', '\\' and
@@ -336,12 +376,10 @@ static uint32_t parse_ccchar(rcomp *rc) {
 
     if (c == '\\') {
         c = single_escape(next_cp(rc));
-        if (c == UINT32_MAX)
-            set_bad(rc, DOC_IREGEXP_INVALID);
+        if (c == UINT32_MAX) set_bad(rc, DOC_IREGEXP_INVALID);
         return c;
     }
-    if (c == '[' || c == ']' || c == '-')
-        set_bad(rc, DOC_IREGEXP_INVALID);
+    if (c == '[' || c == ']' || c == '-') set_bad(rc, DOC_IREGEXP_INVALID);
     return c;
 }
 
@@ -361,7 +399,7 @@ static void parse_bracket(rcomp *rc) {
             break;
         }
         if (peek(rc) == ']') {
-            if (items == 0)   /* "[]" and "[^]" are not classes */
+            if (items == 0) /* "[]" and "[^]" are not classes */
                 set_bad(rc, DOC_IREGEXP_INVALID);
             rc->pos++;
             break;
@@ -390,8 +428,7 @@ static void parse_bracket(rcomp *rc) {
         if (peek(rc) == '-' && rc->pos + 1 < rc->len && rc->s[rc->pos + 1] != ']') {
             rc->pos++;
             hi = parse_ccchar(rc);
-            if (!rc->bad && hi < lo)
-                set_bad(rc, DOC_IREGEXP_INVALID);
+            if (!rc->bad && hi < lo) set_bad(rc, DOC_IREGEXP_INVALID);
         }
         add_item(rc, lo, hi, 0, 0);
         items++;
@@ -407,8 +444,7 @@ static void parse_atom(rcomp *rc) {
     uint32_t c, k;
 
     c = next_cp(rc);
-    if (rc->bad)
-        return;
+    if (rc->bad) return;
     switch (c) {
     case '(':
         if (++rc->depth > IREGEXP_NEST_MAX) {
@@ -416,23 +452,14 @@ static void parse_atom(rcomp *rc) {
             return;
         }
         parse_alt(rc);
-        if (peek(rc) != ')')
-            set_bad(rc, DOC_IREGEXP_INVALID);
+        if (peek(rc) != ')') set_bad(rc, DOC_IREGEXP_INVALID);
         rc->pos++;
         rc->depth--;
         return;
-    case '.':
-        emit(rc, OP_ANY, 0, 0);
-        return;
-    case '^':
-        emit(rc, OP_BOL, 0, 0);
-        return;
-    case '$':
-        emit(rc, OP_EOL, 0, 0);
-        return;
-    case '[':
-        parse_bracket(rc);
-        return;
+    case '.': emit(rc, OP_ANY, 0, 0); return;
+    case '^': emit(rc, OP_BOL, 0, 0); return;
+    case '$': emit(rc, OP_EOL, 0, 0); return;
+    case '[': parse_bracket(rc); return;
     case '\\':
         if (peek(rc) == 'p' || peek(rc) == 'P') {
             int neg = peek(rc) == 'P';
@@ -445,16 +472,20 @@ static void parse_atom(rcomp *rc) {
             return;
         }
         c = single_escape(next_cp(rc));
-        if (c == UINT32_MAX)
-            set_bad(rc, DOC_IREGEXP_INVALID);
+        if (c == UINT32_MAX) set_bad(rc, DOC_IREGEXP_INVALID);
         emit(rc, OP_CHAR, (int32_t)c, 0);
         return;
-    case ')': case '*': case '+': case '?': case ']': case '{': case '|': case '}':
-        set_bad(rc, DOC_IREGEXP_INVALID);   /* not a NormalChar: nothing to quantify, ... */
+    case ')':
+    case '*':
+    case '+':
+    case '?':
+    case ']':
+    case '{':
+    case '|':
+    case '}':
+        set_bad(rc, DOC_IREGEXP_INVALID); /* not a NormalChar: nothing to quantify, ... */
         return;
-    default:
-        emit(rc, OP_CHAR, (int32_t)c, 0);
-        return;
+    default: emit(rc, OP_CHAR, (int32_t)c, 0); return;
     }
 }
 
@@ -464,15 +495,12 @@ static uint32_t parse_bound(rcomp *rc) {
     int any = 0;
 
     while (peek(rc) >= '0' && peek(rc) <= '9') {
-        if (v <= IREGEXP_REPEAT_MAX)
-            v = v * 10 + (uint32_t)(peek(rc) - '0');
+        if (v <= IREGEXP_REPEAT_MAX) v = v * 10 + (uint32_t)(peek(rc) - '0');
         rc->pos++;
         any = 1;
     }
-    if (!any)
-        return UINT32_MAX;
-    if (v > IREGEXP_REPEAT_MAX)
-        set_bad(rc, DOC_IREGEXP_INVALID);
+    if (!any) return UINT32_MAX;
+    if (v > IREGEXP_REPEAT_MAX) set_bad(rc, DOC_IREGEXP_INVALID);
     return v;
 }
 
@@ -480,8 +508,7 @@ static uint32_t parse_bound(rcomp *rc) {
 static void append_frag(rcomp *rc, const inst *frag, uint32_t flen) {
     doc_iregexp *re = rc->re;
 
-    if (reserve_code(rc, re->ncode + flen) < 0)
-        return;
+    if (reserve_code(rc, re->ncode + flen) < 0) return;
     memcpy(re->code + re->ncode, frag, (size_t)flen * sizeof(inst));
     re->ncode += flen;
 }
@@ -497,8 +524,7 @@ static void repeat(rcomp *rc, uint32_t start, uint32_t min, uint32_t max) {
     uint64_t total;
     inst *frag;
 
-    if (rc->bad || flen == 0)
-        return;
+    if (rc->bad || flen == 0) return;
     /* Size first: every copy costs flen, plus one SPLIT/JMP per optional copy. */
     if (max == UINT32_MAX)
         total = (uint64_t)(min ? min : 1) * flen + 2;
@@ -516,8 +542,7 @@ static void repeat(rcomp *rc, uint32_t start, uint32_t min, uint32_t max) {
     memcpy(frag, re->code + start, (size_t)flen * sizeof(inst));
     re->ncode = start;
     plain = max == UINT32_MAX && min > 0 ? min - 1 : min;
-    for (i = 0; i < plain; i++)
-        append_frag(rc, frag, flen);
+    for (i = 0; i < plain; i++) append_frag(rc, frag, flen);
     if (max == UINT32_MAX && min == 0) {
         emit(rc, OP_SPLIT, 1, (int32_t)flen + 2);
         append_frag(rc, frag, flen);
@@ -539,8 +564,7 @@ static void parse_piece(rcomp *rc) {
     uint32_t start = rc->re->ncode, min, max;
 
     parse_atom(rc);
-    if (rc->bad)
-        return;
+    if (rc->bad) return;
     switch (peek(rc)) {
     case '*':
         rc->pos++;
@@ -560,7 +584,7 @@ static void parse_piece(rcomp *rc) {
         max = min;
         if (peek(rc) == ',') {
             rc->pos++;
-            max = parse_bound(rc);   /* none: unbounded */
+            max = parse_bound(rc); /* none: unbounded */
         }
         if (min == UINT32_MAX || peek(rc) != '}' || (max != UINT32_MAX && max < min)) {
             set_bad(rc, DOC_IREGEXP_INVALID);
@@ -569,8 +593,7 @@ static void parse_piece(rcomp *rc) {
         rc->pos++;
         repeat(rc, start, min, max);
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -584,20 +607,16 @@ static void parse_alt(rcomp *rc) {
 
     for (;;) {
         bstart = re->ncode;
-        while (!rc->bad && !at_end(rc) && peek(rc) != '|' && peek(rc) != ')')
-            parse_piece(rc);
-        if (rc->bad || peek(rc) != '|')
-            break;
+        while (!rc->bad && !at_end(rc) && peek(rc) != '|' && peek(rc) != ')') parse_piece(rc);
+        if (rc->bad || peek(rc) != '|') break;
         rc->pos++;
         insert(rc, bstart, OP_SPLIT, 1, 0);
         emit(rc, OP_JMP, (int32_t)chain, 0);
-        if (rc->bad)
-            break;
+        if (rc->bad) break;
         chain = re->ncode - 1;
         re->code[bstart].y = (int32_t)(re->ncode - bstart);
     }
-    if (rc->bad)
-        return;
+    if (rc->bad) return;
     while (chain != NO_PC) {
         next = (uint32_t)re->code[chain].x;
         re->code[chain].x = (int32_t)(re->ncode - chain);
@@ -606,8 +625,7 @@ static void parse_alt(rcomp *rc) {
 }
 
 void doc_iregexp_free(doc_iregexp *re) {
-    if (!re)
-        return;
+    if (!re) return;
     doc_free(re->code);
     doc_free(re->classes);
     doc_free(re->items);
@@ -622,11 +640,10 @@ doc_iregexp_status doc_iregexp_compile(const char *pat, size_t len, doc_iregexp 
     rc.s = (const unsigned char *)pat;
     rc.len = len;
     rc.re = doc_malloc(sizeof *rc.re);
-    if (!rc.re)
-        return DOC_IREGEXP_NOMEM;
+    if (!rc.re) return DOC_IREGEXP_NOMEM;
     memset(rc.re, 0, sizeof *rc.re);
     parse_alt(&rc);
-    if (!rc.bad && !at_end(&rc))   /* a ')' without its '(' */
+    if (!rc.bad && !at_end(&rc)) /* a ')' without its '(' */
         set_bad(&rc, DOC_IREGEXP_INVALID);
     emit(&rc, OP_MATCH, 0, 0);
     if (rc.bad) {
@@ -644,16 +661,16 @@ doc_iregexp_status doc_iregexp_compile(const char *pat, size_t len, doc_iregexp 
 /* Scratch of one run: two thread lists, generation marks and a stack for
  * epsilon closures, each one slot per instruction. */
 typedef struct vm {
-    const doc_iregexp *re;  /* the program */
-    uint32_t *mark;         /* mark[pc] == gen: pc already in the list being built */
-    uint32_t *stack;        /* closure work stack */
-    uint32_t gen;           /* current generation */
+    const doc_iregexp *re; /* the program */
+    uint32_t *mark;        /* mark[pc] == gen: pc already in the list being built */
+    uint32_t *stack;       /* closure work stack */
+    uint32_t gen;          /* current generation */
 } vm;
 
 /* A thread list. */
 typedef struct tlist {
-    uint32_t *pc;   /* consuming (or MATCH) instructions */
-    uint32_t n;     /* entries */
+    uint32_t *pc; /* consuming (or MATCH) instructions */
+    uint32_t n;   /* entries */
 } tlist;
 
 static int class_match(const doc_iregexp *re, const char_class *c, uint32_t cp) {
@@ -676,8 +693,7 @@ static void add_thread(vm *m, tlist *l, uint32_t pc, int bol, int eol) {
     const inst *code = m->re->code;
     uint32_t sp = 0;
 
-    if (m->mark[pc] == m->gen)
-        return;
+    if (m->mark[pc] == m->gen) return;
     m->mark[pc] = m->gen;
     m->stack[sp++] = pc;
     while (sp > 0) {
@@ -686,24 +702,18 @@ static void add_thread(vm *m, tlist *l, uint32_t pc, int bol, int eol) {
 
         pc = m->stack[--sp];
         switch (code[pc].op) {
-        case OP_JMP:
-            t[nt++] = pc + (uint32_t)code[pc].x;
-            break;
+        case OP_JMP: t[nt++] = pc + (uint32_t)code[pc].x; break;
         case OP_SPLIT:
             t[nt++] = pc + (uint32_t)code[pc].y;
             t[nt++] = pc + (uint32_t)code[pc].x;
             break;
         case OP_BOL:
-            if (bol)
-                t[nt++] = pc + 1;
+            if (bol) t[nt++] = pc + 1;
             break;
         case OP_EOL:
-            if (eol)
-                t[nt++] = pc + 1;
+            if (eol) t[nt++] = pc + 1;
             break;
-        default:
-            l->pc[l->n++] = pc;
-            break;
+        default: l->pc[l->n++] = pc; break;
         }
         for (k = 0; k < nt; k++) {
             if (m->mark[t[k]] != m->gen) {
@@ -726,8 +736,7 @@ static int has_match(const vm *m, const tlist *l) {
     uint32_t i;
 
     for (i = 0; i < l->n; i++)
-        if (m->re->code[l->pc[i]].op == OP_MATCH)
-            return 1;
+        if (m->re->code[l->pc[i]].op == OP_MATCH) return 1;
     return 0;
 }
 
@@ -741,14 +750,11 @@ static int run(vm *m, tlist *cl, tlist *nl, const unsigned char *s, size_t len, 
     cl->n = 0;
     add_thread(m, cl, 0, 1, len == 0);
     for (;;) {
-        if (!whole && has_match(m, cl))
-            return 1;
-        if (pos >= len)
-            return has_match(m, cl);
+        if (!whole && has_match(m, cl)) return 1;
+        if (pos >= len) return has_match(m, cl);
         next = pos;
         cp = utf8_next(s, len, &next);
-        if (cp == UINT32_MAX)
-            cp = 0xFFFD;   /* documents hold valid UTF-8; be safe anyway */
+        if (cp == UINT32_MAX) cp = 0xFFFD; /* documents hold valid UTF-8; be safe anyway */
         next_gen(m);
         nl->n = 0;
         for (i = 0; i < cl->n; i++) {
@@ -756,21 +762,12 @@ static int run(vm *m, tlist *cl, tlist *nl, const unsigned char *s, size_t len, 
             int ok;
 
             switch (in->op) {
-            case OP_CHAR:
-                ok = cp == (uint32_t)in->x;
-                break;
-            case OP_ANY:
-                ok = cp != '\n' && cp != '\r';
-                break;
-            case OP_CLASS:
-                ok = class_match(m->re, &m->re->classes[in->x], cp);
-                break;
-            default:
-                ok = 0;
-                break;
+            case OP_CHAR: ok = cp == (uint32_t)in->x; break;
+            case OP_ANY: ok = cp != '\n' && cp != '\r'; break;
+            case OP_CLASS: ok = class_match(m->re, &m->re->classes[in->x], cp); break;
+            default: ok = 0; break;
             }
-            if (ok)
-                add_thread(m, nl, cl->pc[i] + 1, 0, next == len);
+            if (ok) add_thread(m, nl, cl->pc[i] + 1, 0, next == len);
         }
         pos = next;
         if (!whole)
@@ -793,8 +790,7 @@ int doc_iregexp_exec(const doc_iregexp *re, const char *s, size_t len, int whole
 
     if (n > IREGEXP_LOCAL) {
         mem = doc_malloc((size_t)n * 4 * sizeof(uint32_t));
-        if (!mem)
-            return -1;
+        if (!mem) return -1;
     }
     m.re = re;
     m.mark = mem;
@@ -803,8 +799,7 @@ int doc_iregexp_exec(const doc_iregexp *re, const char *s, size_t len, int whole
     b.pc = mem + 3 * (size_t)n;
     memset(m.mark, 0, (size_t)n * sizeof(uint32_t));
     r = run(&m, &a, &b, (const unsigned char *)s, len, whole);
-    if (mem != local)
-        doc_free(mem);
+    if (mem != local) doc_free(mem);
     return r;
 }
 

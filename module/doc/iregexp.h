@@ -17,9 +17,9 @@ typedef struct doc_iregexp doc_iregexp;
 
 /* Outcome of doc_iregexp_compile. */
 typedef enum doc_iregexp_status {
-    DOC_IREGEXP_OK = 0,     /* *out is the compiled pattern */
-    DOC_IREGEXP_INVALID,    /* not an I-Regexp, or past a size limit (see iregexp.c) */
-    DOC_IREGEXP_NOMEM       /* allocation failed */
+    DOC_IREGEXP_OK = 0,  /* *out is the compiled pattern */
+    DOC_IREGEXP_INVALID, /* not an I-Regexp, or past a size limit (see iregexp.c) */
+    DOC_IREGEXP_NOMEM    /* allocation failed */
 } doc_iregexp_status;
 
 /* Compiles pat[0..len) (UTF-8). On failure *out is NULL. */

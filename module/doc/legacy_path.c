@@ -29,8 +29,10 @@ static size_t bracket_end(const char *text, size_t len, size_t i) {
     for (i++; i < len; i++) {
         char c = text[i];
         if (quote) {
-            if (c == '\\') i++;
-            else if (c == quote) quote = 0;
+            if (c == '\\')
+                i++;
+            else if (c == quote)
+                quote = 0;
         } else if (c == '\'' || c == '"') {
             quote = c;
         } else if (c == ']') {
@@ -73,7 +75,7 @@ doc_status doc_legacy_path_to_query(const char *text, size_t len, doc_buf *out, 
                 doc_buf_append(out, "..", 2);
             }
             if (i < len && text[i] == '[') {
-                if (!descend) continue;   /* `.[...]`: the bracket alone */
+                if (!descend) continue; /* `.[...]`: the bracket alone */
                 size_t end = bracket_end(text, len, i);
                 if (!end) return doc_error_at(err, DOC_BADPATH, i, "unclosed '['");
                 doc_buf_append(out, text + i, end - i);

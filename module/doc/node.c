@@ -83,7 +83,7 @@ size_t doc_encode_number(uint8_t *out, const doc_view *v) {
 }
 
 size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen) {
-    if (!(p[0] & 0x80)) {   /* keys under 128 bytes: one length byte */
+    if (!(p[0] & 0x80)) { /* keys under 128 bytes: one length byte */
         *key = (const char *)p + 1;
         *klen = p[0];
         return 1 + (size_t)p[0];
@@ -130,13 +130,43 @@ const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out) {
     }
     switch (tag) {
     case DOC_TAG_NULL: out->type = DOC_NULL; return p + 1;
-    case DOC_TAG_FALSE: out->type = DOC_BOOL; out->b = 0; return p + 1;
-    case DOC_TAG_TRUE: out->type = DOC_BOOL; out->b = 1; return p + 1;
-    case DOC_TAG_I8: { int8_t x; memcpy(&x, p + 1, 1); out->type = DOC_INT; out->i = x; return p + 2; }
-    case DOC_TAG_I16: { int16_t x; memcpy(&x, p + 1, 2); out->type = DOC_INT; out->i = x; return p + 3; }
-    case DOC_TAG_I32: { int32_t x; memcpy(&x, p + 1, 4); out->type = DOC_INT; out->i = x; return p + 5; }
-    case DOC_TAG_I64: memcpy(&out->i, p + 1, 8); out->type = DOC_INT; return p + 9;
-    case DOC_TAG_DOUBLE: memcpy(&out->d, p + 1, 8); out->type = DOC_DOUBLE; return p + 9;
+    case DOC_TAG_FALSE:
+        out->type = DOC_BOOL;
+        out->b = 0;
+        return p + 1;
+    case DOC_TAG_TRUE:
+        out->type = DOC_BOOL;
+        out->b = 1;
+        return p + 1;
+    case DOC_TAG_I8: {
+        int8_t x;
+        memcpy(&x, p + 1, 1);
+        out->type = DOC_INT;
+        out->i = x;
+        return p + 2;
+    }
+    case DOC_TAG_I16: {
+        int16_t x;
+        memcpy(&x, p + 1, 2);
+        out->type = DOC_INT;
+        out->i = x;
+        return p + 3;
+    }
+    case DOC_TAG_I32: {
+        int32_t x;
+        memcpy(&x, p + 1, 4);
+        out->type = DOC_INT;
+        out->i = x;
+        return p + 5;
+    }
+    case DOC_TAG_I64:
+        memcpy(&out->i, p + 1, 8);
+        out->type = DOC_INT;
+        return p + 9;
+    case DOC_TAG_DOUBLE:
+        memcpy(&out->d, p + 1, 8);
+        out->type = DOC_DOUBLE;
+        return p + 9;
     case DOC_TAG_STRING: {
         uint64_t n;
         size_t h = doc_varint_get(p + 1, &n);
@@ -160,18 +190,27 @@ const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out) {
  * follows). Lookups skip many values, so this is a load, not a switch. */
 #define FIXED_SMALLINTS \
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-static const uint8_t fixed_size[256] = {
-    [DOC_TAG_NULL] = 1, [DOC_TAG_FALSE] = 1, [DOC_TAG_TRUE] = 1, [DOC_TAG_I8] = 2,
-    [DOC_TAG_I16] = 3, [DOC_TAG_I32] = 5, [DOC_TAG_I64] = 9, [DOC_TAG_DOUBLE] = 9,
-    [DOC_TAG_STRING] = 0, [DOC_TAG_OBJECT] = 1 + sizeof(doc_node *),
-    [DOC_TAG_ARRAY] = 1 + sizeof(doc_node *),
-    [DOC_TAG_SMALLINT] = FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS};
+static const uint8_t fixed_size[256] = {[DOC_TAG_NULL] = 1,
+                                        [DOC_TAG_FALSE] = 1,
+                                        [DOC_TAG_TRUE] = 1,
+                                        [DOC_TAG_I8] = 2,
+                                        [DOC_TAG_I16] = 3,
+                                        [DOC_TAG_I32] = 5,
+                                        [DOC_TAG_I64] = 9,
+                                        [DOC_TAG_DOUBLE] = 9,
+                                        [DOC_TAG_STRING] = 0,
+                                        [DOC_TAG_OBJECT] = 1 + sizeof(doc_node *),
+                                        [DOC_TAG_ARRAY] = 1 + sizeof(doc_node *),
+                                        [DOC_TAG_SMALLINT] = FIXED_SMALLINTS,
+                                        FIXED_SMALLINTS,
+                                        FIXED_SMALLINTS,
+                                        FIXED_SMALLINTS};
 
 /* doc_value_size, inlined in this file's scans (lookups skip values). */
 static inline size_t value_size(const uint8_t *p) {
     size_t fixed = fixed_size[*p];
     if (fixed) return fixed;
-    if (!(p[1] & 0x80)) return 2 + (size_t)p[1];   /* a string under 128 bytes */
+    if (!(p[1] & 0x80)) return 2 + (size_t)p[1]; /* a string under 128 bytes */
     uint64_t n;
     size_t h = doc_varint_get(p + 1, &n);
     return 1 + h + (size_t)n;
@@ -195,8 +234,7 @@ void doc_iter_init(doc_iter *it, const doc_node *n) {
     it->index = 0;
 }
 
-int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **val,
-                  uint32_t *val_off) {
+int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **val, uint32_t *val_off) {
     const doc_node *n = it->node;
     const uint8_t *b = node_cbytes(n);
     if (it->off >= n->len) return 0;
@@ -247,7 +285,7 @@ static uint32_t index_lower_bound(const doc_node *obj, const char *key, size_t k
 static inline int key_eq(const char *a, const char *b, size_t n) {
     if (n > 16) return memcmp(a, b, n) == 0;
     if (n >= 8) {
-        uint64_t x1, y1, x2, y2;   /* two loads that overlap when n < 16 */
+        uint64_t x1, y1, x2, y2; /* two loads that overlap when n < 16 */
         memcpy(&x1, a, 8);
         memcpy(&y1, b, 8);
         memcpy(&x2, a + n - 8, 8);
@@ -267,8 +305,8 @@ static inline int key_eq(const char *a, const char *b, size_t n) {
     return 1;
 }
 
-const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
-                              uint32_t *entry_off, uint32_t *val_off) {
+const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen, uint32_t *entry_off,
+                              uint32_t *val_off) {
     const uint8_t *b = node_cbytes(obj);
     if (obj->indexed) {
         const doc_index *ix = node_index(obj);
@@ -290,7 +328,7 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
     while (off < obj->len) {
         const char *k;
         size_t kl, h;
-        if (b[off] < 0x80) {   /* a key shorter than 128 bytes: one length byte */
+        if (b[off] < 0x80) { /* a key shorter than 128 bytes: one length byte */
             kl = b[off];
             k = (const char *)b + off + 1;
             h = 1 + kl;
@@ -425,22 +463,19 @@ static int bytes_have_children(const uint8_t *p, uint32_t len, int with_keys) {
     return 0;
 }
 
-static size_t node_header_size(int indexed) {
-    return sizeof(doc_node) + (indexed ? sizeof(doc_index *) : 0);
-}
+static size_t node_header_size(int indexed) { return sizeof(doc_node) + (indexed ? sizeof(doc_index *) : 0); }
 
 /* doc_node_make with the NODE_PARENT flag known to the caller (parent: 0 or
  * NODE_PARENT), or found by scanning the bytes (parent < 0). */
-static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
-                           uint32_t *dup, int parent);
+static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count, uint32_t *dup,
+                           int parent);
 
-doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
-                        uint32_t *dup) {
+doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count, uint32_t *dup) {
     return node_make(kind, bytes, len, count, dup, -1);
 }
 
-doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
-                              uint32_t *dup, int parent) {
+doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count, uint32_t *dup,
+                              int parent) {
     /* The parser's common case, without node_make's branches: no index, no
      * duplicate check. */
     if (!dup && (kind == DOC_KIND_BOX || count < DOC_INDEX_MIN)) {
@@ -458,8 +493,8 @@ doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint
     return node_make(kind, bytes, len, count, dup, parent);
 }
 
-static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
-                           uint32_t *dup, int parent) {
+static doc_node *node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count, uint32_t *dup,
+                           int parent) {
     int indexed = kind != DOC_KIND_BOX && count >= DOC_INDEX_MIN;
     doc_node *n = doc_malloc(node_header_size(indexed) + len);
     if (!n) return NULL;
@@ -574,11 +609,11 @@ void doc_box_free_shell(doc_node *box) {
 /* Adds delta to every offset in off[from..to) that is above `after` (or at
  * it, when `at_too`): a branch-free loop the compiler vectorizes, since a
  * size-changing edit in a large container pays it once per slot. */
-typedef uint32_t u32x4 __attribute__((vector_size(16)));   /* gcc and clang */
+typedef uint32_t u32x4 __attribute__((vector_size(16))); /* gcc and clang */
 
 static void index_shift(uint32_t *off, uint32_t from, uint32_t to, uint32_t after, int at_too,
                         int64_t delta) {
-    uint32_t d = (uint32_t)delta;   /* modular: offsets stay in range */
+    uint32_t d = (uint32_t)delta; /* modular: offsets stay in range */
     uint32_t lim = at_too ? after : after + 1;
     uint32_t i = from;
     /* Four slots at a time (-O2 does not vectorize loops of unknown length). */
@@ -596,10 +631,10 @@ static void index_shift(uint32_t *off, uint32_t from, uint32_t to, uint32_t afte
  * overlapping: the slot move and the shift of an insertion or removal in
  * one pass over the slots instead of two. */
 static void index_move_shift(uint32_t *off, uint32_t dst, uint32_t src, uint32_t n, int64_t delta) {
-    uint32_t d = (uint32_t)delta;   /* modular: offsets stay in range */
+    uint32_t d = (uint32_t)delta; /* modular: offsets stay in range */
     u32x4 vd = {d, d, d, d};
     uint32_t i;
-    if (dst <= src) {   /* forward: each load is ahead of every store so far */
+    if (dst <= src) { /* forward: each load is ahead of every store so far */
         for (i = 0; i + 4 <= n; i += 4) {
             u32x4 v;
             memcpy(&v, off + src + i, sizeof v);
@@ -609,7 +644,7 @@ static void index_move_shift(uint32_t *off, uint32_t dst, uint32_t src, uint32_t
         for (; i < n; i++) off[dst + i] = off[src + i] + d;
         return;
     }
-    for (i = n; i >= 4; i -= 4) {   /* backward, likewise */
+    for (i = n; i >= 4; i -= 4) { /* backward, likewise */
         u32x4 v;
         memcpy(&v, off + src + i - 4, sizeof v);
         v += vd;
@@ -623,8 +658,8 @@ static void index_move_shift(uint32_t *off, uint32_t dst, uint32_t src, uint32_t
  * a slot (arrays: at its position; objects: at its key's sorted place), a
  * removed one loses its slot. A size-neutral change of one entry costs
  * nothing here; any other edit is O(count), like the byte move it follows. */
-static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t newlen,
-                         int count_delta, uint32_t entry_index) {
+static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t newlen, int count_delta,
+                         uint32_t entry_index) {
     doc_index *ix = node_index(n);
     int64_t delta = (int64_t)newlen - (int64_t)oldlen;
     uint32_t old_count = n->count - (uint32_t)count_delta;
@@ -685,8 +720,8 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
     }
 }
 
-doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb,
-                           uint32_t newlen, int count_delta, uint32_t entry_index) {
+doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb, uint32_t newlen,
+                           int count_delta, uint32_t entry_index) {
     doc_node *n = *np;
     /* A value replaced by one of its size (an INCR, a TOGGLE) outside an
      * indexed array (whose value hash follows every element): the bytes only. */
@@ -714,7 +749,7 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
         memcpy(n + 1, &ix, sizeof ix);
     }
     /* Then the bytes. */
-    n->flags &= (uint16_t)~NODE_PLAIN;   /* the new bytes were not checked */
+    n->flags &= (uint16_t)~NODE_PLAIN; /* the new bytes were not checked */
     if (want > n->cap) {
         uint64_t cap = want + want / 4 + 16;
         if (cap > DOC_NODE_MAX_BYTES) cap = want;
@@ -728,10 +763,9 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     if (newlen && bytes_have_children(nb, newlen, n->kind == DOC_KIND_OBJECT && count_delta != 0))
         n->flags |= NODE_PARENT;
     /* Every element rewritten at once: renumbered from the bytes below. */
-    int whole = had_index && n->kind == DOC_KIND_ARRAY && count_delta == 0 && off == 0 &&
-                oldlen == n->len;
+    int whole = had_index && n->kind == DOC_KIND_ARRAY && count_delta == 0 && off == 0 && oldlen == n->len;
     if (whole && node_index(n)->vh) {
-        doc_vhash_free(node_index(n)->vh);   /* built again by the next search */
+        doc_vhash_free(node_index(n)->vh); /* built again by the next search */
         node_index(n)->vh = NULL;
     }
     int hashed = had_index && n->kind == DOC_KIND_ARRAY && node_index(n)->vh;
@@ -787,10 +821,10 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
  * cannot grow, walkers fall back to a bounded recursion (the depth of any
  * tree is bounded by max-depth, which DOC_DEPTH_LIMIT caps). */
 typedef struct node_stack {
-    doc_node **items;   /* the nodes */
-    size_t n;           /* used */
-    size_t cap;         /* allocated */
-    doc_node *local[64];/* first slots, no allocation for shallow trees */
+    doc_node **items;    /* the nodes */
+    size_t n;            /* used */
+    size_t cap;          /* allocated */
+    doc_node *local[64]; /* first slots, no allocation for shallow trees */
 } node_stack;
 
 static void stack_init(node_stack *s) {
@@ -895,7 +929,10 @@ uint32_t doc_value_depth(const uint8_t *val) {
     /* Walk with (node, level) pairs, pushing only the children that have
      * children of their own: a leaf child is one level deeper and done.
      * Levels fit the frames of any tree max-depth allows. */
-    struct item { const doc_node *n; uint32_t level; };
+    struct item {
+        const doc_node *n;
+        uint32_t level;
+    };
     struct item local[64], *st = local;
     size_t top = 0, cap = sizeof local / sizeof local[0];
     uint32_t deepest = 1;
@@ -953,8 +990,7 @@ size_t doc_node_count_nodes(const doc_node *root, size_t limit) {
         doc_iter_init(&it, n);
         while (work < limit && doc_iter_next(&it, NULL, NULL, &v, NULL)) {
             work++;
-            if ((*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) && stack_push(&s, value_child(v)) < 0)
-                break;
+            if ((*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) && stack_push(&s, value_child(v)) < 0) break;
         }
     }
     stack_free(&s);
@@ -993,15 +1029,15 @@ doc_node *doc_value_copy(const uint8_t *val) {
             if (tag == DOC_TAG_OBJECT || tag == DOC_TAG_ARRAY) {
                 doc_node *orig = value_child(b + off);
                 doc_node *c = failed ? NULL
-                                     : node_make(orig->kind, node_cbytes(orig), orig->len,
-                                                 orig->count, NULL, orig->flags & NODE_PARENT);
+                                     : node_make(orig->kind, node_cbytes(orig), orig->len, orig->count, NULL,
+                                                 orig->flags & NODE_PARENT);
                 if (!c || stack_push(&s, c) < 0) {
                     /* Out of memory: turn the slot into a same-size integer
                      * so freeing the partial copy never reaches an original. */
                     if (c) node_free_one(c);
                     failed = 1;
                     b[off] = DOC_TAG_I64;
-                    memset(b + off + 1, 0, sizeof(uintptr_t));   /* the pointer slot */
+                    memset(b + off + 1, 0, sizeof(uintptr_t)); /* the pointer slot */
                     off += (uint32_t)node_value_size(b + off);
                     continue;
                 }

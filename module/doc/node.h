@@ -20,12 +20,12 @@
 #include <string.h>
 
 struct doc_node {
-    uint32_t len;      /* packed bytes in use */
-    uint32_t cap;      /* packed bytes allocated after the header */
-    uint32_t count;    /* entries (members, elements; 1 for a box) */
-    uint8_t kind;      /* DOC_KIND_BOX / OBJECT / ARRAY */
-    uint8_t indexed;   /* 1: a uint32_t* index sits between header and bytes */
-    uint16_t flags;    /* NODE_PARENT: may hold pointers to child nodes */
+    uint32_t len;    /* packed bytes in use */
+    uint32_t cap;    /* packed bytes allocated after the header */
+    uint32_t count;  /* entries (members, elements; 1 for a box) */
+    uint8_t kind;    /* DOC_KIND_BOX / OBJECT / ARRAY */
+    uint8_t indexed; /* 1: a uint32_t* index sits between header and bytes */
+    uint16_t flags;  /* NODE_PARENT: may hold pointers to child nodes */
 };
 
 /* Set on a node whose bytes may point to child nodes (never cleared: it
@@ -43,11 +43,11 @@ typedef struct doc_vhash doc_vhash;
 
 /* The index block: icap slots allocated, node->count of them live. */
 typedef struct doc_index {
-    doc_vhash *vh;     /* arrays: hash of the scalar elements, built by the
+    doc_vhash *vh;  /* arrays: hash of the scalar elements, built by the
                           first search by value (find.c), or NULL; freed
                           with the index */
-    uint32_t icap;     /* slots allocated */
-    uint32_t off[];    /* entry offsets */
+    uint32_t icap;  /* slots allocated */
+    uint32_t off[]; /* entry offsets */
 } doc_index;
 
 /* Arrays this long get a value hash when searched (below it a scan is a
@@ -79,9 +79,13 @@ static inline void value_set_child(uint8_t *v, doc_node *c) { memcpy(v + 1, &c, 
 static inline size_t node_value_size(const uint8_t *p) {
     /* Payload bytes after the tag, for tags up to DOC_TAG_ARRAY (strings
      * are handled below). */
-    static const uint8_t fixed[DOC_TAG_ARRAY + 1] = {
-        [DOC_TAG_I8] = 1, [DOC_TAG_I16] = 2, [DOC_TAG_I32] = 4, [DOC_TAG_I64] = 8,
-        [DOC_TAG_DOUBLE] = 8, [DOC_TAG_OBJECT] = sizeof(doc_node *), [DOC_TAG_ARRAY] = sizeof(doc_node *)};
+    static const uint8_t fixed[DOC_TAG_ARRAY + 1] = {[DOC_TAG_I8] = 1,
+                                                     [DOC_TAG_I16] = 2,
+                                                     [DOC_TAG_I32] = 4,
+                                                     [DOC_TAG_I64] = 8,
+                                                     [DOC_TAG_DOUBLE] = 8,
+                                                     [DOC_TAG_OBJECT] = sizeof(doc_node *),
+                                                     [DOC_TAG_ARRAY] = sizeof(doc_node *)};
     uint8_t tag = *p;
     if (tag >= DOC_TAG_SMALLINT) return 1;
     if (tag != DOC_TAG_STRING && tag <= DOC_TAG_ARRAY) return 1 + (size_t)fixed[tag];
@@ -108,14 +112,13 @@ size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen);
  * entries (adopting the child nodes those bytes point to), indexed when
  * large. Objects: *dup is set to the offset of a duplicate key (or UINT32_MAX)
  * when dup != NULL. NULL on OOM. */
-doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
-                        uint32_t *dup);
+doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t count, uint32_t *dup);
 
 /* doc_node_make for a builder that knows whether the bytes hold child nodes
  * (parent: 0 or NODE_PARENT, which spares the scan for them), or-ed with
  * NODE_PLAIN when it knows no string needs an escape. */
-doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
-                              uint32_t *dup, int parent);
+doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count, uint32_t *dup,
+                              int parent);
 
 /* Replaces bytes [off, off+oldlen) of *np with nb[0..newlen) and adjusts
  * count by count_delta (entry_index is the position of the first entry
@@ -126,8 +129,8 @@ doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint
  * entry or of one run of entries. May move the node
  * (*np updated). Does not free child nodes the old bytes pointed to. Returns
  * DOC_OK, or DOC_NOMEM / DOC_TOOBIG with *np untouched. */
-doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb,
-                           uint32_t newlen, int count_delta, uint32_t entry_index);
+doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb, uint32_t newlen,
+                           int count_delta, uint32_t entry_index);
 
 /* Frees every child node referenced by the values in a packed byte range of
  * a node of `kind` (object ranges start at a key). */

@@ -57,32 +57,31 @@
 #include <string.h>
 
 /* Powers of ten that are exact doubles (10^22 < 2^53 * 2^22 is the last). */
-static const double number_pow10[23] = {
-    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+static const double number_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
 /* Powers of ten as integers, 10^0 .. 10^19 (the largest in uint64). */
-static const uint64_t number_pow10_u64[20] = {
-    1ull,
-    10ull,
-    100ull,
-    1000ull,
-    10000ull,
-    100000ull,
-    1000000ull,
-    10000000ull,
-    100000000ull,
-    1000000000ull,
-    10000000000ull,
-    100000000000ull,
-    1000000000000ull,
-    10000000000000ull,
-    100000000000000ull,
-    1000000000000000ull,
-    10000000000000000ull,
-    100000000000000000ull,
-    1000000000000000000ull,
-    10000000000000000000ull};
+static const uint64_t number_pow10_u64[20] = {1ull,
+                                              10ull,
+                                              100ull,
+                                              1000ull,
+                                              10000ull,
+                                              100000ull,
+                                              1000000ull,
+                                              10000000ull,
+                                              100000000ull,
+                                              1000000000ull,
+                                              10000000000ull,
+                                              100000000000ull,
+                                              1000000000000ull,
+                                              10000000000000ull,
+                                              100000000000000ull,
+                                              1000000000000000ull,
+                                              10000000000000000ull,
+                                              100000000000000000ull,
+                                              1000000000000000000ull,
+                                              10000000000000000000ull};
 
 /* Pairs of decimal digits "00".."99", for writing two digits per division. */
 static const char number_digits2[201] =
@@ -109,22 +108,18 @@ static const char number_digits2[201] =
  * int64 cannot overflow; no real input comes near (it is a petabyte). */
 #define NUMBER_TOKEN_MAX (1ull << 50)
 
-static int number_is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
+static int number_is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
 /* Value of the significant digits of the token, seen as one digit string. */
 typedef struct number_digits {
-    const unsigned char *ip;   /* integer part digits */
-    size_t ilen;               /* their count */
-    const unsigned char *fp;   /* fraction digits (NULL when none) */
-    size_t flen;               /* their count */
+    const unsigned char *ip; /* integer part digits */
+    size_t ilen;             /* their count */
+    const unsigned char *fp; /* fraction digits (NULL when none) */
+    size_t flen;             /* their count */
 } number_digits;
 
 /* Digit j (0-based) of the integer part followed by the fraction. */
-static unsigned char number_digit_at(const number_digits *nd, size_t j)
-{
+static unsigned char number_digit_at(const number_digits *nd, size_t j) {
     return j < nd->ilen ? nd->ip[j] : nd->fp[j - nd->ilen];
 }
 
@@ -132,13 +127,11 @@ static unsigned char number_digit_at(const number_digits *nd, size_t j)
  * NUMBER_STRTOD_DIGITS significant digits. `first` is the index of the first
  * significant digit, `nsig` the count up to the last nonzero one, and the
  * value is digits(first .. first+nsig) * 10^e10. */
-static double number_strtod(const number_digits *nd, size_t first, size_t nsig, int64_t e10)
-{
+static double number_strtod(const number_digits *nd, size_t first, size_t nsig, int64_t e10) {
     char buf[NUMBER_STRTOD_DIGITS + 32];
     size_t keep = nsig < NUMBER_STRTOD_DIGITS ? nsig : NUMBER_STRTOD_DIGITS;
     size_t n = 0;
-    for (size_t j = 0; j < keep; j++)
-        buf[n++] = (char)number_digit_at(nd, first + j);
+    for (size_t j = 0; j < keep; j++) buf[n++] = (char)number_digit_at(nd, first + j);
     int64_t e = e10 + (int64_t)(nsig - keep);
     if (keep < nsig) {
         /* Sticky digit: the last significant digit is nonzero, so dropped
@@ -150,18 +143,16 @@ static double number_strtod(const number_digits *nd, size_t first, size_t nsig, 
     snprintf(buf + n, sizeof buf - n, "e%lld", (long long)e);
     int saved = errno;
     double d = strtod(buf, NULL);
-    errno = saved;   /* ERANGE on underflow is not an error for us */
+    errno = saved; /* ERANGE on underflow is not an error for us */
     return d;
 }
 
 /* The general path: the token s[0..end) in full (grammar checked again,
  * then the exact conversion). BADJSON for bad syntax, OVERFLOW for a value
  * beyond the double range. */
-static doc_status number_parse_slow(const unsigned char *p, const unsigned char *end,
-                                    int *is_int, int64_t *i, double *d)
-{
-    if (end == p || (size_t)(end - p) >= NUMBER_TOKEN_MAX)
-        return DOC_BADJSON;
+static doc_status number_parse_slow(const unsigned char *p, const unsigned char *end, int *is_int, int64_t *i,
+                                    double *d) {
+    if (end == p || (size_t)(end - p) >= NUMBER_TOKEN_MAX) return DOC_BADJSON;
     /* Grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
     int neg = 0;
     if (*p == '-') {
@@ -169,13 +160,11 @@ static doc_status number_parse_slow(const unsigned char *p, const unsigned char 
         p++;
     }
     number_digits nd = {p, 0, NULL, 0};
-    if (p == end)
-        return DOC_BADJSON;
+    if (p == end) return DOC_BADJSON;
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
-        while (p < end && number_is_digit(*p))
-            p++;
+        while (p < end && number_is_digit(*p)) p++;
     } else {
         return DOC_BADJSON;
     }
@@ -184,11 +173,9 @@ static doc_status number_parse_slow(const unsigned char *p, const unsigned char 
     if (p < end && *p == '.') {
         p++;
         nd.fp = p;
-        while (p < end && number_is_digit(*p))
-            p++;
+        while (p < end && number_is_digit(*p)) p++;
         nd.flen = (size_t)(p - nd.fp);
-        if (nd.flen == 0)
-            return DOC_BADJSON;
+        if (nd.flen == 0) return DOC_BADJSON;
         has_frac = 1;
     }
     int64_t exp = 0;
@@ -201,24 +188,19 @@ static doc_status number_parse_slow(const unsigned char *p, const unsigned char 
         }
         const unsigned char *ep = p;
         while (p < end && number_is_digit(*p)) {
-            if (exp < NUMBER_EXP_CLAMP)
-                exp = exp * 10 + (*p - '0');
+            if (exp < NUMBER_EXP_CLAMP) exp = exp * 10 + (*p - '0');
             p++;
         }
-        if (p == ep)
-            return DOC_BADJSON;
-        if (eneg)
-            exp = -exp;
+        if (p == ep) return DOC_BADJSON;
+        if (eneg) exp = -exp;
         has_exp = 1;
     }
-    if (p != end)
-        return DOC_BADJSON;
+    if (p != end) return DOC_BADJSON;
 
     /* Integer syntax: int64 when it fits (19 digits fit in uint64). */
     if (!has_frac && !has_exp && nd.ilen <= 19) {
         uint64_t u = 0;
-        for (size_t j = 0; j < nd.ilen; j++)
-            u = u * 10 + (uint64_t)(nd.ip[j] - '0');
+        for (size_t j = 0; j < nd.ilen; j++) u = u * 10 + (uint64_t)(nd.ip[j] - '0');
         uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
         if (u <= limit) {
             *is_int = 1;
@@ -232,27 +214,23 @@ static doc_status number_parse_slow(const unsigned char *p, const unsigned char 
      * the first 19 significant digits in m, count trailing zeros. */
     size_t total = nd.ilen + nd.flen;
     size_t first = 0;
-    while (first < total && number_digit_at(&nd, first) == '0')
-        first++;
+    while (first < total && number_digit_at(&nd, first) == '0') first++;
     double v;
     if (first == total) {
         v = 0.0;
     } else {
         size_t last = total - 1;
-        while (number_digit_at(&nd, last) == '0')
-            last--;
+        while (number_digit_at(&nd, last) == '0') last--;
         size_t nsig = last - first + 1;
         int64_t e10 = exp - (int64_t)nd.flen + (int64_t)(total - 1 - last);
         /* nsig significant digits: the value lies in [10^(top-1), 10^top). */
         int64_t top = e10 + (int64_t)nsig;
-        if (top - 1 > 308)
-            return DOC_OVERFLOW;                /* >= 1e309: beyond DBL_MAX */
+        if (top - 1 > 308) return DOC_OVERFLOW; /* >= 1e309: beyond DBL_MAX */
         if (top <= -324) {
-            v = 0.0;                            /* < 1e-324: rounds to zero */
+            v = 0.0; /* < 1e-324: rounds to zero */
         } else if (nsig <= 19) {
             uint64_t m = 0;
-            for (size_t j = first; j <= last; j++)
-                m = m * 10 + (uint64_t)(number_digit_at(&nd, j) - '0');
+            for (size_t j = first; j <= last; j++) m = m * 10 + (uint64_t)(number_digit_at(&nd, j) - '0');
             if (m <= NUMBER_EXACT_MAX && e10 >= -22 && e10 <= 22) {
                 v = e10 < 0 ? (double)m / number_pow10[-e10] : (double)m * number_pow10[e10];
             } else if (m <= NUMBER_EXACT_MAX && e10 > 22 && e10 <= 22 + 15 &&
@@ -265,17 +243,15 @@ static doc_status number_parse_slow(const unsigned char *p, const unsigned char 
         } else {
             v = number_strtod(&nd, first, nsig, e10);
         }
-        if (isinf(v))
-            return DOC_OVERFLOW;
+        if (isinf(v)) return DOC_OVERFLOW;
     }
     *is_int = 0;
     *d = neg ? -v : v;
     return DOC_OK;
 }
 
-doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int,
-                           int64_t *i, double *d)
-{
+doc_status doc_number_read(const char *s, const char *end, const char **stop, int *is_int, int64_t *i,
+                           double *d) {
     /* One pass: the grammar -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
      * and, on the way, the mantissa of the common tokens: an integer of at
      * most 19 digits (int64 when it fits), or digits '.' digits with at most
@@ -293,18 +269,16 @@ doc_status doc_number_read(const char *s, const char *end, const char **stop, in
         return DOC_BADJSON;
     }
     const unsigned char *digits = p;
-    uint64_t m = 0;   /* may wrap past 19 digits (unsigned: defined); unused then */
+    uint64_t m = 0; /* may wrap past 19 digits (unsigned: defined); unused then */
     if (*p == '0')
         p++;
     else
-        while (p < e && number_is_digit(*p))
-            m = m * 10 + (uint64_t)(*p++ - '0');
+        while (p < e && number_is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
     size_t ndig = (size_t)(p - digits), frac = 0;
-    int plain = 1;   /* no exponent */
+    int plain = 1; /* no exponent */
     if (p < e && *p == '.') {
         const unsigned char *f = ++p;
-        while (p < e && number_is_digit(*p))
-            m = m * 10 + (uint64_t)(*p++ - '0');
+        while (p < e && number_is_digit(*p)) m = m * 10 + (uint64_t)(*p++ - '0');
         frac = (size_t)(p - f);
         if (frac == 0) {
             *stop = (const char *)p;
@@ -313,14 +287,12 @@ doc_status doc_number_read(const char *s, const char *end, const char **stop, in
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
-        if (p < e && (*p == '+' || *p == '-'))
-            p++;
+        if (p < e && (*p == '+' || *p == '-')) p++;
         if (p == e || !number_is_digit(*p)) {
             *stop = (const char *)p;
             return DOC_BADJSON;
         }
-        while (p < e && number_is_digit(*p))
-            p++;
+        while (p < e && number_is_digit(*p)) p++;
         plain = 0;
     }
     *stop = (const char *)p;
@@ -334,7 +306,7 @@ doc_status doc_number_read(const char *s, const char *end, const char **stop, in
                 return DOC_OK;
             }
         } else if (m <= NUMBER_EXACT_MAX) {
-            double v = (double)m / number_pow10[frac];   /* frac <= 19 < 23 */
+            double v = (double)m / number_pow10[frac]; /* frac <= 19 < 23 */
             *is_int = 0;
             *d = neg ? -v : v;
             return DOC_OK;
@@ -343,21 +315,17 @@ doc_status doc_number_read(const char *s, const char *end, const char **stop, in
     return number_parse_slow((const unsigned char *)s, p, is_int, i, d);
 }
 
-doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, double *d)
-{
+doc_status doc_number_parse(const char *s, size_t len, int *is_int, int64_t *i, double *d) {
     const char *stop;
-    if (len == 0)
-        return DOC_BADJSON;
+    if (len == 0) return DOC_BADJSON;
     doc_status st = doc_number_read(s, s + len, &stop, is_int, i, d);
-    if (st == DOC_OK && stop != s + len)
-        return DOC_BADJSON;
+    if (st == DOC_OK && stop != s + len) return DOC_BADJSON;
     return st == DOC_OK ? DOC_OK : DOC_BADJSON;
 }
 
 /* Writes the decimal digits of u (no sign) ending just before `end`;
  * returns where they start. */
-static char *number_write_u64(uint64_t u, char *end)
-{
+static char *number_write_u64(uint64_t u, char *end) {
     char *p = end;
     while (u >= 100) {
         unsigned k = (unsigned)(u % 100) * 2;
@@ -375,15 +343,13 @@ static char *number_write_u64(uint64_t u, char *end)
     return p;
 }
 
-size_t doc_format_int(int64_t v, char *out)
-{
+size_t doc_format_int(int64_t v, char *out) {
     char tmp[24];
     char *end = tmp + sizeof tmp;
     /* 0 - (uint64_t)v is |v| also for INT64_MIN. */
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
     char *p = number_write_u64(u, end);
-    if (v < 0)
-        *--p = '-';
+    if (v < 0) *--p = '-';
     size_t n = (size_t)(end - p);
     memcpy(out, p, n);
     out[n] = '\0';
@@ -393,17 +359,14 @@ size_t doc_format_int(int64_t v, char *out)
 /* Lays out `nd` significant digits (no leading or trailing zeros, except
  * the single digit of zero) whose decimal point sits `pt` digits from the
  * left (value = 0.DIGITS * 10^pt), as described at the top of this file. */
-static size_t number_layout(int neg, const char *dig, int nd, int pt, char *out)
-{
+static size_t number_layout(int neg, const char *dig, int nd, int pt, char *out) {
     char *w = out;
-    if (neg)
-        *w++ = '-';
+    if (neg) *w++ = '-';
     if (pt >= nd && pt <= 21) {
         /* Integral: digits, zeros, ".0". */
         memcpy(w, dig, (size_t)nd);
         w += nd;
-        for (int z = nd; z < pt; z++)
-            *w++ = '0';
+        for (int z = nd; z < pt; z++) *w++ = '0';
         *w++ = '.';
         *w++ = '0';
     } else if (pt > 0 && pt <= 21) {
@@ -415,8 +378,7 @@ static size_t number_layout(int neg, const char *dig, int nd, int pt, char *out)
     } else if (pt > -6 && pt <= 0) {
         *w++ = '0';
         *w++ = '.';
-        for (int z = pt; z < 0; z++)
-            *w++ = '0';
+        for (int z = pt; z < 0; z++) *w++ = '0';
         memcpy(w, dig, (size_t)nd);
         w += nd;
     } else {
@@ -441,21 +403,18 @@ static size_t number_layout(int neg, const char *dig, int nd, int pt, char *out)
     return (size_t)(w - out);
 }
 
-size_t doc_format_double(double d, char *out)
-{
+size_t doc_format_double(double d, char *out) {
     int neg = signbit(d) != 0;
     double a = fabs(d);
     char dig[32];
     int nd, pt;
 
-    if (a == 0.0)
-        return number_layout(neg, "0", 1, 1, out);
+    if (a == 0.0) return number_layout(neg, "0", 1, 1, out);
 
     /* Fast path: few decimals (see the top of this file). */
     for (int k = 0; k <= NUMBER_FAST_DECIMALS; k++) {
         double x = a * number_pow10[k];
-        if (x >= NUMBER_FAST_LIMIT)
-            break;
+        if (x >= NUMBER_FAST_LIMIT) break;
         /* x < 2^50, so x + 0.5 is exact and truncation rounds half up. */
         uint64_t m = (uint64_t)(x + 0.5);
         if (m != 0 && (double)m / number_pow10[k] == a) {
@@ -463,8 +422,7 @@ size_t doc_format_double(double d, char *out)
             char *p = number_write_u64(m, end);
             nd = (int)(end - p);
             pt = nd - k;
-            while (nd > 1 && p[nd - 1] == '0')
-                nd--;
+            while (nd > 1 && p[nd - 1] == '0') nd--;
             return number_layout(neg, p, nd, pt, out);
         }
     }
@@ -475,26 +433,22 @@ size_t doc_format_double(double d, char *out)
     char buf[40];
     for (int prec = a < DBL_MIN ? 0 : 14; prec <= 16; prec++) {
         snprintf(buf, sizeof buf, "%.*e", prec, a);
-        if (prec == 16 || strtod(buf, NULL) == a)
-            break;
+        if (prec == 16 || strtod(buf, NULL) == a) break;
     }
     /* buf is "D.DDDDe[+-]XX" (the point may be another locale's). */
     const char *p = buf;
     nd = 0;
     while (*p != 'e') {
-        if (*p >= '0' && *p <= '9')
-            dig[nd++] = *p;
+        if (*p >= '0' && *p <= '9') dig[nd++] = *p;
         p++;
     }
     p++;
     int xneg = *p == '-';
     p++;
     int x = 0;
-    while (*p >= '0' && *p <= '9')
-        x = x * 10 + (*p++ - '0');
+    while (*p >= '0' && *p <= '9') x = x * 10 + (*p++ - '0');
     pt = (xneg ? -x : x) + 1;
-    while (nd > 1 && dig[nd - 1] == '0')
-        nd--;
+    while (nd > 1 && dig[nd - 1] == '0') nd--;
     return number_layout(neg, dig, nd, pt, out);
 }
 

@@ -76,43 +76,41 @@
 
 /* One open container; frames[0] is the box that takes the top-level value. */
 typedef struct parse_frame {
-    size_t start;      /* offset of its region in the scratch buffer */
-    size_t open;       /* offset of its bracket in the text */
-    uint64_t keybits;  /* objects: filter of the keys so far (parse_key_bit) */
-    uint32_t count;    /* complete entries so far */
-    uint8_t kind;      /* DOC_KIND_BOX / OBJECT / ARRAY */
-    uint8_t parent;    /* node flags: NODE_PARENT once a container value was added;
+    size_t start;     /* offset of its region in the scratch buffer */
+    size_t open;      /* offset of its bracket in the text */
+    uint64_t keybits; /* objects: filter of the keys so far (parse_key_bit) */
+    uint32_t count;   /* complete entries so far */
+    uint8_t kind;     /* DOC_KIND_BOX / OBJECT / ARRAY */
+    uint8_t parent;   /* node flags: NODE_PARENT once a container value was added;
                           NODE_PLAIN until a key or string held an escape */
 } parse_frame;
 
 typedef struct parser {
-    const uint8_t *text;   /* the input */
-    const uint8_t *end;    /* its end */
-    uint8_t *buf;          /* the scratch buffer: the open containers' regions */
-    size_t cap;            /* its size */
-    uint8_t *lim;          /* buf + cap - PARSE_SLACK */
-    parse_frame *frames;   /* open containers, frames[0] the box */
-    uint32_t depth;        /* containers open (frames in use - 1) */
-    uint32_t fcap;         /* frames allocated */
-    uint32_t max_depth;    /* containers may nest this deep */
-    doc_error *err;        /* where the first error goes */
-    parse_frame local_frames[PARSE_FRAMES_LOCAL];  /* first frames */
-    uint8_t local_buf[PARSE_LOCAL_BYTES];           /* first scratch bytes */
+    const uint8_t *text;                          /* the input */
+    const uint8_t *end;                           /* its end */
+    uint8_t *buf;                                 /* the scratch buffer: the open containers' regions */
+    size_t cap;                                   /* its size */
+    uint8_t *lim;                                 /* buf + cap - PARSE_SLACK */
+    parse_frame *frames;                          /* open containers, frames[0] the box */
+    uint32_t depth;                               /* containers open (frames in use - 1) */
+    uint32_t fcap;                                /* frames allocated */
+    uint32_t max_depth;                           /* containers may nest this deep */
+    doc_error *err;                               /* where the first error goes */
+    parse_frame local_frames[PARSE_FRAMES_LOCAL]; /* first frames */
+    uint8_t local_buf[PARSE_LOCAL_BYTES];         /* first scratch bytes */
 } parser;
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                             */
 /* ------------------------------------------------------------------ */
 
-static void parse_error(parser *ps, const uint8_t *at, const char *msg)
-{
+static void parse_error(parser *ps, const uint8_t *at, const char *msg) {
     doc_error_at(ps->err, DOC_BADJSON, (size_t)(at - ps->text), "%s", msg);
 }
 
 /* Something other than what the grammar wants at `at`: the end of the
  * input, or a byte named in the message. */
-static void parse_unexpected(parser *ps, const uint8_t *at)
-{
+static void parse_unexpected(parser *ps, const uint8_t *at) {
     size_t off = (size_t)(at - ps->text);
     if (at == ps->end)
         doc_error_at(ps->err, DOC_BADJSON, off, "unexpected end of input");
@@ -123,8 +121,7 @@ static void parse_unexpected(parser *ps, const uint8_t *at)
 }
 
 /* Reports `msg` at `at`, or the end of the input when the text ended. */
-static void parse_expected(parser *ps, const uint8_t *at, const char *msg)
-{
+static void parse_expected(parser *ps, const uint8_t *at, const char *msg) {
     if (at == ps->end)
         parse_error(ps, at, "unexpected end of input");
     else
@@ -138,8 +135,7 @@ static void parse_expected(parser *ps, const uint8_t *at, const char *msg)
 /* Makes room for `need` bytes after w, the slack kept. Returns the new
  * write position (the buffer may move), or NULL with NOMEM set and the
  * buffer as it was. */
-static __attribute__((noinline)) uint8_t *parse_grow(parser *ps, uint8_t *w, size_t need)
-{
+static __attribute__((noinline)) uint8_t *parse_grow(parser *ps, uint8_t *w, size_t need) {
     size_t used = (size_t)(w - ps->buf);
     if (need > SIZE_MAX / 4 - used) {
         doc_error_set(ps->err, DOC_NOMEM, "out of memory");
@@ -147,13 +143,11 @@ static __attribute__((noinline)) uint8_t *parse_grow(parser *ps, uint8_t *w, siz
     }
     size_t want = used + need + PARSE_SLACK;
     size_t cap = ps->cap < PARSE_SCRATCH_MIN ? PARSE_SCRATCH_MIN : ps->cap * 2;
-    while (cap < want)
-        cap *= 2;
+    while (cap < want) cap *= 2;
     uint8_t *m;
     if (ps->buf == ps->local_buf) {
         m = doc_malloc(cap);
-        if (m)
-            memcpy(m, ps->buf, used);
+        if (m) memcpy(m, ps->buf, used);
     } else {
         m = doc_realloc(ps->buf, cap);
     }
@@ -168,14 +162,12 @@ static __attribute__((noinline)) uint8_t *parse_grow(parser *ps, uint8_t *w, siz
 }
 
 /* Doubles the frame stack; 0, or -1 with NOMEM set. */
-static __attribute__((noinline)) int parse_frames_grow(parser *ps)
-{
+static __attribute__((noinline)) int parse_frames_grow(parser *ps) {
     uint32_t cap = ps->fcap * 2;
     parse_frame *m;
     if (ps->frames == ps->local_frames) {
         m = doc_malloc(cap * sizeof *m);
-        if (m)
-            memcpy(m, ps->frames, ps->fcap * sizeof *m);
+        if (m) memcpy(m, ps->frames, ps->fcap * sizeof *m);
     } else {
         m = doc_realloc(ps->frames, cap * sizeof *m);
     }
@@ -190,17 +182,14 @@ static __attribute__((noinline)) int parse_frames_grow(parser *ps)
 
 /* Opens a container of `kind` whose bracket is at `at`, its region starting
  * at w. Returns the new frame or NULL (TOODEEP or NOMEM set). */
-static inline __attribute__((always_inline)) parse_frame *parse_open(parser *ps, int kind,
-                                                                     const uint8_t *at,
-                                                                     const uint8_t *w)
-{
+static inline __attribute__((always_inline)) parse_frame *parse_open(parser *ps, int kind, const uint8_t *at,
+                                                                     const uint8_t *w) {
     if (__builtin_expect(ps->depth >= ps->max_depth, 0)) {
-        doc_error_at(ps->err, DOC_TOODEEP, (size_t)(at - ps->text),
-                     "nesting deeper than max-depth %u", ps->max_depth);
+        doc_error_at(ps->err, DOC_TOODEEP, (size_t)(at - ps->text), "nesting deeper than max-depth %u",
+                     ps->max_depth);
         return NULL;
     }
-    if (__builtin_expect(ps->depth + 1 == ps->fcap, 0) && parse_frames_grow(ps) < 0)
-        return NULL;
+    if (__builtin_expect(ps->depth + 1 == ps->fcap, 0) && parse_frames_grow(ps) < 0) return NULL;
     parse_frame *f = &ps->frames[++ps->depth];
     f->start = (size_t)(w - ps->buf);
     f->open = (size_t)(at - ps->text);
@@ -216,8 +205,7 @@ static inline __attribute__((always_inline)) parse_frame *parse_open(parser *ps,
  * parent's region. Returns the new write position, or NULL with the error
  * set (the region's children are then still owned by the region, or freed
  * and the region emptied: *w_fail says where the region now ends). */
-static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t **w_fail)
-{
+static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t **w_fail) {
     parse_frame *f = &ps->frames[ps->depth];
     uint8_t *start = ps->buf + f->start;
     size_t len = (size_t)(w - start);
@@ -228,8 +216,8 @@ static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t *
     }
     uint32_t dup = UINT32_MAX;
     int check = f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN;
-    doc_node *n = doc_node_make_known(f->kind, start, (uint32_t)len, f->count, check ? &dup : NULL,
-                                      f->parent);
+    doc_node *n =
+        doc_node_make_known(f->kind, start, (uint32_t)len, f->count, check ? &dup : NULL, f->parent);
     if (!n) {
         doc_error_set(ps->err, DOC_NOMEM, "out of memory");
         return NULL;
@@ -239,9 +227,9 @@ static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t *
         size_t kl;
         doc_key_decode(doc_node_bytes(n) + dup, &k, &kl);
         doc_error_at(ps->err, DOC_BADJSON, (size_t)(at - ps->text),
-                     "duplicate key \"%.*s\" in the object at byte %zu", (int)(kl > 40 ? 40 : kl),
-                     k, f->open);
-        doc_node_free(n);   /* it adopted the region's children */
+                     "duplicate key \"%.*s\" in the object at byte %zu", (int)(kl > 40 ? 40 : kl), k,
+                     f->open);
+        doc_node_free(n); /* it adopted the region's children */
         *w_fail = start;
         return NULL;
     }
@@ -256,8 +244,7 @@ static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t *
 /* After an error: frees the nodes the open regions point to. w is where the
  * innermost region ends. An object's region may end with a key whose value
  * never came. */
-static void parse_free_open(parser *ps, const uint8_t *w)
-{
+static void parse_free_open(parser *ps, const uint8_t *w) {
     for (uint32_t k = 0; k <= ps->depth; k++) {
         const parse_frame *f = &ps->frames[k];
         const uint8_t *p = ps->buf + f->start;
@@ -270,8 +257,7 @@ static void parse_free_open(parser *ps, const uint8_t *w)
                 const char *key;
                 size_t kl;
                 off += doc_key_decode(p + off, &key, &kl);
-                if (p + off >= stop)
-                    break;
+                if (p + off >= stop) break;
                 off += node_value_size(p + off);
                 whole = off;
             }
@@ -286,47 +272,38 @@ static void parse_free_open(parser *ps, const uint8_t *w)
 
 /* Length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629, table 3-7
  * of Unicode), or 0 when it is not one. s[0] >= 0x80. */
-static size_t parse_utf8_seq(const unsigned char *s, size_t n)
-{
+static size_t parse_utf8_seq(const unsigned char *s, size_t n) {
     unsigned char c0 = s[0];
-    if (c0 >= 0xC2 && c0 <= 0xDF)
-        return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c0 >= 0xC2 && c0 <= 0xDF) return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
     if (c0 >= 0xE0 && c0 <= 0xEF) {
-        if (n < 3 || (s[2] & 0xC0) != 0x80)
-            return 0;
-        unsigned char lo = c0 == 0xE0 ? 0xA0 : 0x80;   /* no overlong */
-        unsigned char hi = c0 == 0xED ? 0x9F : 0xBF;   /* no surrogates */
+        if (n < 3 || (s[2] & 0xC0) != 0x80) return 0;
+        unsigned char lo = c0 == 0xE0 ? 0xA0 : 0x80; /* no overlong */
+        unsigned char hi = c0 == 0xED ? 0x9F : 0xBF; /* no surrogates */
         return s[1] >= lo && s[1] <= hi ? 3 : 0;
     }
     if (c0 >= 0xF0 && c0 <= 0xF4) {
-        if (n < 4 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
-            return 0;
-        unsigned char lo = c0 == 0xF0 ? 0x90 : 0x80;   /* no overlong */
-        unsigned char hi = c0 == 0xF4 ? 0x8F : 0xBF;   /* <= U+10FFFF */
+        if (n < 4 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+        unsigned char lo = c0 == 0xF0 ? 0x90 : 0x80; /* no overlong */
+        unsigned char hi = c0 == 0xF4 ? 0x8F : 0xBF; /* <= U+10FFFF */
         return s[1] >= lo && s[1] <= hi ? 4 : 0;
     }
     return 0;
 }
 
-int doc_utf8_valid(const char *s, size_t len)
-{
+int doc_utf8_valid(const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
         while (i + 8 <= len) {
             uint64_t w;
             memcpy(&w, u + i, sizeof w);
-            if (w & 0x8080808080808080ull)
-                break;
+            if (w & 0x8080808080808080ull) break;
             i += 8;
         }
-        while (i < len && u[i] < 0x80)
-            i++;
-        if (i == len)
-            break;
+        while (i < len && u[i] < 0x80) i++;
+        if (i == len) break;
         size_t k = parse_utf8_seq(u + i, len - i);
-        if (!k)
-            return 0;
+        if (!k) return 0;
         i += k;
     }
     return 1;
@@ -337,24 +314,20 @@ int doc_utf8_valid(const char *s, size_t len)
  * bytes above a flagged one falsely; only the lowest flag is used.) The
  * usual "has a zero byte" trick, (v - 1) & ~v & 0x80, merged for three
  * byte values; with the non-ASCII test (x & 0x80) the ~x terms drop out. */
-static inline uint64_t parse_special8(uint64_t x)
-{
+static inline uint64_t parse_special8(uint64_t x) {
     const uint64_t ones = 0x0101010101010101ull;
-    return ((x - ones * 0x20) | ((x ^ ones * '"') - ones) | ((x ^ ones * '\\') - ones) | x) &
-           (ones * 0x80);
+    return ((x - ones * 0x20) | ((x ^ ones * '"') - ones) | ((x ^ ones * '\\') - ones) | x) & (ones * 0x80);
 }
 
 /* Value + 1 of each hex digit, 0 for other bytes. */
 static const uint8_t parse_hexval[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
-    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
-    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
-    ['F'] = 16,
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
 /* The four hex digits at p, or -1 with the error set. */
-static long parse_hex4(parser *ps, const uint8_t *p)
-{
+static long parse_hex4(parser *ps, const uint8_t *p) {
     long v = 0;
     for (int j = 0; j < 4; j++) {
         if (p + j == ps->end) {
@@ -373,9 +346,7 @@ static long parse_hex4(parser *ps, const uint8_t *p)
 
 /* Decodes the escape whose backslash is at p into *wp (at most 4 bytes).
  * Returns the byte after the escape, or NULL with the error set. */
-static __attribute__((noinline)) const uint8_t *parse_escape(parser *ps, const uint8_t *p,
-                                                             uint8_t **wp)
-{
+static __attribute__((noinline)) const uint8_t *parse_escape(parser *ps, const uint8_t *p, uint8_t **wp) {
     uint8_t *w = *wp;
     if (ps->end - p < 2) {
         parse_error(ps, ps->end, "unexpected end of input");
@@ -394,8 +365,7 @@ static __attribute__((noinline)) const uint8_t *parse_escape(parser *ps, const u
     case 'u': {
         long cp = parse_hex4(ps, p + 2);
         const uint8_t *next = p + 6;
-        if (cp < 0)
-            return NULL;
+        if (cp < 0) return NULL;
         if (cp >= 0xDC00 && cp <= 0xDFFF) {
             parse_error(ps, p, "lone surrogate escape");
             return NULL;
@@ -409,8 +379,7 @@ static __attribute__((noinline)) const uint8_t *parse_escape(parser *ps, const u
             long lo = -1;
             if (next[0] == '\\' && next[1] == 'u') {
                 lo = parse_hex4(ps, next + 2);
-                if (lo < 0)
-                    return NULL;
+                if (lo < 0) return NULL;
             }
             if (lo < 0xDC00 || lo > 0xDFFF) {
                 parse_error(ps, p, "lone surrogate escape");
@@ -422,9 +391,7 @@ static __attribute__((noinline)) const uint8_t *parse_escape(parser *ps, const u
         *wp = w + doc_utf8_encode((uint32_t)cp, (char *)w);
         return next;
     }
-    default:
-        parse_error(ps, p + 1, "invalid escape in string");
-        return NULL;
+    default: parse_error(ps, p + 1, "invalid escape in string"); return NULL;
     }
     *w = c;
     *wp = w + 1;
@@ -438,20 +405,18 @@ static __attribute__((noinline)) const uint8_t *parse_escape(parser *ps, const u
 #if defined(__SSE2__)
 #define PARSE_WORD 16
 /* Bit i set when byte i of the 16 at p stops the copy; also copies them to w. */
-static inline unsigned parse_special_copy(const uint8_t *p, uint8_t *w)
-{
+static inline unsigned parse_special_copy(const uint8_t *p, uint8_t *w) {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
     _mm_storeu_si128((__m128i *)(void *)w, x);
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-                                          _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-                             _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
     return (unsigned)_mm_movemask_epi8(m);
 }
 static inline unsigned parse_first_special(unsigned m) { return (unsigned)__builtin_ctz(m); }
 #else
 #define PARSE_WORD 8
-static inline uint64_t parse_special_copy(const uint8_t *p, uint8_t *w)
-{
+static inline uint64_t parse_special_copy(const uint8_t *p, uint8_t *w) {
     uint64_t x;
     memcpy(&x, p, 8);
     memcpy(w, &x, 8);
@@ -468,16 +433,13 @@ static inline unsigned parse_first_special(uint64_t m) { return (unsigned)__buil
  * buffer grows, both move with it. The bulk copy writes up to PARSE_WORD
  * bytes past the string (the slack has room; they are overwritten later). */
 static inline __attribute__((always_inline)) const uint8_t *
-parse_string(parser *ps, const uint8_t *p, const uint8_t *end, uint8_t *lim, uint8_t **hp,
-             uint8_t **wp)
-{
+parse_string(parser *ps, const uint8_t *p, const uint8_t *end, uint8_t *lim, uint8_t **hp, uint8_t **wp) {
     uint8_t *w = *wp;
     for (;;) {
         if (__builtin_expect(w > lim, 0)) {
             size_t hoff = (size_t)(*hp - ps->buf);
             w = parse_grow(ps, w, 16);
-            if (!w)
-                return NULL;
+            if (!w) return NULL;
             *hp = ps->buf + hoff;
             lim = ps->lim;
         }
@@ -519,8 +481,7 @@ parse_string(parser *ps, const uint8_t *p, const uint8_t *end, uint8_t *lim, uin
             uint8_t *we = w;
             ps->frames[ps->depth].parent &= (uint8_t)~NODE_PLAIN;
             p = parse_escape(ps, p, &we);
-            if (!p)
-                return NULL;
+            if (!p) return NULL;
             w = we;
             continue;
         }
@@ -533,8 +494,7 @@ parse_string(parser *ps, const uint8_t *p, const uint8_t *end, uint8_t *lim, uin
             parse_error(ps, p, "invalid UTF-8");
             return NULL;
         }
-        for (size_t j = 0; j < n; j++)
-            w[j] = p[j];
+        for (size_t j = 0; j < n; j++) w[j] = p[j];
         p += n;
         w += n;
     }
@@ -543,8 +503,7 @@ parse_string(parser *ps, const uint8_t *p, const uint8_t *end, uint8_t *lim, uin
 /* A string of n bytes was copied to h + 1 with one byte reserved at h for
  * its length: writes the varint there, moving the bytes when it needs more
  * than one (the slack has room). Returns the end of the string. */
-static inline uint8_t *parse_put_length(uint8_t *h, size_t n)
-{
+static inline uint8_t *parse_put_length(uint8_t *h, size_t n) {
     if (__builtin_expect(n < 128, 1)) {
         *h = (uint8_t)n;
         return h + 1 + n;
@@ -557,22 +516,19 @@ static inline uint8_t *parse_put_length(uint8_t *h, size_t n)
 }
 
 /* Bit of the key filter for a key (length, first and last byte). */
-static inline uint64_t parse_key_bit(const uint8_t *s, size_t len)
-{
+static inline uint64_t parse_key_bit(const uint8_t *s, size_t len) {
     unsigned h = len ? (unsigned)len * 4u + s[0] + ((unsigned)s[len - 1] << 1) : 0;
     return 1ull << (h & 63);
 }
 
 /* 1 when the object entries at p[0..stop) have the key s[0..len). */
-static __attribute__((noinline)) int parse_has_key(const uint8_t *p, const uint8_t *stop,
-                                                   const uint8_t *s, size_t len)
-{
+static __attribute__((noinline)) int parse_has_key(const uint8_t *p, const uint8_t *stop, const uint8_t *s,
+                                                   size_t len) {
     while (p < stop) {
         const char *k;
         size_t kl;
         p += doc_key_decode(p, &k, &kl);
-        if (kl == len && memcmp(k, s, len) == 0)
-            return 1;
+        if (kl == len && memcmp(k, s, len) == 0) return 1;
         p += node_value_size(p);
     }
     return 0;
@@ -582,19 +538,16 @@ static __attribute__((noinline)) int parse_has_key(const uint8_t *p, const uint8
 /* The grammar                                                        */
 /* ------------------------------------------------------------------ */
 
-static inline const uint8_t *parse_skip_space(const uint8_t *p, const uint8_t *end)
-{
-    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
-        p++;
+static inline const uint8_t *parse_skip_space(const uint8_t *p, const uint8_t *end) {
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
     return p;
 }
 
 /* Powers of ten that are exact doubles, for the parser's own number fast
  * path (the one of doc_number_read: m / 10^f with m <= 2^53 is one IEEE
  * division of two exact doubles, so correctly rounded). */
-static const double parse_pow10[20] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
-                                       1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
-                                       1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+static const double parse_pow10[20] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,
+                                       1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
 
 /* Integer digits the parser's fast path takes: 10^18 - 1 fits int64 with
  * room; longer integers go to doc_number_read. */
@@ -608,10 +561,8 @@ static const double parse_pow10[20] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
  * any other token, and every malformed one, goes to doc_number_read, which
  * reads it from the start again. Returns the byte after the token, or NULL
  * with the error set. */
-static inline __attribute__((always_inline)) const uint8_t *parse_number(parser *ps,
-                                                                         const uint8_t *p,
-                                                                         uint8_t **wp)
-{
+static inline __attribute__((always_inline)) const uint8_t *parse_number(parser *ps, const uint8_t *p,
+                                                                         uint8_t **wp) {
     const uint8_t *end = ps->end;
     int neg = *p == '-';
     const uint8_t *q = p + neg, *digits = q;
@@ -654,15 +605,14 @@ static inline __attribute__((always_inline)) const uint8_t *parse_number(parser 
             if (*q == '.') {
                 const uint8_t *frac = ++q;
                 while (q < end && (d = (unsigned)*q - '0') <= 9) {
-                    m = m * 10 + d;   /* may wrap past 19 digits (unsigned): unused then */
+                    m = m * 10 + d; /* may wrap past 19 digits (unsigned): unused then */
                     q++;
                 }
                 size_t nfrac = (size_t)(q - frac);
                 if (nfrac && nint + nfrac <= PARSE_FAST_DIGITS && m <= (1ull << 53) &&
                     (q == end || (*q | 0x20) != 'e')) {
                     double v = (double)m / parse_pow10[nfrac];
-                    if (neg)
-                        v = -v;
+                    if (neg) v = -v;
                     uint8_t *w = *wp;
                     w[0] = DOC_TAG_DOUBLE;
                     memcpy(w + 1, &v, 8);
@@ -702,8 +652,7 @@ static inline __attribute__((always_inline)) const uint8_t *parse_number(parser 
  * `after` what may follow a complete value, `key` an object member's key
  * and its colon. The kind of the innermost container is kept in `kind` and
  * the scratch limit in `lim`, so the common paths touch no parser field. */
-static doc_node *parse_run(parser *ps)
-{
+static doc_node *parse_run(parser *ps) {
     const uint8_t *p = ps->text, *end = ps->end;
     uint8_t *w = ps->buf, *lim = ps->lim;
     parse_frame *f = &ps->frames[0];
@@ -713,8 +662,7 @@ static doc_node *parse_run(parser *ps)
 value:
     if (__builtin_expect(w > lim, 0)) {
         uint8_t *m = parse_grow(ps, w, 16);
-        if (!m)
-            goto fail;
+        if (!m) goto fail;
         w = m;
         lim = ps->lim;
     }
@@ -732,11 +680,10 @@ value:
         c = *p;
     }
     /* Strings first: a switch would test them after other cases. */
-    if (c == '"')
-        goto string_value;
+    if (c == '"') goto string_value;
     switch (c) {
     case '"':
-    string_value: {
+    string_value : {
         uint8_t *h = w;
         uint8_t *body = w + 2;
         const uint8_t *q = parse_string(ps, p + 1, end, lim, &h, &body);
@@ -750,20 +697,26 @@ value:
         p = q;
         break;
     }
-    case '-': case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9':
+    case '-':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
         p = parse_number(ps, p, &w);
-        if (!p)
-            goto fail;
+        if (!p) goto fail;
         break;
     case '{':
         f = parse_open(ps, DOC_KIND_OBJECT, p, w);
-        if (!f)
-            goto fail;
+        if (!f) goto fail;
         kind = DOC_KIND_OBJECT;
         p++;
-        if (p < end && *p <= ' ')
-            p = parse_skip_space(p, end);
+        if (p < end && *p <= ' ') p = parse_skip_space(p, end);
         if (p < end && *p == '}') {
             p++;
             goto close;
@@ -771,45 +724,37 @@ value:
         goto key;
     case '[':
         f = parse_open(ps, DOC_KIND_ARRAY, p, w);
-        if (!f)
-            goto fail;
+        if (!f) goto fail;
         kind = DOC_KIND_ARRAY;
         p++;
-        if (p < end && *p <= ' ')
-            p = parse_skip_space(p, end);
+        if (p < end && *p <= ' ') p = parse_skip_space(p, end);
         if (p < end && *p == ']') {
             p++;
             goto close;
         }
         goto value;
     case 't':
-        if (end - p < 4 || memcmp(p, "true", 4) != 0)
-            goto bad_literal;
+        if (end - p < 4 || memcmp(p, "true", 4) != 0) goto bad_literal;
         *w++ = DOC_TAG_TRUE;
         p += 4;
         break;
     case 'f':
-        if (end - p < 5 || memcmp(p, "false", 5) != 0)
-            goto bad_literal;
+        if (end - p < 5 || memcmp(p, "false", 5) != 0) goto bad_literal;
         *w++ = DOC_TAG_FALSE;
         p += 5;
         break;
     case 'n':
-        if (end - p < 4 || memcmp(p, "null", 4) != 0)
-            goto bad_literal;
+        if (end - p < 4 || memcmp(p, "null", 4) != 0) goto bad_literal;
         *w++ = DOC_TAG_NULL;
         p += 4;
         break;
-    default:
-        parse_unexpected(ps, p);
-        goto fail;
+    default: parse_unexpected(ps, p); goto fail;
     }
     f->count++;
 
 after:
     /* A value (or a container) is complete: what may follow it. */
-    if (p < end && *p <= ' ')
-        p = parse_skip_space(p, end);
+    if (p < end && *p <= ' ') p = parse_skip_space(p, end);
     if (kind == DOC_KIND_OBJECT) {
         if (p < end && *p == ',') {
             p++;
@@ -844,8 +789,8 @@ after:
         goto fail;
     }
     {
-        doc_node *box = doc_node_make_known(DOC_KIND_BOX, ps->buf, (uint32_t)(w - ps->buf), 1,
-                                            NULL, f->parent);
+        doc_node *box =
+            doc_node_make_known(DOC_KIND_BOX, ps->buf, (uint32_t)(w - ps->buf), 1, NULL, f->parent);
         if (!box) {
             doc_error_set(ps->err, DOC_NOMEM, "out of memory");
             goto fail;
@@ -855,8 +800,7 @@ after:
 
 key:
     /* p is where a member's key must start (after white space). */
-    if (p < end && *p <= ' ')
-        p = parse_skip_space(p, end);
+    if (p < end && *p <= ' ') p = parse_skip_space(p, end);
     if (__builtin_expect(p == end || *p != '"', 0)) {
         parse_expected(ps, p, "object key must be a string");
         goto fail;
@@ -888,8 +832,7 @@ key:
         p++;
         goto value;
     }
-    if (p < end && *p <= ' ')
-        p = parse_skip_space(p, end);
+    if (p < end && *p <= ' ') p = parse_skip_space(p, end);
     if (p == end || *p != ':') {
         parse_expected(ps, p, "expected ':' after an object key");
         goto fail;
@@ -919,15 +862,13 @@ fail:
     return NULL;
 }
 
-doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error *err)
-{
+doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error *err) {
     doc_error local;
     if (!err) {
         doc_error_clear(&local);
         err = &local;
     }
-    if (!text)
-        text = "", len = 0;
+    if (!text) text = "", len = 0;
     parser ps;
     ps.text = (const uint8_t *)text;
     ps.end = ps.text + len;
@@ -948,9 +889,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     box->parent = NODE_PLAIN;
 
     doc_node *n = parse_run(&ps);
-    if (ps.buf != ps.local_buf)
-        doc_free(ps.buf);
-    if (ps.frames != ps.local_frames)
-        doc_free(ps.frames);
+    if (ps.buf != ps.local_buf) doc_free(ps.buf);
+    if (ps.frames != ps.local_frames) doc_free(ps.frames);
     return n;
 }

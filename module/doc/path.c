@@ -57,15 +57,15 @@
 /* One pass over the path text. In the counting pass `segs` is NULL and only
  * nseg / nbytes move; in the filling pass they double as write positions. */
 typedef struct scanner {
-    const char *s;        /* the path text */
-    size_t len;           /* its length in bytes */
-    size_t pos;           /* byte offset of the next unread byte */
-    size_t max_segments;  /* more segments than this is TOODEEP */
-    size_t nseg;          /* segments found so far */
-    size_t nbytes;        /* decoded name bytes found so far */
-    doc_seg *segs;        /* filling pass: nseg entries to fill; NULL when counting */
-    char *text;           /* filling pass: nbytes bytes for the decoded names */
-    doc_error *err;       /* where the first failure goes */
+    const char *s;       /* the path text */
+    size_t len;          /* its length in bytes */
+    size_t pos;          /* byte offset of the next unread byte */
+    size_t max_segments; /* more segments than this is TOODEEP */
+    size_t nseg;         /* segments found so far */
+    size_t nbytes;       /* decoded name bytes found so far */
+    doc_seg *segs;       /* filling pass: nseg entries to fill; NULL when counting */
+    char *text;          /* filling pass: nbytes bytes for the decoded names */
+    doc_error *err;      /* where the first failure goes */
 } scanner;
 
 /* ------------------------------------------------------------------ */
@@ -78,24 +78,18 @@ static size_t char_offset(const char *s, size_t at) {
     size_t i, n = 0;
 
     for (i = 0; i < at; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
+        if (((unsigned char)s[i] & 0xC0) != 0x80) n++;
     return n;
 }
 
 /* RFC 9535 blank space: B = %x20 / %x09 / %x0A / %x0D. */
-static int is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-static int is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 /* RFC 9535 name-first: ALPHA / "_" / any non-ASCII scalar value. */
 static int is_name_first(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-           (unsigned char)c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (unsigned char)c >= 0x80;
 }
 
 /* ------------------------------------------------------------------ */
@@ -121,30 +115,26 @@ static doc_status check_utf8(scanner *sc) {
 
     while (i < sc->len) {
         n = doc_utf8_decode(p + i, sc->len - i, &cp);
-        if (n == 0)
-            return fail(sc, i, "invalid UTF-8");
+        if (n == 0) return fail(sc, i, "invalid UTF-8");
         i += n;
     }
     return DOC_OK;
 }
 
 static void skip_blanks(scanner *sc) {
-    while (sc->pos < sc->len && is_blank(sc->s[sc->pos]))
-        sc->pos++;
+    while (sc->pos < sc->len && is_blank(sc->s[sc->pos])) sc->pos++;
 }
 
 /* Called before each segment is scanned: refuses the one past the limit. */
 static doc_status seg_room(scanner *sc) {
-    if (sc->nseg < sc->max_segments)
-        return DOC_OK;
+    if (sc->nseg < sc->max_segments) return DOC_OK;
     doc_error_set(sc->err, DOC_TOODEEP, "path has more than %zu segments", sc->max_segments);
     return DOC_TOODEEP;
 }
 
 /* Appends decoded name bytes (filling pass only writes). */
 static void put(scanner *sc, const char *p, size_t n) {
-    if (sc->segs)
-        memcpy(sc->text + sc->nbytes, p, n);
+    if (sc->segs) memcpy(sc->text + sc->nbytes, p, n);
     sc->nbytes += n;
 }
 
@@ -172,9 +162,7 @@ static void add_seg(scanner *sc, doc_seg_kind kind, size_t name_start, int64_t i
 /* ------------------------------------------------------------------ */
 
 /* put() for the string literal decoder. */
-static void put_piece(void *ctx, const char *p, size_t n) {
-    put(ctx, p, n);
-}
+static void put_piece(void *ctx, const char *p, size_t n) { put(ctx, p, n); }
 
 /* A string literal at sc->pos (on its quote); its decoded bytes are put(). */
 static doc_status scan_string(scanner *sc) {
@@ -196,15 +184,12 @@ static doc_status scan_int(scanner *sc, int64_t *out) {
         neg = 1;
         sc->pos++;
     }
-    if (sc->pos == sc->len || !is_digit(sc->s[sc->pos]))
-        return fail(sc, sc->pos, "expected a digit");
-    if (sc->s[sc->pos] == '0' &&
-        (neg || (sc->pos + 1 < sc->len && is_digit(sc->s[sc->pos + 1]))))
+    if (sc->pos == sc->len || !is_digit(sc->s[sc->pos])) return fail(sc, sc->pos, "expected a digit");
+    if (sc->s[sc->pos] == '0' && (neg || (sc->pos + 1 < sc->len && is_digit(sc->s[sc->pos + 1]))))
         return fail(sc, start, "an index cannot be -0 or have leading zeros");
     while (sc->pos < sc->len && is_digit(sc->s[sc->pos])) {
         d = sc->s[sc->pos] - '0';
-        if (v > (PATH_INDEX_MAX - d) / 10)
-            return fail(sc, start, "index out of range");
+        if (v > (PATH_INDEX_MAX - d) / 10) return fail(sc, start, "index out of range");
         v = v * 10 + d;
         sc->pos++;
     }
@@ -222,16 +207,13 @@ static doc_status scan_bracket(scanner *sc) {
 
     sc->pos++;
     skip_blanks(sc);
-    if (sc->pos == sc->len)
-        return fail(sc, sc->pos, "expected a name or an index");
+    if (sc->pos == sc->len) return fail(sc, sc->pos, "expected a name or an index");
     c = sc->s[sc->pos];
     if (c == '"' || c == '\'') {
-        if ((st = seg_room(sc)) || (st = scan_string(sc)))
-            return st;
+        if ((st = seg_room(sc)) || (st = scan_string(sc))) return st;
         kind = DOC_SEG_NAME;
     } else if (c == '-' || is_digit(c)) {
-        if ((st = seg_room(sc)) || (st = scan_int(sc, &index)))
-            return st;
+        if ((st = seg_room(sc)) || (st = scan_int(sc, &index))) return st;
         kind = DOC_SEG_INDEX;
     } else if (c == '*' || c == '?' || c == ':') {
         return fail_query(sc, sc->pos);
@@ -246,8 +228,7 @@ static doc_status scan_bracket(scanner *sc) {
             add_seg(sc, kind, name_start, index);
             return DOC_OK;
         }
-        if (c == ',' || (c == ':' && kind == DOC_SEG_INDEX))
-            return fail_query(sc, sc->pos);
+        if (c == ',' || (c == ':' && kind == DOC_SEG_INDEX)) return fail_query(sc, sc->pos);
     }
     return fail(sc, sc->pos, "expected ']'");
 }
@@ -258,21 +239,15 @@ static doc_status scan_shorthand(scanner *sc) {
     doc_status st;
     char c;
 
-    if (sc->pos == sc->len)
-        return fail(sc, sc->pos, "expected a member name after '.'");
+    if (sc->pos == sc->len) return fail(sc, sc->pos, "expected a member name after '.'");
     c = sc->s[sc->pos];
-    if (c == '*' || c == '.')
-        return fail_query(sc, sc->pos);   /* `..` descendants: at the 2nd dot */
-    if (is_digit(c))
-        return fail(sc, sc->pos, "a member name after '.' cannot start with a digit");
-    if (!is_name_first(c))
-        return fail(sc, sc->pos, "expected a member name after '.'");
-    if ((st = seg_room(sc)))
-        return st;
+    if (c == '*' || c == '.') return fail_query(sc, sc->pos); /* `..` descendants: at the 2nd dot */
+    if (is_digit(c)) return fail(sc, sc->pos, "a member name after '.' cannot start with a digit");
+    if (!is_name_first(c)) return fail(sc, sc->pos, "expected a member name after '.'");
+    if ((st = seg_room(sc))) return st;
     /* Multi-byte characters are all name characters, so walking bytes is enough:
      * check_utf8() guarantees the run ends on a character boundary. */
-    while (sc->pos < sc->len && (is_name_first(sc->s[sc->pos]) || is_digit(sc->s[sc->pos])))
-        sc->pos++;
+    while (sc->pos < sc->len && (is_name_first(sc->s[sc->pos]) || is_digit(sc->s[sc->pos]))) sc->pos++;
     put(sc, sc->s + start, sc->pos - start);
     add_seg(sc, DOC_SEG_NAME, name_start, 0);
     return DOC_OK;
@@ -283,13 +258,12 @@ static doc_status scan_jsonpath(scanner *sc) {
     doc_status st;
     char c;
 
-    sc->pos = 1;   /* past the '$' */
+    sc->pos = 1; /* past the '$' */
     for (;;) {
         blanks = sc->pos;
         skip_blanks(sc);
         if (sc->pos == sc->len) {
-            if (sc->pos != blanks)
-                return fail(sc, blanks, "blank space after the end of the path");
+            if (sc->pos != blanks) return fail(sc, blanks, "blank space after the end of the path");
             return DOC_OK;
         }
         c = sc->s[sc->pos];
@@ -301,8 +275,7 @@ static doc_status scan_jsonpath(scanner *sc) {
         } else {
             st = fail(sc, sc->pos, "expected '.' or '['");
         }
-        if (st)
-            return st;
+        if (st) return st;
     }
 }
 
@@ -320,20 +293,18 @@ static doc_status dot_refuse(scanner *sc, size_t start, size_t end) {
     const char *lead;
 
     for (i = start; i < end; i++)
-        if (sc->s[i] == '[' || sc->s[i] == ']' || sc->s[i] == '"' || sc->s[i] == '\'')
-            break;
-    if (i == end)
-        return DOC_OK;
+        if (sc->s[i] == '[' || sc->s[i] == ']' || sc->s[i] == '"' || sc->s[i] == '\'') break;
+    if (i == end) return DOC_OK;
     if (sc->s[i] != '[' || sc->len > 80) {
         doc_error_at(sc->err, DOC_BADPATH, char_offset(sc->s, i),
                      "'%c' in a dot-style path: names with brackets or quotes need JSONPath "
-                     "($[\"name\"])", sc->s[i]);
+                     "($[\"name\"])",
+                     sc->s[i]);
         return DOC_BADPATH;
     }
     lead = sc->s[0] == '.' ? "$" : "$.";
     doc_error_at(sc->err, DOC_BADPATH, char_offset(sc->s, i),
-                 "'[' in a dot-style path: indexes need JSONPath, e.g. %s%.*s", lead,
-                 (int)sc->len, sc->s);
+                 "'[' in a dot-style path: indexes need JSONPath, e.g. %s%.*s", lead, (int)sc->len, sc->s);
     return DOC_BADPATH;
 }
 
@@ -346,19 +317,15 @@ static doc_status scan_dot(scanner *sc) {
     sc->pos = 0;
     if (sc->s[0] == '.') {
         sc->pos = 1;
-        if (sc->len == 1)
-            return DOC_OK;   /* "." is the root */
+        if (sc->len == 1) return DOC_OK; /* "." is the root */
     }
     for (;;) {
         start = sc->pos;
         dot = memchr(sc->s + start, '.', sc->len - start);
         end = dot ? (size_t)(dot - sc->s) : sc->len;
-        if (end == start)
-            return fail(sc, start, "empty path segment");
-        if ((st = dot_refuse(sc, start, end)))
-            return st;
-        if ((st = seg_room(sc)))
-            return st;
+        if (end == start) return fail(sc, start, "empty path segment");
+        if ((st = dot_refuse(sc, start, end))) return st;
+        if ((st = seg_room(sc))) return st;
         name_start = sc->nbytes;
         put(sc, sc->s + start, end - start);
         index = doc_decimal_index(sc->s + start, end - start, PATH_INDEX_MAX);
@@ -366,8 +333,7 @@ static doc_status scan_dot(scanner *sc) {
             add_seg(sc, DOC_SEG_NAME, name_start, 0);
         else
             add_seg(sc, DOC_SEG_DOTNUM, name_start, index);
-        if (end == sc->len)
-            return DOC_OK;
+        if (end == sc->len) return DOC_OK;
         sc->pos = end + 1;
     }
 }
@@ -388,8 +354,8 @@ static doc_status nomem(doc_error *err) {
 }
 
 /* On failure *out is NULL and err says why; nothing is left allocated. */
-doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
-                            doc_path **out, doc_error *err) {
+doc_status doc_path_compile(const char *text, size_t len, size_t max_segments, doc_path **out,
+                            doc_error *err) {
     scanner sc;
     doc_path *p;
     doc_status st;
@@ -405,8 +371,7 @@ doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
     sc.len = len;
     sc.max_segments = max_segments;
     sc.err = err;
-    if ((st = check_utf8(&sc)) || (st = scan(&sc)))
-        return st;
+    if ((st = check_utf8(&sc)) || (st = scan(&sc))) return st;
     nseg = sc.nseg;
     nbytes = sc.nbytes;
 
@@ -414,11 +379,9 @@ doc_status doc_path_compile(const char *text, size_t len, size_t max_segments,
      * compiled path is made on every command, so this is a hot path).
      * nseg and nbytes are at most len, so the sum cannot wrap in practice;
      * checked all the same. The +1 keeps empty names pointing somewhere. */
-    if (nseg > (SIZE_MAX - sizeof *p) / sizeof(doc_seg) / 2 || nbytes > SIZE_MAX / 2)
-        return nomem(err);
+    if (nseg > (SIZE_MAX - sizeof *p) / sizeof(doc_seg) / 2 || nbytes > SIZE_MAX / 2) return nomem(err);
     p = doc_malloc(sizeof *p + nseg * sizeof(doc_seg) + nbytes + 1);
-    if (!p)
-        return nomem(err);
+    if (!p) return nomem(err);
     p->nseg = nseg;
     p->segs = NULL;
     p->text = NULL;
@@ -443,8 +406,7 @@ doc_path *doc_path_ref(doc_path *p) {
 }
 
 void doc_path_free(doc_path *p) {
-    if (!p)
-        return;
+    if (!p) return;
     if (p->refs) {
         p->refs--;
         return;
@@ -452,24 +414,19 @@ void doc_path_free(doc_path *p) {
     /* Compiled paths hold segs and text in their own block; a path built
      * by hand may have them allocated apart. */
     char *block_end = (char *)(p + 1) + p->nseg * sizeof(doc_seg);
-    if (p->segs && (void *)p->segs != (void *)(p + 1))
-        doc_free(p->segs);
-    if (p->text && p->text != block_end)
-        doc_free(p->text);
+    if (p->segs && (void *)p->segs != (void *)(p + 1)) doc_free(p->segs);
+    if (p->text && p->text != block_end) doc_free(p->text);
     doc_free(p);
 }
 
 /* Appends name as the body of a double-quoted RFC 9535 string literal. */
-static void print_name(const char *name, size_t len, doc_buf *out) {
-    doc_string_escape(name, len, '"', out);
-}
+static void print_name(const char *name, size_t len, doc_buf *out) { doc_string_escape(name, len, '"', out); }
 
 void doc_path_print(const doc_path *p, size_t n, doc_buf *out) {
     char num[32];
     size_t i;
 
-    if (n > p->nseg)
-        n = p->nseg;
+    if (n > p->nseg) n = p->nseg;
     doc_buf_putc(out, '$');
     for (i = 0; i < n; i++) {
         const doc_seg *g = &p->segs[i];

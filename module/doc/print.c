@@ -42,12 +42,11 @@
 
 /* Escape of each byte: 0 none, 'u' for \u00XX, else the letter after '\\'. */
 static const char print_escape[256] = {
-    ['\0'] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
-    [0x06] = 'u', [0x07] = 'u', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [0x0B] = 'u',
-    ['\f'] = 'f', ['\r'] = 'r', [0x0E] = 'u', [0x0F] = 'u', [0x10] = 'u', [0x11] = 'u',
-    [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u',
-    [0x18] = 'u', [0x19] = 'u', [0x1A] = 'u', [0x1B] = 'u', [0x1C] = 'u', [0x1D] = 'u',
-    [0x1E] = 'u', [0x1F] = 'u', ['"'] = '"',  ['\\'] = '\\',
+    ['\0'] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',  [0x06] = 'u',
+    [0x07] = 'u', ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', [0x0B] = 'u', ['\f'] = 'f',  ['\r'] = 'r',
+    [0x0E] = 'u', [0x0F] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',  [0x14] = 'u',
+    [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1A] = 'u',  [0x1B] = 'u',
+    [0x1C] = 'u', [0x1D] = 'u', [0x1E] = 'u', [0x1F] = 'u', ['"'] = '"',  ['\\'] = '\\',
 };
 
 static const char print_hex[16] = "0123456789abcdef";
@@ -59,22 +58,36 @@ static const char print_digits2[201] =
     "8081828384858687888990919293949596979899";
 
 /* Powers of ten in uint64, for counting the digits of an integer. */
-static const uint64_t print_pow10[20] = {
-    1ull,           10ull,           100ull,           1000ull,           10000ull,
-    100000ull,      1000000ull,      10000000ull,      100000000ull,      1000000000ull,
-    10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull, 100000000000000ull,
-    1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
-    1000000000000000000ull, 10000000000000000000ull};
+static const uint64_t print_pow10[20] = {1ull,
+                                         10ull,
+                                         100ull,
+                                         1000ull,
+                                         10000ull,
+                                         100000ull,
+                                         1000000ull,
+                                         10000000ull,
+                                         100000000ull,
+                                         1000000000ull,
+                                         10000000000ull,
+                                         100000000000ull,
+                                         1000000000000ull,
+                                         10000000000000ull,
+                                         100000000000000ull,
+                                         1000000000000000ull,
+                                         10000000000000000ull,
+                                         100000000000000000ull,
+                                         1000000000000000000ull,
+                                         10000000000000000000ull};
 
 /* What the printer knows of the container being printed. */
-#define PRINT_OBJECT 1   /* members (key:value); else elements */
-#define PRINT_PLAIN 2    /* NODE_PLAIN: no key or string needs an escape */
+#define PRINT_OBJECT 1 /* members (key:value); else elements */
+#define PRINT_PLAIN 2  /* NODE_PLAIN: no key or string needs an escape */
 
 /* One suspended container: where its printing resumes after a child. */
 typedef struct print_frame {
-    const uint8_t *p;     /* next entry in the container's packed bytes */
-    const uint8_t *end;   /* end of those bytes */
-    unsigned mode;        /* PRINT_OBJECT | PRINT_PLAIN */
+    const uint8_t *p;   /* next entry in the container's packed bytes */
+    const uint8_t *end; /* end of those bytes */
+    unsigned mode;      /* PRINT_OBJECT | PRINT_PLAIN */
 } print_frame;
 
 /* Makes room for `need` bytes after w, a write pointer into out->data, and
@@ -144,8 +157,7 @@ static inline __attribute__((always_inline)) char *print_plain(char *w, const ui
 
 /* print_plain for a string known to need no escape (PRINT_PLAIN): no test.
  * Writes up to n + 10 bytes; the same 8-byte read as print_plain. */
-static inline __attribute__((always_inline)) char *print_copy(char *w, const uint8_t *s,
-                                                              size_t n) {
+static inline __attribute__((always_inline)) char *print_copy(char *w, const uint8_t *s, size_t n) {
     uint64_t a, b;
     *w = '"';
     if (n - 1 < 8) {
@@ -241,7 +253,7 @@ static inline char *print_u64(char *w, uint64_t u) {
 /* Doubles this fast path prints: at least 1e-6 (below, JavaScript's layout
  * switches to an exponent) and |d| * 10^8 below 2^50. */
 #define PRINT_DOUBLE_MIN 1e-6
-#define PRINT_DOUBLE_SCALED_MAX 1125899906842624.0   /* 2^50 */
+#define PRINT_DOUBLE_SCALED_MAX 1125899906842624.0 /* 2^50 */
 
 /* Writes d as doc_format_double does; returns the end (writes at most 26
  * bytes). The fast path: m = round(|d| * 10^8) below 2^50; when m / 10^8
@@ -256,7 +268,7 @@ static inline __attribute__((always_inline)) char *print_double(char *w, double 
     double a = fabs(d);
     double x = a * 1e8;
     if (a >= PRINT_DOUBLE_MIN && x < PRINT_DOUBLE_SCALED_MAX) {
-        uint64_t m = (uint64_t)(x + 0.5);   /* x < 2^50: exact, rounds half up */
+        uint64_t m = (uint64_t)(x + 0.5); /* x < 2^50: exact, rounds half up */
         if ((double)m / 1e8 == a) {
             if (d < 0) *w++ = '-';
             uint32_t f = (uint32_t)(m % 100000000u);
@@ -293,14 +305,14 @@ void doc_print(const uint8_t *val, doc_buf *out) {
     char *wend = out->data + out->cap;
 
 /* Ensures n bytes of room after w, or stops the print. */
-#define ROOM(n)                                                          \
-    do {                                                                 \
-        size_t room_n_ = (n);                                            \
-        if (__builtin_expect((size_t)(wend - w) < room_n_, 0)) {         \
-            w = print_grow(out, w, room_n_);                             \
-            if (!w) goto fail;                                           \
-            wend = out->data + out->cap;                                 \
-        }                                                                \
+#define ROOM(n)                                                  \
+    do {                                                         \
+        size_t room_n_ = (n);                                    \
+        if (__builtin_expect((size_t)(wend - w) < room_n_, 0)) { \
+            w = print_grow(out, w, room_n_);                     \
+            if (!w) goto fail;                                   \
+            wend = out->data + out->cap;                         \
+        }                                                        \
     } while (0)
 
     /* The root is the one element of a container with no brackets: the
@@ -388,8 +400,7 @@ void doc_print(const uint8_t *val, doc_buf *out) {
                 if (kl >= 0x80) h = doc_varint_get(p, &kl);
                 p += h;
                 ROOM(kl + 2 * PRINT_SLACK);
-                char *r = (mode & PRINT_PLAIN) ? print_copy(w, p, (size_t)kl)
-                                               : print_plain(w, p, (size_t)kl);
+                char *r = (mode & PRINT_PLAIN) ? print_copy(w, p, (size_t)kl) : print_plain(w, p, (size_t)kl);
                 if (!r) {
                     r = print_string_escaped(out, w, p, (size_t)kl);
                     if (!r) goto fail;
@@ -434,8 +445,7 @@ void doc_print(const uint8_t *val, doc_buf *out) {
                 const uint8_t *s = p + 1 + h;
                 if (n > SIZE_MAX - 4 * PRINT_SLACK) goto fail_oom;
                 ROOM(n + PRINT_SLACK);
-                char *r = (mode & PRINT_PLAIN) ? print_copy(w, s, (size_t)n)
-                                               : print_plain(w, s, (size_t)n);
+                char *r = (mode & PRINT_PLAIN) ? print_copy(w, s, (size_t)n) : print_plain(w, s, (size_t)n);
                 if (!r) {
                     r = print_string_escaped(out, w, s, (size_t)n);
                     if (!r) goto fail;
@@ -470,17 +480,29 @@ void doc_print(const uint8_t *val, doc_buf *out) {
             stack[depth].end = end;
             stack[depth].mode = mode;
             depth++;
-            mode = (c->kind == DOC_KIND_OBJECT ? PRINT_OBJECT : 0) |
-                   (c->flags & NODE_PLAIN ? PRINT_PLAIN : 0);
+            mode =
+                (c->kind == DOC_KIND_OBJECT ? PRINT_OBJECT : 0) | (c->flags & NODE_PLAIN ? PRINT_PLAIN : 0);
             *w++ = (mode & PRINT_OBJECT) ? '{' : '[';
             p = node_cbytes(c);
             end = p + c->len;
             if (p != end) continue;
         } else {
             switch (tag) {
-            case DOC_TAG_NULL: memcpy(w, "null", 4); w += 4; p++; break;
-            case DOC_TAG_TRUE: memcpy(w, "true", 4); w += 4; p++; break;
-            case DOC_TAG_FALSE: memcpy(w, "false", 5); w += 5; p++; break;
+            case DOC_TAG_NULL:
+                memcpy(w, "null", 4);
+                w += 4;
+                p++;
+                break;
+            case DOC_TAG_TRUE:
+                memcpy(w, "true", 4);
+                w += 4;
+                p++;
+                break;
+            case DOC_TAG_FALSE:
+                memcpy(w, "false", 5);
+                w += 5;
+                p++;
+                break;
             default: {
                 /* DOC_TAG_I8 / I16 / I32 / I64 */
                 int64_t v;
@@ -506,7 +528,7 @@ void doc_print(const uint8_t *val, doc_buf *out) {
                 uint64_t u = (uint64_t)v;
                 if (v < 0) {
                     *w++ = '-';
-                    u = 0 - u;   /* |v|, also for INT64_MIN */
+                    u = 0 - u; /* |v|, also for INT64_MIN */
                 }
                 w = print_u64(w, u);
                 break;

@@ -62,11 +62,11 @@
 typedef struct qexpr qexpr;
 
 typedef enum sel_kind {
-    SEL_NAME,     /* 'name' / "name" / .name */
-    SEL_INDEX,    /* 3, -1 */
-    SEL_SLICE,    /* start:end:step */
-    SEL_WILD,     /* * */
-    SEL_FILTER    /* ?expr */
+    SEL_NAME,  /* 'name' / "name" / .name */
+    SEL_INDEX, /* 3, -1 */
+    SEL_SLICE, /* start:end:step */
+    SEL_WILD,  /* * */
+    SEL_FILTER /* ?expr */
 } sel_kind;
 
 typedef struct qsel {
@@ -83,30 +83,30 @@ typedef struct qsel {
 } qsel;
 
 typedef struct qseg {
-    struct qseg *next;   /* next segment */
-    int desc;            /* 1: descendant segment (..) */
-    qsel *sels;          /* its selectors, in order (at least one) */
+    struct qseg *next; /* next segment */
+    int desc;          /* 1: descendant segment (..) */
+    qsel *sels;        /* its selectors, in order (at least one) */
 } qseg;
 
 /* A query: the main one, or one inside a filter. */
 typedef struct qquery {
-    int relative;        /* 1: starts at the current node @, 0: at the root $ */
-    int singular;        /* 1: child segments of one name / index selector only */
-    qseg *segs;          /* segments; NULL: the start node itself */
+    int relative; /* 1: starts at the current node @, 0: at the root $ */
+    int singular; /* 1: child segments of one name / index selector only */
+    qseg *segs;   /* segments; NULL: the start node itself */
 } qquery;
 
 /* Types of RFC 9535 2.4.1. */
 enum { T_VALUE, T_LOGICAL, T_NODES };
 
 typedef enum ex_kind {
-    EX_OR,        /* any of the operands (kids list) */
-    EX_AND,       /* all of the operands (kids list) */
-    EX_NOT,       /* the negation of kids */
-    EX_CMP,       /* kids op kids->next */
-    EX_EXISTS,    /* query's nodelist is not empty */
-    EX_LITERAL,   /* lit */
-    EX_QUERY,     /* a query as a value (singular) or as a nodelist (function argument) */
-    EX_FUNC       /* fn applied to kids (arguments in order) */
+    EX_OR,      /* any of the operands (kids list) */
+    EX_AND,     /* all of the operands (kids list) */
+    EX_NOT,     /* the negation of kids */
+    EX_CMP,     /* kids op kids->next */
+    EX_EXISTS,  /* query's nodelist is not empty */
+    EX_LITERAL, /* lit */
+    EX_QUERY,   /* a query as a value (singular) or as a nodelist (function argument) */
+    EX_FUNC     /* fn applied to kids (arguments in order) */
 } ex_kind;
 
 enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
@@ -114,10 +114,10 @@ enum { FN_LENGTH, FN_COUNT, FN_MATCH, FN_SEARCH, FN_VALUE, FN_COUNT_ };
 
 /* RFC 9535 2.4: the function extensions and their declared types. */
 static const struct fn_def {
-    char name[8];        /* as written in a query */
-    int result;          /* T_* of the result */
-    int nargs;           /* parameters */
-    int args[2];         /* T_* of each parameter */
+    char name[8]; /* as written in a query */
+    int result;   /* T_* of the result */
+    int nargs;    /* parameters */
+    int args[2];  /* T_* of each parameter */
 } fn_defs[FN_COUNT_] = {
     [FN_LENGTH] = {"length", T_VALUE, 1, {T_VALUE, 0}},
     [FN_COUNT] = {"count", T_VALUE, 1, {T_NODES, 0}},
@@ -142,16 +142,16 @@ struct qexpr {
 
 /* An arena chunk. */
 typedef struct chunk {
-    struct chunk *next;  /* older chunk */
-    size_t used;         /* bytes handed out */
-    size_t cap;          /* bytes in data */
-    uint64_t data[];     /* the bytes, 8-aligned */
+    struct chunk *next; /* older chunk */
+    size_t used;        /* bytes handed out */
+    size_t cap;         /* bytes in data */
+    uint64_t data[];    /* the bytes, 8-aligned */
 } chunk;
 
 struct doc_query {
-    qquery main;         /* the query */
-    chunk *arena;        /* everything the tree points to, newest chunk first */
-    qexpr *regexes;      /* expressions whose `re` must be freed */
+    qquery main;    /* the query */
+    chunk *arena;   /* everything the tree points to, newest chunk first */
+    qexpr *regexes; /* expressions whose `re` must be freed */
 };
 
 /* ------------------------------------------------------------------ */
@@ -164,18 +164,14 @@ static void *arena_alloc(doc_query *q, size_t n) {
     size_t cap;
     void *p;
 
-    if (n > SIZE_MAX - 7)
-        return NULL;
+    if (n > SIZE_MAX - 7) return NULL;
     n = (n + 7) & ~(size_t)7;
     if (!c || c->cap - c->used < n) {
         cap = c ? (c->cap * 2 > ARENA_MAX ? ARENA_MAX : c->cap * 2) : ARENA_FIRST;
-        if (cap < n)
-            cap = n;
-        if (cap > SIZE_MAX - sizeof(chunk))
-            return NULL;
+        if (cap < n) cap = n;
+        if (cap > SIZE_MAX - sizeof(chunk)) return NULL;
         c = doc_malloc(sizeof(chunk) + cap);
-        if (!c)
-            return NULL;
+        if (!c) return NULL;
         c->cap = cap;
         c->used = 0;
         /* A chunk of its own for a big request keeps the current chunk current. */
@@ -197,10 +193,8 @@ void doc_query_free(doc_query *q) {
     chunk *c, *next;
     qexpr *e;
 
-    if (!q)
-        return;
-    for (e = q->regexes; e; e = e->re_next)
-        doc_iregexp_free(e->re);
+    if (!q) return;
+    for (e = q->regexes; e; e = e->re_next) doc_iregexp_free(e->re);
     for (c = q->arena; c; c = next) {
         next = c->next;
         doc_free(c);
@@ -213,15 +207,15 @@ void doc_query_free(doc_query *q) {
 /* ------------------------------------------------------------------ */
 
 typedef struct parser {
-    const char *s;       /* the query text (valid UTF-8) */
-    size_t len;          /* its length in bytes */
-    size_t pos;          /* byte offset of the next unread byte */
-    unsigned depth;      /* nesting levels open */
-    unsigned max_depth;  /* more is TOODEEP */
-    doc_query *q;        /* owner of the arena */
-    doc_buf scratch;     /* decoding space for string literals */
-    doc_error *err;      /* where the first failure goes */
-    doc_status st;       /* the first failure; DOC_OK while none */
+    const char *s;      /* the query text (valid UTF-8) */
+    size_t len;         /* its length in bytes */
+    size_t pos;         /* byte offset of the next unread byte */
+    unsigned depth;     /* nesting levels open */
+    unsigned max_depth; /* more is TOODEEP */
+    doc_query *q;       /* owner of the arena */
+    doc_buf scratch;    /* decoding space for string literals */
+    doc_error *err;     /* where the first failure goes */
+    doc_status st;      /* the first failure; DOC_OK while none */
 } parser;
 
 /* Length of the well-formed UTF-8 sequence at p (n >= 1 bytes), or 0. */
@@ -235,18 +229,15 @@ static size_t utf8_len(const unsigned char *p, size_t n) {
 static void *fail(parser *p, size_t at, const char *msg) {
     size_t i, n = 0;
 
-    if (p->st)
-        return NULL;
+    if (p->st) return NULL;
     for (i = 0; i < at && i < p->len; i++)
-        if (((unsigned char)p->s[i] & 0xC0) != 0x80)
-            n++;
+        if (((unsigned char)p->s[i] & 0xC0) != 0x80) n++;
     p->st = doc_error_at(p->err, DOC_BADPATH, n, "%s", msg);
     return NULL;
 }
 
 static void *fail_nomem(parser *p) {
-    if (!p->st)
-        p->st = doc_error_set(p->err, DOC_NOMEM, "out of memory compiling a query");
+    if (!p->st) p->st = doc_error_set(p->err, DOC_NOMEM, "out of memory compiling a query");
     return NULL;
 }
 
@@ -256,46 +247,32 @@ static void *alloc(parser *p, size_t n) {
     return m ? m : fail_nomem(p);
 }
 
-static int is_blank(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-static int is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int is_lower(char c) {
-    return c >= 'a' && c <= 'z';
-}
+static int is_lower(char c) { return c >= 'a' && c <= 'z'; }
 
 /* RFC 9535 name-first: ALPHA / "_" / any non-ASCII (the text is UTF-8). */
 static int is_name_first(char c) {
     return is_lower(c) || (c >= 'A' && c <= 'Z') || c == '_' || (unsigned char)c >= 0x80;
 }
 
-static char peek(const parser *p) {
-    return p->pos < p->len ? p->s[p->pos] : '\0';
-}
+static char peek(const parser *p) { return p->pos < p->len ? p->s[p->pos] : '\0'; }
 
-static char peek_at(const parser *p, size_t k) {
-    return p->len - p->pos > k ? p->s[p->pos + k] : '\0';
-}
+static char peek_at(const parser *p, size_t k) { return p->len - p->pos > k ? p->s[p->pos + k] : '\0'; }
 
-static int at_end(const parser *p) {
-    return p->pos >= p->len;
-}
+static int at_end(const parser *p) { return p->pos >= p->len; }
 
 static void skip_s(parser *p) {
-    while (p->pos < p->len && is_blank(p->s[p->pos]))
-        p->pos++;
+    while (p->pos < p->len && is_blank(p->s[p->pos])) p->pos++;
 }
 
 /* The first byte after any blank space at p->pos, without moving. */
 static char peek_past_blanks(const parser *p) {
     size_t i = p->pos;
 
-    while (i < p->len && is_blank(p->s[i]))
-        i++;
+    while (i < p->len && is_blank(p->s[i])) i++;
     return i < p->len ? p->s[i] : '\0';
 }
 
@@ -303,8 +280,7 @@ static char peek_past_blanks(const parser *p) {
 static int nest_enter(parser *p) {
     if (p->depth >= p->max_depth) {
         if (!p->st)
-            p->st = doc_error_set(p->err, DOC_TOODEEP, "query nests deeper than %u levels",
-                                  p->max_depth);
+            p->st = doc_error_set(p->err, DOC_TOODEEP, "query nests deeper than %u levels", p->max_depth);
         return 0;
     }
     p->depth++;
@@ -312,9 +288,7 @@ static int nest_enter(parser *p) {
 }
 
 /* put() for the string literal decoder: into the parser's scratch. */
-static void put_piece(void *ctx, const char *bytes, size_t n) {
-    doc_buf_append(ctx, bytes, n);
-}
+static void put_piece(void *ctx, const char *bytes, size_t n) { doc_buf_append(ctx, bytes, n); }
 
 /* A string literal at p->pos (on its quote), decoded into the arena. */
 static const char *parse_string(parser *p, size_t *out_len) {
@@ -325,13 +299,10 @@ static const char *parse_string(parser *p, size_t *out_len) {
     p->scratch.len = 0;
     if (doc_string_literal_decode(p->s, p->len, &p->pos, put_piece, &p->scratch, &at, &msg))
         return fail(p, at, msg);
-    if (p->scratch.oom)
-        return fail_nomem(p);
+    if (p->scratch.oom) return fail_nomem(p);
     copy = alloc(p, p->scratch.len + 1);
-    if (!copy)
-        return NULL;
-    if (p->scratch.len)
-        memcpy(copy, p->scratch.data, p->scratch.len);
+    if (!copy) return NULL;
+    if (p->scratch.len) memcpy(copy, p->scratch.data, p->scratch.len);
     *out_len = p->scratch.len;
     return copy;
 }
@@ -376,12 +347,10 @@ static const char *parse_shorthand(parser *p, size_t *out_len) {
     size_t start = p->pos, n;
     char *copy;
 
-    while (!at_end(p) && (is_name_first(peek(p)) || is_digit(peek(p))))
-        p->pos++;
+    while (!at_end(p) && (is_name_first(peek(p)) || is_digit(peek(p)))) p->pos++;
     n = p->pos - start;
     copy = alloc(p, n + 1);
-    if (!copy)
-        return NULL;
+    if (!copy) return NULL;
     memcpy(copy, p->s + start, n);
     *out_len = n;
     return copy;
@@ -392,8 +361,7 @@ static qsel *parse_selector(parser *p) {
     qsel *sel = alloc(p, sizeof *sel);
     char c = peek(p);
 
-    if (!sel)
-        return NULL;
+    if (!sel) return NULL;
     if (c == '\'' || c == '"') {
         sel->kind = SEL_NAME;
         sel->name = parse_string(p, &sel->nlen);
@@ -411,11 +379,9 @@ static qsel *parse_selector(parser *p) {
         sel->filter = parse_or(p, NULL);
         return sel->filter ? sel : NULL;
     }
-    if (c != '-' && c != ':' && !is_digit(c))
-        return fail(p, p->pos, "expected a selector");
+    if (c != '-' && c != ':' && !is_digit(c)) return fail(p, p->pos, "expected a selector");
     if (c != ':') {
-        if (parse_int(p, &sel->start) < 0)
-            return NULL;
+        if (parse_int(p, &sel->start) < 0) return NULL;
         sel->has_start = 1;
         {
             size_t save = p->pos;
@@ -434,8 +400,7 @@ static qsel *parse_selector(parser *p) {
     p->pos++;
     skip_s(p);
     if (peek(p) == '-' || is_digit(peek(p))) {
-        if (parse_int(p, &sel->end) < 0)
-            return NULL;
+        if (parse_int(p, &sel->end) < 0) return NULL;
         sel->has_end = 1;
         skip_s(p);
     }
@@ -443,8 +408,7 @@ static qsel *parse_selector(parser *p) {
         p->pos++;
         skip_s(p);
         if (peek(p) == '-' || is_digit(peek(p))) {
-            if (parse_int(p, &sel->step) < 0)
-                return NULL;
+            if (parse_int(p, &sel->step) < 0) return NULL;
         }
     }
     return sel;
@@ -458,8 +422,7 @@ static qsel *parse_bracket(parser *p) {
     for (;;) {
         skip_s(p);
         sel = parse_selector(p);
-        if (!sel)
-            return NULL;
+        if (!sel) return NULL;
         *tail = sel;
         tail = &sel->next;
         skip_s(p);
@@ -467,8 +430,7 @@ static qsel *parse_bracket(parser *p) {
             p->pos++;
             return first;
         }
-        if (peek(p) != ',')
-            return fail(p, p->pos, "expected ',' or ']'");
+        if (peek(p) != ',') return fail(p, p->pos, "expected ',' or ']'");
         p->pos++;
     }
 }
@@ -478,13 +440,12 @@ static qseg *parse_segment(parser *p) {
     qseg *seg = alloc(p, sizeof *seg);
     qsel *sel;
 
-    if (!seg)
-        return NULL;
+    if (!seg) return NULL;
     if (peek(p) == '[') {
         seg->sels = parse_bracket(p);
         return seg->sels ? seg : NULL;
     }
-    p->pos++;   /* '.' */
+    p->pos++; /* '.' */
     if (peek(p) == '.') {
         p->pos++;
         seg->desc = 1;
@@ -494,19 +455,18 @@ static qseg *parse_segment(parser *p) {
         }
     }
     sel = alloc(p, sizeof *sel);
-    if (!sel)
-        return NULL;
+    if (!sel) return NULL;
     if (peek(p) == '*') {
         p->pos++;
         sel->kind = SEL_WILD;
     } else if (!at_end(p) && is_name_first(peek(p))) {
         sel->kind = SEL_NAME;
         sel->name = parse_shorthand(p, &sel->nlen);
-        if (!sel->name)
-            return NULL;
+        if (!sel->name) return NULL;
     } else {
-        return fail(p, p->pos, seg->desc ? "expected a member name, '*' or '[' after '..'"
-                                         : "expected a member name or '*' after '.'");
+        return fail(p, p->pos,
+                    seg->desc ? "expected a member name, '*' or '[' after '..'"
+                              : "expected a member name or '*' after '.'");
     }
     seg->sels = sel;
     return seg;
@@ -518,8 +478,7 @@ static qquery *parse_query(parser *p) {
     qseg **tail, *seg;
     size_t save;
 
-    if (!q)
-        return NULL;
+    if (!q) return NULL;
     q->relative = peek(p) == '@';
     q->singular = 1;
     p->pos++;
@@ -528,14 +487,12 @@ static qquery *parse_query(parser *p) {
         save = p->pos;
         skip_s(p);
         if (peek(p) != '.' && peek(p) != '[') {
-            p->pos = save;   /* blank space belongs to what follows the query */
+            p->pos = save; /* blank space belongs to what follows the query */
             return q;
         }
         seg = parse_segment(p);
-        if (!seg)
-            return NULL;
-        if (seg->desc || seg->sels->next ||
-            (seg->sels->kind != SEL_NAME && seg->sels->kind != SEL_INDEX))
+        if (!seg) return NULL;
+        if (seg->desc || seg->sels->next || (seg->sels->kind != SEL_NAME && seg->sels->kind != SEL_INDEX))
             q->singular = 0;
         *tail = seg;
         tail = &seg->next;
@@ -549,22 +506,17 @@ static qquery *parse_query(parser *p) {
 static qexpr *new_expr(parser *p, ex_kind kind) {
     qexpr *e = alloc(p, sizeof *e);
 
-    if (e)
-        e->kind = kind;
+    if (e) e->kind = kind;
     return e;
 }
 
 /* The declared type of an expression (RFC 9535 2.4.1). */
 static int expr_type(const qexpr *e) {
     switch (e->kind) {
-    case EX_LITERAL:
-        return T_VALUE;
-    case EX_QUERY:
-        return T_NODES;
-    case EX_FUNC:
-        return fn_defs[e->fn].result;
-    default:
-        return T_LOGICAL;
+    case EX_LITERAL: return T_VALUE;
+    case EX_QUERY: return T_NODES;
+    case EX_FUNC: return fn_defs[e->fn].result;
+    default: return T_LOGICAL;
     }
 }
 
@@ -578,11 +530,9 @@ static int arg_fits(qexpr *e, int want) {
         return e->kind == EX_LITERAL || (e->kind == EX_QUERY && e->query->singular) ||
                (e->kind == EX_FUNC && t == T_VALUE);
     case T_LOGICAL:
-        if (e->kind == EX_QUERY)
-            e->kind = EX_EXISTS;
+        if (e->kind == EX_QUERY) e->kind = EX_EXISTS;
         return e->kind != EX_LITERAL && (e->kind != EX_FUNC || t != T_VALUE);
-    default:
-        return t == T_NODES;
+    default: return t == T_NODES;
     }
 }
 
@@ -601,8 +551,7 @@ static qexpr *as_test(parser *p, qexpr *e, size_t at) {
         e->kind = EX_EXISTS;
         return e;
     }
-    if (e->kind == EX_LITERAL)
-        return fail(p, at, "a literal is not a test (compare it)");
+    if (e->kind == EX_LITERAL) return fail(p, at, "a literal is not a test (compare it)");
     if (e->kind == EX_FUNC && fn_defs[e->fn].result == T_VALUE)
         return fail(p, at, "the result of this function must be compared");
     return e;
@@ -614,33 +563,24 @@ static qexpr *parse_number(parser *p) {
     qexpr *e;
     int is_int;
 
-    if (peek(p) == '-')
-        p->pos++;
-    if (!is_digit(peek(p)))
-        return fail(p, p->pos, "expected a digit");
+    if (peek(p) == '-') p->pos++;
+    if (!is_digit(peek(p))) return fail(p, p->pos, "expected a digit");
     if (peek(p) == '0' && is_digit(peek_at(p, 1)))
         return fail(p, start, "a number cannot have leading zeros");
-    while (is_digit(peek(p)))
-        p->pos++;
+    while (is_digit(peek(p))) p->pos++;
     if (peek(p) == '.') {
         p->pos++;
-        if (!is_digit(peek(p)))
-            return fail(p, p->pos, "expected a digit after '.'");
-        while (is_digit(peek(p)))
-            p->pos++;
+        if (!is_digit(peek(p))) return fail(p, p->pos, "expected a digit after '.'");
+        while (is_digit(peek(p))) p->pos++;
     }
     if (peek(p) == 'e' || peek(p) == 'E') {
         p->pos++;
-        if (peek(p) == '+' || peek(p) == '-')
-            p->pos++;
-        if (!is_digit(peek(p)))
-            return fail(p, p->pos, "expected a digit in the exponent");
-        while (is_digit(peek(p)))
-            p->pos++;
+        if (peek(p) == '+' || peek(p) == '-') p->pos++;
+        if (!is_digit(peek(p))) return fail(p, p->pos, "expected a digit in the exponent");
+        while (is_digit(peek(p))) p->pos++;
     }
     e = new_expr(p, EX_LITERAL);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     if (doc_number_parse(p->s + start, p->pos - start, &is_int, &e->lit.i, &e->lit.d))
         return fail(p, start, "number out of range");
     e->lit.type = is_int ? DOC_INT : DOC_DOUBLE;
@@ -655,52 +595,43 @@ static qexpr *parse_function(parser *p, const char *name, size_t n, size_t at) {
     size_t arg_at[3];
 
     for (fn = 0; fn < FN_COUNT_; fn++)
-        if (strlen(fn_defs[fn].name) == n && memcmp(fn_defs[fn].name, name, n) == 0)
-            break;
-    if (fn == FN_COUNT_)
-        return fail(p, at, "unknown function");
+        if (strlen(fn_defs[fn].name) == n && memcmp(fn_defs[fn].name, name, n) == 0) break;
+    if (fn == FN_COUNT_) return fail(p, at, "unknown function");
     def = &fn_defs[fn];
-    if (!nest_enter(p))
-        return NULL;
+    if (!nest_enter(p)) return NULL;
     e = new_expr(p, EX_FUNC);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     e->fn = fn;
     tail = &e->kids;
-    p->pos++;   /* '(' */
+    p->pos++; /* '(' */
     skip_s(p);
     if (peek(p) != ')') {
         for (;;) {
             /* function-argument = literal / filter-query / logical-expr /
              * function-expr: a primary stands alone when ',' or ')' follows,
              * else it starts a logical expression. */
-            if (nargs < 3)
-                arg_at[nargs] = p->pos;
+            if (nargs < 3) arg_at[nargs] = p->pos;
             if (peek(p) == '!' || peek(p) == '(') {
                 arg = parse_or(p, NULL);
             } else {
                 arg = parse_primary(p);
-                if (arg && peek_past_blanks(p) != ',' && peek_past_blanks(p) != ')')
-                    arg = parse_or(p, arg);
+                if (arg && peek_past_blanks(p) != ',' && peek_past_blanks(p) != ')') arg = parse_or(p, arg);
             }
-            if (!arg)
-                return NULL;
+            if (!arg) return NULL;
             *tail = arg;
             tail = &arg->next;
             nargs++;
             skip_s(p);
-            if (peek(p) != ',')
-                break;
+            if (peek(p) != ',') break;
             p->pos++;
             skip_s(p);
         }
     }
-    if (peek(p) != ')')
-        return fail(p, p->pos, "expected ',' or ')'");
+    if (peek(p) != ')') return fail(p, p->pos, "expected ',' or ')'");
     p->pos++;
     if (nargs != def->nargs)
-        return fail(p, at, def->nargs == 1 ? "this function takes 1 argument"
-                                           : "this function takes 2 arguments");
+        return fail(p, at,
+                    def->nargs == 1 ? "this function takes 1 argument" : "this function takes 2 arguments");
     nargs = 0;
     for (arg = e->kids; arg; arg = arg->next, nargs++)
         if (!arg_fits(arg, def->args[nargs]))
@@ -708,10 +639,8 @@ static qexpr *parse_function(parser *p, const char *name, size_t n, size_t at) {
     /* A literal pattern compiles once, here; one that is not an I-Regexp
      * makes the call false (RFC 9535 2.4.6), not the query invalid. */
     arg = e->kids ? e->kids->next : NULL;
-    if ((fn == FN_MATCH || fn == FN_SEARCH) && arg->kind == EX_LITERAL &&
-        arg->lit.type == DOC_STRING) {
-        if (doc_iregexp_compile(arg->lit.s, arg->lit.slen, &e->re) == DOC_IREGEXP_NOMEM)
-            return fail_nomem(p);
+    if ((fn == FN_MATCH || fn == FN_SEARCH) && arg->kind == EX_LITERAL && arg->lit.type == DOC_STRING) {
+        if (doc_iregexp_compile(arg->lit.s, arg->lit.slen, &e->re) == DOC_IREGEXP_NOMEM) return fail_nomem(p);
         e->re_static = 1;
         if (e->re) {
             e->re_next = p->q->regexes;
@@ -730,30 +659,23 @@ static qexpr *parse_primary(parser *p) {
 
     if (c == '@' || c == '$') {
         e = new_expr(p, EX_QUERY);
-        if (!e || !(e->query = parse_query(p)))
-            return NULL;
+        if (!e || !(e->query = parse_query(p))) return NULL;
         return e;
     }
     if (c == '\'' || c == '"') {
         e = new_expr(p, EX_LITERAL);
-        if (!e || !(e->lit.s = parse_string(p, &e->lit.slen)))
-            return NULL;
+        if (!e || !(e->lit.s = parse_string(p, &e->lit.slen))) return NULL;
         e->lit.type = DOC_STRING;
         return e;
     }
-    if (c == '-' || is_digit(c))
-        return parse_number(p);
-    if (!is_lower(c))
-        return fail(p, at, "expected a query, a literal or a function");
+    if (c == '-' || is_digit(c)) return parse_number(p);
+    if (!is_lower(c)) return fail(p, at, "expected a query, a literal or a function");
     /* function-name = LCALPHA *(LCALPHA / "_" / DIGIT) */
-    while (is_lower(peek(p)) || is_digit(peek(p)) || peek(p) == '_')
-        p->pos++;
+    while (is_lower(peek(p)) || is_digit(peek(p)) || peek(p) == '_') p->pos++;
     n = p->pos - at;
-    if (peek(p) == '(')
-        return parse_function(p, p->s + at, n, at);
+    if (peek(p) == '(') return parse_function(p, p->s + at, n, at);
     e = new_expr(p, EX_LITERAL);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     if (n == 4 && memcmp(p->s + at, "true", 4) == 0) {
         e->lit.type = DOC_BOOL;
         e->lit.b = 1;
@@ -772,19 +694,13 @@ static int cmp_op(const parser *p, size_t *n) {
     char c = peek(p), d = peek_at(p, 1);
 
     *n = 2;
-    if (c == '=' && d == '=')
-        return CMP_EQ;
-    if (c == '!' && d == '=')
-        return CMP_NE;
-    if (c == '<' && d == '=')
-        return CMP_LE;
-    if (c == '>' && d == '=')
-        return CMP_GE;
+    if (c == '=' && d == '=') return CMP_EQ;
+    if (c == '!' && d == '=') return CMP_NE;
+    if (c == '<' && d == '=') return CMP_LE;
+    if (c == '>' && d == '=') return CMP_GE;
     *n = 1;
-    if (c == '<')
-        return CMP_LT;
-    if (c == '>')
-        return CMP_GT;
+    if (c == '<') return CMP_LT;
+    if (c == '>') return CMP_GT;
     return -1;
 }
 
@@ -795,11 +711,9 @@ static qexpr *parse_paren(parser *p) {
     p->pos++;
     skip_s(p);
     e = parse_or(p, NULL);
-    if (!e)
-        return NULL;
+    if (!e) return NULL;
     skip_s(p);
-    if (peek(p) != ')')
-        return fail(p, p->pos, "expected ')'");
+    if (peek(p) != ')') return fail(p, p->pos, "expected ')'");
     p->pos++;
     return e;
 }
@@ -820,24 +734,20 @@ static qexpr *parse_basic(parser *p, qexpr *first) {
                 rhs = parse_paren(p);
             } else {
                 rhs = parse_primary(p);
-                if (rhs)
-                    rhs = as_test(p, rhs, at);
+                if (rhs) rhs = as_test(p, rhs, at);
                 save = p->pos;
                 skip_s(p);
                 if (rhs && cmp_op(p, &n) >= 0)
                     return fail(p, p->pos, "'!' cannot apply to a comparison (use parentheses)");
                 p->pos = save;
             }
-            if (!rhs || !(e = new_expr(p, EX_NOT)))
-                return NULL;
+            if (!rhs || !(e = new_expr(p, EX_NOT))) return NULL;
             e->kids = rhs;
             return e;
         }
-        if (peek(p) == '(')
-            return parse_paren(p);
+        if (peek(p) == '(') return parse_paren(p);
         first = parse_primary(p);
-        if (!first)
-            return NULL;
+        if (!first) return NULL;
     }
     save = p->pos;
     skip_s(p);
@@ -846,14 +756,12 @@ static qexpr *parse_basic(parser *p, qexpr *first) {
         p->pos = save;
         return as_test(p, first, at);
     }
-    if (!as_comparable(p, first, at))
-        return NULL;
+    if (!as_comparable(p, first, at)) return NULL;
     p->pos += n;
     skip_s(p);
     at = p->pos;
     rhs = parse_primary(p);
-    if (!rhs || !as_comparable(p, rhs, at) || !(e = new_expr(p, EX_CMP)))
-        return NULL;
+    if (!rhs || !as_comparable(p, rhs, at) || !(e = new_expr(p, EX_CMP))) return NULL;
     e->op = op;
     e->kids = first;
     first->next = rhs;
@@ -870,8 +778,7 @@ static qexpr *parse_list(parser *p, qexpr *first, ex_kind kind) {
     for (;;) {
         x = kind == EX_OR ? parse_list(p, first, EX_AND) : parse_basic(p, first);
         first = NULL;
-        if (!x)
-            return NULL;
+        if (!x) return NULL;
         *tail = x;
         tail = &x->next;
         count++;
@@ -884,11 +791,9 @@ static qexpr *parse_list(parser *p, qexpr *first, ex_kind kind) {
         p->pos += 2;
         skip_s(p);
     }
-    if (count == 1)
-        return list;
+    if (count == 1) return list;
     e = new_expr(p, kind);
-    if (e)
-        e->kids = list;
+    if (e) e->kids = list;
     return e;
 }
 
@@ -896,8 +801,7 @@ static qexpr *parse_list(parser *p, qexpr *first, ex_kind kind) {
 static qexpr *parse_or(parser *p, qexpr *first) {
     qexpr *e;
 
-    if (!nest_enter(p))
-        return NULL;
+    if (!nest_enter(p)) return NULL;
     e = parse_list(p, first, EX_OR);
     p->depth--;
     return e;
@@ -913,23 +817,23 @@ typedef int (*emit_fn)(void *ctx, const uint8_t *value, const char *norm);
 
 /* Where a frame is in its current selector. */
 typedef enum sel_state {
-    SEL_NOT_BEGUN = 0,   /* nothing selected yet (a fresh frame is zeroed) */
-    SEL_GOING,           /* a slice or a child walk is under way */
-    SEL_EXHAUSTED        /* the selector has nothing more to give */
+    SEL_NOT_BEGUN = 0, /* nothing selected yet (a fresh frame is zeroed) */
+    SEL_GOING,         /* a slice or a child walk is under way */
+    SEL_EXHAUSTED      /* the selector has nothing more to give */
 } sel_state;
 
 /* One value whose segment's selectors are being applied. */
 typedef struct frame {
-    const uint8_t *val;  /* the value the selectors apply to */
-    const qseg *seg;     /* the segment being applied */
-    const qsel *sel;     /* the current selector; NULL once all are done */
-    sel_state state;     /* how far the current selector got */
-    int walking;         /* descendant segment: 1 once its children are being walked */
-    doc_iter it;         /* wildcard / filter / descendant walk over val's children */
-    int64_t pos;         /* slice: next index */
-    int64_t stop;        /* slice: first index not to take (in the step's direction) */
-    int64_t step;        /* slice: the step; 0 when nothing is left */
-    size_t norm_len;     /* top-level run: length of val's normalized path */
+    const uint8_t *val; /* the value the selectors apply to */
+    const qseg *seg;    /* the segment being applied */
+    const qsel *sel;    /* the current selector; NULL once all are done */
+    sel_state state;    /* how far the current selector got */
+    int walking;        /* descendant segment: 1 once its children are being walked */
+    doc_iter it;        /* wildcard / filter / descendant walk over val's children */
+    int64_t pos;        /* slice: next index */
+    int64_t stop;       /* slice: first index not to take (in the step's direction) */
+    int64_t step;       /* slice: the step; 0 when nothing is left */
+    size_t norm_len;    /* top-level run: length of val's normalized path */
 } frame;
 
 /* State of one doc_query_eval. */
@@ -944,33 +848,30 @@ typedef struct ev {
 /* A value in a filter expression: a node's value, a literal, a computed
  * number, or Nothing (RFC 9535 2.4.1). */
 typedef struct qval {
-    int has;             /* 0: Nothing */
-    doc_view v;          /* the value */
-    const uint8_t *enc;  /* its encoding when it is a node's (containers always are) */
+    int has;            /* 0: Nothing */
+    doc_view v;         /* the value */
+    const uint8_t *enc; /* its encoding when it is a node's (containers always are) */
 } qval;
 
 /* A child a frame selected. */
 typedef struct pick {
-    const uint8_t *val;  /* its value */
-    int member;          /* 1: an object member (key, klen); 0: an array element (index) */
-    const char *key;     /* member name */
-    size_t klen;         /* its length */
-    int64_t index;       /* element index */
-    int desc;            /* 1: a descendant-walk step (the same segment goes on) */
+    const uint8_t *val; /* its value */
+    int member;         /* 1: an object member (key, klen); 0: an array element (index) */
+    const char *key;    /* member name */
+    size_t klen;        /* its length */
+    int64_t index;      /* element index */
+    int desc;           /* 1: a descendant-walk step (the same segment goes on) */
 } pick;
 
 static int eval_logical(ev *e, const qexpr *x, const uint8_t *cur);
 static void eval_value(ev *e, const qexpr *x, const uint8_t *cur, qval *out);
 
-static frame *frame_at(ev *e, size_t i) {
-    return (frame *)(void *)e->stack.data + i;
-}
+static frame *frame_at(ev *e, size_t i) { return (frame *)(void *)e->stack.data + i; }
 
 static int push_frame(ev *e, const uint8_t *val, const qseg *seg, size_t norm_len) {
     frame *f;
 
-    if (e->nframes > SIZE_MAX / sizeof(frame) - 1 ||
-        doc_buf_reserve(&e->stack, sizeof(frame)) < 0) {
+    if (e->nframes > SIZE_MAX / sizeof(frame) - 1 || doc_buf_reserve(&e->stack, sizeof(frame)) < 0) {
         e->st = DOC_NOMEM;
         return -1;
     }
@@ -989,9 +890,7 @@ static void pop_to(ev *e, size_t n) {
     e->stack.len = n * sizeof(frame);
 }
 
-static int is_container(const uint8_t *v) {
-    return *v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY;
-}
+static int is_container(const uint8_t *v) { return *v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY; }
 
 /* Fills the slice iteration of f over an array of n elements (RFC 9535
  * 2.3.4.2.2); a step of 0 selects nothing. */
@@ -1006,10 +905,8 @@ static void slice_bounds(frame *f, const qsel *sel, int64_t n) {
         start = sel->has_start ? sel->start : n - 1;
         end = sel->has_end ? sel->end : -n - 1;
     }
-    if (start < 0)
-        start += n;
-    if (end < 0)
-        end += n;
+    if (start < 0) start += n;
+    if (end < 0) end += n;
     if (sel->step > 0) {
         lo = start < 0 ? 0 : start > n ? n : start;
         hi = end < 0 ? 0 : end > n ? n : end;
@@ -1028,14 +925,11 @@ static int sel_next_name(frame *f, const doc_view *v, pick *out) {
     const qsel *sel = f->sel;
     const uint8_t *c;
 
-    if (f->state != SEL_NOT_BEGUN)
-        return 0;
+    if (f->state != SEL_NOT_BEGUN) return 0;
     f->state = SEL_EXHAUSTED;
-    if (v->type != DOC_OBJECT)
-        return 0;
+    if (v->type != DOC_OBJECT) return 0;
     c = doc_object_get(v->node, sel->name, sel->nlen, NULL, NULL);
-    if (!c)
-        return 0;
+    if (!c) return 0;
     out->val = c;
     out->member = 1;
     out->key = sel->name;
@@ -1047,15 +941,12 @@ static int sel_next_index(frame *f, const doc_view *v, pick *out) {
     const qsel *sel = f->sel;
     int64_t n, i;
 
-    if (f->state != SEL_NOT_BEGUN)
-        return 0;
+    if (f->state != SEL_NOT_BEGUN) return 0;
     f->state = SEL_EXHAUSTED;
-    if (v->type != DOC_ARRAY)
-        return 0;
+    if (v->type != DOC_ARRAY) return 0;
     n = doc_node_count(v->node);
     i = sel->start < 0 ? sel->start + n : sel->start;
-    if (i < 0 || i >= n)
-        return 0;
+    if (i < 0 || i >= n) return 0;
     out->val = doc_array_get(v->node, (uint32_t)i, NULL);
     out->index = i;
     return 1;
@@ -1066,11 +957,9 @@ static int sel_next_slice(frame *f, const doc_view *v, pick *out) {
 
     if (f->state == SEL_NOT_BEGUN) {
         f->state = SEL_GOING;
-        if (v->type == DOC_ARRAY)
-            slice_bounds(f, f->sel, doc_node_count(v->node));
+        if (v->type == DOC_ARRAY) slice_bounds(f, f->sel, doc_node_count(v->node));
     }
-    if (f->step > 0 ? f->pos >= f->stop : f->step < 0 ? f->pos <= f->stop : 1)
-        return 0;
+    if (f->step > 0 ? f->pos >= f->stop : f->step < 0 ? f->pos <= f->stop : 1) return 0;
     i = f->pos;
     f->pos += f->step;
     out->val = doc_array_get(v->node, (uint32_t)i, NULL);
@@ -1093,20 +982,16 @@ static int sel_next_child(ev *e, size_t fi, const doc_view *v, pick *out) {
         else
             doc_iter_init(&f->it, v->node);
     }
-    if (f->state == SEL_EXHAUSTED)
-        return 0;
+    if (f->state == SEL_EXHAUSTED) return 0;
     while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
         out->val = c;
         out->member = v->type == DOC_OBJECT;
         out->index = (int64_t)f->it.index - 1;
-        if (sel->kind == SEL_WILD)
-            return 1;
+        if (sel->kind == SEL_WILD) return 1;
         r = eval_logical(e, sel->filter, c);
-        if (e->st)
-            return -1;
-        f = frame_at(e, fi);   /* nested runs may have moved the stack */
-        if (r)
-            return 1;
+        if (e->st) return -1;
+        f = frame_at(e, fi); /* nested runs may have moved the stack */
+        if (r) return 1;
     }
     f->state = SEL_EXHAUSTED;
     return 0;
@@ -1121,14 +1006,10 @@ static int sel_next(ev *e, size_t fi, pick *out) {
     doc_value_decode(f->val, &v);
     memset(out, 0, sizeof *out);
     switch (f->sel->kind) {
-    case SEL_NAME:
-        return sel_next_name(f, &v, out);
-    case SEL_INDEX:
-        return sel_next_index(f, &v, out);
-    case SEL_SLICE:
-        return sel_next_slice(f, &v, out);
-    default:   /* SEL_WILD, SEL_FILTER */
-        return sel_next_child(e, fi, &v, out);
+    case SEL_NAME: return sel_next_name(f, &v, out);
+    case SEL_INDEX: return sel_next_index(f, &v, out);
+    case SEL_SLICE: return sel_next_slice(f, &v, out);
+    default: /* SEL_WILD, SEL_FILTER */ return sel_next_child(e, fi, &v, out);
     }
 }
 
@@ -1142,28 +1023,23 @@ static int next_child(ev *e, size_t fi, pick *out) {
 
     for (;;) {
         f = frame_at(e, fi);
-        if (!f->sel)
-            break;
+        if (!f->sel) break;
         r = sel_next(e, fi, out);
-        if (r)
-            return r;
+        if (r) return r;
         f = frame_at(e, fi);
         f->sel = f->sel->next;
         f->state = SEL_NOT_BEGUN;
     }
-    if (!f->seg->desc)
-        return 0;
+    if (!f->seg->desc) return 0;
     if (!f->walking) {
         f->walking = 1;
-        if (!is_container(f->val))
-            return 0;
+        if (!is_container(f->val)) return 0;
         doc_value_decode(f->val, &v);
         doc_iter_init(&f->it, v.node);
     }
     memset(out, 0, sizeof *out);
     while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
-        if (!is_container(c))
-            continue;   /* selectors pick nothing from a scalar */
+        if (!is_container(c)) continue; /* selectors pick nothing from a scalar */
         out->val = c;
         out->member = doc_node_kind(f->it.node) == DOC_KIND_OBJECT;
         out->index = (int64_t)f->it.index - 1;
@@ -1208,25 +1084,20 @@ static int run(ev *e, const qquery *q, const uint8_t *start, emit_fn emit, void 
         }
         return emit(ctx, start, norm) ? 1 : 0;
     }
-    if (push_frame(e, start, q->segs, track ? e->norm.len : 0) < 0)
-        return -1;
+    if (push_frame(e, start, q->segs, track ? e->norm.len : 0) < 0) return -1;
     while (e->nframes > base) {
         fi = e->nframes - 1;
-        if (track)
-            e->norm.len = frame_at(e, fi)->norm_len;
+        if (track) e->norm.len = frame_at(e, fi)->norm_len;
         r = next_child(e, fi, &pk);
-        if (r < 0)
-            break;
+        if (r < 0) break;
         if (r == 0) {
             pop_to(e, fi);
             continue;
         }
-        if (track)
-            norm_append(&e->norm, &pk);
+        if (track) norm_append(&e->norm, &pk);
         seg = frame_at(e, fi)->seg;
         if (pk.desc || seg->next) {
-            if (push_frame(e, pk.val, pk.desc ? seg : seg->next, e->norm.len) < 0)
-                break;
+            if (push_frame(e, pk.val, pk.desc ? seg : seg->next, e->norm.len) < 0) break;
             continue;
         }
         if (track) {
@@ -1256,8 +1127,7 @@ static const uint8_t *walk(const qquery *q, const uint8_t *v) {
         sel = seg->sels;
         doc_value_decode(v, &dv);
         if (sel->kind == SEL_NAME) {
-            v = dv.type == DOC_OBJECT ? doc_object_get(dv.node, sel->name, sel->nlen, NULL, NULL)
-                                      : NULL;
+            v = dv.type == DOC_OBJECT ? doc_object_get(dv.node, sel->name, sel->nlen, NULL, NULL) : NULL;
         } else if (dv.type == DOC_ARRAY) {
             n = doc_node_count(dv.node);
             i = sel->start < 0 ? sel->start + n : sel->start;
@@ -1283,16 +1153,15 @@ static int sink_count(void *ctx, const uint8_t *v, const char *norm) {
 
 /* value(): keeps the first node, stops at the second (then: Nothing). */
 typedef struct one_node {
-    const uint8_t *val;  /* the first node */
-    int count;           /* nodes seen, up to 2 */
+    const uint8_t *val; /* the first node */
+    int count;          /* nodes seen, up to 2 */
 } one_node;
 
 static int sink_one(void *ctx, const uint8_t *v, const char *norm) {
     one_node *o = ctx;
 
     (void)norm;
-    if (o->count++ == 0)
-        o->val = v;
+    if (o->count++ == 0) o->val = v;
     return o->count > 1;
 }
 
@@ -1308,27 +1177,19 @@ static void set_node(qval *out, const uint8_t *v) {
     }
 }
 
-static int is_number(const qval *a) {
-    return a->v.type == DOC_INT || a->v.type == DOC_DOUBLE;
-}
+static int is_number(const qval *a) { return a->v.type == DOC_INT || a->v.type == DOC_DOUBLE; }
 
 /* RFC 9535 2.3.5.2.2: ==. Nothing equals only Nothing. */
 static int val_eq(const qval *a, const qval *b) {
-    if (!a->has || !b->has)
-        return a->has == b->has;
-    if (is_number(a) && is_number(b))
-        return doc_number_cmp(&a->v, &b->v) == 0;
-    if (a->v.type != b->v.type)
-        return 0;
+    if (!a->has || !b->has) return a->has == b->has;
+    if (is_number(a) && is_number(b)) return doc_number_cmp(&a->v, &b->v) == 0;
+    if (a->v.type != b->v.type) return 0;
     switch (a->v.type) {
-    case DOC_NULL:
-        return 1;
-    case DOC_BOOL:
-        return a->v.b == b->v.b;
+    case DOC_NULL: return 1;
+    case DOC_BOOL: return a->v.b == b->v.b;
     case DOC_STRING:
         return a->v.slen == b->v.slen && (a->v.slen == 0 || memcmp(a->v.s, b->v.s, a->v.slen) == 0);
-    default:   /* containers come from the document only */
-        return doc_value_equal(a->enc, b->enc);
+    default: /* containers come from the document only */ return doc_value_equal(a->enc, b->enc);
     }
 }
 
@@ -1338,12 +1199,9 @@ static int val_lt(const qval *a, const qval *b) {
     size_t n;
     int c;
 
-    if (!a->has || !b->has)
-        return 0;
-    if (is_number(a) && is_number(b))
-        return doc_number_cmp(&a->v, &b->v) < 0;
-    if (a->v.type != DOC_STRING || b->v.type != DOC_STRING)
-        return 0;
+    if (!a->has || !b->has) return 0;
+    if (is_number(a) && is_number(b)) return doc_number_cmp(&a->v, &b->v) < 0;
+    if (a->v.type != DOC_STRING || b->v.type != DOC_STRING) return 0;
     n = a->v.slen < b->v.slen ? a->v.slen : b->v.slen;
     c = n ? memcmp(a->v.s, b->v.s, n) : 0;
     return c < 0 || (c == 0 && a->v.slen < b->v.slen);
@@ -1368,21 +1226,16 @@ static int eval_regex(ev *e, const qexpr *x, const uint8_t *cur) {
     int r;
 
     eval_value(e, x->kids, cur, &a);
-    if (!a.has || a.v.type != DOC_STRING)
-        return 0;
+    if (!a.has || a.v.type != DOC_STRING) return 0;
     if (!x->re_static) {
         eval_value(e, x->kids->next, cur, &b);
-        if (!b.has || b.v.type != DOC_STRING)
-            return 0;
+        if (!b.has || b.v.type != DOC_STRING) return 0;
         rs = doc_iregexp_compile(b.v.s, b.v.slen, &re);
-        if (rs == DOC_IREGEXP_NOMEM)
-            e->st = DOC_NOMEM;
+        if (rs == DOC_IREGEXP_NOMEM) e->st = DOC_NOMEM;
     }
-    if (!re)
-        return 0;
+    if (!re) return 0;
     r = doc_iregexp_exec(re, a.v.s, a.v.slen, x->fn == FN_MATCH);
-    if (!x->re_static)
-        doc_iregexp_free(re);
+    if (!x->re_static) doc_iregexp_free(re);
     if (r < 0) {
         e->st = DOC_NOMEM;
         return 0;
@@ -1400,30 +1253,25 @@ static void eval_value(ev *e, const qexpr *x, const uint8_t *cur, qval *out) {
     size_t i;
 
     memset(out, 0, sizeof *out);
-    if (e->st)
-        return;
+    if (e->st) return;
     switch (x->kind) {
     case EX_LITERAL:
         out->has = 1;
         out->v = x->lit;
         return;
-    case EX_QUERY:   /* singular (checked when compiled) */
+    case EX_QUERY: /* singular (checked when compiled) */
         set_node(out, walk(x->query, query_start(e, x->query, cur)));
         return;
-    case EX_FUNC:
-        break;
-    default:
-        return;
+    case EX_FUNC: break;
+    default: return;
     }
     switch (x->fn) {
     case FN_LENGTH:
         eval_value(e, x->kids, cur, &a);
-        if (!a.has)
-            return;
+        if (!a.has) return;
         if (a.v.type == DOC_STRING) {
             for (i = 0; i < a.v.slen; i++)
-                if (((unsigned char)a.v.s[i] & 0xC0) != 0x80)
-                    n++;
+                if (((unsigned char)a.v.s[i] & 0xC0) != 0x80) n++;
         } else if (a.v.type == DOC_ARRAY || a.v.type == DOC_OBJECT) {
             n = doc_node_count(a.v.node);
         } else {
@@ -1446,8 +1294,7 @@ static void eval_value(ev *e, const qexpr *x, const uint8_t *cur, qval *out) {
         else if (run(e, q, start, sink_one, &one, 0) >= 0 && one.count == 1)
             set_node(out, one.val);
         return;
-    default:
-        return;
+    default: return;
     }
     out->has = 1;
     out->v.type = DOC_INT;
@@ -1461,57 +1308,47 @@ static int eval_logical(ev *e, const qexpr *x, const uint8_t *cur) {
     const qquery *q;
     qval a, b;
 
-    if (e->st)
-        return 0;
+    if (e->st) return 0;
     switch (x->kind) {
     case EX_OR:
         for (k = x->kids; k; k = k->next)
-            if (eval_logical(e, k, cur))
-                return 1;
+            if (eval_logical(e, k, cur)) return 1;
         return 0;
     case EX_AND:
         for (k = x->kids; k; k = k->next)
-            if (!eval_logical(e, k, cur))
-                return 0;
+            if (!eval_logical(e, k, cur)) return 0;
         return 1;
-    case EX_NOT:
-        return !eval_logical(e, x->kids, cur);
+    case EX_NOT: return !eval_logical(e, x->kids, cur);
     case EX_CMP:
         eval_value(e, x->kids, cur, &a);
         eval_value(e, x->kids->next, cur, &b);
         return compare(x->op, &a, &b);
     case EX_EXISTS:
         q = x->query;
-        if (q->singular)
-            return walk(q, query_start(e, q, cur)) != NULL;
+        if (q->singular) return walk(q, query_start(e, q, cur)) != NULL;
         return run(e, q, query_start(e, q, cur), sink_stop, NULL, 0) == 1;
     case EX_FUNC:
-        if (x->fn == FN_MATCH || x->fn == FN_SEARCH)
-            return eval_regex(e, x, cur);
+        if (x->fn == FN_MATCH || x->fn == FN_SEARCH) return eval_regex(e, x, cur);
         return 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
 doc_status doc_query_eval(const doc_query *q, const uint8_t *root,
-                          int (*fn)(void *ctx, const uint8_t *value, const char *norm),
-                          void *ctx, int want_norm, doc_error *err) {
+                          int (*fn)(void *ctx, const uint8_t *value, const char *norm), void *ctx,
+                          int want_norm, doc_error *err) {
     ev e;
 
     memset(&e, 0, sizeof e);
     e.root = root;
     doc_buf_init(&e.stack);
     doc_buf_init(&e.norm);
-    if (want_norm)
-        doc_buf_putc(&e.norm, '$');
+    if (want_norm) doc_buf_putc(&e.norm, '$');
     run(&e, &q->main, root, fn, ctx, want_norm);
-    if (e.norm.oom || e.stack.oom)
-        e.st = DOC_NOMEM;
+    if (e.norm.oom || e.stack.oom) e.st = DOC_NOMEM;
     doc_buf_free(&e.stack);
     doc_buf_free(&e.norm);
-    if (e.st)
-        return doc_error_set(err, DOC_NOMEM, "out of memory evaluating a query");
+    if (e.st) return doc_error_set(err, DOC_NOMEM, "out of memory evaluating a query");
     return DOC_OK;
 }
 
@@ -1542,17 +1379,14 @@ doc_status doc_query_compile(const char *text, size_t len, uint32_t max_depth, d
         return p.st;
     }
     p.q = doc_malloc(sizeof *p.q);
-    if (!p.q)
-        return doc_error_set(err, DOC_NOMEM, "out of memory compiling a query");
+    if (!p.q) return doc_error_set(err, DOC_NOMEM, "out of memory compiling a query");
     memset(p.q, 0, sizeof *p.q);
     doc_buf_init(&p.scratch);
     {
         qquery *main = parse_query(&p);
 
-        if (main && !at_end(&p))
-            fail(&p, p.pos, "expected a segment ('.' or '[') or the end");
-        if (main && !p.st)
-            p.q->main = *main;
+        if (main && !at_end(&p)) fail(&p, p.pos, "expected a segment ('.' or '[') or the end");
+        if (main && !p.st) p.q->main = *main;
     }
     doc_buf_free(&p.scratch);
     if (p.st) {
@@ -1563,6 +1397,4 @@ doc_status doc_query_compile(const char *text, size_t len, uint32_t max_depth, d
     return DOC_OK;
 }
 
-int doc_query_is_single(const doc_query *q) {
-    return q->main.singular;
-}
+int doc_query_is_single(const doc_query *q) { return q->main.singular; }

@@ -20,15 +20,15 @@
 
 /* One match while sorting: its path and its position key. */
 typedef struct tgt {
-    doc_path *path;      /* compiled from the normalized path */
-    uint32_t *key;       /* entry offsets, one per level below the root */
-    size_t nkey;         /* levels */
+    doc_path *path; /* compiled from the normalized path */
+    uint32_t *key;  /* entry offsets, one per level below the root */
+    size_t nkey;    /* levels */
 } tgt;
 
 typedef struct collect_ctx {
-    doc_buf list;        /* tgt records */
-    doc_node **rootp;    /* the document */
-    doc_status st;       /* first failure */
+    doc_buf list;     /* tgt records */
+    doc_node **rootp; /* the document */
+    doc_status st;    /* first failure */
     doc_error *err;
 } collect_ctx;
 
@@ -51,7 +51,7 @@ static int collect(void *ctx, const uint8_t *value, const char *norm) {
             for (size_t i = 0; i < t.nkey; i++) t.key[i] = c.frames[i + 1].entry_off;
     }
     doc_cursor_free(&c);
-    if (!t.key) {   /* a match always resolves: only memory can fail here */
+    if (!t.key) { /* a match always resolves: only memory can fail here */
         doc_path_free(t.path);
         cc->st = doc_error_set(cc->err, DOC_NOMEM, "out of memory resolving query matches");
         return 1;
@@ -97,7 +97,7 @@ doc_status doc_query_targets(const doc_query *q, doc_node **rootp, doc_targets *
             all[i].path = NULL;
         }
     }
-    for (size_t i = 0; i < n; i++) {   /* keys last: the loop above compares neighbours */
+    for (size_t i = 0; i < n; i++) { /* keys last: the loop above compares neighbours */
         doc_path_free(all[i].path);
         doc_free(all[i].key);
     }

@@ -37,7 +37,7 @@
  */
 #include "node.h"
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__   /* gcc and clang define it */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ /* gcc and clang define it */
 #error "tree.c: the serialized tree is little-endian; this host is not"
 #endif
 
@@ -52,14 +52,13 @@ _Static_assert(sizeof(doc_node *) == SLOT_BYTES, "a child slot holds one 8-byte 
 /* A node being written: the offset of the next entry to look at for a
  * child slot. */
 typedef struct save_frame {
-    const doc_node *node;   /* the node whose children are being written */
-    uint32_t off;           /* next entry to scan in its bytes */
+    const doc_node *node; /* the node whose children are being written */
+    uint32_t off;         /* next entry to scan in its bytes */
 } save_frame;
 
 /* Offset just past the entry at off (key included for objects) and the
  * offset of its value. Trusted bytes. */
-static uint32_t entry_skip(const uint8_t *b, uint32_t off, int kind, uint32_t *val)
-{
+static uint32_t entry_skip(const uint8_t *b, uint32_t off, int kind, uint32_t *val) {
     if (kind == DOC_KIND_OBJECT) {
         const char *k;
         size_t kl;
@@ -70,8 +69,7 @@ static uint32_t entry_skip(const uint8_t *b, uint32_t off, int kind, uint32_t *v
 }
 
 /* Appends the record of n (its children's records follow separately). */
-static void save_record(const doc_node *n, doc_buf *out)
-{
+static void save_record(const doc_node *n, doc_buf *out) {
     uint32_t len = doc_node_len(n);
     if (doc_buf_reserve(out, 2 * DOC_VARINT_MAX + (size_t)len) < 0) return;
     uint8_t *w = (uint8_t *)out->data + out->len;
@@ -83,15 +81,13 @@ static void save_record(const doc_node *n, doc_buf *out)
         uint32_t off = 0, val;
         while (off < len) {
             off = entry_skip(b, off, n->kind, &val);
-            if (b[val] == DOC_TAG_OBJECT || b[val] == DOC_TAG_ARRAY)
-                memset(w + val + 1, 0, SLOT_BYTES);
+            if (b[val] == DOC_TAG_OBJECT || b[val] == DOC_TAG_ARRAY) memset(w + val + 1, 0, SLOT_BYTES);
         }
     }
     out->len = (size_t)(w + len - (uint8_t *)out->data);
 }
 
-doc_status doc_tree_serialize(const doc_node *box, doc_buf *out)
-{
+doc_status doc_tree_serialize(const doc_node *box, doc_buf *out) {
     save_frame local[64], *st = local;
     size_t depth = 0, cap = sizeof local / sizeof *local;
     save_record(box, out);
@@ -113,8 +109,8 @@ doc_status doc_tree_serialize(const doc_node *box, doc_buf *out)
         save_record(child, out);
         if (!(child->flags & NODE_PARENT)) continue;
         if (depth == cap) {
-            save_frame *m = st == local ? doc_malloc(2 * cap * sizeof *m)
-                                        : doc_realloc(st, 2 * cap * sizeof *m);
+            save_frame *m =
+                st == local ? doc_malloc(2 * cap * sizeof *m) : doc_realloc(st, 2 * cap * sizeof *m);
             if (!m) {
                 out->oom = 1;
                 break;
@@ -136,40 +132,38 @@ doc_status doc_tree_serialize(const doc_node *box, doc_buf *out)
 /* A loaded node whose child slots are being filled: slots[next..end) of the
  * loader's slot list are the offsets (in its bytes) still to fill. */
 typedef struct load_frame {
-    doc_node *node;   /* the node */
-    size_t next;      /* its next slot in ld->slots */
-    size_t end;       /* one past its last slot */
+    doc_node *node; /* the node */
+    size_t next;    /* its next slot in ld->slots */
+    size_t end;     /* one past its last slot */
 } load_frame;
 
 typedef struct loader {
-    const uint8_t *buf;    /* the input */
-    const uint8_t *end;    /* its end */
-    uint32_t *slots;       /* child slot offsets of the open nodes, in order */
-    size_t nslots;         /* in use */
-    size_t slotcap;        /* allocated */
-    doc_error *err;        /* first failure */
-    uint32_t shape_n;      /* keys in the shape memo (check_object), UINT32_MAX: none */
-    const uint8_t *shape[DOC_INDEX_MIN];   /* the memo: the keys (at their length) of
+    const uint8_t *buf;                  /* the input */
+    const uint8_t *end;                  /* its end */
+    uint32_t *slots;                     /* child slot offsets of the open nodes, in order */
+    size_t nslots;                       /* in use */
+    size_t slotcap;                      /* allocated */
+    doc_error *err;                      /* first failure */
+    uint32_t shape_n;                    /* keys in the shape memo (check_object), UINT32_MAX: none */
+    const uint8_t *shape[DOC_INDEX_MIN]; /* the memo: the keys (at their length) of
                                               the last small object validated */
 } loader;
 
-static int load_fail(loader *ld, const uint8_t *at, const char *msg)
-{
+static int load_fail(loader *ld, const uint8_t *at, const char *msg) {
     doc_error_at(ld->err, DOC_BADJSON, (size_t)(at - ld->buf), "bad serialized tree: %s", msg);
     return -1;
 }
 
 /* A length (LEB128, minimal, at most DOC_NODE_MAX_BYTES) at p, not past e.
  * Returns the byte after it, or NULL. */
-static const uint8_t *get_len_slow(const uint8_t *p, const uint8_t *e, uint32_t *out)
-{
+static const uint8_t *get_len_slow(const uint8_t *p, const uint8_t *e, uint32_t *out) {
     uint64_t v = 0;
     for (unsigned i = 0; i < 5; i++) {
         if (p + i >= e) return NULL;
         uint8_t c = p[i];
         v |= (uint64_t)(c & 0x7f) << (7 * i);
         if (!(c & 0x80)) {
-            if ((i && c == 0) || v > DOC_NODE_MAX_BYTES) return NULL;   /* not minimal, too big */
+            if ((i && c == 0) || v > DOC_NODE_MAX_BYTES) return NULL; /* not minimal, too big */
             *out = (uint32_t)v;
             return p + i + 1;
         }
@@ -177,8 +171,7 @@ static const uint8_t *get_len_slow(const uint8_t *p, const uint8_t *e, uint32_t 
     return NULL;
 }
 
-static inline const uint8_t *get_len(const uint8_t *p, const uint8_t *e, uint32_t *out)
-{
+static inline const uint8_t *get_len(const uint8_t *p, const uint8_t *e, uint32_t *out) {
     if (__builtin_expect(p < e && *p < 0x80, 1)) {
         *out = *p;
         return p + 1;
@@ -188,16 +181,13 @@ static inline const uint8_t *get_len(const uint8_t *p, const uint8_t *e, uint32_
 
 /* The high bit of the lowest byte of x that is '"', '\\', below 0x20 or
  * above 0x7F is set (a borrow may flag higher bytes too, never a lower one). */
-static inline uint64_t special8(uint64_t x)
-{
+static inline uint64_t special8(uint64_t x) {
     const uint64_t ones = 0x0101010101010101ull;
-    return ((x - ones * 0x20) | ((x ^ ones * '"') - ones) | ((x ^ ones * '\\') - ones) | x) &
-           (ones * 0x80);
+    return ((x - ones * 0x20) | ((x ^ ones * '"') - ones) | ((x ^ ones * '\\') - ones) | x) & (ones * 0x80);
 }
 
 /* Length of the well-formed UTF-8 sequence at s[0..n) (s[0] >= 0x80), or 0. */
-static size_t utf8_seq(const uint8_t *s, size_t n)
-{
+static size_t utf8_seq(const uint8_t *s, size_t n) {
     uint8_t c0 = s[0];
     if (c0 >= 0xC2 && c0 <= 0xDF) return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
     if (c0 >= 0xE0 && c0 <= 0xEF) {
@@ -215,8 +205,7 @@ static size_t utf8_seq(const uint8_t *s, size_t n)
 
 /* The string s[0..n) byte by byte from its first special byte on: 1 when
  * it is UTF-8 (clears NODE_PLAIN in *flags when a byte needs an escape). */
-static __attribute__((noinline)) int str_slow(const uint8_t *s, size_t n, unsigned *flags)
-{
+static __attribute__((noinline)) int str_slow(const uint8_t *s, size_t n, unsigned *flags) {
     size_t i = 0;
     while (i < n) {
         if (i + 8 <= n) {
@@ -244,13 +233,11 @@ static __attribute__((noinline)) int str_slow(const uint8_t *s, size_t n, unsign
 
 /* lowmask[n]: the low n bytes of a word (n <= 8). */
 static const uint64_t lowmask[9] = {
-    0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull, 0xffffffffffffull,
-    0xffffffffffffffull, ~0ull,
+    0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull, 0xffffffffffffull, 0xffffffffffffffull, ~0ull,
 };
 
 /* 1 when s[0..n) (inside the input, which ends at e) is UTF-8; see str_slow. */
-static inline int str_ok(const uint8_t *s, size_t n, const uint8_t *e, unsigned *flags)
-{
+static inline int str_ok(const uint8_t *s, size_t n, const uint8_t *e, unsigned *flags) {
     if (n <= 8 && e - s >= 8) {
         /* One word covers it (bytes past the string are masked off; they are
          * input bytes, so the read stays in bounds). */
@@ -262,16 +249,14 @@ static inline int str_ok(const uint8_t *s, size_t n, const uint8_t *e, unsigned 
 }
 
 /* Bit of the duplicate-key filter for a key (as the parser's). */
-static inline uint64_t key_bit(const uint8_t *s, size_t len)
-{
+static inline uint64_t key_bit(const uint8_t *s, size_t len) {
     unsigned h = (unsigned)len * 31u;
     if (len) h += s[0] * 7u + s[len - 1];
     return 1ull << (h & 63);
 }
 
 /* 1 when the (validated) object entries b[0..stop) hold the key s[0..len). */
-static int has_key(const uint8_t *b, const uint8_t *stop, const uint8_t *s, size_t len)
-{
+static int has_key(const uint8_t *b, const uint8_t *stop, const uint8_t *s, size_t len) {
     while (b < stop) {
         const char *k;
         size_t kl;
@@ -282,8 +267,7 @@ static int has_key(const uint8_t *b, const uint8_t *stop, const uint8_t *s, size
     return 0;
 }
 
-static __attribute__((noinline)) int grow_slots(loader *ld)
-{
+static __attribute__((noinline)) int grow_slots(loader *ld) {
     {
         size_t cap = ld->slotcap ? 2 * ld->slotcap : 64;
         uint32_t *m = doc_realloc(ld->slots, cap * sizeof *m);
@@ -297,8 +281,7 @@ static __attribute__((noinline)) int grow_slots(loader *ld)
     return 0;
 }
 
-static inline int push_slot(loader *ld, uint32_t off)
-{
+static inline int push_slot(loader *ld, uint32_t off) {
     if (__builtin_expect(ld->nslots == ld->slotcap, 0) && grow_slots(ld) < 0) return -1;
     ld->slots[ld->nslots++] = off;
     return 0;
@@ -307,9 +290,8 @@ static inline int push_slot(loader *ld, uint32_t off)
 /* Validates the value at p (inside a node whose bytes are b[0..e)); returns
  * the byte after it, or NULL with the error set. A child slot is appended to
  * ld->slots and sets NODE_PARENT in *flags. */
-static inline __attribute__((always_inline)) const uint8_t *check_value(loader *ld, const uint8_t *p, const uint8_t *b,
-                                         const uint8_t *e, unsigned *flags)
-{
+static inline __attribute__((always_inline)) const uint8_t *
+check_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, unsigned *flags) {
     uint8_t tag = *p;
     if (__builtin_expect(tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE, 1)) return p + 1;
     switch (tag) {
@@ -369,16 +351,14 @@ static inline __attribute__((always_inline)) const uint8_t *check_value(loader *
         *flags |= NODE_PARENT;
         return p + 9;
     }
-    default:
-        return load_fail(ld, p, "unknown value tag"), NULL;
+    default: return load_fail(ld, p, "unknown value tag"), NULL;
     }
     return load_fail(ld, p, "value past its node"), NULL;
 }
 
 /* 1 when a[0..n) == b[0..n); both start inside the input, b before a, and
  * the input has 8 bytes from a on when fast (then from b too). */
-static inline int bytes_eq(const uint8_t *a, const uint8_t *b, size_t n, int fast)
-{
+static inline int bytes_eq(const uint8_t *a, const uint8_t *b, size_t n, int fast) {
     if (fast && n <= 8) {
         uint64_t x, y;
         memcpy(&x, a, 8);
@@ -396,8 +376,7 @@ static inline int bytes_eq(const uint8_t *a, const uint8_t *b, size_t n, int fas
  * they are known UTF-8 and distinct, so their checks are skipped. At the
  * first key that differs the memo is dropped and every key from there on is
  * checked (the duplicate filter refilled from the keys before it). */
-static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t count, unsigned *flags)
-{
+static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t count, unsigned *flags) {
     const uint8_t *p = b, *e = b + len;
     uint64_t keybits = 0;
     uint32_t n = 0;
@@ -429,7 +408,7 @@ static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t cou
                 if (__builtin_expect((keybits & bit) != 0, 0) && has_key(b, p, k, kl))
                     return load_fail(ld, p, "duplicate key");
                 keybits |= bit;
-                ld->shape[n] = p;   /* n < count < DOC_INDEX_MIN (checked above) */
+                ld->shape[n] = p; /* n < count < DOC_INDEX_MIN (checked above) */
             }
         }
         p = k + kl;
@@ -447,8 +426,7 @@ static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t cou
 
 /* Validates the bytes b[0..len) of an array (or a box) said to hold `count`
  * values. */
-static int check_array(loader *ld, const uint8_t *b, uint32_t len, uint32_t count, unsigned *flags)
-{
+static int check_array(loader *ld, const uint8_t *b, uint32_t len, uint32_t count, unsigned *flags) {
     const uint8_t *p = b, *e = b + len;
     uint32_t n = 0;
     while (p < e) {
@@ -464,8 +442,7 @@ static int check_array(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
 /* Validates the packed bytes b[0..len) of a node of `kind` said to hold
  * `count` entries; appends its child slots to ld->slots and returns the
  * node flags (NODE_PARENT, NODE_PLAIN), or -1 with the error set. */
-static int check_bytes(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count)
-{
+static int check_bytes(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count) {
     unsigned flags = NODE_PLAIN;
     int st = kind == DOC_KIND_OBJECT ? check_object(ld, b, len, count, &flags)
                                      : check_array(ld, b, len, count, &flags);
@@ -474,8 +451,7 @@ static int check_bytes(loader *ld, int kind, const uint8_t *b, uint32_t len, uin
 
 /* Turns the unfilled child slots slots[from..to) of n into the integer 0
  * (an I64 tag over the zeroed slot), so freeing n never follows them. */
-static void slots_defuse(loader *ld, doc_node *n, size_t from, size_t to)
-{
+static void slots_defuse(loader *ld, doc_node *n, size_t from, size_t to) {
     uint8_t *b = node_bytes(n);
     for (size_t i = from; i < to; i++) b[ld->slots[i]] = DOC_TAG_I64;
 }
@@ -483,8 +459,7 @@ static void slots_defuse(loader *ld, doc_node *n, size_t from, size_t to)
 /* Reads, validates and makes the node of `kind` whose record is at *pp;
  * appends its child slots (zero, to fill) to ld->slots. NULL on failure
  * (nothing made is left behind). */
-static doc_node *load_record(loader *ld, int kind, const uint8_t **pp)
-{
+static doc_node *load_record(loader *ld, int kind, const uint8_t **pp) {
     const uint8_t *p = *pp;
     uint32_t count, len;
     p = get_len(p, ld->end, &count);
@@ -523,8 +498,7 @@ static doc_node *load_record(loader *ld, int kind, const uint8_t **pp)
     return n;
 }
 
-doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err)
-{
+doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err) {
     loader ld = {data, data + len, NULL, 0, 0, err, UINT32_MAX, {NULL}};
     const uint8_t *p = data;
     if (max_depth > DOC_DEPTH_LIMIT) max_depth = DOC_DEPTH_LIMIT;
@@ -548,14 +522,13 @@ doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc
         }
         uint8_t *slot = node_bytes(f->node) + ld.slots[f->next];
         if (depth > max_depth) {
-            doc_error_at(err, DOC_TOODEEP, (size_t)(p - data), "nesting deeper than max-depth %u",
-                         max_depth);
+            doc_error_at(err, DOC_TOODEEP, (size_t)(p - data), "nesting deeper than max-depth %u", max_depth);
             failed = 1;
             break;
         }
         if (depth == cap) {
-            load_frame *m = fr == local ? doc_malloc(2 * cap * sizeof *m)
-                                        : doc_realloc(fr, 2 * cap * sizeof *m);
+            load_frame *m =
+                fr == local ? doc_malloc(2 * cap * sizeof *m) : doc_realloc(fr, 2 * cap * sizeof *m);
             if (!m) {
                 doc_error_set(err, DOC_NOMEM, "out of memory");
                 failed = 1;

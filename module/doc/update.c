@@ -104,34 +104,34 @@ typedef enum uop_kind {
 } uop_kind;
 
 /* Operator names, indexed by uop_kind. */
-static const char *const uop_names[] = {
-    "$set", "$unset", "$inc", "$mul", "$min", "$max", "$rename",
-    "$setOnInsert", "$push", "$pop", "$pull", "$pullAll", "$addToSet"};
+static const char *const uop_names[] = {"$set",  "$unset",   "$inc",         "$mul",  "$min",
+                                        "$max",  "$rename",  "$setOnInsert", "$push", "$pop",
+                                        "$pull", "$pullAll", "$addToSet"};
 #define UOP_COUNT (sizeof uop_names / sizeof uop_names[0])
 
 typedef enum useg_kind {
-    USEG_NAME,       /* object member */
-    USEG_NUM,        /* canonical decimal: array index or object member */
-    USEG_ALL,        /* $[]: every element */
-    USEG_FILTERED    /* $[id]: elements matching array filter `index` */
+    USEG_NAME,    /* object member */
+    USEG_NUM,     /* canonical decimal: array index or object member */
+    USEG_ALL,     /* $[]: every element */
+    USEG_FILTERED /* $[id]: elements matching array filter `index` */
 } useg_kind;
 
 /* One segment of an update path. */
 typedef struct useg {
-    useg_kind kind;     /* which fields are meaningful */
-    const char *name;   /* NAME / NUM: member name bytes (into the update copy) */
-    size_t len;         /* NAME / NUM: their length */
-    uint32_t index;     /* NUM: the array index; FILTERED: the array filter */
+    useg_kind kind;   /* which fields are meaningful */
+    const char *name; /* NAME / NUM: member name bytes (into the update copy) */
+    size_t len;       /* NAME / NUM: their length */
+    uint32_t index;   /* NUM: the array index; FILTERED: the array filter */
 } useg;
 
 /* A dotted update path. */
 typedef struct upath {
-    const char *text;   /* the path as written (into the update copy) */
-    size_t len;         /* its length */
-    useg *segs;         /* nseg segments (owned) */
-    size_t nseg;        /* at least 1 */
-    size_t npos;        /* positional ($[] / $[id]) segments among them */
-    size_t pos_end;     /* index of the last positional segment + 1; 0: none */
+    const char *text; /* the path as written (into the update copy) */
+    size_t len;       /* its length */
+    useg *segs;       /* nseg segments (owned) */
+    size_t nseg;      /* at least 1 */
+    size_t npos;      /* positional ($[] / $[id]) segments among them */
+    size_t pos_end;   /* index of the last positional segment + 1; 0: none */
 } upath;
 
 /* One `path: operand` of one operator. */
@@ -155,20 +155,20 @@ typedef struct uop {
 
 /* One array filter, binding identifier id. */
 typedef struct afilter {
-    const char *id;           /* the identifier (into the filters copy) */
-    size_t idlen;             /* its length */
-    doc_filter *filter;       /* the filter, matched against {id: element} */
-    int used;                 /* some path names $[id] */
+    const char *id;     /* the identifier (into the filters copy) */
+    size_t idlen;       /* its length */
+    doc_filter *filter; /* the filter, matched against {id: element} */
+    int used;           /* some path names $[id] */
 } afilter;
 
 struct doc_update {
-    doc_node *src;            /* deep copy of the update document */
-    doc_node *fsrc;           /* deep copy of the array filters, or NULL */
-    uop *ops;                 /* the operations, in update order */
-    size_t nops;              /* how many (their paths are owned, even
+    doc_node *src;  /* deep copy of the update document */
+    doc_node *fsrc; /* deep copy of the array filters, or NULL */
+    uop *ops;       /* the operations, in update order */
+    size_t nops;    /* how many (their paths are owned, even
                                  the one that failed to compile) */
-    afilter *afs;             /* the array filters, in given order */
-    size_t nafs;              /* how many compiled */
+    afilter *afs;   /* the array filters, in given order */
+    size_t nafs;    /* how many compiled */
 };
 
 /* ------------------------------------------------------------------ */
@@ -222,10 +222,10 @@ static int clip(const char *s, size_t n, size_t max) {
 }
 
 /* Sets err to "<op> <path>: <message>", the path cut at UPDATE_MSG_PATH. */
-static doc_status fail_at(doc_error *err, doc_status code, const char *opname, const char *path,
-                          size_t plen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static doc_status fail_at(doc_error *err, doc_status code, const char *opname, const char *path,
-                          size_t plen, const char *fmt, ...) {
+static doc_status fail_at(doc_error *err, doc_status code, const char *opname, const char *path, size_t plen,
+                          const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static doc_status fail_at(doc_error *err, doc_status code, const char *opname, const char *path, size_t plen,
+                          const char *fmt, ...) {
     char msg[160];
     va_list ap;
     va_start(ap, fmt);
@@ -247,8 +247,7 @@ static int ident_valid(const char *s, size_t n) {
     if (n == 0 || !(s[0] >= 'a' && s[0] <= 'z')) return 0;
     for (size_t i = 1; i < n; i++) {
         char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
-            return 0;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))) return 0;
     }
     return 1;
 }
@@ -380,9 +379,8 @@ static int is_logic_key(const char *k, size_t kl) {
 /* Finds the identifier array filter number i binds: the part before the
  * first '.' of every field key, at the top level and inside $and/$or/$nor
  * (walked with a heap work list, not recursion). */
-static doc_status afilter_ident(const uint8_t *f, size_t i, const char **id, size_t *idlen,
-                                doc_error *err) {
-    doc_buf work;   /* object nodes still to scan */
+static doc_status afilter_ident(const uint8_t *f, size_t i, const char **id, size_t *idlen, doc_error *err) {
+    doc_buf work; /* object nodes still to scan */
     doc_buf_init(&work);
     *id = NULL;
     *idlen = 0;
@@ -424,9 +422,10 @@ static doc_status afilter_ident(const uint8_t *f, size_t i, const char **id, siz
                                    "(a lowercase letter, then letters and digits)",
                                    i, clip(k, kl, 40), k);
             } else if (*id && (il != *idlen || memcmp(k, *id, il))) {
-                st = doc_error_set(err, DOC_BADFILTER,
-                                   "arrayFilters[%zu]: one filter binds one identifier, found '%.*s' and '%.*s'",
-                                   i, clip(*id, *idlen, 40), *id, clip(k, il, 40), k);
+                st = doc_error_set(
+                    err, DOC_BADFILTER,
+                    "arrayFilters[%zu]: one filter binds one identifier, found '%.*s' and '%.*s'", i,
+                    clip(*id, *idlen, 40), *id, clip(k, il, 40), k);
             } else {
                 *id = k;
                 *idlen = il;
@@ -435,8 +434,9 @@ static doc_status afilter_ident(const uint8_t *f, size_t i, const char **id, siz
     }
     if (!st && work.oom) st = nomem(err);
     if (!st && !*id)
-        st = doc_error_set(err, DOC_BADFILTER,
-                           "arrayFilters[%zu]: a filter needs a key naming its identifier (\"x\" or \"x.field\")", i);
+        st = doc_error_set(
+            err, DOC_BADFILTER,
+            "arrayFilters[%zu]: a filter needs a key naming its identifier (\"x\" or \"x.field\")", i);
     doc_buf_free(&work);
     return st;
 }
@@ -495,11 +495,10 @@ static doc_status compile_push(uop *op, const uint8_t *val, doc_error *err) {
     const uint8_t *m;
     doc_iter_init(&it, v.node);
     while (doc_iter_next(&it, &k, &kl, &m, NULL)) dollar |= kl && k[0] == '$';
-    if (!dollar) return DOC_OK;   /* a plain object to push */
+    if (!dollar) return DOC_OK; /* a plain object to push */
     const uint8_t *each = doc_object_get(v.node, "$each", 5, NULL, NULL);
     const char *what = op->kind == UOP_PUSH ? "$push" : "$addToSet";
-    if (!each)
-        return FAIL_OP(err, DOC_ERR, op, &op->path, "%s modifiers need $each", what);
+    if (!each) return FAIL_OP(err, DOC_ERR, op, &op->path, "%s modifiers need $each", what);
     if (*each != DOC_TAG_ARRAY)
         return FAIL_OP(err, DOC_ERR, op, &op->path, "$each needs an array, not %s",
                        doc_type_name(type_of(each)));
@@ -510,19 +509,16 @@ static doc_status compile_push(uop *op, const uint8_t *val, doc_error *err) {
         int64_t n;
         if (key_is(k, kl, "$each")) continue;
         if (op->kind == UOP_PUSH && key_is(k, kl, "$position")) {
-            if (!integral(m, &n))
-                return FAIL_OP(err, DOC_ERR, op, &op->path, "$position needs an integer");
+            if (!integral(m, &n)) return FAIL_OP(err, DOC_ERR, op, &op->path, "$position needs an integer");
             op->has_position = 1;
             op->position = n;
         } else if (op->kind == UOP_PUSH && key_is(k, kl, "$slice")) {
-            if (!integral(m, &n))
-                return FAIL_OP(err, DOC_ERR, op, &op->path, "$slice needs an integer");
+            if (!integral(m, &n)) return FAIL_OP(err, DOC_ERR, op, &op->path, "$slice needs an integer");
             op->has_slice = 1;
             op->slice = n;
         } else if (op->kind == UOP_PUSH && key_is(k, kl, "$sort")) {
             if (integral(m, &n)) {
-                if (n != 1 && n != -1)
-                    return FAIL_OP(err, DOC_ERR, op, &op->path, "$sort takes 1 or -1");
+                if (n != 1 && n != -1) return FAIL_OP(err, DOC_ERR, op, &op->path, "$sort takes 1 or -1");
                 op->sort = (int)n;
             } else if (*m == DOC_TAG_OBJECT && count_of(m) > 0) {
                 doc_view sv;
@@ -534,14 +530,12 @@ static doc_status compile_push(uop *op, const uint8_t *val, doc_error *err) {
                 doc_iter_init(&si, sv.node);
                 while (doc_iter_next(&si, &sk, &skl, &sd, NULL)) {
                     if (!integral(sd, &n) || (n != 1 && n != -1))
-                        return FAIL_OP(err, DOC_ERR, op, &op->path,
-                                       "$sort fields take 1 or -1");
+                        return FAIL_OP(err, DOC_ERR, op, &op->path, "$sort fields take 1 or -1");
                     int empty_seg = skl == 0 || sk[0] == '.' || sk[skl - 1] == '.';
                     for (size_t i = 0; i + 1 < skl && !empty_seg; i++)
                         empty_seg = sk[i] == '.' && sk[i + 1] == '.';
                     if (empty_seg)
-                        return FAIL_OP(err, DOC_ERR, op, &op->path,
-                                       "$sort field names cannot be empty");
+                        return FAIL_OP(err, DOC_ERR, op, &op->path, "$sort field names cannot be empty");
                 }
                 op->sort = 2;
                 op->sort_spec = m;
@@ -550,8 +544,7 @@ static doc_status compile_push(uop *op, const uint8_t *val, doc_error *err) {
                                "$sort takes 1, -1 or a non-empty {\"field\": 1|-1} object");
             }
         } else {
-            return FAIL_OP(err, DOC_ERR, op, &op->path, "unknown %s modifier %.*s", what,
-                           clip(k, kl, 40), k);
+            return FAIL_OP(err, DOC_ERR, op, &op->path, "unknown %s modifier %.*s", what, clip(k, kl, 40), k);
         }
     }
     return DOC_OK;
@@ -595,28 +588,25 @@ static doc_status compile_op(doc_update *u, uop *op, uop_kind kind, const char *
             return FAIL_OP(err, DOC_ERR, op, &op->path, "the source and the target must differ");
         return DOC_OK;
     case UOP_PUSH:
-    case UOP_ADD_TO_SET:
-        return compile_push(op, val, err);
+    case UOP_ADD_TO_SET: return compile_push(op, val, err);
     case UOP_POP:
         if (!integral(val, &n) || (n != 1 && n != -1))
             return FAIL_OP(err, DOC_ERR, op, &op->path, "takes 1 (last) or -1 (first)");
         op->pop_first = n == -1;
         return DOC_OK;
-    case UOP_PULL:
-        return compile_pull(op, val, max_depth, err);
+    case UOP_PULL: return compile_pull(op, val, max_depth, err);
     case UOP_PULL_ALL:
         if (v.type != DOC_ARRAY)
             return FAIL_OP(err, DOC_ERR, op, &op->path, "needs an array, not %s", doc_type_name(v.type));
         return DOC_OK;
-    default:
-        return DOC_OK;
+    default: return DOC_OK;
     }
 }
 
 /* A path as it takes part in conflict detection. */
 typedef struct pathref {
-    const char *text;   /* the path as written */
-    size_t len;         /* its length */
+    const char *text; /* the path as written */
+    size_t len;       /* its length */
 } pathref;
 
 /* Byte order with '.' below every other byte: a path is then directly
@@ -662,8 +652,8 @@ static doc_status check_conflicts(const doc_update *u, doc_error *err) {
     return st;
 }
 
-doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filters,
-                              uint32_t max_depth, doc_update **out, doc_error *err) {
+doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filters, uint32_t max_depth,
+                              doc_update **out, doc_error *err) {
     *out = NULL;
     if (max_depth == 0) max_depth = 1;
     if (max_depth > DOC_DEPTH_LIMIT) max_depth = DOC_DEPTH_LIMIT;
@@ -696,7 +686,8 @@ doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filter
         if (!kl || k[0] != '$') {
             st = doc_error_set(err, DOC_ERR,
                                "update keys must be operators ($set, $inc, ...), found '%.*s' "
-                               "(DOC.SET replaces documents)", clip(k, kl, 40), k);
+                               "(DOC.SET replaces documents)",
+                               clip(k, kl, 40), k);
             break;
         }
         size_t kind = 0;
@@ -704,8 +695,8 @@ doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filter
         if (kind == UOP_COUNT) {
             st = doc_error_set(err, DOC_ERR, "unknown update operator %.*s", clip(k, kl, 40), k);
         } else if (*operand != DOC_TAG_OBJECT) {
-            st = doc_error_set(err, DOC_ERR, "%s needs an object of {path: value}, not %s",
-                               uop_names[kind], doc_type_name(type_of(operand)));
+            st = doc_error_set(err, DOC_ERR, "%s needs an object of {path: value}, not %s", uop_names[kind],
+                               doc_type_name(type_of(operand)));
         } else {
             total += count_of(operand);
         }
@@ -729,12 +720,13 @@ doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filter
         doc_iter_init(&oi, ov.node);
         while (!st && doc_iter_next(&oi, &pk, &pkl, &pv, NULL)) {
             st = compile_op(u, &u->ops[u->nops], kind, pk, pkl, pv, max_depth, err);
-            u->nops++;   /* counted even on failure: its parts are freed below */
+            u->nops++; /* counted even on failure: its parts are freed below */
         }
     }
     for (size_t i = 0; !st && i < u->nafs; i++)
         if (!u->afs[i].used)
-            st = doc_error_set(err, DOC_ERR, "the array filter for identifier '%.*s' is not used in the update",
+            st = doc_error_set(err, DOC_ERR,
+                               "the array filter for identifier '%.*s' is not used in the update",
                                clip(u->afs[i].id, u->afs[i].idlen, 40), u->afs[i].id);
     if (!st && u->nops) st = check_conflicts(u, err);
     if (st) {
@@ -751,8 +743,8 @@ doc_status doc_update_compile(const uint8_t *update, const uint8_t *array_filter
 
 /* State of one $sort: the op and the work space its comparisons share. */
 typedef struct sorter {
-    const uop *op;     /* sort and sort_spec */
-    doc_order order;   /* doc_compare_bson's work list; order.oom abandons the sort */
+    const uop *op;   /* sort and sort_spec */
+    doc_order order; /* doc_compare_bson's work list; order.oom abandons the sort */
 } sorter;
 
 /* The value at dotted `path` inside v (members of objects, canonical
@@ -823,25 +815,25 @@ static int sort_values(sorter *s, const uint8_t **v, size_t n) {
 
 /* Where a walk ended. */
 typedef enum target_state {
-    T_FOUND,    /* the cursor is at the value */
-    T_MEMBER,   /* the cursor is `missing` the member (doc.h) */
-    T_SLOT,     /* the cursor is at an array; the target is index `slot` past its end */
-    T_ABSENT    /* nothing there, and this op does not create */
+    T_FOUND,  /* the cursor is at the value */
+    T_MEMBER, /* the cursor is `missing` the member (doc.h) */
+    T_SLOT,   /* the cursor is at an array; the target is index `slot` past its end */
+    T_ABSENT  /* nothing there, and this op does not create */
 } target_state;
 
 /* One positional segment being fanned out. */
 typedef struct pos_frame {
-    size_t seg;      /* index of the positional segment */
-    size_t depth;    /* cursor depth with the array as target */
-    uint32_t next;   /* next element to consider */
+    size_t seg;    /* index of the positional segment */
+    size_t depth;  /* cursor depth with the array as target */
+    uint32_t next; /* next element to consider */
 } pos_frame;
 
 /* State of one doc_update_apply or doc_update_seed call. */
 typedef struct apply_ctx {
-    const doc_update *u;   /* the update (array filters) */
-    doc_undo *undo;        /* where every edit is logged */
-    doc_error *err;        /* first failure */
-    doc_cursor c;          /* the one cursor, re-walked from the root per op */
+    const doc_update *u; /* the update (array filters) */
+    doc_undo *undo;      /* where every edit is logged */
+    doc_error *err;      /* first failure */
+    doc_cursor c;        /* the one cursor, re-walked from the root per op */
 } apply_ctx;
 
 static int op_creates(uop_kind k) {
@@ -877,7 +869,8 @@ static int afilter_match_reuse(const afilter *af, const uint8_t *el, doc_node **
         doc_buf_append(&b, h, hl);
         doc_buf_append(&b, af->id, af->idlen);
         doc_buf_append(&b, el, vlen);
-        *wrap = b.oom ? NULL : doc_node_make(DOC_KIND_OBJECT, (const uint8_t *)b.data, (uint32_t)b.len, 1, NULL);
+        *wrap =
+            b.oom ? NULL : doc_node_make(DOC_KIND_OBJECT, (const uint8_t *)b.data, (uint32_t)b.len, 1, NULL);
         doc_buf_free(&b);
         if (!*wrap) return -1;
     } else {
@@ -930,8 +923,8 @@ static doc_status set_empty_object(apply_ctx *x) {
 }
 
 /* Stores box (consumed) at the walk's target. */
-static doc_status put_box(apply_ctx *x, const uop *op, const upath *p, target_state state,
-                          uint32_t slot, doc_node *box) {
+static doc_status put_box(apply_ctx *x, const uop *op, const upath *p, target_state state, uint32_t slot,
+                          doc_node *box) {
     if (!box) return nomem(x->err);
     if (state == T_SLOT) return slot_put(x, op, p, slot, box);
     return doc_edit_set_take(&x->c, box, x->undo, x->err);
@@ -939,8 +932,8 @@ static doc_status put_box(apply_ctx *x, const uop *op, const upath *p, target_st
 
 /* Stores a deep copy of v at the target; an existing identical value is
  * left alone (no edit, so no change is reported). */
-static doc_status put_copy(apply_ctx *x, const uop *op, const upath *p, target_state state,
-                           uint32_t slot, const uint8_t *v) {
+static doc_status put_copy(apply_ctx *x, const uop *op, const upath *p, target_state state, uint32_t slot,
+                           const uint8_t *v) {
     if (state == T_FOUND && doc_value_identical(doc_cursor_value(&x->c), v)) return DOC_OK;
     return put_box(x, op, p, state, slot, doc_value_copy(v));
 }
@@ -948,8 +941,8 @@ static doc_status put_copy(apply_ctx *x, const uop *op, const upath *p, target_s
 /* Walks segments from *k until a positional segment or the end; *k is then
  * that segment, or p->nseg when a target was reached (T_FOUND, T_MEMBER,
  * T_SLOT). */
-static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k,
-                          target_state *state, uint32_t *slot) {
+static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k, target_state *state,
+                          uint32_t *slot) {
     doc_cursor *c = &x->c;
     int creates = op_creates(op->kind);
     *state = T_FOUND;
@@ -957,7 +950,7 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
         const useg *s = &p->segs[*k];
         if (s->kind == USEG_ALL || s->kind == USEG_FILTERED) return DOC_OK;
         int last = *k + 1 == p->nseg;
-        int ahead = *k + 1 < p->pos_end;        /* a positional segment follows */
+        int ahead = *k + 1 < p->pos_end; /* a positional segment follows */
         int may_create = creates && *k >= p->pos_end;
         const uint8_t *v = doc_cursor_value(c);
         doc_error probe;
@@ -1013,8 +1006,7 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
         /* A scalar, or a member name asked of an array. */
         if (ahead || may_create || (creates && last))
             return FAIL_OP(x->err, DOC_BADTYPE, op, p, "cannot %s field '%.*s' in %s %s",
-                           ahead ? "reach" : "create", clip(s->name, s->len, 40), s->name,
-                           type_article(v),
+                           ahead ? "reach" : "create", clip(s->name, s->len, 40), s->name, type_article(v),
                            doc_type_name(type_of(v)));
         *state = T_ABSENT;
         return DOC_OK;
@@ -1025,19 +1017,19 @@ static doc_status descend(apply_ctx *x, const uop *op, const upath *p, size_t *k
 /* Ops that replace a value found at their target by a value computed from
  * it (a positional array is rewritten at once for these: run_op). */
 static int op_replaces(uop_kind k) {
-    return k == UOP_SET || k == UOP_SET_ON_INSERT || k == UOP_UNSET || k == UOP_INC ||
-           k == UOP_MUL || k == UOP_MIN || k == UOP_MAX;
+    return k == UOP_SET || k == UOP_SET_ON_INSERT || k == UOP_UNSET || k == UOP_INC || k == UOP_MUL ||
+           k == UOP_MIN || k == UOP_MAX;
 }
 
 /* What an op_replaces op makes of the value cur it found. $unset comes
  * here for array elements only (they become null; a member is removed). */
 typedef struct new_value {
-    int keep;              /* 1: cur stays as it is (nothing else is set) */
-    const uint8_t *bytes;  /* else: the new value's encoding ... */
-    size_t len;            /* ... of len bytes: into enc, the update copy or box */
-    doc_node *box;         /* a deep copy made for a container operand (the
+    int keep;             /* 1: cur stays as it is (nothing else is set) */
+    const uint8_t *bytes; /* else: the new value's encoding ... */
+    size_t len;           /* ... of len bytes: into enc, the update copy or box */
+    doc_node *box;        /* a deep copy made for a container operand (the
                               caller's), or NULL */
-    uint8_t enc[16];       /* a computed number, or null */
+    uint8_t enc[16];      /* a computed number, or null */
 } new_value;
 
 /* The one rule of these ops for a value that is there; per element and per
@@ -1074,8 +1066,8 @@ static doc_status replace_value(apply_ctx *x, const uop *op, const uint8_t *cur,
         doc_value_decode(op->arg, &arg);
         doc_value_decode(cur, &cv);
         if (!is_number_type(cv.type))
-            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot %s %s",
-                           mul ? "multiply" : "increment", doc_type_phrase(cv.type));
+            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot %s %s", mul ? "multiply" : "increment",
+                           doc_type_phrase(cv.type));
         if (doc_number_arith(mul ? DOC_ARITH_MUL : DOC_ARITH_ADD, &cv, &arg, &r))
             return FAIL_OP(x->err, DOC_OVERFLOW, op, &op->path, "%s",
                            r.type == DOC_DOUBLE ? "the result is not finite" : "integer overflow");
@@ -1083,14 +1075,15 @@ static doc_status replace_value(apply_ctx *x, const uop *op, const uint8_t *cur,
         nv->bytes = nv->enc;
         return DOC_OK;
     }
-    default: {   /* UOP_MIN, UOP_MAX */
+    default: { /* UOP_MIN, UOP_MAX */
         doc_value_decode(cur, &cv);
         doc_value_decode(op->arg, &arg);
         int cmp = doc_compare_same_type(&arg, &cv, &ok);
         if (!ok)
-            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot compare %s with %s (numbers "
-                           "compare with numbers, strings with strings)", doc_type_name(arg.type),
-                           doc_type_name(cv.type));
+            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path,
+                           "cannot compare %s with %s (numbers "
+                           "compare with numbers, strings with strings)",
+                           doc_type_name(arg.type), doc_type_name(cv.type));
         /* Comparable: the operand is a number or a string, a scalar. */
         nv->keep = !(op->kind == UOP_MAX ? cmp > 0 : cmp < 0);
         nv->bytes = op->arg;
@@ -1116,8 +1109,7 @@ static doc_status do_arith(apply_ctx *x, const uop *op, target_state state, uint
     if (op->kind == UOP_INC) return put_box(x, op, &op->path, state, slot, doc_value_copy(op->arg));
     doc_view arg;
     doc_value_decode(op->arg, &arg);
-    return put_box(x, op, &op->path, state, slot,
-                   arg.type == DOC_INT ? doc_box_int(0) : doc_box_double(0.0));
+    return put_box(x, op, &op->path, state, slot, arg.type == DOC_INT ? doc_box_int(0) : doc_box_double(0.0));
 }
 
 static doc_status do_minmax(apply_ctx *x, const uop *op, target_state state, uint32_t slot) {
@@ -1127,7 +1119,7 @@ static doc_status do_minmax(apply_ctx *x, const uop *op, target_state state, uin
 
 /* The values an op adds: the $each array's elements, or the one operand. */
 typedef struct values {
-    const uint8_t **v;   /* n value pointers (into the update copy) */
+    const uint8_t **v; /* n value pointers (into the update copy) */
     size_t n;
 } values;
 
@@ -1192,8 +1184,8 @@ static doc_status do_push(apply_ctx *x, const uop *op, target_state state, uint3
     if (state == T_FOUND) {
         const uint8_t *cur = doc_cursor_value(&x->c);
         if (*cur != DOC_TAG_ARRAY)
-            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot push to %s %s",
-                           type_article(cur), doc_type_name(type_of(cur)));
+            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot push to %s %s", type_article(cur),
+                           doc_type_name(type_of(cur)));
         doc_view av;
         doc_value_decode(cur, &av);
         arr = av.node;
@@ -1203,10 +1195,10 @@ static doc_status do_push(apply_ctx *x, const uop *op, target_state state, uint3
     values vals;
     if (values_of(x, op, n, &vals)) return x->err->code;
     size_t total = n + vals.n;
-    uint64_t from = 0, to = total;   /* the range $slice keeps: first n, or last -n */
+    uint64_t from = 0, to = total; /* the range $slice keeps: first n, or last -n */
     if (op->has_slice)
-        doc_keep_window(total, op->slice >= 0 ? (uint64_t)op->slice : 0 - (uint64_t)op->slice,
-                        op->slice < 0, &from, &to);
+        doc_keep_window(total, op->slice >= 0 ? (uint64_t)op->slice : 0 - (uint64_t)op->slice, op->slice < 0,
+                        &from, &to);
     doc_status st = DOC_OK;
     if (state == T_FOUND && !op->sort) {
         /* Cheap edits: one insert, then at most one removal. */
@@ -1219,7 +1211,7 @@ static doc_status do_push(apply_ctx *x, const uop *op, target_state state, uint3
     }
     /* Build the final array: existing[0..pos) + values + existing[pos..n),
      * sorted, sliced; write it as one value. */
-    const uint8_t **all = vals.v;   /* room for total pointers */
+    const uint8_t **all = vals.v; /* room for total pointers */
     memmove(all + pos, all, vals.n * sizeof *all);
     doc_iter it;
     const uint8_t *e;
@@ -1260,8 +1252,8 @@ static doc_status do_add_to_set(apply_ctx *x, const uop *op, target_state state,
     if (state == T_FOUND) {
         const uint8_t *cur = doc_cursor_value(&x->c);
         if (*cur != DOC_TAG_ARRAY)
-            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot add to %s %s",
-                           type_article(cur), doc_type_name(type_of(cur)));
+            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot add to %s %s", type_article(cur),
+                           doc_type_name(type_of(cur)));
         doc_view av;
         doc_value_decode(cur, &av);
         arr = av.node;
@@ -1312,8 +1304,8 @@ static int pull_match_el(void *ctx, const uint8_t *el) { return pull_match(ctx, 
 static doc_status do_pull(apply_ctx *x, const uop *op) {
     const uint8_t *cur = doc_cursor_value(&x->c);
     if (*cur != DOC_TAG_ARRAY)
-        return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pull from %s %s",
-                       type_article(cur), doc_type_name(type_of(cur)));
+        return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pull from %s %s", type_article(cur),
+                       doc_type_name(type_of(cur)));
     return doc_edit_remove_where(&x->c, pull_match_el, (void *)op, x->undo, NULL, x->err);
 }
 
@@ -1334,30 +1326,24 @@ static doc_status at_target(apply_ctx *x, const uop *op, target_state state, uin
         return doc_edit_remove(&x->c, x->undo, x->err);
     }
     case UOP_INC:
-    case UOP_MUL:
-        return do_arith(x, op, state, slot);
+    case UOP_MUL: return do_arith(x, op, state, slot);
     case UOP_MIN:
-    case UOP_MAX:
-        return do_minmax(x, op, state, slot);
-    case UOP_PUSH:
-        return do_push(x, op, state, slot);
-    case UOP_ADD_TO_SET:
-        return do_add_to_set(x, op, state, slot);
+    case UOP_MAX: return do_minmax(x, op, state, slot);
+    case UOP_PUSH: return do_push(x, op, state, slot);
+    case UOP_ADD_TO_SET: return do_add_to_set(x, op, state, slot);
     case UOP_POP: {
         if (state != T_FOUND) return DOC_OK;
         const uint8_t *cur = doc_cursor_value(&x->c);
         if (*cur != DOC_TAG_ARRAY)
-            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pop from %s %s",
-                           type_article(cur), doc_type_name(type_of(cur)));
+            return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pop from %s %s", type_article(cur),
+                           doc_type_name(type_of(cur)));
         uint32_t n = count_of(cur);
         if (!n) return DOC_OK;
         return doc_edit_remove_range(&x->c, op->pop_first ? 0 : n - 1, 1, x->undo, x->err);
     }
     case UOP_PULL:
-    case UOP_PULL_ALL:
-        return state == T_FOUND ? do_pull(x, op) : DOC_OK;
-    default:
-        return DOC_OK;   /* UOP_RENAME: see run_rename */
+    case UOP_PULL_ALL: return state == T_FOUND ? do_pull(x, op) : DOC_OK;
+    default: return DOC_OK; /* UOP_RENAME: see run_rename */
     }
 }
 
@@ -1370,13 +1356,13 @@ static doc_status at_target(apply_ctx *x, const uop *op, target_state state, uin
 static doc_status rewrite_elements(apply_ctx *x, const uop *op, const useg *s) {
     doc_view av;
     doc_value_decode(doc_cursor_value(&x->c), &av);
-    doc_buf out;     /* the new elements */
-    doc_buf boxes;   /* doc_node *: copies whose children go into out */
+    doc_buf out;   /* the new elements */
+    doc_buf boxes; /* doc_node *: copies whose children go into out */
     doc_buf_init(&out);
     doc_buf_init(&boxes);
     doc_status st = DOC_OK;
     int changed = 0;
-    doc_node *wrap = NULL;   /* the array filter's {"id": element}, reused */
+    doc_node *wrap = NULL; /* the array filter's {"id": element}, reused */
     doc_iter it;
     const uint8_t *el;
     doc_iter_init(&it, av.node);
@@ -1387,8 +1373,10 @@ static doc_status rewrite_elements(apply_ctx *x, const uop *op, const useg *s) {
         if (s->kind == USEG_FILTERED) {
             int m = afilter_match_reuse(&x->u->afs[s->index], el, &wrap);
             if (m < 0) st = nomem(x->err);
-            if (m <= 0) nv.keep = 1;
-            else st = replace_value(x, op, el, &nv);
+            if (m <= 0)
+                nv.keep = 1;
+            else
+                st = replace_value(x, op, el, &nv);
         } else {
             st = replace_value(x, op, el, &nv);
         }
@@ -1400,7 +1388,7 @@ static doc_status rewrite_elements(apply_ctx *x, const uop *op, const useg *s) {
             doc_buf_append(&out, nv.bytes, nv.len);
             changed = 1;
         }
-        if (boxes.oom && nv.box) doc_node_free(nv.box);   /* not recorded: freed here */
+        if (boxes.oom && nv.box) doc_node_free(nv.box); /* not recorded: freed here */
         if (out.oom || boxes.oom) st = nomem(x->err);
     }
     if (!st && changed) st = doc_edit_rewrite(&x->c, (const uint8_t *)out.data, out.len, x->undo, x->err);
@@ -1428,7 +1416,7 @@ static doc_status cursor_root(apply_ctx *x) {
 static doc_status run_op(apply_ctx *x, const uop *op) {
     const upath *p = &op->path;
     pos_frame *stack = NULL;
-    doc_node *wrap = NULL;   /* an array filter's {"id": element}, reused */
+    doc_node *wrap = NULL; /* an array filter's {"id": element}, reused */
     size_t top = 0, k = 0;
     if (p->npos && !(stack = doc_malloc(p->npos * sizeof *stack))) return nomem(x->err);
     doc_status st = cursor_root(x);
@@ -1444,8 +1432,9 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
             } else {
                 const uint8_t *v = doc_cursor_value(&x->c);
                 if (*v != DOC_TAG_ARRAY) {
-                    st = FAIL_OP(x->err, DOC_BADTYPE, op, p, "a positional operator needs an array, not %s %s",
-                                 type_article(v), doc_type_name(type_of(v)));
+                    st =
+                        FAIL_OP(x->err, DOC_BADTYPE, op, p, "a positional operator needs an array, not %s %s",
+                                type_article(v), doc_type_name(type_of(v)));
                     break;
                 }
                 stack[top].seg = k;
@@ -1467,13 +1456,12 @@ static doc_status run_op(apply_ctx *x, const uop *op) {
                 /* Every element's own value replaced: one rewrite. */
                 st = rewrite_elements(x, op, s);
                 f->next = UINT32_MAX;
-                if (!st) doc_value_decode(doc_cursor_value(&x->c), &av);   /* it may have moved */
+                if (!st) doc_value_decode(doc_cursor_value(&x->c), &av); /* it may have moved */
             }
             while (!st && f->next < doc_node_count(av.node)) {
                 uint32_t i = f->next++;
                 if (s->kind == USEG_FILTERED) {
-                    int m = afilter_match_reuse(&x->u->afs[s->index], doc_array_get(av.node, i, NULL),
-                                                &wrap);
+                    int m = afilter_match_reuse(&x->u->afs[s->index], doc_array_get(av.node, i, NULL), &wrap);
                     if (m < 0) {
                         st = nomem(x->err);
                         break;
@@ -1505,7 +1493,7 @@ static doc_status run_rename(apply_ctx *x, const uop *op) {
         const uint8_t *v = doc_cursor_value(c);
         if (*v == DOC_TAG_ARRAY)
             return FAIL_OP(x->err, DOC_ERR, op, &op->path, "cannot rename a field inside an array");
-        if (*v != DOC_TAG_OBJECT) return DOC_OK;   /* nothing to rename */
+        if (*v != DOC_TAG_OBJECT) return DOC_OK; /* nothing to rename */
         doc_error probe;
         doc_error_clear(&probe);
         doc_seg ds = {DOC_SEG_NAME, op->path.segs[k].name, op->path.segs[k].len, 0};
@@ -1533,8 +1521,7 @@ static doc_status run_rename(apply_ctx *x, const uop *op) {
                          clip(op->to.text, op->to.len, 40), op->to.text);
         } else if (*v != DOC_TAG_OBJECT) {
             st = FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot create field '%.*s' in %s %s",
-                         clip(s->name, s->len, 40), s->name, type_article(v),
-                         doc_type_name(type_of(v)));
+                         clip(s->name, s->len, 40), s->name, type_article(v), doc_type_name(type_of(v)));
         } else {
             doc_error probe;
             doc_error_clear(&probe);
@@ -1599,8 +1586,8 @@ doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert
 /* ------------------------------------------------------------------ */
 
 typedef struct seed_ctx {
-    apply_ctx x;       /* cursor, log and error of the seeding */
-    doc_status st;     /* first failure */
+    apply_ctx x;   /* cursor, log and error of the seeding */
+    doc_status st; /* first failure */
 } seed_ctx;
 
 static int seed_one(void *vctx, const char *path, size_t plen, const uint8_t *val) {

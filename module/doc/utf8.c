@@ -76,7 +76,7 @@ void doc_string_escape(const char *s, size_t len, char quote, doc_buf *out) {
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
         default:
-            if (c >= 0x20) {   /* the quote or the backslash itself */
+            if (c >= 0x20) { /* the quote or the backslash itself */
                 esc[1] = (char)c;
                 break;
             }
@@ -144,7 +144,7 @@ doc_status doc_string_literal_decode(const char *s, size_t len, size_t *pos,
                 } else {
                     uint32_t cp;
                     size_t n = doc_utf8_decode((const unsigned char *)s + i, len - i, &cp);
-                    i += n ? n : 1;   /* callers validated the text; never split a sequence */
+                    i += n ? n : 1; /* callers validated the text; never split a sequence */
                 }
             }
             put(ctx, s + start, i - start);
@@ -189,8 +189,7 @@ doc_status doc_string_literal_decode(const char *s, size_t len, size_t *pos,
             put(ctx, buf, doc_utf8_encode(cp, buf));
             continue;
         }
-        default:
-            return literal_fail(bad_at, bad_msg, esc, "invalid escape");
+        default: return literal_fail(bad_at, bad_msg, esc, "invalid escape");
         }
         i++;
         put(ctx, &out, 1);

@@ -50,12 +50,14 @@
 #include <unistd.h>
 
 #define DEFAULT_SECONDS 120 /* `make test` budget; `make fuzz` passes more */
-#define CHECK_EVERY     250 /* commands between primary/replica digest checks */
-#define MAX_DOC_TEXT    16384 /* a bigger document is deleted between commands: the
+#define CHECK_EVERY 250     /* commands between primary/replica digest checks */
+#define MAX_DOC_TEXT \
+    16384           /* a bigger document is deleted between commands: the
                                  snapshot reads every document after every command */
-#define HISTORY         64  /* commands shown before a failing one */
-#define MAX_ARGS        96  /* longest generated command (a TXN of several ops) */
-#define REPLY_TIMEOUT_S 120 /* a TXN that pads an array to 1.5 M elements and sorts
+#define HISTORY 64  /* commands shown before a failing one */
+#define MAX_ARGS 96 /* longest generated command (a TXN of several ops) */
+#define REPLY_TIMEOUT_S \
+    120 /* a TXN that pads an array to 1.5 M elements and sorts
                                it takes seconds under ASan on a loaded machine */
 
 /* The key space: every command names only these, so commands hit the same keys. */
@@ -74,8 +76,7 @@ enum { NKEYS = sizeof keys / sizeof keys[0], NDOCKEYS = 4 };
 
 static uint64_t rng_state;
 
-static uint64_t rng_next(void)
-{
+static uint64_t rng_next(void) {
     uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -88,8 +89,7 @@ static int rnd(int n) { return (int)(rng_next() % (uint64_t)n); }
  * generators draw their "how hostile" roll as the smaller of two. */
 static bool calm;
 
-static int roll(void)
-{
+static int roll(void) {
     int a = rnd(100);
     if (calm) {
         int b = rnd(100);
@@ -108,12 +108,10 @@ typedef struct {
     size_t cap; /* bytes allocated */
 } sbuf;
 
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
+static void sb_put(sbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 64;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
+        while (b->len + n + 1 > cap) cap *= 2;
         char *np = realloc(b->p, cap);
         cr_assert(np, "out of memory");
         b->p = np;
@@ -127,8 +125,7 @@ static void sb_put(sbuf *b, const char *s, size_t n)
 static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
+static void sb_printf(sbuf *b, const char *fmt, ...) {
     char tmp[256];
     va_list ap;
     va_start(ap, fmt);
@@ -143,30 +140,24 @@ typedef struct {
     int n;              /* words used */
 } cmdline;
 
-static sbuf *cl_next(cmdline *c)
-{
-    if (c->n == MAX_ARGS)
-        return NULL;
+static sbuf *cl_next(cmdline *c) {
+    if (c->n == MAX_ARGS) return NULL;
     sbuf *b = &c->arg[c->n++];
     b->len = 0;
     sb_put(b, "", 0);
     return b;
 }
 
-static void cl_add(cmdline *c, const char *s, size_t n)
-{
+static void cl_add(cmdline *c, const char *s, size_t n) {
     sbuf *b = cl_next(c);
-    if (b)
-        sb_put(b, s, n);
+    if (b) sb_put(b, s, n);
 }
 
 static void cl_adds(cmdline *c, const char *s) { cl_add(c, s, strlen(s)); }
 
-
 /* The command as one redis-cli line: bare words where safe, else double-quoted
  * with \" \\ \n and \xNN escapes (redis-cli reads them back byte for byte). */
-static void cl_format(const cmdline *c, sbuf *out)
-{
+static void cl_format(const cmdline *c, sbuf *out) {
     out->len = 0;
     sb_put(out, "", 0);
     for (int i = 0; i < c->n; i++) {
@@ -174,11 +165,10 @@ static void cl_format(const cmdline *c, sbuf *out)
         bool bare = a->len > 0;
         for (size_t j = 0; j < a->len && bare; j++) {
             unsigned char ch = (unsigned char)a->p[j];
-            bare = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                   (ch >= '0' && ch <= '9') || strchr("$._-[]@*:", ch);
+            bare = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                   strchr("$._-[]@*:", ch);
         }
-        if (i)
-            sb_puts(out, " ");
+        if (i) sb_puts(out, " ");
         if (bare) {
             sb_put(out, a->p, a->len);
             continue;
@@ -200,19 +190,51 @@ static void cl_format(const cmdline *c, sbuf *out)
 /* ---- words: numbers, indexes, paths ------------------------------------------- */
 
 static const char *const extreme_numbers[] = {
-    "-9223372036854775808", "9223372036854775807", "9223372036854775808",
-    "-9223372036854775809", "1e308", "-1e308", "1.7976931348623157e308", "-0.0", "0.0",
-    "5e-324", "4.9e-324", "1e21", "2.5", "-0.5", "0.1", "4611686018427387904",
-    "-4611686018427387905", "9007199254740993", "1e-7", "123456789.123456789",
+    "-9223372036854775808",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775809",
+    "1e308",
+    "-1e308",
+    "1.7976931348623157e308",
+    "-0.0",
+    "0.0",
+    "5e-324",
+    "4.9e-324",
+    "1e21",
+    "2.5",
+    "-0.5",
+    "0.1",
+    "4611686018427387904",
+    "-4611686018427387905",
+    "9007199254740993",
+    "1e-7",
+    "123456789.123456789",
 };
 static const char *const bad_numbers[] = {
-    "", "abc", "1e999", "-1e999", "nan", "NaN", "inf", "-Infinity", "0x10", " 1", "1 ",
-    "+1", "--1", "1e", ".5", "5.", "1,5", "\xff", "99999999999999999999999",
+    "",
+    "abc",
+    "1e999",
+    "-1e999",
+    "nan",
+    "NaN",
+    "inf",
+    "-Infinity",
+    "0x10",
+    " 1",
+    "1 ",
+    "+1",
+    "--1",
+    "1e",
+    ".5",
+    "5.",
+    "1,5",
+    "\xff",
+    "99999999999999999999999",
 };
 
 /* A number argument (INCR delta, MUL factor, MIN/MAX bounds). */
-static void gen_number(sbuf *b)
-{
+static void gen_number(sbuf *b) {
     int k = roll();
     if (k < 65)
         sb_printf(b, "%d", rnd(21) - 10);
@@ -223,12 +245,11 @@ static void gen_number(sbuf *b)
 }
 
 /* An integer argument (AT, KEEP, POP index, CHECK VERSION). */
-static void gen_index(sbuf *b)
-{
+static void gen_index(sbuf *b) {
     static const char *const extreme[] = {
-        "9223372036854775807", "-9223372036854775808", "-9223372036854775807",
-        "9223372036854775806", "9007199254740991", "-9007199254740991", "9007199254740992",
-        "2147483648", "-2147483649", "4294967296", "18446744073709551615",
+        "9223372036854775807", "-9223372036854775808", "-9223372036854775807", "9223372036854775806",
+        "9007199254740991",    "-9007199254740991",    "9007199254740992",     "2147483648",
+        "-2147483649",         "4294967296",           "18446744073709551615",
     };
     static const char *const bad[] = {"x", "1.5", "", "-", "1e3", " 2", "0x1", "+3"};
     int k = roll();
@@ -242,35 +263,67 @@ static void gen_index(sbuf *b)
 
 /* Single paths into the documents the generator builds (members a b n l s o x). */
 static const char *const good_paths[] = {
-    "$", "$.a", "$.b", "$.n", "$.l", "$.l[0]", "$.l[1]", "$.l[-1]", "$.l[-2]", "$.s",
-    "$.o", "$.o.x", "$.o.l", "$.o.l[0]", "$.a.b", "$.a.b.c", "$['a']", "$[\"n\"]",
-    "$.l[0].a", "$.l[1].n", "n", "l", "l.0", "l.1", "o.x", "o.l.0", ".", ".a", "a.b",
-    "$.x", "$.l[5]", "$.o.o.o", "$[0]", "$.l[0][0]", "$['']", "$[\"a.b\"]", "s",
+    "$",       "$.a",       "$.b",      "$.n",        "$.l",   "$.l[0]",   "$.l[1]", "$.l[-1]",
+    "$.l[-2]", "$.s",       "$.o",      "$.o.x",      "$.o.l", "$.o.l[0]", "$.a.b",  "$.a.b.c",
+    "$['a']",  "$[\"n\"]",  "$.l[0].a", "$.l[1].n",   "n",     "l",        "l.0",    "l.1",
+    "o.x",     "o.l.0",     ".",        ".a",         "a.b",   "$.x",      "$.l[5]", "$.o.o.o",
+    "$[0]",    "$.l[0][0]", "$['']",    "$[\"a.b\"]", "s",
 };
 /* Query paths: reads reply per match, writes write every match (README "Writes at
  * query paths"). */
 static const char *const query_paths[] = {
-    "$..a", "$.l[*]", "$[*]", "$.l[0:2]", "$.l[::-1]", "$.l[?@ > 1]", "$.l[?@.a == 1]",
-    "$..*", "$.l[0,1]", "$[?length(@) > 1]", "$.l[?match(@, 'a.*')]", "$..n",
+    "$..a",
+    "$.l[*]",
+    "$[*]",
+    "$.l[0:2]",
+    "$.l[::-1]",
+    "$.l[?@ > 1]",
+    "$.l[?@.a == 1]",
+    "$..*",
+    "$.l[0,1]",
+    "$[?length(@) > 1]",
+    "$.l[?match(@, 'a.*')]",
+    "$..n",
 };
 static const char *const bad_paths[] = {
-    "", "$.", "$[", "$['a", "$[\"a]", "$a", "..", "a..b", "$.l[01]", "$.l[-0]",
-    "$.l[9007199254740992]", "$.l[-9007199254740992]", "$.l[9223372036854775807]",
-    "$.\xff", "$['\xc0\x80']", "$[\"\\ud800\"]", "$.l[ 0 ]", "$.l[0", "$.l[a]", "$$",
-    "$.l[?@ >]", "$.l[1:2:0]", "$['\\x']", "l.-1", "l.00", "a.", "$.a\x00b",
-    "$[?@.a == 1 &&]", "$.l[-9223372036854775808]",
+    "",
+    "$.",
+    "$[",
+    "$['a",
+    "$[\"a]",
+    "$a",
+    "..",
+    "a..b",
+    "$.l[01]",
+    "$.l[-0]",
+    "$.l[9007199254740992]",
+    "$.l[-9007199254740992]",
+    "$.l[9223372036854775807]",
+    "$.\xff",
+    "$['\xc0\x80']",
+    "$[\"\\ud800\"]",
+    "$.l[ 0 ]",
+    "$.l[0",
+    "$.l[a]",
+    "$$",
+    "$.l[?@ >]",
+    "$.l[1:2:0]",
+    "$['\\x']",
+    "l.-1",
+    "l.00",
+    "a.",
+    "$.a\x00b",
+    "$[?@.a == 1 &&]",
+    "$.l[-9223372036854775808]",
 };
 
 /* A path nested `depth` levels deep: $.a.a.a... */
-static void gen_deep_path(sbuf *b, int depth)
-{
+static void gen_deep_path(sbuf *b, int depth) {
     sb_puts(b, "$");
-    for (int i = 0; i < depth; i++)
-        sb_puts(b, chance(50) ? ".a" : "[0]");
+    for (int i = 0; i < depth; i++) sb_puts(b, chance(50) ? ".a" : "[0]");
 }
 
-static void gen_path(sbuf *b, bool read)
-{
+static void gen_path(sbuf *b, bool read) {
     int k = roll();
     if (k < 82 || (k < 90 && !read && k >= 85))
         sb_puts(b, PICK(good_paths));
@@ -285,37 +338,72 @@ static void gen_path(sbuf *b, bool read)
 /* ---- JSON values --------------------------------------------------------------- */
 
 static const char *const member_names[] = {"a", "b", "n", "l", "s", "o", "x"};
-static const char *const odd_member_names[] = {"", "$x", "a.b", "0", "\\u0000", "é",
-                                               "\\ud83d\\ude00", "$[]", "a b"};
+static const char *const odd_member_names[] = {"",    "$x", "a.b", "0", "\\u0000", "é", "\\ud83d\\ude00",
+                                               "$[]", "a b"};
 static const char *const json_strings[] = {
-    "", "x", "abc", "a", "é", "\\u0000", "\\ud83d\\ude00", "a.b", "$", "\\\"q\\\"", "\\n",
-    "zeta", "Ada", "€€€", "\\/",
+    "",          "x",   "abc",  "a",   "é",   "\\u0000", "\\ud83d\\ude00", "a.b", "$",
+    "\\\"q\\\"", "\\n", "zeta", "Ada", "€€€", "\\/",
 };
 static const char *const bad_json[] = {
-    "", "{", "[1,", "{\"a\":1,\"a\":2}", "\"\\ud800\"", "\"\\udc00x\"", "\xff", "\"\xc0\x80\"",
-    "\"\xed\xa0\x80\"", "\"\xf8\x88\x80\x80\x80\"", "NaN", "Infinity", "-Infinity", "-", "01",
-    "1e999", "-1e999", "\f1", "1\v", "[1]x", "'a'", "{a:1}", "\"\x01\"", "tru", "nul", "[,]",
-    "{\"a\"}", "{\"a\":}", "[1 2]", "\"\\x41\"", "\"\\u12\"", "1.", ".1", "+1", "0x1",
-    "[1]]", "{}}", "\"abc", "/* c */ 1", "[1,]", "{\"a\":1,}", "\x00", "1 2",
+    "",
+    "{",
+    "[1,",
+    "{\"a\":1,\"a\":2}",
+    "\"\\ud800\"",
+    "\"\\udc00x\"",
+    "\xff",
+    "\"\xc0\x80\"",
+    "\"\xed\xa0\x80\"",
+    "\"\xf8\x88\x80\x80\x80\"",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "-",
+    "01",
+    "1e999",
+    "-1e999",
+    "\f1",
+    "1\v",
+    "[1]x",
+    "'a'",
+    "{a:1}",
+    "\"\x01\"",
+    "tru",
+    "nul",
+    "[,]",
+    "{\"a\"}",
+    "{\"a\":}",
+    "[1 2]",
+    "\"\\x41\"",
+    "\"\\u12\"",
+    "1.",
+    ".1",
+    "+1",
+    "0x1",
+    "[1]]",
+    "{}}",
+    "\"abc",
+    "/* c */ 1",
+    "[1,]",
+    "{\"a\":1,}",
+    "\x00",
+    "1 2",
 };
 
 static void gen_value(sbuf *b, int depth);
 
-static void gen_string_json(sbuf *b)
-{
+static void gen_string_json(sbuf *b) {
     if (chance(3)) { /* a long one */
         sb_puts(b, "\"");
         int n = 50 + rnd(400);
-        for (int i = 0; i < n; i++)
-            sb_put(b, &"abcdefgh"[rnd(8)], 1);
+        for (int i = 0; i < n; i++) sb_put(b, &"abcdefgh"[rnd(8)], 1);
         sb_puts(b, "\"");
         return;
     }
     sb_printf(b, "\"%s\"", PICK(json_strings));
 }
 
-static void gen_scalar(sbuf *b)
-{
+static void gen_scalar(sbuf *b) {
     int k = rnd(100);
     if (k < 10)
         sb_puts(b, PICK(((const char *const[]){"null", "true", "false"})));
@@ -329,8 +417,7 @@ static void gen_scalar(sbuf *b)
         gen_string_json(b);
 }
 
-static void gen_member_name(sbuf *b)
-{
+static void gen_member_name(sbuf *b) {
     if (chance(92))
         sb_printf(b, "\"%s\"", PICK(member_names));
     else
@@ -338,18 +425,14 @@ static void gen_member_name(sbuf *b)
 }
 
 /* Nesting `n` levels deep around a scalar (max-depth is 128 by default). */
-static void gen_deep_value(sbuf *b, int n)
-{
+static void gen_deep_value(sbuf *b, int n) {
     bool obj = chance(50);
-    for (int i = 0; i < n; i++)
-        sb_puts(b, obj ? "{\"a\":" : "[");
+    for (int i = 0; i < n; i++) sb_puts(b, obj ? "{\"a\":" : "[");
     sb_puts(b, "1");
-    for (int i = 0; i < n; i++)
-        sb_puts(b, obj ? "}" : "]");
+    for (int i = 0; i < n; i++) sb_puts(b, obj ? "}" : "]");
 }
 
-static void gen_value(sbuf *b, int depth)
-{
+static void gen_value(sbuf *b, int depth) {
     int k = rnd(depth >= 3 ? 60 : 100);
     if (k < 60) {
         gen_scalar(b);
@@ -357,8 +440,7 @@ static void gen_value(sbuf *b, int depth)
         sb_puts(b, "[");
         int n = rnd(5);
         for (int i = 0; i < n; i++) {
-            if (i)
-                sb_puts(b, ",");
+            if (i) sb_puts(b, ",");
             gen_value(b, depth + 1);
         }
         sb_puts(b, "]");
@@ -369,11 +451,9 @@ static void gen_value(sbuf *b, int depth)
         int written = 0;
         for (int i = 0; i < n; i++) {
             int m = rnd((int)(sizeof member_names / sizeof member_names[0]));
-            if (used[m] && !chance(2))
-                continue; /* duplicates are BADJSON: rarely on purpose */
+            if (used[m] && !chance(2)) continue; /* duplicates are BADJSON: rarely on purpose */
             used[m] = true;
-            if (written++)
-                sb_puts(b, ",");
+            if (written++) sb_puts(b, ",");
             if (chance(5))
                 gen_member_name(b);
             else
@@ -386,15 +466,13 @@ static void gen_value(sbuf *b, int depth)
 }
 
 /* A whole document in the shape the paths above expect. */
-static void gen_document(sbuf *b)
-{
+static void gen_document(sbuf *b) {
     sb_puts(b, "{\"a\":");
     gen_value(b, 2);
     sb_printf(b, ",\"b\":%s,\"n\":%d,\"l\":[", chance(50) ? "true" : "false", rnd(10));
     int n = rnd(6);
     for (int i = 0; i < n; i++) {
-        if (i)
-            sb_puts(b, ",");
+        if (i) sb_puts(b, ",");
         int k = rnd(4);
         if (k < 2)
             sb_printf(b, "%d", rnd(10));
@@ -414,8 +492,7 @@ static void gen_document(sbuf *b)
 }
 
 /* A JSON argument: usually valid, sometimes broken or too deep. */
-static void gen_json(sbuf *b)
-{
+static void gen_json(sbuf *b) {
     int k = roll();
     if (k < 88)
         gen_value(b, 0);
@@ -427,38 +504,33 @@ static void gen_json(sbuf *b)
 
 /* ---- filters and update documents ---------------------------------------------- */
 
-static const char *const filter_fields[] = {"a", "n", "l", "s", "o.x", "l.0", "o.l", "x",
-                                            "a.b", "l.a", ""};
+static const char *const filter_fields[] = {"a", "n", "l", "s", "o.x", "l.0", "o.l", "x", "a.b", "l.a", ""};
 
 static void gen_filter_obj(sbuf *b, int depth);
 
 /* A query operator; now and then one we refuse ($regex, $mod) or that does not exist. */
-static const char *filter_op(void)
-{
-    static const char *const ops[] = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in",
-                                      "$nin", "$exists", "$type", "$size", "$all",
-                                      "$elemMatch", "$not"};
+static const char *filter_op(void) {
+    static const char *const ops[] = {"$eq",  "$ne",     "$gt",   "$gte",  "$lt",  "$lte",       "$in",
+                                      "$nin", "$exists", "$type", "$size", "$all", "$elemMatch", "$not"};
     static const char *const bad_ops[] = {"$regex", "$mod", "$foo", "$where", "$expr", "$"};
     return roll() < 94 ? PICK(ops) : PICK(bad_ops);
 }
 
-static void gen_operand(sbuf *b, const char *op, int depth)
-{
+static void gen_operand(sbuf *b, const char *op, int depth) {
     if (!strcmp(op, "$in") || !strcmp(op, "$nin") || !strcmp(op, "$all")) {
         sb_puts(b, "[");
         int n = rnd(3);
         for (int i = 0; i < n; i++) {
-            if (i)
-                sb_puts(b, ",");
+            if (i) sb_puts(b, ",");
             gen_scalar(b);
         }
         sb_puts(b, "]");
     } else if (!strcmp(op, "$exists")) {
         sb_puts(b, chance(50) ? "true" : "false");
     } else if (!strcmp(op, "$type")) {
-        static const char *const t[] = {"\"null\"", "\"bool\"", "\"number\"", "\"int\"",
-                                        "\"double\"", "\"string\"", "\"object\"",
-                                        "\"array\"", "1", "16", "\"nope\"", "99"};
+        static const char *const t[] = {"\"null\"",   "\"bool\"",   "\"number\"", "\"int\"",
+                                        "\"double\"", "\"string\"", "\"object\"", "\"array\"",
+                                        "1",          "16",         "\"nope\"",   "99"};
         sb_puts(b, PICK(t));
     } else if (!strcmp(op, "$size")) {
         gen_index(b);
@@ -470,20 +542,17 @@ static void gen_operand(sbuf *b, const char *op, int depth)
 }
 
 /* A filter document: members ANDed, field conditions, $and/$or/$nor. */
-static void gen_filter_obj(sbuf *b, int depth)
-{
+static void gen_filter_obj(sbuf *b, int depth) {
     sb_puts(b, "{");
     int n = rnd(depth > 2 ? 2 : 3);
     for (int i = 0; i < n; i++) {
-        if (i)
-            sb_puts(b, ",");
+        if (i) sb_puts(b, ",");
         int k = rnd(100);
         if (k < 12 && depth < 4) {
             sb_printf(b, "\"%s\":[", PICK(((const char *const[]){"$and", "$or", "$nor"})));
             int m = rnd(3);
             for (int j = 0; j < m; j++) {
-                if (j)
-                    sb_puts(b, ",");
+                if (j) sb_puts(b, ",");
                 gen_filter_obj(b, depth + 1);
             }
             sb_puts(b, "]");
@@ -499,8 +568,7 @@ static void gen_filter_obj(sbuf *b, int depth)
             int m = 1 + rnd(2);
             for (int j = 0; j < m; j++) {
                 const char *op = filter_op();
-                if (j)
-                    sb_puts(b, ",");
+                if (j) sb_puts(b, ",");
                 if (chance(3)) /* mixing operators and fields: BADFILTER */
                     sb_puts(b, "\"a\":1,");
                 sb_printf(b, "\"%s\":", op);
@@ -512,8 +580,7 @@ static void gen_filter_obj(sbuf *b, int depth)
     sb_puts(b, "}");
 }
 
-static void gen_filter(sbuf *b)
-{
+static void gen_filter(sbuf *b) {
     int k = roll();
     if (k < 88)
         gen_filter_obj(b, 0);
@@ -524,8 +591,8 @@ static void gen_filter(sbuf *b)
 }
 
 static const char *const update_paths[] = {
-    "a", "b", "n", "l", "l.0", "l.1", "l.7", "o.x", "o.l", "o.l.1", "s", "a.b.c", "x",
-    "l.$[]", "o.l.$[]", "l.$[].n", "l.$[e]", "l.$[e].a", "o.l.$[e]",
+    "a", "b",     "n", "l",     "l.0",     "l.1",     "l.7",    "o.x",      "o.l",      "o.l.1",
+    "s", "a.b.c", "x", "l.$[]", "o.l.$[]", "l.$[].n", "l.$[e]", "l.$[e].a", "o.l.$[e]",
 };
 static const char *const bad_update_paths[] = {
     "l.$", "", "a..b", "$x", "l.-1", "l.$[E]", "l.$[e", "a.", ".a", "l.1500001",
@@ -538,33 +605,26 @@ static const char *update_used[16];
 static int update_nused;
 
 /* A path of the update; `plain`: no positional parts ($rename refuses them). */
-static void gen_update_path(sbuf *b, bool plain)
-{
+static void gen_update_path(sbuf *b, bool plain) {
     const char *p = NULL;
     for (int tries = 0; tries < 4; tries++) {
         p = roll() < 92 ? PICK(update_paths) : PICK(bad_update_paths);
-        if (plain && strchr(p, '$') && !chance(5))
-            continue;
+        if (plain && strchr(p, '$') && !chance(5)) continue;
         bool used = false;
-        for (int i = 0; i < update_nused; i++)
-            used |= update_used[i] == p;
-        if (!used || chance(3))
-            break;
+        for (int i = 0; i < update_nused; i++) used |= update_used[i] == p;
+        if (!used || chance(3)) break;
     }
     /* Padding to 1.5 M nulls makes a 7 MB document (rarely: slow under ASan). */
-    if (chance(1) && chance(20))
-        p = "o.l.1499999";
-    if (update_nused < 16)
-        update_used[update_nused++] = p;
+    if (chance(1) && chance(20)) p = "o.l.1499999";
+    if (update_nused < 16) update_used[update_nused++] = p;
     update_uses_e |= strstr(p, "$[e]") != NULL;
     sb_printf(b, "\"%s\"", p);
 }
 
 /* An update document: one to three operators. */
-static void gen_update(sbuf *b)
-{
-    static const char *const uops[] = {"$set", "$unset", "$inc", "$mul", "$min", "$max",
-                                       "$rename", "$setOnInsert", "$push", "$pop",
+static void gen_update(sbuf *b) {
+    static const char *const uops[] = {"$set",  "$unset",   "$inc",         "$mul",  "$min",
+                                       "$max",  "$rename",  "$setOnInsert", "$push", "$pop",
                                        "$pull", "$pullAll", "$addToSet"};
     static const char *const bad_uops[] = {"$bogus", "$", "set", "$SET", ""};
     if (chance(5)) {
@@ -581,13 +641,11 @@ static void gen_update(sbuf *b)
             if (ops_used[j] == op && !chance(5)) /* an operator twice is BADJSON */
                 op = uops[rnd(2)];
         ops_used[i] = op;
-        if (i)
-            sb_puts(b, ",");
+        if (i) sb_puts(b, ",");
         sb_printf(b, "\"%s\":{", op);
         int m = rnd(3);
         for (int j = 0; j < m; j++) {
-            if (j)
-                sb_puts(b, ",");
+            if (j) sb_puts(b, ",");
             gen_update_path(b, !strcmp(op, "$rename"));
             sb_puts(b, ":");
             if (!strcmp(op, "$inc") || !strcmp(op, "$mul")) {
@@ -612,8 +670,7 @@ static void gen_update(sbuf *b)
                 sb_puts(b, "{\"$each\":[");
                 int e = rnd(3);
                 for (int q = 0; q < e; q++) {
-                    if (q)
-                        sb_puts(b, ",");
+                    if (q) sb_puts(b, ",");
                     gen_value(b, 2);
                 }
                 sb_puts(b, "]");
@@ -628,8 +685,7 @@ static void gen_update(sbuf *b)
                     }
                     if (chance(30))
                         sb_puts(b, PICK(((const char *const[]){",\"$sort\":1", ",\"$sort\":-1",
-                                                                ",\"$sort\":{\"a\":1}",
-                                                                ",\"$sort\":0"})));
+                                                               ",\"$sort\":{\"a\":1}", ",\"$sort\":0"})));
                 }
                 sb_puts(b, "}");
             } else {
@@ -641,10 +697,9 @@ static void gen_update(sbuf *b)
     sb_puts(b, "}");
 }
 
-static void gen_arrayfilters(sbuf *b)
-{
+static void gen_arrayfilters(sbuf *b) {
     static const char *const af[] = {
-        "[{\"e.a\":{\"$gt\":1}}]", "[{\"e\":{\"$gte\":0}}]", "[{\"e.n\":1}]",
+        "[{\"e.a\":{\"$gt\":1}}]",           "[{\"e\":{\"$gte\":0}}]",           "[{\"e.n\":1}]",
         "[{\"$or\":[{\"e\":1},{\"e\":2}]}]", "[{\"e\":{\"$type\":\"number\"}}]",
     };
     static const char *const bad_af[] = {
@@ -664,61 +719,68 @@ static void gen_arrayfilters(sbuf *b)
 /* One op: a DOC.* command name and its generator. Inside a TXN an op takes a key
  * position for its key, one value where the command is variadic, one path. */
 typedef struct {
-    const char *name;  /* without "DOC." */
-    int weight;        /* relative frequency */
-    bool txn_op;       /* allowed inside DOC.TXN */
-    bool top;          /* allowed as a command of its own */
-    bool writes;       /* may change the document */
+    const char *name; /* without "DOC." */
+    int weight;       /* relative frequency */
+    bool txn_op;      /* allowed inside DOC.TXN */
+    bool top;         /* allowed as a command of its own */
+    bool writes;      /* may change the document */
 } op_kind;
 
 enum {
-    O_SET, O_GET, O_DEL, O_TYPE, O_LEN, O_KEYS, O_VERSION, O_INCR, O_MUL, O_MIN, O_MAX,
-    O_STRAPPEND, O_PUSH, O_POP, O_PULL, O_ADDTOSET, O_INDEXOF, O_TOGGLE, O_CLEAR,
-    O_MERGE, O_CAS, O_UPDATE, O_CHECK, O_MSET, O_MGET, O_TXN, O_COUNT
+    O_SET,
+    O_GET,
+    O_DEL,
+    O_TYPE,
+    O_LEN,
+    O_KEYS,
+    O_VERSION,
+    O_INCR,
+    O_MUL,
+    O_MIN,
+    O_MAX,
+    O_STRAPPEND,
+    O_PUSH,
+    O_POP,
+    O_PULL,
+    O_ADDTOSET,
+    O_INDEXOF,
+    O_TOGGLE,
+    O_CLEAR,
+    O_MERGE,
+    O_CAS,
+    O_UPDATE,
+    O_CHECK,
+    O_MSET,
+    O_MGET,
+    O_TXN,
+    O_COUNT
 };
 
 static const op_kind kinds[O_COUNT] = {
-    [O_SET] = {"SET", 12, true, true, true},
-    [O_GET] = {"GET", 4, true, true, false},
-    [O_DEL] = {"DEL", 3, true, true, true},
-    [O_TYPE] = {"TYPE", 2, true, true, false},
-    [O_LEN] = {"LEN", 2, true, true, false},
-    [O_KEYS] = {"KEYS", 2, true, true, false},
-    [O_VERSION] = {"VERSION", 1, true, true, false},
-    [O_INCR] = {"INCR", 6, true, true, true},
-    [O_MUL] = {"MUL", 3, true, true, true},
-    [O_MIN] = {"MIN", 3, true, true, true},
-    [O_MAX] = {"MAX", 3, true, true, true},
-    [O_STRAPPEND] = {"STRAPPEND", 3, true, true, true},
-    [O_PUSH] = {"PUSH", 6, true, true, true},
-    [O_POP] = {"POP", 4, true, true, true},
-    [O_PULL] = {"PULL", 4, true, true, true},
-    [O_ADDTOSET] = {"ADDTOSET", 3, true, true, true},
-    [O_INDEXOF] = {"INDEXOF", 2, true, true, false},
-    [O_TOGGLE] = {"TOGGLE", 2, true, true, true},
-    [O_CLEAR] = {"CLEAR", 2, true, true, true},
-    [O_MERGE] = {"MERGE", 3, true, true, true},
-    [O_CAS] = {"CAS", 3, true, true, true},
-    [O_UPDATE] = {"UPDATE", 8, true, true, true},
-    [O_CHECK] = {"CHECK", 5, true, false, false},
-    [O_MSET] = {"MSET", 2, false, true, true},
-    [O_MGET] = {"MGET", 2, false, true, false},
-    [O_TXN] = {"TXN", 10, false, true, true},
+    [O_SET] = {"SET", 12, true, true, true},         [O_GET] = {"GET", 4, true, true, false},
+    [O_DEL] = {"DEL", 3, true, true, true},          [O_TYPE] = {"TYPE", 2, true, true, false},
+    [O_LEN] = {"LEN", 2, true, true, false},         [O_KEYS] = {"KEYS", 2, true, true, false},
+    [O_VERSION] = {"VERSION", 1, true, true, false}, [O_INCR] = {"INCR", 6, true, true, true},
+    [O_MUL] = {"MUL", 3, true, true, true},          [O_MIN] = {"MIN", 3, true, true, true},
+    [O_MAX] = {"MAX", 3, true, true, true},          [O_STRAPPEND] = {"STRAPPEND", 3, true, true, true},
+    [O_PUSH] = {"PUSH", 6, true, true, true},        [O_POP] = {"POP", 4, true, true, true},
+    [O_PULL] = {"PULL", 4, true, true, true},        [O_ADDTOSET] = {"ADDTOSET", 3, true, true, true},
+    [O_INDEXOF] = {"INDEXOF", 2, true, true, false}, [O_TOGGLE] = {"TOGGLE", 2, true, true, true},
+    [O_CLEAR] = {"CLEAR", 2, true, true, true},      [O_MERGE] = {"MERGE", 3, true, true, true},
+    [O_CAS] = {"CAS", 3, true, true, true},          [O_UPDATE] = {"UPDATE", 8, true, true, true},
+    [O_CHECK] = {"CHECK", 5, true, false, false},    [O_MSET] = {"MSET", 2, false, true, true},
+    [O_MGET] = {"MGET", 2, false, true, false},      [O_TXN] = {"TXN", 10, false, true, true},
 };
 
 /* Picks an op by weight among those allowed at top level or in a TXN. */
-static int pick_kind(bool in_txn)
-{
+static int pick_kind(bool in_txn) {
     int total = 0;
     for (int i = 0; i < O_COUNT; i++)
-        if (in_txn ? kinds[i].txn_op : kinds[i].top)
-            total += kinds[i].weight;
+        if (in_txn ? kinds[i].txn_op : kinds[i].top) total += kinds[i].weight;
     int r = rnd(total);
     for (int i = 0; i < O_COUNT; i++) {
-        if (!(in_txn ? kinds[i].txn_op : kinds[i].top))
-            continue;
-        if (r < kinds[i].weight)
-            return i;
+        if (!(in_txn ? kinds[i].txn_op : kinds[i].top)) continue;
+        if (r < kinds[i].weight) return i;
         r -= kinds[i].weight;
     }
     return O_GET;
@@ -727,57 +789,46 @@ static int pick_kind(bool in_txn)
 /* The state the generator may peek at (current versions make CHECK VERSION pass). */
 static long long cur_version[NKEYS];
 
-static int pick_key_index(void)
-{
-    return chance(95) ? rnd(NDOCKEYS) : rnd(NKEYS);
+static int pick_key_index(void) { return chance(95) ? rnd(NDOCKEYS) : rnd(NKEYS); }
+
+static void add_gen(cmdline *c, void (*gen)(sbuf *)) {
+    sbuf *b = cl_next(c);
+    if (b) gen(b);
 }
 
-static void add_gen(cmdline *c, void (*gen)(sbuf *))
-{
+static void add_path(cmdline *c, bool read) {
     sbuf *b = cl_next(c);
-    if (b)
-        gen(b);
-}
-
-static void add_path(cmdline *c, bool read)
-{
-    sbuf *b = cl_next(c);
-    if (b)
-        gen_path(b, read);
+    if (b) gen_path(b, read);
 }
 
 /* Paths where the generated documents hold the type an op wants, so that most ops
  * do something rather than reply BADTYPE. */
 enum { P_NUMBER, P_ARRAY, P_STRING, P_BOOL, P_ANY };
-static const char *const number_paths[] = {"$.n", "n", "$.o.x", "$.x", "$.l[0]", "o.x",
-                                           "$.l[0].n", "$.o.l[1]"};
+static const char *const number_paths[] = {"$.n",    "n",   "$.o.x",    "$.x",
+                                           "$.l[0]", "o.x", "$.l[0].n", "$.o.l[1]"};
 static const char *const array_paths[] = {"$.l", "l", "$.o.l", "o.l", "$.l[1]"};
 static const char *const string_paths[] = {"$.s", "s", "$.a", "$.o.x", "$.l[1]"};
 static const char *const bool_paths[] = {"$.b", "b", "$.o.x", "$.a"};
 
-static void add_write_path(cmdline *c, int want)
-{
+static void add_write_path(cmdline *c, int want) {
     if (want == P_ANY || !chance(80)) {
         add_path(c, false);
         return;
     }
-    const char *p = want == P_NUMBER ? PICK(number_paths)
-                    : want == P_ARRAY ? PICK(array_paths)
+    const char *p = want == P_NUMBER   ? PICK(number_paths)
+                    : want == P_ARRAY  ? PICK(array_paths)
                     : want == P_STRING ? PICK(string_paths)
                                        : PICK(bool_paths);
     cl_adds(c, p);
 }
 
 /* Values for a variadic command: one inside a TXN, else 1..3 (0 rarely). */
-static void add_values(cmdline *c, bool in_txn)
-{
+static void add_values(cmdline *c, bool in_txn) {
     int n = in_txn ? 1 : (chance(3) ? 0 : 1 + rnd(3));
-    for (int i = 0; i < n; i++)
-        add_gen(c, gen_json);
+    for (int i = 0; i < n; i++) add_gen(c, gen_json);
 }
 
-static void gen_set_value(sbuf *b)
-{
+static void gen_set_value(sbuf *b) {
     if (chance(40))
         gen_document(b);
     else
@@ -785,8 +836,7 @@ static void gen_set_value(sbuf *b)
 }
 
 /* The arguments after the key of op `k`. */
-static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
-{
+static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index) {
     switch (k) {
     case O_SET:
         if (chance(45)) {
@@ -796,29 +846,24 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
             add_path(c, false);
             add_gen(c, gen_set_value);
         }
-        if (chance(20))
-            cl_adds(c, PICK(((const char *const[]){"NX", "XX", "nx", "NX"})));
+        if (chance(20)) cl_adds(c, PICK(((const char *const[]){"NX", "XX", "nx", "NX"})));
         break;
     case O_GET:
-        if (chance(25))
-            cl_adds(c, "WITHVERSION");
+        if (chance(25)) cl_adds(c, "WITHVERSION");
         if (in_txn) {
             add_path(c, true);
         } else {
             int n = rnd(4);
-            for (int i = 0; i < n; i++)
-                add_path(c, true);
+            for (int i = 0; i < n; i++) add_path(c, true);
         }
         break;
     case O_DEL:
     case O_TYPE:
     case O_LEN:
     case O_KEYS:
-        if (in_txn || chance(70))
-            add_path(c, k != O_DEL);
+        if (in_txn || chance(70)) add_path(c, k != O_DEL);
         break;
-    case O_VERSION:
-        break;
+    case O_VERSION: break;
     case O_INCR:
         add_write_path(c, P_NUMBER);
         add_gen(c, gen_number);
@@ -853,8 +898,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         break;
     case O_STRAPPEND: {
         add_write_path(c, P_STRING);
-        static const char *const raw[] = {"x", " more", "", "é", "\"q\"", "\\",
-                                          "\xf0\x9f\x98\x80", "a\x00b"};
+        static const char *const raw[] = {"x", " more", "", "é", "\"q\"", "\\", "\xf0\x9f\x98\x80", "a\x00b"};
         static const char *const bad_raw[] = {"\xff", "\xc0\x80", "\xed\xa0\x80", "\xe2\x82",
                                               "\xf8\x88\x80\x80\x80"};
         const char *r = roll() < 80 ? PICK(raw) : PICK(bad_raw);
@@ -896,9 +940,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         add_values(c, in_txn);
         break;
     case O_TOGGLE:
-    case O_CLEAR:
-        add_write_path(c, P_BOOL);
-        break;
+    case O_CLEAR: add_write_path(c, P_BOOL); break;
     case O_CAS:
         add_path(c, false);
         if (chance(25))
@@ -918,12 +960,10 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
             cl_adds(c, "ARRAYFILTERS");
             add_gen(c, gen_arrayfilters);
         }
-        if (chance(20))
-            cl_adds(c, "UPSERT");
+        if (chance(20)) cl_adds(c, "UPSERT");
         if (chance(20)) {
             cl_adds(c, "RETURN");
-            cl_adds(c, chance(95) ? PICK(((const char *const[]){"BEFORE", "AFTER", "after"}))
-                                  : "NEITHER");
+            cl_adds(c, chance(95) ? PICK(((const char *const[]){"BEFORE", "AFTER", "after"})) : "NEITHER");
         }
         break;
     case O_CHECK: {
@@ -951,24 +991,22 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index)
         }
         break;
     }
-    default:
-        break;
+    default: break;
     }
 }
 
 /* A random word from anywhere: what a hostile client puts in the wrong place. */
-static void gen_any_word(sbuf *b)
-{
+static void gen_any_word(sbuf *b) {
     switch (rnd(7)) {
     case 0: gen_json(b); break;
     case 1: gen_path(b, true); break;
     case 2: gen_number(b); break;
     case 3: gen_index(b); break;
     case 4:
-        sb_puts(b, PICK(((const char *const[]){"NX", "XX", "AT", "KEEP", "MIN", "MAX", "WHERE",
-                                                "IF", "UPSERT", "RETURN", "FIRST", "LAST",
-                                                "ABSENT", "WITHVERSION", "ARRAYFILTERS",
-                                                "VERSION", "SET", "INCR", "CHECK", "GET"})));
+        sb_puts(b, PICK(((const char *const[]){"NX",      "XX",    "AT",     "KEEP",        "MIN",
+                                               "MAX",     "WHERE", "IF",     "UPSERT",      "RETURN",
+                                               "FIRST",   "LAST",  "ABSENT", "WITHVERSION", "ARRAYFILTERS",
+                                               "VERSION", "SET",   "INCR",   "CHECK",       "GET"})));
         break;
     case 5: gen_filter(b); break;
     default: sb_puts(b, keys[rnd(NKEYS)]); break;
@@ -978,22 +1016,19 @@ static void gen_any_word(sbuf *b)
 /* Touched keys of the command being built, as a bit set over keys[]. */
 static unsigned touched;
 
-static void add_key(cmdline *c)
-{
+static void add_key(cmdline *c) {
     int i = pick_key_index();
     touched |= 1u << i;
     cl_adds(c, keys[i]);
 }
 
 /* DOC.TXN numkeys key... op...: ops over the declared keys, sometimes a bad position. */
-static void gen_txn(cmdline *c)
-{
+static void gen_txn(cmdline *c) {
     int numkeys = 1 + rnd(3);
     int idx[3];
     sbuf *nk = cl_next(c);
     int shown = numkeys;
-    if (chance(4))
-        shown = PICK(((const int[]){0, -1, 4, 99}));
+    if (chance(4)) shown = PICK(((const int[]){0, -1, 4, 99}));
     sb_printf(nk, "%d", shown);
     for (int i = 0; i < numkeys; i++) {
         idx[i] = pick_key_index();
@@ -1017,16 +1052,14 @@ static void gen_txn(cmdline *c)
 }
 
 /* Builds one command. Returns its kind. */
-static int gen_command(cmdline *c)
-{
+static int gen_command(cmdline *c) {
     c->n = 0;
     touched = 0;
     int k = pick_kind(false);
     char name[32];
     snprintf(name, sizeof name, "DOC.%s", kinds[k].name);
     if (chance(3)) /* command names are case-insensitive */
-        for (char *p = name; *p; p++)
-            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        for (char *p = name; *p; p++) *p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
     cl_adds(c, name);
     if (k == O_TXN) {
         gen_txn(c);
@@ -1044,14 +1077,12 @@ static int gen_command(cmdline *c)
         }
     } else if (k == O_MGET) {
         int n = 1 + rnd(3);
-        for (int i = 0; i < n; i++)
-            add_key(c);
+        for (int i = 0; i < n; i++) add_key(c);
         add_path(c, true);
     } else {
         add_key(c);
         int ki = 0;
-        while (!(touched & (1u << ki)))
-            ki++;
+        while (!(touched & (1u << ki))) ki++;
         gen_op_args(c, k, false, ki);
     }
     /* Random arity and misplaced words. */
@@ -1067,8 +1098,7 @@ static int gen_command(cmdline *c)
             gen_any_word(&c->arg[at]);
             /* a key may now sit anywhere: count every key-space name as touched */
             for (int i = 0; i < NKEYS; i++)
-                if (!strcmp(c->arg[at].p, keys[i]))
-                    touched |= 1u << i;
+                if (!strcmp(c->arg[at].p, keys[i])) touched |= 1u << i;
         } else {
             c->n = 1 + rnd(c->n);
         }
@@ -1080,35 +1110,33 @@ static int gen_command(cmdline *c)
 
 /* One key as seen after a command. */
 typedef struct {
-    char type[32];   /* TYPE reply: none, string, hash, atomicdoc */
-    sbuf text;       /* DOC.GET text, or the error text for another type; empty for nil */
-    bool nil;        /* DOC.GET replied nil (missing key) */
+    char type[32];     /* TYPE reply: none, string, hash, atomicdoc */
+    sbuf text;         /* DOC.GET text, or the error text for another type; empty for nil */
+    bool nil;          /* DOC.GET replied nil (missing key) */
     long long version; /* DOC.VERSION; -1 when it replied an error */
-    char digest[48]; /* DEBUG DIGEST-VALUE */
+    char digest[48];   /* DEBUG DIGEST-VALUE */
 } keysnap;
 
 typedef struct {
     keysnap k[NKEYS];
-    long long offset; /* master_repl_offset */
+    long long offset;  /* master_repl_offset */
     long long foreign; /* keys outside keys[] (a mutated command may name any key) */
 } snapshot;
 
 /* Everything a failure report needs. */
 typedef struct {
     uint64_t seed;
-    long index;              /* commands sent so far */
-    sbuf line;               /* the current command, redis-cli style */
-    sbuf history[HISTORY];   /* earlier commands, a ring indexed by command index */
-    FILE *log;               /* CMDFUZZ_LOG, or NULL */
+    long index;            /* commands sent so far */
+    sbuf line;             /* the current command, redis-cli style */
+    sbuf history[HISTORY]; /* earlier commands, a ring indexed by command index */
+    FILE *log;             /* CMDFUZZ_LOG, or NULL */
 } run_state;
 
 static run_state R;
 
 /* Prints the seed, the failing command with the ones before it, and `why`. */
-static void print_failure(const char *why)
-{
-    fprintf(stderr, "cmdfuzz: FAILED: seed %llu, command #%ld\n",
-            (unsigned long long)R.seed, R.index);
+static void print_failure(const char *why) {
+    fprintf(stderr, "cmdfuzz: FAILED: seed %llu, command #%ld\n", (unsigned long long)R.seed, R.index);
     long from = R.index - HISTORY + 1 > 1 ? R.index - HISTORY + 1 : 1;
     fprintf(stderr, "cmdfuzz: commands #%ld..#%ld, the failing one last:\n", from, R.index);
     for (long i = from; i < R.index; i++)
@@ -1120,28 +1148,25 @@ static void print_failure(const char *why)
 }
 
 static void fail_run(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-static void fail_run(const char *fmt, ...)
-{
+static void fail_run(const char *fmt, ...) {
     char why[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
     print_failure(why);
-    cr_assert_fail("cmdfuzz: seed %llu, command #%ld: %s\n  %s", (unsigned long long)R.seed,
-                   R.index, R.line.p ? R.line.p : "", why);
+    cr_assert_fail("cmdfuzz: seed %llu, command #%ld: %s\n  %s", (unsigned long long)R.seed, R.index,
+                   R.line.p ? R.line.p : "", why);
     abort(); /* not reached: a failed assertion ends the test */
 }
 
-static long long parse_offset(const char *info)
-{
+static long long parse_offset(const char *info) {
     const char *p = strstr(info, "master_repl_offset:");
     return p ? strtoll(p + strlen("master_repl_offset:"), NULL, 10) : -1;
 }
 
 /* Appends the snapshot commands to the pipeline. */
-static void append_snapshot(redisContext *c)
-{
+static void append_snapshot(redisContext *c) {
     redisAppendCommand(c, "PING");
     for (int i = 0; i < NKEYS; i++) {
         redisAppendCommand(c, "TYPE %s", keys[i]);
@@ -1154,13 +1179,11 @@ static void append_snapshot(redisContext *c)
 }
 
 /* A reply of the pipeline, or a failure that shows what became of the server. */
-static redisReply *next_reply(redisContext *c, const char *what)
-{
+static redisReply *next_reply(redisContext *c, const char *what) {
     void *r = NULL;
     if (redisGetReply(c, &r) != REDIS_OK || !r) {
         char why[256];
-        snprintf(why, sizeof why, "no reply to %s (%s): the server's logs follow", what,
-                 c->errstr);
+        snprintf(why, sizeof why, "no reply to %s (%s): the server's logs follow", what, c->errstr);
         print_failure(why);
         /* On a broken context the harness waits for the server's exit and fails the
          * test with its crash report and stderr.log (the sanitizer report). */
@@ -1170,8 +1193,7 @@ static redisReply *next_reply(redisContext *c, const char *what)
     return r;
 }
 
-static void read_snapshot(redisContext *c, snapshot *s)
-{
+static void read_snapshot(redisContext *c, snapshot *s) {
     char buf[512];
     redisReply *r = next_reply(c, "PING");
     if (r->type != REDIS_REPLY_STATUS || strcmp(r->str, "PONG"))
@@ -1195,24 +1217,23 @@ static void read_snapshot(redisContext *c, snapshot *s)
         } else if (r->type == REDIS_REPLY_ERROR) {
             sb_put(&k->text, r->str, r->len);
         } else {
-            fail_run("DOC.GET %s WITHVERSION replied %s", keys[i],
-                     reply_describe(r, buf, sizeof buf));
+            fail_run("DOC.GET %s WITHVERSION replied %s", keys[i], reply_describe(r, buf, sizeof buf));
         }
         long long wv = r->type == REDIS_REPLY_ARRAY && r->element[0]->type == REDIS_REPLY_INTEGER
-                           ? r->element[0]->integer : -1;
+                           ? r->element[0]->integer
+                           : -1;
         freeReplyObject(r);
         r = next_reply(c, "DOC.VERSION");
         k->version = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
         freeReplyObject(r);
         if (wv != -1 && wv != k->version)
-            fail_run("%s: DOC.GET WITHVERSION says version %lld, DOC.VERSION %lld", keys[i],
-                     wv, k->version);
+            fail_run("%s: DOC.GET WITHVERSION says version %lld, DOC.VERSION %lld", keys[i], wv, k->version);
         r = next_reply(c, "DEBUG DIGEST-VALUE");
-        const char *d = r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-                                r->element[0]->type == REDIS_REPLY_STRING
-                            ? r->element[0]->str
-                            : (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
-                                  ? r->str : "?";
+        const char *d =
+            r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->type == REDIS_REPLY_STRING
+                ? r->element[0]->str
+            : (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS) ? r->str
+                                                                               : "?";
         snprintf(k->digest, sizeof k->digest, "%s", d);
         freeReplyObject(r);
         cur_version[i] = k->version;
@@ -1220,32 +1241,26 @@ static void read_snapshot(redisContext *c, snapshot *s)
     r = next_reply(c, "INFO replication");
     s->offset = r->type == REDIS_REPLY_STRING ? parse_offset(r->str) : -1;
     freeReplyObject(r);
-    if (s->offset < 0)
-        fail_run("INFO replication has no master_repl_offset");
+    if (s->offset < 0) fail_run("INFO replication has no master_repl_offset");
     r = next_reply(c, "DBSIZE");
     s->foreign = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
     freeReplyObject(r);
-    for (int i = 0; i < NKEYS; i++)
-        s->foreign -= strcmp(s->k[i].type, "none") != 0;
+    for (int i = 0; i < NKEYS; i++) s->foreign -= strcmp(s->k[i].type, "none") != 0;
 }
 
-static void take_snapshot(redisContext *c, snapshot *s)
-{
+static void take_snapshot(redisContext *c, snapshot *s) {
     append_snapshot(c);
     read_snapshot(c, s);
 }
 
-static bool key_same(const keysnap *a, const keysnap *b)
-{
+static bool key_same(const keysnap *a, const keysnap *b) {
     return !strcmp(a->type, b->type) && a->nil == b->nil && a->text.len == b->text.len &&
            !memcmp(a->text.p, b->text.p, a->text.len) && a->version == b->version &&
            !strcmp(a->digest, b->digest);
 }
 
-static void describe_key(sbuf *out, const keysnap *k)
-{
-    sb_printf(out, "type %s, version %lld, digest %.12s, text ", k->type, k->version,
-              k->digest);
+static void describe_key(sbuf *out, const keysnap *k) {
+    sb_printf(out, "type %s, version %lld, digest %.12s, text ", k->type, k->version, k->digest);
     if (k->nil)
         sb_puts(out, "nil");
     else if (k->text.len > 300)
@@ -1254,10 +1269,9 @@ static void describe_key(sbuf *out, const keysnap *k)
         sb_put(out, k->text.p, k->text.len);
 }
 
-static void fail_changed(const char *rule, int i, const keysnap *before,
-                         const keysnap *after) __attribute__((noreturn));
 static void fail_changed(const char *rule, int i, const keysnap *before, const keysnap *after)
-{
+    __attribute__((noreturn));
+static void fail_changed(const char *rule, int i, const keysnap *before, const keysnap *after) {
     sbuf d = {0};
     sb_printf(&d, "%s: key %s changed\n    before: ", rule, keys[i]);
     describe_key(&d, before);
@@ -1266,45 +1280,47 @@ static void fail_changed(const char *rule, int i, const keysnap *before, const k
     fail_run("%s", d.p);
 }
 
-static bool has_word(const cmdline *c, const char *w)
-{
+static bool has_word(const cmdline *c, const char *w) {
     for (int i = 1; i < c->n; i++)
-        if (!strcasecmp(c->arg[i].p, w))
-            return true;
+        if (!strcasecmp(c->arg[i].p, w)) return true;
     return false;
 }
 
 /* A reply that says the command changed nothing. */
-static bool reply_says_no_change(int kind, const cmdline *c, const redisReply *r)
-{
+static bool reply_says_no_change(int kind, const cmdline *c, const redisReply *r) {
     /* A write at a query path replies one result per match: it changed nothing
      * when every result says so (no match at all included). */
     if (r->type == REDIS_REPLY_ARRAY && kind != O_TXN && kind != O_UPDATE) {
         for (size_t i = 0; i < r->elements; i++)
-            if (!reply_says_no_change(kind, c, r->element[i]))
-                return false;
+            if (!reply_says_no_change(kind, c, r->element[i])) return false;
         return true;
     }
     switch (kind) {
-    case O_GET: case O_TYPE: case O_LEN: case O_KEYS: case O_VERSION: case O_INDEXOF:
-    case O_MGET:
-        return true;
-    case O_SET: case O_INCR: case O_POP:
-        return r->type == REDIS_REPLY_NIL;
-    case O_PULL: case O_ADDTOSET: case O_CAS: case O_DEL: case O_CLEAR:
-        return r->type == REDIS_REPLY_INTEGER && r->integer == 0;
+    case O_GET:
+    case O_TYPE:
+    case O_LEN:
+    case O_KEYS:
+    case O_VERSION:
+    case O_INDEXOF:
+    case O_MGET: return true;
+    case O_SET:
+    case O_INCR:
+    case O_POP: return r->type == REDIS_REPLY_NIL;
+    case O_PULL:
+    case O_ADDTOSET:
+    case O_CAS:
+    case O_DEL:
+    case O_CLEAR: return r->type == REDIS_REPLY_INTEGER && r->integer == 0;
     case O_UPDATE: /* RETURN BEFORE of an upsert is nil: there was no document */
         return (r->type == REDIS_REPLY_INTEGER && r->integer == 0) ||
                (r->type == REDIS_REPLY_NIL && !has_word(c, "UPSERT"));
-    default:
-        return false;
+    default: return false;
     }
 }
 
 /* Checks the command's effect: `before` and `after` snapshots, its reply. */
-static void check_effect(int kind, const cmdline *c, const redisReply *r,
-                         const snapshot *before, const snapshot *after)
-{
+static void check_effect(int kind, const cmdline *c, const redisReply *r, const snapshot *before,
+                         const snapshot *after) {
     char buf[600];
     bool error = r->type == REDIS_REPLY_ERROR;
     bool quiet = error || reply_says_no_change(kind, c, r);
@@ -1318,28 +1334,23 @@ static void check_effect(int kind, const cmdline *c, const redisReply *r,
                     reads_only = false;
         quiet = reads_only;
     }
-    const char *rule = error ? "an error reply changed something"
-                             : "a reply that says nothing changed, yet";
+    const char *rule = error ? "an error reply changed something" : "a reply that says nothing changed, yet";
     bool any_change = false;
     for (int i = 0; i < NKEYS; i++) {
         const keysnap *b = &before->k[i], *a = &after->k[i];
         bool same = key_same(b, a);
         any_change |= !same;
-        if (same)
-            continue;
+        if (same) continue;
         if (quiet) {
             char why[160];
-            snprintf(why, sizeof why, "%s (reply: %s)", rule,
-                     reply_describe(r, buf, sizeof buf));
+            snprintf(why, sizeof why, "%s (reply: %s)", rule, reply_describe(r, buf, sizeof buf));
             fail_changed(why, i, b, a);
         }
-        if (!(touched & (1u << i)))
-            fail_changed("a key the command does not name", i, b, a);
+        if (!(touched & (1u << i))) fail_changed("a key the command does not name", i, b, a);
         /* A single-key write: the version follows the text. */
         if (kind != O_TXN && kind != O_MSET && !strcmp(b->type, "atomicdoc") &&
             !strcmp(a->type, "atomicdoc")) {
-            bool text_changed = b->text.len != a->text.len ||
-                                memcmp(b->text.p, a->text.p, a->text.len);
+            bool text_changed = b->text.len != a->text.len || memcmp(b->text.p, a->text.p, a->text.len);
             if (text_changed ? a->version != b->version + 1
                              : a->version != b->version && a->version != b->version + 1)
                 fail_changed("the version does not follow the text", i, b, a);
@@ -1347,8 +1358,8 @@ static void check_effect(int kind, const cmdline *c, const redisReply *r,
     }
     if (after->foreign != before->foreign) {
         if (quiet)
-            fail_run("%s: the number of keys outside the key space went from %lld to %lld",
-                     rule, before->foreign, after->foreign);
+            fail_run("%s: the number of keys outside the key space went from %lld to %lld", rule,
+                     before->foreign, after->foreign);
         any_change = true;
     }
     if (error && after->offset != before->offset)
@@ -1360,14 +1371,12 @@ static void check_effect(int kind, const cmdline *c, const redisReply *r,
         fail_run("nothing changed, yet master_repl_offset moved from %lld to %lld (reply: %s)",
                  before->offset, after->offset, reply_describe(r, buf, sizeof buf));
     if (any_change && after->offset == before->offset)
-        fail_run("a key changed, yet nothing was replicated (reply: %s)",
-                 reply_describe(r, buf, sizeof buf));
+        fail_run("a key changed, yet nothing was replicated (reply: %s)", reply_describe(r, buf, sizeof buf));
 }
 
 /* ---- keeping the key space in shape (outside the oracle) ----------------------- */
 
-static void expect_reply_ok(const char *what, redisReply *r)
-{
+static void expect_reply_ok(const char *what, redisReply *r) {
     char buf[512];
     if (r->type == REDIS_REPLY_ERROR)
         fail_run("setup command %s replied %s", what, reply_describe(r, buf, sizeof buf));
@@ -1376,13 +1385,11 @@ static void expect_reply_ok(const char *what, redisReply *r)
 
 /* Puts the keys of other types back, deletes documents grown too big. Returns true
  * when it changed something (the caller takes a fresh snapshot). */
-static bool tend_keys(redisContext *c, const snapshot *s)
-{
+static bool tend_keys(redisContext *c, const snapshot *s) {
     bool changed = false;
     for (int i = 0; i < NDOCKEYS; i++) {
         if (s->k[i].text.len > MAX_DOC_TEXT || strcmp(s->k[i].type, "atomicdoc") != 0) {
-            if (!strcmp(s->k[i].type, "none") && s->k[i].text.len <= MAX_DOC_TEXT)
-                continue;
+            if (!strcmp(s->k[i].type, "none") && s->k[i].text.len <= MAX_DOC_TEXT) continue;
             expect_reply_ok("DEL", cmd(c, "DEL %s", keys[i]));
             changed = true;
         }
@@ -1401,8 +1408,7 @@ static bool tend_keys(redisContext *c, const snapshot *s)
         redisReply *r = cmd(c, "KEYS *");
         for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
             bool ours = false;
-            for (int k = 0; k < NKEYS; k++)
-                ours |= !strcmp(r->element[i]->str, keys[k]);
+            for (int k = 0; k < NKEYS; k++) ours |= !strcmp(r->element[i]->str, keys[k]);
             if (!ours) {
                 const char *argv[2] = {"DEL", r->element[i]->str};
                 size_t lens[2] = {3, r->element[i]->len};
@@ -1417,11 +1423,9 @@ static bool tend_keys(redisContext *c, const snapshot *s)
 
 /* ---- the run ------------------------------------------------------------------- */
 
-static long long env_ll(const char *name, long long dflt)
-{
+static long long env_ll(const char *name, long long dflt) {
     const char *v = getenv(name);
-    if (!v || !*v)
-        return dflt;
+    if (!v || !*v) return dflt;
     char *end;
     errno = 0;
     long long n = strtoll(v, &end, 10);
@@ -1429,8 +1433,7 @@ static long long env_ll(const char *name, long long dflt)
     return n;
 }
 
-static double now_s(void)
-{
+static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
@@ -1442,8 +1445,7 @@ typedef struct {
     long count;    /* how many */
 } code_count;
 
-static void count_error(code_count *t, int *n, int cap, const char *msg)
-{
+static void count_error(code_count *t, int *n, int cap, const char *msg) {
     char code[24];
     size_t len = strcspn(msg, " ");
     snprintf(code, sizeof code, "%.*s", (int)(len < sizeof code ? len : sizeof code - 1), msg);
@@ -1460,8 +1462,7 @@ static void count_error(code_count *t, int *n, int cap, const char *msg)
 }
 
 /* Waits for the replica to apply everything, then compares DEBUG DIGEST. */
-static void check_replica(srv *primary, srv *replica, redisContext *pc, redisContext *rc)
-{
+static void check_replica(srv *primary, srv *replica, redisContext *pc, redisContext *rc) {
     srv_wait_replica_synced(primary, replica);
     char *dp = srv_digest(pc), *dr = srv_digest(rc);
     if (strcmp(dp, dr) != 0) {
@@ -1474,13 +1475,14 @@ static void check_replica(srv *primary, srv *replica, redisContext *pc, redisCon
             reply_describe(a, ba, sizeof ba);
             reply_describe(b, bb, sizeof bb);
             if (strcmp(ba, bb))
-                sb_printf(&d, "\n    %s primary: %s\n    %s replica: %s", keys[i], ba,
-                          keys[i], bb);
+                sb_printf(&d, "\n    %s primary: %s\n    %s replica: %s", keys[i], ba, keys[i], bb);
             freeReplyObject(a);
             freeReplyObject(b);
         }
-        sb_printf(&d, "\n    (the divergence comes from a command since the last check, "
-                      "at most %d commands back)", CHECK_EVERY);
+        sb_printf(&d,
+                  "\n    (the divergence comes from a command since the last check, "
+                  "at most %d commands back)",
+                  CHECK_EVERY);
         free(dp);
         free(dr);
         fail_run("%s", d.p);
@@ -1496,23 +1498,16 @@ static redisReply *g_reply; /* the reply being checked */
 static cmdline g_line;
 static snapshot g_before, g_after;
 
-static void release_all(void)
-{
-    if (g_replica_conn)
-        redisFree(g_replica_conn);
-    if (g_primary_conn)
-        redisFree(g_primary_conn);
+static void release_all(void) {
+    if (g_replica_conn) redisFree(g_replica_conn);
+    if (g_primary_conn) redisFree(g_primary_conn);
     g_primary_conn = g_replica_conn = NULL;
-    if (g_reply)
-        freeReplyObject(g_reply);
+    if (g_reply) freeReplyObject(g_reply);
     g_reply = NULL;
-    if (R.log)
-        fclose(R.log);
+    if (R.log) fclose(R.log);
     R.log = NULL;
-    for (int i = 0; i < MAX_ARGS; i++)
-        free(g_line.arg[i].p);
-    for (int i = 0; i < HISTORY; i++)
-        free(R.history[i].p);
+    for (int i = 0; i < MAX_ARGS; i++) free(g_line.arg[i].p);
+    for (int i = 0; i < HISTORY; i++) free(R.history[i].p);
     free(R.line.p);
     for (int i = 0; i < NKEYS; i++) {
         free(g_before.k[i].text.p);
@@ -1525,8 +1520,7 @@ static void release_all(void)
     memset(&g_after, 0, sizeof g_after);
 }
 
-Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
-{
+Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all) {
     long long seconds = env_ll("CMDFUZZ_SECONDS", DEFAULT_SECONDS);
     long long max_commands = env_ll("CMDFUZZ_COMMANDS", 0);
     const char *seed_env = getenv("SEED");
@@ -1591,8 +1585,7 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
             sb_put(&slowest_line, R.line.p, R.line.len > 300 ? 300 : R.line.len);
         }
         read_snapshot(c, after);
-        if (R.log && r->type == REDIS_REPLY_ERROR)
-            fprintf(R.log, "# -> %s\n", r->str);
+        if (R.log && r->type == REDIS_REPLY_ERROR) fprintf(R.log, "# -> %s\n", r->str);
         sent_by_kind[kind]++;
         if (r->type == REDIS_REPLY_ERROR) {
             errors++;
@@ -1610,8 +1603,7 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
         snapshot *tmp = before;
         before = after;
         after = tmp;
-        if (tend_keys(c, before))
-            take_snapshot(c, before);
+        if (tend_keys(c, before)) take_snapshot(c, before);
         if (R.index % CHECK_EVERY == 0) {
             check_replica(primary, replica, c, rc);
             replica_checks++;
@@ -1629,18 +1621,17 @@ Test(cmdfuzz, random_commands_are_all_or_nothing, .fini = release_all)
     sb_puts(&by_kind, "");
     for (int i = 0; i < O_COUNT; i++)
         if (sent_by_kind[i])
-            sb_printf(&by_kind, "%s%s %ld/%ld", by_kind.len ? ", " : "", kinds[i].name,
-                      errors_by_kind[i], sent_by_kind[i]);
+            sb_printf(&by_kind, "%s%s %ld/%ld", by_kind.len ? ", " : "", kinds[i].name, errors_by_kind[i],
+                      sent_by_kind[i]);
     fprintf(stderr, "cmdfuzz: error replies / commands sent, by command: %s\n", by_kind.p);
-    fprintf(stderr, "cmdfuzz: slowest command %.2f s: %s\n", slowest,
-            slowest_line.p ? slowest_line.p : "");
+    fprintf(stderr, "cmdfuzz: slowest command %.2f s: %s\n", slowest, slowest_line.p ? slowest_line.p : "");
     free(by_kind.p);
     free(slowest_line.p);
     fprintf(stderr,
             "cmdfuzz: ok, seed %llu: %ld commands in %.0f s (%.0f/s), %ld error replies "
             "(%s), %ld replica digest checks\n",
-            (unsigned long long)R.seed, R.index, took, took > 0 ? R.index / took : 0.0,
-            errors, by_code.p, replica_checks);
+            (unsigned long long)R.seed, R.index, took, took > 0 ? R.index / took : 0.0, errors, by_code.p,
+            replica_checks);
 
     free(by_code.p);
     release_all();

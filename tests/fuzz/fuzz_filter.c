@@ -17,7 +17,10 @@
 
 #include "doc.h"
 
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define CHECK(cond)                    \
+    do {                               \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
 /* Parse depth: deep enough for any interesting filter, small enough that
  * one input runs fast. */
 #define FUZZ_DEPTH 64
@@ -76,8 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             doc_iter it;
             const uint8_t *e;
             doc_iter_init(&it, vv.node);
-            while (doc_iter_next(&it, NULL, NULL, &e, NULL))
-                match_twice(f, e);
+            while (doc_iter_next(&it, NULL, NULL, &e, NULL)) match_twice(f, e);
         }
         size_t n = 0;
         doc_filter_equalities(f, seen, &n);

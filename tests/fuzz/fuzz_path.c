@@ -15,7 +15,10 @@
 /* Small, so the TOODEEP branch is reached too. */
 #define FUZZ_MAX_SEGMENTS 64
 
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define CHECK(cond)                    \
+    do {                               \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
 
 static int seg_round_equal(const doc_seg *a, const doc_seg *b) {
     if (a->kind == DOC_SEG_NAME)
@@ -36,8 +39,7 @@ static void check_print(const doc_path *p, size_t n, doc_buf *out) {
     CHECK(!out->oom);
     CHECK(doc_path_compile(out->data, out->len, FUZZ_MAX_SEGMENTS, &q, &err) == DOC_OK);
     CHECK(q->nseg == n);
-    for (i = 0; i < n; i++)
-        CHECK(seg_round_equal(&p->segs[i], &q->segs[i]));
+    for (i = 0; i < n; i++) CHECK(seg_round_equal(&p->segs[i], &q->segs[i]));
     doc_buf_init(&again);
     doc_path_print(q, q->nseg, &again);
     CHECK(!again.oom && again.len == out->len && memcmp(again.data, out->data, out->len) == 0);
@@ -48,7 +50,7 @@ static void check_print(const doc_path *p, size_t n, doc_buf *out) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    doc_path *p = (doc_path *)&p;   /* must become NULL on failure */
+    doc_path *p = (doc_path *)&p; /* must become NULL on failure */
     doc_error err;
     doc_status st;
     doc_buf b;

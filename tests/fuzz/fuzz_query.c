@@ -20,7 +20,10 @@
  * document once or twice, few enough to keep `$..*..*` style inputs fast. */
 #define FUZZ_NORM_CHECKS 64
 
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define CHECK(cond)                    \
+    do {                               \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
 
 static const char fuzz_doc_text[] =
     "{\"a\":[1,2.5,\"x\",true,null,{\"b\":[[],{}]},-7,1e300],"
@@ -36,14 +39,14 @@ static doc_node *fuzz_doc;
 
 /* One match: counts, and re-checks its normalized path. */
 typedef struct seen {
-    size_t n;        /* matches */
-    size_t checked;  /* normalized paths re-checked */
+    size_t n;       /* matches */
+    size_t checked; /* normalized paths re-checked */
 } seen;
 
 /* A single path's only match. */
 typedef struct only {
-    const uint8_t *val;  /* the match */
-    size_t n;            /* matches */
+    const uint8_t *val; /* the match */
+    size_t n;           /* matches */
 } only;
 
 static int take_only(void *ctx, const uint8_t *value, const char *norm) {
@@ -69,8 +72,7 @@ static int on_match(void *ctx, const uint8_t *value, const char *norm) {
     doc_print(value, &b);
     CHECK(!b.oom && b.len > 0);
     doc_buf_free(&b);
-    if (s->checked++ >= FUZZ_NORM_CHECKS)
-        return 0;
+    if (s->checked++ >= FUZZ_NORM_CHECKS) return 0;
     doc_error_clear(&err);
     CHECK(doc_query_compile(norm, strlen(norm), FUZZ_MAX_DEPTH, &q, &err) == DOC_OK);
     CHECK(doc_query_is_single(q));
@@ -92,7 +94,7 @@ static int on_match_plain(void *ctx, const uint8_t *value, const char *norm) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    doc_query *q = (doc_query *)&q;   /* must become NULL on failure */
+    doc_query *q = (doc_query *)&q; /* must become NULL on failure */
     doc_error err;
     doc_status st;
     seen s = {0, 0};
@@ -114,8 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     {
         seen again = {0, 0};
 
-        CHECK(doc_query_eval(q, doc_box_value(fuzz_doc), on_match_plain, &again, 0, &err) ==
-              DOC_OK);
+        CHECK(doc_query_eval(q, doc_box_value(fuzz_doc), on_match_plain, &again, 0, &err) == DOC_OK);
         CHECK(again.n == s.n);
     }
     doc_node_free(fuzz_doc);

@@ -22,7 +22,10 @@
 
 #include "doc.h"
 
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define CHECK(cond)                    \
+    do {                               \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!a) {
         CHECK(err.code == DOC_BADJSON || err.code == DOC_TOODEEP);
         CHECK(err.code != DOC_BADJSON || (err.has_offset && err.offset <= size));
-        CHECK(strchr(err.msg, '\n') == NULL && err.msg[0] != '\0');   /* a C string: bytes after its NUL are stale (doc.h) */
+        CHECK(strchr(err.msg, '\n') == NULL &&
+              err.msg[0] != '\0'); /* a C string: bytes after its NUL are stale (doc.h) */
         return 0;
     }
     CHECK(err.code == DOC_OK);

@@ -52,7 +52,10 @@
 
 #include "doc.h"
 
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define CHECK(cond)                    \
+    do {                               \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
 
 /* Ops per input: enough for long interleavings, few enough to stay fast. */
 #define MAX_OPS 48
@@ -87,24 +90,44 @@ static void fuzz_free(void *p) { free(p); }
 static const doc_allocator fuzz_allocator = {fuzz_alloc, fuzz_realloc, fuzz_free, NULL};
 
 /* Member names: the seed's own (at several levels) and a few it lacks. */
-static const char *const names[] = {"a", "b", "c", "d", "e", "f", "g", "x", "new", "k0", "k7", "k31",
-                                    "k32", "k40", "\xc3\xa9"};
+static const char *const names[] = {"a",   "b",  "c",  "d",   "e",   "f",   "g",       "x",
+                                    "new", "k0", "k7", "k31", "k32", "k40", "\xc3\xa9"};
 #define NNAMES (sizeof names / sizeof names[0])
 
 /* Values for set / insert: every encoding width, strings, nesting, and
  * containers at and around DOC_INDEX_MIN children. Filled by seed_init. */
 static const char *const small_values[] = {
-    "0", "-1", "127", "128", "-129", "32767", "32768", "-2147483649", "9223372036854775807",
-    "-9223372036854775808", "1.5", "-0.0", "1e300", "\"\"", "\"s\"", "\"\\u0000\\u00e9\"",
-    "true", "false", "null", "[]", "{}", "[1,[2,[3,[4]]]]", "{\"a\":{\"b\":[1,2,{\"c\":null}]}}",
+    "0",
+    "-1",
+    "127",
+    "128",
+    "-129",
+    "32767",
+    "32768",
+    "-2147483649",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "1.5",
+    "-0.0",
+    "1e300",
+    "\"\"",
+    "\"s\"",
+    "\"\\u0000\\u00e9\"",
+    "true",
+    "false",
+    "null",
+    "[]",
+    "{}",
+    "[1,[2,[3,[4]]]]",
+    "{\"a\":{\"b\":[1,2,{\"c\":null}]}}",
 };
 #define NSMALL (sizeof small_values / sizeof small_values[0])
 #define NVALUES (NSMALL + 3)
 
-static char seed_text[4096];   /* the document every input starts from */
-static char long_string[300];  /* a string needing a 2-byte length */
-static char arr31[256];        /* 31 elements: one insert makes it indexed */
-static char obj33[512];        /* 33 members: indexed; two removals unindex it */
+static char seed_text[4096];  /* the document every input starts from */
+static char long_string[300]; /* a string needing a 2-byte length */
+static char arr31[256];       /* 31 elements: one insert makes it indexed */
+static char obj33[512];       /* 33 members: indexed; two removals unindex it */
 static const char *values[NVALUES];
 
 static void seed_init(void) {
@@ -120,11 +143,13 @@ static void seed_init(void) {
     long_string[n] = '\0';
 
     n = (size_t)snprintf(arr31, sizeof arr31, "[");
-    for (int i = 0; i < 31; i++) n += (size_t)snprintf(arr31 + n, sizeof arr31 - n, "%s%d", i ? "," : "", i * 37);
+    for (int i = 0; i < 31; i++)
+        n += (size_t)snprintf(arr31 + n, sizeof arr31 - n, "%s%d", i ? "," : "", i * 37);
     snprintf(arr31 + n, sizeof arr31 - n, "]");
 
     n = (size_t)snprintf(obj33, sizeof obj33, "{");
-    for (int i = 0; i < 33; i++) n += (size_t)snprintf(obj33 + n, sizeof obj33 - n, "%s\"k%d\":%d", i ? "," : "", i, i);
+    for (int i = 0; i < 33; i++)
+        n += (size_t)snprintf(obj33 + n, sizeof obj33 - n, "%s\"k%d\":%d", i ? "," : "", i, i);
     snprintf(obj33 + n, sizeof obj33 - n, "}");
 
     for (size_t i = 0; i < NSMALL; i++) values[i] = small_values[i];
@@ -141,8 +166,8 @@ static void seed_init(void) {
 
 /* The program's bytes; reading past the end gives 0. */
 typedef struct input {
-    const uint8_t *p;  /* next byte */
-    size_t n;          /* bytes left */
+    const uint8_t *p; /* next byte */
+    size_t n;         /* bytes left */
 } input;
 
 static unsigned take(input *in) {
@@ -204,7 +229,7 @@ static int same_text(const doc_buf *a, const doc_buf *b) {
 static size_t take_scalar(input *in, uint8_t *enc) {
     unsigned kind = take(in) % 5;
     if (kind == 3) {
-        enc[0] = (uint8_t)(DOC_TAG_NULL + take(in) % 3);   /* null, false, true */
+        enc[0] = (uint8_t)(DOC_TAG_NULL + take(in) % 3); /* null, false, true */
         return 1;
     }
     uint64_t bits = 0;
@@ -219,13 +244,27 @@ static size_t take_scalar(input *in, uint8_t *enc) {
         v.d = isfinite(d) ? d : 0.25;
     } else {
         v.type = DOC_INT;
-        v.i = width == 8 ? (int64_t)bits : width == 4 ? (int32_t)bits : width == 2 ? (int16_t)bits : (int8_t)bits;
+        v.i = width == 8   ? (int64_t)bits
+              : width == 4 ? (int32_t)bits
+              : width == 2 ? (int16_t)bits
+                           : (int8_t)bits;
     }
     return doc_encode_number(enc, &v);
 }
 
-enum { OP_SET, OP_SCALAR, OP_INSERT, OP_REMOVE, OP_RANGE, OP_MANY, OP_RESOLVE, OP_DOWN, OP_MARK,
-       OP_WHERE, OP_COUNT };
+enum {
+    OP_SET,
+    OP_SCALAR,
+    OP_INSERT,
+    OP_REMOVE,
+    OP_RANGE,
+    OP_MANY,
+    OP_RESOLVE,
+    OP_DOWN,
+    OP_MARK,
+    OP_WHERE,
+    OP_COUNT
+};
 
 /* OP_WHERE's predicate: the element's JSON type is in the mask (bit doc_type). */
 static int type_in_mask(void *ctx, const uint8_t *el) {
@@ -308,9 +347,7 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
             doc_node *value = code == OP_SET || code == OP_INSERT || code == OP_DOWN ? take_value(&in) : NULL;
             fail_after = fail_edit;
             switch (code) {
-            case OP_SET:
-                st = doc_edit_set_take(&c, value, u, &err);
-                break;
+            case OP_SET: st = doc_edit_set_take(&c, value, u, &err); break;
             case OP_DOWN:
                 /* A step that fails (BADTYPE, NOPATH on an array, NOMEM)
                  * changes nothing: then the "failed" checks below apply.
@@ -330,12 +367,8 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
                 st = doc_edit_set_encoded(&c, enc, len, u, &err);
                 break;
             }
-            case OP_INSERT:
-                st = doc_edit_insert_take(&c, take(&in) % (count + 2), value, u, &err);
-                break;
-            case OP_REMOVE:
-                st = doc_edit_remove(&c, u, &err);
-                break;
+            case OP_INSERT: st = doc_edit_insert_take(&c, take(&in) % (count + 2), value, u, &err); break;
+            case OP_REMOVE: st = doc_edit_remove(&c, u, &err); break;
             case OP_RANGE: {
                 uint32_t from = take(&in) % (count + 2);
                 st = doc_edit_remove_range(&c, from, take(&in) % (count + 2), u, &err);
@@ -369,7 +402,7 @@ static void run(const uint8_t *data, size_t size, doc_node **rootp, doc_undo *u,
                 for (size_t i = 0; i < n; i++) boxes[i] = take_value(&in);
                 fail_after = fail_edit;
                 st = doc_edit_insert_many_take(&c, at, boxes, n, u, &err);
-                for (size_t i = 0; i < n; i++) CHECK(boxes[i] == NULL);   /* all consumed */
+                for (size_t i = 0; i < n; i++) CHECK(boxes[i] == NULL); /* all consumed */
                 break;
             }
             }

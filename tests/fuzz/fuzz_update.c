@@ -24,7 +24,10 @@
 /* Small, so TOODEEP paths and filters are reached too. */
 #define FUZZ_MAX_DEPTH 64
 
-#define CHECK(cond) do { if (!(cond)) __builtin_trap(); } while (0)
+#define CHECK(cond)                    \
+    do {                               \
+        if (!(cond)) __builtin_trap(); \
+    } while (0)
 
 static void print_to(const doc_node *box, doc_buf *out) {
     doc_buf_init(out);
@@ -36,15 +39,13 @@ static int same(const doc_buf *a, const doc_buf *b) {
     return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
 }
 
-static int one_line(const doc_error *err) {
-    return err->msg[0] != '\0' && strchr(err->msg, '\n') == NULL;
-}
+static int one_line(const doc_error *err) { return err->msg[0] != '\0' && strchr(err->msg, '\n') == NULL; }
 
 static void run(const uint8_t *update, const uint8_t *filters, int is_insert, const char *doc_text,
                 size_t doc_len) {
     doc_error err;
     doc_error_clear(&err);
-    doc_update *u = (doc_update *)&u;   /* must become NULL on failure */
+    doc_update *u = (doc_update *)&u; /* must become NULL on failure */
     doc_status st = doc_update_compile(update, filters, FUZZ_MAX_DEPTH, &u, &err);
     if (st) {
         CHECK(u == NULL && err.code == st && one_line(&err));

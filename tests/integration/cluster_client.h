@@ -27,8 +27,8 @@
 
 #include <hiredis/hiredis.h>
 
-#define CC_SLOTS     16384 /* Redis Cluster's fixed number of hash slots */
-#define CC_MAX_NODES 16    /* connections one client keeps; a test cluster has 6 */
+#define CC_SLOTS 16384  /* Redis Cluster's fixed number of hash slots */
+#define CC_MAX_NODES 16 /* connections one client keeps; a test cluster has 6 */
 
 /* What a client did, for tests to assert on (counts since cc_new). */
 typedef struct cc_stats {
@@ -41,14 +41,14 @@ typedef struct cc_stats {
 typedef struct cc_client {
     uint16_t owner[CC_SLOTS]; /* port of the primary serving each slot; 0: unknown */
     struct {
-        int port;             /* 127.0.0.1 port of this node */
-        redisContext *ctx;    /* its connection; NULL until first used */
+        int port;          /* 127.0.0.1 port of this node */
+        redisContext *ctx; /* its connection; NULL until first used */
     } node[CC_MAX_NODES];
-    int nnodes;               /* entries used in node[] */
-    int seed_port;            /* a node to ask for the slot table */
-    int timeout_ms;           /* how long one cc_command may keep retrying */
-    cc_stats stats;           /* counters, see cc_stats */
-    char err[512];            /* why the last failing call failed */
+    int nnodes;     /* entries used in node[] */
+    int seed_port;  /* a node to ask for the slot table */
+    int timeout_ms; /* how long one cc_command may keep retrying */
+    cc_stats stats; /* counters, see cc_stats */
+    char err[512];  /* why the last failing call failed */
 } cc_client;
 
 /* CRC16-CCITT (XMODEM) of `len` bytes. cc_crc16("123456789", 9) == 0x31C3. */

@@ -73,9 +73,9 @@ typedef struct srv_opts {
 
 /* A running (or killed, before srv_restart) server. Read-only for tests. */
 typedef struct srv {
-    pid_t pid;          /* redis-server process; 0 after srv_kill() */
-    int port;           /* 127.0.0.1 TCP port; kept across srv_restart() */
-    char dir[128];      /* its --dir: dump.rdb, appendonlydir/, redis.log, stderr.log */
+    pid_t pid;             /* redis-server process; 0 after srv_kill() */
+    int port;              /* 127.0.0.1 TCP port; kept across srv_restart() */
+    char dir[128];         /* its --dir: dump.rdb, appendonlydir/, redis.log, stderr.log */
     struct srv_priv *priv; /* private to harness.c: exec arguments, options, list link */
 } srv;
 
@@ -161,19 +161,19 @@ const char *reply_describe(const redisReply *r, char *buf, size_t len);
  * test may call suite_stop() itself to replace them with a server of its own):
  *     SRV_SUITE(commands);
  *     Test(commands, ...) { expect_ok(cmd(c, "DOC.SET k $ 1")); }           */
-#define SRV_SUITE(name)                                                        \
-    static srv *s;                                                             \
-    static redisContext *c;                                                    \
-    static void suite_start(void) {                                           \
-        s = srv_start(NULL);                                                   \
-        c = srv_connect(s);                                                    \
-    }                                                                          \
-    static void suite_stop(void) {                                            \
-        if (c) redisFree(c);                                                   \
-        c = NULL;                                                              \
-        if (s) srv_stop(s);                                                    \
-        s = NULL;                                                              \
-    }                                                                          \
+#define SRV_SUITE(name)             \
+    static srv *s;                  \
+    static redisContext *c;         \
+    static void suite_start(void) { \
+        s = srv_start(NULL);        \
+        c = srv_connect(s);         \
+    }                               \
+    static void suite_stop(void) {  \
+        if (c) redisFree(c);        \
+        c = NULL;                   \
+        if (s) srv_stop(s);         \
+        s = NULL;                   \
+    }                               \
     TestSuite(name, .init = suite_start, .fini = suite_stop)
 
 /* The functions behind the macros; `file` and `line` are the test's. */
@@ -183,22 +183,20 @@ void srv_stop_at(const char *file, int line, srv *s);
 void srv_restart_at(const char *file, int line, srv *s);
 redisContext *srv_connect_at(const char *file, int line, const srv *s);
 redisReply *cmd_at(const char *file, int line, redisContext *c, const char *fmt, ...);
-redisReply *cmdv_at(const char *file, int line, redisContext *c, int argc,
-                    const char **argv, const size_t *lens);
+redisReply *cmdv_at(const char *file, int line, redisContext *c, int argc, const char **argv,
+                    const size_t *lens);
 void expect_status_at(const char *file, int line, redisReply *r, const char *text);
 void expect_str_at(const char *file, int line, redisReply *r, const char *text);
 void expect_int_at(const char *file, int line, redisReply *r, long long n);
 void expect_nil_at(const char *file, int line, redisReply *r);
 void expect_err_prefix_at(const char *file, int line, redisReply *r, const char *code);
 void expect_array_len_at(const char *file, int line, redisReply *r, size_t n);
-char *srv_info_field_at(const char *file, int line, redisContext *c,
-                        const char *section, const char *field);
-long long srv_info_int_at(const char *file, int line, redisContext *c,
-                          const char *section, const char *field);
+char *srv_info_field_at(const char *file, int line, redisContext *c, const char *section, const char *field);
+long long srv_info_int_at(const char *file, int line, redisContext *c, const char *section,
+                          const char *field);
 char *srv_digest_at(const char *file, int line, redisContext *c);
 long long doc_version_at(const char *file, int line, redisContext *c, const char *key);
 char *doc_text_at(const char *file, int line, redisContext *c, const char *key);
-void srv_wait_replica_synced_at(const char *file, int line, const srv *primary,
-                                const srv *replica);
+void srv_wait_replica_synced_at(const char *file, int line, const srv *primary, const srv *replica);
 
 #endif

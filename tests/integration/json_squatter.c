@@ -18,8 +18,8 @@ static int squat(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
 }
 
 int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv, int argc);
-__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx,
-                                                              RedisModuleString **argv, int argc) {
+__attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ctx, RedisModuleString **argv,
+                                                              int argc) {
     (void)argv;
     (void)argc;
     if (RedisModule_Init(ctx, "jsonsquatter", 1, REDISMODULE_APIVER_1) == REDISMODULE_ERR ||

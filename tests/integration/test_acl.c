@@ -17,8 +17,8 @@ SRV_SUITE(acl);
 enum { NEEDS_READ = 1, NEEDS_WRITE = 2, NEEDS_BOTH = 3 };
 
 static const struct {
-    const char *command;   /* hiredis format without %: arguments split at spaces */
-    int needs;             /* NEEDS_* */
+    const char *command; /* hiredis format without %: arguments split at spaces */
+    int needs;           /* NEEDS_* */
 } rows[] = {
     {"DOC.GET doc:1", NEEDS_READ},
     {"DOC.GET doc:1 WITHVERSION $.n", NEEDS_READ},
@@ -55,8 +55,7 @@ static const struct {
     {"DOC.DEL doc:1 $.l[?@>1]", NEEDS_WRITE},
     {"DOC.PUSH doc:1 $..l 5", NEEDS_WRITE},
     {"DOC.TXN 1 doc:1 CLEAR 1 $.*", NEEDS_WRITE},
-    {"DOC.TXN 2 doc:1 doc:2 PUSH 1 $.l 1 DEL 1 $.a MERGE 2 $ 5 UPDATE 1 {\"$inc\":{\"n\":1}}",
-     NEEDS_WRITE},
+    {"DOC.TXN 2 doc:1 doc:2 PUSH 1 $.l 1 DEL 1 $.a MERGE 2 $ 5 UPDATE 1 {\"$inc\":{\"n\":1}}", NEEDS_WRITE},
 
     {"DOC.INCR doc:1 $.n 1", NEEDS_BOTH},
     {"DOC.INCR doc:1 $.n 1 MAX 5", NEEDS_BOTH},
@@ -87,27 +86,23 @@ static const struct {
 static const char *users[] = {"reader", "writer", "nobody"};
 
 /* Whether `user` may run a command that needs `needs`. */
-static bool allowed(const char *user, int needs)
-{
+static bool allowed(const char *user, int needs) {
     if (!strcmp(user, "reader")) return !(needs & NEEDS_WRITE);
     if (!strcmp(user, "writer")) return !(needs & NEEDS_READ);
     return false;
 }
 
-static void reset_data(void)
-{
+static void reset_data(void) {
     expect_ok(cmd(c, "FLUSHALL"));
     expect_ok(cmd(c, "DOC.SET doc:1 $ %s", "{\"n\":1,\"l\":[1,2,3],\"s\":\"a\",\"b\":true,\"a\":0}"));
     expect_ok(cmd(c, "DOC.SET doc:2 $ 1"));
 }
 
-static bool is_noperm(const redisReply *r)
-{
+static bool is_noperm(const redisReply *r) {
     return r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOPERM", 6);
 }
 
-Test(acl, every_command_needs_exactly_the_key_permissions_its_reply_and_effect_need)
-{
+Test(acl, every_command_needs_exactly_the_key_permissions_its_reply_and_effect_need) {
     expect_ok(cmd(c, "ACL SETUSER reader on nopass +@all %s", "%R~doc:*"));
     expect_ok(cmd(c, "ACL SETUSER writer on nopass +@all %s", "%W~doc:*"));
     expect_ok(cmd(c, "ACL SETUSER nobody on nopass +@all ~other:*"));
@@ -126,21 +121,20 @@ Test(acl, every_command_needs_exactly_the_key_permissions_its_reply_and_effect_n
             reply_describe(d, got, sizeof got);
             bool dry_ok = d->type == REDIS_REPLY_STATUS && !strcmp(d->str, "OK");
             freeReplyObject(d);
-            cr_expect_eq(dry_ok, want, "ACL DRYRUN %s %s: %s, expected %s", users[u],
-                         rows[i].command, got, want ? "OK" : "a refusal");
+            cr_expect_eq(dry_ok, want, "ACL DRYRUN %s %s: %s, expected %s", users[u], rows[i].command, got,
+                         want ? "OK" : "a refusal");
             reset_data();
             redisReply *r = cmd(as[u], rows[i].command);
             reply_describe(r, got, sizeof got);
-            cr_expect_eq(!is_noperm(r), want, "%s as %s: %s, expected %s", rows[i].command,
-                         users[u], got, want ? "no NOPERM" : "NOPERM");
+            cr_expect_eq(!is_noperm(r), want, "%s as %s: %s, expected %s", rows[i].command, users[u], got,
+                         want ? "no NOPERM" : "NOPERM");
             freeReplyObject(r);
         }
     }
     for (int u = 0; u < 3; u++) redisFree(as[u]);
 }
 
-Test(acl, a_write_only_user_reads_nothing_through_txn_update_pop_incr_or_cas)
-{
+Test(acl, a_write_only_user_reads_nothing_through_txn_update_pop_incr_or_cas) {
     /* The defect: %W~ users got whole documents and values from these. */
     expect_ok(cmd(c, "ACL SETUSER writer on nopass +@all %s", "%W~doc:*"));
     reset_data();
@@ -161,8 +155,7 @@ Test(acl, a_write_only_user_reads_nothing_through_txn_update_pop_incr_or_cas)
     redisFree(w);
 }
 
-Test(acl, command_getkeysandflags_reports_what_each_txn_op_does_to_each_key)
-{
+Test(acl, command_getkeysandflags_reports_what_each_txn_op_does_to_each_key) {
     redisReply *r = cmd(c, "COMMAND GETKEYSANDFLAGS DOC.TXN 2 a b GET 1 $ SET 2 $ 1");
     char got[512];
     reply_describe(r, got, sizeof got);

@@ -21,8 +21,7 @@ SRV_SUITE(badinput);
 /* The document every test starts from: written twice, so at version 2. */
 static const char start_doc[] = "{\"a\":{\"b\":[1,2,3]},\"s\":\"text\",\"n\":null}";
 
-static void write_start_doc(void)
-{
+static void write_start_doc(void) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{}"));
     expect_ok(cmd(c, "DOC.SET k $ %s", start_doc));
 }
@@ -31,15 +30,13 @@ static void write_start_doc(void)
 
 /* Checks that "k" is still start_doc at version 2 and the server answers; `after`
  * names the refused input in the message. */
-static void expect_unchanged(const char *after)
-{
+static void expect_unchanged(const char *after) {
     redisReply *r = cmd(c, "DOC.GET k WITHVERSION");
     char got[1024];
     reply_describe(r, got, sizeof got);
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
               r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 2 &&
-              r->element[1]->type == REDIS_REPLY_STRING &&
-              r->element[1]->len == strlen(start_doc) &&
+              r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len == strlen(start_doc) &&
               !memcmp(r->element[1]->str, start_doc, r->element[1]->len);
     freeReplyObject(r);
     cr_expect(ok, "after %s: expected version 2 and %s, got %s", after, start_doc, got);
@@ -49,9 +46,7 @@ static void expect_unchanged(const char *after)
 /* Checks that `r` is an error whose first word is one of `codes` (a space-separated
  * list) and, when `unit` is given ("byte", "character"), that it ends with
  * " at <unit> N" with N <= max. Frees r. `what` names the input for messages. */
-static void expect_refused(redisReply *r, const char *codes, const char *unit, size_t max,
-                           const char *what)
-{
+static void expect_refused(redisReply *r, const char *codes, const char *unit, size_t max, const char *what) {
     char got[1024];
     reply_describe(r, got, sizeof got);
     bool ok = r->type == REDIS_REPLY_ERROR && !strpbrk(r->str, "\r\n");
@@ -72,61 +67,51 @@ static void expect_refused(redisReply *r, const char *codes, const char *unit, s
         ok = at && end && end != at + strlen(needle) && *end == '\0' && n <= max;
     }
     freeReplyObject(r);
-    cr_expect(ok, "%s: expected %s%s%s, got %s", what, codes, unit ? " at <" : "",
-              unit ? unit : "", got);
+    cr_expect(ok, "%s: expected %s%s%s, got %s", what, codes, unit ? " at <" : "", unit ? unit : "", got);
 }
 
 /* The offset reported in an error reply (after " at <unit> "), or -1. Frees r. */
-static long long error_offset(redisReply *r, const char *unit)
-{
+static long long error_offset(redisReply *r, const char *unit) {
     long long n = -1;
     char needle[32];
     snprintf(needle, sizeof needle, " at %s ", unit);
     const char *at = r->type == REDIS_REPLY_ERROR ? strstr(r->str, needle) : NULL;
-    if (at)
-        n = strtoll(at + strlen(needle), NULL, 10);
+    if (at) n = strtoll(at + strlen(needle), NULL, 10);
     freeReplyObject(r);
     return n;
 }
 
 /* DOC.SET k <path> <json bytes>, binary-safe. */
-static redisReply *set_bytes(const char *path, const char *json, size_t len)
-{
-    const char *argv[] = { "DOC.SET", "k", path, json };
-    size_t lens[] = { 7, 1, strlen(path), len };
+static redisReply *set_bytes(const char *path, const char *json, size_t len) {
+    const char *argv[] = {"DOC.SET", "k", path, json};
+    size_t lens[] = {7, 1, strlen(path), len};
     return cmdv(c, 4, argv, lens);
 }
 
 /* `n` copies of `open`, then `mid`, then `n` copies of `close` (NULL: none),
  * malloc'd; *len is its length. */
-static char *nested_around(const char *open, const char *mid, const char *close, size_t n,
-                           size_t *len)
-{
+static char *nested_around(const char *open, const char *mid, const char *close, size_t n, size_t *len) {
     size_t o = strlen(open), m = strlen(mid), k = close ? strlen(close) : 0;
     char *buf = malloc(n * (o + k) + m + 1);
     cr_assert(buf);
-    for (size_t i = 0; i < n; i++)
-        memcpy(buf + i * o, open, o);
+    for (size_t i = 0; i < n; i++) memcpy(buf + i * o, open, o);
     memcpy(buf + n * o, mid, m);
-    for (size_t i = 0; close && i < n; i++)
-        memcpy(buf + n * o + m + i * k, close, k);
+    for (size_t i = 0; close && i < n; i++) memcpy(buf + n * o + m + i * k, close, k);
     *len = n * (o + k) + m;
     buf[*len] = '\0';
     return buf;
 }
 
-static char *nested(const char *open, const char *close, size_t n, size_t *len)
-{
+static char *nested(const char *open, const char *close, size_t n, size_t *len) {
     return nested_around(open, "", close, n, len);
 }
 
 /* ---- arity ------------------------------------------------------------------- */
 
-Test(badinput, wrong_arity_is_an_error_and_changes_nothing)
-{
+Test(badinput, wrong_arity_is_an_error_and_changes_nothing) {
     static const char *const cmds[] = {
-        "DOC.SET k $", "DOC.MSET k $.a 1 k", "DOC.MSET k $.a",
-        "DOC.DEL k $.a $.s", "DOC.GET", "DOC.MGET k", "DOC.TYPE k $ $", "DOC.VERSION k k",
+        "DOC.SET k $", "DOC.MSET k $.a 1 k", "DOC.MSET k $.a", "DOC.DEL k $.a $.s",
+        "DOC.GET",     "DOC.MGET k",         "DOC.TYPE k $ $", "DOC.VERSION k k",
     };
     write_start_doc();
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
@@ -137,8 +122,7 @@ Test(badinput, wrong_arity_is_an_error_and_changes_nothing)
 
 /* ---- nesting ------------------------------------------------------------------ */
 
-Test(badinput, arrays_nested_100000_deep_are_refused_and_change_nothing)
-{
+Test(badinput, arrays_nested_100000_deep_are_refused_and_change_nothing) {
     write_start_doc();
     size_t len;
     char *deep = nested("[", "]", 100000, &len);
@@ -157,31 +141,27 @@ Test(badinput, arrays_nested_100000_deep_are_refused_and_change_nothing)
     free(deep);
 }
 
-Test(badinput, objects_nested_100000_deep_are_refused_and_change_nothing)
-{
+Test(badinput, objects_nested_100000_deep_are_refused_and_change_nothing) {
     write_start_doc();
     size_t len;
     char *deep = nested_around("{\"a\":", "1", "}", 100000, &len); /* valid JSON */
-    expect_refused(set_bytes("$", deep, len), "TOODEEP BADJSON", "byte", len,
-                   "100000 nested objects");
+    expect_refused(set_bytes("$", deep, len), "TOODEEP BADJSON", "byte", len, "100000 nested objects");
     expect_unchanged("100000 nested objects");
     free(deep);
     char *inner = nested("{\"a\":", NULL, 100000, &len);
-    expect_refused(set_bytes("$.a.b", inner, len), "TOODEEP BADJSON", "byte", len,
-                   "100000 unclosed objects");
+    expect_refused(set_bytes("$.a.b", inner, len), "TOODEEP BADJSON", "byte", len, "100000 unclosed objects");
     expect_unchanged("100000 unclosed objects");
     free(inner);
     /* and a missing key must not be created by the refusal */
     deep = nested("[", "]", 100000, &len);
-    const char *argv[] = { "DOC.SET", "fresh", "$", deep };
-    size_t lens[] = { 7, 5, 1, len };
+    const char *argv[] = {"DOC.SET", "fresh", "$", deep};
+    size_t lens[] = {7, 5, 1, len};
     expect_refused(cmdv(c, 4, argv, lens), "TOODEEP BADJSON", NULL, 0, "deep into a new key");
     expect_int(cmd(c, "EXISTS fresh"), 0);
     free(deep);
 }
 
-Test(badinput, max_depth_128_is_the_default_limit)
-{
+Test(badinput, max_depth_128_is_the_default_limit) {
     write_start_doc();
     size_t len;
     char *deep = nested("[", "]", 129, &len);
@@ -197,8 +177,7 @@ Test(badinput, max_depth_128_is_the_default_limit)
     free(deep);
 }
 
-Test(badinput, a_value_set_below_the_root_cannot_make_the_document_deeper_than_max_depth)
-{
+Test(badinput, a_value_set_below_the_root_cannot_make_the_document_deeper_than_max_depth) {
     write_start_doc();
     size_t len;
     /* $.s is at depth 1 (inside the root object): 128 more levels make 129 */
@@ -214,23 +193,25 @@ Test(badinput, a_value_set_below_the_root_cannot_make_the_document_deeper_than_m
 
 /* ---- strings ------------------------------------------------------------------ */
 
-Test(badinput, invalid_utf8_inside_a_string_is_badjson_at_its_byte)
-{
+Test(badinput, invalid_utf8_inside_a_string_is_badjson_at_its_byte) {
     static const struct {
         const char *what;
         const char *json;
         long long at; /* the first byte of the bad sequence */
     } rows[] = {
-        { "a lone continuation byte", "\"ab\x80\"", 3 },
-        { "0xff", "\"ab\xff" "cd\"", 3 },
-        { "an overlong '/'", "{\"a\":\"\xc0\xaf\"}", 6 },
-        { "an overlong NUL", "\"\xc0\x80\"", 1 },
-        { "a UTF-8 encoded surrogate", "\"a\xed\xa0\x80\"", 2 },
-        { "a code point above U+10FFFF", "\"a\xf4\x90\x80\x80\"", 2 },
-        { "a truncated 3-byte sequence", "\"a\xe2\x82\"", 2 },
-        { "a lead byte then ASCII", "[\"\xc3(\"]", 2 },
-        { "bad UTF-8 in a member name", "{\"k\xfe\":1}", 3 },
-        { "a 5-byte form", "\"\xf8\x88\x80\x80\x80\"", 1 },
+        {"a lone continuation byte", "\"ab\x80\"", 3},
+        {"0xff",
+         "\"ab\xff"
+         "cd\"",
+         3},
+        {"an overlong '/'", "{\"a\":\"\xc0\xaf\"}", 6},
+        {"an overlong NUL", "\"\xc0\x80\"", 1},
+        {"a UTF-8 encoded surrogate", "\"a\xed\xa0\x80\"", 2},
+        {"a code point above U+10FFFF", "\"a\xf4\x90\x80\x80\"", 2},
+        {"a truncated 3-byte sequence", "\"a\xe2\x82\"", 2},
+        {"a lead byte then ASCII", "[\"\xc3(\"]", 2},
+        {"bad UTF-8 in a member name", "{\"k\xfe\":1}", 3},
+        {"a 5-byte form", "\"\xf8\x88\x80\x80\x80\"", 1},
     };
     write_start_doc();
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -240,18 +221,16 @@ Test(badinput, invalid_utf8_inside_a_string_is_badjson_at_its_byte)
         reply_describe(r, got, sizeof got);
         bool bad = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "BADJSON ", 8);
         long long at = error_offset(r, "byte");
-        cr_expect(bad && at == rows[i].at, "%s: expected BADJSON at byte %lld, got %s",
-                  rows[i].what, rows[i].at, got);
+        cr_expect(bad && at == rows[i].at, "%s: expected BADJSON at byte %lld, got %s", rows[i].what,
+                  rows[i].at, got);
         expect_unchanged(rows[i].what);
     }
 }
 
-Test(badinput, raw_control_characters_inside_a_string_are_badjson)
-{
+Test(badinput, raw_control_characters_inside_a_string_are_badjson) {
     write_start_doc();
-    static const char nul[] = { '"', 'a', '\0', 'b', '"' };
-    expect_refused(set_bytes("$.s", nul, sizeof nul), "BADJSON", "byte", sizeof nul,
-                   "a raw NUL");
+    static const char nul[] = {'"', 'a', '\0', 'b', '"'};
+    expect_refused(set_bytes("$.s", nul, sizeof nul), "BADJSON", "byte", sizeof nul, "a raw NUL");
     expect_unchanged("a raw NUL");
     expect_refused(set_bytes("$.s", "\"a\nb\"", 5), "BADJSON", "byte", 5, "a raw newline");
     expect_unchanged("a raw newline");
@@ -259,16 +238,14 @@ Test(badinput, raw_control_characters_inside_a_string_are_badjson)
     expect_unchanged("a raw 0x1f");
 }
 
-Test(badinput, lone_surrogate_escapes_are_badjson)
-{
+Test(badinput, lone_surrogate_escapes_are_badjson) {
     static const char *const bad[] = {
-        "\"\\ud800\"",       "\"\\udc00\"",        "\"\\uD800x\"",      "\"\\ud800\\u0041\"",
-        "\"\\udc00\\ud800\"", "\"\\ud800\\ud800\"", "{\"\\udfff\":1}",  "[\"ok\",\"\\udbff\"]",
+        "\"\\ud800\"",        "\"\\udc00\"",        "\"\\uD800x\"",    "\"\\ud800\\u0041\"",
+        "\"\\udc00\\ud800\"", "\"\\ud800\\ud800\"", "{\"\\udfff\":1}", "[\"ok\",\"\\udbff\"]",
     };
     write_start_doc();
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        expect_refused(cmd(c, "DOC.SET k $.s %s", bad[i]), "BADJSON", "byte", strlen(bad[i]),
-                       bad[i]);
+        expect_refused(cmd(c, "DOC.SET k $.s %s", bad[i]), "BADJSON", "byte", strlen(bad[i]), bad[i]);
         expect_unchanged(bad[i]);
     }
     /* a proper pair is one character */
@@ -279,40 +256,34 @@ Test(badinput, lone_surrogate_escapes_are_badjson)
 
 /* ---- numbers and other values --------------------------------------------------- */
 
-Test(badinput, numbers_beyond_the_double_range_are_badjson)
-{
-    static const char *const bad[] = { "1e400", "-1e400", "1e309", "[1,1e400]",
-                                       "{\"x\":-2e308}", "123456789e999" };
+Test(badinput, numbers_beyond_the_double_range_are_badjson) {
+    static const char *const bad[] = {"1e400",     "-1e400",         "1e309",
+                                      "[1,1e400]", "{\"x\":-2e308}", "123456789e999"};
     write_start_doc();
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        expect_refused(cmd(c, "DOC.SET k $.a %s", bad[i]), "BADJSON", "byte", strlen(bad[i]),
-                       bad[i]);
+        expect_refused(cmd(c, "DOC.SET k $.a %s", bad[i]), "BADJSON", "byte", strlen(bad[i]), bad[i]);
         expect_unchanged(bad[i]);
     }
 }
 
-Test(badinput, nan_and_infinities_are_badjson)
-{
-    static const char *const bad[] = { "NaN",   "Infinity",        "-Infinity", "nan",
-                                       "inf",   "-inf",            "[NaN]",     "{\"x\":Infinity}",
-                                       "[1,-Infinity]" };
+Test(badinput, nan_and_infinities_are_badjson) {
+    static const char *const bad[] = {"NaN",  "Infinity", "-Infinity",        "nan",          "inf",
+                                      "-inf", "[NaN]",    "{\"x\":Infinity}", "[1,-Infinity]"};
     write_start_doc();
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        expect_refused(cmd(c, "DOC.SET k $.a %s", bad[i]), "BADJSON", "byte", strlen(bad[i]),
-                       bad[i]);
+        expect_refused(cmd(c, "DOC.SET k $.a %s", bad[i]), "BADJSON", "byte", strlen(bad[i]), bad[i]);
         expect_unchanged(bad[i]);
     }
 }
 
-Test(badinput, duplicate_member_names_are_badjson)
-{
+Test(badinput, duplicate_member_names_are_badjson) {
     static const struct {
         const char *json;
         long long at; /* the second occurrence */
     } rows[] = {
-        { "{\"a\":1,\"a\":2}", 7 },
-        { "{\"x\":{\"b\":1,\"c\":2,\"b\":3}}", 18 },
-        { "{\"\\u0061\":1,\"a\":2}", 12 }, /* the same name, escaped once */
+        {"{\"a\":1,\"a\":2}", 7},
+        {"{\"x\":{\"b\":1,\"c\":2,\"b\":3}}", 18},
+        {"{\"\\u0061\":1,\"a\":2}", 12}, /* the same name, escaped once */
     };
     write_start_doc();
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
@@ -321,14 +292,13 @@ Test(badinput, duplicate_member_names_are_badjson)
         reply_describe(r, got, sizeof got);
         bool bad = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "BADJSON ", 8);
         long long at = error_offset(r, "byte");
-        cr_expect(bad && at == rows[i].at, "%s: expected BADJSON at byte %lld, got %s",
-                  rows[i].json, rows[i].at, got);
+        cr_expect(bad && at == rows[i].at, "%s: expected BADJSON at byte %lld, got %s", rows[i].json,
+                  rows[i].at, got);
         expect_unchanged(rows[i].json);
     }
 }
 
-Test(badinput, a_20_digit_integer_is_stored_as_a_number)
-{
+Test(badinput, a_20_digit_integer_is_stored_as_a_number) {
     write_start_doc();
     expect_ok(cmd(c, "DOC.SET k $.big %s", "12345678901234567890"));
     expect_status(cmd(c, "DOC.TYPE k $.big"), "number");
@@ -344,8 +314,7 @@ Test(badinput, a_20_digit_integer_is_stored_as_a_number)
 
 /* ---- paths -------------------------------------------------------------------- */
 
-Test(badinput, an_empty_path_is_badpath)
-{
+Test(badinput, an_empty_path_is_badpath) {
     write_start_doc();
     expect_refused(cmd(c, "DOC.SET k %s %s", "", "1"), "BADPATH", "character", 0, "SET ''");
     expect_unchanged("DOC.SET with an empty path");
@@ -360,23 +329,19 @@ Test(badinput, an_empty_path_is_badpath)
 }
 
 /* "$" (or nothing, for dot style) then `n` times `seg`, malloc'd. */
-static char *long_path(const char *root, const char *seg, size_t n)
-{
+static char *long_path(const char *root, const char *seg, size_t n) {
     size_t r = strlen(root), k = strlen(seg);
     char *p = malloc(r + n * k + 1);
     cr_assert(p);
     memcpy(p, root, r);
-    for (size_t i = 0; i < n; i++)
-        memcpy(p + r + i * k, seg, k);
+    for (size_t i = 0; i < n; i++) memcpy(p + r + i * k, seg, k);
     p[r + n * k] = '\0';
     return p;
 }
 
-Test(badinput, a_path_of_10000_segments_is_refused)
-{
+Test(badinput, a_path_of_10000_segments_is_refused) {
     write_start_doc();
-    char *paths[] = { long_path("$", ".a", 10000), long_path("$", "[0]", 10000),
-                      long_path("a", ".a", 9999) };
+    char *paths[] = {long_path("$", ".a", 10000), long_path("$", "[0]", 10000), long_path("a", ".a", 9999)};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
         expect_refused(cmd(c, "DOC.SET k %s %s", paths[i], "1"), "TOODEEP BADPATH", NULL, 0,
                        "DOC.SET at 10000 segments");
@@ -390,33 +355,28 @@ Test(badinput, a_path_of_10000_segments_is_refused)
     }
     /* a missing key is not created either */
     char *p = long_path("$", ".a", 10000);
-    expect_refused(cmd(c, "DOC.SET fresh %s %s", p, "1"), "TOODEEP BADPATH", NULL, 0,
-                   "into a new key");
+    expect_refused(cmd(c, "DOC.SET fresh %s %s", p, "1"), "TOODEEP BADPATH", NULL, 0, "into a new key");
     expect_int(cmd(c, "EXISTS fresh"), 0);
     free(p);
 }
 
-Test(badinput, unbalanced_brackets_in_paths_are_badpath_at_a_character)
-{
+Test(badinput, unbalanced_brackets_in_paths_are_badpath_at_a_character) {
     static const char *const bad[] = {
-        "$[0",    "$.a]",  "$[\"a\"", "$[",      "$]",    "$.a[[0]]", "$[\"a]",
-        "$['a\"]", "$[0]]", "$.a[0",  "$.a[0][", "$[']",  "$[[",      "$.a[-1",
+        "$[0",     "$.a]",  "$[\"a\"", "$[",      "$]",   "$.a[[0]]", "$[\"a]",
+        "$['a\"]", "$[0]]", "$.a[0",   "$.a[0][", "$[']", "$[[",      "$.a[-1",
     };
     write_start_doc();
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        expect_refused(cmd(c, "DOC.SET k %s %s", bad[i], "1"), "BADPATH", "character",
-                       strlen(bad[i]), bad[i]);
+        expect_refused(cmd(c, "DOC.SET k %s %s", bad[i], "1"), "BADPATH", "character", strlen(bad[i]),
+                       bad[i]);
         expect_unchanged(bad[i]);
-        expect_refused(cmd(c, "DOC.GET k %s", bad[i]), "BADPATH", "character", strlen(bad[i]),
-                       bad[i]);
-        expect_refused(cmd(c, "DOC.DEL k %s", bad[i]), "BADPATH", "character", strlen(bad[i]),
-                       bad[i]);
+        expect_refused(cmd(c, "DOC.GET k %s", bad[i]), "BADPATH", "character", strlen(bad[i]), bad[i]);
+        expect_refused(cmd(c, "DOC.DEL k %s", bad[i]), "BADPATH", "character", strlen(bad[i]), bad[i]);
         expect_unchanged(bad[i]);
     }
 }
 
-Test(badinput, badpath_points_at_the_offending_character)
-{
+Test(badinput, badpath_points_at_the_offending_character) {
     write_start_doc();
     cr_expect_eq(error_offset(cmd(c, "DOC.GET k %s", "$.a]"), "character"), 3);
     cr_expect_eq(error_offset(cmd(c, "DOC.GET k %s", "$.a.b[x]"), "character"), 6);
@@ -425,21 +385,20 @@ Test(badinput, badpath_points_at_the_offending_character)
 
 /* ---- big and unusual valid input ------------------------------------------------ */
 
-Test(badinput, a_64mb_document_is_stored_and_read_back_whole, .timeout = 60)
-{
+Test(badinput, a_64mb_document_is_stored_and_read_back_whole, .timeout = 60) {
     /* an array of small objects, compact: exactly how DOC.GET prints it */
     size_t want = 64u << 20, len = 0, cap = want + 256, count = 0;
     char *json = malloc(cap);
     cr_assert(json);
     json[len++] = '[';
     while (len < want) {
-        len += (size_t)snprintf(json + len, cap - len, "%s{\"id\":%zu,\"tag\":\"t%zu\"}",
-                                count ? "," : "", count, count % 977);
+        len += (size_t)snprintf(json + len, cap - len, "%s{\"id\":%zu,\"tag\":\"t%zu\"}", count ? "," : "",
+                                count, count % 977);
         count++;
     }
     json[len++] = ']';
-    const char *argv[] = { "DOC.SET", "huge", "$", json };
-    size_t lens[] = { 7, 4, 1, len };
+    const char *argv[] = {"DOC.SET", "huge", "$", json};
+    size_t lens[] = {7, 4, 1, len};
     expect_ok(cmdv(c, 4, argv, lens));
     expect_int(cmd(c, "DOC.LEN huge"), (long long)count);
     expect_int(cmd(c, "DOC.VERSION huge"), 1);
@@ -450,16 +409,14 @@ Test(badinput, a_64mb_document_is_stored_and_read_back_whole, .timeout = 60)
     expect_str(cmd(c, "DOC.GET huge %s", path), last);
     redisReply *r = cmd(c, "DOC.GET huge");
     cr_assert_eq(r->type, REDIS_REPLY_STRING);
-    cr_assert_eq(r->len, len, "DOC.GET returned %zu bytes, the compact form has %zu", r->len,
-                 len);
+    cr_assert_eq(r->len, len, "DOC.GET returned %zu bytes, the compact form has %zu", r->len, len);
     cr_assert(!memcmp(r->str, json, len), "DOC.GET differs from what was set");
     freeReplyObject(r);
     free(json);
     expect_status(cmd(c, "PING"), "PONG");
 }
 
-Test(badinput, nul_escapes_round_trip_in_member_names_values_and_key_names)
-{
+Test(badinput, nul_escapes_round_trip_in_member_names_values_and_key_names) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\\u0000b\":\"x\\u0000y\",\"\\u0000\":[\"\\u0000\"]}"));
     expect_str(cmd(c, "DOC.GET k"), "{\"a\\u0000b\":\"x\\u0000y\",\"\\u0000\":[\"\\u0000\"]}");
     expect_str(cmd(c, "DOC.GET k %s", "$[\"a\\u0000b\"]"), "\"x\\u0000y\"");
@@ -481,8 +438,7 @@ Test(badinput, nul_escapes_round_trip_in_member_names_values_and_key_names)
 
 /* ---- limits set by configuration ------------------------------------------------ */
 
-Test(badinput, max_depth_set_with_config_set_applies_to_documents_and_paths)
-{
+Test(badinput, max_depth_set_with_config_set_applies_to_documents_and_paths) {
     write_start_doc();
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 8"));
     redisReply *r = cmd(c, "CONFIG GET atomicdoc.max-depth");
@@ -506,10 +462,8 @@ Test(badinput, max_depth_set_with_config_set_applies_to_documents_and_paths)
     expect_refused(cmd(c, "CONFIG SET atomicdoc.max-depth 0"), "ERR", NULL, 0, "max-depth 0");
 }
 
-Test(badinput, max_depth_from_the_server_config_applies_from_startup)
-{
-    srv *small = srv_start(&(srv_opts){
-        .config = (const char *[]){ "atomicdoc.max-depth", "4", NULL } });
+Test(badinput, max_depth_from_the_server_config_applies_from_startup) {
+    srv *small = srv_start(&(srv_opts){.config = (const char *[]){"atomicdoc.max-depth", "4", NULL}});
     redisContext *sc = srv_connect(small);
     redisReply *r = cmd(sc, "CONFIG GET atomicdoc.max-depth");
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && !strcmp(r->element[1]->str, "4"));
@@ -521,8 +475,7 @@ Test(badinput, max_depth_from_the_server_config_applies_from_startup)
     srv_stop(small);
 }
 
-Test(badinput, json_larger_than_max_document_size_is_refused)
-{
+Test(badinput, json_larger_than_max_document_size_is_refused) {
     write_start_doc();
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-document-size 2048"));
     char big[4000];

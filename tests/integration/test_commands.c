@@ -22,8 +22,7 @@ SRV_SUITE(commands);
 
 /* Checks that `r` is an array whose items are, in order, the bulk strings `want`
  * (NULL: a nil item); frees r. `line` is the caller's, for the message. */
-static void expect_array_at(int line, redisReply *r, const char *const *want, size_t n)
-{
+static void expect_array_at(int line, redisReply *r, const char *const *want, size_t n) {
     char got[4096];
     reply_describe(r, got, sizeof got);
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == n;
@@ -39,15 +38,14 @@ static void expect_array_at(int line, redisReply *r, const char *const *want, si
     cr_assert(ok, "line %d: expected an array of %zu items, got %s", line, n, got);
 }
 
-#define WANT(...) ((const char *const[]){ __VA_ARGS__ })
+#define WANT(...) ((const char *const[]){__VA_ARGS__})
 #define NWANT(...) (sizeof WANT(__VA_ARGS__) / sizeof(const char *))
 /* expect_array(cmd(...), "item", NULL, ...): NULL stands for a nil item. */
 #define expect_array(r, ...) expect_array_at(__LINE__, (r), WANT(__VA_ARGS__), NWANT(__VA_ARGS__))
 
 /* ---- DOC.SET ------------------------------------------------------------------- */
 
-Test(commands, set_creates_a_missing_document_at_version_1)
-{
+Test(commands, set_creates_a_missing_document_at_version_1) {
     expect_int(cmd(c, "DOC.VERSION user:1"), 0);
     expect_ok(cmd(c, "DOC.SET user:1 $ %s", "{\"name\":\"Ann\",\"tags\":[\"a\",\"b\"]}"));
     expect_str(cmd(c, "DOC.GET user:1"), "{\"name\":\"Ann\",\"tags\":[\"a\",\"b\"]}");
@@ -55,15 +53,13 @@ Test(commands, set_creates_a_missing_document_at_version_1)
     expect_status(cmd(c, "TYPE user:1"), "atomicdoc");
 }
 
-Test(commands, set_on_a_missing_key_with_a_deep_path_creates_the_parents_as_objects)
-{
+Test(commands, set_on_a_missing_key_with_a_deep_path_creates_the_parents_as_objects) {
     expect_ok(cmd(c, "DOC.SET k $.x.y.z %s", "5"));
     expect_str(cmd(c, "DOC.GET k"), "{\"x\":{\"y\":{\"z\":5}}}");
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
-Test(commands, set_creates_missing_members_inside_an_existing_document)
-{
+Test(commands, set_creates_missing_members_inside_an_existing_document) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1}"));
     expect_ok(cmd(c, "DOC.SET k b.c %s", "[true]"));
     expect_ok(cmd(c, "DOC.SET k $.b.d %s", "null"));
@@ -71,8 +67,7 @@ Test(commands, set_creates_missing_members_inside_an_existing_document)
     expect_int(cmd(c, "DOC.VERSION k"), 3);
 }
 
-Test(commands, set_of_the_same_json_text_changes_nothing_but_1_to_1_0_does)
-{
+Test(commands, set_of_the_same_json_text_changes_nothing_but_1_to_1_0_does) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1}"));
     expect_ok(cmd(c, "DOC.SET k $.a %s", "1"));
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1}"));
@@ -84,8 +79,7 @@ Test(commands, set_of_the_same_json_text_changes_nothing_but_1_to_1_0_does)
     expect_int(cmd(c, "DOC.VERSION k"), 2);
 }
 
-Test(commands, set_replaces_an_array_element_by_index_from_either_end)
-{
+Test(commands, set_replaces_an_array_element_by_index_from_either_end) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":[1,2,3]}"));
     expect_ok(cmd(c, "DOC.SET k $.a[0] %s", "\"first\""));
     expect_ok(cmd(c, "DOC.SET k $.a[-1] %s", "\"last\""));
@@ -93,8 +87,7 @@ Test(commands, set_replaces_an_array_element_by_index_from_either_end)
     expect_str(cmd(c, "DOC.GET k"), "{\"a\":[\"first\",{},\"last\"]}");
 }
 
-Test(commands, set_through_a_scalar_is_badtype_and_changes_nothing)
-{
+Test(commands, set_through_a_scalar_is_badtype_and_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"s\":\"str\",\"n\":null}"));
     expect_err_prefix(cmd(c, "DOC.SET k $.a.b %s", "2"), "BADTYPE");
     expect_err_prefix(cmd(c, "DOC.SET k $.s.x.y %s", "2"), "BADTYPE");
@@ -103,8 +96,7 @@ Test(commands, set_through_a_scalar_is_badtype_and_changes_nothing)
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
-Test(commands, set_past_the_end_of_an_array_is_nopath_and_creates_no_slot)
-{
+Test(commands, set_past_the_end_of_an_array_is_nopath_and_creates_no_slot) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":[1,2,3]}"));
     expect_err_prefix(cmd(c, "DOC.SET k $.a[3] %s", "4"), "NOPATH");
     expect_err_prefix(cmd(c, "DOC.SET k $.a[9] %s", "4"), "NOPATH");
@@ -114,8 +106,7 @@ Test(commands, set_past_the_end_of_an_array_is_nopath_and_creates_no_slot)
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
-Test(commands, set_of_a_name_into_an_array_or_an_index_into_an_object_is_badtype)
-{
+Test(commands, set_of_a_name_into_an_array_or_an_index_into_an_object_is_badtype) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"arr\":[1],\"obj\":{\"x\":1}}"));
     expect_err_prefix(cmd(c, "DOC.SET k $.arr.name %s", "1"), "BADTYPE");
     expect_err_prefix(cmd(c, "DOC.SET k $.obj[0] %s", "1"), "BADTYPE");
@@ -123,8 +114,7 @@ Test(commands, set_of_a_name_into_an_array_or_an_index_into_an_object_is_badtype
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
-Test(commands, set_nx_writes_only_where_nothing_is)
-{
+Test(commands, set_nx_writes_only_where_nothing_is) {
     expect_ok(cmd(c, "DOC.SET k $ %s NX", "{\"a\":1}"));
     expect_nil(cmd(c, "DOC.SET k $ %s NX", "{\"other\":true}"));
     expect_nil(cmd(c, "DOC.SET k $.a %s NX", "2"));
@@ -133,8 +123,7 @@ Test(commands, set_nx_writes_only_where_nothing_is)
     expect_int(cmd(c, "DOC.VERSION k"), 2);
 }
 
-Test(commands, set_xx_writes_only_where_something_is)
-{
+Test(commands, set_xx_writes_only_where_something_is) {
     expect_nil(cmd(c, "DOC.SET k $ %s XX", "{\"a\":1}"));
     expect_int(cmd(c, "EXISTS k"), 0);
     expect_int(cmd(c, "DOC.VERSION k"), 0);
@@ -147,8 +136,7 @@ Test(commands, set_xx_writes_only_where_something_is)
     expect_int(cmd(c, "DOC.VERSION k"), 3);
 }
 
-Test(commands, set_with_an_unknown_flag_is_a_syntax_error)
-{
+Test(commands, set_with_an_unknown_flag_is_a_syntax_error) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "1"));
     expect_err_prefix(cmd(c, "DOC.SET k $ %s YY", "2"), "SYNTAX");
     expect_err_prefix(cmd(c, "DOC.SET k $ %s NX XX", "2"), "SYNTAX");
@@ -167,28 +155,27 @@ static const struct {
     const char *path; /* as typed */
     const char *json; /* DOC.GET's reply */
 } read_paths[] = {
-    { "$", "{\"a\":{\"b\":[10,20,{\"c\":\"deep\"}]},\"a b\":1,\"q'\":2,\"0\":\"zero\",\"e\":[]}" },
-    { ".", "{\"a\":{\"b\":[10,20,{\"c\":\"deep\"}]},\"a b\":1,\"q'\":2,\"0\":\"zero\",\"e\":[]}" },
-    { "$.a", "{\"b\":[10,20,{\"c\":\"deep\"}]}" },
-    { ".a", "{\"b\":[10,20,{\"c\":\"deep\"}]}" },
-    { "a", "{\"b\":[10,20,{\"c\":\"deep\"}]}" },
-    { "$.a.b[0]", "10" },
-    { "$.a.b[-1]", "{\"c\":\"deep\"}" },
-    { "$.a.b[-3]", "10" },
-    { "$.a.b[2].c", "\"deep\"" },
-    { "$[\"a\"][\"b\"][1]", "20" },
-    { "$['a']['b'][1]", "20" },
-    { "$[\"a b\"]", "1" },
-    { "$[\"q'\"]", "2" },
-    { "a.b.0", "10" },
-    { "a.b.2.c", "\"deep\"" },
-    { "0", "\"zero\"" },      /* a numeric segment names a member of an object */
-    { "$[\"0\"]", "\"zero\"" },
-    { "$.e", "[]" },
+    {"$", "{\"a\":{\"b\":[10,20,{\"c\":\"deep\"}]},\"a b\":1,\"q'\":2,\"0\":\"zero\",\"e\":[]}"},
+    {".", "{\"a\":{\"b\":[10,20,{\"c\":\"deep\"}]},\"a b\":1,\"q'\":2,\"0\":\"zero\",\"e\":[]}"},
+    {"$.a", "{\"b\":[10,20,{\"c\":\"deep\"}]}"},
+    {".a", "{\"b\":[10,20,{\"c\":\"deep\"}]}"},
+    {"a", "{\"b\":[10,20,{\"c\":\"deep\"}]}"},
+    {"$.a.b[0]", "10"},
+    {"$.a.b[-1]", "{\"c\":\"deep\"}"},
+    {"$.a.b[-3]", "10"},
+    {"$.a.b[2].c", "\"deep\""},
+    {"$[\"a\"][\"b\"][1]", "20"},
+    {"$['a']['b'][1]", "20"},
+    {"$[\"a b\"]", "1"},
+    {"$[\"q'\"]", "2"},
+    {"a.b.0", "10"},
+    {"a.b.2.c", "\"deep\""},
+    {"0", "\"zero\""}, /* a numeric segment names a member of an object */
+    {"$[\"0\"]", "\"zero\""},
+    {"$.e", "[]"},
 };
 
-Test(commands, get_reads_jsonpath_and_dot_paths)
-{
+Test(commands, get_reads_jsonpath_and_dot_paths) {
     expect_ok(cmd(c, "DOC.SET k $ %s", read_doc));
     for (size_t i = 0; i < sizeof read_paths / sizeof *read_paths; i++) {
         redisReply *r = cmd(c, "DOC.GET k %s", read_paths[i].path);
@@ -196,13 +183,11 @@ Test(commands, get_reads_jsonpath_and_dot_paths)
         reply_describe(r, got, sizeof got);
         bool ok = r->type == REDIS_REPLY_STRING && !strcmp(r->str, read_paths[i].json);
         freeReplyObject(r);
-        cr_expect(ok, "DOC.GET k %s: expected %s, got %s", read_paths[i].path,
-                  read_paths[i].json, got);
+        cr_expect(ok, "DOC.GET k %s: expected %s, got %s", read_paths[i].path, read_paths[i].json, got);
     }
 }
 
-Test(commands, get_of_a_missing_path_or_a_missing_key_is_nil)
-{
+Test(commands, get_of_a_missing_path_or_a_missing_key_is_nil) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":[1],\"s\":\"x\"}"));
     expect_nil(cmd(c, "DOC.GET k $.nope"));
     expect_nil(cmd(c, "DOC.GET k $.a[1]"));
@@ -214,15 +199,13 @@ Test(commands, get_of_a_missing_path_or_a_missing_key_is_nil)
     expect_int(cmd(c, "EXISTS missing"), 0);
 }
 
-Test(commands, get_with_several_paths_replies_an_array_with_nil_for_the_missing_ones)
-{
+Test(commands, get_with_several_paths_replies_an_array_with_nil_for_the_missing_ones) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"b\":[2,3],\"c\":{\"d\":\"x\"}}"));
     expect_array(cmd(c, "DOC.GET k $.a $.nope b.1 $.c"), "1", NULL, "3", "{\"d\":\"x\"}");
     expect_array(cmd(c, "DOC.GET k $.a $.a"), "1", "1");
 }
 
-Test(commands, get_withversion_replies_the_version_and_the_value)
-{
+Test(commands, get_withversion_replies_the_version_and_the_value) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"b\":2}"));
     expect_ok(cmd(c, "DOC.SET k $.a %s", "5"));
 
@@ -230,17 +213,16 @@ Test(commands, get_withversion_replies_the_version_and_the_value)
     char got[512];
     reply_describe(r, got, sizeof got);
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2, "got %s", got);
-    cr_assert(r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 2,
+    cr_assert(r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 2, "got %s", got);
+    cr_assert(r->element[1]->type == REDIS_REPLY_STRING && !strcmp(r->element[1]->str, "{\"a\":5,\"b\":2}"),
               "got %s", got);
-    cr_assert(r->element[1]->type == REDIS_REPLY_STRING &&
-                  !strcmp(r->element[1]->str, "{\"a\":5,\"b\":2}"), "got %s", got);
     freeReplyObject(r);
 
     r = cmd(c, "DOC.GET k withversion $.b");
     reply_describe(r, got, sizeof got);
-    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-                  r->element[0]->integer == 2 && r->element[1]->type == REDIS_REPLY_STRING &&
-                  !strcmp(r->element[1]->str, "2"), "got %s", got);
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->integer == 2 &&
+                  r->element[1]->type == REDIS_REPLY_STRING && !strcmp(r->element[1]->str, "2"),
+              "got %s", got);
     freeReplyObject(r);
 
     /* several paths: [version, [value, ...]] */
@@ -250,8 +232,7 @@ Test(commands, get_withversion_replies_the_version_and_the_value)
     freeReplyObject(r);
 }
 
-Test(commands, get_withversion_of_a_missing_key_is_version_0_and_nil)
-{
+Test(commands, get_withversion_of_a_missing_key_is_version_0_and_nil) {
     redisReply *r = cmd(c, "DOC.GET nothing WITHVERSION");
     char got[256];
     reply_describe(r, got, sizeof got);
@@ -261,15 +242,13 @@ Test(commands, get_withversion_of_a_missing_key_is_version_0_and_nil)
 
 /* ---- DOC.MGET ------------------------------------------------------------------ */
 
-Test(commands, mget_reads_one_path_of_many_keys_with_nil_for_missing_and_other_types)
-{
+Test(commands, mget_reads_one_path_of_many_keys_with_nil_for_missing_and_other_types) {
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"n\":1}"));
     expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":[2]}"));
     expect_ok(cmd(c, "DOC.SET d $ %s", "{\"x\":0}"));
     expect_ok(cmd(c, "SET plain %s", "string"));
     expect_int(cmd(c, "HSET h f v"), 1);
-    expect_array(cmd(c, "DOC.MGET a b missing plain h d $.n"), "1", "[2]", NULL, NULL, NULL,
-                 NULL);
+    expect_array(cmd(c, "DOC.MGET a b missing plain h d $.n"), "1", "[2]", NULL, NULL, NULL, NULL);
     expect_array(cmd(c, "DOC.MGET a b $"), "{\"n\":1}", "{\"n\":[2]}");
     expect_array(cmd(c, "DOC.MGET b n.0"), "2");
 }
@@ -282,8 +261,7 @@ Test(commands, mget_reads_one_path_of_many_keys_with_nil_for_missing_and_other_t
  * memory, cannot be provoked from a client (Redis aborts on a failed allocation), so the
  * error path is shown by a bad path. Whole documents go through the read cache as
  * DOC.GET's do. */
-Test(commands, mget_replies_as_before_through_the_command_skeleton)
-{
+Test(commands, mget_replies_as_before_through_the_command_skeleton) {
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"n\":1,\"s\":\"x\",\"l\":[1,2,{\"n\":3}]}"));
     expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":[2]}"));
     expect_ok(cmd(c, "SET plain %s", "string"));
@@ -323,7 +301,7 @@ Test(commands, mget_replies_as_before_through_the_command_skeleton)
                  "keys of other types are nil, not errors");
 
     /* Whole documents: printed once, kept, and served from the read cache. */
-    expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":[3]}"));   /* a change drops b's text */
+    expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":[3]}")); /* a change drops b's text */
     expect_ok(cmd(c, "DOC.SET a $ %s", "[1]"));
     cr_assert_eq(srv_info_int(c, "atomicdoc", "atomicdoc_read_cache_bytes"), 0);
     expect_array(cmd(c, "DOC.MGET a b a $"), "[1]", "{\"n\":[3]}", "[1]");
@@ -333,36 +311,31 @@ Test(commands, mget_replies_as_before_through_the_command_skeleton)
 
 /* ---- DOC.MSET ------------------------------------------------------------------ */
 
-Test(commands, mset_sets_every_triple_and_bumps_each_key_once)
-{
+Test(commands, mset_sets_every_triple_and_bumps_each_key_once) {
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"x\":0}"));
     expect_ok(cmd(c, "DOC.MSET a $.x %s b $ %s a $.y %s", "1", "[true]", "2"));
     expect_str(cmd(c, "DOC.GET a"), "{\"x\":1,\"y\":2}");
     expect_str(cmd(c, "DOC.GET b"), "[true]");
     expect_int(cmd(c, "DOC.VERSION a"), 2);
-    expect_int(cmd(c, "DOC.VERSION b"), 3);   /* new: above a's 2 */
+    expect_int(cmd(c, "DOC.VERSION b"), 3); /* new: above a's 2 */
 }
 
-Test(commands, mset_later_triples_see_earlier_ones)
-{
+Test(commands, mset_later_triples_see_earlier_ones) {
     expect_ok(cmd(c, "DOC.MSET k $ %s k $.list[0] %s", "{\"list\":[0]}", "1"));
     expect_str(cmd(c, "DOC.GET k"), "{\"list\":[1]}");
     expect_int(cmd(c, "DOC.VERSION k"), 1);
     /* the third triple sees the empty list the second one wrote */
-    expect_err_prefix(cmd(c, "DOC.MSET k $.list[0] %s k $ %s k $.list[0] %s", "2",
-                          "{\"list\":[]}", "3"),
+    expect_err_prefix(cmd(c, "DOC.MSET k $.list[0] %s k $ %s k $.list[0] %s", "2", "{\"list\":[]}", "3"),
                       "NOPATH");
     expect_str(cmd(c, "DOC.GET k"), "{\"list\":[1]}");
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
-Test(commands, mset_with_a_failing_triple_changes_no_key)
-{
+Test(commands, mset_with_a_failing_triple_changes_no_key) {
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"x\":1}"));
     expect_ok(cmd(c, "DOC.SET b $ %s", "{\"n\":5}"));
     /* the failure comes last, after a replace, a creation and a new member */
-    expect_err_prefix(cmd(c, "DOC.MSET a $.x %s new $ %s a $.z %s b $.n.deeper %s", "2", "{}",
-                          "3", "4"),
+    expect_err_prefix(cmd(c, "DOC.MSET a $.x %s new $ %s a $.z %s b $.n.deeper %s", "2", "{}", "3", "4"),
                       "BADTYPE");
     expect_err_prefix(cmd(c, "DOC.MSET a $ %s b $ %s", "{\"ok\":1}", "[1,"), "BADJSON");
     expect_err_prefix(cmd(c, "DOC.MSET a $ %s b $.[ %s", "{\"ok\":1}", "1"), "BADPATH");
@@ -373,16 +346,14 @@ Test(commands, mset_with_a_failing_triple_changes_no_key)
     expect_int(cmd(c, "DOC.VERSION b"), 2);
 }
 
-Test(commands, mset_against_a_string_key_is_wrongtype_and_changes_no_key)
-{
+Test(commands, mset_against_a_string_key_is_wrongtype_and_changes_no_key) {
     expect_ok(cmd(c, "SET plain %s", "v"));
     expect_err_prefix(cmd(c, "DOC.MSET a $ %s plain $ %s", "1", "2"), "WRONGTYPE");
     expect_int(cmd(c, "EXISTS a"), 0);
     expect_str(cmd(c, "GET plain"), "v");
 }
 
-Test(commands, mset_needs_one_plus_three_n_arguments)
-{
+Test(commands, mset_needs_one_plus_three_n_arguments) {
     expect_err_prefix(cmd(c, "DOC.MSET a $"), "ERR wrong number of arguments");
     expect_err_prefix(cmd(c, "DOC.MSET a $ 1 b"), "ERR wrong number of arguments");
     expect_err_prefix(cmd(c, "DOC.MSET a $ 1 b $"), "ERR wrong number of arguments");
@@ -391,8 +362,7 @@ Test(commands, mset_needs_one_plus_three_n_arguments)
 
 /* ---- DOC.DEL ------------------------------------------------------------------- */
 
-Test(commands, del_without_a_path_or_with_the_root_deletes_the_key)
-{
+Test(commands, del_without_a_path_or_with_the_root_deletes_the_key) {
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"x\":1}"));
     expect_ok(cmd(c, "DOC.SET b $ %s", "{\"x\":1}"));
     expect_ok(cmd(c, "DOC.SET d $ %s", "{\"x\":1}"));
@@ -404,8 +374,7 @@ Test(commands, del_without_a_path_or_with_the_root_deletes_the_key)
     expect_int(cmd(c, "DOC.VERSION a"), 0);
 }
 
-Test(commands, del_removes_a_member_or_an_element)
-{
+Test(commands, del_removes_a_member_or_an_element) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"b\":[1,2,3,4],\"c\":{\"d\":1,\"e\":2}}"));
     expect_int(cmd(c, "DOC.DEL k $.a"), 1);
     expect_int(cmd(c, "DOC.DEL k $.b[0]"), 1);
@@ -415,8 +384,7 @@ Test(commands, del_removes_a_member_or_an_element)
     expect_int(cmd(c, "DOC.VERSION k"), 5);
 }
 
-Test(commands, del_of_a_missing_path_replies_0_and_changes_nothing)
-{
+Test(commands, del_of_a_missing_path_replies_0_and_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":[1]}"));
     expect_int(cmd(c, "DOC.DEL k $.nope"), 0);
     expect_int(cmd(c, "DOC.DEL k $.a[5]"), 0);
@@ -429,8 +397,7 @@ Test(commands, del_of_a_missing_path_replies_0_and_changes_nothing)
 
 /* ---- DOC.TYPE / DOC.LEN / DOC.KEYS --------------------------------------------- */
 
-Test(commands, type_names_every_json_type)
-{
+Test(commands, type_names_every_json_type) {
     expect_ok(cmd(c, "DOC.SET k $ %s",
                   "{\"n\":null,\"t\":true,\"f\":false,\"i\":-7,\"d\":1.5,\"s\":\"x\","
                   "\"o\":{},\"a\":[],\"big\":12345678901234567890}"));
@@ -449,8 +416,7 @@ Test(commands, type_names_every_json_type)
     expect_nil(cmd(c, "DOC.TYPE missing"));
 }
 
-Test(commands, len_counts_members_elements_and_string_bytes)
-{
+Test(commands, len_counts_members_elements_and_string_bytes) {
     expect_ok(cmd(c, "DOC.SET k $ %s",
                   "{\"o\":{\"x\":1,\"y\":2},\"a\":[1,[2,3],4],\"s\":\"h\\u00e9!\",\"e\":\"\","
                   "\"ea\":[]}"));
@@ -465,8 +431,7 @@ Test(commands, len_counts_members_elements_and_string_bytes)
     expect_nil(cmd(c, "DOC.LEN missing"));
 }
 
-Test(commands, len_of_a_number_a_boolean_or_null_is_badtype)
-{
+Test(commands, len_of_a_number_a_boolean_or_null_is_badtype) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"i\":1,\"d\":2.5,\"b\":true,\"n\":null}"));
     expect_err_prefix(cmd(c, "DOC.LEN k $.i"), "BADTYPE");
     expect_err_prefix(cmd(c, "DOC.LEN k $.d"), "BADTYPE");
@@ -475,8 +440,7 @@ Test(commands, len_of_a_number_a_boolean_or_null_is_badtype)
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
-Test(commands, keys_lists_member_names_in_insertion_order)
-{
+Test(commands, keys_lists_member_names_in_insertion_order) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"zeta\":1,\"alpha\":2,\"mid\":{\"b\":1,\"a\":2}}"));
     expect_ok(cmd(c, "DOC.SET k $.beta %s", "3"));
     expect_array(cmd(c, "DOC.KEYS k"), "zeta", "alpha", "mid", "beta");
@@ -487,8 +451,7 @@ Test(commands, keys_lists_member_names_in_insertion_order)
     expect_nil(cmd(c, "DOC.KEYS missing"));
 }
 
-Test(commands, keys_of_anything_but_an_object_is_badtype)
-{
+Test(commands, keys_of_anything_but_an_object_is_badtype) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":[1],\"s\":\"x\",\"i\":1,\"n\":null}"));
     expect_err_prefix(cmd(c, "DOC.KEYS k $.a"), "BADTYPE");
     expect_err_prefix(cmd(c, "DOC.KEYS k $.s"), "BADTYPE");
@@ -498,8 +461,7 @@ Test(commands, keys_of_anything_but_an_object_is_badtype)
 
 /* ---- versions ------------------------------------------------------------------ */
 
-Test(commands, version_moves_once_per_changing_command_and_never_otherwise)
-{
+Test(commands, version_moves_once_per_changing_command_and_never_otherwise) {
     expect_int(cmd(c, "DOC.VERSION k"), 0);
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"l\":[1,2]}"));
     cr_assert_eq(doc_version(c, "k"), 1);
@@ -544,8 +506,7 @@ Test(commands, version_moves_once_per_changing_command_and_never_otherwise)
     cr_assert_eq(doc_version(c, "k"), 7);
 }
 
-Test(commands, version_of_a_key_deleted_by_plain_del_is_0)
-{
+Test(commands, version_of_a_key_deleted_by_plain_del_is_0) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "1"));
     expect_ok(cmd(c, "DOC.SET k $ %s", "2"));
     expect_int(cmd(c, "DEL k"), 1);
@@ -555,18 +516,14 @@ Test(commands, version_of_a_key_deleted_by_plain_del_is_0)
 
 /* ---- numbers ------------------------------------------------------------------- */
 
-Test(commands, integers_stay_exact_int64)
-{
-    expect_ok(cmd(c, "DOC.SET k $ %s",
-                  "[9223372036854775807,-9223372036854775808,0,-1,9007199254740993]"));
-    expect_str(cmd(c, "DOC.GET k"),
-               "[9223372036854775807,-9223372036854775808,0,-1,9007199254740993]");
+Test(commands, integers_stay_exact_int64) {
+    expect_ok(cmd(c, "DOC.SET k $ %s", "[9223372036854775807,-9223372036854775808,0,-1,9007199254740993]"));
+    expect_str(cmd(c, "DOC.GET k"), "[9223372036854775807,-9223372036854775808,0,-1,9007199254740993]");
     expect_status(cmd(c, "DOC.TYPE k $[0]"), "integer");
     expect_status(cmd(c, "DOC.TYPE k $[4]"), "integer");
 }
 
-Test(commands, an_integer_beyond_int64_is_stored_as_a_double)
-{
+Test(commands, an_integer_beyond_int64_is_stored_as_a_double) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "[9223372036854775808,12345678901234567890]"));
     expect_status(cmd(c, "DOC.TYPE k $[0]"), "number");
     expect_status(cmd(c, "DOC.TYPE k $[1]"), "number");
@@ -577,13 +534,12 @@ Test(commands, an_integer_beyond_int64_is_stored_as_a_double)
     freeReplyObject(r);
 }
 
-Test(commands, doubles_print_shortest_round_trip_and_always_look_like_doubles)
-{
+Test(commands, doubles_print_shortest_round_trip_and_always_look_like_doubles) {
     static const struct {
         const char *in, *out;
     } rows[] = {
-        { "2.0", "2.0" },   { "0.1", "0.1" },     { "-2.5", "-2.5" }, { "1E2", "100.0" },
-        { "1.5e-7", "1.5e-7" }, { "100.25", "100.25" },
+        {"2.0", "2.0"},   {"0.1", "0.1"},       {"-2.5", "-2.5"},
+        {"1E2", "100.0"}, {"1.5e-7", "1.5e-7"}, {"100.25", "100.25"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         expect_ok(cmd(c, "DOC.SET k $ %s", rows[i].in));
@@ -592,29 +548,26 @@ Test(commands, doubles_print_shortest_round_trip_and_always_look_like_doubles)
     }
     /* Far exponents: the exact form is the printer's choice; it must read back
      * as the same double and never look like an integer. */
-    static const char *const far[] = { "1e300", "5e-324", "1e23", "-1.7976931348623157e308",
-                                       "0.30000000000000004" };
+    static const char *const far[] = {"1e300", "5e-324", "1e23", "-1.7976931348623157e308",
+                                      "0.30000000000000004"};
     for (size_t i = 0; i < sizeof far / sizeof *far; i++) {
         expect_ok(cmd(c, "DOC.SET k $ %s", far[i]));
         redisReply *r = cmd(c, "DOC.GET k");
         cr_assert_eq(r->type, REDIS_REPLY_STRING);
         cr_expect(strpbrk(r->str, ".eE"), "%s printed as %s", far[i], r->str);
-        cr_expect_eq(strtod(r->str, NULL), strtod(far[i], NULL), "%s printed as %s", far[i],
-                     r->str);
+        cr_expect_eq(strtod(r->str, NULL), strtod(far[i], NULL), "%s printed as %s", far[i], r->str);
         freeReplyObject(r);
     }
 }
 
 /* ---- errors common to every command -------------------------------------------- */
 
-Test(commands, every_command_on_a_string_key_is_wrongtype_and_leaves_it_alone)
-{
+Test(commands, every_command_on_a_string_key_is_wrongtype_and_leaves_it_alone) {
     static const char *const cmds[] = {
-        "DOC.SET plain $ 1",       "DOC.SET plain $.a 1",  "DOC.SET plain $ 1 NX",
-        "DOC.SET plain $ 1 XX",    "DOC.MSET plain $ 1",   "DOC.GET plain",
-        "DOC.GET plain $.a",       "DOC.GET plain WITHVERSION", "DOC.DEL plain",
-        "DOC.DEL plain $.a",       "DOC.TYPE plain",       "DOC.LEN plain",
-        "DOC.KEYS plain",          "DOC.VERSION plain",
+        "DOC.SET plain $ 1",  "DOC.SET plain $.a 1", "DOC.SET plain $ 1 NX", "DOC.SET plain $ 1 XX",
+        "DOC.MSET plain $ 1", "DOC.GET plain",       "DOC.GET plain $.a",    "DOC.GET plain WITHVERSION",
+        "DOC.DEL plain",      "DOC.DEL plain $.a",   "DOC.TYPE plain",       "DOC.LEN plain",
+        "DOC.KEYS plain",     "DOC.VERSION plain",
     };
     expect_ok(cmd(c, "SET plain %s", "a string"));
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
@@ -629,23 +582,19 @@ Test(commands, every_command_on_a_string_key_is_wrongtype_and_leaves_it_alone)
     expect_status(cmd(c, "TYPE plain"), "string");
 }
 
-Test(commands, every_command_with_the_wrong_number_of_arguments_is_an_arity_error)
-{
+Test(commands, every_command_with_the_wrong_number_of_arguments_is_an_arity_error) {
     static const char *const cmds[] = {
-        "DOC.SET",       "DOC.SET k",       "DOC.SET k $",
-        "DOC.MSET",      "DOC.MSET k",      "DOC.MSET k $",    "DOC.MSET k $ 1 k2",
-        "DOC.GET",       "DOC.MGET",        "DOC.MGET k",      "DOC.DEL",
-        "DOC.DEL k $ $", "DOC.TYPE",        "DOC.TYPE k $ $",  "DOC.LEN",
-        "DOC.LEN k $ $", "DOC.KEYS",        "DOC.KEYS k $ $",  "DOC.VERSION",
-        "DOC.VERSION k $",
+        "DOC.SET",       "DOC.SET k",         "DOC.SET k $",    "DOC.MSET",       "DOC.MSET k",
+        "DOC.MSET k $",  "DOC.MSET k $ 1 k2", "DOC.GET",        "DOC.MGET",       "DOC.MGET k",
+        "DOC.DEL",       "DOC.DEL k $ $",     "DOC.TYPE",       "DOC.TYPE k $ $", "DOC.LEN",
+        "DOC.LEN k $ $", "DOC.KEYS",          "DOC.KEYS k $ $", "DOC.VERSION",    "DOC.VERSION k $",
     };
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1}"));
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         redisReply *r = cmd(c, cmds[i]);
         char got[512];
         reply_describe(r, got, sizeof got);
-        bool ok = r->type == REDIS_REPLY_ERROR &&
-                  !strncmp(r->str, "ERR wrong number of arguments", 29);
+        bool ok = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "ERR wrong number of arguments", 29);
         freeReplyObject(r);
         cr_expect(ok, "%s: expected an arity error, got %s", cmds[i], got);
     }
@@ -654,33 +603,33 @@ Test(commands, every_command_with_the_wrong_number_of_arguments_is_an_arity_erro
     expect_int(cmd(c, "EXISTS k2"), 0);
 }
 
-Test(commands, error_replies_are_one_line_starting_with_the_code_word)
-{
+Test(commands, error_replies_are_one_line_starting_with_the_code_word) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1}"));
     static const struct {
         const char *path, *json, *code;
     } rows[] = {
-        { "$.a.b", "1", "BADTYPE" },  { "$.x", "[1,}", "BADJSON" },
-        { "$.x[", "1", "BADPATH" },   { "$.a[0]", "1", "BADTYPE" },
+        {"$.a.b", "1", "BADTYPE"},
+        {"$.x", "[1,}", "BADJSON"},
+        {"$.x[", "1", "BADPATH"},
+        {"$.a[0]", "1", "BADTYPE"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         redisReply *r = cmd(c, "DOC.SET k %s %s", rows[i].path, rows[i].json);
         char got[512];
         reply_describe(r, got, sizeof got);
         size_t n = strlen(rows[i].code);
-        bool ok = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, rows[i].code, n) &&
-                  r->str[n] == ' ' && !strpbrk(r->str, "\r\n");
+        bool ok = r->type == REDIS_REPLY_ERROR && !strncmp(r->str, rows[i].code, n) && r->str[n] == ' ' &&
+                  !strpbrk(r->str, "\r\n");
         freeReplyObject(r);
-        cr_expect(ok, "DOC.SET k %s %s: expected one line starting \"%s \", got %s",
-                  rows[i].path, rows[i].json, rows[i].code, got);
+        cr_expect(ok, "DOC.SET k %s %s: expected one line starting \"%s \", got %s", rows[i].path,
+                  rows[i].json, rows[i].code, got);
     }
 }
 
 /* ---- keyspace notifications ---------------------------------------------------- */
 
 /* A connection subscribed to every keyspace event of db 0. */
-static redisContext *subscribe_keyspace(void)
-{
+static redisContext *subscribe_keyspace(void) {
     expect_ok(cmd(c, "CONFIG SET notify-keyspace-events KEA"));
     redisContext *sub = srv_connect(s);
     redisReply *r = cmd(sub, "PSUBSCRIBE __keyspace@0__:*");
@@ -692,8 +641,7 @@ static redisContext *subscribe_keyspace(void)
 /* Reads events up to the `set` of key "sentinel" (which the test writes last, so
  * everything before it has been published) and returns them as "key event\n"
  * lines, malloc'd. */
-static char *events_until_sentinel(redisContext *sub)
-{
+static char *events_until_sentinel(redisContext *sub) {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
@@ -702,40 +650,36 @@ static char *events_until_sentinel(redisContext *sub)
         redisReply *r = NULL;
         int rc = redisGetReply(sub, (void **)&r);
         cr_assert(rc == REDIS_OK && r, "no event received: %s", sub->errstr);
-        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4,
-                  "unexpected pubsub message");
+        cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 4, "unexpected pubsub message");
         const char *channel = r->element[2]->str;
         const char *prefix = "__keyspace@0__:";
         cr_assert(!strncmp(channel, prefix, strlen(prefix)), "channel %s", channel);
         const char *key = channel + strlen(prefix);
         bool done = !strcmp(key, "sentinel");
-        if (!done)
-            fprintf(out, "%s %s\n", key, r->element[3]->str);
+        if (!done) fprintf(out, "%s %s\n", key, r->element[3]->str);
         freeReplyObject(r);
-        if (done)
-            break;
+        if (done) break;
     }
     fclose(out);
     return text;
 }
 
-Test(commands, notifications_name_each_changed_key_once_and_skip_failures_and_no_ops)
-{
+Test(commands, notifications_name_each_changed_key_once_and_skip_failures_and_no_ops) {
     redisContext *sub = subscribe_keyspace();
 
-    expect_ok(cmd(c, "DOC.SET a $ %s", "{\"x\":1}"));             /* a doc.set */
-    expect_nil(cmd(c, "DOC.SET a $.x %s NX", "2"));               /* no-op */
-    expect_nil(cmd(c, "DOC.SET a $.y %s XX", "2"));               /* no-op */
+    expect_ok(cmd(c, "DOC.SET a $ %s", "{\"x\":1}")); /* a doc.set */
+    expect_nil(cmd(c, "DOC.SET a $.x %s NX", "2"));   /* no-op */
+    expect_nil(cmd(c, "DOC.SET a $.y %s XX", "2"));   /* no-op */
     expect_err_prefix(cmd(c, "DOC.SET a $.x.y %s", "2"), "BADTYPE");
     expect_err_prefix(cmd(c, "DOC.SET a $.y %s", "[1"), "BADJSON");
-    expect_int(cmd(c, "DOC.DEL a $.zz"), 0);                      /* no-op */
-    expect_int(cmd(c, "DOC.DEL missing"), 0);                     /* no-op */
+    expect_int(cmd(c, "DOC.DEL a $.zz"), 0);                               /* no-op */
+    expect_int(cmd(c, "DOC.DEL missing"), 0);                              /* no-op */
     expect_ok(cmd(c, "DOC.MSET a $.y %s b $ %s a $.z %s", "1", "2", "3")); /* a, b */
     expect_err_prefix(cmd(c, "DOC.MSET a $.q %s b $.n.m %s", "1", "2"), "BADTYPE");
     freeReplyObject(cmd(c, "DOC.GET a"));
     freeReplyObject(cmd(c, "DOC.MGET a b $"));
-    expect_int(cmd(c, "DOC.DEL a $.y"), 1);                       /* a doc.del */
-    expect_int(cmd(c, "DOC.DEL b"), 1);                           /* b doc.del */
+    expect_int(cmd(c, "DOC.DEL a $.y"), 1); /* a doc.del */
+    expect_int(cmd(c, "DOC.DEL b"), 1);     /* b doc.del */
     expect_ok(cmd(c, "SET sentinel %s", "end"));
 
     char *events = events_until_sentinel(sub);
@@ -748,8 +692,7 @@ Test(commands, notifications_name_each_changed_key_once_and_skip_failures_and_no
     redisFree(sub);
 }
 
-Test(commands, notifications_are_module_class_events)
-{
+Test(commands, notifications_are_module_class_events) {
     /* Only the module class (d) and keyspace (K): DOC events still arrive... */
     expect_ok(cmd(c, "CONFIG SET notify-keyspace-events Kd"));
     redisContext *sub = srv_connect(s);
@@ -776,30 +719,22 @@ Test(commands, notifications_are_module_class_events)
 /* ---- COMMAND INFO, key specs, ACL ---------------------------------------------- */
 
 /* The value after `name` in a flat [name, value, ...] map reply, or NULL. */
-static const redisReply *map_get(const redisReply *map, const char *name)
-{
-    if (!map || map->type != REDIS_REPLY_ARRAY)
-        return NULL;
+static const redisReply *map_get(const redisReply *map, const char *name) {
+    if (!map || map->type != REDIS_REPLY_ARRAY) return NULL;
     for (size_t i = 0; i + 1 < map->elements; i += 2)
-        if (map->element[i]->type == REDIS_REPLY_STRING ||
-            map->element[i]->type == REDIS_REPLY_STATUS)
-            if (!strcmp(map->element[i]->str, name))
-                return map->element[i + 1];
+        if (map->element[i]->type == REDIS_REPLY_STRING || map->element[i]->type == REDIS_REPLY_STATUS)
+            if (!strcmp(map->element[i]->str, name)) return map->element[i + 1];
     return NULL;
 }
 
-static bool has_word(const redisReply *list, const char *word)
-{
-    if (!list || list->type != REDIS_REPLY_ARRAY)
-        return false;
+static bool has_word(const redisReply *list, const char *word) {
+    if (!list || list->type != REDIS_REPLY_ARRAY) return false;
     for (size_t i = 0; i < list->elements; i++)
-        if (list->element[i]->str && !strcasecmp(list->element[i]->str, word))
-            return true;
+        if (list->element[i]->str && !strcasecmp(list->element[i]->str, word)) return true;
     return false;
 }
 
-Test(commands, command_info_shows_doc_get_readonly_with_a_read_key_spec)
-{
+Test(commands, command_info_shows_doc_get_readonly_with_a_read_key_spec) {
     redisReply *r = cmd(c, "COMMAND INFO doc.get doc.set");
     char got[4096];
     reply_describe(r, got, sizeof got);
@@ -823,23 +758,21 @@ Test(commands, command_info_shows_doc_get_readonly_with_a_read_key_spec)
 
     const redisReply *set = r->element[1];
     cr_assert_str_eq(set->element[0]->str, "doc.set");
-    cr_assert(has_word(set->element[2], "write") && has_word(set->element[2], "denyoom"),
-              "doc.set flags: %s", got);
+    cr_assert(has_word(set->element[2], "write") && has_word(set->element[2], "denyoom"), "doc.set flags: %s",
+              got);
     cr_assert(!has_word(set->element[2], "readonly"), "doc.set flags: %s", got);
     const redisReply *sflags = map_get(set->element[8]->element[0], "flags");
     cr_assert(has_word(sflags, "RW"), "doc.set key spec flags: %s", got);
     freeReplyObject(r);
 }
 
-Test(commands, key_specs_find_every_key_of_mset_and_mget)
-{
+Test(commands, key_specs_find_every_key_of_mset_and_mget) {
     expect_array(cmd(c, "COMMAND GETKEYS DOC.MGET a b c $.x"), "a", "b", "c");
     expect_array(cmd(c, "COMMAND GETKEYS DOC.MSET a $ 1 b $.x 2 c $ 3"), "a", "b", "c");
     expect_array(cmd(c, "COMMAND GETKEYS DOC.GET a WITHVERSION $.x $.y"), "a");
 }
 
-Test(commands, acl_read_only_key_pattern_allows_reads_and_refuses_writes_and_other_keys)
-{
+Test(commands, acl_read_only_key_pattern_allows_reads_and_refuses_writes_and_other_keys) {
     expect_ok(cmd(c, "DOC.SET doc:1 $ %s", "{\"owner\":\"ann\"}"));
     expect_ok(cmd(c, "DOC.SET other:1 $ %s", "{\"secret\":1}"));
     expect_ok(cmd(c, "ACL SETUSER reader on nopass %%R~doc:* +@all"));
@@ -861,8 +794,7 @@ Test(commands, acl_read_only_key_pattern_allows_reads_and_refuses_writes_and_oth
     expect_int(cmd(c, "DOC.VERSION doc:1"), 1);
 }
 
-Test(commands, acl_allowing_only_doc_get_refuses_the_other_commands)
-{
+Test(commands, acl_allowing_only_doc_get_refuses_the_other_commands) {
     expect_ok(cmd(c, "DOC.SET doc:1 $ %s", "[1]"));
     expect_ok(cmd(c, "ACL SETUSER getter on nopass ~* +doc.get"));
     redisContext *g = srv_connect(s);

@@ -45,20 +45,18 @@ typedef struct worker {
 
 /* A race: n workers running `fn` together after a barrier. */
 typedef struct race {
-    int n;                     /* number of workers */
-    worker w[MAX_CLIENTS];     /* the workers */
-    pthread_barrier_t go;      /* released when all n are ready */
-    void (*fn)(worker *);      /* what each worker does */
-    size_t per_items;          /* size of each worker's `per` array (0: none) */
-    atomic_int running;        /* workers not yet finished */
+    int n;                 /* number of workers */
+    worker w[MAX_CLIENTS]; /* the workers */
+    pthread_barrier_t go;  /* released when all n are ready */
+    void (*fn)(worker *);  /* what each worker does */
+    size_t per_items;      /* size of each worker's `per` array (0: none) */
+    atomic_int running;    /* workers not yet finished */
 } race;
 
 /* Records the first failure of a worker. */
 static void fail_worker(worker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void fail_worker(worker *w, const char *fmt, ...)
-{
-    if (w->err[0])
-        return;
+static void fail_worker(worker *w, const char *fmt, ...) {
+    if (w->err[0]) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(w->err, sizeof w->err, fmt, ap);
@@ -67,8 +65,7 @@ static void fail_worker(worker *w, const char *fmt, ...)
 
 /* Runs a command on the worker's connection; NULL (and w->err set) when the
  * connection failed or the reply is an error. */
-static redisReply *wcmd(worker *w, const char *fmt, ...)
-{
+static redisReply *wcmd(worker *w, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     redisReply *r = redisvCommand(w->conn, fmt, ap);
@@ -86,8 +83,7 @@ static redisReply *wcmd(worker *w, const char *fmt, ...)
     return r;
 }
 
-static void *worker_main(void *arg)
-{
+static void *worker_main(void *arg) {
     worker *w = arg;
     pthread_barrier_wait(&w->race->go);
     w->race->fn(w);
@@ -98,9 +94,7 @@ static void *worker_main(void *arg)
 /* Connects n clients (main thread), runs fn on each of them concurrently and waits
  * for all; `during`, when given, runs on the main thread meanwhile (it may poll
  * race->running). Fails the test with the first worker error. */
-static void run_race(race *r, int n, void (*fn)(worker *), size_t per_items,
-                     void (*during)(race *))
-{
+static void run_race(race *r, int n, void (*fn)(worker *), size_t per_items, void (*during)(race *)) {
     cr_assert(n <= MAX_CLIENTS);
     r->n = n;
     r->fn = fn;
@@ -119,44 +113,35 @@ static void run_race(race *r, int n, void (*fn)(worker *), size_t per_items,
             cr_assert(w->per);
         }
     }
-    for (int i = 0; i < n; i++)
-        cr_assert_eq(pthread_create(&t[i], NULL, worker_main, &r->w[i]), 0);
+    for (int i = 0; i < n; i++) cr_assert_eq(pthread_create(&t[i], NULL, worker_main, &r->w[i]), 0);
     if (during) {
         pthread_barrier_wait(&r->go);
         during(r);
     }
-    for (int i = 0; i < n; i++)
-        pthread_join(t[i], NULL);
+    for (int i = 0; i < n; i++) pthread_join(t[i], NULL);
     pthread_barrier_destroy(&r->go);
     for (int i = 0; i < n; i++) {
         redisFree(r->w[i].conn);
         r->w[i].conn = NULL;
     }
-    for (int i = 0; i < n; i++)
-        cr_assert(!r->w[i].err[0], "%s", r->w[i].err);
+    for (int i = 0; i < n; i++) cr_assert(!r->w[i].err[0], "%s", r->w[i].err);
 }
 
-static void free_race(race *r)
-{
-    for (int i = 0; i < r->n; i++)
-        free(r->w[i].per);
+static void free_race(race *r) {
+    for (int i = 0; i < r->n; i++) free(r->w[i].per);
 }
 
-static long long total_hits(const race *r)
-{
+static long long total_hits(const race *r) {
     long long sum = 0;
-    for (int i = 0; i < r->n; i++)
-        sum += r->w[i].hits;
+    for (int i = 0; i < r->n; i++) sum += r->w[i].hits;
     return sum;
 }
 
 /* A permutation of 0..n-1 for worker `id`: a Fisher-Yates shuffle seeded by id, so
  * each client visits the items in its own order. */
-static void shuffled(int *order, int n, unsigned id)
-{
+static void shuffled(int *order, int n, unsigned id) {
     unsigned seed = 2654435761u * (id + 1);
-    for (int i = 0; i < n; i++)
-        order[i] = i;
+    for (int i = 0; i < n; i++) order[i] = i;
     for (int i = n - 1; i > 0; i--) {
         int j = (int)(rand_r(&seed) % (unsigned)(i + 1));
         int tmp = order[i];
@@ -165,8 +150,7 @@ static void shuffled(int *order, int n, unsigned id)
     }
 }
 
-static long long int_of(redisReply *r)
-{
+static long long int_of(redisReply *r) {
     char got[512];
     reply_describe(r, got, sizeof got);
     cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "expected an integer, got %s", got);
@@ -181,8 +165,7 @@ static long long int_of(redisReply *r)
 
 /* Every element, in this client's order: even clients PULL by value, odd ones by
  * a WHERE filter on the id; each reply must be 0 or 1. */
-static void pull_every_element(worker *w)
-{
+static void pull_every_element(worker *w) {
     int order[PULL_ITEMS];
     shuffled(order, PULL_ITEMS, (unsigned)w->id);
     for (int k = 0; k < PULL_ITEMS && !w->err[0]; k++) {
@@ -196,8 +179,7 @@ static void pull_every_element(worker *w)
             snprintf(json, sizeof json, "{\"id\":%d}", i);
             r = wcmd(w, "DOC.PULL order $.items WHERE %s", json);
         }
-        if (!r)
-            break;
+        if (!r) break;
         if (r->type != REDIS_REPLY_INTEGER || r->integer < 0 || r->integer > 1)
             fail_worker(w, "client %d: PULL of element %d replied type %d", w->id, i, r->type);
         else if (r->integer == 1) {
@@ -208,8 +190,7 @@ static void pull_every_element(worker *w)
     }
 }
 
-Test(concurrency, eight_clients_pulling_the_same_200_elements_remove_each_exactly_once)
-{
+Test(concurrency, eight_clients_pulling_the_same_200_elements_remove_each_exactly_once) {
     FILE *f;
     char *json = NULL;
     size_t len = 0;
@@ -228,8 +209,7 @@ Test(concurrency, eight_clients_pulling_the_same_200_elements_remove_each_exactl
     cr_expect_eq(total_hits(&r), PULL_ITEMS, "removals in total: %lld", total_hits(&r));
     for (int i = 0; i < PULL_ITEMS; i++) {
         long long n = 0;
-        for (int k = 0; k < r.n; k++)
-            n += r.w[k].per[i];
+        for (int k = 0; k < r.n; k++) n += r.w[k].per[i];
         cr_expect_eq(n, 1, "element %d was removed %lld times", i, n);
     }
     expect_str(cmd(c, "DOC.GET order"), "{\"items\":[]}");
@@ -242,15 +222,13 @@ Test(concurrency, eight_clients_pulling_the_same_200_elements_remove_each_exactl
 
 #define SEATS 10
 
-static void claim_every_seat(worker *w)
-{
+static void claim_every_seat(worker *w) {
     for (int seat = 0; seat < SEATS && !w->err[0]; seat++) {
         char key[32], me[32];
         snprintf(key, sizeof key, "seat:%d", seat);
         snprintf(me, sizeof me, "\"buyer-%d\"", w->id);
         redisReply *r = wcmd(w, "DOC.CAS %s $.claimedBy null %s", key, me);
-        if (!r)
-            break;
+        if (!r) break;
         if (r->type != REDIS_REPLY_INTEGER || r->integer < 0 || r->integer > 1)
             fail_worker(w, "client %d: CAS on %s replied type %d", w->id, key, r->type);
         else if (r->integer == 1) {
@@ -261,8 +239,7 @@ static void claim_every_seat(worker *w)
     }
 }
 
-Test(concurrency, thirty_clients_cas_the_same_null_and_exactly_one_wins)
-{
+Test(concurrency, thirty_clients_cas_the_same_null_and_exactly_one_wins) {
     for (int seat = 0; seat < SEATS; seat++)
         expect_ok(cmd(c, "DOC.SET seat:%d $ %s", seat, "{\"claimedBy\":null,\"row\":1}"));
 
@@ -279,8 +256,7 @@ Test(concurrency, thirty_clients_cas_the_same_null_and_exactly_one_wins)
             }
         }
         cr_expect_eq(winners, 1, "seat:%d: %d clients got 1", seat, winners);
-        if (winners != 1)
-            continue;
+        if (winners != 1) continue;
         char want[96];
         snprintf(want, sizeof want, "{\"claimedBy\":\"buyer-%d\",\"row\":1}", winner);
         expect_str(cmd(c, "DOC.GET seat:%d", seat), want);
@@ -303,8 +279,7 @@ static atomic_int lock_holders;
  * document names me, count one round inside the critical section, release with CAS
  * me -> ABSENT (which must succeed: nobody else can have taken it). A client that
  * finds the lock taken tries again; a deadline bounds the whole run. */
-static void lock_rounds(worker *w)
-{
+static void lock_rounds(worker *w) {
     char me[32];
     snprintf(me, sizeof me, "\"w%d\"", w->id);
     time_t deadline = time(NULL) + LOCK_SECONDS;
@@ -315,8 +290,7 @@ static void lock_rounds(worker *w)
             break;
         }
         redisReply *r = wcmd(w, "DOC.CAS lock:job $.owner ABSENT %s", me);
-        if (!r)
-            break;
+        if (!r) break;
         long long got = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
         freeReplyObject(r);
         if (got == 0) {
@@ -333,15 +307,12 @@ static void lock_rounds(worker *w)
         if (r && (r->type != REDIS_REPLY_STRING || strcmp(r->str, me)))
             fail_worker(w, "client %d: holds the lock but the owner is %s", w->id,
                         r->type == REDIS_REPLY_STRING ? r->str : "not a string");
-        if (r)
-            freeReplyObject(r);
+        if (r) freeReplyObject(r);
         r = wcmd(w, "DOC.INCR lock:job $.rounds 1");
-        if (r)
-            freeReplyObject(r);
+        if (r) freeReplyObject(r);
         atomic_fetch_sub(&lock_holders, 1);
         r = wcmd(w, "DOC.CAS lock:job $.owner %s ABSENT", me);
-        if (!r)
-            break;
+        if (!r) break;
         if (r->type != REDIS_REPLY_INTEGER || r->integer != 1)
             fail_worker(w, "client %d: releasing its own lock did not swap", w->id);
         freeReplyObject(r);
@@ -349,8 +320,7 @@ static void lock_rounds(worker *w)
     }
 }
 
-Test(concurrency, six_clients_take_release_and_retake_a_lock_one_at_a_time)
-{
+Test(concurrency, six_clients_take_release_and_retake_a_lock_one_at_a_time) {
     expect_ok(cmd(c, "DOC.SET lock:job $ %s", "{\"rounds\":0}"));
     atomic_init(&lock_holders, 0);
     static race r;
@@ -369,13 +339,11 @@ Test(concurrency, six_clients_take_release_and_retake_a_lock_one_at_a_time)
 
 #define INCRS 500
 
-static void incr_many(worker *w)
-{
+static void incr_many(worker *w) {
     long long last = 0;
     for (int i = 0; i < INCRS && !w->err[0]; i++) {
         redisReply *r = wcmd(w, "DOC.INCR counter $.hits 1");
-        if (!r)
-            break;
+        if (!r) break;
         if (r->type != REDIS_REPLY_INTEGER || r->integer <= last)
             fail_worker(w, "client %d: INCR replied type %d (%lld) after %lld", w->id, r->type,
                         r->type == REDIS_REPLY_INTEGER ? r->integer : 0, last);
@@ -386,8 +354,7 @@ static void incr_many(worker *w)
     }
 }
 
-Test(concurrency, eight_clients_incrementing_500_times_each_count_exactly_4000)
-{
+Test(concurrency, eight_clients_incrementing_500_times_each_count_exactly_4000) {
     expect_ok(cmd(c, "DOC.SET counter $ %s", "{\"hits\":0}"));
     static race r;
     run_race(&r, 8, incr_many, 0, NULL);
@@ -403,8 +370,7 @@ Test(concurrency, eight_clients_incrementing_500_times_each_count_exactly_4000)
 /* Adds every value, in this client's order. Odd clients write the members of the
  * object in the other order (still deep-equal), and every third call adds the value
  * twice in one command. */
-static void add_every_value(worker *w)
-{
+static void add_every_value(worker *w) {
     int order[SET_VALUES];
     shuffled(order, SET_VALUES, 100u + (unsigned)w->id);
     for (int k = 0; k < SET_VALUES && !w->err[0]; k++) {
@@ -416,19 +382,17 @@ static void add_every_value(worker *w)
             snprintf(json, sizeof json, "{\"id\":%d,\"tag\":\"t\"}", i);
         redisReply *r = k % 3 ? wcmd(w, "DOC.ADDTOSET page $.visitors %s", json)
                               : wcmd(w, "DOC.ADDTOSET page $.visitors %s %s", json, json);
-        if (!r)
-            break;
+        if (!r) break;
         if (r->type != REDIS_REPLY_INTEGER || r->integer < 0 || r->integer > 1)
-            fail_worker(w, "client %d: ADDTOSET of %d replied type %d (%lld)", w->id, i,
-                        r->type, r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
+            fail_worker(w, "client %d: ADDTOSET of %d replied type %d (%lld)", w->id, i, r->type,
+                        r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
         else
             w->hits += r->integer;
         freeReplyObject(r);
     }
 }
 
-Test(concurrency, six_clients_adding_the_same_150_values_add_each_once)
-{
+Test(concurrency, six_clients_adding_the_same_150_values_add_each_once) {
     expect_ok(cmd(c, "DOC.SET page $ %s", "{\"visitors\":[]}"));
     static race r;
     run_race(&r, 6, add_every_value, 0, NULL);
@@ -450,57 +414,50 @@ Test(concurrency, six_clients_adding_the_same_150_values_add_each_once)
 #define PUSHES 200
 #define KEEP 10
 
-static void push_capped(worker *w)
-{
+static void push_capped(worker *w) {
     for (int i = 0; i < PUSHES && !w->err[0]; i++) {
         char json[48];
         snprintf(json, sizeof json, "{\"c\":%d,\"i\":%d}", w->id, i);
         redisReply *r = wcmd(w, "DOC.PUSH feed $.items KEEP %d %s", KEEP, json);
-        if (!r)
-            break;
+        if (!r) break;
         if (r->type != REDIS_REPLY_INTEGER || r->integer < 1 || r->integer > KEEP)
-            fail_worker(w, "client %d: PUSH KEEP %d replied type %d (%lld)", w->id, KEEP,
-                        r->type, r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
+            fail_worker(w, "client %d: PUSH KEEP %d replied type %d (%lld)", w->id, KEEP, r->type,
+                        r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
         freeReplyObject(r);
     }
 }
 
 /* The 9th client: DOC.LEN as fast as it can, for as long as the pushers run. */
 typedef struct watch {
-    redisContext *conn;  /* the watcher's own connection */
-    long long polls;     /* DOC.LEN calls made (the last after the pushers ended) */
-    long long max_len;   /* largest length seen */
-    char err[256];       /* empty, or what went wrong */
+    redisContext *conn; /* the watcher's own connection */
+    long long polls;    /* DOC.LEN calls made (the last after the pushers ended) */
+    long long max_len;  /* largest length seen */
+    char err[256];      /* empty, or what went wrong */
 } watch;
 
 static watch watcher;
 
-static void watch_lengths(race *r)
-{
+static void watch_lengths(race *r) {
     bool more;
     do {
         more = atomic_load(&r->running) > 0; /* one last look after the pushers end */
         redisReply *rep = redisCommand(watcher.conn, "DOC.LEN feed $.items");
         if (!rep) {
-            snprintf(watcher.err, sizeof watcher.err, "watcher: connection error: %s",
-                     watcher.conn->errstr);
+            snprintf(watcher.err, sizeof watcher.err, "watcher: connection error: %s", watcher.conn->errstr);
             return;
         }
         if (rep->type != REDIS_REPLY_INTEGER) {
-            snprintf(watcher.err, sizeof watcher.err, "watcher: DOC.LEN replied type %d",
-                     rep->type);
+            snprintf(watcher.err, sizeof watcher.err, "watcher: DOC.LEN replied type %d", rep->type);
             freeReplyObject(rep);
             return;
         }
         watcher.polls++;
-        if (rep->integer > watcher.max_len)
-            watcher.max_len = rep->integer;
+        if (rep->integer > watcher.max_len) watcher.max_len = rep->integer;
         freeReplyObject(rep);
     } while (more);
 }
 
-Test(concurrency, eight_clients_pushing_with_keep_10_never_let_the_array_exceed_10)
-{
+Test(concurrency, eight_clients_pushing_with_keep_10_never_let_the_array_exceed_10) {
     expect_ok(cmd(c, "DOC.SET feed $ %s", "{\"items\":[]}"));
     memset(&watcher, 0, sizeof watcher);
     watcher.conn = srv_connect(s);
@@ -508,8 +465,8 @@ Test(concurrency, eight_clients_pushing_with_keep_10_never_let_the_array_exceed_
     run_race(&r, 8, push_capped, 0, watch_lengths);
     redisFree(watcher.conn);
     cr_assert(!watcher.err[0], "%s", watcher.err);
-    cr_expect_leq(watcher.max_len, KEEP, "the watcher saw DOC.LEN %lld (in %lld polls)",
-                  watcher.max_len, watcher.polls);
+    cr_expect_leq(watcher.max_len, KEEP, "the watcher saw DOC.LEN %lld (in %lld polls)", watcher.max_len,
+                  watcher.polls);
 
     expect_int(cmd(c, "DOC.LEN feed $.items"), KEEP);
     expect_int(cmd(c, "DOC.VERSION feed"), 1 + 8 * PUSHES);
@@ -520,16 +477,14 @@ Test(concurrency, eight_clients_pushing_with_keep_10_never_let_the_array_exceed_
     reply_describe(all, got, sizeof got);
     cr_assert(all->type == REDIS_REPLY_STRING, "%s", got);
     int cs[KEEP], is[KEEP], n = 0;
-    for (const char *t = strstr(all->str, "{\"c\":"); t && n < KEEP;
-         t = strstr(t + 1, "{\"c\":")) {
+    for (const char *t = strstr(all->str, "{\"c\":"); t && n < KEEP; t = strstr(t + 1, "{\"c\":")) {
         cr_assert_eq(sscanf(t, "{\"c\":%d,\"i\":%d}", &cs[n], &is[n]), 2, "%s", got);
         n++;
     }
     cr_assert_eq(n, KEEP, "%s", got);
     for (int a = 0; a < KEEP; a++)
         for (int b = a + 1; b < KEEP; b++)
-            if (cs[a] == cs[b])
-                cr_expect_lt(is[a], is[b], "client %d's values out of order: %s", cs[a], got);
+            if (cs[a] == cs[b]) cr_expect_lt(is[a], is[b], "client %d's values out of order: %s", cs[a], got);
     cr_expect_eq(is[KEEP - 1], PUSHES - 1, "the last element is not a last push: %s", got);
     freeReplyObject(all);
 }
@@ -538,12 +493,10 @@ Test(concurrency, eight_clients_pushing_with_keep_10_never_let_the_array_exceed_
 
 #define STOCK 100
 
-static void sell_until_sold_out(worker *w)
-{
+static void sell_until_sold_out(worker *w) {
     for (;;) {
         redisReply *r = wcmd(w, "DOC.INCR stock $.n -1 MIN 0");
-        if (!r)
-            return;
+        if (!r) return;
         if (r->type == REDIS_REPLY_NIL) {
             freeReplyObject(r);
             return;
@@ -560,8 +513,7 @@ static void sell_until_sold_out(worker *w)
     }
 }
 
-Test(concurrency, eight_clients_decrementing_a_stock_of_100_with_min_0_sell_exactly_100)
-{
+Test(concurrency, eight_clients_decrementing_a_stock_of_100_with_min_0_sell_exactly_100) {
     expect_ok(cmd(c, "DOC.SET stock $ %s", "{\"n\":100}"));
     static race r;
     run_race(&r, 8, sell_until_sold_out, STOCK, NULL);
@@ -569,8 +521,7 @@ Test(concurrency, eight_clients_decrementing_a_stock_of_100_with_min_0_sell_exac
     /* each remaining count 99..0 was replied to exactly one client */
     for (int v = 0; v < STOCK; v++) {
         long long n = 0;
-        for (int k = 0; k < r.n; k++)
-            n += r.w[k].per[v];
+        for (int k = 0; k < r.n; k++) n += r.w[k].per[v];
         cr_expect_eq(n, 1, "stock %d was replied %lld times", v, n);
     }
     expect_str(cmd(c, "DOC.GET stock"), "{\"n\":0}");

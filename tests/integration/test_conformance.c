@@ -42,27 +42,21 @@ static const char *const too_deep_files[] = {
     "n_structure_open_array_object.json",
 };
 
-static bool in_list(const char *name, const char *const *list, size_t n)
-{
+static bool in_list(const char *name, const char *const *list, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (!strcmp(name, list[i]))
-            return true;
+        if (!strcmp(name, list[i])) return true;
     return false;
 }
 
-static int wanted(const struct dirent *e)
-{
+static int wanted(const struct dirent *e) {
     size_t n = strlen(e->d_name);
-    return n > 7 && strchr("yni", e->d_name[0]) && e->d_name[1] == '_' &&
-           !strcmp(e->d_name + n - 5, ".json");
+    return n > 7 && strchr("yni", e->d_name[0]) && e->d_name[1] == '_' && !strcmp(e->d_name + n - 5, ".json");
 }
 
 /* The whole file, malloc'd, or NULL. */
-static char *read_all(const char *path, size_t *len)
-{
+static char *read_all(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     char *buf = NULL;
     size_t cap = 0, n = 0;
     for (;;) {
@@ -78,8 +72,7 @@ static char *read_all(const char *path, size_t *len)
         }
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (got == 0)
-            break;
+        if (got == 0) break;
     }
     fclose(f);
     *len = n;
@@ -95,58 +88,46 @@ typedef struct {
 } run_t;
 
 /* Sends argv; NULL (recorded as a failure of `file`) when the connection broke. */
-static redisReply *call(run_t *run, const char *file, int argc, const char **argv,
-                        const size_t *lens)
-{
+static redisReply *call(run_t *run, const char *file, int argc, const char **argv, const size_t *lens) {
     redisReply *r = redisCommandArgv(run->c, argc, argv, lens);
     if (!r) {
-        fprintf(run->fails, "  %s: %s: no reply (%s); did the server crash?\n", file,
-                argv[0], run->c->errstr);
+        fprintf(run->fails, "  %s: %s: no reply (%s); did the server crash?\n", file, argv[0],
+                run->c->errstr);
         run->nfail++;
         run->lost = true;
     }
     return r;
 }
 
-static void failed(run_t *run, const char *file, const char *what, const redisReply *r)
-{
+static void failed(run_t *run, const char *file, const char *what, const redisReply *r) {
     char got[600];
     fprintf(run->fails, "  %s: %s, got %s\n", file, what, reply_describe(r, got, sizeof got));
     run->nfail++;
 }
 
-static redisReply *doc_set(run_t *run, const char *file, const char *key, const char *json,
-                           size_t len)
-{
-    const char *argv[] = { "DOC.SET", key, "$", json };
-    const size_t lens[] = { 7, strlen(key), 1, len };
+static redisReply *doc_set(run_t *run, const char *file, const char *key, const char *json, size_t len) {
+    const char *argv[] = {"DOC.SET", key, "$", json};
+    const size_t lens[] = {7, strlen(key), 1, len};
     return call(run, file, 4, argv, lens);
 }
 
-static redisReply *simple(run_t *run, const char *file, const char *c1, const char *c2)
-{
-    const char *argv[] = { c1, c2 };
+static redisReply *simple(run_t *run, const char *file, const char *c1, const char *c2) {
+    const char *argv[] = {c1, c2};
     return call(run, file, c2 ? 2 : 1, argv, NULL);
 }
 
-static bool is_ok(const redisReply *r)
-{
-    return r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK");
-}
+static bool is_ok(const redisReply *r) { return r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "OK"); }
 
-static bool is_error_code(const redisReply *r, const char *code)
-{
+static bool is_error_code(const redisReply *r, const char *code) {
     size_t n = strlen(code);
     return r->type == REDIS_REPLY_ERROR && r->len >= n && !memcmp(r->str, code, n) &&
            (r->str[n] == ' ' || r->str[n] == '\0');
 }
 
 /* After a refusal: the key must not exist. */
-static void expect_no_key(run_t *run, const char *file)
-{
+static void expect_no_key(run_t *run, const char *file) {
     redisReply *r = simple(run, file, "EXISTS", "k");
-    if (!r)
-        return;
+    if (!r) return;
     if (r->type != REDIS_REPLY_INTEGER || r->integer != 0)
         failed(run, file, "EXISTS k after the refusal: expected integer 0", r);
     freeReplyObject(r);
@@ -154,11 +135,9 @@ static void expect_no_key(run_t *run, const char *file)
 
 /* After acceptance: DOC.GET k prints text that DOC.SET takes again and that then
  * prints byte for byte the same. */
-static void expect_round_trip(run_t *run, const char *file)
-{
+static void expect_round_trip(run_t *run, const char *file) {
     redisReply *g1 = simple(run, file, "DOC.GET", "k");
-    if (!g1)
-        return;
+    if (!g1) return;
     if (g1->type != REDIS_REPLY_STRING) {
         failed(run, file, "DOC.GET k: expected the document text", g1);
         freeReplyObject(g1);
@@ -174,8 +153,8 @@ static void expect_round_trip(run_t *run, const char *file)
     bool retry = s2 && is_ok(s2);
     freeReplyObject(s2);
     redisReply *g2 = retry ? simple(run, file, "DOC.GET", "k2") : NULL;
-    if (g2 && (g2->type != REDIS_REPLY_STRING || g2->len != g1->len ||
-               memcmp(g2->str, g1->str, g1->len) != 0)) {
+    if (g2 &&
+        (g2->type != REDIS_REPLY_STRING || g2->len != g1->len || memcmp(g2->str, g1->str, g1->len) != 0)) {
         char what[700], text[600];
         snprintf(what, sizeof what, "DOC.GET k2: expected the first print %s",
                  reply_describe(g1, text, sizeof text));
@@ -185,17 +164,14 @@ static void expect_round_trip(run_t *run, const char *file)
     freeReplyObject(g1);
 }
 
-static void check_file(run_t *run, const char *file, const char *json, size_t len)
-{
-    const char *del[] = { "DEL", "k", "k2" };
+static void check_file(run_t *run, const char *file, const char *json, size_t len) {
+    const char *del[] = {"DEL", "k", "k2"};
     redisReply *r = call(run, file, 3, del, NULL);
-    if (!r)
-        return;
+    if (!r) return;
     freeReplyObject(r);
 
     redisReply *set = doc_set(run, file, "k", json, len);
-    if (!set)
-        return;
+    if (!set) return;
     char kind = file[0];
     if (kind == 'y' && !in_list(file, duplicate_key_files, 2)) {
         if (is_ok(set))
@@ -207,8 +183,10 @@ static void check_file(run_t *run, const char *file, const char *json, size_t le
         if (is_error_code(set, "BADJSON") || (deep && is_error_code(set, "TOODEEP")))
             expect_no_key(run, file);
         else
-            failed(run, file, deep ? "DOC.SET: expected a BADJSON or TOODEEP error"
-                                   : "DOC.SET: expected a BADJSON error", set);
+            failed(run, file,
+                   deep ? "DOC.SET: expected a BADJSON or TOODEEP error"
+                        : "DOC.SET: expected a BADJSON error",
+                   set);
     } else {
         if (is_ok(set))
             expect_round_trip(run, file);
@@ -224,12 +202,11 @@ static void check_file(run_t *run, const char *file, const char *json, size_t le
     freeReplyObject(set);
 }
 
-Test(conformance, json_test_suite_files_are_accepted_refused_and_reprinted_as_specified)
-{
+Test(conformance, json_test_suite_files_are_accepted_refused_and_reprinted_as_specified) {
     char suite[PATH_MAX];
     cr_assert(test_find_shared(SUITE_SUBDIR, 1, suite, sizeof suite),
-              "JSONTestSuite not found: set ATOMICDOC_SHARED to the directory holding "
-              SUITE_SUBDIR ", or run from the project root next to shared/");
+              "JSONTestSuite not found: set ATOMICDOC_SHARED to the directory holding " SUITE_SUBDIR
+              ", or run from the project root next to shared/");
     struct dirent **names;
     int n = scandir(suite, &names, wanted, alphasort);
     cr_assert_gt(n, 0, "no y_/n_/i_ *.json files in %s", suite);
@@ -239,7 +216,7 @@ Test(conformance, json_test_suite_files_are_accepted_refused_and_reprinted_as_sp
      * checker of `make sanitize` stays quiet */
     static char *text;
     size_t textlen = 0;
-    run_t run = { srv_connect(s), open_memstream(&text, &textlen), 0, false };
+    run_t run = {srv_connect(s), open_memstream(&text, &textlen), 0, false};
     cr_assert_not_null(run.fails);
     int tried = 0;
     for (int i = 0; i < n; i++) {
@@ -266,14 +243,13 @@ Test(conformance, json_test_suite_files_are_accepted_refused_and_reprinted_as_sp
 
     if (run.lost) {
         /* The server died: show the failures so far, then srv_stop shows why. */
-        cr_log_error("JSONTestSuite: %d failures before the connection broke:\n%s",
-                     run.nfail, text);
+        cr_log_error("JSONTestSuite: %d failures before the connection broke:\n%s", run.nfail, text);
         free(text);
         srv_stop(s);
         cr_assert_fail("the connection to the server broke (see above)");
     }
     srv_stop(s);
-    cr_assert_eq(run.nfail, 0, "%d failures in %d JSONTestSuite files (%s):\n%s",
-                 run.nfail, tried, suite, text);
+    cr_assert_eq(run.nfail, 0, "%d failures in %d JSONTestSuite files (%s):\n%s", run.nfail, tried, suite,
+                 text);
     free(text);
 }

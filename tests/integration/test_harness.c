@@ -19,14 +19,12 @@
 #include "harness.h"
 
 /* True once `pid` no longer runs (gone, or a zombie waiting for its new parent). */
-static bool process_gone(void *arg)
-{
+static bool process_gone(void *arg) {
     pid_t pid = *(pid_t *)arg;
     char path[64], st[512];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return true;
+    if (!f) return true;
     size_t n = fread(st, 1, sizeof st - 1, f);
     fclose(f);
     st[n] = '\0';
@@ -34,14 +32,12 @@ static bool process_gone(void *arg)
     return rp && (rp[2] == 'Z' || rp[2] == 'X');
 }
 
-static bool dir_exists(const char *dir)
-{
+static bool dir_exists(const char *dir) {
     struct stat sb;
     return stat(dir, &sb) == 0;
 }
 
-Test(harness, start_serves_commands_and_stop_removes_everything)
-{
+Test(harness, start_serves_commands_and_stop_removes_everything) {
     srv *s = srv_start(NULL);
     cr_assert_gt(s->pid, 0);
     cr_assert_gt(s->port, 0);
@@ -75,8 +71,7 @@ Test(harness, start_serves_commands_and_stop_removes_everything)
     redisFree(gone);
 }
 
-Test(harness, two_servers_in_one_test_are_independent)
-{
+Test(harness, two_servers_in_one_test_are_independent) {
     srv *a = srv_start(NULL);
     srv *b = srv_start(NULL);
     cr_assert_neq(a->port, b->port);
@@ -97,9 +92,8 @@ Test(harness, two_servers_in_one_test_are_independent)
     srv_stop(a);
 }
 
-Test(harness, restart_after_a_crash_keeps_data_when_aof_is_on)
-{
-    srv *s = srv_start(&(srv_opts){ .aof = true });
+Test(harness, restart_after_a_crash_keeps_data_when_aof_is_on) {
+    srv *s = srv_start(&(srv_opts){.aof = true});
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "SET survivor %s", "yes"));
     expect_int(cmd(c, "RPUSH list a b c"), 3);
@@ -118,8 +112,7 @@ Test(harness, restart_after_a_crash_keeps_data_when_aof_is_on)
     srv_stop(s);
 }
 
-Test(harness, restart_saves_and_reloads_the_rdb)
-{
+Test(harness, restart_saves_and_reloads_the_rdb) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "SET saved %s", "in-rdb"));
@@ -139,8 +132,7 @@ Test(harness, restart_saves_and_reloads_the_rdb)
     srv_stop(s);
 }
 
-Test(harness, replica_receives_writes_made_before_and_after_it_starts)
-{
+Test(harness, replica_receives_writes_made_before_and_after_it_starts) {
     srv *p = srv_start(NULL);
     redisContext *pc = srv_connect(p);
     expect_ok(cmd(pc, "SET before %s", "full-sync"));
@@ -170,10 +162,9 @@ Test(harness, replica_receives_writes_made_before_and_after_it_starts)
     srv_stop(p);
 }
 
-Test(harness, options_reach_the_server_and_reply_checks_match)
-{
+Test(harness, options_reach_the_server_and_reply_checks_match) {
     srv *s = srv_start(&(srv_opts){
-        .config = (const char *[]){ "maxmemory", "10mb", "hz", "20", NULL },
+        .config = (const char *[]){"maxmemory", "10mb", "hz", "20", NULL},
     });
     redisContext *c = srv_connect(s);
 
@@ -188,8 +179,8 @@ Test(harness, options_reach_the_server_and_reply_checks_match)
     cr_assert_null(srv_info_field(c, "server", "no_such_field"));
 
     /* binary-safe arguments through cmdv, and the checks on each reply type */
-    const char *argv[] = { "SET", "bin", "a\0b" };
-    const size_t lens[] = { 3, 3, 3 };
+    const char *argv[] = {"SET", "bin", "a\0b"};
+    const size_t lens[] = {3, 3, 3};
     expect_ok(cmdv(c, 3, argv, lens));
     expect_int(cmd(c, "STRLEN bin"), 3);
     expect_status(cmd(c, "TYPE bin"), "string");
@@ -213,8 +204,7 @@ struct key_probe {
     const char *key; /* key expected to disappear */
 };
 
-static bool key_is_gone(void *arg)
-{
+static bool key_is_gone(void *arg) {
     struct key_probe *p = arg;
     redisReply *r = cmd(p->c, "EXISTS %s", p->key);
     bool gone = r->type == REDIS_REPLY_INTEGER && r->integer == 0;
@@ -222,12 +212,11 @@ static bool key_is_gone(void *arg)
     return gone;
 }
 
-Test(harness, wait_until_polls_until_the_condition_holds)
-{
+Test(harness, wait_until_polls_until_the_condition_holds) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "SET short-lived x PX 100"));
-    struct key_probe probe = { c, "short-lived" };
+    struct key_probe probe = {c, "short-lived"};
     cr_assert(!key_is_gone(&probe));
     cr_assert(wait_until(key_is_gone, &probe, 5000), "the key never expired");
     expect_ok(cmd(c, "SET long-lived x"));
@@ -238,15 +227,11 @@ Test(harness, wait_until_polls_until_the_condition_holds)
 }
 
 /* True once our child `pid` has exited; reaps it. */
-static bool child_exited(void *arg)
-{
-    return waitpid(*(pid_t *)arg, NULL, WNOHANG) == *(pid_t *)arg;
-}
+static bool child_exited(void *arg) { return waitpid(*(pid_t *)arg, NULL, WNOHANG) == *(pid_t *)arg; }
 
 /* A test process that dies without cleaning up (a crash, a timeout kill) still takes
  * its servers with it: here a forked copy of this test starts one and _exits. */
-Test(harness, a_server_dies_with_the_process_that_started_it)
-{
+Test(harness, a_server_dies_with_the_process_that_started_it) {
     /* The orphaned server becomes our child, so we can see it die and reap it. */
     cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     int fds[2];
@@ -258,29 +243,27 @@ Test(harness, a_server_dies_with_the_process_that_started_it)
         srv *s = srv_start(NULL);
         char line[sizeof s->dir + 32];
         int n = snprintf(line, sizeof line, "%d %s\n", (int)s->pid, s->dir);
-        if (write(fds[1], line, (size_t)n) != n)
-            _exit(1);
+        if (write(fds[1], line, (size_t)n) != n) _exit(1);
         _exit(0); /* no atexit, no srv_stop: only PR_SET_PDEATHSIG can stop it */
     }
     close(fds[1]);
-    char line[512] = { 0 };
-    struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+    char line[512] = {0};
+    struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
     ssize_t n = -1;
     if (poll(&pfd, 1, 20000) == 1) /* a broken child must not hang the test */
         n = read(fds[0], line, sizeof line - 1);
     close(fds[0]);
-    if (n <= 0)
-        kill(child, SIGKILL);
+    if (n <= 0) kill(child, SIGKILL);
     int status;
     cr_assert_eq(waitpid(child, &status, 0), child);
     cr_assert(n > 0, "the child did not report its server (see its message above)");
     int pid = 0;
-    char dir[300] = { 0 };
+    char dir[300] = {0};
     cr_assert_eq(sscanf(line, "%d %299s", &pid, dir), 2);
 
     pid_t server = pid;
-    cr_assert(wait_until(child_exited, &server, 5000),
-              "redis-server %d outlived the process that started it", pid);
+    cr_assert(wait_until(child_exited, &server, 5000), "redis-server %d outlived the process that started it",
+              pid);
     /* The runner sweeps such directories after the last test; this test tidies its
      * own so the sweep has nothing to report. */
     char rm[400];

@@ -71,11 +71,12 @@ static void run_row(redisContext *c, const char *command, const char *want, int 
 }
 
 typedef struct row {
-    const char *command;   /* '|'-separated */
-    const char *reply;     /* compact description */
-    int line;              /* where the row is */
+    const char *command; /* '|'-separated */
+    const char *reply;   /* compact description */
+    int line;            /* where the row is */
 } row;
-#define ROW(cmd, reply) {cmd, reply, __LINE__}
+#define ROW(cmd, reply) \
+    { cmd, reply, __LINE__ }
 
 static void run_rows(redisContext *c, const row *rows, size_t n) {
     for (size_t i = 0; i < n; i++) run_row(c, rows[i].command, rows[i].reply, rows[i].line);
@@ -84,9 +85,9 @@ static void run_rows(redisContext *c, const row *rows, size_t n) {
 /* ---- a raw RESP3 connection (Debian's hiredis 0.14 reads RESP2 only) ---- */
 
 typedef struct resp3 {
-    int fd;            /* TCP connection */
-    char buf[65536];   /* read buffer */
-    size_t len, pos;   /* bytes in it, next to read */
+    int fd;          /* TCP connection */
+    char buf[65536]; /* read buffer */
+    size_t len, pos; /* bytes in it, next to read */
 } resp3;
 
 static int r3_byte(resp3 *r) {
@@ -105,7 +106,7 @@ static void r3_line(resp3 *r, char *out, size_t cap) {
     for (int ch; (ch = r3_byte(r)) != '\r';)
         if (n + 1 < cap) out[n++] = (char)ch;
     out[n] = '\0';
-    r3_byte(r);   /* \n */
+    r3_byte(r); /* \n */
 }
 
 /* Reads one reply, describing it as describe() does (maps as arrays). */
@@ -202,10 +203,11 @@ static void r3_row(resp3 *r, const char *command, const char *want, int line) {
     got[0] = '\0';
     r3_read(r, got, sizeof got, &used);
     if (want[0] == '-')
-        cr_expect(strncmp(got, want, strlen(want)) == 0, "RESP3 row at line %d: %s\n  want %s\n  got  %s", line,
-                  command, want, got);
+        cr_expect(strncmp(got, want, strlen(want)) == 0, "RESP3 row at line %d: %s\n  want %s\n  got  %s",
+                  line, command, want, got);
     else
-        cr_expect_str_eq(got, want, "RESP3 row at line %d: %s\n  want %s\n  got  %s", line, command, want, got);
+        cr_expect_str_eq(got, want, "RESP3 row at line %d: %s\n  want %s\n  got  %s", line, command, want,
+                         got);
 }
 
 static srv *s;
@@ -227,40 +229,33 @@ TestSuite(json, .init = start, .fini = stop);
  * replies documented there, as a RESP2 client (redis-cli) sees them. */
 static const row documented[] = {
     /* JSON.SET */
-    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"),
-    ROW("JSON.SET|doc|$.a|3", "+OK"),
-    ROW("JSON.GET|doc|$", "\"[{\"a\":3}]\""),
-    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"),
-    ROW("JSON.SET|doc|$.b|8", "+OK"),
-    ROW("JSON.GET|doc|$", "\"[{\"a\":2,\"b\":8}]\""),
-    ROW("JSON.SET|doc|$|{\"f1\": {\"a\":1}, \"f2\":{\"a\":2}}", "+OK"),
-    ROW("JSON.SET|doc|$..a|3", "+OK"),
+    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"), ROW("JSON.SET|doc|$.a|3", "+OK"),
+    ROW("JSON.GET|doc|$", "\"[{\"a\":3}]\""), ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"),
+    ROW("JSON.SET|doc|$.b|8", "+OK"), ROW("JSON.GET|doc|$", "\"[{\"a\":2,\"b\":8}]\""),
+    ROW("JSON.SET|doc|$|{\"f1\": {\"a\":1}, \"f2\":{\"a\":2}}", "+OK"), ROW("JSON.SET|doc|$..a|3", "+OK"),
     ROW("JSON.GET|doc", "\"{\"f1\":{\"a\":3},\"f2\":{\"a\":3}}\""),
     /* JSON.GET */
     ROW("JSON.SET|doc|$|{\"a\":2, \"b\": 3, \"nested\": {\"a\": 4, \"b\": null}}", "+OK"),
     ROW("JSON.GET|doc|$..b", "\"[3,null]\""),
     ROW("JSON.GET|doc|..a|$..b", "\"{\"..a\":[2,4],\"$..b\":[3,null]}\""),
     /* JSON.DEL */
-    ROW("JSON.SET|doc|$|{\"a\": 1, \"nested\": {\"a\": 2, \"b\": 3}}", "+OK"),
-    ROW("JSON.DEL|doc|$..a", ":2"),
+    ROW("JSON.SET|doc|$|{\"a\": 1, \"nested\": {\"a\": 2, \"b\": 3}}", "+OK"), ROW("JSON.DEL|doc|$..a", ":2"),
     ROW("JSON.GET|doc|$", "\"[{\"nested\":{\"b\":3}}]\""),
     /* JSON.MGET */
     ROW("JSON.SET|doc1|$|{\"a\":1, \"b\": 2, \"nested\": {\"a\": 3}, \"c\": null}", "+OK"),
     ROW("JSON.SET|doc2|$|{\"a\":4, \"b\": 5, \"nested\": {\"a\": 6}, \"c\": null}", "+OK"),
     ROW("JSON.MGET|doc1|doc2|$..a", "[\"[1,3]\",\"[4,6]\"]"),
     /* JSON.MSET */
-    ROW("JSON.MSET|doc1|$|{\"a\":1}|doc2|$|{\"f\":{\"a\":2}}|doc3|$|{\"f1\":{\"a\":0},\"f2\":{\"a\":0}}", "+OK"),
+    ROW("JSON.MSET|doc1|$|{\"a\":1}|doc2|$|{\"f\":{\"a\":2}}|doc3|$|{\"f1\":{\"a\":0},\"f2\":{\"a\":0}}",
+        "+OK"),
     ROW("JSON.MSET|doc1|$|{\"a\":2}|doc2|$.f.a|3|doc3|$|{\"f1\":{\"a\":1},\"f2\":{\"a\":2}}", "+OK"),
-    ROW("JSON.GET|doc1|$", "\"[{\"a\":2}]\""),
-    ROW("JSON.GET|doc2|$", "\"[{\"f\":{\"a\":3}}]\""),
+    ROW("JSON.GET|doc1|$", "\"[{\"a\":2}]\""), ROW("JSON.GET|doc2|$", "\"[{\"f\":{\"a\":3}}]\""),
     ROW("JSON.GET|doc3", "\"{\"f1\":{\"a\":1},\"f2\":{\"a\":2}}\""),
     /* JSON.NUMINCRBY / JSON.NUMMULTBY */
     ROW("JSON.SET|doc|.|{\"a\":\"b\",\"b\":[{\"a\":2}, {\"a\":5}, {\"a\":\"c\"}]}", "+OK"),
-    ROW("JSON.NUMINCRBY|doc|$.a|2", "\"[null]\""),
-    ROW("JSON.NUMINCRBY|doc|$..a|2", "\"[null,4,7,null]\""),
+    ROW("JSON.NUMINCRBY|doc|$.a|2", "\"[null]\""), ROW("JSON.NUMINCRBY|doc|$..a|2", "\"[null,4,7,null]\""),
     ROW("JSON.SET|doc|.|{\"a\":\"b\",\"b\":[{\"a\":2}, {\"a\":5}, {\"a\":\"c\"}]}", "+OK"),
-    ROW("JSON.NUMMULTBY|doc|$.a|2", "\"[null]\""),
-    ROW("JSON.NUMMULTBY|doc|$..a|2", "\"[null,4,10,null]\""),
+    ROW("JSON.NUMMULTBY|doc|$.a|2", "\"[null]\""), ROW("JSON.NUMMULTBY|doc|$..a|2", "\"[null,4,10,null]\""),
     /* JSON.STRAPPEND / JSON.STRLEN */
     ROW("JSON.SET|doc|$|{\"a\":\"foo\", \"nested\": {\"a\": \"hello\"}, \"nested2\": {\"a\": 31}}", "+OK"),
     ROW("JSON.STRAPPEND|doc|$..a|\"baz\"", "[:6,:8,nil]"),
@@ -268,15 +263,15 @@ static const row documented[] = {
     ROW("JSON.SET|doc|$|{\"a\":\"foo\", \"nested\": {\"a\": \"hello\"}, \"nested2\": {\"a\": 31}}", "+OK"),
     ROW("JSON.STRLEN|doc|$..a", "[:3,:5,nil]"),
     /* JSON.ARRAPPEND / ARRINSERT / ARRINDEX / ARRLEN / ARRPOP / ARRTRIM */
-    ROW("JSON.SET|item:1|$|{\"name\":\"Noise-cancelling Bluetooth headphones\",\"connection\":{\"wireless\":true,"
+    ROW("JSON.SET|item:1|$|{\"name\":\"Noise-cancelling Bluetooth "
+        "headphones\",\"connection\":{\"wireless\":true,"
         "\"type\":\"Bluetooth\"},\"price\":99.98,\"stock\":25,\"colors\":[\"black\",\"silver\"]}",
         "+OK"),
     ROW("JSON.ARRAPPEND|item:1|$.colors|\"blue\"", "[:3]"),
     ROW("JSON.GET|item:1|$.colors", "\"[[\"black\",\"silver\",\"blue\"]]\""),
     ROW("JSON.ARRINSERT|item:1|$.colors|2|\"yellow\"|\"gold\"", "[:5]"),
     ROW("JSON.GET|item:1|$.colors", "\"[[\"black\",\"silver\",\"yellow\",\"gold\",\"blue\"]]\""),
-    ROW("JSON.ARRINDEX|item:1|$..colors|\"silver\"", "[:1]"),
-    ROW("JSON.ARRLEN|item:1|$.colors", "[:5]"),
+    ROW("JSON.ARRINDEX|item:1|$..colors|\"silver\"", "[:1]"), ROW("JSON.ARRLEN|item:1|$.colors", "[:5]"),
     ROW("JSON.ARRPOP|item:1|$.colors", "[\"\"blue\"\"]"),
     ROW("JSON.ARRPOP|item:1|$.colors|0", "[\"\"black\"\"]"),
     ROW("JSON.GET|item:1|$.colors", "\"[[\"silver\",\"yellow\",\"gold\"]]\""),
@@ -285,53 +280,47 @@ static const row documented[] = {
     ROW("JSON.GET|key", "\"[[],[\"a\"],[\"a\",\"b\"],[\"a\",\"b\"]]\""),
     /* JSON.OBJLEN / JSON.OBJKEYS */
     ROW("JSON.SET|doc|$|{\"a\":[3], \"nested\": {\"a\": {\"b\":2, \"c\": 1}}}", "+OK"),
-    ROW("JSON.OBJLEN|doc|$..a", "[nil,:2]"),
-    ROW("JSON.OBJKEYS|doc|$..a", "[nil,[\"b\",\"c\"]]"),
+    ROW("JSON.OBJLEN|doc|$..a", "[nil,:2]"), ROW("JSON.OBJKEYS|doc|$..a", "[nil,[\"b\",\"c\"]]"),
     /* JSON.TYPE */
     ROW("JSON.SET|doc|$|{\"a\":2, \"nested\": {\"a\": true}, \"foo\": \"bar\"}", "+OK"),
-    ROW("JSON.TYPE|doc|$..foo", "[+string]"),
-    ROW("JSON.TYPE|doc|$..a", "[+integer,+boolean]"),
+    ROW("JSON.TYPE|doc|$..foo", "[+string]"), ROW("JSON.TYPE|doc|$..a", "[+integer,+boolean]"),
     ROW("JSON.TYPE|doc|$..dummy", "[]"),
     /* JSON.CLEAR */
-    ROW("JSON.SET|doc|$|{\"obj\":{\"a\":1, \"b\":2}, \"arr\":[1,2,3], \"str\": \"foo\", \"bool\": true, \"int\": 42, "
+    ROW("JSON.SET|doc|$|{\"obj\":{\"a\":1, \"b\":2}, \"arr\":[1,2,3], \"str\": \"foo\", \"bool\": true, "
+        "\"int\": 42, "
         "\"float\": 3.14}",
         "+OK"),
     ROW("JSON.CLEAR|doc|$.*", ":4"),
-    ROW("JSON.GET|doc|$", "\"[{\"obj\":{},\"arr\":[],\"str\":\"foo\",\"bool\":true,\"int\":0,\"float\":0}]\""),
+    ROW("JSON.GET|doc|$",
+        "\"[{\"obj\":{},\"arr\":[],\"str\":\"foo\",\"bool\":true,\"int\":0,\"float\":0}]\""),
     /* JSON.TOGGLE */
-    ROW("JSON.SET|doc|$|{\"bool\": true}", "+OK"),
-    ROW("JSON.TOGGLE|doc|$.bool", "[:0]"),
-    ROW("JSON.GET|doc|$", "\"[{\"bool\":false}]\""),
-    ROW("JSON.TOGGLE|doc|$.bool", "[:1]"),
+    ROW("JSON.SET|doc|$|{\"bool\": true}", "+OK"), ROW("JSON.TOGGLE|doc|$.bool", "[:0]"),
+    ROW("JSON.GET|doc|$", "\"[{\"bool\":false}]\""), ROW("JSON.TOGGLE|doc|$.bool", "[:1]"),
     ROW("JSON.GET|doc|$", "\"[{\"bool\":true}]\""),
     /* JSON.MERGE */
-    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"),
-    ROW("JSON.MERGE|doc|$.a|3", "+OK"),
-    ROW("JSON.GET|doc|$", "\"[{\"a\":3}]\""),
-    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"),
-    ROW("JSON.MERGE|doc|$.b|8", "+OK"),
-    ROW("JSON.GET|doc|$", "\"[{\"a\":2,\"b\":8}]\""),
-    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"),
-    ROW("JSON.MERGE|doc|$|{\"a\":null}", "+OK"),
-    ROW("JSON.GET|doc|$", "\"[{}]\""),
-    ROW("JSON.SET|doc|$|{\"a\":[2,4,6,8]}", "+OK"),
-    ROW("JSON.MERGE|doc|$.a|[10,12]", "+OK"),
-    ROW("JSON.GET|doc|$", "\"[{\"a\":[10,12]}]\""),
+    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"), ROW("JSON.MERGE|doc|$.a|3", "+OK"),
+    ROW("JSON.GET|doc|$", "\"[{\"a\":3}]\""), ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"),
+    ROW("JSON.MERGE|doc|$.b|8", "+OK"), ROW("JSON.GET|doc|$", "\"[{\"a\":2,\"b\":8}]\""),
+    ROW("JSON.SET|doc|$|{\"a\":2}", "+OK"), ROW("JSON.MERGE|doc|$|{\"a\":null}", "+OK"),
+    ROW("JSON.GET|doc|$", "\"[{}]\""), ROW("JSON.SET|doc|$|{\"a\":[2,4,6,8]}", "+OK"),
+    ROW("JSON.MERGE|doc|$.a|[10,12]", "+OK"), ROW("JSON.GET|doc|$", "\"[{\"a\":[10,12]}]\""),
     ROW("JSON.SET|doc|$|{\"f1\": {\"a\":1}, \"f2\":{\"a\":2}}", "+OK"),
     ROW("JSON.MERGE|doc|$|{\"f1\": null, \"f2\":{\"a\":3, \"b\":4}, \"f3\":[2,4,6]}", "+OK"),
     ROW("JSON.GET|doc|$", "\"[{\"f2\":{\"a\":3,\"b\":4},\"f3\":[2,4,6]}]\""),
     /* JSON.RESP */
-    ROW("JSON.SET|item:2|$|{\"name\":\"Wireless earbuds\",\"price\":64.99,\"stock\":17,\"colors\":[\"black\",\"white\"],"
+    ROW("JSON.SET|item:2|$|{\"name\":\"Wireless "
+        "earbuds\",\"price\":64.99,\"stock\":17,\"colors\":[\"black\",\"white\"],"
         "\"max_level\":[80,100,120],\"x\":null,\"ok\":true}",
         "+OK"),
-    ROW("JSON.RESP|item:2",
-        "[+{,\"name\",\"Wireless earbuds\",\"price\",\"64.99\",\"stock\",:17,\"colors\",[+[,\"black\",\"white\"],"
-        "\"max_level\",[+[,:80,:100,:120],\"x\",nil,\"ok\",+true]"),
+    ROW("JSON.RESP|item:2", "[+{,\"name\",\"Wireless "
+                            "earbuds\",\"price\",\"64.99\",\"stock\",:17,\"colors\",[+[,\"black\",\"white\"],"
+                            "\"max_level\",[+[,:80,:100,:120],\"x\",nil,\"ok\",+true]"),
     ROW("JSON.RESP|item:2|$.colors", "[[+[,\"black\",\"white\"]]"),
     /* JSON.DEBUG */
-    ROW("JSON.DEBUG|HELP", "[+MEMORY <key> [path] - reports memory usage,+HELP                - this message]"),
+    ROW("JSON.DEBUG|HELP",
+        "[+MEMORY <key> [path] - reports memory usage,+HELP                - this message]"),
     ROW("JSON.DEBUG|MEMORY|nosuchkey", ":0"),
-    ROW("JSON.DEBUG|MEMORY|item:2|$.stock", "[:1]"),   /* a small integer: one byte */
+    ROW("JSON.DEBUG|MEMORY|item:2|$.stock", "[:1]"), /* a small integer: one byte */
 };
 
 Test(json, redisjson_documented_examples_reply_as_documented) {
@@ -340,7 +329,8 @@ Test(json, redisjson_documented_examples_reply_as_documented) {
 
 /* Legacy paths: the first match, errors when missing, the default `.`. */
 static const row legacy[] = {
-    ROW("JSON.SET|doc|.|{\"a\":{\"b\":[1,2,{\"c\":\"x\"}]},\"s\":\"hi\",\"n\":1,\"t\":false,\"k-1\":5}", "+OK"),
+    ROW("JSON.SET|doc|.|{\"a\":{\"b\":[1,2,{\"c\":\"x\"}]},\"s\":\"hi\",\"n\":1,\"t\":false,\"k-1\":5}",
+        "+OK"),
     ROW("JSON.GET|doc|.a.b[0]", "\"1\""),
     ROW("JSON.GET|doc|a.b[-1].c", "\"\"x\"\""),
     ROW("JSON.GET|doc|[\"a\"][\"b\"][1]", "\"2\""),
@@ -409,7 +399,7 @@ static const row resp3_rows[] = {
     ROW("JSON.STRLEN|doc|$..a", "[nil,nil,:1]"),
     ROW("JSON.TOGGLE|doc|$.t", "[:0]"),
     ROW("JSON.ARRPOP|doc|$.b", "[\"{\"a\":\"x\"}\"]"),
-    ROW("JSON.RESP|doc|$..a", "[,5.5,,4.5]"),   /* a double is a RESP3 double (RedisValue::Float) */
+    ROW("JSON.RESP|doc|$..a", "[,5.5,,4.5]"), /* a double is a RESP3 double (RedisValue::Float) */
     ROW("JSON.DEL|doc", ":1"),
     ROW("JSON.TYPE|doc", "[nil]"),
 };
@@ -433,7 +423,7 @@ static const row errors[] = {
     ROW("JSON.SET|newkey|$|2|XX|FPHA|FP32", "+OK"),
     ROW("JSON.SET|newkey|$|2|BOGUS", "-ERR syntax error"),
     ROW("JSON.SET|obj|$|{\"a\":{}}", "+OK"),
-    ROW("JSON.SET|obj|$.a.b.c|1", "nil"),       /* missing parents are not created */
+    ROW("JSON.SET|obj|$.a.b.c|1", "nil"), /* missing parents are not created */
     ROW("JSON.SET|obj|$.a.b|1|XX", "nil"),
     ROW("JSON.SET|obj|$.a.b|1|NX", "+OK"),
     ROW("JSON.SET|obj|$.a.b|2|NX", "nil"),
@@ -529,7 +519,8 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
     /* No match of the right type: RedisJSON's "does not exist or ..." texts. */
     expect_err_prefix(cmd(c, "JSON.TOGGLE m .b.n"), "ERR Path '.b.n' does not exist or not a bool");
     expect_err_prefix(cmd(c, "JSON.ARRAPPEND m .b.l 1"), "ERR Path '.b.l' does not exist or not an array");
-    expect_err_prefix(cmd(c, "JSON.STRAPPEND m .zz %s", "\"x\""), "ERR Path '.zz' does not exist or not a string");
+    expect_err_prefix(cmd(c, "JSON.STRAPPEND m .zz %s", "\"x\""),
+                      "ERR Path '.zz' does not exist or not a string");
     /* JSON.SET under a missing parent, JSON.MERGE with nothing matched: nil. */
     expect_nil(cmd(c, "JSON.SET m $.nope.x 1"));
     expect_nil(cmd(c, "JSON.SET m .nope.x 1"));
@@ -538,9 +529,12 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
      * (json_str_len, json_arr_len, json_obj_keys); ARRINDEX names the path. */
     expect_nil(cmd(c, "JSON.STRLEN nokey .s"));
     expect_nil(cmd(c, "JSON.ARRLEN nokey"));
-    expect_err_prefix(cmd(c, "JSON.STRLEN nokey $.s"), "ERR could not perform this operation on a key that doesn't exist");
-    expect_err_prefix(cmd(c, "JSON.ARRLEN nokey $.l"), "ERR could not perform this operation on a key that doesn't exist");
-    expect_err_prefix(cmd(c, "JSON.OBJKEYS nokey $"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.STRLEN nokey $.s"),
+                      "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.ARRLEN nokey $.l"),
+                      "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.OBJKEYS nokey $"),
+                      "ERR could not perform this operation on a key that doesn't exist");
     expect_err_prefix(cmd(c, "JSON.ARRINDEX nokey $.l 1"), "ERR Path '$.l' does not exist");
     /* A legacy path that matches nothing: nil for OBJLEN and OBJKEYS
      * (KeyValue::obj_len's NoneExisting, json_obj_keys_legacy), an error for
@@ -556,7 +550,8 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
     expect_str(cmd(c, "JSON.GET z"), "{\"e\":[],\"o\":{},\"n\":0,\"d\":0.0,\"m\":0,\"s\":\"x\"}");
     expect_int(cmd(c, "JSON.CLEAR z"), 1);
     expect_int(cmd(c, "JSON.CLEAR z"), 0);
-    expect_err_prefix(cmd(c, "JSON.CLEAR nokey"), "ERR could not perform this operation on a key that doesn't exist");
+    expect_err_prefix(cmd(c, "JSON.CLEAR nokey"),
+                      "ERR could not perform this operation on a key that doesn't exist");
     /* JSON.ARRTRIM: a stop before the start of the array is 0 (normalize in
      * redis_json/src/array_index.rs), so the first element stays. */
     expect_ok(cmd(c, "JSON.SET t $ [1,2,3,4,5]"));
@@ -570,19 +565,21 @@ Test(json, legacy_writes_change_every_match_of_the_right_type_and_reply_the_last
 /* Command flags as RedisJSON 8.0 registers them (redis_json/src/lib.rs):
  * "readonly", "write", or "write deny-oom" per command. */
 Test(json, command_flags_are_redisjsons) {
-    static const struct { const char *name, *flags; } rows[] = {
-        {"json.del", "write module"},        {"json.get", "readonly module"},
-        {"json.mget", "readonly module"},    {"json.set", "write denyoom module"},
+    static const struct {
+        const char *name, *flags;
+    } rows[] = {
+        {"json.del", "write module"},          {"json.get", "readonly module"},
+        {"json.mget", "readonly module"},      {"json.set", "write denyoom module"},
         {"json.mset", "write denyoom module"}, {"json.type", "readonly module"},
-        {"json.numincrby", "write module"},  {"json.toggle", "write denyoom module"},
-        {"json.nummultby", "write module"},  {"json.strappend", "write denyoom module"},
-        {"json.strlen", "readonly module"},  {"json.arrappend", "write denyoom module"},
-        {"json.arrindex", "readonly module"}, {"json.arrinsert", "write denyoom module"},
-        {"json.arrlen", "readonly module"},  {"json.arrpop", "write module"},
-        {"json.arrtrim", "write module"},    {"json.objkeys", "readonly module"},
-        {"json.objlen", "readonly module"},  {"json.clear", "write module"},
-        {"json.debug", "readonly module"},   {"json.forget", "write module"},
-        {"json.resp", "readonly module"},    {"json.merge", "write denyoom module"},
+        {"json.numincrby", "write module"},    {"json.toggle", "write denyoom module"},
+        {"json.nummultby", "write module"},    {"json.strappend", "write denyoom module"},
+        {"json.strlen", "readonly module"},    {"json.arrappend", "write denyoom module"},
+        {"json.arrindex", "readonly module"},  {"json.arrinsert", "write denyoom module"},
+        {"json.arrlen", "readonly module"},    {"json.arrpop", "write module"},
+        {"json.arrtrim", "write module"},      {"json.objkeys", "readonly module"},
+        {"json.objlen", "readonly module"},    {"json.clear", "write module"},
+        {"json.debug", "readonly module"},     {"json.forget", "write module"},
+        {"json.resp", "readonly module"},      {"json.merge", "write denyoom module"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         redisReply *r = cmd(c, "COMMAND INFO %s", rows[i].name);
@@ -600,14 +597,15 @@ Test(json, command_flags_are_redisjsons) {
 }
 
 Test(json, json_and_doc_commands_share_one_document_and_its_version) {
-    expect_ok(cmd(c, "JSON.SET order:7 $ %s", "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"X\",\"qty\":2}]}"));
+    expect_ok(
+        cmd(c, "JSON.SET order:7 $ %s", "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"X\",\"qty\":2}]}"));
     expect_int(cmd(c, "DOC.VERSION order:7"), 1);
     expect_int(cmd(c, "DOC.PULL order:7 $.items WHERE %s", "{\"sku\":\"X\"}"), 1);
     expect_int(cmd(c, "DOC.VERSION order:7"), 2);
     expect_str(cmd(c, "JSON.GET order:7 $.items[*].sku"), "[\"A\"]");
     expect_str(cmd(c, "JSON.NUMINCRBY order:7 $.items[0].qty 4"), "[5]");
     expect_int(cmd(c, "DOC.VERSION order:7"), 3);
-    expect_str(cmd(c, "JSON.NUMINCRBY order:7 $.items[0].qty 0"), "[5]");   /* no change, no version */
+    expect_str(cmd(c, "JSON.NUMINCRBY order:7 $.items[0].qty 0"), "[5]"); /* no change, no version */
     expect_int(cmd(c, "DOC.VERSION order:7"), 3);
     expect_status(cmd(c, "TYPE order:7"), "atomicdoc");
     redisReply *r = cmd(c, "DOC.TXN 1 order:7 INCR 1 $.items[0].qty 1 CHECK 1 $.items[0].qty EQ 6");
@@ -644,7 +642,7 @@ Test(json, changes_send_redisjson_keyspace_events) {
     redisReply *x = cmd(c, "JSON.ARRAPPEND ev $.a 1");
     freeReplyObject(x);
     expect_int(cmd(c, "JSON.DEL ev $.n"), 1);
-    expect_ok(cmd(c, "JSON.MSET ev $.m 1"));   /* RedisJSON's json_mset notifies json.mset */
+    expect_ok(cmd(c, "JSON.MSET ev $.m 1")); /* RedisJSON's json_mset notifies json.mset */
     const char *want[] = {"json.set", "json.numincrby", "json.arrappend", "json.del", "json.mset"};
     for (int i = 0; i < 5; i++) {
         redisReply *m = NULL;
@@ -702,9 +700,9 @@ static char *read_log(const srv *x) {
 Test(json_taken, atomicdoc_loads_without_json_commands_when_another_module_holds_the_names) {
     const char *squatter = getenv("ATOMICDOC_SQUATTER");
     cr_assert(squatter, "ATOMICDOC_SQUATTER is not set (make integration sets it)");
-    srv *t = srv_start(&(srv_opts){.no_module = true,
-                                   .config = (const char *[]){"loadmodule", squatter, "loadmodule",
-                                                              getenv("ATOMICDOC_MODULE"), NULL}});
+    srv *t = srv_start(&(srv_opts){
+        .no_module = true,
+        .config = (const char *[]){"loadmodule", squatter, "loadmodule", getenv("ATOMICDOC_MODULE"), NULL}});
     redisContext *tc = srv_connect(t);
     redisReply *r = cmd(tc, "MODULE LIST");
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
@@ -730,8 +728,9 @@ Test(json_taken, atomicdoc_loads_without_json_commands_when_another_module_holds
     free(v);
     char *log = read_log(t);
     /* The line names the first taken name atomicdoc checked (json.set). */
-    cr_expect(strstr(log, "atomicdoc: json.set is already registered (RedisJSON loaded?): loading without JSON.* "
-                          "commands"),
+    cr_expect(strstr(log,
+                     "atomicdoc: json.set is already registered (RedisJSON loaded?): loading without JSON.* "
+                     "commands"),
               "redis.log lacks the warning:\n%s", log);
     free(log);
     redisFree(tc);

@@ -17,8 +17,7 @@
 SRV_SUITE(large);
 
 /* DOC.SET key $ ["u0","u1",...,"u{n-1}"]. */
-static void set_visitors(const char *key, int n)
-{
+static void set_visitors(const char *key, int n) {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -33,8 +32,7 @@ static void set_visitors(const char *key, int n)
     free(text);
 }
 
-static long long memory_usage(const char *key)
-{
+static long long memory_usage(const char *key) {
     redisReply *r = cmd(c, "MEMORY USAGE %s SAMPLES 0", key);
     cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
     long long n = r->integer;
@@ -42,8 +40,7 @@ static long long memory_usage(const char *key)
     return n;
 }
 
-Test(large, addtoset_indexof_and_pull_on_100000_visitors_match_the_small_array_rules)
-{
+Test(large, addtoset_indexof_and_pull_on_100000_visitors_match_the_small_array_rules) {
     set_visitors("page", 100000);
     expect_int(cmd(c, "DOC.INDEXOF page $ %s", "\"u77777\""), 77777);
     expect_int(cmd(c, "DOC.INDEXOF page $ %s", "\"u100000\""), -1);
@@ -69,8 +66,7 @@ Test(large, addtoset_indexof_and_pull_on_100000_visitors_match_the_small_array_r
     expect_int(cmd(c, "DOC.LEN page $"), 100000);
 }
 
-Test(large, the_value_hash_is_counted_by_memory_usage_and_info_and_freed_with_the_document)
-{
+Test(large, the_value_hash_is_counted_by_memory_usage_and_info_and_freed_with_the_document) {
     set_visitors("page", 100000);
     long long before = memory_usage("page");
     long long info_before = srv_info_int(c, "atomicdoc", "atomicdoc_memory_bytes");
@@ -86,8 +82,7 @@ Test(large, the_value_hash_is_counted_by_memory_usage_and_info_and_freed_with_th
                  "memory_bytes after DEL");
 }
 
-Test(large, an_aborted_txn_leaves_the_array_and_its_answers_as_they_were)
-{
+Test(large, an_aborted_txn_leaves_the_array_and_its_answers_as_they_were) {
     set_visitors("page", 1000);
     expect_int(cmd(c, "DOC.INDEXOF page $ %s", "\"u500\""), 500);
     redisReply *r = cmd(c, "DOC.TXN 1 page PULL 1 $ %s PUSH 1 $ AT 0 %s ADDTOSET 1 $ %s CHECK 1 VERSION 999",
@@ -100,15 +95,13 @@ Test(large, an_aborted_txn_leaves_the_array_and_its_answers_as_they_were)
     expect_int(cmd(c, "DOC.LEN page $"), 1000);
 }
 
-static void expect_same_str(redisReply *r, const char *want)
-{
+static void expect_same_str(redisReply *r, const char *want) {
     cr_assert(r->type == REDIS_REPLY_STRING, "reply type %d", r->type);
     cr_expect_str_eq(r->str, want);
     freeReplyObject(r);
 }
 
-static char *digest_of(const char *key)
-{
+static char *digest_of(const char *key) {
     redisReply *r = cmd(c, "DEBUG DIGEST-VALUE %s", key);
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
               (r->element[0]->type == REDIS_REPLY_STRING || r->element[0]->type == REDIS_REPLY_STATUS));
@@ -120,8 +113,7 @@ static char *digest_of(const char *key)
 /* README "Edits in large containers": a $[] write that changes every element's size
  * rewrites the array once (it took minutes at this size when each element's edit moved
  * the rest of the array); inside a DOC.TXN that fails it is rolled back whole. */
-Test(large, a_size_changing_dollar_all_write_over_1000000_elements_finishes_and_rolls_back_in_a_failed_txn)
-{
+Test(large, a_size_changing_dollar_all_write_over_1000000_elements_finishes_and_rolls_back_in_a_failed_txn) {
     expect_status(cmd(c, "DOC.SET big $ %s", "{\"l\":[]}"), "OK");
     expect_int(cmd(c, "DOC.UPDATE big %s", "{\"$set\":{\"l.999999\":null}}"), 1);
     long long t0 = test_now_ms();
@@ -135,7 +127,8 @@ Test(large, a_size_changing_dollar_all_write_over_1000000_elements_finishes_and_
     expect_same_str(cmd(c, "DOC.GET big $.l[999999]"), "\"abc\"");
     /* filtered: every other element back to a number, the rest kept */
     expect_int(cmd(c, "DOC.UPDATE big %s ARRAYFILTERS %s", "{\"$set\":{\"l.$[e]\":7}}",
-                   "[{\"e\":{\"$in\":[\"abc\"]}}]"), 1);
+                   "[{\"e\":{\"$in\":[\"abc\"]}}]"),
+               1);
     expect_same_str(cmd(c, "DOC.GET big $.l[500000]"), "7");
     expect_int(cmd(c, "DOC.UPDATE big %s", "{\"$set\":{\"l.$[]\":\"abc\"}}"), 1);
     long long version = 0;

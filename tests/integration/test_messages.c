@@ -19,8 +19,7 @@
 SRV_SUITE(messages);
 
 /* The reply is an error with exactly this text. */
-static void expect_error_text(redisReply *r, const char *text, const char *what)
-{
+static void expect_error_text(redisReply *r, const char *text, const char *what) {
     char got[600];
     reply_describe(r, got, sizeof got);
     bool ok = r->type == REDIS_REPLY_ERROR && !strcmp(r->str, text);
@@ -29,8 +28,7 @@ static void expect_error_text(redisReply *r, const char *text, const char *what)
 }
 
 /* The reply is an error whose text contains `part`, starting with `code` + ' '. */
-static void expect_error_with(redisReply *r, const char *code, const char *part, const char *what)
-{
+static void expect_error_with(redisReply *r, const char *code, const char *part, const char *what) {
     char got[600];
     reply_describe(r, got, sizeof got);
     size_t n = strlen(code);
@@ -40,30 +38,31 @@ static void expect_error_with(redisReply *r, const char *code, const char *part,
     cr_expect(ok, "%s: expected error %s ... %s, got %s", what, code, part ? part : "", got);
 }
 
-Test(messages, a_bare_word_value_is_badjson_with_a_hint_to_quote_it)
-{
+Test(messages, a_bare_word_value_is_badjson_with_a_hint_to_quote_it) {
     expect_error_text(cmd(c, "DOC.SET k $.name Ada"),
                       "BADJSON unexpected character 'A' (values are JSON: a string is '\"Ada\"') at byte 0",
                       "DOC.SET k $.name Ada");
     expect_nil(cmd(c, "DOC.GET k"));
-    expect_error_with(cmd(c, "DOC.PUSH k $.tags admin"), "BADJSON", "a string is '\"admin\"'", "DOC.PUSH bare word");
+    expect_error_with(cmd(c, "DOC.PUSH k $.tags admin"), "BADJSON", "a string is '\"admin\"'",
+                      "DOC.PUSH bare word");
     /* a word that cannot be quoted as is still gets the rule */
-    expect_error_with(cmd(c, "DOC.SET k $.q %s", "it's"), "BADJSON", "strings go in double quotes) at byte 0", "quote inside");
+    expect_error_with(cmd(c, "DOC.SET k $.q %s", "it's"), "BADJSON", "strings go in double quotes) at byte 0",
+                      "quote inside");
     /* JSON that is merely malformed gets no hint: the offset names the culprit */
     expect_error_text(cmd(c, "DOC.SET k $ %s", "{\"a\":/}"), "BADJSON unexpected character '/' at byte 5",
                       "{\"a\":/}");
     expect_ok(cmd(c, "DOC.SET k $.name %s", "\"Ada\""));
 }
 
-Test(messages, dot_style_brackets_and_quotes_are_badpath_with_the_jsonpath_spelling)
-{
+Test(messages, dot_style_brackets_and_quotes_are_badpath_with_the_jsonpath_spelling) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"b\":[1,2],\"items\":[{\"x\":1}]}"));
     expect_error_text(cmd(c, "DOC.SET k .b[1] 99"),
                       "BADPATH '[' in a dot-style path: indexes need JSONPath, e.g. $.b[1] at character 2",
                       "DOC.SET k .b[1] 99");
-    expect_error_text(cmd(c, "DOC.DEL k items[0]"),
-                      "BADPATH '[' in a dot-style path: indexes need JSONPath, e.g. $.items[0] at character 5",
-                      "DOC.DEL k items[0]");
+    expect_error_text(
+        cmd(c, "DOC.DEL k items[0]"),
+        "BADPATH '[' in a dot-style path: indexes need JSONPath, e.g. $.items[0] at character 5",
+        "DOC.DEL k items[0]");
     expect_error_with(cmd(c, "DOC.GET k %s", "a[\"q\"]"), "BADPATH", "at character 1", "quotes");
     expect_error_with(cmd(c, "DOC.GET k %s", "a]"), "BADPATH", "$[\"name\"]", "closing bracket");
     expect_str(cmd(c, "DOC.GET k"), "{\"b\":[1,2],\"items\":[{\"x\":1}]}");
@@ -73,8 +72,7 @@ Test(messages, dot_style_brackets_and_quotes_are_badpath_with_the_jsonpath_spell
     expect_str(cmd(c, "DOC.GET k"), "{\"b\":[1,99],\"items\":[{\"x\":1}],\"b[1]\":7}");
 }
 
-Test(messages, a_keyword_in_the_wrong_place_is_a_syntax_error_naming_the_order)
-{
+Test(messages, a_keyword_in_the_wrong_place_is_a_syntax_error_naming_the_order) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"l\":[]}"));
     expect_error_text(cmd(c, "DOC.GET k $.a WITHVERSION"),
                       "SYNTAX WITHVERSION goes right after the key: DOC.GET key [WITHVERSION] [path ...]",
@@ -83,7 +81,8 @@ Test(messages, a_keyword_in_the_wrong_place_is_a_syntax_error_naming_the_order)
     expect_nil(cmd(c, "DOC.GET k $.WITHVERSION"));
     expect_error_with(cmd(c, "DOC.PUSH k $.l 1 AT 0"), "SYNTAX",
                       "AT goes before the values: DOC.PUSH key path [AT i] [KEEP n] json", "PUSH ... AT");
-    expect_error_with(cmd(c, "DOC.SET k NX $ 1"), "SYNTAX", "NX goes after the path and the JSON", "SET k NX");
+    expect_error_with(cmd(c, "DOC.SET k NX $ 1"), "SYNTAX", "NX goes after the path and the JSON",
+                      "SET k NX");
     expect_error_with(cmd(c, "DOC.UPDATE k IF %s %s", "{}", "{\"$set\":{\"a\":2}}"), "SYNTAX",
                       "IF goes after the update document", "UPDATE k IF");
     expect_error_with(cmd(c, "DOC.PULL k $.l 1 WHERE %s", "{}"), "SYNTAX", "WHERE goes right after the path",
@@ -100,16 +99,16 @@ Test(messages, a_keyword_in_the_wrong_place_is_a_syntax_error_naming_the_order)
     freeReplyObject(r);
 }
 
-Test(messages, a_malformed_txn_names_the_op_being_parsed_and_what_was_expected)
-{
+Test(messages, a_malformed_txn_names_the_op_being_parsed_and_what_was_expected) {
     expect_error_text(cmd(c, "DOC.TXN 1 k PUSH 1 $.l 1 2"),
                       "ABORTED op 2: SYNTAX expected an op name after op 1, got '2'; op 1 was "
                       "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)",
                       "PUSH with two values");
-    expect_error_text(cmd(c, "DOC.TXN 2 k GET 1 $"),
-                      "ABORTED op 1: SYNTAX expected an op name after the 2 keys, got '1'; 'GET' was read as a "
-                      "key: is numkeys right?",
-                      "numkeys one too many");
+    expect_error_text(
+        cmd(c, "DOC.TXN 2 k GET 1 $"),
+        "ABORTED op 1: SYNTAX expected an op name after the 2 keys, got '1'; 'GET' was read as a "
+        "key: is numkeys right?",
+        "numkeys one too many");
     expect_error_text(cmd(c, "DOC.TXN 1 a b GET 1 $"),
                       "ABORTED op 1: SYNTAX expected an op name after the 1 keys, got 'b': is numkeys right?",
                       "numkeys one too few");
@@ -133,8 +132,7 @@ Test(messages, a_malformed_txn_names_the_op_being_parsed_and_what_was_expected)
 
 /* MIN / MAX after an INCR are its bounds only when a number and then the end or a
  * well-formed op (a name and a valid key position) follow. */
-Test(messages, txn_incr_bounds_are_told_from_min_and_max_ops_by_what_follows)
-{
+Test(messages, txn_incr_bounds_are_told_from_min_and_max_ops_by_what_follows) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":5}"));
     /* GET 3 is no op with one key: MIN 1 GET 3 is a MIN op on the member "GET" */
     redisReply *r = cmd(c, "DOC.TXN 1 k INCR 1 $.n 1 MIN 1 GET 3");
@@ -169,49 +167,52 @@ Test(messages, txn_incr_bounds_are_told_from_min_and_max_ops_by_what_follows)
 /* One command per code word a client can cause; each reply must start with it, and
  * INFO's errors_<code> must count it. */
 static const struct {
-    const char *code;          /* the first word */
-    const char *argv[10];      /* the command, NULL-terminated */
+    const char *code;     /* the first word */
+    const char *argv[10]; /* the command, NULL-terminated */
 } coded[] = {
-    { "SYNTAX", { "DOC.SET", "k", "$", "1", "MAYBE" } },
-    { "SYNTAX", { "DOC.SET", "k", "$", "1", "EX", "0" } },
-    { "SYNTAX", { "DOC.INCR", "k", "$.n", "one" } },
-    { "SYNTAX", { "DOC.PUSH", "k", "$.l", "AT", "x", "1" } },
-    { "SYNTAX", { "DOC.TXN", "x", "k", "GET", "1", "$" } },
-    { "SYNTAX", { "DOC.AOFLOAD", "k", "1", "$", "1" } },
-    { "BADJSON", { "DOC.SET", "k", "$", "{" } },
-    { "BADPATH", { "DOC.SET", "k", "$.a.0", "1" } },
-    { "NOPATH", { "DOC.TOGGLE", "doc", "$.nothing" } },
-    { "BADTYPE", { "DOC.INCR", "doc", "$.s", "1" } },
-    { "OVERFLOW", { "DOC.INCR", "doc", "$.big", "1" } },
-    { "TOODEEP", { "DOC.SET", "k", "$", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-                                        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[" } },
-    { "BADFILTER", { "DOC.PULL", "doc", "$.l", "WHERE", "{\"$frob\":1}" } },
-    { "BADUPDATE", { "DOC.UPDATE", "doc", "{\"$frob\":{\"a\":1}}" } },
-    { "BADUPDATE", { "DOC.UPDATE", "doc", "{\"$set\":{\"a\":1},\"$inc\":{\"a\":1}}" } },
-    { "ABORTED", { "DOC.TXN", "1", "doc", "CHECK", "1", "$.s", "EQ", "1" } },
-    { "WRONGTYPE", { "DOC.GET", "str" } },
-    { "TOOBIG", { "DOC.SET", "doc", "$.big", "\"more than the 1kb max-document-size the test sets ..............."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "..............................................................."
-                                                  "...............................................................\"" } },
-    { "ABORTED", { "DOC.TXN", "1", "doc", "GET", "1", "$", "GET", "1", "$" } },   /* max-txn-ops 1 */
+    {"SYNTAX", {"DOC.SET", "k", "$", "1", "MAYBE"}},
+    {"SYNTAX", {"DOC.SET", "k", "$", "1", "EX", "0"}},
+    {"SYNTAX", {"DOC.INCR", "k", "$.n", "one"}},
+    {"SYNTAX", {"DOC.PUSH", "k", "$.l", "AT", "x", "1"}},
+    {"SYNTAX", {"DOC.TXN", "x", "k", "GET", "1", "$"}},
+    {"SYNTAX", {"DOC.AOFLOAD", "k", "1", "$", "1"}},
+    {"BADJSON", {"DOC.SET", "k", "$", "{"}},
+    {"BADPATH", {"DOC.SET", "k", "$.a.0", "1"}},
+    {"NOPATH", {"DOC.TOGGLE", "doc", "$.nothing"}},
+    {"BADTYPE", {"DOC.INCR", "doc", "$.s", "1"}},
+    {"OVERFLOW", {"DOC.INCR", "doc", "$.big", "1"}},
+    {"TOODEEP",
+     {"DOC.SET", "k", "$",
+      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+      "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}},
+    {"BADFILTER", {"DOC.PULL", "doc", "$.l", "WHERE", "{\"$frob\":1}"}},
+    {"BADUPDATE", {"DOC.UPDATE", "doc", "{\"$frob\":{\"a\":1}}"}},
+    {"BADUPDATE", {"DOC.UPDATE", "doc", "{\"$set\":{\"a\":1},\"$inc\":{\"a\":1}}"}},
+    {"ABORTED", {"DOC.TXN", "1", "doc", "CHECK", "1", "$.s", "EQ", "1"}},
+    {"WRONGTYPE", {"DOC.GET", "str"}},
+    {"TOOBIG",
+     {"DOC.SET", "doc", "$.big",
+      "\"more than the 1kb max-document-size the test sets ..............."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "..............................................................."
+      "...............................................................\""}},
+    {"ABORTED", {"DOC.TXN", "1", "doc", "GET", "1", "$", "GET", "1", "$"}}, /* max-txn-ops 1 */
 };
 
-Test(messages, every_error_a_user_can_cause_starts_with_its_own_code_word_and_is_counted)
-{
+Test(messages, every_error_a_user_can_cause_starts_with_its_own_code_word_and_is_counted) {
     expect_ok(cmd(c, "DOC.SET doc $ %s", "{\"s\":\"x\",\"big\":9223372036854775807,\"l\":[]}"));
     expect_ok(cmd(c, "SET str plain"));
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-txn-ops 1"));
@@ -231,12 +232,13 @@ Test(messages, every_error_a_user_can_cause_starts_with_its_own_code_word_and_is
                   "row %zu (%s %s): expected %s ..., got %s", i, coded[i].argv[0], coded[i].argv[1],
                   coded[i].code, got);
         freeReplyObject(r);
-        cr_expect_eq(srv_info_int(c, "atomicdoc", field), before + 1, "row %zu: %s did not count it", i, field);
+        cr_expect_eq(srv_info_int(c, "atomicdoc", field), before + 1, "row %zu: %s did not count it", i,
+                     field);
     }
     /* Redis's own arity error keeps ERR, ours included, and is counted as errors_err */
     long long before = srv_info_int(c, "atomicdoc", "atomicdoc_errors_err");
     expect_error_text(cmd(c, "DOC.DEL doc $.s $.l"), "ERR wrong number of arguments for 'doc.del' command",
                       "too many arguments");
     cr_expect_eq(srv_info_int(c, "atomicdoc", "atomicdoc_errors_err"), before + 1, "errors_err");
-    expect_err_prefix(cmd(c, "DOC.MUL doc $.n"), "ERR");   /* Redis itself, before the module */
+    expect_err_prefix(cmd(c, "DOC.MUL doc $.n"), "ERR"); /* Redis itself, before the module */
 }

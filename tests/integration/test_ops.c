@@ -27,26 +27,21 @@ SRV_SUITE(ops);
 
 /* Checks that `key` holds exactly the JSON text `json` at version `version`, read at
  * one instant (DOC.GET WITHVERSION). `line` is the caller's, for the message. */
-static void expect_doc_at(int line, const char *key, const char *json, long long version)
-{
+static void expect_doc_at(int line, const char *key, const char *json, long long version) {
     redisReply *r = cmd(c, "DOC.GET %s WITHVERSION", key);
     char got[4096];
     reply_describe(r, got, sizeof got);
     bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-              r->element[0]->type == REDIS_REPLY_INTEGER &&
-              r->element[0]->integer == version &&
-              r->element[1]->type == REDIS_REPLY_STRING &&
-              r->element[1]->len == strlen(json) &&
+              r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == version &&
+              r->element[1]->type == REDIS_REPLY_STRING && r->element[1]->len == strlen(json) &&
               !memcmp(r->element[1]->str, json, r->element[1]->len);
     freeReplyObject(r);
-    cr_expect(ok, "line %d: expected %s at version %lld to hold %s, got %s", line, key,
-              version, json, got);
+    cr_expect(ok, "line %d: expected %s at version %lld to hold %s, got %s", line, key, version, json, got);
 }
 #define expect_doc(key, json, version) expect_doc_at(__LINE__, (key), (json), (version))
 
 /* Checks that `key` does not exist (not even as an empty document). */
-static void expect_no_key_at(int line, const char *key)
-{
+static void expect_no_key_at(int line, const char *key) {
     redisReply *r = cmd(c, "EXISTS %s", key);
     long long n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
@@ -62,24 +57,21 @@ typedef struct text {
     FILE *f;    /* the stream writing it */
 } text;
 
-static void text_begin(text *t)
-{
+static void text_begin(text *t) {
     t->str = NULL;
     t->len = 0;
     t->f = open_memstream(&t->str, &t->len);
     cr_assert(t->f);
 }
 
-static char *text_end(text *t)
-{
+static char *text_end(text *t) {
     fclose(t->f);
     return t->str;
 }
 
 /* ---- DOC.INCR -------------------------------------------------------------------- */
 
-Test(ops, incr_adds_exactly_and_replies_integers_as_integers_and_doubles_as_text)
-{
+Test(ops, incr_adds_exactly_and_replies_integers_as_integers_and_doubles_as_text) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":5}"));
     expect_int(cmd(c, "DOC.INCR k $.n 3"), 8);
     expect_doc("k", "{\"n\":8}", 2);
@@ -91,8 +83,7 @@ Test(ops, incr_adds_exactly_and_replies_integers_as_integers_and_doubles_as_text
     expect_doc("k", "{\"n\":0.75}", 5);
 }
 
-Test(ops, incr_stays_exact_up_to_int64_max)
-{
+Test(ops, incr_stays_exact_up_to_int64_max) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":9223372036854775800}"));
     expect_int(cmd(c, "DOC.INCR k $.n 7"), 9223372036854775807LL);
     expect_doc("k", "{\"n\":9223372036854775807}", 2);
@@ -102,8 +93,7 @@ Test(ops, incr_stays_exact_up_to_int64_max)
     expect_doc("k", "{\"n\":-9223372036854775808}", 5);
 }
 
-Test(ops, incr_of_a_missing_field_creates_it_as_the_delta_with_its_parents)
-{
+Test(ops, incr_of_a_missing_field_creates_it_as_the_delta_with_its_parents) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{}"));
     expect_int(cmd(c, "DOC.INCR k $.a.b 7"), 7);
     expect_doc("k", "{\"a\":{\"b\":7}}", 2);
@@ -114,8 +104,7 @@ Test(ops, incr_of_a_missing_field_creates_it_as_the_delta_with_its_parents)
     expect_doc("fresh", "{\"hits\":1}", 4);
 }
 
-Test(ops, incr_by_zero_changes_nothing)
-{
+Test(ops, incr_by_zero_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":5,\"d\":1.5}"));
     expect_int(cmd(c, "DOC.INCR k $.n 0"), 5);
     expect_int(cmd(c, "DOC.INCR k $.n -0"), 5);
@@ -124,8 +113,7 @@ Test(ops, incr_by_zero_changes_nothing)
     expect_doc("k", "{\"n\":5,\"d\":1.5}", 1);
 }
 
-Test(ops, incr_below_min_replies_nil_and_changes_nothing)
-{
+Test(ops, incr_below_min_replies_nil_and_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET stock $ %s", "{\"n\":2}"));
     expect_int(cmd(c, "DOC.INCR stock $.n -1 MIN 0"), 1);
     expect_int(cmd(c, "DOC.INCR stock $.n -1 MIN 0"), 0);
@@ -139,8 +127,7 @@ Test(ops, incr_below_min_replies_nil_and_changes_nothing)
     expect_doc("stock", "{\"n\":-0.25}", 4);
 }
 
-Test(ops, incr_above_max_replies_nil_and_changes_nothing)
-{
+Test(ops, incr_above_max_replies_nil_and_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"seats\":8}"));
     expect_nil(cmd(c, "DOC.INCR k $.seats 3 MAX 10"));
     expect_doc("k", "{\"seats\":8}", 1);
@@ -154,8 +141,7 @@ Test(ops, incr_above_max_replies_nil_and_changes_nothing)
     expect_doc("k", "{\"seats\":0}", 3);
 }
 
-Test(ops, incr_out_of_bounds_creates_neither_the_document_nor_missing_parents)
-{
+Test(ops, incr_out_of_bounds_creates_neither_the_document_nor_missing_parents) {
     expect_nil(cmd(c, "DOC.INCR fresh $.a.b 5 MAX 3"));
     expect_no_key("fresh");
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"x\":1}"));
@@ -168,8 +154,7 @@ Test(ops, incr_out_of_bounds_creates_neither_the_document_nor_missing_parents)
 
 /* ---- DOC.MUL --------------------------------------------------------------------- */
 
-Test(ops, mul_of_integers_is_exact)
-{
+Test(ops, mul_of_integers_is_exact) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"q\":7}"));
     expect_int(cmd(c, "DOC.MUL k $.q 6"), 42);
     expect_int(cmd(c, "DOC.MUL k $.q -1"), -42);
@@ -180,8 +165,7 @@ Test(ops, mul_of_integers_is_exact)
     expect_doc("k", "{\"q\":-42,\"big\":9223372030926249001}", 5);
 }
 
-Test(ops, mul_integer_overflow_is_an_error_and_changes_nothing)
-{
+Test(ops, mul_integer_overflow_is_an_error_and_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"q\":4611686018427387904}"));
     expect_err_prefix(cmd(c, "DOC.MUL k $.q 2"), "OVERFLOW");
     expect_err_prefix(cmd(c, "DOC.MUL k $.q -3"), "OVERFLOW");
@@ -190,16 +174,14 @@ Test(ops, mul_integer_overflow_is_an_error_and_changes_nothing)
     expect_doc("k", "{\"q\":-9223372036854775808}", 2);
 }
 
-Test(ops, mul_with_a_double_gives_a_double)
-{
+Test(ops, mul_with_a_double_gives_a_double) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"p\":2,\"r\":0.1}"));
     expect_str(cmd(c, "DOC.MUL k $.p 1.5"), "3.0");
     expect_str(cmd(c, "DOC.MUL k $.r 3"), "0.30000000000000004");
     expect_doc("k", "{\"p\":3.0,\"r\":0.30000000000000004}", 3);
 }
 
-Test(ops, mul_of_a_missing_field_creates_it_as_0)
-{
+Test(ops, mul_of_a_missing_field_creates_it_as_0) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{}"));
     expect_int(cmd(c, "DOC.MUL k $.a.m 5"), 0);
     expect_doc("k", "{\"a\":{\"m\":0}}", 2);
@@ -209,8 +191,7 @@ Test(ops, mul_of_a_missing_field_creates_it_as_0)
     expect_doc("fresh", "{\"m\":0}", 4);
 }
 
-Test(ops, mul_by_1_changes_nothing)
-{
+Test(ops, mul_by_1_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"q\":7,\"d\":0.5}"));
     expect_int(cmd(c, "DOC.MUL k $.q 1"), 7);
     expect_str(cmd(c, "DOC.MUL k $.d 1"), "0.5");
@@ -220,8 +201,7 @@ Test(ops, mul_by_1_changes_nothing)
 
 /* ---- DOC.MIN / DOC.MAX ------------------------------------------------------------- */
 
-Test(ops, min_keeps_the_smaller_number_and_replies_the_result)
-{
+Test(ops, min_keeps_the_smaller_number_and_replies_the_result) {
     expect_ok(cmd(c, "DOC.SET game $ %s", "{\"best\":40}"));
     expect_str(cmd(c, "DOC.MIN game $.best 31"), "31");
     expect_doc("game", "{\"best\":31}", 2);
@@ -236,8 +216,7 @@ Test(ops, min_keeps_the_smaller_number_and_replies_the_result)
     expect_doc("game", "{\"best\":30.5,\"worst\":99}", 4);
 }
 
-Test(ops, max_keeps_the_larger_number_or_string)
-{
+Test(ops, max_keeps_the_larger_number_or_string) {
     expect_ok(cmd(c, "DOC.SET game $ %s", "{\"high\":10,\"name\":\"alpha\"}"));
     expect_str(cmd(c, "DOC.MAX game $.high 12"), "12");
     expect_str(cmd(c, "DOC.MAX game $.high 11.5"), "12");
@@ -253,8 +232,7 @@ Test(ops, max_keeps_the_larger_number_or_string)
 
 /* ---- DOC.STRAPPEND --------------------------------------------------------------- */
 
-Test(ops, strappend_appends_raw_bytes_and_replies_the_length_in_bytes)
-{
+Test(ops, strappend_appends_raw_bytes_and_replies_the_length_in_bytes) {
     expect_ok(cmd(c, "DOC.SET log $ %s", "{\"text\":\"ab\"}"));
     expect_int(cmd(c, "DOC.STRAPPEND log $.text %s", "cd"), 4);
     expect_doc("log", "{\"text\":\"abcd\"}", 2);
@@ -266,8 +244,7 @@ Test(ops, strappend_appends_raw_bytes_and_replies_the_length_in_bytes)
     expect_doc("log", "{\"text\":\"abcd\\\"\\\\\xc3\xa9\"}", 4);
 }
 
-Test(ops, strappend_to_a_missing_field_creates_it_and_empty_changes_nothing)
-{
+Test(ops, strappend_to_a_missing_field_creates_it_and_empty_changes_nothing) {
     expect_int(cmd(c, "DOC.STRAPPEND log $.text %s", "hi"), 2);
     expect_doc("log", "{\"text\":\"hi\"}", 1);
     expect_int(cmd(c, "DOC.STRAPPEND log $.text %s", ""), 2);
@@ -276,8 +253,7 @@ Test(ops, strappend_to_a_missing_field_creates_it_and_empty_changes_nothing)
 
 /* ---- DOC.PUSH -------------------------------------------------------------------- */
 
-Test(ops, push_appends_several_values_in_order_with_one_version_bump)
-{
+Test(ops, push_appends_several_values_in_order_with_one_version_bump) {
     expect_ok(cmd(c, "DOC.SET feed $ %s", "{\"items\":[1]}"));
     expect_int(cmd(c, "DOC.PUSH feed $.items 2 %s %s", "{\"id\":3}", "[4]"), 4);
     expect_doc("feed", "{\"items\":[1,2,{\"id\":3},[4]]}", 2);
@@ -288,8 +264,7 @@ Test(ops, push_appends_several_values_in_order_with_one_version_bump)
     expect_doc("fresh", "{\"q\":[null]}", 4);
 }
 
-Test(ops, push_at_inserts_before_the_index_counting_negative_from_the_end_and_clamps)
-{
+Test(ops, push_at_inserts_before_the_index_counting_negative_from_the_end_and_clamps) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,2,3]}"));
     expect_int(cmd(c, "DOC.PUSH k $.l AT 0 %s", "\"first\""), 4);
     expect_doc("k", "{\"l\":[\"first\",1,2,3]}", 2);
@@ -302,8 +277,7 @@ Test(ops, push_at_inserts_before_the_index_counting_negative_from_the_end_and_cl
     expect_doc("k", "{\"l\":[\"start\",\"first\",1,\"x\",\"y\",2,\"before-last\",3,\"end\"]}", 6);
 }
 
-Test(ops, push_keep_n_keeps_the_last_n)
-{
+Test(ops, push_keep_n_keeps_the_last_n) {
     expect_ok(cmd(c, "DOC.SET feed $ %s", "{\"l\":[1,2,3]}"));
     expect_int(cmd(c, "DOC.PUSH feed $.l KEEP 4 4 5"), 4);
     expect_doc("feed", "{\"l\":[2,3,4,5]}", 2);
@@ -319,8 +293,7 @@ Test(ops, push_keep_n_keeps_the_last_n)
     expect_doc("feed", "{\"l\":[\"x\",6,7]}", 6);
 }
 
-Test(ops, push_keep_minus_n_keeps_the_first_n)
-{
+Test(ops, push_keep_minus_n_keeps_the_first_n) {
     expect_ok(cmd(c, "DOC.SET top $ %s", "{\"l\":[1,2]}"));
     expect_int(cmd(c, "DOC.PUSH top $.l KEEP -3 3 4 5"), 3);
     expect_doc("top", "{\"l\":[1,2,3]}", 2);
@@ -328,8 +301,7 @@ Test(ops, push_keep_minus_n_keeps_the_first_n)
     expect_doc("top", "{\"l\":[0,1,2]}", 3);
 }
 
-Test(ops, push_whose_values_keep_trims_away_at_once_changes_nothing)
-{
+Test(ops, push_whose_values_keep_trims_away_at_once_changes_nothing) {
     /* A full capped list that keeps its first 3: the pushed value is dropped, the
      * document is the same, so the version must not move. */
     expect_ok(cmd(c, "DOC.SET top $ %s", "{\"l\":[1,2,3]}"));
@@ -341,8 +313,7 @@ Test(ops, push_whose_values_keep_trims_away_at_once_changes_nothing)
 
 /* ---- DOC.POP --------------------------------------------------------------------- */
 
-Test(ops, pop_removes_first_last_or_an_index_and_replies_the_element)
-{
+Test(ops, pop_removes_first_last_or_an_index_and_replies_the_element) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[\"a\",{\"b\":1},[2],3.5,null,true]}"));
     expect_str(cmd(c, "DOC.POP k $.l FIRST"), "\"a\"");
     expect_doc("k", "{\"l\":[{\"b\":1},[2],3.5,null,true]}", 2);
@@ -356,8 +327,7 @@ Test(ops, pop_removes_first_last_or_an_index_and_replies_the_element)
     expect_doc("k", "{\"l\":[]}", 7);
 }
 
-Test(ops, pop_of_an_empty_array_a_missing_index_or_a_missing_path_is_nil)
-{
+Test(ops, pop_of_an_empty_array_a_missing_index_or_a_missing_path_is_nil) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,2],\"e\":[]}"));
     expect_nil(cmd(c, "DOC.POP k $.e"));
     expect_nil(cmd(c, "DOC.POP k $.e FIRST"));
@@ -369,14 +339,12 @@ Test(ops, pop_of_an_empty_array_a_missing_index_or_a_missing_path_is_nil)
     expect_no_key("fresh");
 }
 
-Test(ops, push_pop_and_pull_in_the_middle_of_a_large_array_keep_every_index_right)
-{
+Test(ops, push_pop_and_pull_in_the_middle_of_a_large_array_keep_every_index_right) {
     /* 40 elements: past the size where arrays carry an element index */
     text t;
     text_begin(&t);
     fputs("{\"l\":[", t.f);
-    for (int i = 0; i < 40; i++)
-        fprintf(t.f, "%s%d", i ? "," : "", i);
+    for (int i = 0; i < 40; i++) fprintf(t.f, "%s%d", i ? "," : "", i);
     fputs("]}", t.f);
     char *json = text_end(&t);
     expect_ok(cmd(c, "DOC.SET k $ %s", json));
@@ -394,8 +362,7 @@ Test(ops, push_pop_and_pull_in_the_middle_of_a_large_array_keep_every_index_righ
     /* 0..9 without 5 (9 values) and every even number from 10 on (15 values) */
     expect_int(cmd(c, "DOC.PULL k $.l WHERE %s", "{\"$lt\":10}"), 9);
     expect_int(cmd(c, "DOC.PULL k $.l 10 12 14 16 18 20 22 24 26 28 30 32 34 36 38"), 15);
-    expect_doc("k",
-               "{\"l\":[11,13,15,17,19,\"x\",\"y\",21,23,25,27,29,31,33,35,37,39]}", 5);
+    expect_doc("k", "{\"l\":[11,13,15,17,19,\"x\",\"y\",21,23,25,27,29,31,33,35,37,39]}", 5);
     expect_int(cmd(c, "DOC.INDEXOF k $.l 39"), 16);
     expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"y\""), 6);
     expect_int(cmd(c, "DOC.PUSH k $.l KEEP 3 40"), 3);
@@ -404,22 +371,19 @@ Test(ops, push_pop_and_pull_in_the_middle_of_a_large_array_keep_every_index_righ
 
 /* ---- DOC.PULL by values ---------------------------------------------------------- */
 
-Test(ops, pull_removes_every_occurrence_of_a_value)
-{
+Test(ops, pull_removes_every_occurrence_of_a_value) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,2,1,3,1,1,\"1\"]}"));
     expect_int(cmd(c, "DOC.PULL k $.l 1"), 4);
     expect_doc("k", "{\"l\":[2,3,\"1\"]}", 2);
 }
 
-Test(ops, pull_of_several_values_removes_each)
-{
+Test(ops, pull_of_several_values_removes_each) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[\"a\",\"b\",\"c\",\"a\",null,false]}"));
     expect_int(cmd(c, "DOC.PULL k $.l %s %s %s %s", "\"a\"", "null", "\"zz\"", "false"), 4);
     expect_doc("k", "{\"l\":[\"b\",\"c\"]}", 2);
 }
 
-Test(ops, pull_compares_deeply_objects_in_any_member_order_and_1_equal_to_1_0)
-{
+Test(ops, pull_compares_deeply_objects_in_any_member_order_and_1_equal_to_1_0) {
     expect_ok(cmd(c, "DOC.SET k $ %s",
                   "{\"l\":[1,1.0,{\"x\":1,\"y\":[1,2]},{\"y\":[1,2],\"x\":1.0},"
                   "{\"x\":1,\"y\":[2,1]},{\"x\":1},[1,{\"b\":2,\"a\":1}],[1,{\"a\":1}],\"1\",true]}"));
@@ -430,13 +394,11 @@ Test(ops, pull_compares_deeply_objects_in_any_member_order_and_1_equal_to_1_0)
                2);
     /* objects: same members in any order; arrays: element by element, in order;
      * a subset is not equal */
-    expect_int(cmd(c, "DOC.PULL k $.l %s %s", "{\"y\":[1.0,2],\"x\":1}", "[1,{\"a\":1,\"b\":2}]"),
-               3);
+    expect_int(cmd(c, "DOC.PULL k $.l %s %s", "{\"y\":[1.0,2],\"x\":1}", "[1,{\"a\":1,\"b\":2}]"), 3);
     expect_doc("k", "{\"l\":[{\"x\":1,\"y\":[2,1]},{\"x\":1},[1,{\"a\":1}],\"1\",true]}", 3);
 }
 
-Test(ops, pull_that_removes_nothing_changes_nothing)
-{
+Test(ops, pull_that_removes_nothing_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,{\"a\":1}]}"));
     expect_int(cmd(c, "DOC.PULL k $.l 2 %s %s", "\"1\"", "{\"a\":1,\"b\":2}"), 0);
     expect_int(cmd(c, "DOC.PULL k $.l WHERE %s", "{\"a\":2}"), 0);
@@ -448,8 +410,7 @@ Test(ops, pull_that_removes_nothing_changes_nothing)
 
 /* ---- DOC.PULL WHERE filter ------------------------------------------------------- */
 
-Test(ops, pull_where_removes_the_50_matching_elements_among_100)
-{
+Test(ops, pull_where_removes_the_50_matching_elements_among_100) {
     text doc, left;
     text_begin(&doc);
     text_begin(&left);
@@ -458,8 +419,7 @@ Test(ops, pull_where_removes_the_50_matching_elements_among_100)
     for (int i = 0; i < 100; i++) {
         const char *status = i % 2 ? "open" : "done";
         fprintf(doc.f, "%s{\"id\":%d,\"status\":\"%s\"}", i ? "," : "", i, status);
-        if (i % 2)
-            fprintf(left.f, "%s{\"id\":%d,\"status\":\"open\"}", i > 1 ? "," : "", i);
+        if (i % 2) fprintf(left.f, "%s{\"id\":%d,\"status\":\"open\"}", i > 1 ? "," : "", i);
     }
     fputs("]}", doc.f);
     fputs("]}", left.f);
@@ -474,9 +434,9 @@ Test(ops, pull_where_removes_the_50_matching_elements_among_100)
 
     /* the same with operators on numbers: ids below 25 or from 75 on */
     expect_ok(cmd(c, "DOC.SET k $ %s", json));
-    expect_int(cmd(c, "DOC.PULL k $.orders WHERE %s",
-                   "{\"$or\":[{\"id\":{\"$lt\":25}},{\"id\":{\"$gte\":75}}]}"),
-               50);
+    expect_int(
+        cmd(c, "DOC.PULL k $.orders WHERE %s", "{\"$or\":[{\"id\":{\"$lt\":25}},{\"id\":{\"$gte\":75}}]}"),
+        50);
     expect_int(cmd(c, "DOC.LEN k $.orders"), 50);
     expect_str(cmd(c, "DOC.GET k $.orders[0].id"), "25");
     expect_str(cmd(c, "DOC.GET k $.orders[-1].id"), "74");
@@ -484,8 +444,7 @@ Test(ops, pull_where_removes_the_50_matching_elements_among_100)
     free(want);
 }
 
-Test(ops, pull_where_matches_a_dotted_path_into_nested_objects)
-{
+Test(ops, pull_where_matches_a_dotted_path_into_nested_objects) {
     expect_ok(cmd(c, "DOC.SET order $ %s",
                   "{\"items\":[{\"item\":{\"sku\":\"x\"},\"qty\":3},"
                   "{\"item\":{\"sku\":\"y\"},\"qty\":1},"
@@ -498,8 +457,7 @@ Test(ops, pull_where_matches_a_dotted_path_into_nested_objects)
                2);
 }
 
-Test(ops, pull_where_matches_an_operator_on_a_member)
-{
+Test(ops, pull_where_matches_an_operator_on_a_member) {
     expect_ok(cmd(c, "DOC.SET order $ %s",
                   "{\"items\":[{\"item\":{\"sku\":\"x\"},\"qty\":3},"
                   "{\"item\":{\"sku\":\"y\"},\"qty\":1},"
@@ -513,9 +471,7 @@ Test(ops, pull_where_matches_an_operator_on_a_member)
                "{\"item\":{\"sku\":\"w\"},\"qty\":\"5\"}]}",
                2);
     /* a subset match on a nested object plus an operator, combined */
-    expect_int(cmd(c, "DOC.PULL order $.items WHERE %s",
-                   "{\"item.sku\":\"x\",\"qty\":{\"$lte\":1}}"),
-               1);
+    expect_int(cmd(c, "DOC.PULL order $.items WHERE %s", "{\"item.sku\":\"x\",\"qty\":{\"$lte\":1}}"), 1);
     expect_doc("order",
                "{\"items\":[{\"item\":{\"sku\":\"y\"},\"qty\":1},"
                "{\"item\":{\"sku\":\"w\"},\"qty\":\"5\"}]}",
@@ -534,18 +490,17 @@ static const struct {
     int removed;        /* the reply */
     const char *left;   /* the array afterwards, as indexes into nested_doc's: "02" */
 } nested_rows[] = {
-    { "{\"tags\":\"a\"}", 2, "1" },
-    { "{\"lines.sku\":\"x\"}", 1, "12" },
-    { "{\"lines.qty\":{\"$gte\":5}}", 1, "12" },
-    { "{\"lines\":{\"$elemMatch\":{\"sku\":\"y\",\"qty\":{\"$lt\":2}}}}", 1, "02" },
-    { "{\"tags\":{\"$size\":1}}", 1, "02" },
-    { "{\"tags\":[\"c\"]}", 1, "02" },
-    { "{\"lines.sku\":{\"$in\":[\"x\",\"y\"]}}", 2, "2" },
-    { "{\"tags\":{\"$all\":[\"b\",\"a\"]}}", 1, "12" },
+    {"{\"tags\":\"a\"}", 2, "1"},
+    {"{\"lines.sku\":\"x\"}", 1, "12"},
+    {"{\"lines.qty\":{\"$gte\":5}}", 1, "12"},
+    {"{\"lines\":{\"$elemMatch\":{\"sku\":\"y\",\"qty\":{\"$lt\":2}}}}", 1, "02"},
+    {"{\"tags\":{\"$size\":1}}", 1, "02"},
+    {"{\"tags\":[\"c\"]}", 1, "02"},
+    {"{\"lines.sku\":{\"$in\":[\"x\",\"y\"]}}", 2, "2"},
+    {"{\"tags\":{\"$all\":[\"b\",\"a\"]}}", 1, "12"},
 };
 
-Test(ops, pull_where_follows_mongodb_array_rules_inside_elements)
-{
+Test(ops, pull_where_follows_mongodb_array_rules_inside_elements) {
     static const char *const elements[] = {
         "{\"tags\":[\"a\",\"b\"],\"lines\":[{\"sku\":\"x\",\"qty\":1},{\"sku\":\"y\",\"qty\":5}]}",
         "{\"tags\":[\"c\"],\"lines\":[{\"sku\":\"y\",\"qty\":1}]}",
@@ -554,8 +509,7 @@ Test(ops, pull_where_follows_mongodb_array_rules_inside_elements)
     for (size_t i = 0; i < sizeof nested_rows / sizeof *nested_rows; i++) {
         char want[512] = "{\"l\":[";
         for (const char *e = nested_rows[i].left; *e; e++) {
-            if (e != nested_rows[i].left)
-                strcat(want, ",");
+            if (e != nested_rows[i].left) strcat(want, ",");
             strcat(want, elements[*e - '0']);
         }
         strcat(want, "]}");
@@ -565,8 +519,8 @@ Test(ops, pull_where_follows_mongodb_array_rules_inside_elements)
         char got[256];
         reply_describe(r, got, sizeof got);
         freeReplyObject(r);
-        cr_expect(ok, "WHERE %s: expected integer %d, got %s", nested_rows[i].filter,
-                  nested_rows[i].removed, got);
+        cr_expect(ok, "WHERE %s: expected integer %d, got %s", nested_rows[i].filter, nested_rows[i].removed,
+                  got);
         r = cmd(c, "DOC.GET k");
         ok = r->type == REDIS_REPLY_STRING && !strcmp(r->str, want);
         char doc[1024];
@@ -578,8 +532,7 @@ Test(ops, pull_where_follows_mongodb_array_rules_inside_elements)
 
 /* ---- DOC.ADDTOSET ---------------------------------------------------------------- */
 
-Test(ops, addtoset_appends_only_values_not_already_present)
-{
+Test(ops, addtoset_appends_only_values_not_already_present) {
     expect_ok(cmd(c, "DOC.SET page $ %s", "{\"v\":[\"u1\",1,{\"a\":1,\"b\":[2]}]}"));
     expect_int(cmd(c, "DOC.ADDTOSET page $.v %s %s", "\"u1\"", "\"u2\""), 1);
     expect_doc("page", "{\"v\":[\"u1\",1,{\"a\":1,\"b\":[2]},\"u2\"]}", 2);
@@ -587,22 +540,19 @@ Test(ops, addtoset_appends_only_values_not_already_present)
     expect_int(cmd(c, "DOC.ADDTOSET page $.v %s %s", "1.0", "{\"b\":[2.0],\"a\":1}"), 0);
     expect_doc("page", "{\"v\":[\"u1\",1,{\"a\":1,\"b\":[2]},\"u2\"]}", 2);
     /* a value given twice is added once, and several new ones keep their order */
-    expect_int(cmd(c, "DOC.ADDTOSET page $.v %s %s %s %s %s", "\"u3\"", "[1]", "\"u3\"", "[1.0]",
-                   "\"u1\""),
+    expect_int(cmd(c, "DOC.ADDTOSET page $.v %s %s %s %s %s", "\"u3\"", "[1]", "\"u3\"", "[1.0]", "\"u1\""),
                2);
     expect_doc("page", "{\"v\":[\"u1\",1,{\"a\":1,\"b\":[2]},\"u2\",\"u3\",[1]]}", 3);
 }
 
-Test(ops, addtoset_creates_a_missing_array)
-{
+Test(ops, addtoset_creates_a_missing_array) {
     expect_int(cmd(c, "DOC.ADDTOSET page $.visitors %s %s %s", "\"u1\"", "\"u1\"", "\"u2\""), 2);
     expect_doc("page", "{\"visitors\":[\"u1\",\"u2\"]}", 1);
 }
 
 /* ---- DOC.INDEXOF ----------------------------------------------------------------- */
 
-Test(ops, indexof_finds_the_first_deep_equal_element_and_changes_nothing)
-{
+Test(ops, indexof_finds_the_first_deep_equal_element_and_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[\"a\",{\"x\":1,\"y\":2},2.0,\"a\",[1]]}"));
     expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"a\""), 0);
     expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "{\"y\":2,\"x\":1.0}"), 1);
@@ -618,8 +568,7 @@ Test(ops, indexof_finds_the_first_deep_equal_element_and_changes_nothing)
 
 /* ---- DOC.TOGGLE ------------------------------------------------------------------ */
 
-Test(ops, toggle_flips_a_boolean_and_replies_the_new_value)
-{
+Test(ops, toggle_flips_a_boolean_and_replies_the_new_value) {
     expect_ok(cmd(c, "DOC.SET user $ %s", "{\"active\":true,\"flags\":[false]}"));
     expect_str(cmd(c, "DOC.TOGGLE user $.active"), "false");
     expect_doc("user", "{\"active\":false,\"flags\":[false]}", 2);
@@ -630,10 +579,9 @@ Test(ops, toggle_flips_a_boolean_and_replies_the_new_value)
 
 /* ---- DOC.CLEAR ------------------------------------------------------------------- */
 
-Test(ops, clear_empties_containers_and_zeroes_numbers)
-{
-    expect_ok(cmd(c, "DOC.SET cart $ %s",
-                  "{\"items\":[1,[2]],\"meta\":{\"a\":{\"b\":1}},\"n\":5,\"d\":-2.5}"));
+Test(ops, clear_empties_containers_and_zeroes_numbers) {
+    expect_ok(
+        cmd(c, "DOC.SET cart $ %s", "{\"items\":[1,[2]],\"meta\":{\"a\":{\"b\":1}},\"n\":5,\"d\":-2.5}"));
     expect_int(cmd(c, "DOC.CLEAR cart $.items"), 1);
     expect_doc("cart", "{\"items\":[],\"meta\":{\"a\":{\"b\":1}},\"n\":5,\"d\":-2.5}", 2);
     expect_int(cmd(c, "DOC.CLEAR cart $.meta"), 1);
@@ -644,16 +592,13 @@ Test(ops, clear_empties_containers_and_zeroes_numbers)
     expect_doc("cart", "{}", 6);
 }
 
-Test(ops, clear_of_something_already_empty_or_not_clearable_changes_nothing)
-{
+Test(ops, clear_of_something_already_empty_or_not_clearable_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s",
                   "{\"e\":[],\"o\":{},\"z\":0,\"zd\":0.0,\"s\":\"text\",\"b\":true,\"n\":null}"));
-    static const char *const paths[] = { "$.e", "$.o", "$.z", "$.zd", "$.s", "$.b", "$.n",
-                                         "$.missing" };
+    static const char *const paths[] = {"$.e", "$.o", "$.z", "$.zd", "$.s", "$.b", "$.n", "$.missing"};
     for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
         expect_int(cmd(c, "DOC.CLEAR k %s", paths[i]), 0);
-    expect_doc("k", "{\"e\":[],\"o\":{},\"z\":0,\"zd\":0.0,\"s\":\"text\",\"b\":true,\"n\":null}",
-               1);
+    expect_doc("k", "{\"e\":[],\"o\":{},\"z\":0,\"zd\":0.0,\"s\":\"text\",\"b\":true,\"n\":null}", 1);
     expect_int(cmd(c, "DOC.CLEAR fresh $.e"), 0);
     expect_no_key("fresh");
 }
@@ -664,31 +609,30 @@ Test(ops, clear_of_something_already_empty_or_not_clearable_changes_nothing)
 static const struct {
     const char *target, *patch, *result;
 } rfc7396[] = {
-    { "{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}" },
-    { "{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}" },
-    { "{\"a\":\"b\"}", "{\"a\":null}", "{}" },
-    { "{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}" },
-    { "{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}" },
-    { "{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}" },
-    { "{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}" },
-    { "{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}" },
-    { "[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]" },
-    { "{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]" },
-    { "{\"a\":\"foo\"}", "null", "null" },
-    { "{\"a\":\"foo\"}", "\"bar\"", "\"bar\"" },
-    { "{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}" },
-    { "[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}" },
-    { "{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}" },
+    {"{\"a\":\"b\"}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
+    {"{\"a\":\"b\"}", "{\"b\":\"c\"}", "{\"a\":\"b\",\"b\":\"c\"}"},
+    {"{\"a\":\"b\"}", "{\"a\":null}", "{}"},
+    {"{\"a\":\"b\",\"b\":\"c\"}", "{\"a\":null}", "{\"b\":\"c\"}"},
+    {"{\"a\":[\"b\"]}", "{\"a\":\"c\"}", "{\"a\":\"c\"}"},
+    {"{\"a\":\"c\"}", "{\"a\":[\"b\"]}", "{\"a\":[\"b\"]}"},
+    {"{\"a\":{\"b\":\"c\"}}", "{\"a\":{\"b\":\"d\",\"c\":null}}", "{\"a\":{\"b\":\"d\"}}"},
+    {"{\"a\":[{\"b\":\"c\"}]}", "{\"a\":[1]}", "{\"a\":[1]}"},
+    {"[\"a\",\"b\"]", "[\"c\",\"d\"]", "[\"c\",\"d\"]"},
+    {"{\"a\":\"b\"}", "[\"c\"]", "[\"c\"]"},
+    {"{\"a\":\"foo\"}", "null", "null"},
+    {"{\"a\":\"foo\"}", "\"bar\"", "\"bar\""},
+    {"{\"e\":null}", "{\"a\":1}", "{\"e\":null,\"a\":1}"},
+    {"[1,2]", "{\"a\":\"b\",\"c\":null}", "{\"a\":\"b\"}"},
+    {"{}", "{\"a\":{\"bb\":{\"ccc\":null}}}", "{\"a\":{\"bb\":{}}}"},
 };
 
-Test(ops, merge_gives_every_result_of_rfc7396_appendix_a)
-{
+Test(ops, merge_gives_every_result_of_rfc7396_appendix_a) {
     for (size_t i = 0; i < sizeof rfc7396 / sizeof *rfc7396; i++) {
         char key[16];
         snprintf(key, sizeof key, "row:%zu", i + 1);
         expect_ok(cmd(c, "DOC.SET %s $ %s", key, rfc7396[i].target));
         redisReply *v = cmd(c, "DOC.VERSION %s", key);
-        long long v0 = v->integer;   /* a new document's first version */
+        long long v0 = v->integer; /* a new document's first version */
         freeReplyObject(v);
         expect_ok(cmd(c, "DOC.MERGE %s $ %s", key, rfc7396[i].patch));
         redisReply *r = cmd(c, "DOC.GET %s WITHVERSION", key);
@@ -696,16 +640,14 @@ Test(ops, merge_gives_every_result_of_rfc7396_appendix_a)
         reply_describe(r, got, sizeof got);
         bool ok = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
                   r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == v0 + 1 &&
-                  r->element[1]->type == REDIS_REPLY_STRING &&
-                  !strcmp(r->element[1]->str, rfc7396[i].result);
+                  r->element[1]->type == REDIS_REPLY_STRING && !strcmp(r->element[1]->str, rfc7396[i].result);
         freeReplyObject(r);
-        cr_expect(ok, "RFC 7396 row %zu: %s merged with %s: expected %s at version %lld, got %s",
-                  i + 1, rfc7396[i].target, rfc7396[i].patch, rfc7396[i].result, v0 + 1, got);
+        cr_expect(ok, "RFC 7396 row %zu: %s merged with %s: expected %s at version %lld, got %s", i + 1,
+                  rfc7396[i].target, rfc7396[i].patch, rfc7396[i].result, v0 + 1, got);
     }
 }
 
-Test(ops, merge_below_the_root_creates_missing_members)
-{
+Test(ops, merge_below_the_root_creates_missing_members) {
     expect_ok(cmd(c, "DOC.SET user $ %s", "{\"name\":\"Ada\",\"age\":36}"));
     expect_ok(cmd(c, "DOC.MERGE user $ %s", "{\"name\":null,\"age\":37}"));
     expect_doc("user", "{\"age\":37}", 2);
@@ -715,8 +657,7 @@ Test(ops, merge_below_the_root_creates_missing_members)
     expect_doc("user", "{\"age\":37,\"address\":{\"city\":{\"name\":\"Lyon\"}}}", 4);
 }
 
-Test(ops, merge_that_changes_nothing_keeps_the_version)
-{
+Test(ops, merge_that_changes_nothing_keeps_the_version) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1,\"o\":{\"x\":[1],\"y\":{\"z\":true}}}"));
     expect_ok(cmd(c, "DOC.MERGE k $ %s", "{}"));
     expect_ok(cmd(c, "DOC.MERGE k $ %s", "{\"a\":1}"));
@@ -730,8 +671,7 @@ Test(ops, merge_that_changes_nothing_keeps_the_version)
 
 /* ---- DOC.CAS --------------------------------------------------------------------- */
 
-Test(ops, cas_swaps_only_when_the_value_equals_expected)
-{
+Test(ops, cas_swaps_only_when_the_value_equals_expected) {
     expect_ok(cmd(c, "DOC.SET seat:1A $ %s", "{\"claimedBy\":null}"));
     expect_int(cmd(c, "DOC.CAS seat:1A $.claimedBy null %s", "\"alice\""), 1);
     expect_doc("seat:1A", "{\"claimedBy\":\"alice\"}", 2);
@@ -743,8 +683,7 @@ Test(ops, cas_swaps_only_when_the_value_equals_expected)
     expect_doc("seat:1A", "{\"claimedBy\":null}", 3);
 }
 
-Test(ops, cas_compares_deeply)
-{
+Test(ops, cas_compares_deeply) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"v\":{\"a\":1,\"b\":[1,2]},\"n\":1}"));
     expect_int(cmd(c, "DOC.CAS k $.v %s %s", "{\"b\":[1,2],\"a\":1.0}", "\"swapped\""), 1);
     expect_int(cmd(c, "DOC.CAS k $.n 1.0 2"), 1);
@@ -753,8 +692,7 @@ Test(ops, cas_compares_deeply)
     expect_doc("k", "{\"v\":\"swapped\",\"n\":2}", 3);
 }
 
-Test(ops, cas_absent_sets_only_a_missing_value)
-{
+Test(ops, cas_absent_sets_only_a_missing_value) {
     expect_int(cmd(c, "DOC.CAS lock:job $.owner ABSENT %s", "\"w1\""), 1);
     expect_doc("lock:job", "{\"owner\":\"w1\"}", 1);
     expect_int(cmd(c, "DOC.CAS lock:job $.owner ABSENT %s", "\"w2\""), 0);
@@ -767,14 +705,12 @@ Test(ops, cas_absent_sets_only_a_missing_value)
     expect_doc("k", "{\"owner\":null,\"lease\":{\"owner\":\"w1\"}}", 3);
 }
 
-Test(ops, cas_on_a_missing_key_with_an_expected_value_creates_nothing)
-{
+Test(ops, cas_on_a_missing_key_with_an_expected_value_creates_nothing) {
     expect_int(cmd(c, "DOC.CAS fresh $.owner null %s", "\"w1\""), 0);
     expect_no_key("fresh");
 }
 
-Test(ops, cas_to_the_value_already_there_changes_nothing)
-{
+Test(ops, cas_to_the_value_already_there_changes_nothing) {
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":1,\"l\":[1]}"));
     expect_int(cmd(c, "DOC.CAS k $.n 1 1"), 1);
     expect_int(cmd(c, "DOC.CAS k $.l %s %s", "[1]", "[1]"), 1);
@@ -785,8 +721,7 @@ Test(ops, cas_to_the_value_already_there_changes_nothing)
 
 /* A connection subscribed to every keyspace event of db 0, after
  * CONFIG SET notify-keyspace-events KEA on the user's connection. */
-static redisContext *subscribe_keyspace(void)
-{
+static redisContext *subscribe_keyspace(void) {
     expect_ok(cmd(c, "CONFIG SET notify-keyspace-events KEA"));
     redisContext *sub = srv_connect(s);
     redisReply *r = cmd(sub, "PSUBSCRIBE __keyspace@0__:*");
@@ -797,8 +732,7 @@ static redisContext *subscribe_keyspace(void)
 
 /* Reads events up to the one on key "sentinel" (written last, so everything before
  * it has been published) and returns them as "key event\n" lines, malloc'd. */
-static char *events_until_sentinel(redisContext *sub)
-{
+static char *events_until_sentinel(redisContext *sub) {
     text t;
     text_begin(&t);
     for (;;) {
@@ -811,51 +745,48 @@ static char *events_until_sentinel(redisContext *sub)
         cr_assert(!strncmp(channel, prefix, strlen(prefix)), "channel %s", channel);
         const char *key = channel + strlen(prefix);
         bool done = !strcmp(key, "sentinel");
-        if (!done)
-            fprintf(t.f, "%s %s\n", key, r->element[3]->str);
+        if (!done) fprintf(t.f, "%s %s\n", key, r->element[3]->str);
         freeReplyObject(r);
-        if (done)
-            break;
+        if (done) break;
     }
     return text_end(&t);
 }
 
-Test(ops, each_op_notifies_its_event_once_per_change_and_never_for_no_ops_or_errors)
-{
+Test(ops, each_op_notifies_its_event_once_per_change_and_never_for_no_ops_or_errors) {
     redisContext *sub = subscribe_keyspace();
 
-    expect_ok(cmd(c, "DOC.SET k $ %s",
-                  "{\"n\":1,\"m\":3,\"s\":\"x\",\"a\":[1,2],\"b\":true,\"o\":{\"p\":1}}"));
-    expect_int(cmd(c, "DOC.INCR k $.n 1"), 2);                         /* doc.incr */
+    expect_ok(
+        cmd(c, "DOC.SET k $ %s", "{\"n\":1,\"m\":3,\"s\":\"x\",\"a\":[1,2],\"b\":true,\"o\":{\"p\":1}}"));
+    expect_int(cmd(c, "DOC.INCR k $.n 1"), 2); /* doc.incr */
     expect_int(cmd(c, "DOC.INCR k $.n 0"), 2);
     expect_nil(cmd(c, "DOC.INCR k $.n 10 MAX 5"));
     expect_err_prefix(cmd(c, "DOC.INCR k $.s 1"), "BADTYPE");
-    expect_int(cmd(c, "DOC.MUL k $.n 2"), 4);                          /* doc.mul */
+    expect_int(cmd(c, "DOC.MUL k $.n 2"), 4); /* doc.mul */
     expect_int(cmd(c, "DOC.MUL k $.n 1"), 4);
-    expect_str(cmd(c, "DOC.MIN k $.m 2"), "2");                        /* doc.min */
+    expect_str(cmd(c, "DOC.MIN k $.m 2"), "2"); /* doc.min */
     expect_str(cmd(c, "DOC.MIN k $.m 9"), "2");
-    expect_str(cmd(c, "DOC.MAX k $.m 7"), "7");                        /* doc.max */
+    expect_str(cmd(c, "DOC.MAX k $.m 7"), "7"); /* doc.max */
     expect_str(cmd(c, "DOC.MAX k $.m 1"), "7");
     expect_err_prefix(cmd(c, "DOC.MAX k $.s 1"), "BADTYPE");
-    expect_int(cmd(c, "DOC.STRAPPEND k $.s %s", "y"), 2);              /* doc.strappend */
+    expect_int(cmd(c, "DOC.STRAPPEND k $.s %s", "y"), 2); /* doc.strappend */
     expect_int(cmd(c, "DOC.STRAPPEND k $.s %s", ""), 2);
-    expect_int(cmd(c, "DOC.PUSH k $.a 3"), 3);                         /* doc.push */
+    expect_int(cmd(c, "DOC.PUSH k $.a 3"), 3); /* doc.push */
     expect_err_prefix(cmd(c, "DOC.PUSH k $.o 1"), "BADTYPE");
-    expect_str(cmd(c, "DOC.POP k $.a FIRST"), "1");                    /* doc.pop */
+    expect_str(cmd(c, "DOC.POP k $.a FIRST"), "1"); /* doc.pop */
     expect_nil(cmd(c, "DOC.POP k $.a 10"));
-    expect_int(cmd(c, "DOC.PULL k $.a 3"), 1);                         /* doc.pull */
+    expect_int(cmd(c, "DOC.PULL k $.a 3"), 1); /* doc.pull */
     expect_int(cmd(c, "DOC.PULL k $.a 99"), 0);
     expect_int(cmd(c, "DOC.PULL k $.a WHERE %s", "{\"$gt\":100}"), 0);
-    expect_int(cmd(c, "DOC.ADDTOSET k $.a 5"), 1);                     /* doc.addtoset */
+    expect_int(cmd(c, "DOC.ADDTOSET k $.a 5"), 1); /* doc.addtoset */
     expect_int(cmd(c, "DOC.ADDTOSET k $.a 5 2"), 0);
     expect_int(cmd(c, "DOC.INDEXOF k $.a 5"), 1);
-    expect_str(cmd(c, "DOC.TOGGLE k $.b"), "false");                   /* doc.toggle */
+    expect_str(cmd(c, "DOC.TOGGLE k $.b"), "false"); /* doc.toggle */
     expect_err_prefix(cmd(c, "DOC.TOGGLE k $.nothing"), "NOPATH");
-    expect_int(cmd(c, "DOC.CLEAR k $.o"), 1);                          /* doc.clear */
+    expect_int(cmd(c, "DOC.CLEAR k $.o"), 1); /* doc.clear */
     expect_int(cmd(c, "DOC.CLEAR k $.o"), 0);
-    expect_ok(cmd(c, "DOC.MERGE k $ %s", "{\"q\":1}"));                /* doc.merge */
+    expect_ok(cmd(c, "DOC.MERGE k $ %s", "{\"q\":1}")); /* doc.merge */
     expect_ok(cmd(c, "DOC.MERGE k $ %s", "{\"gone\":null}"));
-    expect_int(cmd(c, "DOC.CAS k $.q 1 2"), 1);                        /* doc.cas */
+    expect_int(cmd(c, "DOC.CAS k $.q 1 2"), 1); /* doc.cas */
     expect_int(cmd(c, "DOC.CAS k $.q 1 3"), 0);
     expect_int(cmd(c, "DOC.CAS other $.lock ABSENT %s", "\"me\""), 1); /* other doc.cas */
     expect_int(cmd(c, "DOC.CAS other $.lock ABSENT %s", "\"you\""), 0);
@@ -880,13 +811,12 @@ Test(ops, each_op_notifies_its_event_once_per_change_and_never_for_no_ops_or_err
                              "other doc.cas\n");
     free(events);
     expect_doc("k", "{\"n\":4,\"m\":7,\"s\":\"xy\",\"a\":[2,5],\"b\":false,\"o\":{},\"q\":2}", 14);
-    expect_doc("other", "{\"lock\":\"me\"}", 15);   /* created after k's 14 */
+    expect_doc("other", "{\"lock\":\"me\"}", 15); /* created after k's 14 */
     expect_no_key("missing");
     redisFree(sub);
 }
 
-Test(ops, a_pull_where_of_many_elements_sends_one_event)
-{
+Test(ops, a_pull_where_of_many_elements_sends_one_event) {
     redisContext *sub = subscribe_keyspace();
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,2,3,4,5,6]}"));
     expect_int(cmd(c, "DOC.PULL k $.l WHERE %s", "{\"$in\":[1,3,5]}"), 3);
@@ -899,8 +829,7 @@ Test(ops, a_pull_where_of_many_elements_sends_one_event)
     redisFree(sub);
 }
 
-Test(ops, push_keep_of_int64_min_keeps_the_first_elements_and_everything)
-{
+Test(ops, push_keep_of_int64_min_keeps_the_first_elements_and_everything) {
     /* KEEP -9223372036854775808: the first 2^63 elements, i.e. all of them. Its
      * magnitude has no int64 negation (undefined behaviour, an empty array before). */
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,2,3]}"));

@@ -24,12 +24,10 @@
 /* ---- small helpers ------------------------------------------------------------- */
 
 /* DOC.GET key as a reply the caller frees; fails unless it is a bulk string. */
-static redisReply *get_doc(redisContext *c, const char *key)
-{
+static redisReply *get_doc(redisContext *c, const char *key) {
     redisReply *r = cmd(c, "DOC.GET %s", key);
     char got[512];
-    cr_assert_eq(r->type, REDIS_REPLY_STRING, "DOC.GET %s: %s", key,
-                 reply_describe(r, got, sizeof got));
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "DOC.GET %s: %s", key, reply_describe(r, got, sizeof got));
     return r;
 }
 
@@ -39,16 +37,15 @@ static const struct {
     const char *json;
     int extra_writes; /* DOC.SET $.n afterwards, to move the version */
 } sample[] = {
-    { "doc:obj", "{\"name\":\"Ann\",\"tags\":[\"a\",\"b\"],\"n\":0}", 4 },
-    { "doc:nested", "{\"a\":{\"b\":{\"c\":[1,2.5,-3e-7,null,true,false,\"\\u0000\"]}},\"n\":0}", 0 },
+    {"doc:obj", "{\"name\":\"Ann\",\"tags\":[\"a\",\"b\"],\"n\":0}", 4},
+    {"doc:nested", "{\"a\":{\"b\":{\"c\":[1,2.5,-3e-7,null,true,false,\"\\u0000\"]}},\"n\":0}", 0},
     /* canonical text (as DOC.GET prints it), so the expected state is the input */
-    { "doc:unicode", "{\"k\xc3\xa9y\":\"\xf0\x9f\x98\x80 \\\"q\\\" \\\\\",\"n\":0}", 11 },
-    { "doc:big-int", "{\"n\":0,\"i\":-9223372036854775808,\"d\":12345678901234567000.0}", 1 },
+    {"doc:unicode", "{\"k\xc3\xa9y\":\"\xf0\x9f\x98\x80 \\\"q\\\" \\\\\",\"n\":0}", 11},
+    {"doc:big-int", "{\"n\":0,\"i\":-9223372036854775808,\"d\":12345678901234567000.0}", 1},
 };
 #define NSAMPLE (sizeof sample / sizeof *sample)
 
-static void write_samples(redisContext *c)
-{
+static void write_samples(redisContext *c) {
     for (size_t i = 0; i < NSAMPLE; i++) {
         expect_ok(cmd(c, "DOC.SET %s $ %s", sample[i].key, sample[i].json));
         for (int w = 0; w < sample[i].extra_writes; w++)
@@ -59,8 +56,7 @@ static void write_samples(redisContext *c)
 
 /* The JSON and version of every sample, as read from `c`, in one string (malloc'd),
  * so two servers or two moments compare with one strcmp. */
-static char *samples_state(redisContext *c)
-{
+static char *samples_state(redisContext *c) {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
@@ -80,32 +76,28 @@ static char *samples_state(redisContext *c)
 }
 
 /* The JSON sample i has after write_samples(): "n" set by its last write. */
-static void sample_final_json(size_t i, char *out, size_t len)
-{
+static void sample_final_json(size_t i, char *out, size_t len) {
     const char *n = strstr(sample[i].json, "\"n\":0");
-    snprintf(out, len, "%.*s\"n\":%d%s", (int)(n - sample[i].json), sample[i].json,
-             sample[i].extra_writes, n + 5);
+    snprintf(out, len, "%.*s\"n\":%d%s", (int)(n - sample[i].json), sample[i].json, sample[i].extra_writes,
+             n + 5);
 }
 
 /* The version a fresh server gives sample i when write_samples() creates it: each new
  * document starts above every version given before (doc:scalar is i == NSAMPLE). */
-static long long sample_first_version(size_t i)
-{
+static long long sample_first_version(size_t i) {
     long long v = 1;
     for (size_t j = 0; j < i; j++) v += 1 + sample[j].extra_writes;
     return v;
 }
 
 /* Checks every document write_samples() made: JSON byte for byte, version, type. */
-static void expect_samples(redisContext *c, const char *when)
-{
+static void expect_samples(redisContext *c, const char *when) {
     for (size_t i = 0; i < NSAMPLE; i++) {
         char want[512], got[1024];
         sample_final_json(i, want, sizeof want);
         redisReply *r = cmd(c, "DOC.GET %s", sample[i].key);
         reply_describe(r, got, sizeof got);
-        bool same = r->type == REDIS_REPLY_STRING && r->len == strlen(want) &&
-                    !memcmp(r->str, want, r->len);
+        bool same = r->type == REDIS_REPLY_STRING && r->len == strlen(want) && !memcmp(r->str, want, r->len);
         freeReplyObject(r);
         cr_assert(same, "%s: DOC.GET %s is %s, expected %s", when, sample[i].key, got, want);
         cr_assert_eq(doc_version(c, sample[i].key), sample_first_version(i) + sample[i].extra_writes,
@@ -113,37 +105,32 @@ static void expect_samples(redisContext *c, const char *when)
         expect_status(cmd(c, "TYPE %s", sample[i].key), "atomicdoc");
     }
     expect_str(cmd(c, "DOC.GET doc:scalar"), "\"just a string\"");
-    cr_assert_eq(doc_version(c, "doc:scalar"), sample_first_version(NSAMPLE),
-                 "%s: DOC.VERSION doc:scalar", when);
+    cr_assert_eq(doc_version(c, "doc:scalar"), sample_first_version(NSAMPLE), "%s: DOC.VERSION doc:scalar",
+                 when);
 }
 
 /* ---- waiting on background work ------------------------------------------------ */
 
-static bool no_aof_rewrite(void *arg)
-{
+static bool no_aof_rewrite(void *arg) {
     redisContext *c = arg;
     return srv_info_int(c, "persistence", "aof_rewrite_in_progress") == 0 &&
            srv_info_int(c, "persistence", "aof_rewrite_scheduled") == 0;
 }
 
 /* BGREWRITEAOF, and wait until it has finished successfully. */
-static void rewrite_aof(redisContext *c)
-{
+static void rewrite_aof(redisContext *c) {
     cr_assert(wait_until(no_aof_rewrite, c, 20000), "an earlier AOF rewrite never ended");
     redisReply *r = cmd(c, "BGREWRITEAOF");
     char got[256];
-    cr_assert_eq(r->type, REDIS_REPLY_STATUS, "BGREWRITEAOF: %s",
-                 reply_describe(r, got, sizeof got));
+    cr_assert_eq(r->type, REDIS_REPLY_STATUS, "BGREWRITEAOF: %s", reply_describe(r, got, sizeof got));
     freeReplyObject(r);
     cr_assert(wait_until(no_aof_rewrite, c, 30000), "the AOF rewrite did not finish");
     char *status = srv_info_field(c, "persistence", "aof_last_bgrewrite_status");
-    cr_assert(status && !strcmp(status, "ok"), "aof_last_bgrewrite_status: %s",
-              status ? status : "(none)");
+    cr_assert(status && !strcmp(status, "ok"), "aof_last_bgrewrite_status: %s", status ? status : "(none)");
     free(status);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
+static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     cr_assert(f, "cannot open %s", path);
     fseek(f, 0, SEEK_END);
@@ -161,8 +148,7 @@ static char *read_file(const char *path, size_t *len)
 /* The whole content of the current AOF file of `type` ('b': base, 'i': the last
  * incremental one), as the manifest names it (an old base may linger until Redis's
  * background thread deletes it), malloc'd. */
-static void aof_file_path(const srv *s, char type, char *path, size_t cap)
-{
+static void aof_file_path(const srv *s, char type, char *path, size_t cap) {
     char name[256] = "";
     snprintf(path, cap, "%s/appendonlydir/appendonly.aof.manifest", s->dir);
     size_t mlen;
@@ -177,8 +163,7 @@ static void aof_file_path(const srv *s, char type, char *path, size_t cap)
     snprintf(path, cap, "%s/appendonlydir/%s", s->dir, name);
 }
 
-static char *read_aof_file(const srv *s, char type, size_t *len)
-{
+static char *read_aof_file(const srv *s, char type, size_t *len) {
     char path[640];
     aof_file_path(s, type, path, sizeof path);
     return read_file(path, len);
@@ -191,9 +176,8 @@ typedef struct {
     size_t longest_last_arg;
 } aof_scan;
 
-static aof_scan scan_aof(const char *buf, size_t len, const char *name)
-{
-    aof_scan out = { 0, 0 };
+static aof_scan scan_aof(const char *buf, size_t len, const char *name) {
+    aof_scan out = {0, 0};
     size_t pos = 0;
     while (pos < len) {
         cr_assert_eq(buf[pos], '*', "AOF byte %zu is not a command", pos);
@@ -205,12 +189,10 @@ static aof_scan scan_aof(const char *buf, size_t len, const char *name)
             cr_assert_eq(buf[pos], '$', "AOF byte %zu is not an argument", pos);
             size_t alen = strtoull(buf + pos + 1, &end, 10);
             pos = (size_t)(end - buf) + 2;
-            if (i == 0)
-                match = alen == strlen(name) && !strncasecmp(buf + pos, name, alen);
+            if (i == 0) match = alen == strlen(name) && !strncasecmp(buf + pos, name, alen);
             if (match && i == argc - 1) {
                 out.commands++;
-                if (alen > out.longest_last_arg)
-                    out.longest_last_arg = alen;
+                if (alen > out.longest_last_arg) out.longest_last_arg = alen;
             }
             pos += alen + 2;
         }
@@ -218,20 +200,17 @@ static aof_scan scan_aof(const char *buf, size_t len, const char *name)
     return out;
 }
 
-static long count_substr(const char *hay, size_t len, const char *needle)
-{
+static long count_substr(const char *hay, size_t len, const char *needle) {
     long n = 0;
     size_t m = strlen(needle);
     for (size_t i = 0; i + m <= len; i++)
-        if (!memcmp(hay + i, needle, m))
-            n++;
+        if (!memcmp(hay + i, needle, m)) n++;
     return n;
 }
 
 /* ---- DEBUG RELOAD, DUMP/RESTORE, COPY ------------------------------------------- */
 
-Test(persistence, debug_reload_keeps_documents_and_versions)
-{
+Test(persistence, debug_reload_keeps_documents_and_versions) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     write_samples(c);
@@ -244,8 +223,7 @@ Test(persistence, debug_reload_keeps_documents_and_versions)
     srv_stop(s);
 }
 
-Test(persistence, dump_restore_to_another_key_keeps_json_and_version)
-{
+Test(persistence, dump_restore_to_another_key_keeps_json_and_version) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     write_samples(c);
@@ -258,8 +236,8 @@ Test(persistence, dump_restore_to_another_key_keeps_json_and_version)
         freeReplyObject(dump);
 
         redisReply *a = get_doc(c, sample[i].key), *b = get_doc(c, copy);
-        cr_assert(a->len == b->len && !memcmp(a->str, b->str, a->len),
-                  "%s restored as %s, was %s", sample[i].key, b->str, a->str);
+        cr_assert(a->len == b->len && !memcmp(a->str, b->str, a->len), "%s restored as %s, was %s",
+                  sample[i].key, b->str, a->str);
         freeReplyObject(a);
         freeReplyObject(b);
         cr_assert_eq(doc_version(c, copy), doc_version(c, sample[i].key));
@@ -272,8 +250,7 @@ Test(persistence, dump_restore_to_another_key_keeps_json_and_version)
     srv_stop(s);
 }
 
-Test(persistence, copy_keeps_json_gives_the_copy_a_new_version_and_the_copy_is_independent)
-{
+Test(persistence, copy_keeps_json_gives_the_copy_a_new_version_and_the_copy_is_independent) {
     /* A copy is a new document: it gets a version above every version given so far,
      * so the destination key never shows a version it had before. */
     srv *s = srv_start(NULL);
@@ -300,7 +277,7 @@ Test(persistence, copy_keeps_json_gives_the_copy_a_new_version_and_the_copy_is_i
     expect_int(cmd(c, "DOC.VERSION b"), 5);
     expect_int(cmd(c, "COPY a b REPLACE"), 1);
     expect_str(cmd(c, "DOC.GET b"), "{\"list\":[1,\"a's\"],\"o\":{\"x\":1,\"y\":2}}");
-    expect_int(cmd(c, "DOC.VERSION b"), 6);   /* not a's 3, which b had once */
+    expect_int(cmd(c, "DOC.VERSION b"), 6); /* not a's 3, which b had once */
     redisFree(c);
     srv_stop(s);
 }
@@ -309,28 +286,23 @@ Test(persistence, copy_keeps_json_gives_the_copy_a_new_version_and_the_copy_is_i
 
 /* Redis's CRC-64 (crc64.c): Jones polynomial 0xad93d23594c935a9, reflected in and
  * out, initial value 0, no final xor; stored little-endian after the payload. */
-static uint64_t crc64_jones(const unsigned char *p, size_t n)
-{
+static uint64_t crc64_jones(const unsigned char *p, size_t n) {
     const uint64_t poly = 0x95ac9329ac4bc9b5ULL; /* 0xad93d23594c935a9 bit-reversed */
     uint64_t crc = 0;
     for (size_t i = 0; i < n; i++) {
         crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ ((crc & 1) ? poly : 0);
+        for (int b = 0; b < 8; b++) crc = (crc >> 1) ^ ((crc & 1) ? poly : 0);
     }
     return crc;
 }
 
 /* Rewrites the last 8 bytes of a payload with the CRC of the rest. */
-static void fix_crc(unsigned char *p, size_t n)
-{
+static void fix_crc(unsigned char *p, size_t n) {
     uint64_t crc = crc64_jones(p, n - 8);
-    for (int i = 0; i < 8; i++)
-        p[n - 8 + i] = (unsigned char)(crc >> (8 * i));
+    for (int i = 0; i < 8; i++) p[n - 8 + i] = (unsigned char)(crc >> (8 * i));
 }
 
-Test(persistence, crc64_helper_matches_redis_check_value)
-{
+Test(persistence, crc64_helper_matches_redis_check_value) {
     /* The check value of CRC-64/Jones as Redis's crc64.c self-test states it; without
      * it the "fixed CRC" tests below would only ever hit Redis's CRC check. */
     cr_assert_eq(crc64_jones((const unsigned char *)"123456789", 9), 0xe9c6d914c4b8d9caULL);
@@ -338,8 +310,7 @@ Test(persistence, crc64_helper_matches_redis_check_value)
 
 static uint64_t rng_state;
 
-static uint64_t rng(void)
-{
+static uint64_t rng(void) {
     /* xorshift64*: deterministic, so a failing case can be replayed from its number */
     rng_state ^= rng_state >> 12;
     rng_state ^= rng_state << 25;
@@ -357,12 +328,11 @@ typedef struct {
 /* Damages bytes [from, p.n - tail) of `pl` with 1 to 4 random edits: flipped bits,
  * random bytes, inserted and deleted runs, a truncation. The last `tail` bytes (the
  * footer) stay in place after the damaged region. */
-static void mutate(payload *pl, size_t from, size_t tail)
-{
+static void mutate(payload *pl, size_t from, size_t tail) {
     /* length prefixes (0x80 32-bit, 0x81 64-bit, 0xc0 encoded), opcodes, JSON */
-    static const unsigned char telling[] = { 0x00, 0xff, 0x80, 0x81, 0xc0, 0x7f,
-                                             '"',  '{',  '[',  '\\', 0x02, 0x05 };
-    static const char *const kinds[] = { "flip", "set", "insert", "delete", "truncate" };
+    static const unsigned char telling[] = {0x00, 0xff, 0x80, 0x81, 0xc0, 0x7f,
+                                            '"',  '{',  '[',  '\\', 0x02, 0x05};
+    static const char *const kinds[] = {"flip", "set", "insert", "delete", "truncate"};
     int edits = 1 + (int)(rng() % 4);
     size_t hl = 0;
     pl->how[0] = '\0';
@@ -371,12 +341,9 @@ static void mutate(payload *pl, size_t from, size_t tail)
         size_t span = body > from ? body - from : 0;
         size_t at = from + (span ? rng() % span : 0);
         int kind = (int)(rng() % 5);
-        if (span == 0)
-            kind = 2;
+        if (span == 0) kind = 2;
         switch (kind) {
-        case 0: /* flip a bit */
-            pl->p[at] ^= (unsigned char)(1u << (rng() % 8));
-            break;
+        case 0: /* flip a bit */ pl->p[at] ^= (unsigned char)(1u << (rng() % 8)); break;
         case 1: /* overwrite with a random byte or one that means something here */
             if (rng() & 1)
                 pl->p[at] = (unsigned char)rng();
@@ -389,15 +356,13 @@ static void mutate(payload *pl, size_t from, size_t tail)
             cr_assert(q);
             pl->p = q;
             memmove(q + at + k, q + at, pl->n - at);
-            for (size_t i = 0; i < k; i++)
-                q[at + i] = (unsigned char)rng();
+            for (size_t i = 0; i < k; i++) q[at + i] = (unsigned char)rng();
             pl->n += k;
             break;
         }
         case 3: { /* delete 1-8 bytes */
             size_t k = 1 + rng() % 8;
-            if (k > body - at)
-                k = body - at;
+            if (k > body - at) k = body - at;
             memmove(pl->p + at, pl->p + at + k, pl->n - at - k);
             pl->n -= k;
             break;
@@ -407,10 +372,8 @@ static void mutate(payload *pl, size_t from, size_t tail)
             pl->n = at + tail;
             break;
         }
-        hl += (size_t)snprintf(pl->how + hl, sizeof pl->how - hl, "%s%s@%zu", e ? "," : "",
-                               kinds[kind], at);
-        if (hl >= sizeof pl->how)
-            hl = sizeof pl->how - 1;
+        hl += (size_t)snprintf(pl->how + hl, sizeof pl->how - hl, "%s%s@%zu", e ? "," : "", kinds[kind], at);
+        if (hl >= sizeof pl->how) hl = sizeof pl->how - 1;
     }
 }
 
@@ -418,18 +381,16 @@ static void mutate(payload *pl, size_t from, size_t tail)
  * payload it accepts must be a valid document: readable, versioned, and JSON that
  * DOC.SET accepts back and prints the same. Counts outcomes. */
 typedef struct {
-    int loaded;        /* RESTORE said OK */
-    int refused;       /* RESTORE replied an error */
-    int crc_refusals;  /* ...because of the CRC/version footer */
+    int loaded;       /* RESTORE said OK */
+    int refused;      /* RESTORE replied an error */
+    int crc_refusals; /* ...because of the CRC/version footer */
 } outcome;
 
-static void restore_case(redisContext *c, const payload *pl, int n, outcome *o)
-{
+static void restore_case(redisContext *c, const payload *pl, int n, outcome *o) {
     redisReply *r = cmd(c, "RESTORE fuzz 0 %b REPLACE", pl->p, pl->n);
     if (r->type == REDIS_REPLY_ERROR) {
         o->refused++;
-        if (strstr(r->str, "checksum"))
-            o->crc_refusals++;
+        if (strstr(r->str, "checksum")) o->crc_refusals++;
         freeReplyObject(r);
         return;
     }
@@ -440,8 +401,8 @@ static void restore_case(redisContext *c, const payload *pl, int n, outcome *o)
     o->loaded++;
 
     r = cmd(c, "TYPE fuzz");
-    cr_assert(r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "atomicdoc"),
-              "case %d (%s): TYPE %s", n, pl->how, reply_describe(r, got, sizeof got));
+    cr_assert(r->type == REDIS_REPLY_STATUS && !strcmp(r->str, "atomicdoc"), "case %d (%s): TYPE %s", n,
+              pl->how, reply_describe(r, got, sizeof got));
     freeReplyObject(r);
     r = cmd(c, "DOC.VERSION fuzz");
     cr_assert(r->type == REDIS_REPLY_INTEGER && r->integer >= 1,
@@ -452,12 +413,13 @@ static void restore_case(redisContext *c, const payload *pl, int n, outcome *o)
     cr_assert_eq(json->type, REDIS_REPLY_STRING, "case %d (%s): DOC.GET %s", n, pl->how,
                  reply_describe(json, got, sizeof got));
     r = cmd(c, "DOC.SET fuzz-check $ %b", json->str, json->len);
-    cr_assert_eq(r->type, REDIS_REPLY_STATUS, "case %d (%s): the loaded JSON %s is refused "
-                 "by DOC.SET: %s", n, pl->how, json->str, reply_describe(r, got, sizeof got));
+    cr_assert_eq(r->type, REDIS_REPLY_STATUS,
+                 "case %d (%s): the loaded JSON %s is refused "
+                 "by DOC.SET: %s",
+                 n, pl->how, json->str, reply_describe(r, got, sizeof got));
     freeReplyObject(r);
     r = cmd(c, "DOC.GET fuzz-check");
-    cr_assert(r->type == REDIS_REPLY_STRING && r->len == json->len &&
-                  !memcmp(r->str, json->str, r->len),
+    cr_assert(r->type == REDIS_REPLY_STRING && r->len == json->len && !memcmp(r->str, json->str, r->len),
               "case %d (%s): the loaded JSON does not print back the same", n, pl->how);
     freeReplyObject(r);
     freeReplyObject(json);
@@ -465,8 +427,7 @@ static void restore_case(redisContext *c, const payload *pl, int n, outcome *o)
 }
 
 /* A payload of a document rich enough that damage lands in every kind of token. */
-static payload dump_rich_doc(redisContext *c)
-{
+static payload dump_rich_doc(redisContext *c) {
     expect_ok(cmd(c, "DOC.SET rich $ %s",
                   "{\"s\":\"h\\u00e9llo \\u0000 \\\"q\\\" \\ud83d\\ude00\",\"n\":[1,-2,3.5,"
                   "1e300,null,true,false,9223372036854775807],\"o\":{\"a\":{\"b\":[[],{}]}},"
@@ -475,7 +436,7 @@ static payload dump_rich_doc(redisContext *c)
         expect_ok(cmd(c, "DOC.SET rich $.v %d", i));
     redisReply *r = cmd(c, "DUMP rich");
     cr_assert_eq(r->type, REDIS_REPLY_STRING);
-    payload pl = { malloc(r->len), r->len, "" };
+    payload pl = {malloc(r->len), r->len, ""};
     cr_assert(pl.p);
     memcpy(pl.p, r->str, r->len);
     freeReplyObject(r);
@@ -486,15 +447,14 @@ enum { FUZZ_CASES = 1000 };
 #define MODULE_DATA_START 10 /* type byte + 0x81 + the 8-byte module id */
 #define FOOTER 10            /* RDB version (2) + CRC-64 (8) */
 
-Test(persistence, restore_of_damaged_dump_payloads_is_refused_or_a_valid_document)
-{
+Test(persistence, restore_of_damaged_dump_payloads_is_refused_or_a_valid_document) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     payload orig = dump_rich_doc(c);
-    outcome o = { 0, 0, 0 };
+    outcome o = {0, 0, 0};
     rng_state = 0x9e3779b97f4a7c15ULL;
     for (int n = 0; n < FUZZ_CASES; n++) {
-        payload pl = { malloc(orig.n), orig.n, "" };
+        payload pl = {malloc(orig.n), orig.n, ""};
         cr_assert(pl.p);
         memcpy(pl.p, orig.p, orig.n);
         mutate(&pl, 0, 0); /* anywhere, the footer included */
@@ -503,29 +463,30 @@ Test(persistence, restore_of_damaged_dump_payloads_is_refused_or_a_valid_documen
     }
     expect_status(cmd(c, "PING"), "PONG");
     cr_assert_eq(o.loaded + o.refused, FUZZ_CASES);
-    cr_assert_gt(o.crc_refusals, FUZZ_CASES / 2, "Redis's CRC check should catch most: "
-                 "%d of %d", o.crc_refusals, FUZZ_CASES);
+    cr_assert_gt(o.crc_refusals, FUZZ_CASES / 2,
+                 "Redis's CRC check should catch most: "
+                 "%d of %d",
+                 o.crc_refusals, FUZZ_CASES);
     free(orig.p);
     redisFree(c);
     srv_stop(s);
 }
 
-Test(persistence, restore_of_damaged_module_data_with_a_valid_crc_is_refused_or_a_valid_document)
-{
+Test(persistence, restore_of_damaged_module_data_with_a_valid_crc_is_refused_or_a_valid_document) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     payload orig = dump_rich_doc(c);
 
     /* The untouched payload with a recomputed CRC loads: the CRC is right. */
     fix_crc(orig.p, orig.n);
-    outcome o = { 0, 0, 0 };
+    outcome o = {0, 0, 0};
     restore_case(c, &orig, -1, &o);
     cr_assert_eq(o.loaded, 1, "the original payload with its CRC recomputed must load");
 
-    o = (outcome){ 0, 0, 0 };
+    o = (outcome){0, 0, 0};
     rng_state = 0xd1b54a32d192ed03ULL;
     for (int n = 0; n < FUZZ_CASES; n++) {
-        payload pl = { malloc(orig.n), orig.n, "" };
+        payload pl = {malloc(orig.n), orig.n, ""};
         cr_assert(pl.p);
         memcpy(pl.p, orig.p, orig.n);
         mutate(&pl, MODULE_DATA_START, FOOTER);
@@ -543,8 +504,7 @@ Test(persistence, restore_of_damaged_module_data_with_a_valid_crc_is_refused_or_
 
 /* Sets the encoding version in the module id of a payload (its low 10 bits; the id
  * is stored big-endian just before the module data). The CRC is left to the caller. */
-static void set_encver(payload *pl, unsigned encver)
-{
+static void set_encver(payload *pl, unsigned encver) {
     pl->p[MODULE_DATA_START - 2] =
         (unsigned char)((pl->p[MODULE_DATA_START - 2] & ~0x3) | ((encver >> 8) & 0x3));
     pl->p[MODULE_DATA_START - 1] = (unsigned char)(encver & 0xff);
@@ -553,10 +513,9 @@ static void set_encver(payload *pl, unsigned encver)
 /* Builds the payload of a document from its parts: the module id of `model` (a real
  * DUMP) with encoding version `encver`, then `data` (the module's opcodes, forged),
  * then the footer of `model` with the CRC recomputed. */
-static payload forge_encver(const payload *model, unsigned encver, const unsigned char *data,
-                            size_t n, const char *how)
-{
-    payload pl = { malloc(MODULE_DATA_START + n + FOOTER), MODULE_DATA_START + n + FOOTER, "" };
+static payload forge_encver(const payload *model, unsigned encver, const unsigned char *data, size_t n,
+                            const char *how) {
+    payload pl = {malloc(MODULE_DATA_START + n + FOOTER), MODULE_DATA_START + n + FOOTER, ""};
     cr_assert(pl.p);
     memcpy(pl.p, model->p, MODULE_DATA_START);
     set_encver(&pl, encver);
@@ -568,8 +527,7 @@ static payload forge_encver(const payload *model, unsigned encver, const unsigne
 }
 
 /* An encver 1 payload (JSON text), as atomicdoc wrote before encver 2. */
-static payload forge(const payload *model, const unsigned char *data, size_t n, const char *how)
-{
+static payload forge(const payload *model, const unsigned char *data, size_t n, const char *how) {
     return forge_encver(model, 1, data, n, how);
 }
 
@@ -579,25 +537,23 @@ static payload forge(const payload *model, const unsigned char *data, size_t n, 
 #define SMALL_TREE 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81
 
 /* The DUMP of {"a":1} at version 1, checked to have the layout forge() assumes. */
-static payload dump_small(redisContext *c)
-{
+static payload dump_small(redisContext *c) {
     expect_ok(cmd(c, "DOC.SET small $ %s", "{\"a\":1}"));
     redisReply *r = cmd(c, "DUMP small");
-    static const unsigned char data[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
+    static const unsigned char data[] = {2, 1, 5, 16, SMALL_TREE, 0};
     cr_assert(r->type == REDIS_REPLY_STRING && r->len == MODULE_DATA_START + sizeof data + FOOTER,
               "unexpected DUMP length %zu", r->len);
     cr_assert_eq((unsigned char)r->str[MODULE_DATA_START - 1], 2, "DUMP is not encver 2");
     cr_assert_eq(memcmp(r->str + MODULE_DATA_START, data, sizeof data), 0,
                  "the module data is not [2 version 5 len tree 0]");
-    payload pl = { malloc(r->len), r->len, "" };
+    payload pl = {malloc(r->len), r->len, ""};
     cr_assert(pl.p);
     memcpy(pl.p, r->str, r->len);
     freeReplyObject(r);
     return pl;
 }
 
-static void expect_refused(redisContext *c, const payload *pl)
-{
+static void expect_refused(redisContext *c, const payload *pl) {
     redisReply *r = cmd(c, "RESTORE forged 0 %b REPLACE", pl->p, pl->n);
     char got[512];
     reply_describe(r, got, sizeof got);
@@ -608,8 +564,7 @@ static void expect_refused(redisContext *c, const payload *pl)
     expect_int(cmd(c, "EXISTS forged"), 0);
 }
 
-Test(persistence, restore_of_forged_huge_string_lengths_is_refused)
-{
+Test(persistence, restore_of_forged_huge_string_lengths_is_refused) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     payload model = dump_small(c);
@@ -619,13 +574,13 @@ Test(persistence, restore_of_forged_huge_string_lengths_is_refused)
         unsigned char len[9];
         size_t n;
     } lens[] = {
-        { "32-bit length 0xffffffff", { 0x80, 0xff, 0xff, 0xff, 0xff }, 5 },
-        { "32-bit length 0x7fffffff", { 0x80, 0x7f, 0xff, 0xff, 0xff }, 5 },
-        { "64-bit length 2^64-1", { 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 9 },
-        { "64-bit length 2^63", { 0x81, 0x80, 0, 0, 0, 0, 0, 0, 0 }, 9 },
-        { "64-bit length 2^40", { 0x81, 0, 0, 0, 1, 0, 0, 0, 0 }, 9 },
-        { "14-bit length 100 (past the end)", { 0x40, 100 }, 2 },
-        { "6-bit length 8 (one byte too many)", { 8 }, 1 },
+        {"32-bit length 0xffffffff", {0x80, 0xff, 0xff, 0xff, 0xff}, 5},
+        {"32-bit length 0x7fffffff", {0x80, 0x7f, 0xff, 0xff, 0xff}, 5},
+        {"64-bit length 2^64-1", {0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 9},
+        {"64-bit length 2^63", {0x81, 0x80, 0, 0, 0, 0, 0, 0, 0}, 9},
+        {"64-bit length 2^40", {0x81, 0, 0, 0, 1, 0, 0, 0, 0}, 9},
+        {"14-bit length 100 (past the end)", {0x40, 100}, 2},
+        {"6-bit length 8 (one byte too many)", {8}, 1},
     };
     for (size_t i = 0; i < sizeof lens / sizeof *lens; i++) {
         unsigned char data[32];
@@ -647,50 +602,49 @@ Test(persistence, restore_of_forged_huge_string_lengths_is_refused)
     srv_stop(s);
 }
 
-Test(persistence, restore_refuses_version_0_an_unknown_encoding_and_bad_json)
-{
+Test(persistence, restore_refuses_version_0_an_unknown_encoding_and_bad_json) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     payload model = dump_small(c);
 
-    static const unsigned char v0[] = { 2, 0, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0 };
+    static const unsigned char v0[] = {2, 0, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0};
     payload pl = forge(&model, v0, sizeof v0, "version 0");
     expect_refused(c, &pl);
     free(pl.p);
 
-    static const unsigned char dup[] = { 2, 1, 5, 13, '{', '"', 'a', '"', ':', '1', ',',
-                                         '"', 'a', '"', ':', '2', '}', 0 };
+    static const unsigned char dup[] = {2,   1,   5,   13,  '{', '"', 'a', '"', ':',
+                                        '1', ',', '"', 'a', '"', ':', '2', '}', 0};
     pl = forge(&model, dup, sizeof dup, "duplicate key");
     expect_refused(c, &pl);
     free(pl.p);
 
-    static const unsigned char nan[] = { 2, 1, 5, 3, 'N', 'a', 'N', 0 };
+    static const unsigned char nan[] = {2, 1, 5, 3, 'N', 'a', 'N', 0};
     pl = forge(&model, nan, sizeof nan, "NaN");
     expect_refused(c, &pl);
     free(pl.p);
 
-    static const unsigned char badutf8[] = { 2, 1, 5, 4, '"', 0xc0, 0xaf, '"', 0 };
+    static const unsigned char badutf8[] = {2, 1, 5, 4, '"', 0xc0, 0xaf, '"', 0};
     pl = forge(&model, badutf8, sizeof badutf8, "invalid UTF-8");
     expect_refused(c, &pl);
     free(pl.p);
 
-    static const unsigned char no_text[] = { 2, 1, 0 };
+    static const unsigned char no_text[] = {2, 1, 0};
     pl = forge(&model, no_text, sizeof no_text, "no JSON text");
     expect_refused(c, &pl);
     free(pl.p);
 
-    static const unsigned char as_double[] = { 4, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 5, 1, '1', 0 };
+    static const unsigned char as_double[] = {4, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 5, 1, '1', 0};
     pl = forge(&model, as_double, sizeof as_double, "version saved as a double");
     expect_refused(c, &pl);
     free(pl.p);
 
     /* JSON text under encver 2 (a tree is expected there) and encoding version 3 in
      * the module id's low bits (a format this build never wrote) */
-    static const unsigned char good[] = { 2, 1, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0 };
+    static const unsigned char good[] = {2, 1, 5, 7, '{', '"', 'a', '"', ':', '1', '}', 0};
     pl = forge_encver(&model, 2, good, sizeof good, "JSON text as encver 2");
     expect_refused(c, &pl);
     free(pl.p);
-    static const unsigned char tree[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
+    static const unsigned char tree[] = {2, 1, 5, 16, SMALL_TREE, 0};
     pl = forge_encver(&model, 3, tree, sizeof tree, "encver 3");
     expect_refused(c, &pl);
     free(pl.p);
@@ -706,13 +660,12 @@ Test(persistence, restore_refuses_version_0_an_unknown_encoding_and_bad_json)
     srv_stop(s);
 }
 
-Test(persistence, restore_of_a_version_beyond_int64_is_refused_or_reads_positive)
-{
+Test(persistence, restore_of_a_version_beyond_int64_is_refused_or_reads_positive) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     payload model = dump_small(c);
-    static const unsigned char huge[] = { 2, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                          0xff, 5, 1, '1', 0 };
+    static const unsigned char huge[] = {2,    0x81, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                         0xff, 0xff, 0xff, 5,    1,    '1',  0};
     payload pl = forge(&model, huge, sizeof huge, "version 2^64-1");
     redisReply *r = cmd(c, "RESTORE forged 0 %b", pl.p, pl.n);
     bool loaded = r->type == REDIS_REPLY_STATUS;
@@ -736,8 +689,7 @@ Test(persistence, restore_of_a_version_beyond_int64_is_refused_or_reads_positive
 
 /* ---- restarts ------------------------------------------------------------------- */
 
-Test(persistence, restart_from_the_rdb_keeps_documents_and_versions)
-{
+Test(persistence, restart_from_the_rdb_keeps_documents_and_versions) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     write_samples(c);
@@ -752,10 +704,8 @@ Test(persistence, restart_from_the_rdb_keeps_documents_and_versions)
     srv_stop(s);
 }
 
-Test(persistence, aof_replay_after_a_kill_keeps_documents_and_versions)
-{
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "appendfsync", "always", NULL } });
+Test(persistence, aof_replay_after_a_kill_keeps_documents_and_versions) {
+    srv *s = srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"appendfsync", "always", NULL}});
     redisContext *c = srv_connect(s);
     write_samples(c);
     /* failures and no-ops in between must not disturb the replay */
@@ -774,10 +724,8 @@ Test(persistence, aof_replay_after_a_kill_keeps_documents_and_versions)
     srv_stop(s);
 }
 
-Test(persistence, aof_records_only_commands_that_changed_something)
-{
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "appendfsync", "always", NULL } });
+Test(persistence, aof_records_only_commands_that_changed_something) {
+    srv *s = srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"appendfsync", "always", NULL}});
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":1}"));
     expect_err_prefix(cmd(c, "DOC.SET k $.a.b %s", "1"), "BADTYPE");
@@ -799,11 +747,10 @@ Test(persistence, aof_records_only_commands_that_changed_something)
     srv_stop(s);
 }
 
-Test(persistence, aof_rewrite_then_restart_keeps_documents_and_versions)
-{
+Test(persistence, aof_rewrite_then_restart_keeps_documents_and_versions) {
     /* without the RDB preamble the rewrite is made of the module's own commands */
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+    srv *s =
+        srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"aof-use-rdb-preamble", "no", NULL}});
     redisContext *c = srv_connect(s);
     write_samples(c);
     rewrite_aof(c);
@@ -825,9 +772,8 @@ Test(persistence, aof_rewrite_then_restart_keeps_documents_and_versions)
     srv_stop(s);
 }
 
-Test(persistence, aof_rewrite_with_the_rdb_preamble_then_restart_keeps_documents_and_versions)
-{
-    srv *s = srv_start(&(srv_opts){ .aof = true });
+Test(persistence, aof_rewrite_with_the_rdb_preamble_then_restart_keeps_documents_and_versions) {
+    srv *s = srv_start(&(srv_opts){.aof = true});
     redisContext *c = srv_connect(s);
     write_samples(c);
     rewrite_aof(c);
@@ -841,8 +787,7 @@ Test(persistence, aof_rewrite_with_the_rdb_preamble_then_restart_keeps_documents
 
 /* A JSON object of `arrays` arrays of about `array_bytes` bytes each (integers and
  * short strings), plus small members between them; compact, as DOC.GET prints it. */
-static char *big_document(int arrays, size_t array_bytes, size_t *len)
-{
+static char *big_document(int arrays, size_t array_bytes, size_t *len) {
     char *text = NULL;
     size_t n = 0;
     FILE *out = open_memstream(&text, &n);
@@ -865,11 +810,9 @@ static char *big_document(int arrays, size_t array_bytes, size_t *len)
     return text;
 }
 
-Test(persistence, a_20mb_document_survives_aof_rewrite_and_restart_byte_identical,
-     .timeout = 60)
-{
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+Test(persistence, a_20mb_document_survives_aof_rewrite_and_restart_byte_identical, .timeout = 60) {
+    srv *s =
+        srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"aof-use-rdb-preamble", "no", NULL}});
     redisContext *c = srv_connect(s);
     size_t len;
     char *json = big_document(4, 5u << 20, &len); /* 4 arrays of 5 MB: each > 4 MB */
@@ -894,11 +837,9 @@ Test(persistence, a_20mb_document_survives_aof_rewrite_and_restart_byte_identica
     srv_stop(s);
 }
 
-Test(persistence, aof_rewrite_splits_a_big_document_into_commands_of_at_most_4mb,
-     .timeout = 60)
-{
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+Test(persistence, aof_rewrite_splits_a_big_document_into_commands_of_at_most_4mb, .timeout = 60) {
+    srv *s =
+        srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"aof-use-rdb-preamble", "no", NULL}});
     redisContext *c = srv_connect(s);
     size_t len;
     char *json = big_document(2, 5u << 20, &len);
@@ -909,19 +850,17 @@ Test(persistence, aof_rewrite_splits_a_big_document_into_commands_of_at_most_4mb
     char *base = read_aof_file(s, 'b', &alen);
     aof_scan scan = scan_aof(base, alen, "DOC.AOFLOAD");
     free(base);
-    cr_expect_geq(scan.commands, (long)(len / (4u << 20)) + 1,
-                  "%zu bytes of JSON in %ld commands", len, scan.commands);
+    cr_expect_geq(scan.commands, (long)(len / (4u << 20)) + 1, "%zu bytes of JSON in %ld commands", len,
+                  scan.commands);
     cr_expect_leq(scan.longest_last_arg, 4u << 20,
-                  "a DOC.AOFLOAD carries %zu bytes of JSON, more than 4 MB (4194304)",
-                  scan.longest_last_arg);
+                  "a DOC.AOFLOAD carries %zu bytes of JSON, more than 4 MB (4194304)", scan.longest_last_arg);
     redisFree(c);
     srv_stop(s);
 }
 
 /* ---- replication ---------------------------------------------------------------- */
 
-Test(persistence, a_replica_has_the_same_documents_versions_and_digest)
-{
+Test(persistence, a_replica_has_the_same_documents_versions_and_digest) {
     srv *p = srv_start(NULL);
     redisContext *pc = srv_connect(p);
     /* before the replica exists: it gets these through the full sync (RDB) */
@@ -960,8 +899,7 @@ Test(persistence, a_replica_has_the_same_documents_versions_and_digest)
 }
 
 /* calls=N of a command in the replica's INFO commandstats (0 when never called). */
-static long long calls(redisContext *c, const char *command)
-{
+static long long calls(redisContext *c, const char *command) {
     char field[64];
     snprintf(field, sizeof field, "cmdstat_%s", command);
     char *v = srv_info_field(c, "commandstats", field);
@@ -970,8 +908,7 @@ static long long calls(redisContext *c, const char *command)
     return n;
 }
 
-Test(persistence, a_replica_receives_only_commands_that_changed_something)
-{
+Test(persistence, a_replica_receives_only_commands_that_changed_something) {
     srv *p = srv_start(NULL);
     srv *r = srv_start_replica(p);
     redisContext *pc = srv_connect(p), *rc = srv_connect(r);
@@ -1000,8 +937,7 @@ Test(persistence, a_replica_receives_only_commands_that_changed_something)
 
 /* ---- MEMORY USAGE, DEBUG DIGEST ------------------------------------------------- */
 
-Test(persistence, memory_usage_counts_the_bytes_of_the_document)
-{
+Test(persistence, memory_usage_counts_the_bytes_of_the_document) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET small $ %s", "{\"a\":1}"));
@@ -1026,8 +962,7 @@ Test(persistence, memory_usage_counts_the_bytes_of_the_document)
 }
 
 /* DEBUG DIGEST-VALUE of one key, malloc'd. */
-static char *digest_value(redisContext *c, const char *key)
-{
+static char *digest_value(redisContext *c, const char *key) {
     redisReply *r = cmd(c, "DEBUG DIGEST-VALUE %s", key);
     char got[256];
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 1 && r->element[0]->str,
@@ -1037,8 +972,7 @@ static char *digest_value(redisContext *c, const char *key)
     return d;
 }
 
-Test(persistence, digest_value_tells_documents_apart_and_matches_equal_ones)
-{
+Test(persistence, digest_value_tells_documents_apart_and_matches_equal_ones) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET a $ %s", "{\"x\":[1,2],\"y\":\"s\"}"));
@@ -1070,8 +1004,7 @@ Test(persistence, digest_value_tells_documents_apart_and_matches_equal_ones)
     srv_stop(s);
 }
 
-Test(persistence, debug_digest_changes_when_a_document_changes)
-{
+Test(persistence, debug_digest_changes_when_a_document_changes) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"a\":[1,2]}"));
@@ -1093,8 +1026,7 @@ Test(persistence, debug_digest_changes_when_a_document_changes)
 /* ---- the loading rule: what we wrote loads whatever the configs say now -------- */
 
 /* `depth` nested arrays around one string of `strlen` 'x's: [[["xx..."]]]. */
-static char *nested_around_string(int depth, size_t strlen_, size_t *len)
-{
+static char *nested_around_string(int depth, size_t strlen_, size_t *len) {
     size_t n = 2 * (size_t)depth + strlen_ + 2;
     char *t = malloc(n + 1);
     cr_assert(t);
@@ -1111,8 +1043,7 @@ static char *nested_around_string(int depth, size_t strlen_, size_t *len)
 }
 
 static void expect_doc_text(redisContext *c, const char *key, const char *json, size_t len,
-                            const char *when)
-{
+                            const char *when) {
     redisReply *r = cmd(c, "DOC.GET %s", key);
     bool same = r->type == REDIS_REPLY_STRING && r->len == len && !memcmp(r->str, json, len);
     char got[160];
@@ -1122,14 +1053,12 @@ static void expect_doc_text(redisContext *c, const char *key, const char *json, 
     freeReplyObject(r);
 }
 
-Test(persistence, a_document_deeper_than_max_depth_survives_aof_rewrite_and_restart,
-     .timeout = 90)
-{
+Test(persistence, a_document_deeper_than_max_depth_survives_aof_rewrite_and_restart, .timeout = 90) {
     /* The defect: written at max-depth 200, the limit lowered to 128, rewritten
      * without the RDB preamble: the reload refused the deep parts (TOODEEP) and
      * Redis started with the document cut down to empty arrays. */
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+    srv *s =
+        srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"aof-use-rdb-preamble", "no", NULL}});
     redisContext *c = srv_connect(s);
     size_t len;
     char *json = nested_around_string(130, 4u << 20, &len);
@@ -1139,7 +1068,7 @@ Test(persistence, a_document_deeper_than_max_depth_survives_aof_rewrite_and_rest
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
     rewrite_aof(c);
     redisFree(c);
-    srv_restart(s);   /* starts with the default max-depth, 128 */
+    srv_restart(s); /* starts with the default max-depth, 128 */
     c = srv_connect(s);
     expect_doc_text(c, "deep", json, len, "after BGREWRITEAOF and a restart");
     cr_assert_eq(doc_version(c, "deep"), 1);
@@ -1152,10 +1081,8 @@ Test(persistence, a_document_deeper_than_max_depth_survives_aof_rewrite_and_rest
     srv_stop(s);
 }
 
-Test(persistence, the_aof_tail_replays_writes_accepted_under_a_higher_max_depth_or_size,
-     .timeout = 60)
-{
-    srv *s = srv_start(&(srv_opts){ .aof = true });
+Test(persistence, the_aof_tail_replays_writes_accepted_under_a_higher_max_depth_or_size, .timeout = 60) {
+    srv *s = srv_start(&(srv_opts){.aof = true});
     redisContext *c = srv_connect(s);
     size_t len;
     char *json = nested_around_string(150, 10, &len);
@@ -1167,7 +1094,7 @@ Test(persistence, the_aof_tail_replays_writes_accepted_under_a_higher_max_depth_
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-document-size 1kb"));
     redisFree(c);
-    srv_restart(s);   /* replays the AOF under the default configs */
+    srv_restart(s); /* replays the AOF under the default configs */
     c = srv_connect(s);
     expect_doc_text(c, "deep", json, len, "after replaying the AOF");
     redisReply *r = cmd(c, "DOC.LEN size");
@@ -1179,13 +1106,11 @@ Test(persistence, the_aof_tail_replays_writes_accepted_under_a_higher_max_depth_
     srv_stop(s);
 }
 
-Test(persistence, a_restored_document_deeper_than_max_depth_survives_aof_rewrite,
-     .timeout = 90)
-{
+Test(persistence, a_restored_document_deeper_than_max_depth_survives_aof_rewrite, .timeout = 90) {
     /* RESTORE accepts what RDB loading accepts (the hard limit), so a document deeper
      * than the default max-depth exists without any CONFIG SET. */
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+    srv *s =
+        srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"aof-use-rdb-preamble", "no", NULL}});
     redisContext *c = srv_connect(s);
     size_t len;
     char *json = nested_around_string(140, 5u << 20, &len);
@@ -1206,9 +1131,7 @@ Test(persistence, a_restored_document_deeper_than_max_depth_survives_aof_rewrite
     srv_stop(s);
 }
 
-Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_accepted,
-     .timeout = 60)
-{
+Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_accepted, .timeout = 60) {
     srv *p = srv_start(NULL);
     srv *r = srv_start_replica(p);
     redisContext *pc = srv_connect(p);
@@ -1244,8 +1167,7 @@ Test(persistence, a_replica_with_lower_limits_applies_everything_its_primary_acc
 }
 
 /* Writes `content` over the AOF file of `type` the manifest names. */
-static void write_aof_file(const srv *s, char type, const char *content)
-{
+static void write_aof_file(const srv *s, char type, const char *content) {
     char path[640];
     aof_file_path(s, type, path, sizeof path);
     FILE *f = fopen(path, "wb");
@@ -1255,21 +1177,19 @@ static void write_aof_file(const srv *s, char type, const char *content)
 }
 
 /* One command in RESP, appended to out. */
-static void resp_command(char *out, size_t cap, int argc, const char **argv)
-{
+static void resp_command(char *out, size_t cap, int argc, const char **argv) {
     size_t at = strlen(out);
     at += (size_t)snprintf(out + at, cap - at, "*%d\r\n", argc);
     for (int i = 0; i < argc; i++)
         at += (size_t)snprintf(out + at, cap - at, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
 }
 
-Test(persistence, an_aof_written_by_the_earlier_container_by_container_rewrite_still_loads)
-{
+Test(persistence, an_aof_written_by_the_earlier_container_by_container_rewrite_still_loads) {
     /* Before the rewrite sent big documents as text slices, it sent their
      * containers: the document with empty placeholders, then each placeholder's
      * elements or members at its path. Such AOFs must still load. */
-    srv *s = srv_start(&(srv_opts){
-        .aof = true, .config = (const char *[]){ "aof-use-rdb-preamble", "no", NULL } });
+    srv *s =
+        srv_start(&(srv_opts){.aof = true, .config = (const char *[]){"aof-use-rdb-preamble", "no", NULL}});
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET other $ 1"));
     rewrite_aof(c);
@@ -1277,18 +1197,20 @@ Test(persistence, an_aof_written_by_the_earlier_container_by_container_rewrite_s
     srv_kill(s);
     char aof[2048] = "";
     resp_command(aof, sizeof aof, 2, (const char *[]){"SELECT", "0"});
-    resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$", "{\"a\":[],\"o\":{},\"n\":1}"});
+    resp_command(aof, sizeof aof, 5,
+                 (const char *[]){"DOC.AOFLOAD", "big", "7", "$", "{\"a\":[],\"o\":{},\"n\":1}"});
     resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"a\"]", "[1,2,3]"});
     resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"a\"]", "[4]"});
     resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"o\"]", "{\"x\":[]}"});
-    resp_command(aof, sizeof aof, 5, (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"o\"][\"x\"]", "[true]"});
+    resp_command(aof, sizeof aof, 5,
+                 (const char *[]){"DOC.AOFLOAD", "big", "7", "$[\"o\"][\"x\"]", "[true]"});
     write_aof_file(s, 'b', aof);
     write_aof_file(s, 'i', "");
     srv_restart(s);
     c = srv_connect(s);
     expect_str(cmd(c, "DOC.GET big"), "{\"a\":[1,2,3,4],\"o\":{\"x\":[true]},\"n\":1}");
     cr_assert_eq(doc_version(c, "big"), 7);
-    expect_int(cmd(c, "EXISTS other"), 0);   /* the base was replaced whole */
+    expect_int(cmd(c, "EXISTS other"), 0); /* the base was replaced whole */
     redisFree(c);
     srv_stop(s);
 }
@@ -1298,8 +1220,7 @@ Test(persistence, an_aof_written_by_the_earlier_container_by_container_rewrite_s
 /* An order-like JSON document of about `bytes` bytes, compact, as DOC.GET prints it:
  * arrays of objects with the same keys, integers of every width, doubles, short
  * strings with escapes and non-ASCII text, an object large enough for an index. */
-static char *orders_json(size_t bytes, size_t *len)
-{
+static char *orders_json(size_t bytes, size_t *len) {
     char *text = NULL;
     size_t n = 0;
     FILE *out = open_memstream(&text, &n);
@@ -1308,10 +1229,11 @@ static char *orders_json(size_t bytes, size_t *len)
     for (int i = 0; i < 40; i++) fprintf(out, "%s\"k%d\":%d", i ? "," : "", i, i * 1000);
     fputs("},\"orders\":[", out);
     for (long i = 0; (size_t)ftell(out) < bytes; i++)
-        fprintf(out, "%s{\"id\":%ld,\"sku\":\"SKU-%04ld\",\"qty\":%ld,\"price\":%ld.25,"
+        fprintf(out,
+                "%s{\"id\":%ld,\"sku\":\"SKU-%04ld\",\"qty\":%ld,\"price\":%ld.25,"
                 "\"big\":%lld,\"status\":\"%s\",\"tags\":[\"a\",null,true]}",
-                i ? "," : "", 1000 + i, i * 7 % 10000, i % 9, i % 250,
-                (long long)i * 987654321987LL, i % 2 ? "paid" : "sh\xc3\xafpped\\n");
+                i ? "," : "", 1000 + i, i * 7 % 10000, i % 9, i % 250, (long long)i * 987654321987LL,
+                i % 2 ? "paid" : "sh\xc3\xafpped\\n");
     fputs("]}", out);
     fclose(out);
     *len = n;
@@ -1319,8 +1241,7 @@ static char *orders_json(size_t bytes, size_t *len)
 }
 
 /* MEMORY USAGE of a key (before any DOC.GET: the read cache counts too). */
-static long long memory_usage(redisContext *c, const char *key)
-{
+static long long memory_usage(redisContext *c, const char *key) {
     redisReply *r = cmd(c, "MEMORY USAGE %s SAMPLES 0", key);
     cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
     long long n = r->integer;
@@ -1328,9 +1249,7 @@ static long long memory_usage(redisContext *c, const char *key)
     return n;
 }
 
-Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_memory_usage,
-     .timeout = 60)
-{
+Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_memory_usage, .timeout = 60) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     size_t olen, blen, dlen;
@@ -1342,7 +1261,7 @@ Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_m
     size_t lens[] = {olen, blen, dlen};
     long long mem[3], ver[3];
     for (int i = 0; i < 3; i++) expect_ok(cmd(c, "DOC.SET %s $ %b", keys[i], texts[i], lens[i]));
-    expect_ok(cmd(c, "DOC.SET orders $.user %s", "\"Bob\""));   /* version 2 */
+    expect_ok(cmd(c, "DOC.SET orders $.user %s", "\"Bob\"")); /* version 2 */
     char *v = strstr(orders, "\"Ad\xc3\xa9le \\\"A\\\"\"");
     cr_assert(v);
     /* keep `orders` equal to the document: "Bob" in place of the user's name */
@@ -1366,12 +1285,13 @@ Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_m
 
     expect_ok(cmd(c, "DEBUG RELOAD"));
     long long nb = srv_info_int(c, "atomicdoc", "atomicdoc_memory_bytes");
-    cr_expect_eq(nb, node_bytes, "the loaded trees hold exactly the bytes the parsed ones held: "
-                 "%lld, before: %lld", nb, node_bytes);
+    cr_expect_eq(nb, node_bytes,
+                 "the loaded trees hold exactly the bytes the parsed ones held: "
+                 "%lld, before: %lld",
+                 nb, node_bytes);
     for (int i = 0; i < 3; i++) {
         long long m = memory_usage(c, keys[i]);
-        cr_expect_eq(m, mem[i], "MEMORY USAGE %s after DEBUG RELOAD: %lld, before: %lld", keys[i],
-                     m, mem[i]);
+        cr_expect_eq(m, mem[i], "MEMORY USAGE %s after DEBUG RELOAD: %lld, before: %lld", keys[i], m, mem[i]);
         expect_doc_text(c, keys[i], texts[i], lens[i], "after DEBUG RELOAD");
         cr_expect_eq(doc_version(c, keys[i]), ver[i], "DOC.VERSION %s after DEBUG RELOAD", keys[i]);
     }
@@ -1392,8 +1312,7 @@ Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_m
     srv_stop(s);
 }
 
-Test(persistence, dump_restore_round_trip_keeps_bytes_version_and_sets_the_ttl)
-{
+Test(persistence, dump_restore_round_trip_keeps_bytes_version_and_sets_the_ttl) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     size_t len;
@@ -1424,8 +1343,7 @@ Test(persistence, dump_restore_round_trip_keeps_bytes_version_and_sets_the_ttl)
     srv_stop(s);
 }
 
-Test(persistence, restore_of_forged_encver_2_payloads_is_refused)
-{
+Test(persistence, restore_of_forged_encver_2_payloads_is_refused) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     payload model = dump_small(c);
@@ -1435,19 +1353,19 @@ Test(persistence, restore_of_forged_encver_2_payloads_is_refused)
         unsigned char tree[40];
         size_t n;
     } trees[] = {
-        { "the tree cut short", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a' }, 15 },
-        { "no child record", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0 }, 11 },
-        { "a byte after the tree", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81, 0 }, 17 },
-        { "an unknown tag", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x0c }, 16 },
-        { "a pointer in a child slot", { 1, 9, 9, 0, 0, 0, 0x10, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81 }, 16 },
-        { "a count of 2 for one member", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 1, 'a', 0x81 }, 16 },
-        { "a key length past its node", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 9, 'a', 0x81 }, 16 },
-        { "a node length past the end", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 1, 'a', 0x81 }, 16 },
-        { "a duplicate key", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 2, 6, 1, 'a', 0x81, 1, 'a', 0x82 }, 19 },
-        { "a key that is not UTF-8", { 1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 0xc0, 0x81 }, 16 },
-        { "a NaN", { 1, 9, 7, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f }, 11 },
-        { "an integer not in its smallest encoding", { 1, 2, 3, 1 }, 4 },
-        { "an empty tree", { 0 }, 0 },
+        {"the tree cut short", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a'}, 15},
+        {"no child record", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0}, 11},
+        {"a byte after the tree", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81, 0}, 17},
+        {"an unknown tag", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 'a', 0x0c}, 16},
+        {"a pointer in a child slot", {1, 9, 9, 0, 0, 0, 0x10, 0, 0, 0, 0, 1, 3, 1, 'a', 0x81}, 16},
+        {"a count of 2 for one member", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 1, 'a', 0x81}, 16},
+        {"a key length past its node", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 9, 'a', 0x81}, 16},
+        {"a node length past the end", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 1, 'a', 0x81}, 16},
+        {"a duplicate key", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 2, 6, 1, 'a', 0x81, 1, 'a', 0x82}, 19},
+        {"a key that is not UTF-8", {1, 9, 9, 0, 0, 0, 0, 0, 0, 0, 0, 1, 3, 1, 0xc0, 0x81}, 16},
+        {"a NaN", {1, 9, 7, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f}, 11},
+        {"an integer not in its smallest encoding", {1, 2, 3, 1}, 4},
+        {"an empty tree", {0}, 0},
     };
     for (size_t i = 0; i < sizeof trees / sizeof *trees; i++) {
         unsigned char data[64];
@@ -1474,7 +1392,7 @@ Test(persistence, restore_of_forged_encver_2_payloads_is_refused)
         memset(tree + tn, 0, 8);
         tn += 8;
     }
-    tree[tn++] = 0;   /* the innermost: an empty array */
+    tree[tn++] = 0; /* the innermost: an empty array */
     tree[tn++] = 0;
     size_t dn = 0;
     unsigned char *data = malloc(tn + 16);
@@ -1482,7 +1400,7 @@ Test(persistence, restore_of_forged_encver_2_payloads_is_refused)
     data[dn++] = 2;
     data[dn++] = 1;
     data[dn++] = 5;
-    data[dn++] = 0x80;   /* a 32-bit length */
+    data[dn++] = 0x80; /* a 32-bit length */
     for (int b = 3; b >= 0; b--) data[dn++] = (unsigned char)(tn >> (8 * b));
     memcpy(data + dn, tree, tn);
     dn += tn;
@@ -1502,7 +1420,7 @@ Test(persistence, restore_of_forged_encver_2_payloads_is_refused)
     free(pl.p);
     expect_status(cmd(c, "DOC.TYPE forged"), "array");
     /* and the valid tree loads: the refusals above are for their reason */
-    static const unsigned char good[] = { 2, 1, 5, 16, SMALL_TREE, 0 };
+    static const unsigned char good[] = {2, 1, 5, 16, SMALL_TREE, 0};
     pl = forge_encver(&model, 2, good, sizeof good, "valid");
     expect_ok(cmd(c, "RESTORE forged 0 %b REPLACE", pl.p, pl.n));
     expect_str(cmd(c, "DOC.GET forged"), "{\"a\":1}");
@@ -1514,11 +1432,10 @@ Test(persistence, restore_of_forged_encver_2_payloads_is_refused)
     srv_stop(s);
 }
 
-Test(persistence, an_rdb_and_a_dump_written_with_the_text_encoding_load_in_the_default_build)
-{
+Test(persistence, an_rdb_and_a_dump_written_with_the_text_encoding_load_in_the_default_build) {
     /* rdb-encoding text: the type registers with encver 1 and saves JSON text, as
      * atomicdoc did before encver 2 */
-    srv *t = srv_start(&(srv_opts){ .module_args = (const char *[]){ "rdb-encoding", "text", NULL } });
+    srv *t = srv_start(&(srv_opts){.module_args = (const char *[]){"rdb-encoding", "text", NULL}});
     redisContext *tc = srv_connect(t);
     write_samples(tc);
     redisReply *dump = cmd(tc, "DUMP doc:nested");
@@ -1548,7 +1465,7 @@ Test(persistence, an_rdb_and_a_dump_written_with_the_text_encoding_load_in_the_d
     while ((n = fread(buf, 1, sizeof buf, in)) > 0) cr_assert_eq(fwrite(buf, 1, n, out), n);
     fclose(in);
     fclose(out);
-    srv_restart(s);   /* loads the text build's RDB */
+    srv_restart(s); /* loads the text build's RDB */
     c = srv_connect(s);
     expect_samples(c, "after loading an RDB written with rdb-encoding text");
     expect_int(cmd(c, "EXISTS copy"), 0);
@@ -1558,15 +1475,14 @@ Test(persistence, an_rdb_and_a_dump_written_with_the_text_encoding_load_in_the_d
     srv_stop(t);
 }
 
-Test(persistence, a_replica_full_sync_carries_large_documents, .timeout = 60)
-{
+Test(persistence, a_replica_full_sync_carries_large_documents, .timeout = 60) {
     srv *p = srv_start(NULL);
     redisContext *pc = srv_connect(p);
     size_t len;
     char *json = orders_json(2u << 20, &len);
     for (int i = 0; i < 5; i++) expect_ok(cmd(pc, "DOC.SET big:%d $ %b", i, json, len));
     expect_ok(cmd(pc, "DOC.SET big:0 $.user %s", "\"x\""));
-    srv *r = srv_start_replica(p);   /* a full sync: the RDB, in the binary encoding */
+    srv *r = srv_start_replica(p); /* a full sync: the RDB, in the binary encoding */
     redisContext *rc = srv_connect(r);
     srv_wait_replica_synced(p, r);
     expect_doc_text(rc, "big:4", json, len, "on the replica after a full sync");

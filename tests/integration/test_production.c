@@ -25,15 +25,13 @@
 /* ---- helpers ------------------------------------------------------------------- */
 
 /* An INFO atomicdoc field; Redis prefixes module fields with the module's name. */
-static long long adoc_info(redisContext *c, const char *field)
-{
+static long long adoc_info(redisContext *c, const char *field) {
     char name[64];
     snprintf(name, sizeof name, "atomicdoc_%s", field);
     return srv_info_int(c, "atomicdoc", name);
 }
 
-static long long int_reply(redisReply *r, const char *what)
-{
+static long long int_reply(redisReply *r, const char *what) {
     char got[512];
     cr_assert_eq(r->type, REDIS_REPLY_INTEGER, "%s: expected an integer, got %s", what,
                  reply_describe(r, got, sizeof got));
@@ -43,8 +41,7 @@ static long long int_reply(redisReply *r, const char *what)
 }
 
 /* Fails unless `r` is an error whose text contains `needle`; frees r. */
-static void expect_err_containing(redisReply *r, const char *needle, const char *what)
-{
+static void expect_err_containing(redisReply *r, const char *needle, const char *what) {
     char got[512];
     reply_describe(r, got, sizeof got);
     bool ok = r->type == REDIS_REPLY_ERROR && strstr(r->str, needle);
@@ -53,28 +50,24 @@ static void expect_err_containing(redisReply *r, const char *needle, const char 
 }
 
 /* CONFIG GET of one name, malloc'd. */
-static char *config_get(redisContext *c, const char *name)
-{
+static char *config_get(redisContext *c, const char *name) {
     redisReply *r = cmd(c, "CONFIG GET %s", name);
     char got[512];
-    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-                  r->element[1]->type == REDIS_REPLY_STRING,
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_STRING,
               "CONFIG GET %s: %s", name, reply_describe(r, got, sizeof got));
     char *v = strdup(r->element[1]->str);
     freeReplyObject(r);
     return v;
 }
 
-static void expect_config(redisContext *c, const char *name, const char *want)
-{
+static void expect_config(redisContext *c, const char *name, const char *want) {
     char *v = config_get(c, name);
     cr_assert_str_eq(v, want, "CONFIG GET %s", name);
     free(v);
 }
 
 /* "[[[...1...]]]" nested `depth` arrays deep, in buf. */
-static const char *nested(char *buf, size_t len, int depth)
-{
+static const char *nested(char *buf, size_t len, int depth) {
     cr_assert((size_t)depth * 2 + 2 <= len);
     memset(buf, '[', (size_t)depth);
     buf[depth] = '1';
@@ -84,8 +77,7 @@ static const char *nested(char *buf, size_t len, int depth)
 }
 
 /* A JSON string of exactly `len` bytes ("xxx...x"), malloc'd. */
-static char *json_string_of(size_t len)
-{
+static char *json_string_of(size_t len) {
     char *s = malloc(len + 1);
     cr_assert(s && len >= 2);
     memset(s, 'x', len);
@@ -101,8 +93,7 @@ typedef struct {
     size_t cap; /* bytes allocated */
 } text;
 
-static void text_add(text *t, const char *s, size_t n)
-{
+static void text_add(text *t, const char *s, size_t n) {
     if (t->len + n + 1 > t->cap) {
         t->cap = (t->len + n + 1) * 2;
         t->p = realloc(t->p, t->cap);
@@ -114,24 +105,22 @@ static void text_add(text *t, const char *s, size_t n)
 }
 
 /* A realistic order document of `items` lines, about 45 bytes of JSON a line. */
-static void order_doc(text *t, int id, int items)
-{
+static void order_doc(text *t, int id, int items) {
     char buf[128];
     t->len = 0;
-    text_add(t, buf, (size_t)snprintf(buf, sizeof buf,
-                                       "{\"id\":%d,\"customer\":\"customer-%d\",\"items\":[",
-                                       id, id));
+    text_add(
+        t, buf,
+        (size_t)snprintf(buf, sizeof buf, "{\"id\":%d,\"customer\":\"customer-%d\",\"items\":[", id, id));
     for (int i = 0; i < items; i++)
-        text_add(t, buf, (size_t)snprintf(buf, sizeof buf,
-                                           "%s{\"sku\":\"A-%05d\",\"qty\":%d,\"price\":%d.99}",
-                                           i ? "," : "", i, i % 7, i % 50));
+        text_add(t, buf,
+                 (size_t)snprintf(buf, sizeof buf, "%s{\"sku\":\"A-%05d\",\"qty\":%d,\"price\":%d.99}",
+                                  i ? "," : "", i, i % 7, i % 50));
     text_add(t, "],\"open\":true}", 14);
 }
 
 /* ---- INFO atomicdoc ------------------------------------------------------------------ */
 
-Test(production, info_documents_counts_every_document_and_nothing_else)
-{
+Test(production, info_documents_counts_every_document_and_nothing_else) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     cr_assert_eq(adoc_info(c, "documents"), 0);
@@ -166,8 +155,7 @@ Test(production, info_documents_counts_every_document_and_nothing_else)
     srv_stop(s);
 }
 
-Test(production, info_memory_bytes_grows_with_a_big_document_and_shrinks_after_del)
-{
+Test(production, info_memory_bytes_grows_with_a_big_document_and_shrinks_after_del) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET small $ %s", "{\"n\":1}"));
@@ -175,7 +163,7 @@ Test(production, info_memory_bytes_grows_with_a_big_document_and_shrinks_after_d
     cr_assert_gt(m0, 0, "a document is held, yet memory_bytes is %lld", m0);
 
     /* About 1 MB of JSON: 20,000 strings of 50 bytes. */
-    text t = { 0 };
+    text t = {0};
     text_add(&t, "[", 1);
     for (int i = 0; i < 20000; i++) {
         char item[80];
@@ -184,7 +172,7 @@ Test(production, info_memory_bytes_grows_with_a_big_document_and_shrinks_after_d
         text_add(&t, item, (size_t)n);
     }
     text_add(&t, "]", 1);
-    const char *argv[] = { "DOC.SET", "big", "$", t.p };
+    const char *argv[] = {"DOC.SET", "big", "$", t.p};
     expect_ok(cmdv(c, 4, argv, NULL));
     long long m1 = adoc_info(c, "memory_bytes");
     cr_assert_gt(m1 - m0, (long long)t.len / 2,
@@ -196,14 +184,14 @@ Test(production, info_memory_bytes_grows_with_a_big_document_and_shrinks_after_d
     long long m2 = adoc_info(c, "memory_bytes");
     cr_assert_lt(m2, m0 + 256 * 1024,
                  "memory_bytes %lld after DOC.DEL of the big document (was %lld before it, "
-                 "%lld with it)", m2, m0, m1);
+                 "%lld with it)",
+                 m2, m0, m1);
     free(t.p);
     redisFree(c);
     srv_stop(s);
 }
 
-Test(production, info_counts_txn_commits_and_aborts)
-{
+Test(production, info_counts_txn_commits_and_aborts) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     long long commits = adoc_info(c, "txn_commits"), aborts = adoc_info(c, "txn_aborts");
@@ -211,7 +199,7 @@ Test(production, info_counts_txn_commits_and_aborts)
     expect_array_len(cmd(c, "DOC.TXN 1 t SET 1 $ %s", "{\"n\":1}"), 1);
     expect_array_len(cmd(c, "DOC.TXN 1 t INCR 1 $.n 1 GET 1 $"), 2);
     expect_array_len(cmd(c, "DOC.TXN 1 t GET 1 $"), 1); /* read-only: commits too */
-    expect_int(cmd(c, "DOC.INCR t $.n 1"), 3);         /* not a TXN: counts nowhere */
+    expect_int(cmd(c, "DOC.INCR t $.n 1"), 3);          /* not a TXN: counts nowhere */
     cr_assert_eq(adoc_info(c, "txn_commits"), commits + 3);
     cr_assert_eq(adoc_info(c, "txn_aborts"), aborts);
 
@@ -240,13 +228,12 @@ Test(production, info_counts_txn_commits_and_aborts)
 
 /* The errors_<code> fields INFO atomicdoc has, one per code word. */
 static const char *const error_fields[] = {
-    "err", "badjson", "badpath", "nopath", "badtype", "overflow", "toodeep", "badfilter",
-    "aborted", "wrongtype", "toobig", "syntax", "badupdate",
+    "err",       "badjson", "badpath",   "nopath", "badtype", "overflow",  "toodeep",
+    "badfilter", "aborted", "wrongtype", "toobig", "syntax",  "badupdate",
 };
 #define NERROR_FIELDS (sizeof error_fields / sizeof *error_fields)
 
-static void read_error_counts(redisContext *c, long long *out)
-{
+static void read_error_counts(redisContext *c, long long *out) {
     for (size_t i = 0; i < NERROR_FIELDS; i++) {
         char name[48];
         snprintf(name, sizeof name, "errors_%s", error_fields[i]);
@@ -254,8 +241,7 @@ static void read_error_counts(redisContext *c, long long *out)
     }
 }
 
-Test(production, info_errors_count_each_error_reply_under_its_code_word)
-{
+Test(production, info_errors_count_each_error_reply_under_its_code_word) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":1,\"s\":\"x\",\"a\":[1]}"));
@@ -271,32 +257,30 @@ Test(production, info_errors_count_each_error_reply_under_its_code_word)
         const char *code;    /* the reply's code word */
         const char *field;   /* the INFO field */
     } rows[] = {
-        { { "DOC.SET", "k", "$", "{bad" }, "BADJSON", "badjson" },
-        { { "DOC.GET", "k", "$.[" }, "BADPATH", "badpath" },
-        { { "DOC.TOGGLE", "k", "$.missing" }, "NOPATH", "nopath" },
-        { { "DOC.INCR", "k", "$.s", "1" }, "BADTYPE", "badtype" },
-        { { "DOC.INCR", "k", "$.n", "9223372036854775807" }, "OVERFLOW", "overflow" },
-        { { "DOC.SET", "k", "$.d", deep }, "TOODEEP", "toodeep" },
-        { { "DOC.PULL", "k", "$.a", "WHERE", "{\"$bogus\":1}" }, "BADFILTER", "badfilter" },
-        { { "DOC.TXN", "1", "k", "CHECK", "1", "$.n", "EQ", "2" }, "ABORTED", "aborted" },
-        { { "DOC.GET", "plain" }, "WRONGTYPE", "wrongtype" },
-        { { "DOC.SET", "k", "$.big", big }, "TOOBIG", "toobig" },
-        { { "DOC.SET", "k", "$.n", "1", "XY" }, "SYNTAX", "syntax" },
-        { { "DOC.UPDATE", "k", "{\"$bogus\":{}}" }, "BADUPDATE", "badupdate" },
-        { { "DOC.DEL", "k", "$.n", "$.s" }, "ERR", "err" },
+        {{"DOC.SET", "k", "$", "{bad"}, "BADJSON", "badjson"},
+        {{"DOC.GET", "k", "$.["}, "BADPATH", "badpath"},
+        {{"DOC.TOGGLE", "k", "$.missing"}, "NOPATH", "nopath"},
+        {{"DOC.INCR", "k", "$.s", "1"}, "BADTYPE", "badtype"},
+        {{"DOC.INCR", "k", "$.n", "9223372036854775807"}, "OVERFLOW", "overflow"},
+        {{"DOC.SET", "k", "$.d", deep}, "TOODEEP", "toodeep"},
+        {{"DOC.PULL", "k", "$.a", "WHERE", "{\"$bogus\":1}"}, "BADFILTER", "badfilter"},
+        {{"DOC.TXN", "1", "k", "CHECK", "1", "$.n", "EQ", "2"}, "ABORTED", "aborted"},
+        {{"DOC.GET", "plain"}, "WRONGTYPE", "wrongtype"},
+        {{"DOC.SET", "k", "$.big", big}, "TOOBIG", "toobig"},
+        {{"DOC.SET", "k", "$.n", "1", "XY"}, "SYNTAX", "syntax"},
+        {{"DOC.UPDATE", "k", "{\"$bogus\":{}}"}, "BADUPDATE", "badupdate"},
+        {{"DOC.DEL", "k", "$.n", "$.s"}, "ERR", "err"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         long long before[NERROR_FIELDS], after[NERROR_FIELDS];
         read_error_counts(c, before);
         int argc = 0;
-        while (rows[i].argv[argc])
-            argc++;
+        while (rows[i].argv[argc]) argc++;
         expect_err_prefix(cmdv(c, argc, (const char **)rows[i].argv, NULL), rows[i].code);
         read_error_counts(c, after);
         for (size_t f = 0; f < NERROR_FIELDS; f++) {
             long long want = before[f] + !strcmp(error_fields[f], rows[i].field);
-            cr_assert_eq(after[f], want,
-                         "after a %s reply to %s, errors_%s went from %lld to %lld",
+            cr_assert_eq(after[f], want, "after a %s reply to %s, errors_%s went from %lld to %lld",
                          rows[i].code, rows[i].argv[0], error_fields[f], before[f], after[f]);
         }
     }
@@ -308,8 +292,7 @@ Test(production, info_errors_count_each_error_reply_under_its_code_word)
 
 /* ---- configs ------------------------------------------------------------------------- */
 
-Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_values)
-{
+Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_values) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     char buf[64];
@@ -318,17 +301,16 @@ Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_valu
     expect_config(c, "atomicdoc.max-depth", "5");
     expect_ok(cmd(c, "DOC.SET k $ %s", nested(buf, sizeof buf, 5)));
     expect_err_prefix(cmd(c, "DOC.SET k $ %s", nested(buf, sizeof buf, 6)), "TOODEEP");
-    expect_err_prefix(cmd(c, "DOC.SET k $ %s", "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{}}}}}}"),
-                      "TOODEEP");
+    expect_err_prefix(cmd(c, "DOC.SET k $ %s", "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{}}}}}}"), "TOODEEP");
     expect_str(cmd(c, "DOC.GET k"), nested(buf, sizeof buf, 5));
     cr_assert_eq(doc_version(c, "k"), 1, "a refused DOC.SET moved the version");
 
-    const char *bad[] = { "0", "10001", "-1", "many" };
+    const char *bad[] = {"0", "10001", "-1", "many"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         redisReply *r = cmd(c, "CONFIG SET atomicdoc.max-depth %s", bad[i]);
         char got[512];
-        cr_assert_eq(r->type, REDIS_REPLY_ERROR, "CONFIG SET atomicdoc.max-depth %s: %s",
-                     bad[i], reply_describe(r, got, sizeof got));
+        cr_assert_eq(r->type, REDIS_REPLY_ERROR, "CONFIG SET atomicdoc.max-depth %s: %s", bad[i],
+                     reply_describe(r, got, sizeof got));
         freeReplyObject(r);
         expect_config(c, "atomicdoc.max-depth", "5");
     }
@@ -345,17 +327,14 @@ Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_valu
     cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 10, "CONFIG GET atomicdoc.*: %s",
               reply_describe(r, got, sizeof got));
     const char *want[][2] = {
-        { "atomicdoc.max-depth", "1" },
-        { "atomicdoc.max-document-size", "536870912" },
-        { "atomicdoc.max-txn-ops", "1000" },
-        { "atomicdoc.read-cache-max-memory", "67108864" },
-        { "atomicdoc.json-commands", "yes" },
+        {"atomicdoc.max-depth", "1"},       {"atomicdoc.max-document-size", "536870912"},
+        {"atomicdoc.max-txn-ops", "1000"},  {"atomicdoc.read-cache-max-memory", "67108864"},
+        {"atomicdoc.json-commands", "yes"},
     };
     for (size_t w = 0; w < 5; w++) {
         bool found = false;
         for (size_t i = 0; i + 1 < r->elements; i += 2)
-            if (!strcmp(r->element[i]->str, want[w][0]))
-                found = !strcmp(r->element[i + 1]->str, want[w][1]);
+            if (!strcmp(r->element[i]->str, want[w][0])) found = !strcmp(r->element[i + 1]->str, want[w][1]);
         cr_assert(found, "CONFIG GET atomicdoc.* lacks %s %s: %s", want[w][0], want[w][1],
                   reply_describe(r, got, sizeof got));
     }
@@ -364,8 +343,7 @@ Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_valu
     srv_stop(s);
 }
 
-Test(production, max_document_size_config_takes_units_and_refuses_bigger_json_with_toobig)
-{
+Test(production, max_document_size_config_takes_units_and_refuses_bigger_json_with_toobig) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "CONFIG SET atomicdoc.max-document-size 1kb"));
@@ -379,12 +357,12 @@ Test(production, max_document_size_config_takes_units_and_refuses_bigger_json_wi
     expect_err_prefix(cmd(c, "DOC.TXN 1 k SET 1 $ %s", two_kb), "ABORTED");
     cr_assert_eq(doc_version(c, "k"), 1);
 
-    const char *bad[] = { "1023", "5gb", "-1", "0" };
+    const char *bad[] = {"1023", "5gb", "-1", "0"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         redisReply *r = cmd(c, "CONFIG SET atomicdoc.max-document-size %s", bad[i]);
         char got[512];
-        cr_assert_eq(r->type, REDIS_REPLY_ERROR, "CONFIG SET atomicdoc.max-document-size %s: %s",
-                     bad[i], reply_describe(r, got, sizeof got));
+        cr_assert_eq(r->type, REDIS_REPLY_ERROR, "CONFIG SET atomicdoc.max-document-size %s: %s", bad[i],
+                     reply_describe(r, got, sizeof got));
         freeReplyObject(r);
         expect_config(c, "atomicdoc.max-document-size", "1024");
     }
@@ -399,8 +377,7 @@ Test(production, max_document_size_config_takes_units_and_refuses_bigger_json_wi
     srv_stop(s);
 }
 
-Test(production, max_txn_ops_config_refuses_longer_txns_whole)
-{
+Test(production, max_txn_ops_config_refuses_longer_txns_whole) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET t $ %s", "{\"n\":0}"));
@@ -412,7 +389,7 @@ Test(production, max_txn_ops_config_refuses_longer_txns_whole)
                           "max-txn-ops", "a TXN of 4 ops with max-txn-ops 3");
     expect_str(cmd(c, "DOC.GET t"), "{\"n\":3}");
     cr_assert_eq(doc_version(c, "t"), 2);
-    const char *bad[] = { "0", "100001", "-5" };
+    const char *bad[] = {"0", "100001", "-5"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         redisReply *r = cmd(c, "CONFIG SET atomicdoc.max-txn-ops %s", bad[i]);
         cr_assert_eq(r->type, REDIS_REPLY_ERROR, "CONFIG SET atomicdoc.max-txn-ops %s", bad[i]);
@@ -423,11 +400,10 @@ Test(production, max_txn_ops_config_refuses_longer_txns_whole)
     srv_stop(s);
 }
 
-Test(production, configs_given_at_startup_are_in_effect)
-{
+Test(production, configs_given_at_startup_are_in_effect) {
     srv *s = srv_start(&(srv_opts){
-        .config = (const char *[]){ "atomicdoc.max-depth", "7", "atomicdoc.max-txn-ops", "2",
-                                    "atomicdoc.max-document-size", "2kb", NULL },
+        .config = (const char *[]){"atomicdoc.max-depth", "7", "atomicdoc.max-txn-ops", "2",
+                                   "atomicdoc.max-document-size", "2kb", NULL},
     });
     redisContext *c = srv_connect(s);
     expect_config(c, "atomicdoc.max-depth", "7");
@@ -437,8 +413,8 @@ Test(production, configs_given_at_startup_are_in_effect)
     expect_ok(cmd(c, "DOC.SET k $ %s", nested(buf, sizeof buf, 7)));
     expect_err_prefix(cmd(c, "DOC.SET k $ %s", nested(buf, sizeof buf, 8)), "TOODEEP");
     expect_array_len(cmd(c, "DOC.TXN 1 t SET 1 $ 1 INCR 1 $ 1"), 2);
-    expect_err_containing(cmd(c, "DOC.TXN 1 t INCR 1 $ 1 INCR 1 $ 1 INCR 1 $ 1"),
-                          "max-txn-ops", "a TXN of 3 ops with max-txn-ops 2 from the config");
+    expect_err_containing(cmd(c, "DOC.TXN 1 t INCR 1 $ 1 INCR 1 $ 1 INCR 1 $ 1"), "max-txn-ops",
+                          "a TXN of 3 ops with max-txn-ops 2 from the config");
     char *big = json_string_of(3000);
     expect_err_prefix(cmd(c, "DOC.SET k $ %s", big), "TOOBIG");
     free(big);
@@ -449,8 +425,7 @@ Test(production, configs_given_at_startup_are_in_effect)
 
 /* ---- ACL ------------------------------------------------------------------------------ */
 
-Test(production, acl_key_patterns_apply_to_every_key_of_a_command)
-{
+Test(production, acl_key_patterns_apply_to_every_key_of_a_command) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET other:1 $ %s", "{\"n\":0}"));
@@ -471,7 +446,7 @@ Test(production, acl_key_patterns_apply_to_every_key_of_a_command)
     expect_str(cmd(c, "DOC.GET app:1"), "{\"n\":6}");
     expect_str(cmd(c, "DOC.GET other:1"), "{\"n\":0}");
     cr_assert_eq(doc_version(c, "other:1"), 1);
-    cr_assert_eq(doc_version(c, "app:1"), 4);   /* created as 2 (after other:1), two INCRs */
+    cr_assert_eq(doc_version(c, "app:1"), 4); /* created as 2 (after other:1), two INCRs */
     redisFree(app);
     redisFree(c);
     srv_stop(s);
@@ -479,8 +454,7 @@ Test(production, acl_key_patterns_apply_to_every_key_of_a_command)
 
 /* DOC.TXN is a write command (`write deny-oom`, RW key specs): a user who may only
  * read cannot run it, even when every op of it is a read. */
-Test(production, read_only_acl_user_reads_and_runs_read_only_txns_but_cannot_write)
-{
+Test(production, read_only_acl_user_reads_and_runs_read_only_txns_but_cannot_write) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET d:1 $ %s", "{\"n\":1,\"a\":[1,2]}"));
@@ -513,12 +487,9 @@ Test(production, read_only_acl_user_reads_and_runs_read_only_txns_but_cannot_wri
 
 #define MAXMEMORY (50LL << 20)
 
-Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_under_lru,
-     .timeout = 60)
-{
+Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_under_lru, .timeout = 60) {
     srv *s = srv_start(&(srv_opts){
-        .config = (const char *[]){ "maxmemory", "50mb", "maxmemory-policy", "noeviction",
-                                    NULL },
+        .config = (const char *[]){"maxmemory", "50mb", "maxmemory-policy", "noeviction", NULL},
     });
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET acct:a $ %s", "{\"balance\":100,\"log\":[]}"));
@@ -527,23 +498,22 @@ Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_unde
     /* MEMORY USAGE is honest (what the documents really take, so that eviction frees
      * what it expects to free) and compact (within 2x of the JSON): measured on 20
      * orders before the fill, while nothing gets evicted. */
-    text t = { 0 };
+    text t = {0};
     long long used_before = srv_info_int(c, "memory", "used_memory");
     for (int i = 0; i < 20; i++) {
         order_doc(&t, 100000 + i, 2000);
         char key[32];
         snprintf(key, sizeof key, "probe:%d", i);
-        const char *argv[] = { "DOC.SET", key, "$", t.p };
+        const char *argv[] = {"DOC.SET", key, "$", t.p};
         expect_ok(cmdv(c, 4, argv, NULL));
     }
     long long grown = srv_info_int(c, "memory", "used_memory") - used_before, usage = 0;
-    for (int i = 0; i < 20; i++)
-        usage += int_reply(cmd(c, "MEMORY USAGE probe:%d", i), "MEMORY USAGE");
+    for (int i = 0; i < 20; i++) usage += int_reply(cmd(c, "MEMORY USAGE probe:%d", i), "MEMORY USAGE");
     cr_log_info("20 orders of %zu bytes of JSON: MEMORY USAGE %lld in all, used_memory grew "
-                "by %lld", t.len, usage, grown);
+                "by %lld",
+                t.len, usage, grown);
     cr_assert(usage > grown * 8 / 10 && usage < grown * 5 / 4,
-              "MEMORY USAGE of 20 orders sums to %lld, but used_memory grew by %lld", usage,
-              grown);
+              "MEMORY USAGE of 20 orders sums to %lld, but used_memory grew by %lld", usage, grown);
     cr_assert(usage / 20 > (long long)t.len / 2 && usage / 20 < (long long)t.len * 2,
               "MEMORY USAGE of an order is %lld for %zu bytes of JSON", usage / 20, t.len);
 
@@ -554,7 +524,7 @@ Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_unde
         order_doc(&t, i, 2000);
         char key[32];
         snprintf(key, sizeof key, "order:%d", i);
-        const char *argv[] = { "DOC.SET", key, "$", t.p };
+        const char *argv[] = {"DOC.SET", key, "$", t.p};
         redisReply *r = cmdv(c, 4, argv, NULL);
         if (r->type == REDIS_REPLY_ERROR)
             snprintf(oom, sizeof oom, "%s", r->str);
@@ -575,8 +545,9 @@ Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_unde
     expect_str(cmd(c, "DOC.GET order:0 $.id"), "0");
     expect_str(cmd(c, "DOC.GET acct:a $.balance"), "100");
     expect_err_prefix(cmd(c, "DOC.INCR acct:a $.balance 1"), "OOM");
-    expect_err_prefix(cmd(c, "DOC.TXN 2 acct:a acct:b INCR 1 $.balance -30 INCR 2 $.balance 30 "
-                             "PUSH 1 $.log %s",
+    expect_err_prefix(cmd(c,
+                          "DOC.TXN 2 acct:a acct:b INCR 1 $.balance -30 INCR 2 $.balance 30 "
+                          "PUSH 1 $.log %s",
                           "{\"to\":\"b\",\"amount\":30}"),
                       "OOM");
     expect_err_prefix(cmd(c, "DOC.TXN 1 acct:a GET 1 $"), "OOM");
@@ -596,18 +567,18 @@ Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_unde
         order_doc(&t, 10000 + i, 2000);
         char key[32];
         snprintf(key, sizeof key, "order:%d", 10000 + i);
-        const char *argv[] = { "DOC.SET", key, "$", t.p };
+        const char *argv[] = {"DOC.SET", key, "$", t.p};
         expect_ok(cmdv(c, 4, argv, NULL));
         long long now_used = srv_info_int(c, "memory", "used_memory");
-        if (now_used > peak)
-            peak = now_used;
+        if (now_used > peak) peak = now_used;
     }
     long long evicted = srv_info_int(c, "stats", "evicted_keys");
     cr_assert_gt(evicted, 0, "no key was evicted");
-    cr_assert_lt(peak, MAXMEMORY + (4LL << 20),
-                 "used_memory peaked at %lld with maxmemory %lld", peak, MAXMEMORY);
+    cr_assert_lt(peak, MAXMEMORY + (4LL << 20), "used_memory peaked at %lld with maxmemory %lld", peak,
+                 MAXMEMORY);
     cr_log_info("maxmemory 50mb: %d orders stored before OOM; allkeys-lru: %lld evicted, "
-                "used_memory peaked at %lld", stored, evicted, peak);
+                "used_memory peaked at %lld",
+                stored, evicted, peak);
     long long docs = adoc_info(c, "documents");
     cr_assert_eq(docs, int_reply(cmd(c, "DBSIZE"), "DBSIZE"),
                  "atomicdoc_documents disagrees with DBSIZE after %lld evictions", evicted);
@@ -620,17 +591,13 @@ Test(production, maxmemory_refuses_writes_whole_under_noeviction_and_evicts_unde
 /* ---- UNLINK of a ~100 MB document ------------------------------------------------------- */
 
 #define BIG_OBJECTS 1700000
-#define UNLINKS     3 /* UNLINKs measured; the fastest counts (see below) */
+#define UNLINKS 3 /* UNLINKs measured; the fastest counts (see below) */
 
 /* Nothing is waiting for the lazy-free thread. */
-static bool lazyfree_done(void *arg)
-{
-    return srv_info_int(arg, "memory", "lazyfree_pending_objects") == 0;
-}
+static bool lazyfree_done(void *arg) { return srv_info_int(arg, "memory", "lazyfree_pending_objects") == 0; }
 
 /* usec of a command from INFO commandstats (after CONFIG RESETSTAT: that one call). */
-static long long command_usec(redisContext *c, const char *name)
-{
+static long long command_usec(redisContext *c, const char *name) {
     char field[64];
     snprintf(field, sizeof field, "cmdstat_%s", name);
     char *v = srv_info_field(c, "commandstats", field);
@@ -649,13 +616,12 @@ static long long command_usec(redisContext *c, const char *name)
  * (seen: 5 ms with both CPUs taken by other processes). So the test proves the
  * background free deterministically (INFO memory lazyfreed_objects), and asserts the
  * latency on the fastest of three UNLINKs of fresh copies. */
-Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120)
-{
+Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
 
     /* One DOC.SET of 1.7M small objects (~46 MB of JSON, ~100 MB in memory). */
-    text t = { 0 };
+    text t = {0};
     text_add(&t, "[", 1);
     for (int i = 0; i < BIG_OBJECTS; i++) {
         char item[64];
@@ -663,7 +629,7 @@ Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120
         text_add(&t, item, (size_t)n);
     }
     text_add(&t, "]", 1);
-    const char *argv[] = { "DOC.SET", "big", "$", t.p };
+    const char *argv[] = {"DOC.SET", "big", "$", t.p};
     double t0 = test_now_ms_precise();
     expect_ok(cmdv(c, 4, argv, NULL));
     double set_ms = test_now_ms_precise() - t0;
@@ -696,8 +662,8 @@ Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120
                      "UNLINK freed the document on the main thread (free_effort too low)");
         cr_assert_eq(adoc_info(c, "documents"), 1, "after UNLINK");
         long long mem_after = adoc_info(c, "memory_bytes");
-        cr_assert_lt(mem_after, mem_both - usage / 2,
-                     "memory_bytes %lld after UNLINK (was %lld)", mem_after, mem_both);
+        cr_assert_lt(mem_after, mem_both - usage / 2, "memory_bytes %lld after UNLINK (was %lld)", mem_after,
+                     mem_both);
     }
 
     /* DEL of the same document frees it on the main thread: measured, for README.md. */
@@ -713,8 +679,8 @@ Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120
              "a document of %d objects (%.1f MB of JSON, MEMORY USAGE %.1f MB; DOC.SET took "
              "%.0f ms): UNLINK %.2f ms (server %lld us, fastest of %d), DEL %.1f ms (server "
              "%lld us)",
-             BIG_OBJECTS, (double)json_len / 1048576.0, (double)usage / 1048576.0, set_ms,
-             best_client_ms, best_usec, UNLINKS, del_client_ms, del_usec);
+             BIG_OBJECTS, (double)json_len / 1048576.0, (double)usage / 1048576.0, set_ms, best_client_ms,
+             best_usec, UNLINKS, del_client_ms, del_usec);
     cr_log_info("%s", figures);
     fprintf(stderr, "production: %s\n", figures);
     cr_assert_lt(best_usec, 5000, "UNLINK took %lld us in the server: %s", best_usec, figures);
@@ -730,9 +696,7 @@ Test(production, unlink_of_a_100mb_document_returns_in_under_5ms, .timeout = 120
  * from `sub` (subscribed to __keyevent@0__:*) as "event key" strings, sorted: a plain
  * SET of a marker key follows the command, and the events before the marker's are the
  * command's. */
-static int events_of(redisContext *c, redisContext *sub, int argc, const char **argv,
-                     char out[][96])
-{
+static int events_of(redisContext *c, redisContext *sub, int argc, const char **argv, char out[][96]) {
     static int marker;
     char mkey[32];
     snprintf(mkey, sizeof mkey, "marker:%d", ++marker);
@@ -744,8 +708,7 @@ static int events_of(redisContext *c, redisContext *sub, int argc, const char **
         cr_assert_eq(redisGetReply(sub, (void **)&m), REDIS_OK,
                      "no keyspace event for %s within the timeout: %s", mkey, sub->errstr);
         char got[512];
-        cr_assert(m->type == REDIS_REPLY_ARRAY && m->elements == 4 &&
-                      !strcmp(m->element[0]->str, "pmessage"),
+        cr_assert(m->type == REDIS_REPLY_ARRAY && m->elements == 4 && !strcmp(m->element[0]->str, "pmessage"),
                   "not a pmessage: %s", reply_describe(m, got, sizeof got));
         const char *channel = m->element[2]->str, *key = m->element[3]->str;
         const char *event = strchr(channel, ':') ? strchr(channel, ':') + 1 : channel;
@@ -755,8 +718,7 @@ static int events_of(redisContext *c, redisContext *sub, int argc, const char **
             snprintf(out[n++], 96, "%s %s", event, key);
         }
         freeReplyObject(m);
-        if (done)
-            break;
+        if (done) break;
     }
     qsort(out, (size_t)n, sizeof *out, (int (*)(const void *, const void *))strcmp);
     return n;
@@ -764,39 +726,33 @@ static int events_of(redisContext *c, redisContext *sub, int argc, const char **
 
 /* Runs `line` (words separated by single spaces; a word may not contain one) and
  * expects exactly the events `want` ("event key" strings, any order). */
-static void expect_events_at(int line, redisContext *c, redisContext *sub,
-                             const char *command, const char *const *want)
-{
+static void expect_events_at(int line, redisContext *c, redisContext *sub, const char *command,
+                             const char *const *want) {
     char copy[512], got[MAX_EVENTS][96];
     snprintf(copy, sizeof copy, "%s", command);
     const char *argv[32];
     int argc = 0;
-    for (char *save, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
+    for (char *save, *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) argv[argc++] = w;
     int n = events_of(c, sub, argc, argv, got);
     char wanted[MAX_EVENTS][96];
     int m = 0;
-    while (want[m])
-        snprintf(wanted[m], 96, "%s", want[m]), m++;
+    while (want[m]) snprintf(wanted[m], 96, "%s", want[m]), m++;
     qsort(wanted, (size_t)m, sizeof *wanted, (int (*)(const void *, const void *))strcmp);
     char all[1024] = "";
-    for (int i = 0; i < n; i++)
-        snprintf(all + strlen(all), sizeof all - strlen(all), "[%s] ", got[i]);
-    cr_assert_eq(n, m, "line %d: %s caused %d events (%s), expected %d", line, command, n,
-                 all, m);
+    for (int i = 0; i < n; i++) snprintf(all + strlen(all), sizeof all - strlen(all), "[%s] ", got[i]);
+    cr_assert_eq(n, m, "line %d: %s caused %d events (%s), expected %d", line, command, n, all, m);
     for (int i = 0; i < n; i++)
         cr_assert_str_eq(got[i], wanted[i], "line %d: %s caused events %s", line, command, all);
 }
 #define expect_events(c, sub, command, ...) \
-    expect_events_at(__LINE__, (c), (sub), (command), (const char *const[]){ __VA_ARGS__ })
+    expect_events_at(__LINE__, (c), (sub), (command), (const char *const[]){__VA_ARGS__})
 
-Test(production, keyspace_events_come_once_per_changed_key_and_never_for_failures)
-{
+Test(production, keyspace_events_come_once_per_changed_key_and_never_for_failures) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     expect_ok(cmd(c, "CONFIG SET notify-keyspace-events KEA"));
     redisContext *sub = srv_connect(s);
-    redisSetTimeout(sub, (struct timeval){ 5, 0 });
+    redisSetTimeout(sub, (struct timeval){5, 0});
     redisReply *r = cmd(sub, "PSUBSCRIBE __keyevent@0__:*");
     freeReplyObject(r);
 
@@ -806,10 +762,10 @@ Test(production, keyspace_events_come_once_per_changed_key_and_never_for_failure
     expect_events(c, sub, "DOC.SET b $ {\"n\":0}", "doc.set b", NULL);
     /* A TXN changing two keys (one of them twice): one event per key, that of the
      * key's first change. */
-    expect_events(c, sub, "DOC.TXN 2 a b INCR 1 $.n 1 INCR 2 $.n 1 INCR 1 $.n 1",
-                  "doc.incr a", "doc.incr b", NULL);
-    expect_events(c, sub, "DOC.TXN 2 a b TOGGLE 1 $.b PUSH 2 $.l 1 INCR 2 $.n 1",
-                  "doc.toggle a", "doc.push b", NULL);
+    expect_events(c, sub, "DOC.TXN 2 a b INCR 1 $.n 1 INCR 2 $.n 1 INCR 1 $.n 1", "doc.incr a", "doc.incr b",
+                  NULL);
+    expect_events(c, sub, "DOC.TXN 2 a b TOGGLE 1 $.b PUSH 2 $.l 1 INCR 2 $.n 1", "doc.toggle a",
+                  "doc.push b", NULL);
     expect_events(c, sub, "DOC.MSET a $.x 1 b $.x 2", "doc.set a", "doc.set b", NULL);
     expect_events(c, sub, "DOC.UPDATE b {\"$inc\":{\"n\":5}}", "doc.update b", NULL);
 
@@ -841,8 +797,7 @@ Test(production, keyspace_events_come_once_per_changed_key_and_never_for_failure
 /* Compiled paths are cached between commands; lowering max-depth must still
  * refuse a path that was accepted (and cached) under the old limit, and
  * raising it again must accept it again. */
-Test(production, a_cached_path_obeys_a_lowered_max_depth)
-{
+Test(production, a_cached_path_obeys_a_lowered_max_depth) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
     const char *deep = "$.a.b.c.d.e.f.g";
@@ -859,8 +814,7 @@ Test(production, a_cached_path_obeys_a_lowered_max_depth)
 
 /* The configs can also be given when the module is loaded at runtime:
  * MODULE LOADEX path CONFIG name value; out-of-range values refuse the load. */
-Test(production, module_loadex_sets_configs_and_refuses_out_of_range_ones)
-{
+Test(production, module_loadex_sets_configs_and_refuses_out_of_range_ones) {
     srv *s = srv_start(&(srv_opts){.no_module = true});
     redisContext *c = srv_connect(s);
     const char *module = getenv("ATOMICDOC_MODULE");
@@ -869,8 +823,7 @@ Test(production, module_loadex_sets_configs_and_refuses_out_of_range_ones)
     redisReply *r = cmd(c, "MODULE LOADEX %s CONFIG atomicdoc.max-depth 99999", path);
     cr_assert_eq(r->type, REDIS_REPLY_ERROR, "an out-of-range max-depth must refuse the load");
     freeReplyObject(r);
-    expect_ok(cmd(c, "MODULE LOADEX %s CONFIG atomicdoc.max-depth 7 CONFIG atomicdoc.max-txn-ops 50",
-                  path));
+    expect_ok(cmd(c, "MODULE LOADEX %s CONFIG atomicdoc.max-depth 7 CONFIG atomicdoc.max-txn-ops 50", path));
     r = cmd(c, "CONFIG GET atomicdoc.max-depth");
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
     cr_assert_eq(r->elements, 2);

@@ -19,10 +19,10 @@ SRV_SUITE(query_writes);
 /* One row: a document, a command on it (argv after the key, NULL-ended),
  * the reply (reply_describe's text) and the document after. */
 typedef struct row {
-    const char *doc;          /* the document before */
-    const char *args[8];      /* command name, then the arguments after the key */
-    const char *reply;        /* reply_describe() of the reply */
-    const char *after;        /* the document after */
+    const char *doc;     /* the document before */
+    const char *args[8]; /* command name, then the arguments after the key */
+    const char *reply;   /* reply_describe() of the reply */
+    const char *after;   /* the document after */
 } row;
 
 /* Runs r on key `key` (set to r->doc first) and checks reply and document. */
@@ -48,63 +48,111 @@ static const char *const ORDER =
 
 Test(query_writes, every_write_command_applies_at_every_match_and_replies_one_slot_per_match) {
     const row rows[] = {
-        {ORDER, {"DOC.INCR", "$.items[?@.sku==\"X\"].qty", "-1"}, "array(2) [integer 1, integer 4]",
+        {ORDER,
+         {"DOC.INCR", "$.items[?@.sku==\"X\"].qty", "-1"},
+         "array(2) [integer 1, integer 4]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"X\",\"qty\":1},{\"sku\":\"X\",\"qty\":4}]}"},
-        {ORDER, {"DOC.MUL", "$.items[*].qty", "2"}, "array(3) [integer 2, integer 4, integer 10]",
+        {ORDER,
+         {"DOC.MUL", "$.items[*].qty", "2"},
+         "array(3) [integer 2, integer 4, integer 10]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":2},{\"sku\":\"X\",\"qty\":4},{\"sku\":\"X\",\"qty\":10}]}"},
-        {ORDER, {"DOC.MIN", "$..qty", "2"}, "array(3) [string \"1\", string \"2\", string \"2\"]",
+        {ORDER,
+         {"DOC.MIN", "$..qty", "2"},
+         "array(3) [string \"1\", string \"2\", string \"2\"]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"X\",\"qty\":2},{\"sku\":\"X\",\"qty\":2}]}"},
-        {ORDER, {"DOC.MAX", "$.items[0:2].qty", "2"}, "array(2) [string \"2\", string \"2\"]",
+        {ORDER,
+         {"DOC.MAX", "$.items[0:2].qty", "2"},
+         "array(2) [string \"2\", string \"2\"]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":2},{\"sku\":\"X\",\"qty\":2},{\"sku\":\"X\",\"qty\":5}]}"},
-        {ORDER, {"DOC.STRAPPEND", "$.items[0,2].sku", "!"}, "array(2) [integer 2, integer 2]",
+        {ORDER,
+         {"DOC.STRAPPEND", "$.items[0,2].sku", "!"},
+         "array(2) [integer 2, integer 2]",
          "{\"items\":[{\"sku\":\"A!\",\"qty\":1},{\"sku\":\"X\",\"qty\":2},{\"sku\":\"X!\",\"qty\":5}]}"},
-        {ORDER, {"DOC.SET", "$.items[*].qty", "0"}, "array(3) [status \"OK\", status \"OK\", status \"OK\"]",
+        {ORDER,
+         {"DOC.SET", "$.items[*].qty", "0"},
+         "array(3) [status \"OK\", status \"OK\", status \"OK\"]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":0},{\"sku\":\"X\",\"qty\":0},{\"sku\":\"X\",\"qty\":0}]}"},
         /* NX at a match never holds (a match exists); XX always does */
         {ORDER, {"DOC.SET", "$.items[*].qty", "0", "NX"}, "array(3) [nil, nil, nil]", ORDER},
-        {ORDER, {"DOC.SET", "$.items[1:].sku", "\"Y\"", "XX"}, "array(2) [status \"OK\", status \"OK\"]",
+        {ORDER,
+         {"DOC.SET", "$.items[1:].sku", "\"Y\"", "XX"},
+         "array(2) [status \"OK\", status \"OK\"]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"Y\",\"qty\":2},{\"sku\":\"Y\",\"qty\":5}]}"},
-        {ORDER, {"DOC.DEL", "$.items[?@.sku==\"X\"]"}, "array(2) [integer 1, integer 1]",
+        {ORDER,
+         {"DOC.DEL", "$.items[?@.sku==\"X\"]"},
+         "array(2) [integer 1, integer 1]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":1}]}"},
-        {"{\"f\":{\"a\":true,\"b\":false}}", {"DOC.TOGGLE", "$.f.*"}, "array(2) [string \"false\", string \"true\"]",
+        {"{\"f\":{\"a\":true,\"b\":false}}",
+         {"DOC.TOGGLE", "$.f.*"},
+         "array(2) [string \"false\", string \"true\"]",
          "{\"f\":{\"a\":false,\"b\":true}}"},
         /* CLEAR leaves strings alone, as with a single path (0) */
-        {"{\"a\":[1],\"b\":{\"x\":1},\"c\":5,\"d\":\"s\"}", {"DOC.CLEAR", "$.*"},
-         "array(4) [integer 1, integer 1, integer 1, integer 0]", "{\"a\":[],\"b\":{},\"c\":0,\"d\":\"s\"}"},
-        {"{\"u\":[{\"n\":1},{\"n\":2}]}", {"DOC.MERGE", "$.u[*]", "{\"ok\":true,\"n\":null}"},
-         "array(2) [status \"OK\", status \"OK\"]", "{\"u\":[{\"ok\":true},{\"ok\":true}]}"},
-        {"{\"l\":[[1],[2,3]]}", {"DOC.PUSH", "$.l[*]", "9"}, "array(2) [integer 2, integer 3]",
+        {"{\"a\":[1],\"b\":{\"x\":1},\"c\":5,\"d\":\"s\"}",
+         {"DOC.CLEAR", "$.*"},
+         "array(4) [integer 1, integer 1, integer 1, integer 0]",
+         "{\"a\":[],\"b\":{},\"c\":0,\"d\":\"s\"}"},
+        {"{\"u\":[{\"n\":1},{\"n\":2}]}",
+         {"DOC.MERGE", "$.u[*]", "{\"ok\":true,\"n\":null}"},
+         "array(2) [status \"OK\", status \"OK\"]",
+         "{\"u\":[{\"ok\":true},{\"ok\":true}]}"},
+        {"{\"l\":[[1],[2,3]]}",
+         {"DOC.PUSH", "$.l[*]", "9"},
+         "array(2) [integer 2, integer 3]",
          "{\"l\":[[1,9],[2,3,9]]}"},
-        {"{\"l\":[[1],[2,3]]}", {"DOC.PUSH", "$.l[*]", "AT", "0", "KEEP", "-2", "0"},
-         "array(2) [integer 2, integer 2]", "{\"l\":[[0,1],[0,2]]}"},
+        {"{\"l\":[[1],[2,3]]}",
+         {"DOC.PUSH", "$.l[*]", "AT", "0", "KEEP", "-2", "0"},
+         "array(2) [integer 2, integer 2]",
+         "{\"l\":[[0,1],[0,2]]}"},
         /* POP: nil for an empty array, as with a single path */
-        {"{\"l\":[[1,2],[],[3]]}", {"DOC.POP", "$.l[*]"}, "array(3) [string \"2\", nil, string \"3\"]",
+        {"{\"l\":[[1,2],[],[3]]}",
+         {"DOC.POP", "$.l[*]"},
+         "array(3) [string \"2\", nil, string \"3\"]",
          "{\"l\":[[1],[],[]]}"},
-        {"{\"l\":[[1,2],[],[3]]}", {"DOC.POP", "$.l[*]", "FIRST"}, "array(3) [string \"1\", nil, string \"3\"]",
+        {"{\"l\":[[1,2],[],[3]]}",
+         {"DOC.POP", "$.l[*]", "FIRST"},
+         "array(3) [string \"1\", nil, string \"3\"]",
          "{\"l\":[[2],[],[]]}"},
-        {"{\"l\":[[1,2,1],[3],[1]]}", {"DOC.PULL", "$.l[*]", "1"}, "array(3) [integer 2, integer 0, integer 1]",
+        {"{\"l\":[[1,2,1],[3],[1]]}",
+         {"DOC.PULL", "$.l[*]", "1"},
+         "array(3) [integer 2, integer 0, integer 1]",
          "{\"l\":[[2],[3],[]]}"},
-        {"{\"l\":[[1,2,1],[3],[1]]}", {"DOC.PULL", "$.l[*]", "WHERE", "{\"$gt\":1}"},
-         "array(3) [integer 1, integer 1, integer 0]", "{\"l\":[[1,1],[],[1]]}"},
-        {"{\"l\":[[1],[2]]}", {"DOC.ADDTOSET", "$.l[*]", "1", "2"}, "array(2) [integer 1, integer 1]",
+        {"{\"l\":[[1,2,1],[3],[1]]}",
+         {"DOC.PULL", "$.l[*]", "WHERE", "{\"$gt\":1}"},
+         "array(3) [integer 1, integer 1, integer 0]",
+         "{\"l\":[[1,1],[],[1]]}"},
+        {"{\"l\":[[1],[2]]}",
+         {"DOC.ADDTOSET", "$.l[*]", "1", "2"},
+         "array(2) [integer 1, integer 1]",
          "{\"l\":[[1,2],[2,1]]}"},
         /* CAS: every match equals `expected`, so every match swaps */
-        {"{\"s\":[{\"o\":null},{\"o\":null}]}", {"DOC.CAS", "$.s[*].o", "null", "\"al\""},
-         "array(2) [integer 1, integer 1]", "{\"s\":[{\"o\":\"al\"},{\"o\":\"al\"}]}"},
+        {"{\"s\":[{\"o\":null},{\"o\":null}]}",
+         {"DOC.CAS", "$.s[*].o", "null", "\"al\""},
+         "array(2) [integer 1, integer 1]",
+         "{\"s\":[{\"o\":\"al\"},{\"o\":\"al\"}]}"},
         /* one match differs: no swap at all */
-        {"{\"s\":[{\"o\":null},{\"o\":\"bo\"}]}", {"DOC.CAS", "$.s[*].o", "null", "\"al\""},
-         "array(2) [integer 0, integer 0]", "{\"s\":[{\"o\":null},{\"o\":\"bo\"}]}"},
+        {"{\"s\":[{\"o\":null},{\"o\":\"bo\"}]}",
+         {"DOC.CAS", "$.s[*].o", "null", "\"al\""},
+         "array(2) [integer 0, integer 0]",
+         "{\"s\":[{\"o\":null},{\"o\":\"bo\"}]}"},
         /* ABSENT as expected never holds at a match */
-        {"{\"s\":[{\"o\":null}]}", {"DOC.CAS", "$.s[*].o", "ABSENT", "1"}, "array(1) [integer 0]",
+        {"{\"s\":[{\"o\":null}]}",
+         {"DOC.CAS", "$.s[*].o", "ABSENT", "1"},
+         "array(1) [integer 0]",
          "{\"s\":[{\"o\":null}]}"},
         /* ABSENT as new removes every match */
-        {"{\"s\":[{\"o\":1},{\"o\":1}]}", {"DOC.CAS", "$.s[*].o", "1", "ABSENT"},
-         "array(2) [integer 1, integer 1]", "{\"s\":[{},{}]}"},
+        {"{\"s\":[{\"o\":1},{\"o\":1}]}",
+         {"DOC.CAS", "$.s[*].o", "1", "ABSENT"},
+         "array(2) [integer 1, integer 1]",
+         "{\"s\":[{},{}]}"},
         /* INCR's bounds are per match: a match out of bounds is nil and stays */
-        {ORDER, {"DOC.INCR", "$.items[*].qty", "-2", "MIN", "0"}, "array(3) [nil, integer 0, integer 3]",
+        {ORDER,
+         {"DOC.INCR", "$.items[*].qty", "-2", "MIN", "0"},
+         "array(3) [nil, integer 0, integer 3]",
          "{\"items\":[{\"sku\":\"A\",\"qty\":1},{\"sku\":\"X\",\"qty\":0},{\"sku\":\"X\",\"qty\":3}]}"},
         /* a union naming one node twice writes it once, in document order */
-        {"{\"a\":[1,2,3]}", {"DOC.INCR", "$.a[2,0,2]", "10"}, "array(2) [integer 11, integer 13]",
+        {"{\"a\":[1,2,3]}",
+         {"DOC.INCR", "$.a[2,0,2]", "10"},
+         "array(2) [integer 11, integer 13]",
          "{\"a\":[11,2,13]}"},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) run_row(c, "q", &rows[i]);
@@ -128,11 +176,21 @@ Test(query_writes, a_single_path_in_query_spelling_keeps_the_single_reply_and_cr
 
 /* The write commands with a query that matches nothing, all at once. */
 static const char *const NONE[][6] = {
-    {"DOC.SET", "$.none[*]", "1"},  {"DOC.DEL", "$.none[*]"},         {"DOC.INCR", "$..none", "1"},
-    {"DOC.MUL", "$..none", "2"},    {"DOC.MIN", "$..none", "1"},      {"DOC.MAX", "$..none", "1"},
-    {"DOC.STRAPPEND", "$..none", "x"}, {"DOC.PUSH", "$..none", "1"},  {"DOC.POP", "$..none"},
-    {"DOC.PULL", "$..none", "1"},   {"DOC.ADDTOSET", "$..none", "1"}, {"DOC.TOGGLE", "$..none"},
-    {"DOC.CLEAR", "$..none"},       {"DOC.MERGE", "$..none", "{}"},   {"DOC.CAS", "$..none", "1", "2"},
+    {"DOC.SET", "$.none[*]", "1"},
+    {"DOC.DEL", "$.none[*]"},
+    {"DOC.INCR", "$..none", "1"},
+    {"DOC.MUL", "$..none", "2"},
+    {"DOC.MIN", "$..none", "1"},
+    {"DOC.MAX", "$..none", "1"},
+    {"DOC.STRAPPEND", "$..none", "x"},
+    {"DOC.PUSH", "$..none", "1"},
+    {"DOC.POP", "$..none"},
+    {"DOC.PULL", "$..none", "1"},
+    {"DOC.ADDTOSET", "$..none", "1"},
+    {"DOC.TOGGLE", "$..none"},
+    {"DOC.CLEAR", "$..none"},
+    {"DOC.MERGE", "$..none", "{}"},
+    {"DOC.CAS", "$..none", "1", "2"},
     {"DOC.INCR", "$.items[?@.qty > 100].qty", "1"},
 };
 
@@ -160,16 +218,11 @@ Test(query_writes, no_match_replies_an_empty_array_and_changes_nothing_not_even_
 
 Test(query_writes, a_failure_at_one_match_changes_no_match_and_no_version) {
     static const char *const fails[][5] = {
-        {"DOC.INCR", "$.l[*]", "1", "BADTYPE"},
-        {"DOC.INCR", "$.big[*]", "1", "OVERFLOW"},
-        {"DOC.MUL", "$.l[*]", "2", "BADTYPE"},
-        {"DOC.PUSH", "$..*", "1", "BADTYPE"},
-        {"DOC.TOGGLE", "$.flags[*]", "BADTYPE"},
-        {"DOC.STRAPPEND", "$.l[*]", "x", "BADTYPE"},
-        {"DOC.MIN", "$.l[*]", "0", "BADTYPE"},
-        {"DOC.POP", "$..*", "BADTYPE"},
-        {"DOC.PULL", "$..*", "1", "BADTYPE"},
-        {"DOC.ADDTOSET", "$..*", "1", "BADTYPE"},
+        {"DOC.INCR", "$.l[*]", "1", "BADTYPE"},  {"DOC.INCR", "$.big[*]", "1", "OVERFLOW"},
+        {"DOC.MUL", "$.l[*]", "2", "BADTYPE"},   {"DOC.PUSH", "$..*", "1", "BADTYPE"},
+        {"DOC.TOGGLE", "$.flags[*]", "BADTYPE"}, {"DOC.STRAPPEND", "$.l[*]", "x", "BADTYPE"},
+        {"DOC.MIN", "$.l[*]", "0", "BADTYPE"},   {"DOC.POP", "$..*", "BADTYPE"},
+        {"DOC.PULL", "$..*", "1", "BADTYPE"},    {"DOC.ADDTOSET", "$..*", "1", "BADTYPE"},
     };
     const char *doc = "{\"l\":[1,2,\"x\",4],\"big\":[1,9223372036854775807],\"flags\":[true,1]}";
     expect_ok(cmd(c, "DOC.SET k $ %s", doc));
@@ -217,29 +270,41 @@ Test(query_writes, the_version_moves_once_per_command_whatever_the_number_of_mat
 
 Test(query_writes, nested_matches_are_written_deepest_first_and_replied_in_document_order) {
     /* DEL: each match is removed (inner ones first), each counts */
-    row del = {"{\"a\":{\"a\":{\"a\":1}},\"b\":2}", {"DOC.DEL", "$..a"},
-               "array(3) [integer 1, integer 1, integer 1]", "{\"b\":2}"};
+    row del = {"{\"a\":{\"a\":{\"a\":1}},\"b\":2}",
+               {"DOC.DEL", "$..a"},
+               "array(3) [integer 1, integer 1, integer 1]",
+               "{\"b\":2}"};
     run_row(c, "n", &del);
     /* SET: the outer write replaces what the inner ones did */
-    row set = {"{\"a\":{\"a\":{\"a\":1}}}", {"DOC.SET", "$..a", "{\"v\":1}"},
-               "array(3) [status \"OK\", status \"OK\", status \"OK\"]", "{\"a\":{\"v\":1}}"};
+    row set = {"{\"a\":{\"a\":{\"a\":1}}}",
+               {"DOC.SET", "$..a", "{\"v\":1}"},
+               "array(3) [status \"OK\", status \"OK\", status \"OK\"]",
+               "{\"a\":{\"v\":1}}"};
     run_row(c, "n", &set);
     /* CLEAR: the inner number is zeroed, then each container emptied */
-    row clear = {"{\"a\":{\"a\":{\"a\":1}}}", {"DOC.CLEAR", "$..a"},
-                 "array(3) [integer 1, integer 1, integer 1]", "{\"a\":{}}"};
+    row clear = {"{\"a\":{\"a\":{\"a\":1}}}",
+                 {"DOC.CLEAR", "$..a"},
+                 "array(3) [integer 1, integer 1, integer 1]",
+                 "{\"a\":{}}"};
     run_row(c, "n", &clear);
     /* POP: the outer pop removes the element the inner pop already shortened */
-    row pop = {"{\"a\":[1,{\"a\":[2,3]}]}", {"DOC.POP", "$..a"},
-               "array(2) [string \"{\\\"a\\\":[2]}\", string \"3\"]", "{\"a\":[1]}"};
+    row pop = {"{\"a\":[1,{\"a\":[2,3]}]}",
+               {"DOC.POP", "$..a"},
+               "array(2) [string \"{\\\"a\\\":[2]}\", string \"3\"]",
+               "{\"a\":[1]}"};
     run_row(c, "n", &pop);
     /* PUSH: each array gets the value, the inner one first */
-    row push = {"{\"a\":[{\"a\":[]}]}", {"DOC.PUSH", "$..a", "0"}, "array(2) [integer 2, integer 1]",
+    row push = {"{\"a\":[{\"a\":[]}]}",
+                {"DOC.PUSH", "$..a", "0"},
+                "array(2) [integer 2, integer 1]",
                 "{\"a\":[{\"a\":[0]},0]}"};
     run_row(c, "n", &push);
     /* CAS compares every match on the document as it was: the outer match
      * differs from `expected` (the inner removal would have made it equal) */
-    row cas = {"{\"p\":{\"t\":1,\"q\":{\"t\":1}}}", {"DOC.CAS", "$..[?@.t==1]", "{\"t\":1}", "ABSENT"},
-               "array(2) [integer 0, integer 0]", "{\"p\":{\"t\":1,\"q\":{\"t\":1}}}"};
+    row cas = {"{\"p\":{\"t\":1,\"q\":{\"t\":1}}}",
+               {"DOC.CAS", "$..[?@.t==1]", "{\"t\":1}", "ABSENT"},
+               "array(2) [integer 0, integer 0]",
+               "{\"p\":{\"t\":1,\"q\":{\"t\":1}}}"};
     run_row(c, "n", &cas);
 }
 
@@ -291,9 +356,10 @@ static bool no_aof_rewrite(void *cc) {
 
 /* A workload of query writes (nested, bounded, failing, in a TXN). */
 static void query_workload(redisContext *cc) {
-    expect_ok(cmd(cc, "DOC.SET w:1 $ %s",
-                  "{\"items\":[{\"sku\":\"A\",\"qty\":1,\"tags\":[\"x\"]},{\"sku\":\"X\",\"qty\":2,\"tags\":[]},"
-                  "{\"sku\":\"X\",\"qty\":5,\"tags\":[\"x\",\"y\"]}],\"a\":{\"a\":{\"a\":[1.5]}}}"));
+    expect_ok(
+        cmd(cc, "DOC.SET w:1 $ %s",
+            "{\"items\":[{\"sku\":\"A\",\"qty\":1,\"tags\":[\"x\"]},{\"sku\":\"X\",\"qty\":2,\"tags\":[]},"
+            "{\"sku\":\"X\",\"qty\":5,\"tags\":[\"x\",\"y\"]}],\"a\":{\"a\":{\"a\":[1.5]}}}"));
     freeReplyObject(cmd(cc, "DOC.INCR w:1 %s -1", "$.items[?@.sku==\"X\"].qty"));
     freeReplyObject(cmd(cc, "DOC.INCR w:1 %s -2 MIN 0", "$..qty"));
     freeReplyObject(cmd(cc, "DOC.MUL w:1 %s 1.5", "$..a[0]"));
@@ -301,7 +367,7 @@ static void query_workload(redisContext *cc) {
     freeReplyObject(cmd(cc, "DOC.PULL w:1 %s WHERE %s", "$..tags", "{\"$eq\":\"x\"}"));
     freeReplyObject(cmd(cc, "DOC.ADDTOSET w:1 %s %s", "$..tags", "\"y\""));
     freeReplyObject(cmd(cc, "DOC.POP w:1 %s FIRST", "$..tags"));
-    freeReplyObject(cmd(cc, "DOC.INCR w:1 %s 1", "$.items[*].sku"));   /* fails: nothing */
+    freeReplyObject(cmd(cc, "DOC.INCR w:1 %s 1", "$.items[*].sku")); /* fails: nothing */
     freeReplyObject(cmd(cc, "DOC.SET w:1 %s %s", "$..a", "{\"v\":[1]}"));
     freeReplyObject(cmd(cc, "DOC.STRAPPEND w:1 %s -", "$.items[*].sku"));
     freeReplyObject(cmd(cc, "DOC.MERGE w:1 %s %s", "$.items[1:]", "{\"m\":true}"));

@@ -24,7 +24,7 @@ Test(read_cache, a_whole_document_read_is_kept_until_the_document_changes) {
     expect_int(cmd(c, "DOC.INCR k $.n 1"), 2);
     cr_assert_eq(cached(), 0, "a change drops the text");
     expect_str(cmd(c, "DOC.GET k ."), "{\"n\":2,\"s\":\"x\"}");
-    expect_int(cmd(c, "DOC.INCR k $.n 0"), 2);   /* no change: the text stays */
+    expect_int(cmd(c, "DOC.INCR k $.n 0"), 2); /* no change: the text stays */
     cr_assert_gt(cached(), 0);
     expect_str(cmd(c, "DOC.GET k"), "{\"n\":2,\"s\":\"x\"}");
 }
@@ -70,10 +70,10 @@ Test(read_cache, the_budget_bounds_it_and_zero_turns_it_off) {
     cr_assert_eq(cached(), 0);
     long long one = (long long)strlen("{\"x\":\"0123456789\"}");
     expect_ok(cmd(c, "CONFIG SET atomicdoc.read-cache-max-memory 30"));
-    expect_str(cmd(c, "DOC.GET a"), "{\"x\":\"0123456789\"}");   /* fits the budget: kept */
+    expect_str(cmd(c, "DOC.GET a"), "{\"x\":\"0123456789\"}"); /* fits the budget: kept */
     cr_assert_eq(cached(), one);
     expect_ok(cmd(c, "DOC.SET b $ %s", "{\"y\":\"0123456789\"}"));
-    expect_str(cmd(c, "DOC.GET b"), "{\"y\":\"0123456789\"}");   /* would pass 30: not kept */
+    expect_str(cmd(c, "DOC.GET b"), "{\"y\":\"0123456789\"}"); /* would pass 30: not kept */
     cr_assert_eq(cached(), one);
 }
 
@@ -116,8 +116,8 @@ static char *big_array(int n, char fill) {
 Test(read_cache, a_txn_that_reads_cached_text_and_then_changes_the_document_replies_what_it_read) {
     char *a = big_array(3000, 'a'), *b = big_array(3000, 'b');
     expect_ok(cmd(c, "DOC.SET big $ %s", a));
-    expect_str(cmd(c, "DOC.GET big"), a);   /* printed and kept */
-    expect_str(cmd(c, "DOC.GET big"), a);   /* from the kept text */
+    expect_str(cmd(c, "DOC.GET big"), a); /* printed and kept */
+    expect_str(cmd(c, "DOC.GET big"), a); /* from the kept text */
     redisReply *r = cmd(c, "DOC.TXN 1 big GET 1 $ SET 1 $ %s GET 1 $", b);
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
     cr_assert_eq(r->elements, 3);

@@ -54,10 +54,15 @@ static size_t resp_end(const char *buf, size_t len) {
     size_t head = (size_t)(nl - buf) + 1;
     long long n = atoll(buf + 1);
     switch (buf[0]) {
-    case '$': case '!': case '=':
+    case '$':
+    case '!':
+    case '=':
         if (n < 0) return head;
         return len >= head + (size_t)n + 2 ? head + (size_t)n + 2 : 0;
-    case '*': case '~': case '>': case '%': {
+    case '*':
+    case '~':
+    case '>':
+    case '%': {
         size_t at = head;
         long long items = buf[0] == '%' ? 2 * n : n;
         for (long long i = 0; i < items; i++) {
@@ -67,8 +72,7 @@ static size_t resp_end(const char *buf, size_t len) {
         }
         return at;
     }
-    default:   /* + - : , # _ ( : one line */
-        return head;
+    default: /* + - : , # _ ( : one line */ return head;
     }
 }
 
@@ -119,9 +123,9 @@ static const char *raw_cmd(int fd, const char *line, char *buf, size_t size) {
     return buf;
 }
 
-#define expect_raw(fd, line, want)                                                     \
-    do {                                                                               \
-        char raw_[4096];                                                               \
+#define expect_raw(fd, line, want)                                                        \
+    do {                                                                                  \
+        char raw_[4096];                                                                  \
         cr_assert_str_eq(raw_cmd((fd), (line), raw_, sizeof raw_), (want), "%s", (line)); \
     } while (0)
 
@@ -138,7 +142,7 @@ Test(servers, resp3_replies_a_double_result_as_a_double_and_an_int64_as_an_integ
     expect_raw(fd, "DOC.MUL r $.d 3", ",7.5\r\n");
     expect_raw(fd, "DOC.INCR r $.n 41", ":42\r\n");
     expect_raw(fd, "DOC.MUL r $.n 2", ":84\r\n");
-    expect_raw(fd, "DOC.INCR r $.d 1 MAX 5", "_\r\n");   /* out of bounds: RESP3 null */
+    expect_raw(fd, "DOC.INCR r $.d 1 MAX 5", "_\r\n"); /* out of bounds: RESP3 null */
     close(fd);
 }
 
@@ -166,7 +170,7 @@ Test(servers, resp2_replies_doubles_and_booleans_as_json_text_byte_for_byte) {
     int fd = raw_connect(2);
     expect_raw(fd, "DOC.INCR r $.d 1", "$3\r\n2.5\r\n");
     expect_raw(fd, "DOC.MUL r $.d 0.5", "$4\r\n1.25\r\n");
-    expect_raw(fd, "DOC.INCR r $.d 0.75", "$3\r\n2.0\r\n");   /* a double stays a double */
+    expect_raw(fd, "DOC.INCR r $.d 0.75", "$3\r\n2.0\r\n"); /* a double stays a double */
     expect_raw(fd, "DOC.INCR r $.n 1", ":2\r\n");
     expect_raw(fd, "DOC.TOGGLE r $.b", "$5\r\nfalse\r\n");
     expect_raw(fd, "DOC.TXN 1 r TOGGLE 1 $.b INCR 1 $.d 1", "*2\r\n$4\r\ntrue\r\n$3\r\n3.0\r\n");
@@ -195,8 +199,8 @@ static void check_args(const char *command, const redisReply *args, int *shown, 
         if (strcmp(type->str, "oneof") && strcmp(type->str, "block")) (*total)++;
         if (shownas) {
             (*shown)++;
-            cr_assert_str_eq(shownas->str, name->str, "%s: argument %s shows as %s", command,
-                             name->str, shownas->str);
+            cr_assert_str_eq(shownas->str, name->str, "%s: argument %s shows as %s", command, name->str,
+                             shownas->str);
         }
         redisReply *sub = field_of(a, "arguments");
         if (sub) check_args(command, sub, shown, total);
@@ -267,7 +271,9 @@ static void categories_of(const char *command, char *out, size_t len) {
 }
 
 Test(servers, every_command_is_in_read_or_write_fast_or_slow_and_atomicdoc) {
-    static const struct { const char *command, *want; } rows[] = {
+    static const struct {
+        const char *command, *want;
+    } rows[] = {
         {"doc.get", "@read @fast @atomicdoc "},     {"doc.mget", "@read @slow @atomicdoc "},
         {"doc.version", "@read @fast @atomicdoc "}, {"doc.indexof", "@read @fast @atomicdoc "},
         {"doc.set", "@write @slow @atomicdoc "},    {"doc.incr", "@write @fast @atomicdoc "},
@@ -287,7 +293,7 @@ Test(servers, every_command_is_in_read_or_write_fast_or_slow_and_atomicdoc) {
     if (newer) {
         redisReply *all = cmd(c, "COMMAND LIST FILTERBY MODULE atomicdoc");
         cr_assert_eq(all->type, REDIS_REPLY_ARRAY);
-        size_t want = valkey_version() == 800 ? 0 : all->elements;   /* DOC.* and JSON.* */
+        size_t want = valkey_version() == 800 ? 0 : all->elements; /* DOC.* and JSON.* */
         cr_assert_geq(all->elements, 26);
         freeReplyObject(all);
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
@@ -302,10 +308,12 @@ Test(servers, every_command_is_in_read_or_write_fast_or_slow_and_atomicdoc) {
  * acl_categories [Read|Write, Single("json")]); ours too, besides the others,
  * where a module can add a category (Redis 7.4+, Valkey 8). */
 Test(servers, json_commands_are_in_the_json_category_too) {
-    static const struct { const char *command, *want; } rows[] = {
-        {"json.get", "@read @slow @atomicdoc @json "},       {"json.set", "@write @slow @atomicdoc @json "},
-        {"json.mget", "@read @slow @atomicdoc @json "},      {"json.numincrby", "@write @slow @atomicdoc @json "},
-        {"json.debug", "@read @slow @atomicdoc @json "},     {"json.toggle", "@write @slow @atomicdoc @json "},
+    static const struct {
+        const char *command, *want;
+    } rows[] = {
+        {"json.get", "@read @slow @atomicdoc @json "},   {"json.set", "@write @slow @atomicdoc @json "},
+        {"json.mget", "@read @slow @atomicdoc @json "},  {"json.numincrby", "@write @slow @atomicdoc @json "},
+        {"json.debug", "@read @slow @atomicdoc @json "}, {"json.toggle", "@write @slow @atomicdoc @json "},
         {"doc.get", "@read @fast @atomicdoc "},
     };
     int newer = has_acl_categories();
@@ -318,7 +326,8 @@ Test(servers, json_commands_are_in_the_json_category_too) {
     if (newer) {
         /* Valkey 8.0's ACL CAT lists no module command (see above). */
         cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
-        cr_assert_eq(r->elements, valkey_version() == 800 ? 0 : 24, "ACL CAT json lists %zu commands", r->elements);
+        cr_assert_eq(r->elements, valkey_version() == 800 ? 0 : 24, "ACL CAT json lists %zu commands",
+                     r->elements);
         for (size_t i = 0; i < r->elements; i++)
             cr_expect(strncmp(r->element[i]->str, "json.", 5) == 0, "%s in @json", r->element[i]->str);
         freeReplyObject(r);
@@ -326,7 +335,7 @@ Test(servers, json_commands_are_in_the_json_category_too) {
         redisContext *j = as_user("jsonuser", "+@json");
         expect_str(cmd(j, "JSON.NUMINCRBY acl:j $.n 1"), "[2]");
         expect_str(cmd(j, "JSON.GET acl:j .n"), "2");
-        expect_err_prefix(cmd(j, "DOC.GET acl:j"), "NOPERM");   /* DOC.* are not in @json */
+        expect_err_prefix(cmd(j, "DOC.GET acl:j"), "NOPERM"); /* DOC.* are not in @json */
         expect_err_prefix(cmd(j, "GET plain"), "NOPERM");
         redisFree(j);
     } else {
@@ -350,10 +359,10 @@ Test(servers, acl_users_reach_the_commands_their_categories_allow) {
         expect_int(cmd(writer, "DOC.INCR acl:1 $.n 1"), 2);
         expect_err_prefix(cmd(writer, "DOC.GET acl:1"), "NOPERM");
         expect_int(cmd(fast, "DOC.INCR acl:1 $.n 1"), 3);
-        expect_err_prefix(cmd(fast, "DOC.MGET acl:1 $.n"), "NOPERM");   /* @slow */
+        expect_err_prefix(cmd(fast, "DOC.MGET acl:1 $.n"), "NOPERM"); /* @slow */
         expect_int(cmd(owner, "DOC.INCR acl:1 $.n 1"), 4);
         expect_str(cmd(owner, "DOC.GET acl:1 $.n"), "4");
-        expect_err_prefix(cmd(owner, "GET plain"), "NOPERM");   /* only our commands */
+        expect_err_prefix(cmd(owner, "GET plain"), "NOPERM"); /* only our commands */
         redisFree(owner);
     } else {
         /* Redis 7.0: module commands are in no category; name them instead. */

@@ -17,15 +17,13 @@
 
 SRV_SUITE(ttl);
 
-static long long now_ms(void)
-{
+static long long now_ms(void) {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-static long long integer_of(redisContext *on, const char *command, const char *key)
-{
+static long long integer_of(redisContext *on, const char *command, const char *key) {
     redisReply *r = cmd(on, "%s %s", command, key);
     char got[128];
     reply_describe(r, got, sizeof got);
@@ -37,8 +35,7 @@ static long long integer_of(redisContext *on, const char *command, const char *k
 #define pttl(on, key) integer_of((on), "PTTL", (key))
 #define pexpiretime(on, key) integer_of((on), "PEXPIRETIME", (key))
 
-Test(ttl, ex_px_exat_and_pxat_set_the_ttl_of_the_document)
-{
+Test(ttl, ex_px_exat_and_pxat_set_the_ttl_of_the_document) {
     long long t0 = now_ms();
     expect_ok(cmd(c, "DOC.SET a $ %s EX 100", "{\"x\":1}"));
     long long left = pttl(c, "a");
@@ -53,7 +50,7 @@ Test(ttl, ex_px_exat_and_pxat_set_the_ttl_of_the_document)
     cr_expect_eq(pexpiretime(c, "p"), t0 + 123456, "PXAT: PEXPIRETIME");
     /* options in any order, with NX / XX */
     expect_ok(cmd(c, "DOC.SET q $ 1 EX 50 NX"));
-    expect_nil(cmd(c, "DOC.SET q $ 2 NX EX 9"));   /* not met: the TTL stays */
+    expect_nil(cmd(c, "DOC.SET q $ 2 NX EX 9")); /* not met: the TTL stays */
     left = pttl(c, "q");
     cr_expect(left > 49000, "a DOC.SET whose NX was not met changed the TTL: %lld", left);
     /* a TTL on a path write is the key's TTL; the document is still written */
@@ -73,8 +70,7 @@ Test(ttl, ex_px_exat_and_pxat_set_the_ttl_of_the_document)
     cr_expect_eq(exists, 0, "PX 30 did not expire the key within 5 s");
 }
 
-Test(ttl, a_root_set_clears_the_ttl_unless_keepttl_and_a_path_set_keeps_it)
-{
+Test(ttl, a_root_set_clears_the_ttl_unless_keepttl_and_a_path_set_keeps_it) {
     expect_ok(cmd(c, "DOC.SET k $ %s EX 100", "{\"a\":1}"));
     long long at = pexpiretime(c, "k");
     /* a write below the root edits the document: the TTL stays */
@@ -111,12 +107,17 @@ Test(ttl, a_root_set_clears_the_ttl_unless_keepttl_and_a_path_set_keeps_it)
     expect_int(cmd(c, "PTTL k"), -1);
 }
 
-Test(ttl, bad_expire_times_are_refused_as_set_refuses_them_and_change_nothing)
-{
+Test(ttl, bad_expire_times_are_refused_as_set_refuses_them_and_change_nothing) {
     static const char *const bad[][2] = {
-        { "EX", "0" }, { "EX", "-1" }, { "PX", "0" }, { "PX", "-5" }, { "EXAT", "0" }, { "PXAT", "-1" },
-        { "EX", "9223372036854775807" }, { "EX", "9223372036854776" },
-        { "PX", "9223372036854775807" },
+        {"EX", "0"},
+        {"EX", "-1"},
+        {"PX", "0"},
+        {"PX", "-5"},
+        {"EXAT", "0"},
+        {"PXAT", "-1"},
+        {"EX", "9223372036854775807"},
+        {"EX", "9223372036854776"},
+        {"PX", "9223372036854775807"},
     };
     expect_ok(cmd(c, "DOC.SET k $ 1"));
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -129,23 +130,22 @@ Test(ttl, bad_expire_times_are_refused_as_set_refuses_them_and_change_nothing)
         freeReplyObject(r);
         /* SET refuses the same */
         r = cmd(c, "SET plain x %s %s", bad[i][0], bad[i][1]);
-        cr_expect(r->type == REDIS_REPLY_ERROR && strstr(r->str, "invalid expire time"), "SET %s %s", bad[i][0],
-                  bad[i][1]);
+        cr_expect(r->type == REDIS_REPLY_ERROR && strstr(r->str, "invalid expire time"), "SET %s %s",
+                  bad[i][0], bad[i][1]);
         freeReplyObject(r);
     }
     expect_err_prefix(cmd(c, "DOC.SET k $ 2 EX ten"), "SYNTAX");
     expect_err_prefix(cmd(c, "DOC.SET k $ 2 EX"), "SYNTAX");
     expect_err_prefix(cmd(c, "DOC.SET k $ 2 EX 10 PX 10"), "SYNTAX");
     expect_err_prefix(cmd(c, "DOC.SET k $ 2 EX 10 KEEPTTL"), "SYNTAX");
-    expect_err_prefix(cmd(c, "DOC.MSET k $ 2 EX 10"), "ERR");   /* MSET takes triples only */
+    expect_err_prefix(cmd(c, "DOC.MSET k $ 2 EX 10"), "ERR"); /* MSET takes triples only */
     expect_str(cmd(c, "DOC.GET k"), "1");
     expect_int(cmd(c, "DOC.VERSION k"), 1);
     expect_int(cmd(c, "PTTL k"), -1);
     expect_int(cmd(c, "EXISTS plain"), 0);
 }
 
-Test(ttl, an_upsert_gives_its_ttl_to_the_document_it_creates_only)
-{
+Test(ttl, an_upsert_gives_its_ttl_to_the_document_it_creates_only) {
     expect_int(cmd(c, "DOC.UPDATE s %s UPSERT EX 100", "{\"$inc\":{\"n\":1}}"), 1);
     long long at = pexpiretime(c, "s");
     cr_expect(at > now_ms() + 90000, "UPSERT EX 100 on a missing key: PEXPIRETIME %lld", at);
@@ -159,7 +159,8 @@ Test(ttl, an_upsert_gives_its_ttl_to_the_document_it_creates_only)
     expect_int(cmd(c, "PTTL t"), -1);
     /* an upsert whose IF fails on a missing key still creates: with its TTL */
     expect_int(cmd(c, "DOC.UPDATE u %s IF %s UPSERT PXAT %lld", "{\"$set\":{\"a\":1}}", "{\"id\":7}",
-                   now_ms() + 60000), 1);
+                   now_ms() + 60000),
+               1);
     cr_expect(pttl(c, "u") > 50000, "UPSERT PXAT");
     /* inside a TXN */
     expect_array_len(cmd(c, "DOC.TXN 1 w UPDATE 1 %s UPSERT EX 100", "{\"$set\":{\"a\":1}}"), 1);
@@ -167,22 +168,19 @@ Test(ttl, an_upsert_gives_its_ttl_to_the_document_it_creates_only)
 }
 
 /* hiredis: send a command on `on` without waiting for its reply. */
-static void send_only(redisContext *on, const char *command)
-{
+static void send_only(redisContext *on, const char *command) {
     cr_assert_eq(redisAppendCommand(on, command), REDIS_OK);
     int done = 0;
     while (!done) cr_assert_eq(redisBufferWrite(on, &done), REDIS_OK);
 }
 
-static void expect_same_expiry(redisContext *p, redisContext *r, const char *key)
-{
+static void expect_same_expiry(redisContext *p, redisContext *r, const char *key) {
     long long ap = pexpiretime(p, key), ar = pexpiretime(r, key);
     cr_expect(ap > 0, "%s has no expiry on the primary", key);
     cr_expect_eq(ar, ap, "%s: the replica's PEXPIRETIME %lld differs from the primary's %lld", key, ar, ap);
 }
 
-Test(ttl, a_replica_expires_the_document_at_the_same_absolute_time)
-{
+Test(ttl, a_replica_expires_the_document_at_the_same_absolute_time) {
     srv *r = srv_start_replica(s);
     redisContext *rc = srv_connect(r), *rc_sleep = srv_connect(r);
     expect_ok(cmd(c, "DOC.SET u $ %s EX 1000", "{\"a\":1}"));
@@ -190,11 +188,11 @@ Test(ttl, a_replica_expires_the_document_at_the_same_absolute_time)
      * computed its own expiry from EX / PX would land at least 200 ms later */
     send_only(rc_sleep, "DEBUG SLEEP 0.2");
     expect_ok(cmd(c, "DOC.SET a $ %s EX 1000", "{\"a\":1}"));
-    expect_nil(cmd(c, "DOC.SET b $.x 1 PX 900000 XX"));   /* b missing: XX not met */
+    expect_nil(cmd(c, "DOC.SET b $.x 1 PX 900000 XX")); /* b missing: XX not met */
     expect_ok(cmd(c, "DOC.SET b $.x 1 PX 900000"));
     expect_int(cmd(c, "DOC.UPDATE d %s UPSERT EX 1000", "{\"$set\":{\"a\":1}}"), 1);
     expect_array_len(cmd(c, "DOC.TXN 2 e f SET 1 $ 1 PX 800000 SET 2 $ 2 EX 700"), 2);
-    expect_ok(cmd(c, "DOC.SET u $ %s", "{\"a\":1}"));   /* same text: the TTL goes */
+    expect_ok(cmd(c, "DOC.SET u $ %s", "{\"a\":1}")); /* same text: the TTL goes */
     redisReply *slept;
     cr_assert_eq(redisGetReply(rc_sleep, (void **)&slept), REDIS_OK);
     freeReplyObject(slept);
@@ -211,17 +209,16 @@ Test(ttl, a_replica_expires_the_document_at_the_same_absolute_time)
     srv_stop(r);
 }
 
-Test(ttl, an_aof_restart_expires_the_document_at_the_same_absolute_time)
-{
+Test(ttl, an_aof_restart_expires_the_document_at_the_same_absolute_time) {
     suite_stop();
-    s = srv_start(&(srv_opts){ .aof = true });
+    s = srv_start(&(srv_opts){.aof = true});
     c = srv_connect(s);
     expect_ok(cmd(c, "DOC.SET a $ %s EX 1000", "{\"a\":1}"));
     expect_int(cmd(c, "DOC.UPDATE b %s UPSERT PX 900000", "{\"$set\":{\"a\":1}}"), 1);
     expect_array_len(cmd(c, "DOC.TXN 1 t SET 1 $ 1 EX 800"), 1);
     long long a = pexpiretime(c, "a"), b = pexpiretime(c, "b"), t = pexpiretime(c, "t");
     redisFree(c);
-    srv_restart(s);   /* loads the AOF: the commands are replayed */
+    srv_restart(s); /* loads the AOF: the commands are replayed */
     c = srv_connect(s);
     cr_expect_eq(pexpiretime(c, "a"), a, "a after the AOF replay");
     cr_expect_eq(pexpiretime(c, "b"), b, "b after the AOF replay");

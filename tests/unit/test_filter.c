@@ -44,9 +44,9 @@ static doc_status compile(const char *text, uint32_t depth, doc_filter **out, do
 /* ------------------------------------------------------------------ */
 
 typedef struct match_row {
-    const char *filter;    /* filter JSON */
-    const char *value;     /* value JSON */
-    int want;              /* 1: matches */
+    const char *filter; /* filter JSON */
+    const char *value;  /* value JSON */
+    int want;           /* 1: matches */
 } match_row;
 
 static const match_row match_rows[] = {
@@ -63,8 +63,8 @@ static const match_row match_rows[] = {
     {"{\"a\":\"x\"}", "{\"b\":\"x\"}", 0},
     {"{\"a\":1,\"b\":\"x\"}", "{\"a\":1,\"b\":\"x\",\"c\":3}", 1},
     {"{\"a\":1,\"b\":\"x\"}", "{\"a\":1,\"b\":\"y\"}", 0},
-    {"{\"a\":{\"b\":1,\"c\":2}}", "{\"a\":{\"c\":2,\"b\":1}}", 1},   /* member order ignored */
-    {"{\"a\":{\"b\":1}}", "{\"a\":{\"b\":1,\"c\":2}}", 0},           /* whole-object equality */
+    {"{\"a\":{\"b\":1,\"c\":2}}", "{\"a\":{\"c\":2,\"b\":1}}", 1}, /* member order ignored */
+    {"{\"a\":{\"b\":1}}", "{\"a\":{\"b\":1,\"c\":2}}", 0},         /* whole-object equality */
     {"{\"a\":{}}", "{\"a\":{}}", 1},
     {"{\"a\":{}}", "{\"a\":{\"b\":1}}", 0},
     {"{\"a\":{\"b\":[1,{\"c\":null}]}}", "{\"a\":{\"b\":[1.0,{\"c\":null}]}}", 1},
@@ -80,7 +80,7 @@ static const match_row match_rows[] = {
     {"{\"a\":[1,2]}", "{\"a\":[[1,2],3]}", 1},
     {"{\"tags\":\"red\"}", "{\"tags\":[\"red\",\"blue\"]}", 1},
     {"{\"tags\":\"green\"}", "{\"tags\":[\"red\",\"blue\"]}", 0},
-    {"{\"a\":1}", "{\"a\":[[1]]}", 0},                               /* one level only */
+    {"{\"a\":1}", "{\"a\":[[1]]}", 0}, /* one level only */
     {"{\"a\":[1]}", "{\"a\":[[1]]}", 1},
     {"{\"a\":[]}", "{\"a\":[]}", 1},
     /* null and missing. */
@@ -118,7 +118,7 @@ static const match_row match_rows[] = {
     {"{\"s\":{\"$lt\":\"b\"}}", "{\"s\":1}", 0},
     {"{\"s\":{\"$gt\":\"ab\"}}", "{\"s\":\"abc\"}", 1},
     {"{\"s\":{\"$gt\":\"abc\"}}", "{\"s\":\"ab\"}", 0},
-    {"{\"s\":{\"$gt\":\"Z\"}}", "{\"s\":\"\xc3\xa9\"}", 1},           /* byte order */
+    {"{\"s\":{\"$gt\":\"Z\"}}", "{\"s\":\"\xc3\xa9\"}", 1}, /* byte order */
     {"{\"a\":{\"$gt\":null}}", "{\"a\":null}", 0},
     {"{\"a\":{\"$gte\":null}}", "{\"a\":null}", 1},
     {"{\"a\":{\"$gte\":null}}", "{}", 1},
@@ -131,13 +131,13 @@ static const match_row match_rows[] = {
     {"{\"a\":{\"$gt\":9007199254740992}}", "{\"a\":9007199254740993}", 1},
     {"{\"a\":{\"$lt\":9007199254740993}}", "{\"a\":9007199254740992.0}", 1},
     {"{\"a\":{\"$gt\":-1.5}}", "{\"a\":-1}", 1},
-    {"{\"a\":{\"$gt\":1,\"$lt\":5}}", "{\"a\":[0,9]}", 1},              /* each op on its own */
+    {"{\"a\":{\"$gt\":1,\"$lt\":5}}", "{\"a\":[0,9]}", 1}, /* each op on its own */
     {"{\"a\":{\"$gt\":1,\"$lt\":5}}", "{\"a\":3}", 1},
     {"{\"a\":{\"$gt\":1,\"$lt\":5}}", "{\"a\":7}", 0},
     /* $eq / $ne. */
     {"{\"a\":{\"$eq\":3}}", "{\"a\":3.0}", 1},
     {"{\"a\":{\"$eq\":[3]}}", "{\"a\":[3]}", 1},
-    {"{\"a\":{\"$eq\":{\"$gt\":1}}}", "{\"a\":{\"$gt\":1}}", 1},         /* operand is literal */
+    {"{\"a\":{\"$eq\":{\"$gt\":1}}}", "{\"a\":{\"$gt\":1}}", 1}, /* operand is literal */
     {"{\"a\":{\"$eq\":{\"$gt\":1}}}", "{\"a\":5}", 0},
     {"{\"qty\":{\"$ne\":5}}", "{\"qty\":[5,6]}", 0},
     {"{\"qty\":{\"$ne\":5}}", "{\"qty\":[6,7]}", 1},
@@ -167,7 +167,7 @@ static const match_row match_rows[] = {
     {"{\"a\":{\"$type\":\"integer\"}}", "{\"a\":-7}", 1},
     {"{\"a\":{\"$type\":\"long\"}}", "{\"a\":9223372036854775807}", 1},
     {"{\"a\":{\"$type\":\"array\"}}", "{\"a\":[]}", 1},
-    {"{\"a\":{\"$type\":\"string\"}}", "{\"a\":[\"x\",1]}", 1},          /* an element */
+    {"{\"a\":{\"$type\":\"string\"}}", "{\"a\":[\"x\",1]}", 1}, /* an element */
     {"{\"a\":{\"$type\":[\"null\",\"bool\"]}}", "{\"a\":false}", 1},
     {"{\"a\":{\"$type\":[\"null\",\"boolean\"]}}", "{\"a\":\"false\"}", 0},
     {"{\"a\":{\"$type\":\"null\"}}", "{}", 0},
@@ -206,9 +206,9 @@ static const match_row match_rows[] = {
     {"{\"a\":{\"$elemMatch\":{\"$gt\":1,\"$lt\":5}}}", "{\"a\":[0,9]}", 0},
     {"{\"a\":{\"$elemMatch\":{\"$gt\":1,\"$lt\":5}}}", "{\"a\":[0,3]}", 1},
     {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[]}", 0},
-    {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[1]}", 0},            /* documents only */
+    {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[1]}", 0}, /* documents only */
     {"{\"r\":{\"$elemMatch\":{}}}", "{\"r\":[1,{}]}", 1},
-    {"{\"r\":{\"$elemMatch\":{\"a\":1}}}", "{\"r\":{\"a\":1}}", 0},       /* not an array */
+    {"{\"r\":{\"$elemMatch\":{\"a\":1}}}", "{\"r\":{\"a\":1}}", 0}, /* not an array */
     {"{\"a.b\":{\"$elemMatch\":{\"$eq\":2}}}", "{\"a\":[{\"b\":[1]},{\"b\":[2]}]}", 1},
     /* $not. */
     {"{\"a\":{\"$not\":{\"$gt\":5}}}", "{\"a\":3}", 1},
@@ -223,10 +223,8 @@ static const match_row match_rows[] = {
     {"{\"$or\":[{\"a\":1},{\"b\":2}]}", "{\"b\":2}", 1},
     {"{\"$or\":[{\"a\":1},{\"b\":2}]}", "{\"b\":3}", 0},
     {"{\"$and\":[{\"a\":{\"$gt\":1}},{\"a\":{\"$lt\":5}}]}", "{\"a\":3}", 1},
-    {"{\"$and\":[{\"$or\":[{\"a\":1},{\"a\":2}]},{\"$or\":[{\"b\":1},{\"b\":2}]}]}",
-     "{\"a\":2,\"b\":1}", 1},
-    {"{\"$and\":[{\"$or\":[{\"a\":1},{\"a\":2}]},{\"$or\":[{\"b\":1},{\"b\":2}]}]}",
-     "{\"a\":2,\"b\":3}", 0},
+    {"{\"$and\":[{\"$or\":[{\"a\":1},{\"a\":2}]},{\"$or\":[{\"b\":1},{\"b\":2}]}]}", "{\"a\":2,\"b\":1}", 1},
+    {"{\"$and\":[{\"$or\":[{\"a\":1},{\"a\":2}]},{\"$or\":[{\"b\":1},{\"b\":2}]}]}", "{\"a\":2,\"b\":3}", 0},
     {"{\"$nor\":[{\"a\":1},{\"b\":2}]}", "{\"a\":3,\"b\":3}", 1},
     {"{\"$nor\":[{\"a\":1},{\"b\":2}]}", "{\"a\":1}", 0},
     {"{\"a\":1,\"$or\":[{\"b\":1},{\"c\":1}]}", "{\"a\":1,\"c\":1}", 1},
@@ -238,7 +236,7 @@ static const match_row match_rows[] = {
     {"{\"items.qty\":{\"$gt\":2}}", "{\"items\":[3,{\"qty\":1}]}", 0},
     {"{\"a.b.c\":7}", "{\"a\":[{\"b\":[{\"c\":1},{\"c\":7}]}]}", 1},
     {"{\"a.b.c\":7}", "{\"a\":[{\"b\":{\"c\":[6,7]}}]}", 1},
-    {"{\"a.b\":1}", "{\"a\":[[{\"b\":1}]]}", 0},                    /* nested arrays: no */
+    {"{\"a.b\":1}", "{\"a\":[[{\"b\":1}]]}", 0}, /* nested arrays: no */
     {"{\"a.b\":1}", "{\"a\":[{\"b\":[0,1]}]}", 1},
     {"{\"a.b\":{\"$ne\":1}}", "{\"a\":[{\"b\":2},{\"b\":1}]}", 0},
     /* Numeric path segments: an index into arrays, a name in objects. */
@@ -247,11 +245,11 @@ static const match_row match_rows[] = {
     {"{\"a.0\":5}", "{\"a\":{\"0\":5}}", 1},
     {"{\"a.0.b\":2}", "{\"a\":[{\"b\":2},{\"b\":3}]}", 1},
     {"{\"a.1.b\":2}", "{\"a\":[{\"b\":2},{\"b\":3}]}", 0},
-    {"{\"a.5\":null}", "{\"a\":[1]}", 0},                        /* past the end: nothing */
+    {"{\"a.5\":null}", "{\"a\":[1]}", 0}, /* past the end: nothing */
     {"{\"a.5\":{\"$exists\":false}}", "{\"a\":[1]}", 1},
     {"{\"a.01\":5}", "{\"a\":{\"01\":5}}", 1},
     {"{\"a.01\":5}", "{\"a\":[0,5]}", 0},
-    {"{\"a.0\":1}", "{\"a\":[[1,2]]}", 0},                      /* a final index: taken whole */
+    {"{\"a.0\":1}", "{\"a\":[[1,2]]}", 0}, /* a final index: taken whole */
     {"{\"a.0\":[1,2]}", "{\"a\":[[1,2]]}", 1},
     {"{\"a.0.1\":\"y\"}", "{\"a\":[[\"x\",\"y\"]]}", 1},
     /* MongoDB's path walk (issue 10): an array yields what its object
@@ -268,10 +266,10 @@ static const match_row match_rows[] = {
     {"{\"a.x\":{\"$not\":{\"$eq\":null}}}", "{\"a\":[1]}", 1},
     {"{\"a.x\":{\"$exists\":false}}", "{\"a\":[]}", 1},
     {"{\"a.x\":{\"$exists\":true}}", "{\"a\":[]}", 0},
-    {"{\"a.x\":null}", "{\"a\":[1,{\"y\":1}]}", 1},                  /* a document lacks x */
+    {"{\"a.x\":null}", "{\"a\":[1,{\"y\":1}]}", 1}, /* a document lacks x */
     {"{\"a.x.y\":null}", "{\"a\":[{\"x\":[]}]}", 0},
     {"{\"a.x.y\":null}", "{\"a\":[{\"x\":5}]}", 1},
-    {"{\"a.0.x\":null}", "{\"a\":[5]}", 0},                          /* a scalar by index */
+    {"{\"a.0.x\":null}", "{\"a\":[5]}", 0}, /* a scalar by index */
     {"{\"a.0.x\":null}", "{\"a\":[{\"y\":1}]}", 1},
     {"{\"a.0\":{\"$exists\":false}}", "{\"a\":[]}", 1},
     {"{\"b.0\":{\"$type\":18}}", "{\"b\":[[1]]}", 0},
@@ -283,13 +281,13 @@ static const match_row match_rows[] = {
     {"{\"d\":{\"$elemMatch\":{\"a\":{\"$exists\":false}}}}", "{\"d\":[1,[2]]}", 0},
     {"{\"d\":{\"$elemMatch\":{\"$or\":[{\"a\":null}]}}}", "{\"d\":[1]}", 0},
     {"{\"d\":{\"$elemMatch\":{\"$or\":[{\"a\":null}]}}}", "{\"d\":[1,{}]}", 1},
-    {"{\"d\":{\"$elemMatch\":{\"$exists\":true}}}", "{\"d\":[1]}", 1},     /* operators: any element */
+    {"{\"d\":{\"$elemMatch\":{\"$exists\":true}}}", "{\"d\":[1]}", 1}, /* operators: any element */
     /* Operators on the value itself (DOC.PULL WHERE on scalars). */
     {"{\"$gte\":6}", "7", 1},
     {"{\"$gte\":6}", "5", 0},
     {"{\"$gte\":6}", "\"7\"", 0},
     {"{\"$in\":[1,2]}", "2", 1},
-    {"{\"$in\":[1,2]}", "[1]", 0},                                    /* no element search */
+    {"{\"$in\":[1,2]}", "[1]", 0}, /* no element search */
     {"{\"$eq\":[1]}", "[1]", 1},
     {"{\"$eq\":1}", "[1]", 0},
     {"{\"$or\":[{\"$lt\":0},{\"$gt\":10}]}", "11", 1},
@@ -298,7 +296,7 @@ static const match_row match_rows[] = {
     {"{\"$elemMatch\":{\"$gt\":2}}", "[1,3]", 1},
     {"{\"$size\":2}", "[1,3]", 1},
     {"{\"$exists\":false}", "1", 0},
-    {"{\"a\":1}", "1", 0},                                            /* no member a */
+    {"{\"a\":1}", "1", 0}, /* no member a */
     {"{\"a\":{\"$ne\":1}}", "1", 1},
     {"{\"$type\":\"object\",\"a\":1}", "{\"a\":1}", 1},
     {"{\"$type\":\"object\",\"a\":1}", "[{\"a\":1}]", 0},
@@ -338,7 +336,7 @@ static const match_row element_rows[] = {
     {"{\"$in\":[1]}", "[2,1]", 1},
     {"{\"$nin\":[1]}", "[2,1]", 0},
     {"{\"$eq\":1}", "[1]", 1},
-    {"{\"$gte\":2}", "[[3]]", 0},                                      /* one level */
+    {"{\"$gte\":2}", "[[3]]", 0}, /* one level */
     {"{\"$type\":\"int\"}", "[1]", 1},
     {"{\"$type\":\"array\"}", "[1]", 1},
     {"{\"$size\":1}", "[[1]]", 1},
@@ -380,10 +378,10 @@ Test(filter, array_elements_follow_mongodb_pull) {
 /* ------------------------------------------------------------------ */
 
 typedef struct bad_row {
-    const char *filter;    /* filter JSON */
-    uint32_t depth;        /* max_depth for the compile */
-    doc_status code;       /* expected status */
-    const char *words;     /* the message must contain this */
+    const char *filter; /* filter JSON */
+    uint32_t depth;     /* max_depth for the compile */
+    doc_status code;    /* expected status */
+    const char *words;  /* the message must contain this */
 } bad_row;
 
 static const bad_row bad_rows[] = {
@@ -447,14 +445,14 @@ static const bad_row bad_rows[] = {
 Test(filter, malformed_table) {
     for (size_t i = 0; i < sizeof bad_rows / sizeof bad_rows[0]; i++) {
         const bad_row *r = &bad_rows[i];
-        doc_filter *f = (doc_filter *)&f;   /* must be reset to NULL */
+        doc_filter *f = (doc_filter *)&f; /* must be reset to NULL */
         doc_error err;
         doc_status st = compile(r->filter, r->depth, &f, &err);
         cr_expect_eq(st, r->code, "row %zu: %s: status %d (%s)", i, r->filter, st, err.msg);
         cr_expect_eq(err.code, r->code, "row %zu", i);
         cr_expect_null(f, "row %zu: filter left set", i);
-        cr_expect(strstr(err.msg, r->words) != NULL, "row %zu: %s: message \"%s\" lacks \"%s\"", i,
-                  r->filter, err.msg, r->words);
+        cr_expect(strstr(err.msg, r->words) != NULL, "row %zu: %s: message \"%s\" lacks \"%s\"", i, r->filter,
+                  err.msg, r->words);
         cr_expect(strchr(err.msg, '\n') == NULL);
     }
 }
@@ -467,7 +465,7 @@ Test(filter, depth_boundaries) {
         uint32_t need;
     } rows[] = {
         {"{}", 1},
-        {"{\"a\":[[[[1]]]]}", 1},                       /* literal operands do not count */
+        {"{\"a\":[[[[1]]]]}", 1}, /* literal operands do not count */
         {"{\"a\":{\"$in\":[[[1]]]}}", 2},
         {"{\"a\":{\"$gt\":1}}", 2},
         {"{\"a.b.c\":1}", 3},
@@ -483,8 +481,8 @@ Test(filter, depth_boundaries) {
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         doc_filter *f;
         doc_error err;
-        cr_expect_eq(compile(rows[i].filter, rows[i].need, &f, &err), DOC_OK, "%s at %u: %s",
-                     rows[i].filter, rows[i].need, err.msg);
+        cr_expect_eq(compile(rows[i].filter, rows[i].need, &f, &err), DOC_OK, "%s at %u: %s", rows[i].filter,
+                     rows[i].need, err.msg);
         doc_filter_free(f);
         cr_expect_eq(compile(rows[i].filter, rows[i].need - 1, &f, &err), DOC_TOODEEP, "%s at %u",
                      rows[i].filter, rows[i].need - 1);
@@ -497,8 +495,7 @@ Test(filter, long_paths) {
     doc_buf b;
     doc_buf_init(&b);
     doc_buf_append(&b, "{\"", 2);
-    for (int i = 0; i < 300; i++)
-        doc_buf_append(&b, i ? ".a" : "a", i ? 2 : 1);
+    for (int i = 0; i < 300; i++) doc_buf_append(&b, i ? ".a" : "a", i ? 2 : 1);
     doc_buf_append(&b, "\":1}", 4);
     doc_filter *f;
     doc_error err;
@@ -517,11 +514,9 @@ Test(filter, deep_filters) {
     doc_buf b;
     doc_buf_init(&b);
     /* {"$and":[{"$and":[ ... {"x":1} ... ]}]} : 2 levels each. */
-    for (int i = 0; i < levels; i++)
-        doc_buf_append(&b, "{\"$and\":[", 9);
+    for (int i = 0; i < levels; i++) doc_buf_append(&b, "{\"$and\":[", 9);
     doc_buf_append(&b, "{\"x\":1}", 7);
-    for (int i = 0; i < levels; i++)
-        doc_buf_append(&b, "]}", 2);
+    for (int i = 0; i < levels; i++) doc_buf_append(&b, "]}", 2);
     doc_filter *f;
     doc_error err;
     cr_assert_eq(compile(doc_buf_cstr(&b), DOC_DEPTH_LIMIT, &f, &err), DOC_OK, "%s", err.msg);
@@ -535,14 +530,12 @@ Test(filter, deep_filters) {
     doc_buf_free(&b);
     doc_buf_init(&b);
     doc_buf_append(&b, "{\"a\":", 5);
-    for (int i = 0; i < 2 * levels; i++)
-        doc_buf_append(&b, "{\"$not\":", 8);
+    for (int i = 0; i < 2 * levels; i++) doc_buf_append(&b, "{\"$not\":", 8);
     doc_buf_append(&b, "{\"$eq\":1}", 9);
-    for (int i = 0; i < 2 * levels + 1; i++)
-        doc_buf_putc(&b, '}');
+    for (int i = 0; i < 2 * levels + 1; i++) doc_buf_putc(&b, '}');
     cr_assert_eq(compile(doc_buf_cstr(&b), DOC_DEPTH_LIMIT, &f, &err), DOC_OK, "%s", err.msg);
     v = parse("{\"a\":1}");
-    cr_expect_eq(doc_filter_match(f, doc_box_value(v)), 1);   /* even number of $not */
+    cr_expect_eq(doc_filter_match(f, doc_box_value(v)), 1); /* even number of $not */
     doc_node_free(v);
     doc_filter_free(f);
     doc_buf_free(&b);
@@ -555,14 +548,11 @@ Test(filter, numeric_segments_stay_linear) {
     doc_buf d, q;
     doc_buf_init(&d);
     doc_buf_init(&q);
-    for (int i = 0; i < levels; i++)
-        doc_buf_append(&d, "[{\"0\":", 6);
+    for (int i = 0; i < levels; i++) doc_buf_append(&d, "[{\"0\":", 6);
     doc_buf_append(&d, "1", 1);
-    for (int i = 0; i < levels; i++)
-        doc_buf_append(&d, "}]", 2);
+    for (int i = 0; i < levels; i++) doc_buf_append(&d, "}]", 2);
     doc_buf_append(&q, "{\"", 2);
-    for (int i = 0; i < 2 * levels; i++)
-        doc_buf_append(&q, i ? ".0" : "0", i ? 2 : 1);
+    for (int i = 0; i < 2 * levels; i++) doc_buf_append(&q, i ? ".0" : "0", i ? 2 : 1);
     doc_buf_append(&q, "\":{\"$ne\":1}}", 12);
     doc_filter *f;
     doc_error err;
@@ -595,9 +585,9 @@ Test(filter, does_not_point_into_source) {
 }
 
 typedef struct eq_seen {
-    char text[512];        /* "path=json;" for each call */
-    int calls;             /* calls made */
-    int stop_after;        /* return 1 on this call (0: never) */
+    char text[512]; /* "path=json;" for each call */
+    int calls;      /* calls made */
+    int stop_after; /* return 1 on this call (0: never) */
 } eq_seen;
 
 static int collect(void *ctx, const char *path, size_t plen, const uint8_t *val) {
@@ -606,8 +596,7 @@ static int collect(void *ctx, const char *path, size_t plen, const uint8_t *val)
     doc_buf_init(&b);
     doc_print(val, &b);
     size_t used = strlen(s->text);
-    snprintf(s->text + used, sizeof s->text - used, "%.*s=%.*s;", (int)plen, path, (int)b.len,
-             b.data);
+    snprintf(s->text + used, sizeof s->text - used, "%.*s=%.*s;", (int)plen, path, (int)b.len, b.data);
     doc_buf_free(&b);
     return ++s->calls == s->stop_after;
 }
@@ -646,7 +635,6 @@ Test(filter, equalities) {
     cr_expect_str_eq(s.text, "a=1;b=2;");
     doc_filter_free(f);
 }
-
 
 Test(filter, out_of_memory_at_every_step) {
     doc_node *src = parse("{\"a.b\":{\"$in\":[1,2],\"$not\":{\"$size\":3}},\"c\":[1,{\"d\":2}],"

@@ -22,9 +22,27 @@ static doc_node *parse_ok(const char *json) {
 
 /* Values with tricky equalities: 1 == 1.0, 0 == -0.0, strings by bytes. */
 static const char *const VALUES[] = {
-    "1", "1.0", "0", "-0.0", "2", "2.5", "-7", "300", "9007199254740993", "1e300",
-    "\"u1\"", "\"u2\"", "\"\"", "\"a longer string of more than eight bytes\"", "\"1\"",
-    "null", "true", "false", "[1]", "{\"a\":1}", "[]",
+    "1",
+    "1.0",
+    "0",
+    "-0.0",
+    "2",
+    "2.5",
+    "-7",
+    "300",
+    "9007199254740993",
+    "1e300",
+    "\"u1\"",
+    "\"u2\"",
+    "\"\"",
+    "\"a longer string of more than eight bytes\"",
+    "\"1\"",
+    "null",
+    "true",
+    "false",
+    "[1]",
+    "{\"a\":1}",
+    "[]",
 };
 #define NVALUES (sizeof VALUES / sizeof VALUES[0])
 
@@ -56,8 +74,8 @@ static void check_all(doc_node *root, doc_node **probes) {
         const uint8_t *pv = doc_box_value(probes[k]);
         uint32_t froms[3] = {0, n / 2, n};
         for (int f = 0; f < 3; f++)
-            cr_assert_eq(doc_array_find(arr, pv, froms[f]), scan(arr, pv, froms[f]),
-                         "probe %s from %u of %u", VALUES[k], froms[f], n);
+            cr_assert_eq(doc_array_find(arr, pv, froms[f]), scan(arr, pv, froms[f]), "probe %s from %u of %u",
+                         VALUES[k], froms[f], n);
     }
 }
 
@@ -82,7 +100,7 @@ Test(find, agrees_with_a_scan_through_random_edits_and_rollback) {
         doc_buf_init(&before);
         doc_print(doc_box_value(root), &before);
         size_t mem0 = doc_node_memory(root);
-        check_all(root, probes);   /* builds the hash when long enough */
+        check_all(root, probes); /* builds the hash when long enough */
         if (doc_node_count(array_of(root)) >= 64)
             cr_assert_gt(doc_node_memory(root), mem0, "the hash is counted by MEMORY USAGE");
         doc_undo *u = doc_undo_new();
@@ -115,7 +133,7 @@ Test(find, agrees_with_a_scan_through_random_edits_and_rollback) {
                 cr_assert_eq(doc_edit_insert_many_take(&c, at, boxes, k, u, &err), DOC_OK);
             } else if (op == 2 && cnt) {
                 uint32_t from = (uint32_t)rand() % cnt;
-                uint32_t most = rand() % 4 ? 20 : 100;   /* past VH_FORGET_MAX too */
+                uint32_t most = rand() % 4 ? 20 : 100; /* past VH_FORGET_MAX too */
                 uint32_t k = (uint32_t)rand() % (cnt - from < most ? cnt - from + 1 : most);
                 cr_assert_eq(doc_edit_remove_range(&c, from, k, u, &err), DOC_OK);
             } else if (op == 3) {

@@ -11,8 +11,8 @@
 #include "doc.h"
 
 static const struct {
-    const char *legacy;   /* RedisJSON legacy path */
-    const char *query;    /* expected RFC 9535 text, or NULL: BADPATH */
+    const char *legacy; /* RedisJSON legacy path */
+    const char *query;  /* expected RFC 9535 text, or NULL: BADPATH */
 } legacy_rows[] = {
     {".", "$"},
     {".a", "$['a']"},
@@ -41,7 +41,8 @@ Test(legacy_path, translates_every_form_of_the_table) {
         doc_error err;
         doc_buf_init(&out);
         doc_error_clear(&err);
-        doc_status st = doc_legacy_path_to_query(legacy_rows[i].legacy, strlen(legacy_rows[i].legacy), &out, &err);
+        doc_status st =
+            doc_legacy_path_to_query(legacy_rows[i].legacy, strlen(legacy_rows[i].legacy), &out, &err);
         if (!legacy_rows[i].query) {
             cr_expect_eq(st, DOC_BADPATH, "%s should be BADPATH", legacy_rows[i].legacy);
         } else {
@@ -83,7 +84,7 @@ Test(query_targets, come_in_document_order_each_once) {
     targets("[10,11,12]", "$[2,0,0,2]", got, sizeof got);
     cr_expect_str_eq(got, "$[0] $[2]");
     targets("{\"b\":1,\"a\":2}", "$['a','b']", got, sizeof got);
-    cr_expect_str_eq(got, "$[\"b\"] $[\"a\"]");   /* stored order, not the union's */
+    cr_expect_str_eq(got, "$[\"b\"] $[\"a\"]"); /* stored order, not the union's */
     targets("{\"a\":{\"a\":{\"a\":1}},\"x\":[{\"a\":2}]}", "$..a", got, sizeof got);
     cr_expect_str_eq(got, "$[\"a\"] $[\"a\"][\"a\"] $[\"a\"][\"a\"][\"a\"] $[\"x\"][0][\"a\"]");
     targets("{\"a\":1}", "$.nope", got, sizeof got);
@@ -115,7 +116,7 @@ Test(query_targets, written_last_first_no_edit_moves_a_later_target) {
     doc_buf_init(&b);
     doc_print(doc_box_value(root), &b);
     cr_expect_str_eq(doc_buf_cstr(&b), "{\"items\":[{\"q\":1}]}");
-    doc_undo_rollback(u);   /* and all of it comes back */
+    doc_undo_rollback(u); /* and all of it comes back */
     b.len = 0;
     doc_print(doc_box_value(root), &b);
     cr_expect_str_eq(doc_buf_cstr(&b), json);
@@ -131,8 +132,9 @@ Test(json_format, indents_newlines_and_spaces_like_redisjson) {
     doc_buf out;
     doc_buf_init(&out);
     doc_json_format(in, strlen(in), "  ", 2, "\n", 1, " ", 1, &out);
-    cr_expect_str_eq(doc_buf_cstr(&out),
-                     "{\n  \"a\": [\n    1,\n    {\n      \"b\": \"x,:[\\\"\"\n    }\n  ],\n  \"e\": {},\n  \"f\": []\n}");
+    cr_expect_str_eq(
+        doc_buf_cstr(&out),
+        "{\n  \"a\": [\n    1,\n    {\n      \"b\": \"x,:[\\\"\"\n    }\n  ],\n  \"e\": {},\n  \"f\": []\n}");
     out.len = 0;
     doc_json_format(in, strlen(in), "", 0, "", 0, " ", 1, &out);
     cr_expect_str_eq(doc_buf_cstr(&out), "{\"a\": [1,{\"b\": \"x,:[\\\"\"}],\"e\": {},\"f\": []}");

@@ -59,16 +59,16 @@ static uint64_t seed_from_env(void) {
 
 enum { M_NULL, M_BOOL, M_INT, M_DBL, M_STR, M_OBJ, M_ARR };
 
-#define M_MAX 8   /* most members / elements in one container */
+#define M_MAX 8 /* most members / elements in one container */
 
 typedef struct mv {
-    int t;                 /* M_* */
-    long long i;           /* M_BOOL (0/1), M_INT */
-    double d;              /* M_DBL */
-    const char *s;         /* M_STR (static strings) */
-    int n;                 /* M_OBJ / M_ARR: children */
-    const char *k[M_MAX];  /* M_OBJ: member names (static strings) */
-    struct mv *v[M_MAX];   /* children (owned) */
+    int t;                /* M_* */
+    long long i;          /* M_BOOL (0/1), M_INT */
+    double d;             /* M_DBL */
+    const char *s;        /* M_STR (static strings) */
+    int n;                /* M_OBJ / M_ARR: children */
+    const char *k[M_MAX]; /* M_OBJ: member names (static strings) */
+    struct mv *v[M_MAX];  /* children (owned) */
 } mv;
 
 static mv *mnew(int t) {
@@ -91,10 +91,22 @@ static mv *gen_scalar(void) {
     mv *m;
     switch (rnd(7)) {
     case 0: return mnew(M_NULL);
-    case 1: m = mnew(M_BOOL); m->i = rnd(2); return m;
-    case 2: m = mnew(M_DBL); m->d = (double)((int)rnd(7) - 3) / 2.0; return m;
-    case 3: m = mnew(M_STR); m->s = strs[rnd(4)]; return m;
-    default: m = mnew(M_INT); m->i = (long long)rnd(5) - 1; return m;
+    case 1:
+        m = mnew(M_BOOL);
+        m->i = rnd(2);
+        return m;
+    case 2:
+        m = mnew(M_DBL);
+        m->d = (double)((int)rnd(7) - 3) / 2.0;
+        return m;
+    case 3:
+        m = mnew(M_STR);
+        m->s = strs[rnd(4)];
+        return m;
+    default:
+        m = mnew(M_INT);
+        m->i = (long long)rnd(5) - 1;
+        return m;
     }
 }
 
@@ -124,7 +136,8 @@ static void mprint(const mv *m, doc_buf *b) {
     case M_BOOL: m->i ? doc_buf_append(b, "true", 4) : doc_buf_append(b, "false", 5); break;
     case M_INT: doc_buf_append(b, num, (size_t)snprintf(num, sizeof num, "%lld", m->i)); break;
     case M_DBL:
-        doc_buf_append(b, num, (size_t)snprintf(num, sizeof num, m->d == (long long)m->d ? "%.1f" : "%g", m->d));
+        doc_buf_append(b, num,
+                       (size_t)snprintf(num, sizeof num, m->d == (long long)m->d ? "%.1f" : "%g", m->d));
         break;
     case M_STR:
         doc_buf_putc(b, '"');
@@ -200,9 +213,7 @@ static int mcmp(const mv *a, const mv *b, int *c) {
         *c = (r > 0) - (r < 0);
         return 1;
     }
-    default:
-        *c = 0;
-        return meq(a, b);
+    default: *c = 0; return meq(a, b);
     }
 }
 
@@ -277,28 +288,43 @@ static void reach(const mv *v, char **segs, int i, int n, int by_index, reach_li
 
 /* Filter AST (printed to JSON for atomicdoc, evaluated by the model). */
 enum { Q_FIELD, Q_AND, Q_OR, Q_NOR };
-enum { O_EQ, O_NE, O_GT, O_GTE, O_LT, O_LTE, O_IN, O_NIN, O_EXISTS, O_TYPE, O_SIZE, O_ELEM, O_NOT,
-       O_ALL, O_LITERAL };
-static const char *const op_key[] = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin",
+enum {
+    O_EQ,
+    O_NE,
+    O_GT,
+    O_GTE,
+    O_LT,
+    O_LTE,
+    O_IN,
+    O_NIN,
+    O_EXISTS,
+    O_TYPE,
+    O_SIZE,
+    O_ELEM,
+    O_NOT,
+    O_ALL,
+    O_LITERAL
+};
+static const char *const op_key[] = {"$eq",     "$ne",   "$gt",   "$gte",       "$lt",  "$lte", "$in", "$nin",
                                      "$exists", "$type", "$size", "$elemMatch", "$not", "$all", ""};
 
 typedef struct mq mq;
 
 typedef struct mop {
-    int kind;        /* O_* */
-    mv *val;         /* operand (O_IN/O_NIN/O_ALL: an array); O_EXISTS: bool */
-    const char *type;/* O_TYPE */
-    int size;        /* O_SIZE */
-    mq *sub;         /* O_ELEM: the element query */
-    struct mop *not; /* O_NOT: one operator */
+    int kind;          /* O_* */
+    mv *val;           /* operand (O_IN/O_NIN/O_ALL: an array); O_EXISTS: bool */
+    const char *type;  /* O_TYPE */
+    int size;          /* O_SIZE */
+    mq *sub;           /* O_ELEM: the element query */
+    struct mop * not ; /* O_NOT: one operator */
 } mop;
 
 typedef struct mclause {
-    int kind;            /* Q_* */
-    char path[32];       /* Q_FIELD; "" for an operator on the value itself */
-    mop ops[2];          /* Q_FIELD: ANDed */
+    int kind;      /* Q_* */
+    char path[32]; /* Q_FIELD; "" for an operator on the value itself */
+    mop ops[2];    /* Q_FIELD: ANDed */
     int nops;
-    mq *subs[2];         /* Q_AND/OR/NOR */
+    mq *subs[2]; /* Q_AND/OR/NOR */
     int nsub;
 } mclause;
 
@@ -325,7 +351,10 @@ static void gen_op(mop *o, int depth, int allow_literal) {
         for (int j = 0; j < n; j++) o->val->v[o->val->n++] = rnd(4) ? gen_scalar() : gen_value(1);
         break;
     }
-    case O_EXISTS: o->val = mnew(M_BOOL); o->val->i = rnd(2); break;
+    case O_EXISTS:
+        o->val = mnew(M_BOOL);
+        o->val->i = rnd(2);
+        break;
     case O_TYPE: o->type = types[rnd(8)]; break;
     case O_SIZE: o->size = (int)rnd(3); break;
     case O_ELEM:
@@ -337,15 +366,15 @@ static void gen_op(mop *o, int depth, int allow_literal) {
         }
         break;
     case O_NOT:
-        o->not = calloc(1, sizeof *o->not);
-        cr_assert(o->not);
+        o->not = calloc(1, sizeof *o->not );
+        cr_assert(o->not );
         gen_op(o->not, depth - 1, 0);
-        if (o->not->kind == O_NOT || o->not->kind == O_ELEM || o->not->kind == O_ALL) {
+        if (o->not ->kind == O_NOT || o->not ->kind == O_ELEM || o->not ->kind == O_ALL) {
             /* keep $not simple: one comparison */
-            op_free(o->not);
-            memset(o->not, 0, sizeof *o->not);
-            o->not->kind = O_GT;
-            o->not->val = gen_scalar();
+            op_free(o->not );
+            memset(o->not, 0, sizeof *o->not );
+            o->not ->kind = O_GT;
+            o->not ->val = gen_scalar();
         }
         break;
     default: o->val = rnd(5) ? gen_scalar() : gen_value(1);
@@ -373,7 +402,7 @@ static mq *gen_query(int depth, int value_form) {
         return q;
     }
     q->ncl = (int)rnd(3);
-    int used_logic = 0;   /* one $and / $or / $nor key each per object */
+    int used_logic = 0; /* one $and / $or / $nor key each per object */
     for (int c = 0; c < q->ncl; c++) {
         mclause *cl = &q->cl[c];
         int lk = Q_AND + (int)rnd(3);
@@ -419,9 +448,9 @@ static void query_free(mq *q) {
 static void op_free(mop *o) {
     mfree(o->val);
     query_free(o->sub);
-    if (o->not) {
-        op_free(o->not);
-        free(o->not);
+    if (o->not ) {
+        op_free(o->not );
+        free(o->not );
     }
 }
 
@@ -439,7 +468,7 @@ static void print_op_value(const mop *o, doc_buf *b) {
     case O_ELEM: print_query(o->sub, b); break;
     case O_NOT:
         doc_buf_append(b, "{\"", 2);
-        doc_buf_append(b, op_key[o->not->kind], strlen(op_key[o->not->kind]));
+        doc_buf_append(b, op_key[o->not ->kind], strlen(op_key[o->not ->kind]));
         doc_buf_append(b, "\":", 2);
         print_op_value(o->not, b);
         doc_buf_putc(b, '}');
@@ -467,7 +496,7 @@ static void print_query(const mq *q, doc_buf *b) {
             doc_buf_putc(b, ']');
             continue;
         }
-        if (!cl->path[0]) {   /* operators on the value itself: top-level keys */
+        if (!cl->path[0]) { /* operators on the value itself: top-level keys */
             for (int j = 0; j < cl->nops; j++) {
                 if (!first) doc_buf_putc(b, ',');
                 first = 0;
@@ -669,7 +698,7 @@ Test(mongo_model, random_filters_agree_with_the_model) {
                      "SEED=%llu round %d: %s: %s", (unsigned long long)seed, round, ftext, err.msg);
         for (int d = 0; d < 4; d++) {
             mv *doc = gen_value(3);
-            if (!value_form && rnd(3)) {   /* mostly documents */
+            if (!value_form && rnd(3)) { /* mostly documents */
                 mfree(doc);
                 doc = mnew(M_OBJ);
                 const char *ks[] = {"a", "b", "x"};
@@ -687,8 +716,7 @@ Test(mongo_model, random_filters_agree_with_the_model) {
                          (unsigned long long)seed, round, ftext, dtext, got, want);
             int want_el = element_holds(q, doc);
             int got_el = doc_filter_match_element(f, doc_box_value(dbox));
-            cr_assert_eq(got_el, want_el,
-                         "SEED=%llu round %d: element rule %s on %s: atomicdoc %d, model %d",
+            cr_assert_eq(got_el, want_el, "SEED=%llu round %d: element rule %s on %s: atomicdoc %d, model %d",
                          (unsigned long long)seed, round, ftext, dtext, got_el, want_el);
             doc_node_free(dbox);
             free(dtext);
@@ -740,19 +768,19 @@ static void put(mv *o, const char *k, mv *v) {
 
 enum { U_SET, U_UNSET, U_INC, U_PUSH, U_ADDTOSET, U_POP, U_PULL, U_MIN, U_MAX, U_COUNT };
 static const char *const uop_names[] = {"$set", "$unset", "$inc", "$push", "$addToSet",
-                                        "$pop", "$pull", "$min", "$max"};
+                                        "$pop", "$pull",  "$min", "$max"};
 
 typedef struct ufield {
-    const char *f;      /* top-level field */
-    const char *sub;    /* $set / $inc: a member of f (path f.sub), or NULL */
-    mv *v;              /* the operand */
+    const char *f;   /* top-level field */
+    const char *sub; /* $set / $inc: a member of f (path f.sub), or NULL */
+    mv *v;           /* the operand */
 } ufield;
 
 /* Applies one field of operator op to doc; 0 on a model error. */
 static int apply_field(int op, const ufield *u, mv *doc) {
     mv *parent = doc;
     const char *name = u->f;
-    if (u->sub) {   /* f.sub: f must be an object, created when missing */
+    if (u->sub) { /* f.sub: f must be an object, created when missing */
         int j = member_at(doc, u->f);
         if (j < 0) {
             put(doc, u->f, mnew(M_OBJ));
@@ -777,14 +805,26 @@ static int apply_field(int op, const ufield *u, mv *doc) {
         }
         return 1;
     case U_INC:
-        if (!cur) { put(parent, name, mcopy(u->v)); return 1; }
+        if (!cur) {
+            put(parent, name, mcopy(u->v));
+            return 1;
+        }
         if (!is_num(cur)) return 0;
-        if (cur->t == M_INT && u->v->t == M_INT) cur->i += u->v->i;
-        else { cur->d = num_of(cur) + num_of(u->v); cur->t = M_DBL; }
+        if (cur->t == M_INT && u->v->t == M_INT)
+            cur->i += u->v->i;
+        else {
+            cur->d = num_of(cur) + num_of(u->v);
+            cur->t = M_DBL;
+        }
         return 1;
     case U_PUSH:
     case U_ADDTOSET:
-        if (!cur) { mv *a = mnew(M_ARR); a->v[a->n++] = mcopy(u->v); put(parent, name, a); return 1; }
+        if (!cur) {
+            mv *a = mnew(M_ARR);
+            a->v[a->n++] = mcopy(u->v);
+            put(parent, name, a);
+            return 1;
+        }
         if (cur->t != M_ARR) return 0;
         if (op == U_ADDTOSET)
             for (int q = 0; q < cur->n; q++)
@@ -816,7 +856,10 @@ static int apply_field(int op, const ufield *u, mv *doc) {
         }
         return 1;
     default: /* U_MIN / U_MAX: numbers only */
-        if (!cur) { put(parent, name, mcopy(u->v)); return 1; }
+        if (!cur) {
+            put(parent, name, mcopy(u->v));
+            return 1;
+        }
         if (!is_num(cur)) return 0;
         if (op == U_MIN ? num_of(u->v) < num_of(cur) : num_of(u->v) > num_of(cur))
             put(parent, name, mcopy(u->v));
@@ -831,12 +874,22 @@ static mv *gen_operand(int op) {
     case U_INC:
     case U_MIN:
     case U_MAX:
-        if (rnd(3) == 0) { m = mnew(M_DBL); m->d = (double)((int)rnd(5) - 2) / 2.0; return m; }
+        if (rnd(3) == 0) {
+            m = mnew(M_DBL);
+            m->d = (double)((int)rnd(5) - 2) / 2.0;
+            return m;
+        }
         m = mnew(M_INT);
         m->i = (long long)rnd(5) - 2;
         return m;
-    case U_POP: m = mnew(M_INT); m->i = rnd(2) ? 1 : -1; return m;
-    case U_UNSET: m = mnew(M_STR); m->s = ""; return m;
+    case U_POP:
+        m = mnew(M_INT);
+        m->i = rnd(2) ? 1 : -1;
+        return m;
+    case U_UNSET:
+        m = mnew(M_STR);
+        m->s = "";
+        return m;
     case U_PULL: return gen_scalar();
     default: return gen_value(2);
     }
@@ -916,13 +969,12 @@ Test(mongo_model, random_updates_agree_with_the_model) {
         doc_print(doc_box_value(dbox), &gb);
         const char *got = doc_buf_cstr(&gb);
         cr_assert_eq(st == DOC_OK, ok, "SEED=%llu round %d: %s on %s: atomicdoc %s (%s), model %s",
-                     (unsigned long long)seed, round, utext, dtext, st ? doc_status_word(st) : "OK",
-                     err.msg, ok ? "OK" : "an error");
-        cr_assert_str_eq(got, expect, "SEED=%llu round %d: %s on %s", (unsigned long long)seed, round,
-                         utext, dtext);
-        cr_assert_eq(changed, ok && strcmp(expect, before) != 0,
-                     "SEED=%llu round %d: %s on %s: changed %d", (unsigned long long)seed, round, utext,
-                     dtext, changed);
+                     (unsigned long long)seed, round, utext, dtext, st ? doc_status_word(st) : "OK", err.msg,
+                     ok ? "OK" : "an error");
+        cr_assert_str_eq(got, expect, "SEED=%llu round %d: %s on %s", (unsigned long long)seed, round, utext,
+                         dtext);
+        cr_assert_eq(changed, ok && strcmp(expect, before) != 0, "SEED=%llu round %d: %s on %s: changed %d",
+                     (unsigned long long)seed, round, utext, dtext, changed);
         doc_buf_free(&gb);
         doc_update_free(cu);
         doc_node_free(ubox);

@@ -20,33 +20,29 @@
 
 /* xorshift64*: a fixed-seed generator, so failures reproduce. */
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng_next(void)
-{
+static uint64_t rng_next(void) {
     rng_state ^= rng_state >> 12;
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
     return rng_state * 0x2545F4914F6CDD1Dull;
 }
 
-static uint64_t bits_of(double d)
-{
+static uint64_t bits_of(double d) {
     uint64_t u;
     memcpy(&u, &d, sizeof u);
     return u;
 }
 
-static double double_of(uint64_t u)
-{
+static double double_of(uint64_t u) {
     double d;
     memcpy(&d, &u, sizeof d);
     return d;
 }
 
 /* Decimal digits of v * 2^shift (a tiny bignum, most significant first). */
-static char *big_pow2(uint64_t v, int shift)
-{
+static char *big_pow2(uint64_t v, int shift) {
     size_t cap = 400;
-    char *d = calloc(cap, 1);   /* little-endian digit values */
+    char *d = calloc(cap, 1); /* little-endian digit values */
     size_t n = 0;
     while (v) {
         d[n++] = (char)(v % 10);
@@ -59,20 +55,17 @@ static char *big_pow2(uint64_t v, int shift)
             d[j] = (char)(x % 10);
             carry = x / 10;
         }
-        if (carry)
-            d[n++] = (char)carry;
+        if (carry) d[n++] = (char)carry;
     }
     char *out = malloc(n + 1);
-    for (size_t j = 0; j < n; j++)
-        out[j] = (char)('0' + d[n - 1 - j]);
+    for (size_t j = 0; j < n; j++) out[j] = (char)('0' + d[n - 1 - j]);
     out[n] = '\0';
     free(d);
     return out;
 }
 
 /* Decimal digits of 5^k. */
-static char *big_pow5(int k)
-{
+static char *big_pow5(int k) {
     size_t cap = 1000;
     char *d = calloc(cap, 1);
     size_t n = 1;
@@ -84,31 +77,27 @@ static char *big_pow5(int k)
             d[j] = (char)(x % 10);
             carry = x / 10;
         }
-        if (carry)
-            d[n++] = (char)carry;
+        if (carry) d[n++] = (char)carry;
     }
     char *out = malloc(n + 1);
-    for (size_t j = 0; j < n; j++)
-        out[j] = (char)('0' + d[n - 1 - j]);
+    for (size_t j = 0; j < n; j++) out[j] = (char)('0' + d[n - 1 - j]);
     out[n] = '\0';
     free(d);
     return out;
 }
 
-static doc_status parse_str(const char *s, int *is_int, int64_t *i, double *d)
-{
+static doc_status parse_str(const char *s, int *is_int, int64_t *i, double *d) {
     return doc_number_parse(s, strlen(s), is_int, i, d);
 }
 
 /* ---------------------------------------------------------------- */
 
 typedef struct int_row {
-    const char *text;   /* token */
-    int64_t want;       /* its int64 value */
+    const char *text; /* token */
+    int64_t want;     /* its int64 value */
 } int_row;
 
-Test(number, parse_int_table)
-{
+Test(number, parse_int_table) {
     static const int_row rows[] = {
         {"0", 0},
         {"-0", 0},
@@ -137,12 +126,11 @@ Test(number, parse_int_table)
 }
 
 typedef struct dbl_row {
-    const char *text;   /* token */
-    double want;        /* the correctly rounded double (compared bitwise) */
+    const char *text; /* token */
+    double want;      /* the correctly rounded double (compared bitwise) */
 } dbl_row;
 
-Test(number, parse_double_table)
-{
+Test(number, parse_double_table) {
     static const dbl_row rows[] = {
         /* Integers that do not fit int64 become doubles. */
         {"9223372036854775808", 9223372036854775808.0},
@@ -170,8 +158,8 @@ Test(number, parse_double_table)
         {"0.000000000000000000000000000001", 1e-30},
         {"1e22", 1e22},
         {"1e23", 1e23},
-        {"9007199254740993.0", 9007199254740992.0},   /* tie to even */
-        {"9007199254740995.0", 9007199254740996.0},   /* tie to even */
+        {"9007199254740993.0", 9007199254740992.0}, /* tie to even */
+        {"9007199254740995.0", 9007199254740996.0}, /* tie to even */
         {"9007199254740993.0000000000000000000001", 9007199254740994.0},
         {"8.98846567431158e307", 8.98846567431158e307},
         {"1.7976931348623157e308", DBL_MAX},
@@ -195,25 +183,49 @@ Test(number, parse_double_table)
         doc_status st = parse_str(rows[r].text, &is_int, &i, &d);
         cr_expect_eq(st, DOC_OK, "%s: status %d", rows[r].text, st);
         cr_expect_eq(is_int, 0, "%s: not a double", rows[r].text);
-        cr_expect_eq(bits_of(d), bits_of(rows[r].want), "%s: got %.17g want %.17g",
-                     rows[r].text, d, rows[r].want);
+        cr_expect_eq(bits_of(d), bits_of(rows[r].want), "%s: got %.17g want %.17g", rows[r].text, d,
+                     rows[r].want);
     }
 }
 
-Test(number, parse_rejects)
-{
+Test(number, parse_rejects) {
     static const char *const rows[] = {
-        "", "-", "+1", "01", "-01", "00", "1.", ".5", "-.5", "1e", "1e+", "1E-",
-        "1.e5", "0x10", "1 ", " 1", "--1", "1-", "1.5.5", "1e5e5", "NaN",
-        "Infinity", "-Infinity", "1e400", "-1e400", "1e309",
-        "1.7976931348623159e308", "1e99999999999999999999999", "1,5", "\xd9\xa1",
+        "",
+        "-",
+        "+1",
+        "01",
+        "-01",
+        "00",
+        "1.",
+        ".5",
+        "-.5",
+        "1e",
+        "1e+",
+        "1E-",
+        "1.e5",
+        "0x10",
+        "1 ",
+        " 1",
+        "--1",
+        "1-",
+        "1.5.5",
+        "1e5e5",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "1e400",
+        "-1e400",
+        "1e309",
+        "1.7976931348623159e308",
+        "1e99999999999999999999999",
+        "1,5",
+        "\xd9\xa1",
     };
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         int is_int = -1;
         int64_t i = 0;
         double d = 0;
-        cr_expect_eq(parse_str(rows[r], &is_int, &i, &d), DOC_BADJSON, "\"%s\" accepted",
-                     rows[r]);
+        cr_expect_eq(parse_str(rows[r], &is_int, &i, &d), DOC_BADJSON, "\"%s\" accepted", rows[r]);
     }
     /* The length is honoured: no reading past it, no NUL needed. */
     int is_int;
@@ -228,14 +240,13 @@ Test(number, parse_rejects)
 /* doc_number_read finds where a token ends inside a longer text: the first
  * byte that cannot continue it. Cut short: BADJSON at the byte where a digit
  * was needed; beyond the double range: OVERFLOW past the token. */
-Test(number, read_finds_the_token_end)
-{
+Test(number, read_finds_the_token_end) {
     static const struct {
-        const char *text;    /* input (the token, then other bytes) */
-        doc_status st;       /* expected status */
-        size_t stop;         /* expected *stop offset */
-        int is_int;          /* on DOC_OK: the type */
-        double value;        /* on DOC_OK: the value (ints compared as doubles) */
+        const char *text; /* input (the token, then other bytes) */
+        doc_status st;    /* expected status */
+        size_t stop;      /* expected *stop offset */
+        int is_int;       /* on DOC_OK: the type */
+        double value;     /* on DOC_OK: the value (ints compared as doubles) */
     } rows[] = {
         {"0,", DOC_OK, 1, 1, 0},
         {"01", DOC_OK, 1, 1, 0},
@@ -266,8 +277,7 @@ Test(number, read_finds_the_token_end)
         doc_status st = doc_number_read(t, t + strlen(t), &stop, &is_int, &i, &d);
         cr_expect_eq(st, rows[r].st, "%s: status %d", t, st);
         cr_expect_eq((size_t)(stop - t), rows[r].stop, "%s: stop %zu", t, (size_t)(stop - t));
-        if (st != DOC_OK || rows[r].st != DOC_OK)
-            continue;
+        if (st != DOC_OK || rows[r].st != DOC_OK) continue;
         cr_expect_eq(is_int, rows[r].is_int, "%s: type", t);
         double got = is_int ? (double)i : d;
         cr_expect_eq(bits_of(got), bits_of(rows[r].value), "%s: %.17g", t, got);
@@ -276,8 +286,7 @@ Test(number, read_finds_the_token_end)
 
 /* Halfway cases decided by digits far to the right, and the top of the
  * double range, computed exactly with a tiny bignum. */
-Test(number, parse_exact_halfway)
-{
+Test(number, parse_exact_halfway) {
     char buf[2000];
     int is_int;
     int64_t i;
@@ -285,18 +294,16 @@ Test(number, parse_exact_halfway)
 
     /* 2^-1075 is exactly halfway between 0 and the smallest denormal:
      * it rounds to even (0); anything above it rounds up. */
-    char *h = big_pow5(1075);   /* 2^-1075 = 5^1075 * 10^-1075 */
+    char *h = big_pow5(1075); /* 2^-1075 = 5^1075 * 10^-1075 */
     snprintf(buf, sizeof buf, "%se-1075", h);
     cr_assert_eq(parse_str(buf, &is_int, &i, &d), DOC_OK);
     cr_expect_eq(bits_of(d), bits_of(0.0), "halfway to denormal: %g", d);
 
     /* The same plus a 1 far beyond digit 800: the sticky digit must keep it. */
     size_t n = (size_t)snprintf(buf, sizeof buf, "0.");
-    for (int z = 0; z < 323; z++)
-        buf[n++] = '0';
+    for (int z = 0; z < 323; z++) buf[n++] = '0';
     n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", h);
-    for (int z = 0; z < 200; z++)
-        buf[n++] = '0';
+    for (int z = 0; z < 200; z++) buf[n++] = '0';
     buf[n++] = '1';
     buf[n] = '\0';
     cr_assert_eq(parse_str(buf, &is_int, &i, &d), DOC_OK);
@@ -316,8 +323,7 @@ Test(number, parse_exact_halfway)
     cr_expect_eq(parse_str(buf, &is_int, &i, &d), DOC_BADJSON);
     size_t ml = strlen(m);
     size_t k = ml - 1;
-    while (m[k] == '0')
-        m[k--] = '9';
+    while (m[k] == '0') m[k--] = '9';
     m[k]--;
     cr_expect_eq(parse_str(m, &is_int, &i, &d), DOC_OK);
     cr_expect_eq(is_int, 0);
@@ -329,8 +335,7 @@ Test(number, parse_exact_halfway)
 }
 
 /* A long token (far more digits than strtod gets) parses without trouble. */
-Test(number, parse_long_tokens)
-{
+Test(number, parse_long_tokens) {
     size_t n = 100000;
     char *s = malloc(n + 8);
     s[0] = '1';
@@ -347,15 +352,14 @@ Test(number, parse_long_tokens)
     memcpy(s, "0.", 2);
     memset(s + 2, '0', n - 6);
     memcpy(s + n - 4, "1234", 4);
-    memcpy(s + n, "e99995", 7);   /* 1234 * 10^-(n-2) * 10^99995 */
+    memcpy(s + n, "e99995", 7); /* 1234 * 10^-(n-2) * 10^99995 */
     cr_expect_eq(doc_number_parse(s, n + 6, &is_int, &i, &d), DOC_OK);
     cr_expect_eq(d, 1.234, "got %.17g", d);
     free(s);
 }
 
 /* Random decimal tokens agree with strtod (glibc rounds correctly). */
-Test(number, parse_random_vs_strtod)
-{
+Test(number, parse_random_vs_strtod) {
     char buf[64];
     for (int r = 0; r < 200000; r++) {
         uint64_t x = rng_next();
@@ -364,20 +368,16 @@ Test(number, parse_random_vs_strtod)
         int exp = (int)((x >> 16) % 700) - 350;
         int use_exp = (int)((x >> 28) & 1);
         size_t n = 0;
-        if ((x >> 30) & 1)
-            buf[n++] = '-';
+        if ((x >> 30) & 1) buf[n++] = '-';
         uint64_t y = rng_next();
         for (int j = 0; j < ndig; j++) {
-            if (j == point && j > 0)
-                buf[n++] = '.';
+            if (j == point && j > 0) buf[n++] = '.';
             int dj = (int)(y % 10);
             y = y / 10 ^ rng_next();
-            if (j == 0 && (dj == 0 && (point != 1 || ndig == 1)))
-                dj = 1;
+            if (j == 0 && (dj == 0 && (point != 1 || ndig == 1))) dj = 1;
             buf[n++] = (char)('0' + dj);
         }
-        if (use_exp)
-            n += (size_t)snprintf(buf + n, sizeof buf - n, "e%d", exp);
+        if (use_exp) n += (size_t)snprintf(buf + n, sizeof buf - n, "e%d", exp);
         buf[n] = '\0';
         int is_int;
         int64_t i;
@@ -400,11 +400,10 @@ Test(number, parse_random_vs_strtod)
 
 /* ---------------------------------------------------------------- */
 
-Test(number, format_int_table)
-{
+Test(number, format_int_table) {
     static const struct {
-        int64_t v;           /* value */
-        const char *want;    /* its text */
+        int64_t v;        /* value */
+        const char *want; /* its text */
     } rows[] = {
         {0, "0"},
         {7, "7"},
@@ -427,8 +426,7 @@ Test(number, format_int_table)
     /* Round trip over random values of every magnitude. */
     for (int r = 0; r < 100000; r++) {
         int64_t v = (int64_t)(rng_next() >> (rng_next() % 64));
-        if (r & 1)
-            v = -v;
+        if (r & 1) v = -v;
         char out[21];
         size_t n = doc_format_int(v, out);
         char want[32];
@@ -439,12 +437,11 @@ Test(number, format_int_table)
 }
 
 typedef struct fmt_row {
-    double v;            /* value */
-    const char *want;    /* its shortest text */
+    double v;         /* value */
+    const char *want; /* its shortest text */
 } fmt_row;
 
-Test(number, format_double_table)
-{
+Test(number, format_double_table) {
     static const fmt_row rows[] = {
         {0.0, "0.0"},
         {-0.0, "-0.0"},
@@ -493,37 +490,30 @@ Test(number, format_double_table)
 }
 
 /* Significant digits in a printed number (mantissa only). */
-static int sig_digits(const char *s)
-{
+static int sig_digits(const char *s) {
     char dig[40];
     int n = 0;
     for (; *s && *s != 'e'; s++)
-        if (*s >= '0' && *s <= '9')
-            dig[n++] = *s;
+        if (*s >= '0' && *s <= '9') dig[n++] = *s;
     int a = 0;
-    while (a < n && dig[a] == '0')
-        a++;
-    while (n > a && dig[n - 1] == '0')
-        n--;
+    while (a < n && dig[a] == '0') a++;
+    while (n > a && dig[n - 1] == '0') n--;
     return n - a > 0 ? n - a : 1;
 }
 
 /* The fewest significant digits with which "%.Ne" round-trips d. */
-static int shortest_printf(double d)
-{
+static int shortest_printf(double d) {
     char buf[40];
     for (int p = 1; p <= 17; p++) {
         snprintf(buf, sizeof buf, "%.*e", p - 1, d);
-        if (strtod(buf, NULL) == d)
-            return p;
+        if (strtod(buf, NULL) == d) return p;
     }
     return 17;
 }
 
 /* One printed double: re-reads bit for bit, looks like a double under JSON
  * rules, parses back as a double, and is as short as printf can be. */
-static void check_format(double d)
-{
+static void check_format(double d) {
     char out[40];
     memset(out, 'X', sizeof out);
     size_t n = doc_format_double(d, out);
@@ -537,32 +527,27 @@ static void check_format(double d)
     cr_assert_eq(doc_number_parse(out, n, &is_int, &i, &back), DOC_OK, "%s", out);
     cr_assert_eq(is_int, 0, "%s", out);
     cr_assert_eq(bits_of(back), bits_of(d), "%s", out);
-    cr_assert_leq(sig_digits(out), shortest_printf(d), "%s is not the shortest for %.17g", out,
-                 d);
+    cr_assert_leq(sig_digits(out), shortest_printf(d), "%s is not the shortest for %.17g", out, d);
 }
 
-Test(number, format_random_bits)
-{
+Test(number, format_random_bits) {
     int done = 0;
     while (done < 200000) {
         double d = double_of(rng_next());
-        if (!isfinite(d))
-            continue;
+        if (!isfinite(d)) continue;
         check_format(d);
         done++;
     }
 }
 
-Test(number, format_edges)
-{
+Test(number, format_edges) {
     /* Every power of two (the asymmetric rounding intervals). */
     for (int e = -1074; e <= 1023; e++) {
         check_format(ldexp(1.0, e));
         check_format(-ldexp(1.0, e));
     }
     /* Denormals, neighbours of powers of ten, and fast-path boundaries. */
-    for (int k = 1; k < 2000; k++)
-        check_format(double_of((uint64_t)k));
+    for (int k = 1; k < 2000; k++) check_format(double_of((uint64_t)k));
     for (int e = -320; e <= 308; e++) {
         double p = pow(10.0, e);
         check_format(p);
@@ -578,8 +563,7 @@ Test(number, format_edges)
 }
 
 /* Prices and other few-decimal values: short, exact, and fast-path sized. */
-Test(number, format_few_decimals)
-{
+Test(number, format_few_decimals) {
     char out[32], want[40];
     for (int r = 0; r < 200000; r++) {
         uint64_t x = rng_next();
@@ -593,8 +577,7 @@ Test(number, format_few_decimals)
         char *w = want;
         size_t wl = strlen(w);
         if (strchr(w, '.')) {
-            while (w[wl - 1] == '0')
-                w[--wl] = '\0';
+            while (w[wl - 1] == '0') w[--wl] = '\0';
             if (w[wl - 1] == '.') {
                 w[wl++] = '0';
                 w[wl] = '\0';
@@ -602,7 +585,6 @@ Test(number, format_few_decimals)
         } else {
             strcat(w, ".0");
         }
-        if (d >= 1e-6 || d == 0)
-            cr_assert_str_eq(out, w, "m=%lld k=%d", (long long)m, k);
+        if (d >= 1e-6 || d == 0) cr_assert_str_eq(out, w, "m=%lld k=%d", (long long)m, k);
     }
 }

@@ -17,8 +17,7 @@
 #include "unit_alloc.h"
 
 /* The printed text of a box's value (malloc'd). */
-static char *box_text(const doc_node *box)
-{
+static char *box_text(const doc_node *box) {
     doc_buf b;
     doc_buf_init(&b);
     doc_print(doc_box_value(box), &b);
@@ -30,8 +29,7 @@ static char *box_text(const doc_node *box)
     return s;
 }
 
-static doc_node *parse_n(const char *text, size_t len, uint32_t depth, doc_error *err)
-{
+static doc_node *parse_n(const char *text, size_t len, uint32_t depth, doc_error *err) {
     doc_error_clear(err);
     return doc_parse(text, len, depth, err);
 }
@@ -39,12 +37,11 @@ static doc_node *parse_n(const char *text, size_t len, uint32_t depth, doc_error
 /* ---------------------------------------------------------------- */
 
 typedef struct ok_row {
-    const char *text;    /* input */
-    const char *want;    /* printed back (compact, canonical) */
+    const char *text; /* input */
+    const char *want; /* printed back (compact, canonical) */
 } ok_row;
 
-Test(parse, accepts_and_prints_canonically)
-{
+Test(parse, accepts_and_prints_canonically) {
     static const ok_row rows[] = {
         {"null", "null"},
         {"true", "true"},
@@ -103,11 +100,10 @@ Test(parse, accepts_and_prints_canonically)
     }
 }
 
-Test(parse, number_types)
-{
+Test(parse, number_types) {
     static const struct {
-        const char *text;    /* input */
-        doc_type type;       /* resulting type */
+        const char *text; /* input */
+        doc_type type;    /* resulting type */
     } rows[] = {
         {"0", DOC_INT},
         {"-0", DOC_INT},
@@ -138,8 +134,7 @@ Test(parse, number_types)
 }
 
 /* NUL bytes decoded from \u0000 are part of strings and keys. */
-Test(parse, nul_in_strings_and_keys)
-{
+Test(parse, nul_in_strings_and_keys) {
     const char *text = "{\"k\\u0000ey\":\"v\\u0000\\u0000al\"}";
     doc_error err;
     doc_node *box = parse_n(text, strlen(text), 8, &err);
@@ -161,15 +156,14 @@ Test(parse, nul_in_strings_and_keys)
 /* ---------------------------------------------------------------- */
 
 typedef struct err_row {
-    const char *text;    /* input */
-    size_t len;          /* its length; 0: strlen */
-    doc_status code;     /* expected status */
-    size_t offset;       /* expected byte offset */
-    const char *msg;     /* expected part of the message */
+    const char *text; /* input */
+    size_t len;       /* its length; 0: strlen */
+    doc_status code;  /* expected status */
+    size_t offset;    /* expected byte offset */
+    const char *msg;  /* expected part of the message */
 } err_row;
 
-Test(parse, errors_with_offsets)
-{
+Test(parse, errors_with_offsets) {
     static const err_row rows[] = {
         /* Nothing, or not enough. */
         {"", 0, DOC_BADJSON, 0, "unexpected end of input"},
@@ -304,21 +298,19 @@ Test(parse, errors_with_offsets)
         doc_error err;
         doc_node *box = parse_n(w->text, len, 2, &err);
         cr_expect_null(box, "row %zu accepted", r);
-        if (box)
-            doc_node_free(box);
+        if (box) doc_node_free(box);
         cr_expect_eq(err.code, w->code, "row %zu: code %d (%s)", r, err.code, err.msg);
         cr_expect(err.has_offset, "row %zu: no offset", r);
-        cr_expect_eq(err.offset, w->offset, "row %zu: offset %zu, want %zu (%s)", r, err.offset,
-                     w->offset, err.msg);
-        cr_expect(strstr(err.msg, w->msg) != NULL, "row %zu: message \"%s\", want \"%s\"", r,
-                  err.msg, w->msg);
+        cr_expect_eq(err.offset, w->offset, "row %zu: offset %zu, want %zu (%s)", r, err.offset, w->offset,
+                     err.msg);
+        cr_expect(strstr(err.msg, w->msg) != NULL, "row %zu: message \"%s\", want \"%s\"", r, err.msg,
+                  w->msg);
         cr_expect(strchr(err.msg, '\n') == NULL, "row %zu: multi-line message", r);
     }
 }
 
 /* The first error wins: a pre-set error is not overwritten. */
-Test(parse, first_error_wins)
-{
+Test(parse, first_error_wins) {
     doc_error err;
     doc_error_clear(&err);
     doc_error_set(&err, DOC_ERR, "earlier");
@@ -335,15 +327,12 @@ Test(parse, first_error_wins)
 /* ---------------------------------------------------------------- */
 
 /* Appends `count` copies of s to a buffer. */
-static void rep(doc_buf *b, const char *s, size_t count)
-{
+static void rep(doc_buf *b, const char *s, size_t count) {
     size_t n = strlen(s);
-    for (size_t i = 0; i < count; i++)
-        doc_buf_append(b, s, n);
+    for (size_t i = 0; i < count; i++) doc_buf_append(b, s, n);
 }
 
-Test(parse, duplicate_keys_in_large_objects)
-{
+Test(parse, duplicate_keys_in_large_objects) {
     /* 1000 distinct members: fine, every one findable. */
     doc_buf b;
     doc_buf_init(&b);
@@ -401,8 +390,7 @@ Test(parse, duplicate_keys_in_large_objects)
     doc_buf_free(&b);
 }
 
-Test(parse, depth_limits)
-{
+Test(parse, depth_limits) {
     doc_buf b;
     doc_buf_init(&b);
     doc_error err;
@@ -464,9 +452,7 @@ Test(parse, depth_limits)
 
 /* ---------------------------------------------------------------- */
 
-
-Test(parse, out_of_memory_at_every_step)
-{
+Test(parse, out_of_memory_at_every_step) {
     static const char text[] =
         "{\"orders\":[{\"id\":1,\"sku\":\"A-1\",\"qty\":2,\"price\":19.99,\"tags\":[\"x\",\"y\"]},"
         "{\"id\":2,\"sku\":\"B\\u00e9\",\"qty\":1,\"price\":5.5,\"tags\":[]}],\"n\":null}";
@@ -491,8 +477,7 @@ static void check_round_trip(const char *text, size_t len);
 /* A document that outgrows the parser's own buffers (more than 32 open
  * containers, more than 512 bytes of open entries), failing at every
  * allocation: NOMEM each time, never a leak (ASan), then success. */
-Test(parse, out_of_memory_past_the_local_buffers)
-{
+Test(parse, out_of_memory_past_the_local_buffers) {
     doc_buf b;
     doc_buf_init(&b);
     rep(&b, "[{\"k\":[", 20);
@@ -518,8 +503,7 @@ Test(parse, out_of_memory_past_the_local_buffers)
 
 /* A string or key that never closes after the scratch buffer grew (and
  * moved) under it: EOF at the end, nothing read from the old buffer. */
-Test(parse, unclosed_long_strings_after_the_buffer_moved)
-{
+Test(parse, unclosed_long_strings_after_the_buffer_moved) {
     static const char *const opens[] = {"\"", "[\"", "{\"", "{\"k\":\"", "[1,[2,{\"a\":[\""};
     doc_buf b;
     doc_buf_init(&b);
@@ -527,8 +511,7 @@ Test(parse, unclosed_long_strings_after_the_buffer_moved)
         for (size_t n = 500; n <= 20000; n *= 4) {
             b.len = 0;
             doc_buf_append(&b, opens[k], strlen(opens[k]));
-            for (size_t i = 0; i < n; i++)
-                doc_buf_putc(&b, (char)('a' + i % 26));
+            for (size_t i = 0; i < n; i++) doc_buf_putc(&b, (char)('a' + i % 26));
             doc_error err;
             cr_expect_null(parse_n(b.data, b.len, 8, &err), "%s...", opens[k]);
             cr_expect_eq(err.code, DOC_BADJSON);
@@ -542,10 +525,9 @@ Test(parse, unclosed_long_strings_after_the_buffer_moved)
 /* Strings and keys of every length around the one-byte length header (127,
  * 128) and the 8-byte copy, with escapes and UTF-8 on the way: the decoded
  * bytes are stored and found, and print back. */
-Test(parse, long_strings_and_keys)
-{
-    static const size_t lens[] = {0, 1, 7, 8, 9, 15, 16, 17, 126, 127, 128, 129, 255, 256,
-                                  16383, 16384, 16385, 70000};
+Test(parse, long_strings_and_keys) {
+    static const size_t lens[] = {0,   1,   7,   8,   9,   15,    16,    17,    126,
+                                  127, 128, 129, 255, 256, 16383, 16384, 16385, 70000};
     doc_buf text, want;
     doc_buf_init(&text);
     doc_buf_init(&want);
@@ -553,8 +535,7 @@ Test(parse, long_strings_and_keys)
         text.len = want.len = 0;
         /* want: the decoded value; text: {"<key>":"<value, escaped>"} */
         doc_buf_append(&text, "{\"", 2);
-        for (size_t i = 0; i < lens[li]; i++)
-            doc_buf_putc(&text, (char)('a' + i % 26));
+        for (size_t i = 0; i < lens[li]; i++) doc_buf_putc(&text, (char)('a' + i % 26));
         doc_buf_append(&text, "\":\"", 3);
         while (want.len < lens[li]) {
             size_t i = want.len;
@@ -603,13 +584,12 @@ Test(parse, long_strings_and_keys)
 
 /* parse -> print -> parse gives a deep-equal value, and printing that gives
  * the same bytes. */
-static void check_round_trip(const char *text, size_t len)
-{
+static void check_round_trip(const char *text, size_t len) {
     doc_error err;
     doc_node *a = parse_n(text, len, DOC_DEPTH_LIMIT, &err);
     size_t from = err.offset > 40 ? err.offset - 40 : 0;
-    cr_assert(a, "...%.*s...: %s at %zu", (int)(len - from > 80 ? 80 : len - from), text + from,
-              err.msg, err.offset);
+    cr_assert(a, "...%.*s...: %s at %zu", (int)(len - from > 80 ? 80 : len - from), text + from, err.msg,
+              err.offset);
     char *s1 = box_text(a);
     doc_node *b = parse_n(s1, strlen(s1), DOC_DEPTH_LIMIT, &err);
     cr_assert(b, "reparse of %s: %s at %zu", s1, err.msg, err.offset);
@@ -622,8 +602,7 @@ static void check_round_trip(const char *text, size_t len)
     doc_node_free(b);
 }
 
-Test(parse, round_trip_corpus)
-{
+Test(parse, round_trip_corpus) {
     static const char *const docs[] = {
         "{\"store\":{\"book\":[{\"category\":\"reference\",\"author\":\"Nigel Rees\","
         "\"title\":\"Sayings of the Century\",\"price\":8.95},{\"category\":\"fiction\","
@@ -636,14 +615,12 @@ Test(parse, round_trip_corpus)
         "{\"a\":[[],{},[{}],{\"b\":[]}],\"c\":{\"d\":{\"e\":{\"f\":[1,[2,[3,[4]]]]}}}}",
         "[true,false,null,0,-1,1.5,\"\",[],{}]",
     };
-    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
-        check_round_trip(docs[i], strlen(docs[i]));
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) check_round_trip(docs[i], strlen(docs[i]));
 }
 
 /* xorshift64*: fixed seed, failures reproduce. */
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint64_t rng_next(void)
-{
+static uint64_t rng_next(void) {
     rng_state ^= rng_state >> 12;
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
@@ -651,12 +628,29 @@ static uint64_t rng_next(void)
 }
 
 /* A random JSON string literal: ASCII, escapes, multibyte UTF-8, pairs. */
-static void gen_string(doc_buf *b, int key_no)
-{
+static void gen_string(doc_buf *b, int key_no) {
     static const char *const parts[] = {
-        "a", "Z", " ", "\\\"", "\\\\", "\\/", "\\n", "\\t", "\\u0000", "\\u001F", "\x7f",
-        "\\u00e9", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\\ud83d\\ude00", "\\uFFFF",
-        "\xef\xbf\xbd", "\\b", "\\f", "\\r",
+        "a",
+        "Z",
+        " ",
+        "\\\"",
+        "\\\\",
+        "\\/",
+        "\\n",
+        "\\t",
+        "\\u0000",
+        "\\u001F",
+        "\x7f",
+        "\\u00e9",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\\ud83d\\ude00",
+        "\\uFFFF",
+        "\xef\xbf\xbd",
+        "\\b",
+        "\\f",
+        "\\r",
     };
     doc_buf_putc(b, '"');
     if (key_no >= 0) {
@@ -673,59 +667,46 @@ static void gen_string(doc_buf *b, int key_no)
     doc_buf_putc(b, '"');
 }
 
-static void gen_number(doc_buf *b)
-{
+static void gen_number(doc_buf *b) {
     char tmp[64];
     uint64_t x = rng_next();
     int n;
     switch (x % 6) {
-    case 0:
-        n = snprintf(tmp, sizeof tmp, "%d", (int)((x >> 32) % 2000) - 1000);
-        break;
-    case 1:
-        n = snprintf(tmp, sizeof tmp, "%lld", (long long)rng_next());
-        break;
-    case 2:
-        n = snprintf(tmp, sizeof tmp, "%d.%02d", (int)((x >> 40) % 10000), (int)((x >> 20) % 100));
-        break;
+    case 0: n = snprintf(tmp, sizeof tmp, "%d", (int)((x >> 32) % 2000) - 1000); break;
+    case 1: n = snprintf(tmp, sizeof tmp, "%lld", (long long)rng_next()); break;
+    case 2: n = snprintf(tmp, sizeof tmp, "%d.%02d", (int)((x >> 40) % 10000), (int)((x >> 20) % 100)); break;
     case 3: {
         double d;
         uint64_t u = rng_next();
         memcpy(&d, &u, sizeof d);
-        if (!isfinite(d))
-            d = 0.5;
+        if (!isfinite(d)) d = 0.5;
         n = snprintf(tmp, sizeof tmp, "%.17g", d);
         break;
     }
     case 4:
         n = snprintf(tmp, sizeof tmp, "%de%d", (int)((x >> 32) % 200) - 100, (int)((x >> 8) % 600) - 300);
         break;
-    default:
-        n = snprintf(tmp, sizeof tmp, "-0.0");
-        break;
+    default: n = snprintf(tmp, sizeof tmp, "-0.0"); break;
     }
     doc_buf_append(b, tmp, (size_t)n);
 }
 
 /* A random document, generated iteratively with an explicit count of open
  * containers (kinds remembered in a small array). */
-static void gen_doc(doc_buf *b)
-{
-    char kinds[64];     /* '[' or '{' per open container */
-    int counts[64];     /* children so far per open container */
+static void gen_doc(doc_buf *b) {
+    char kinds[64]; /* '[' or '{' per open container */
+    int counts[64]; /* children so far per open container */
     int depth = 0;
     int budget = 1 + (int)(rng_next() % 300);
     for (;;) {
         if (depth > 0 && (budget <= 0 || rng_next() % 5 == 0)) {
             doc_buf_putc(b, kinds[depth - 1] == '[' ? ']' : '}');
             depth--;
-            if (depth == 0)
-                return;
+            if (depth == 0) return;
             continue;
         }
         if (depth > 0) {
-            if (counts[depth - 1]++)
-                doc_buf_putc(b, ',');
+            if (counts[depth - 1]++) doc_buf_putc(b, ',');
             if (kinds[depth - 1] == '{') {
                 gen_string(b, counts[depth - 1]);
                 doc_buf_putc(b, ':');
@@ -750,13 +731,11 @@ static void gen_doc(doc_buf *b)
             doc_buf_append(b, "true", 4);
         else
             doc_buf_append(b, "false", 5);
-        if (depth == 0)
-            return;
+        if (depth == 0) return;
     }
 }
 
-Test(parse, round_trip_random_documents)
-{
+Test(parse, round_trip_random_documents) {
     doc_buf b;
     doc_buf_init(&b);
     for (int i = 0; i < 3000; i++) {
@@ -769,8 +748,7 @@ Test(parse, round_trip_random_documents)
 
 /* A plain reference: decodes code points and refuses overlong forms,
  * surrogates, values above U+10FFFF, bad and missing continuation bytes. */
-static int ref_utf8_valid(const unsigned char *s, size_t n)
-{
+static int ref_utf8_valid(const unsigned char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
         unsigned c = s[i];
@@ -788,15 +766,12 @@ static int ref_utf8_valid(const unsigned char *s, size_t n)
         } else {
             return 0;
         }
-        if (i + k > n)
-            return 0;
+        if (i + k > n) return 0;
         for (size_t j = 1; j < k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return 0;
+            if ((s[i + j] & 0xC0) != 0x80) return 0;
             cp = cp << 6 | (s[i + j] & 0x3F);
         }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
         i += k;
     }
     return 1;
@@ -804,8 +779,7 @@ static int ref_utf8_valid(const unsigned char *s, size_t n)
 
 /* Every lead byte, every second byte, and boundary third and fourth bytes:
  * the parser accepts exactly what the reference accepts. */
-Test(parse, utf8_matches_reference)
-{
+Test(parse, utf8_matches_reference) {
     static const unsigned char tails[] = {0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0};
     unsigned char text[8];
     text[0] = '"';
@@ -818,13 +792,12 @@ Test(parse, utf8_matches_reference)
                     text[2] = (unsigned char)b;
                     text[3] = tails[ci];
                     text[4] = tails[di];
-                    if (b == '"' || b == '\\')
-                        continue;
+                    if (b == '"' || b == '\\') continue;
                     doc_error err;
                     doc_node *box = parse_n((const char *)text, 6, 2, &err);
                     int want = ref_utf8_valid(text + 1, 4);
-                    cr_assert_eq(box != NULL, want, "%02x %02x %02x %02x: %s", a, b, tails[ci],
-                                 tails[di], err.msg);
+                    cr_assert_eq(box != NULL, want, "%02x %02x %02x %02x: %s", a, b, tails[ci], tails[di],
+                                 err.msg);
                     if (box)
                         doc_node_free(box);
                     else

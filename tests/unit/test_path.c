@@ -17,7 +17,7 @@
 #include "doc.h"
 #include "unit_alloc.h"
 
-#define NONE ((size_t)-1)   /* row.len: use strlen(text) */
+#define NONE ((size_t)-1) /* row.len: use strlen(text) */
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
@@ -31,8 +31,7 @@ static void describe(const doc_path *p, char *out, size_t cap) {
     for (i = 0; i < p->nseg; i++) {
         const doc_seg *g = &p->segs[i];
 
-        if (i > 0)
-            used += (size_t)snprintf(out + used, cap - used, " ");
+        if (i > 0) used += (size_t)snprintf(out + used, cap - used, " ");
         if (g->kind == DOC_SEG_INDEX) {
             used += (size_t)snprintf(out + used, cap - used, "i:%lld", (long long)g->index);
             continue;
@@ -53,9 +52,7 @@ static void describe(const doc_path *p, char *out, size_t cap) {
     }
 }
 
-static size_t row_len(const char *text, size_t len) {
-    return len == NONE ? strlen(text) : len;
-}
+static size_t row_len(const char *text, size_t len) { return len == NONE ? strlen(text) : len; }
 
 /* Compiles and prints p canonically into a NUL-terminated malloc'd string. */
 static char *print_all(const doc_path *p) {
@@ -86,9 +83,9 @@ static int seg_round_equal(const doc_seg *a, const doc_seg *b) {
 /* ------------------------------------------------------------------ */
 
 typedef struct ok_row {
-    const char *text;   /* the path */
-    size_t len;         /* its length, or NONE for strlen */
-    const char *segs;   /* expected description */
+    const char *text; /* the path */
+    size_t len;       /* its length, or NONE for strlen */
+    const char *segs; /* expected description */
 } ok_row;
 
 static const ok_row ok_rows[] = {
@@ -169,7 +166,9 @@ static const ok_row ok_rows[] = {
     {"a\0b", 3, "n:a\\x00b"},
     {"\t", NONE, "n:\\x09"},
     {"\xc3\xa9.\xc3\xbc", NONE, "n:\\xc3\\xa9 n:\\xc3\\xbc"},
-    {"\xef\xbb\xbf" "a", NONE, "n:\\xef\\xbb\\xbfa"},
+    {"\xef\xbb\xbf"
+     "a",
+     NONE, "n:\\xef\\xbb\\xbfa"},
 };
 
 Test(path, valid_forms) {
@@ -184,10 +183,8 @@ Test(path, valid_forms) {
 
         doc_error_clear(&err);
         st = doc_path_compile(r->text, row_len(r->text, r->len), 128, &p, &err);
-        cr_expect_eq(st, DOC_OK, "row %zu [%s]: status %d (%s at %zu)", i, r->text, st,
-                     err.msg, err.offset);
-        if (st != DOC_OK)
-            continue;
+        cr_expect_eq(st, DOC_OK, "row %zu [%s]: status %d (%s at %zu)", i, r->text, st, err.msg, err.offset);
+        if (st != DOC_OK) continue;
         cr_expect_eq(err.code, DOC_OK, "row %zu: err touched on success", i);
         describe(p, got, sizeof got);
         cr_expect_str_eq(got, r->segs, "row %zu [%s]", i, r->text);
@@ -200,10 +197,10 @@ Test(path, valid_forms) {
 /* ------------------------------------------------------------------ */
 
 typedef struct bad_row {
-    const char *text;   /* the path */
-    size_t len;         /* its length, or NONE for strlen */
-    size_t offset;      /* expected character offset */
-    const char *msg;    /* expected message, or NULL to skip the check */
+    const char *text; /* the path */
+    size_t len;       /* its length, or NONE for strlen */
+    size_t offset;    /* expected character offset */
+    const char *msg;  /* expected message, or NULL to skip the check */
 } bad_row;
 
 #define QUERY "query paths are not supported here"
@@ -319,7 +316,8 @@ static const bad_row bad_rows[] = {
     {"a.b[-1]", NONE, 3, NULL},
     {"a['b']", NONE, 1, NULL},
     {"a]", NONE, 1, "']' in a dot-style path: names with brackets or quotes need JSONPath ($[\"name\"])"},
-    {"a.\"b\"", NONE, 2, "'\"' in a dot-style path: names with brackets or quotes need JSONPath ($[\"name\"])"},
+    {"a.\"b\"", NONE, 2,
+     "'\"' in a dot-style path: names with brackets or quotes need JSONPath ($[\"name\"])"},
     {"it's", NONE, 2, NULL},
     {"\xc3\xa9[0]", NONE, 1, NULL},
 };
@@ -339,12 +337,10 @@ Test(path, invalid_forms) {
         cr_expect_null(p, "row %zu: out not NULL on failure", i);
         cr_expect_eq(err.code, DOC_BADPATH, "row %zu: err.code %d", i, err.code);
         cr_expect(err.has_offset, "row %zu: no offset", i);
-        cr_expect_eq(err.offset, r->offset, "row %zu [%s]: offset %zu, expected %zu (%s)", i,
-                     r->text, err.offset, r->offset, err.msg);
-        if (r->msg)
-            cr_expect_str_eq(err.msg, r->msg, "row %zu [%s]", i, r->text);
-        if (st == DOC_OK)
-            doc_path_free(p);
+        cr_expect_eq(err.offset, r->offset, "row %zu [%s]: offset %zu, expected %zu (%s)", i, r->text,
+                     err.offset, r->offset, err.msg);
+        if (r->msg) cr_expect_str_eq(err.msg, r->msg, "row %zu [%s]", i, r->text);
+        if (st == DOC_OK) doc_path_free(p);
     }
 }
 
@@ -377,37 +373,30 @@ Test(path, first_error_wins) {
 /* Segment limit and allocation                                       */
 /* ------------------------------------------------------------------ */
 
-
 /* A path of n segments: "$[0][0]..." (json) or "a.a.a..." (dot). */
 static char *deep_path(size_t n, int json, size_t *len) {
     size_t i, unit = json ? 3 : 2;
     char *s = malloc(n * unit + 2), *w = s;
 
     cr_assert(s);
-    if (json)
-        *w++ = '$';
+    if (json) *w++ = '$';
     for (i = 0; i < n; i++) {
         memcpy(w, json ? "[0]" : "a.", unit);
         w += unit;
     }
-    if (!json && n > 0)
-        w--;   /* no trailing '.' */
+    if (!json && n > 0) w--; /* no trailing '.' */
     *len = (size_t)(w - s);
     return s;
 }
 
 Test(path, too_many_segments) {
     static const struct {
-        size_t nseg;       /* segments in the path */
-        size_t max;        /* max_segments */
-        doc_status code;   /* expected */
+        size_t nseg;     /* segments in the path */
+        size_t max;      /* max_segments */
+        doc_status code; /* expected */
     } rows[] = {
-        {10000, 128, DOC_TOODEEP},
-        {10000, 9999, DOC_TOODEEP},
-        {10000, 10000, DOC_OK},
-        {10001, 10000, DOC_TOODEEP},
-        {1, 0, DOC_TOODEEP},
-        {129, 128, DOC_TOODEEP},
+        {10000, 128, DOC_TOODEEP},   {10000, 9999, DOC_TOODEEP}, {10000, 10000, DOC_OK},
+        {10001, 10000, DOC_TOODEEP}, {1, 0, DOC_TOODEEP},        {129, 128, DOC_TOODEEP},
         {128, 128, DOC_OK},
     };
     size_t i;
@@ -509,9 +498,9 @@ Test(path, free_null_and_hand_built) {
 /* ------------------------------------------------------------------ */
 
 typedef struct print_row {
-    const char *text;     /* compiled first */
-    size_t len;           /* its length, or NONE for strlen */
-    const char *printed;  /* canonical form */
+    const char *text;    /* compiled first */
+    size_t len;          /* its length, or NONE for strlen */
+    const char *printed; /* canonical form */
 } print_row;
 
 static const print_row print_rows[] = {
@@ -521,10 +510,9 @@ static const print_row print_rows[] = {
     {"$['a'][0][-1]", NONE, "$[\"a\"][0][-1]"},
     {"a.0.b", NONE, "$[\"a\"][0][\"b\"]"},
     {"a.01", NONE, "$[\"a\"][\"01\"]"},
-    {"$ [ 'x' ] . y", NONE, NULL},   /* not valid: '.' then blank */
+    {"$ [ 'x' ] . y", NONE, NULL}, /* not valid: '.' then blank */
     {"$ [ 'x' ] .y", NONE, "$[\"x\"][\"y\"]"},
-    {"$[\"\\u0000\\u001f\\\"\\\\\\b\\f\\n\\r\\t\"]", NONE,
-     "$[\"\\u0000\\u001f\\\"\\\\\\b\\f\\n\\r\\t\"]"},
+    {"$[\"\\u0000\\u001f\\\"\\\\\\b\\f\\n\\r\\t\"]", NONE, "$[\"\\u0000\\u001f\\\"\\\\\\b\\f\\n\\r\\t\"]"},
     {"$[\"\\u0001\\u000b\\u001e\"]", NONE, "$[\"\\u0001\\u000b\\u001e\"]"},
     {"$['\\'\\/']", NONE, "$[\"'/\"]"},
     {"$[\"\\u00e9\\uD83D\\uDE00\x7f\"]", NONE, "$[\"\xc3\xa9\xf0\x9f\x98\x80\x7f\"]"},
@@ -532,7 +520,7 @@ static const print_row print_rows[] = {
     {"$[-9007199254740991]", NONE, "$[-9007199254740991]"},
     {"9007199254740991", NONE, "$[9007199254740991]"},
     {"$[\"a[\\\"q\\\"]\"]", NONE, "$[\"a[\\\"q\\\"]\"]"},
-    {"a[\"q\"]", NONE, NULL},   /* dot style: BADPATH, brackets need JSONPath */
+    {"a[\"q\"]", NONE, NULL}, /* dot style: BADPATH, brackets need JSONPath */
 };
 
 Test(path, print_canonical) {
@@ -572,7 +560,7 @@ Test(path, print_prefix_and_append) {
     doc_buf_putc(&b, ' ');
     doc_path_print(p, 2, &b);
     doc_buf_putc(&b, ' ');
-    doc_path_print(p, 99, &b);   /* more than nseg: the whole path */
+    doc_path_print(p, 99, &b); /* more than nseg: the whole path */
     cr_expect_str_eq(doc_buf_cstr(&b), "at $ $[\"a\"][1] $[\"a\"][1][\"b\"]");
     doc_buf_free(&b);
     doc_path_free(p);
@@ -593,8 +581,8 @@ Test(path, round_trip) {
         cr_assert_eq(doc_path_compile(r->text, row_len(r->text, r->len), 128, &p, &err), DOC_OK);
         once = print_all(p);
         cr_assert_eq(doc_path_compile(once, strlen(once), 128, &q, &err), DOC_OK,
-                     "row %zu: [%s] printed as [%s] does not compile: %s at %zu", i, r->text,
-                     once, err.msg, err.offset);
+                     "row %zu: [%s] printed as [%s] does not compile: %s at %zu", i, r->text, once, err.msg,
+                     err.offset);
         cr_expect_eq(q->nseg, p->nseg, "row %zu", i);
         for (j = 0; j < p->nseg && j < q->nseg; j++)
             cr_expect(seg_round_equal(&p->segs[j], &q->segs[j]), "row %zu seg %zu", i, j);

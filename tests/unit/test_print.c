@@ -17,8 +17,7 @@
 #include "unit_alloc.h"
 
 /* The printed text of a box's value (malloc'd, NUL-terminated; *len set). */
-static char *print_box(const doc_node *box, size_t *len)
-{
+static char *print_box(const doc_node *box, size_t *len) {
     doc_buf b;
     doc_buf_init(&b);
     doc_print(doc_box_value(box), &b);
@@ -26,14 +25,12 @@ static char *print_box(const doc_node *box, size_t *len)
     char *s = malloc(b.len + 1);
     memcpy(s, b.data, b.len);
     s[b.len] = '\0';
-    if (len)
-        *len = b.len;
+    if (len) *len = b.len;
     doc_buf_free(&b);
     return s;
 }
 
-static void expect_print(doc_node *box, const char *want, size_t want_len)
-{
+static void expect_print(doc_node *box, const char *want, size_t want_len) {
     cr_assert(box);
     size_t n;
     char *s = print_box(box, &n);
@@ -45,41 +42,52 @@ static void expect_print(doc_node *box, const char *want, size_t want_len)
 
 /* ---------------------------------------------------------------- */
 
-Test(print, scalars)
-{
+Test(print, scalars) {
     expect_print(doc_box_null(), "null", 4);
     expect_print(doc_box_bool(1), "true", 4);
     expect_print(doc_box_bool(0), "false", 5);
     static const struct {
-        int64_t v;           /* value */
-        const char *want;    /* text */
+        int64_t v;        /* value */
+        const char *want; /* text */
     } ints[] = {
-        {0, "0"},     {1, "1"},       {-1, "-1"},         {127, "127"},
-        {128, "128"}, {-128, "-128"}, {32768, "32768"},   {INT64_MAX, "9223372036854775807"},
+        {0, "0"},
+        {1, "1"},
+        {-1, "-1"},
+        {127, "127"},
+        {128, "128"},
+        {-128, "-128"},
+        {32768, "32768"},
+        {INT64_MAX, "9223372036854775807"},
         {INT64_MIN, "-9223372036854775808"},
     };
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
         expect_print(doc_box_int(ints[i].v), ints[i].want, strlen(ints[i].want));
     static const struct {
-        double v;            /* value */
-        const char *want;    /* text: always a double, shortest */
+        double v;         /* value */
+        const char *want; /* text: always a double, shortest */
     } dbls[] = {
-        {0.0, "0.0"},        {-0.0, "-0.0"},  {1.0, "1.0"},     {100.0, "100.0"},
-        {0.1, "0.1"},        {19.99, "19.99"}, {1e21, "1e21"},  {5e-324, "5e-324"},
-        {DBL_MAX, "1.7976931348623157e308"},  {1.0 / 3.0, "0.3333333333333333"},
+        {0.0, "0.0"},
+        {-0.0, "-0.0"},
+        {1.0, "1.0"},
+        {100.0, "100.0"},
+        {0.1, "0.1"},
+        {19.99, "19.99"},
+        {1e21, "1e21"},
+        {5e-324, "5e-324"},
+        {DBL_MAX, "1.7976931348623157e308"},
+        {1.0 / 3.0, "0.3333333333333333"},
     };
     for (size_t i = 0; i < sizeof dbls / sizeof dbls[0]; i++)
         expect_print(doc_box_double(dbls[i].v), dbls[i].want, strlen(dbls[i].want));
 }
 
 typedef struct str_row {
-    const char *s;       /* string bytes */
-    size_t len;          /* their count */
-    const char *want;    /* printed literal */
+    const char *s;    /* string bytes */
+    size_t len;       /* their count */
+    const char *want; /* printed literal */
 } str_row;
 
-Test(print, string_escapes)
-{
+Test(print, string_escapes) {
     static const str_row rows[] = {
         {"", 0, "\"\""},
         {"abc", 3, "\"abc\""},
@@ -102,8 +110,7 @@ Test(print, string_escapes)
 }
 
 /* A plain reference escaper, byte by byte. */
-static void ref_escape(doc_buf *b, const unsigned char *s, size_t n)
-{
+static void ref_escape(doc_buf *b, const unsigned char *s, size_t n) {
     doc_buf_putc(b, '"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
@@ -129,8 +136,7 @@ static void ref_escape(doc_buf *b, const unsigned char *s, size_t n)
 }
 
 /* Every byte value, alone and in random mixes, against the reference. */
-Test(print, string_escapes_match_reference)
-{
+Test(print, string_escapes_match_reference) {
     unsigned char s[4096];
     doc_buf want;
     doc_buf_init(&want);
@@ -162,8 +168,7 @@ Test(print, string_escapes_match_reference)
 
 /* ---------------------------------------------------------------- */
 
-static doc_node *parse_ok(const char *text, size_t len)
-{
+static doc_node *parse_ok(const char *text, size_t len) {
     doc_error err;
     doc_error_clear(&err);
     doc_node *box = doc_parse(text, len, DOC_DEPTH_LIMIT, &err);
@@ -171,8 +176,7 @@ static doc_node *parse_ok(const char *text, size_t len)
     return box;
 }
 
-Test(print, containers_in_order)
-{
+Test(print, containers_in_order) {
     static const char *const rows[] = {
         "[]",
         "{}",
@@ -190,15 +194,14 @@ Test(print, containers_in_order)
 
 /* Indexed containers (more than DOC_INDEX_MIN children) print in insertion
  * order, not index order. */
-Test(print, large_containers)
-{
+Test(print, large_containers) {
     doc_buf in;
     doc_buf_init(&in);
     char tmp[64];
     doc_buf_putc(&in, '{');
     for (int i = 0; i < 5000; i++) {
-        int n = snprintf(tmp, sizeof tmp, "%s\"k%d\":[%d,%d.5,\"s%d\"]", i ? "," : "",
-                         (i * 7919) % 5000, i, i, i);
+        int n = snprintf(tmp, sizeof tmp, "%s\"k%d\":[%d,%d.5,\"s%d\"]", i ? "," : "", (i * 7919) % 5000, i,
+                         i, i);
         doc_buf_append(&in, tmp, (size_t)n);
     }
     doc_buf_putc(&in, '}');
@@ -207,8 +210,7 @@ Test(print, large_containers)
 }
 
 /* Nesting at the ceiling: the iterator stack grows on the heap. */
-Test(print, deep_nesting)
-{
+Test(print, deep_nesting) {
     doc_builder *b = doc_builder_new(DOC_DEPTH_LIMIT);
     doc_buf want;
     doc_buf_init(&want);
@@ -236,8 +238,7 @@ Test(print, deep_nesting)
 }
 
 /* doc_print appends; it never clears what the buffer holds. */
-Test(print, appends_to_buffer)
-{
+Test(print, appends_to_buffer) {
     doc_node *box = parse_ok("[1,\"a\"]", 7);
     doc_buf b;
     doc_buf_init(&b);
@@ -252,18 +253,14 @@ Test(print, appends_to_buffer)
 
 /* ---------------------------------------------------------------- */
 
-
 /* Allocation failure at every step sets the sticky oom flag and nothing
  * worse; with enough memory the text is complete. */
-Test(print, out_of_memory)
-{
+Test(print, out_of_memory) {
     doc_buf in;
     doc_buf_init(&in);
-    for (int i = 0; i < 100; i++)
-        doc_buf_append(&in, "[{\"a\":\"x\\ny\",\"b\":1.5},", 22);
+    for (int i = 0; i < 100; i++) doc_buf_append(&in, "[{\"a\":\"x\\ny\",\"b\":1.5},", 22);
     doc_buf_append(&in, "0", 1);
-    for (int i = 0; i < 100; i++)
-        doc_buf_putc(&in, ']');
+    for (int i = 0; i < 100; i++) doc_buf_putc(&in, ']');
     doc_node *box = parse_ok(in.data, in.len);
 
     int complete = 0;
@@ -291,16 +288,14 @@ Test(print, out_of_memory)
  * still escaped after an edit. */
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void)
-{
+static uint64_t rng(void) {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return rng_state;
 }
 
-static void expect_double(double d)
-{
+static void expect_double(double d) {
     char want[40];
     size_t n = doc_format_double(d, want);
     expect_print(doc_box_double(d), want, n);
@@ -308,23 +303,49 @@ static void expect_double(double d)
 
 /* Short decimals (the printer's one-multiplication path), its edges, and
  * random bit patterns (doc_format_double's own paths). */
-Test(print, doubles_match_doc_format_double)
-{
+Test(print, doubles_match_doc_format_double) {
     static const double edges[] = {
-        0.0, -0.0, 1e-6, -1e-6, 9.99999e-7, 1.0000001e-6, 0.1, 0.5, 1.5, 93.78, -57.943145,
-        100.0, 1e7, 11258999.06842624, 11258999.06842625, 11258999.0, 11259000.5, 1e21, 1e-7,
-        123456789.125, 0.00000123, 0.12345678, 0.123456789, 4503599627370496.0, 5e-324, DBL_MAX,
-        -DBL_MAX, DBL_MIN, 1.0 / 3.0, 2.0 / 3.0, 0.3, 1e15 + 0.3, 9007199254740993.0,
+        0.0,
+        -0.0,
+        1e-6,
+        -1e-6,
+        9.99999e-7,
+        1.0000001e-6,
+        0.1,
+        0.5,
+        1.5,
+        93.78,
+        -57.943145,
+        100.0,
+        1e7,
+        11258999.06842624,
+        11258999.06842625,
+        11258999.0,
+        11259000.5,
+        1e21,
+        1e-7,
+        123456789.125,
+        0.00000123,
+        0.12345678,
+        0.123456789,
+        4503599627370496.0,
+        5e-324,
+        DBL_MAX,
+        -DBL_MAX,
+        DBL_MIN,
+        1.0 / 3.0,
+        2.0 / 3.0,
+        0.3,
+        1e15 + 0.3,
+        9007199254740993.0,
     };
-    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
-        expect_double(edges[i]);
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) expect_double(edges[i]);
     static const double scale[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
     for (int r = 0; r < 100000; r++) {
         uint64_t x = rng();
         /* m / 10^k for k decimals, m up to 12 digits. */
         double d = (double)(x % 1000000000000ull) / scale[(x >> 40) % 11];
-        if (x & (1ull << 63))
-            d = -d;
+        if (x & (1ull << 63)) d = -d;
         expect_double(d);
         /* and a neighbour, which usually needs 17 digits */
         expect_double(nextafter(d, 1e300));
@@ -333,32 +354,49 @@ Test(print, doubles_match_doc_format_double)
         uint64_t x = rng();
         double d;
         memcpy(&d, &x, 8);
-        if (d != d || d - d != 0.0)
-            continue;   /* NaN, infinities never enter */
+        if (d != d || d - d != 0.0) continue; /* NaN, infinities never enter */
         expect_double(d);
     }
 }
 
-Test(print, ints_match_doc_format_int)
-{
+Test(print, ints_match_doc_format_int) {
     static const int64_t edges[] = {
-        0, 9, 10, 99, 100, 127, 128, 999, 1000, 9999, 10000, 99999, 100000, 2147483647,
-        -2147483647 - 1, 32767, -32768, -129, 1705027803, 999999999999999999, 1000000000000000000,
-        INT64_MAX, INT64_MIN, INT64_MIN + 1,
+        0,
+        9,
+        10,
+        99,
+        100,
+        127,
+        128,
+        999,
+        1000,
+        9999,
+        10000,
+        99999,
+        100000,
+        2147483647,
+        -2147483647 - 1,
+        32767,
+        -32768,
+        -129,
+        1705027803,
+        999999999999999999,
+        1000000000000000000,
+        INT64_MAX,
+        INT64_MIN,
+        INT64_MIN + 1,
     };
     char want[32];
     for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
         size_t n = doc_format_int(edges[i], want);
         expect_print(doc_box_int(edges[i]), want, n);
-        if (edges[i] == INT64_MIN)
-            continue;   /* its negation is not an int64 */
+        if (edges[i] == INT64_MIN) continue; /* its negation is not an int64 */
         n = doc_format_int(-edges[i], want);
         expect_print(doc_box_int(-edges[i]), want, n);
     }
     for (int r = 0; r < 20000; r++) {
         int64_t v = (int64_t)(rng() >> (rng() % 64));
-        if ((r & 1) && v != INT64_MIN)
-            v = -v;
+        if ((r & 1) && v != INT64_MIN) v = -v;
         size_t n = doc_format_int(v, want);
         expect_print(doc_box_int(v), want, n);
     }
@@ -368,10 +406,9 @@ Test(print, ints_match_doc_format_int)
  * escape at each position, in parsed documents (clean containers take the
  * copy-without-test path) and one with an escape elsewhere in the same
  * object: printing returns the parsed text. */
-Test(print, strings_of_every_length_in_clean_and_escaped_containers)
-{
-    static const char *const esc[] = {"\\\"", "\\\\", "\\n", "\\u0001", "\\u001f", "\xc3\xa9",
-                                      "\xf0\x9f\x98\x80", "\x7f", "/", " "};
+Test(print, strings_of_every_length_in_clean_and_escaped_containers) {
+    static const char *const esc[] = {
+        "\\\"", "\\\\", "\\n", "\\u0001", "\\u001f", "\xc3\xa9", "\xf0\x9f\x98\x80", "\x7f", "/", " "};
     doc_buf in;
     doc_buf_init(&in);
     for (size_t len = 0; len <= 40; len++) {
@@ -394,7 +431,9 @@ Test(print, strings_of_every_length_in_clean_and_escaped_containers)
                     switch (shape) {
                     case 0: n = snprintf(tmp, sizeof tmp, "{\"%.*s\":\"%.*s\",\"k\":1}", bl, b, bl, b); break;
                     case 1: n = snprintf(tmp, sizeof tmp, "[\"%.*s\",2.5,\"%.*s\"]", bl, b, bl, b); break;
-                    case 2: n = snprintf(tmp, sizeof tmp, "{\"x\\n\":0,\"%.*s\":[\"%.*s\"]}", bl, b, bl, b); break;
+                    case 2:
+                        n = snprintf(tmp, sizeof tmp, "{\"x\\n\":0,\"%.*s\":[\"%.*s\"]}", bl, b, bl, b);
+                        break;
                     default: n = snprintf(tmp, sizeof tmp, "\"%.*s\"", bl, b); break;
                     }
                     doc_buf_append(&in, tmp, (size_t)n);
@@ -403,8 +442,8 @@ Test(print, strings_of_every_length_in_clean_and_escaped_containers)
                     doc_node *box = parse_ok(in.data, in.len);
                     size_t plen;
                     char *s = print_box(box, &plen);
-                    cr_expect(plen == in.len && memcmp(s, in.data, plen) == 0,
-                              "got %s want %.*s", s, (int)in.len, in.data);
+                    cr_expect(plen == in.len && memcmp(s, in.data, plen) == 0, "got %s want %.*s", s,
+                              (int)in.len, in.data);
                     free(s);
                     doc_node_free(box);
                 }
@@ -415,8 +454,7 @@ Test(print, strings_of_every_length_in_clean_and_escaped_containers)
     doc_buf_free(&in);
 }
 
-static doc_path *path_ok(const char *text)
-{
+static doc_path *path_ok(const char *text) {
     doc_error err;
     doc_error_clear(&err);
     doc_path *p = NULL;
@@ -427,12 +465,11 @@ static doc_path *path_ok(const char *text)
 /* A parsed container without escapes prints its strings without testing
  * them; an edit that puts a quote or control byte into it (as a value or a
  * key) must still come out escaped, and so must the rollback. */
-Test(print, edits_into_a_clean_container_are_escaped)
-{
+Test(print, edits_into_a_clean_container_are_escaped) {
     static const struct {
-        const char *path;    /* where the edit writes */
-        const char *value;   /* the JSON it writes */
-        const char *want;    /* the document printed after it */
+        const char *path;  /* where the edit writes */
+        const char *value; /* the JSON it writes */
+        const char *want;  /* the document printed after it */
     } rows[] = {
         {"$.b", "\"q\\\"\"", "{\"a\":\"x\",\"b\":\"q\\\"\",\"c\":[\"y\"]}"},
         {"$.c[0]", "\"\\n\"", "{\"a\":\"x\",\"b\":1,\"c\":[\"\\n\"]}"},
@@ -449,8 +486,8 @@ Test(print, edits_into_a_clean_container_are_escaped)
         doc_path *p = path_ok(rows[r].path);
         doc_undo *u = doc_undo_new();
         cr_assert_eq(doc_resolve_write(&c, p, u, &err), DOC_OK, "%s", err.msg);
-        cr_assert_eq(doc_edit_set_take(&c, parse_ok(rows[r].value, strlen(rows[r].value)), u, &err),
-                     DOC_OK, "%s", err.msg);
+        cr_assert_eq(doc_edit_set_take(&c, parse_ok(rows[r].value, strlen(rows[r].value)), u, &err), DOC_OK,
+                     "%s", err.msg);
         size_t n;
         char *s = print_box(root, &n);
         cr_expect_str_eq(s, rows[r].want);

@@ -37,8 +37,8 @@
 /* Cases the implementation knowingly does not pass, with the reason. Empty:
  * every case passes, \p{..} classes included. */
 static const struct {
-    const char *name;     /* the case's "name" */
-    const char *reason;   /* why it is skipped */
+    const char *name;   /* the case's "name" */
+    const char *reason; /* why it is skipped */
 } cts_skip[] = {
     {NULL, NULL},
 };
@@ -53,8 +53,7 @@ static char *read_all(const char *path, size_t *len) {
     char *buf = NULL, *nb;
     size_t cap = 0, n = 0, got;
 
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     for (;;) {
         if (n == cap) {
             cap = cap ? cap * 2 : 1 << 16;
@@ -63,8 +62,7 @@ static char *read_all(const char *path, size_t *len) {
             buf = nb;
         }
         got = fread(buf + n, 1, cap - n, f);
-        if (got == 0)
-            break;
+        if (got == 0) break;
         n += got;
     }
     fclose(f);
@@ -87,8 +85,7 @@ static const uint8_t *member(const uint8_t *v, const char *key) {
     doc_view view;
 
     doc_value_decode(v, &view);
-    if (view.type != DOC_OBJECT)
-        return NULL;
+    if (view.type != DOC_OBJECT) return NULL;
     return doc_object_get(view.node, key, strlen(key), NULL, NULL);
 }
 
@@ -98,12 +95,10 @@ static char *string_of(const uint8_t *v) {
     char *s;
 
     doc_value_decode(v, &view);
-    if (view.type != DOC_STRING)
-        view.slen = 0;
+    if (view.type != DOC_STRING) view.slen = 0;
     s = malloc(view.slen + 1);
     cr_assert(s);
-    if (view.slen)
-        memcpy(s, view.s, view.slen);
+    if (view.slen) memcpy(s, view.s, view.slen);
     s[view.slen] = '\0';
     return s;
 }
@@ -111,10 +106,10 @@ static char *string_of(const uint8_t *v) {
 /* What one evaluation found: the matches as a JSON array text, and their
  * normalized paths as a JSON array of strings. */
 typedef struct found {
-    doc_buf values;   /* "[v1,v2,...]" once closed */
-    doc_buf paths;    /* "[\"$...\",...]" once closed (paths are plain JSON strings) */
-    size_t n;         /* matches */
-    size_t stop_at;   /* stop after this many matches (0: never) */
+    doc_buf values; /* "[v1,v2,...]" once closed */
+    doc_buf paths;  /* "[\"$...\",...]" once closed (paths are plain JSON strings) */
+    size_t n;       /* matches */
+    size_t stop_at; /* stop after this many matches (0: never) */
 } found;
 
 static void put_json_string(doc_buf *b, const char *s) {
@@ -130,12 +125,10 @@ static int collect(void *ctx, const uint8_t *value, const char *norm) {
 
     if (f->n++) {
         doc_buf_putc(&f->values, ',');
-        if (norm)
-            doc_buf_putc(&f->paths, ',');
+        if (norm) doc_buf_putc(&f->paths, ',');
     }
     doc_print(value, &f->values);
-    if (norm)
-        put_json_string(&f->paths, norm);
+    if (norm) put_json_string(&f->paths, norm);
     return f->stop_at && f->n >= f->stop_at;
 }
 
@@ -190,8 +183,7 @@ static int text_equals(const char *text, const uint8_t *want) {
 
     doc_error_clear(&err);
     box = doc_parse(text, strlen(text), DOC_DEPTH_LIMIT, &err);
-    if (!box)
-        return 0;
+    if (!box) return 0;
     eq = doc_value_equal(doc_box_value(box), want);
     doc_node_free(box);
     return eq;
@@ -206,18 +198,14 @@ static int case_matches(const uint8_t *tc, const found *f) {
     doc_view va, vp;
     uint32_t i;
 
-    if (one)
-        return text_equals(f->values.data, one) && (!paths || text_equals(f->paths.data, paths));
-    if (!many)
-        return 0;
+    if (one) return text_equals(f->values.data, one) && (!paths || text_equals(f->paths.data, paths));
+    if (!many) return 0;
     doc_value_decode(many, &va);
-    if (mpaths)
-        doc_value_decode(mpaths, &vp);
+    if (mpaths) doc_value_decode(mpaths, &vp);
     for (i = 0; i < doc_node_count(va.node); i++) {
         alt = doc_array_get(va.node, i, NULL);
         alt_paths = mpaths ? doc_array_get(vp.node, i, NULL) : NULL;
-        if (text_equals(f->values.data, alt) &&
-            (!alt_paths || text_equals(f->paths.data, alt_paths)))
+        if (text_equals(f->values.data, alt) && (!alt_paths || text_equals(f->paths.data, alt_paths)))
             return 1;
     }
     return 0;
@@ -227,8 +215,7 @@ static const char *skip_reason(const char *name) {
     size_t i;
 
     for (i = 0; i < sizeof cts_skip / sizeof cts_skip[0]; i++)
-        if (cts_skip[i].name && !strcmp(cts_skip[i].name, name))
-            return cts_skip[i].reason;
+        if (cts_skip[i].name && !strcmp(cts_skip[i].name, name)) return cts_skip[i].reason;
     return NULL;
 }
 
@@ -290,8 +277,8 @@ Test(query, compliance_suite_passes_every_case) {
     doc_view vt;
     doc_buf report, why;
 
-    cr_assert(test_find_shared(CTS_SUBDIR, 0, path, sizeof path), "cannot find $ATOMICDOC_SHARED/" CTS_SUBDIR
-                                           " or shared/" CTS_SUBDIR " above the cwd");
+    cr_assert(test_find_shared(CTS_SUBDIR, 0, path, sizeof path),
+              "cannot find $ATOMICDOC_SHARED/" CTS_SUBDIR " or shared/" CTS_SUBDIR " above the cwd");
     text = read_all(path, &len);
     cr_assert(text, "cannot read %s", path);
     doc_error_clear(&err);
@@ -329,8 +316,8 @@ Test(query, compliance_suite_passes_every_case) {
         free(name);
     }
     doc_buf_cstr(&report);
-    cr_assert_eq(failed, 0, "%zu of %zu CTS cases failed (%zu passed, %zu skipped):%s", failed, n,
-                 passed, skipped, report.data);
+    cr_assert_eq(failed, 0, "%zu of %zu CTS cases failed (%zu passed, %zu skipped):%s", failed, n, passed,
+                 skipped, report.data);
     cr_assert_eq(passed + skipped, n);
     cr_log_info("CTS: %zu of %zu cases passed, %zu skipped", passed, n, skipped);
     doc_buf_free(&report);
@@ -343,17 +330,16 @@ Test(query, compliance_suite_passes_every_case) {
 /* ------------------------------------------------------------------ */
 
 typedef struct norm_row {
-    const char *doc;      /* JSON document */
-    const char *query;    /* the query */
-    const char *paths;    /* expected normalized paths, as a JSON array */
+    const char *doc;   /* JSON document */
+    const char *query; /* the query */
+    const char *paths; /* expected normalized paths, as a JSON array */
 } norm_row;
 
 static const norm_row norm_rows[] = {
     {"1", "$", "[\"$\"]"},
     {"{\"a\":[10,20,30]}", "$.a[-1]", "[\"$['a'][2]\"]"},
     {"{\"a\":[10,20,30]}", "$.a[::-2]", "[\"$['a'][2]\",\"$['a'][0]\"]"},
-    {"{\"a\":{\"b\":1},\"c\":[2]}", "$..*",
-     "[\"$['a']\",\"$['c']\",\"$['a']['b']\",\"$['c'][0]\"]"},
+    {"{\"a\":{\"b\":1},\"c\":[2]}", "$..*", "[\"$['a']\",\"$['c']\",\"$['a']['b']\",\"$['c'][0]\"]"},
     /* ' and \ are escaped; other printable bytes, DEL and UTF-8 are not */
     {"{\"it's\":1,\"a\\\\b\":2,\"\\u007f\":3,\"\\u00e9\\u4e2d\":4}", "$.*",
      "[\"$['it\\\\'s']\",\"$['a\\\\\\\\b']\",\"$['\\u007f']\",\"$['\\u00e9\\u4e2d']\"]"},
@@ -373,8 +359,8 @@ Test(query, normalized_paths_follow_rfc9535_section_2_7) {
         doc_node *want = parse_text(r->paths);
 
         run_query(r->query, r->doc, &f);
-        cr_assert(text_equals(f.paths.data, doc_box_value(want)), "%s on %s: paths %s, want %s",
-                  r->query, r->doc, f.paths.data, r->paths);
+        cr_assert(text_equals(f.paths.data, doc_box_value(want)), "%s on %s: paths %s, want %s", r->query,
+                  r->doc, f.paths.data, r->paths);
         doc_node_free(want);
         found_free(&f);
     }
@@ -385,24 +371,24 @@ Test(query, normalized_paths_follow_rfc9535_section_2_7) {
 /* ------------------------------------------------------------------ */
 
 typedef struct err_row {
-    const char *query;   /* the query */
-    doc_status code;     /* expected status */
-    size_t offset;       /* expected character offset (BADPATH) */
+    const char *query; /* the query */
+    doc_status code;   /* expected status */
+    size_t offset;     /* expected character offset (BADPATH) */
 } err_row;
 
 static const err_row err_rows[] = {
     {"", DOC_BADPATH, 0},
     {" $", DOC_BADPATH, 0},
-    {"$ ", DOC_BADPATH, 1},                 /* blank space must lead to a segment */
+    {"$ ", DOC_BADPATH, 1}, /* blank space must lead to a segment */
     {"$.a b", DOC_BADPATH, 3},
     {"$. a", DOC_BADPATH, 2},
     {"$['a'", DOC_BADPATH, 5},
-    {"$['\xc3\xa9',x]", DOC_BADPATH, 6},     /* offsets count characters, not bytes */
+    {"$['\xc3\xa9',x]", DOC_BADPATH, 6}, /* offsets count characters, not bytes */
     {"$['a\\'b']", DOC_OK, 0},
-    {"$[\"a\\'b\"]", DOC_BADPATH, 4},       /* \' only inside '...' */
-    {"$['\\uD800']", DOC_BADPATH, 3},       /* lone surrogate */
+    {"$[\"a\\'b\"]", DOC_BADPATH, 4}, /* \' only inside '...' */
+    {"$['\\uD800']", DOC_BADPATH, 3}, /* lone surrogate */
     {"$['\\uD83D\\uDE00']", DOC_OK, 0},
-    {"$['\x01']", DOC_BADPATH, 3},          /* control characters must be escaped */
+    {"$['\x01']", DOC_BADPATH, 3}, /* control characters must be escaped */
     {"$[01]", DOC_BADPATH, 2},
     {"$[-0]", DOC_BADPATH, 2},
     {"$[9007199254740991]", DOC_OK, 0},
@@ -412,9 +398,9 @@ static const err_row err_rows[] = {
     {"$...a", DOC_BADPATH, 3},
     {"$[?@.a==]", DOC_BADPATH, 8},
     {"$[?(@.a]", DOC_BADPATH, 7},
-    {"$[?1]", DOC_BADPATH, 3},              /* a literal is not a test */
-    {"$[?@.* == 1]", DOC_BADPATH, 3},       /* non-singular query compared */
-    {"$[?length(@)]", DOC_BADPATH, 3},      /* ValueType used as a test */
+    {"$[?1]", DOC_BADPATH, 3},         /* a literal is not a test */
+    {"$[?@.* == 1]", DOC_BADPATH, 3},  /* non-singular query compared */
+    {"$[?length(@)]", DOC_BADPATH, 3}, /* ValueType used as a test */
     {"$[?match(@, 'a') == true]", DOC_BADPATH, 3},
     {"$[?count(@.a, 1) > 0]", DOC_BADPATH, 3},
     {"$[?count(1) == 1]", DOC_BADPATH, 9},
@@ -423,8 +409,8 @@ static const err_row err_rows[] = {
     {"$[?!@.a == 1]", DOC_BADPATH, 8},
     {"$[?@.a == 1e999]", DOC_BADPATH, 10},
     {"$[?@.a == True]", DOC_BADPATH, 10},
-    {"$['a'\xff]", DOC_BADPATH, 5},          /* invalid UTF-8 */
-    {"$[?match(@, '(')]", DOC_OK, 0},      /* a bad pattern is false, not an error */
+    {"$['a'\xff]", DOC_BADPATH, 5},   /* invalid UTF-8 */
+    {"$[?match(@, '(')]", DOC_OK, 0}, /* a bad pattern is false, not an error */
 };
 
 Test(query, errors_give_badpath_with_character_offset) {
@@ -445,8 +431,8 @@ Test(query, errors_give_badpath_with_character_offset) {
         }
         cr_expect_null(q, "%s: out not NULL on failure", r->query);
         cr_expect(err.has_offset, "%s: no offset", r->query);
-        cr_expect_eq(err.offset, r->offset, "%s: offset %zu, want %zu (%s)", r->query, err.offset,
-                     r->offset, err.msg);
+        cr_expect_eq(err.offset, r->offset, "%s: offset %zu, want %zu (%s)", r->query, err.offset, r->offset,
+                     err.msg);
         cr_expect(err.msg[0] != '\0' && !strchr(err.msg, '\n'));
     }
 }
@@ -466,17 +452,13 @@ static char *nested_parens(size_t n) {
 
 Test(query, nesting_deeper_than_max_depth_is_toodeep) {
     static const struct {
-        size_t parens;      /* parentheses: nesting is parens + 1 */
-        uint32_t max;       /* max_depth */
-        doc_status code;    /* expected */
+        size_t parens;   /* parentheses: nesting is parens + 1 */
+        uint32_t max;    /* max_depth */
+        doc_status code; /* expected */
     } rows[] = {
-        {127, 128, DOC_OK},
-        {128, 128, DOC_TOODEEP},
-        {0, 1, DOC_OK},
-        {0, 0, DOC_TOODEEP},
-        {511, 10000, DOC_OK},       /* QUERY_NEST_MAX caps max_depth at 512 */
-        {512, 10000, DOC_TOODEEP},
-        {100000, 10000, DOC_TOODEEP},
+        {127, 128, DOC_OK},        {128, 128, DOC_TOODEEP},      {0, 1, DOC_OK},
+        {0, 0, DOC_TOODEEP},       {511, 10000, DOC_OK}, /* QUERY_NEST_MAX caps max_depth at 512 */
+        {512, 10000, DOC_TOODEEP}, {100000, 10000, DOC_TOODEEP},
     };
     size_t i;
 
@@ -516,12 +498,11 @@ Test(query, nesting_deeper_than_max_depth_is_toodeep) {
 
 Test(query, single_paths_are_names_and_indexes_only) {
     static const struct {
-        const char *query;   /* the query */
-        int single;          /* expected doc_query_is_single */
+        const char *query; /* the query */
+        int single;        /* expected doc_query_is_single */
     } rows[] = {
-        {"$", 1}, {"$.a", 1}, {"$['a'][0][-1].b", 1}, {"$ [0] .a", 1},
-        {"$.*", 0}, {"$..a", 0}, {"$[0,1]", 0}, {"$[0:1]", 0}, {"$[?@]", 0},
-        {"$['a','b']", 0}, {"$.a[*]", 0},
+        {"$", 1},      {"$.a", 1},    {"$['a'][0][-1].b", 1}, {"$ [0] .a", 1},   {"$.*", 0},    {"$..a", 0},
+        {"$[0,1]", 0}, {"$[0:1]", 0}, {"$[?@]", 0},           {"$['a','b']", 0}, {"$.a[*]", 0},
     };
     size_t i;
 
@@ -530,8 +511,8 @@ Test(query, single_paths_are_names_and_indexes_only) {
         doc_error err;
 
         doc_error_clear(&err);
-        cr_assert_eq(doc_query_compile(rows[i].query, strlen(rows[i].query), 16, &q, &err),
-                     DOC_OK, "%s: %s", rows[i].query, err.msg);
+        cr_assert_eq(doc_query_compile(rows[i].query, strlen(rows[i].query), 16, &q, &err), DOC_OK, "%s: %s",
+                     rows[i].query, err.msg);
         cr_expect_eq(doc_query_is_single(q), rows[i].single, "%s", rows[i].query);
         doc_query_free(q);
     }
@@ -542,9 +523,9 @@ Test(query, single_paths_are_names_and_indexes_only) {
 /* ------------------------------------------------------------------ */
 
 typedef struct eval_row {
-    const char *doc;     /* JSON document */
-    const char *query;   /* the query */
-    const char *want;    /* expected matches, as JSON text (compared exactly) */
+    const char *doc;   /* JSON document */
+    const char *query; /* the query */
+    const char *want;  /* expected matches, as JSON text (compared exactly) */
 } eval_row;
 
 static const eval_row eval_rows[] = {
@@ -560,8 +541,7 @@ static const eval_row eval_rows[] = {
     {"[0,1,2,3,4,5]", "$[::0]", "[]"},
     /* numbers compare by value across int and double */
     {"[1,1.0,2,1e0,\"1\"]", "$[?@ == 1]", "[1,1.0,1.0]"},
-    {"[9007199254740993,9007199254740992.0]", "$[?@ > 9007199254740992]",
-     "[9007199254740993]"},
+    {"[9007199254740993,9007199254740992.0]", "$[?@ > 9007199254740992]", "[9007199254740993]"},
     {"[\"a\",\"b\",\"\xc3\xa9\",\"ab\"]", "$[?@ < 'b']", "[\"a\",\"ab\"]"},
     /* Nothing == Nothing; deep equality of containers */
     {"[{\"a\":1},{\"b\":1}]", "$[?@.x == @.y]", "[{\"a\":1},{\"b\":1}]"},
@@ -573,12 +553,11 @@ static const eval_row eval_rows[] = {
     {"[[1],[1,2],[]]", "$[?value(@.*) == 1]", "[[1]]"},
     {"{\"re\":\"b+\",\"v\":[\"abb\",\"bb\"]}", "$.v[?match(@, $.re)]", "[\"bb\"]"},
     {"{\"re\":\"b+\",\"v\":[\"abb\",\"bb\"]}", "$.v[?search(@, $.re)]", "[\"abb\",\"bb\"]"},
-    {"[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac\"]",
-     "$[?match(@, '(a*)*b')]", "[]"},
+    {"[\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac\"]", "$[?match(@, '(a*)*b')]",
+     "[]"},
     {"[\"ab\"]", "$[?match(@, '(')]", "[]"},
     /* a long && chain is one flat node */
-    {"[{\"a\":1}]", "$[?@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1]",
-     "[{\"a\":1}]"},
+    {"[{\"a\":1}]", "$[?@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1&&@.a==1]", "[{\"a\":1}]"},
 };
 
 Test(query, evaluation_follows_rfc9535_semantics) {
@@ -619,19 +598,19 @@ Test(query, callback_stops_the_evaluation) {
 /* ------------------------------------------------------------------ */
 
 typedef struct re_row {
-    const char *pattern;  /* I-Regexp */
-    const char *text;     /* subject */
-    int valid;            /* 1: compiles */
-    int full;             /* expected match() (whole text) */
-    int part;             /* expected search() (some substring) */
+    const char *pattern; /* I-Regexp */
+    const char *text;    /* subject */
+    int valid;           /* 1: compiles */
+    int full;            /* expected match() (whole text) */
+    int part;            /* expected search() (some substring) */
 } re_row;
 
 static const re_row re_rows[] = {
     {"a.c", "abc", 1, 1, 1},
-    {"a.c", "a\nc", 1, 0, 0},                     /* '.' excludes \n and \r */
+    {"a.c", "a\nc", 1, 0, 0}, /* '.' excludes \n and \r */
     {"a.c", "a\rc", 1, 0, 0},
-    {".", "\xe2\x80\xa8", 1, 1, 1},               /* ... but not U+2028 */
-    {".", "\xf0\x9f\x98\x80", 1, 1, 1},           /* one code point, four bytes */
+    {".", "\xe2\x80\xa8", 1, 1, 1},     /* ... but not U+2028 */
+    {".", "\xf0\x9f\x98\x80", 1, 1, 1}, /* one code point, four bytes */
     {"[a-c]+", "abcabc", 1, 1, 1},
     {"[^a-c]", "d", 1, 1, 1},
     {"[^a-c]", "b", 1, 0, 0},
@@ -644,20 +623,23 @@ static const re_row re_rows[] = {
     {"x*", "", 1, 1, 1},
     {"a|", "", 1, 1, 1},
     {"a|b|c", "c", 1, 1, 1},
-    {"\\p{L}\\p{Nd}", "\xc3\xa9" "5", 1, 1, 1},
+    {"\\p{L}\\p{Nd}",
+     "\xc3\xa9"
+     "5",
+     1, 1, 1},
     {"\\P{L}", "5", 1, 1, 1},
     {"\\P{L}", "a", 1, 0, 0},
     {"[\\p{Lu}0-9]+", "AB12", 1, 1, 1},
     {"[\\P{Lu}]", "A", 1, 0, 0},
-    {"\\p{Zs}", "\xe3\x80\x80", 1, 1, 1},        /* U+3000 ideographic space */
-    {"\\p{Cn}", "\xf4\x8f\xbf\xbf", 1, 1, 1},    /* U+10FFFF, unassigned */
+    {"\\p{Zs}", "\xe3\x80\x80", 1, 1, 1},     /* U+3000 ideographic space */
+    {"\\p{Cn}", "\xf4\x8f\xbf\xbf", 1, 1, 1}, /* U+10FFFF, unassigned */
     {"[a-]", "-", 1, 1, 1},
     {"[-a]", "-", 1, 1, 1},
     {"[\\]]", "]", 1, 1, 1},
     {"\\.", ".", 1, 1, 1},
     {"\\.", "a", 1, 0, 0},
     {"\\n\\t", "\n\t", 1, 1, 1},
-    {"^ab", "xab", 1, 0, 0},                      /* anchors, as the CTS expects */
+    {"^ab", "xab", 1, 0, 0}, /* anchors, as the CTS expects */
     {"ab$", "xab", 1, 0, 1},
     {"ab$", "abx", 1, 0, 0},
     {"(a*)*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac", 1, 0, 0},
@@ -695,10 +677,10 @@ Test(query, iregexp_matches_rfc9485_patterns) {
             cr_expect_null(re);
             continue;
         }
-        cr_expect_eq(doc_iregexp_exec(re, r->text, strlen(r->text), 1), r->full,
-                     "/%s/ match on '%s'", r->pattern, r->text);
-        cr_expect_eq(doc_iregexp_exec(re, r->text, strlen(r->text), 0), r->part,
-                     "/%s/ search on '%s'", r->pattern, r->text);
+        cr_expect_eq(doc_iregexp_exec(re, r->text, strlen(r->text), 1), r->full, "/%s/ match on '%s'",
+                     r->pattern, r->text);
+        cr_expect_eq(doc_iregexp_exec(re, r->text, strlen(r->text), 0), r->part, "/%s/ search on '%s'",
+                     r->pattern, r->text);
         doc_iregexp_free(re);
     }
 }
@@ -710,8 +692,7 @@ Test(query, iregexp_deep_groups_are_refused) {
     doc_iregexp *re = NULL;
 
     cr_assert(s);
-    for (i = 0; i < n; i++)
-        s[i] = '(', s[n + i] = ')';
+    for (i = 0; i < n; i++) s[i] = '(', s[n + i] = ')';
     s[2 * n] = '\0';
     cr_expect_eq(doc_iregexp_compile(s, 2 * n, &re), DOC_IREGEXP_INVALID);
     cr_expect_null(re);
@@ -726,8 +707,8 @@ Test(query, iregexp_deep_groups_are_refused) {
 /* ------------------------------------------------------------------ */
 
 typedef struct deep_count {
-    size_t n;            /* matches */
-    size_t max_norm;     /* longest normalized path seen */
+    size_t n;        /* matches */
+    size_t max_norm; /* longest normalized path seen */
 } deep_count;
 
 static int count_match(void *ctx, const uint8_t *value, const char *norm) {
@@ -735,16 +716,15 @@ static int count_match(void *ctx, const uint8_t *value, const char *norm) {
 
     (void)value;
     c->n++;
-    if (norm && strlen(norm) > c->max_norm)
-        c->max_norm = strlen(norm);
+    if (norm && strlen(norm) > c->max_norm) c->max_norm = strlen(norm);
     return 0;
 }
 
 Test(query, deep_document_is_walked_without_recursion) {
     static const struct {
-        const char *query;   /* the query */
-        size_t n;            /* expected matches */
-        size_t max_norm;     /* expected longest normalized path */
+        const char *query; /* the query */
+        size_t n;          /* expected matches */
+        size_t max_norm;   /* expected longest normalized path */
     } rows[] = {
         {"$..*", DOC_DEPTH_LIMIT, 1 + 3 * DOC_DEPTH_LIMIT},
         {"$..[0]", DOC_DEPTH_LIMIT, 1 + 3 * DOC_DEPTH_LIMIT},
@@ -760,11 +740,9 @@ Test(query, deep_document_is_walked_without_recursion) {
 
     /* DOC_DEPTH_LIMIT arrays around 7: [[[...[7]...]]] */
     cr_assert(b);
-    for (i = 0; i < DOC_DEPTH_LIMIT; i++)
-        cr_assert_eq(doc_builder_begin_array(b), DOC_OK);
+    for (i = 0; i < DOC_DEPTH_LIMIT; i++) cr_assert_eq(doc_builder_begin_array(b), DOC_OK);
     cr_assert_eq(doc_builder_int(b, 7), DOC_OK);
-    for (i = 0; i < DOC_DEPTH_LIMIT; i++)
-        cr_assert_eq(doc_builder_end(b), DOC_OK);
+    for (i = 0; i < DOC_DEPTH_LIMIT; i++) cr_assert_eq(doc_builder_end(b), DOC_OK);
     doc_error_clear(&err);
     box = doc_builder_finish(b, &err);
     cr_assert(box, "%s", err.msg);
@@ -774,12 +752,11 @@ Test(query, deep_document_is_walked_without_recursion) {
         doc_query *q = NULL;
 
         doc_error_clear(&err);
-        cr_assert_eq(doc_query_compile(rows[i].query, strlen(rows[i].query), DOC_DEPTH_LIMIT, &q,
-                                       &err), DOC_OK, "%s: %s", rows[i].query, err.msg);
+        cr_assert_eq(doc_query_compile(rows[i].query, strlen(rows[i].query), DOC_DEPTH_LIMIT, &q, &err),
+                     DOC_OK, "%s: %s", rows[i].query, err.msg);
         cr_assert_eq(doc_query_eval(q, doc_box_value(box), count_match, &c, 1, &err), DOC_OK);
         cr_expect_eq(c.n, rows[i].n, "%s: %zu matches", rows[i].query, c.n);
-        cr_expect_eq(c.max_norm, rows[i].max_norm, "%s: longest path %zu", rows[i].query,
-                     c.max_norm);
+        cr_expect_eq(c.max_norm, rows[i].max_norm, "%s: longest path %zu", rows[i].query, c.max_norm);
         doc_query_free(q);
     }
     doc_node_free(box);
@@ -788,7 +765,6 @@ Test(query, deep_document_is_walked_without_recursion) {
 /* ------------------------------------------------------------------ */
 /* Allocation failure                                                 */
 /* ------------------------------------------------------------------ */
-
 
 static int ignore_match(void *ctx, const uint8_t *value, const char *norm) {
     (void)ctx, (void)value, (void)norm;

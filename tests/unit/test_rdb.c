@@ -18,8 +18,7 @@
 #include "../test_util.h"
 #include "unit_alloc.h"
 
-static doc_node *parse_ok(const char *json, size_t len)
-{
+static doc_node *parse_ok(const char *json, size_t len) {
     doc_error err;
     doc_error_clear(&err);
     doc_node *box = doc_parse(json, len, DOC_DEPTH_LIMIT, &err);
@@ -27,16 +26,14 @@ static doc_node *parse_ok(const char *json, size_t len)
     return box;
 }
 
-static doc_buf serialize_ok(const doc_node *box)
-{
+static doc_buf serialize_ok(const doc_node *box) {
     doc_buf b;
     doc_buf_init(&b);
     cr_assert_eq(doc_tree_serialize(box, &b), DOC_OK);
     return b;
 }
 
-static doc_buf print_buf(const doc_node *box)
-{
+static doc_buf print_buf(const doc_node *box) {
     doc_buf b;
     doc_buf_init(&b);
     doc_print(doc_box_value(box), &b);
@@ -46,8 +43,7 @@ static doc_buf print_buf(const doc_node *box)
 
 /* load(serialize(parse(json))) prints as the parsed tree does, serializes to the
  * same bytes, is identical and holds the same memory. */
-static void check_round_trip(const char *json, size_t len)
-{
+static void check_round_trip(const char *json, size_t len) {
     /* Requested sizes: malloc_usable_size may differ for equal requests. */
     unit_alloc_plain();
     doc_node *a = parse_ok(json, len);
@@ -57,12 +53,11 @@ static void check_round_trip(const char *json, size_t len)
     doc_node *b = doc_tree_load((const uint8_t *)sa.data, sa.len, DOC_DEPTH_LIMIT, &err);
     cr_assert(b, "load failed: %s at %zu (%.80s)", err.msg, err.offset, json);
     doc_buf sb = serialize_ok(b), pa = print_buf(a), pb = print_buf(b);
-    cr_assert(sa.len == sb.len && !memcmp(sa.data, sb.data, sa.len), "serialized bytes differ: %.80s",
-              json);
-    cr_assert(pa.len == pb.len && !memcmp(pa.data, pb.data, pa.len), "printed text differs: %.80s",
-              json);
+    cr_assert(sa.len == sb.len && !memcmp(sa.data, sb.data, sa.len), "serialized bytes differ: %.80s", json);
+    cr_assert(pa.len == pb.len && !memcmp(pa.data, pb.data, pa.len), "printed text differs: %.80s", json);
     cr_assert(doc_value_identical(doc_box_value(a), doc_box_value(b)));
-    cr_assert_eq(doc_node_memory(a), doc_node_memory(b), "memory differs: %zu %zu %.80s", doc_node_memory(a), doc_node_memory(b), json);
+    cr_assert_eq(doc_node_memory(a), doc_node_memory(b), "memory differs: %zu %zu %.80s", doc_node_memory(a),
+                 doc_node_memory(b), json);
     doc_buf_free(&sa);
     doc_buf_free(&sb);
     doc_buf_free(&pa);
@@ -72,8 +67,7 @@ static void check_round_trip(const char *json, size_t len)
 }
 
 /* An order-like document of n orders: large arrays, indexed and small objects. */
-static doc_buf orders_doc(int n)
-{
+static doc_buf orders_doc(int n) {
     doc_buf b;
     doc_buf_init(&b);
     char tmp[256];
@@ -97,13 +91,35 @@ static doc_buf orders_doc(int n)
     return b;
 }
 
-Test(rdb, round_trip_of_many_documents)
-{
+Test(rdb, round_trip_of_many_documents) {
     static const char *const docs[] = {
-        "null", "true", "false", "0", "127", "128", "-1", "-128", "-129", "32767", "32768",
-        "-32769", "2147483647", "2147483648", "-2147483649", "9223372036854775807",
-        "-9223372036854775808", "0.5", "-0.0", "1e300", "5e-324", "\"\"", "\"x\"",
-        "[]", "{}", "[[]]", "{\"\":{}}",
+        "null",
+        "true",
+        "false",
+        "0",
+        "127",
+        "128",
+        "-1",
+        "-128",
+        "-129",
+        "32767",
+        "32768",
+        "-32769",
+        "2147483647",
+        "2147483648",
+        "-2147483649",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "0.5",
+        "-0.0",
+        "1e300",
+        "5e-324",
+        "\"\"",
+        "\"x\"",
+        "[]",
+        "{}",
+        "[[]]",
+        "{\"\":{}}",
         "{\"store\":{\"book\":[{\"category\":\"reference\",\"author\":\"Nigel Rees\","
         "\"title\":\"Sayings of the Century\",\"price\":8.95},{\"category\":\"fiction\","
         "\"author\":\"Evelyn Waugh\",\"title\":\"Sword of Honour\",\"price\":12.99}],"
@@ -128,8 +144,7 @@ Test(rdb, round_trip_of_many_documents)
 }
 
 /* Every JSONTestSuite input the parser accepts round-trips. */
-Test(rdb, round_trip_of_the_jsontestsuite_inputs_the_parser_accepts)
-{
+Test(rdb, round_trip_of_the_jsontestsuite_inputs_the_parser_accepts) {
     char dir[PATH_MAX];
     cr_assert(test_find_shared("conformance/JSONTestSuite/test_parsing", 1, dir, sizeof dir),
               "JSONTestSuite not found: set ATOMICDOC_SHARED");
@@ -159,15 +174,14 @@ Test(rdb, round_trip_of_the_jsontestsuite_inputs_the_parser_accepts)
 }
 
 /* Loads data[0..len); returns the box or NULL, checking the error's form. */
-static doc_node *load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err)
-{
+static doc_node *load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err) {
     doc_error_clear(err);
     doc_node *box = doc_tree_load(data, len, max_depth, err);
     if (!box) {
-        cr_assert(err->code == DOC_BADJSON || err->code == DOC_TOODEEP || err->code == DOC_NOMEM,
-                  "code %d", err->code);
-        cr_assert(err->code != DOC_BADJSON || (err->has_offset && err->offset <= len),
-                  "offset %zu of %zu", err->offset, len);
+        cr_assert(err->code == DOC_BADJSON || err->code == DOC_TOODEEP || err->code == DOC_NOMEM, "code %d",
+                  err->code);
+        cr_assert(err->code != DOC_BADJSON || (err->has_offset && err->offset <= len), "offset %zu of %zu",
+                  err->offset, len);
         cr_assert(err->msg[0]);
     } else {
         cr_assert_eq(err->code, DOC_OK);
@@ -181,8 +195,7 @@ static const char *const samples[] = {
     "5000000000,3.5,1e300,null,true,false],\"o\":{\"a\":{\"b\":[[],{}]}},\"e\":\"\"}",
 };
 
-Test(rdb, truncation_at_every_byte_and_a_trailing_byte_are_errors)
-{
+Test(rdb, truncation_at_every_byte_and_a_trailing_byte_are_errors) {
     for (size_t s = 0; s < sizeof samples / sizeof *samples; s++) {
         doc_node *a = parse_ok(samples[s], strlen(samples[s]));
         doc_buf t = serialize_ok(a);
@@ -206,10 +219,10 @@ Test(rdb, truncation_at_every_byte_and_a_trailing_byte_are_errors)
 
 /* Every bit of every byte flipped (and every byte set to a few telling values):
  * refused, or loaded as a tree that serializes back to exactly those bytes. */
-Test(rdb, flipped_and_overwritten_bytes_are_refused_or_load_canonically)
-{
-    static const uint8_t telling[] = {0x00, 0x01, 0x7f, 0x80, 0xff, DOC_TAG_OBJECT, DOC_TAG_ARRAY,
-                                      DOC_TAG_STRING, DOC_TAG_I64, DOC_TAG_DOUBLE, 0x0b};
+Test(rdb, flipped_and_overwritten_bytes_are_refused_or_load_canonically) {
+    static const uint8_t telling[] = {0x00,        0x01,           0x7f,          0x80,
+                                      0xff,        DOC_TAG_OBJECT, DOC_TAG_ARRAY, DOC_TAG_STRING,
+                                      DOC_TAG_I64, DOC_TAG_DOUBLE, 0x0b};
     for (size_t s = 0; s < sizeof samples / sizeof *samples; s++) {
         doc_node *a = parse_ok(samples[s], strlen(samples[s]));
         doc_buf t = serialize_ok(a);
@@ -246,19 +259,18 @@ Test(rdb, flipped_and_overwritten_bytes_are_refused_or_load_canonically)
 
 /* One forged input: its bytes and what the loader must say. */
 typedef struct forged {
-    const char *what;       /* the forgery */
-    const uint8_t *bytes;   /* the input */
-    size_t len;             /* its length */
-    doc_status code;        /* expected error */
-    const char *msg;        /* a word the message must hold */
+    const char *what;     /* the forgery */
+    const uint8_t *bytes; /* the input */
+    size_t len;           /* its length */
+    doc_status code;      /* expected error */
+    const char *msg;      /* a word the message must hold */
 } forged;
 
-#define F(what, code, msg, ...)                                                                   \
-    {what, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}), code, msg}
+#define F(what, code, msg, ...) \
+    { what, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}), code, msg }
 #define Z8 0, 0, 0, 0, 0, 0, 0, 0
 
-Test(rdb, forged_counts_lengths_tags_and_offsets_are_refused)
-{
+Test(rdb, forged_counts_lengths_tags_and_offsets_are_refused) {
     const forged cases[] = {
         F("root count 0", DOC_BADJSON, "root", 0, 1, 0),
         F("root count 2", DOC_BADJSON, "root", 2, 2, 0, 0),
@@ -283,18 +295,18 @@ Test(rdb, forged_counts_lengths_tags_and_offsets_are_refused)
         F("string with a surrogate", DOC_BADJSON, "UTF-8", 1, 5, DOC_TAG_STRING, 3, 0xed, 0xa0, 0x80),
         F("string past U+10FFFF", DOC_BADJSON, "UTF-8", 1, 6, DOC_TAG_STRING, 4, 0xf4, 0x90, 0x80, 0x80),
         F("string with a cut sequence", DOC_BADJSON, "UTF-8", 1, 4, DOC_TAG_STRING, 2, 'a', 0xe2),
-        F("long string with a stray continuation byte", DOC_BADJSON, "UTF-8", 1, 14, DOC_TAG_STRING,
-          12, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 0x80),
+        F("long string with a stray continuation byte", DOC_BADJSON, "UTF-8", 1, 14, DOC_TAG_STRING, 12, 'a',
+          'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 0x80),
         F("child slot not zero", DOC_BADJSON, "slot", 1, 9, DOC_TAG_ARRAY, 1, 0, 0, 0, 0, 0, 0, 0),
         F("child record missing", DOC_BADJSON, "header", 1, 9, DOC_TAG_ARRAY, Z8),
-        F("child count larger than its bytes hold", DOC_BADJSON, "count", 1, 9, DOC_TAG_ARRAY, Z8,
-          2, 1, 0x80),
+        F("child count larger than its bytes hold", DOC_BADJSON, "count", 1, 9, DOC_TAG_ARRAY, Z8, 2, 1,
+          0x80),
         F("child count smaller", DOC_BADJSON, "count", 1, 9, DOC_TAG_ARRAY, Z8, 1, 2, 0x80, 0x81),
         F("key length past its node", DOC_BADJSON, "key", 1, 9, DOC_TAG_OBJECT, Z8, 1, 2, 5, 'a'),
         F("key without a value", DOC_BADJSON, "value", 1, 9, DOC_TAG_OBJECT, Z8, 1, 2, 1, 'a'),
         F("key not UTF-8", DOC_BADJSON, "UTF-8", 1, 9, DOC_TAG_OBJECT, Z8, 1, 3, 1, 0xff, 0x80),
-        F("duplicate key", DOC_BADJSON, "duplicate", 1, 9, DOC_TAG_OBJECT, Z8, 2, 6, 1, 'a', 0x80, 1,
-          'a', 0x81),
+        F("duplicate key", DOC_BADJSON, "duplicate", 1, 9, DOC_TAG_OBJECT, Z8, 2, 6, 1, 'a', 0x80, 1, 'a',
+          0x81),
         F("bytes after the tree", DOC_BADJSON, "after", 1, 1, DOC_TAG_NULL, 0),
         F("a record where a scalar root ends", DOC_BADJSON, "after", 1, 1, 0x80, 0, 0),
     };
@@ -308,8 +320,8 @@ Test(rdb, forged_counts_lengths_tags_and_offsets_are_refused)
             continue;
         }
         cr_expect_eq(err.code, cases[i].code, "%s: code %d", cases[i].what, err.code);
-        cr_expect(strstr(err.msg, cases[i].msg), "%s: message \"%s\" lacks \"%s\"", cases[i].what,
-                  err.msg, cases[i].msg);
+        cr_expect(strstr(err.msg, cases[i].msg), "%s: message \"%s\" lacks \"%s\"", cases[i].what, err.msg,
+                  cases[i].msg);
         cr_expect_eq(unit_alloc_live(), 0, "%s: leaks", cases[i].what);
     }
     unit_alloc_plain();
@@ -317,8 +329,7 @@ Test(rdb, forged_counts_lengths_tags_and_offsets_are_refused)
 
 /* A valid tree with one fault deep inside (several nodes made and open when
  * it is found): refused, nothing leaked. */
-Test(rdb, a_fault_deep_in_a_large_tree_leaks_nothing)
-{
+Test(rdb, a_fault_deep_in_a_large_tree_leaks_nothing) {
     doc_buf big = orders_doc(200);
     doc_node *a = parse_ok(big.data, big.len);
     doc_buf t = serialize_ok(a);
@@ -357,8 +368,7 @@ Test(rdb, a_fault_deep_in_a_large_tree_leaks_nothing)
 
 /* Found by fuzz_rdb: a small object whose count (3) is far below its members
  * (40) wrote past the memo of keys before the count was compared. */
-Test(rdb, a_count_far_below_the_entries_is_refused)
-{
+Test(rdb, a_count_far_below_the_entries_is_refused) {
     for (int kind = 0; kind < 2; kind++) {
         doc_buf t;
         doc_buf_init(&t);
@@ -388,8 +398,7 @@ Test(rdb, a_count_far_below_the_entries_is_refused)
     }
 }
 
-Test(rdb, nesting_is_bounded_by_max_depth)
-{
+Test(rdb, nesting_is_bounded_by_max_depth) {
     char text[2 * 130];
     for (uint32_t depth = 127; depth <= 129; depth++) {
         memset(text, '[', depth);
@@ -410,8 +419,7 @@ Test(rdb, nesting_is_bounded_by_max_depth)
     }
 }
 
-Test(rdb, out_of_memory_at_every_allocation_is_nomem_and_leaks_nothing)
-{
+Test(rdb, out_of_memory_at_every_allocation_is_nomem_and_leaks_nothing) {
     doc_buf big = orders_doc(40);
     doc_node *a = parse_ok(big.data, big.len);
     doc_buf t = serialize_ok(a);
@@ -437,8 +445,7 @@ Test(rdb, out_of_memory_at_every_allocation_is_nomem_and_leaks_nothing)
 
 /* A loaded tree works like a parsed one: lookups through the indexes of large
  * containers, edits, searches by value. */
-Test(rdb, a_loaded_tree_answers_lookups_through_its_indexes)
-{
+Test(rdb, a_loaded_tree_answers_lookups_through_its_indexes) {
     doc_buf big = orders_doc(500);
     doc_node *a = parse_ok(big.data, big.len);
     doc_buf t = serialize_ok(a);

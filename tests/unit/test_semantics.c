@@ -43,19 +43,19 @@ static doc_view view_of(const doc_node *box) {
 
 Test(semantics, same_type_order_compares_numbers_with_numbers_and_strings_with_strings) {
     static const struct {
-        const char *a, *b;   /* JSON values */
-        int ok;              /* comparable */
-        int cmp;             /* sign of a - b when ok */
+        const char *a, *b; /* JSON values */
+        int ok;            /* comparable */
+        int cmp;           /* sign of a - b when ok */
     } rows[] = {
         {"1", "2", 1, -1},
         {"2", "1.5", 1, 1},
         {"1", "1.0", 1, 0},
-        {"9007199254740993", "9007199254740992.0", 1, 1},   /* exact across int/double */
+        {"9007199254740993", "9007199254740992.0", 1, 1}, /* exact across int/double */
         {"-0.0", "0", 1, 0},
         {"\"a\"", "\"b\"", 1, -1},
         {"\"ab\"", "\"a\"", 1, 1},
         {"\"\"", "\"\"", 1, 0},
-        {"\"\\u00e9\"", "\"z\"", 1, 1},   /* bytewise: 0xC3 > 'z' */
+        {"\"\\u00e9\"", "\"z\"", 1, 1}, /* bytewise: 0xC3 > 'z' */
         {"1", "\"1\"", 0, 0},
         {"null", "null", 0, 0},
         {"true", "false", 0, 0},
@@ -78,9 +78,27 @@ Test(semantics, same_type_order_compares_numbers_with_numbers_and_strings_with_s
 Test(semantics, bson_order_ranks_types_then_values) {
     /* Ascending, each strictly below the next. */
     static const char *sorted[] = {
-        "null", "-5", "1", "1.5", "2", "\"\"", "\"a\"", "\"b\"",
-        "{}", "{\"a\":null}", "{\"a\":1}", "{\"b\":1}", "{\"b\":1,\"c\":1}", "{\"a\":\"x\"}",
-        "[]", "[1]", "[1,2]", "[2]", "[\"a\"]", "false", "true",
+        "null",
+        "-5",
+        "1",
+        "1.5",
+        "2",
+        "\"\"",
+        "\"a\"",
+        "\"b\"",
+        "{}",
+        "{\"a\":null}",
+        "{\"a\":1}",
+        "{\"b\":1}",
+        "{\"b\":1,\"c\":1}",
+        "{\"a\":\"x\"}",
+        "[]",
+        "[1]",
+        "[1,2]",
+        "[2]",
+        "[\"a\"]",
+        "false",
+        "true",
     };
     size_t n = sizeof sorted / sizeof sorted[0];
     doc_order o;
@@ -122,7 +140,7 @@ Test(semantics, bytes_order_puts_a_prefix_first) {
     cr_expect_eq(doc_bytes_cmp("abc", 3, "ab", 2), 1);
     cr_expect_eq(doc_bytes_cmp("", 0, "", 0), 0);
     cr_expect_eq(doc_bytes_cmp(NULL, 0, "a", 1), -1);
-    cr_expect_eq(doc_bytes_cmp("\x80", 1, "\x7f", 1), 1);   /* unsigned bytes */
+    cr_expect_eq(doc_bytes_cmp("\x80", 1, "\x7f", 1), 1); /* unsigned bytes */
 }
 
 /* ------------------------------------------------------------------ */
@@ -134,8 +152,8 @@ Test(semantics, arithmetic_stays_integer_while_it_fits) {
         doc_arith_op op;
         const char *a, *b;
         doc_status st;
-        const char *want;    /* printed result when DOC_OK */
-        doc_type type;       /* result type (also on OVERFLOW) */
+        const char *want; /* printed result when DOC_OK */
+        doc_type type;    /* result type (also on OVERFLOW) */
     } rows[] = {
         {DOC_ARITH_ADD, "1", "2", DOC_OK, "3", DOC_INT},
         {DOC_ARITH_ADD, "1", "0.5", DOC_OK, "1.5", DOC_DOUBLE},
@@ -211,14 +229,8 @@ Test(semantics, keep_window_keeps_the_first_or_the_last_elements) {
         int from_end;
         uint64_t from, to;
     } rows[] = {
-        {10, 3, 0, 0, 3},
-        {10, 3, 1, 7, 10},
-        {10, 0, 0, 0, 0},
-        {10, 0, 1, 10, 10},
-        {2, 5, 0, 0, 2},
-        {2, 5, 1, 0, 2},
-        {0, 5, 1, 0, 0},
-        {4, UINT64_MAX, 1, 0, 4},
+        {10, 3, 0, 0, 3}, {10, 3, 1, 7, 10}, {10, 0, 0, 0, 0}, {10, 0, 1, 10, 10},
+        {2, 5, 0, 0, 2},  {2, 5, 1, 0, 2},   {0, 5, 1, 0, 0},  {4, UINT64_MAX, 1, 0, 4},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         uint64_t from = 99, to = 99;
@@ -343,10 +355,10 @@ static void put_buf(void *ctx, const char *bytes, size_t n) { doc_buf_append(ctx
 
 Test(semantics, string_literals_decode_or_say_where_they_fail) {
     static const struct {
-        const char *text;    /* the literal and what follows it */
+        const char *text; /* the literal and what follows it */
         doc_status st;
-        const char *want;    /* decoded bytes (DOC_OK) or the message */
-        size_t at;           /* DOC_OK: *pos after; else the fault's byte offset */
+        const char *want; /* decoded bytes (DOC_OK) or the message */
+        size_t at;        /* DOC_OK: *pos after; else the fault's byte offset */
     } rows[] = {
         {"'abc'", DOC_OK, "abc", 5},
         {"\"a'b\"]", DOC_OK, "a'b", 5},
@@ -369,8 +381,8 @@ Test(semantics, string_literals_decode_or_say_where_they_fail) {
         doc_buf_init(&out);
         size_t pos = 0, at = 99;
         const char *msg = NULL;
-        doc_status st = doc_string_literal_decode(rows[i].text, strlen(rows[i].text), &pos, put_buf,
-                                                  &out, &at, &msg);
+        doc_status st =
+            doc_string_literal_decode(rows[i].text, strlen(rows[i].text), &pos, put_buf, &out, &at, &msg);
         cr_expect_eq(st, rows[i].st, "row %zu: status %d", i, st);
         if (st == DOC_OK) {
             cr_expect_eq(out.len, strlen(rows[i].want), "row %zu: length", i);
@@ -402,8 +414,8 @@ static int in_list(void *ctx, const uint8_t *el) {
 
 Test(semantics, remove_where_removes_every_match_and_undoes_exactly) {
     static const struct {
-        const char *doc;     /* the array at $.a */
-        const char *drop;    /* values to remove */
+        const char *doc;  /* the array at $.a */
+        const char *drop; /* values to remove */
         const char *want;
         uint32_t removed;
     } rows[] = {
@@ -559,8 +571,7 @@ Test(semantics, update_apply_out_of_memory_at_every_step) {
          "{\"l\":[{\"q\":1,\"w\":true},{\"q\":0,\"w\":true}],\"t\":[9,4,3],\"u\":[{\"k\":1}],\"v\":[1,2]}"},
         {"{\"a\":[1,2,3,2],\"b\":[{\"x\":1},{\"x\":5}],\"c\":[1,2,3],\"d\":[1,2]}",
          "{\"$pull\":{\"a\":2,\"b\":{\"x\":{\"$gt\":2}}},\"$pullAll\":{\"c\":[1,3]},\"$pop\":{\"d\":-1}}",
-         NULL,
-         "{\"a\":[1,3],\"b\":[{\"x\":1}],\"c\":[2],\"d\":[2]}"},
+         NULL, "{\"a\":[1,3],\"b\":[{\"x\":1}],\"c\":[2],\"d\":[2]}"},
         /* $[] / $[id] rewrites: kept containers shared, new ones copied */
         {"{\"l\":[{\"q\":1},\"s\",[2],\"t\"],\"n\":[1,2.5,300]}",
          "{\"$set\":{\"l.$[x]\":{\"k\":[1]}},\"$inc\":{\"n.$[]\":100000}}",
@@ -599,7 +610,8 @@ Test(semantics, update_apply_out_of_memory_at_every_step) {
                     cr_expect_eq(changed, 1);
                     char *got = print_box(root);
                     doc_node *want = parse_ok(rows[i].want);
-                    cr_expect(doc_value_equal(doc_box_value(root), doc_box_value(want)), "row %zu: %s", i, got);
+                    cr_expect(doc_value_equal(doc_box_value(root), doc_box_value(want)), "row %zu: %s", i,
+                              got);
                     doc_node_free(want);
                     free(got);
                 }

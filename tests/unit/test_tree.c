@@ -31,8 +31,7 @@ static doc_path *path_ok(const char *text) {
     doc_error err;
     doc_error_clear(&err);
     doc_path *p = NULL;
-    cr_assert_eq(doc_path_compile(text, strlen(text), 128, &p, &err), DOC_OK, "path %s: %s", text,
-                 err.msg);
+    cr_assert_eq(doc_path_compile(text, strlen(text), 128, &p, &err), DOC_OK, "path %s: %s", text, err.msg);
     return p;
 }
 
@@ -171,8 +170,8 @@ Test(tree, undo_restores_exactly_after_random_edits) {
                 doc_path *p = path_ok(path);
                 if (doc_resolve(&c, p, &err) == DOC_OK) {
                     const uint8_t *cur = doc_cursor_value(&c);
-                    doc_node *nv = *cur == DOC_TAG_ARRAY ? doc_box_double(rand() + 0.5)
-                                                         : doc_box_int(rand() % 100);
+                    doc_node *nv =
+                        *cur == DOC_TAG_ARRAY ? doc_box_double(rand() + 0.5) : doc_box_int(rand() % 100);
                     cr_assert_eq(doc_edit_set_take(&c, nv, u, &err), DOC_OK);
                 }
                 doc_path_free(p);
@@ -180,7 +179,8 @@ Test(tree, undo_restores_exactly_after_random_edits) {
                 snprintf(path, sizeof path, "$.obj.k%d", rand() % 120);
                 doc_path *p = path_ok(path);
                 if (doc_resolve_write(&c, p, u, &err) == DOC_OK)
-                    doc_edit_set_take(&c, parse_ok("{\"new\":[1,2,3],\"s\":\"a longer string value\"}"), u, &err);
+                    doc_edit_set_take(&c, parse_ok("{\"new\":[1,2,3],\"s\":\"a longer string value\"}"), u,
+                                      &err);
                 doc_path_free(p);
             } else if (op == 1) {
                 snprintf(path, sizeof path, "$.obj.k%d", rand() % 120);
@@ -193,7 +193,8 @@ Test(tree, undo_restores_exactly_after_random_edits) {
                 doc_view v;
                 doc_value_decode(doc_cursor_value(&c), &v);
                 uint32_t at = (uint32_t)rand() % (doc_node_count(v.node) + 1);
-                cr_assert_eq(doc_edit_insert_take(&c, at, parse_ok("[\"x\",{\"deep\":true}]"), u, &err), DOC_OK);
+                cr_assert_eq(doc_edit_insert_take(&c, at, parse_ok("[\"x\",{\"deep\":true}]"), u, &err),
+                             DOC_OK);
                 doc_path_free(p);
             } else if (op == 3) {
                 snprintf(path, sizeof path, "$.arr[%d]", rand() % 100);
@@ -288,19 +289,19 @@ Test(tree, copy_and_equal) {
  * their bytes; a difference anywhere, at any depth, is found. */
 Test(tree, identical_means_the_same_json_text) {
     static const struct {
-        const char *a, *b;   /* JSON texts */
-        int same;            /* doc_value_identical */
+        const char *a, *b; /* JSON texts */
+        int same;          /* doc_value_identical */
     } rows[] = {
         {"1", "1", 1},
         {"1", "1.0", 0},
-        {"1.0", "1.00", 1},                       /* the same double */
+        {"1.0", "1.00", 1}, /* the same double */
         {"0.0", "-0.0", 0},
-        {"\"a\\u0062\"", "\"ab\"", 1},          /* escapes decode to the same bytes */
+        {"\"a\\u0062\"", "\"ab\"", 1}, /* escapes decode to the same bytes */
         {"{}", "[]", 0},
         {"{}", "{}", 1},
         {"[1]", "1", 0},
         {"{\"a\":1,\"b\":2}", "{\"a\":1,\"b\":2}", 1},
-        {"{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", 0},   /* member order is text */
+        {"{\"a\":1,\"b\":2}", "{\"b\":2,\"a\":1}", 0}, /* member order is text */
         {"{\"a\":1,\"b\":2}", "{\"a\":1,\"c\":2}", 0},
         {"{\"a\":1}", "{\"a\":1,\"b\":2}", 0},
         {"[1,[2,[3,{\"x\":\"y\"}]]]", "[1,[2,[3,{\"x\":\"y\"}]]]", 1},
@@ -336,7 +337,7 @@ Test(tree, identical_means_the_same_json_text) {
     doc_node *copy = doc_value_copy(doc_box_value(big));
     cr_assert(doc_value_identical(doc_box_value(big), doc_box_value(copy)));
     char *last = strstr(t.data, "\"s299\"");
-    last[2] = '8';   /* the last string of the last member */
+    last[2] = '8'; /* the last string of the last member */
     doc_node *other = parse_ok(doc_buf_cstr(&t));
     cr_assert_not(doc_value_identical(doc_box_value(big), doc_box_value(other)));
     doc_node_free(big);
@@ -353,8 +354,14 @@ Test(tree, value_depth_counts_the_deepest_chain) {
         const char *json;
         uint32_t depth;
     } rows[] = {
-        {"1", 0}, {"\"s\"", 0}, {"[]", 1}, {"{}", 1}, {"[1,2,3]", 1}, {"[[]]", 2},
-        {"{\"a\":[1,{\"b\":{}}],\"c\":2}", 4}, {"[[],[[]],[[[1]]],[]]", 4},
+        {"1", 0},
+        {"\"s\"", 0},
+        {"[]", 1},
+        {"{}", 1},
+        {"[1,2,3]", 1},
+        {"[[]]", 2},
+        {"{\"a\":[1,{\"b\":{}}],\"c\":2}", 4},
+        {"[[],[[]],[[[1]]],[]]", 4},
         {"{\"a\":{\"b\":{\"c\":{\"d\":[5]}}},\"e\":[]}", 5},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {

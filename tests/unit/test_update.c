@@ -48,18 +48,22 @@ static char *normal(const char *json) {
 }
 
 typedef struct row {
-    const char *doc;       /* the document before */
-    const char *update;    /* the update document */
-    const char *filters;   /* ARRAYFILTERS, or NULL */
-    const char *expect;    /* the document after (when code is DOC_OK) */
-    doc_status code;       /* expected status of compile or apply */
-    int is_insert;         /* passed to doc_update_apply */
+    const char *doc;     /* the document before */
+    const char *update;  /* the update document */
+    const char *filters; /* ARRAYFILTERS, or NULL */
+    const char *expect;  /* the document after (when code is DOC_OK) */
+    doc_status code;     /* expected status of compile or apply */
+    int is_insert;       /* passed to doc_update_apply */
 } row;
 
-#define OK(d, u, e) {d, u, NULL, e, DOC_OK, 0}
-#define OKF(d, u, f, e) {d, u, f, e, DOC_OK, 0}
-#define FAILS(d, u, c) {d, u, NULL, NULL, c, 0}
-#define FAILSF(d, u, f, c) {d, u, f, NULL, c, 0}
+#define OK(d, u, e) \
+    { d, u, NULL, e, DOC_OK, 0 }
+#define OKF(d, u, f, e) \
+    { d, u, f, e, DOC_OK, 0 }
+#define FAILS(d, u, c) \
+    { d, u, NULL, NULL, c, 0 }
+#define FAILSF(d, u, f, c) \
+    { d, u, f, NULL, c, 0 }
 
 /* The limits of the rows' undo logs (a test may lower max-depth). */
 static doc_limits row_limits = {DOC_DEPTH_DEFAULT, NULL};
@@ -73,8 +77,8 @@ static void run_row(const row *r, size_t i) {
     doc_node *flt = r->filters ? parse_ok(r->filters) : NULL;
     char *before = print_box(doc);
     doc_update *u = NULL;
-    doc_status st = doc_update_compile(doc_box_value(upd), flt ? doc_box_value(flt) : NULL,
-                                       DOC_DEPTH_DEFAULT, &u, &err);
+    doc_status st =
+        doc_update_compile(doc_box_value(upd), flt ? doc_box_value(flt) : NULL, DOC_DEPTH_DEFAULT, &u, &err);
     if (st) {
         cr_assert_null(u);
         cr_assert_eq(st, err.code, "row %zu: status and error differ", i);
@@ -86,8 +90,8 @@ static void run_row(const row *r, size_t i) {
         doc_undo_set_limits(undo, &row_limits);
         int changed = -1;
         st = doc_update_apply(u, &doc, r->is_insert, undo, &changed, &err);
-        cr_assert_eq(st, r->code, "row %zu (%s on %s): apply gave %s (%s), expected %s", i, r->update,
-                     r->doc, doc_status_word(st), err.msg, doc_status_word(r->code));
+        cr_assert_eq(st, r->code, "row %zu (%s on %s): apply gave %s (%s), expected %s", i, r->update, r->doc,
+                     doc_status_word(st), err.msg, doc_status_word(r->code));
         if (!st) {
             char *got = print_box(doc);
             char *want = normal(r->expect);
@@ -306,20 +310,25 @@ Test(update, push) {
            "{\"a\":[\"\",\"a\",\"ab\",\"b\"]}"),
         OK("{\"a\":[2.5,1,-3]}", "{\"$push\":{\"a\":{\"$each\":[2],\"$sort\":1}}}", "{\"a\":[-3,1,2,2.5]}"),
         /* mixed types: null < numbers < strings < objects < arrays < booleans */
-        OK("{\"a\":[true,\"b\",1,null,{\"a\":1},[1],false]}", "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":1}}}",
+        OK("{\"a\":[true,\"b\",1,null,{\"a\":1},[1],false]}",
+           "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":1}}}",
            "{\"a\":[null,1,\"b\",{\"a\":1},[1],false,true]}"),
         OK("{\"a\":[[1,2],[1],[0,5],{\"b\":1},{\"a\":2},{\"a\":1,\"b\":0}]}",
            "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":1}}}",
            "{\"a\":[{\"a\":1,\"b\":0},{\"a\":2},{\"b\":1},[0,5],[1],[1,2]]}"),
         /* MongoDB's example: $each + $sort by a field + $slice together */
-        OK("{\"quizzes\":[{\"wk\":1,\"score\":10},{\"wk\":2,\"score\":8},{\"wk\":3,\"score\":5},{\"wk\":4,\"score\":6}]}",
-           "{\"$push\":{\"quizzes\":{\"$each\":[{\"wk\":5,\"score\":8},{\"wk\":6,\"score\":7},{\"wk\":7,\"score\":6}],"
+        OK("{\"quizzes\":[{\"wk\":1,\"score\":10},{\"wk\":2,\"score\":8},{\"wk\":3,\"score\":5},{\"wk\":4,"
+           "\"score\":6}]}",
+           "{\"$push\":{\"quizzes\":{\"$each\":[{\"wk\":5,\"score\":8},{\"wk\":6,\"score\":7},{\"wk\":7,"
+           "\"score\":6}],"
            "\"$sort\":{\"score\":-1},\"$slice\":3}}}",
            "{\"quizzes\":[{\"wk\":1,\"score\":10},{\"wk\":2,\"score\":8},{\"wk\":5,\"score\":8}]}"),
         /* sort by two fields, nested, missing fields as null */
-        OK("{\"a\":[{\"p\":{\"q\":2},\"r\":1},{\"p\":{\"q\":1},\"r\":5},{\"r\":0},{\"p\":{\"q\":1},\"r\":7}]}",
+        OK("{\"a\":[{\"p\":{\"q\":2},\"r\":1},{\"p\":{\"q\":1},\"r\":5},{\"r\":0},{\"p\":{\"q\":1},\"r\":7}]"
+           "}",
            "{\"$push\":{\"a\":{\"$each\":[],\"$sort\":{\"p.q\":1,\"r\":-1}}}}",
-           "{\"a\":[{\"r\":0},{\"p\":{\"q\":1},\"r\":7},{\"p\":{\"q\":1},\"r\":5},{\"p\":{\"q\":2},\"r\":1}]}"),
+           "{\"a\":[{\"r\":0},{\"p\":{\"q\":1},\"r\":7},{\"p\":{\"q\":1},\"r\":5},{\"p\":{\"q\":2},\"r\":1}]"
+           "}"),
         /* order of application: $position/$each, then $sort, then $slice */
         OK("{\"a\":[5,1]}", "{\"$push\":{\"a\":{\"$slice\":2,\"$sort\":-1,\"$each\":[3,9],\"$position\":0}}}",
            "{\"a\":[9,5]}"),
@@ -329,7 +338,8 @@ Test(update, push) {
            "{\"c\":[{\"z\":\"a\",\"x\":1},{\"y\":[]}]}"),
         OK("{\"c\":[{\"a\":true},{\"b\":null}]}", "{\"$push\":{\"c\":{\"$each\":[],\"$sort\":1}}}",
            "{\"c\":[{\"b\":null},{\"a\":true}]}"),
-        OK("{\"c\":[{\"a\":1,\"b\":\"x\"},{\"a\":1,\"c\":2}]}", "{\"$push\":{\"c\":{\"$each\":[],\"$sort\":-1}}}",
+        OK("{\"c\":[{\"a\":1,\"b\":\"x\"},{\"a\":1,\"c\":2}]}",
+           "{\"$push\":{\"c\":{\"$each\":[],\"$sort\":-1}}}",
            "{\"c\":[{\"a\":1,\"b\":\"x\"},{\"a\":1,\"c\":2}]}"),
         FAILS("{\"a\":1}", "{\"$push\":{\"a\":2}}", DOC_BADTYPE),
         FAILS("{\"a\":{}}", "{\"$push\":{\"a\":2}}", DOC_BADTYPE),
@@ -374,18 +384,22 @@ Test(update, pull_and_pull_all) {
         OK("{\"a\":[1,2,3,\"x\"]}", "{\"$pull\":{\"a\":{\"$in\":[1,\"x\"]}}}", "{\"a\":[2,3]}"),
         /* MongoDB: a document condition is a query on each element */
         OK("{\"results\":[{\"item\":\"A\",\"score\":5},{\"item\":\"B\",\"score\":8,\"comment\":\"x\"}]}",
-           "{\"$pull\":{\"results\":{\"score\":8,\"item\":\"B\"}}}", "{\"results\":[{\"item\":\"A\",\"score\":5}]}"),
+           "{\"$pull\":{\"results\":{\"score\":8,\"item\":\"B\"}}}",
+           "{\"results\":[{\"item\":\"A\",\"score\":5}]}"),
         OK("{\"results\":[{\"item\":\"A\",\"score\":5,\"answers\":[{\"q\":1,\"a\":4},{\"q\":2,\"a\":6}]},"
            "{\"item\":\"B\",\"score\":8,\"answers\":[{\"q\":1,\"a\":8},{\"q\":2,\"a\":9}]}]}",
            "{\"$pull\":{\"results\":{\"answers\":{\"$elemMatch\":{\"q\":2,\"a\":{\"$gte\":8}}}}}}",
            "{\"results\":[{\"item\":\"A\",\"score\":5,\"answers\":[{\"q\":1,\"a\":4},{\"q\":2,\"a\":6}]}]}"),
         /* a field condition never removes a non-object */
-        OK("{\"a\":[1,{\"b\":1},{\"c\":1}]}", "{\"$pull\":{\"a\":{\"b\":{\"$exists\":false}}}}", "{\"a\":[1,{\"b\":1}]}"),
+        OK("{\"a\":[1,{\"b\":1},{\"c\":1}]}", "{\"$pull\":{\"a\":{\"b\":{\"$exists\":false}}}}",
+           "{\"a\":[1,{\"b\":1}]}"),
         OK("{\"a\":[1,{\"b\":1},{}]}", "{\"$pull\":{\"a\":{}}}", "{\"a\":[1]}"),
-        OK("{\"a\":[{\"x\":1},{\"x\":2}]}", "{\"$pull\":{\"a\":{\"$or\":[{\"x\":1},{\"x\":3}]}}}", "{\"a\":[{\"x\":2}]}"),
+        OK("{\"a\":[{\"x\":1},{\"x\":2}]}", "{\"$pull\":{\"a\":{\"$or\":[{\"x\":1},{\"x\":3}]}}}",
+           "{\"a\":[{\"x\":2}]}"),
         OK("{}", "{\"$pull\":{\"a\":1}}", "{}"),
         OK("{\"a\":[0,2,5,5,1,0]}", "{\"$pullAll\":{\"a\":[0,5]}}", "{\"a\":[2,1]}"),
-        OK("{\"a\":[1.0,{\"x\":1,\"y\":2},3]}", "{\"$pullAll\":{\"a\":[1,{\"y\":2,\"x\":1}]}}", "{\"a\":[3]}"),
+        OK("{\"a\":[1.0,{\"x\":1,\"y\":2},3]}", "{\"$pullAll\":{\"a\":[1,{\"y\":2,\"x\":1}]}}",
+           "{\"a\":[3]}"),
         OK("{\"a\":[1]}", "{\"$pullAll\":{\"a\":[]}}", "{\"a\":[1]}"),
         OK("{}", "{\"$pullAll\":{\"a\":[1]}}", "{}"),
         /* issue 10: an operator condition sees an array element's items
@@ -410,7 +424,8 @@ Test(update, add_to_set) {
         OK("{\"a\":[1,2]}", "{\"$addToSet\":{\"a\":2}}", "{\"a\":[1,2]}"),
         OK("{\"a\":[1,2]}", "{\"$addToSet\":{\"a\":2.0}}", "{\"a\":[1,2]}"),
         OK("{\"a\":[1,2]}", "{\"$addToSet\":{\"a\":3}}", "{\"a\":[1,2,3]}"),
-        OK("{\"a\":[{\"x\":1,\"y\":2}]}", "{\"$addToSet\":{\"a\":{\"y\":2,\"x\":1}}}", "{\"a\":[{\"x\":1,\"y\":2}]}"),
+        OK("{\"a\":[{\"x\":1,\"y\":2}]}", "{\"$addToSet\":{\"a\":{\"y\":2,\"x\":1}}}",
+           "{\"a\":[{\"x\":1,\"y\":2}]}"),
         OK("{\"a\":[1]}", "{\"$addToSet\":{\"a\":{\"$each\":[1,2,2,3]}}}", "{\"a\":[1,2,3]}"),
         OK("{}", "{\"$addToSet\":{\"a\":{\"$each\":[1,1]}}}", "{\"a\":[1]}"),
         OK("{}", "{\"$addToSet\":{\"a\":{\"$each\":[]}}}", "{\"a\":[]}"),
@@ -522,7 +537,8 @@ Test(update, conflicts) {
         FAILS("{}", "{\"$set\":{\"a.$[].b\":1},\"$inc\":{\"a.$[].b\":1}}", DOC_ERR),
         FAILS("{}", "{\"$set\":{\"a\":1},\"$rename\":{\"b\":\"a.c\"}}", DOC_ERR),
         /* no conflict: siblings, and names sharing a prefix that is not a path */
-        OK("{}", "{\"$set\":{\"a.b\":1,\"a.c\":2,\"a!\":3,\"ab\":4}}", "{\"a\":{\"b\":1,\"c\":2},\"a!\":3,\"ab\":4}"),
+        OK("{}", "{\"$set\":{\"a.b\":1,\"a.c\":2,\"a!\":3,\"ab\":4}}",
+           "{\"a\":{\"b\":1,\"c\":2},\"a!\":3,\"ab\":4}"),
     };
     RUN(rows);
     /* The message names both paths. */
@@ -589,7 +605,7 @@ Test(update, path_limit_is_toodeep) {
 /* Positional operators and array filters                             */
 /* ------------------------------------------------------------------ */
 
-#define ORDERS                                                                              \
+#define ORDERS                                                                                 \
     "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":3}]}," \
     "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5},{\"sku\":\"d\",\"qty\":2}]}]}"
 
@@ -598,7 +614,8 @@ Test(update, positional_all) {
         OK("{\"a\":[1,2,3]}", "{\"$set\":{\"a.$[]\":0}}", "{\"a\":[0,0,0]}"),
         OK("{\"a\":[1,2,3]}", "{\"$inc\":{\"a.$[]\":10}}", "{\"a\":[11,12,13]}"),
         OK("{\"a\":[]}", "{\"$set\":{\"a.$[]\":1}}", "{\"a\":[]}"),
-        OK("{\"a\":[{\"b\":1},{\"c\":2}]}", "{\"$set\":{\"a.$[].b\":5}}", "{\"a\":[{\"b\":5},{\"c\":2,\"b\":5}]}"),
+        OK("{\"a\":[{\"b\":1},{\"c\":2}]}", "{\"$set\":{\"a.$[].b\":5}}",
+           "{\"a\":[{\"b\":5},{\"c\":2,\"b\":5}]}"),
         OK("{\"a\":[{\"b\":1},5]}", "{\"$unset\":{\"a.$[].b\":1}}", "{\"a\":[{},5]}"),
         OK("{\"a\":[[1,2],[2,3]]}", "{\"$pull\":{\"a.$[]\":2}}", "{\"a\":[[1],[3]]}"),
         OK("{\"a\":[{\"t\":[]},{\"t\":[1]},{}]}", "{\"$push\":{\"a.$[].t\":9}}",
@@ -611,7 +628,8 @@ Test(update, positional_all) {
            "{\"a\":[{\"x\":{\"y\":{\"z\":1}}},{\"x\":{\"y\":{\"z\":1}}}]}"),
         OK("[1,2]", "{\"$set\":{\"$[]\":0}}", "[0,0]"),
         OK("{\"a\":[1,2]}", "{\"$set\":{\"a.$[]\":{\"k\":[1]}}}", "{\"a\":[{\"k\":[1]},{\"k\":[1]}]}"),
-        OK("{\"a\":[[3,1],[2]]}", "{\"$push\":{\"a.$[]\":{\"$each\":[0],\"$sort\":1}}}", "{\"a\":[[0,1,3],[0,2]]}"),
+        OK("{\"a\":[[3,1],[2]]}", "{\"$push\":{\"a.$[]\":{\"$each\":[0],\"$sort\":1}}}",
+           "{\"a\":[[0,1,3],[0,2]]}"),
         /* the array must exist, and be an array */
         FAILS("{}", "{\"$set\":{\"a.$[]\":1}}", DOC_NOPATH),
         FAILS("{}", "{\"$unset\":{\"a.$[]\":1}}", DOC_NOPATH),
@@ -631,14 +649,16 @@ Test(update, positional_filtered) {
     static const row rows[] = {
         /* update every order line whose qty > 2 */
         OKF(ORDERS, "{\"$set\":{\"orders.$[].lines.$[l].big\":true}}", "[{\"l.qty\":{\"$gt\":2}}]",
-            "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":3,\"big\":true}]},"
+            "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":3,\"big\":"
+            "true}]},"
             "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5,\"big\":true},{\"sku\":\"d\",\"qty\":2}]}]}"),
         /* nested filters: lines of order 2 only */
         OKF(ORDERS, "{\"$inc\":{\"orders.$[o].lines.$[l].qty\":10}}",
             "[{\"o.id\":2},{\"l.qty\":{\"$lt\":5}}]",
             "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"a\",\"qty\":1},{\"sku\":\"b\",\"qty\":3}]},"
             "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5},{\"sku\":\"d\",\"qty\":12}]}]}"),
-        OKF(ORDERS, "{\"$pull\":{\"orders.$[o].lines\":{\"qty\":{\"$lte\":2}}}}", "[{\"o.id\":{\"$in\":[1,2]}}]",
+        OKF(ORDERS, "{\"$pull\":{\"orders.$[o].lines\":{\"qty\":{\"$lte\":2}}}}",
+            "[{\"o.id\":{\"$in\":[1,2]}}]",
             "{\"orders\":[{\"id\":1,\"lines\":[{\"sku\":\"b\",\"qty\":3}]},"
             "{\"id\":2,\"lines\":[{\"sku\":\"c\",\"qty\":5}]}]}"),
         /* a filter on the element itself */
@@ -651,8 +671,8 @@ Test(update, positional_filtered) {
         OKF("{\"a\":[{\"g\":[1,2]},{\"g\":[3]}]}", "{\"$set\":{\"a.$[x].hit\":1}}", "[{\"x.g\":2}]",
             "{\"a\":[{\"g\":[1,2],\"hit\":1},{\"g\":[3]}]}"),
         /* two paths sharing one filter, and one filter per identifier */
-        OKF("{\"a\":[1,9],\"b\":[9,1]}", "{\"$set\":{\"a.$[big]\":0,\"b.$[big]\":0}}", "[{\"big\":{\"$gt\":5}}]",
-            "{\"a\":[1,0],\"b\":[0,1]}"),
+        OKF("{\"a\":[1,9],\"b\":[9,1]}", "{\"$set\":{\"a.$[big]\":0,\"b.$[big]\":0}}",
+            "[{\"big\":{\"$gt\":5}}]", "{\"a\":[1,0],\"b\":[0,1]}"),
         FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":1},{\"y\":1}]", DOC_ERR),
         FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":1,\"y.b\":1}]", DOC_BADFILTER),
         FAILSF("{\"a\":[1]}", "{\"$set\":{\"a.$[x]\":0}}", "[{\"x\":1},{\"x\":2}]", DOC_BADFILTER),
@@ -739,7 +759,8 @@ Test(update, without_an_undo_log_is_all_or_nothing) {
 Test(update, applying_twice_and_committing) {
     doc_node *doc = parse_ok("{\"a\":[3,1],\"r\":{\"k\":[1]}}");
     doc_update *u = compile_ok("{\"$push\":{\"a\":{\"$each\":[2],\"$sort\":1}},\"$set\":{\"q.k\":[2]},"
-                               "\"$rename\":{\"r\":\"p\"}}", NULL);
+                               "\"$rename\":{\"r\":\"p\"}}",
+                               NULL);
     doc_undo *undo = doc_undo_new();
     doc_error err;
     doc_error_clear(&err);
@@ -846,18 +867,28 @@ static void random_path(doc_buf *b, int allow_positional) {
 }
 
 static void random_value(doc_buf *b) {
-    static const char *const vals[] = {
-        "1", "-2", "2.5", "\"s\"", "null", "true", "[]", "{}", "[1,2,3]", "{\"a\":1,\"b\":[1]}",
-        "[{\"a\":2},{\"a\":1}]", "9223372036854775807", "\"a\"", "[3,1,2]"};
+    static const char *const vals[] = {"1",
+                                       "-2",
+                                       "2.5",
+                                       "\"s\"",
+                                       "null",
+                                       "true",
+                                       "[]",
+                                       "{}",
+                                       "[1,2,3]",
+                                       "{\"a\":1,\"b\":[1]}",
+                                       "[{\"a\":2},{\"a\":1}]",
+                                       "9223372036854775807",
+                                       "\"a\"",
+                                       "[3,1,2]"};
     add(b, vals[rnd(sizeof vals / sizeof vals[0])]);
 }
 
 static void random_operand(doc_buf *b, int op) {
     char tmp[128];
     switch (op) {
-    case 2: case 3: /* $inc $mul */
-        add(b, rnd(2) ? "2" : "-1.5");
-        break;
+    case 2:
+    case 3: /* $inc $mul */ add(b, rnd(2) ? "2" : "-1.5"); break;
     case 6: /* $rename */
         add(b, "\"");
         random_path(b, 0);
@@ -872,30 +903,21 @@ static void random_operand(doc_buf *b, int op) {
             add(b, tmp);
         }
         break;
-    case 9: /* $pop */
-        add(b, rnd(2) ? "1" : "-1");
-        break;
-    case 10: /* $pull */
-        add(b, rnd(2) ? "{\"$gte\":1}" : "1");
-        break;
-    case 11: /* $pullAll */
-        add(b, "[1,\"s\",{}]");
-        break;
-    case 12: /* $addToSet */
-        add(b, "{\"$each\":[1,2,{\"a\":1}]}");
-        break;
-    default:
-        random_value(b);
+    case 9: /* $pop */ add(b, rnd(2) ? "1" : "-1"); break;
+    case 10: /* $pull */ add(b, rnd(2) ? "{\"$gte\":1}" : "1"); break;
+    case 11: /* $pullAll */ add(b, "[1,\"s\",{}]"); break;
+    case 12: /* $addToSet */ add(b, "{\"$each\":[1,2,{\"a\":1}]}"); break;
+    default: random_value(b);
     }
 }
 
 Test(update, random_updates_roll_back_byte_identical) {
-    static const char *const ops[] = {"$set", "$unset", "$inc", "$mul", "$min", "$max", "$rename",
-                                      "$setOnInsert", "$push", "$pop", "$pull", "$pullAll", "$addToSet"};
+    static const char *const ops[] = {"$set",  "$unset",   "$inc",         "$mul",  "$min",
+                                      "$max",  "$rename",  "$setOnInsert", "$push", "$pop",
+                                      "$pull", "$pullAll", "$addToSet"};
     static const char *const docs[] = {
         "{\"a\":{\"b\":[1,2,{\"c\":3}],\"c\":\"x\"},\"b\":[[1,2],[3]],\"c\":5}",
-        "{\"a\":[{\"a\":1,\"b\":[1]},{\"a\":2}],\"b\":{\"0\":{\"1\":2}},\"c\":[3,1,2]}",
-        "{}",
+        "{\"a\":[{\"a\":1,\"b\":[1]},{\"a\":2}],\"b\":{\"0\":{\"1\":2}},\"c\":[3,1,2]}", "{}",
         "[1,[2,[3]],{\"a\":[]}]"};
     int applied = 0, failed = 0;
     for (int iter = 0; iter < 3000; iter++) {
@@ -919,7 +941,7 @@ Test(update, random_updates_roll_back_byte_identical) {
         doc_error_clear(&err);
         doc_node *upd = doc_parse(ub.data, ub.len, 128, &err);
         doc_buf_free(&ub);
-        if (!upd) continue;   /* a duplicate operator key */
+        if (!upd) continue; /* a duplicate operator key */
         doc_node *flt = parse_ok("[{\"x\":{\"$gte\":2}}]");
         doc_update *u = NULL;
         doc_status st = doc_update_compile(doc_box_value(upd), doc_box_value(flt), 128, &u, &err);
@@ -940,7 +962,7 @@ Test(update, random_updates_roll_back_byte_identical) {
             } else {
                 applied++;
                 char *mid = print_box(doc);
-                doc_node *again = parse_ok(mid);   /* the result is valid JSON */
+                doc_node *again = parse_ok(mid); /* the result is valid JSON */
                 doc_node_free(again);
                 cr_assert_eq(changed, strcmp(mid, before) != 0, "iteration %d: changed %d", iter, changed);
                 free(mid);
@@ -999,7 +1021,7 @@ Test(update, positional_rewrites_of_large_arrays) {
     char *objs = array_doc("{\"k\":[1]}", 40), *mixed_in = array_doc("{\"q\":1},\"s\",[2]", 20);
     char *mixed_out = array_doc("{\"q\":1},\"t\",[2]", 20);
     char *cancel_in = array_doc("1", 40);
-    cancel_in[8] = '2';   /* {"a":[1,2,1,1,...]} */
+    cancel_in[8] = '2'; /* {"a":[1,2,1,1,...]} */
     const row rows[] = {
         OK(nulls, "{\"$set\":{\"a.$[]\":\"abc\"}}", abcs),
         OK(abcs, "{\"$set\":{\"a.$[]\":null}}", nulls),
@@ -1027,8 +1049,8 @@ Test(update, positional_rewrites_of_large_arrays) {
     const row deep[] = {FAILS(nulls, "{\"$set\":{\"a.$[]\":{\"k\":[1]}}}", DOC_TOODEEP)};
     RUN(deep);
     row_limits.max_depth = DOC_DEPTH_DEFAULT;
-    free(nulls), free(abcs), free(ones), free(big), free(halves), free(objs), free(mixed_in),
-        free(mixed_out), free(cancel_in);
+    free(nulls), free(abcs), free(ones), free(big), free(halves), free(objs), free(mixed_in), free(mixed_out),
+        free(cancel_in);
 }
 
 /* The elements of the array at "a" of doc, each looked up by index, match
@@ -1067,7 +1089,7 @@ Test(update, a_positional_rewrite_is_one_undo_record_and_keeps_the_index_and_has
     add(&b, "]}");
     doc_node *doc = parse_ok(doc_buf_cstr(&b));
     doc_buf_free(&b);
-    cr_assert_eq(find_str(doc, "u5000"), 5000);   /* builds the value hash */
+    cr_assert_eq(find_str(doc, "u5000"), 5000); /* builds the value hash */
     doc_update *u = compile_ok("{\"$set\":{\"a.$[x]\":\"a longer string\"}}",
                                "[{\"x\":{\"$in\":[\"u10\",\"u5000\",\"u9999\"]}}]");
     doc_undo *undo = doc_undo_new();
@@ -1106,16 +1128,29 @@ Test(update, a_positional_rewrite_is_one_undo_record_and_keeps_the_index_and_has
  * status, same document, same `changed`; then commit or roll back (a shared
  * child freed twice or never shows under `make sanitize`). */
 Test(update, positional_rewrites_equal_element_by_element_writes) {
-    static const char *const pool[] = {
-        "1", "2", "300", "-5", "2.5", "\"s\"", "\"abc\"", "null", "true", "{\"a\":1}", "[1,2]",
-        "[]", "{}", "9223372036854775807", "\"a somewhat longer string\"", "{\"a\":[{\"b\":2}]}"};
+    static const char *const pool[] = {"1",
+                                       "2",
+                                       "300",
+                                       "-5",
+                                       "2.5",
+                                       "\"s\"",
+                                       "\"abc\"",
+                                       "null",
+                                       "true",
+                                       "{\"a\":1}",
+                                       "[1,2]",
+                                       "[]",
+                                       "{}",
+                                       "9223372036854775807",
+                                       "\"a somewhat longer string\"",
+                                       "{\"a\":[{\"b\":2}]}"};
     static const char *const uops[] = {"$set", "$unset", "$inc", "$mul", "$min", "$max", "$setOnInsert"};
     /* numbers first: $inc and $mul take the first four */
-    static const char *const operands[] = {"2", "-1.5", "100000", "0", "\"b\"", "null", "{\"n\":[1]}",
-                                           "\"abc\""};
+    static const char *const operands[] = {"2",     "-1.5", "100000",      "0",
+                                           "\"b\"", "null", "{\"n\":[1]}", "\"abc\""};
     static const char *const filters[] = {
-        "{\"x\":{\"$gte\":2}}", "{\"x\":{\"$type\":\"string\"}}", "{\"x.a\":1}", "{\"x\":null}",
-        "{\"$or\":[{\"x\":1},{\"x\":\"s\"}]}", "{\"x\":{\"$type\":\"object\"}}"};
+        "{\"x\":{\"$gte\":2}}", "{\"x\":{\"$type\":\"string\"}}",      "{\"x.a\":1}",
+        "{\"x\":null}",         "{\"$or\":[{\"x\":1},{\"x\":\"s\"}]}", "{\"x\":{\"$type\":\"object\"}}"};
     static const int sizes[] = {0, 1, 5, 31, 32, 33, 100, 300};
     int ok = 0, bad = 0, matched_some = 0;
     for (int iter = 0; iter < 600; iter++) {
@@ -1167,7 +1202,7 @@ Test(update, positional_rewrites_equal_element_by_element_writes) {
             add(&ob, m);
         }
         add(&ob, "}}");
-        if (!picked) {   /* no element: a write that changes nothing */
+        if (!picked) { /* no element: a write that changes nothing */
             ob.len = 0;
             add(&ob, "{\"$inc\":{\"z\":0}}");
         }

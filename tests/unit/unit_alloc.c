@@ -7,10 +7,10 @@
 
 #include "doc.h"
 
-static long budget = -1;          /* fail_after: allocations still allowed; -1 unlimited */
+static long budget = -1;           /* fail_after: allocations still allowed; -1 unlimited */
 static size_t fail_k = (size_t)-1; /* fail_at: the allocation that fails */
-static size_t calls;              /* allocation calls since armed */
-static long live;                 /* blocks allocated minus freed since armed */
+static size_t calls;               /* allocation calls since armed */
+static long live;                  /* blocks allocated minus freed since armed */
 
 /* 1 when this allocation call is to fail. */
 static int failing_now(void) {
