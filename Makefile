@@ -27,7 +27,7 @@ HEADER    = build/include/redismodule.h
 MODULE    = $(BUILD)/atomicdoc.so
 
 .PHONY: all deps node-deps run test unit integration examples servers conformance sanitize \
-        cmdfuzz cmdfuzz-run fuzz bench lint clean clients-test readme-test c-examples
+        cmdfuzz cmdfuzz-run fuzz bench lint format clean clients-test readme-test c-examples
 
 all: $(MODULE)
 
@@ -162,6 +162,11 @@ bench: deps $(MODULE)
 
 lint: deps $(MODULE)
 	@BUILD=$(BUILD) bash scripts/lint.sh
+
+# One style (.clang-format, clang-format 14); lint.sh checks the same files.
+# unicode_gc.c is generated (scripts/gen_unicode_categories.py): left as made.
+format:
+	clang-format -i $$(bash scripts/lint.sh --format-files)
 
 clean:
 	rm -rf build/obj build/san build/fuzz build/*.so build/*.a build/*_tests

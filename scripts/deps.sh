@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config redis-server redis-tools libhiredis-dev libcriterion-dev
-python3-redis clang libclang-rt-14-dev dpkg-dev xz-utils"
+python3-redis clang libclang-rt-14-dev clang-format dpkg-dev xz-utils"
 
 missing=""
 for p in $PKGS; do
