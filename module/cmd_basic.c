@@ -101,19 +101,12 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_set = {"SET",
-                       "doc.set",
-                       1,
-                       2,
-                       -1,
-                       parse_set,
-                       run_set,
-                       KF_UPDATE,
-                       NULL,
-                       .txn_positional = 2,
-                       .txn_options = "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
-                       .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]",
-                       .run_query = op_each_match};
+/* clang-format off */
+const op_def op_set = {"SET", "doc.set", 1, 2, -1, parse_set, run_set, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
+    .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
 
@@ -235,18 +228,11 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_get = {"GET",
-                       NULL,
-                       0,
-                       0,
-                       -1,
-                       parse_get,
-                       run_get,
-                       KF_READ,
-                       NULL,
-                       .txn_positional = 1,
-                       .txn_options = "",
-                       .txn_usage = "GET k [WITHVERSION] path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_get = {"GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "GET k [WITHVERSION] path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 /* ---- single optional path: DEL, TYPE, LEN, KEYS ---- */
 
@@ -290,19 +276,12 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_del = {"DEL",
-                       "doc.del",
-                       1,
-                       0,
-                       1,
-                       parse_opt_path,
-                       run_del,
-                       KF_DELETE,
-                       NULL,
-                       .txn_positional = 1,
-                       .txn_options = "",
-                       .txn_usage = "DEL k path (one path inside DOC.TXN)",
-                       .run_query = op_each_match};
+/* clang-format off */
+const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "DEL k path (one path inside DOC.TXN)",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* What an inspecting op replies for one value. In a query's array, a value
  * of the wrong type gives nil instead of an error (one bad match does not
@@ -393,42 +372,21 @@ static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) {
     return inspect(o, x, k, out, inspect_keys);
 }
 
-const op_def op_type = {"TYPE",
-                        NULL,
-                        0,
-                        0,
-                        1,
-                        parse_opt_read_path,
-                        run_type,
-                        KF_READ,
-                        NULL,
-                        .txn_positional = 1,
-                        .txn_options = "",
-                        .txn_usage = "TYPE k path (one path inside DOC.TXN)"};
-const op_def op_len = {"LEN",
-                       NULL,
-                       0,
-                       0,
-                       1,
-                       parse_opt_read_path,
-                       run_len,
-                       KF_READ,
-                       NULL,
-                       .txn_positional = 1,
-                       .txn_options = "",
-                       .txn_usage = "LEN k path (one path inside DOC.TXN)"};
-const op_def op_keys = {"KEYS",
-                        NULL,
-                        0,
-                        0,
-                        1,
-                        parse_opt_read_path,
-                        run_keys,
-                        KF_READ,
-                        NULL,
-                        .txn_positional = 1,
-                        .txn_options = "",
-                        .txn_usage = "KEYS k path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "TYPE k path (one path inside DOC.TXN)"};
+/* clang-format on */
+/* clang-format off */
+const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "LEN k path (one path inside DOC.TXN)"};
+/* clang-format on */
+/* clang-format off */
+const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "KEYS k path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     (void)o;
@@ -437,18 +395,11 @@ static doc_status run_version(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_version = {"VERSION",
-                           NULL,
-                           0,
-                           0,
-                           0,
-                           NULL,
-                           run_version,
-                           KF_READ,
-                           NULL,
-                           .txn_positional = 0,
-                           .txn_options = "",
-                           .txn_usage = "VERSION k"};
+/* clang-format off */
+const op_def op_version = {"VERSION", NULL, 0, 0, 0, NULL, run_version, KF_READ, NULL,
+    .txn_positional = 0, .txn_options = "",
+    .txn_usage = "VERSION k"};
+/* clang-format on */
 
 /* ---- DOC.MSET key path json [key path json ...] ---- */
 

@@ -353,19 +353,11 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_set = {"JSON.SET",
-                            "json.set",
-                            1,
-                            2,
-                            5,
-                            parse_set,
-                            run_set,
-                            KF_UPDATE,
-                            NULL,
-                            .txn_positional = 2,
-                            .txn_options = "NX XX FPHA:1",
-                            .txn_option_place = TXN_OPT_TRAILING,
-                            .txn_usage = "JSON.SET k path json [NX|XX] [FPHA type]"};
+/* clang-format off */
+const op_def op_json_set = {"JSON.SET", "json.set", 1, 2, 5, parse_set, run_set, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "NX XX FPHA:1", .txn_option_place = TXN_OPT_TRAILING,
+    .txn_usage = "JSON.SET k path json [NX|XX] [FPHA type]"};
+/* clang-format on */
 /* JSON.MSET's sets: the same op under RedisJSON's event name for them
  * (json_mset notifies "json.mset"). */
 static const op_def op_json_mset_set = {"JSON.MSET", "json.mset", 1,         2,    5,
@@ -479,20 +471,11 @@ static doc_status run_get(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_get = {"JSON.GET",
-                            NULL,
-                            0,
-                            0,
-                            -1,
-                            parse_get,
-                            run_get,
-                            KF_READ,
-                            NULL,
-                            .txn_positional = 1,
-                            .txn_options = "INDENT:1 NEWLINE:1 SPACE:1 NOESCAPE",
-                            .txn_option_place = TXN_OPT_LEADING,
-                            .txn_usage =
-                                "JSON.GET k [INDENT s] [NEWLINE s] [SPACE s] path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_get = {"JSON.GET", NULL, 0, 0, -1, parse_get, run_get, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "INDENT:1 NEWLINE:1 SPACE:1 NOESCAPE", .txn_option_place = TXN_OPT_LEADING,
+    .txn_usage = "JSON.GET k [INDENT s] [NEWLINE s] [SPACE s] path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 /* ---- ops of the shape: key [path] ---- */
 
@@ -541,18 +524,11 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
     return DOC_OK;
 }
 
-const op_def op_json_del = {"JSON.DEL",
-                            "json.del",
-                            1,
-                            0,
-                            1,
-                            parse_opt_path,
-                            run_del,
-                            KF_DELETE,
-                            NULL,
-                            .txn_positional = 1,
-                            .txn_options = "",
-                            .txn_usage = "JSON.DEL k path (JSON.FORGET alike; one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_del = {"JSON.DEL", "json.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.DEL k path (JSON.FORGET alike; one path inside DOC.TXN)"};
+/* clang-format on */
 
 /* Shared runner of the reads that answer per match: nil for a missing key,
  * the first match's answer (legacy) or one per match. */
@@ -599,18 +575,11 @@ static doc_status run_type(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_json_type = {"JSON.TYPE",
-                             NULL,
-                             0,
-                             0,
-                             1,
-                             parse_opt_path,
-                             run_type,
-                             KF_READ,
-                             NULL,
-                             .txn_positional = 1,
-                             .txn_options = "",
-                             .txn_usage = "JSON.TYPE k path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_type = {"JSON.TYPE", NULL, 0, 0, 1, parse_opt_path, run_type, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.TYPE k path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 /* The length of v when it has type `want` (a string's bytes, a container's
  * members or elements); a wrong-type reply otherwise (`what` names want). */
@@ -663,42 +632,21 @@ static doc_status run_arrlen(op *o, exec_ctx *x, keyslot *k, result *out) {
 static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_read_key(o, x, k, out, objlen_of, 1);
 }
-const op_def op_json_strlen = {"JSON.STRLEN",
-                               NULL,
-                               0,
-                               0,
-                               1,
-                               parse_opt_path,
-                               run_strlen,
-                               KF_READ,
-                               NULL,
-                               .txn_positional = 1,
-                               .txn_options = "",
-                               .txn_usage = "JSON.STRLEN k path (one path inside DOC.TXN)"};
-const op_def op_json_arrlen = {"JSON.ARRLEN",
-                               NULL,
-                               0,
-                               0,
-                               1,
-                               parse_opt_path,
-                               run_arrlen,
-                               KF_READ,
-                               NULL,
-                               .txn_positional = 1,
-                               .txn_options = "",
-                               .txn_usage = "JSON.ARRLEN k path (one path inside DOC.TXN)"};
-const op_def op_json_objlen = {"JSON.OBJLEN",
-                               NULL,
-                               0,
-                               0,
-                               1,
-                               parse_opt_path,
-                               run_objlen,
-                               KF_READ,
-                               NULL,
-                               .txn_positional = 1,
-                               .txn_options = "",
-                               .txn_usage = "JSON.OBJLEN k path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.STRLEN k path (one path inside DOC.TXN)"};
+/* clang-format on */
+/* clang-format off */
+const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.ARRLEN k path (one path inside DOC.TXN)"};
+/* clang-format on */
+/* clang-format off */
+const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.OBJLEN k path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, int legacy) {
     (void)o;
@@ -720,18 +668,11 @@ static doc_status objkeys_of(op *o, exec_ctx *x, const uint8_t *v, result *r, in
 static doc_status run_objkeys(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_read_key(o, x, k, out, objkeys_of, 1);
 }
-const op_def op_json_objkeys = {"JSON.OBJKEYS",
-                                NULL,
-                                0,
-                                0,
-                                1,
-                                parse_opt_path,
-                                run_objkeys,
-                                KF_READ,
-                                NULL,
-                                .txn_positional = 1,
-                                .txn_options = "",
-                                .txn_usage = "JSON.OBJKEYS k path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_objkeys = {"JSON.OBJKEYS", NULL, 0, 0, 1, parse_opt_path, run_objkeys, KF_READ, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.OBJKEYS k path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 /* JSON.RESP: the value as RESP (null: nil, booleans: simple strings, integers:
  * integers, doubles: bulk text in RESP2 and doubles in RESP3, strings: bulk,
@@ -922,30 +863,16 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st ? st : shape_numbers(x, &p, out);
 }
 
-const op_def op_json_numincrby = {"JSON.NUMINCRBY",
-                                  "json.numincrby",
-                                  1,
-                                  2,
-                                  2,
-                                  parse_path_number,
-                                  run_arith,
-                                  KF_READ_UPDATE,
-                                  NULL,
-                                  .txn_positional = 2,
-                                  .txn_options = "",
-                                  .txn_usage = "JSON.NUMINCRBY k path number"};
-const op_def op_json_nummultby = {"JSON.NUMMULTBY",
-                                  "json.nummultby",
-                                  1,
-                                  2,
-                                  2,
-                                  parse_path_number,
-                                  run_arith,
-                                  KF_READ_UPDATE,
-                                  NULL,
-                                  .txn_positional = 2,
-                                  .txn_options = "",
-                                  .txn_usage = "JSON.NUMMULTBY k path number"};
+/* clang-format off */
+const op_def op_json_numincrby = {"JSON.NUMINCRBY", "json.numincrby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.NUMINCRBY k path number"};
+/* clang-format on */
+/* clang-format off */
+const op_def op_json_nummultby = {"JSON.NUMMULTBY", "json.nummultby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.NUMMULTBY k path number"};
+/* clang-format on */
 
 /* ---- JSON.STRAPPEND key [path] value (a JSON string) ---- */
 
@@ -980,19 +907,11 @@ static doc_status strappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
 static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, strappend_at, "not a string");
 }
-const op_def op_json_strappend = {
-    "JSON.STRAPPEND",
-    "json.strappend",
-    1,
-    1,
-    2,
-    parse_strappend,
-    run_strappend,
-    KF_INSERT,
-    NULL,
-    .txn_positional = 2,
-    .txn_options = "",
+/* clang-format off */
+const op_def op_json_strappend = {"JSON.STRAPPEND", "json.strappend", 1, 1, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
     .txn_usage = "JSON.STRAPPEND k path json-string (the path is required inside DOC.TXN)"};
+/* clang-format on */
 
 /* ---- arrays ---- */
 
@@ -1044,18 +963,11 @@ static doc_status arrappend_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
 static doc_status run_arrappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrappend_at, "not an array");
 }
-const op_def op_json_arrappend = {"JSON.ARRAPPEND",
-                                  "json.arrappend",
-                                  1,
-                                  2,
-                                  -1,
-                                  parse_path_values,
-                                  run_arrappend,
-                                  KF_INSERT,
-                                  NULL,
-                                  .txn_positional = 2,
-                                  .txn_options = "",
-                                  .txn_usage = "JSON.ARRAPPEND k path json (one value inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_arrappend = {"JSON.ARRAPPEND", "json.arrappend", 1, 2, -1, parse_path_values, run_arrappend, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.ARRAPPEND k path json (one value inside DOC.TXN)"};
+/* clang-format on */
 
 /* JSON.ARRINSERT key path index value [value ...] */
 static doc_status parse_arrinsert(op *o, RedisModuleString **argv, int argc, doc_error *err) {
@@ -1080,18 +992,11 @@ static doc_status arrinsert_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, co
 static doc_status run_arrinsert(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrinsert_at, "not an array");
 }
-const op_def op_json_arrinsert = {"JSON.ARRINSERT",
-                                  "json.arrinsert",
-                                  1,
-                                  3,
-                                  -1,
-                                  parse_arrinsert,
-                                  run_arrinsert,
-                                  KF_INSERT,
-                                  NULL,
-                                  .txn_positional = 3,
-                                  .txn_options = "",
-                                  .txn_usage = "JSON.ARRINSERT k path index json (one value inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_arrinsert = {"JSON.ARRINSERT", "json.arrinsert", 1, 3, -1, parse_arrinsert, run_arrinsert, KF_INSERT, NULL,
+    .txn_positional = 3, .txn_options = "",
+    .txn_usage = "JSON.ARRINSERT k path index json (one value inside DOC.TXN)"};
+/* clang-format on */
 
 /* JSON.ARRINDEX key path value [start [stop]]: first index in [start, stop)
  * (negative: from the end; stop 0 or missing: to the end), or -1. */
@@ -1128,19 +1033,11 @@ static doc_status run_arrindex(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!k->doc) return no_path(x, &p);
     return run_read(o, x, k, out, arrindex_of);
 }
-const op_def op_json_arrindex = {"JSON.ARRINDEX",
-                                 NULL,
-                                 0,
-                                 2,
-                                 4,
-                                 parse_arrindex,
-                                 run_arrindex,
-                                 KF_READ,
-                                 NULL,
-                                 .txn_positional = 2,
-                                 .txn_options = "#",
-                                 .txn_option_place = TXN_OPT_TRAILING,
-                                 .txn_usage = "JSON.ARRINDEX k path json [start [stop]]"};
+/* clang-format off */
+const op_def op_json_arrindex = {"JSON.ARRINDEX", NULL, 0, 2, 4, parse_arrindex, run_arrindex, KF_READ, NULL,
+    .txn_positional = 2, .txn_options = "#", .txn_option_place = TXN_OPT_TRAILING,
+    .txn_usage = "JSON.ARRINDEX k path json [start [stop]]"};
+/* clang-format on */
 
 /* JSON.ARRPOP key [path [index]]: the removed element's JSON, nil when the
  * array is empty; the index is clamped to the array (default -1). */
@@ -1169,20 +1066,11 @@ static doc_status arrpop_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
 static doc_status run_arrpop(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrpop_at, "not an array");
 }
-const op_def op_json_arrpop = {"JSON.ARRPOP",
-                               "json.arrpop",
-                               1,
-                               0,
-                               2,
-                               parse_arrpop,
-                               run_arrpop,
-                               KF_READ_DELETE,
-                               NULL,
-                               .txn_positional = 1,
-                               .txn_options = "#",
-                               .txn_option_place = TXN_OPT_TRAILING,
-                               .txn_usage =
-                                   "JSON.ARRPOP k path [index] (the path is required inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_arrpop = {"JSON.ARRPOP", "json.arrpop", 1, 0, 2, parse_arrpop, run_arrpop, KF_READ_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "#", .txn_option_place = TXN_OPT_TRAILING,
+    .txn_usage = "JSON.ARRPOP k path [index] (the path is required inside DOC.TXN)"};
+/* clang-format on */
 
 /* JSON.ARRTRIM key path start stop: keeps [start, stop] (inclusive,
  * negative from the end, clamped); the new length. */
@@ -1220,18 +1108,11 @@ static doc_status arrtrim_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, cons
 static doc_status run_arrtrim(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, arrtrim_at, "not an array");
 }
-const op_def op_json_arrtrim = {"JSON.ARRTRIM",
-                                "json.arrtrim",
-                                1,
-                                3,
-                                3,
-                                parse_arrtrim,
-                                run_arrtrim,
-                                KF_DELETE,
-                                NULL,
-                                .txn_positional = 3,
-                                .txn_options = "",
-                                .txn_usage = "JSON.ARRTRIM k path start stop"};
+/* clang-format off */
+const op_def op_json_arrtrim = {"JSON.ARRTRIM", "json.arrtrim", 1, 3, 3, parse_arrtrim, run_arrtrim, KF_DELETE, NULL,
+    .txn_positional = 3, .txn_options = "",
+    .txn_usage = "JSON.ARRTRIM k path start stop"};
+/* clang-format on */
 
 /* ---- JSON.CLEAR, JSON.TOGGLE, JSON.MERGE ---- */
 
@@ -1272,18 +1153,11 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!st) res_int(out, n);
     return st;
 }
-const op_def op_json_clear = {"JSON.CLEAR",
-                              "json.clear",
-                              1,
-                              0,
-                              1,
-                              parse_opt_path,
-                              run_clear,
-                              KF_UPDATE,
-                              NULL,
-                              .txn_positional = 1,
-                              .txn_options = "",
-                              .txn_usage = "JSON.CLEAR k path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_clear = {"JSON.CLEAR", "json.clear", 1, 0, 1, parse_opt_path, run_clear, KF_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.CLEAR k path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 /* TOGGLE: `$` paths reply the new values as 1 / 0, legacy ones "true" /
  * "false" (RedisJSON's shapes). */
@@ -1302,18 +1176,11 @@ static doc_status toggle_at(op *o, exec_ctx *x, keyslot *k, doc_cursor *c, const
 static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
     return run_write(o, x, k, out, toggle_at, "not a bool");
 }
-const op_def op_json_toggle = {"JSON.TOGGLE",
-                               "json.toggle",
-                               1,
-                               0,
-                               1,
-                               parse_opt_path,
-                               run_toggle,
-                               KF_READ_UPDATE,
-                               NULL,
-                               .txn_positional = 1,
-                               .txn_options = "",
-                               .txn_usage = "JSON.TOGGLE k path (one path inside DOC.TXN)"};
+/* clang-format off */
+const op_def op_json_toggle = {"JSON.TOGGLE", "json.toggle", 1, 0, 1, parse_opt_path, run_toggle, KF_READ_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "JSON.TOGGLE k path (one path inside DOC.TXN)"};
+/* clang-format on */
 
 /* MERGE: RFC 7396 at every match, through DOC.MERGE's runner. Nothing
  * matched: like JSON.SET, a single path whose parent is an object gets the
@@ -1358,18 +1225,11 @@ static doc_status parse_path_value(op *o, RedisModuleString **argv, int argc, do
     if (parse_jpath(o, argv[0], err) || parse_jvalue(o, argv[1], err)) return err->code;
     return DOC_OK;
 }
-const op_def op_json_merge = {"JSON.MERGE",
-                              "json.merge",
-                              1,
-                              2,
-                              2,
-                              parse_path_value,
-                              run_json_merge,
-                              KF_UPDATE,
-                              NULL,
-                              .txn_positional = 2,
-                              .txn_options = "",
-                              .txn_usage = "JSON.MERGE k path json"};
+/* clang-format off */
+const op_def op_json_merge = {"JSON.MERGE", "json.merge", 1, 2, 2, parse_path_value, run_json_merge, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "JSON.MERGE k path json"};
+/* clang-format on */
 
 /* ------------------------------------------------------------------ */
 /* Handlers                                                           */

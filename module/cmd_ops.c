@@ -174,32 +174,18 @@ static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error
     return DOC_OK;
 }
 
-const op_def op_incr = {"INCR",
-                        "doc.incr",
-                        1,
-                        2,
-                        6,
-                        parse_incr,
-                        run_incr,
-                        KF_READ_UPDATE,
-                        NULL,
-                        .txn_positional = 2,
-                        .txn_options = "MIN:1 MAX:1",
-                        .txn_usage = "INCR k path delta [MIN n] [MAX n]",
-                        .run_query = op_each_match};
-const op_def op_mul = {"MUL",
-                       "doc.mul",
-                       1,
-                       2,
-                       2,
-                       parse_mul,
-                       run_mul,
-                       KF_READ_UPDATE,
-                       NULL,
-                       .txn_positional = 2,
-                       .txn_options = "",
-                       .txn_usage = "MUL k path factor",
-                       .run_query = op_each_match};
+/* clang-format off */
+const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "MIN:1 MAX:1",
+    .txn_usage = "INCR k path delta [MIN n] [MAX n]",
+    .run_query = op_each_match};
+/* clang-format on */
+/* clang-format off */
+const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MUL k path factor",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* ---- DOC.MIN / DOC.MAX key path json ---- */
 
@@ -244,32 +230,18 @@ static doc_status run_minmax(op *o, exec_ctx *x, keyslot *k, result *out, int wa
 static doc_status run_min(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 0); }
 static doc_status run_max(op *o, exec_ctx *x, keyslot *k, result *out) { return run_minmax(o, x, k, out, 1); }
 
-const op_def op_min = {"MIN",
-                       "doc.min",
-                       1,
-                       2,
-                       2,
-                       parse_path_value,
-                       run_min,
-                       KF_READ_UPDATE,
-                       NULL,
-                       .txn_positional = 2,
-                       .txn_options = "",
-                       .txn_usage = "MIN k path json",
-                       .run_query = op_each_match};
-const op_def op_max = {"MAX",
-                       "doc.max",
-                       1,
-                       2,
-                       2,
-                       parse_path_value,
-                       run_max,
-                       KF_READ_UPDATE,
-                       NULL,
-                       .txn_positional = 2,
-                       .txn_options = "",
-                       .txn_usage = "MAX k path json",
-                       .run_query = op_each_match};
+/* clang-format off */
+const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MIN k path json",
+    .run_query = op_each_match};
+/* clang-format on */
+/* clang-format off */
+const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MAX k path json",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* ---- DOC.STRAPPEND key path string (raw bytes, valid UTF-8) ---- */
 
@@ -315,19 +287,12 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_strappend = {"STRAPPEND",
-                             "doc.strappend",
-                             1,
-                             2,
-                             2,
-                             parse_strappend,
-                             run_strappend,
-                             KF_INSERT,
-                             NULL,
-                             .txn_positional = 2,
-                             .txn_options = "",
-                             .txn_usage = "STRAPPEND k path string",
-                             .run_query = op_each_match};
+/* clang-format off */
+const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "STRAPPEND k path string",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* ---- arrays: PUSH, POP, PULL, ADDTOSET, INDEXOF ---- */
 
@@ -420,19 +385,12 @@ static doc_status run_push(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_push = {"PUSH",
-                        "doc.push",
-                        1,
-                        2,
-                        -1,
-                        parse_push,
-                        run_push,
-                        KF_INSERT,
-                        NULL,
-                        .txn_positional = 2,
-                        .txn_options = "AT:1 KEEP:1",
-                        .txn_usage = "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)",
-                        .run_query = op_each_match};
+/* clang-format off */
+const op_def op_push = {"PUSH", "doc.push", 1, 2, -1, parse_push, run_push, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "AT:1 KEEP:1",
+    .txn_usage = "PUSH k path [AT i] [KEEP n] json (one value inside DOC.TXN)",
+    .run_query = op_each_match};
+/* clang-format on */
 
 static doc_status parse_pop(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -470,19 +428,12 @@ static doc_status run_pop(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pop = {"POP",
-                       "doc.pop",
-                       1,
-                       1,
-                       2,
-                       parse_pop,
-                       run_pop,
-                       KF_READ_DELETE,
-                       NULL,
-                       .txn_positional = 1,
-                       .txn_options = "FIRST LAST #",
-                       .txn_usage = "POP k path [FIRST|LAST|index]",
-                       .run_query = op_each_match};
+/* clang-format off */
+const op_def op_pop = {"POP", "doc.pop", 1, 1, 2, parse_pop, run_pop, KF_READ_DELETE, NULL,
+    .txn_positional = 1, .txn_options = "FIRST LAST #",
+    .txn_usage = "POP k path [FIRST|LAST|index]",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* PULL: values, or WHERE filter (kept compiled in o->raw's place: n1 holds
  * the filter pointer). */
@@ -540,19 +491,12 @@ static doc_status run_pull(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_pull = {"PULL",
-                        "doc.pull",
-                        1,
-                        2,
-                        -1,
-                        parse_pull,
-                        run_pull,
-                        KF_DELETE,
-                        NULL,
-                        .txn_positional = 2,
-                        .txn_options = "WHERE:1",
-                        .txn_usage = "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)",
-                        .run_query = op_each_match};
+/* clang-format off */
+const op_def op_pull = {"PULL", "doc.pull", 1, 2, -1, parse_pull, run_pull, KF_DELETE, NULL,
+    .txn_positional = 2, .txn_options = "WHERE:1",
+    .txn_usage = "PULL k path json | PULL k path WHERE filter (one value inside DOC.TXN)",
+    .run_query = op_each_match};
+/* clang-format on */
 
 static doc_status parse_path_values(op *o, RedisModuleString **argv, int argc, doc_error *err) {
     if (parse_path(o, argv[0], err)) return err->code;
@@ -592,19 +536,12 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_addtoset = {"ADDTOSET",
-                            "doc.addtoset",
-                            1,
-                            2,
-                            -1,
-                            parse_path_values,
-                            run_addtoset,
-                            KF_INSERT,
-                            NULL,
-                            .txn_positional = 2,
-                            .txn_options = "",
-                            .txn_usage = "ADDTOSET k path json (one value inside DOC.TXN)",
-                            .run_query = op_each_match};
+/* clang-format off */
+const op_def op_addtoset = {"ADDTOSET", "doc.addtoset", 1, 2, -1, parse_path_values, run_addtoset, KF_INSERT, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "ADDTOSET k path json (one value inside DOC.TXN)",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* INDEXOF is a read of one array: a single path (a query is BADPATH). */
 static doc_status parse_indexof(op *o, RedisModuleString **argv, int argc, doc_error *err) {
@@ -632,18 +569,11 @@ static doc_status run_indexof(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_indexof = {"INDEXOF",
-                           NULL,
-                           0,
-                           2,
-                           2,
-                           parse_indexof,
-                           run_indexof,
-                           KF_READ,
-                           NULL,
-                           .txn_positional = 2,
-                           .txn_options = "",
-                           .txn_usage = "INDEXOF k path json"};
+/* clang-format off */
+const op_def op_indexof = {"INDEXOF", NULL, 0, 2, 2, parse_indexof, run_indexof, KF_READ, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "INDEXOF k path json"};
+/* clang-format on */
 
 /* ---- TOGGLE, CLEAR ---- */
 
@@ -671,19 +601,12 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_toggle = {"TOGGLE",
-                          "doc.toggle",
-                          1,
-                          1,
-                          1,
-                          parse_one_path,
-                          run_toggle,
-                          KF_READ_UPDATE,
-                          NULL,
-                          .txn_positional = 1,
-                          .txn_options = "",
-                          .txn_usage = "TOGGLE k path",
-                          .run_query = op_each_match};
+/* clang-format off */
+const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle, KF_READ_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "TOGGLE k path",
+    .run_query = op_each_match};
+/* clang-format on */
 
 static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_cursor c;
@@ -711,19 +634,12 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_clear = {"CLEAR",
-                         "doc.clear",
-                         1,
-                         1,
-                         1,
-                         parse_one_path,
-                         run_clear,
-                         KF_UPDATE,
-                         NULL,
-                         .txn_positional = 1,
-                         .txn_options = "",
-                         .txn_usage = "CLEAR k path",
-                         .run_query = op_each_match};
+/* clang-format off */
+const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear, KF_UPDATE, NULL,
+    .txn_positional = 1, .txn_options = "",
+    .txn_usage = "CLEAR k path",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* ---- DOC.MERGE key path patch (RFC 7396) ---- */
 
@@ -736,19 +652,12 @@ static doc_status run_merge(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_merge = {"MERGE",
-                         "doc.merge",
-                         1,
-                         2,
-                         2,
-                         parse_path_value,
-                         run_merge,
-                         KF_UPDATE,
-                         NULL,
-                         .txn_positional = 2,
-                         .txn_options = "",
-                         .txn_usage = "MERGE k path patch",
-                         .run_query = op_each_match};
+/* clang-format off */
+const op_def op_merge = {"MERGE", "doc.merge", 1, 2, 2, parse_path_value, run_merge, KF_UPDATE, NULL,
+    .txn_positional = 2, .txn_options = "",
+    .txn_usage = "MERGE k path patch",
+    .run_query = op_each_match};
+/* clang-format on */
 
 /* ---- DOC.CAS key path expected|ABSENT new|ABSENT ---- */
 
@@ -841,19 +750,12 @@ static doc_status run_cas_query(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_cas = {"CAS",
-                       "doc.cas",
-                       1,
-                       3,
-                       3,
-                       parse_cas,
-                       run_cas,
-                       KF_READ_UPDATE,
-                       NULL,
-                       .txn_positional = 3,
-                       .txn_options = "",
-                       .txn_usage = "CAS k path expected|ABSENT new",
-                       .run_query = run_cas_query};
+/* clang-format off */
+const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas, KF_READ_UPDATE, NULL,
+    .txn_positional = 3, .txn_options = "",
+    .txn_usage = "CAS k path expected|ABSENT new",
+    .run_query = run_cas_query};
+/* clang-format on */
 
 /* ---- the commands of this file: registration, COMMAND DOCS, INFO counters
  * (ADOC_COMMAND, atomicdoc.h) ---- */

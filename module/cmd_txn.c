@@ -142,19 +142,11 @@ static uint64_t update_keyflags(RedisModuleString **argv, int argc) {
     return KF_UPDATE;
 }
 
-const op_def op_update = {"UPDATE",
-                          "doc.update",
-                          1,
-                          1,
-                          -1,
-                          parse_update,
-                          run_update,
-                          KF_UPDATE,
-                          update_keyflags,
-                          .txn_positional = 1,
-                          .txn_options = "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1 EX:1 PX:1 EXAT:1 PXAT:1",
-                          .txn_usage = "UPDATE k update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX "
-                                       "ms|EXAT t|PXAT t]] [RETURN BEFORE|AFTER]"};
+/* clang-format off */
+const op_def op_update = {"UPDATE", "doc.update", 1, 1, -1, parse_update, run_update, KF_UPDATE, update_keyflags,
+    .txn_positional = 1, .txn_options = "IF:1 ARRAYFILTERS:1 UPSERT RETURN:1 EX:1 PX:1 EXAT:1 PXAT:1",
+    .txn_usage = "UPDATE k update [IF filter] [ARRAYFILTERS json] [UPSERT [EX s|PX ms|EXAT t|PXAT t]] [RETURN BEFORE|AFTER]"};
+/* clang-format on */
 
 /* ---- CHECK k path EQ|NE|GT|GE|LT|LE json / EXISTS|MISSING / MATCH filter; CHECK k VERSION n ---- */
 
@@ -275,19 +267,11 @@ static doc_status run_check(op *o, exec_ctx *x, keyslot *k, result *out) {
     return st;
 }
 
-const op_def op_check = {"CHECK",
-                         NULL,
-                         0,
-                         2,
-                         3,
-                         parse_check,
-                         run_check,
-                         KF_READ,
-                         NULL,
-                         .txn_positional = 0,
-                         .txn_options = "",
-                         .txn_usage = "CHECK k path EQ|NE|GT|GE|LT|LE json | CHECK k path EXISTS|MISSING | "
-                                      "CHECK k path MATCH filter | CHECK k VERSION n"};
+/* clang-format off */
+const op_def op_check = {"CHECK", NULL, 0, 2, 3, parse_check, run_check, KF_READ, NULL,
+    .txn_positional = 0, .txn_options = "",
+    .txn_usage = "CHECK k path EQ|NE|GT|GE|LT|LE json | CHECK k path EXISTS|MISSING | CHECK k path MATCH filter | CHECK k VERSION n"};
+/* clang-format on */
 
 /* ---- DOC.TXN ---- */
 
