@@ -210,6 +210,23 @@ static char *print_string_escaped(doc_buf *out, char *w, const uint8_t *s, size_
     return w;
 }
 
+/* The eight decimal digits of f < 10^8 as byte values 0..9, the first digit
+ * in the lowest byte (the order they are stored in): f / 10^4 and f % 10^4
+ * in two 32-bit lanes, each split by 100 into two 16-bit lanes, each of
+ * those by 10 into two bytes. The multiply-shifts divide exactly in their
+ * ranges (x * 5243 >> 19 is x / 100 for x < 43699, x * 103 >> 10 is x / 10
+ * for x < 179; checked for every f) and no lane carries into the
+ * next. */
+static inline uint64_t print_digits8(uint32_t f) {
+    uint64_t x = f / 10000 | (uint64_t)(f % 10000) << 32;
+    uint64_t h = (x * 5243) >> 19 & 0x0000007F0000007Full;
+    x = h | (x - 100 * h) << 16;
+    uint64_t t = (x * 103) >> 10 & 0x000F000F000F000Full;
+    return t | (x - 10 * t) << 8;
+}
+
+#define PRINT_ZEROS 0x3030303030303030ull   /* '0' in every byte */
+
 /* Writes the decimal digits of u at w; returns the end. Same digits as
  * doc_format_int. */
 static inline char *print_u64(char *w, uint64_t u) {
@@ -266,17 +283,13 @@ static inline __attribute__((always_inline)) char *print_double(char *w, double 
                 *w++ = '0';
                 return w;
             }
-            uint32_t hi = f / 10000, lo = f % 10000;
-            memcpy(w, print_digits2 + 2 * (hi / 100), 2);
-            memcpy(w + 2, print_digits2 + 2 * (hi % 100), 2);
-            memcpy(w + 4, print_digits2 + 2 * (lo / 100), 2);
-            memcpy(w + 6, print_digits2 + 2 * (lo % 100), 2);
-            /* Drop trailing '0's: the top zero bytes of the digits ^ '0'
-             * (little-endian: the last digit is the top byte; f != 0). */
-            uint64_t t;
-            memcpy(&t, w, 8);
-            t ^= 0x3030303030303030ull;
-            return w + 8 - (unsigned)__builtin_clzll(t) / 8;
+            /* The 8 decimals without their trailing zeros: the high zero
+             * bytes of the digits (little-endian: the last digit is the top
+             * byte; f != 0). */
+            uint64_t dg = print_digits8(f);
+            uint64_t t = dg | PRINT_ZEROS;
+            memcpy(w, &t, 8);
+            return w + 8 - (unsigned)__builtin_clzll(dg) / 8;
         }
     }
     return w + doc_format_double(d, w);
