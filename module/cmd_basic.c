@@ -376,13 +376,9 @@ static doc_status run_keys(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_type = {"TYPE", NULL, 0, 0, 1, parse_opt_read_path, run_type, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "TYPE k path (one path inside DOC.TXN)"};
-/* clang-format on */
-/* clang-format off */
 const op_def op_len = {"LEN", NULL, 0, 0, 1, parse_opt_read_path, run_len, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "LEN k path (one path inside DOC.TXN)"};
-/* clang-format on */
-/* clang-format off */
 const op_def op_keys = {"KEYS", NULL, 0, 0, 1, parse_opt_read_path, run_keys, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "KEYS k path (one path inside DOC.TXN)"};

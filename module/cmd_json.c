@@ -636,13 +636,9 @@ static doc_status run_objlen(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_json_strlen = {"JSON.STRLEN", NULL, 0, 0, 1, parse_opt_path, run_strlen, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "JSON.STRLEN k path (one path inside DOC.TXN)"};
-/* clang-format on */
-/* clang-format off */
 const op_def op_json_arrlen = {"JSON.ARRLEN", NULL, 0, 0, 1, parse_opt_path, run_arrlen, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "JSON.ARRLEN k path (one path inside DOC.TXN)"};
-/* clang-format on */
-/* clang-format off */
 const op_def op_json_objlen = {"JSON.OBJLEN", NULL, 0, 0, 1, parse_opt_path, run_objlen, KF_READ, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "JSON.OBJLEN k path (one path inside DOC.TXN)"};
@@ -867,8 +863,6 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_json_numincrby = {"JSON.NUMINCRBY", "json.numincrby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "JSON.NUMINCRBY k path number"};
-/* clang-format on */
-/* clang-format off */
 const op_def op_json_nummultby = {"JSON.NUMMULTBY", "json.nummultby", 1, 2, 2, parse_path_number, run_arith, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "JSON.NUMMULTBY k path number"};

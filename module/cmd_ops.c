@@ -179,8 +179,6 @@ const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_RE
     .txn_positional = 2, .txn_options = "MIN:1 MAX:1",
     .txn_usage = "INCR k path delta [MIN n] [MAX n]",
     .run_query = op_each_match};
-/* clang-format on */
-/* clang-format off */
 const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "MUL k path factor",
@@ -235,8 +233,6 @@ const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "MIN k path json",
     .run_query = op_each_match};
-/* clang-format on */
-/* clang-format off */
 const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "MAX k path json",

@@ -186,37 +186,29 @@ const uint8_t *doc_value_decode(const uint8_t *p, doc_view *out) {
     }
 }
 
-/* Encoded size by tag for the fixed-size tags; 0: a string (its length
- * follows). Lookups skip many values, so this is a load, not a switch. */
 #define FIXED_SMALLINTS \
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-static const uint8_t fixed_size[256] = {[DOC_TAG_NULL] = 1,
-                                        [DOC_TAG_FALSE] = 1,
-                                        [DOC_TAG_TRUE] = 1,
-                                        [DOC_TAG_I8] = 2,
-                                        [DOC_TAG_I16] = 3,
-                                        [DOC_TAG_I32] = 5,
-                                        [DOC_TAG_I64] = 9,
-                                        [DOC_TAG_DOUBLE] = 9,
-                                        [DOC_TAG_STRING] = 0,
-                                        [DOC_TAG_OBJECT] = 1 + sizeof(doc_node *),
-                                        [DOC_TAG_ARRAY] = 1 + sizeof(doc_node *),
-                                        [DOC_TAG_SMALLINT] = FIXED_SMALLINTS,
-                                        FIXED_SMALLINTS,
-                                        FIXED_SMALLINTS,
-                                        FIXED_SMALLINTS};
+/* clang-format off */
+const uint8_t doc_value_fixed_size[256] = {
+    [DOC_TAG_NULL] = 1, [DOC_TAG_FALSE] = 1, [DOC_TAG_TRUE] = 1, [DOC_TAG_I8] = 2,
+    [DOC_TAG_I16] = 3, [DOC_TAG_I32] = 5, [DOC_TAG_I64] = 9, [DOC_TAG_DOUBLE] = 9,
+    [DOC_TAG_STRING] = 0, [DOC_TAG_OBJECT] = 1 + sizeof(doc_node *),
+    [DOC_TAG_ARRAY] = 1 + sizeof(doc_node *),
+    [DOC_TAG_SMALLINT] = FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS, FIXED_SMALLINTS};
+/* clang-format on */
 
-/* doc_value_size, inlined in this file's scans (lookups skip values). */
-static inline size_t value_size(const uint8_t *p) {
-    size_t fixed = fixed_size[*p];
-    if (fixed) return fixed;
-    if (!(p[1] & 0x80)) return 2 + (size_t)p[1]; /* a string under 128 bytes */
-    uint64_t n;
-    size_t h = doc_varint_get(p + 1, &n);
-    return 1 + h + (size_t)n;
+/* The one full definition of a value's encoded size; node_value_size
+ * (node.h) is its inline fast path and comes here for long strings. */
+size_t doc_value_size(const uint8_t *p) {
+    if (*p == DOC_TAG_STRING) {
+        uint64_t n;
+        size_t h = doc_varint_get(p + 1, &n);
+        return 1 + h + (size_t)n;
+    }
+    /* Our own bytes only: an unknown tag is a broken invariant. */
+    if (!doc_value_fixed_size[*p]) abort();
+    return doc_value_fixed_size[*p];
 }
-
-size_t doc_value_size(const uint8_t *p) { return value_size(p); }
 
 /* ------------------------------------------------------------------ */
 /* Accessors and iteration                                            */
@@ -251,7 +243,7 @@ int doc_iter_next(doc_iter *it, const char **key, size_t *klen, const uint8_t **
     }
     if (val) *val = b + off;
     if (val_off) *val_off = off;
-    it->off = off + (uint32_t)value_size(b + off);
+    it->off = off + (uint32_t)node_value_size(b + off);
     it->index++;
     return 1;
 }
@@ -340,7 +332,7 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
             if (val_off) *val_off = off + (uint32_t)h;
             return b + off + h;
         }
-        off += (uint32_t)(h + value_size(b + off + h));
+        off += (uint32_t)(h + node_value_size(b + off + h));
     }
     return NULL;
 }
@@ -353,7 +345,7 @@ const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off)
         off = node_index(arr)->off[i];
     } else {
         off = 0;
-        for (uint32_t k = 0; k < i; k++) off += (uint32_t)value_size(b + off);
+        for (uint32_t k = 0; k < i; k++) off += (uint32_t)node_value_size(b + off);
     }
     if (val_off) *val_off = off;
     return b + off;

@@ -74,22 +74,16 @@ static inline doc_node *value_child(const uint8_t *v) {
 }
 static inline void value_set_child(uint8_t *v, doc_node *c) { memcpy(v + 1, &c, sizeof c); }
 
-/* doc_value_size inline, for the walks that step over every entry (free,
- * compare, the parser's duplicate-key scan). */
+/* Encoded size by tag for the fixed-size tags; 0: a string (its length
+ * follows) or a tag that is not ours (doc_value_size aborts on it). */
+extern const uint8_t doc_value_fixed_size[256] __attribute__((visibility("hidden")));
+
+/* doc_value_size inline, for the walks that step over every entry (lookups,
+ * free, compare, the parser's duplicate-key scan): a table load, not a switch. */
 static inline size_t node_value_size(const uint8_t *p) {
-    /* Payload bytes after the tag, for tags up to DOC_TAG_ARRAY (strings
-     * are handled below). */
-    static const uint8_t fixed[DOC_TAG_ARRAY + 1] = {[DOC_TAG_I8] = 1,
-                                                     [DOC_TAG_I16] = 2,
-                                                     [DOC_TAG_I32] = 4,
-                                                     [DOC_TAG_I64] = 8,
-                                                     [DOC_TAG_DOUBLE] = 8,
-                                                     [DOC_TAG_OBJECT] = sizeof(doc_node *),
-                                                     [DOC_TAG_ARRAY] = sizeof(doc_node *)};
-    uint8_t tag = *p;
-    if (tag >= DOC_TAG_SMALLINT) return 1;
-    if (tag != DOC_TAG_STRING && tag <= DOC_TAG_ARRAY) return 1 + (size_t)fixed[tag];
-    if (tag == DOC_TAG_STRING && p[1] < 0x80) return 2 + (size_t)p[1];
+    size_t fixed = doc_value_fixed_size[*p];
+    if (fixed) return fixed;
+    if (!(p[1] & 0x80)) return 2 + (size_t)p[1]; /* a string under 128 bytes */
     return doc_value_size(p);
 }
 
