@@ -23,7 +23,7 @@ cd "$ROOT"
 OUT=build/bench
 PY=/usr/bin/python3                    # the one with python3-redis
 MODULE=$ROOT/build/atomicdoc.so
-BENCH_DEFAULT="docs memory peermem read parse incr pull txn calls"
+BENCH_DEFAULT="docs memory layout peermem read parse incr pull txn calls"
 BENCH=${BENCH:-$BENCH_DEFAULT}
 DOC_1K=$OUT/doc_1k.json
 DOC_100K=$OUT/doc_100k.json
@@ -146,6 +146,35 @@ bench_memory() {
     server_stop "$pid"
 }
 
+# 2b. Where a document's memory goes: scripts/bench/mem_layout.c parses each
+#     bench document as DOC.SET does and measures every node on Debian's
+#     jemalloc (packed bytes, node headers, index blocks, the allocator's
+#     rounding, child pointers), in bytes and as a fraction of the text. The
+#     parts add up to doc_node_memory (what MEMORY USAGE counts for the tree);
+#     used_memory per document (bench_memory) adds Redis's key overhead.
+bench_layout() {
+    local src=scripts/bench/mem_layout.c bin=$OUT/mem_layout preload="" jemalloc spec label file js
+    cc -O2 -std=c11 -D_GNU_SOURCE -Imodule/doc "$src" build/libdoc.a -lm -o "$bin" \
+        || die "building $src failed"
+    jemalloc=$(jemalloc_path)
+    [ -f "$jemalloc" ] && preload=$jemalloc
+    [ -f "$DOC_10K" ] || "$PY" scripts/bench/incr_pull.py gen "$DOC_10K" >/dev/null
+    : >"$OUT/layout.txt"
+    for spec in "1 KB:$DOC_1K" "10 KB:$DOC_10K" "100 KB:$DOC_100K"; do
+        IFS=: read -r label file <<<"$spec"
+        js=$(LD_PRELOAD=$preload "$bin" "$file") || die "$bin $file failed (parts do not add up?)"
+        echo "$label: $js" >>"$OUT/layout.txt"
+        row "memory layout $label: tree bytes (doc_node_memory) = packed entries + node headers, index, allocator rounding, child pointers" \
+            "$("$PY" -c 'import json, sys
+d = json.loads(sys.argv[1]); t = d["text"]
+f = lambda n: "%s (%.2fx)" % (format(n, ","), n / t)
+print("%s = packed %s (of which child pointers %s) + headers %s + index %s + rounding %s" % (
+    f(d["memory"]), f(d["packed"]), f(d["pointers"]), f(d["headers"]), f(d["index"]), f(d["rounding"])))' "$js")" \
+            "$(fmt_int "$(json_get text <<<"$js")") (text)" "" "" \
+            "\`LD_PRELOAD=$preload $bin $file\` ($(json_get nodes <<<"$js") nodes)"
+    done
+}
+
 # rps COMMAND... : one redis-benchmark run against $RB_PORT, prints requests/s.
 rps() {
     redis-benchmark -h 127.0.0.1 -p "$RB_PORT" -c 50 -P 16 -n "$RB_N" --csv "$@" 2>/dev/null \
@@ -192,6 +221,16 @@ bench_read() {
     server_stop "$pid"
 }
 
+# jemalloc_path: Debian's libjemalloc.so.2 (the allocator redis-server links),
+# wherever this machine's architecture keeps it (the dynamic linker's cache,
+# then the multiarch directory the compiler reports).
+jemalloc_path() {
+    local j
+    j=$(ldconfig -p 2>/dev/null | awk '$1 == "libjemalloc.so.2" { print $NF; exit }')
+    [ -n "$j" ] || j=/usr/lib/$(cc -print-multiarch 2>/dev/null)/libjemalloc.so.2
+    echo "$j"
+}
+
 # 4. Parse, print and RDB load cost per byte: instructions (callgrind) inside
 #    doc_parse, doc_print and doc_tree_load for the 10 KB and 100 KB documents, by
 #    scripts/bench/parse_bench.c, on Debian's libjemalloc (the allocator
@@ -201,10 +240,7 @@ bench_read() {
 bench_parse() {
     local src=scripts/bench/parse_bench.c bin=$OUT/parse_bench
     local jemalloc preload="" mode label file n bytes ir per
-    # Wherever this machine's architecture keeps it (the dynamic linker's cache,
-    # then the multiarch directory the compiler reports).
-    jemalloc=$(ldconfig -p 2>/dev/null | awk '$1 == "libjemalloc.so.2" { print $NF; exit }')
-    [ -n "$jemalloc" ] || jemalloc=/usr/lib/$(cc -print-multiarch 2>/dev/null)/libjemalloc.so.2
+    jemalloc=$(jemalloc_path)
     if ! command -v valgrind >/dev/null; then
         row "parse/print: instructions per byte" "skipped" "" "" "" "valgrind not installed"
         return 0
