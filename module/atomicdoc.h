@@ -175,6 +175,12 @@ typedef struct exec_ctx {
                                   result may point into it instead of copying
                                   (DOC.GET, DOC.MGET; never DOC.TXN, where a
                                   later op can drop the text) */
+    const struct op *final_op; /* the op running, when it is the command's
+                                  only op at a single path: if it succeeds
+                                  the command commits, so its last edit
+                                  (after which it cannot fail) needs no
+                                  inverse (doc_edit_set_encoded_final);
+                                  else NULL */
 } exec_ctx;
 
 /* Paths and values an op holds without allocating. */
@@ -323,6 +329,14 @@ static inline doc_status op_add_write_path(op *o, RedisModuleString *s, doc_erro
     doc_path *p;
     doc_query *q = NULL;
     if (arg_path(s, &p, err) && arg_write_query(o, s, &q, err)) return err->code;
+    if (!o->paths && !q) { /* the first path, as op_add_read_path adds it */
+        o->paths = o->path_slot;
+        o->queries = o->query_slot;
+        o->path_slot[0] = p;
+        o->query_slot[0] = NULL;
+        o->npaths = 1;
+        return DOC_OK;
+    }
     return op_add_read_path(o, p, q, err);
 }
 

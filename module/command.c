@@ -22,6 +22,7 @@
 #include "atomicdoc.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -528,11 +529,11 @@ static int open_slots(exec_ctx *x, RedisModuleString **names, int n, int write) 
         memset(k, 0, sizeof *k);
         k->name = names[i];
         k->key = RedisModule_OpenKey(x->ctx, names[i], REDISMODULE_READ | (write ? REDISMODULE_WRITE : 0));
-        int t = RedisModule_KeyType(k->key);
-        if (t == REDISMODULE_KEYTYPE_EMPTY) continue;
-        if (t == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k->key) == adoc_type)
+        /* Our type first (NULL for an empty key or any other type): one
+         * API call fewer for the common case. */
+        if (RedisModule_ModuleTypeGetType(k->key) == adoc_type)
             k->orig = k->doc = RedisModule_ModuleTypeGetValue(k->key);
-        else
+        else if (RedisModule_KeyType(k->key) != REDISMODULE_KEYTYPE_EMPTY)
             k->wrongtype = 1;
     }
     return 0;
@@ -711,7 +712,7 @@ static void release_undo(doc_undo *u) {
 }
 
 /* Runs op o on its slot into out; its changes are logged in x->undo. */
-static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
+static doc_status run_op(exec_ctx *x, op *o, result *out, int mode, int only) {
     keyslot *k = &x->keys[o->key];
     if (k->wrongtype) {
         if (mode & EXEC_OTHER_TYPE_NIL) {
@@ -721,15 +722,18 @@ static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
         return doc_error_set(&x->err, DOC_WRONGTYPE,
                              "Operation against a key holding the wrong kind of value");
     }
-    size_t mark = doc_undo_mark(x->undo);
+    size_t mark = doc_undo_mark(x->undo), unlogged = doc_undo_unlogged(x->undo);
     adoc *before = k->doc;
+    /* A query path runs the op once per match: no run is the last. */
+    x->final_op = only && !(o->flags & OPF_QUERY) ? o : NULL;
     doc_status st = (o->flags & OPF_QUERY) ? o->def->run_query(o, x, k, out) : o->def->run(o, x, k, out);
+    x->final_op = NULL;
     /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what it
      * pushed, ...) are reverted: they change nothing. */
     if (!st && k->doc == before) doc_undo_settle(x->undo, mark);
-    /* Changed = an edit was logged, or the document was created or deleted;
-     * ops need not say so themselves. */
-    if (!st && (doc_undo_mark(x->undo) > mark || k->doc != before)) {
+    /* Changed = an edit was made (logged or final), or the document was
+     * created or deleted; ops need not say so themselves. */
+    if (!st && (doc_undo_mark(x->undo) > mark || doc_undo_unlogged(x->undo) > unlogged || k->doc != before)) {
         slot_touch(k, o);
         adoc_text_drop(k->doc); /* the next op must not read stale text */
         adoc_text_drop(before);
@@ -749,6 +753,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     x.keys = nkeys <= 8 ? stack_slots : RedisModule_Alloc((size_t)nkeys * sizeof *x.keys);
     x.undo = shared_undo();
     x.borrow = !write;
+    x.final_op = NULL;
     open_slots(&x, keynames, nkeys, write);
 
     /* One result per op: in place for a few ops (no allocation), else an
@@ -768,11 +773,11 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     int failed_op = -1;
     size_t start = nops > 1 ? doc_undo_mark(x.undo) : 0; /* only multi-op commands need it */
     for (int i = 0; i < nops && !st; i++) {
-        if (!per_op) { /* only the last op's result is the reply */
+        if (!per_op && i > 0) { /* only the last op's result is the reply */
             res_free(&res);
             doc_buf_init(&res.text);
         }
-        st = run_op(&x, &ops[i], per_op ? &outs[i] : &res, mode);
+        st = run_op(&x, &ops[i], per_op ? &outs[i] : &res, mode, nops == 1);
         if (st) failed_op = i;
     }
     /* Several ops on one document that cancel out (a TXN's INCR +1 then -1,
@@ -840,9 +845,11 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
     if (nargs < def->min_args || (def->max_args >= 0 && nargs > def->max_args))
         return reply_arity(ctx, argv[0]);
     op o;
-    memset(&o, 0, sizeof o);
+    /* Zero but for the inline slots, which are read only below npaths /
+     * nvalues (a memset of the whole op showed in DOC.INCR's count). */
+    memset(&o, 0, offsetof(op, path_slot));
+    memset(&o.filter, 0, sizeof o - offsetof(op, filter));
     o.def = def;
-    o.key = 0;
     if (def->parse && def->parse(&o, argv + 2, nargs, &err)) {
         op_reset(&o);
         return reply_error(ctx, &err);

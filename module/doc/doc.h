@@ -533,6 +533,16 @@ void doc_cursor_up(doc_cursor *c, size_t depth);
 /* Replaces the target value (or adds the missing member) with one encoded
  * scalar (no containers inside). */
 doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u, doc_error *err);
+/* doc_edit_set_encoded for the last edit of a change that is then committed:
+ * the caller promises never to roll u back past this edit (nothing after it
+ * can fail; a single-op command's last step). A scalar replaced by a scalar
+ * of the same encoded size (an INCR, a TOGGLE) is then written in place with
+ * no record, since its inverse would never be replayed and its old bytes free
+ * nothing at commit; it counts in doc_undo_unlogged and as a change for
+ * doc_undo_changed_since / doc_undo_settle of any earlier mark. Any other
+ * edit is doc_edit_set_encoded's, logged. Same errors. */
+doc_status doc_edit_set_encoded_final(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u,
+                                      doc_error *err);
 /* Inserts the values of n boxes (all consumed) as a run before element
  * `index` of the array at the cursor: one edit. */
 doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n, doc_undo *u,
@@ -589,6 +599,9 @@ int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp);
 int doc_undo_settle(doc_undo *u, size_t mark);
 /* Number of edits logged since the last commit. */
 size_t doc_undo_size(const doc_undo *u);
+/* Number of edits made without a record (doc_edit_set_encoded_final) since
+ * the last commit or full rollback: a caller's sign that something changed. */
+size_t doc_undo_unlogged(const doc_undo *u);
 /* Bytes the log holds (for measuring undo cost). */
 size_t doc_undo_bytes(const doc_undo *u);
 
