@@ -187,7 +187,9 @@ typedef struct exec_ctx {
 #define OP_INLINE 4
 
 /* A parsed op. The fields a kind needs are filled by its parser; the rest
- * stay zero. Everything here is owned by the op (op_reset frees it). */
+ * stay zero, but num, lo and hi, which only the parsers of the ops that read
+ * them set (exec_single does not zero them). Everything here is owned by
+ * the op (op_reset frees it). */
 typedef struct op {
     const struct op_def *def; /* what it is */
     int key;                  /* slot index */
@@ -368,6 +370,9 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
              op *ops, int nops, int mode);
 /* The generic handler of a single-key command: DOC.<def> key args... */
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
+/* The same for a caller that has already seen this is not a key position
+ * request (command_dispatch asks once). */
+int exec_single_run(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
 
 /* Replies (reply.c): the only place errors and results become replies. */
 int reply_error(RedisModuleCtx *ctx, const doc_error *err);

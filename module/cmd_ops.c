@@ -49,7 +49,7 @@ static void rewind_to(exec_ctx *x, keyslot *k, savepoint sp) {
 /* Resolves the op's first path for writing (creating the document and
  * missing object members). */
 static doc_status write_at(const op *o, exec_ctx *x, keyslot *k, doc_cursor *c) {
-    if (!slot_ensure(x, k)) return x->err.code;
+    if (!k->doc && !slot_ensure(x, k)) return x->err.code;
     doc_cursor_init(c, &k->doc->root);
     return doc_resolve_write(c, o->paths[0], x->undo, &x->err);
 }

@@ -96,8 +96,17 @@ doc_status doc_error_set(doc_error *err, doc_status code, const char *fmt, ...)
 doc_status doc_error_at(doc_error *err, doc_status code, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Resets err to "no error": code DOC_OK, no offset, msg the empty string.
- * msg is a C string: the bytes after its NUL are unspecified. */
-void doc_error_clear(doc_error *err);
+ * msg is a C string: the bytes after its NUL are unspecified. Every reader
+ * tests `code` first and a message is always written whole (vsnprintf), so
+ * the fields and the message's first byte are enough (a memset of the
+ * 200-byte message ran several times per command); inline, as it runs a few
+ * times per command. */
+static inline void doc_error_clear(doc_error *err) {
+    err->code = DOC_OK;
+    err->has_offset = 0;
+    err->offset = 0;
+    err->msg[0] = '\0';
+}
 
 /* ------------------------------------------------------------------ */
 /* Allocation                                                         */
@@ -491,8 +500,23 @@ typedef struct doc_cursor {
                                 a cursor must therefore not be copied by value */
 } doc_cursor;
 
-void doc_cursor_init(doc_cursor *c, doc_node **rootp);
-void doc_cursor_free(doc_cursor *c);
+/* A cursor on the document whose root box pointer is *rootp; free it with
+ * doc_cursor_free (inline: both run on every path op). */
+static inline void doc_cursor_init(doc_cursor *c, doc_node **rootp) {
+    c->rootp = rootp;
+    c->depth = 0;
+    c->cap = sizeof c->local / sizeof c->local[0];
+    c->frames = c->local;
+    c->missing = 0;
+    c->missing_key = NULL;
+    c->missing_klen = 0;
+}
+static inline void doc_cursor_free(doc_cursor *c) {
+    if (c->frames != c->local) doc_free(c->frames);
+    c->frames = c->local;
+    c->cap = sizeof c->local / sizeof c->local[0];
+    c->depth = 0;
+}
 /* The target value's bytes (NULL when c->missing). */
 const uint8_t *doc_cursor_value(const doc_cursor *c);
 

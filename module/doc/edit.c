@@ -108,6 +108,8 @@ static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t le
 }
 
 void doc_undo_commit(doc_undo *u) {
+    u->unlogged = 0;
+    if (!u->count) return; /* nothing logged (a final edit, a read) */
     for (size_t i = 0; i < u->count; i++) {
         undo_rec *r = rec_at(u, i);
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
@@ -116,7 +118,6 @@ void doc_undo_commit(doc_undo *u) {
     u->log.len = 0;
     u->starts.len = 0;
     u->count = 0;
-    u->unlogged = 0;
 }
 
 /* The node `depth` value offsets below the root box; *parent and *pslot say
@@ -346,23 +347,6 @@ void doc_undo_free(doc_undo *u) {
 /* Cursors                                                            */
 /* ------------------------------------------------------------------ */
 
-void doc_cursor_init(doc_cursor *c, doc_node **rootp) {
-    c->rootp = rootp;
-    c->depth = 0;
-    c->cap = sizeof c->local / sizeof c->local[0];
-    c->frames = c->local;
-    c->missing = 0;
-    c->missing_key = NULL;
-    c->missing_klen = 0;
-}
-
-void doc_cursor_free(doc_cursor *c) {
-    if (c->frames != c->local) doc_free(c->frames);
-    c->frames = c->local;
-    c->cap = sizeof c->local / sizeof c->local[0];
-    c->depth = 0;
-}
-
 /* Doubles the frames of a cursor (past its local ones); kept out of line so
  * push_frame inlines into the path walks. */
 static __attribute__((noinline)) doc_status grow_frames(doc_cursor *c, doc_error *err) {
@@ -409,7 +393,7 @@ const uint8_t *doc_cursor_value(const doc_cursor *c) {
  * frame fields when found, 0 when missing, -1 when the segment does not fit
  * the container's type (or v is not a container). Negative indexes count
  * from the end. */
-static inline int step(const uint8_t *v, const doc_seg *s, doc_node **child, uint32_t *entry_off,
+static inline __attribute__((always_inline)) int step(const uint8_t *v, const doc_seg *s, doc_node **child, uint32_t *entry_off,
                        uint32_t *val_off, uint32_t *index) {
     if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) return -1;
     doc_node *n = value_child(v);

@@ -118,26 +118,35 @@ size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen);
  * object's member: offset of its value (entry_off / val_off filled when not
  * NULL), UINT32_MAX when missing. A key shorter than 128 bytes is one length
  * byte and its bytes, so a key of another length is skipped on that byte. */
-static inline uint32_t node_object_scan(const doc_node *obj, const char *key, size_t klen, uint32_t *entry_off,
-                                        uint32_t *val_off) {
-    const uint8_t *b = node_cbytes(obj);
-    uint32_t off = 0;
-    while (off < obj->len) {
+static inline __attribute__((always_inline)) uint32_t node_object_scan(const doc_node *obj, const char *key,
+                                                                       size_t klen, uint32_t *entry_off,
+                                                                       uint32_t *val_off) {
+    const uint8_t *b = node_cbytes(obj), *p = b, *end = b + obj->len;
+    /* Keys under 128 bytes (one length byte): the loop of the common case,
+     * a key of another length skipped on that byte, of another first byte
+     * on that one. */
+    while (p < end && *p < 0x80) {
+        size_t kl = *p;
+        const uint8_t *v = p + 1 + kl;
+        if (kl == klen && (klen == 0 || (p[1] == (uint8_t)key[0] && key_eq((const char *)p + 1, key, klen)))) {
+            if (entry_off) *entry_off = (uint32_t)(p - b);
+            if (val_off) *val_off = (uint32_t)(v - b);
+            return (uint32_t)(v - b);
+        }
+        size_t fixed = doc_value_fixed_size[*v];
+        p = v + (fixed ? fixed : node_value_size(v));
+    }
+    /* From the first long key on: any key. */
+    while (p < end) {
         const char *k;
-        size_t kl, h;
-        if (b[off] < 0x80) { /* a key shorter than 128 bytes: one length byte */
-            kl = b[off];
-            k = (const char *)b + off + 1;
-            h = 1 + kl;
-        } else {
-            h = doc_key_decode(b + off, &k, &kl);
+        size_t kl;
+        const uint8_t *v = p + doc_key_decode(p, &k, &kl);
+        if (kl == klen && memcmp(k, key, klen) == 0) {
+            if (entry_off) *entry_off = (uint32_t)(p - b);
+            if (val_off) *val_off = (uint32_t)(v - b);
+            return (uint32_t)(v - b);
         }
-        if (kl == klen && (klen == 0 || (k[0] == key[0] && key_eq(k, key, klen)))) {
-            if (entry_off) *entry_off = off;
-            if (val_off) *val_off = off + (uint32_t)h;
-            return off + (uint32_t)h;
-        }
-        off += (uint32_t)(h + node_value_size(b + off + h));
+        p = v + node_value_size(v);
     }
     return UINT32_MAX;
 }
