@@ -162,15 +162,15 @@ typedef struct keyslot {
 enum { TTL_KEEP, TTL_CLEAR, TTL_SET };
 
 typedef struct exec_ctx {
-    RedisModuleCtx *ctx; /* the command's context */
-    keyslot *keys;       /* the slots */
-    int nkeys;           /* how many */
-    doc_undo *undo;      /* every edit of this command */
-    doc_error err;       /* the first failure */
-    doc_buf graveyard;   /* adoc* created then deleted by this command:
+    RedisModuleCtx *ctx;       /* the command's context */
+    keyslot *keys;             /* the slots */
+    int nkeys;                 /* how many */
+    doc_undo *undo;            /* every edit of this command */
+    doc_error err;             /* the first failure */
+    doc_buf graveyard;         /* adoc* created then deleted by this command:
                                   freed after commit/rollback, since the undo
                                   log may point into them until then */
-    int borrow;          /* 1: no op of this command writes, so a cached
+    int borrow;                /* 1: no op of this command writes, so a cached
                                   text stays until the reply is sent and a
                                   result may point into it instead of copying
                                   (DOC.GET, DOC.MGET; never DOC.TXN, where a

@@ -51,13 +51,13 @@ typedef struct undo_rec {
 } undo_rec;
 
 struct doc_undo {
-    doc_buf log;         /* records back to back */
-    doc_buf starts;      /* size_t offset of each record in log */
-    size_t count;        /* records */
-    size_t unlogged;     /* edits made in place without a record since the
-                            last commit (doc_edit_set_encoded_final) */
-    size_t unlogged_at;  /* count when the last of them was made */
-    doc_limits limits;   /* what edits logged here may do (max-depth) */
+    doc_buf log;        /* records back to back */
+    doc_buf starts;     /* size_t offset of each record in log */
+    size_t count;       /* records */
+    size_t unlogged;    /* edits made in place without a record since the
+                           last commit (doc_edit_set_encoded_final) */
+    size_t unlogged_at; /* count when the last of them was made */
+    doc_limits limits;  /* what edits logged here may do (max-depth) */
 };
 
 doc_undo *doc_undo_new(void) {
@@ -393,8 +393,9 @@ const uint8_t *doc_cursor_value(const doc_cursor *c) {
  * frame fields when found, 0 when missing, -1 when the segment does not fit
  * the container's type (or v is not a container). Negative indexes count
  * from the end. */
-static inline __attribute__((always_inline)) int step(const uint8_t *v, const doc_seg *s, doc_node **child, uint32_t *entry_off,
-                       uint32_t *val_off, uint32_t *index) {
+static inline __attribute__((always_inline)) int step(const uint8_t *v, const doc_seg *s, doc_node **child,
+                                                      uint32_t *entry_off, uint32_t *val_off,
+                                                      uint32_t *index) {
     if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) return -1;
     doc_node *n = value_child(v);
     *child = n;

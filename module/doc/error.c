@@ -59,4 +59,3 @@ doc_status doc_error_at(doc_error *err, doc_status code, size_t offset, const ch
     va_end(ap);
     return st;
 }
-

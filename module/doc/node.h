@@ -118,9 +118,8 @@ size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen);
  * object's member: offset of its value (entry_off / val_off filled when not
  * NULL), UINT32_MAX when missing. A key shorter than 128 bytes is one length
  * byte and its bytes, so a key of another length is skipped on that byte. */
-static inline __attribute__((always_inline)) uint32_t node_object_scan(const doc_node *obj, const char *key,
-                                                                       size_t klen, uint32_t *entry_off,
-                                                                       uint32_t *val_off) {
+static inline __attribute__((always_inline)) uint32_t
+node_object_scan(const doc_node *obj, const char *key, size_t klen, uint32_t *entry_off, uint32_t *val_off) {
     const uint8_t *b = node_cbytes(obj), *p = b, *end = b + obj->len;
     /* Keys under 128 bytes (one length byte): the loop of the common case,
      * a key of another length skipped on that byte, of another first byte
@@ -128,7 +127,8 @@ static inline __attribute__((always_inline)) uint32_t node_object_scan(const doc
     while (p < end && *p < 0x80) {
         size_t kl = *p;
         const uint8_t *v = p + 1 + kl;
-        if (kl == klen && (klen == 0 || (p[1] == (uint8_t)key[0] && key_eq((const char *)p + 1, key, klen)))) {
+        if (kl == klen &&
+            (klen == 0 || (p[1] == (uint8_t)key[0] && key_eq((const char *)p + 1, key, klen)))) {
             if (entry_off) *entry_off = (uint32_t)(p - b);
             if (val_off) *val_off = (uint32_t)(v - b);
             return (uint32_t)(v - b);

@@ -317,8 +317,8 @@ doc_status doc_number_read(const char *s, const char *end, const char **stop, in
 
 /* doc_number_parse past its short-integer case (kept out of line so that
  * case costs a handful of instructions). */
-static __attribute__((noinline)) doc_status number_parse_any(const char *s, size_t len, int *is_int, int64_t *i,
-                                                             double *d) {
+static __attribute__((noinline)) doc_status number_parse_any(const char *s, size_t len, int *is_int,
+                                                             int64_t *i, double *d) {
     const char *stop;
     doc_status st = doc_number_read(s, s + len, &stop, is_int, i, d);
     if (st == DOC_OK && stop != s + len) return DOC_BADJSON;
