@@ -142,7 +142,12 @@ typedef struct doc_buf {
     int oom;    /* 1 after a failed allocation */
 } doc_buf;
 
-void doc_buf_init(doc_buf *b);
+/* An empty buffer (inline: several per command). */
+static inline void doc_buf_init(doc_buf *b) {
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
 void doc_buf_free(doc_buf *b);
 int doc_buf_reserve(doc_buf *b, size_t extra); /* 0 ok, -1 oom */
 void doc_buf_append(doc_buf *b, const void *p, size_t n);
