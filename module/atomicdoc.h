@@ -162,26 +162,34 @@ typedef struct keyslot {
 enum { TTL_KEEP, TTL_CLEAR, TTL_SET };
 
 typedef struct exec_ctx {
-    RedisModuleCtx *ctx; /* the command's context */
-    keyslot *keys;       /* the slots */
-    int nkeys;           /* how many */
-    doc_undo *undo;      /* every edit of this command */
-    doc_error err;       /* the first failure */
-    doc_buf graveyard;   /* adoc* created then deleted by this command:
+    RedisModuleCtx *ctx;       /* the command's context */
+    keyslot *keys;             /* the slots */
+    int nkeys;                 /* how many */
+    doc_undo *undo;            /* every edit of this command */
+    doc_error err;             /* the first failure */
+    doc_buf graveyard;         /* adoc* created then deleted by this command:
                                   freed after commit/rollback, since the undo
                                   log may point into them until then */
-    int borrow;          /* 1: no op of this command writes, so a cached
+    int borrow;                /* 1: no op of this command writes, so a cached
                                   text stays until the reply is sent and a
                                   result may point into it instead of copying
                                   (DOC.GET, DOC.MGET; never DOC.TXN, where a
                                   later op can drop the text) */
+    const struct op *final_op; /* the op running, when it is the command's
+                                  only op at a single path: if it succeeds
+                                  the command commits, so its last edit
+                                  (after which it cannot fail) needs no
+                                  inverse (doc_edit_set_encoded_final);
+                                  else NULL */
 } exec_ctx;
 
 /* Paths and values an op holds without allocating. */
 #define OP_INLINE 4
 
 /* A parsed op. The fields a kind needs are filled by its parser; the rest
- * stay zero. Everything here is owned by the op (op_reset frees it). */
+ * stay zero, but num, lo and hi, which only the parsers of the ops that read
+ * them set (exec_single does not zero them). Everything here is owned by
+ * the op (op_reset frees it). */
 typedef struct op {
     const struct op_def *def; /* what it is */
     int key;                  /* slot index */
@@ -323,6 +331,14 @@ static inline doc_status op_add_write_path(op *o, RedisModuleString *s, doc_erro
     doc_path *p;
     doc_query *q = NULL;
     if (arg_path(s, &p, err) && arg_write_query(o, s, &q, err)) return err->code;
+    if (!o->paths && !q) { /* the first path, as op_add_read_path adds it */
+        o->paths = o->path_slot;
+        o->queries = o->query_slot;
+        o->path_slot[0] = p;
+        o->query_slot[0] = NULL;
+        o->npaths = 1;
+        return DOC_OK;
+    }
     return op_add_read_path(o, p, q, err);
 }
 
@@ -354,6 +370,9 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
              op *ops, int nops, int mode);
 /* The generic handler of a single-key command: DOC.<def> key args... */
 int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
+/* The same for a caller that has already seen this is not a key position
+ * request (command_dispatch asks once). */
+int exec_single_run(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def);
 
 /* Replies (reply.c): the only place errors and results become replies. */
 int reply_error(RedisModuleCtx *ctx, const doc_error *err);

@@ -49,7 +49,7 @@ static void rewind_to(exec_ctx *x, keyslot *k, savepoint sp) {
 /* Resolves the op's first path for writing (creating the document and
  * missing object members). */
 static doc_status write_at(const op *o, exec_ctx *x, keyslot *k, doc_cursor *c) {
-    if (!slot_ensure(x, k)) return x->err.code;
+    if (!k->doc && !slot_ensure(x, k)) return x->err.code;
     doc_cursor_init(c, &k->doc->root);
     return doc_resolve_write(c, o->paths[0], x->undo, &x->err);
 }
@@ -158,7 +158,10 @@ static doc_status run_arith(op *o, exec_ctx *x, keyslot *k, result *out, int mul
         }
     }
     uint8_t enc[16];
-    st = doc_edit_set_encoded(&c, enc, doc_encode_number(enc, &r), x->undo, &x->err);
+    size_t len = doc_encode_number(enc, &r);
+    /* The op's last step: nothing below can fail. */
+    st = x->final_op == o ? doc_edit_set_encoded_final(&c, enc, len, x->undo, &x->err)
+                          : doc_edit_set_encoded(&c, enc, len, x->undo, &x->err);
     if (!st) res_number(out, &r);
 done:
     doc_cursor_free(&c);

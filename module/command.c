@@ -22,6 +22,7 @@
 #include "atomicdoc.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
@@ -65,13 +66,13 @@ result *res_array(result *r, size_t n) {
     return r->items;
 }
 void res_free(result *r) {
-    if (r->borrowed)
-        doc_buf_init(&r->text); /* the document's cached text */
-    else
-        doc_buf_free(&r->text);
-    for (size_t i = 0; i < r->n; i++) res_free(&r->items[i]);
-    doc_free(r->items);
-    memset(r, 0, sizeof *r);
+    /* The borrowed text is the document's cached text: left alone. */
+    if (r->text.data && !r->borrowed) doc_free(r->text.data);
+    if (r->items) {
+        for (size_t i = 0; i < r->n; i++) res_free(&r->items[i]);
+        doc_free(r->items);
+    }
+    memset(r, 0, sizeof *r); /* an empty doc_buf is all zero (doc_buf_init) */
 }
 
 /* ------------------------------------------------------------------ */
@@ -143,18 +144,31 @@ doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
         if (st && limit_waived(err)) st = doc_path_compile(p, len, DOC_DEPTH_LIMIT, out, err);
         return st;
     }
-    /* Eight bytes a step (multiply and fold), the tail zero-padded. */
-    uint64_t h = len * 0x9e3779b97f4a7c15ull;
-    for (size_t i = 0; i < len; i += 8) {
+    /* Eight bytes a step (multiply and fold), the tail zero-padded; the
+     * words are kept to compare with the slot's text (zero-padded too). */
+    uint64_t h = len * 0x9e3779b97f4a7c15ull, words[PATH_CACHE_TEXT / 8];
+    size_t nw = (len + 7) / 8;
+    for (size_t i = 0; i < nw; i++) {
         uint64_t w = 0;
-        memcpy(&w, p + i, len - i < 8 ? len - i : 8);
+        if (len - i * 8 >= 8)
+            memcpy(&w, p + i * 8, 8);
+        else
+            memcpy(&w, p + i * 8, len - i * 8);
+        words[i] = w;
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 29;
     }
     struct path_cache_slot *slot = &path_cache[(h ^ (h >> 32)) % PATH_CACHE_SLOTS];
-    if (slot->len == len && memcmp(slot->text, p, len) == 0) {
-        *out = doc_path_ref(slot->path);
-        return DOC_OK;
+    if (slot->len == len) {
+        size_t i = 0;
+        for (uint64_t t; i < nw; i++) {
+            memcpy(&t, slot->text + i * 8, 8);
+            if (t != words[i]) break;
+        }
+        if (i == nw) {
+            *out = doc_path_ref(slot->path);
+            return DOC_OK;
+        }
     }
     doc_status st = doc_path_compile(p, len, (size_t)adoc_cfg.max_depth, out, err);
     if (st && limit_waived(err)) /* deeper than max-depth: not cached */
@@ -162,6 +176,7 @@ doc_status arg_path(RedisModuleString *s, doc_path **out, doc_error *err) {
     if (st) return st;
     if (slot->len) doc_path_free(slot->path);
     slot->len = len;
+    memset(slot->text, 0, sizeof slot->text);
     memcpy(slot->text, p, len);
     slot->path = doc_path_ref(*out);
     return DOC_OK;
@@ -363,6 +378,16 @@ doc_status op_add_value(op *o, doc_node *v, doc_error *err) {
 }
 
 void op_reset(op *o) {
+    /* The common op: one single path, nothing else to free. */
+    if (o->npaths == 1 && o->paths == o->path_slot && (!o->queries || !o->queries[0]) && !o->nvalues &&
+        (!o->values || o->values == o->value_slot) && !o->filter && !o->update) {
+        doc_path_free(o->path_slot[0]);
+        o->paths = NULL;
+        o->queries = NULL;
+        o->values = NULL;
+        o->npaths = 0;
+        return;
+    }
     for (int i = 0; i < o->npaths; i++) {
         doc_path_free(o->paths[i]);
         if (o->queries && o->queries[i]) doc_query_free(o->queries[i]);
@@ -513,6 +538,7 @@ static int commit_ttl(exec_ctx *x, keyslot *k) {
 }
 
 static void bury(exec_ctx *x) {
+    if (!x->graveyard.data) return;
     for (size_t at = 0; at < x->graveyard.len; at += sizeof(adoc *)) {
         adoc *d;
         memcpy(&d, x->graveyard.data + at, sizeof d);
@@ -528,11 +554,11 @@ static int open_slots(exec_ctx *x, RedisModuleString **names, int n, int write) 
         memset(k, 0, sizeof *k);
         k->name = names[i];
         k->key = RedisModule_OpenKey(x->ctx, names[i], REDISMODULE_READ | (write ? REDISMODULE_WRITE : 0));
-        int t = RedisModule_KeyType(k->key);
-        if (t == REDISMODULE_KEYTYPE_EMPTY) continue;
-        if (t == REDISMODULE_KEYTYPE_MODULE && RedisModule_ModuleTypeGetType(k->key) == adoc_type)
+        /* Our type first (NULL for an empty key or any other type): one
+         * API call fewer for the common case. */
+        if (RedisModule_ModuleTypeGetType(k->key) == adoc_type)
             k->orig = k->doc = RedisModule_ModuleTypeGetValue(k->key);
-        else
+        else if (RedisModule_KeyType(k->key) != REDISMODULE_KEYTYPE_EMPTY)
             k->wrongtype = 1;
     }
     return 0;
@@ -693,11 +719,18 @@ doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out) {
 static doc_undo *the_undo;
 
 static doc_undo *shared_undo(void) {
-    if (!the_undo) the_undo = doc_undo_new();
+    static long long limits_depth = -1; /* max-depth the log was last given */
+    if (!the_undo) {
+        the_undo = doc_undo_new();
+        limits_depth = -1;
+    }
     /* The config's max-depth, waived for writes replayed from the primary
      * or the AOF (they must apply exactly as they did there). */
-    doc_limits limits = {(uint32_t)adoc_cfg.max_depth, cmd_replaying};
-    if (the_undo) doc_undo_set_limits(the_undo, &limits);
+    if (the_undo && limits_depth != adoc_cfg.max_depth) {
+        doc_limits limits = {(uint32_t)adoc_cfg.max_depth, cmd_replaying};
+        doc_undo_set_limits(the_undo, &limits);
+        limits_depth = adoc_cfg.max_depth;
+    }
     return the_undo;
 }
 
@@ -711,7 +744,7 @@ static void release_undo(doc_undo *u) {
 }
 
 /* Runs op o on its slot into out; its changes are logged in x->undo. */
-static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
+static doc_status run_op(exec_ctx *x, op *o, result *out, int mode, int only) {
     keyslot *k = &x->keys[o->key];
     if (k->wrongtype) {
         if (mode & EXEC_OTHER_TYPE_NIL) {
@@ -721,15 +754,18 @@ static doc_status run_op(exec_ctx *x, op *o, result *out, int mode) {
         return doc_error_set(&x->err, DOC_WRONGTYPE,
                              "Operation against a key holding the wrong kind of value");
     }
-    size_t mark = doc_undo_mark(x->undo);
+    size_t mark = doc_undo_mark(x->undo), unlogged = doc_undo_unlogged(x->undo);
     adoc *before = k->doc;
+    /* A query path runs the op once per match: no run is the last. */
+    x->final_op = only && !(o->flags & OPF_QUERY) ? o : NULL;
     doc_status st = (o->flags & OPF_QUERY) ? o->def->run_query(o, x, k, out) : o->def->run(o, x, k, out);
+    x->final_op = NULL;
     /* Edits whose net effect is nothing (DOC.PUSH KEEP dropping what it
      * pushed, ...) are reverted: they change nothing. */
     if (!st && k->doc == before) doc_undo_settle(x->undo, mark);
-    /* Changed = an edit was logged, or the document was created or deleted;
-     * ops need not say so themselves. */
-    if (!st && (doc_undo_mark(x->undo) > mark || k->doc != before)) {
+    /* Changed = an edit was made (logged or final), or the document was
+     * created or deleted; ops need not say so themselves. */
+    if (!st && (doc_undo_mark(x->undo) > mark || doc_undo_unlogged(x->undo) > unlogged || k->doc != before)) {
         slot_touch(k, o);
         adoc_text_drop(k->doc); /* the next op must not read stale text */
         adoc_text_drop(before);
@@ -749,6 +785,7 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     x.keys = nkeys <= 8 ? stack_slots : RedisModule_Alloc((size_t)nkeys * sizeof *x.keys);
     x.undo = shared_undo();
     x.borrow = !write;
+    x.final_op = NULL;
     open_slots(&x, keynames, nkeys, write);
 
     /* One result per op: in place for a few ops (no allocation), else an
@@ -768,11 +805,11 @@ int exec_ops(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, RedisModul
     int failed_op = -1;
     size_t start = nops > 1 ? doc_undo_mark(x.undo) : 0; /* only multi-op commands need it */
     for (int i = 0; i < nops && !st; i++) {
-        if (!per_op) { /* only the last op's result is the reply */
+        if (!per_op && i > 0) { /* only the last op's result is the reply */
             res_free(&res);
             doc_buf_init(&res.text);
         }
-        st = run_op(&x, &ops[i], per_op ? &outs[i] : &res, mode);
+        st = run_op(&x, &ops[i], per_op ? &outs[i] : &res, mode, nops == 1);
         if (st) failed_op = i;
     }
     /* Several ops on one document that cancel out (a TXN's INCR +1 then -1,
@@ -833,6 +870,10 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
         if (argc >= 2) RedisModule_KeyAtPosWithFlags(ctx, 1, (int)op_keyflags(def, argv + 2, argc - 2));
         return REDISMODULE_OK;
     }
+    return exec_single_run(ctx, argv, argc, def);
+}
+
+int exec_single_run(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const op_def *def) {
     cmd_begin(ctx);
     int nargs = argc - 2;
     doc_error err;
@@ -840,9 +881,12 @@ int exec_single(RedisModuleCtx *ctx, RedisModuleString **argv, int argc, const o
     if (nargs < def->min_args || (def->max_args >= 0 && nargs > def->max_args))
         return reply_arity(ctx, argv[0]);
     op o;
-    memset(&o, 0, sizeof o);
+    /* Zero but for the numbers (set by the parsers of the ops that read
+     * them) and the inline slots (read only below npaths / nvalues): a
+     * memset of the whole op showed in DOC.INCR's count. */
+    memset(&o, 0, offsetof(op, num));
+    memset(&o.filter, 0, sizeof o - offsetof(op, filter));
     o.def = def;
-    o.key = 0;
     if (def->parse && def->parse(&o, argv + 2, nargs, &err)) {
         op_reset(&o);
         return reply_error(ctx, &err);

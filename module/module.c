@@ -111,9 +111,11 @@ const op_def *txn_op_named(RedisModuleString *name) {
 
 int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
     const command_def *c = registry[slot].def;
-    if (!RedisModule_IsKeysPositionRequest(ctx)) calls[slot]++;
+    if (RedisModule_IsKeysPositionRequest(ctx))
+        return c->handler ? c->handler(ctx, argv, argc) : exec_single(ctx, argv, argc, c->op);
+    calls[slot]++;
     if (c->handler) return c->handler(ctx, argv, argc);
-    return exec_single(ctx, argv, argc, c->op);
+    return exec_single_run(ctx, argv, argc, c->op); /* asked above */
 }
 
 /* Our own ACL category, and RedisJSON's for JSON.*, when the server let us

@@ -6,12 +6,6 @@
 
 #include <string.h>
 
-void doc_buf_init(doc_buf *b) {
-    b->data = NULL;
-    b->len = b->cap = 0;
-    b->oom = 0;
-}
-
 void doc_buf_free(doc_buf *b) {
     doc_free(b->data);
     doc_buf_init(b);

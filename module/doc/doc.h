@@ -96,8 +96,17 @@ doc_status doc_error_set(doc_error *err, doc_status code, const char *fmt, ...)
 doc_status doc_error_at(doc_error *err, doc_status code, size_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Resets err to "no error": code DOC_OK, no offset, msg the empty string.
- * msg is a C string: the bytes after its NUL are unspecified. */
-void doc_error_clear(doc_error *err);
+ * msg is a C string: the bytes after its NUL are unspecified. Every reader
+ * tests `code` first and a message is always written whole (vsnprintf), so
+ * the fields and the message's first byte are enough (a memset of the
+ * 200-byte message ran several times per command); inline, as it runs a few
+ * times per command. */
+static inline void doc_error_clear(doc_error *err) {
+    err->code = DOC_OK;
+    err->has_offset = 0;
+    err->offset = 0;
+    err->msg[0] = '\0';
+}
 
 /* ------------------------------------------------------------------ */
 /* Allocation                                                         */
@@ -133,7 +142,12 @@ typedef struct doc_buf {
     int oom;    /* 1 after a failed allocation */
 } doc_buf;
 
-void doc_buf_init(doc_buf *b);
+/* An empty buffer (inline: several per command). */
+static inline void doc_buf_init(doc_buf *b) {
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
 void doc_buf_free(doc_buf *b);
 int doc_buf_reserve(doc_buf *b, size_t extra); /* 0 ok, -1 oom */
 void doc_buf_append(doc_buf *b, const void *p, size_t n);
@@ -491,8 +505,23 @@ typedef struct doc_cursor {
                                 a cursor must therefore not be copied by value */
 } doc_cursor;
 
-void doc_cursor_init(doc_cursor *c, doc_node **rootp);
-void doc_cursor_free(doc_cursor *c);
+/* A cursor on the document whose root box pointer is *rootp; free it with
+ * doc_cursor_free (inline: both run on every path op). */
+static inline void doc_cursor_init(doc_cursor *c, doc_node **rootp) {
+    c->rootp = rootp;
+    c->depth = 0;
+    c->cap = sizeof c->local / sizeof c->local[0];
+    c->frames = c->local;
+    c->missing = 0;
+    c->missing_key = NULL;
+    c->missing_klen = 0;
+}
+static inline void doc_cursor_free(doc_cursor *c) {
+    if (c->frames != c->local) doc_free(c->frames);
+    c->frames = c->local;
+    c->cap = sizeof c->local / sizeof c->local[0];
+    c->depth = 0;
+}
 /* The target value's bytes (NULL when c->missing). */
 const uint8_t *doc_cursor_value(const doc_cursor *c);
 
@@ -533,6 +562,16 @@ void doc_cursor_up(doc_cursor *c, size_t depth);
 /* Replaces the target value (or adds the missing member) with one encoded
  * scalar (no containers inside). */
 doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u, doc_error *err);
+/* doc_edit_set_encoded for the last edit of a change that is then committed:
+ * the caller promises never to roll u back past this edit (nothing after it
+ * can fail; a single-op command's last step). A scalar replaced by a scalar
+ * of the same encoded size (an INCR, a TOGGLE) is then written in place with
+ * no record, since its inverse would never be replayed and its old bytes free
+ * nothing at commit; it counts in doc_undo_unlogged and as a change for
+ * doc_undo_changed_since / doc_undo_settle of any earlier mark. Any other
+ * edit is doc_edit_set_encoded's, logged. Same errors. */
+doc_status doc_edit_set_encoded_final(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u,
+                                      doc_error *err);
 /* Inserts the values of n boxes (all consumed) as a run before element
  * `index` of the array at the cursor: one edit. */
 doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n, doc_undo *u,
@@ -589,6 +628,9 @@ int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp);
 int doc_undo_settle(doc_undo *u, size_t mark);
 /* Number of edits logged since the last commit. */
 size_t doc_undo_size(const doc_undo *u);
+/* Number of edits made without a record (doc_edit_set_encoded_final) since
+ * the last commit or full rollback: a caller's sign that something changed. */
+size_t doc_undo_unlogged(const doc_undo *u);
 /* Bytes the log holds (for measuring undo cost). */
 size_t doc_undo_bytes(const doc_undo *u);
 

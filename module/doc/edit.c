@@ -25,6 +25,7 @@
  */
 #include "node.h"
 
+#include <assert.h>
 #include <stdlib.h>
 
 uint32_t doc_node_entry_offset(const doc_node *n, uint32_t i);
@@ -50,10 +51,13 @@ typedef struct undo_rec {
 } undo_rec;
 
 struct doc_undo {
-    doc_buf log;       /* records back to back */
-    doc_buf starts;    /* size_t offset of each record in log */
-    size_t count;      /* records */
-    doc_limits limits; /* what edits logged here may do (max-depth) */
+    doc_buf log;        /* records back to back */
+    doc_buf starts;     /* size_t offset of each record in log */
+    size_t count;       /* records */
+    size_t unlogged;    /* edits made in place without a record since the
+                           last commit (doc_edit_set_encoded_final) */
+    size_t unlogged_at; /* count when the last of them was made */
+    doc_limits limits;  /* what edits logged here may do (max-depth) */
 };
 
 doc_undo *doc_undo_new(void) {
@@ -62,6 +66,8 @@ doc_undo *doc_undo_new(void) {
     doc_buf_init(&u->log);
     doc_buf_init(&u->starts);
     u->count = 0;
+    u->unlogged = 0;
+    u->unlogged_at = 0;
     u->limits.max_depth = DOC_DEPTH_DEFAULT;
     u->limits.waive_depth = NULL;
     return u;
@@ -70,6 +76,7 @@ doc_undo *doc_undo_new(void) {
 void doc_undo_set_limits(doc_undo *u, const doc_limits *limits) { u->limits = *limits; }
 
 size_t doc_undo_size(const doc_undo *u) { return u->count; }
+size_t doc_undo_unlogged(const doc_undo *u) { return u->unlogged; }
 size_t doc_undo_bytes(const doc_undo *u) { return u->log.cap + u->starts.cap; }
 
 static undo_rec *rec_at(doc_undo *u, size_t i) {
@@ -101,6 +108,8 @@ static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t le
 }
 
 void doc_undo_commit(doc_undo *u) {
+    u->unlogged = 0;
+    if (!u->count) return; /* nothing logged (a final edit, a read) */
     for (size_t i = 0; i < u->count; i++) {
         undo_rec *r = rec_at(u, i);
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
@@ -126,8 +135,11 @@ static doc_node *walk(doc_node **rootp, const uint32_t *voff, uint32_t depth, do
     return n;
 }
 
-/* Reverts the records after the first `keep`, newest first. */
+/* Reverts the records after the first `keep`, newest first. An unlogged
+ * edit cannot be reverted: its caller promised no rollback would cross it
+ * (doc_edit_set_encoded_final). */
 static void rollback_to(doc_undo *u, size_t keep) {
+    assert(!u->unlogged || keep >= u->unlogged_at);
     while (u->count > keep) {
         undo_rec *r = rec_at(u, --u->count);
         const uint32_t *voff = (const uint32_t *)(r + 1);
@@ -150,7 +162,10 @@ static void rollback_to(doc_undo *u, size_t keep) {
     u->starts.len = keep * sizeof(size_t);
 }
 
-void doc_undo_rollback(doc_undo *u) { rollback_to(u, 0); }
+void doc_undo_rollback(doc_undo *u) {
+    rollback_to(u, 0);
+    u->unlogged = 0;
+}
 size_t doc_undo_mark(const doc_undo *u) { return u->count; }
 void doc_undo_rollback_to(doc_undo *u, size_t mark) {
     if (mark < u->count) rollback_to(u, mark);
@@ -259,6 +274,9 @@ static int node_unchanged(const span_ref *g, size_t n, doc_buf *scratch) {
 /* doc_undo_changed_since over the records of one document (rootp), or of
  * all when rootp is NULL. */
 static int changed_since(doc_undo *u, size_t mark, doc_node **rootp) {
+    /* An edit without a record since the mark (a mark equal to its position
+     * may have been taken before it: counted as a change, never reverted). */
+    if (u->unlogged && mark <= u->unlogged_at) return 1;
     if (mark >= u->count) return 0;
     /* One splice never writes the bytes it replaces (apply() skips those). */
     size_t n = u->count - mark;
@@ -329,23 +347,6 @@ void doc_undo_free(doc_undo *u) {
 /* Cursors                                                            */
 /* ------------------------------------------------------------------ */
 
-void doc_cursor_init(doc_cursor *c, doc_node **rootp) {
-    c->rootp = rootp;
-    c->depth = 0;
-    c->cap = sizeof c->local / sizeof c->local[0];
-    c->frames = c->local;
-    c->missing = 0;
-    c->missing_key = NULL;
-    c->missing_klen = 0;
-}
-
-void doc_cursor_free(doc_cursor *c) {
-    if (c->frames != c->local) doc_free(c->frames);
-    c->frames = c->local;
-    c->cap = sizeof c->local / sizeof c->local[0];
-    c->depth = 0;
-}
-
 /* Doubles the frames of a cursor (past its local ones); kept out of line so
  * push_frame inlines into the path walks. */
 static __attribute__((noinline)) doc_status grow_frames(doc_cursor *c, doc_error *err) {
@@ -392,21 +393,23 @@ const uint8_t *doc_cursor_value(const doc_cursor *c) {
  * frame fields when found, 0 when missing, -1 when the segment does not fit
  * the container's type (or v is not a container). Negative indexes count
  * from the end. */
-static int step(const uint8_t *v, const doc_seg *s, doc_node **child, uint32_t *entry_off, uint32_t *val_off,
-                uint32_t *index) {
+static inline __attribute__((always_inline)) int step(const uint8_t *v, const doc_seg *s, doc_node **child,
+                                                      uint32_t *entry_off, uint32_t *val_off,
+                                                      uint32_t *index) {
     if (*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) return -1;
     doc_node *n = value_child(v);
     *child = n;
     if (*v == DOC_TAG_OBJECT) {
         if (s->kind == DOC_SEG_INDEX) return -1;
         *index = 0; /* unused for objects: their index is keyed */
-        return doc_object_get(n, s->name, s->len, entry_off, val_off) != NULL;
+        if (n->indexed) return doc_object_get(n, s->name, s->len, entry_off, val_off) != NULL;
+        return node_object_scan(n, s->name, s->len, entry_off, val_off) != UINT32_MAX;
     }
     if (s->kind == DOC_SEG_NAME) return -1;
     int64_t i = s->index;
     if (i < 0) i += n->count;
     if (i < 0 || i >= (int64_t)n->count) return 0;
-    doc_array_get(n, (uint32_t)i, val_off);
+    *val_off = n->indexed ? node_index(n)->off[i] : node_array_scan(n, (uint32_t)i);
     *entry_off = *val_off;
     *index = (uint32_t)i;
     return 1;
@@ -725,6 +728,37 @@ doc_status doc_edit_set_encoded(doc_cursor *c, const uint8_t *enc, size_t len, d
     doc_frame *f = &c->frames[c->depth - 1];
     uint32_t oldlen = (uint32_t)doc_value_size(frame_value(f));
     WITH_LOG(u, apply(c, c->depth - 1, f->val_off, oldlen, enc, (uint32_t)len, 0, f->index, u, err));
+}
+
+doc_status doc_edit_set_encoded_final(doc_cursor *c, const uint8_t *enc, size_t len, doc_undo *u,
+                                      doc_error *err) {
+    if (c->missing || !u || !len || enc[0] == DOC_TAG_OBJECT || enc[0] == DOC_TAG_ARRAY)
+        return doc_edit_set_encoded(c, enc, len, u, err);
+    doc_frame *f = &c->frames[c->depth - 1];
+    doc_node *n = node_at(c, c->depth - 1);
+    const uint8_t *v = node_cbytes(n) + f->val_off;
+    /* A container's inverse frees nothing but owns its child at commit, a
+     * size change may fail (realloc): those go through the log. */
+    if (*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY || node_value_size(v) != len)
+        return doc_edit_set_encoded(c, enc, len, u, err);
+    /* Writing the same bytes changes nothing (as in apply_ex). */
+    size_t same = 0;
+    while (same < len && v[same] == enc[same]) same++;
+    if (same == len) return DOC_OK;
+    if (n->indexed && n->kind == DOC_KIND_ARRAY) {
+        /* The value hash follows every element: the full splice (same
+         * size, no entry added: cannot fail, never moves the node). */
+        doc_node *m = n;
+        doc_status st = doc_node_splice(&m, f->val_off, (uint32_t)len, enc, (uint32_t)len, 0, f->index);
+        assert(st == DOC_OK && m == n);
+        (void)st;
+    } else { /* doc_node_splice's same-size case, for a scalar */
+        n->flags &= (uint16_t)~NODE_PLAIN;
+        memcpy(node_bytes(n) + f->val_off, enc, len);
+    }
+    u->unlogged++;
+    u->unlogged_at = u->count;
+    return DOC_OK;
 }
 
 static doc_status insert_many(doc_cursor *c, uint32_t index, doc_node **boxes, size_t n, doc_undo *u,

@@ -59,13 +59,3 @@ doc_status doc_error_at(doc_error *err, doc_status code, size_t offset, const ch
     va_end(ap);
     return st;
 }
-
-/* Every reader tests `code` first and a message is always written whole
- * (vsnprintf): clearing the fields and the message's first byte is enough
- * (a memset of the 200-byte message ran several times per command). */
-void doc_error_clear(doc_error *err) {
-    err->code = DOC_OK;
-    err->has_offset = 0;
-    err->offset = 0;
-    err->msg[0] = '\0';
-}

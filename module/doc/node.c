@@ -273,30 +273,6 @@ static uint32_t index_lower_bound(const doc_node *obj, const char *key, size_t k
     return lo;
 }
 
-/* Key bytes equal (n of each): short keys without a call to memcmp. */
-static inline int key_eq(const char *a, const char *b, size_t n) {
-    if (n > 16) return memcmp(a, b, n) == 0;
-    if (n >= 8) {
-        uint64_t x1, y1, x2, y2; /* two loads that overlap when n < 16 */
-        memcpy(&x1, a, 8);
-        memcpy(&y1, b, 8);
-        memcpy(&x2, a + n - 8, 8);
-        memcpy(&y2, b + n - 8, 8);
-        return x1 == y1 && x2 == y2;
-    }
-    if (n >= 4) {
-        uint32_t x1, y1, x2, y2;
-        memcpy(&x1, a, 4);
-        memcpy(&y1, b, 4);
-        memcpy(&x2, a + n - 4, 4);
-        memcpy(&y2, b + n - 4, 4);
-        return x1 == y1 && x2 == y2;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i]) return 0;
-    return 1;
-}
-
 const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen, uint32_t *entry_off,
                               uint32_t *val_off) {
     const uint8_t *b = node_cbytes(obj);
@@ -316,37 +292,14 @@ const uint8_t *doc_object_get(const doc_node *obj, const char *key, size_t klen,
         }
         return NULL;
     }
-    uint32_t off = 0;
-    while (off < obj->len) {
-        const char *k;
-        size_t kl, h;
-        if (b[off] < 0x80) { /* a key shorter than 128 bytes: one length byte */
-            kl = b[off];
-            k = (const char *)b + off + 1;
-            h = 1 + kl;
-        } else {
-            h = doc_key_decode(b + off, &k, &kl);
-        }
-        if (kl == klen && (klen == 0 || (k[0] == key[0] && key_eq(k, key, klen)))) {
-            if (entry_off) *entry_off = off;
-            if (val_off) *val_off = off + (uint32_t)h;
-            return b + off + h;
-        }
-        off += (uint32_t)(h + node_value_size(b + off + h));
-    }
-    return NULL;
+    uint32_t off = node_object_scan(obj, key, klen, entry_off, val_off);
+    return off == UINT32_MAX ? NULL : b + off;
 }
 
 const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off) {
     const uint8_t *b = node_cbytes(arr);
     if (i >= arr->count) return NULL;
-    uint32_t off;
-    if (arr->indexed) {
-        off = node_index(arr)->off[i];
-    } else {
-        off = 0;
-        for (uint32_t k = 0; k < i; k++) off += (uint32_t)node_value_size(b + off);
-    }
+    uint32_t off = arr->indexed ? node_index(arr)->off[i] : node_array_scan(arr, i);
     if (val_off) *val_off = off;
     return b + off;
 }

@@ -87,6 +87,78 @@ static inline size_t node_value_size(const uint8_t *p) {
     return doc_value_size(p);
 }
 
+/* Key bytes equal (n of each): short keys without a call to memcmp. */
+static inline int key_eq(const char *a, const char *b, size_t n) {
+    if (n > 16) return memcmp(a, b, n) == 0;
+    if (n >= 8) {
+        uint64_t x1, y1, x2, y2; /* two loads that overlap when n < 16 */
+        memcpy(&x1, a, 8);
+        memcpy(&y1, b, 8);
+        memcpy(&x2, a + n - 8, 8);
+        memcpy(&y2, b + n - 8, 8);
+        return x1 == y1 && x2 == y2;
+    }
+    if (n >= 4) {
+        uint32_t x1, y1, x2, y2;
+        memcpy(&x1, a, 4);
+        memcpy(&y1, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x1 == y1 && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
+size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen);
+
+/* The linear lookups of doc_object_get / doc_array_get in a node without an
+ * index (fewer than DOC_INDEX_MIN entries), inline for the path walks. An
+ * object's member: offset of its value (entry_off / val_off filled when not
+ * NULL), UINT32_MAX when missing. A key shorter than 128 bytes is one length
+ * byte and its bytes, so a key of another length is skipped on that byte. */
+static inline __attribute__((always_inline)) uint32_t
+node_object_scan(const doc_node *obj, const char *key, size_t klen, uint32_t *entry_off, uint32_t *val_off) {
+    const uint8_t *b = node_cbytes(obj), *p = b, *end = b + obj->len;
+    /* Keys under 128 bytes (one length byte): the loop of the common case,
+     * a key of another length skipped on that byte, of another first byte
+     * on that one. */
+    while (p < end && *p < 0x80) {
+        size_t kl = *p;
+        const uint8_t *v = p + 1 + kl;
+        if (kl == klen &&
+            (klen == 0 || (p[1] == (uint8_t)key[0] && key_eq((const char *)p + 1, key, klen)))) {
+            if (entry_off) *entry_off = (uint32_t)(p - b);
+            if (val_off) *val_off = (uint32_t)(v - b);
+            return (uint32_t)(v - b);
+        }
+        size_t fixed = doc_value_fixed_size[*v];
+        p = v + (fixed ? fixed : node_value_size(v));
+    }
+    /* From the first long key on: any key. */
+    while (p < end) {
+        const char *k;
+        size_t kl;
+        const uint8_t *v = p + doc_key_decode(p, &k, &kl);
+        if (kl == klen && memcmp(k, key, klen) == 0) {
+            if (entry_off) *entry_off = (uint32_t)(p - b);
+            if (val_off) *val_off = (uint32_t)(v - b);
+            return (uint32_t)(v - b);
+        }
+        p = v + node_value_size(v);
+    }
+    return UINT32_MAX;
+}
+
+/* Offset of element i (< count) of an array without an index. */
+static inline uint32_t node_array_scan(const doc_node *arr, uint32_t i) {
+    const uint8_t *b = node_cbytes(arr);
+    uint32_t off = 0;
+    for (uint32_t k = 0; k < i; k++) off += (uint32_t)node_value_size(b + off);
+    return off;
+}
+
 /* Varint (LEB128, unsigned). A 32-bit length takes at most 5 bytes. */
 #define DOC_VARINT_MAX 10
 size_t doc_varint_put(uint8_t *out, uint64_t v);
@@ -99,8 +171,8 @@ size_t doc_encode_int(uint8_t *out, int64_t v);
 size_t doc_encode_double(uint8_t *out, double v);
 size_t doc_encode_string_header(uint8_t *out, size_t len);
 
-/* Reads an object entry's key at p; returns the offset of the value from p. */
-size_t doc_key_decode(const uint8_t *p, const char **key, size_t *klen);
+/* Reads an object entry's key at p; returns the offset of the value from p
+ * (declared above the scans). */
 
 /* Allocates a node of `kind` holding a copy of bytes[0..len) with `count`
  * entries (adopting the child nodes those bytes point to), indexed when

@@ -152,6 +152,137 @@ Test(ops, incr_out_of_bounds_creates_neither_the_document_nor_missing_parents) {
     expect_doc("k", "{\"x\":1,\"new\":{\"deep\":1}}", 2);
 }
 
+/* ---- DOC.INCR written in place (the last edit of a single-op command) --------------- */
+
+/* A single DOC.INCR whose result keeps the number's encoded size is written in
+ * place without an undo record; inside a DOC.TXN of two ops it goes through the undo
+ * log. Both must leave the same text, move the version the same way, reply the same
+ * and drop the cached text the same way. `a` takes the single command, `b` the TXN
+ * (INCR then an INCR by 0, which writes nothing). */
+static void incr_both_at(int line, const char *path, const char *delta) {
+    long long va = doc_version(c, "a"), vb = doc_version(c, "b");
+    char *ta0 = doc_text(c, "a"); /* caches the whole text of a */
+    char *tb0 = doc_text(c, "b");
+    cr_assert_str_eq(ta0, tb0, "line %d: a and b differ before", line);
+    redisReply *one = cmd(c, "DOC.INCR a %s %s", path, delta);
+    redisReply *txn = cmd(c, "DOC.TXN 1 b INCR 1 %s %s INCR 1 %s 0", path, delta, path);
+    char d1[256], d2[256];
+    reply_describe(one, d1, sizeof d1);
+    cr_assert(txn->type == REDIS_REPLY_ARRAY || txn->type == REDIS_REPLY_ERROR, "line %d: %s", line, d1);
+    if (txn->type == REDIS_REPLY_ARRAY) {
+        reply_describe(txn->element[0], d2, sizeof d2);
+        cr_expect_str_eq(d1, d2, "line %d: DOC.INCR %s %s", line, path, delta);
+    } else { /* the same error word, and neither document changed */
+        cr_expect_eq(one->type, REDIS_REPLY_ERROR, "line %d: %s", line, d1);
+        const char *word = strchr(txn->str, ':'); /* "ABORTED op 1: CODE ..." */
+        cr_expect(word && !strncmp(word + 2, one->str, strcspn(one->str, " ")), "line %d: %s / %s", line,
+                  one->str, txn->str);
+    }
+    char *ta = doc_text(c, "a"), *tb = doc_text(c, "b");
+    cr_expect_str_eq(ta, tb, "line %d: DOC.INCR %s %s", line, path, delta);
+    cr_expect_eq(doc_version(c, "a") - va, doc_version(c, "b") - vb, "line %d: version moves", line);
+    cr_expect_eq(doc_version(c, "a") - va, strcmp(ta, ta0) != 0, "line %d: a version per change", line);
+    freeReplyObject(one);
+    freeReplyObject(txn);
+    free(ta0);
+    free(tb0);
+    free(ta);
+    free(tb);
+}
+#define incr_both(path, delta) incr_both_at(__LINE__, (path), (delta))
+
+Test(ops, an_incr_written_in_place_matches_the_logged_one_in_text_version_reply_and_cache) {
+    text t;
+    text_begin(&t);
+    fprintf(t.f, "{\"n\":5,\"d\":1.5,\"big\":9223372036854775806,\"s\":\"x\",\"l\":[");
+    for (int i = 0; i < 100; i++) fprintf(t.f, "%s%d", i ? "," : "", 1000 + i);
+    fprintf(t.f, "],\"o\":{");
+    for (int i = 0; i < 40; i++) fprintf(t.f, "%s\"m%d\":%d", i ? "," : "", i, 2000 + i);
+    fprintf(t.f, "}}");
+    char *json = text_end(&t);
+    expect_ok(cmd(c, "DOC.SET a $ %s", json));
+    expect_ok(cmd(c, "DOC.SET b $ %s", json));
+    free(json);
+    /* the value hash of both arrays is built (searched), so edits must keep it */
+    expect_int(cmd(c, "DOC.INDEXOF a $.l 1070"), 70);
+    expect_int(cmd(c, "DOC.INDEXOF b $.l 1070"), 70);
+
+    incr_both("$.n", "1");       /* a small integer, same size */
+    incr_both("$.n", "121");     /* 127: the largest one-byte integer */
+    incr_both("$.n", "1");       /* 128: three bytes, logged in both */
+    incr_both("$.n", "-1");      /* back to one byte */
+    incr_both("$.d", "1");       /* a double, same size */
+    incr_both("$.d", "0.5");     /* a double that becomes the integer 3 */
+    incr_both("$.l[70]", "929"); /* an element of an indexed, hashed array */
+    incr_both("$.l[-1]", "1");   /* from the end */
+    incr_both("$.o.m30", "7");   /* a member of an indexed object */
+    incr_both("$.n", "0");       /* the same bytes: no change, no version */
+    incr_both("$.big", "1");     /* int64 max */
+    incr_both("$.big", "1");     /* OVERFLOW: nothing changes */
+    incr_both("$.s", "1");       /* BADTYPE: nothing changes */
+    incr_both("$.l[100]", "1");  /* NOPATH: nothing changes */
+    incr_both("$.new", "1");     /* a new member: logged in both */
+    /* the value hash follows the in-place write: the new value is found, the old not */
+    expect_int(cmd(c, "DOC.INDEXOF a $.l 1999"), 70);
+    expect_int(cmd(c, "DOC.INDEXOF a $.l 1070"), -1);
+    expect_int(cmd(c, "DOC.INDEXOF b $.l 1999"), 70);
+}
+
+Test(ops, an_incr_written_in_place_reaches_a_replica_and_a_watcher_and_runs_in_multi, .timeout = 60) {
+    srv *rep = srv_start_replica(s);
+    redisContext *rc = srv_connect(rep);
+    expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":1,\"l\":[1,2,3],\"d\":0.5}"));
+    expect_int(cmd(c, "EXPIRE k 1000"), 1);
+    expect_int(cmd(c, "DOC.INCR k $.n 1"), 2);
+    expect_int(cmd(c, "DOC.INCR k $.l[1] 5"), 7);
+    expect_str(cmd(c, "DOC.INCR k $.d 1"), "1.5");
+    redisReply *r = cmd(c, "PTTL k");
+    cr_expect(r->type == REDIS_REPLY_INTEGER && r->integer > 990000, "the TTL stays");
+    freeReplyObject(r);
+
+    /* in MULTI: each command on its own (the failing one changes nothing) */
+    expect_ok(cmd(c, "MULTI"));
+    expect_status(cmd(c, "DOC.INCR k $.n 1"), "QUEUED");
+    expect_status(cmd(c, "DOC.INCR k $.l 1"), "QUEUED");
+    r = cmd(c, "EXEC");
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+    cr_expect(r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 3);
+    cr_expect(r->element[1]->type == REDIS_REPLY_ERROR && !strncmp(r->element[1]->str, "BADTYPE", 7));
+    freeReplyObject(r);
+
+    /* a client watching the key sees the in-place write: its EXEC is refused */
+    redisContext *w = srv_connect(s);
+    expect_ok(cmd(w, "WATCH k"));
+    expect_int(cmd(c, "DOC.INCR k $.n 1"), 4);
+    expect_ok(cmd(w, "MULTI"));
+    expect_status(cmd(w, "DOC.INCR k $.n 100"), "QUEUED");
+    r = cmd(w, "EXEC");
+    cr_expect(r->type == REDIS_REPLY_NIL, "EXEC after the watched key changed runs nothing");
+    freeReplyObject(r);
+    redisFree(w);
+
+    /* set at 1, then 5 changes */
+    expect_doc("k", "{\"n\":4,\"l\":[1,7,3],\"d\":1.5}", 6);
+    srv_wait_replica_synced(s, rep);
+    char want[256], got[256];
+    r = cmd(c, "DOC.GET k WITHVERSION");
+    reply_describe(r, want, sizeof want);
+    freeReplyObject(r);
+    r = cmd(rc, "DOC.GET k WITHVERSION");
+    reply_describe(r, got, sizeof got);
+    freeReplyObject(r);
+    cr_expect_str_eq(got, want, "the replica holds the same document at the same version");
+    r = cmd(rc, "PTTL k");
+    cr_expect(r->type == REDIS_REPLY_INTEGER && r->integer > 0, "the replica keeps the TTL");
+    freeReplyObject(r);
+    char *pd = srv_digest(c), *rd = srv_digest(rc);
+    cr_expect_str_eq(rd, pd, "DEBUG DIGEST of primary and replica");
+    free(pd);
+    free(rd);
+    redisFree(rc);
+    srv_stop(rep);
+}
+
 /* ---- DOC.MUL --------------------------------------------------------------------- */
 
 Test(ops, mul_of_integers_is_exact) {

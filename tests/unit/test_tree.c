@@ -420,3 +420,117 @@ Test(tree, undo_of_one_incr_in_a_1mb_document_logs_bytes_not_the_document) {
     doc_node_free(root);
     doc_buf_free(&t);
 }
+
+/* Sets the value at `path` of *root to the encoded number v through
+ * doc_edit_set_encoded_final (the last edit of a command). */
+static doc_status set_final(doc_node **root, const char *path, doc_view v, doc_undo *u) {
+    doc_cursor c;
+    doc_cursor_init(&c, root);
+    doc_error err;
+    doc_error_clear(&err);
+    doc_path *p = path_ok(path);
+    doc_status st = doc_resolve_write(&c, p, u, &err);
+    if (!st) {
+        uint8_t enc[16];
+        st = doc_edit_set_encoded_final(&c, enc, doc_encode_number(enc, &v), u, &err);
+    }
+    doc_path_free(p);
+    doc_cursor_free(&c);
+    return st;
+}
+
+static doc_view int_view(int64_t i) {
+    doc_view v;
+    memset(&v, 0, sizeof v);
+    v.type = DOC_INT;
+    v.i = i;
+    return v;
+}
+
+/* Position of the first element of array $.l of root equal to integer i
+ * (doc_array_find: the value hash in arrays of 64 elements or more). */
+static int64_t find_in_l(doc_node **root, int64_t i) {
+    doc_cursor c;
+    doc_cursor_init(&c, root);
+    doc_error err;
+    doc_error_clear(&err);
+    doc_path *p = path_ok("$.l");
+    cr_assert_eq(doc_resolve(&c, p, &err), DOC_OK);
+    doc_view arr;
+    doc_value_decode(doc_cursor_value(&c), &arr);
+    doc_view v = int_view(i);
+    uint8_t enc[16];
+    doc_encode_number(enc, &v);
+    int64_t at = doc_array_find(arr.node, enc, 0);
+    doc_path_free(p);
+    doc_cursor_free(&c);
+    return at;
+}
+
+Test(tree, a_final_same_size_edit_is_made_in_place_without_a_record_and_counts_as_a_change) {
+    /* a small object, an indexed array (value hash built by a search), an
+     * indexed object: the same-size write keeps all of them right */
+    doc_buf t;
+    doc_buf_init(&t);
+    doc_buf_append(&t, "{\"n\":5,\"d\":1.5,\"s\":\"ab\",\"l\":[", 29);
+    for (int i = 0; i < 100; i++) {
+        char m[16];
+        snprintf(m, sizeof m, "%s%d", i ? "," : "", 1000 + i);
+        doc_buf_append(&t, m, strlen(m));
+    }
+    doc_buf_append(&t, "],\"o\":{", 7);
+    for (int i = 0; i < 40; i++) {
+        char m[24];
+        snprintf(m, sizeof m, "%s\"m%d\":%d", i ? "," : "", i, 2000 + i);
+        doc_buf_append(&t, m, strlen(m));
+    }
+    doc_buf_append(&t, "}}", 2);
+    doc_node *root = parse_ok(doc_buf_cstr(&t));
+    doc_undo *u = doc_undo_new();
+    cr_assert_eq(find_in_l(&root, 1050), 50); /* builds the value hash */
+    size_t mark = doc_undo_mark(u);
+    cr_assert_eq(set_final(&root, "$.n", int_view(6), u), DOC_OK);
+    cr_assert_eq(set_final(&root, "$.l[50]", int_view(1999), u), DOC_OK);
+    cr_assert_eq(set_final(&root, "$.o.m30", int_view(2999), u), DOC_OK);
+    cr_assert_eq(doc_undo_size(u), 0, "same-size final edits log nothing");
+    cr_assert_eq(doc_undo_unlogged(u), 3);
+    cr_assert_eq(doc_undo_changed_since(u, mark), 1);
+    cr_assert_eq(doc_undo_settle(u, mark), 0, "a final edit is never settled away");
+    /* the same bytes again: no edit at all */
+    cr_assert_eq(set_final(&root, "$.n", int_view(6), u), DOC_OK);
+    cr_assert_eq(doc_undo_unlogged(u), 3);
+    doc_undo_commit(u);
+    cr_assert_eq(doc_undo_unlogged(u), 0);
+    char *now = print_value(doc_box_value(root));
+    cr_assert(strstr(now, "{\"n\":6,\"d\":1.5,"), "%s", now);
+    cr_assert(strstr(now, ",1049,1999,1051,"), "%s", now);
+    cr_assert(strstr(now, "\"m30\":2999,"), "%s", now);
+    free(now);
+    /* the value hash followed the element: the new value is found, the old is not */
+    cr_assert_eq(find_in_l(&root, 1999), 50);
+    cr_assert_eq(find_in_l(&root, 1050), -1);
+    doc_undo_free(u);
+    doc_node_free(root);
+    doc_buf_free(&t);
+}
+
+Test(tree, a_final_edit_that_changes_the_size_or_creates_a_member_is_logged_and_undone) {
+    doc_node *root = parse_ok("{\"n\":127,\"d\":1.5}");
+    char *before = print_value(doc_box_value(root));
+    doc_undo *u = doc_undo_new();
+    cr_assert_eq(set_final(&root, "$.n", int_view(128), u), DOC_OK); /* 1 byte -> 3 */
+    cr_assert_eq(set_final(&root, "$.d", int_view(2), u), DOC_OK);   /* a double -> a small int */
+    cr_assert_eq(set_final(&root, "$.new", int_view(1), u), DOC_OK); /* a new member */
+    cr_assert_eq(doc_undo_size(u), 3);
+    cr_assert_eq(doc_undo_unlogged(u), 0);
+    char *mid = print_value(doc_box_value(root));
+    cr_assert_str_eq(mid, "{\"n\":128,\"d\":2,\"new\":1}");
+    doc_undo_rollback(u);
+    char *after = print_value(doc_box_value(root));
+    cr_assert_str_eq(after, before);
+    free(before);
+    free(mid);
+    free(after);
+    doc_undo_free(u);
+    doc_node_free(root);
+}
