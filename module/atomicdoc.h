@@ -301,6 +301,18 @@ int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const
 /* SYNTAX error for a keyword out of place: "<word> goes <where>: <usage>". */
 doc_status arg_misplaced(RedisModuleString *word, const char *where, const char *usage, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
+/* 1 when the len bytes at p are `word` (len bytes too) in any ASCII case:
+ * arg_is's rule on text already in hand, inline and without libc (DOC.TXN
+ * compares a few words per op; strncasecmp's call cost ~40 instructions a
+ * word there). Letters fold; every other byte must be equal. */
+static inline int word_is(const char *p, size_t len, const char *word, size_t wlen) {
+    if (len != wlen) return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)p[i], b = (unsigned char)word[i];
+        if (a != b && ((a | 0x20) != (b | 0x20) || (unsigned char)((b | 0x20) - 'a') > 'z' - 'a')) return 0;
+    }
+    return 1;
+}
 /* Frees what the op holds (paths, queries, values, filter, update). */
 void op_reset(op *o);
 /* Adds a path / value to the op (takes ownership). */
