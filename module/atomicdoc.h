@@ -374,6 +374,9 @@ int reply_wrongtype(RedisModuleCtx *ctx);
  * already ABORTED, keeps its message alone); counted in INFO txn_aborts. */
 int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int op_number);
 int reply_result(RedisModuleCtx *ctx, const result *r);
+/* Keeps the bytes of a +OK reply for reply_result to send as they are
+ * (OnLoad, once; reply.c says why). */
+void reply_ok_prepare(RedisModuleCtx *ctx);
 /* ERR wrong number of arguments for '<command>' command (command.c), the one
  * error that keeps Redis's ERR: Redis itself replies it for too few. */
 int reply_arity(RedisModuleCtx *ctx, RedisModuleString *name);

@@ -341,6 +341,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             return REDISMODULE_ERR;
         }
     }
+    reply_ok_prepare(ctx);
     RedisModule_RegisterInfoFunc(ctx, info);
     RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_Loading, on_loading);
     return REDISMODULE_OK;

@@ -821,6 +821,20 @@ Test(txn, op_names_comparisons_and_options_match_in_any_case_and_only_letters_fo
     expect_int(cmd(c, "DOC.VERSION k"), 2);
 }
 
+/* A CHECK's +OK (and every +OK) is sent as the bytes of an UNWATCH reply kept at
+ * load (reply.c); a server where UNWATCH is renamed away gives the module none,
+ * and it replies through RedisModule_ReplyWithSimpleString: the same replies. */
+Test(txn, ok_replies_are_the_same_when_unwatch_is_renamed_away) {
+    srv *r = srv_start(&(srv_opts){.config = (const char *[]){"rename-command", "UNWATCH nowatch", NULL}});
+    redisContext *rc = srv_connect(r);
+    expect_ok(cmd(rc, "DOC.SET a $ %s", "{\"n\":1}"));
+    expect_reply(cmd(rc, "DOC.TXN 1 a CHECK 1 $.n EQ 1 INCR 1 $.n 1 SET 1 $.m 2"),
+                 "array(3) [status \"OK\", integer 2, status \"OK\"]");
+    expect_str(cmd(rc, "DOC.GET a"), "{\"n\":2,\"m\":2}");
+    redisFree(rc);
+    srv_stop(r);
+}
+
 Test(txn, every_op_kind_runs_inside_a_txn) {
     expect_ok(cmd(c, "DOC.SET d $ %s",
                   "{\"n\":1,\"s\":\"x\",\"arr\":[1,2,3],\"flag\":true,\"o\":{\"p\":1},\"old\":0}"));
