@@ -309,6 +309,18 @@ int arg_ttl(op *o, RedisModuleString **argv, int i, int argc, int keep_ok, const
 /* SYNTAX error for a keyword out of place: "<word> goes <where>: <usage>". */
 doc_status arg_misplaced(RedisModuleString *word, const char *where, const char *usage, doc_error *err);
 int arg_is(RedisModuleString *s, const char *word);
+/* 1 when the len bytes at p are `word` (len bytes too) in any ASCII case:
+ * arg_is's rule on text already in hand, inline and without libc (DOC.TXN
+ * compares a few words per op; strncasecmp's call cost ~40 instructions a
+ * word there). Letters fold; every other byte must be equal. */
+static inline int word_is(const char *p, size_t len, const char *word, size_t wlen) {
+    if (len != wlen) return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char a = (unsigned char)p[i], b = (unsigned char)word[i];
+        if (a != b && ((a | 0x20) != (b | 0x20) || (unsigned char)((b | 0x20) - 'a') > 'z' - 'a')) return 0;
+    }
+    return 1;
+}
 /* Frees what the op holds (paths, queries, values, filter, update). */
 void op_reset(op *o);
 /* Adds a path / value to the op (takes ownership). */
@@ -381,6 +393,9 @@ int reply_wrongtype(RedisModuleCtx *ctx);
  * already ABORTED, keeps its message alone); counted in INFO txn_aborts. */
 int reply_txn_error(RedisModuleCtx *ctx, const doc_error *err, int op_number);
 int reply_result(RedisModuleCtx *ctx, const result *r);
+/* Keeps the bytes of a +OK reply for reply_result to send as they are
+ * (OnLoad, once; reply.c says why). */
+void reply_ok_prepare(RedisModuleCtx *ctx);
 /* ERR wrong number of arguments for '<command>' command (command.c), the one
  * error that keeps Redis's ERR: Redis itself replies it for too few. */
 int reply_arity(RedisModuleCtx *ctx, RedisModuleString *name);

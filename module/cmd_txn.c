@@ -156,9 +156,13 @@ enum { CK_VERSION, CK_EQ, CK_NE, CK_GT, CK_GE, CK_LT, CK_LE, CK_EXISTS, CK_MISSI
 #define OPF_CHECK_NUM 4096
 static const char *const check_words[] = {"VERSION", "EQ", "NE",     "GT",      "GE",
                                           "LT",      "LE", "EXISTS", "MISSING", "MATCH"};
+static const unsigned char check_word_len[] = {7, 2, 2, 2, 2, 2, 2, 6, 7, 5}; /* their lengths */
+_Static_assert(sizeof check_word_len == sizeof check_words / sizeof check_words[0], "one length a word");
 
 static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_error *err) {
-    if (arg_is(argv[0], "VERSION")) {
+    size_t fl;
+    const char *first = RedisModule_StringPtrLen(argv[0], &fl);
+    if (word_is(first, fl, "VERSION", 7)) {
         if (argc != 2) return doc_error_set(err, DOC_SYNTAX, "CHECK VERSION takes one number");
         o->n1 = CK_VERSION;
         return arg_ll(argv[1], &o->n2, "version", err);
@@ -170,9 +174,7 @@ static doc_status parse_check(op *o, RedisModuleString **argv, int argc, doc_err
     size_t wl;
     const char *word = RedisModule_StringPtrLen(argv[1], &wl);
     for (int w = CK_EQ; w <= CK_MATCH && o->n1 < 0; w++)
-        if (strlen(check_words[w]) == wl && (word[0] | 0x20) == (check_words[w][0] | 0x20) &&
-            strncasecmp(word, check_words[w], wl) == 0)
-            o->n1 = w;
+        if (word_is(word, wl, check_words[w], check_word_len[w])) o->n1 = w;
     if (o->n1 < 0)
         return doc_error_set(err, DOC_SYNTAX,
                              "CHECK: unknown comparison '%.40s', expected EQ|NE|GT|GE|LT|LE json, EXISTS, "
@@ -287,20 +289,23 @@ static int option_params(const txn_form *f, RedisModuleString *tok) {
     /* Option keywords are words: a path, a JSON value or a number is not
      * one, unless the op takes integers ("#"). */
     unsigned char c0 = tl ? (unsigned char)(t[0] | 0x20) : 0;
-    if ((c0 < 'a' || c0 > 'z') && !strchr(o, '#')) return -1;
+    int word = c0 >= 'a' && c0 <= 'z';
+    if (!word && !strchr(o, '#')) return -1;
+    /* One pass over "NAME[:n] ...", by hand: the libc calls per word
+     * (strchr, memchr, strncasecmp) cost more than the words are long. */
     while (*o) {
-        const char *end = strchr(o, ' ');
-        size_t wl = end ? (size_t)(end - o) : strlen(o);
-        const char *colon = memchr(o, ':', wl);
-        size_t name_len = colon ? (size_t)(colon - o) : wl;
-        if (name_len == 1 && o[0] == '#') {
+        const char *name = o;
+        while (*o && *o != ' ' && *o != ':') o++;
+        size_t name_len = (size_t)(o - name);
+        int params = *o == ':' ? o[1] - '0' : 0;
+        while (*o && *o != ' ') o++;
+        while (*o == ' ') o++;
+        if (name_len == 1 && name[0] == '#') {
             long long dummy;
             if (RedisModule_StringToLongLong(tok, &dummy) == REDISMODULE_OK) return 0;
-        } else if (name_len == tl && strncasecmp(o, t, tl) == 0) {
-            return colon ? o[name_len + 1] - '0' : 0;
+        } else if (word && word_is(t, tl, name, name_len)) {
+            return params;
         }
-        o += wl;
-        while (*o == ' ') o++;
     }
     return -1;
 }
@@ -340,10 +345,12 @@ static int bound_at(const txn_form *f, RedisModuleString **argv, int j, int argc
  * when too few are left. */
 static int op_extent(const txn_form *f, RedisModuleString **argv, int at, int argc, long long numkeys) {
     if (f == &op_check) {
-        if (at < argc && arg_is(argv[at], "VERSION")) return 2;
+        size_t l;
+        const char *w = at < argc ? RedisModule_StringPtrLen(argv[at], &l) : NULL;
+        if (w && word_is(w, l, "VERSION", 7)) return 2;
         if (at + 1 >= argc) return -1;
-        RedisModuleString *w = argv[at + 1];
-        return arg_is(w, "EXISTS") || arg_is(w, "MISSING") ? 2 : 3;
+        w = RedisModule_StringPtrLen(argv[at + 1], &l);
+        return word_is(w, l, "EXISTS", 6) || word_is(w, l, "MISSING", 7) ? 2 : 3;
     }
     if (f == &op_get) /* GET k [WITHVERSION] path */
         return at < argc && arg_is(argv[at], "WITHVERSION") ? (at + 1 < argc ? 2 : -1) : (at < argc ? 1 : -1);

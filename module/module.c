@@ -105,7 +105,7 @@ const op_def *txn_op_named(RedisModuleString *name) {
     if (!len || len > 32) return NULL; /* no op name is longer */
     for (uint32_t i = name_hash(s, len) & (TXN_NAME_SLOTS - 1); txn_names[i].name;
          i = (i + 1) & (TXN_NAME_SLOTS - 1))
-        if (txn_names[i].len == len && strncasecmp(txn_names[i].name, s, len) == 0) return txn_names[i].op;
+        if (word_is(s, len, txn_names[i].name, txn_names[i].len)) return txn_names[i].op;
     return NULL;
 }
 
@@ -343,6 +343,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
             return REDISMODULE_ERR;
         }
     }
+    reply_ok_prepare(ctx);
     RedisModule_RegisterInfoFunc(ctx, info);
     RedisModule_SubscribeToServerEvent(ctx, RedisModuleEvent_Loading, on_loading);
     return REDISMODULE_OK;

@@ -804,6 +804,37 @@ Test(txn, each_op_sees_the_effects_of_the_ops_before_it) {
     expect_int(cmd(c, "DOC.VERSION k"), 1);
 }
 
+/* Op names, CHECK's words and option keywords match in any case, as the
+ * commands' own keywords do; only letters fold: 0x0E is one case bit away
+ * from '.', and JSON<0x0E>SET is not JSON.SET. */
+Test(txn, op_names_comparisons_and_options_match_in_any_case_and_only_letters_fold) {
+    expect_ok(cmd(c, "DOC.SET k $ %s", "{\"n\":5,\"l\":[1]}"));
+    expect_reply(cmd(c,
+                     "DOC.TXN 1 k check 1 $.n ge 1 Check 1 version 1 cHeCk 1 $.m missing "
+                     "incr 1 $.n 10 min 0 Max 99 json.set 1 $.s %s push 1 $.l at 0 2 check 1 $.s Exists",
+                     "\"x\""),
+                 "array(7) [status \"OK\", status \"OK\", status \"OK\", integer 15, status \"OK\", "
+                 "integer 2, status \"OK\"]");
+    expect_str(cmd(c, "DOC.GET k"), "{\"n\":15,\"l\":[2,1],\"s\":\"x\"}");
+    const char *argv[] = {"DOC.TXN", "1", "k", "JSON\x0eSET", "1", "$.s", "1"};
+    expect_err_text(cmdv(c, 7, argv, NULL), "ABORTED op 1: SYNTAX expected an op name", "JSON\x0eSET");
+    expect_int(cmd(c, "DOC.VERSION k"), 2);
+}
+
+/* A CHECK's +OK (and every +OK) is sent as the bytes of an UNWATCH reply kept at
+ * load (reply.c); a server where UNWATCH is renamed away gives the module none,
+ * and it replies through RedisModule_ReplyWithSimpleString: the same replies. */
+Test(txn, ok_replies_are_the_same_when_unwatch_is_renamed_away) {
+    srv *r = srv_start(&(srv_opts){.config = (const char *[]){"rename-command", "UNWATCH nowatch", NULL}});
+    redisContext *rc = srv_connect(r);
+    expect_ok(cmd(rc, "DOC.SET a $ %s", "{\"n\":1}"));
+    expect_reply(cmd(rc, "DOC.TXN 1 a CHECK 1 $.n EQ 1 INCR 1 $.n 1 SET 1 $.m 2"),
+                 "array(3) [status \"OK\", integer 2, status \"OK\"]");
+    expect_str(cmd(rc, "DOC.GET a"), "{\"n\":2,\"m\":2}");
+    redisFree(rc);
+    srv_stop(r);
+}
+
 Test(txn, every_op_kind_runs_inside_a_txn) {
     expect_ok(cmd(c, "DOC.SET d $ %s",
                   "{\"n\":1,\"s\":\"x\",\"arr\":[1,2,3],\"flag\":true,\"o\":{\"p\":1},\"old\":0}"));
