@@ -37,6 +37,10 @@
  */
 #include "node.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ /* gcc and clang define it */
 #error "tree.c: the serialized tree is little-endian; this host is not"
 #endif
@@ -137,16 +141,38 @@ typedef struct load_frame {
     size_t end;     /* one past its last slot */
 } load_frame;
 
+/* Bytes the fast checks may read past the end of a node's bytes (they test
+ * 16 bytes at a time and look at a value's bytes before knowing it ends in
+ * its node; whatever they read out there only ever leads to a refusal). */
+#define FAST_SLACK 64
+/* A node closer than FAST_SLACK to the end of the input is copied into a
+ * padded buffer of this size (and checked there) when it fits. */
+#define FAST_PAD 512
+
+/* The shape memo of the fast object check (fast_object): the keys of the
+ * last small object checked when all of them were plain ASCII of at most 15
+ * bytes. Objects in an array mostly share their keys; a key equal to the
+ * memo's key at its position is known to be UTF-8, plain and distinct from
+ * the keys before it, so its checks are skipped. */
+typedef struct key_memo {
+#if defined(__SSE2__)
+    __m128i key[DOC_INDEX_MIN]; /* 16 bytes from the key's length byte on */
+#endif
+    uint64_t bit[DOC_INDEX_MIN];   /* its bit in the duplicate filter (key_bit) */
+    uint16_t mask[DOC_INDEX_MIN];  /* (1 << size) - 1: the bytes of key[] that count */
+    uint8_t size[DOC_INDEX_MIN];   /* 1 + the key's length */
+    uint32_t n;                    /* keys held (the count of their object), UINT32_MAX: none */
+} key_memo;
+
 typedef struct loader {
-    const uint8_t *buf;                  /* the input */
-    const uint8_t *end;                  /* its end */
-    uint32_t *slots;                     /* child slot offsets of the open nodes, in order */
-    size_t nslots;                       /* in use */
-    size_t slotcap;                      /* allocated */
-    doc_error *err;                      /* first failure */
-    uint32_t shape_n;                    /* keys in the shape memo (check_object), UINT32_MAX: none */
-    const uint8_t *shape[DOC_INDEX_MIN]; /* the memo: the keys (at their length) of
-                                              the last small object validated */
+    const uint8_t *buf; /* the input */
+    const uint8_t *end; /* its end */
+    uint32_t *slots;    /* child slot offsets of the open nodes, in order */
+    size_t nslots;      /* in use */
+    size_t slotcap;     /* allocated */
+    doc_error *err;     /* first failure */
+    int nomem;          /* the slot list could not grow (err says so) */
+    key_memo memo;      /* see key_memo */
 } loader;
 
 static int load_fail(loader *ld, const uint8_t *at, const char *msg) {
@@ -268,16 +294,15 @@ static int has_key(const uint8_t *b, const uint8_t *stop, const uint8_t *s, size
 }
 
 static __attribute__((noinline)) int grow_slots(loader *ld) {
-    {
-        size_t cap = ld->slotcap ? 2 * ld->slotcap : 64;
-        uint32_t *m = doc_realloc(ld->slots, cap * sizeof *m);
-        if (!m) {
-            doc_error_set(ld->err, DOC_NOMEM, "out of memory");
-            return -1;
-        }
-        ld->slots = m;
-        ld->slotcap = cap;
+    size_t cap = ld->slotcap ? 2 * ld->slotcap : 64;
+    uint32_t *m = doc_realloc(ld->slots, cap * sizeof *m);
+    if (!m) {
+        doc_error_set(ld->err, DOC_NOMEM, "out of memory");
+        ld->nomem = 1;
+        return -1;
     }
+    ld->slots = m;
+    ld->slotcap = cap;
     return 0;
 }
 
@@ -286,6 +311,15 @@ static inline int push_slot(loader *ld, uint32_t off) {
     ld->slots[ld->nslots++] = off;
     return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* The precise check                                                  */
+/* ------------------------------------------------------------------ */
+
+/* The precise check reads nothing past a node's bytes and names the first
+ * fault; it runs on a node the fast check (below) did not prove valid,
+ * whether the node is bad (then it says why) or merely one the fast check
+ * does not take (near the end of the input). */
 
 /* Validates the value at p (inside a node whose bytes are b[0..e)); returns
  * the byte after it, or NULL with the error set. A child slot is appended to
@@ -356,60 +390,23 @@ check_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, un
     return load_fail(ld, p, "value past its node"), NULL;
 }
 
-/* 1 when a[0..n) == b[0..n); both start inside the input, b before a, and
- * the input has 8 bytes from a on when fast (then from b too). */
-static inline int bytes_eq(const uint8_t *a, const uint8_t *b, size_t n, int fast) {
-    if (fast && n <= 8) {
-        uint64_t x, y;
-        memcpy(&x, a, 8);
-        memcpy(&y, b, 8);
-        return ((x ^ y) & lowmask[n]) == 0;
-    }
-    return memcmp(a, b, n) == 0;
-}
-
-/* Validates the bytes b[0..len) of an object said to hold `count` members.
- *
- * The shape memo: objects in an array mostly share their keys (records of a
- * kind). ld->shape[] points at the keys of the last small object validated;
- * while this object's keys are byte-equal to those, in order and in number,
- * they are known UTF-8 and distinct, so their checks are skipped. At the
- * first key that differs the memo is dropped and every key from there on is
- * checked (the duplicate filter refilled from the keys before it). */
+/* Validates the bytes b[0..len) of an object said to hold `count` members
+ * (duplicate keys of a large object are found by its index, in load_record). */
 static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t count, unsigned *flags) {
     const uint8_t *p = b, *e = b + len;
     uint64_t keybits = 0;
     uint32_t n = 0;
     int small = count < DOC_INDEX_MIN;
-    int same = small && count == ld->shape_n;
     while (p < e) {
         if (n == count) return load_fail(ld, b, "entry count does not match the node's bytes");
         uint32_t kl;
         const uint8_t *k = get_len(p, e, &kl);
         if (!k || kl > (size_t)(e - k)) return load_fail(ld, p, "key length past its node");
-        int fast = ld->end - p >= 8;
-        if (same && bytes_eq(p, ld->shape[n], (size_t)(k - p) + kl, fast)) {
-            /* the key of the memo, at the same position */
-        } else {
-            if (same) {
-                same = 0;
-                for (const uint8_t *q = b; q < p;) {
-                    const char *qk;
-                    size_t qkl;
-                    size_t h = doc_key_decode(q, &qk, &qkl);
-                    keybits |= key_bit((const uint8_t *)qk, qkl);
-                    q += h;
-                    q += doc_value_size(q);
-                }
-            }
-            if (!str_ok(k, kl, ld->end, flags)) return load_fail(ld, k, "key is not UTF-8");
-            if (small) {
-                uint64_t bit = key_bit(k, kl);
-                if (__builtin_expect((keybits & bit) != 0, 0) && has_key(b, p, k, kl))
-                    return load_fail(ld, p, "duplicate key");
-                keybits |= bit;
-                ld->shape[n] = p; /* n < count < DOC_INDEX_MIN (checked above) */
-            }
+        if (!str_ok(k, kl, ld->end, flags)) return load_fail(ld, k, "key is not UTF-8");
+        if (small) {
+            uint64_t bit = key_bit(k, kl);
+            if ((keybits & bit) && has_key(b, p, k, kl)) return load_fail(ld, p, "duplicate key");
+            keybits |= bit;
         }
         p = k + kl;
         if (p == e) return load_fail(ld, p, "key without a value");
@@ -418,9 +415,6 @@ static int check_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t cou
         n++;
     }
     if (n != count) return load_fail(ld, b, "entry count does not match the node's bytes");
-    /* A key of the memo that needs an escape leaves NODE_PLAIN alone when
-     * skipped: keep the memo only for plain keys' objects. */
-    if (small) ld->shape_n = (*flags & NODE_PLAIN) ? count : UINT32_MAX;
     return 0;
 }
 
@@ -439,14 +433,258 @@ static int check_array(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
     return 0;
 }
 
-/* Validates the packed bytes b[0..len) of a node of `kind` said to hold
- * `count` entries; appends its child slots to ld->slots and returns the
- * node flags (NODE_PARENT, NODE_PLAIN), or -1 with the error set. */
+/* The precise check of the packed bytes b[0..len) of a node of `kind` said
+ * to hold `count` entries; appends its child slots to ld->slots and returns
+ * the node flags (NODE_PARENT, NODE_PLAIN), or -1 with the error set. */
 static int check_bytes(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count) {
     unsigned flags = NODE_PLAIN;
     int st = kind == DOC_KIND_OBJECT ? check_object(ld, b, len, count, &flags)
                                      : check_array(ld, b, len, count, &flags);
     return st < 0 ? -1 : (int)flags;
+}
+
+/* ------------------------------------------------------------------ */
+/* The fast check                                                     */
+/* ------------------------------------------------------------------ */
+
+/* The same rules as the precise check, in tight loops that name no fault:
+ * it answers "valid, with these flags" or "not proven" (then the precise
+ * check runs and is the one that decides). It may read up to FAST_SLACK
+ * bytes past a node (check_node sees to it that they are there): a value
+ * is looked at before it is known to end inside its node, and a node whose
+ * entries run past its end is refused at the end of the loop. Strings and
+ * keys are tested 16 bytes at a time (SSE2, as parse.c does), the byte by
+ * byte UTF-8 walk running only from a string's first byte that is not
+ * plain ASCII. */
+#if defined(__SSE2__)
+
+/* Bit i set: s[i] is '"', '\\', below 0x20 or above 0x7F (a signed
+ * comparison: bytes above 0x7F are negative). */
+static inline unsigned special16(const uint8_t *s) {
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+
+/* 1 when s[0..n) (inside its node) is UTF-8; clears NODE_PLAIN in *flags
+ * when a byte needs an escape. */
+static __attribute__((noinline)) int str_fast_long(const uint8_t *s, size_t n, unsigned *flags) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        if (special16(s + i)) return str_slow(s + i, n - i, flags);
+    if (i < n && (special16(s + i) & ((1u << (n - i)) - 1))) return str_slow(s + i, n - i, flags);
+    return 1;
+}
+
+/* The value at p inside a node whose bytes are b[0..e): the byte after it,
+ * or NULL when not proven valid (ld->nomem says if the slot list could not
+ * grow). The value may end past e: the caller finds that out. */
+static inline __attribute__((always_inline)) const uint8_t *
+fast_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, unsigned *flags) {
+    unsigned tag = *p;
+    if (tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE) return p + 1;
+    switch (tag) {
+    case DOC_TAG_I8: return (int8_t)p[1] < 0 ? p + 2 : NULL;
+    case DOC_TAG_I16: {
+        int16_t v;
+        memcpy(&v, p + 1, 2);
+        return (uint32_t)(v + 128) >= 256 ? p + 3 : NULL;
+    }
+    case DOC_TAG_I32: {
+        int32_t v;
+        memcpy(&v, p + 1, 4);
+        return (uint32_t)(v + 32768) >= 65536 ? p + 5 : NULL;
+    }
+    case DOC_TAG_I64: {
+        int64_t v;
+        memcpy(&v, p + 1, 8);
+        return (uint64_t)v + 0x80000000ull >= 0x100000000ull ? p + 9 : NULL;
+    }
+    case DOC_TAG_DOUBLE: {
+        uint64_t bits;
+        memcpy(&bits, p + 1, 8);
+        return (bits & 0x7ff0000000000000ull) != 0x7ff0000000000000ull ? p + 9 : NULL;
+    }
+    case DOC_TAG_STRING: {
+        uint32_t sl = p[1];
+        const uint8_t *s = p + 2;
+        if (sl <= 16) {
+            if (!(special16(s) & ((1u << sl) - 1))) return s + sl;
+        } else if (sl >= 0x80) {
+            s = get_len_slow(p + 1, e, &sl);
+            if (!s) return NULL;
+        }
+        if (sl > (size_t)(e - s) || !str_fast_long(s, sl, flags)) return NULL;
+        return s + sl;
+    }
+    case DOC_TAG_OBJECT:
+    case DOC_TAG_ARRAY: {
+        uint64_t ptr;
+        memcpy(&ptr, p + 1, 8);
+        if (ptr || push_slot(ld, (uint32_t)(p - b)) < 0) return NULL;
+        *flags |= NODE_PARENT;
+        return p + 9;
+    }
+    default: return NULL;
+    }
+}
+
+/* An array's (or a box's) bytes b[0..len): flags, or -1. */
+static int fast_array(loader *ld, const uint8_t *b, uint32_t len, uint32_t count) {
+    const uint8_t *p = b, *e = b + len;
+    unsigned flags = NODE_PLAIN;
+    uint32_t n = 0;
+    while (p < e) {
+        p = fast_value(ld, p, b, e, &flags);
+        if (!p) return -1;
+        n++;
+    }
+    return p == e && n == count ? (int)flags : -1;
+}
+
+/* A key at p of an object whose bytes end at e, not one of the memo: its
+ * length and bytes checked; *kp and *klp set. Returns 1 when the key can
+ * go into the memo (plain ASCII, at most 15 bytes), 0 when not, -1 when
+ * not proven valid. */
+static inline __attribute__((always_inline)) int fast_key(const uint8_t *p, const uint8_t *e, unsigned *flags,
+                                                          const uint8_t **kp, uint32_t *klp) {
+    uint32_t kl = *p;
+    const uint8_t *k = p + 1;
+    if (kl >= 0x80) {
+        k = get_len_slow(p, e, &kl);
+        if (!k) return -1;
+    }
+    if (kl > (size_t)(e - k)) return -1;
+    *kp = k;
+    *klp = kl;
+    if (kl <= 15 && !(special16(k) & ((1u << kl) - 1))) return 1;
+    return str_fast_long(k, kl, flags) ? 0 : -1;
+}
+
+/* An object's bytes b[0..len): flags, or -1. Small objects (fewer than
+ * DOC_INDEX_MIN members) are checked for duplicate keys here (the filter
+ * and scan of the precise check) and use the memo; a large one's index
+ * finds its duplicates (load_record). */
+static int fast_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t count) {
+    const uint8_t *p = b, *e = b + len;
+    unsigned flags = NODE_PLAIN;
+    uint32_t n = 0;
+    if (count >= DOC_INDEX_MIN) {
+        while (p < e) {
+            const uint8_t *k;
+            uint32_t kl;
+            if (fast_key(p, e, &flags, &k, &kl) < 0) return -1;
+            p = fast_value(ld, k + kl, b, e, &flags);
+            if (!p) return -1;
+            n++;
+        }
+        return p == e && n == count ? (int)flags : -1;
+    }
+    key_memo *m = &ld->memo;
+    uint64_t keybits = 0;
+    if (count == m->n) {
+        /* The memo's keys, one by one, while they match. */
+        while (p < e && n < count) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, m->key[n]));
+            if (~eq & m->mask[n]) break;
+            p = fast_value(ld, p + m->size[n], b, e, &flags);
+            if (!p) return -1;
+            n++;
+        }
+        if (n == count) return p == e ? (int)flags : -1;
+        for (uint32_t i = 0; i < n; i++) keybits |= m->bit[i];
+    }
+    /* From here on the memo takes this object's keys (n of them are there). */
+    int memo_ok = 1;
+    m->n = UINT32_MAX;
+    while (p < e) {
+        if (n == count) return -1;
+        const uint8_t *k;
+        uint32_t kl;
+        int st = fast_key(p, e, &flags, &k, &kl);
+        if (st < 0) return -1;
+        uint64_t bit = key_bit(k, kl);
+        if ((keybits & bit) && has_key(b, p, k, kl)) return -1;
+        keybits |= bit;
+        if (st) {
+            m->key[n] = _mm_loadu_si128((const __m128i *)(const void *)p);
+            m->bit[n] = bit;
+            m->size[n] = (uint8_t)(kl + 1);
+            m->mask[n] = (uint16_t)((1u << (kl + 1)) - 1);
+        } else {
+            memo_ok = 0;
+        }
+        p = fast_value(ld, k + kl, b, e, &flags);
+        if (!p) return -1;
+        n++;
+    }
+    if (p != e || n != count) return -1;
+    if (memo_ok) m->n = count;
+    return (int)flags;
+}
+
+static inline int fast_bytes(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count) {
+    return kind == DOC_KIND_OBJECT ? fast_object(ld, b, len, count) : fast_array(ld, b, len, count);
+}
+
+/* fast_bytes of a node too close to the end of the input, on a padded copy
+ * (len <= FAST_PAD; the slot offsets are relative, so they hold for the
+ * input too). */
+static __attribute__((noinline)) int fast_padded(loader *ld, int kind, const uint8_t *b, uint32_t len,
+                                                 uint32_t count) {
+    uint8_t pad[FAST_PAD + FAST_SLACK];
+    memcpy(pad, b, len);
+    memset(pad + len, 0, FAST_SLACK);
+    return fast_bytes(ld, kind, pad, len, count);
+}
+#endif
+
+/* Validates the packed bytes b[0..len) of a node of `kind` said to hold
+ * `count` entries (b + len inside the input); appends its child slots to
+ * ld->slots and returns the node flags (NODE_PARENT, NODE_PLAIN), or -1
+ * with the error set. The fast check first; the precise one when it did not
+ * prove the node valid. */
+static inline __attribute__((always_inline)) int check_node(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count) {
+    size_t base = ld->nslots;
+#if defined(__SSE2__)
+    int f = -1;
+    if (__builtin_expect((size_t)(ld->end - b) - len >= FAST_SLACK, 1))
+        f = fast_bytes(ld, kind, b, len, count);
+    else if (len <= FAST_PAD)
+        f = fast_padded(ld, kind, b, len, count);
+    if (ld->nomem) return -1;
+    if (f >= 0) {
+#if defined(DOC_TREE_CROSSCHECK)
+        /* The fuzz build: the precise check must agree (flags and slots;
+         * its slots go after the fast check's, then are dropped). */
+        size_t fast_end = ld->nslots, ns = fast_end - base;
+        int p = check_bytes(ld, kind, b, len, count);
+        if (ld->nomem) return -1;
+        if (p != f || ld->nslots != fast_end + ns ||
+            memcmp(ld->slots + base, ld->slots + fast_end, ns * sizeof *ld->slots))
+            __builtin_trap();
+        ld->nslots = fast_end;
+#endif
+        return f;
+    }
+    ld->nslots = base;
+    ld->memo.n = UINT32_MAX;
+#if defined(DOC_TREE_CROSSCHECK)
+    {
+        int p = check_bytes(ld, kind, b, len, count);
+        if (ld->nomem) return -1;
+        /* The fast check refuses only what the precise check refuses, except
+         * near the end of the input, where it may not have run. */
+        if (p >= 0 && (size_t)(ld->end - b) - len >= FAST_SLACK) __builtin_trap();
+        return p;
+    }
+#endif
+#endif
+    ld->nslots = base;
+    return check_bytes(ld, kind, b, len, count);
 }
 
 /* Turns the unfilled child slots slots[from..to) of n into the integer 0
@@ -459,7 +697,7 @@ static void slots_defuse(loader *ld, doc_node *n, size_t from, size_t to) {
 /* Reads, validates and makes the node of `kind` whose record is at *pp;
  * appends its child slots (zero, to fill) to ld->slots. NULL on failure
  * (nothing made is left behind). */
-static doc_node *load_record(loader *ld, int kind, const uint8_t **pp) {
+static inline __attribute__((always_inline)) doc_node *load_record(loader *ld, int kind, const uint8_t **pp) {
     const uint8_t *p = *pp;
     uint32_t count, len;
     p = get_len(p, ld->end, &count);
@@ -477,7 +715,7 @@ static doc_node *load_record(loader *ld, int kind, const uint8_t **pp) {
         return NULL;
     }
     size_t base = ld->nslots;
-    int flags = check_bytes(ld, kind, p, len, count);
+    int flags = check_node(ld, kind, p, len, count);
     if (flags < 0) return NULL;
     uint32_t dup = UINT32_MAX;
     int big_object = kind == DOC_KIND_OBJECT && count >= DOC_INDEX_MIN;
@@ -499,7 +737,14 @@ static doc_node *load_record(loader *ld, int kind, const uint8_t **pp) {
 }
 
 doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err) {
-    loader ld = {data, data + len, NULL, 0, 0, err, UINT32_MAX, {NULL}};
+    loader ld;
+    ld.buf = data;
+    ld.end = data + len;
+    ld.slots = NULL;
+    ld.nslots = ld.slotcap = 0;
+    ld.err = err;
+    ld.nomem = 0;
+    ld.memo.n = UINT32_MAX;
     const uint8_t *p = data;
     if (max_depth > DOC_DEPTH_LIMIT) max_depth = DOC_DEPTH_LIMIT;
     doc_node *box = load_record(&ld, DOC_KIND_BOX, &p);
