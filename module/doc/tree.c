@@ -141,6 +141,10 @@ typedef struct load_frame {
     size_t end;     /* one past its last slot */
 } load_frame;
 
+/* Slots check_node makes room for at most before checking a node (those of
+ * a node holding more child slots are added as they come). */
+#define SLOT_RESERVE_MAX 65536
+
 /* Bytes the fast checks may read past the end of a node's bytes (they test
  * 16 bytes at a time and look at a value's bytes before knowing it ends in
  * its node; whatever they read out there only ever leads to a refusal). */
@@ -172,6 +176,7 @@ typedef struct loader {
     size_t slotcap;     /* allocated */
     doc_error *err;     /* first failure */
     int nomem;          /* the slot list could not grow (err says so) */
+    long long mem;      /* bytes of the nodes made and not yet counted (doc_mem_count) */
     key_memo memo;      /* see key_memo */
 } loader;
 
@@ -293,8 +298,11 @@ static int has_key(const uint8_t *b, const uint8_t *stop, const uint8_t *s, size
     return 0;
 }
 
-static __attribute__((noinline)) int grow_slots(loader *ld) {
+/* Grows the slot list to hold at least `need` slots (twice what it held,
+ * at least). */
+static __attribute__((noinline)) int grow_slots(loader *ld, size_t need) {
     size_t cap = ld->slotcap ? 2 * ld->slotcap : 64;
+    if (cap < need) cap = need;
     uint32_t *m = doc_realloc(ld->slots, cap * sizeof *m);
     if (!m) {
         doc_error_set(ld->err, DOC_NOMEM, "out of memory");
@@ -307,7 +315,7 @@ static __attribute__((noinline)) int grow_slots(loader *ld) {
 }
 
 static inline int push_slot(loader *ld, uint32_t off) {
-    if (__builtin_expect(ld->nslots == ld->slotcap, 0) && grow_slots(ld) < 0) return -1;
+    if (__builtin_expect(ld->nslots == ld->slotcap, 0) && grow_slots(ld, 0) < 0) return -1;
     ld->slots[ld->nslots++] = off;
     return 0;
 }
@@ -478,36 +486,50 @@ static __attribute__((noinline)) int str_fast_long(const uint8_t *s, size_t n, u
     return 1;
 }
 
+/* What the fast check does with a value, by its tag. */
+enum { V_ONE, V_I8, V_I16, V_I32, V_I64, V_DOUBLE, V_STRING, V_CHILD, V_BAD };
+#define V_ONE16 V_ONE, V_ONE, V_ONE, V_ONE, V_ONE, V_ONE, V_ONE, V_ONE, \
+                V_ONE, V_ONE, V_ONE, V_ONE, V_ONE, V_ONE, V_ONE, V_ONE
+#define V_BAD16 V_BAD, V_BAD, V_BAD, V_BAD, V_BAD, V_BAD, V_BAD, V_BAD, \
+                V_BAD, V_BAD, V_BAD, V_BAD, V_BAD, V_BAD, V_BAD, V_BAD
+static const uint8_t value_class[256] = {
+    /* 0x00-0x0f: null false true I8 I16 I32 I64 double string object array, unknown */
+    V_ONE, V_ONE, V_ONE, V_I8, V_I16, V_I32, V_I64, V_DOUBLE, V_STRING, V_CHILD, V_CHILD,
+    V_BAD, V_BAD, V_BAD, V_BAD, V_BAD,
+    V_BAD16, V_BAD16, V_BAD16, V_BAD16, V_BAD16, V_BAD16, V_BAD16, /* 0x10-0x7f */
+    V_ONE16, V_ONE16, V_ONE16, V_ONE16, V_ONE16, V_ONE16, V_ONE16, V_ONE16, /* SMALLINT + 0..127 */
+};
+_Static_assert(DOC_TAG_ARRAY == 0x0A && DOC_TAG_SMALLINT == 0x80, "value_class follows the tags");
+
 /* The value at p inside a node whose bytes are b[0..e): the byte after it,
  * or NULL when not proven valid (ld->nomem says if the slot list could not
  * grow). The value may end past e: the caller finds that out. */
 static inline __attribute__((always_inline)) const uint8_t *
 fast_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, unsigned *flags) {
-    unsigned tag = *p;
-    if (tag >= DOC_TAG_SMALLINT || tag <= DOC_TAG_TRUE) return p + 1;
-    switch (tag) {
-    case DOC_TAG_I8: return (int8_t)p[1] < 0 ? p + 2 : NULL;
-    case DOC_TAG_I16: {
+    switch (value_class[*p]) {
+    case V_ONE: return p + 1;
+    case V_I8: return (int8_t)p[1] < 0 ? p + 2 : NULL;
+    case V_I16: {
         int16_t v;
         memcpy(&v, p + 1, 2);
         return (uint32_t)(v + 128) >= 256 ? p + 3 : NULL;
     }
-    case DOC_TAG_I32: {
+    case V_I32: {
         int32_t v;
         memcpy(&v, p + 1, 4);
         return (uint32_t)(v + 32768) >= 65536 ? p + 5 : NULL;
     }
-    case DOC_TAG_I64: {
+    case V_I64: {
         int64_t v;
         memcpy(&v, p + 1, 8);
         return (uint64_t)v + 0x80000000ull >= 0x100000000ull ? p + 9 : NULL;
     }
-    case DOC_TAG_DOUBLE: {
+    case V_DOUBLE: {
         uint64_t bits;
         memcpy(&bits, p + 1, 8);
         return (bits & 0x7ff0000000000000ull) != 0x7ff0000000000000ull ? p + 9 : NULL;
     }
-    case DOC_TAG_STRING: {
+    case V_STRING: {
         uint32_t sl = p[1];
         const uint8_t *s = p + 2;
         if (sl <= 16) {
@@ -519,15 +541,15 @@ fast_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, uns
         if (sl > (size_t)(e - s) || !str_fast_long(s, sl, flags)) return NULL;
         return s + sl;
     }
-    case DOC_TAG_OBJECT:
-    case DOC_TAG_ARRAY: {
+    case V_CHILD: {
         uint64_t ptr;
         memcpy(&ptr, p + 1, 8);
         if (ptr || push_slot(ld, (uint32_t)(p - b)) < 0) return NULL;
         *flags |= NODE_PARENT;
         return p + 9;
     }
-    default: return NULL;
+    case V_BAD: return NULL;
+    default: __builtin_unreachable();
     }
 }
 
@@ -649,6 +671,12 @@ static __attribute__((noinline)) int fast_padded(loader *ld, int kind, const uin
  * prove the node valid. */
 static inline __attribute__((always_inline)) int check_node(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count) {
     size_t base = ld->nslots;
+    if (__builtin_expect(len >= 1024, 0)) {
+        /* A child slot takes 9 bytes: room for all of a large node's in one
+         * growth, up to a bound (a large node of scalars would not use it). */
+        size_t most = len / 9 < SLOT_RESERVE_MAX ? len / 9 : SLOT_RESERVE_MAX;
+        if (ld->slotcap - base < most && grow_slots(ld, base + most) < 0) return -1;
+    }
 #if defined(__SSE2__)
     int f = -1;
     if (__builtin_expect((size_t)(ld->end - b) - len >= FAST_SLACK, 1))
@@ -718,8 +746,13 @@ static inline __attribute__((always_inline)) doc_node *load_record(loader *ld, i
     int flags = check_node(ld, kind, p, len, count);
     if (flags < 0) return NULL;
     uint32_t dup = UINT32_MAX;
-    int big_object = kind == DOC_KIND_OBJECT && count >= DOC_INDEX_MIN;
-    doc_node *n = doc_node_make_known(kind, p, len, count, big_object ? &dup : NULL, flags);
+    doc_node *n;
+    if (kind == DOC_KIND_BOX || count < DOC_INDEX_MIN) {
+        n = node_make_small_uncounted(kind, p, len, count, (unsigned)flags);
+        if (n) ld->mem += (long long)node_small_size(len);
+    } else {
+        n = doc_node_make_known(kind, p, len, count, kind == DOC_KIND_OBJECT ? &dup : NULL, flags);
+    }
     if (!n) {
         doc_error_set(ld->err, DOC_NOMEM, "out of memory");
         ld->nslots = base;
@@ -744,11 +777,13 @@ doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc
     ld.nslots = ld.slotcap = 0;
     ld.err = err;
     ld.nomem = 0;
+    ld.mem = 0;
     ld.memo.n = UINT32_MAX;
     const uint8_t *p = data;
     if (max_depth > DOC_DEPTH_LIMIT) max_depth = DOC_DEPTH_LIMIT;
     doc_node *box = load_record(&ld, DOC_KIND_BOX, &p);
     if (!box) {
+        doc_mem_count(ld.mem);
         doc_free(ld.slots);
         return NULL;
     }
@@ -798,6 +833,7 @@ doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc
         load_fail(&ld, p, "bytes after the tree");
         failed = 1;
     }
+    doc_mem_count(ld.mem); /* before anything is freed */
     if (failed) {
         for (size_t i = 0; i < depth; i++) slots_defuse(&ld, fr[i].node, fr[i].next, fr[i].end);
         doc_node_free(box);
