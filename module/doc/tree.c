@@ -692,7 +692,7 @@ static inline __attribute__((always_inline)) int check_node(loader *ld, int kind
         int p = check_bytes(ld, kind, b, len, count);
         if (ld->nomem) return -1;
         if (p != f || ld->nslots != fast_end + ns ||
-            memcmp(ld->slots + base, ld->slots + fast_end, ns * sizeof *ld->slots))
+            (ns && memcmp(ld->slots + base, ld->slots + fast_end, ns * sizeof *ld->slots)))
             __builtin_trap();
         ld->nslots = fast_end;
 #endif
