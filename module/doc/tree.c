@@ -133,13 +133,12 @@ doc_status doc_tree_serialize(const doc_node *box, doc_buf *out) {
 /* Loading                                                            */
 /* ------------------------------------------------------------------ */
 
-/* A loaded node whose child slots are being filled: slots[next..end) of the
- * loader's slot list are the offsets (in its bytes) still to fill. */
-typedef struct load_frame {
-    doc_node *node; /* the node */
-    size_t next;    /* its next slot in ld->slots */
-    size_t end;     /* one past its last slot */
-} load_frame;
+/* A child slot of a loaded node still to fill, and the nesting depth of
+ * the child that goes into it. */
+typedef struct pending {
+    uint8_t *slot;  /* the slot's tag byte, in its node's bytes */
+    uint32_t depth; /* 1 for a child of the root value */
+} pending;
 
 /* Slots check_node makes room for at most before checking a node (those of
  * a node holding more child slots are added as they come). */
@@ -472,18 +471,22 @@ static inline unsigned special16(const uint8_t *s) {
     __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
     __m128i m = _mm_or_si128(
         _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-        _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+        _mm_cmpgt_epi8(_mm_set1_epi8(0x20), x));
     return (unsigned)_mm_movemask_epi8(m);
 }
 
-/* 1 when s[0..n) (inside its node) is UTF-8; clears NODE_PLAIN in *flags
- * when a byte needs an escape. */
-static __attribute__((noinline)) int str_fast_long(const uint8_t *s, size_t n, unsigned *flags) {
+/* s[0..n) (inside its node): -1 when it is not UTF-8, else the flags it
+ * clears (NODE_PLAIN when a byte needs an escape, else 0). A result rather
+ * than a flags pointer keeps the callers' flags in a register. */
+static __attribute__((noinline)) int str_fast_long(const uint8_t *s, size_t n) {
     size_t i = 0;
+    unsigned flags = NODE_PLAIN;
     for (; i + 16 <= n; i += 16)
-        if (special16(s + i)) return str_slow(s + i, n - i, flags);
-    if (i < n && (special16(s + i) & ((1u << (n - i)) - 1))) return str_slow(s + i, n - i, flags);
-    return 1;
+        if (special16(s + i)) break;
+    if (i < n && (special16(s + i) & (n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1)) &&
+        !str_slow(s + i, n - i, &flags))
+        return -1;
+    return (int)(NODE_PLAIN & ~flags);
 }
 
 /* What the fast check does with a value, by its tag. */
@@ -512,12 +515,12 @@ fast_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, uns
     case V_I16: {
         int16_t v;
         memcpy(&v, p + 1, 2);
-        return (uint32_t)(v + 128) >= 256 ? p + 3 : NULL;
+        return (uint32_t)(v + 128) >= 256u ? p + 3 : NULL; /* int16 + 128: no overflow */
     }
     case V_I32: {
         int32_t v;
         memcpy(&v, p + 1, 4);
-        return (uint32_t)(v + 32768) >= 65536 ? p + 5 : NULL;
+        return (uint32_t)v + 32768u >= 65536u ? p + 5 : NULL;
     }
     case V_I64: {
         int64_t v;
@@ -538,7 +541,10 @@ fast_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, uns
             s = get_len_slow(p + 1, e, &sl);
             if (!s) return NULL;
         }
-        if (sl > (size_t)(e - s) || !str_fast_long(s, sl, flags)) return NULL;
+        if ((ptrdiff_t)sl > e - s) return NULL; /* signed: s may be past e */
+        int clear = str_fast_long(s, sl);
+        if (clear < 0) return NULL;
+        *flags &= ~(unsigned)clear;
         return s + sl;
     }
     case V_CHILD: {
@@ -582,7 +588,10 @@ static inline __attribute__((always_inline)) int fast_key(const uint8_t *p, cons
     *kp = k;
     *klp = kl;
     if (kl <= 15 && !(special16(k) & ((1u << kl) - 1))) return 1;
-    return str_fast_long(k, kl, flags) ? 0 : -1;
+    int clear = str_fast_long(k, kl);
+    if (clear < 0) return -1;
+    *flags &= ~(unsigned)clear;
+    return 0;
 }
 
 /* An object's bytes b[0..len): flags, or -1. Small objects (fewer than
@@ -769,6 +778,33 @@ static inline __attribute__((always_inline)) doc_node *load_record(loader *ld, i
     return n;
 }
 
+/* Pushes the child slots ld->slots[0..nslots) of n (made with depth d)
+ * onto the pending stack, last first (so the first is filled next: the
+ * records come in pre-order), and empties the slot list. -1 on OOM (n's
+ * slots then defused). */
+static int push_pending(loader *ld, pending **pend, size_t *top, size_t *cap, pending *local, doc_node *n,
+                        uint32_t d) {
+    size_t k = ld->nslots;
+    if (*cap - *top < k) {
+        size_t c = 2 * *cap > *top + k ? 2 * *cap : *top + k;
+        pending *m = *pend == local ? doc_malloc(c * sizeof *m) : doc_realloc(*pend, c * sizeof *m);
+        if (!m) {
+            doc_error_set(ld->err, DOC_NOMEM, "out of memory");
+            slots_defuse(ld, n, 0, k); /* n's slots stay off the stack */
+            return -1;
+        }
+        if (*pend == local) memcpy(m, local, *top * sizeof *m);
+        *pend = m;
+        *cap = c;
+    }
+    uint8_t *bytes = node_bytes(n);
+    pending *w = *pend + *top + k;
+    for (size_t i = 0; i < k; i++) *--w = (pending){bytes + ld->slots[i], d};
+    *top += k;
+    ld->nslots = 0;
+    return 0;
+}
+
 doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc_error *err) {
     loader ld;
     ld.buf = data;
@@ -787,47 +823,26 @@ doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc
         doc_free(ld.slots);
         return NULL;
     }
-    /* frames[0] is the box; frames[d] a container at depth d. */
-    load_frame local[64], *fr = local;
-    size_t depth = 0, cap = sizeof local / sizeof *local;
-    int failed = 0;
-    if (ld.nslots) fr[depth++] = (load_frame){box, 0, ld.nslots};
-    while (depth) {
-        load_frame *f = &fr[depth - 1];
-        if (f->next == f->end) {
-            depth--;
-            /* The slots of f are all filled; drop them (they are the last ones). */
-            ld.nslots = depth ? fr[depth - 1].end : 0;
-            continue;
-        }
-        uint8_t *slot = node_bytes(f->node) + ld.slots[f->next];
-        if (depth > max_depth) {
+    /* The slots still to fill, the next one on top. Every slot on the stack
+     * is zero; on failure each is made an integer before the tree is freed. */
+    pending local[64], *pend = local;
+    size_t top = 0, cap = sizeof local / sizeof *local;
+    int failed = push_pending(&ld, &pend, &top, &cap, local, box, 1) < 0;
+    while (top && !failed) {
+        pending e = pend[top - 1];
+        if (e.depth > max_depth) {
             doc_error_at(err, DOC_TOODEEP, (size_t)(p - data), "nesting deeper than max-depth %u", max_depth);
             failed = 1;
             break;
         }
-        if (depth == cap) {
-            load_frame *m =
-                fr == local ? doc_malloc(2 * cap * sizeof *m) : doc_realloc(fr, 2 * cap * sizeof *m);
-            if (!m) {
-                doc_error_set(err, DOC_NOMEM, "out of memory");
-                failed = 1;
-                break;
-            }
-            if (fr == local) memcpy(m, local, sizeof local);
-            fr = m;
-            cap *= 2;
-            f = &fr[depth - 1];
-        }
-        size_t base = ld.nslots;
-        doc_node *c = load_record(&ld, *slot == DOC_TAG_OBJECT ? DOC_KIND_OBJECT : DOC_KIND_ARRAY, &p);
+        doc_node *c = load_record(&ld, *e.slot == DOC_TAG_OBJECT ? DOC_KIND_OBJECT : DOC_KIND_ARRAY, &p);
         if (!c) {
             failed = 1;
             break;
         }
-        value_set_child(slot, c);
-        f->next++;
-        if (ld.nslots > base) fr[depth++] = (load_frame){c, base, ld.nslots};
+        value_set_child(e.slot, c);
+        top--;
+        if (ld.nslots && push_pending(&ld, &pend, &top, &cap, local, c, e.depth + 1) < 0) failed = 1;
     }
     if (!failed && p != ld.end) {
         load_fail(&ld, p, "bytes after the tree");
@@ -835,11 +850,11 @@ doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc
     }
     doc_mem_count(ld.mem); /* before anything is freed */
     if (failed) {
-        for (size_t i = 0; i < depth; i++) slots_defuse(&ld, fr[i].node, fr[i].next, fr[i].end);
+        while (top) *pend[--top].slot = DOC_TAG_I64; /* (over the zeroed pointer) */
         doc_node_free(box);
         box = NULL;
     }
-    if (fr != local) doc_free(fr);
+    if (pend != local) doc_free(pend);
     doc_free(ld.slots);
     return box;
 }

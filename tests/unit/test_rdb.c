@@ -297,6 +297,8 @@ static const forged cases[] = {
         F("a NaN", DOC_BADJSON, "finite", 1, 9, DOC_TAG_DOUBLE, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f),
         F("an infinity", DOC_BADJSON, "finite", 1, 9, DOC_TAG_DOUBLE, 0, 0, 0, 0, 0, 0, 0xf0, 0xff),
         F("string length past its node", DOC_BADJSON, "string", 1, 3, DOC_TAG_STRING, 5, 'a'),
+        /* found by fuzz_rdb: the fast check compared the length with a negative room */
+        F("string length byte past its node", DOC_BADJSON, "string", 1, 1, DOC_TAG_STRING, 120),
         F("string of an overlong form", DOC_BADJSON, "UTF-8", 1, 4, DOC_TAG_STRING, 2, 0xc0, 0xaf),
         F("string with a surrogate", DOC_BADJSON, "UTF-8", 1, 5, DOC_TAG_STRING, 3, 0xed, 0xa0, 0x80),
         F("string past U+10FFFF", DOC_BADJSON, "UTF-8", 1, 6, DOC_TAG_STRING, 4, 0xf4, 0x90, 0x80, 0x80),
