@@ -152,20 +152,26 @@ typedef struct pending {
  * padded buffer of this size (and checked there) when it fits. */
 #define FAST_PAD 512
 
-/* The shape memo of the fast object check (fast_object): the keys of the
- * last small object checked when all of them were plain ASCII of at most 15
- * bytes. Objects in an array mostly share their keys; a key equal to the
- * memo's key at its position is known to be UTF-8, plain and distinct from
- * the keys before it, so its checks are skipped. */
-typedef struct key_memo {
 #if defined(__SSE2__)
-    __m128i key[DOC_INDEX_MIN]; /* 16 bytes from the key's length byte on */
-#endif
-    uint64_t bit[DOC_INDEX_MIN];   /* its bit in the duplicate filter (key_bit) */
-    uint16_t mask[DOC_INDEX_MIN];  /* (1 << size) - 1: the bytes of key[] that count */
-    uint8_t size[DOC_INDEX_MIN];   /* 1 + the key's length */
-    uint32_t n;                    /* keys held (the count of their object), UINT32_MAX: none */
+/* The shape memos of the fast object check (fast_object): the keys of the
+ * last small object checked of a member count (count % MEMOS picks the
+ * memo), when all of them were plain ASCII of at most 15 bytes. Objects in
+ * an array mostly share their keys, and an array of records often holds a
+ * few shapes interleaved (an order, its address, the address's position):
+ * a key equal to the memo's key at its position is known to be UTF-8,
+ * plain and distinct from the keys before it, so its checks are skipped. */
+typedef struct memo_key {
+    __m128i bytes; /* 16 bytes from the key's length byte on */
+    uint64_t bit;  /* its bit in the duplicate filter (key_bit) */
+    uint16_t mask; /* (1 << size) - 1: the bytes of `bytes` that count */
+    uint8_t size;  /* 1 + the key's length */
+} memo_key;
+typedef struct key_memo {
+    memo_key key[DOC_INDEX_MIN]; /* the keys, in order */
+    uint32_t n;                  /* keys held (the count of their object), UINT32_MAX: none */
 } key_memo;
+#define MEMOS 4 /* a power of two */
+#endif
 
 typedef struct loader {
     const uint8_t *buf; /* the input */
@@ -176,7 +182,9 @@ typedef struct loader {
     doc_error *err;     /* first failure */
     int nomem;          /* the slot list could not grow (err says so) */
     long long mem;      /* bytes of the nodes made and not yet counted (doc_mem_count) */
-    key_memo memo;      /* see key_memo */
+#if defined(__SSE2__)
+    key_memo memo[MEMOS]; /* see key_memo */
+#endif
 } loader;
 
 static int load_fail(loader *ld, const uint8_t *at, const char *msg) {
@@ -538,8 +546,10 @@ fast_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, uns
         if (sl <= 16) {
             if (!(special16(s) & ((1u << sl) - 1))) return s + sl;
         } else if (sl >= 0x80) {
-            s = get_len_slow(p + 1, e, &sl);
+            uint32_t ll;
+            s = get_len_slow(p + 1, e, &ll);
             if (!s) return NULL;
+            sl = ll;
         }
         if ((ptrdiff_t)sl > e - s) return NULL; /* signed: s may be past e */
         int clear = str_fast_long(s, sl);
@@ -613,20 +623,21 @@ static int fast_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
         }
         return p == e && n == count ? (int)flags : -1;
     }
-    key_memo *m = &ld->memo;
+    key_memo *m = &ld->memo[count & (MEMOS - 1)];
     uint64_t keybits = 0;
     if (count == m->n) {
         /* The memo's keys, one by one, while they match. */
         while (p < e && n < count) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-            unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, m->key[n]));
-            if (~eq & m->mask[n]) break;
-            p = fast_value(ld, p + m->size[n], b, e, &flags);
+            const memo_key *mk = &m->key[n];
+            unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, mk->bytes));
+            if (~eq & mk->mask) break;
+            p = fast_value(ld, p + mk->size, b, e, &flags);
             if (!p) return -1;
             n++;
         }
         if (n == count) return p == e ? (int)flags : -1;
-        for (uint32_t i = 0; i < n; i++) keybits |= m->bit[i];
+        for (uint32_t i = 0; i < n; i++) keybits |= m->key[i].bit;
     }
     /* From here on the memo takes this object's keys (n of them are there). */
     int memo_ok = 1;
@@ -641,10 +652,11 @@ static int fast_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
         if ((keybits & bit) && has_key(b, p, k, kl)) return -1;
         keybits |= bit;
         if (st) {
-            m->key[n] = _mm_loadu_si128((const __m128i *)(const void *)p);
-            m->bit[n] = bit;
-            m->size[n] = (uint8_t)(kl + 1);
-            m->mask[n] = (uint16_t)((1u << (kl + 1)) - 1);
+            memo_key *mk = &m->key[n];
+            mk->bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
+            mk->bit = bit;
+            mk->size = (uint8_t)(kl + 1);
+            mk->mask = (uint16_t)((1u << (kl + 1)) - 1);
         } else {
             memo_ok = 0;
         }
@@ -708,7 +720,7 @@ static inline __attribute__((always_inline)) int check_node(loader *ld, int kind
         return f;
     }
     ld->nslots = base;
-    ld->memo.n = UINT32_MAX;
+    for (int i = 0; i < MEMOS; i++) ld->memo[i].n = UINT32_MAX; /* it may hold a part of this node */
 #if defined(DOC_TREE_CROSSCHECK)
     {
         int p = check_bytes(ld, kind, b, len, count);
@@ -814,7 +826,9 @@ doc_node *doc_tree_load(const uint8_t *data, size_t len, uint32_t max_depth, doc
     ld.err = err;
     ld.nomem = 0;
     ld.mem = 0;
-    ld.memo.n = UINT32_MAX;
+#if defined(__SSE2__)
+    for (int i = 0; i < MEMOS; i++) ld.memo[i].n = UINT32_MAX;
+#endif
     const uint8_t *p = data;
     if (max_depth > DOC_DEPTH_LIMIT) max_depth = DOC_DEPTH_LIMIT;
     doc_node *box = load_record(&ld, DOC_KIND_BOX, &p);
