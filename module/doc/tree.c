@@ -704,7 +704,6 @@ static inline __attribute__((always_inline)) int check_node(loader *ld, int kind
         f = fast_bytes(ld, kind, b, len, count);
     else if (len <= FAST_PAD)
         f = fast_padded(ld, kind, b, len, count);
-    if (ld->nomem) return -1;
     if (f >= 0) {
 #if defined(DOC_TREE_CROSSCHECK)
         /* The fuzz build: the precise check must agree (flags and slots;
@@ -719,6 +718,7 @@ static inline __attribute__((always_inline)) int check_node(loader *ld, int kind
 #endif
         return f;
     }
+    if (ld->nomem) return -1;
     ld->nslots = base;
     for (int i = 0; i < MEMOS; i++) ld->memo[i].n = UINT32_MAX; /* it may hold a part of this node */
 #if defined(DOC_TREE_CROSSCHECK)
@@ -743,48 +743,69 @@ static void slots_defuse(loader *ld, doc_node *n, size_t from, size_t to) {
     for (size_t i = from; i < to; i++) b[ld->slots[i]] = DOC_TAG_I64;
 }
 
-/* Reads, validates and makes the node of `kind` whose record is at *pp;
- * appends its child slots (zero, to fill) to ld->slots. NULL on failure
- * (nothing made is left behind). */
-static inline __attribute__((always_inline)) doc_node *load_record(loader *ld, int kind, const uint8_t **pp) {
-    const uint8_t *p = *pp;
-    uint32_t count, len;
-    p = get_len(p, ld->end, &count);
-    if (p) p = get_len(p, ld->end, &len);
-    if (!p) {
-        load_fail(ld, *pp, "bad node header");
-        return NULL;
-    }
-    if (len > (size_t)(ld->end - p)) {
-        load_fail(ld, *pp, "node length past the end");
-        return NULL;
-    }
-    if (kind == DOC_KIND_BOX && count != 1) {
-        load_fail(ld, *pp, "the root must hold one value");
-        return NULL;
-    }
-    size_t base = ld->nslots;
+/* load_record for a large container (DOC_INDEX_MIN entries or more): made
+ * with its index, which finds an object's duplicate keys. */
+static __attribute__((noinline)) doc_node *load_large(loader *ld, int kind, const uint8_t *p, uint32_t len,
+                                                      uint32_t count) {
     int flags = check_node(ld, kind, p, len, count);
     if (flags < 0) return NULL;
     uint32_t dup = UINT32_MAX;
-    doc_node *n;
-    if (kind == DOC_KIND_BOX || count < DOC_INDEX_MIN) {
-        n = node_make_small_uncounted(kind, p, len, count, (unsigned)flags);
-        if (n) ld->mem += (long long)node_small_size(len);
-    } else {
-        n = doc_node_make_known(kind, p, len, count, kind == DOC_KIND_OBJECT ? &dup : NULL, flags);
-    }
+    doc_node *n = doc_node_make_known(kind, p, len, count, kind == DOC_KIND_OBJECT ? &dup : NULL, flags);
     if (!n) {
         doc_error_set(ld->err, DOC_NOMEM, "out of memory");
-        ld->nslots = base;
+        ld->nslots = 0;
         return NULL;
     }
     if (dup != UINT32_MAX) {
-        slots_defuse(ld, n, base, ld->nslots);
-        ld->nslots = base;
+        slots_defuse(ld, n, 0, ld->nslots);
+        ld->nslots = 0;
         doc_node_free(n);
         load_fail(ld, p + dup, "duplicate key");
         return NULL;
+    }
+    return n;
+}
+
+/* Reads, validates and makes the node of `kind` whose record is at *pp
+ * (ld->slots empty); leaves its child slots (zero, to fill) in ld->slots.
+ * NULL on failure (nothing made is left behind). */
+static inline __attribute__((always_inline)) doc_node *load_record(loader *ld, int kind, const uint8_t **pp) {
+    const uint8_t *rec = *pp, *p = rec;
+    uint32_t count, len;
+    if (__builtin_expect(ld->end - p >= 2 && !((p[0] | p[1]) & 0x80), 1)) {
+        count = p[0]; /* the common header: two one-byte varints */
+        len = p[1];
+        p += 2;
+    } else {
+        p = get_len(p, ld->end, &count);
+        if (p) p = get_len(p, ld->end, &len);
+        if (!p) {
+            load_fail(ld, rec, "bad node header");
+            return NULL;
+        }
+    }
+    if (len > (size_t)(ld->end - p)) {
+        load_fail(ld, rec, "node length past the end");
+        return NULL;
+    }
+    if (kind == DOC_KIND_BOX && count != 1) {
+        load_fail(ld, rec, "the root must hold one value");
+        return NULL;
+    }
+    doc_node *n;
+    if (__builtin_expect(kind != DOC_KIND_BOX && count >= DOC_INDEX_MIN, 0)) {
+        n = load_large(ld, kind, p, len, count);
+        if (!n) return NULL;
+    } else {
+        int flags = check_node(ld, kind, p, len, count);
+        if (flags < 0) return NULL;
+        n = node_make_small_uncounted(kind, p, len, count, (unsigned)flags);
+        if (!n) {
+            doc_error_set(ld->err, DOC_NOMEM, "out of memory");
+            ld->nslots = 0;
+            return NULL;
+        }
+        ld->mem += (long long)node_small_size(len);
     }
     *pp = p + len;
     return n;
