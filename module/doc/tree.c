@@ -669,8 +669,34 @@ static int fast_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
     return (int)flags;
 }
 
+/* fast_object of a small object whose count is its memo's: flags, -1 when
+ * not proven valid, -2 when a key departs from the memo (then fast_object
+ * checks the object). A function of its own: the common case, with few
+ * registers to save. */
+static int fast_memo_object(loader *ld, const uint8_t *b, uint32_t len, const key_memo *m) {
+    const uint8_t *p = b, *e = b + len;
+    unsigned flags = NODE_PLAIN;
+    const memo_key *mk = m->key, *mend = m->key + m->n;
+    while (p < e && mk < mend) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, mk->bytes));
+        if (~eq & mk->mask) return -2;
+        p = fast_value(ld, p + mk->size, b, e, &flags);
+        if (!p) return -1;
+        mk++;
+    }
+    return p == e && mk == mend ? (int)flags : -1;
+}
+
 static inline int fast_bytes(loader *ld, int kind, const uint8_t *b, uint32_t len, uint32_t count) {
-    return kind == DOC_KIND_OBJECT ? fast_object(ld, b, len, count) : fast_array(ld, b, len, count);
+    if (kind != DOC_KIND_OBJECT) return fast_array(ld, b, len, count);
+    if (count < DOC_INDEX_MIN && ld->memo[count & (MEMOS - 1)].n == count) {
+        size_t base = ld->nslots;
+        int f = fast_memo_object(ld, b, len, &ld->memo[count & (MEMOS - 1)]);
+        if (f != -2) return f;
+        ld->nslots = base; /* (slots of the entries before the departing key) */
+    }
+    return fast_object(ld, b, len, count);
 }
 
 /* fast_bytes of a node too close to the end of the input, on a padded copy

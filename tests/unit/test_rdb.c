@@ -373,6 +373,9 @@ Test(rdb, objects_departing_from_the_keys_before_them_are_checked) {
         "{\"l\":[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"x\":2,\"c\":3}],"
         "\"z\":[\"a string to keep the objects above far from the end of the input........\"]}",
         "{\"z\":1,\"l\":[{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"b\":2,\"c\":3},{\"a\":1,\"x\":2,\"c\":3}]}",
+        /* a child before the departing key (its slot is taken once) */
+        "{\"l\":[{\"a\":[1],\"b\":2,\"c\":3},{\"a\":[1],\"b\":2,\"c\":3},{\"a\":[1],\"x\":2,\"c\":3}],"
+        "\"z\":[\"a string to keep the objects above far from the end of the input........\"]}",
     };
     static const struct {
         uint8_t x;       /* the byte that replaces the key "x" */
