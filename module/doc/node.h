@@ -122,8 +122,8 @@ static inline size_t node_small_size(uint32_t len) { return sizeof(doc_node) + l
  * NODE_PARENT and NODE_PLAIN, but without counting its memory: the caller
  * adds node_small_size(len) to doc_mem_count itself, before the node can be
  * freed (the RDB loader does it once per tree). NULL on OOM. */
-static inline doc_node *node_make_small_uncounted(int kind, const uint8_t *bytes, uint32_t len, uint32_t count,
-                                                  unsigned flags) {
+static inline doc_node *node_make_small_uncounted(int kind, const uint8_t *bytes, uint32_t len,
+                                                  uint32_t count, unsigned flags) {
     doc_node *n = doc_malloc(node_small_size(len));
     if (!n) return NULL;
     n->len = n->cap = len;

@@ -131,10 +131,12 @@ Test(rdb, round_trip_of_many_documents) {
         /* the key memo over keys that need an escape, are not ASCII or are long */
         "[{\"a\\\"b\":1,\"c\":\"x\"},{\"a\\\"b\":2,\"c\":\"y\"},{\"a\\\"b\":3,\"c\":\"z\"}]",
         "[{\"caf\xc3\xa9\":1},{\"caf\xc3\xa9\":2},{\"a key of exactly 15\":3},{\"a key of exactly 15\":4}]",
-        "[{\"sixteen byte key\":1,\"k\":2},{\"sixteen byte key\":3,\"k\":4},{\"k\":5,\"sixteen byte key\":6}]",
+        "[{\"sixteen byte key\":1,\"k\":2},{\"sixteen byte key\":3,\"k\":4},{\"k\":5,\"sixteen byte "
+        "key\":6}]",
         /* strings of 15 to 33 bytes with an escape or a non-ASCII byte at either end */
         "[\"\\\"23456789012345\",\"234567890123456\\\"\",\"\\n234567890123456\",\"2345678901234567\\t\","
-        "\"\xc3\xa9\x33\x34\x35\x36\x37\x38\x39\x30\x31\x32\x33\x34\x35\x36\x37\",\"12345678901234567890123456789012\xc3\xa9\"]",
+        "\"\xc3\xa9\x33\x34\x35\x36\x37\x38\x39\x30\x31\x32\x33\x34\x35\x36\x37\","
+        "\"12345678901234567890123456789012\xc3\xa9\"]",
     };
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) check_round_trip(docs[i], strlen(docs[i]));
     doc_buf big = orders_doc(1300);
@@ -278,45 +280,43 @@ typedef struct forged {
 #define Z8 0, 0, 0, 0, 0, 0, 0, 0
 
 static const forged cases[] = {
-        F("root count 0", DOC_BADJSON, "root", 0, 1, 0),
-        F("root count 2", DOC_BADJSON, "root", 2, 2, 0, 0),
-        F("root length past the end", DOC_BADJSON, "past the end", 1, 5, 0),
-        F("root length 2^32-1", DOC_BADJSON, "header", 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0),
-        F("a 6-byte varint", DOC_BADJSON, "header", 1, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0),
-        F("a varint not minimal", DOC_BADJSON, "header", 1, 0x81, 0x00, 0),
-        F("a varint cut short", DOC_BADJSON, "header", 1, 0x81),
-        F("an empty root", DOC_BADJSON, "count", 1, 0),
-        F("two values in the root", DOC_BADJSON, "count", 1, 2, 0, 0),
-        F("unknown tag 0x0b", DOC_BADJSON, "tag", 1, 1, 0x0b),
-        F("unknown tag 0x7f", DOC_BADJSON, "tag", 1, 1, 0x7f),
-        F("I8 holding 5", DOC_BADJSON, "smallest", 1, 2, DOC_TAG_I8, 5),
-        F("I16 holding -3", DOC_BADJSON, "smallest", 1, 3, DOC_TAG_I16, 0xfd, 0xff),
-        F("I32 holding 300", DOC_BADJSON, "smallest", 1, 5, DOC_TAG_I32, 0x2c, 1, 0, 0),
-        F("I64 holding 1", DOC_BADJSON, "smallest", 1, 9, DOC_TAG_I64, 1, 0, 0, 0, 0, 0, 0, 0),
-        F("I64 cut short", DOC_BADJSON, "past its node", 1, 5, DOC_TAG_I64, 1, 0, 0, 0),
-        F("a NaN", DOC_BADJSON, "finite", 1, 9, DOC_TAG_DOUBLE, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f),
-        F("an infinity", DOC_BADJSON, "finite", 1, 9, DOC_TAG_DOUBLE, 0, 0, 0, 0, 0, 0, 0xf0, 0xff),
-        F("string length past its node", DOC_BADJSON, "string", 1, 3, DOC_TAG_STRING, 5, 'a'),
-        /* found by fuzz_rdb: the fast check compared the length with a negative room */
-        F("string length byte past its node", DOC_BADJSON, "string", 1, 1, DOC_TAG_STRING, 120),
-        F("string of an overlong form", DOC_BADJSON, "UTF-8", 1, 4, DOC_TAG_STRING, 2, 0xc0, 0xaf),
-        F("string with a surrogate", DOC_BADJSON, "UTF-8", 1, 5, DOC_TAG_STRING, 3, 0xed, 0xa0, 0x80),
-        F("string past U+10FFFF", DOC_BADJSON, "UTF-8", 1, 6, DOC_TAG_STRING, 4, 0xf4, 0x90, 0x80, 0x80),
-        F("string with a cut sequence", DOC_BADJSON, "UTF-8", 1, 4, DOC_TAG_STRING, 2, 'a', 0xe2),
-        F("long string with a stray continuation byte", DOC_BADJSON, "UTF-8", 1, 14, DOC_TAG_STRING, 12, 'a',
-          'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 0x80),
-        F("child slot not zero", DOC_BADJSON, "slot", 1, 9, DOC_TAG_ARRAY, 1, 0, 0, 0, 0, 0, 0, 0),
-        F("child record missing", DOC_BADJSON, "header", 1, 9, DOC_TAG_ARRAY, Z8),
-        F("child count larger than its bytes hold", DOC_BADJSON, "count", 1, 9, DOC_TAG_ARRAY, Z8, 2, 1,
-          0x80),
-        F("child count smaller", DOC_BADJSON, "count", 1, 9, DOC_TAG_ARRAY, Z8, 1, 2, 0x80, 0x81),
-        F("key length past its node", DOC_BADJSON, "key", 1, 9, DOC_TAG_OBJECT, Z8, 1, 2, 5, 'a'),
-        F("key without a value", DOC_BADJSON, "value", 1, 9, DOC_TAG_OBJECT, Z8, 1, 2, 1, 'a'),
-        F("key not UTF-8", DOC_BADJSON, "UTF-8", 1, 9, DOC_TAG_OBJECT, Z8, 1, 3, 1, 0xff, 0x80),
-        F("duplicate key", DOC_BADJSON, "duplicate", 1, 9, DOC_TAG_OBJECT, Z8, 2, 6, 1, 'a', 0x80, 1, 'a',
-          0x81),
-        F("bytes after the tree", DOC_BADJSON, "after", 1, 1, DOC_TAG_NULL, 0),
-        F("a record where a scalar root ends", DOC_BADJSON, "after", 1, 1, 0x80, 0, 0),
+    F("root count 0", DOC_BADJSON, "root", 0, 1, 0),
+    F("root count 2", DOC_BADJSON, "root", 2, 2, 0, 0),
+    F("root length past the end", DOC_BADJSON, "past the end", 1, 5, 0),
+    F("root length 2^32-1", DOC_BADJSON, "header", 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0),
+    F("a 6-byte varint", DOC_BADJSON, "header", 1, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0),
+    F("a varint not minimal", DOC_BADJSON, "header", 1, 0x81, 0x00, 0),
+    F("a varint cut short", DOC_BADJSON, "header", 1, 0x81),
+    F("an empty root", DOC_BADJSON, "count", 1, 0),
+    F("two values in the root", DOC_BADJSON, "count", 1, 2, 0, 0),
+    F("unknown tag 0x0b", DOC_BADJSON, "tag", 1, 1, 0x0b),
+    F("unknown tag 0x7f", DOC_BADJSON, "tag", 1, 1, 0x7f),
+    F("I8 holding 5", DOC_BADJSON, "smallest", 1, 2, DOC_TAG_I8, 5),
+    F("I16 holding -3", DOC_BADJSON, "smallest", 1, 3, DOC_TAG_I16, 0xfd, 0xff),
+    F("I32 holding 300", DOC_BADJSON, "smallest", 1, 5, DOC_TAG_I32, 0x2c, 1, 0, 0),
+    F("I64 holding 1", DOC_BADJSON, "smallest", 1, 9, DOC_TAG_I64, 1, 0, 0, 0, 0, 0, 0, 0),
+    F("I64 cut short", DOC_BADJSON, "past its node", 1, 5, DOC_TAG_I64, 1, 0, 0, 0),
+    F("a NaN", DOC_BADJSON, "finite", 1, 9, DOC_TAG_DOUBLE, 0, 0, 0, 0, 0, 0, 0xf8, 0x7f),
+    F("an infinity", DOC_BADJSON, "finite", 1, 9, DOC_TAG_DOUBLE, 0, 0, 0, 0, 0, 0, 0xf0, 0xff),
+    F("string length past its node", DOC_BADJSON, "string", 1, 3, DOC_TAG_STRING, 5, 'a'),
+    /* found by fuzz_rdb: the fast check compared the length with a negative room */
+    F("string length byte past its node", DOC_BADJSON, "string", 1, 1, DOC_TAG_STRING, 120),
+    F("string of an overlong form", DOC_BADJSON, "UTF-8", 1, 4, DOC_TAG_STRING, 2, 0xc0, 0xaf),
+    F("string with a surrogate", DOC_BADJSON, "UTF-8", 1, 5, DOC_TAG_STRING, 3, 0xed, 0xa0, 0x80),
+    F("string past U+10FFFF", DOC_BADJSON, "UTF-8", 1, 6, DOC_TAG_STRING, 4, 0xf4, 0x90, 0x80, 0x80),
+    F("string with a cut sequence", DOC_BADJSON, "UTF-8", 1, 4, DOC_TAG_STRING, 2, 'a', 0xe2),
+    F("long string with a stray continuation byte", DOC_BADJSON, "UTF-8", 1, 14, DOC_TAG_STRING, 12, 'a', 'b',
+      'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 0x80),
+    F("child slot not zero", DOC_BADJSON, "slot", 1, 9, DOC_TAG_ARRAY, 1, 0, 0, 0, 0, 0, 0, 0),
+    F("child record missing", DOC_BADJSON, "header", 1, 9, DOC_TAG_ARRAY, Z8),
+    F("child count larger than its bytes hold", DOC_BADJSON, "count", 1, 9, DOC_TAG_ARRAY, Z8, 2, 1, 0x80),
+    F("child count smaller", DOC_BADJSON, "count", 1, 9, DOC_TAG_ARRAY, Z8, 1, 2, 0x80, 0x81),
+    F("key length past its node", DOC_BADJSON, "key", 1, 9, DOC_TAG_OBJECT, Z8, 1, 2, 5, 'a'),
+    F("key without a value", DOC_BADJSON, "value", 1, 9, DOC_TAG_OBJECT, Z8, 1, 2, 1, 'a'),
+    F("key not UTF-8", DOC_BADJSON, "UTF-8", 1, 9, DOC_TAG_OBJECT, Z8, 1, 3, 1, 0xff, 0x80),
+    F("duplicate key", DOC_BADJSON, "duplicate", 1, 9, DOC_TAG_OBJECT, Z8, 2, 6, 1, 'a', 0x80, 1, 'a', 0x81),
+    F("bytes after the tree", DOC_BADJSON, "after", 1, 1, DOC_TAG_NULL, 0),
+    F("a record where a scalar root ends", DOC_BADJSON, "after", 1, 1, 0x80, 0, 0),
 };
 
 /* Loads a forged input followed by `tail` zero bytes (0: none) and checks the
@@ -381,7 +381,8 @@ Test(rdb, objects_departing_from_the_keys_before_them_are_checked) {
         uint8_t x;       /* the byte that replaces the key "x" */
         const char *msg; /* NULL: loads; else a word of the error */
     } variants[] = {
-        {'x', NULL}, {'b', NULL}, {'d', NULL}, {'c', "duplicate"}, {'a', "duplicate"}, {0xff, "UTF-8"}, {'"', NULL},
+        {'x', NULL},        {'b', NULL},     {'d', NULL}, {'c', "duplicate"},
+        {'a', "duplicate"}, {0xff, "UTF-8"}, {'"', NULL},
     };
     for (size_t d = 0; d < sizeof docs / sizeof *docs; d++) {
         doc_node *a = parse_ok(docs[d], strlen(docs[d]));
