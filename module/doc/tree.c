@@ -166,12 +166,13 @@ typedef struct pending {
 typedef struct memo_key {
     __m128i bytes; /* 16 bytes from the key's length byte on */
     uint64_t bit;  /* its bit in the duplicate filter (key_bit) */
-    uint16_t mask; /* (1 << size) - 1: the bytes of `bytes` that count */
+    uint32_t mask; /* (1 << size) - 1: the bytes of `bytes` that count; bit 16
+                      (never equal) in the sentinel after the last key */
     uint8_t size;  /* 1 + the key's length */
 } memo_key;
 typedef struct key_memo {
-    memo_key key[DOC_INDEX_MIN]; /* the keys, in order */
-    uint32_t n;                  /* keys held (the count of their object), UINT32_MAX: none */
+    memo_key key[DOC_INDEX_MIN + 1]; /* the keys, in order, and a sentinel */
+    uint32_t n;                      /* keys held (the count of their object), UINT32_MAX: none */
 } key_memo;
 #define MEMOS 4 /* a power of two */
 #endif
@@ -500,6 +501,11 @@ static __attribute__((noinline)) int str_fast_long(const uint8_t *s, size_t n) {
     return (int)(NODE_PLAIN & ~flags);
 }
 
+/* low16[n]: the low n bits (n <= 16), the mask of an n-byte string's bits
+ * in special16. */
+static const uint32_t low16[17] = {0,   1,    3,    7,    15,   31,    63,    127,  255,
+                                   511, 1023, 2047, 4095, 8191, 16383, 32767, 65535};
+
 /* What the fast check does with a value, by its tag. */
 enum { V_ONE, V_I8, V_I16, V_I32, V_I64, V_DOUBLE, V_STRING, V_CHILD, V_BAD };
 #define V_ONE16                                                                                              \
@@ -549,7 +555,7 @@ fast_value(loader *ld, const uint8_t *p, const uint8_t *b, const uint8_t *e, uns
         uint32_t sl = p[1];
         const uint8_t *s = p + 2;
         if (sl <= 16) {
-            if (!(special16(s) & ((1u << sl) - 1))) return s + sl;
+            if (!(special16(s) & low16[sl])) return s + sl;
         } else if (sl >= 0x80) {
             uint32_t ll;
             s = get_len_slow(p + 1, e, &ll);
@@ -602,7 +608,7 @@ static inline __attribute__((always_inline)) int fast_key(const uint8_t *p, cons
     if (kl > (size_t)(e - k)) return -1;
     *kp = k;
     *klp = kl;
-    if (kl <= 15 && !(special16(k) & ((1u << kl) - 1))) return 1;
+    if (kl <= 15 && !(special16(k) & low16[kl])) return 1;
     int clear = str_fast_long(k, kl);
     if (clear < 0) return -1;
     *flags &= ~(unsigned)clear;
@@ -661,7 +667,7 @@ static int fast_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
             mk->bytes = _mm_loadu_si128((const __m128i *)(const void *)p);
             mk->bit = bit;
             mk->size = (uint8_t)(kl + 1);
-            mk->mask = (uint16_t)((1u << (kl + 1)) - 1);
+            mk->mask = (1u << (kl + 1)) - 1;
         } else {
             memo_ok = 0;
         }
@@ -670,7 +676,10 @@ static int fast_object(loader *ld, const uint8_t *b, uint32_t len, uint32_t coun
         n++;
     }
     if (p != e || n != count) return -1;
-    if (memo_ok) m->n = count;
+    if (memo_ok) {
+        m->key[count].mask = 1u << 16; /* the sentinel */
+        m->n = count;
+    }
     return (int)flags;
 }
 
@@ -682,7 +691,7 @@ static int fast_memo_object(loader *ld, const uint8_t *b, uint32_t len, const ke
     const uint8_t *p = b, *e = b + len;
     unsigned flags = NODE_PLAIN;
     const memo_key *mk = m->key, *mend = m->key + m->n;
-    while (p < e && mk < mend) {
+    while (p < e) { /* (an entry past the count meets the sentinel: -2) */
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
         unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, mk->bytes));
         if (~eq & mk->mask) return -2;

@@ -530,6 +530,32 @@ Test(rdb, out_of_memory_at_every_allocation_is_nomem_and_leaks_nothing) {
     doc_node_free(a);
 }
 
+/* An object holding more members than its count says, after objects of
+ * that count whose keys it starts with (the memo's sentinel, tree.c). */
+Test(rdb, an_object_with_more_members_than_the_memo_of_its_count_is_refused) {
+    static const char *const docs[] = {
+        "{\"l\":[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2},{\"a\":1,\"b\":2,\"c\":3}],"
+        "\"z\":[\"a string to keep the objects above far from the end of the input........\"]}",
+        "{\"z\":1,\"l\":[{\"a\":1,\"b\":2},{\"a\":1,\"b\":2},{\"a\":1,\"b\":2,\"c\":3}]}",
+    };
+    for (size_t d = 0; d < sizeof docs / sizeof *docs; d++) {
+        doc_node *a = parse_ok(docs[d], strlen(docs[d]));
+        doc_buf t = serialize_ok(a);
+        /* the third object's record: count 3, 9 bytes, then the key "a" */
+        char *rec = memmem(t.data, t.len,
+                           "\x03\x09\x01"
+                           "a",
+                           4);
+        cr_assert(rec);
+        rec[0] = 2;
+        doc_error err;
+        cr_assert_null(load((const uint8_t *)t.data, t.len, DOC_DEPTH_LIMIT, &err), "doc %zu loaded", d);
+        cr_assert(strstr(err.msg, "count"), "doc %zu: %s", d, err.msg);
+        doc_buf_free(&t);
+        doc_node_free(a);
+    }
+}
+
 /* A loaded tree works like a parsed one: lookups through the indexes of large
  * containers, edits, searches by value. */
 Test(rdb, a_loaded_tree_answers_lookups_through_its_indexes) {
