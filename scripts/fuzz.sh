@@ -22,7 +22,9 @@ cmdfuzz_seconds=${CMDFUZZ_SECONDS:-$total}
 clang=${CLANG:-clang}
 out=build/fuzz
 san=(-fsanitize=address,undefined -fno-sanitize-recover=all)
-cflags=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer "${san[@]}" -Imodule/doc)
+# DOC_TREE_CROSSCHECK: tree.c runs its precise check after every fast one and traps
+# when they disagree (fuzz_rdb then tests both).
+cflags=(-std=c11 -D_GNU_SOURCE -DDOC_TREE_CROSSCHECK -g -O1 -fno-omit-frame-pointer "${san[@]}" -Imodule/doc)
 
 shopt -s nullglob
 targets=(tests/fuzz/fuzz_*.c)

@@ -186,6 +186,27 @@ doc_node *doc_node_make(int kind, const uint8_t *bytes, uint32_t len, uint32_t c
 doc_node *doc_node_make_known(int kind, const uint8_t *bytes, uint32_t len, uint32_t count, uint32_t *dup,
                               int parent);
 
+/* Bytes of a node without an index holding len packed bytes. */
+static inline size_t node_small_size(uint32_t len) { return sizeof(doc_node) + len; }
+
+/* The node doc_node_make_known makes of bytes[0..len) when it needs no
+ * index (a box, or fewer than DOC_INDEX_MIN entries), flags being its
+ * NODE_PARENT and NODE_PLAIN, but without counting its memory: the caller
+ * adds node_small_size(len) to doc_mem_count itself, before the node can be
+ * freed (the RDB loader does it once per tree). NULL on OOM. */
+static inline doc_node *node_make_small_uncounted(int kind, const uint8_t *bytes, uint32_t len,
+                                                  uint32_t count, unsigned flags) {
+    doc_node *n = doc_malloc(node_small_size(len));
+    if (!n) return NULL;
+    n->len = n->cap = len;
+    n->count = count;
+    n->kind = (uint8_t)kind;
+    n->indexed = 0;
+    n->flags = (uint16_t)flags;
+    memcpy(n + 1, bytes, len);
+    return n;
+}
+
 /* Replaces bytes [off, off+oldlen) of *np with nb[0..newlen) and adjusts
  * count by count_delta (entry_index is the position of the first entry
  * added or removed, or of the entry changed). Keeps the index right: a
