@@ -252,6 +252,12 @@ typedef struct op_def {
      * it). NULL: the op takes single paths only (its parser refuses
      * queries), or handles queries itself (reads, JSON.*). */
     doc_status (*run_query)(op *o, exec_ctx *x, keyslot *k, result *out);
+    /* 1: the runner replaces or removes the value at its path whole and
+     * never edits inside a container there (SET, DEL, INCR, CLEAR, CAS, ...;
+     * not MERGE, PUSH, POP, PULL, ADDTOSET). op_each_match then runs it at
+     * elements that are containers on a stand-in too (doc_stage, which
+     * borrows their nodes); scalars always are. */
+    int whole_values;
 } op_def;
 
 /* Where a TXN op's options stand among its required arguments. */
