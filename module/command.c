@@ -681,17 +681,19 @@ static doc_status run_siblings(op *o, exec_ctx *x, keyslot *k, doc_targets *t, s
     doc_undo *real = x->undo;
     doc_cursor c;
     doc_cursor_init(&c, &k->doc->root);
-    doc_status st = DOC_OK;
+    /* The array is resolved once, and again after a write on the document
+     * (runs on the stage leave the document alone). */
+    doc_status st = resolve_parent(&c, k, t->paths[hi], x);
     for (size_t i = hi + 1; !st && i-- > lo;) {
         doc_path *at = t->paths[i];
         int loaded;
-        if ((st = resolve_parent(&c, k, at, x)) ||
-            (st = doc_stage_load(s, &c, (uint32_t)at->segs[at->nseg - 1].index, o->def->whole_values, &loaded,
+        if ((st = doc_stage_load(s, &c, (uint32_t)at->segs[at->nseg - 1].index, o->def->whole_values, &loaded,
                                  &x->err)))
             break;
         if (!loaded) {
             if (!(st = doc_stage_flush(s, &c, real, &x->err)))
                 st = run_one(o, x, k, at, &items[i], 0, orig, norig, copies);
+            if (!st) st = resolve_parent(&c, k, at, x);
             continue;
         }
         x->undo = doc_stage_undo(s);
@@ -704,7 +706,7 @@ static doc_status run_siblings(op *o, exec_ctx *x, keyslot *k, doc_targets *t, s
         else
             st = doc_stage_keep(s, &x->err);
     }
-    if (!st && !(st = resolve_parent(&c, k, t->paths[hi], x))) st = doc_stage_flush(s, &c, real, &x->err);
+    if (!st) st = doc_stage_flush(s, &c, real, &x->err);
     doc_cursor_free(&c);
     doc_stage_free(s);
     return st;
