@@ -21,7 +21,9 @@
  * referenced by both the old bytes (in the log) and the new ones (in the
  * node). Its record then carries a bitmap of those elements (RANGE_SHARED),
  * and neither commit nor rollback frees their children: they belong to
- * whichever bytes survive.
+ * whichever bytes survive. A flush of a stage (doc_stage_flush: the new
+ * values of some elements, some removed) writes such a record too; when it
+ * removed elements, a second bitmap by new position follows the first.
  */
 #include "node.h"
 
@@ -1146,8 +1148,8 @@ static doc_status flush_in_place(doc_stage *s, doc_cursor *c, const stage_mark *
     for (size_t i = 0; i < n; i++) {
         uint32_t off;
         doc_array_get(arr, m[i].index, &off);
-        doc_status st = apply(c, c->depth, off, m[i].len, (const uint8_t *)s->vals.data + m[i].off, m[i].len, 0,
-                              m[i].index, u, err);
+        doc_status st = apply(c, c->depth, off, m[i].len, (const uint8_t *)s->vals.data + m[i].off, m[i].len,
+                              0, m[i].index, u, err);
         if (st) return st; /* cannot happen: room reserved, no size change */
         arr = node_at(c, c->depth);
     }
@@ -1221,7 +1223,8 @@ doc_status doc_stage_flush(doc_stage *s, doc_cursor *c, doc_undo *u, doc_error *
             st = doc_error_set(err, DOC_TOOBIG, "container larger than 4 GB");
         else
             st = apply_ex(c, c->depth, 0, arr->len, (const uint8_t *)out.data, (uint32_t)out.len, delta, 0,
-                          shared ? (const uint8_t *)bits.data : NULL, shared ? (delta ? 2 * ob : ob) : 0, u, err);
+                          shared ? (const uint8_t *)bits.data : NULL, shared ? (delta ? 2 * ob : ob) : 0, u,
+                          err);
         doc_buf_free(&out);
         doc_buf_free(&bits);
     }

@@ -119,7 +119,8 @@ int doc_target_siblings(const doc_path *a, const doc_path *b) {
     for (size_t i = 0; i + 1 < a->nseg; i++) {
         const doc_seg *x = &a->segs[i], *y = &b->segs[i];
         if (x->kind != y->kind) return 0;
-        if (x->kind == DOC_SEG_INDEX ? x->index != y->index : x->len != y->len || memcmp(x->name, y->name, x->len))
+        if (x->kind == DOC_SEG_INDEX ? x->index != y->index
+                                     : x->len != y->len || memcmp(x->name, y->name, x->len))
             return 0;
     }
     return 1;

@@ -430,9 +430,9 @@ Test(query_writes, a_replica_and_an_aof_replay_end_identical, .timeout = 60) {
  * indexes of "l" it matches (document order), so the reference can run the
  * single-path command at $.l[i] for each, last first, as op_each_match does. */
 typedef struct elem_case {
-    const char *list;     /* the array "l" */
-    const char *args[5];  /* command, query path, then its other arguments (NULL-ended) */
-    int idx[16];          /* matched indexes, document order, -1 ends */
+    const char *list;    /* the array "l" */
+    const char *args[5]; /* command, query path, then its other arguments (NULL-ended) */
+    int idx[16];         /* matched indexes, document order, -1 ends */
 } elem_case;
 
 /* Runs the query form on key q and, on key ref, the single path at every
@@ -472,7 +472,8 @@ static void compare_with_single_paths(const elem_case *e) {
 
 Test(query_writes, writes_to_many_elements_of_one_array_equal_a_single_path_write_at_each) {
     static const char *const NUMS = "[1,200,70000,-5,3.5,127,128,0,9223372036854775806]";
-    static const char *const MIXED = "[1,{\"a\":1},\"s\",[2,3],null,true,4.5,{\"b\":[1]},\"long string here\"]";
+    static const char *const MIXED =
+        "[1,{\"a\":1},\"s\",[2,3],null,true,4.5,{\"b\":[1]},\"long string here\"]";
     const elem_case cases[] = {
         {NUMS, {"DOC.SET", "$.l[*]", "\"xx\""}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
         {NUMS, {"DOC.SET", "$.l[*]", "{\"a\":[1,2]}"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
@@ -509,7 +510,9 @@ Test(query_writes, an_error_at_one_element_of_many_changes_no_element_and_no_ver
     size_t at = (size_t)snprintf(doc, sizeof doc, "{\"l\":[");
     for (int i = 0; i < 100; i++)
         at += (size_t)snprintf(doc + at, sizeof doc - at, "%s%s", i ? "," : "",
-                               i == 40 ? "\"s\"" : i == 70 ? "9223372036854775807" : "1");
+                               i == 40   ? "\"s\""
+                               : i == 70 ? "9223372036854775807"
+                                         : "1");
     snprintf(doc + at, sizeof doc - at, "],\"m\":[[1,2],[3,\"x\"],[5,6]]}");
     expect_ok(cmd(c, "DOC.SET k $ %s", doc));
     expect_int(cmd(c, "DOC.INDEXOF k $.l 1"), 0); /* builds the value hash */
@@ -561,15 +564,17 @@ Test(query_writes, nested_arrays_are_written_one_array_at_a_time) {
     char got[256];
     reply_describe(r, got, sizeof got);
     freeReplyObject(r);
-    cr_assert_str_eq(got, "array(9) [integer 1, integer 1, integer 1, integer 1, integer 1, integer 1, integer 1, "
-                          "integer 1, integer 1]");
+    cr_assert_str_eq(got,
+                     "array(9) [integer 1, integer 1, integer 1, integer 1, integer 1, integer 1, integer 1, "
+                     "integer 1, integer 1]");
     expect_str(cmd(c, "DOC.GET k $.m"), "[]");
 }
 
 Test(query_writes, the_value_hash_of_a_large_array_is_right_after_a_write_to_many_elements) {
     char doc[4096];
     size_t at = (size_t)snprintf(doc, sizeof doc, "{\"l\":[");
-    for (int i = 0; i < 100; i++) at += (size_t)snprintf(doc + at, sizeof doc - at, "%s\"s%d\"", i ? "," : "", i);
+    for (int i = 0; i < 100; i++)
+        at += (size_t)snprintf(doc + at, sizeof doc - at, "%s\"s%d\"", i ? "," : "", i);
     snprintf(doc + at, sizeof doc - at, "]}");
     expect_ok(cmd(c, "DOC.SET k $ %s", doc));
     expect_int(cmd(c, "DOC.ADDTOSET k $.l %s", "\"s5\""), 0); /* builds the hash */
@@ -599,7 +604,8 @@ Test(query_writes, a_write_to_every_element_of_80000_is_one_command_with_80000_s
     char *doc = malloc(cap);
     cr_assert(doc);
     at += (size_t)snprintf(doc + at, cap - at, "{\"l\":[");
-    for (int i = 0; i < 80000; i++) at += (size_t)snprintf(doc + at, cap - at, "%s%d", i ? "," : "", i % 2 ? i : -1);
+    for (int i = 0; i < 80000; i++)
+        at += (size_t)snprintf(doc + at, cap - at, "%s%d", i ? "," : "", i % 2 ? i : -1);
     snprintf(doc + at, cap - at, "]}");
     expect_ok(cmd(c, "DOC.SET k $ %s", doc));
     free(doc);

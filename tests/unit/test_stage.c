@@ -40,8 +40,19 @@ static doc_path *path_ok(const char *p) {
 }
 
 /* Values an element may become: scalars of every size, containers. */
-static const char *const NEW[] = {"0",       "1",        "300",   "-70000", "2.5",    "\"\"", "\"abc\"",
-                                  "true",    "null",     "[]",    "{}",     "[1,[2]]", "{\"a\":{\"b\":1}}",
+static const char *const NEW[] = {"0",
+                                  "1",
+                                  "300",
+                                  "-70000",
+                                  "2.5",
+                                  "\"\"",
+                                  "\"abc\"",
+                                  "true",
+                                  "null",
+                                  "[]",
+                                  "{}",
+                                  "[1,[2]]",
+                                  "{\"a\":{\"b\":1}}",
                                   "\"a longer string than any element had\""};
 #define NNEW (sizeof NEW / sizeof NEW[0])
 
@@ -94,7 +105,9 @@ Test(stage, many_element_writes_equal_one_by_one_and_roll_back_byte_for_byte) {
     size_t at = (size_t)snprintf(big, sizeof big, "{\"x\":{\"l\":[");
     for (int i = 0; i < 100; i++)
         at += (size_t)snprintf(big + at, sizeof big - at, "%s%s", i ? "," : "",
-                               i % 7 == 3 ? "{\"k\":[1,2]}" : i % 5 == 1 ? "\"str\"" : "12");
+                               i % 7 == 3   ? "{\"k\":[1,2]}"
+                               : i % 5 == 1 ? "\"str\""
+                                            : "12");
     snprintf(big + at, sizeof big - at, "]}}");
     srand(7);
     long long baseline = doc_memory_in_use();
@@ -139,7 +152,8 @@ Test(stage, many_element_writes_equal_one_by_one_and_roll_back_byte_for_byte) {
         doc_node_free(a);
         doc_node_free(b);
     }
-    cr_assert_eq(doc_memory_in_use(), baseline, "bytes leaked from the count: %lld", doc_memory_in_use() - baseline);
+    cr_assert_eq(doc_memory_in_use(), baseline, "bytes leaked from the count: %lld",
+                 doc_memory_in_use() - baseline);
 }
 
 Test(stage, out_of_memory_anywhere_leaves_the_array_as_it_was) {
