@@ -5,7 +5,9 @@
  * order; no match is an empty array and changes nothing; a failure at any
  * match changes nothing; nested matches are written deepest first; CAS swaps
  * at every match or at none; the version moves once; a replica and an AOF
- * replay end identical.
+ * replay end identical. Matches that are elements of one array, written in
+ * one pass (README "Writes at query paths", Cost), reply and write exactly
+ * what single-path writes at each element would, all or nothing.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
