@@ -664,28 +664,43 @@ static doc_status resolve_parent(doc_cursor *c, keyslot *k, const doc_path *elem
 }
 
 /* Targets t->paths[lo..hi] are elements of one array (doc_target_siblings).
- * Each is visited last first, as one by one, and the op's runner runs on it
- * alone on a stage (doc_stage: same depth, its own log), so every reply,
- * error and limit is the single path's; the new values are set aside and
- * the array is written once, O(array) where one write per element moved the
- * array's tail each time (O(n^2) for `DOC.SET k $.l[*] '"xx"'`). A container
- * element of an op that may edit inside it (MERGE, PUSH, ...) is written on
- * the document itself, after a flush of what was set aside. */
+ * Each is visited last first, as one by one. Once a write has changed a
+ * size (below), the op's runner runs on each element alone on a stage
+ * (doc_stage: same depth, its own log), so every reply, error and limit is
+ * the single path's; the new values are set aside and the array is written
+ * once, O(array) where one write per element moved the array's tail each
+ * time (O(n^2) for `DOC.SET k $.l[*] '"xx"'`). A container element of an op
+ * that may edit inside it (MERGE, PUSH, ...) is written on the document
+ * itself, after a flush of what was set aside. */
 static doc_status run_siblings(op *o, exec_ctx *x, keyslot *k, doc_targets *t, size_t lo, size_t hi,
                                result *items, doc_node **orig, int norig, doc_node **copies) {
-    doc_stage *s = doc_stage_new((uint32_t)t->paths[hi]->nseg, x->undo);
-    if (!s) return doc_error_set(&x->err, DOC_NOMEM, "out of memory");
-    adoc staged = {*doc_stage_root(s), 0, NULL, 0}; /* its root box never moves */
+    doc_stage *s = NULL;
+    adoc staged = {NULL, 0, NULL, 0}; /* the stage's document; its root box never moves */
     keyslot sk = *k;
     sk.orig = sk.doc = &staged;
     doc_undo *real = x->undo;
     doc_cursor c;
     doc_cursor_init(&c, &k->doc->root);
-    /* The array is resolved once, and again after a write on the document
-     * (runs on the stage leave the document alone). */
-    doc_status st = resolve_parent(&c, k, t->paths[hi], x);
+    /* Elements are written on the document itself, as one by one, until a
+     * write changes a size (INCR 127 -> 128, a SET of a longer value, a
+     * DEL): size-keeping writes cost what they cost, and the first write
+     * that moves the tail is the only one that does. From then on, on the
+     * stage. The array is resolved then, and again after any write on the
+     * document (runs on the stage leave the document alone). */
+    doc_status st = DOC_OK;
     for (size_t i = hi + 1; !st && i-- > lo;) {
         doc_path *at = t->paths[i];
+        if (!s) {
+            size_t mark = doc_undo_mark(real);
+            st = run_one(o, x, k, at, &items[i], 0, orig, norig, copies);
+            if (st || !doc_undo_resized_since(real, mark)) continue;
+            if (!(s = doc_stage_new((uint32_t)at->nseg, real)))
+                st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+            else
+                staged.root = *doc_stage_root(s);
+            if (!st) st = resolve_parent(&c, k, at, x);
+            continue;
+        }
         int loaded;
         if ((st = doc_stage_load(s, &c, (uint32_t)at->segs[at->nseg - 1].index, o->def->whole_values, &loaded,
                                  &x->err)))
@@ -706,7 +721,7 @@ static doc_status run_siblings(op *o, exec_ctx *x, keyslot *k, doc_targets *t, s
         else
             st = doc_stage_keep(s, &x->err);
     }
-    if (!st) st = doc_stage_flush(s, &c, real, &x->err);
+    if (!st && s) st = doc_stage_flush(s, &c, real, &x->err);
     doc_cursor_free(&c);
     doc_stage_free(s);
     return st;

@@ -491,6 +491,9 @@ Test(query_writes, writes_to_many_elements_of_one_array_equal_a_single_path_writ
         {NUMS, {"DOC.DEL", "$.l[?@<128]"}, {0, 3, 4, 5, 7, -1}},
         {NUMS, {"DOC.DEL", "$.l[*]"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
         {NUMS, {"DOC.CAS", "$.l[?@==128]", "128", "\"x\""}, {6, -1}},
+        /* widths kept throughout (written in place), then kept until 110 -> 140 */
+        {"[5,6,1000,1001,1002]", {"DOC.INCR", "$.l[*]", "100"}, {0, 1, 2, 3, 4, -1}},
+        {"[1,2,100,110,1000,1001]", {"DOC.INCR", "$.l[*]", "30"}, {0, 1, 2, 3, 4, 5, -1}},
         {"[\"a\",\"\",\"ccc\",\"d\"]", {"DOC.STRAPPEND", "$.l[*]", "-tail-"}, {0, 1, 2, 3, -1}},
         {"[true,false,true]", {"DOC.TOGGLE", "$.l[*]"}, {0, 1, 2, -1}},
         {MIXED, {"DOC.SET", "$.l[*]", "0"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
@@ -537,6 +540,12 @@ Test(query_writes, an_error_at_one_element_of_many_changes_no_element_and_no_ver
     cr_assert_str_eq(text, doc);
     free(text);
     expect_int(cmd(c, "DOC.VERSION k"), 1);
+    /* widths kept (1001, 1000: on the document), then changed (100 -> 130),
+     * then a string: all of it undone */
+    expect_ok(cmd(c, "DOC.SET k2 $ %s", "[1,\"s\",100,1000,1001]"));
+    expect_err_prefix(cmd(c, "DOC.INCR k2 %s 30", "$[*]"), "BADTYPE");
+    expect_str(cmd(c, "DOC.GET k2"), "[1,\"s\",100,1000,1001]");
+    expect_int(cmd(c, "DOC.VERSION k2"), 2);
     /* the hash still answers for what is there */
     expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s\""), 40);
     /* a TXN whose later op fails undoes a rewrite that removed elements
