@@ -693,7 +693,8 @@ static doc_status run_siblings(op *o, exec_ctx *x, keyslot *k, doc_targets *t, s
         if (!s) {
             size_t mark = doc_undo_mark(real);
             st = run_one(o, x, k, at, &items[i], 0, orig, norig, copies);
-            if (st || !doc_undo_resized_since(real, mark)) continue;
+            /* (edits inside an element, a PUSH into it, move nothing here) */
+            if (st || !doc_undo_resized_since(real, mark, (uint32_t)at->nseg)) continue;
             if (!(s = doc_stage_new((uint32_t)at->nseg, real)))
                 st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
             else

@@ -639,9 +639,11 @@ int doc_undo_changed_since(doc_undo *u, size_t mark);
  * cursors were made on): a multi-op command (DOC.TXN, DOC.MSET) asks it per
  * document, so ops that cancel each other out change nothing. */
 int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp);
-/* 1 when an edit logged after `mark` replaced bytes by a different number
- * of bytes or changed an entry count (so it moved the bytes after it). */
-int doc_undo_resized_since(doc_undo *u, size_t mark);
+/* 1 when an edit logged after `mark` to a node `depth` value offsets below
+ * its root box (an array at a path of `depth` segments: a replacement or
+ * removal of its elements) replaced bytes by a different number of bytes or
+ * changed the entry count, so it moved the bytes after it. */
+int doc_undo_resized_since(doc_undo *u, size_t mark, uint32_t depth);
 /* When the edits after `mark` changed nothing (doc_undo_changed_since),
  * reverts them so no edit stays logged and returns 1; else 0. The trees are
  * byte-identical either way as far as JSON text goes. */

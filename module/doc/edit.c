@@ -335,10 +335,10 @@ static int changed_since(doc_undo *u, size_t mark, doc_node **rootp) {
 
 int doc_undo_changed_since(doc_undo *u, size_t mark) { return changed_since(u, mark, NULL); }
 
-int doc_undo_resized_since(doc_undo *u, size_t mark) {
+int doc_undo_resized_since(doc_undo *u, size_t mark, uint32_t depth) {
     for (size_t i = mark; i < u->count; i++) {
         const undo_rec *r = rec_at(u, i);
-        if (r->oldlen != r->newlen || r->count_delta) return 1;
+        if (r->depth == depth && (r->oldlen != r->newlen || r->count_delta)) return 1;
     }
     return 0;
 }
