@@ -260,6 +260,12 @@ typedef struct op_def {
      * it). NULL: the op takes single paths only (its parser refuses
      * queries), or handles queries itself (reads, JSON.*). */
     doc_status (*run_query)(op *o, exec_ctx *x, keyslot *k, result *out);
+    /* 1: the runner replaces or removes the value at its path whole and
+     * never edits inside a container there (SET, DEL, INCR, CLEAR, CAS, ...;
+     * not MERGE, PUSH, POP, PULL, ADDTOSET). op_each_match then runs it at
+     * elements that are containers on a stand-in too (doc_stage, which
+     * borrows their nodes); scalars always are. */
+    int whole_values;
 } op_def;
 
 /* Where a TXN op's options stand among its required arguments. */
@@ -296,7 +302,9 @@ doc_status arg_json(RedisModuleString *s, doc_node **out, doc_error *err);
  * deepest and last first, with o->paths[0] set to the target and fresh
  * copies of the op's values, and fills `out` with an array of the results
  * in document order. No document or no match: an empty array. The first
- * failing match fails the op (the command then rolls every match back). */
+ * failing match fails the op (the command then rolls every match back).
+ * Neighbouring matches that are elements of one array run on a stand-in
+ * (doc_stage) and the array is written once (command.c run_siblings). */
 doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out);
 /* Compiles a filter document (held to max-depth under the loading rule). */
 doc_status arg_filter(const uint8_t *f, doc_filter **out, doc_error *err);

@@ -105,7 +105,7 @@ static doc_status run_set(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_set = {"SET", "doc.set", 1, 2, -1, parse_set, run_set, KF_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "NX XX EX:1 PX:1 EXAT:1 PXAT:1 KEEPTTL",
     .txn_usage = "SET k path json [NX|XX] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL]",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 /* clang-format on */
 
 /* ---- DOC.GET key [WITHVERSION] [path ...] ---- */
@@ -280,7 +280,7 @@ static doc_status run_del(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_del = {"DEL", "doc.del", 1, 0, 1, parse_opt_path, run_del, KF_DELETE, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "DEL k path (one path inside DOC.TXN)",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 /* clang-format on */
 
 /* What an inspecting op replies for one value. In a query's array, a value

@@ -181,11 +181,11 @@ static doc_status parse_mul(op *o, RedisModuleString **argv, int argc, doc_error
 const op_def op_incr = {"INCR", "doc.incr", 1, 2, 6, parse_incr, run_incr, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "MIN:1 MAX:1",
     .txn_usage = "INCR k path delta [MIN n] [MAX n]",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 const op_def op_mul = {"MUL", "doc.mul", 1, 2, 2, parse_mul, run_mul, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "MUL k path factor",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 /* clang-format on */
 
 /* ---- DOC.MIN / DOC.MAX key path json ---- */
@@ -235,11 +235,11 @@ static doc_status run_max(op *o, exec_ctx *x, keyslot *k, result *out) { return 
 const op_def op_min = {"MIN", "doc.min", 1, 2, 2, parse_path_value, run_min, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "MIN k path json",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 const op_def op_max = {"MAX", "doc.max", 1, 2, 2, parse_path_value, run_max, KF_READ_UPDATE, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "MAX k path json",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 /* clang-format on */
 
 /* ---- DOC.STRAPPEND key path string (raw bytes, valid UTF-8) ---- */
@@ -290,7 +290,7 @@ static doc_status run_strappend(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_strappend = {"STRAPPEND", "doc.strappend", 1, 2, 2, parse_strappend, run_strappend, KF_INSERT, NULL,
     .txn_positional = 2, .txn_options = "",
     .txn_usage = "STRAPPEND k path string",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 /* clang-format on */
 
 /* ---- arrays: PUSH, POP, PULL, ADDTOSET, INDEXOF ---- */
@@ -604,7 +604,7 @@ static doc_status run_toggle(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_toggle = {"TOGGLE", "doc.toggle", 1, 1, 1, parse_one_path, run_toggle, KF_READ_UPDATE, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "TOGGLE k path",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 /* clang-format on */
 
 static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
@@ -637,7 +637,7 @@ static doc_status run_clear(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_clear = {"CLEAR", "doc.clear", 1, 1, 1, parse_one_path, run_clear, KF_UPDATE, NULL,
     .txn_positional = 1, .txn_options = "",
     .txn_usage = "CLEAR k path",
-    .run_query = op_each_match};
+    .run_query = op_each_match, .whole_values = 1};
 /* clang-format on */
 
 /* ---- DOC.MERGE key path patch (RFC 7396) ---- */
@@ -753,7 +753,7 @@ static doc_status run_cas_query(op *o, exec_ctx *x, keyslot *k, result *out) {
 const op_def op_cas = {"CAS", "doc.cas", 1, 3, 3, parse_cas, run_cas, KF_READ_UPDATE, NULL,
     .txn_positional = 3, .txn_options = "",
     .txn_usage = "CAS k path expected|ABSENT new",
-    .run_query = run_cas_query};
+    .run_query = run_cas_query, .whole_values = 1};
 /* clang-format on */
 
 /* ---- the commands of this file: registration, COMMAND DOCS, INFO counters

@@ -662,6 +662,98 @@ static doc_status copy_values(doc_node **to, doc_node *const *from, int n, exec_
     return DOC_OK;
 }
 
+/* Runs the op's single-path runner at `at` into out, with fresh copies of
+ * the values, or (own) the parsed values themselves (what remains of them
+ * is then op_reset's, as for a single path). */
+static doc_status run_one(op *o, exec_ctx *x, keyslot *k, doc_path *at, result *out, int own, doc_node **orig,
+                          int norig, doc_node **copies) {
+    if (!own && copy_values(copies, orig, norig, x)) return x->err.code;
+    o->values = own ? orig : copies;
+    o->nvalues = norig;
+    o->paths[0] = at;
+    doc_status st = o->def->run(o, x, k, out);
+    o->paths[0] = NULL;
+    if (!own)
+        for (int j = 0; j < o->nvalues; j++) doc_node_free(o->values[j]);
+    o->values = orig;
+    o->nvalues = norig;
+    return st;
+}
+
+/* The array the sibling targets t[lo..hi] are elements of, at cursor c. */
+static doc_status resolve_parent(doc_cursor *c, keyslot *k, const doc_path *element, exec_ctx *x) {
+    doc_path parent = *element; /* the same segments but the last index */
+    parent.nseg--;
+    doc_cursor_free(c);
+    doc_cursor_init(c, &k->doc->root);
+    return doc_resolve(c, &parent, &x->err);
+}
+
+/* Targets t->paths[lo..hi] are elements of one array (doc_target_siblings).
+ * Each is visited last first, as one by one. Once a write has changed a
+ * size (below), the op's runner runs on each element alone on a stage
+ * (doc_stage: same depth, its own log), so every reply, error and limit is
+ * the single path's; the new values are set aside and the array is written
+ * once, O(array) where one write per element moved the array's tail each
+ * time (O(n^2) for `DOC.SET k $.l[*] '"xx"'`). A container element of an op
+ * that may edit inside it (MERGE, PUSH, ...) is written on the document
+ * itself, after a flush of what was set aside. */
+static doc_status run_siblings(op *o, exec_ctx *x, keyslot *k, doc_targets *t, size_t lo, size_t hi,
+                               result *items, doc_node **orig, int norig, doc_node **copies) {
+    doc_stage *s = NULL;
+    adoc staged = {NULL, 0, NULL, 0}; /* the stage's document; its root box never moves */
+    keyslot sk = *k;
+    sk.orig = sk.doc = &staged;
+    doc_undo *real = x->undo;
+    doc_cursor c;
+    doc_cursor_init(&c, &k->doc->root);
+    /* Elements are written on the document itself, as one by one, until a
+     * write changes a size (INCR 127 -> 128, a SET of a longer value, a
+     * DEL): size-keeping writes cost what they cost, and the first write
+     * that moves the tail is the only one that does. From then on, on the
+     * stage. The array is resolved then, and again after any write on the
+     * document (runs on the stage leave the document alone). */
+    doc_status st = DOC_OK;
+    for (size_t i = hi + 1; !st && i-- > lo;) {
+        doc_path *at = t->paths[i];
+        if (!s) {
+            size_t mark = doc_undo_mark(real);
+            st = run_one(o, x, k, at, &items[i], 0, orig, norig, copies);
+            /* (edits inside an element, a PUSH into it, move nothing here) */
+            if (st || !doc_undo_resized_since(real, mark, (uint32_t)at->nseg)) continue;
+            if (!(s = doc_stage_new((uint32_t)at->nseg, real)))
+                st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
+            else
+                staged.root = *doc_stage_root(s);
+            if (!st) st = resolve_parent(&c, k, at, x);
+            continue;
+        }
+        int loaded;
+        if ((st = doc_stage_load(s, &c, (uint32_t)at->segs[at->nseg - 1].index, o->def->whole_values, &loaded,
+                                 &x->err)))
+            break;
+        if (!loaded) {
+            if (!(st = doc_stage_flush(s, &c, real, &x->err)))
+                st = run_one(o, x, k, at, &items[i], 0, orig, norig, copies);
+            if (!st) st = resolve_parent(&c, k, at, x);
+            continue;
+        }
+        x->undo = doc_stage_undo(s);
+        st = run_one(o, x, &sk, doc_stage_path(s), &items[i], 0, orig, norig, copies);
+        x->undo = real;
+        k->ttl = sk.ttl; /* SET ... EX at a query path */
+        k->expire_at = sk.expire_at;
+        if (st)
+            doc_stage_drop(s);
+        else
+            st = doc_stage_keep(s, &x->err);
+    }
+    if (!st && s) st = doc_stage_flush(s, &c, real, &x->err);
+    doc_cursor_free(&c);
+    doc_stage_free(s);
+    return st;
+}
+
 doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_targets t = {0, NULL};
     doc_status st = k->doc ? doc_query_targets(o->queries[0], &k->doc->root, &t, &x->err) : DOC_OK;
@@ -684,21 +776,17 @@ doc_status op_each_match(op *o, exec_ctx *x, keyslot *k, result *out) {
     doc_node **copies = norig <= OP_INLINE ? local : doc_malloc((size_t)norig * sizeof *copies);
     if (!st && !copies) st = doc_error_set(&x->err, DOC_NOMEM, "out of memory");
     /* Last first (doc.h: doc_query_targets): no edit moves a target still
-     * to come, and nested matches are written deepest first. */
+     * to come, and nested matches are written deepest first. Neighbours in
+     * that order that are elements of one array are written together. */
     for (size_t i = t.n; !st && i-- > 0;) {
-        /* The last match visited takes the parsed values themselves (what
-         * remains of them is op_reset's, as for a single path). */
-        int last = i == 0;
-        if (!last && (st = copy_values(copies, orig, norig, x))) break;
-        o->values = last ? orig : copies;
-        o->nvalues = norig;
-        o->paths[0] = t.paths[i];
-        st = o->def->run(o, x, k, &items[i]);
-        o->paths[0] = NULL;
-        if (!last) {
-            for (int j = 0; j < o->nvalues; j++) doc_node_free(o->values[j]);
-            o->values = orig;
-            o->nvalues = norig;
+        size_t lo = i;
+        while (lo > 0 && doc_target_siblings(t.paths[lo - 1], t.paths[i])) lo--;
+        if (lo < i) {
+            st = run_siblings(o, x, k, &t, lo, i, items, orig, norig, copies);
+            i = lo;
+        } else {
+            /* The last match visited takes the parsed values themselves. */
+            st = run_one(o, x, k, t.paths[i], &items[i], i == 0, orig, norig, copies);
         }
     }
     if (copies != local) doc_free(copies);

@@ -604,6 +604,62 @@ doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const ui
  * the count differs. The same bytes make no edit. On failure nothing
  * changed and no new node was taken. */
 doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u, doc_error *err);
+
+/* A stage: how a write of many elements of one array (a query path's
+ * matches, `$.l[*]`) runs element by element through the single-path code
+ * of its op yet moves the array's bytes once. Each element is put alone on
+ * the stage (doc_stage_load): a stand-in document of nested one-element
+ * arrays where it sits at the depth it has in the document (so depth limits
+ * and messages are the same), written through the stage's own log
+ * (doc_stage_undo, with the limits of the document's log). Its new value (or
+ * its removal) is then set aside (doc_stage_keep), and one rewrite of the
+ * array writes every value set aside (doc_stage_flush): O(array + values)
+ * instead of one move of the array's tail per element.
+ *
+ * Ownership: a loaded container element's node stays the array's (the stage
+ * borrows it and never frees it); new containers the op made are the
+ * stage's until a flush hands them to the array. Elements are loaded in
+ * decreasing index order between two flushes, and the array must not be
+ * edited between the loads and the flush but through the flush. */
+typedef struct doc_stage doc_stage;
+
+/* A stage for elements at `levels` segments below the root (the length of
+ * their path; at least 1), whose edits obey the limits of log `like`. NULL
+ * out of memory. */
+doc_stage *doc_stage_new(uint32_t levels, const doc_undo *like);
+/* Frees the stage and the values set aside but not flushed. Nothing may be
+ * loaded (keep or drop first). */
+void doc_stage_free(doc_stage *s);
+/* The stand-in document's root box slot, the path of the element in it,
+ * and the log the op writes through. */
+doc_node **doc_stage_root(doc_stage *s);
+doc_path *doc_stage_path(const doc_stage *s);
+doc_undo *doc_stage_undo(doc_stage *s);
+/* Puts element `index` of the array at cursor c on the stage (*loaded 1).
+ * A container element is put there only when `containers` is 1, which the
+ * caller may say only for an op that replaces or removes its target whole
+ * and never edits inside it (an edit inside would move the borrowed node
+ * away from the array): else *loaded is 0 and the stage is left as it was.
+ * BADTYPE when the target is not an array, NOPATH when there is no such
+ * element, NOMEM. */
+doc_status doc_stage_load(doc_stage *s, const doc_cursor *c, uint32_t index, int containers, int *loaded,
+                          doc_error *err);
+/* After the op succeeded on the loaded element: sets its new value (or its
+ * removal) aside for the next flush, unless it is unchanged, frees what the
+ * op detached (not the borrowed element) and empties the stage. On failure
+ * (NOMEM, TOOBIG: past 4 GB set aside) the op's edits are undone and the
+ * stage emptied. */
+doc_status doc_stage_keep(doc_stage *s, doc_error *err);
+/* After the op failed on the loaded element: undoes its edits on the stage
+ * and empties it. */
+void doc_stage_drop(doc_stage *s);
+/* Writes every value set aside into the array at cursor c (the one they were
+ * loaded from): one edit in u (or, when every one is a same-size replacement,
+ * one in-place edit each), the value hash then dropped if the element count
+ * or any size changed. Values set aside are then the array's. DOC_OK with no
+ * edit when nothing was set aside. On failure (NOMEM, TOODEEP, TOOBIG) nothing
+ * changed and the values stay set aside (doc_stage_free frees them). */
+doc_status doc_stage_flush(doc_stage *s, doc_cursor *c, doc_undo *u, doc_error *err);
 /* The encoding of a scalar into out (>= 16 bytes for numbers/bools/null;
  * strings need 1 + 10 + len): returns bytes written. */
 size_t doc_encode_number(uint8_t *out, const doc_view *v);
@@ -622,6 +678,11 @@ int doc_undo_changed_since(doc_undo *u, size_t mark);
  * cursors were made on): a multi-op command (DOC.TXN, DOC.MSET) asks it per
  * document, so ops that cancel each other out change nothing. */
 int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp);
+/* 1 when an edit logged after `mark` to a node `depth` value offsets below
+ * its root box (an array at a path of `depth` segments: a replacement or
+ * removal of its elements) replaced bytes by a different number of bytes or
+ * changed the entry count, so it moved the bytes after it. */
+int doc_undo_resized_since(doc_undo *u, size_t mark, uint32_t depth);
 /* When the edits after `mark` changed nothing (doc_undo_changed_since),
  * reverts them so no edit stays logged and returns 1; else 0. The trees are
  * byte-identical either way as far as JSON text goes. */
@@ -792,6 +853,10 @@ typedef struct doc_targets {
  * its descendants' edits did. */
 doc_status doc_query_targets(const doc_query *q, doc_node **rootp, doc_targets *out, doc_error *err);
 void doc_targets_free(doc_targets *t);
+/* 1 when targets a and b are elements of the same array: both end with an
+ * index and name the same node before it (a write may then batch them:
+ * doc_stage). */
+int doc_target_siblings(const doc_path *a, const doc_path *b);
 
 /* Appends a pretty-printed copy of compact JSON text (as doc_print writes
  * it) to out: RedisJSON's JSON.GET INDENT / NEWLINE / SPACE (format.c). */

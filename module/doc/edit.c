@@ -21,7 +21,9 @@
  * referenced by both the old bytes (in the log) and the new ones (in the
  * node). Its record then carries a bitmap of those elements (RANGE_SHARED),
  * and neither commit nor rollback frees their children: they belong to
- * whichever bytes survive.
+ * whichever bytes survive. A flush of a stage (doc_stage_flush: the new
+ * values of some elements, some removed) writes such a record too; when it
+ * removed elements, a second bitmap by new position follows the first.
  */
 #include "node.h"
 
@@ -85,40 +87,64 @@ static undo_rec *rec_at(doc_undo *u, size_t i) {
     return (undo_rec *)(void *)(u->log.data + at);
 }
 
-/* Frees the child nodes a record's range p[0..len) (its old bytes, or its
- * new ones in the node) owns alone: all of them, but for RANGE_SHARED the
- * elements marked in the record's bitmap, which both sides reference. */
-static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t len) {
+/* Elements in the packed array bytes p[0..len). */
+static uint32_t count_values(const uint8_t *p, uint32_t len) {
+    uint32_t n = 0;
+    for (uint32_t off = 0; off < len; n++) off += (uint32_t)doc_value_size(p + off);
+    return n;
+}
+
+/* Frees the child nodes a record's range p[0..len) owns alone: its old
+ * bytes (new_side 0, at commit) or its new ones in the node (new_side 1, at
+ * rollback). All of them, but for RANGE_SHARED the elements marked in the
+ * record's bitmap of that side, which both sides reference, and never
+ * `keep` (a node the caller knows someone else owns; NULL: none). */
+static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t len, int new_side,
+                                const doc_node *keep) {
     /* One scalar (an INCR's number, a TOGGLE's boolean): no child, no scan. */
     if (r->range_kind == DOC_KIND_ARRAY && len && len <= 1 + sizeof(doc_node *) && p[0] != DOC_TAG_OBJECT &&
         p[0] != DOC_TAG_ARRAY && doc_value_size(p) == len)
         return;
-    if (r->range_kind != RANGE_SHARED) {
+    if (r->range_kind != RANGE_SHARED && !keep) {
         doc_bytes_free_children(p, len, r->range_kind);
         return;
     }
-    const uint8_t *bits = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t) + r->oldlen;
+    const uint8_t *bits = NULL;
+    if (r->range_kind == RANGE_SHARED) {
+        /* The old side's bitmap; a rewrite that changed the element count
+         * has the new side's right after it. */
+        const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
+        bits = old + r->oldlen;
+        if (new_side && r->count_delta) bits += (count_values(old, r->oldlen) + 7) / 8;
+    }
     uint32_t off = 0;
     for (uint32_t i = 0; off < len; i++) {
-        size_t sz = doc_value_size(p + off);
-        if ((p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY) && !(bits[i / 8] & (1u << (i % 8))))
-            doc_node_free(value_child(p + off));
-        off += (uint32_t)sz;
+        const char *key;
+        size_t klen, k = r->range_kind == DOC_KIND_OBJECT ? doc_key_decode(p + off, &key, &klen) : 0;
+        const uint8_t *v = p + off + k;
+        if ((*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) && value_child(v) != keep &&
+            !(bits && (bits[i / 8] & (1u << (i % 8)))))
+            doc_node_free(value_child(v));
+        off += (uint32_t)(k + doc_value_size(v));
     }
 }
 
-void doc_undo_commit(doc_undo *u) {
+/* doc_undo_commit, but the node `keep` (detached by some edit) is not
+ * freed: it belongs to someone else (the stage's borrowed element). */
+static void commit_keep(doc_undo *u, const doc_node *keep) {
     u->unlogged = 0;
     if (!u->count) return; /* nothing logged (a final edit, a read) */
     for (size_t i = 0; i < u->count; i++) {
         undo_rec *r = rec_at(u, i);
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
-        free_range_children(r, old, r->oldlen);
+        free_range_children(r, old, r->oldlen, 0, keep);
     }
     u->log.len = 0;
     u->starts.len = 0;
     u->count = 0;
 }
+
+void doc_undo_commit(doc_undo *u) { commit_keep(u, NULL); }
 
 /* The node `depth` value offsets below the root box; *parent and *pslot say
  * where its pointer lives (parent NULL: it is the root, in *rootp). */
@@ -147,7 +173,7 @@ static void rollback_to(doc_undo *u, size_t keep) {
         doc_node *parent;
         uint32_t pslot;
         doc_node *n = walk(r->rootp, voff, r->depth, &parent, &pslot);
-        free_range_children(r, node_bytes(n) + r->off, r->newlen);
+        free_range_children(r, node_bytes(n) + r->off, r->newlen, 1, NULL);
         doc_node *m = n;
         /* Cannot fail: see the file comment (sizes only shrink back). */
         doc_node_splice(&m, r->off, r->newlen, old, r->oldlen, -r->count_delta, r->entry_index);
@@ -326,6 +352,14 @@ static int changed_since(doc_undo *u, size_t mark, doc_node **rootp) {
 }
 
 int doc_undo_changed_since(doc_undo *u, size_t mark) { return changed_since(u, mark, NULL); }
+
+int doc_undo_resized_since(doc_undo *u, size_t mark, uint32_t depth) {
+    for (size_t i = mark; i < u->count; i++) {
+        const undo_rec *r = rec_at(u, i);
+        if (r->depth == depth && (r->oldlen != r->newlen || r->count_delta)) return 1;
+    }
+    return 0;
+}
 
 int doc_undo_changed_doc(doc_undo *u, size_t mark, doc_node **rootp) { return changed_since(u, mark, rootp); }
 
@@ -959,4 +993,285 @@ static doc_status rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_u
 
 doc_status doc_edit_rewrite(doc_cursor *c, const uint8_t *bytes, size_t len, doc_undo *u, doc_error *err) {
     WITH_LOG(u, rewrite(c, bytes, len, u, err));
+}
+
+/* ------------------------------------------------------------------ */
+/* The stage: many elements of one array, one rewrite (doc.h)         */
+/* ------------------------------------------------------------------ */
+
+/* One value set aside: the new value of element `index`, or its removal. */
+typedef struct stage_mark {
+    uint32_t index; /* the element's position in the document's array */
+    uint32_t off;   /* where its new value starts in doc_stage.vals */
+    uint32_t len;   /* the new value's bytes; 0: the element is removed */
+} stage_mark;
+
+struct doc_stage {
+    doc_node *root;  /* box -> [ -> ... -> [ element ] ]: `levels` arrays;
+                        never moves (no edit reaches the box) */
+    uint32_t levels; /* arrays in the chain: the element's path length */
+    doc_path *path;  /* `[0]` levels times: the element in the chain */
+    doc_undo *log;   /* the op's edits on the stage (empty between elements) */
+    int loaded;      /* 1 between doc_stage_load and keep / drop */
+    doc_buf orig;    /* the loaded element's bytes, as in the document */
+    uint32_t index;  /* its position in the document's array */
+    doc_buf vals;    /* new values set aside, back to back; their new
+                        containers are the stage's until a flush */
+    doc_buf marks;   /* one stage_mark per value set aside, in decreasing
+                        index order (the order of the loads) */
+};
+
+/* The innermost array of the chain; *val: its value (tag + pointer) in its
+ * parent's bytes. */
+static doc_node *stage_inner(doc_stage *s, uint8_t **val) {
+    doc_node *n = s->root;
+    *val = NULL;
+    for (uint32_t k = 0; k < s->levels; k++) {
+        *val = node_bytes(n);
+        n = value_child(*val);
+    }
+    return n;
+}
+
+/* Makes the innermost array hold bytes[0..len) (count values), never
+ * freeing what it held (a borrowed element, or values set aside). Emptying
+ * cannot fail (a node never shrinks its allocation). */
+static doc_status stage_set(doc_stage *s, const uint8_t *bytes, uint32_t len, uint32_t count) {
+    uint8_t *val;
+    doc_node *n = stage_inner(s, &val), *m = n;
+    if (!len && !n->len) return DOC_OK; /* empty already (a removed element) */
+    doc_status st = doc_node_splice(&m, 0, n->len, bytes, len, (int)count - (int)n->count, 0);
+    if (m != n && val) value_set_child(val, m);
+    return st;
+}
+
+doc_stage *doc_stage_new(uint32_t levels, const doc_undo *like) {
+    if (levels == 0 || levels > DOC_DEPTH_LIMIT) return NULL;
+    doc_stage *s = doc_malloc(sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    doc_buf_init(&s->orig);
+    doc_buf_init(&s->vals);
+    doc_buf_init(&s->marks);
+    s->levels = levels;
+    /* The chain, inside out: [], then [[]], ..., then the box. */
+    doc_node *n = doc_node_make(DOC_KIND_ARRAY, NULL, 0, 0, NULL);
+    for (uint32_t k = 0; n && k < levels; k++) {
+        uint8_t e[1 + sizeof(doc_node *)];
+        e[0] = DOC_TAG_ARRAY;
+        value_set_child(e, n);
+        doc_node *up = doc_node_make(k + 1 < levels ? DOC_KIND_ARRAY : DOC_KIND_BOX, e, sizeof e, 1, NULL);
+        if (!up) doc_node_free(n);
+        n = up;
+    }
+    s->root = n;
+    doc_buf text;
+    doc_buf_init(&text);
+    doc_buf_putc(&text, '$');
+    for (uint32_t k = 0; k < levels; k++) doc_buf_append(&text, "[0]", 3);
+    doc_error err;
+    doc_error_clear(&err);
+    if (!text.oom && doc_path_compile(text.data, text.len, levels, &s->path, &err) != DOC_OK) s->path = NULL;
+    doc_buf_free(&text);
+    s->log = doc_undo_new();
+    if (!s->root || !s->path || !s->log) {
+        doc_stage_free(s);
+        return NULL;
+    }
+    s->log->limits = like->limits;
+    return s;
+}
+
+/* Frees the new containers of the values set aside from mark `from` on. */
+static void stage_free_vals(doc_stage *s, size_t from) {
+    const stage_mark *m = (const stage_mark *)(void *)s->marks.data;
+    size_t n = s->marks.len / sizeof *m;
+    for (size_t i = from; i < n; i++) {
+        const uint8_t *v = (const uint8_t *)s->vals.data + m[i].off;
+        if (m[i].len && (*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY)) doc_node_free(value_child(v));
+    }
+}
+
+void doc_stage_free(doc_stage *s) {
+    if (!s) return;
+    if (s->loaded) doc_stage_drop(s);
+    stage_free_vals(s, 0);
+    doc_node_free(s->root); /* the chain, its innermost array empty */
+    doc_undo_free(s->log);  /* empty: nothing to commit */
+    doc_path_free(s->path);
+    doc_buf_free(&s->orig);
+    doc_buf_free(&s->vals);
+    doc_buf_free(&s->marks);
+    doc_free(s);
+}
+
+doc_node **doc_stage_root(doc_stage *s) { return &s->root; }
+doc_path *doc_stage_path(const doc_stage *s) { return s->path; }
+doc_undo *doc_stage_undo(doc_stage *s) { return s->log; }
+
+doc_status doc_stage_load(doc_stage *s, const doc_cursor *c, uint32_t index, int containers, int *loaded,
+                          doc_error *err) {
+    *loaded = 0;
+    const uint8_t *v = doc_cursor_value(c);
+    if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
+    uint32_t off;
+    const uint8_t *el = doc_array_get(value_child(v), index, &off);
+    if (!el) return doc_error_set(err, DOC_NOPATH, "array index %u out of range", index);
+    if (!containers && (*el == DOC_TAG_OBJECT || *el == DOC_TAG_ARRAY)) return DOC_OK;
+    size_t len = doc_value_size(el);
+    s->orig.len = 0;
+    doc_buf_append(&s->orig, el, len);
+    if (s->orig.oom || stage_set(s, el, (uint32_t)len, 1)) {
+        s->orig.oom = 0;
+        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    }
+    s->index = index;
+    s->loaded = *loaded = 1;
+    return DOC_OK;
+}
+
+/* The node of the loaded element's own container, or NULL (a scalar). */
+static const doc_node *stage_borrowed(const doc_stage *s) {
+    const uint8_t *o = (const uint8_t *)s->orig.data;
+    return *o == DOC_TAG_OBJECT || *o == DOC_TAG_ARRAY ? value_child(o) : NULL;
+}
+
+void doc_stage_drop(doc_stage *s) {
+    if (!s->loaded) return;
+    doc_undo_rollback(s->log); /* frees what the op attached; the element is back */
+    stage_set(s, NULL, 0, 0);
+    s->loaded = 0;
+}
+
+doc_status doc_stage_keep(doc_stage *s, doc_error *err) {
+    if (!s->loaded) return DOC_OK;
+    uint8_t *val;
+    const doc_node *n = stage_inner(s, &val), *borrowed = stage_borrowed(s);
+    if (n->count > 1) { /* no op adds elements next to its target */
+        doc_stage_drop(s);
+        return doc_error_set(err, DOC_ERR, "an op wrote beside its element");
+    }
+    const uint8_t *now = node_cbytes(n);
+    if (!(n->count == 1 && n->len == s->orig.len && memcmp(now, s->orig.data, n->len) == 0)) {
+        stage_mark m = {s->index, (uint32_t)s->vals.len, n->count ? n->len : 0};
+        if (s->vals.len + m.len > DOC_NODE_MAX_BYTES) {
+            doc_stage_drop(s);
+            return doc_error_set(err, DOC_TOOBIG, "container larger than 4 GB");
+        }
+        if (doc_buf_reserve(&s->vals, m.len) < 0 || doc_buf_reserve(&s->marks, sizeof m) < 0) {
+            s->vals.oom = s->marks.oom = 0;
+            doc_stage_drop(s);
+            return doc_error_set(err, DOC_NOMEM, "out of memory");
+        }
+        doc_buf_append(&s->vals, now, m.len); /* room reserved: cannot fail */
+        doc_buf_append(&s->marks, &m, sizeof m);
+    }
+    /* What the op detached is freed now, but for the borrowed element, which
+     * the document's array still holds (a flush logs it there). */
+    commit_keep(s->log, borrowed);
+    stage_set(s, NULL, 0, 0);
+    s->loaded = 0;
+    return DOC_OK;
+}
+
+/* Every value set aside replaces an element of its own size: one in-place
+ * edit each (no byte moves, the index and the value hash stay), the log's
+ * room reserved first so that none can fail half-way. */
+static doc_status flush_in_place(doc_stage *s, doc_cursor *c, const stage_mark *m, size_t n, doc_undo *u,
+                                 doc_error *err) {
+    doc_node *arr = node_at(c, c->depth);
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++)
+        need += (sizeof(undo_rec) + c->depth * sizeof(uint32_t) + m[i].len + 7) & ~(size_t)7;
+    if (doc_buf_reserve(&u->log, need) < 0 || doc_buf_reserve(&u->starts, n * sizeof(size_t)) < 0) {
+        u->log.oom = u->starts.oom = 0;
+        return doc_error_set(err, DOC_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t off;
+        doc_array_get(arr, m[i].index, &off);
+        doc_status st = apply(c, c->depth, off, m[i].len, (const uint8_t *)s->vals.data + m[i].off, m[i].len,
+                              0, m[i].index, u, err);
+        if (st) return st; /* cannot happen: room reserved, no size change */
+        arr = node_at(c, c->depth);
+    }
+    return DOC_OK;
+}
+
+doc_status doc_stage_flush(doc_stage *s, doc_cursor *c, doc_undo *u, doc_error *err) {
+    const stage_mark *m = (const stage_mark *)(void *)s->marks.data;
+    size_t nm = s->marks.len / sizeof *m;
+    if (nm == 0) return DOC_OK;
+    const uint8_t *v = doc_cursor_value(c);
+    if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
+    const doc_node *arr = value_child(v);
+    const uint8_t *p = node_cbytes(arr);
+    /* New containers: checked against max-depth here as the op did on the
+     * stage (same depth, same limits), so a flush is safe on its own. */
+    int same_size = 1;
+    for (size_t i = 0; i < nm; i++) {
+        const uint8_t *nv = (const uint8_t *)s->vals.data + m[i].off;
+        if (m[i].len && (*nv == DOC_TAG_OBJECT || *nv == DOC_TAG_ARRAY) &&
+            check_depth((uint32_t)c->depth, nv, u, err))
+            return err->code;
+        uint32_t off;
+        const uint8_t *el = doc_array_get(arr, m[i].index, &off);
+        if (!el || (i && m[i].index >= m[i - 1].index))
+            return doc_error_set(err, DOC_ERR, "values set aside out of order or out of range");
+        same_size = same_size && m[i].len && doc_value_size(el) == m[i].len;
+    }
+    doc_status st;
+    if (same_size) {
+        st = flush_in_place(s, c, m, nm, u, err);
+    } else {
+        /* The new bytes, element by element; marks are read from the end
+         * (increasing index). Kept containers are shared by the old and the
+         * new bytes: a bitmap of them by old position, then (when the
+         * count changes) one by new position. */
+        doc_buf out, bits;
+        doc_buf_init(&out);
+        doc_buf_init(&bits);
+        size_t ob = ((size_t)arr->count + 7) / 8, newcount = 0, shared = 0;
+        int parent = (arr->flags & NODE_PARENT) != 0;
+        if (doc_buf_reserve(&out, arr->len) == 0 && parent && doc_buf_reserve(&bits, 2 * ob) == 0) {
+            memset(bits.data, 0, 2 * ob);
+            bits.len = 2 * ob;
+        }
+        uint32_t off = 0, run = 0;
+        size_t next = nm; /* marks[next - 1]: the next element changed */
+        for (uint32_t i = 0; i < arr->count; i++) {
+            size_t sz = node_value_size(p + off);
+            if (next && m[next - 1].index == i) {
+                const stage_mark *k = &m[--next];
+                doc_buf_append(&out, p + run, off - run);
+                doc_buf_append(&out, s->vals.data + k->off, k->len);
+                newcount += k->len != 0;
+                run = off + (uint32_t)sz;
+            } else {
+                if (bits.len && (p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY)) {
+                    bits.data[i / 8] |= (char)(1u << (i % 8));
+                    bits.data[ob + newcount / 8] |= (char)(1u << (newcount % 8));
+                    shared++;
+                }
+                newcount++;
+            }
+            off += (uint32_t)sz;
+        }
+        doc_buf_append(&out, p + run, arr->len - run);
+        int delta = (int)((long long)newcount - (long long)arr->count);
+        if (out.oom || bits.oom || (parent && !bits.len))
+            st = doc_error_set(err, DOC_NOMEM, "out of memory");
+        else if (out.len > DOC_NODE_MAX_BYTES)
+            st = doc_error_set(err, DOC_TOOBIG, "container larger than 4 GB");
+        else
+            st = apply_ex(c, c->depth, 0, arr->len, (const uint8_t *)out.data, (uint32_t)out.len, delta, 0,
+                          shared ? (const uint8_t *)bits.data : NULL, shared ? (delta ? 2 * ob : ob) : 0, u,
+                          err);
+        doc_buf_free(&out);
+        doc_buf_free(&bits);
+    }
+    if (st) return st;
+    s->marks.len = 0; /* the values are the array's now */
+    s->vals.len = 0;
+    return DOC_OK;
 }

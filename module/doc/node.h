@@ -210,10 +210,10 @@ static inline doc_node *node_make_small_uncounted(int kind, const uint8_t *bytes
 /* Replaces bytes [off, off+oldlen) of *np with nb[0..newlen) and adjusts
  * count by count_delta (entry_index is the position of the first entry
  * added or removed, or of the entry changed). Keeps the index right: a
- * splice of all the bytes of an indexed array that keeps its count (a
- * rewrite of every element, doc_edit_rewrite, or its undo) refills the index
- * from the new bytes and drops the value hash; any other is the edit of one
- * entry or of one run of entries. May move the node
+ * splice of all the bytes of an indexed array (a rewrite of every element,
+ * doc_edit_rewrite or doc_stage_flush, or its undo; the count may change)
+ * refills the index from the new bytes and drops the value hash; any other
+ * is the edit of one entry or of one run of entries. May move the node
  * (*np updated). Does not free child nodes the old bytes pointed to. Returns
  * DOC_OK, or DOC_NOMEM / DOC_TOOBIG with *np untouched. */
 doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const uint8_t *nb, uint32_t newlen,

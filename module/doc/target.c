@@ -111,3 +111,17 @@ void doc_targets_free(doc_targets *t) {
     t->n = 0;
     t->paths = NULL;
 }
+
+int doc_target_siblings(const doc_path *a, const doc_path *b) {
+    if (a->nseg != b->nseg || a->nseg == 0 || a->segs[a->nseg - 1].kind != DOC_SEG_INDEX ||
+        b->segs[b->nseg - 1].kind != DOC_SEG_INDEX)
+        return 0;
+    for (size_t i = 0; i + 1 < a->nseg; i++) {
+        const doc_seg *x = &a->segs[i], *y = &b->segs[i];
+        if (x->kind != y->kind) return 0;
+        if (x->kind == DOC_SEG_INDEX ? x->index != y->index
+                                     : x->len != y->len || memcmp(x->name, y->name, x->len))
+            return 0;
+    }
+    return 1;
+}

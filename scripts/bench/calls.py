@@ -104,6 +104,12 @@ def cases(out):
     c["pullpush_100k"] = ([["DOC.SET", "vis", "$", visitors]], ["DOC.PULL", "vis", "$", '"u50000"'], 400)
     c["addtoset_10"] = ([["DOC.SET", "vis10", "$", small]], ["DOC.ADDTOSET", "vis10", "$", '"u9"'], 2000)
     c["sadd"] = ([["SADD", "set", "u9"]], ["SADD", "set", "u9"], 2000)
+    # query-path writes to every element of a 1,000-element array (README
+    # "Writes at query paths", Cost): widths kept (+1 / -1), and widths
+    # changed ("xx" / 1000)
+    l1k = b'{"l":[' + b",".join(b"%d" % (1000 + i) for i in range(1000)) + b"]}"
+    c["queryincr_1k"] = ([["DOC.SET", "q1k", "$", l1k]], ["DOC.INCR", "q1k", "$.l[*]", "1"], 20)
+    c["queryset_1k"] = ([["DOC.SET", "q1k", "$", l1k]], ["DOC.SET", "q1k", "$.l[*]", '"xx"'], 20)
     return c
 
 
@@ -114,6 +120,8 @@ ALTERNATE = {
     "jsonarrincr_100k": ["JSON.NUMINCRBY", "jnums", "$[50000]", "-1"],
     "arrinsert_100k": ["DOC.POP", "nums", "$", "50000"],
     "pullpush_100k": ["DOC.PUSH", "vis", "$", "AT", "50000", '"u50000"'],
+    "queryincr_1k": ["DOC.INCR", "q1k", "$.l[*]", "-1"],
+    "queryset_1k": ["DOC.SET", "q1k", "$.l[*]", "1000"],
 }
 
 

@@ -5,7 +5,9 @@
  * order; no match is an empty array and changes nothing; a failure at any
  * match changes nothing; nested matches are written deepest first; CAS swaps
  * at every match or at none; the version moves once; a replica and an AOF
- * replay end identical.
+ * replay end identical. Matches that are elements of one array, written in
+ * one pass (README "Writes at query paths", Cost), reply and write exactly
+ * what single-path writes at each element would, all or nothing.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -421,4 +423,224 @@ Test(query_writes, a_replica_and_an_aof_replay_end_identical, .timeout = 60) {
     free(ad);
     redisFree(pc);
     srv_stop(p);
+}
+
+/* ---- many elements of one array: one rewrite (README "Writes at query
+ * paths", Cost) must equal one single-path write per element ---- */
+
+/* One case: a document {"l": [...]}, a command at a query path, and the
+ * indexes of "l" it matches (document order), so the reference can run the
+ * single-path command at $.l[i] for each, last first, as op_each_match does. */
+typedef struct elem_case {
+    const char *list;    /* the array "l" */
+    const char *args[5]; /* command, query path, then its other arguments (NULL-ended) */
+    int idx[16];         /* matched indexes, document order, -1 ends */
+} elem_case;
+
+/* Runs the query form on key q and, on key ref, the single path at every
+ * match last first; the documents and each reply slot must be the same. */
+static void compare_with_single_paths(const elem_case *e) {
+    char doc[512];
+    snprintf(doc, sizeof doc, "{\"l\":%s}", e->list);
+    expect_ok(cmd(c, "DOC.SET q $ %s", doc));
+    expect_ok(cmd(c, "DOC.SET ref $ %s", doc));
+    const char *argv[8];
+    int argc = 0;
+    argv[argc++] = e->args[0];
+    argv[argc++] = "q";
+    for (int i = 1; i < 5 && e->args[i]; i++) argv[argc++] = e->args[i];
+    redisReply *r = cmdv(c, argc, argv, NULL);
+    cr_assert_eq(r->type, REDIS_REPLY_ARRAY, "%s %s on %s", e->args[0], e->args[1], e->list);
+    size_t n = 0;
+    while (n < 16 && e->idx[n] >= 0) n++;
+    cr_assert_eq(r->elements, n, "%s %s on %s: matches", e->args[0], e->args[1], e->list);
+    for (size_t k = n; k-- > 0;) {
+        char path[32], want[256], got[256];
+        snprintf(path, sizeof path, "$.l[%d]", e->idx[k]);
+        argv[1] = "ref";
+        argv[2] = path;
+        redisReply *one = cmdv(c, argc, argv, NULL);
+        reply_describe(one, want, sizeof want);
+        reply_describe(r->element[k], got, sizeof got);
+        freeReplyObject(one);
+        cr_expect_str_eq(got, want, "%s %s on %s: slot %zu", e->args[0], e->args[1], e->list, k);
+    }
+    freeReplyObject(r);
+    char *a = doc_text(c, "q"), *b = doc_text(c, "ref");
+    cr_expect_str_eq(a, b, "%s %s on %s: document after", e->args[0], e->args[1], e->list);
+    free(a);
+    free(b);
+}
+
+Test(query_writes, writes_to_many_elements_of_one_array_equal_a_single_path_write_at_each) {
+    static const char *const NUMS = "[1,200,70000,-5,3.5,127,128,0,9223372036854775806]";
+    static const char *const MIXED =
+        "[1,{\"a\":1},\"s\",[2,3],null,true,4.5,{\"b\":[1]},\"long string here\"]";
+    const elem_case cases[] = {
+        {NUMS, {"DOC.SET", "$.l[*]", "\"xx\""}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.SET", "$.l[*]", "{\"a\":[1,2]}"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.SET", "$.l[?@>100]", "7"}, {1, 2, 5, 6, 8, -1}},
+        {NUMS, {"DOC.SET", "$.l[*]", "1", "XX"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.SET", "$.l[*]", "1", "NX"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.INCR", "$.l[0:8]", "1000"}, {0, 1, 2, 3, 4, 5, 6, 7, -1}},
+        {NUMS, {"DOC.INCR", "$.l[0:8]", "-100", "MIN", "0"}, {0, 1, 2, 3, 4, 5, 6, 7, -1}},
+        {NUMS, {"DOC.MUL", "$.l[0:8]", "-3"}, {0, 1, 2, 3, 4, 5, 6, 7, -1}},
+        {NUMS, {"DOC.MIN", "$.l[*]", "100"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.MAX", "$.l[*]", "100.5"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.CLEAR", "$.l[*]"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.DEL", "$.l[?@<128]"}, {0, 3, 4, 5, 7, -1}},
+        {NUMS, {"DOC.DEL", "$.l[*]"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {NUMS, {"DOC.CAS", "$.l[?@==128]", "128", "\"x\""}, {6, -1}},
+        /* widths kept throughout (written in place), then kept until 110 -> 140 */
+        {"[5,6,1000,1001,1002]", {"DOC.INCR", "$.l[*]", "100"}, {0, 1, 2, 3, 4, -1}},
+        {"[1,2,100,110,1000,1001]", {"DOC.INCR", "$.l[*]", "30"}, {0, 1, 2, 3, 4, 5, -1}},
+        {"[\"a\",\"\",\"ccc\",\"d\"]", {"DOC.STRAPPEND", "$.l[*]", "-tail-"}, {0, 1, 2, 3, -1}},
+        {"[true,false,true]", {"DOC.TOGGLE", "$.l[*]"}, {0, 1, 2, -1}},
+        {MIXED, {"DOC.SET", "$.l[*]", "0"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {MIXED, {"DOC.SET", "$.l[1,3,5]", "\"a longer string than before\""}, {1, 3, 5, -1}},
+        {MIXED, {"DOC.DEL", "$.l[0,2,4,5,6,8]"}, {0, 2, 4, 5, 6, 8, -1}},
+        {MIXED, {"DOC.DEL", "$.l[1,3,7]"}, {1, 3, 7, -1}},
+        {MIXED, {"DOC.CLEAR", "$.l[*]"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {MIXED, {"DOC.CAS", "$.l[?@.a==1]", "{\"a\":1}", "ABSENT"}, {1, -1}},
+        /* ops that edit inside containers: containers per match, scalars on the stage */
+        {MIXED, {"DOC.MERGE", "$.l[*]", "{\"m\":{\"n\":null,\"o\":2}}"}, {0, 1, 2, 3, 4, 5, 6, 7, 8, -1}},
+        {"[[1],[2,3],[]]", {"DOC.PUSH", "$.l[*]", "9"}, {0, 1, 2, -1}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) compare_with_single_paths(&cases[i]);
+}
+
+Test(query_writes, an_error_at_one_element_of_many_changes_no_element_and_no_version) {
+    /* 100 integers with a string at 40 (INCR, STRAPPEND), an overflow at 70 */
+    char doc[2048];
+    size_t at = (size_t)snprintf(doc, sizeof doc, "{\"l\":[");
+    for (int i = 0; i < 100; i++)
+        at += (size_t)snprintf(doc + at, sizeof doc - at, "%s%s", i ? "," : "",
+                               i == 40   ? "\"s\""
+                               : i == 70 ? "9223372036854775807"
+                                         : "1");
+    snprintf(doc + at, sizeof doc - at, "],\"m\":[[1,2],[3,\"x\"],[5,6]]}");
+    expect_ok(cmd(c, "DOC.SET k $ %s", doc));
+    expect_int(cmd(c, "DOC.INDEXOF k $.l 1"), 0); /* builds the value hash */
+    static const char *const fails[][5] = {
+        {"DOC.INCR", "$.l[0:40]", "1", "OVERFLOW"}, /* no overflow there: nothing fails... */
+        {"DOC.INCR", "$.l[*]", "1", "OVERFLOW"},    /* index 70 is visited before 40 */
+        {"DOC.INCR", "$.l[0:69]", "1", "BADTYPE"},  {"DOC.STRAPPEND", "$.l[*]", "x", "BADTYPE"},
+        {"DOC.TOGGLE", "$.l[*]", "BADTYPE"},        {"DOC.INCR", "$.m[*][*]", "1", "BADTYPE"},
+        {"DOC.MIN", "$.l[*]", "\"a\"", "BADTYPE"},
+    };
+    for (size_t i = 1; i < sizeof fails / sizeof fails[0]; i++) {
+        const char *argv[6];
+        int argc = 0, j = 1;
+        argv[argc++] = fails[i][0];
+        argv[argc++] = "k";
+        for (; fails[i][j + 1]; j++) argv[argc++] = fails[i][j];
+        expect_err_prefix(cmdv(c, argc, argv, NULL), fails[i][j]);
+    }
+    char *text = doc_text(c, "k");
+    cr_assert_str_eq(text, doc);
+    free(text);
+    expect_int(cmd(c, "DOC.VERSION k"), 1);
+    /* widths kept (1001, 1000: on the document), then changed (100 -> 130),
+     * then a string: all of it undone */
+    expect_ok(cmd(c, "DOC.SET k2 $ %s", "[1,\"s\",100,1000,1001]"));
+    expect_err_prefix(cmd(c, "DOC.INCR k2 %s 30", "$[*]"), "BADTYPE");
+    expect_str(cmd(c, "DOC.GET k2"), "[1,\"s\",100,1000,1001]");
+    expect_int(cmd(c, "DOC.VERSION k2"), 2);
+    /* the hash still answers for what is there */
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s\""), 40);
+    /* a TXN whose later op fails undoes a rewrite that removed elements
+     * and kept containers */
+    redisReply *r = cmd(c, "DOC.TXN 1 k DEL 1 %s INCR 1 %s 1 CHECK 1 $.l[0] EQ 100", "$.m[*][?@==2 || @==5]",
+                        "$.l[0:10]");
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
+    cr_assert(strstr(r->str, "ABORTED op 3"), "%s", r->str);
+    freeReplyObject(r);
+    text = doc_text(c, "k");
+    cr_assert_str_eq(text, doc);
+    free(text);
+    expect_int(cmd(c, "DOC.VERSION k"), 1);
+}
+
+Test(query_writes, nested_arrays_are_written_one_array_at_a_time) {
+    expect_ok(cmd(c, "DOC.SET k $ %s", "{\"m\":[[1,2,3],[4,\"x\",6],[]],\"n\":{\"l\":[7,[8,9],10]}}"));
+    expect_array_len(cmd(c, "DOC.SET k %s %s", "$.m[*][*]", "\"xx\""), 6);
+    expect_str(cmd(c, "DOC.GET k $.m"), "[[\"xx\",\"xx\",\"xx\"],[\"xx\",\"xx\",\"xx\"],[]]");
+    /* `..` reaches elements at two levels: the inner array first */
+    expect_array_len(cmd(c, "DOC.INCR k %s 100", "$.n..[?@>7]"), 3);
+    expect_str(cmd(c, "DOC.GET k $.n"), "{\"l\":[7,[108,109],110]}");
+    expect_array_len(cmd(c, "DOC.DEL k %s", "$..[?@>100]"), 3);
+    expect_str(cmd(c, "DOC.GET k $.n"), "{\"l\":[7,[]]}");
+    /* every element and the arrays inside: deepest first, each slot kept */
+    redisReply *r = cmd(c, "DOC.DEL k %s", "$.m..*");
+    char got[256];
+    reply_describe(r, got, sizeof got);
+    freeReplyObject(r);
+    cr_assert_str_eq(got,
+                     "array(9) [integer 1, integer 1, integer 1, integer 1, integer 1, integer 1, integer 1, "
+                     "integer 1, integer 1]");
+    expect_str(cmd(c, "DOC.GET k $.m"), "[]");
+}
+
+Test(query_writes, the_value_hash_of_a_large_array_is_right_after_a_write_to_many_elements) {
+    char doc[4096];
+    size_t at = (size_t)snprintf(doc, sizeof doc, "{\"l\":[");
+    for (int i = 0; i < 100; i++)
+        at += (size_t)snprintf(doc + at, sizeof doc - at, "%s\"s%d\"", i ? "," : "", i);
+    snprintf(doc + at, sizeof doc - at, "]}");
+    expect_ok(cmd(c, "DOC.SET k $ %s", doc));
+    expect_int(cmd(c, "DOC.ADDTOSET k $.l %s", "\"s5\""), 0); /* builds the hash */
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s7\""), 7);
+    /* size-changing replacements */
+    expect_array_len(cmd(c, "DOC.SET k %s %s", "$.l[?@==\"s5\" || @==\"s7\"]", "\"a new value\""), 2);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"a new value\""), 5);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s7\""), -1);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s99\""), 99);
+    /* same-size replacements (in place) */
+    expect_array_len(cmd(c, "DOC.SET k %s %s", "$.l[10,20]", "\"t10\""), 2);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"t10\""), 10);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s20\""), -1);
+    /* removals shift what follows */
+    expect_array_len(cmd(c, "DOC.DEL k %s", "$.l[0:50:2]"), 25);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s99\""), 74);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s1\""), 0);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"a new value\""), 2); /* 5, less 0, 2 and 4 */
+    expect_int(cmd(c, "DOC.ADDTOSET k $.l %s", "\"s0\""), 1);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"s0\""), 75);
+    expect_int(cmd(c, "DOC.LEN k $.l"), 76);
+}
+
+Test(query_writes, a_write_to_every_element_of_80000_is_one_command_with_80000_slots, .timeout = 120) {
+    /* 80,000 integers; the timing is scripts/bench/query_writes.py's */
+    size_t cap = 80000 * 8 + 64, at = 0;
+    char *doc = malloc(cap);
+    cr_assert(doc);
+    at += (size_t)snprintf(doc + at, cap - at, "{\"l\":[");
+    for (int i = 0; i < 80000; i++)
+        at += (size_t)snprintf(doc + at, cap - at, "%s%d", i ? "," : "", i % 2 ? i : -1);
+    snprintf(doc + at, cap - at, "]}");
+    expect_ok(cmd(c, "DOC.SET k $ %s", doc));
+    free(doc);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l 79999"), 79999);
+    expect_array_len(cmd(c, "DOC.SET k %s %s", "$.l[*]", "\"xx\""), 80000);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"xx\""), 0);
+    expect_str(cmd(c, "DOC.GET k $.l[79999]"), "\"xx\"");
+    expect_int(cmd(c, "DOC.VERSION k"), 2);
+    /* every other element removed: 40,000 left, in order */
+    expect_array_len(cmd(c, "DOC.SET k %s %s", "$.l[1::2]", "7"), 40000);
+    expect_array_len(cmd(c, "DOC.DEL k %s", "$.l[?@==\"xx\"]"), 40000);
+    expect_int(cmd(c, "DOC.LEN k $.l"), 40000);
+    expect_int(cmd(c, "DOC.INDEXOF k $.l %s", "\"xx\""), -1);
+    expect_array_len(cmd(c, "DOC.INCR k %s 1000000", "$.l[*]"), 40000);
+    expect_str(cmd(c, "DOC.GET k $.l[39999]"), "1000007");
+    expect_int(cmd(c, "DOC.VERSION k"), 5);
+}
+
+Test(query_writes, set_with_a_ttl_at_many_elements_sets_it_once) {
+    expect_ok(cmd(c, "DOC.SET k $ %s", "{\"l\":[1,2,3]}"));
+    expect_array_len(cmd(c, "DOC.SET k %s %s EX 100", "$.l[*]", "\"xx\""), 3);
+    redisReply *r = cmd(c, "TTL k");
+    cr_assert_eq(r->type, REDIS_REPLY_INTEGER);
+    cr_assert(r->integer > 0 && r->integer <= 100, "%lld", r->integer);
+    freeReplyObject(r);
+    expect_str(cmd(c, "DOC.GET k"), "{\"l\":[\"xx\",\"xx\",\"xx\"]}");
 }
