@@ -8,7 +8,11 @@ OPT      ?= -O2
 SAN      ?=
 WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wwrite-strings
 CFLAGS   ?= $(OPT) -g
-ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -fPIC -fvisibility=hidden \
+# Link-time optimization for the module (not for sanitizer builds): inlining
+# across files takes ~70 instructions off a DOC.INCR (README "Path operations").
+# Fat objects, so libdoc.a still links into tests and tools without -flto.
+LTO      ?= $(if $(SAN),,-flto=auto -ffat-lto-objects)
+ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) $(LTO) -fPIC -fvisibility=hidden \
             -isystem build/include -Imodule -Imodule/doc
 LDLIBS    = -lm
 # Tests build paths and messages with snprintf into fixed buffers on purpose;
@@ -46,7 +50,7 @@ $(BUILD)/libdoc.a: $(CORE_OBJ)
 	ar rcs $@ $^
 
 $(MODULE): $(GLUE_OBJ) $(BUILD)/libdoc.a
-	$(CC) $(SAN) -shared -Wl,-z,defs -o $@ $(GLUE_OBJ) $(BUILD)/libdoc.a $(LDLIBS)
+	$(CC) $(SAN) $(LTO) $(CFLAGS) -shared -Wl,-z,defs -o $@ $(GLUE_OBJ) $(BUILD)/libdoc.a $(LDLIBS)
 
 $(BUILD)/unit_tests: $(UNIT_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/libdoc.a
 	$(CC) $(SAN) -o $@ $^ -lcriterion $(LDLIBS)
