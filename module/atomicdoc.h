@@ -449,9 +449,10 @@ typedef struct command_def {
     int json;                          /* a JSON.* command (json-commands may leave it out) */
 } command_def;
 
-/* Adds a command to the registry (module.c); returns its slot. Called by the
+/* Adds a command to the registry (module.c); OnLoad sorts the registry by
+ * name and writes the command's place in it to *slot. Called by the
  * constructors ADOC_COMMAND makes, before RedisModule_OnLoad. */
-int command_add(const command_def *c, RedisModuleCmdFunc fn);
+void command_add(const command_def *c, RedisModuleCmdFunc fn, int *slot);
 /* The op DOC.TXN accepts under this name, or NULL: CHECK, a DOC.* command's
  * op by its name without DOC. (SET), a registered JSON.* command's by its
  * full name (JSON.SET). */
@@ -466,7 +467,7 @@ int command_dispatch(int slot, RedisModuleCtx *ctx, RedisModuleString **argv, in
     static int id##_run(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) { \
         return command_dispatch(id##_slot, ctx, argv, argc);                       \
     }                                                                              \
-    __attribute__((constructor)) static void id##_add(void) { id##_slot = command_add(&id##_def, id##_run); }
+    __attribute__((constructor)) static void id##_add(void) { command_add(&id##_def, id##_run, &id##_slot); }
 
 /* COMMAND DOCS argument shorthands (RedisModuleCommandArg; key arguments
  * point at key spec 0, which every command declares). Every argument that

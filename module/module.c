@@ -42,18 +42,33 @@ long long adoc_documents;
 
 #define MAX_COMMANDS 64 /* room for every DOC.* and JSON.* command */
 
-static struct {
+typedef struct registered {
     const command_def *def; /* the description */
     RedisModuleCmdFunc fn;  /* its trampoline (command_dispatch with its slot) */
-} registry[MAX_COMMANDS];
+    int *slot;              /* where the trampoline reads its slot */
+} registered;
+static registered registry[MAX_COMMANDS];
 static int ncommands;
 static long long calls[MAX_COMMANDS]; /* INFO atomicdoc calls_<name>, by slot */
 
-int command_add(const command_def *c, RedisModuleCmdFunc fn) {
+void command_add(const command_def *c, RedisModuleCmdFunc fn, int *slot) {
     assert(ncommands < MAX_COMMANDS); /* ours: raise MAX_COMMANDS */
     registry[ncommands].def = c;
     registry[ncommands].fn = fn;
-    return ncommands++;
+    registry[ncommands].slot = slot;
+    ncommands++;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcasecmp(((const registered *)a)->def->name, ((const registered *)b)->def->name);
+}
+
+/* Constructors run in an order the linker chooses (link-time optimization
+ * changes it): the registry is sorted by name once, so that registration,
+ * INFO and the names-taken check see one order on every build. */
+static void registry_sort(void) {
+    qsort(registry, (size_t)ncommands, sizeof *registry, by_name);
+    for (int i = 0; i < ncommands; i++) *registry[i].slot = i;
 }
 
 /* DOC.TXN's op names, hashed once at load (txn_names_build): a TXN looks up
@@ -290,6 +305,7 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
                                                               int argc) {
     if (RedisModule_Init(ctx, "atomicdoc", 1, REDISMODULE_APIVER_1) == REDISMODULE_ERR)
         return REDISMODULE_ERR;
+    registry_sort();
     RedisModule_SetModuleOptions(ctx, REDISMODULE_OPTIONS_HANDLE_IO_ERRORS |
                                           REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED);
     doc_allocator a = {RedisModule_Alloc, RedisModule_Realloc, RedisModule_Free, RedisModule_MallocSize};

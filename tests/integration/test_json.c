@@ -727,9 +727,9 @@ Test(json_taken, atomicdoc_loads_without_json_commands_when_another_module_holds
     cr_expect_str_eq(v, "off_names_taken");
     free(v);
     char *log = read_log(t);
-    /* The line names the first taken name atomicdoc checked (json.set). */
+    /* The line names the first taken name in alphabetical order (json.get). */
     cr_expect(strstr(log,
-                     "atomicdoc: json.set is already registered (RedisJSON loaded?): loading without JSON.* "
+                     "atomicdoc: json.get is already registered (RedisJSON loaded?): loading without JSON.* "
                      "commands"),
               "redis.log lacks the warning:\n%s", log);
     free(log);
