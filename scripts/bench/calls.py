@@ -21,7 +21,6 @@ atomicdoc; the JSON.* cases then measure the peer's JSON.* (checked by TYPE).
 import glob
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -29,13 +28,7 @@ import time
 
 import redis
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from benchserver import free_port
 
 
 def read(path):

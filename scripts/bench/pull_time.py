@@ -12,41 +12,16 @@ INFO commandstats. Prints the best round of each as JSON.
 """
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 
-import redis
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+import benchserver
 
 
 def main():
     module = sys.argv[1]
     server = sys.argv[2] if len(sys.argv) > 2 else "/usr/bin/redis-server"
     rounds = int(os.environ.get("ROUNDS", "5"))
-    port = free_port()
-    proc = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--loadmodule", module],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        r = redis.Redis(port=port)
-        deadline = time.time() + 30
-        while True:
-            try:
-                r.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise SystemExit("pull_time.py: server did not start")
-                time.sleep(0.1)
+    with benchserver.started("pull_time.py", server, [module]) as r:
         r.execute_command("DOC.SET", "vis", "$", "[" + ",".join('"u%d"' % i for i in range(100000)) + "]")
         r.execute_command("DOC.INDEXOF", "vis", "$", '"u1"')
         best = {}
@@ -61,9 +36,6 @@ def main():
                 us = st["cmdstat_" + name]["usec_per_call"]
                 best[name] = min(best.get(name, us), us)
         print(json.dumps({"usec_per_call": best, "load": os.getloadavg()[0]}))
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 if __name__ == "__main__":

@@ -18,20 +18,9 @@ Prints one JSON object per size and kind.
 """
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 
-import redis
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+import benchserver
 
 
 def usec(r, name):
@@ -56,21 +45,7 @@ def main():
     sizes = [int(s) for s in sys.argv[3:]] or [80000]
     rounds = int(os.environ.get("ROUNDS", "3"))
     skip_above = float(os.environ.get("SKIP_ABOVE", "30"))
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--loadmodule", module],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        r = redis.Redis(port=port, socket_timeout=3600)
-        deadline = time.time() + 30
-        while True:
-            try:
-                r.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise SystemExit("query_writes.py: server did not start")
-                time.sleep(0.1)
+    with benchserver.started("query_writes.py", binary, [module]) as r:
         slow = set()
         for n in sizes:
             lists = {"ints": json.dumps({"l": list(range(n))}),
@@ -92,9 +67,6 @@ def main():
                         slow.add(name)
                         break
                 print(json.dumps({"size": n, "kind": name, "usec": best}), flush=True)
-    finally:
-        proc.terminate()
-        proc.wait()
 
 
 if __name__ == "__main__":
