@@ -11,14 +11,7 @@
 #include <string.h>
 
 #include "doc.h"
-
-static doc_node *parse_ok(const char *json) {
-    doc_error err;
-    doc_error_clear(&err);
-    doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
-    cr_assert(box, "parse failed: %s (%s)", err.msg, json);
-    return box;
-}
+#include "unit_doc.h"
 
 /* Values with tricky equalities: 1 == 1.0, 0 == -0.0, strings by bytes. */
 static const char *const VALUES[] = {

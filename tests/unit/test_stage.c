@@ -12,15 +12,8 @@
 #include <string.h>
 
 #include "doc.h"
+#include "unit_doc.h"
 #include "unit_alloc.h"
-
-static doc_node *parse_ok(const char *json) {
-    doc_error err;
-    doc_error_clear(&err);
-    doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
-    cr_assert(box, "parse failed: %s (%s)", err.msg, json);
-    return box;
-}
 
 static char *text_of(const doc_node *box) {
     doc_buf b;
@@ -29,14 +22,6 @@ static char *text_of(const doc_node *box) {
     char *s = strdup(doc_buf_cstr(&b));
     doc_buf_free(&b);
     return s;
-}
-
-static doc_path *path_ok(const char *p) {
-    doc_path *out;
-    doc_error err;
-    doc_error_clear(&err);
-    cr_assert_eq(doc_path_compile(p, strlen(p), 16, &out, &err), DOC_OK, "%s", p);
-    return out;
 }
 
 /* Values an element may become: scalars of every size, containers. */

@@ -9,14 +9,7 @@
 #include <string.h>
 
 #include "doc.h"
-
-static doc_node *parse_ok(const char *json) {
-    doc_error err;
-    doc_error_clear(&err);
-    doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
-    cr_assert(box, "parse failed: %s (%s)", err.msg, json);
-    return box;
-}
+#include "unit_doc.h"
 
 static char *print_value(const uint8_t *v) {
     doc_buf b;
@@ -25,14 +18,6 @@ static char *print_value(const uint8_t *v) {
     char *s = strdup(doc_buf_cstr(&b));
     doc_buf_free(&b);
     return s;
-}
-
-static doc_path *path_ok(const char *text) {
-    doc_error err;
-    doc_error_clear(&err);
-    doc_path *p = NULL;
-    cr_assert_eq(doc_path_compile(text, strlen(text), 128, &p, &err), DOC_OK, "path %s: %s", text, err.msg);
-    return p;
 }
 
 Test(tree, builder_and_lookup_small_and_large) {

@@ -17,18 +17,11 @@
 #include <string.h>
 
 #include "doc.h"
+#include "unit_doc.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
-
-static doc_node *parse_ok(const char *json) {
-    doc_error err;
-    doc_error_clear(&err);
-    doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
-    cr_assert(box, "parse failed: %s (%s)", err.msg, json);
-    return box;
-}
 
 static char *print_box(const doc_node *box) {
     doc_buf b;

@@ -1,0 +1,15 @@
+/*
+ * unit_doc.h - documents and paths for the unit tests, made or the test
+ * fails (a Criterion assertion with the parser's or compiler's message).
+ */
+#ifndef ATOMICDOC_UNIT_DOC_H
+#define ATOMICDOC_UNIT_DOC_H
+
+#include "doc.h"
+
+/* doc_parse of a NUL-terminated JSON text at the default max-depth. */
+doc_node *parse_ok(const char *json);
+/* doc_path_compile of a NUL-terminated path at max-depth 128. */
+doc_path *path_ok(const char *text);
+
+#endif
