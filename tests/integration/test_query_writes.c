@@ -218,6 +218,25 @@ Test(query_writes, no_match_replies_an_empty_array_and_changes_nothing_not_even_
                  "a write that matched nothing was replicated");
 }
 
+/* Runs rows [from, n) of fails ({command, path, args..., error prefix}, NULL
+ * after the prefix) on key k: each must fail with its prefix and leave k as
+ * `doc`, at version 1. */
+static void expect_each_fails(redisContext *cc, const char *const (*fails)[5], size_t from, size_t n,
+                              const char *doc) {
+    for (size_t i = from; i < n; i++) {
+        const char *argv[6];
+        int argc = 0, j = 1;
+        argv[argc++] = fails[i][0];
+        argv[argc++] = "k";
+        for (; fails[i][j + 1]; j++) argv[argc++] = fails[i][j];
+        expect_err_prefix(cmdv(cc, argc, argv, NULL), fails[i][j]);
+    }
+    char *text = doc_text(cc, "k");
+    cr_assert_str_eq(text, doc);
+    free(text);
+    expect_int(cmd(cc, "DOC.VERSION k"), 1);
+}
+
 Test(query_writes, a_failure_at_one_match_changes_no_match_and_no_version) {
     static const char *const fails[][5] = {
         {"DOC.INCR", "$.l[*]", "1", "BADTYPE"},  {"DOC.INCR", "$.big[*]", "1", "OVERFLOW"},
@@ -228,18 +247,7 @@ Test(query_writes, a_failure_at_one_match_changes_no_match_and_no_version) {
     };
     const char *doc = "{\"l\":[1,2,\"x\",4],\"big\":[1,9223372036854775807],\"flags\":[true,1]}";
     expect_ok(cmd(c, "DOC.SET k $ %s", doc));
-    for (size_t i = 0; i < sizeof fails / sizeof fails[0]; i++) {
-        const char *argv[6];
-        int argc = 0, j = 1;
-        argv[argc++] = fails[i][0];
-        argv[argc++] = "k";
-        for (; fails[i][j + 1]; j++) argv[argc++] = fails[i][j];
-        expect_err_prefix(cmdv(c, argc, argv, NULL), fails[i][j]);
-    }
-    char *text = doc_text(c, "k");
-    cr_assert_str_eq(text, doc);
-    free(text);
-    expect_int(cmd(c, "DOC.VERSION k"), 1);
+    expect_each_fails(c, fails, 0, sizeof fails / sizeof fails[0], doc);
 }
 
 Test(query_writes, copies_of_the_values_for_every_match_are_bounded_by_max_document_size) {
@@ -528,18 +536,7 @@ Test(query_writes, an_error_at_one_element_of_many_changes_no_element_and_no_ver
         {"DOC.TOGGLE", "$.l[*]", "BADTYPE"},        {"DOC.INCR", "$.m[*][*]", "1", "BADTYPE"},
         {"DOC.MIN", "$.l[*]", "\"a\"", "BADTYPE"},
     };
-    for (size_t i = 1; i < sizeof fails / sizeof fails[0]; i++) {
-        const char *argv[6];
-        int argc = 0, j = 1;
-        argv[argc++] = fails[i][0];
-        argv[argc++] = "k";
-        for (; fails[i][j + 1]; j++) argv[argc++] = fails[i][j];
-        expect_err_prefix(cmdv(c, argc, argv, NULL), fails[i][j]);
-    }
-    char *text = doc_text(c, "k");
-    cr_assert_str_eq(text, doc);
-    free(text);
-    expect_int(cmd(c, "DOC.VERSION k"), 1);
+    expect_each_fails(c, fails, 1, sizeof fails / sizeof fails[0], doc);
     /* widths kept (1001, 1000: on the document), then changed (100 -> 130),
      * then a string: all of it undone */
     expect_ok(cmd(c, "DOC.SET k2 $ %s", "[1,\"s\",100,1000,1001]"));
@@ -555,7 +552,7 @@ Test(query_writes, an_error_at_one_element_of_many_changes_no_element_and_no_ver
     cr_assert_eq(r->type, REDIS_REPLY_ERROR);
     cr_assert(strstr(r->str, "ABORTED op 3"), "%s", r->str);
     freeReplyObject(r);
-    text = doc_text(c, "k");
+    char *text = doc_text(c, "k");
     cr_assert_str_eq(text, doc);
     free(text);
     expect_int(cmd(c, "DOC.VERSION k"), 1);
