@@ -93,3 +93,29 @@ Test(query_reads, a_malformed_query_in_a_write_is_badpath_and_changes_nothing) {
     expect_err_prefix(cmd(c, "DOC.SET o %s 1", "$..[?"), "BADPATH");
     expect_int(cmd(c, "DOC.VERSION o"), 1);
 }
+
+/* Read paths use the compiled-path cache once both compilers have taken the
+ * text as a single path: the reply is the same on the first read, on the
+ * next (a cache hit), after a write cached the text first, after CONFIG SET
+ * max-depth flushed the cache, and a query text is never taken for one. */
+Test(query_reads, cached_read_paths_reply_as_the_first_read) {
+    for (int round = 0; round < 3; round++) {
+        expect_str(cmd(c, "DOC.GET o %s", "$.orders[2].sku"), "\"x\"");
+        expect_str(cmd(c, "DOC.GET o %s", "$['deep']['sku']"), "\"z\"");
+        expect_str(cmd(c, "DOC.GET o %s", "$.orders[*].id"), "[1,2,7]");
+        expect_str(cmd(c, "DOC.GET o %s", "$..deep"), "[{\"sku\":\"z\"}]");
+    }
+    /* cached by a write first (not yet known to the query compiler) */
+    expect_ok(cmd(c, "DOC.SET o %s %s", "$.deep.extra", "1"));
+    for (int round = 0; round < 2; round++) expect_str(cmd(c, "DOC.GET o %s", "$.deep.extra"), "1");
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 64"));
+    expect_str(cmd(c, "DOC.GET o %s", "$.deep.extra"), "1");
+    expect_ok(cmd(c, "CONFIG SET atomicdoc.max-depth 128"));
+    expect_str(cmd(c, "DOC.GET o %s", "$.deep.extra"), "1");
+    expect_int(cmd(c, "DOC.DEL o %s", "$.deep.extra"), 1);
+    /* a missing member and an error stay so however often they are sent */
+    for (int round = 0; round < 2; round++) {
+        expect_nil(cmd(c, "DOC.GET o %s", "$.orders[2].missing"));
+        expect_err_prefix(cmd(c, "DOC.GET o %s", "$.a-b"), "BADPATH");
+    }
+}
