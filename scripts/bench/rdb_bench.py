@@ -21,8 +21,10 @@ server processes spent (INFO cpu: self and reaped children), which other
 work on a shared machine disturbs much less: compare the columns of one run,
 and prefer the CPU figures. The servers run with Redis's defaults but repl-diskless-sync-delay 0
 (no 5 s wait before a full sync); RDBCOMPRESSION=no turns LZF compression of
-RDB strings off (default yes, as Redis). Servers started here are stopped by PID on every exit. Prints one
-markdown table.
+RDB strings off (default yes, as Redis). Servers started here are stopped by PID
+(SIGTERM, so that a BGSAVE child goes too, then SIGKILL after 30 s) on every exit: an
+error, a server that does not come up, Ctrl-C, SIGTERM or SIGHUP. Prints one markdown
+table.
 """
 import os
 import re
@@ -46,7 +48,11 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="rdbbench.", dir=base)
         self.port = free_port()
         self.proc = None
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()   # a server that did not come up (or was interrupted) is stopped too
+            raise
 
     def start(self):
         args = [self.binary, "--port", str(self.port), "--dir", self.dir, "--save", "",
@@ -75,7 +81,14 @@ class Server:
             self.proc.wait()
 
     def stop(self):
-        self.kill()
+        # SIGTERM first: Redis then also kills a BGSAVE child it forked (a full sync
+        # interrupted by a failure); SIGKILL if it has not exited within 30 s
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def log(self):
@@ -186,6 +199,9 @@ def measure(kind, binary, module, doc, count, base):
 
 
 def main():
+    # SIGTERM / SIGHUP raise SystemExit, so the finally blocks stop the servers
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
     if len(sys.argv) < 4:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         sys.exit(2)
