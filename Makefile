@@ -10,7 +10,7 @@ WARN      = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wwrite-strings
 CFLAGS   ?= $(OPT) -g
 ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) -fPIC -fvisibility=hidden \
             -isystem build/include -Imodule -Imodule/doc
-LDLIBS    = -lm
+LDLIBS    = -lm -lpthread
 # Tests build paths and messages with snprintf into fixed buffers on purpose;
 # gcc's truncation guesses at -O1 (make sanitize) are not bugs there.
 TESTFLAGS = -Wno-format-truncation

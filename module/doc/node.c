@@ -844,6 +844,52 @@ void doc_node_free(doc_node *n) {
     node_free_one(n);
 }
 
+void doc_bytes_reap_children(const uint8_t *p, uint32_t len, int kind, doc_reap_fn reap, void *arg) {
+    uint32_t off = 0;
+    while (off < len) {
+        if (kind == DOC_KIND_OBJECT) {
+            const char *k;
+            size_t kl;
+            off += (uint32_t)doc_key_decode(p + off, &k, &kl);
+        }
+        uint8_t tag = p[off];
+        if (tag == DOC_TAG_OBJECT || tag == DOC_TAG_ARRAY) reap(value_child(p + off), arg);
+        off += (uint32_t)node_value_size(p + off);
+    }
+}
+
+size_t doc_node_free_effort(const doc_node *root, size_t limit) {
+    /* What doc_node_free does, counted: one unit per allocation (a node,
+     * its index, an array's value hash) and one per eight entries scanned
+     * in parent nodes (decoding an entry to look for a child costs a few
+     * nanoseconds, a free some tens). Leaf containers are not scanned, as
+     * free does not scan them. Stops at `limit`, so the cost of this call
+     * is bounded whatever the tree's size. */
+    node_stack s;
+    size_t allocs = 0, entries = 0;
+    stack_init(&s);
+    if (stack_push(&s, (doc_node *)root) < 0) return limit;
+    while (s.n && allocs + entries / 8 < limit) {
+        doc_node *n = s.items[--s.n];
+        allocs++;
+        if (n->indexed) allocs += node_index(n)->vh ? 2 : 1;
+        if (!(n->flags & NODE_PARENT)) continue;
+        doc_iter it;
+        const uint8_t *v;
+        doc_iter_init(&it, n);
+        while (allocs + entries / 8 < limit && doc_iter_next(&it, NULL, NULL, &v, NULL)) {
+            entries++;
+            if ((*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) && stack_push(&s, value_child(v)) < 0) {
+                allocs = limit; /* no memory to look further: call it large */
+                break;
+            }
+        }
+    }
+    stack_free(&s);
+    size_t effort = allocs + entries / 8;
+    return effort < limit ? effort : limit;
+}
+
 size_t doc_node_memory(const doc_node *root) {
     node_stack s;
     size_t total = 0;
