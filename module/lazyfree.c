@@ -172,5 +172,6 @@ void lazyfree_info(RedisModuleInfoCtx *ctx) {
     RedisModule_InfoAddFieldCString(ctx, "lazyfree", lazyfree_on && running ? "yes" : "no");
     RedisModule_InfoAddFieldLongLong(ctx, "lazyfree_pending_objects",
                                      __atomic_load_n(&pending_objects, __ATOMIC_RELAXED));
-    RedisModule_InfoAddFieldLongLong(ctx, "lazyfreed_objects", __atomic_load_n(&freed_objects, __ATOMIC_RELAXED));
+    RedisModule_InfoAddFieldLongLong(ctx, "lazyfreed_objects",
+                                     __atomic_load_n(&freed_objects, __ATOMIC_RELAXED));
 }

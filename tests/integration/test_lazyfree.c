@@ -34,8 +34,8 @@ static char *big_array(int n, int tag) {
     cr_assert(t);
     t[len++] = '[';
     for (int i = 0; i < n; i++)
-        len += (size_t)snprintf(t + len, cap - len, "%s{\"i\":%d,\"t\":%d,\"tags\":[\"a\",\"b\"]}", i ? "," : "",
-                                i, tag);
+        len += (size_t)snprintf(t + len, cap - len, "%s{\"i\":%d,\"t\":%d,\"tags\":[\"a\",\"b\"]}",
+                                i ? "," : "", i, tag);
     t[len++] = ']';
     t[len] = 0;
     return t;
@@ -50,8 +50,8 @@ typedef struct mem_wait {
 
 static bool memory_back(void *arg) {
     mem_wait *w = arg;
-    return adoc_info(w->c, "lazyfree_pending_objects") == 0 && adoc_info(w->c, "memory_bytes") <= w->at_most &&
-           adoc_info(w->c, "lazyfreed_objects") >= w->freed;
+    return adoc_info(w->c, "lazyfree_pending_objects") == 0 &&
+           adoc_info(w->c, "memory_bytes") <= w->at_most && adoc_info(w->c, "lazyfreed_objects") >= w->freed;
 }
 
 Test(lazyfree, replacing_a_big_document_frees_the_old_tree_in_the_background, .timeout = 60) {
@@ -181,11 +181,13 @@ static void *writer(void *arg) {
         switch (i % 3) {
         case 0:
             r = redisCommand(cl->conn, "DOC.SET %s $.big %s", key, cl->big);
-            if (!r || r->type != REDIS_REPLY_STATUS) client_fail(cl, "SET $.big: %s", r ? r->str : "no reply");
+            if (!r || r->type != REDIS_REPLY_STATUS)
+                client_fail(cl, "SET $.big: %s", r ? r->str : "no reply");
             break;
         case 1:
             r = redisCommand(cl->conn, "DOC.DEL %s $.big", key);
-            if (!r || r->type != REDIS_REPLY_INTEGER) client_fail(cl, "DEL $.big: %s", r ? r->str : "no reply");
+            if (!r || r->type != REDIS_REPLY_INTEGER)
+                client_fail(cl, "DEL $.big: %s", r ? r->str : "no reply");
             break;
         default:
             r = redisCommand(cl->conn, "DOC.TXN 1 %s SET 1 $.big %s SET 1 $.big [0]", key, cl->big);
@@ -304,7 +306,8 @@ Test(lazyfree, bgsave_while_the_thread_frees_saves_the_current_documents, .timeo
 
 static bool same_memory(void *arg) {
     redisContext **cs = arg;
-    return adoc_info(cs[0], "lazyfree_pending_objects") == 0 && adoc_info(cs[1], "lazyfree_pending_objects") == 0 &&
+    return adoc_info(cs[0], "lazyfree_pending_objects") == 0 &&
+           adoc_info(cs[1], "lazyfree_pending_objects") == 0 &&
            adoc_info(cs[0], "memory_bytes") == adoc_info(cs[1], "memory_bytes");
 }
 
