@@ -14,7 +14,7 @@ CFLAGS   ?= $(OPT) -g
 LTO      ?= $(if $(SAN),,-flto=auto -ffat-lto-objects)
 ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SAN) $(LTO) -fPIC -fvisibility=hidden \
             -isystem build/include -Imodule -Imodule/doc
-LDLIBS    = -lm
+LDLIBS    = -lm -lpthread
 # Tests build paths and messages with snprintf into fixed buffers on purpose;
 # gcc's truncation guesses at -O1 (make sanitize) are not bugs there.
 TESTFLAGS = -Wno-format-truncation

@@ -60,6 +60,13 @@ static inline void version_seen(uint64_t v) {
 adoc *adoc_new_take(doc_node *root);
 void adoc_free(void *value);
 
+/* Large committed garbage freed on the module's thread (lazyfree.c). */
+int lazyfree_start(RedisModuleCtx *ctx);    /* OnLoad: starts the thread */
+void lazyfree_reap(doc_node *n, void *arg); /* the shared undo log's reaper */
+int lazyfree_config_get(const char *name, void *privdata);
+int lazyfree_config_set(const char *name, int val, void *privdata, RedisModuleString **err);
+void lazyfree_info(RedisModuleInfoCtx *ctx); /* INFO fields lazyfree* */
+
 /* Configuration (module configs, see module.c). */
 typedef struct adoc_config {
     long long max_depth;         /* nesting limit of documents and paths */

@@ -833,6 +833,7 @@ static doc_undo *shared_undo(void) {
     static long long limits_depth = -1; /* max-depth the log was last given */
     if (!the_undo) {
         the_undo = doc_undo_new();
+        if (the_undo) doc_undo_set_reaper(the_undo, lazyfree_reap, NULL);
         limits_depth = -1;
     }
     /* The config's max-depth, waived for writes replayed from the primary

@@ -263,6 +263,7 @@ static void info(RedisModuleInfoCtx *ctx, int for_crash_report) {
     RedisModule_InfoAddSection(ctx, "");
     RedisModule_InfoAddFieldLongLong(ctx, "documents", __atomic_load_n(&adoc_documents, __ATOMIC_RELAXED));
     RedisModule_InfoAddFieldLongLong(ctx, "memory_bytes", doc_memory_in_use());
+    lazyfree_info(ctx);
     RedisModule_InfoAddFieldLongLong(ctx, "read_cache_bytes",
                                      __atomic_load_n(&adoc_cache_bytes, __ATOMIC_RELAXED));
     RedisModule_InfoAddFieldLongLong(ctx, "txn_commits", adoc_st.txn_commits);
@@ -321,7 +322,9 @@ __attribute__((visibility("default"))) int RedisModule_OnLoad(RedisModuleCtx *ct
                                           0, 1LL << 40, config_get, config_set, NULL, NULL) ||
         RedisModule_RegisterBoolConfig(ctx, "json-commands", 1, REDISMODULE_CONFIG_IMMUTABLE, config_get_bool,
                                        config_set_bool, NULL, NULL) ||
-        RedisModule_LoadConfigs(ctx))
+        RedisModule_RegisterBoolConfig(ctx, "lazyfree", 1, REDISMODULE_CONFIG_DEFAULT, lazyfree_config_get,
+                                       lazyfree_config_set, NULL, NULL) ||
+        RedisModule_LoadConfigs(ctx) || lazyfree_start(ctx))
         return REDISMODULE_ERR;
 
     /* Hidden load argument rdb-encoding text|binary (default binary): see

@@ -233,6 +233,13 @@ uint32_t doc_node_len(const doc_node *n);         /* packed bytes used */
 const uint8_t *doc_node_bytes(const doc_node *n); /* packed bytes */
 /* Frees a node and everything it owns (iterative: no recursion on depth). */
 void doc_node_free(doc_node *n);
+/* Receives a tree that is no longer referenced by anything (committed
+ * garbage, see doc_undo_set_reaper) and must free it with doc_node_free,
+ * now or later, on any thread: the tree shares nothing with live nodes. */
+typedef void (*doc_reap_fn)(doc_node *n, void *arg);
+/* What freeing n's tree would cost: allocations, plus entries scanned / 8;
+ * stops counting at `limit` (returns at most limit). Iterative. */
+size_t doc_node_free_effort(const doc_node *n, size_t limit);
 /* Bytes allocated for n and everything it owns. */
 size_t doc_node_memory(const doc_node *n);
 /* Nesting depth of a value: 0 for a scalar, 1 for [] or {}, ... Iterative;
@@ -547,6 +554,10 @@ doc_undo *doc_undo_new(void);
 void doc_undo_set_limits(doc_undo *u, const doc_limits *limits);
 /* Makes the edits permanent: frees detached nodes, empties the log. */
 void doc_undo_commit(doc_undo *u);
+/* From now on commit hands each detached tree to reap (see doc_reap_fn)
+ * instead of freeing it, then calls reap(NULL, arg) once at the end of a
+ * commit that logged anything: the batch is complete. NULL: commit frees. */
+void doc_undo_set_reaper(doc_undo *u, doc_reap_fn reap, void *arg);
 /* Reverts every edit since the last commit, newest first; the trees are then
  * byte-identical to what they were. */
 void doc_undo_rollback(doc_undo *u);

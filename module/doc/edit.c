@@ -16,6 +16,11 @@
  * Cost: an edit logs its old bytes and depth offsets, nothing else; undoing
  * one INCR in a 1 MB document copies a few bytes, never the document.
  *
+ * Commit frees the detached nodes itself, or hands each detached tree to a
+ * reaper (doc_undo_set_reaper; the module frees large garbage on a thread
+ * of its own): by then the log no longer counts them and the live tree
+ * never points to them, so a reaper may free them whenever and wherever.
+ *
  * Shared children: a rewrite of every element of an array (doc_edit_rewrite)
  * may leave some container elements as they were, so their child nodes are
  * referenced by both the old bytes (in the log) and the new ones (in the
@@ -60,6 +65,8 @@ struct doc_undo {
                            last commit (doc_edit_set_encoded_final) */
     size_t unlogged_at; /* count when the last of them was made */
     doc_limits limits;  /* what edits logged here may do (max-depth) */
+    doc_reap_fn reap;   /* where commit sends detached trees; NULL: freed here */
+    void *reap_arg;     /* reap's argument */
 };
 
 doc_undo *doc_undo_new(void) {
@@ -72,7 +79,14 @@ doc_undo *doc_undo_new(void) {
     u->unlogged_at = 0;
     u->limits.max_depth = DOC_DEPTH_DEFAULT;
     u->limits.waive_depth = NULL;
+    u->reap = NULL;
+    u->reap_arg = NULL;
     return u;
+}
+
+void doc_undo_set_reaper(doc_undo *u, doc_reap_fn reap, void *arg) {
+    u->reap = reap;
+    u->reap_arg = arg;
 }
 
 void doc_undo_set_limits(doc_undo *u, const doc_limits *limits) { u->limits = *limits; }
@@ -98,15 +112,19 @@ static uint32_t count_values(const uint8_t *p, uint32_t len) {
  * bytes (new_side 0, at commit) or its new ones in the node (new_side 1, at
  * rollback). All of them, but for RANGE_SHARED the elements marked in the
  * record's bitmap of that side, which both sides reference, and never
- * `keep` (a node the caller knows someone else owns; NULL: none). */
+ * `keep` (a node the caller knows someone else owns; NULL: none). With a
+ * reaper (commit only), each such child goes to it instead. */
 static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t len, int new_side,
-                                const doc_node *keep) {
+                                const doc_node *keep, const doc_undo *reaper) {
     /* One scalar (an INCR's number, a TOGGLE's boolean): no child, no scan. */
     if (r->range_kind == DOC_KIND_ARRAY && len && len <= 1 + sizeof(doc_node *) && p[0] != DOC_TAG_OBJECT &&
         p[0] != DOC_TAG_ARRAY && doc_value_size(p) == len)
         return;
     if (r->range_kind != RANGE_SHARED && !keep) {
-        doc_bytes_free_children(p, len, r->range_kind);
+        if (reaper)
+            doc_bytes_reap_children(p, len, r->range_kind, reaper->reap, reaper->reap_arg);
+        else
+            doc_bytes_free_children(p, len, r->range_kind);
         return;
     }
     const uint8_t *bits = NULL;
@@ -123,8 +141,12 @@ static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t le
         size_t klen, k = r->range_kind == DOC_KIND_OBJECT ? doc_key_decode(p + off, &key, &klen) : 0;
         const uint8_t *v = p + off + k;
         if ((*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) && value_child(v) != keep &&
-            !(bits && (bits[i / 8] & (1u << (i % 8)))))
-            doc_node_free(value_child(v));
+            !(bits && (bits[i / 8] & (1u << (i % 8))))) {
+            if (reaper)
+                reaper->reap(value_child(v), reaper->reap_arg);
+            else
+                doc_node_free(value_child(v));
+        }
         off += (uint32_t)(k + doc_value_size(v));
     }
 }
@@ -134,14 +156,18 @@ static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t le
 static void commit_keep(doc_undo *u, const doc_node *keep) {
     u->unlogged = 0;
     if (!u->count) return; /* nothing logged (a final edit, a read) */
+    const doc_undo *reaper = u->reap ? u : NULL;
     for (size_t i = 0; i < u->count; i++) {
         undo_rec *r = rec_at(u, i);
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
-        free_range_children(r, old, r->oldlen, 0, keep);
+        free_range_children(r, old, r->oldlen, 0, keep, reaper);
     }
     u->log.len = 0;
     u->starts.len = 0;
     u->count = 0;
+    /* The end of this commit's garbage: the reaper may now decide where it
+     * is freed. Records are emptied first, so nothing here points to it. */
+    if (reaper) u->reap(NULL, u->reap_arg);
 }
 
 void doc_undo_commit(doc_undo *u) { commit_keep(u, NULL); }
@@ -173,7 +199,7 @@ static void rollback_to(doc_undo *u, size_t keep) {
         doc_node *parent;
         uint32_t pslot;
         doc_node *n = walk(r->rootp, voff, r->depth, &parent, &pslot);
-        free_range_children(r, node_bytes(n) + r->off, r->newlen, 1, NULL);
+        free_range_children(r, node_bytes(n) + r->off, r->newlen, 1, NULL, NULL);
         doc_node *m = n;
         /* Cannot fail: see the file comment (sizes only shrink back). */
         doc_node_splice(&m, r->off, r->newlen, old, r->oldlen, -r->count_delta, r->entry_index);

@@ -845,6 +845,67 @@ void doc_node_free(doc_node *n) {
     node_free_one(n);
 }
 
+void doc_bytes_reap_children(const uint8_t *p, uint32_t len, int kind, doc_reap_fn reap, void *arg) {
+    uint32_t off = 0;
+    while (off < len) {
+        if (kind == DOC_KIND_OBJECT) {
+            const char *k;
+            size_t kl;
+            off += (uint32_t)doc_key_decode(p + off, &k, &kl);
+        }
+        uint8_t tag = p[off];
+        if (tag == DOC_TAG_OBJECT || tag == DOC_TAG_ARRAY) reap(value_child(p + off), arg);
+        off += (uint32_t)node_value_size(p + off);
+    }
+}
+
+size_t doc_node_free_effort(const doc_node *root, size_t limit) {
+    /* What doc_node_free does, counted: one unit per allocation (a node,
+     * its index, an array's value hash) and one per eight entries scanned
+     * in parent nodes (stepping over an entry costs a few instructions, a
+     * free some tens). A child node counts when its parent's scan finds it,
+     * before it is scanned itself: an array of 100 objects reaches 64 in
+     * one scan. Leaf containers are not scanned, as free does not scan
+     * them. Stops at `limit`, so the cost of this call is bounded whatever
+     * the tree's size; the scan is free's own (a short key is skipped on
+     * its length byte), not doc_iter's. */
+    node_stack s;
+    size_t effort = 1;
+    stack_init(&s);
+    if (stack_push(&s, (doc_node *)root) < 0) return limit;
+    while (s.n && effort < limit) {
+        doc_node *n = s.items[--s.n];
+        if (n->indexed) effort += node_index(n)->vh ? 2 : 1;
+        if (!(n->flags & NODE_PARENT)) continue;
+        const uint8_t *p = node_cbytes(n), *end = p + n->len;
+        int object = n->kind == DOC_KIND_OBJECT;
+        size_t entries = 0;
+        while (p < end && effort + entries / 8 < limit) {
+            if (object) {
+                if (*p < 0x80) {
+                    p += 1 + *p;
+                } else {
+                    const char *k;
+                    size_t kl;
+                    p += doc_key_decode(p, &k, &kl);
+                }
+            }
+            if (*p == DOC_TAG_OBJECT || *p == DOC_TAG_ARRAY) {
+                effort++;
+                if (stack_push(&s, value_child(p)) < 0) {
+                    effort = limit; /* no memory to look further: call it large */
+                    break;
+                }
+            }
+            p += node_value_size(p);
+            entries++;
+        }
+        effort += entries / 8;
+    }
+    stack_free(&s);
+    return effort < limit ? effort : limit;
+}
+
 size_t doc_node_memory(const doc_node *root) {
     node_stack s;
     size_t total = 0;

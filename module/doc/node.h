@@ -222,6 +222,8 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
 /* Frees every child node referenced by the values in a packed byte range of
  * a node of `kind` (object ranges start at a key). */
 void doc_bytes_free_children(const uint8_t *p, uint32_t len, int kind);
+/* Hands each child node a packed range references to reap (top level only). */
+void doc_bytes_reap_children(const uint8_t *p, uint32_t len, int kind, doc_reap_fn reap, void *arg);
 
 /* Adds delta to memory_bytes (doc_memory_in_use): every allocation that
  * belongs to a tree is counted where it is made and freed. */

@@ -1249,6 +1249,11 @@ static long long memory_usage(redisContext *c, const char *key) {
     return n;
 }
 
+/* Garbage trees queued for the lazyfree thread still count in memory_bytes. */
+static bool no_lazyfree_pending(void *arg) {
+    return srv_info_int(arg, "atomicdoc", "atomicdoc_lazyfree_pending_objects") == 0;
+}
+
 Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_memory_usage, .timeout = 60) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
@@ -1280,7 +1285,9 @@ Test(persistence, debug_reload_of_large_documents_keeps_bytes_versions_ttl_and_m
         mem[i] = memory_usage(c, keys[i]);
         ver[i] = doc_version(c, keys[i]);
     }
-    /* the bytes of every node and index, as requested from the allocator */
+    /* the bytes of every node and index, as requested from the allocator, once
+     * the replaced orders tree has been freed (it went to the lazyfree thread) */
+    cr_assert(wait_until(no_lazyfree_pending, c, 20000), "the lazyfree thread never finished");
     long long node_bytes = srv_info_int(c, "atomicdoc", "atomicdoc_memory_bytes");
 
     expect_ok(cmd(c, "DEBUG RELOAD"));

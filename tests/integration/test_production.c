@@ -321,17 +321,17 @@ Test(production, max_depth_config_refuses_deeper_documents_and_out_of_range_valu
     expect_err_prefix(cmd(c, "DOC.SET k $ %s", "[[1]]"), "TOODEEP");
     expect_ok(cmd(c, "DOC.SET k $ %s", "7"));
 
-    /* CONFIG GET atomicdoc.* lists the five configs. */
+    /* CONFIG GET atomicdoc.* lists the six configs. */
     redisReply *r = cmd(c, "CONFIG GET atomicdoc.*");
     char got[1024];
-    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 10, "CONFIG GET atomicdoc.*: %s",
+    cr_assert(r->type == REDIS_REPLY_ARRAY && r->elements == 12, "CONFIG GET atomicdoc.*: %s",
               reply_describe(r, got, sizeof got));
     const char *want[][2] = {
         {"atomicdoc.max-depth", "1"},       {"atomicdoc.max-document-size", "536870912"},
         {"atomicdoc.max-txn-ops", "1000"},  {"atomicdoc.read-cache-max-memory", "67108864"},
-        {"atomicdoc.json-commands", "yes"},
+        {"atomicdoc.json-commands", "yes"}, {"atomicdoc.lazyfree", "yes"},
     };
-    for (size_t w = 0; w < 5; w++) {
+    for (size_t w = 0; w < 6; w++) {
         bool found = false;
         for (size_t i = 0; i + 1 < r->elements; i += 2)
             if (!strcmp(r->element[i]->str, want[w][0])) found = !strcmp(r->element[i + 1]->str, want[w][1]);
