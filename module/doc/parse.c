@@ -74,6 +74,30 @@
  * open containers of most documents fit. */
 #define PARSE_SCRATCH_MIN 4096
 
+/* Key memos (see parse_memo): one row per nesting depth of objects, the
+ * deeper ones sharing the last row; a row remembers the first
+ * PARSE_MEMO_KEYS keys of the objects at its depth. Records of one shape
+ * (the orders of an array) nest at the same depth, and most have fewer
+ * than 16 members; 16 x 16 memos are 8 KB of the parser's stack. */
+#define PARSE_MEMO_ROWS 16
+#define PARSE_MEMO_KEYS 16
+/* A memo is compared as 16 text bytes: the quotes and the colon take 3. */
+#define PARSE_MEMO_KEY_MAX 13
+
+/* The text of a key seen at member position i of an object at some depth,
+ * as it stood in the text: '"', the key, '"', ':' with nothing between them,
+ * no escape, every byte checked when it was first parsed. A later key whose
+ * text starts with the same klen + 3 bytes is the same key: it is written
+ * from the 16 bytes just loaded, without the string scan, its filter bit
+ * taken from here; the duplicate filter is still tested (a hit goes to the
+ * full path). */
+typedef struct parse_memo {
+    uint8_t text[16]; /* the text from the opening quote; bytes past the colon unused */
+    uint64_t bit;     /* parse_key_bit of the key */
+    uint32_t mask;    /* the bytes of text that must match: klen + 3 low bits */
+    uint32_t klen;    /* the key's length, at most PARSE_MEMO_KEY_MAX */
+} parse_memo;
+
 /* One open container; frames[0] is the box that takes the top-level value. */
 typedef struct parse_frame {
     size_t start;     /* offset of its region in the scratch buffer */
@@ -83,21 +107,24 @@ typedef struct parse_frame {
     uint8_t kind;     /* DOC_KIND_BOX / OBJECT / ARRAY */
     uint8_t parent;   /* node flags: NODE_PARENT once a container value was added;
                           NODE_PLAIN until a key or string held an escape */
+    uint8_t row;      /* objects: its row of key memos */
 } parse_frame;
 
 typedef struct parser {
-    const uint8_t *text;                          /* the input */
-    const uint8_t *end;                           /* its end */
-    uint8_t *buf;                                 /* the scratch buffer: the open containers' regions */
-    size_t cap;                                   /* its size */
-    uint8_t *lim;                                 /* buf + cap - PARSE_SLACK */
-    parse_frame *frames;                          /* open containers, frames[0] the box */
-    uint32_t depth;                               /* containers open (frames in use - 1) */
-    uint32_t fcap;                                /* frames allocated */
-    uint32_t max_depth;                           /* containers may nest this deep */
-    doc_error *err;                               /* where the first error goes */
-    parse_frame local_frames[PARSE_FRAMES_LOCAL]; /* first frames */
-    uint8_t local_buf[PARSE_LOCAL_BYTES];         /* first scratch bytes */
+    const uint8_t *text;                               /* the input */
+    const uint8_t *end;                                /* its end */
+    uint8_t *buf;                                      /* the scratch buffer: the open containers' regions */
+    size_t cap;                                        /* its size */
+    uint8_t *lim;                                      /* buf + cap - PARSE_SLACK */
+    parse_frame *frames;                               /* open containers, frames[0] the box */
+    uint32_t depth;                                    /* containers open (frames in use - 1) */
+    uint32_t fcap;                                     /* frames allocated */
+    uint32_t max_depth;                                /* containers may nest this deep */
+    doc_error *err;                                    /* where the first error goes */
+    parse_frame local_frames[PARSE_FRAMES_LOCAL];      /* first frames */
+    uint8_t local_buf[PARSE_LOCAL_BYTES];              /* first scratch bytes */
+    uint8_t memo_n[PARSE_MEMO_ROWS];                   /* memos filled in each row (a prefix) */
+    parse_memo memo[PARSE_MEMO_ROWS][PARSE_MEMO_KEYS]; /* key memos, row by depth */
 } parser;
 
 /* ------------------------------------------------------------------ */
@@ -197,6 +224,7 @@ static inline __attribute__((always_inline)) parse_frame *parse_open(parser *ps,
     f->count = 0;
     f->kind = (uint8_t)kind;
     f->parent = NODE_PLAIN;
+    f->row = (uint8_t)(ps->depth <= PARSE_MEMO_ROWS ? ps->depth - 1 : PARSE_MEMO_ROWS - 1);
     return f;
 }
 
@@ -521,6 +549,31 @@ static inline uint64_t parse_key_bit(const uint8_t *s, size_t len) {
     return 1ull << (h & 63);
 }
 
+/* 1 when the 16 text bytes at p start with memo m's key (its klen + 3
+ * bytes); the 16 bytes are copied to w either way. */
+static inline int parse_memo_match(const parse_memo *m, const uint8_t *p, uint8_t *w) {
+#if defined(__SSE2__)
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    _mm_storeu_si128((__m128i *)(void *)w, x);
+    unsigned eq = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(x, _mm_loadu_si128((const __m128i *)(const void *)m->text)));
+    return (eq & m->mask) == m->mask;
+#else
+    uint64_t x0, x1, t0, t1;
+    memcpy(&x0, p, 8);
+    memcpy(&x1, p + 8, 8);
+    memcpy(w, &x0, 8);
+    memcpy(w + 8, &x1, 8);
+    memcpy(&t0, m->text, 8);
+    memcpy(&t1, m->text + 8, 8);
+    /* klen + 3 >= 3 bytes: the low word's mask, then the high word's. */
+    unsigned nb = m->klen + 3;
+    uint64_t k0 = nb >= 8 ? ~0ull : (1ull << (nb * 8)) - 1;
+    uint64_t k1 = nb <= 8 ? 0 : (1ull << ((nb - 8) * 8)) - 1;
+    return (((x0 ^ t0) & k0) | ((x1 ^ t1) & k1)) == 0;
+#endif
+}
+
 /* 1 when the object entries at p[0..stop) have the key s[0..len). */
 static __attribute__((noinline)) int parse_has_key(const uint8_t *p, const uint8_t *stop, const uint8_t *s,
                                                    size_t len) {
@@ -801,6 +854,18 @@ after:
 key:
     /* p is where a member's key must start (after white space). */
     if (p < end && *p <= ' ') p = parse_skip_space(p, end);
+    if (f->count < ps->memo_n[f->row] && end - p >= 16 && w <= lim) {
+        /* The key of this position in the last object at this depth, and
+         * its colon: written from the bytes parse_memo_match copied. */
+        const parse_memo *m = &ps->memo[f->row][f->count];
+        if (parse_memo_match(m, p, w) && !(f->keybits & m->bit)) {
+            f->keybits |= m->bit;
+            w[0] = (uint8_t)m->klen;
+            w += m->klen + 1;
+            p += m->klen + 3;
+            goto value;
+        }
+    }
     if (__builtin_expect(p == end || *p != '"', 0)) {
         parse_expected(ps, p, "object key must be a string");
         goto fail;
@@ -826,6 +891,18 @@ key:
         }
         f->keybits |= bit;
         w = parse_put_length(h, n);
+        uint32_t i = f->count;
+        if (i < PARSE_MEMO_KEYS && i <= ps->memo_n[f->row] && n <= PARSE_MEMO_KEY_MAX &&
+            (size_t)(q - p) == n + 2 && end - p >= 16 && q < end && *q == ':') {
+            /* No escape (the text is as long as the key) and the colon next:
+             * remembered for the objects that follow at this depth. */
+            parse_memo *m = &ps->memo[f->row][i];
+            memcpy(m->text, p, 16);
+            m->bit = bit;
+            m->mask = (1u << (n + 3)) - 1;
+            m->klen = (uint32_t)n;
+            if (i == ps->memo_n[f->row]) ps->memo_n[f->row] = (uint8_t)(i + 1);
+        }
         p = q;
     }
     if (__builtin_expect(p < end && *p == ':', 1)) {
@@ -878,6 +955,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     ps.frames = ps.local_frames;
     ps.fcap = PARSE_FRAMES_LOCAL;
     ps.depth = 0;
+    memset(ps.memo_n, 0, sizeof ps.memo_n);
     ps.max_depth = max_depth > DOC_DEPTH_LIMIT ? DOC_DEPTH_LIMIT : max_depth;
     ps.err = err;
     parse_frame *box = &ps.frames[0];
@@ -887,6 +965,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     box->count = 0;
     box->kind = DOC_KIND_BOX;
     box->parent = NODE_PLAIN;
+    box->row = 0;
 
     doc_node *n = parse_run(&ps);
     if (ps.buf != ps.local_buf) doc_free(ps.buf);
