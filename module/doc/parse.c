@@ -111,16 +111,17 @@ typedef struct parse_frame {
 } parse_frame;
 
 typedef struct parser {
-    const uint8_t *text;                               /* the input */
-    const uint8_t *end;                                /* its end */
-    uint8_t *buf;                                      /* the scratch buffer: the open containers' regions */
-    size_t cap;                                        /* its size */
-    uint8_t *lim;                                      /* buf + cap - PARSE_SLACK */
-    parse_frame *frames;                               /* open containers, frames[0] the box */
-    uint32_t depth;                                    /* containers open (frames in use - 1) */
-    uint32_t fcap;                                     /* frames allocated */
-    uint32_t max_depth;                                /* containers may nest this deep */
-    doc_error *err;                                    /* where the first error goes */
+    const uint8_t *text; /* the input */
+    const uint8_t *end;  /* its end */
+    uint8_t *buf;        /* the scratch buffer: the open containers' regions */
+    size_t cap;          /* its size */
+    uint8_t *lim;        /* buf + cap - PARSE_SLACK */
+    parse_frame *frames; /* open containers, frames[0] the box */
+    uint32_t depth;      /* containers open (frames in use - 1) */
+    uint32_t fcap;       /* frames allocated */
+    uint32_t max_depth;  /* containers may nest this deep */
+    doc_error *err;      /* where the first error goes */
+    long long uncounted; /* bytes of nodes made here not yet added to doc_mem_count */
     parse_frame local_frames[PARSE_FRAMES_LOCAL];      /* first frames */
     uint8_t local_buf[PARSE_LOCAL_BYTES];              /* first scratch bytes */
     uint8_t memo_n[PARSE_MEMO_ROWS];                   /* memos filled in each row (a prefix) */
@@ -228,6 +229,13 @@ static inline __attribute__((always_inline)) parse_frame *parse_open(parser *ps,
     return f;
 }
 
+/* Adds the memory of the nodes made so far that no one counted yet: before
+ * any of them can be freed, and once at the end. */
+static void parse_count_memory(parser *ps) {
+    doc_mem_count(ps->uncounted);
+    ps->uncounted = 0;
+}
+
 /* Closes the innermost container (its closing bracket at `at`, its region
  * ending at w): makes its node and puts the value pointing at it in the
  * parent's region. Returns the new write position, or NULL with the error
@@ -243,14 +251,22 @@ static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t *
         return NULL;
     }
     uint32_t dup = UINT32_MAX;
-    int check = f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN;
-    doc_node *n =
-        doc_node_make_known(f->kind, start, (uint32_t)len, f->count, check ? &dup : NULL, f->parent);
+    doc_node *n;
+    if (__builtin_expect(f->count < DOC_INDEX_MIN, 1)) {
+        /* No index, no duplicate check (done key by key): the node inline,
+         * its memory counted once per parse (parse_count_memory). */
+        n = node_make_small_uncounted(f->kind, start, (uint32_t)len, f->count, f->parent);
+        if (n) ps->uncounted += (long long)node_small_size((uint32_t)len);
+    } else {
+        n = doc_node_make_known(f->kind, start, (uint32_t)len, f->count,
+                                f->kind == DOC_KIND_OBJECT ? &dup : NULL, f->parent);
+    }
     if (!n) {
         doc_error_set(ps->err, DOC_NOMEM, "out of memory");
         return NULL;
     }
     if (dup != UINT32_MAX) {
+        parse_count_memory(ps);
         const char *k;
         size_t kl;
         doc_key_decode(doc_node_bytes(n) + dup, &k, &kl);
@@ -848,6 +864,7 @@ after:
             doc_error_set(ps->err, DOC_NOMEM, "out of memory");
             goto fail;
         }
+        parse_count_memory(ps);
         return box;
     }
 
@@ -935,6 +952,7 @@ close:
 bad_literal:
     parse_error(ps, p, "invalid literal");
 fail:
+    parse_count_memory(ps);
     parse_free_open(ps, w);
     return NULL;
 }
@@ -958,6 +976,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     memset(ps.memo_n, 0, sizeof ps.memo_n);
     ps.max_depth = max_depth > DOC_DEPTH_LIMIT ? DOC_DEPTH_LIMIT : max_depth;
     ps.err = err;
+    ps.uncounted = 0;
     parse_frame *box = &ps.frames[0];
     box->start = 0;
     box->open = 0;

@@ -333,6 +333,7 @@ static void rep(doc_buf *b, const char *s, size_t count) {
 }
 
 Test(parse, duplicate_keys_in_large_objects) {
+    long long baseline = doc_memory_in_use();
     /* 1000 distinct members: fine, every one findable. */
     doc_buf b;
     doc_buf_init(&b);
@@ -388,6 +389,9 @@ Test(parse, duplicate_keys_in_large_objects) {
     cr_expect(strstr(err.msg, "duplicate key \"k0\""), "message: %s", err.msg);
     cr_expect(err.offset > open, "offset %zu", err.offset);
     doc_buf_free(&b);
+    /* The members' arrays, made before the duplicate was found, are freed
+     * and uncounted with it. */
+    cr_expect_eq(doc_memory_in_use(), baseline, "%lld bytes off", doc_memory_in_use() - baseline);
 }
 
 /* The key memos (a key written from the text of the same member of the last
@@ -541,16 +545,22 @@ Test(parse, out_of_memory_at_every_step) {
         "{\"orders\":[{\"id\":1,\"sku\":\"A-1\",\"qty\":2,\"price\":19.99,\"tags\":[\"x\",\"y\"]},"
         "{\"id\":2,\"sku\":\"B\\u00e9\",\"qty\":1,\"price\":5.5,\"tags\":[]}],\"n\":null}";
     int succeeded = 0;
+    /* The nodes' memory is counted once per parse: a failure part-way
+     * leaves the count where it was, and so does freeing a success. */
+    long long baseline = doc_memory_in_use();
     for (long n = 0; n < 1000 && !succeeded; n++) {
         unit_alloc_fail_after(n);
         doc_error err;
         doc_node *box = parse_n(text, sizeof text - 1, 8, &err);
         if (box) {
             succeeded = 1;
+            cr_expect_eq(doc_memory_in_use() - baseline, (long long)doc_node_memory(box));
             doc_node_free(box);
         } else {
             cr_assert_eq(err.code, DOC_NOMEM, "n=%ld: %d %s", n, err.code, err.msg);
         }
+        cr_assert_eq(doc_memory_in_use(), baseline, "n=%ld: %lld bytes off", n,
+                     doc_memory_in_use() - baseline);
     }
     unit_alloc_plain();
     cr_expect(succeeded);
@@ -569,6 +579,7 @@ Test(parse, out_of_memory_past_the_local_buffers) {
     doc_buf_append(&b, "1", 1);
     rep(&b, "]}]", 20);
     int succeeded = 0;
+    long long baseline = doc_memory_in_use();
     for (long n = 0; n < 1000 && !succeeded; n++) {
         unit_alloc_fail_after(n);
         doc_error err;
@@ -579,6 +590,8 @@ Test(parse, out_of_memory_past_the_local_buffers) {
         } else {
             cr_assert_eq(err.code, DOC_NOMEM, "n=%ld: %d %s", n, err.code, err.msg);
         }
+        cr_assert_eq(doc_memory_in_use(), baseline, "n=%ld: %lld bytes off", n,
+                     doc_memory_in_use() - baseline);
     }
     unit_alloc_plain();
     cr_expect(succeeded);
