@@ -111,17 +111,18 @@ typedef struct parse_frame {
 } parse_frame;
 
 typedef struct parser {
-    const uint8_t *text; /* the input */
-    const uint8_t *end;  /* its end */
-    uint8_t *buf;        /* the scratch buffer: the open containers' regions */
-    size_t cap;          /* its size */
-    uint8_t *lim;        /* buf + cap - PARSE_SLACK */
-    parse_frame *frames; /* open containers, frames[0] the box */
-    uint32_t depth;      /* containers open (frames in use - 1) */
-    uint32_t fcap;       /* frames allocated */
-    uint32_t max_depth;  /* containers may nest this deep */
-    doc_error *err;      /* where the first error goes */
-    long long uncounted; /* bytes of nodes made here not yet added to doc_mem_count */
+    const uint8_t *text;      /* the input */
+    const uint8_t *end;       /* its end */
+    uint8_t *buf;             /* the scratch buffer: the open containers' regions */
+    size_t cap;               /* its size */
+    uint8_t *lim;             /* buf + cap - PARSE_SLACK */
+    parse_frame *frames;      /* open containers, frames[0] the box */
+    uint32_t depth;           /* containers open (frames in use - 1) */
+    uint32_t fcap;            /* frames allocated */
+    uint32_t max_depth;       /* containers may nest this deep */
+    doc_error *err;           /* where the first error goes */
+    long long uncounted;      /* bytes of nodes made here not yet added to doc_mem_count */
+    const uint8_t *memo_stop; /* a key memo is tried only before it: 16 bytes of text left */
     parse_frame local_frames[PARSE_FRAMES_LOCAL];      /* first frames */
     uint8_t local_buf[PARSE_LOCAL_BYTES];              /* first scratch bytes */
     uint8_t memo_n[PARSE_MEMO_ROWS];                   /* memos filled in each row (a prefix) */
@@ -735,6 +736,10 @@ value:
         w = m;
         lim = ps->lim;
     }
+value_after_memo_key:
+    /* (A remembered key, written at w <= lim, leaves w at most 14 past lim:
+     * a scalar's 9 bytes still fit the slack, a string checks its room, a
+     * container writes its 9 bytes where it opened.) */
     if (__builtin_expect(p == end, 0)) {
         parse_unexpected(ps, p);
         goto fail;
@@ -871,7 +876,7 @@ after:
 key:
     /* p is where a member's key must start (after white space). */
     if (p < end && *p <= ' ') p = parse_skip_space(p, end);
-    if (f->count < ps->memo_n[f->row] && end - p >= 16 && w <= lim) {
+    if (f->count < ps->memo_n[f->row] && p < ps->memo_stop && w <= lim) {
         /* The key of this position in the last object at this depth, and
          * its colon: written from the bytes parse_memo_match copied. */
         const parse_memo *m = &ps->memo[f->row][f->count];
@@ -880,7 +885,7 @@ key:
             w[0] = (uint8_t)m->klen;
             w += m->klen + 1;
             p += m->klen + 3;
-            goto value;
+            goto value_after_memo_key;
         }
     }
     if (__builtin_expect(p == end || *p != '"', 0)) {
@@ -977,6 +982,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     ps.max_depth = max_depth > DOC_DEPTH_LIMIT ? DOC_DEPTH_LIMIT : max_depth;
     ps.err = err;
     ps.uncounted = 0;
+    ps.memo_stop = len >= 16 ? ps.end - 15 : ps.text;
     parse_frame *box = &ps.frames[0];
     box->start = 0;
     box->open = 0;
