@@ -52,6 +52,14 @@
  * to be 128 bytes or longer. The scratch buffer keeps PARSE_SLACK bytes free
  * after the write position at the start of every value, so writing a
  * scalar, a container value or an 8-byte string word needs no check.
+ * Keys are remembered (parse_memo): the records of an array of objects
+ * repeat their keys in the same order, so a key whose text, quotes and
+ * colon included, is the one of the same member of the last object at the
+ * same depth is written from one 16-byte compare, without the string scan;
+ * only the duplicate filter still runs for it. Containers of fewer than
+ * DOC_INDEX_MIN entries become nodes here (node_make_small_uncounted),
+ * their memory added to doc_mem_count once per parse (parse_count_memory,
+ * before anything is freed on an error).
  */
 #include "node.h"
 
