@@ -91,6 +91,11 @@
 #define PARSE_MEMO_KEYS 16
 /* A memo is compared as 16 text bytes: the quotes and the colon take 3. */
 #define PARSE_MEMO_KEY_MAX 13
+/* A hit saves about what a miss (a failed compare, then a new memo) costs,
+ * so memos are turned off for the rest of the text once misses outnumber
+ * hits by this many: objects of ever new keys at one depth then pay at most
+ * about 64 misses (1.5k instructions), never a cost per key. */
+#define PARSE_MEMO_CREDIT 64
 
 /* The text of a key seen at member position i of an object at some depth,
  * as it stood in the text: '"', the key, '"', ':' with nothing between them,
@@ -130,7 +135,9 @@ typedef struct parser {
     uint32_t max_depth;       /* containers may nest this deep */
     doc_error *err;           /* where the first error goes */
     long long uncounted;      /* bytes of nodes made here not yet added to doc_mem_count */
-    const uint8_t *memo_stop; /* a key memo is tried only before it: 16 bytes of text left */
+    const uint8_t *memo_stop; /* a key memo is tried and made only before it: 16 bytes of
+                                 text left, or the text's start once memos are off */
+    long memo_credit;         /* PARSE_MEMO_CREDIT + hits - misses: at 0 memos are off */
     parse_frame local_frames[PARSE_FRAMES_LOCAL];      /* first frames */
     uint8_t local_buf[PARSE_LOCAL_BYTES];              /* first scratch bytes */
     uint8_t memo_n[PARSE_MEMO_ROWS];                   /* memos filled in each row (a prefix) */
@@ -744,10 +751,6 @@ value:
         w = m;
         lim = ps->lim;
     }
-value_after_memo_key:
-    /* (A remembered key, written at w <= lim, leaves w at most 14 past lim:
-     * a scalar's 9 bytes still fit the slack, a string checks its room, a
-     * container writes its 9 bytes where it opened.) */
     if (__builtin_expect(p == end, 0)) {
         parse_unexpected(ps, p);
         goto fail;
@@ -884,7 +887,7 @@ after:
 key:
     /* p is where a member's key must start (after white space). */
     if (p < end && *p <= ' ') p = parse_skip_space(p, end);
-    if (f->count < ps->memo_n[f->row] && p < ps->memo_stop && w <= lim) {
+    if (p < ps->memo_stop && f->count < ps->memo_n[f->row] && w <= ps->lim) {
         /* The key of this position in the last object at this depth, and
          * its colon: written from the bytes parse_memo_match copied. */
         const parse_memo *m = &ps->memo[f->row][f->count];
@@ -893,8 +896,10 @@ key:
             w[0] = (uint8_t)m->klen;
             w += m->klen + 1;
             p += m->klen + 3;
-            goto value_after_memo_key;
+            ps->memo_credit++;
+            goto value;
         }
+        if (--ps->memo_credit <= 0) ps->memo_stop = ps->text; /* memos stop paying: off */
     }
     if (__builtin_expect(p == end || *p != '"', 0)) {
         parse_expected(ps, p, "object key must be a string");
@@ -922,8 +927,8 @@ key:
         f->keybits |= bit;
         w = parse_put_length(h, n);
         uint32_t i = f->count;
-        if (i < PARSE_MEMO_KEYS && i <= ps->memo_n[f->row] && n <= PARSE_MEMO_KEY_MAX &&
-            (size_t)(q - p) == n + 2 && end - p >= 16 && q < end && *q == ':') {
+        if (p < ps->memo_stop && i < PARSE_MEMO_KEYS && i <= ps->memo_n[f->row] && n <= PARSE_MEMO_KEY_MAX &&
+            (size_t)(q - p) == n + 2 && q < end && *q == ':') {
             /* No escape (the text is as long as the key) and the colon next:
              * remembered for the objects that follow at this depth. */
             parse_memo *m = &ps->memo[f->row][i];
@@ -991,6 +996,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     ps.err = err;
     ps.uncounted = 0;
     ps.memo_stop = len >= 16 ? ps.end - 15 : ps.text;
+    ps.memo_credit = PARSE_MEMO_CREDIT;
     parse_frame *box = &ps.frames[0];
     box->start = 0;
     box->open = 0;
