@@ -52,6 +52,14 @@
  * to be 128 bytes or longer. The scratch buffer keeps PARSE_SLACK bytes free
  * after the write position at the start of every value, so writing a
  * scalar, a container value or an 8-byte string word needs no check.
+ * Keys are remembered (parse_memo): the records of an array of objects
+ * repeat their keys in the same order, so a key whose text, quotes and
+ * colon included, is the one of the same member of the last object at the
+ * same depth is written from one 16-byte compare, without the string scan;
+ * only the duplicate filter still runs for it. Containers of fewer than
+ * DOC_INDEX_MIN entries become nodes here (node_make_small_uncounted),
+ * their memory added to doc_mem_count once per parse (parse_count_memory,
+ * before anything is freed on an error).
  */
 #include "node.h"
 
@@ -74,6 +82,35 @@
  * open containers of most documents fit. */
 #define PARSE_SCRATCH_MIN 4096
 
+/* Key memos (see parse_memo): one row per nesting depth of objects, the
+ * deeper ones sharing the last row; a row remembers the first
+ * PARSE_MEMO_KEYS keys of the objects at its depth. Records of one shape
+ * (the orders of an array) nest at the same depth, and most have fewer
+ * than 16 members; 16 x 16 memos are 8 KB of the parser's stack. */
+#define PARSE_MEMO_ROWS 16
+#define PARSE_MEMO_KEYS 16
+/* A memo is compared as 16 text bytes: the quotes and the colon take 3. */
+#define PARSE_MEMO_KEY_MAX 13
+/* A hit saves about what a miss (a failed compare, then a new memo) costs,
+ * so memos are turned off for the rest of the text once misses outnumber
+ * hits by this many: objects of ever new keys at one depth then pay at most
+ * about 64 misses (1.5k instructions), never a cost per key. */
+#define PARSE_MEMO_CREDIT 64
+
+/* The text of a key seen at member position i of an object at some depth,
+ * as it stood in the text: '"', the key, '"', ':' with nothing between them,
+ * no escape, every byte checked when it was first parsed. A later key whose
+ * text starts with the same klen + 3 bytes is the same key: it is written
+ * from the 16 bytes just loaded, without the string scan, its filter bit
+ * taken from here; the duplicate filter is still tested (a hit goes to the
+ * full path). */
+typedef struct parse_memo {
+    uint8_t text[16]; /* the text from the opening quote; bytes past the colon unused */
+    uint64_t bit;     /* parse_key_bit of the key */
+    uint32_t mask;    /* the bytes of text that must match: klen + 3 low bits */
+    uint32_t klen;    /* the key's length, at most PARSE_MEMO_KEY_MAX */
+} parse_memo;
+
 /* One open container; frames[0] is the box that takes the top-level value. */
 typedef struct parse_frame {
     size_t start;     /* offset of its region in the scratch buffer */
@@ -83,21 +120,28 @@ typedef struct parse_frame {
     uint8_t kind;     /* DOC_KIND_BOX / OBJECT / ARRAY */
     uint8_t parent;   /* node flags: NODE_PARENT once a container value was added;
                           NODE_PLAIN until a key or string held an escape */
+    uint8_t row;      /* objects: its row of key memos */
 } parse_frame;
 
 typedef struct parser {
-    const uint8_t *text;                          /* the input */
-    const uint8_t *end;                           /* its end */
-    uint8_t *buf;                                 /* the scratch buffer: the open containers' regions */
-    size_t cap;                                   /* its size */
-    uint8_t *lim;                                 /* buf + cap - PARSE_SLACK */
-    parse_frame *frames;                          /* open containers, frames[0] the box */
-    uint32_t depth;                               /* containers open (frames in use - 1) */
-    uint32_t fcap;                                /* frames allocated */
-    uint32_t max_depth;                           /* containers may nest this deep */
-    doc_error *err;                               /* where the first error goes */
-    parse_frame local_frames[PARSE_FRAMES_LOCAL]; /* first frames */
-    uint8_t local_buf[PARSE_LOCAL_BYTES];         /* first scratch bytes */
+    const uint8_t *text;      /* the input */
+    const uint8_t *end;       /* its end */
+    uint8_t *buf;             /* the scratch buffer: the open containers' regions */
+    size_t cap;               /* its size */
+    uint8_t *lim;             /* buf + cap - PARSE_SLACK */
+    parse_frame *frames;      /* open containers, frames[0] the box */
+    uint32_t depth;           /* containers open (frames in use - 1) */
+    uint32_t fcap;            /* frames allocated */
+    uint32_t max_depth;       /* containers may nest this deep */
+    doc_error *err;           /* where the first error goes */
+    long long uncounted;      /* bytes of nodes made here not yet added to doc_mem_count */
+    const uint8_t *memo_stop; /* a key memo is tried and made only before it: 16 bytes of
+                                 text left, or the text's start once memos are off */
+    long memo_credit;         /* PARSE_MEMO_CREDIT + hits - misses: at 0 memos are off */
+    parse_frame local_frames[PARSE_FRAMES_LOCAL];      /* first frames */
+    uint8_t local_buf[PARSE_LOCAL_BYTES];              /* first scratch bytes */
+    uint8_t memo_n[PARSE_MEMO_ROWS];                   /* memos filled in each row (a prefix) */
+    parse_memo memo[PARSE_MEMO_ROWS][PARSE_MEMO_KEYS]; /* key memos, row by depth */
 } parser;
 
 /* ------------------------------------------------------------------ */
@@ -197,7 +241,15 @@ static inline __attribute__((always_inline)) parse_frame *parse_open(parser *ps,
     f->count = 0;
     f->kind = (uint8_t)kind;
     f->parent = NODE_PLAIN;
+    f->row = (uint8_t)(ps->depth <= PARSE_MEMO_ROWS ? ps->depth - 1 : PARSE_MEMO_ROWS - 1);
     return f;
+}
+
+/* Adds the memory of the nodes made so far that no one counted yet: before
+ * any of them can be freed, and once at the end. */
+static void parse_count_memory(parser *ps) {
+    doc_mem_count(ps->uncounted);
+    ps->uncounted = 0;
 }
 
 /* Closes the innermost container (its closing bracket at `at`, its region
@@ -215,14 +267,22 @@ static uint8_t *parse_close(parser *ps, uint8_t *w, const uint8_t *at, uint8_t *
         return NULL;
     }
     uint32_t dup = UINT32_MAX;
-    int check = f->kind == DOC_KIND_OBJECT && f->count >= DOC_INDEX_MIN;
-    doc_node *n =
-        doc_node_make_known(f->kind, start, (uint32_t)len, f->count, check ? &dup : NULL, f->parent);
+    doc_node *n;
+    if (__builtin_expect(f->count < DOC_INDEX_MIN, 1)) {
+        /* No index, no duplicate check (done key by key): the node inline,
+         * its memory counted once per parse (parse_count_memory). */
+        n = node_make_small_uncounted(f->kind, start, (uint32_t)len, f->count, f->parent);
+        if (n) ps->uncounted += (long long)node_small_size((uint32_t)len);
+    } else {
+        n = doc_node_make_known(f->kind, start, (uint32_t)len, f->count,
+                                f->kind == DOC_KIND_OBJECT ? &dup : NULL, f->parent);
+    }
     if (!n) {
         doc_error_set(ps->err, DOC_NOMEM, "out of memory");
         return NULL;
     }
     if (dup != UINT32_MAX) {
+        parse_count_memory(ps);
         const char *k;
         size_t kl;
         doc_key_decode(doc_node_bytes(n) + dup, &k, &kl);
@@ -521,6 +581,31 @@ static inline uint64_t parse_key_bit(const uint8_t *s, size_t len) {
     return 1ull << (h & 63);
 }
 
+/* 1 when the 16 text bytes at p start with memo m's key (its klen + 3
+ * bytes); the 16 bytes are copied to w either way. */
+static inline int parse_memo_match(const parse_memo *m, const uint8_t *p, uint8_t *w) {
+#if defined(__SSE2__)
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    _mm_storeu_si128((__m128i *)(void *)w, x);
+    unsigned eq = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(x, _mm_loadu_si128((const __m128i *)(const void *)m->text)));
+    return (eq & m->mask) == m->mask;
+#else
+    uint64_t x0, x1, t0, t1;
+    memcpy(&x0, p, 8);
+    memcpy(&x1, p + 8, 8);
+    memcpy(w, &x0, 8);
+    memcpy(w + 8, &x1, 8);
+    memcpy(&t0, m->text, 8);
+    memcpy(&t1, m->text + 8, 8);
+    /* klen + 3 >= 3 bytes: the low word's mask, then the high word's. */
+    unsigned nb = m->klen + 3;
+    uint64_t k0 = nb >= 8 ? ~0ull : (1ull << (nb * 8)) - 1;
+    uint64_t k1 = nb <= 8 ? 0 : (1ull << ((nb - 8) * 8)) - 1;
+    return (((x0 ^ t0) & k0) | ((x1 ^ t1) & k1)) == 0;
+#endif
+}
+
 /* 1 when the object entries at p[0..stop) have the key s[0..len). */
 static __attribute__((noinline)) int parse_has_key(const uint8_t *p, const uint8_t *stop, const uint8_t *s,
                                                    size_t len) {
@@ -795,12 +880,27 @@ after:
             doc_error_set(ps->err, DOC_NOMEM, "out of memory");
             goto fail;
         }
+        parse_count_memory(ps);
         return box;
     }
 
 key:
     /* p is where a member's key must start (after white space). */
     if (p < end && *p <= ' ') p = parse_skip_space(p, end);
+    if (p < ps->memo_stop && f->count < ps->memo_n[f->row] && w <= ps->lim) {
+        /* The key of this position in the last object at this depth, and
+         * its colon: written from the bytes parse_memo_match copied. */
+        const parse_memo *m = &ps->memo[f->row][f->count];
+        if (parse_memo_match(m, p, w) && !(f->keybits & m->bit)) {
+            f->keybits |= m->bit;
+            w[0] = (uint8_t)m->klen;
+            w += m->klen + 1;
+            p += m->klen + 3;
+            ps->memo_credit++;
+            goto value;
+        }
+        if (--ps->memo_credit <= 0) ps->memo_stop = ps->text; /* memos stop paying: off */
+    }
     if (__builtin_expect(p == end || *p != '"', 0)) {
         parse_expected(ps, p, "object key must be a string");
         goto fail;
@@ -826,6 +926,18 @@ key:
         }
         f->keybits |= bit;
         w = parse_put_length(h, n);
+        uint32_t i = f->count;
+        if (p < ps->memo_stop && i < PARSE_MEMO_KEYS && i <= ps->memo_n[f->row] && n <= PARSE_MEMO_KEY_MAX &&
+            (size_t)(q - p) == n + 2 && q < end && *q == ':') {
+            /* No escape (the text is as long as the key) and the colon next:
+             * remembered for the objects that follow at this depth. */
+            parse_memo *m = &ps->memo[f->row][i];
+            memcpy(m->text, p, 16);
+            m->bit = bit;
+            m->mask = (1u << (n + 3)) - 1;
+            m->klen = (uint32_t)n;
+            if (i == ps->memo_n[f->row]) ps->memo_n[f->row] = (uint8_t)(i + 1);
+        }
         p = q;
     }
     if (__builtin_expect(p < end && *p == ':', 1)) {
@@ -858,6 +970,7 @@ close:
 bad_literal:
     parse_error(ps, p, "invalid literal");
 fail:
+    parse_count_memory(ps);
     parse_free_open(ps, w);
     return NULL;
 }
@@ -878,8 +991,12 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     ps.frames = ps.local_frames;
     ps.fcap = PARSE_FRAMES_LOCAL;
     ps.depth = 0;
+    memset(ps.memo_n, 0, sizeof ps.memo_n);
     ps.max_depth = max_depth > DOC_DEPTH_LIMIT ? DOC_DEPTH_LIMIT : max_depth;
     ps.err = err;
+    ps.uncounted = 0;
+    ps.memo_stop = len >= 16 ? ps.end - 15 : ps.text;
+    ps.memo_credit = PARSE_MEMO_CREDIT;
     parse_frame *box = &ps.frames[0];
     box->start = 0;
     box->open = 0;
@@ -887,6 +1004,7 @@ doc_node *doc_parse(const char *text, size_t len, uint32_t max_depth, doc_error 
     box->count = 0;
     box->kind = DOC_KIND_BOX;
     box->parent = NODE_PLAIN;
+    box->row = 0;
 
     doc_node *n = parse_run(&ps);
     if (ps.buf != ps.local_buf) doc_free(ps.buf);

@@ -333,6 +333,7 @@ static void rep(doc_buf *b, const char *s, size_t count) {
 }
 
 Test(parse, duplicate_keys_in_large_objects) {
+    long long baseline = doc_memory_in_use();
     /* 1000 distinct members: fine, every one findable. */
     doc_buf b;
     doc_buf_init(&b);
@@ -387,6 +388,121 @@ Test(parse, duplicate_keys_in_large_objects) {
     cr_expect_eq(err.code, DOC_BADJSON);
     cr_expect(strstr(err.msg, "duplicate key \"k0\""), "message: %s", err.msg);
     cr_expect(err.offset > open, "offset %zu", err.offset);
+    doc_buf_free(&b);
+    /* The members' arrays, made before the duplicate was found, are freed
+     * and uncounted with it. */
+    cr_expect_eq(doc_memory_in_use(), baseline, "%lld bytes off", doc_memory_in_use() - baseline);
+}
+
+/* The key memos (a key written from the text of the same member of the last
+ * object at its depth): records of one shape, shapes that alternate, keys
+ * that the memo cannot hold (long, escaped, space before the colon, near the
+ * end of the text), objects nested past the memo rows; duplicates and errors
+ * right after a remembered key keep their offsets. */
+Test(parse, keys_remembered_from_earlier_objects) {
+    static const ok_row oks[] = {
+        {"[{\"id\":1,\"sku\":\"a\",\"qty\":2},{\"id\":2,\"sku\":\"b\",\"qty\":3},{\"id\":3,\"sku\":\"c\","
+         "\"qty\":4}]",
+         "[{\"id\":1,\"sku\":\"a\",\"qty\":2},{\"id\":2,\"sku\":\"b\",\"qty\":3},{\"id\":3,\"sku\":\"c\","
+         "\"qty\":4}]"},
+        {"[{\"a\":1,\"b\":2},{\"b\":1,\"a\":2},{\"a\":3,\"b\":4},{\"c\":1},{\"a\":1,\"b\":2,\"c\":3},{}]",
+         "[{\"a\":1,\"b\":2},{\"b\":1,\"a\":2},{\"a\":3,\"b\":4},{\"c\":1},{\"a\":1,\"b\":2,\"c\":3},{}]"},
+        {"[{\"ab\":1,\"cd\":2},{\"ab\" :1,\"cd\" : 2},{ \"ab\":1, \"cd\":2 },{\"ab\":1,\"cd\":2}]",
+         "[{\"ab\":1,\"cd\":2},{\"ab\":1,\"cd\":2},{\"ab\":1,\"cd\":2},{\"ab\":1,\"cd\":2}]"},
+        {"[{\"ab\":1},{\"\\u0061b\":2},{\"ab\":3}]", "[{\"ab\":1},{\"ab\":2},{\"ab\":3}]"},
+        {"[{\"abcdefghijklm\":1,\"abcdefghijklmn\":2},{\"abcdefghijklm\":3,\"abcdefghijklmn\":4},{"
+         "\"abcdefghijklm\":5,"
+         "\"abcdefghijklmn\":6}]",
+         "[{\"abcdefghijklm\":1,\"abcdefghijklmn\":2},{\"abcdefghijklm\":3,\"abcdefghijklmn\":4},{"
+         "\"abcdefghijklm\":5,"
+         "\"abcdefghijklmn\":6}]"},
+        {"[{\"ab\":1},{\"ab\":2}]", "[{\"ab\":1},{\"ab\":2}]"},
+        {"[{\"\":1,\"a\":{\"\":2}},{\"\":3,\"a\":{\"\":4}},{\"\":5,\"a\":{\"\":6,\"b\":7}}]",
+         "[{\"\":1,\"a\":{\"\":2}},{\"\":3,\"a\":{\"\":4}},{\"\":5,\"a\":{\"\":6,\"b\":7}}]"},
+    };
+    for (size_t i = 0; i < sizeof oks / sizeof oks[0]; i++) {
+        doc_error err;
+        doc_node *box = parse_n(oks[i].text, strlen(oks[i].text), 64, &err);
+        cr_assert(box, "row %zu: %s", i, err.msg);
+        char *got = box_text(box);
+        cr_expect_str_eq(got, oks[i].want, "row %zu", i);
+        free(got);
+        doc_node_free(box);
+    }
+
+    static const err_row errs[] = {
+        {"[{\"ab\":1,\"cd\":2},{\"cd\":3,\"cd\":4}]", 0, DOC_BADJSON, 25, "duplicate key \"cd\""},
+        {"[{\"ab\":1,\"cd\":2},{\"ab\":1,\"ab\":2}]", 0, DOC_BADJSON, 25, "duplicate key \"ab\""},
+        {"[{\"ab\":1,\"cd\":2},{\"ab\":1,\"cd\":2,\"ab\":3,\"ef\":0}]", 0, DOC_BADJSON, 32,
+         "duplicate key \"ab\""},
+        {"[{\"abc\":1},{\"ab\":1,\"ab\":2,\"x\":0}]", 0, DOC_BADJSON, 19, "duplicate key \"ab\""},
+        {"[{\"ab\":1,\"cd\":2},{\"ab\":1,\"\\u0061b\":2,\"x\":0}]", 0, DOC_BADJSON, 25,
+         "duplicate key \"ab\""},
+        {"[{\"ab\":1,\"cd\":2},{\"ab\":1,\"cd\":x,\"ef\":0}]", 0, DOC_BADJSON, 30,
+         "unexpected character 'x'"},
+        {"[{\"ab\":1,\"cd\":2},{\"ab\":1,\"cd\":2 \"ef\":0}]", 0, DOC_BADJSON, 32, "expected ',' or '}'"},
+        {"[{\"ab\":1,\"cd\":2},{\"ab\":1,\"cd\":", 0, DOC_BADJSON, 30, "unexpected end of input"},
+    };
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        doc_error err;
+        doc_node *box = parse_n(errs[i].text, strlen(errs[i].text), 64, &err);
+        cr_expect_null(box, "row %zu accepted", i);
+        cr_expect_eq(err.code, errs[i].code, "row %zu", i);
+        cr_expect_eq(err.offset, errs[i].offset, "row %zu: offset %zu", i, err.offset);
+        cr_expect(strstr(err.msg, errs[i].msg), "row %zu: %s", i, err.msg);
+    }
+
+    /* Objects of ever new keys turn the memos off part-way (misses outnumber
+     * hits): what follows still parses the same, duplicates included. */
+    {
+        doc_buf t;
+        doc_buf_init(&t);
+        doc_buf_putc(&t, '[');
+        char one[64];
+        for (int i = 0; i < 300; i++) {
+            int n = snprintf(one, sizeof one, "{\"u%d\":%d,\"v%d\":1},", i, i, i);
+            doc_buf_append(&t, one, (size_t)n);
+        }
+        size_t keep = t.len;
+        doc_buf_append(&t, "{\"ab\":1,\"cd\":2},{\"ab\":3,\"cd\":4}]", 32);
+        doc_error e;
+        doc_node *ok = parse_n(t.data, t.len, 64, &e);
+        cr_assert(ok, "%s", e.msg);
+        char *got = box_text(ok);
+        cr_expect(strlen(got) == t.len && memcmp(got, t.data, t.len) == 0, "printed back differently");
+        free(got);
+        doc_node_free(ok);
+        t.len = keep;
+        doc_buf_append(&t, "{\"ab\":1,\"cd\":2},{\"cd\":3,\"cd\":4}]", 32);
+        cr_expect_null(parse_n(t.data, t.len, 64, &e));
+        cr_expect_eq(e.offset, keep + 24, "offset %zu", e.offset);
+        cr_expect(strstr(e.msg, "duplicate key \"cd\""), "message: %s", e.msg);
+        doc_buf_free(&t);
+    }
+
+    /* Objects nested past the memo rows share the last row: forty levels of
+     * {"k":{"k":...}} three times over, then a duplicate at the deepest. */
+    doc_buf b;
+    doc_buf_init(&b);
+    doc_buf_putc(&b, '[');
+    for (int r = 0; r < 3; r++) {
+        if (r) doc_buf_putc(&b, ',');
+        rep(&b, "{\"k\":1,\"n\":", 40);
+        doc_buf_append(&b, "{\"k\":2}", 7);
+        rep(&b, "}", 40);
+    }
+    doc_buf_putc(&b, ']');
+    doc_error err;
+    doc_node *box = parse_n(b.data, b.len, 64, &err);
+    cr_assert(box, "%s", err.msg);
+    doc_node_free(box);
+    b.len -= 7 + 40 + 1;
+    doc_buf_append(&b, "{\"k\":2,\"k\":3}", 13);
+    rep(&b, "}", 40);
+    doc_buf_putc(&b, ']');
+    box = parse_n(b.data, b.len, 64, &err);
+    cr_expect_null(box);
+    cr_expect(strstr(err.msg, "duplicate key \"k\""), "message: %s", err.msg);
     doc_buf_free(&b);
 }
 
@@ -457,16 +573,22 @@ Test(parse, out_of_memory_at_every_step) {
         "{\"orders\":[{\"id\":1,\"sku\":\"A-1\",\"qty\":2,\"price\":19.99,\"tags\":[\"x\",\"y\"]},"
         "{\"id\":2,\"sku\":\"B\\u00e9\",\"qty\":1,\"price\":5.5,\"tags\":[]}],\"n\":null}";
     int succeeded = 0;
+    /* The nodes' memory is counted once per parse: a failure part-way
+     * leaves the count where it was, and so does freeing a success. */
+    long long baseline = doc_memory_in_use();
     for (long n = 0; n < 1000 && !succeeded; n++) {
         unit_alloc_fail_after(n);
         doc_error err;
         doc_node *box = parse_n(text, sizeof text - 1, 8, &err);
         if (box) {
             succeeded = 1;
+            cr_expect_eq(doc_memory_in_use() - baseline, (long long)doc_node_memory(box));
             doc_node_free(box);
         } else {
             cr_assert_eq(err.code, DOC_NOMEM, "n=%ld: %d %s", n, err.code, err.msg);
         }
+        cr_assert_eq(doc_memory_in_use(), baseline, "n=%ld: %lld bytes off", n,
+                     doc_memory_in_use() - baseline);
     }
     unit_alloc_plain();
     cr_expect(succeeded);
@@ -485,6 +607,7 @@ Test(parse, out_of_memory_past_the_local_buffers) {
     doc_buf_append(&b, "1", 1);
     rep(&b, "]}]", 20);
     int succeeded = 0;
+    long long baseline = doc_memory_in_use();
     for (long n = 0; n < 1000 && !succeeded; n++) {
         unit_alloc_fail_after(n);
         doc_error err;
@@ -495,6 +618,8 @@ Test(parse, out_of_memory_past_the_local_buffers) {
         } else {
             cr_assert_eq(err.code, DOC_NOMEM, "n=%ld: %d %s", n, err.code, err.msg);
         }
+        cr_assert_eq(doc_memory_in_use(), baseline, "n=%ld: %lld bytes off", n,
+                     doc_memory_in_use() - baseline);
     }
     unit_alloc_plain();
     cr_expect(succeeded);
