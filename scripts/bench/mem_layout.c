@@ -17,9 +17,9 @@
  *
  * It reads node.h, the core's private layout, on purpose: it measures it.
  *
- * Build (from the project root, after `make build/libdoc.a`):
+ * Build (from the project root, after `make BUILD=build/bench/core LTO= build/bench/core/libdoc.a`, a plain -O2 build of the core):
  *     cc -O2 -std=c11 -D_GNU_SOURCE -Imodule/doc scripts/bench/mem_layout.c \
- *        build/libdoc.a -lm -o build/bench/mem_layout
+ *        build/bench/core/libdoc.a -lm -o build/bench/mem_layout
  */
 #include <malloc.h>
 #include <stdio.h>

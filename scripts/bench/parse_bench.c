@@ -26,9 +26,9 @@
  * byte (scripts/bench/run.sh does that division). Run without valgrind the
  * program prints CPU-time MB/s too, for a rough look.
  *
- * Build (from the project root, after `make build/libdoc.a`):
+ * Build (from the project root, after `make BUILD=build/bench/core LTO= build/bench/core/libdoc.a`, a plain -O2 build of the core):
  *     cc -O2 -std=c11 -D_GNU_SOURCE -Imodule/doc scripts/bench/parse_bench.c \
- *        build/libdoc.a -lm -o build/bench/parse_bench
+ *        build/bench/core/libdoc.a -lm -o build/bench/parse_bench
  */
 #include <stdio.h>
 #include <stdlib.h>
