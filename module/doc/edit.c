@@ -187,6 +187,35 @@ static doc_node *walk(doc_node **rootp, const uint32_t *voff, uint32_t depth, do
     return n;
 }
 
+/* Before a RANGE_SHARED record's old bytes go back: the containers both
+ * sides share may have moved since the rewrite (a later edit inside one,
+ * already undone, can leave it reallocated elsewhere, and only the current
+ * bytes `cur` were told). Each shared pointer in the old bytes is set to
+ * the current one: shared elements keep their order, so the k-th marked
+ * element of the old side is the k-th marked element of the new side (the
+ * new side's bitmap follows the old one's when the count changed; when it
+ * did not, positions match and one bitmap serves both). */
+static void shared_repoint(const undo_rec *r, uint8_t *old, const uint8_t *cur, uint32_t curlen) {
+    const uint8_t *obits = old + r->oldlen, *nbits = obits;
+    if (r->count_delta) nbits += (count_values(old, r->oldlen) + 7) / 8;
+    uint32_t noff = 0, ni = 0;
+    for (uint32_t ooff = 0, oi = 0; ooff < r->oldlen; oi++) {
+        uint8_t *v = old + ooff;
+        ooff += (uint32_t)doc_value_size(v);
+        if ((*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) || !(obits[oi / 8] & (1u << (oi % 8)))) continue;
+        while (noff < curlen) {
+            const uint8_t *w = cur + noff;
+            int marked = (*w == DOC_TAG_OBJECT || *w == DOC_TAG_ARRAY) && (nbits[ni / 8] & (1u << (ni % 8)));
+            noff += (uint32_t)doc_value_size(w);
+            ni++;
+            if (marked) {
+                value_set_child(v, value_child(w));
+                break;
+            }
+        }
+    }
+}
+
 /* Reverts the records after the first `keep`, newest first. An unlogged
  * edit cannot be reverted: its caller promised no rollback would cross it
  * (doc_edit_set_encoded_final). */
@@ -199,6 +228,8 @@ static void rollback_to(doc_undo *u, size_t keep) {
         doc_node *parent;
         uint32_t pslot;
         doc_node *n = walk(r->rootp, voff, r->depth, &parent, &pslot);
+        if (r->range_kind == RANGE_SHARED)
+            shared_repoint(r, (uint8_t *)old, node_bytes(n) + r->off, r->newlen);
         free_range_children(r, node_bytes(n) + r->off, r->newlen, 1, NULL, NULL);
         doc_node *m = n;
         /* Cannot fail: see the file comment (sizes only shrink back). */

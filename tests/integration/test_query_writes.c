@@ -641,3 +641,23 @@ Test(query_writes, set_with_a_ttl_at_many_elements_sets_it_once) {
     freeReplyObject(r);
     expect_str(cmd(c, "DOC.GET k"), "{\"l\":[\"xx\",\"xx\",\"xx\"]}");
 }
+
+/* A MERGE at every element of an array: the scalars go to the stage and are
+ * written by one rewrite that keeps the object element shared; the merge into
+ * that object then grows it (it moves in memory). A later failing op of the
+ * TXN rolls it all back: the object must be found where it is now. */
+Test(query_writes, a_rolled_back_merge_at_every_element_restores_the_containers_it_grew) {
+    const char *doc = "{\"l\":[{\"a\":3},\"$\",2]}";
+    expect_ok(cmd(c, "DOC.SET k $ %s", doc));
+    redisReply *r = cmd(c, "DOC.TXN 1 k MERGE 1 %s %s CHECK 1 $.nope EQ 1", "$.l[*]", "{\"a\":{\"x\":1}}");
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
+    cr_assert(strstr(r->str, "ABORTED op 2"), "%s", r->str);
+    freeReplyObject(r);
+    char *text = doc_text(c, "k");
+    cr_assert_str_eq(text, doc);
+    free(text);
+    expect_array_len(cmd(c, "DOC.MERGE k %s %s", "$.l[*]", "{\"a\":{\"x\":1}}"), 3);
+    text = doc_text(c, "k");
+    cr_assert_str_eq(text, "{\"l\":[{\"a\":{\"x\":1}},{\"a\":{\"x\":1}},{\"a\":{\"x\":1}}]}");
+    free(text);
+}

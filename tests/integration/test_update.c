@@ -463,3 +463,30 @@ Test(update, each_purchase_returns_a_different_stock_level, .timeout = 60) {
     for (int left = 0; left < STOCK; left++)
         cr_assert_eq(seen[left], 1, "%d purchases left the stock at %d", seen[left], left);
 }
+
+/* A `$[id]` write rewrites the array once and shares the containers it keeps
+ * between the old bytes (in the undo log) and the new ones. A later op of the
+ * same DOC.TXN that grows a kept container moves it in memory; when a still
+ * later op fails, the rollback must put back the container where it now is,
+ * not where it was at the rewrite (it read freed memory before). */
+Test(update, a_txn_rolled_back_after_growing_a_container_a_rewrite_kept_restores_it) {
+    const char *doc = "{\"l\":[{\"a\":[1]},5,{\"b\":2}]}";
+    char grow_c[400], grow_d[400];
+    snprintf(grow_c, sizeof grow_c, "{\"c\":\"%0300d\"}", 0);
+    snprintf(grow_d, sizeof grow_d, "{\"d\":\"%0300d\"}", 0);
+    expect_ok(cmd(c, "DOC.SET k $ %s", doc));
+    redisReply *r = cmd(
+        c, "DOC.TXN 1 k UPDATE 1 %s ARRAYFILTERS %s MERGE 1 $.l[2] %s MERGE 1 $.l[0] %s CHECK 1 $.nope EQ 1",
+        "{\"$inc\":{\"l.$[e]\":1}}", "[{\"e\":{\"$type\":\"number\"}}]", grow_c, grow_d);
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
+    cr_assert(strstr(r->str, "ABORTED op 4"), "%s", r->str);
+    freeReplyObject(r);
+    expect_str(cmd(c, "DOC.GET k"), doc);
+    expect_int(cmd(c, "DOC.VERSION k"), 1);
+    /* and committed, the same ops keep what they wrote */
+    expect_array_len(cmd(c, "DOC.TXN 1 k UPDATE 1 %s ARRAYFILTERS %s MERGE 1 $.l[2] %s MERGE 1 $.l[0] %s",
+                         "{\"$inc\":{\"l.$[e]\":1}}", "[{\"e\":{\"$type\":\"number\"}}]", grow_c, grow_d),
+                     3);
+    expect_str(cmd(c, "DOC.GET k $.l[1]"), "6");
+    expect_int(cmd(c, "DOC.LEN k $.l[2].c"), 300);
+}
