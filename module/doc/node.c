@@ -808,23 +808,28 @@ static void node_free_one(doc_node *n) {
     doc_free(n);
 }
 
-/* Pushes the child nodes referenced by a packed range; returns -1 when the
- * stack could not grow (those children are then freed recursively). */
-static void push_children(node_stack *s, const uint8_t *p, uint32_t len, int kind) {
-    uint32_t off = 0;
-    while (off < len) {
+/* The next child node a packed range p[0..len) of a node of `kind` points
+ * to, from *off on (advanced past it); NULL at the end. */
+static inline doc_node *next_child(const uint8_t *p, uint32_t len, uint32_t *off, int kind) {
+    while (*off < len) {
         if (kind == DOC_KIND_OBJECT) {
             const char *k;
             size_t kl;
-            off += (uint32_t)doc_key_decode(p + off, &k, &kl);
+            *off += (uint32_t)doc_key_decode(p + *off, &k, &kl);
         }
-        uint8_t tag = p[off];
-        if (tag == DOC_TAG_OBJECT || tag == DOC_TAG_ARRAY) {
-            doc_node *c = value_child(p + off);
-            if (stack_push(s, c) < 0) doc_node_free(c);
-        }
-        off += (uint32_t)node_value_size(p + off);
+        const uint8_t *v = p + *off;
+        *off += (uint32_t)node_value_size(v);
+        if (*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) return value_child(v);
     }
+    return NULL;
+}
+
+/* Pushes the child nodes referenced by a packed range (a child the stack
+ * has no room for is freed recursively). */
+static void push_children(node_stack *s, const uint8_t *p, uint32_t len, int kind) {
+    uint32_t off = 0;
+    for (doc_node *c; (c = next_child(p, len, &off, kind));)
+        if (stack_push(s, c) < 0) doc_node_free(c);
 }
 
 void doc_bytes_free_children(const uint8_t *p, uint32_t len, int kind) {
@@ -847,16 +852,7 @@ void doc_node_free(doc_node *n) {
 
 void doc_bytes_reap_children(const uint8_t *p, uint32_t len, int kind, doc_reap_fn reap, void *arg) {
     uint32_t off = 0;
-    while (off < len) {
-        if (kind == DOC_KIND_OBJECT) {
-            const char *k;
-            size_t kl;
-            off += (uint32_t)doc_key_decode(p + off, &k, &kl);
-        }
-        uint8_t tag = p[off];
-        if (tag == DOC_TAG_OBJECT || tag == DOC_TAG_ARRAY) reap(value_child(p + off), arg);
-        off += (uint32_t)node_value_size(p + off);
-    }
+    for (doc_node *c; (c = next_child(p, len, &off, kind));) reap(c, arg);
 }
 
 size_t doc_node_free_effort(const doc_node *root, size_t limit) {

@@ -9,23 +9,7 @@
 #include <string.h>
 
 #include "doc.h"
-
-static doc_node *parse_ok(const char *json) {
-    doc_error err;
-    doc_error_clear(&err);
-    doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
-    cr_assert(box, "parse failed: %s (%s)", err.msg, json);
-    return box;
-}
-
-static char *print_root(doc_node *root) {
-    doc_buf b;
-    doc_buf_init(&b);
-    doc_print(doc_box_value(root), &b);
-    char *s = strdup(doc_buf_cstr(&b));
-    doc_buf_free(&b);
-    return s;
-}
+#include "unit_doc.h"
 
 /* What the reaper was given: trees, then end marks (NULL). */
 typedef struct reaped {
@@ -78,7 +62,7 @@ Test(reap, commit_hands_each_detached_tree_to_the_reaper_then_one_end_mark) {
     /* The live tree no longer reaches the garbage: freeing it first and
      * reading the document after is clean under ASan. */
     for (int i = 0; i < r.ntrees; i++) doc_node_free(r.trees[i]);
-    char *s = print_root(root);
+    char *s = box_text(root);
     cr_assert_str_eq(s, "{\"a\":{\"new\":true},\"c\":2}");
     free(s);
     doc_undo_commit(u); /* an empty log: no end mark */
@@ -99,7 +83,7 @@ Test(reap, rollback_never_calls_the_reaper) {
     doc_undo_rollback(u);
     cr_assert_eq(r.ntrees, 0);
     cr_assert_eq(r.ends, 0);
-    char *s = print_root(root);
+    char *s = box_text(root);
     cr_assert_str_eq(s, "{\"a\":{\"x\":[1,2,3]},\"b\":[[1],[2]]}");
     free(s);
     doc_undo_free(u);

@@ -15,15 +15,6 @@
 #include "unit_doc.h"
 #include "unit_alloc.h"
 
-static char *print_box(const doc_node *box) {
-    doc_buf b;
-    doc_buf_init(&b);
-    doc_print(doc_box_value(box), &b);
-    char *s = strdup(doc_buf_cstr(&b));
-    doc_buf_free(&b);
-    return s;
-}
-
 static doc_view view_of(const doc_node *box) {
     doc_view v;
     doc_value_decode(doc_box_value(box), &v);
@@ -240,7 +231,7 @@ Test(semantics, keep_window_keeps_the_first_or_the_last_elements) {
 Test(semantics, empty_containers) {
     doc_node *a = doc_box_empty(DOC_ARRAY), *o = doc_box_empty(DOC_OBJECT);
     cr_assert(a && o);
-    char *sa = print_box(a), *so = print_box(o);
+    char *sa = box_text(a), *so = box_text(o);
     cr_expect_str_eq(sa, "[]");
     cr_expect_str_eq(so, "{}");
     free(sa);
@@ -288,14 +279,14 @@ Test(semantics, merge_follows_rfc_7396) {
         cr_assert_eq(doc_resolve_write(&c, p, u, &err), DOC_OK, "row %zu: %s", i, err.msg);
         cr_expect_eq(doc_edit_merge(&c, doc_box_value(patch), u, &err), DOC_OK, "row %zu: %s", i, err.msg);
         doc_cursor_free(&c);
-        char *got = print_box(root);
+        char *got = box_text(root);
         cr_expect_str_eq(got, rows[i].want, "row %zu", i);
         free(got);
         /* The log takes it all back, byte for byte. */
         doc_undo_rollback(u);
-        got = print_box(root);
+        got = box_text(root);
         doc_node *orig = parse_ok(rows[i].doc);
-        char *want = print_box(orig);
+        char *want = box_text(orig);
         cr_expect_str_eq(got, want, "row %zu: rollback", i);
         free(got);
         free(want);
@@ -325,7 +316,7 @@ Test(semantics, merge_without_a_log_is_all_or_nothing) {
         doc_status st = doc_edit_merge(&c, doc_box_value(patch), NULL, &err);
         unit_alloc_plain();
         doc_cursor_free(&c);
-        char *got = print_box(root);
+        char *got = box_text(root);
         if (st == DOC_OK) {
             succeeded = 1;
             cr_expect_str_eq(got, "{\"a\":2,\"b\":{\"d\":\"e\"},\"z\":{\"y\":[1,{\"x\":true}]}}");
@@ -461,7 +452,7 @@ Test(semantics, remove_where_removes_every_match_and_undoes_exactly) {
             }
             doc_cursor_free(&c);
             doc_undo_rollback(u);
-            char *back = print_box(root);
+            char *back = box_text(root);
             cr_expect_str_eq(back, orig, "row %zu big %d: rollback", i, big);
             free(back);
             doc_undo_free(u);
@@ -485,7 +476,7 @@ Test(semantics, remove_where_on_a_non_array_is_badtype_and_changes_nothing) {
     uint32_t removed = 99;
     cr_expect_eq(doc_edit_remove_where(&c, in_list, (void *)doc_box_value(drop), NULL, &removed, &err),
                  DOC_BADTYPE);
-    char *got = print_box(root);
+    char *got = box_text(root);
     cr_expect_str_eq(got, "{\"a\":{\"b\":1}}");
     free(got);
     doc_cursor_free(&c);
@@ -527,7 +518,7 @@ Test(semantics, remove_where_out_of_memory_rolls_back_to_the_mark) {
         } else {
             cr_expect_eq(st, DOC_NOMEM, "n=%ld: %s", n, err.msg);
             doc_undo_rollback_to(u, mark);
-            char *back = print_box(root);
+            char *back = box_text(root);
             cr_expect_str_eq(back, orig, "n=%ld", n);
             free(back);
         }
@@ -580,7 +571,7 @@ Test(semantics, update_apply_out_of_memory_at_every_step) {
         cr_assert_eq(doc_update_compile(doc_box_value(upd), flt ? doc_box_value(flt) : NULL, 32, &u, &err),
                      DOC_OK, "row %zu: %s", i, err.msg);
         doc_node *orig = parse_ok(rows[i].doc);
-        char *orig_text = print_box(orig);
+        char *orig_text = box_text(orig);
         for (int with_log = 0; with_log <= 1; with_log++) {
             int succeeded = 0;
             for (long n = 0; n < 5000 && !succeeded; n++) {
@@ -595,13 +586,13 @@ Test(semantics, update_apply_out_of_memory_at_every_step) {
                 if (st != DOC_OK) {
                     cr_expect_eq(st, DOC_NOMEM, "row %zu n=%ld: %s %s", i, n, doc_status_word(st), err.msg);
                     if (log) doc_undo_rollback_to(log, mark);
-                    char *back = print_box(root);
+                    char *back = box_text(root);
                     cr_expect_str_eq(back, orig_text, "row %zu n=%ld log %d", i, n, with_log);
                     free(back);
                 } else {
                     succeeded = 1;
                     cr_expect_eq(changed, 1);
-                    char *got = print_box(root);
+                    char *got = box_text(root);
                     doc_node *want = parse_ok(rows[i].want);
                     cr_expect(doc_value_equal(doc_box_value(root), doc_box_value(want)), "row %zu: %s", i,
                               got);

@@ -15,15 +15,6 @@
 #include "unit_doc.h"
 #include "unit_alloc.h"
 
-static char *text_of(const doc_node *box) {
-    doc_buf b;
-    doc_buf_init(&b);
-    doc_print(doc_box_value(box), &b);
-    char *s = strdup(doc_buf_cstr(&b));
-    doc_buf_free(&b);
-    return s;
-}
-
 /* Values an element may become: scalars of every size, containers. */
 static const char *const NEW[] = {"0",
                                   "1",
@@ -122,13 +113,13 @@ Test(stage, many_element_writes_equal_one_by_one_and_roll_back_byte_for_byte) {
             cr_assert_eq(write_at(&b, path, what[k], ub, &err), DOC_OK, "%s", err.msg);
             doc_path_free(path);
         }
-        char *ta = text_of(a), *tb = text_of(b);
+        char *ta = box_text(a), *tb = box_text(b);
         cr_assert_str_eq(ta, tb, "round %d", round);
         free(ta);
         free(tb);
         if (round % 2) {
             doc_undo_rollback(ua);
-            ta = text_of(a);
+            ta = box_text(a);
             cr_assert_str_eq(ta, text, "round %d: rollback", round);
             free(ta);
         }
@@ -157,7 +148,7 @@ Test(stage, out_of_memory_anywhere_leaves_the_array_as_it_was) {
         unit_alloc_plain();
         cr_assert(st == DOC_OK || st == DOC_NOMEM, "allocation %zu: %s", k, err.msg);
         if (st) doc_undo_rollback(u);
-        char *t = text_of(a);
+        char *t = box_text(a);
         if (st) cr_assert_str_eq(t, text, "allocation %zu failed: the document is as it was", k);
         ok = st == DOC_OK;
         free(t);

@@ -23,19 +23,10 @@
 /* Helpers                                                            */
 /* ------------------------------------------------------------------ */
 
-static char *print_box(const doc_node *box) {
-    doc_buf b;
-    doc_buf_init(&b);
-    doc_print(doc_box_value(box), &b);
-    char *s = strdup(doc_buf_cstr(&b));
-    doc_buf_free(&b);
-    return s;
-}
-
 /* The compact form of a JSON text. */
 static char *normal(const char *json) {
     doc_node *box = parse_ok(json);
-    char *s = print_box(box);
+    char *s = box_text(box);
     doc_node_free(box);
     return s;
 }
@@ -68,7 +59,7 @@ static void run_row(const row *r, size_t i) {
     doc_node *doc = parse_ok(r->doc);
     doc_node *upd = parse_ok(r->update);
     doc_node *flt = r->filters ? parse_ok(r->filters) : NULL;
-    char *before = print_box(doc);
+    char *before = box_text(doc);
     doc_update *u = NULL;
     doc_status st =
         doc_update_compile(doc_box_value(upd), flt ? doc_box_value(flt) : NULL, DOC_DEPTH_DEFAULT, &u, &err);
@@ -86,7 +77,7 @@ static void run_row(const row *r, size_t i) {
         cr_assert_eq(st, r->code, "row %zu (%s on %s): apply gave %s (%s), expected %s", i, r->update, r->doc,
                      doc_status_word(st), err.msg, doc_status_word(r->code));
         if (!st) {
-            char *got = print_box(doc);
+            char *got = box_text(doc);
             char *want = normal(r->expect);
             cr_assert_str_eq(got, want, "row %zu (%s on %s)", i, r->update, r->doc);
             cr_assert_eq(changed, strcmp(got, before) != 0, "row %zu: changed is %d", i, changed);
@@ -96,7 +87,7 @@ static void run_row(const row *r, size_t i) {
             cr_assert(err.msg[0] && !strchr(err.msg, '\n'), "row %zu: bad message", i);
         }
         doc_undo_rollback(undo);
-        char *after = print_box(doc);
+        char *after = box_text(doc);
         cr_assert_str_eq(after, before, "row %zu: rollback did not restore the document", i);
         free(after);
         doc_undo_free(undo);
@@ -512,7 +503,7 @@ Test(update, an_edit_below_an_edited_node_counts_as_a_change) {
     cr_assert_eq(doc_update_compile(doc_box_value(upd), NULL, DOC_DEPTH_DEFAULT, &u, &err), DOC_OK);
     int changed = -1;
     cr_assert_eq(doc_update_apply(u, &doc, 0, NULL, &changed, &err), DOC_OK);
-    char *got = print_box(doc);
+    char *got = box_text(doc);
     cr_assert_str_eq(got, "{\"a\":[{}]}");
     cr_assert_eq(changed, 1);
     free(got);
@@ -718,7 +709,7 @@ Test(update, padding_past_one_batch) {
     cr_assert_eq(e.type, DOC_INT);
     cr_assert_eq(e.i, 7);
     doc_undo_rollback(undo);
-    char *s = print_box(doc);
+    char *s = box_text(doc);
     cr_assert_str_eq(s, "{\"a\":[true]}");
     free(s);
     doc_undo_free(undo);
@@ -734,7 +725,7 @@ Test(update, without_an_undo_log_is_all_or_nothing) {
     int changed = 1;
     cr_assert_eq(doc_update_apply(u, &doc, 0, NULL, &changed, &err), DOC_BADTYPE);
     cr_assert_eq(changed, 0);
-    char *s = print_box(doc);
+    char *s = box_text(doc);
     cr_assert_str_eq(s, "{\"s\":\"x\"}");
     free(s);
     doc_update_free(u);
@@ -742,7 +733,7 @@ Test(update, without_an_undo_log_is_all_or_nothing) {
     doc_error_clear(&err);
     cr_assert_eq(doc_update_apply(u, &doc, 0, NULL, &changed, &err), DOC_OK);
     cr_assert_eq(changed, 1);
-    s = print_box(doc);
+    s = box_text(doc);
     cr_assert_str_eq(s, "{\"s\":\"x\",\"a\":1,\"n\":1}");
     free(s);
     doc_update_free(u);
@@ -762,7 +753,7 @@ Test(update, applying_twice_and_committing) {
     doc_undo_commit(undo);
     cr_assert_eq(doc_update_apply(u, &doc, 0, undo, &changed, &err), DOC_OK, "%s", err.msg);
     doc_undo_commit(undo);
-    char *s = print_box(doc);
+    char *s = box_text(doc);
     cr_assert_str_eq(s, "{\"a\":[1,2,2,3],\"q\":{\"k\":[2]},\"p\":{\"k\":[1]}}");
     free(s);
     doc_undo_free(undo);
@@ -778,18 +769,18 @@ static void seed_case(const char *doc_text, const char *filter, doc_status code,
     doc_error_clear(&err);
     cr_assert_eq(doc_filter_compile(doc_box_value(fbox), 128, &f, &err), DOC_OK, "%s", err.msg);
     doc_undo *undo = doc_undo_new();
-    char *before = print_box(doc);
+    char *before = box_text(doc);
     doc_status st = doc_update_seed(&doc, f, undo, &err);
     cr_assert_eq(st, code, "%s: %s (%s)", filter, doc_status_word(st), err.msg);
     if (!st) {
-        char *got = print_box(doc);
+        char *got = box_text(doc);
         char *want = normal(expect);
         cr_assert_str_eq(got, want, "%s", filter);
         free(got);
         free(want);
     }
     doc_undo_rollback(undo);
-    char *after = print_box(doc);
+    char *after = box_text(doc);
     cr_assert_str_eq(after, before);
     free(after);
     free(before);
@@ -820,11 +811,11 @@ Test(update, seed_then_update_for_an_upsert) {
     doc_update *u = compile_ok("{\"$inc\":{\"qty\":2},\"$setOnInsert\":{\"created\":true}}", NULL);
     int changed;
     cr_assert_eq(doc_update_apply(u, &doc, 1, undo, &changed, &err), DOC_OK);
-    char *s = print_box(doc);
+    char *s = box_text(doc);
     cr_assert_str_eq(s, "{\"sku\":\"x\",\"qty\":3,\"created\":true}");
     free(s);
     doc_undo_rollback(undo);
-    s = print_box(doc);
+    s = box_text(doc);
     cr_assert_str_eq(s, "{}");
     free(s);
     doc_undo_free(undo);
@@ -944,7 +935,7 @@ Test(update, random_updates_roll_back_byte_identical) {
         }
         if (!st) {
             doc_node *doc = parse_ok(docs[rnd(4)]);
-            char *before = print_box(doc);
+            char *before = box_text(doc);
             doc_undo *undo = doc_undo_new();
             int changed;
             doc_error_clear(&err);
@@ -954,14 +945,14 @@ Test(update, random_updates_roll_back_byte_identical) {
                 cr_assert(err.msg[0]);
             } else {
                 applied++;
-                char *mid = print_box(doc);
+                char *mid = box_text(doc);
                 doc_node *again = parse_ok(mid); /* the result is valid JSON */
                 doc_node_free(again);
                 cr_assert_eq(changed, strcmp(mid, before) != 0, "iteration %d: changed %d", iter, changed);
                 free(mid);
             }
             doc_undo_rollback(undo);
-            char *after = print_box(doc);
+            char *after = box_text(doc);
             cr_assert_str_eq(after, before, "iteration %d", iter);
             free(after);
             free(before);
@@ -1107,7 +1098,7 @@ Test(update, a_positional_rewrite_is_one_undo_record_and_keeps_the_index_and_has
     cr_assert_eq(doc_undo_size(undo), 1);
     doc_undo_commit(undo);
     check_index(doc);
-    char *s = print_box(doc);
+    char *s = box_text(doc);
     cr_assert_eq(strlen(s), strlen("{\"a\":[]}") + 2 * 10000 - 1);
     free(s);
     doc_undo_free(undo);
@@ -1202,7 +1193,7 @@ Test(update, positional_rewrites_equal_element_by_element_writes) {
         matched_some += picked > 0;
 
         doc_node *d1 = parse_ok(doc_buf_cstr(&db)), *d2 = parse_ok(doc_buf_cstr(&db));
-        char *before = print_box(d1);
+        char *before = box_text(d1);
         doc_update *u1 = compile_ok(upd, flt ? fl : NULL);
         doc_update *u2 = compile_ok(doc_buf_cstr(&ob), NULL);
         doc_undo *undo1 = doc_undo_new(), *undo2 = doc_undo_new();
@@ -1216,7 +1207,7 @@ Test(update, positional_rewrites_equal_element_by_element_writes) {
                      doc_status_word(s1), e1.msg, doc_status_word(s2), e2.msg);
         if (!s1) {
             ok++;
-            char *p1 = print_box(d1), *p2 = print_box(d2);
+            char *p1 = box_text(d1), *p2 = box_text(d2);
             cr_assert_str_eq(p1, p2, "iteration %d: %s %s on %s", iter, upd, flt ? fl : "", before);
             cr_assert_eq(c1, c2, "iteration %d: changed %d vs %d", iter, c1, c2);
             free(p1);
@@ -1226,13 +1217,13 @@ Test(update, positional_rewrites_equal_element_by_element_writes) {
         }
         if (!s1 && rnd(2)) {
             doc_undo_commit(undo1);
-            char *p = print_box(d1);
+            char *p = box_text(d1);
             doc_node *again = parse_ok(p);
             doc_node_free(again);
             free(p);
         } else {
             doc_undo_rollback(undo1);
-            char *after = print_box(d1);
+            char *after = box_text(d1);
             cr_assert_str_eq(after, before, "iteration %d: rollback", iter);
             free(after);
         }

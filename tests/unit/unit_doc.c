@@ -4,6 +4,7 @@
 #include "unit_doc.h"
 
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 doc_node *parse_ok(const char *json) {
@@ -12,6 +13,16 @@ doc_node *parse_ok(const char *json) {
     doc_node *box = doc_parse(json, strlen(json), DOC_DEPTH_DEFAULT, &err);
     cr_assert(box, "parse failed: %s (%s)", err.msg, json);
     return box;
+}
+
+char *box_text(const doc_node *box) {
+    doc_buf b;
+    doc_buf_init(&b);
+    doc_print(doc_box_value(box), &b);
+    cr_assert(!b.oom, "out of memory printing");
+    char *s = strdup(doc_buf_cstr(&b));
+    doc_buf_free(&b);
+    return s;
 }
 
 doc_path *path_ok(const char *text) {

@@ -9,6 +9,8 @@
 
 /* doc_parse of a NUL-terminated JSON text at the default max-depth. */
 doc_node *parse_ok(const char *json);
+/* The compact JSON text of a box's value, malloc'd. */
+char *box_text(const doc_node *box);
 /* doc_path_compile of a NUL-terminated path at max-depth 128. */
 doc_path *path_ok(const char *text);
 
