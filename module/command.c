@@ -293,7 +293,7 @@ doc_status arg_misplaced(RedisModuleString *word, const char *where, const char 
 int arg_is(RedisModuleString *s, const char *word) {
     size_t len;
     const char *p = RedisModule_StringPtrLen(s, &len);
-    return len == strlen(word) && strncasecmp(p, word, len) == 0;
+    return word_is(p, len, word, strlen(word));
 }
 
 doc_status arg_read_path(RedisModuleString *s, doc_path **out, doc_query **query, doc_error *err) {
