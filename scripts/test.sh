@@ -15,7 +15,8 @@
 #   fuzz                make fuzz FUZZ_SECONDS=60   (only when scripts/fuzz.sh exists; the
 #                       libFuzzer targets only: cmdfuzz had its own step)
 # Each step's output goes to build/logs/<step>.log; the terminal gets one line per
-# step (the last 40 lines of the log under a failed one) and one summary line.
+# step (under a failed one: its failing tests' lines, then the last 40 lines of the log)
+# and one summary line.
 # Exit status: 0 when every step passed, 1 otherwise.
 #
 # Environment: SERVERS (default "redis7 redis8 valkey8.0 valkey8.1");
@@ -134,6 +135,10 @@ main() {
     else
       printf '%s %s %sFAILED%s (%d s, exit %d; full log: %s)\n' "$step" "$dots" "$red" "$off" \
         "$secs" "$rc" "$log"
+      # Which tests failed, and why, wherever they are in the log (the tail alone
+      # may show only a sanitizer's leak summary after them); then the tail.
+      grep -E '^\[(----|FAIL)\]|ERROR: (Address|Leak)Sanitizer|runtime error:|^[^ ]*\.c:[0-9]+: ' "$log" |
+        head -n 60 | sed 's/^/    | /'
       tail -n "$TAIL_LINES" "$log" | sed 's/^/    /'
       failed+=("$step")
     fi

@@ -215,7 +215,8 @@ static bool key_is_gone(void *arg) {
 Test(harness, wait_until_polls_until_the_condition_holds) {
     srv *s = srv_start(NULL);
     redisContext *c = srv_connect(s);
-    expect_ok(cmd(c, "SET short-lived x PX 100"));
+    /* long enough that no stall of a busy machine lets it expire before the first probe */
+    expect_ok(cmd(c, "SET short-lived x PX 1000"));
     struct key_probe probe = {c, "short-lived"};
     cr_assert(!key_is_gone(&probe));
     cr_assert(wait_until(key_is_gone, &probe, 5000), "the key never expired");
