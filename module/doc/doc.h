@@ -275,9 +275,13 @@ const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off)
  * or -1. Arrays of 64 elements or more answer a scalar val from a hash of
  * their scalar elements, built by the first such search and then kept with
  * the array (memory counted, updated by every edit, freed with the node;
- * which is why arr is not const): O(1) instead of O(n). Never fails: without
- * memory for the hash it scans. */
+ * which is why arr is not const): O(1) instead of O(n) when from is 0 or at
+ * most the first equal element's position, else a scan from `from`. Never
+ * fails: without memory for the hash it scans. */
 int64_t doc_array_find(doc_node *arr, const uint8_t *val, uint32_t from);
+/* Distinct scalar values in arr's value hash (one slot each), 0 with none
+ * built: for tests. */
+uint32_t doc_array_hashed_values(const doc_node *arr);
 
 /* ------------------------------------------------------------------ */
 /* Building values (used by the parser, copying, and commands)        */
@@ -590,18 +594,22 @@ doc_status doc_edit_insert_many_take(doc_cursor *c, uint32_t index, doc_node **b
 /* Removes elements [from, from + count) of the array at the cursor: one edit. */
 doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, doc_undo *u, doc_error *err);
 /* Removes every element of the array at the cursor deep-equal to the value
- * of one of the boxes vals[0..nvals) (not taken), one edit per run of neighbours, found with doc_array_find
- * (so O(1) per match beyond the edits in a large array of scalars);
+ * of one of the boxes vals[0..nvals) (not taken), found with doc_array_find
+ * (in a large array of scalars: O(1) when there is none, one pass over the
+ * array from the first equal one otherwise), removed as doc_edit_remove_where
+ * removes (an edit per run up to four runs, else one rewrite);
  * *removed counts them. BADTYPE when the target is not an array. */
 doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals, doc_undo *u,
                                  uint32_t *removed, doc_error *err);
 /* Removes every element of the array at the cursor for which match(ctx, el)
- * is 1, one edit per run of neighbours (last run first); *removed counts
- * them. BADTYPE when the target is not an array (nothing changed). Can fail
- * part-way (NOMEM after some runs were removed; *removed counts those): with
- * a log u, the caller rolls u back to its mark taken before the call; with u
- * NULL each run's removal is final, so a failure may leave some removed -
- * pass a log when all or nothing matters. */
+ * is 1: one edit per run of neighbours (last run first) when there are at
+ * most four runs, else one rewrite of the array (O(array) however many);
+ * *removed counts them. BADTYPE when the target is not an array (nothing
+ * changed). With a few runs it can fail part-way (NOMEM after some runs were
+ * removed; *removed counts those): with a log u, the caller rolls u back to
+ * its mark taken before the call; with u NULL each run's removal is final,
+ * so a failure may leave some removed - pass a log when all or nothing
+ * matters. */
 doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el), void *ctx,
                                  doc_undo *u, uint32_t *removed, doc_error *err);
 /* Replaces every element of the array at the cursor at once with the values

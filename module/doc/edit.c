@@ -916,6 +916,115 @@ doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, d
     WITH_LOG(u, remove_range(c, from, count, u, err));
 }
 
+/* Writes the array at the cursor again with some elements changed: next()
+ * gives them in increasing element order, each as its new value's bytes
+ * (len 0: removed). One edit (apply_ex over the whole array) whose record
+ * holds the old bytes and, when containers are kept, a bitmap of them by old
+ * position and, if the count changes, one by new position (commit frees the
+ * replaced containers, rollback the new ones). O(array + new bytes). On
+ * failure (NOMEM, TOOBIG) nothing changed. */
+static doc_status
+rewrite_changes(doc_cursor *c, int (*next)(void *ctx, uint32_t *index, const uint8_t **bytes, uint32_t *len),
+                void *ctx, doc_undo *u, doc_error *err) {
+    const doc_node *arr = value_child(doc_cursor_value(c));
+    const uint8_t *p = node_cbytes(arr);
+    doc_buf out, bits;
+    doc_buf_init(&out);
+    doc_buf_init(&bits);
+    size_t ob = ((size_t)arr->count + 7) / 8, newcount = 0, shared = 0;
+    int parent = (arr->flags & NODE_PARENT) != 0;
+    if (doc_buf_reserve(&out, arr->len) == 0 && parent && doc_buf_reserve(&bits, 2 * ob) == 0) {
+        memset(bits.data, 0, 2 * ob);
+        bits.len = 2 * ob;
+    }
+    uint32_t off = 0, run = 0, at, len;
+    const uint8_t *nb;
+    int have = next(ctx, &at, &nb, &len);
+    for (uint32_t i = 0; i < arr->count; i++) {
+        size_t sz = node_value_size(p + off);
+        if (have && at == i) {
+            doc_buf_append(&out, p + run, off - run);
+            doc_buf_append(&out, nb, len);
+            newcount += len != 0;
+            run = off + (uint32_t)sz;
+            have = next(ctx, &at, &nb, &len);
+        } else {
+            if (bits.len && (p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY)) {
+                bits.data[i / 8] |= (char)(1u << (i % 8));
+                bits.data[ob + newcount / 8] |= (char)(1u << (newcount % 8));
+                shared++;
+            }
+            newcount++;
+        }
+        off += (uint32_t)sz;
+    }
+    doc_buf_append(&out, p + run, arr->len - run);
+    int delta = (int)((long long)newcount - (long long)arr->count);
+    doc_status st;
+    if (out.oom || bits.oom || (parent && !bits.len))
+        st = doc_error_set(err, DOC_NOMEM, "out of memory");
+    else if (out.len > DOC_NODE_MAX_BYTES)
+        st = doc_error_set(err, DOC_TOOBIG, "container larger than 4 GB");
+    else
+        st = apply_ex(c, c->depth, 0, arr->len, (const uint8_t *)out.data, (uint32_t)out.len, delta, 0,
+                      shared ? (const uint8_t *)bits.data : NULL, shared ? (delta ? 2 * ob : ob) : 0, u, err);
+    doc_buf_free(&out);
+    doc_buf_free(&bits);
+    return st;
+}
+
+/* Runs (from, count) of elements to remove, ascending: rewrite_changes's
+ * iterator, every element of every run removed. */
+typedef struct run_walk {
+    const uint32_t *runs;
+    size_t nruns, at; /* runs[2 * at]: the run under way */
+    uint32_t done;    /* of it */
+} run_walk;
+
+static int run_next(void *ctx, uint32_t *index, const uint8_t **bytes, uint32_t *len) {
+    run_walk *w = ctx;
+    if (w->at < w->nruns && w->done == w->runs[2 * w->at + 1]) {
+        w->at++;
+        w->done = 0;
+    }
+    if (w->at == w->nruns) return 0;
+    *index = w->runs[2 * w->at] + w->done++;
+    *bytes = NULL;
+    *len = 0;
+    return 1;
+}
+
+static doc_status remove_runs_at_once(doc_cursor *c, const uint32_t *runs, size_t nruns, doc_undo *u,
+                                      doc_error *err) {
+    run_walk w = {runs, nruns, 0, 0};
+    WITH_LOG(u, rewrite_changes(c, run_next, &w, u, err));
+}
+
+/* More runs than this are removed by one rewrite of the array (O(array)),
+ * fewer by one edit each (O(array) each: the tail moves). */
+#define REMOVE_RUN_EDITS 4
+
+/* Removes the runs (from, count: nruns uint32_t pairs, ascending, apart)
+ * of the array at the cursor; *removed (when given) counts the elements.
+ * One rewrite, or one edit per run (last first, so earlier positions stay
+ * valid) when there are few. */
+static doc_status remove_runs(doc_cursor *c, const uint32_t *runs, size_t nruns, doc_undo *u,
+                              uint32_t *removed, doc_error *err) {
+    doc_status st = DOC_OK;
+    uint32_t total = 0;
+    for (size_t r = 0; r < nruns; r++) total += runs[2 * r + 1];
+    if (nruns > REMOVE_RUN_EDITS) {
+        st = remove_runs_at_once(c, runs, nruns, u, err);
+        if (!st && removed) *removed = total;
+        return st;
+    }
+    for (size_t r = nruns; !st && r > 0; r--) {
+        st = doc_edit_remove_range(c, runs[2 * r - 2], runs[2 * r - 1], u, err);
+        if (!st && removed) *removed += runs[2 * r - 1];
+    }
+    return st;
+}
+
 doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el), void *ctx,
                                  doc_undo *u, uint32_t *removed, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
@@ -945,13 +1054,9 @@ doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const ui
         uint32_t r[2] = {from, len};
         doc_buf_append(&runs, r, sizeof r);
     }
-    doc_status st = runs.oom ? doc_error_set(err, DOC_NOMEM, "out of memory") : DOC_OK;
-    for (size_t at = runs.len; !st && at > 0; at -= 2 * sizeof(uint32_t)) {
-        uint32_t r[2];
-        memcpy(r, runs.data + at - sizeof r, sizeof r);
-        st = doc_edit_remove_range(c, r[0], r[1], u, err);
-        if (!st && removed) *removed += r[1];
-    }
+    doc_status st = runs.oom ? doc_error_set(err, DOC_NOMEM, "out of memory")
+                             : remove_runs(c, (const uint32_t *)(void *)runs.data,
+                                           runs.len / (2 * sizeof(uint32_t)), u, removed, err);
     doc_buf_free(&runs);
     return st;
 }
@@ -986,17 +1091,21 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
     if (nvals > 1 && n > 1) qsort(p, n, sizeof *p, pos_cmp);
     for (size_t i = 0; i < n; i++)
         if (!w || p[i] != p[w - 1]) p[w++] = p[i];
-    doc_status st = DOC_OK;
-    size_t end = w;
-    while (!st && end > 0) {
-        size_t start = end - 1;
-        while (start > 0 && p[start - 1] + 1 == p[start]) start--;
-        uint32_t cnt = (uint32_t)(end - start);
-        st = doc_edit_remove_range(c, p[start], cnt, u, err);
-        if (!st && removed) *removed += cnt;
-        end = start;
+    /* Runs of neighbours: (from, count) pairs. */
+    doc_buf runs;
+    doc_buf_init(&runs);
+    for (size_t i = 0; i < w;) {
+        size_t j = i + 1;
+        while (j < w && p[j] == p[j - 1] + 1) j++;
+        uint32_t r[2] = {p[i], (uint32_t)(j - i)};
+        doc_buf_append(&runs, r, sizeof r);
+        i = j;
     }
     doc_buf_free(&pos);
+    doc_status st = runs.oom ? doc_error_set(err, DOC_NOMEM, "out of memory")
+                             : remove_runs(c, (const uint32_t *)(void *)runs.data,
+                                           runs.len / (2 * sizeof(uint32_t)), u, removed, err);
+    doc_buf_free(&runs);
     return st;
 }
 
@@ -1255,6 +1364,24 @@ static doc_status flush_in_place(doc_stage *s, doc_cursor *c, const stage_mark *
     return DOC_OK;
 }
 
+/* The stage's values set aside, in increasing element order (marks are
+ * kept in decreasing order): rewrite_changes's iterator. */
+typedef struct stage_changes {
+    const doc_stage *s;
+    const stage_mark *m;
+    size_t next; /* m[next - 1]: the next one */
+} stage_changes;
+
+static int stage_next(void *ctx, uint32_t *index, const uint8_t **bytes, uint32_t *len) {
+    stage_changes *ch = ctx;
+    if (!ch->next) return 0;
+    const stage_mark *k = &ch->m[--ch->next];
+    *index = k->index;
+    *bytes = (const uint8_t *)ch->s->vals.data + k->off;
+    *len = k->len;
+    return 1;
+}
+
 doc_status doc_stage_flush(doc_stage *s, doc_cursor *c, doc_undo *u, doc_error *err) {
     const stage_mark *m = (const stage_mark *)(void *)s->marks.data;
     size_t nm = s->marks.len / sizeof *m;
@@ -1262,7 +1389,6 @@ doc_status doc_stage_flush(doc_stage *s, doc_cursor *c, doc_undo *u, doc_error *
     const uint8_t *v = doc_cursor_value(c);
     if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
     const doc_node *arr = value_child(v);
-    const uint8_t *p = node_cbytes(arr);
     /* New containers: checked against max-depth here as the op did on the
      * stage (same depth, same limits), so a flush is safe on its own. */
     int same_size = 1;
@@ -1281,51 +1407,8 @@ doc_status doc_stage_flush(doc_stage *s, doc_cursor *c, doc_undo *u, doc_error *
     if (same_size) {
         st = flush_in_place(s, c, m, nm, u, err);
     } else {
-        /* The new bytes, element by element; marks are read from the end
-         * (increasing index). Kept containers are shared by the old and the
-         * new bytes: a bitmap of them by old position, then (when the
-         * count changes) one by new position. */
-        doc_buf out, bits;
-        doc_buf_init(&out);
-        doc_buf_init(&bits);
-        size_t ob = ((size_t)arr->count + 7) / 8, newcount = 0, shared = 0;
-        int parent = (arr->flags & NODE_PARENT) != 0;
-        if (doc_buf_reserve(&out, arr->len) == 0 && parent && doc_buf_reserve(&bits, 2 * ob) == 0) {
-            memset(bits.data, 0, 2 * ob);
-            bits.len = 2 * ob;
-        }
-        uint32_t off = 0, run = 0;
-        size_t next = nm; /* marks[next - 1]: the next element changed */
-        for (uint32_t i = 0; i < arr->count; i++) {
-            size_t sz = node_value_size(p + off);
-            if (next && m[next - 1].index == i) {
-                const stage_mark *k = &m[--next];
-                doc_buf_append(&out, p + run, off - run);
-                doc_buf_append(&out, s->vals.data + k->off, k->len);
-                newcount += k->len != 0;
-                run = off + (uint32_t)sz;
-            } else {
-                if (bits.len && (p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY)) {
-                    bits.data[i / 8] |= (char)(1u << (i % 8));
-                    bits.data[ob + newcount / 8] |= (char)(1u << (newcount % 8));
-                    shared++;
-                }
-                newcount++;
-            }
-            off += (uint32_t)sz;
-        }
-        doc_buf_append(&out, p + run, arr->len - run);
-        int delta = (int)((long long)newcount - (long long)arr->count);
-        if (out.oom || bits.oom || (parent && !bits.len))
-            st = doc_error_set(err, DOC_NOMEM, "out of memory");
-        else if (out.len > DOC_NODE_MAX_BYTES)
-            st = doc_error_set(err, DOC_TOOBIG, "container larger than 4 GB");
-        else
-            st = apply_ex(c, c->depth, 0, arr->len, (const uint8_t *)out.data, (uint32_t)out.len, delta, 0,
-                          shared ? (const uint8_t *)bits.data : NULL, shared ? (delta ? 2 * ob : ob) : 0, u,
-                          err);
-        doc_buf_free(&out);
-        doc_buf_free(&bits);
+        stage_changes ch = {s, m, nm};
+        st = rewrite_changes(c, stage_next, &ch, u, err);
     }
     if (st) return st;
     s->marks.len = 0; /* the values are the array's now */

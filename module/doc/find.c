@@ -7,8 +7,14 @@
  * scalar elements, built on that first search and kept with the node's index
  * (doc_index.vh) until the index goes: counted like the node (memory_bytes,
  * MEMORY USAGE), freed with it. Open addressing with linear probing over
- * about 1.5 slots per element; a slot holds an element index (>= 0),
- * VH_DEAD (a removed element) or an empty mark (any other negative value).
+ * about 1.5 slots per element. One slot per distinct value: it holds the
+ * index of the value's first element (>= 0), VH_DEAD (a value gone) or an
+ * empty mark (any other negative value), with a byte of the value's hash
+ * (probes compare values only when it matches) and a byte counting the
+ * value's elements: an upper bound, exact from 1 to 254, 255 when no longer
+ * known. Equal elements share their slot, so a value repeated 100,000 times
+ * is one slot, not a probe chain of 100,000 (which made every search through
+ * that part of the table walk it, and building the hash quadratic).
  * Signed slots let the passes that renumber after a removal or insertion in
  * the middle run four slots per few SIMD instructions.
  * Containers are not in it: a scalar never equals a container, so a scalar
@@ -21,13 +27,18 @@
  * memory to grow it is lacking it is dropped, never wrong, so rollback (which
  * must not fail) and the packed bytes are unaffected: undo stays byte-exact.
  *
- * Costs: a search is O(chain) with chains short at a load of at most 3/4;
- * replacing one element O(1); inserting k elements O(k), plus one pass over
- * the slots when not at the end; removing a run one pass over the slots
- * unless at the end (a run of up to VH_FORGET_MAX elements is marked dead
- * through its own hashes first, so that pass only renumbers: one compare,
- * one and, one subtract per four slots). That pass is of the same order as
- * the byte move and index shift the edit pays anyway. Renumbering cannot be
+ * Costs: a search is O(chain) with chains short at a load of at most 3/4
+ * (a search from a later index than the first element scans from there:
+ * DOC.PULL's walk over the equal elements is one pass); replacing one
+ * element O(1); inserting k elements O(k), plus one pass over the slots when
+ * not at the end; removing a run one pass over the slots unless at the end
+ * (a run of up to VH_FORGET_MAX elements is forgotten through its own hashes
+ * first, so that pass only renumbers: one compare, one and, one subtract per
+ * four slots). Removing the first of several equal elements scans for the
+ * next one (at most the array's length per edit, else the hash is dropped).
+ * A longer run removed before the end drops the hash (the next search builds
+ * it again, O(n) as the removal is). That pass is of the same order as the
+ * byte move and index shift the edit pays anyway. Renumbering cannot be
  * deferred for less: every later element's number changes, and a pending
  * shift must be applied to each slot eventually (a lazy list of shifts was
  * tried: flushing it cost as much as the passes it replaced).
@@ -38,22 +49,29 @@
 
 typedef int32_t i32x4 __attribute__((vector_size(16))); /* gcc and clang */
 
-/* A removed element's slot: keeps probe chains through it intact. */
+/* A value gone: keeps probe chains through its slot intact. */
 #define VH_DEAD (-1)
 /* Fresh slots are memset to this byte: a negative other than VH_DEAD. */
 #define VH_EMPTY_BYTE 0x80
 #define VH_EMPTY(v) ((v) < VH_DEAD)
 /* Element indexes must fit a slot; longer arrays scan. */
 #define VH_MAX_COUNT (1u << 30)
+/* A count byte that no longer knows (255 elements or more once). */
+#define VH_MANY 255
+/* No such slot. */
+#define VH_NONE UINT32_MAX
 
+/* nslots int32 slots, then nslots hash bytes, then nslots count bytes. */
 struct doc_vhash {
     uint32_t nslots; /* slots, a multiple of 4 */
-    uint32_t live;   /* slots holding an element */
+    uint32_t live;   /* slots holding a value */
     uint32_t dead;   /* VH_DEAD slots */
-    int32_t slot[];  /* element index, VH_DEAD, or empty (VH_EMPTY) */
+    int32_t slot[];  /* first element's index, VH_DEAD, or empty (VH_EMPTY) */
 };
 
-static size_t vh_size(uint32_t slots) { return sizeof(doc_vhash) + (size_t)slots * sizeof(int32_t); }
+static size_t vh_size(uint32_t slots) { return sizeof(doc_vhash) + (size_t)slots * (sizeof(int32_t) + 2); }
+static uint8_t *vh_tag(doc_vhash *h) { return (uint8_t *)(h->slot + h->nslots); }
+static uint8_t *vh_count(doc_vhash *h) { return (uint8_t *)(h->slot + h->nslots) + h->nslots; }
 
 size_t doc_vhash_bytes(const doc_vhash *h) { return vh_size(h->nslots); }
 
@@ -117,15 +135,62 @@ static const uint8_t *element(const doc_node *arr, uint32_t i) {
     return node_cbytes(arr) + node_index(arr)->off[i];
 }
 
-/* Puts element i (already in the node) into h, which has room. */
+/* Smallest index >= from of an element equal to val, by scanning; at most
+ * *budget elements looked at when budget is given (-2 when it runs out). */
+static int64_t scan_some(const doc_node *arr, const uint8_t *val, uint32_t from, uint64_t *budget) {
+    if (from >= arr->count) return -1;
+    doc_iter it;
+    const uint8_t *el;
+    doc_iter_init(&it, arr);
+    if (from) doc_array_get(arr, from, &it.off);
+    for (uint32_t i = from; doc_iter_next(&it, NULL, NULL, &el, NULL); i++) {
+        if (budget && (*budget)-- == 0) return -2;
+        if (doc_value_equal(el, val)) return i;
+    }
+    return -1;
+}
+
+static int64_t scan(const doc_node *arr, const uint8_t *val, uint32_t from) {
+    return scan_some(arr, val, from, NULL);
+}
+
+/* The slot of the value val (hash hv) when it is in h, else VH_NONE with
+ * *room (when given) the slot a new value goes to: the first dead one on the
+ * chain, or the empty one ending it. */
+static uint32_t lookup(doc_vhash *h, const doc_node *arr, uint64_t hv, const uint8_t *val, uint32_t *room) {
+    const uint8_t *tag = vh_tag(h), t = (uint8_t)hv;
+    uint32_t at = home(h, hv), free_at = VH_NONE;
+    for (;; at = next(h, at)) {
+        int32_t v = h->slot[at];
+        if (VH_EMPTY(v)) break;
+        if (v == VH_DEAD) {
+            if (free_at == VH_NONE) free_at = at;
+        } else if (tag[at] == t && doc_value_equal(element(arr, (uint32_t)v), val)) {
+            return at;
+        }
+    }
+    if (room) *room = free_at == VH_NONE ? at : free_at;
+    return VH_NONE;
+}
+
+/* Counts element i (in the node, numbered as the slots are) in h, which has
+ * room for one more value. */
 static void put(doc_vhash *h, const doc_node *arr, uint32_t i) {
     int ok;
-    uint64_t hv = value_hash(element(arr, i), &ok);
+    const uint8_t *el = element(arr, i);
+    uint64_t hv = value_hash(el, &ok);
     if (!ok) return;
-    uint32_t at = home(h, hv);
-    while (h->slot[at] >= 0) at = next(h, at);
-    if (h->slot[at] == VH_DEAD) h->dead--;
-    h->slot[at] = (int32_t)i;
+    uint32_t room, at = lookup(h, arr, hv, el, &room);
+    uint8_t *count = vh_count(h);
+    if (at != VH_NONE) { /* an equal value is there: one more of it */
+        if ((uint32_t)h->slot[at] > i) h->slot[at] = (int32_t)i;
+        if (count[at] != VH_MANY) count[at]++;
+        return;
+    }
+    if (h->slot[room] == VH_DEAD) h->dead--;
+    h->slot[room] = (int32_t)i;
+    vh_tag(h)[room] = (uint8_t)hv;
+    count[room] = 1;
     h->live++;
 }
 
@@ -163,35 +228,58 @@ static int crowded(const doc_vhash *h, uint32_t more) {
     return (uint64_t)(h->live + h->dead + more) * 4 > (uint64_t)h->nslots * 3;
 }
 
-/* Runs of at most this many removed elements have their slots found
- * through their own hashes before they go (O(run x chain)), so the pass
- * after the removal only renumbers; longer runs are found by that pass. */
+/* Runs of at most this many removed elements are forgotten through their
+ * own hashes before they go (O(run x chain)), so the pass after the removal
+ * only renumbers; longer runs drop the hash unless they end the array. */
 #define VH_FORGET_MAX 64
 
-/* Marks element i's slot dead while its bytes are there to hash; 0 when it
- * is not found (never expected: the caller drops the hash). */
-static int forget(doc_vhash *h, const doc_node *arr, uint32_t i) {
+/* Element i is about to go (removed with the run before `after`, or
+ * replaced: after = i + 1) while its bytes are there to hash: one fewer of
+ * its value; when it was the value's first element, the next one at or past
+ * `after` takes the slot (found by a scan charged to *budget). 0 when that
+ * cannot be done (not found, never expected, or the budget spent): the
+ * caller drops the hash. */
+static int forget(doc_vhash *h, const doc_node *arr, uint32_t i, uint32_t after, uint64_t *budget) {
     int ok;
-    uint64_t hv = value_hash(element(arr, i), &ok);
+    const uint8_t *el = element(arr, i);
+    uint64_t hv = value_hash(el, &ok);
     if (!ok) return 1; /* a container: not in the hash */
-    for (uint32_t at = home(h, hv); !VH_EMPTY(h->slot[at]); at = next(h, at)) {
-        if (h->slot[at] == (int32_t)i) {
+    uint32_t at = lookup(h, arr, hv, el, NULL);
+    if (at == VH_NONE) return 0;
+    uint8_t *count = vh_count(h);
+    int64_t first = h->slot[at];
+    if (first == (int64_t)i) {
+        int64_t j = count[at] == 1 ? -1 : scan_some(arr, el, after, budget);
+        if (j == -2) return 0;
+        if (j < 0) {
             h->slot[at] = VH_DEAD;
             h->live--;
             h->dead++;
             return 1;
         }
+        h->slot[at] = (int32_t)j;
+    } else if (count[at] == 1) {
+        return 0; /* another element holds the only one: wrong, drop it */
     }
-    return 0;
+    if (count[at] != VH_MANY) count[at]--;
+    return 1;
 }
 
 void doc_vhash_before(doc_node *arr, int count_delta, uint32_t entry_index) {
     doc_vhash *h = node_index(arr)->vh;
-    if (!h || count_delta > 0 || count_delta < -VH_FORGET_MAX) return;
-    /* Elements about to be replaced or removed: forget them now. */
+    if (!h || count_delta > 0) return;
     uint32_t k = count_delta ? (uint32_t)-count_delta : 1;
+    if (k > VH_FORGET_MAX) {
+        /* A long run: at the end, doc_vhash_after's pass clears its slots
+         * (every element equal to one of the run is in the run); elsewhere
+         * the hash goes, built again by the next search. */
+        if (entry_index + k < arr->count) drop(arr);
+        return;
+    }
+    /* Elements about to be replaced or removed: forgotten now. */
+    uint64_t budget = arr->count;
     for (uint32_t i = entry_index; i < entry_index + k; i++) {
-        if (!forget(h, arr, i)) {
+        if (!forget(h, arr, i, entry_index + k, &budget)) {
             drop(arr); /* a dropped hash is never wrong */
             return;
         }
@@ -203,9 +291,10 @@ void doc_vhash_after(doc_node *arr, int count_delta, uint32_t entry_index) {
     if (!h) return;
     uint32_t n = h->nslots;
     if (count_delta < 0 && count_delta >= -VH_FORGET_MAX) {
-        /* A short run left (its slots died in doc_vhash_before): later
-         * elements move down (empty and dead slots are negative, so they
-         * never compare above the run); four slots at a time, no branches. */
+        /* A short run left (its elements forgotten in doc_vhash_before):
+         * later elements move down (empty and dead slots are negative, so
+         * they never compare above the run); four slots at a time, no
+         * branches. */
         int32_t k = -count_delta, hi = (int32_t)entry_index + k - 1;
         i32x4 vhi = {hi, hi, hi, hi}, vk = {k, k, k, k};
         if (entry_index < arr->count) {
@@ -220,18 +309,17 @@ void doc_vhash_after(doc_node *arr, int count_delta, uint32_t entry_index) {
         return;
     }
     if (count_delta < 0) {
-        /* A long run of k elements left: their slots die (VH_DEAD is all
-         * ones), later ones move down, in one pass. */
-        int32_t k = -count_delta, lo = (int32_t)entry_index, hi = lo + k - 1;
-        i32x4 vlo = {lo - 1, lo - 1, lo - 1, lo - 1}, vhi = {hi, hi, hi, hi}, vk = {k, k, k, k};
-        i32x4 gone = {0, 0, 0, 0};
+        /* A long run left the end of the array: the values whose first
+         * element was in it are gone (VH_DEAD is all ones); the counts of
+         * the others stay upper bounds. One pass. */
+        int32_t lo = (int32_t)entry_index;
+        i32x4 vlo = {lo - 1, lo - 1, lo - 1, lo - 1}, gone = {0, 0, 0, 0};
         for (uint32_t s = 0; s < n; s += 4) {
             i32x4 v;
             memcpy(&v, h->slot + s, sizeof v);
-            i32x4 after = v > vhi;
-            i32x4 in = (v > vlo) & ~after;
+            i32x4 in = v > vlo;
             gone -= in;
-            v = (v | in) - (after & vk);
+            v |= in;
             memcpy(h->slot + s, &v, sizeof v);
         }
         uint32_t g = (uint32_t)(gone[0] + gone[1] + gone[2] + gone[3]);
@@ -259,16 +347,8 @@ void doc_vhash_after(doc_node *arr, int count_delta, uint32_t entry_index) {
     for (uint32_t i = entry_index; i < entry_index + k; i++) put(h, arr, i);
 }
 
-/* Smallest index >= from of an element equal to val, by scanning. */
-static int64_t scan(const doc_node *arr, const uint8_t *val, uint32_t from) {
-    if (from >= arr->count) return -1;
-    doc_iter it;
-    const uint8_t *el;
-    doc_iter_init(&it, arr);
-    if (from) doc_array_get(arr, from, &it.off);
-    for (uint32_t i = from; doc_iter_next(&it, NULL, NULL, &el, NULL); i++)
-        if (doc_value_equal(el, val)) return i;
-    return -1;
+uint32_t doc_array_hashed_values(const doc_node *arr) {
+    return arr->indexed && node_index(arr)->vh ? node_index(arr)->vh->live : 0;
 }
 
 int64_t doc_array_find(doc_node *arr, const uint8_t *val, uint32_t from) {
@@ -279,12 +359,10 @@ int64_t doc_array_find(doc_node *arr, const uint8_t *val, uint32_t from) {
     doc_index *ix = node_index(arr);
     if (!ix->vh && !(ix->vh = build(arr, arr->count))) return scan(arr, val, from);
     doc_vhash *h = ix->vh;
-    int64_t best = -1;
-    /* Equal elements may sit anywhere along the chain: walk all of it. */
-    for (uint32_t at = home(h, hv); !VH_EMPTY(h->slot[at]); at = next(h, at)) {
-        int32_t v = h->slot[at];
-        if (v < 0 || (uint32_t)v < from || (best >= 0 && v >= best)) continue;
-        if (doc_value_equal(element(arr, (uint32_t)v), val)) best = v;
-    }
-    return best;
+    uint32_t at = lookup(h, arr, hv, val, NULL);
+    if (at == VH_NONE) return -1;
+    int64_t first = h->slot[at];
+    if (first >= (int64_t)from) return first;
+    /* Past the first: the only one, or the next by a scan from `from`. */
+    return vh_count(h)[at] == 1 ? -1 : scan(arr, val, from);
 }

@@ -46,6 +46,8 @@ def cases(out):
     obj = b"{" + b",".join(b'"m%d":%d' % (i, 1000 + i) for i in range(10000)) + b"}"
     visitors = b"[" + b",".join(b'"u%d"' % i for i in range(100000)) + b"]"
     small = b"[" + b",".join(b'"u%d"' % i for i in range(10)) + b"]"
+    # half of the elements one value ("u0"), the others distinct
+    dups = b"[" + b",".join(b'"u%d"' % (i if i % 2 else 0) for i in range(100000)) + b"]"
     lua_transfer = (b"local b = tonumber(redis.call('HGET', KEYS[1], 'balance'))\n"
                     b"if b < tonumber(ARGV[1]) then return 0 end\n"
                     b"redis.call('HINCRBY', KEYS[1], 'balance', -ARGV[1])\n"
@@ -95,6 +97,8 @@ def cases(out):
     c["addtoset_100k"] = ([["DOC.SET", "vis", "$", visitors]], ["DOC.ADDTOSET", "vis", "$", '"u99999"'], 400)
     c["indexof_100k"] = ([["DOC.SET", "vis", "$", visitors]], ["DOC.INDEXOF", "vis", "$", '"u50000"'], 400)
     c["pullpush_100k"] = ([["DOC.SET", "vis", "$", visitors]], ["DOC.PULL", "vis", "$", '"u50000"'], 400)
+    c["addtoset_dups_100k"] = ([["DOC.SET", "dups", "$", dups]], ["DOC.ADDTOSET", "dups", "$", '"u99999"'], 400)
+    c["indexof_dups_100k"] = ([["DOC.SET", "dups", "$", dups]], ["DOC.INDEXOF", "dups", "$", '"u0"'], 400)
     c["addtoset_10"] = ([["DOC.SET", "vis10", "$", small]], ["DOC.ADDTOSET", "vis10", "$", '"u9"'], 2000)
     c["sadd"] = ([["SADD", "set", "u9"]], ["SADD", "set", "u9"], 2000)
     # query-path writes to every element of a 1,000-element array (README

@@ -35,6 +35,8 @@ ROWS = [
     ("DOC.ADDTOSET existing, 100,000 strings, vs SADD", "addtoset_100k", "sadd", None),
     ("DOC.INDEXOF, 100,000 strings, vs SADD", "indexof_100k", "sadd", None),
     ("DOC.PULL / DOC.PUSH AT middle, 100,000 strings, vs SADD", "pullpush_100k", "sadd", None),
+    ("DOC.ADDTOSET existing, 100,000 strings, half of them equal, vs SADD", "addtoset_dups_100k", "sadd", None),
+    ("DOC.INDEXOF of the value 50,000 of 100,000 strings hold, vs SADD", "indexof_dups_100k", "sadd", None),
     ("DOC.ADDTOSET existing, 10 strings, vs SADD", "addtoset_10", "sadd", None),
 ]
 # atomicdoc case -> valkey-json case

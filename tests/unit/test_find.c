@@ -202,3 +202,79 @@ Test(find, a_100000_element_array_answers_from_the_hash) {
     doc_node_free(root);
     doc_buf_free(&t);
 }
+
+/* A value repeated all over a large array is one slot of the hash (its first
+ * element and a count), not one per element: a chain of 50,000 equal
+ * entries made building the hash quadratic and every search whose chain ran
+ * into it walk it (seconds at this size). */
+Test(find, a_value_repeated_50000_times_is_one_slot) {
+    doc_buf t;
+    doc_buf_init(&t);
+    doc_buf_append(&t, "{\"a\":[", 6);
+    for (int i = 0; i < 100000; i++) {
+        char m[32];
+        /* "x" at every odd position, distinct integers between */
+        snprintf(m, sizeof m, "%s%s", i ? "," : "", i % 2 ? "\"x\"" : "");
+        if (!(i % 2)) snprintf(m + strlen(m), sizeof m - strlen(m), "%d", i);
+        doc_buf_append(&t, m, strlen(m));
+    }
+    doc_buf_append(&t, "]}", 2);
+    doc_node *root = parse_ok(doc_buf_cstr(&t));
+    doc_node *x = parse_ok("\"x\""), *y = parse_ok("\"y\""), *n = parse_ok("4");
+    doc_node *arr = array_of(root);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 0), 1);
+    cr_assert_eq(doc_array_hashed_values(arr), 50001, "one slot per distinct value");
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 2), 3, "past the first: the next one");
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 99999), 99999);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(y), 0), -1);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(n), 0), 4);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(n), 5), -1, "the only one is before `from`");
+
+    doc_undo *u = doc_undo_new();
+    doc_cursor c;
+    doc_cursor_init(&c, &root);
+    doc_error err;
+    doc_error_clear(&err);
+    doc_path *ap;
+    cr_assert_eq(doc_path_compile("$.a", 3, 128, &ap, &err), DOC_OK);
+    /* The first "x" goes: the next one is the value's first now. */
+    cr_assert_eq(doc_resolve(&c, ap, &err), DOC_OK);
+    cr_assert_eq(doc_edit_remove_range(&c, 1, 1, u, &err), DOC_OK);
+    arr = array_of(root);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 0), 2);
+    cr_assert_eq(doc_array_hashed_values(arr), 50001);
+    /* A "x" inserted before every other one: the value's first again. */
+    cr_assert_eq(doc_resolve(&c, ap, &err), DOC_OK);
+    doc_node *box = parse_ok("\"x\"");
+    cr_assert_eq(doc_edit_insert_many_take(&c, 0, &box, 1, u, &err), DOC_OK);
+    arr = array_of(root);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 0), 0);
+    /* Every "x" pulled: one rewrite, the integers left in order. */
+    uint32_t removed = 0;
+    cr_assert_eq(doc_resolve(&c, ap, &err), DOC_OK);
+    cr_assert_eq(doc_edit_remove_equal(&c, &x, 1, u, &removed, &err), DOC_OK);
+    cr_assert_eq(removed, 50000);
+    arr = array_of(root);
+    cr_assert_eq(doc_node_count(arr), 50000);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 0), -1);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(n), 0), 2);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(n), 0), scan(arr, doc_box_value(n), 0));
+    /* And all of it undone, byte for byte. */
+    doc_undo_rollback(u);
+    doc_buf after;
+    doc_buf_init(&after);
+    doc_print(doc_box_value(root), &after);
+    cr_assert_str_eq(doc_buf_cstr(&after), doc_buf_cstr(&t));
+    arr = array_of(root);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 0), 1);
+    cr_assert_eq(doc_array_find(arr, doc_box_value(x), 4), 5);
+    doc_buf_free(&after);
+    doc_path_free(ap);
+    doc_undo_free(u);
+    doc_cursor_free(&c);
+    doc_node_free(x);
+    doc_node_free(y);
+    doc_node_free(n);
+    doc_node_free(root);
+    doc_buf_free(&t);
+}
