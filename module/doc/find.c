@@ -143,11 +143,20 @@ static int64_t scan_some(const doc_node *arr, const uint8_t *val, uint32_t from,
     const uint8_t *el;
     doc_iter_init(&it, arr);
     if (from) doc_array_get(arr, from, &it.off);
+    uint64_t left = budget ? *budget : UINT64_MAX;
+    int64_t found = -1;
     for (uint32_t i = from; doc_iter_next(&it, NULL, NULL, &el, NULL); i++) {
-        if (budget && (*budget)-- == 0) return -2;
-        if (doc_value_equal(el, val)) return i;
+        if (left-- == 0) {
+            found = -2;
+            break;
+        }
+        if (doc_value_equal(el, val)) {
+            found = i;
+            break;
+        }
     }
-    return -1;
+    if (budget) *budget = left;
+    return found;
 }
 
 static int64_t scan(const doc_node *arr, const uint8_t *val, uint32_t from) {
