@@ -511,13 +511,19 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
     if (!st) {
         doc_view arr;
         doc_value_decode(doc_cursor_value(&c), &arr);
-        /* Keep the values not in the array and not repeated among themselves. */
+        /* Keep the values not in the array and not repeated among themselves
+         * (many values: looked up in a set). */
+        doc_valueset *seen = o->nvalues >= 8 ? doc_valueset_new((size_t)o->nvalues) : NULL;
         int keep = 0;
         for (int i = 0; i < o->nvalues; i++) {
             const uint8_t *v = doc_box_value(o->values[i]);
             int dup = 0;
-            for (int j = 0; j < keep && !dup; j++) dup = doc_value_equal(v, doc_box_value(o->values[j]));
+            if (seen)
+                dup = doc_valueset_has(seen, v);
+            else
+                for (int j = 0; j < keep && !dup; j++) dup = doc_value_equal(v, doc_box_value(o->values[j]));
             if (!dup) dup = doc_array_find(arr.node, v, 0) >= 0;
+            if (!dup && seen) doc_valueset_add(seen, v); /* kept: its box lives on */
             if (dup) {
                 doc_node_free(o->values[i]);
             } else {
@@ -525,6 +531,7 @@ static doc_status run_addtoset(op *o, exec_ctx *x, keyslot *k, result *out) {
             }
             if (keep - 1 != i || dup) o->values[i] = NULL;
         }
+        doc_valueset_free(seen);
         o->nvalues = keep;
         st = doc_edit_insert_many_take(&c, doc_node_count(arr.node), o->values, (size_t)keep, x->undo,
                                        &x->err);

@@ -279,6 +279,19 @@ const uint8_t *doc_array_get(const doc_node *arr, uint32_t i, uint32_t *val_off)
  * most the first equal element's position, else a scan from `from`. Never
  * fails: without memory for the hash it scans. */
 int64_t doc_array_find(doc_node *arr, const uint8_t *val, uint32_t from);
+/* A set of values under doc_value_equal (1 and 1.0 one value), for
+ * membership tests against many values at once ($in, $pullAll, the values
+ * of an ADDTOSET): O(1) per scalar, containers compared one by one. It
+ * holds pointers: the values' bytes must outlive it. */
+typedef struct doc_valueset doc_valueset;
+/* A set with room for n values; NULL out of memory. */
+doc_valueset *doc_valueset_new(size_t n);
+/* Adds v: 1 when added, 0 when an equal value is there, -1 when the set
+ * is full (it was made for fewer values). */
+int doc_valueset_add(doc_valueset *s, const uint8_t *v);
+/* 1 when a value equal to v is in the set. */
+int doc_valueset_has(const doc_valueset *s, const uint8_t *v);
+void doc_valueset_free(doc_valueset *s);
 /* Distinct scalar values in arr's value hash (one slot each), 0 with none
  * built: for tests. */
 uint32_t doc_array_hashed_values(const doc_node *arr);

@@ -153,7 +153,12 @@ struct fop {
     doc_view view;      /* OP_GT .. OP_LTE: `val` decoded once */
     fop *sub;           /* OP_ALL / OP_NOT: sub-operators (owned) */
     fquery *query;      /* OP_ELEMMATCH: the element query (owned) */
+    doc_valueset *set;  /* OP_IN with IN_SET_MIN literals or more: them, as a
+                           set (owned); NULL: compared one by one */
 };
+
+/* $in / $nin arrays at least this long are looked up in a set. */
+#define IN_SET_MIN 8
 
 /* One segment of a dotted field path. */
 typedef struct fseg {
@@ -323,6 +328,7 @@ static void ops_free(fop *ops, uint32_t n) {
     if (!ops) return;
     for (uint32_t i = 0; i < n; i++) {
         doc_node_free(ops[i].box);
+        doc_valueset_free(ops[i].set);
         ops_free(ops[i].sub, ops[i].nsub);
         if (ops[i].query) {
             query_clear(ops[i].query);
@@ -562,9 +568,14 @@ static doc_status compile_op(compiler *c, const char *k, size_t kl, const uint8_
         if (st) return st;
         doc_iter it;
         const uint8_t *e;
+        uint32_t n = doc_node_count(op->view.node);
+        /* Many literals: a set (without memory for it, one by one). */
+        if (n >= IN_SET_MIN) op->set = doc_valueset_new(n);
         doc_iter_init(&it, op->view.node);
-        while (doc_iter_next(&it, NULL, NULL, &e, NULL))
+        while (doc_iter_next(&it, NULL, NULL, &e, NULL)) {
             if (*e == DOC_TAG_NULL) op->missing_ok = 1;
+            if (op->set) doc_valueset_add(op->set, e);
+        }
         return DOC_OK;
     }
     case K_EXISTS:
@@ -809,6 +820,7 @@ static int op_test(const fop *op, const uint8_t *v) {
     case OP_LT: return value_cmp(v, &op->view, op->val, &c) && c < 0;
     case OP_LTE: return value_cmp(v, &op->view, op->val, &c) && c <= 0;
     case OP_IN: {
+        if (op->set) return doc_valueset_has(op->set, v);
         doc_iter it;
         const uint8_t *e;
         doc_iter_init(&it, op->view.node);

@@ -375,3 +375,90 @@ int64_t doc_array_find(doc_node *arr, const uint8_t *val, uint32_t from) {
     /* Past the first: the only one, or the next by a scan from `from`. */
     return vh_count(h)[at] == 1 ? -1 : scan(arr, val, from);
 }
+
+/* ------------------------------------------------------------------ */
+/* A set of values (doc_valueset)                                      */
+/* ------------------------------------------------------------------ */
+
+/* Scalars by hash in open addressing (a power of two of slots, at most
+ * half full); containers, which never equal a scalar, in a list compared
+ * one by one. */
+typedef struct vs_slot {
+    uint64_t hash;
+    const uint8_t *v; /* NULL: empty */
+} vs_slot;
+
+struct doc_valueset {
+    size_t mask;          /* slots - 1 */
+    size_t ncont;         /* containers in cont */
+    const uint8_t **cont; /* room for as many values as the set was made for */
+    size_t room;          /* values it was made for */
+    size_t n;             /* values in it */
+    vs_slot slot[];
+};
+
+doc_valueset *doc_valueset_new(size_t n) {
+    size_t slots = 16;
+    while (slots < 2 * n) {
+        if (slots > SIZE_MAX / 4 / sizeof(vs_slot)) return NULL;
+        slots *= 2;
+    }
+    doc_valueset *s = doc_malloc(sizeof *s + slots * sizeof(vs_slot));
+    if (!s) return NULL;
+    s->cont = doc_malloc((n ? n : 1) * sizeof *s->cont);
+    if (!s->cont) {
+        doc_free(s);
+        return NULL;
+    }
+    s->mask = slots - 1;
+    s->ncont = s->n = 0;
+    s->room = n;
+    memset(s->slot, 0, slots * sizeof(vs_slot));
+    return s;
+}
+
+void doc_valueset_free(doc_valueset *s) {
+    if (!s) return;
+    doc_free(s->cont);
+    doc_free(s);
+}
+
+/* The slot holding a value equal to v (hash hv), or the empty one its
+ * chain ends at. */
+static vs_slot *vs_find(const doc_valueset *s, uint64_t hv, const uint8_t *v) {
+    for (size_t at = (size_t)hv & s->mask;; at = (at + 1) & s->mask) {
+        const vs_slot *e = &s->slot[at];
+        if (!e->v || (e->hash == hv && doc_value_equal(e->v, v))) return (vs_slot *)e;
+    }
+}
+
+int doc_valueset_add(doc_valueset *s, const uint8_t *v) {
+    int ok;
+    uint64_t hv = value_hash(v, &ok);
+    if (!ok) {
+        for (size_t i = 0; i < s->ncont; i++)
+            if (doc_value_equal(s->cont[i], v)) return 0;
+        if (s->n == s->room) return -1;
+        s->cont[s->ncont++] = v;
+        s->n++;
+        return 1;
+    }
+    vs_slot *e = vs_find(s, hv, v);
+    if (e->v) return 0;
+    if (s->n == s->room) return -1;
+    e->hash = hv;
+    e->v = v;
+    s->n++;
+    return 1;
+}
+
+int doc_valueset_has(const doc_valueset *s, const uint8_t *v) {
+    int ok;
+    uint64_t hv = value_hash(v, &ok);
+    if (!ok) {
+        for (size_t i = 0; i < s->ncont; i++)
+            if (doc_value_equal(s->cont[i], v)) return 1;
+        return 0;
+    }
+    return vs_find(s, hv, v)->v != NULL;
+}

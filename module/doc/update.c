@@ -1247,6 +1247,10 @@ static doc_status do_push(apply_ctx *x, const uop *op, target_state state, uint3
     return st;
 }
 
+/* $addToSet / $pullAll with at least this many values look them up in a set
+ * (doc_valueset) instead of comparing each with each. */
+#define SEEN_SET_MIN 8
+
 static doc_status do_add_to_set(apply_ctx *x, const uop *op, target_state state, uint32_t slot) {
     doc_node *arr = NULL;
     if (state == T_FOUND) {
@@ -1260,19 +1264,21 @@ static doc_status do_add_to_set(apply_ctx *x, const uop *op, target_state state,
     }
     values vals;
     if (values_of(x, op, 0, &vals)) return x->err->code;
-    /* Keep the values neither in the array nor repeated before them. */
+    /* Keep the values neither in the array (doc_array_find: its value hash
+     * when large) nor repeated before them (a set when there are many). */
+    doc_valueset *seen = vals.n >= SEEN_SET_MIN ? doc_valueset_new(vals.n) : NULL;
     size_t keep = 0;
     for (size_t i = 0; i < vals.n; i++) {
         int dup = 0;
-        for (size_t j = 0; j < keep && !dup; j++) dup = doc_value_equal(vals.v[i], vals.v[j]);
-        if (arr) {
-            doc_iter it;
-            const uint8_t *e;
-            doc_iter_init(&it, arr);
-            while (!dup && doc_iter_next(&it, NULL, NULL, &e, NULL)) dup = doc_value_equal(vals.v[i], e);
-        }
+        if (seen)
+            dup = doc_valueset_has(seen, vals.v[i]);
+        else
+            for (size_t j = 0; j < keep && !dup; j++) dup = doc_value_equal(vals.v[i], vals.v[j]);
+        if (!dup && arr) dup = doc_array_find(arr, vals.v[i], 0) >= 0;
+        if (!dup && seen) doc_valueset_add(seen, vals.v[i]);
         if (!dup) vals.v[keep++] = vals.v[i];
     }
+    doc_valueset_free(seen);
     doc_status st;
     if (arr)
         st = insert_copies(x, doc_node_count(arr), vals.v, keep);
@@ -1282,9 +1288,18 @@ static doc_status do_add_to_set(apply_ctx *x, const uop *op, target_state state,
     return st;
 }
 
+/* What $pull / $pullAll match elements with: the op, and for $pullAll
+ * of many values a set of them. */
+typedef struct pull_ctx {
+    const uop *op;
+    doc_valueset *all;
+} pull_ctx;
+
 /* 1 when element el is to be pulled. */
-static int pull_match(const uop *op, const uint8_t *el) {
+static int pull_match(const pull_ctx *p, const uint8_t *el) {
+    const uop *op = p->op;
     if (op->kind == UOP_PULL_ALL) {
+        if (p->all) return doc_valueset_has(p->all, el);
         doc_view av;
         doc_iter it;
         const uint8_t *v;
@@ -1306,7 +1321,21 @@ static doc_status do_pull(apply_ctx *x, const uop *op) {
     if (*cur != DOC_TAG_ARRAY)
         return FAIL_OP(x->err, DOC_BADTYPE, op, &op->path, "cannot pull from %s %s", type_article(cur),
                        doc_type_name(type_of(cur)));
-    return doc_edit_remove_where(&x->c, pull_match_el, (void *)op, x->undo, NULL, x->err);
+    pull_ctx p = {op, NULL};
+    if (op->kind == UOP_PULL_ALL) {
+        doc_view av;
+        doc_value_decode(op->arg, &av);
+        uint32_t n = doc_node_count(av.node);
+        if (n >= SEEN_SET_MIN && (p.all = doc_valueset_new(n))) {
+            doc_iter it;
+            const uint8_t *v;
+            doc_iter_init(&it, av.node);
+            while (doc_iter_next(&it, NULL, NULL, &v, NULL)) doc_valueset_add(p.all, v);
+        }
+    }
+    doc_status st = doc_edit_remove_where(&x->c, pull_match_el, &p, x->undo, NULL, x->err);
+    doc_valueset_free(p.all);
+    return st;
 }
 
 /* Applies op at the target the walk reached. */

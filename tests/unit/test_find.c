@@ -278,3 +278,39 @@ Test(find, a_value_repeated_50000_times_is_one_slot) {
     doc_node_free(root);
     doc_buf_free(&t);
 }
+
+/* doc_valueset answers as comparing with each value would (doc_value_equal):
+ * random subsets of VALUES (their tricky equalities, containers included). */
+Test(find, a_value_set_agrees_with_comparing_one_by_one) {
+    doc_node *vals[NVALUES];
+    for (size_t k = 0; k < NVALUES; k++) vals[k] = parse_ok(VALUES[k]);
+    srand(777);
+    for (int round = 0; round < 200; round++) {
+        size_t n = (size_t)rand() % (2 * NVALUES);
+        const uint8_t *in[2 * NVALUES];
+        size_t nin = 0;
+        doc_valueset *s = doc_valueset_new(n);
+        cr_assert(s);
+        for (size_t i = 0; i < n; i++) {
+            const uint8_t *v = doc_box_value(vals[rand() % NVALUES]);
+            int had = 0;
+            for (size_t j = 0; j < nin && !had; j++) had = doc_value_equal(in[j], v);
+            cr_assert_eq(doc_valueset_add(s, v), !had, "round %d: add %zu", round, i);
+            if (!had) in[nin++] = v;
+        }
+        for (size_t k = 0; k < NVALUES; k++) {
+            const uint8_t *v = doc_box_value(vals[k]);
+            int want = 0;
+            for (size_t j = 0; j < nin && !want; j++) want = doc_value_equal(in[j], v);
+            cr_assert_eq(doc_valueset_has(s, v), want, "round %d: has %s", round, VALUES[k]);
+        }
+        doc_valueset_free(s);
+    }
+    /* full: a set made for one value takes no second */
+    doc_valueset *s = doc_valueset_new(1);
+    cr_assert_eq(doc_valueset_add(s, doc_box_value(vals[0])), 1);
+    cr_assert_eq(doc_valueset_add(s, doc_box_value(vals[1])), 0, "1.0 equals 1: already there");
+    cr_assert_eq(doc_valueset_add(s, doc_box_value(vals[4])), -1);
+    doc_valueset_free(s);
+    for (size_t k = 0; k < NVALUES; k++) doc_node_free(vals[k]);
+}

@@ -347,7 +347,8 @@ static void gen_op(mop *o, int depth, int allow_literal) {
     case O_NIN:
     case O_ALL: {
         o->val = mnew(M_ARR);
-        int n = 1 + (int)rnd(2);
+        /* sometimes M_MAX: $in / $nin that long look values up in a set */
+        int n = rnd(4) ? 1 + (int)rnd(2) : M_MAX;
         for (int j = 0; j < n; j++) o->val->v[o->val->n++] = rnd(4) ? gen_scalar() : gen_value(1);
         break;
     }
