@@ -242,6 +242,10 @@ typedef void (*doc_reap_fn)(doc_node *n, void *arg);
 size_t doc_node_free_effort(const doc_node *n, size_t limit);
 /* Bytes allocated for n and everything it owns. */
 size_t doc_node_memory(const doc_node *n);
+/* The values in the tree under container n, n's own value included (1 +
+ * the element and member counts of every container): O(entries of the
+ * containers that hold containers). Iterative. */
+uint64_t doc_node_values(const doc_node *n);
 /* Nesting depth of a value: 0 for a scalar, 1 for [] or {}, ... Iterative;
  * UINT32_MAX when it ran out of memory. */
 uint32_t doc_value_depth(const uint8_t *val);
@@ -804,10 +808,13 @@ int doc_query_is_single(const doc_query *q);
 
 /* Evaluates q on the value `root`; calls fn for each match in document
  * order (RFC 9535 "nodelist" order), stopping when fn returns non-zero.
- * Returns DOC_OK, or DOC_NOMEM. Never recurses on document depth beyond
+ * Returns DOC_OK, DOC_NOMEM or DOC_TOOBIG (below). Never recurses on document depth beyond
  * what max-depth bounds. `norm` receives the normalized path of each match
  * ($['a'][0] form, RFC 9535 section 2.7) when non-NULL: fn then gets it as
- * a NUL-terminated string. */
+ * a NUL-terminated string. TOOBIG when the evaluation takes more than 16
+ * steps (children looked at or picked) per value of root's tree and more
+ * than 100,000: repeated descendant segments multiply (the nodelist keeps
+ * duplicates). */
 doc_status doc_query_eval(const doc_query *q, const uint8_t *root,
                           int (*fn)(void *ctx, const uint8_t *value, const char *norm), void *ctx,
                           int want_norm, doc_error *err);
@@ -875,7 +882,8 @@ typedef struct doc_targets {
 } doc_targets;
 
 /* Evaluates q on the document whose root box is *rootp and fills out (the
- * caller frees it with doc_targets_free, also after a failure). NOMEM only.
+ * caller frees it with doc_targets_free, also after a failure). NOMEM, or TOOBIG as
+ * doc_query_eval.
  *
  * How a write uses it: apply to paths[n-1] first and paths[0] last. In that
  * order no edit can move a target not yet visited: an edit only shifts

@@ -927,6 +927,26 @@ size_t doc_node_memory(const doc_node *root) {
     return total;
 }
 
+uint64_t doc_node_values(const doc_node *root) {
+    node_stack s;
+    uint64_t total = 1;
+    stack_init(&s);
+    if (stack_push(&s, (doc_node *)root) < 0) return root->count + 1;
+    while (s.n) {
+        doc_node *n = s.items[--s.n];
+        total += n->count;
+        if (!(n->flags & NODE_PARENT)) continue;
+        doc_iter it;
+        const uint8_t *v;
+        doc_iter_init(&it, n);
+        while (doc_iter_next(&it, NULL, NULL, &v, NULL))
+            if ((*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) && stack_push(&s, value_child(v)) < 0)
+                total += doc_node_values(value_child(v)) - 1;
+    }
+    stack_free(&s);
+    return total;
+}
+
 uint32_t doc_value_depth(const uint8_t *val) {
     if (*val != DOC_TAG_OBJECT && *val != DOC_TAG_ARRAY) return 0;
     /* Walk with (node, level) pairs, pushing only the children that have

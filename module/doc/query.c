@@ -842,8 +842,41 @@ typedef struct ev {
     doc_buf stack;       /* frames of every run in progress, innermost run on top */
     size_t nframes;      /* frames in use */
     doc_buf norm;        /* top-level run: normalized path of the current value */
-    doc_status st;       /* DOC_NOMEM once memory ran out; everything then winds down */
+    doc_status st;       /* DOC_NOMEM once memory ran out, DOC_TOOBIG once the
+                            steps ran out; everything then winds down */
+    uint64_t steps;      /* children picked or looked at so far */
+    uint64_t budget;     /* steps allowed (see step) */
+    int sized;           /* 1 once budget was set from the document's size */
 } ev;
+
+/* A query may take QUERY_STEPS_PER_VALUE steps per value of the document,
+ * and QUERY_STEPS_MIN whatever its size: a query's nodelist keeps
+ * duplicates (RFC 9535), so each '..' after a '..' revisits the values
+ * below every node the first one reached: `$..*..*..*..*..*` on a 200-byte
+ * document of 100 nested arrays is 2.5 GB of reply. */
+#define QUERY_STEPS_MIN 100000
+#define QUERY_STEPS_PER_VALUE 16
+
+/* The step budget is spent: the first time, it becomes the document's
+ * (counting its values costs about what the steps so far did); 1 when
+ * that is spent too (e->st then DOC_TOOBIG). */
+static int steps_spent(ev *e) {
+    if (!e->sized) {
+        e->sized = 1;
+        doc_view v;
+        doc_value_decode(e->root, &v);
+        uint64_t values = v.type == DOC_OBJECT || v.type == DOC_ARRAY ? doc_node_values(v.node) : 1;
+        uint64_t b =
+            values > UINT64_MAX / QUERY_STEPS_PER_VALUE ? UINT64_MAX : values * QUERY_STEPS_PER_VALUE;
+        if (b > e->budget) e->budget = b;
+        if (e->steps <= e->budget) return 0;
+    }
+    e->st = DOC_TOOBIG;
+    return 1;
+}
+
+/* One more step: 1 when the budget is spent. */
+#define STEP(e) (++(e)->steps > (e)->budget && steps_spent(e))
 
 /* A value in a filter expression: a node's value, a literal, a computed
  * number, or Nothing (RFC 9535 2.4.1). */
@@ -984,6 +1017,7 @@ static int sel_next_child(ev *e, size_t fi, const doc_view *v, pick *out) {
     }
     if (f->state == SEL_EXHAUSTED) return 0;
     while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
+        if (STEP(e)) return -1;
         out->val = c;
         out->member = v->type == DOC_OBJECT;
         out->index = (int64_t)f->it.index - 1;
@@ -1039,6 +1073,7 @@ static int next_child(ev *e, size_t fi, pick *out) {
     }
     memset(out, 0, sizeof *out);
     while (doc_iter_next(&f->it, &out->key, &out->klen, &c, NULL)) {
+        if (STEP(e)) return -1;
         if (!is_container(c)) continue; /* selectors pick nothing from a scalar */
         out->val = c;
         out->member = doc_node_kind(f->it.node) == DOC_KIND_OBJECT;
@@ -1089,7 +1124,7 @@ static int run(ev *e, const qquery *q, const uint8_t *start, emit_fn emit, void 
         fi = e->nframes - 1;
         if (track) e->norm.len = frame_at(e, fi)->norm_len;
         r = next_child(e, fi, &pk);
-        if (r < 0) break;
+        if (r < 0 || (r > 0 && STEP(e))) break;
         if (r == 0) {
             pop_to(e, fi);
             continue;
@@ -1341,6 +1376,7 @@ doc_status doc_query_eval(const doc_query *q, const uint8_t *root,
 
     memset(&e, 0, sizeof e);
     e.root = root;
+    e.budget = QUERY_STEPS_MIN;
     doc_buf_init(&e.stack);
     doc_buf_init(&e.norm);
     if (want_norm) doc_buf_putc(&e.norm, '$');
@@ -1348,6 +1384,11 @@ doc_status doc_query_eval(const doc_query *q, const uint8_t *root,
     if (e.norm.oom || e.stack.oom) e.st = DOC_NOMEM;
     doc_buf_free(&e.stack);
     doc_buf_free(&e.norm);
+    if (e.st == DOC_TOOBIG)
+        return doc_error_set(err, DOC_TOOBIG,
+                             "query takes more than %llu steps (%d per value of the document, at least %d): "
+                             "each '..' after a '..' revisits every value below; use fewer '..' segments",
+                             (unsigned long long)e.budget, QUERY_STEPS_PER_VALUE, QUERY_STEPS_MIN);
     if (e.st) return doc_error_set(err, DOC_NOMEM, "out of memory evaluating a query");
     return DOC_OK;
 }

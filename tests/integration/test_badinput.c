@@ -493,3 +493,28 @@ Test(badinput, json_larger_than_max_document_size_is_refused) {
     expect_ok(set_bytes("$.s", big, 2000));
     expect_int(cmd(c, "DOC.LEN k $.s"), 1998);
 }
+
+/* README "Query paths": a nodelist keeps duplicates, so each '..' after a '..' revisits
+ * everything below: `$..*..*..*..*..*` on 100 nested arrays (200 bytes) was 2.5 GB of
+ * reply and half a minute of a blocked server. A query may take 16 steps per value of
+ * the document (at least 100,000), then TOOBIG, for reads and writes alike. */
+Test(badinput, queries_whose_repeated_descendants_explode_are_toobig) {
+    char deep[256];
+    memset(deep, '[', 100);
+    deep[100] = '1';
+    memset(deep + 101, ']', 100);
+    deep[201] = 0;
+    write_start_doc();
+    expect_ok(cmd(c, "DOC.SET deep $ %s", deep));
+    const char *bad = "$..*..*..*..*..*";
+    expect_err_prefix(cmd(c, "DOC.GET deep %s", bad), "TOOBIG query takes more than 100000 steps");
+    expect_err_prefix(cmd(c, "DOC.GET deep %s", "$[?count(@..*..*..*..*..*) > 0]"), "TOOBIG");
+    expect_err_prefix(cmd(c, "DOC.SET deep %s 1", bad), "TOOBIG");
+    expect_err_prefix(cmd(c, "DOC.DEL deep %s", bad), "TOOBIG");
+    expect_err_prefix(cmd(c, "DOC.TXN 2 deep k SET 2 $.s 1 GET 1 %s", bad), "ABORTED op 2: TOOBIG");
+    expect_str(cmd(c, "DOC.GET deep"), deep);
+    redisReply *r = cmd(c, "DOC.GET deep %s", "$..*..*");
+    cr_assert_eq(r->type, REDIS_REPLY_STRING, "two '..' on 100 levels: 4,950 nodes, within the budget");
+    freeReplyObject(r);
+    expect_unchanged(bad);
+}

@@ -16,24 +16,8 @@
 
 SRV_SUITE(large);
 
-/* DOC.SET key $ ["u0","u1",...,"u{n-1}"]. */
-static void set_visitors(const char *key, int n) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cr_assert(f);
-    fputc('[', f);
-    for (int i = 0; i < n; i++) fprintf(f, "%s\"u%d\"", i ? "," : "", i);
-    fputc(']', f);
-    fclose(f);
-    const char *argv[] = {"DOC.SET", key, "$", text};
-    size_t lens[] = {7, strlen(key), 1, len};
-    expect_status(cmdv(c, 4, argv, lens), "OK");
-    free(text);
-}
-
-/* DOC.SET key $ [...] of n elements: "u{i}" at odd positions, the value `same`
- * at even ones. */
+/* DOC.SET key $ [...] of n elements: "u{i}" at position i, or, when `same` is
+ * given, that value at even positions. */
 static void set_with_repeats(const char *key, int n, const char *same) {
     char *text = NULL;
     size_t len = 0;
@@ -42,10 +26,10 @@ static void set_with_repeats(const char *key, int n, const char *same) {
     fputc('[', f);
     for (int i = 0; i < n; i++) {
         if (i) fputc(',', f);
-        if (i % 2)
-            fprintf(f, "\"u%d\"", i);
-        else
+        if (same && i % 2 == 0)
             fputs(same, f);
+        else
+            fprintf(f, "\"u%d\"", i);
     }
     fputc(']', f);
     fclose(f);
@@ -54,6 +38,9 @@ static void set_with_repeats(const char *key, int n, const char *same) {
     expect_status(cmdv(c, 4, argv, lens), "OK");
     free(text);
 }
+
+/* DOC.SET key $ ["u0","u1",...,"u{n-1}"]. */
+static void set_visitors(const char *key, int n) { set_with_repeats(key, n, NULL); }
 
 static long long memory_usage(const char *key) {
     redisReply *r = cmd(c, "MEMORY USAGE %s SAMPLES 0", key);

@@ -182,15 +182,7 @@ Test(find, agrees_with_a_scan_through_random_edits_and_rollback) {
 
 Test(find, a_100000_element_array_answers_from_the_hash) {
     doc_buf t;
-    doc_buf_init(&t);
-    doc_buf_append(&t, "[", 1);
-    for (int i = 0; i < 100000; i++) {
-        char m[32];
-        snprintf(m, sizeof m, "%s\"u%d\"", i ? "," : "", i);
-        doc_buf_append(&t, m, strlen(m));
-    }
-    doc_buf_append(&t, "]", 1);
-    doc_node *root = parse_ok(doc_buf_cstr(&t));
+    doc_node *root = parse_ok(array_text(&t, 100000, "\"u%d\""));
     doc_view v;
     doc_value_decode(doc_box_value(root), &v);
     doc_node *hit = parse_ok("\"u77777\""), *miss = parse_ok("\"u100000\"");

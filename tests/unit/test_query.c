@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "doc.h"
+#include "unit_doc.h"
 #include "unit_alloc.h"
 #include "../test_util.h"
 #include "iregexp.h"
@@ -591,6 +592,56 @@ Test(query, callback_stops_the_evaluation) {
     found_free(&f);
     doc_query_free(q);
     doc_node_free(d);
+}
+
+/* Runs q on d counting matches: the status, *n the matches before it. */
+static doc_status count_matches(const char *q, doc_node *d, size_t *n, doc_error *err) {
+    doc_query *cq = NULL;
+    found f;
+    doc_error_clear(err);
+    cr_assert_eq(doc_query_compile(q, strlen(q), DOC_DEPTH_DEFAULT, &cq, err), DOC_OK, "%s", q);
+    found_init(&f);
+    doc_status st = doc_query_eval(cq, doc_box_value(d), collect, &f, 0, err);
+    *n = f.n;
+    found_free(&f);
+    doc_query_free(cq);
+    return st;
+}
+
+/* A nodelist keeps duplicates, so '..' after '..' multiplies: on 100 nested arrays
+ * `$..*..*..*..*..*` is ~80 million nodes (2.5 GB printed). A query may take 16
+ * steps per value of the document and at least 100,000: past that, TOOBIG. */
+Test(query, repeated_descendants_past_the_step_budget_are_toobig) {
+    doc_buf t;
+    doc_buf_init(&t);
+    for (int i = 0; i < 100; i++) doc_buf_putc(&t, '[');
+    doc_buf_putc(&t, '1');
+    for (int i = 0; i < 100; i++) doc_buf_putc(&t, ']');
+    doc_node *deep = parse_text(doc_buf_cstr(&t));
+    doc_error err;
+    size_t n;
+    cr_assert_eq(count_matches("$..*", deep, &n, &err), DOC_OK);
+    cr_assert_eq(n, 100);
+    cr_assert_eq(count_matches("$..*..*", deep, &n, &err), DOC_OK);
+    cr_assert_eq(n, 100 * 99 / 2);
+    cr_assert_eq(count_matches("$..*..*..*..*..*", deep, &n, &err), DOC_TOOBIG);
+    cr_assert(strstr(err.msg, "more than 100000 steps"), "%s", err.msg);
+    cr_assert_lt(n, 100000, "stopped within the budget");
+    /* the same inside a filter (count() walks on the same budget) */
+    cr_assert_eq(count_matches("$[?count(@..*..*..*..*..*) > 0]", deep, &n, &err), DOC_TOOBIG);
+
+    /* a large document: 16 steps per value (300,001 values) */
+    doc_buf_free(&t);
+    doc_node *wide = parse_text(array_text(&t, 100000, "{\"b\":[%d]}"));
+    cr_assert_eq(count_matches("$..b", wide, &n, &err), DOC_OK);
+    cr_assert_eq(n, 100000);
+    cr_assert_eq(count_matches("$..*..*", wide, &n, &err), DOC_OK, "%s", err.msg);
+    cr_assert_eq(n, 300000);
+    cr_assert_eq(count_matches("$..*..*..*..*..*..*..*..*..*..*..*..*", wide, &n, &err), DOC_OK, "%s",
+                 err.msg);
+    doc_node_free(wide);
+    doc_node_free(deep);
+    doc_buf_free(&t);
 }
 
 /* ------------------------------------------------------------------ */

@@ -4,6 +4,7 @@
 #include "unit_doc.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,4 +32,18 @@ doc_path *path_ok(const char *text) {
     doc_path *p = NULL;
     cr_assert_eq(doc_path_compile(text, strlen(text), 128, &p, &err), DOC_OK, "path %s: %s", text, err.msg);
     return p;
+}
+
+const char *array_text(doc_buf *t, int n, const char *fmt) {
+    doc_buf_init(t);
+    doc_buf_putc(t, '[');
+    for (int i = 0; i < n; i++) {
+        char item[128];
+        int len = snprintf(item, sizeof item, fmt, i);
+        cr_assert(len > 0 && (size_t)len < sizeof item);
+        if (i) doc_buf_putc(t, ',');
+        doc_buf_append(t, item, (size_t)len);
+    }
+    doc_buf_putc(t, ']');
+    return doc_buf_cstr(t);
 }
