@@ -643,8 +643,10 @@ static void index_update(doc_node *n, uint32_t off, uint32_t oldlen, uint32_t ne
             w--;
         }
     }
-    /* An inserted entry pushes the one that was at `off` along with the rest. */
-    index_shift(ix->off, 0, w, off, count_delta > 0, delta);
+    /* An inserted entry pushes the one that was at `off` along with the rest;
+     * an edit that ends the bytes (an appended member: the common case of
+     * building an object) has nothing after it to shift. */
+    if (off + newlen < n->len) index_shift(ix->off, 0, w, off, count_delta > 0, delta);
     if (count_delta > 0) {
         const char *k;
         size_t kl;
