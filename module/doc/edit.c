@@ -28,7 +28,10 @@
  * and neither commit nor rollback frees their children: they belong to
  * whichever bytes survive. A flush of a stage (doc_stage_flush: the new
  * values of some elements, some removed) writes such a record too; when it
- * removed elements, a second bitmap by new position follows the first.
+ * removed elements, a second bitmap by new position follows the first. So
+ * do the removals of many elements (doc_edit_remove_where / _equal) and of
+ * many object members (doc_edit_remove_members: RANGE_SHARED_OBJECT, bits
+ * by entry).
  */
 #include "node.h"
 
@@ -41,6 +44,8 @@ uint32_t doc_node_entry_offset(const doc_node *n, uint32_t i);
  * by the old and the new bytes: a bitmap of them (bit i: element i, one bit
  * per element of the node) follows the old bytes. */
 #define RANGE_SHARED 3
+/* The same for a range of object entries (key and value; bit i: entry i). */
+#define RANGE_SHARED_OBJECT 4
 
 /* One log record, followed in the log by uint32_t voff[depth], then the
  * old bytes, then (RANGE_SHARED only) the shared-element bitmap, padded to 8. */
@@ -53,7 +58,8 @@ typedef struct undo_rec {
     int32_t count_delta;  /* entries added by the edit */
     uint32_t entry_index; /* position of the entry edited */
     int32_t range_kind;   /* DOC_KIND_OBJECT if the range starts at a key;
-                             RANGE_SHARED: array elements, bitmap after the old bytes */
+                             RANGE_SHARED (_OBJECT): array elements (object
+                             entries), bitmap after the old bytes */
     uint32_t size;        /* bytes of this record, padding included */
 } undo_rec;
 
@@ -101,10 +107,28 @@ static undo_rec *rec_at(doc_undo *u, size_t i) {
     return (undo_rec *)(void *)(u->log.data + at);
 }
 
-/* Elements in the packed array bytes p[0..len). */
-static uint32_t count_values(const uint8_t *p, uint32_t len) {
+static int is_shared(const undo_rec *r) {
+    return r->range_kind == RANGE_SHARED || r->range_kind == RANGE_SHARED_OBJECT;
+}
+
+/* The entry at p of a record's range (an object's when object): its value
+ * in *v; returns the entry's size. */
+static uint32_t range_entry(const uint8_t *p, int object, const uint8_t **v) {
+    size_t k = 0;
+    if (object) {
+        const char *key;
+        size_t klen;
+        k = doc_key_decode(p, &key, &klen);
+    }
+    *v = p + k;
+    return (uint32_t)(k + doc_value_size(p + k));
+}
+
+/* Entries in the packed bytes p[0..len) (object entries when object). */
+static uint32_t count_values(const uint8_t *p, uint32_t len, int object) {
     uint32_t n = 0;
-    for (uint32_t off = 0; off < len; n++) off += (uint32_t)doc_value_size(p + off);
+    const uint8_t *v;
+    for (uint32_t off = 0; off < len; n++) off += range_entry(p + off, object, &v);
     return n;
 }
 
@@ -120,7 +144,8 @@ static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t le
     if (r->range_kind == DOC_KIND_ARRAY && len && len <= 1 + sizeof(doc_node *) && p[0] != DOC_TAG_OBJECT &&
         p[0] != DOC_TAG_ARRAY && doc_value_size(p) == len)
         return;
-    if (r->range_kind != RANGE_SHARED && !keep) {
+    int object = r->range_kind == DOC_KIND_OBJECT || r->range_kind == RANGE_SHARED_OBJECT;
+    if (!is_shared(r) && !keep) {
         if (reaper)
             doc_bytes_reap_children(p, len, r->range_kind, reaper->reap, reaper->reap_arg);
         else
@@ -128,18 +153,17 @@ static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t le
         return;
     }
     const uint8_t *bits = NULL;
-    if (r->range_kind == RANGE_SHARED) {
+    if (is_shared(r)) {
         /* The old side's bitmap; a rewrite that changed the element count
          * has the new side's right after it. */
         const uint8_t *old = (const uint8_t *)(r + 1) + r->depth * sizeof(uint32_t);
         bits = old + r->oldlen;
-        if (new_side && r->count_delta) bits += (count_values(old, r->oldlen) + 7) / 8;
+        if (new_side && r->count_delta) bits += (count_values(old, r->oldlen, object) + 7) / 8;
     }
     uint32_t off = 0;
     for (uint32_t i = 0; off < len; i++) {
-        const char *key;
-        size_t klen, k = r->range_kind == DOC_KIND_OBJECT ? doc_key_decode(p + off, &key, &klen) : 0;
-        const uint8_t *v = p + off + k;
+        const uint8_t *v;
+        uint32_t size = range_entry(p + off, object, &v);
         if ((*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY) && value_child(v) != keep &&
             !(bits && (bits[i / 8] & (1u << (i % 8))))) {
             if (reaper)
@@ -147,7 +171,7 @@ static void free_range_children(const undo_rec *r, const uint8_t *p, uint32_t le
             else
                 doc_node_free(value_child(v));
         }
-        off += (uint32_t)(k + doc_value_size(v));
+        off += size;
     }
 }
 
@@ -196,17 +220,20 @@ static doc_node *walk(doc_node **rootp, const uint32_t *voff, uint32_t depth, do
  * new side's bitmap follows the old one's when the count changed; when it
  * did not, positions match and one bitmap serves both). */
 static void shared_repoint(const undo_rec *r, uint8_t *old, const uint8_t *cur, uint32_t curlen) {
+    int object = r->range_kind == RANGE_SHARED_OBJECT;
     const uint8_t *obits = old + r->oldlen, *nbits = obits;
-    if (r->count_delta) nbits += (count_values(old, r->oldlen) + 7) / 8;
+    if (r->count_delta) nbits += (count_values(old, r->oldlen, object) + 7) / 8;
     uint32_t noff = 0, ni = 0;
     for (uint32_t ooff = 0, oi = 0; ooff < r->oldlen; oi++) {
-        uint8_t *v = old + ooff;
-        ooff += (uint32_t)doc_value_size(v);
+        const uint8_t *cv;
+        uint32_t size = range_entry(old + ooff, object, &cv);
+        uint8_t *v = (uint8_t *)cv; /* inside old, which this writes */
+        ooff += size;
         if ((*v != DOC_TAG_OBJECT && *v != DOC_TAG_ARRAY) || !(obits[oi / 8] & (1u << (oi % 8)))) continue;
         while (noff < curlen) {
-            const uint8_t *w = cur + noff;
+            const uint8_t *w;
+            noff += range_entry(cur + noff, object, &w);
             int marked = (*w == DOC_TAG_OBJECT || *w == DOC_TAG_ARRAY) && (nbits[ni / 8] & (1u << (ni % 8)));
-            noff += (uint32_t)doc_value_size(w);
             ni++;
             if (marked) {
                 value_set_child(v, value_child(w));
@@ -228,8 +255,7 @@ static void rollback_to(doc_undo *u, size_t keep) {
         doc_node *parent;
         uint32_t pslot;
         doc_node *n = walk(r->rootp, voff, r->depth, &parent, &pslot);
-        if (r->range_kind == RANGE_SHARED)
-            shared_repoint(r, (uint8_t *)old, node_bytes(n) + r->off, r->newlen);
+        if (is_shared(r)) shared_repoint(r, (uint8_t *)old, node_bytes(n) + r->off, r->newlen);
         free_range_children(r, node_bytes(n) + r->off, r->newlen, 1, NULL, NULL);
         doc_node *m = n;
         /* Cannot fail: see the file comment (sizes only shrink back). */
@@ -531,8 +557,8 @@ static doc_node *node_at(doc_cursor *c, size_t nvoff) {
 
 /* Splices the node at nvoff (see node_at) and logs the inverse in u. On
  * failure nothing changed. Keeps the cursor's node pointers current.
- * shared: NULL, or the RANGE_SHARED bitmap (shared_len bytes) of a rewrite
- * of every element of an array. */
+ * shared: NULL, or the RANGE_SHARED(_OBJECT) bitmap (shared_len bytes) of
+ * a rewrite of every element of an array (entry of an object). */
 static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t oldlen, const uint8_t *nb,
                            uint32_t newlen, int count_delta, uint32_t entry_index, const uint8_t *shared,
                            size_t shared_len, doc_undo *u, doc_error *err) {
@@ -540,7 +566,8 @@ static doc_status apply_ex(doc_cursor *c, size_t nvoff, uint32_t off, uint32_t o
     /* Writing the same bytes changes nothing: no log, no version bump. */
     if (count_delta == 0 && oldlen == newlen && (newlen == 0 || memcmp(node_bytes(n) + off, nb, newlen) == 0))
         return DOC_OK;
-    int range_kind = shared                                      ? RANGE_SHARED
+    int range_kind = shared && n->kind == DOC_KIND_OBJECT        ? RANGE_SHARED_OBJECT
+                     : shared                                    ? RANGE_SHARED
                      : n->kind == DOC_KIND_OBJECT && count_delta ? DOC_KIND_OBJECT
                                                                  : DOC_KIND_ARRAY;
 
@@ -916,17 +943,19 @@ doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, d
     WITH_LOG(u, remove_range(c, from, count, u, err));
 }
 
-/* Writes the array at the cursor again with some elements changed: next()
- * gives them in increasing element order, each as its new value's bytes
- * (len 0: removed). One edit (apply_ex over the whole array) whose record
- * holds the old bytes and, when containers are kept, a bitmap of them by old
- * position and, if the count changes, one by new position (commit frees the
- * replaced containers, rollback the new ones). O(array + new bytes). On
+/* Writes the array (or object) at the cursor again with some elements
+ * (entries) changed: next() gives them in increasing storage order, each
+ * as its new value's bytes (len 0: removed; an object's entries can only
+ * be removed). One edit (apply_ex over the whole node) whose record holds
+ * the old bytes and, when containers are kept, a bitmap of them by old
+ * position and, if the count changes, one by new position (commit frees
+ * the replaced containers, rollback the new ones). O(node + new bytes). On
  * failure (NOMEM, TOOBIG) nothing changed. */
 static doc_status
 rewrite_changes(doc_cursor *c, int (*next)(void *ctx, uint32_t *index, const uint8_t **bytes, uint32_t *len),
                 void *ctx, doc_undo *u, doc_error *err) {
     const doc_node *arr = value_child(doc_cursor_value(c));
+    int object = arr->kind == DOC_KIND_OBJECT;
     const uint8_t *p = node_cbytes(arr);
     doc_buf out, bits;
     doc_buf_init(&out);
@@ -941,22 +970,23 @@ rewrite_changes(doc_cursor *c, int (*next)(void *ctx, uint32_t *index, const uin
     const uint8_t *nb;
     int have = next(ctx, &at, &nb, &len);
     for (uint32_t i = 0; i < arr->count; i++) {
-        size_t sz = node_value_size(p + off);
+        const uint8_t *v;
+        uint32_t sz = range_entry(p + off, object, &v);
         if (have && at == i) {
             doc_buf_append(&out, p + run, off - run);
             doc_buf_append(&out, nb, len);
             newcount += len != 0;
-            run = off + (uint32_t)sz;
+            run = off + sz;
             have = next(ctx, &at, &nb, &len);
         } else {
-            if (bits.len && (p[off] == DOC_TAG_OBJECT || p[off] == DOC_TAG_ARRAY)) {
+            if (bits.len && (*v == DOC_TAG_OBJECT || *v == DOC_TAG_ARRAY)) {
                 bits.data[i / 8] |= (char)(1u << (i % 8));
                 bits.data[ob + newcount / 8] |= (char)(1u << (newcount % 8));
                 shared++;
             }
             newcount++;
         }
-        off += (uint32_t)sz;
+        off += sz;
     }
     doc_buf_append(&out, p + run, arr->len - run);
     int delta = (int)((long long)newcount - (long long)arr->count);
@@ -1105,6 +1135,45 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
     doc_status st = runs.oom ? doc_error_set(err, DOC_NOMEM, "out of memory")
                              : remove_runs(c, (const uint32_t *)(void *)runs.data,
                                            runs.len / (2 * sizeof(uint32_t)), u, removed, err);
+    doc_buf_free(&runs);
+    return st;
+}
+
+doc_status doc_edit_remove_members(doc_cursor *c, int (*match)(void *ctx, const char *key, size_t klen),
+                                   void *ctx, doc_undo *u, uint32_t *removed, doc_error *err) {
+    const uint8_t *v = doc_cursor_value(c);
+    if (removed) *removed = 0;
+    if (!v || *v != DOC_TAG_OBJECT) return doc_error_set(err, DOC_BADTYPE, "not an object");
+    /* Runs of matching entries in storage order: (from, count) pairs. */
+    doc_buf runs;
+    doc_buf_init(&runs);
+    doc_iter it;
+    const char *key;
+    size_t klen;
+    uint32_t i = 0, from = 0, len = 0, total = 0;
+    doc_iter_init(&it, value_child(v));
+    for (;; i++) {
+        int more = doc_iter_next(&it, &key, &klen, NULL, NULL);
+        if (more && match(ctx, key, klen)) {
+            if (!len) from = i;
+            len++;
+            continue;
+        }
+        if (len) {
+            uint32_t r[2] = {from, len};
+            doc_buf_append(&runs, r, sizeof r);
+            total += len;
+            len = 0;
+        }
+        if (!more) break;
+    }
+    doc_status st = DOC_OK;
+    if (runs.oom)
+        st = doc_error_set(err, DOC_NOMEM, "out of memory");
+    else if (total)
+        st = remove_runs_at_once(c, (const uint32_t *)(void *)runs.data, runs.len / (2 * sizeof(uint32_t)), u,
+                                 err);
+    if (!st && removed) *removed = total;
     doc_buf_free(&runs);
     return st;
 }

@@ -4,9 +4,10 @@
  * doc_edit_merge merges a patch into the value at a cursor (or into the
  * member the cursor is missing): a patch that is not an object replaces the
  * target; an object patch makes the target an object (replacing a non-object,
- * creating a missing one) and then, member by member, removes the members
- * whose patch value is null and merges every other member's patch value into
- * that member. Every edit goes through the undo log, so the caller can roll
+ * creating a missing one) and then removes the members whose patch value is
+ * null (one by one, or in one rewrite of the object when there are
+ * MERGE_BULK_REMOVE or more) and merges every other member's patch value
+ * into that member. Every edit goes through the undo log, so the caller can roll
  * a failed merge back; writes of the same JSON text make no edit.
  *
  * Recursion follows the patch's nesting, not the document's: the patch is a
@@ -16,6 +17,18 @@
 #include "doc.h"
 
 static doc_status nomem(doc_error *err) { return doc_error_set(err, DOC_NOMEM, "out of memory"); }
+
+/* A patch with at least this many null members removes them from the
+ * target in one rewrite of the object (doc_edit_remove_members) instead of
+ * one removal each, which moves the bytes after each member. */
+#define MERGE_BULK_REMOVE 8
+
+/* doc_edit_remove_members's predicate: the patch (an object node) has the
+ * key with a null value. */
+static int patch_nulls(void *ctx, const char *key, size_t klen) {
+    const uint8_t *v = doc_object_get(ctx, key, klen, NULL, NULL);
+    return v && *v == DOC_TAG_NULL;
+}
 
 static doc_status merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_error *err) {
     if (*patch != DOC_TAG_OBJECT) {
@@ -36,8 +49,18 @@ static doc_status merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_er
     const char *key;
     size_t klen;
     const uint8_t *pval;
+    size_t nulls = 0;
+    doc_iter_init(&it, pv.node);
+    while (nulls < MERGE_BULK_REMOVE && doc_iter_next(&it, NULL, NULL, &pval, NULL))
+        nulls += *pval == DOC_TAG_NULL;
+    int bulk = nulls >= MERGE_BULK_REMOVE;
+    if (bulk) {
+        doc_status st = doc_edit_remove_members(c, patch_nulls, pv.node, u, NULL, err);
+        if (st) return st;
+    }
     doc_iter_init(&it, pv.node);
     while (doc_iter_next(&it, &key, &klen, &pval, NULL)) {
+        if (bulk && *pval == DOC_TAG_NULL) continue; /* removed above */
         doc_seg s = {DOC_SEG_NAME, key, klen, 0};
         doc_error probe;
         doc_error_clear(&probe);

@@ -710,8 +710,10 @@ doc_status doc_node_splice(doc_node **np, uint32_t off, uint32_t oldlen, const u
     if (newlen && bytes_have_children(nb, newlen, n->kind == DOC_KIND_OBJECT && count_delta != 0))
         n->flags |= NODE_PARENT;
     /* Every element rewritten at once (some maybe removed, or added back by
-     * its undo): renumbered from the bytes below. */
-    int whole = had_index && n->kind == DOC_KIND_ARRAY && off == 0 && oldlen == n->len;
+     * its undo): renumbered from the bytes below. An object's entries only
+     * come and go all at once through a rewrite (doc_edit_remove_members and
+     * its undo); one member's edit never spans an indexed object's bytes. */
+    int whole = had_index && off == 0 && oldlen == n->len && (n->kind == DOC_KIND_ARRAY || count_delta != 0);
     if (whole && node_index(n)->vh) {
         doc_vhash_free(node_index(n)->vh); /* built again by the next search */
         node_index(n)->vh = NULL;

@@ -465,6 +465,24 @@ static void gen_value(sbuf *b, int depth) {
     }
 }
 
+/* A merge patch of every member name, most of them null (8 or more nulls:
+ * DOC.MERGE then removes them in one rewrite of the object), the others a
+ * value to merge in. */
+static void gen_null_patch(sbuf *b) {
+    sb_puts(b, "{");
+    int n = (int)(sizeof member_names / sizeof member_names[0]);
+    for (int i = 0; i < n; i++) {
+        sb_printf(b, "%s\"%s\":", i ? "," : "", member_names[i]);
+        if (chance(80))
+            sb_puts(b, "null");
+        else
+            gen_value(b, 1);
+    }
+    for (int i = 0; i < (int)(sizeof odd_member_names / sizeof odd_member_names[0]); i++)
+        if (chance(60)) sb_printf(b, ",\"%s\":null", odd_member_names[i]);
+    sb_puts(b, "}");
+}
+
 /* A whole document in the shape the paths above expect. */
 static void gen_document(sbuf *b) {
     sb_puts(b, "{\"a\":");
@@ -894,7 +912,7 @@ static void gen_op_args(cmdline *c, int k, bool in_txn, int key_index) {
         break;
     case O_MERGE:
         add_path(c, false);
-        add_gen(c, chance(50) ? gen_document : gen_json);
+        add_gen(c, chance(10) ? gen_null_patch : chance(50) ? gen_document : gen_json);
         break;
     case O_STRAPPEND: {
         add_write_path(c, P_STRING);

@@ -582,3 +582,122 @@ Test(tree, an_indexed_object_finds_every_member_through_appends_removals_and_rol
     doc_cursor_free(&c);
     doc_node_free(root);
 }
+
+/* doc_edit_remove_members's predicate in the test below: member m<k> goes when
+ * bit k of the mask is set. */
+static int member_in_mask(void *ctx, const char *key, size_t klen) {
+    const unsigned char *mask = ctx;
+    if (klen < 2 || key[0] != 'm') return 0;
+    int k = atoi(key + 1);
+    return k >= 0 && k < 400 && (mask[k / 8] >> (k % 8)) & 1;
+}
+
+/* Removing many members at once (one rewrite of the object, its record sharing the
+ * kept containers) leaves what removing them one by one leaves, keeps the index
+ * right, survives edits inside the kept containers made after it (they may move),
+ * and rolls back byte for byte. */
+Test(tree, removing_many_members_at_once_equals_one_by_one_and_rolls_back) {
+    long long baseline = doc_memory_in_use();
+    srand(4711);
+    for (int round = 0; round < 40; round++) {
+        doc_buf t;
+        doc_buf_init(&t);
+        doc_buf_append(&t, "{\"o\":{", 6);
+        int n = 20 + rand() % 200;
+        for (int i = 0; i < n; i++) {
+            char m[64];
+            int k = rand() % 3;
+            snprintf(m, sizeof m, "%s\"m%d\":%s", i ? "," : "", i,
+                     k == 0   ? "[1,{\"d\":2}]"
+                     : k == 1 ? "\"s\""
+                              : "{\"x\":[]}");
+            doc_buf_append(&t, m, strlen(m));
+        }
+        doc_buf_append(&t, "}}", 2);
+        doc_node *a = parse_ok(doc_buf_cstr(&t)), *b = parse_ok(doc_buf_cstr(&t));
+        char *before = print_value(doc_box_value(a));
+        doc_undo *u = doc_undo_new(), *ub = doc_undo_new();
+        doc_cursor ca, cb;
+        doc_cursor_init(&ca, &a);
+        doc_cursor_init(&cb, &b);
+        doc_error err;
+        doc_path *op = path_ok("$.o");
+        for (int e = 0; e < 6; e++) {
+            doc_error_clear(&err);
+            if (e % 2 == 0) {
+                unsigned char mask[50] = {0};
+                for (int k = 0; k < 400; k++)
+                    if (rand() % 3 == 0) mask[k / 8] |= (unsigned char)(1u << (k % 8));
+                uint32_t removed = 0, one_by_one = 0;
+                cr_assert_eq(doc_resolve(&ca, op, &err), DOC_OK);
+                cr_assert_eq(doc_edit_remove_members(&ca, member_in_mask, mask, u, &removed, &err), DOC_OK);
+                for (int k = 0; k < 400; k++) {
+                    if (!((mask[k / 8] >> (k % 8)) & 1)) continue;
+                    char path[32];
+                    snprintf(path, sizeof path, "$.o.m%d", k);
+                    doc_path *p = path_ok(path);
+                    if (doc_resolve(&cb, p, &err) == DOC_OK) {
+                        cr_assert_eq(doc_edit_remove(&cb, ub, &err), DOC_OK);
+                        one_by_one++;
+                    }
+                    doc_error_clear(&err);
+                    doc_path_free(p);
+                }
+                cr_assert_eq(removed, one_by_one);
+            } else {
+                /* kept member arrays grown (their nodes move), on both */
+                for (int k = 0; k < 30; k++) {
+                    char path[32];
+                    snprintf(path, sizeof path, "$.o.m%d", rand() % 220);
+                    doc_path *p = path_ok(path);
+                    doc_cursor *cs[2] = {&ca, &cb};
+                    doc_undo *us[2] = {u, ub};
+                    for (int s = 0; s < 2; s++) {
+                        doc_error_clear(&err);
+                        if (doc_resolve(cs[s], p, &err) == DOC_OK &&
+                            *doc_cursor_value(cs[s]) == DOC_TAG_ARRAY)
+                            cr_assert_eq(doc_edit_insert_take(cs[s], 0,
+                                                              parse_ok("\"a string to grow the array\""),
+                                                              us[s], &err),
+                                         DOC_OK);
+                    }
+                    doc_path_free(p);
+                }
+            }
+            char *pa = print_value(doc_box_value(a)), *pb = print_value(doc_box_value(b));
+            cr_assert_str_eq(pa, pb, "round %d, step %d", round, e);
+            free(pa);
+            free(pb);
+            doc_error_clear(&err);
+            cr_assert_eq(doc_resolve(&ca, op, &err), DOC_OK);
+            doc_view v;
+            doc_value_decode(doc_cursor_value(&ca), &v);
+            check_object_index(v.node, 220);
+            if (e == 3) { /* half of it undone, then redone differently */
+                doc_undo_rollback_to(u, doc_undo_size(u) / 2);
+                doc_undo_rollback_to(ub, 0);
+                doc_undo_rollback_to(u, 0);
+            }
+        }
+        doc_undo_rollback(u);
+        char *back = print_value(doc_box_value(a));
+        cr_assert_str_eq(back, before, "round %d: undo is byte-exact", round);
+        doc_error_clear(&err);
+        cr_assert_eq(doc_resolve(&ca, op, &err), DOC_OK);
+        doc_view v;
+        doc_value_decode(doc_cursor_value(&ca), &v);
+        check_object_index(v.node, 220);
+        free(back);
+        free(before);
+        doc_path_free(op);
+        doc_undo_free(u);
+        doc_undo_free(ub);
+        doc_cursor_free(&ca);
+        doc_cursor_free(&cb);
+        doc_node_free(a);
+        doc_node_free(b);
+        doc_buf_free(&t);
+    }
+    cr_assert_eq(doc_memory_in_use(), baseline, "bytes leaked from the count: %lld",
+                 doc_memory_in_use() - baseline);
+}
