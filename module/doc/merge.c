@@ -5,8 +5,8 @@
  * member the cursor is missing): a patch that is not an object replaces the
  * target; an object patch makes the target an object (replacing a non-object,
  * creating a missing one) and then removes the members whose patch value is
- * null (one by one, or in one rewrite of the object when there are
- * MERGE_BULK_REMOVE or more) and merges every other member's patch value
+ * null (one by one, or in one rewrite of the object when the target has
+ * MERGE_BULK_REMOVE or more of them) and merges every other member's patch value
  * into that member. Every edit goes through the undo log, so the caller can roll
  * a failed merge back; writes of the same JSON text make no edit.
  *
@@ -18,10 +18,10 @@
 
 static doc_status nomem(doc_error *err) { return doc_error_set(err, DOC_NOMEM, "out of memory"); }
 
-/* A patch with at least this many null members removes them from the
- * target in one rewrite of the object (doc_edit_remove_members) instead of
- * one removal each, which moves the bytes after each member. */
-#define MERGE_BULK_REMOVE 8
+/* A patch removing at least this many members the target has removes them
+ * in one rewrite of the object (doc_edit_remove_members) instead of one
+ * removal each, which moves the bytes after each member. */
+#define MERGE_BULK_REMOVE 4
 
 /* doc_edit_remove_members's predicate: the patch (an object node) has the
  * key with a null value. */
@@ -49,10 +49,14 @@ static doc_status merge(doc_cursor *c, const uint8_t *patch, doc_undo *u, doc_er
     const char *key;
     size_t klen;
     const uint8_t *pval;
+    /* Members the patch removes that the target has, counted up to the bulk
+     * threshold (a few lookups, not a scan of a large target). */
+    doc_view tv;
+    doc_value_decode(doc_cursor_value(c), &tv);
     size_t nulls = 0;
     doc_iter_init(&it, pv.node);
-    while (nulls < MERGE_BULK_REMOVE && doc_iter_next(&it, NULL, NULL, &pval, NULL))
-        nulls += *pval == DOC_TAG_NULL;
+    while (nulls < MERGE_BULK_REMOVE && doc_iter_next(&it, &key, &klen, &pval, NULL))
+        nulls += *pval == DOC_TAG_NULL && doc_object_get(tv.node, key, klen, NULL, NULL);
     int bulk = nulls >= MERGE_BULK_REMOVE;
     if (bulk) {
         doc_status st = doc_edit_remove_members(c, patch_nulls, pv.node, u, NULL, err);

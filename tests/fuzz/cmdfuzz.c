@@ -465,9 +465,9 @@ static void gen_value(sbuf *b, int depth) {
     }
 }
 
-/* A merge patch of every member name, most of them null (8 or more nulls:
- * DOC.MERGE then removes them in one rewrite of the object), the others a
- * value to merge in. */
+/* A merge patch of every member name, most of them null (when the target
+ * has 4 or more of them, DOC.MERGE removes them in one rewrite of the
+ * object), the others a value to merge in (members for later patches). */
 static void gen_null_patch(sbuf *b) {
     sb_puts(b, "{");
     int n = (int)(sizeof member_names / sizeof member_names[0]);
