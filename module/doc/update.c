@@ -1585,6 +1585,89 @@ static void end_log(doc_undo *own, doc_status st) {
     doc_undo_free(own);
 }
 
+/* $unset ops in a row naming at least this many members one object has
+ * remove them in one rewrite of the object (doc_edit_remove_members)
+ * instead of one removal each, which moves the bytes after each. */
+#define UNSET_BULK_MIN 4
+
+/* 1 when ops a and b are $unset of plain paths (no positional segment)
+ * with the same parent path. */
+static int unset_siblings(const uop *a, const uop *b) {
+    const upath *p = &a->path, *q = &b->path;
+    if (a->kind != UOP_UNSET || b->kind != UOP_UNSET || p->npos || q->npos || p->nseg != q->nseg) return 0;
+    for (size_t i = 0; i + 1 < p->nseg; i++)
+        if (p->segs[i].len != q->segs[i].len || memcmp(p->segs[i].name, q->segs[i].name, p->segs[i].len))
+            return 0;
+    return 1;
+}
+
+/* The last segments of a group of sibling $unset ops, sorted by name: what
+ * doc_edit_remove_members's predicate looks keys up in. */
+typedef struct unset_names {
+    const useg **segs;
+    size_t n;
+} unset_names;
+
+static int seg_name_cmp(const char *a, size_t al, const char *b, size_t bl) {
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
+
+static int seg_sort_cmp(const void *a, const void *b) {
+    const useg *x = *(const useg *const *)a, *y = *(const useg *const *)b;
+    return seg_name_cmp(x->name, x->len, y->name, y->len);
+}
+
+static int unset_names_has(void *ctx, const char *key, size_t klen) {
+    const unset_names *un = ctx;
+    size_t lo = 0, hi = un->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = seg_name_cmp(un->segs[mid]->name, un->segs[mid]->len, key, klen);
+        if (c == 0) return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+/* Runs ops[0..n) (sibling $unsets, see unset_siblings): when their parent is
+ * an object holding UNSET_BULK_MIN or more of the members they name, in one
+ * rewrite; else one by one as always. */
+static doc_status run_unset_group(apply_ctx *x, const uop *ops, size_t n) {
+    const upath *p = &ops[0].path;
+    upath parent = *p;
+    parent.nseg--;
+    size_t k = 0, present = 0;
+    target_state state = T_ABSENT;
+    uint32_t slot = 0;
+    doc_status st = cursor_root(x);
+    if (!st && parent.nseg) st = descend(x, &ops[0], &parent, &k, &state, &slot);
+    if (st) return st;
+    const uint8_t *v = state == T_FOUND || !parent.nseg ? doc_cursor_value(&x->c) : NULL;
+    if (v && *v == DOC_TAG_OBJECT) {
+        doc_view ov;
+        doc_value_decode(v, &ov);
+        for (size_t i = 0; i < n && present < UNSET_BULK_MIN; i++) {
+            const useg *last = &ops[i].path.segs[p->nseg - 1];
+            present += doc_object_get(ov.node, last->name, last->len, NULL, NULL) != NULL;
+        }
+    }
+    if (present < UNSET_BULK_MIN) {
+        for (size_t i = 0; i < n && !st; i++) st = run_op(x, &ops[i]);
+        return st;
+    }
+    unset_names un = {doc_malloc(n * sizeof *un.segs), n};
+    if (!un.segs) return nomem(x->err);
+    for (size_t i = 0; i < n; i++) un.segs[i] = &ops[i].path.segs[p->nseg - 1];
+    qsort(un.segs, n, sizeof *un.segs, seg_sort_cmp);
+    st = doc_edit_remove_members(&x->c, unset_names_has, &un, x->undo, NULL, x->err);
+    doc_free(un.segs);
+    return st;
+}
+
 doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert, doc_undo *undo,
                             int *changed, doc_error *err) {
     doc_undo *own;
@@ -1599,6 +1682,13 @@ doc_status doc_update_apply(const doc_update *u, doc_node **rootp, int is_insert
     for (size_t i = 0; i < u->nops && !st; i++) {
         const uop *op = &u->ops[i];
         if (op->kind == UOP_SET_ON_INSERT && !is_insert) continue;
+        size_t group = 1;
+        while (i + group < u->nops && unset_siblings(op, &u->ops[i + group])) group++;
+        if (group >= UNSET_BULK_MIN) {
+            st = run_unset_group(&x, op, group);
+            i += group - 1;
+            continue;
+        }
         st = op->kind == UOP_RENAME ? run_rename(&x, op) : run_op(&x, op);
     }
     doc_cursor_free(&x.c);

@@ -318,3 +318,41 @@ Test(large, a_merge_with_many_nulls_removes_them_at_once_and_rolls_back) {
     free(text);
     free(patch);
 }
+
+/* README "Edits in large containers": sibling `$unset`s remove their members in one
+ * rewrite of the object, and a failing DOC.TXN undoes it exactly. */
+Test(large, many_sibling_unsets_remove_members_at_once_and_roll_back) {
+    char *set = NULL, *unset = NULL;
+    size_t slen = 0, ulen = 0;
+    FILE *f = open_memstream(&set, &slen), *uf = open_memstream(&unset, &ulen);
+    cr_assert(f && uf);
+    fputs("{\"$set\":{", f);
+    fputs("{\"$unset\":{", uf);
+    for (int i = 0; i < 2000; i++) {
+        fprintf(f, "%s\"o.f%d\":%s", i ? "," : "", i, i % 3 ? "1" : "{\"l\":[1]}");
+        if (i % 2 == 0) fprintf(uf, "%s\"o.f%d\":\"\"", i ? "," : "", i);
+    }
+    fputs("}}", f);
+    fputs("}}", uf);
+    fclose(f);
+    fclose(uf);
+    expect_status(cmd(c, "DOC.SET u $ %s", "{\"o\":{}}"), "OK");
+    expect_int(cmd(c, "DOC.UPDATE u %s", set), 1);
+    char *before = digest_of("u");
+    redisReply *r = cmd(c, "DOC.TXN 1 u UPDATE 1 %s PUSH 1 $.o.f3.l %s CHECK 1 $.o EQ 0", unset,
+                        "\"a string long enough to move the array\"");
+    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
+    cr_assert(strstr(r->str, "ABORTED op 3"), "%s", r->str);
+    freeReplyObject(r);
+    char *after = digest_of("u");
+    cr_expect_str_eq(after, before);
+    expect_int(cmd(c, "DOC.UPDATE u %s", unset), 1);
+    expect_int(cmd(c, "DOC.LEN u $.o"), 1000);
+    expect_nil(cmd(c, "DOC.GET u $.o.f0"));
+    expect_same_str(cmd(c, "DOC.GET u $.o.f3"), "{\"l\":[1]}");
+    expect_same_str(cmd(c, "DOC.GET u $.o.f1999"), "1");
+    free(before);
+    free(after);
+    free(set);
+    free(unset);
+}

@@ -159,6 +159,36 @@ Test(update, unset) {
     RUN(rows);
 }
 
+/* Four or more sibling $unsets whose object has four or more of the members they
+ * name remove them in one rewrite: the same documents as one by one, containers
+ * included, member order kept; the rows' rollback checks restore them. */
+Test(update, many_sibling_unsets_equal_one_by_one) {
+    static const row rows[] = {
+        OK("{\"a\":1,\"b\":[2],\"c\":{\"x\":3},\"d\":4,\"e\":5}",
+           "{\"$unset\":{\"a\":1,\"c\":1,\"d\":1,\"e\":1,\"zz\":1}}", "{\"b\":[2]}"),
+        OK("{\"p\":{\"q\":{\"a\":1,\"b\":2,\"c\":[3],\"d\":{},\"k\":0}},\"r\":1}",
+           "{\"$unset\":{\"p.q.d\":1,\"p.q.b\":1,\"p.q.a\":1,\"p.q.c\":1}}",
+           "{\"p\":{\"q\":{\"k\":0}},\"r\":1}"),
+        /* three of the four present: one by one, same result */
+        OK("{\"a\":1,\"b\":2,\"c\":3,\"k\":0}", "{\"$unset\":{\"a\":1,\"b\":1,\"c\":1,\"x\":1}}",
+           "{\"k\":0}"),
+        /* the parent an array: elements become null */
+        OK("{\"a\":[1,2,3,4,5]}", "{\"$unset\":{\"a.0\":1,\"a.1\":1,\"a.3\":1,\"a.4\":1}}",
+           "{\"a\":[null,null,3,null,null]}"),
+        /* numeric names in an object are members */
+        OK("{\"a\":{\"0\":1,\"1\":2,\"2\":3,\"3\":4,\"x\":5}}",
+           "{\"$unset\":{\"a.0\":1,\"a.1\":1,\"a.2\":1,\"a.3\":1}}", "{\"a\":{\"x\":5}}"),
+        /* no parent, or a scalar one: nothing happens */
+        OK("{\"k\":1}", "{\"$unset\":{\"m.a\":1,\"m.b\":1,\"m.c\":1,\"m.d\":1}}", "{\"k\":1}"),
+        OK("{\"m\":7}", "{\"$unset\":{\"m.a\":1,\"m.b\":1,\"m.c\":1,\"m.d\":1}}", "{\"m\":7}"),
+        /* a group broken by another operator, then resumed */
+        OK("{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6}",
+           "{\"$unset\":{\"a\":1,\"b\":1,\"c\":1,\"d\":1},\"$set\":{\"g\":7},\"$inc\":{\"f\":1}}",
+           "{\"e\":5,\"f\":7,\"g\":7}"),
+    };
+    RUN(rows);
+}
+
 Test(update, inc_and_mul) {
     static const row rows[] = {
         OK("{\"n\":1}", "{\"$inc\":{\"n\":2}}", "{\"n\":3}"),
