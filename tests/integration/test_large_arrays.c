@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,25 @@ static char *digest_of(const char *key) {
     return d;
 }
 
+/* Runs a command that must fail with an error starting with `aborted` (a DOC.TXN whose
+ * later op fails: "ABORTED op 3") and checks that `key` is exactly as it was before
+ * (DEBUG DIGEST-VALUE). */
+static void expect_undone(const char *key, const char *aborted, const char *fmt, ...) {
+    char *before = digest_of(key);
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = redisvCommand(c, fmt, ap);
+    va_end(ap);
+    cr_assert(r, "%s", c->errstr);
+    cr_assert(r->type == REDIS_REPLY_ERROR && !strncmp(r->str, aborted, strlen(aborted)), "%s",
+              r->type == REDIS_REPLY_ERROR ? r->str : "not an error");
+    freeReplyObject(r);
+    char *after = digest_of(key);
+    cr_expect_str_eq(after, before, "the document changed");
+    free(before);
+    free(after);
+}
+
 /* README "Edits in large containers": a $[] write that changes every element's size
  * rewrites the array once (it took minutes at this size when each element's edit moved
  * the rest of the array); inside a DOC.TXN that fails it is rolled back whole. */
@@ -146,30 +166,15 @@ Test(large, a_size_changing_dollar_all_write_over_1000000_elements_finishes_and_
     cr_assert_eq(v->type, REDIS_REPLY_INTEGER);
     version = v->integer;
     freeReplyObject(v);
-    char *before = digest_of("big");
     /* the write, then a CHECK that fails: all of it is undone */
-    redisReply *r = cmd(c, "DOC.TXN 1 big UPDATE 1 %s PUSH 1 $.l %s CHECK 1 VERSION 1",
-                        "{\"$set\":{\"l.$[]\":{\"n\":[1]}}}", "5");
-    cr_expect(r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "ABORTED op 3", 12), "%s",
-              r->type == REDIS_REPLY_ERROR ? r->str : "not an error");
-    freeReplyObject(r);
-    char *after = digest_of("big");
-    cr_expect_str_eq(after, before, "the document changed");
+    expect_undone("big", "ABORTED op 3", "DOC.TXN 1 big UPDATE 1 %s PUSH 1 $.l %s CHECK 1 VERSION 1",
+                  "{\"$set\":{\"l.$[]\":{\"n\":[1]}}}", "5");
     expect_int(cmd(c, "DOC.VERSION big"), version);
     expect_int(cmd(c, "DOC.LEN big $.l"), 1000000);
     expect_same_str(cmd(c, "DOC.GET big $.l[123456]"), "\"abc\"");
     /* and a write that fails half-way in DOC.UPDATE itself changes nothing */
     expect_status(cmd(c, "DOC.SET big $.l[700000] %s", "{\"x\":1}"), "OK");
-    free(before);
-    before = digest_of("big");
-    r = cmd(c, "DOC.UPDATE big %s", "{\"$inc\":{\"l.$[]\":1}}");
-    cr_expect(r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "BADTYPE", 7));
-    freeReplyObject(r);
-    free(after);
-    after = digest_of("big");
-    cr_expect_str_eq(after, before, "a failed DOC.UPDATE changed the document");
-    free(before);
-    free(after);
+    expect_undone("big", "BADTYPE", "DOC.UPDATE big %s", "{\"$inc\":{\"l.$[]\":1}}");
 }
 
 /* README "Large arrays": a value repeated all over the array is one slot of the hash
@@ -201,18 +206,10 @@ Test(large, a_value_repeated_50000_times_is_found_added_to_and_pulled_like_any_o
 
     /* the same, removed by a failing TXN: all of it undone, answers included */
     set_with_repeats("rep", 100000, "\"x\"");
-    char *before = digest_of("rep");
-    redisReply *r = cmd(c, "DOC.TXN 1 rep PULL 1 $ %s CHECK 1 $[0] EQ 1", "\"x\"");
-    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
-    cr_assert(strstr(r->str, "ABORTED op 2"), "%s", r->str);
-    freeReplyObject(r);
-    char *after = digest_of("rep");
-    cr_expect_str_eq(after, before);
+    expect_undone("rep", "ABORTED op 2", "DOC.TXN 1 rep PULL 1 $ %s CHECK 1 $[0] EQ 1", "\"x\"");
     expect_int(cmd(c, "DOC.INDEXOF rep $ %s", "\"x\""), 0);
     expect_int(cmd(c, "DOC.LEN rep $"), 100000);
     expect_int(cmd(c, "DOC.PULL rep $ %s", "\"x\""), 50000);
-    free(before);
-    free(after);
 }
 
 /* README "Large arrays": many values at once are looked up in a set (DOC.ADDTOSET's
@@ -286,14 +283,8 @@ Test(large, a_merge_with_many_nulls_removes_them_at_once_and_rolls_back) {
     expect_status(cmd(c, "DOC.SET o $ %s", text), "OK");
 
     /* a failing TXN: the merge, a kept container grown (it moves), then a CHECK */
-    char *before = digest_of("o");
-    redisReply *r = cmd(c, "DOC.TXN 1 o MERGE 1 $ %s PUSH 1 $.m2.a %s CHECK 1 $.m3 EQ 0", patch,
-                        "\"a string long enough to move the array\"");
-    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
-    cr_assert(strstr(r->str, "ABORTED op 3"), "%s", r->str);
-    freeReplyObject(r);
-    char *after = digest_of("o");
-    cr_expect_str_eq(after, before);
+    expect_undone("o", "ABORTED op 3", "DOC.TXN 1 o MERGE 1 $ %s PUSH 1 $.m2.a %s CHECK 1 $.m3 EQ 0", patch,
+                  "\"a string long enough to move the array\"");
     expect_int(cmd(c, "DOC.LEN o $"), 1000);
 
     expect_status(cmd(c, "DOC.MERGE o $ %s", patch), "OK");
@@ -304,7 +295,7 @@ Test(large, a_merge_with_many_nulls_removes_them_at_once_and_rolls_back) {
     expect_nil(cmd(c, "DOC.GET o $.m4"));
     expect_int(cmd(c, "DOC.PUSH o $.m998.a 1"), 2);
     /* the members left, in their order: m2 m3 m6 m7 ... then new */
-    r = cmd(c, "DOC.KEYS o $");
+    redisReply *r = cmd(c, "DOC.KEYS o $");
     cr_assert_eq(r->type, REDIS_REPLY_ARRAY);
     cr_assert_eq(r->elements, 501);
     cr_expect_str_eq(r->element[0]->str, "m2");
@@ -313,8 +304,6 @@ Test(large, a_merge_with_many_nulls_removes_them_at_once_and_rolls_back) {
     cr_expect_str_eq(r->element[499]->str, "m999");
     cr_expect_str_eq(r->element[500]->str, "new");
     freeReplyObject(r);
-    free(before);
-    free(after);
     free(text);
     free(patch);
 }
@@ -338,21 +327,13 @@ Test(large, many_sibling_unsets_remove_members_at_once_and_roll_back) {
     fclose(uf);
     expect_status(cmd(c, "DOC.SET u $ %s", "{\"o\":{}}"), "OK");
     expect_int(cmd(c, "DOC.UPDATE u %s", set), 1);
-    char *before = digest_of("u");
-    redisReply *r = cmd(c, "DOC.TXN 1 u UPDATE 1 %s PUSH 1 $.o.f3.l %s CHECK 1 $.o EQ 0", unset,
-                        "\"a string long enough to move the array\"");
-    cr_assert_eq(r->type, REDIS_REPLY_ERROR);
-    cr_assert(strstr(r->str, "ABORTED op 3"), "%s", r->str);
-    freeReplyObject(r);
-    char *after = digest_of("u");
-    cr_expect_str_eq(after, before);
+    expect_undone("u", "ABORTED op 3", "DOC.TXN 1 u UPDATE 1 %s PUSH 1 $.o.f3.l %s CHECK 1 $.o EQ 0", unset,
+                  "\"a string long enough to move the array\"");
     expect_int(cmd(c, "DOC.UPDATE u %s", unset), 1);
     expect_int(cmd(c, "DOC.LEN u $.o"), 1000);
     expect_nil(cmd(c, "DOC.GET u $.o.f0"));
     expect_same_str(cmd(c, "DOC.GET u $.o.f3"), "{\"l\":[1]}");
     expect_same_str(cmd(c, "DOC.GET u $.o.f1999"), "1");
-    free(before);
-    free(after);
     free(set);
     free(unset);
 }

@@ -102,29 +102,13 @@ Test(reap, free_effort_counts_allocations_not_scalars_and_stops_at_the_limit) {
     /* 10,000 numbers in one array: one node and its index, and no scan
      * (a leaf container), whatever its length. */
     doc_buf t;
-    doc_buf_init(&t);
-    doc_buf_putc(&t, '[');
-    for (int i = 0; i < 10000; i++) {
-        char m[16];
-        int n = snprintf(m, sizeof m, "%s%d", i ? "," : "", i);
-        doc_buf_append(&t, m, (size_t)n);
-    }
-    doc_buf_putc(&t, ']');
-    doc_node *flat = parse_ok(doc_buf_cstr(&t));
+    doc_node *flat = parse_ok(array_text(&t, 10000, "%d"));
     cr_assert_leq(doc_node_free_effort(value_tree(flat), 64), 3);
     doc_node_free(flat);
     doc_buf_free(&t);
 
     /* 1,000 small objects: 1,001 nodes, capped at the limit asked. */
-    doc_buf_init(&t);
-    doc_buf_putc(&t, '[');
-    for (int i = 0; i < 1000; i++) {
-        char m[32];
-        int n = snprintf(m, sizeof m, "%s{\"i\":%d}", i ? "," : "", i);
-        doc_buf_append(&t, m, (size_t)n);
-    }
-    doc_buf_putc(&t, ']');
-    doc_node *objs = parse_ok(doc_buf_cstr(&t));
+    doc_node *objs = parse_ok(array_text(&t, 1000, "{\"i\":%d}"));
     cr_assert_eq(doc_node_free_effort(value_tree(objs), 64), 64);
     cr_assert_eq(doc_node_free_effort(value_tree(objs), 5), 5);
     cr_assert_gt(doc_node_free_effort(value_tree(objs), 100000), 1000);
