@@ -619,10 +619,11 @@ doc_status doc_edit_remove_range(doc_cursor *c, uint32_t from, uint32_t count, d
 doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nvals, doc_undo *u,
                                  uint32_t *removed, doc_error *err);
 /* Removes every member of the object at the cursor for which match(ctx,
- * key, klen) is 1, in one rewrite of the object (O(object), where one
+ * key, klen, value) is 1, in one rewrite of the object (O(object), where one
  * removal per member moves the bytes after each); *removed counts them.
  * BADTYPE when the target is not an object. On failure nothing changed. */
-doc_status doc_edit_remove_members(doc_cursor *c, int (*match)(void *ctx, const char *key, size_t klen),
+doc_status doc_edit_remove_members(doc_cursor *c,
+                                   int (*match)(void *ctx, const char *key, size_t klen, const uint8_t *val),
                                    void *ctx, doc_undo *u, uint32_t *removed, doc_error *err);
 /* Removes every element of the array at the cursor for which match(ctx, el)
  * is 1: one edit per run of neighbours (last run first) when there are at

@@ -1055,35 +1055,57 @@ static doc_status remove_runs(doc_cursor *c, const uint32_t *runs, size_t nruns,
     return st;
 }
 
+/* Appends to runs the (from, count) pairs of the runs of neighbouring
+ * entries of n for which match(ctx, key, klen, val) is 1 (key NULL in an
+ * array); returns how many entries matched. */
+static uint32_t match_runs(const doc_node *n,
+                           int (*match)(void *ctx, const char *key, size_t klen, const uint8_t *val),
+                           void *ctx, doc_buf *runs) {
+    doc_iter it;
+    const char *key;
+    size_t klen;
+    const uint8_t *val;
+    uint32_t i = 0, from = 0, len = 0, total = 0;
+    doc_iter_init(&it, n);
+    for (;; i++) {
+        int more = doc_iter_next(&it, &key, &klen, &val, NULL);
+        if (more && match(ctx, key, klen, val)) {
+            if (!len) from = i;
+            len++;
+            continue;
+        }
+        if (len) {
+            uint32_t r[2] = {from, len};
+            doc_buf_append(runs, r, sizeof r);
+            total += len;
+            len = 0;
+        }
+        if (!more) return total;
+    }
+}
+
+/* doc_edit_remove_where's predicate as match_runs asks for it. */
+typedef struct element_match {
+    int (*match)(void *ctx, const uint8_t *el);
+    void *ctx;
+} element_match;
+
+static int match_element(void *ctx, const char *key, size_t klen, const uint8_t *val) {
+    (void)key, (void)klen;
+    const element_match *m = ctx;
+    return m->match(m->ctx, val);
+}
+
 doc_status doc_edit_remove_where(doc_cursor *c, int (*match)(void *ctx, const uint8_t *el), void *ctx,
                                  doc_undo *u, uint32_t *removed, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     if (removed) *removed = 0;
     if (!v || *v != DOC_TAG_ARRAY) return doc_error_set(err, DOC_BADTYPE, "not an array");
-    /* Runs of matching elements, removed last run first so the earlier
-     * positions stay valid: one edit per run, not per element. */
-    doc_node *arr = value_child(v);
+    /* Runs of matching elements (see remove_runs). */
     doc_buf runs; /* uint32_t pairs (from, count) */
     doc_buf_init(&runs);
-    doc_iter it;
-    const uint8_t *el;
-    uint32_t i = 0, from = 0, len = 0;
-    doc_iter_init(&it, arr);
-    while (doc_iter_next(&it, NULL, NULL, &el, NULL)) {
-        if (match(ctx, el)) {
-            if (!len) from = i;
-            len++;
-        } else if (len) {
-            uint32_t r[2] = {from, len};
-            doc_buf_append(&runs, r, sizeof r);
-            len = 0;
-        }
-        i++;
-    }
-    if (len) {
-        uint32_t r[2] = {from, len};
-        doc_buf_append(&runs, r, sizeof r);
-    }
+    element_match m = {match, ctx};
+    match_runs(value_child(v), match_element, &m, &runs);
     doc_status st = runs.oom ? doc_error_set(err, DOC_NOMEM, "out of memory")
                              : remove_runs(c, (const uint32_t *)(void *)runs.data,
                                            runs.len / (2 * sizeof(uint32_t)), u, removed, err);
@@ -1139,7 +1161,8 @@ doc_status doc_edit_remove_equal(doc_cursor *c, doc_node *const *vals, size_t nv
     return st;
 }
 
-doc_status doc_edit_remove_members(doc_cursor *c, int (*match)(void *ctx, const char *key, size_t klen),
+doc_status doc_edit_remove_members(doc_cursor *c,
+                                   int (*match)(void *ctx, const char *key, size_t klen, const uint8_t *val),
                                    void *ctx, doc_undo *u, uint32_t *removed, doc_error *err) {
     const uint8_t *v = doc_cursor_value(c);
     if (removed) *removed = 0;
@@ -1147,26 +1170,7 @@ doc_status doc_edit_remove_members(doc_cursor *c, int (*match)(void *ctx, const 
     /* Runs of matching entries in storage order: (from, count) pairs. */
     doc_buf runs;
     doc_buf_init(&runs);
-    doc_iter it;
-    const char *key;
-    size_t klen;
-    uint32_t i = 0, from = 0, len = 0, total = 0;
-    doc_iter_init(&it, value_child(v));
-    for (;; i++) {
-        int more = doc_iter_next(&it, &key, &klen, NULL, NULL);
-        if (more && match(ctx, key, klen)) {
-            if (!len) from = i;
-            len++;
-            continue;
-        }
-        if (len) {
-            uint32_t r[2] = {from, len};
-            doc_buf_append(&runs, r, sizeof r);
-            total += len;
-            len = 0;
-        }
-        if (!more) break;
-    }
+    uint32_t total = match_runs(value_child(v), match, ctx, &runs);
     doc_status st = DOC_OK;
     if (runs.oom)
         st = doc_error_set(err, DOC_NOMEM, "out of memory");

@@ -25,7 +25,8 @@ static doc_status nomem(doc_error *err) { return doc_error_set(err, DOC_NOMEM, "
 
 /* doc_edit_remove_members's predicate: the patch (an object node) has the
  * key with a null value. */
-static int patch_nulls(void *ctx, const char *key, size_t klen) {
+static int patch_nulls(void *ctx, const char *key, size_t klen, const uint8_t *val) {
+    (void)val;
     const uint8_t *v = doc_object_get(ctx, key, klen, NULL, NULL);
     return v && *v == DOC_TAG_NULL;
 }

@@ -1618,7 +1618,8 @@ static int seg_sort_cmp(const void *a, const void *b) {
     return seg_name_cmp(x->name, x->len, y->name, y->len);
 }
 
-static int unset_names_has(void *ctx, const char *key, size_t klen) {
+static int unset_names_has(void *ctx, const char *key, size_t klen, const uint8_t *val) {
+    (void)val;
     const unset_names *un = ctx;
     size_t lo = 0, hi = un->n;
     while (lo < hi) {

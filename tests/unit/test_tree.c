@@ -585,7 +585,8 @@ Test(tree, an_indexed_object_finds_every_member_through_appends_removals_and_rol
 
 /* doc_edit_remove_members's predicate in the test below: member m<k> goes when
  * bit k of the mask is set. */
-static int member_in_mask(void *ctx, const char *key, size_t klen) {
+static int member_in_mask(void *ctx, const char *key, size_t klen, const uint8_t *val) {
+    (void)val;
     const unsigned char *mask = ctx;
     if (klen < 2 || key[0] != 'm') return 0;
     int k = atoi(key + 1);
